@@ -1,0 +1,37 @@
+package virerr
+
+import libvirt "github.com/digitalocean/go-libvirt"
+
+// messages maps a code to libvirt's text without and with detail
+// (virErrorMsg). Codes absent here fall back to the detail alone.
+var messages = map[Code][2]string{
+	libvirt.ErrInternalError:        {"internal error", "internal error: %s"},
+	libvirt.ErrNoSupport:            {"this function is not supported by the connection driver", "this function is not supported by the connection driver: %s"},
+	libvirt.ErrNoConnect:            {"no connection driver available", "no connection driver available for %s"},
+	libvirt.ErrInvalidConn:          {"invalid connection pointer in", "invalid connection pointer in %s"},
+	libvirt.ErrInvalidDomain:        {"invalid domain pointer in", "invalid domain pointer in %s"},
+	libvirt.ErrInvalidArg:           {"invalid argument", "invalid argument: %s"},
+	libvirt.ErrOperationFailed:      {"operation failed", "operation failed: %s"},
+	libvirt.ErrXMLError:             {"XML description is invalid or not well formed", "XML error: %s"},
+	libvirt.ErrDomExist:             {"this domain exists already", "domain %s exists already"},
+	libvirt.ErrOperationDenied:      {"operation forbidden for read only access", "operation forbidden: %s"},
+	libvirt.ErrConfSyntax:           {"configuration file syntax error", "configuration file syntax error: %s"},
+	libvirt.ErrRPC:                  {"RPC error", "%s"},
+	libvirt.ErrNoDomain:             {"Domain not found", "Domain not found: %s"},
+	libvirt.ErrOperationInvalid:     {"Requested operation is not valid", "Requested operation is not valid: %s"},
+	libvirt.ErrConfigUnsupported:    {"unsupported configuration", "unsupported configuration: %s"},
+	libvirt.ErrOperationTimeout:     {"Timed out during operation", "Timed out during operation: %s"},
+	libvirt.ErrAuthFailed:           {"authentication failed", "authentication failed: %s"},
+	libvirt.ErrSystemError:          {"", "%s"},
+	libvirt.ErrArgumentUnsupported:  {"argument unsupported", "argument unsupported: %s"},
+	libvirt.ErrNoServer:             {"Server not found", "Server not found: %s"},
+	libvirt.ErrNoClient:             {"Client not found", "Client not found: %s"},
+	libvirt.ErrOperationUnsupported: {"Operation not supported", "Operation not supported: %s"},
+}
+
+func messageFor(code Code) (plain, withInfo string) {
+	if m, ok := messages[code]; ok {
+		return m[0], m[1]
+	}
+	return "", "%s"
+}
