@@ -1,0 +1,117 @@
+// Package config holds the typed contents of virtxend.conf and libxl.conf,
+// their defaults (libvirt's), validation, and the difference between two
+// loads for SIGHUP.
+//
+// STUB: the fields and function signatures are the contract; the loading
+// is filled in by the config work (internal/virconf parses the syntax).
+package config
+
+import "io/fs"
+
+// Daemon is virtxend.conf. Field comments name the key.
+type Daemon struct {
+	UnixSockGroup      string      // unix_sock_group; "" = leave the group alone
+	UnixSockRWPerms    fs.FileMode // unix_sock_rw_perms
+	UnixSockROPerms    fs.FileMode // unix_sock_ro_perms
+	UnixSockAdminPerms fs.FileMode // unix_sock_admin_perms
+	UnixSockDir        string      // unix_sock_dir; "" = the runstate default
+	AuthUnixRO         string      // auth_unix_ro: only "none" is offered
+	AuthUnixRW         string      // auth_unix_rw: only "none" is offered
+	AccessDrivers      []string    // access_drivers
+	SASLAllowedUsers   []string    // sasl_allowed_username_list
+
+	MaxClients          uint // max_clients
+	MaxQueuedClients    uint // max_queued_clients
+	MaxAnonymousClients uint // max_anonymous_clients
+	MinWorkers          uint // min_workers
+	MaxWorkers          uint // max_workers
+	PrioWorkers         uint // prio_workers
+	MaxClientRequests   uint // max_client_requests
+
+	AdminMinWorkers        uint // admin_min_workers
+	AdminMaxWorkers        uint // admin_max_workers
+	AdminMaxClients        uint // admin_max_clients
+	AdminMaxQueuedClients  uint // admin_max_queued_clients
+	AdminMaxClientRequests uint // admin_max_client_requests
+
+	LogLevel   uint   // log_level; 0 = the default (3, warning)
+	LogFilters string // log_filters
+	LogOutputs string // log_outputs
+
+	AuditLevel     uint   // audit_level
+	AuditLogging   bool   // audit_logging
+	HostUUID       string // host_uuid
+	HostUUIDSource string // host_uuid_source
+
+	KeepaliveInterval      int  // keepalive_interval; -1 = never send PINGs
+	KeepaliveCount         uint // keepalive_count
+	AdminKeepaliveInterval int  // admin_keepalive_interval
+	AdminKeepaliveCount    uint // admin_keepalive_count
+	OvsTimeout             uint // ovs_timeout
+}
+
+// DefaultDaemon returns libvirt's defaults for a privileged virtxend built
+// without polkit.
+func DefaultDaemon() *Daemon {
+	return &Daemon{
+		UnixSockRWPerms: 0o700, UnixSockROPerms: 0o777, UnixSockAdminPerms: 0o700,
+		AuthUnixRO: "none", AuthUnixRW: "none",
+		MaxClients: 5000, MaxQueuedClients: 1000, MaxAnonymousClients: 20,
+		MinWorkers: 5, MaxWorkers: 20, PrioWorkers: 5, MaxClientRequests: 5,
+		AdminMinWorkers: 5, AdminMaxWorkers: 20, AdminMaxClients: 5000,
+		AdminMaxQueuedClients: 20, AdminMaxClientRequests: 5,
+		AuditLevel: 1, HostUUIDSource: "smbios",
+		KeepaliveInterval: 5, KeepaliveCount: 5,
+		AdminKeepaliveInterval: 5, AdminKeepaliveCount: 5,
+		OvsTimeout: 5,
+	}
+}
+
+// LoadDaemon reads virtxend.conf at path. When explicit is false (the
+// default path) a missing file yields the defaults; when true (-f) it is an
+// error. Errors name the file, the line and the key.
+func LoadDaemon(path string, explicit bool) (*Daemon, error) {
+	return DefaultDaemon(), nil
+}
+
+// Backends selectable with libxl.conf's backend key.
+const (
+	BackendLibxl     = "libxl"
+	BackendSimulated = "simulated"
+)
+
+// Libxl is libxl.conf: libvirt's keys plus the backend choice and the shape
+// of the simulated host.
+type Libxl struct {
+	Backend           string // backend: "libxl" | "simulated" | "" (choose)
+	Autoballoon       bool   // autoballoon
+	AutoballoonSet    bool   // autoballoon appeared in the file
+	LockManager       string // lock_manager
+	KeepaliveInterval int    // keepalive_interval (migration connections)
+	KeepaliveCount    uint   // keepalive_count
+	NestedHVM         bool   // nested_hvm
+	FileExists        bool   // libxl.conf was present (libvirt skips autoballoon detection otherwise)
+	Sim               SimHost
+}
+
+// SimHost is the shape of the simulated Xen host (sim_* keys).
+type SimHost struct {
+	CPUs          int    // sim_cpus
+	MemoryMiB     uint64 // sim_memory_mib: host RAM
+	Dom0MemoryMiB uint64 // sim_dom0_memory_mib: Domain-0's initial allocation
+	XenVersion    string // sim_xen_version, "major.minor.micro"
+	CPUMHz        int    // sim_cpu_mhz
+}
+
+// DefaultLibxl returns libvirt's libxl.conf defaults and a modest simulated host.
+func DefaultLibxl() *Libxl {
+	return &Libxl{
+		KeepaliveInterval: 5, KeepaliveCount: 5,
+		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400},
+	}
+}
+
+// LoadLibxl reads libxl.conf at its fixed path; a missing file yields the defaults.
+func LoadLibxl(path string) (*Libxl, error) {
+	return DefaultLibxl(), nil
+}
