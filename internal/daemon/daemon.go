@@ -1,0 +1,251 @@
+// Package daemon is the virtxend process: it loads the configuration, holds
+// the pid file, opens or adopts the three sockets, serves them, and handles
+// signals, reload, the idle timeout and systemd notification.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"virtxend/internal/config"
+	"virtxend/internal/logging"
+	"virtxend/internal/paths"
+)
+
+// Options are what the command line decides.
+type Options struct {
+	Paths      paths.Paths
+	ConfigFile string // "" means the default path, which may be absent
+	PidFile    string // "" means the default path
+	NoPidFile  bool   // -p "": run without a pid file
+	Timeout    time.Duration
+	Verbose    bool
+	Daemonized bool
+	// Ready is called once the pid file is held and the sockets listen;
+	// -d uses it to release the foreground process.
+	Ready func()
+}
+
+// shutdownGrace bounds how long calls in flight may take to finish on exit.
+const shutdownGrace = 30 * time.Second
+
+// server is what serves clients on a set of sockets (the RPC server).
+type server interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+}
+
+// daemon is one run of the process.
+type daemon struct {
+	opts    Options
+	cfg     *config.Daemon
+	libxl   *config.Libxl
+	logger  *logging.Logger
+	log     *slog.Logger
+	notify  notifier
+	idle    *idleTimer
+	sockets []*socket
+	main    server // the virtxend server: rw and ro sockets
+	admin   server // the admin server
+	serving sync.WaitGroup
+}
+
+// Run runs the daemon until a signal or the idle timeout stops it.
+func Run(opts Options) error {
+	activated, actErr := takeActivation() // first: nothing may open fds before
+	d := &daemon{opts: opts}
+	if err := d.loadConfig(); err != nil {
+		return err
+	}
+	if actErr != nil {
+		return actErr
+	}
+	if err := d.setupLogging(); err != nil {
+		return err
+	}
+	defer d.logger.Close()
+	pid, err := d.acquirePidFile()
+	if err != nil {
+		return err
+	}
+	defer pid.Release()
+	if err := os.MkdirAll(d.socketDir(), 0o755); err != nil {
+		return fmt.Errorf("cannot create run directory %s: %w", d.socketDir(), err)
+	}
+	if err := d.openSockets(activated); err != nil {
+		return err
+	}
+	defer d.closeSockets()
+	return d.serve()
+}
+
+func (d *daemon) loadConfig() error {
+	path, explicit := d.opts.ConfigFile, d.opts.ConfigFile != ""
+	if !explicit {
+		path = d.opts.Paths.DaemonConfig()
+	}
+	cfg, err := config.LoadDaemon(path, explicit)
+	if err != nil {
+		return err
+	}
+	libxl, err := config.LoadLibxl(d.opts.Paths.LibxlConfig())
+	if err != nil {
+		return err
+	}
+	d.cfg, d.libxl = cfg, libxl
+	return nil
+}
+
+func (d *daemon) configPath() (string, bool) {
+	if d.opts.ConfigFile != "" {
+		return d.opts.ConfigFile, true
+	}
+	return d.opts.Paths.DaemonConfig(), false
+}
+
+func (d *daemon) setupLogging() error {
+	l, err := logging.New(d.logSettings(d.cfg))
+	if err != nil {
+		return err
+	}
+	d.logger, d.log = l, l.Slog().With("module", "daemon")
+	return nil
+}
+
+func (d *daemon) logSettings(cfg *config.Daemon) logging.Settings {
+	return logging.Settings{
+		Level: cfg.LogLevel, Filters: cfg.LogFilters, Outputs: cfg.LogOutputs,
+		Daemonized: d.opts.Daemonized, LogDir: d.opts.Paths.LogDir(),
+	}
+}
+
+func (d *daemon) acquirePidFile() (*PidFile, error) {
+	if d.opts.NoPidFile {
+		return nil, nil
+	}
+	path := d.opts.PidFile
+	if path == "" {
+		path = d.opts.Paths.PidFile()
+	}
+	return AcquirePidFile(path)
+}
+
+func (d *daemon) socketDir() string {
+	if d.cfg.UnixSockDir != "" {
+		return d.cfg.UnixSockDir
+	}
+	return d.opts.Paths.SocketDir()
+}
+
+func (d *daemon) socketSpecs() []socketSpec {
+	dir, c := d.socketDir(), d.cfg
+	return []socketSpec{
+		{role: roleRW, path: dir + "/" + paths.RWSocketName, mode: c.UnixSockRWPerms, group: c.UnixSockGroup,
+			backlog: int(c.MaxQueuedClients), unitName: "virtxend.socket"},
+		{role: roleRO, path: dir + "/" + paths.ROSocketName, mode: c.UnixSockROPerms, group: c.UnixSockGroup,
+			backlog: int(c.MaxQueuedClients), unitName: "virtxend-ro.socket"},
+		{role: roleAdmin, path: dir + "/" + paths.AdminSocketName, mode: c.UnixSockAdminPerms, group: c.UnixSockGroup,
+			backlog: int(c.AdminMaxQueuedClients), unitName: "virtxend-admin.socket"},
+	}
+}
+
+func (d *daemon) openSockets(activated map[string]*os.File) error {
+	specs := d.socketSpecs()
+	if err := claimActivation(specs, activated); err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		s, err := openSocket(spec)
+		if err != nil {
+			d.closeSockets()
+			return err
+		}
+		if s.adopted {
+			d.log.Info("using socket passed by systemd", "unit", s.unitName)
+		}
+		d.sockets = append(d.sockets, s)
+	}
+	return nil
+}
+
+func (d *daemon) closeSockets() {
+	for _, s := range d.sockets {
+		s.close()
+	}
+	d.sockets = nil
+}
+
+// serve starts the servers, reports readiness and runs until told to stop.
+func (d *daemon) serve() error {
+	d.idle = newIdleTimer(d.opts.Timeout)
+	d.main = newHoldServer(d.idle.clientDelta)
+	d.admin = newHoldServer(d.idle.clientDelta)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	for _, s := range d.sockets {
+		d.startServing(s)
+	}
+	if d.opts.Ready != nil {
+		d.opts.Ready()
+	}
+	d.notify.ready()
+	d.log.Info("virtxend is ready", "pid", os.Getpid())
+	d.waitForStop(sigs)
+	return d.stop()
+}
+
+func (d *daemon) startServing(s *socket) {
+	srv, ln := d.main, s.ln
+	if s.role == roleAdmin {
+		srv, ln = d.admin, sameUIDListener{Listener: s.ln, uid: os.Geteuid(), log: d.log}
+	}
+	d.serving.Add(1)
+	go func() {
+		defer d.serving.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+			d.log.Error("socket stopped serving", "path", s.path, "err", err)
+		}
+	}()
+}
+
+func (d *daemon) waitForStop(sigs <-chan os.Signal) {
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				d.reload()
+				continue
+			}
+			d.log.Info("stopping on signal", "signal", sig.String())
+			return
+		case <-d.idle.C():
+			d.log.Info("stopping after the idle timeout", "timeout", d.opts.Timeout)
+			return
+		}
+	}
+}
+
+// stop closes the sockets first so no new client arrives, then lets the
+// calls in flight finish within the grace period. Guests are not touched.
+func (d *daemon) stop() error {
+	d.notify.stopping()
+	d.closeSockets()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	for _, srv := range []server{d.main, d.admin} {
+		if err := srv.Shutdown(ctx); err != nil {
+			d.log.Warn("calls still in flight at shutdown", "err", err)
+		}
+	}
+	d.serving.Wait()
+	return nil
+}

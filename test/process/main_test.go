@@ -1,0 +1,10 @@
+package process
+
+import (
+	"os"
+	"testing"
+
+	"virtxend/test/daemontest"
+)
+
+func TestMain(m *testing.M) { os.Exit(daemontest.Main(m)) }

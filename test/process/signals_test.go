@@ -1,0 +1,177 @@
+package process
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"virtxend/test/daemontest"
+)
+
+// notifySocket is a datagram socket standing in for systemd's NOTIFY_SOCKET.
+type notifySocket struct {
+	path string
+	conn *net.UnixConn
+}
+
+func newNotifySocket(t *testing.T) *notifySocket {
+	path := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &notifySocket{path: path, conn: conn}
+}
+
+// next returns the next notification, failing the test if none comes.
+func (n *notifySocket) next(t *testing.T) string {
+	t.Helper()
+	buf := make([]byte, 4096)
+	n.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	k, err := n.conn.Read(buf)
+	if err != nil {
+		t.Fatalf("no notification: %v", err)
+	}
+	return string(buf[:k])
+}
+
+func TestNotifyReadyReloadStopping(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	ns := newNotifySocket(t)
+	cmd := daemontest.Command(t, root)
+	cmd.Env = append(cmd.Env, "NOTIFY_SOCKET="+ns.path)
+	d := daemontest.Launch(t, cmd, root)
+	if got := ns.next(t); got != "READY=1" {
+		t.Fatalf("first notification %q, want READY=1", got)
+	}
+	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), "virtxend-sock")) // READY means clients are served
+	d.Signal(syscall.SIGHUP)
+	reloading := ns.next(t)
+	lines := strings.Split(reloading, "\n")
+	if len(lines) != 2 || lines[0] != "RELOADING=1" || !strings.HasPrefix(lines[1], "MONOTONIC_USEC=") {
+		t.Fatalf("reload notification %q", reloading)
+	}
+	if usec, err := strconv.ParseInt(strings.TrimPrefix(lines[1], "MONOTONIC_USEC="), 10, 64); err != nil || usec <= 0 {
+		t.Fatalf("bad MONOTONIC_USEC in %q", reloading)
+	}
+	if got := ns.next(t); got != "READY=1" {
+		t.Fatalf("after reload %q, want READY=1", got)
+	}
+	d.Signal(syscall.SIGTERM)
+	if got := ns.next(t); got != "STOPPING=1" {
+		t.Fatalf("on stop %q, want STOPPING=1", got)
+	}
+	if code := d.Wait(60 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestSighupGoodAndBadConfig(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	conf := daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "max_clients = 100\n")
+	d := daemontest.Start(t, root, "-v")
+	os.WriteFile(conf, []byte("max_clients = \"lots\"\n"), 0o644)
+	d.Signal(syscall.SIGHUP)
+	d.WaitForOutput("reload rejected")
+	if !strings.Contains(d.Output(), "virtxend.conf:1") {
+		t.Errorf("rejection does not name file and line:\n%s", d.Output())
+	}
+	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), "virtxend-sock"))
+	os.WriteFile(conf, []byte("max_clients = 200\nunix_sock_rw_perms = \"0770\"\n"), 0o644)
+	d.Signal(syscall.SIGHUP)
+	d.WaitForOutput("configuration reloaded")
+	d.WaitForOutput("unix_sock_rw_perms") // named as needing a restart
+	if code := d.Stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestEachStopSignalExitsCleanly(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT} {
+		root := daemontest.NewRoot(t)
+		d := daemontest.Start(t, root)
+		d.Signal(sig)
+		if code := d.Wait(60 * time.Second); code != 0 {
+			t.Errorf("%v: exit %d", sig, code)
+		}
+		entries, _ := os.ReadDir(d.Paths.SocketDir())
+		if len(entries) != 0 {
+			t.Errorf("%v: %d files left in the socket directory", sig, len(entries))
+		}
+	}
+}
+
+func TestIdleTimeoutWithoutClients(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root, "-t", "1")
+	if code := d.Wait(60 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(d.Paths.PidFile()); !os.IsNotExist(err) {
+		t.Error("pid file left behind after the idle exit")
+	}
+}
+
+func TestIdleTimeoutWaitsForEveryClient(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root, "-t", "1")
+	// An admin client alone keeps the daemon alive, as in libvirt.
+	c, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), "virtxend-admin-sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // more than twice the timeout
+	if d.Exited() {
+		t.Fatalf("daemon exited with a client connected:\n%s", d.Output())
+	}
+	c.Close()
+	if code := d.Wait(60 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestDaemonizeReturnsOnceListening(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	out, code := runBinary(t, root, "-d")
+	if code != 0 {
+		t.Fatalf("-d: exit %d, %s", code, out)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "run", "virtxend.pid"))
+	if err != nil {
+		t.Fatal("no pid file when -d returned:", err)
+	}
+	pid, _ := strconv.Atoi(string(data))
+	proc, _ := os.FindProcess(pid)
+	defer proc.Signal(syscall.SIGKILL)
+	c, err := net.Dial("unix", filepath.Join(root, "run", "libvirt", "virtxend-sock"))
+	if err != nil {
+		t.Fatal("not listening when -d returned:", err)
+	}
+	c.Close()
+	// A second -d fails in the background; the foreground says why.
+	out, code = runBinary(t, root, "-d")
+	if code != 1 || !strings.Contains(out, "another instance") {
+		t.Errorf("second -d: exit %d, %q", code, out)
+	}
+	proc.Signal(syscall.SIGTERM)
+	waitGone(t, pid)
+	if _, err := os.Stat(filepath.Join(root, "run", "virtxend.pid")); !os.IsNotExist(err) {
+		t.Error("pid file left after SIGTERM")
+	}
+}
+
+func waitGone(t *testing.T, pid int) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("process %d did not exit", pid)
+}
