@@ -85,8 +85,10 @@ func readProcs(path string) ([]proc, error) {
 	if len(procs) < 400 {
 		return nil, fmt.Errorf("%s: found only %d procedures", path, len(procs))
 	}
-	sort.Slice(procs, func(i, j int) bool { return len(procs[i].num) < len(procs[j].num) ||
-		len(procs[i].num) == len(procs[j].num) && procs[i].num < procs[j].num })
+	sort.Slice(procs, func(i, j int) bool {
+		return len(procs[i].num) < len(procs[j].num) ||
+			len(procs[i].num) == len(procs[j].num) && procs[i].num < procs[j].num
+	})
 	return procs, nil
 }
 
