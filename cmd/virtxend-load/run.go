@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+)
+
+// result is one workload's figures.
+type result struct {
+	Workload    string  `json:"workload"`
+	Conns       int     `json:"conns"`
+	Ops         int     `json:"ops"`
+	Errors      int     `json:"errors"`
+	FirstError  string  `json:"first_error,omitempty"`
+	OpsPerSec   float64 `json:"ops_per_sec"`
+	P50us       float64 `json:"p50_us"`
+	P90us       float64 `json:"p90_us"`
+	P99us       float64 `json:"p99_us"`
+	MaxUs       float64 `json:"max_us"`
+	DaemonRSSKB int64   `json:"daemon_rss_kib,omitempty"`
+	DaemonHWMKB int64   `json:"daemon_peak_rss_kib,omitempty"`
+}
+
+func connect(s settings) (*libvirt.Libvirt, error) {
+	conn, err := net.DialTimeout("unix", s.socket, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
+	if err := l.ConnectToURI(libvirt.ConnectURI(s.uri)); err != nil {
+		return nil, fmt.Errorf("open %s: %w", s.uri, err)
+	}
+	return l, nil
+}
+
+func run(s settings) ([]result, error) {
+	pidTag = int64(os.Getpid())
+	// The control connection stays open for the whole run: libvirtd's test
+	// driver forgets its domains when its last connection closes.
+	ctl, err := connect(s)
+	if err != nil {
+		return nil, err
+	}
+	defer ctl.Disconnect()
+	if _, err := ctl.DomainLookupByName(fixedName); err != nil {
+		if _, err := ctl.DomainDefineXML(domainXML(s.domType, fixedName)); err != nil {
+			return nil, fmt.Errorf("define %s: %w", fixedName, err)
+		}
+	}
+	var out []result
+	for _, w := range workloads {
+		if s.only != "" && !slices.Contains(strings.Split(s.only, ","), w.name) {
+			continue
+		}
+		if w.setup != nil {
+			if err := w.setup(ctl, s); err != nil {
+				return nil, fmt.Errorf("%s setup: %w", w.name, err)
+			}
+		}
+		r, err := runWorkload(w, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// runWorkload runs w on s.conns connections for s.duration.
+func runWorkload(w workload, s settings) (result, error) {
+	clients := make([]*libvirt.Libvirt, s.conns)
+	for i := range clients {
+		l, err := connect(s)
+		if err != nil {
+			return result{}, err
+		}
+		defer l.Disconnect()
+		clients[i] = l
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs int
+	var firstErr string
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(s.duration)
+	for _, l := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			var myErrs int
+			var myFirst string
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				err := w.op(l, s, seqCounter.Add(1))
+				mine = append(mine, time.Since(t0))
+				if err != nil {
+					if myErrs == 0 {
+						myFirst = err.Error()
+					}
+					myErrs++
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += myErrs
+			if firstErr == "" {
+				firstErr = myFirst
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	return summarize(w.name, s, lat, errs, firstErr, elapsed), nil
+}
+
+func summarize(name string, s settings, lat []time.Duration, errs int, firstErr string, elapsed time.Duration) result {
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[int(p*float64(len(lat)-1))].Microseconds())
+	}
+	r := result{Workload: name, Conns: s.conns, Ops: len(lat), Errors: errs, FirstError: firstErr,
+		OpsPerSec: float64(len(lat)) / elapsed.Seconds(), P50us: pct(0.50), P90us: pct(0.90), P99us: pct(0.99), MaxUs: pct(1)}
+	if s.pid > 0 {
+		r.DaemonRSSKB, r.DaemonHWMKB = daemonMemory(s.pid)
+	}
+	return r
+}
+
+// daemonMemory reads VmRSS and VmHWM (peak) of pid, in KiB.
+func daemonMemory(pid int) (rss, hwm int64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var v int64
+		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &v); err == nil {
+			rss = v
+		}
+		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &v); err == nil {
+			hwm = v
+		}
+	}
+	return rss, hwm
+}
