@@ -98,7 +98,7 @@ func TestParseRejects(t *testing.T) {
 		{"a = 'abc\n'", "t.conf:1: a: unterminated string"},
 		{"a = \"abc\r\"", "t.conf:1: a: unterminated string"},
 		{"x = 1\na = \"\"\"abc\ndef\n\n", "t.conf:3: a: unterminated string"}, // as libvirt 9.0
-		{`a = """"""`, "t.conf:1: a: expecting a separator"}, // libvirt's six-byte quirk
+		{`a = """"""`, "t.conf:1: a: expecting a separator"},                  // libvirt's six-byte quirk
 		{"a = [", "t.conf:1: a: list is not closed with ]"},
 		{"a = [1, 2\n\n", "t.conf:3: a: list is not closed with ]"},
 		{"a = [1 2]", "t.conf:1: a: expecting a separator in list"},
