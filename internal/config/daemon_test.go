@@ -99,7 +99,7 @@ func TestDaemonEveryKey(t *testing.T) {
 		UnixSockAdminPerms: 0o600, UnixSockDir: "/tmp/socks",
 		AuthUnixRO: "none", AuthUnixRW: "none", AccessDrivers: []string{"none"},
 		SASLAllowedUsers: []string{"joe@EXAMPLE.COM", "fred"},
-		MaxClients: 10, MaxQueuedClients: 11, MaxAnonymousClients: 12,
+		MaxClients:       10, MaxQueuedClients: 11, MaxAnonymousClients: 12,
 		MinWorkers: 13, MaxWorkers: 14, PrioWorkers: 15, MaxClientRequests: 16,
 		AdminMinWorkers: 0, AdminMaxWorkers: 0, AdminMaxClients: 19,
 		AdminMaxQueuedClients: 20, AdminMaxClientRequests: 21,
