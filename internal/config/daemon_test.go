@@ -71,7 +71,7 @@ max_client_requests = 16
 admin_min_workers = 0
 admin_max_workers = 0
 admin_max_clients = 19
-admin_max_queued_clients = 20
+admin_max_queued_clients = 25
 admin_max_client_requests = 21
 log_level = 1
 log_filters = "1:rpc 3:util"
@@ -102,7 +102,7 @@ func TestDaemonEveryKey(t *testing.T) {
 		MaxClients:       10, MaxQueuedClients: 11, MaxAnonymousClients: 12,
 		MinWorkers: 13, MaxWorkers: 14, PrioWorkers: 15, MaxClientRequests: 16,
 		AdminMinWorkers: 0, AdminMaxWorkers: 0, AdminMaxClients: 19,
-		AdminMaxQueuedClients: 20, AdminMaxClientRequests: 21,
+		AdminMaxQueuedClients: 25, AdminMaxClientRequests: 21,
 		LogLevel: 1, LogFilters: "1:rpc 3:util", LogOutputs: "1:file:/tmp/x.log",
 		AuditLevel: 2, AuditLogging: true,
 		HostUUID: "00000000-0000-0000-0000-000000000001", HostUUIDSource: "machine-id",
