@@ -1,9 +1,14 @@
 // Package config holds the typed contents of virtxend.conf and libxl.conf,
 // their defaults (libvirt's), validation, and the difference between two
-// loads for SIGHUP.
+// loads for SIGHUP. internal/virconf parses the syntax.
 //
-// STUB: the fields and function signatures are the contract; the loading
-// is filled in by the config work (internal/virconf parses the syntax).
+// Every key libvirt's virtxend reads is accepted with libvirt's default and
+// type rules; unknown keys are ignored, as in libvirt. Values libvirt
+// refuses at start-up, values that would leave the daemon unable to serve
+// anyone (max_clients = 0, ...) and features this daemon does not have yet
+// (polkit, SASL, lock managers) are errors of the form
+// "PATH:LINE: KEY: message". conf/virtxend.conf and conf/libxl.conf
+// document every key.
 package config
 
 import "io/fs"
@@ -11,43 +16,43 @@ import "io/fs"
 // Daemon is virtxend.conf. Field comments name the key.
 type Daemon struct {
 	UnixSockGroup      string      // unix_sock_group; "" = leave the group alone
-	UnixSockRWPerms    fs.FileMode // unix_sock_rw_perms
+	UnixSockRWPerms    fs.FileMode // unix_sock_rw_perms (written in octal; only the 0777 bits)
 	UnixSockROPerms    fs.FileMode // unix_sock_ro_perms
 	UnixSockAdminPerms fs.FileMode // unix_sock_admin_perms
 	UnixSockDir        string      // unix_sock_dir; "" = the runstate default
 	AuthUnixRO         string      // auth_unix_ro: only "none" is offered
 	AuthUnixRW         string      // auth_unix_rw: only "none" is offered
-	AccessDrivers      []string    // access_drivers
-	SASLAllowedUsers   []string    // sasl_allowed_username_list
+	AccessDrivers      []string    // access_drivers: empty or "none" only
+	SASLAllowedUsers   []string    // sasl_allowed_username_list (kept; unused without SASL)
 
-	MaxClients          uint // max_clients
+	MaxClients          uint // max_clients, at least 1
 	MaxQueuedClients    uint // max_queued_clients
 	MaxAnonymousClients uint // max_anonymous_clients
-	MinWorkers          uint // min_workers
-	MaxWorkers          uint // max_workers
+	MinWorkers          uint // min_workers; above max_workers it is clamped by the pool, as in libvirt
+	MaxWorkers          uint // max_workers, at least 1
 	PrioWorkers         uint // prio_workers
-	MaxClientRequests   uint // max_client_requests
+	MaxClientRequests   uint // max_client_requests, at least 1
 
 	AdminMinWorkers        uint // admin_min_workers
-	AdminMaxWorkers        uint // admin_max_workers
-	AdminMaxClients        uint // admin_max_clients
+	AdminMaxWorkers        uint // admin_max_workers; 0 = no pool, calls run one at a time (libvirt)
+	AdminMaxClients        uint // admin_max_clients, at least 1
 	AdminMaxQueuedClients  uint // admin_max_queued_clients
-	AdminMaxClientRequests uint // admin_max_client_requests
+	AdminMaxClientRequests uint // admin_max_client_requests, at least 1
 
-	LogLevel   uint   // log_level; 0 = the default (3, warning)
+	LogLevel   uint   // log_level 0..4; 0 = the default (3, warning)
 	LogFilters string // log_filters
 	LogOutputs string // log_outputs
 
-	AuditLevel     uint   // audit_level
+	AuditLevel     uint   // audit_level: 0 off, 1 if available, 2+ required
 	AuditLogging   bool   // audit_logging
-	HostUUID       string // host_uuid
-	HostUUIDSource string // host_uuid_source
+	HostUUID       string // host_uuid; "" = unset; valid per ParseHostUUID
+	HostUUIDSource string // host_uuid_source: "smbios" or "machine-id"
 
 	KeepaliveInterval      int  // keepalive_interval; -1 = never send PINGs
 	KeepaliveCount         uint // keepalive_count
 	AdminKeepaliveInterval int  // admin_keepalive_interval
 	AdminKeepaliveCount    uint // admin_keepalive_count
-	OvsTimeout             uint // ovs_timeout
+	OvsTimeout             uint // ovs_timeout (kept; this daemon drives no Open vSwitch)
 }
 
 // DefaultDaemon returns libvirt's defaults for a privileged virtxend built
@@ -67,13 +72,6 @@ func DefaultDaemon() *Daemon {
 	}
 }
 
-// LoadDaemon reads virtxend.conf at path. When explicit is false (the
-// default path) a missing file yields the defaults; when true (-f) it is an
-// error. Errors name the file, the line and the key.
-func LoadDaemon(path string, explicit bool) (*Daemon, error) {
-	return DefaultDaemon(), nil
-}
-
 // Backends selectable with libxl.conf's backend key.
 const (
 	BackendLibxl     = "libxl"
@@ -86,7 +84,7 @@ type Libxl struct {
 	Backend           string // backend: "libxl" | "simulated" | "" (choose)
 	Autoballoon       bool   // autoballoon
 	AutoballoonSet    bool   // autoballoon appeared in the file
-	LockManager       string // lock_manager
+	LockManager       string // lock_manager: "" (unset) or "nop"
 	KeepaliveInterval int    // keepalive_interval (migration connections)
 	KeepaliveCount    uint   // keepalive_count
 	NestedHVM         bool   // nested_hvm
@@ -109,9 +107,4 @@ func DefaultLibxl() *Libxl {
 		KeepaliveInterval: 5, KeepaliveCount: 5,
 		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400},
 	}
-}
-
-// LoadLibxl reads libxl.conf at its fixed path; a missing file yields the defaults.
-func LoadLibxl(path string) (*Libxl, error) {
-	return DefaultLibxl(), nil
 }
