@@ -30,6 +30,7 @@ type system struct {
 	syslogSocket  string // "" lets log/syslog find the local socket
 	shmDir        string
 	stderr        io.Writer
+	noGreeting    bool // tests: outputs start without the version lines
 }
 
 func (s *system) withDefaults() *system {

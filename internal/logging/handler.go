@@ -20,7 +20,7 @@ const ModuleKey = "module"
 type router struct {
 	level   Priority // the default minimum, for modules no filter matches
 	filters []Filter
-	outputs []output
+	outputs []*output
 	// lowest is the lowest priority any output writes; modulesLowest the
 	// lowest any module may log at. Enabled uses them before the module is
 	// known.
@@ -28,12 +28,16 @@ type router struct {
 	closed                bool
 }
 
+// output is an opened sink; it outlives routers when only filters change.
 type output struct {
 	spec OutputSpec
 	sink sink
+	// greeted: the first record an output takes is preceded by the
+	// version and host lines, as libvirt's logInitMessage does.
+	greeted sync.Once
 }
 
-func newRouter(level Priority, filters []Filter, outputs []output) *router {
+func newRouter(level Priority, filters []Filter, outputs []*output) *router {
 	r := &router{level: level, filters: filters, outputs: outputs}
 	// With no outputs at all libvirt writes everything that passes the
 	// filters to stderr.
@@ -63,8 +67,19 @@ type state struct {
 	// while outputs are swapped, so an output is never closed under a
 	// writer and no record is lost during a change.
 	sinkMu   sync.RWMutex
-	fallback sink // stderr, used when no outputs are defined
+	fallback *output // stderr, used when no outputs are defined
 	pid      int
+	greeting []string // the lines each output starts with
+}
+
+// write sends e to o, greeting o first if e is its first record.
+func (st *state) write(o *output, e *entry) {
+	o.greeted.Do(func() {
+		for _, text := range st.greeting {
+			o.sink.write(&entry{time: e.time, prio: PriorityInfo, text: text, pid: st.pid})
+		}
+	})
+	o.sink.write(e)
 }
 
 // handler is the slog.Handler: filters by module, then writes to every
@@ -128,11 +143,11 @@ func (h *handler) Handle(_ context.Context, rec slog.Record) error {
 	}
 	e.text = string(h.appendText(make([]byte, 0, 128), rec))
 	if len(r.outputs) == 0 {
-		h.st.fallback.write(e)
+		h.st.write(h.st.fallback, e)
 	}
 	for _, o := range r.outputs {
 		if p >= o.spec.Priority {
-			o.sink.write(e)
+			h.st.write(o, e)
 		}
 	}
 	return nil

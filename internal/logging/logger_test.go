@@ -34,7 +34,8 @@ func (s *syncBuffer) String() string {
 }
 
 // testSettings isolates s from the host: no environment, a terminal on
-// stdin, no journald, stderr captured (read it back with stderrOf).
+// stdin, no journald, stderr captured (read it back with stderrOf), and no
+// greeting lines.
 func testSettings(t *testing.T, s Settings) Settings {
 	t.Helper()
 	if s.Getenv == nil {
@@ -43,6 +44,7 @@ func testSettings(t *testing.T, s Settings) Settings {
 	if s.sys == nil {
 		s.sys = &system{}
 	}
+	s.sys.noGreeting = true
 	if s.sys.stdinIsTTY == nil {
 		s.sys.stdinIsTTY = func() bool { return true }
 	}
@@ -123,6 +125,35 @@ func TestLineFormat(t *testing.T) {
 		if m[1] != pid || m[2] != w.level || m[3] != w.module || m[4] != w.text {
 			t.Errorf("line %q: got pid %s level %s module %q text %q, want %s %s %q %q",
 				lines[i], m[1], m[2], m[3], m[4], pid, w.level, w.module, w.text)
+		}
+	}
+}
+
+// Each output starts with libvirt's version and host lines, once, at info
+// whatever the output's priority, as libvirt's logInitMessage.
+func TestGreeting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.log")
+	s := testSettings(t, Settings{Outputs: "4:file:" + path})
+	s.sys.noGreeting = false
+	l := newTestLogger(t, s)
+	l.Slog().Warn("dropped")
+	l.Slog().Error("first")
+	l.Slog().Error("second")
+	if err := l.SetFilters("1:x"); err != nil { // same outputs: no new greeting
+		t.Fatal(err)
+	}
+	l.Slog().Error("third")
+	host, _ := os.Hostname()
+	want := []string{"info : libvirt version: 11.3.0, package: virtxend", "info : hostname: " + host,
+		"error : first", "error : second", "error : third"}
+	lines := readLines(t, path)
+	if len(lines) != len(want) {
+		t.Fatalf("log holds %q", lines)
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(lines[i], ": "+w) {
+			t.Errorf("line %d = %q, want it to end in %q", i, lines[i], w)
 		}
 	}
 }
@@ -343,7 +374,7 @@ func TestLiveChangesUnderLoad(t *testing.T) {
 	const perGoroutine = 300
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
-	l := newTestLogger(t, testSettings(t, Settings{Level: 1, Outputs: "1:file:" + a}))
+	l := newTestLogger(t, testSettings(t, Settings{Level: 1, Filters: "1:mod1 4:mod2", Outputs: "1:file:" + a}))
 
 	var wg sync.WaitGroup
 	for g := range 4 {

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+
+	"virtxend/internal/buildinfo"
 )
 
 // Settings is what the config file, the environment and -v decide.
@@ -63,7 +65,13 @@ func New(s Settings) (*Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{fallback: &fdSink{w: sys.stderr}, pid: os.Getpid()}
+	st := &state{
+		fallback: &output{spec: OutputSpec{Priority: PriorityDebug}, sink: &fdSink{w: sys.stderr}},
+		pid:      os.Getpid(),
+	}
+	if !sys.noGreeting {
+		st.greeting = greeting()
+	}
 	st.cur.Store(newRouter(level, filters, opened))
 	return &Logger{
 		st:            st,
@@ -121,15 +129,15 @@ func resolve(s Settings, sys *system) (Priority, []Filter, []OutputSpec, string,
 
 // openOutputs opens every output, or none: on error the ones already
 // opened are closed.
-func openOutputs(specs []OutputSpec, sys *system) ([]output, error) {
-	opened := make([]output, 0, len(specs))
+func openOutputs(specs []OutputSpec, sys *system) ([]*output, error) {
+	opened := make([]*output, 0, len(specs))
 	for _, spec := range specs {
 		sk, err := openSink(spec, sys)
 		if err != nil {
 			closeOutputs(opened)
 			return nil, err
 		}
-		opened = append(opened, output{spec: spec, sink: sk})
+		opened = append(opened, &output{spec: spec, sink: sk})
 	}
 	return opened, nil
 }
@@ -147,12 +155,22 @@ func openSink(spec OutputSpec, sys *system) (sink, error) {
 	}
 }
 
-func closeOutputs(outputs []output) error {
+func closeOutputs(outputs []*output) error {
 	var errs []error
 	for _, o := range outputs {
 		errs = append(errs, o.sink.close())
 	}
 	return errors.Join(errs...)
+}
+
+// greeting is libvirt's VIR_LOG_VERSION_STRING and hostname lines, which
+// start every output so a log file says what wrote it and where.
+func greeting() []string {
+	lines := []string{"libvirt version: " + buildinfo.Version + ", package: " + buildinfo.Program}
+	if host, err := os.Hostname(); err == nil {
+		lines = append(lines, "hostname: "+host)
+	}
+	return lines
 }
 
 // Slog returns the logger to pass down; use .With("module", ...) for filters.
