@@ -12,7 +12,10 @@ import (
 )
 
 // ModuleKey is the attribute naming a record's module, the name filters
-// match: logger.With(logging.ModuleKey, "rpc.server").
+// match: logger.With(logging.ModuleKey, "rpc.server"). Only a top-level
+// attribute counts. One given at the call itself overrides the logger's,
+// but Enabled, which sees no attributes, judges by the logger's module,
+// so prefer With.
 const ModuleKey = "module"
 
 // router is one immutable routing configuration. Changes build a new one
