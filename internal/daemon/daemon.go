@@ -46,8 +46,8 @@ type server interface {
 // daemon is one run of the process.
 type daemon struct {
 	opts    Options
-	cfg     *config.Daemon
-	libxl   *config.Libxl
+	cfg     *config.Daemon // as loaded at start: what the sockets were made with
+	libxl   *config.Libxl  // as loaded at start: libxl.conf changes need a restart
 	logger  *logging.Logger
 	log     *slog.Logger
 	notify  notifier
@@ -88,15 +88,7 @@ func Run(opts Options) error {
 }
 
 func (d *daemon) loadConfig() error {
-	path, explicit := d.opts.ConfigFile, d.opts.ConfigFile != ""
-	if !explicit {
-		path = d.opts.Paths.DaemonConfig()
-	}
-	cfg, err := config.LoadDaemon(path, explicit)
-	if err != nil {
-		return err
-	}
-	libxl, err := config.LoadLibxl(d.opts.Paths.LibxlConfig())
+	cfg, libxl, err := d.readConfigs()
 	if err != nil {
 		return err
 	}
@@ -123,7 +115,7 @@ func (d *daemon) setupLogging() error {
 func (d *daemon) logSettings(cfg *config.Daemon) logging.Settings {
 	return logging.Settings{
 		Level: cfg.LogLevel, Filters: cfg.LogFilters, Outputs: cfg.LogOutputs,
-		Daemonized: d.opts.Daemonized, LogDir: d.opts.Paths.LogDir(),
+		Daemonized: d.opts.Daemonized, LogDir: d.opts.Paths.LogDir(), Verbose: d.opts.Verbose,
 	}
 }
 

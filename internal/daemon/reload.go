@@ -10,28 +10,34 @@ import (
 func (d *daemon) reload() {
 	d.notify.reloading()
 	defer d.notify.ready()
+	cfg, libxl, err := d.readConfigs()
+	if err == nil {
+		err = d.logger.Reconfigure(d.logSettings(cfg))
+	}
+	if err != nil {
+		d.log.Error("reload rejected, keeping the running configuration", "err", err)
+		return
+	}
+	// Diff against the start-up config: a setting that needs a restart
+	// stays pending, and is named, until the daemon restarts.
+	live, restart := config.DiffDaemon(d.cfg, cfg)
+	_, libxlRestart := config.DiffLibxl(d.libxl, libxl)
+	restart = append(restart, libxlRestart...)
+	if len(restart) > 0 {
+		d.log.Warn("changed settings take effect only after a restart", "keys", restart)
+	}
+	d.log.Info("configuration reloaded", "applied", live)
+}
+
+func (d *daemon) readConfigs() (*config.Daemon, *config.Libxl, error) {
 	path, explicit := d.configPath()
 	cfg, err := config.LoadDaemon(path, explicit)
 	if err != nil {
-		d.log.Error("reload rejected, keeping the running configuration", "err", err)
-		return
+		return nil, nil, err
 	}
 	libxl, err := config.LoadLibxl(d.opts.Paths.LibxlConfig())
 	if err != nil {
-		d.log.Error("reload rejected, keeping the running configuration", "err", err)
-		return
+		return nil, nil, err
 	}
-	if err := d.applyLogging(cfg); err != nil {
-		d.log.Error("reload rejected, keeping the running configuration", "err", err)
-		return
-	}
-	d.cfg, d.libxl = cfg, libxl
-	d.log.Info("configuration reloaded")
-}
-
-func (d *daemon) applyLogging(cfg *config.Daemon) error {
-	if err := d.logger.SetFilters(cfg.LogFilters); err != nil {
-		return err
-	}
-	return d.logger.SetOutputs(cfg.LogOutputs)
+	return cfg, libxl, nil
 }

@@ -218,6 +218,31 @@ func (l *Logger) SetOutputs(outputs string) error {
 	return nil
 }
 
+// Reconfigure applies new settings (a SIGHUP reload) with the same
+// precedence as New: level, filters and outputs change together or, on
+// error, not at all. Outputs that did not change are reopened, which also
+// lets a rotated log file be picked up.
+func (l *Logger) Reconfigure(s Settings) error {
+	level, filters, specs, def, err := resolve(s, l.sys)
+	if err != nil {
+		return err
+	}
+	l.setMu.Lock()
+	defer l.setMu.Unlock()
+	if l.closed {
+		return errClosed
+	}
+	opened, err := openOutputs(specs, l.sys)
+	if err != nil {
+		return err
+	}
+	cur := l.st.cur.Load()
+	l.swap(newRouter(level, filters, opened))
+	l.defaultOutput = def
+	_ = closeOutputs(cur.outputs)
+	return nil
+}
+
 // swap installs r once no record is being written; called with setMu held.
 func (l *Logger) swap(r *router) {
 	l.st.sinkMu.Lock()

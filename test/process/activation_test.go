@@ -23,7 +23,7 @@ func activate(t *testing.T, root string, names []string, socks []string) *daemon
 	for _, s := range socks {
 		args = append(args, "-l", s)
 	}
-	args = append(args, daemontest.Binary(t))
+	args = append(args, daemontest.Binary(t), "--verbose")
 	d := daemontest.Launch(t, exec.Command("systemd-socket-activate", args...), root)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("unix", socks[0]); err == nil {
