@@ -36,7 +36,15 @@ func main() {
 	flag.IntVar(&s.pid, "pid", 0, "daemon pid, to report its resident memory")
 	flag.StringVar(&s.only, "workloads", "", "comma-separated subset of: "+strings.Join(workloadNames(), ","))
 	flag.BoolVar(&s.jsonOut, "json", false, "print results as JSON lines")
+	ratio := flag.Bool("ratio", false, "compare two -json result files given as arguments: ours, then the baseline")
 	flag.Parse()
+	if *ratio {
+		if err := compareFiles(os.Stdout, flag.Arg(0), flag.Arg(1)); err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if s.socket == "" {
 		fmt.Fprintln(os.Stderr, "virtxend-load: -socket is required")
 		os.Exit(2)

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+)
+
+// compareFiles prints, per workload, our figures over the baseline's: a
+// throughput ratio above 1 and latency ratios below 1 mean we are faster.
+func compareFiles(w io.Writer, ours, baseline string) error {
+	a, err := readResults(ours)
+	if err != nil {
+		return err
+	}
+	b, err := readResults(baseline)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\tours ops/s\tbaseline ops/s\tthroughput ×\tp50 ×\tp99 ×\tpeak RSS ×\t")
+	for _, r := range a {
+		base, ok := b[r.Workload]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", r.Workload, r.OpsPerSec, base.OpsPerSec,
+			div(r.OpsPerSec, base.OpsPerSec), div(r.P50us, base.P50us), div(r.P99us, base.P99us),
+			div(float64(r.DaemonHWMKB), float64(base.DaemonHWMKB)))
+	}
+	return tw.Flush()
+}
+
+func div(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func readResults(path string) (map[string]result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]result{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out[r.Workload] = r
+	}
+	return out, sc.Err()
+}
