@@ -1,0 +1,418 @@
+package rpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"virtxend/internal/xdr"
+)
+
+// ErrClientClosed is returned when sending to a client that is gone.
+var ErrClientClosed = errors.New("rpc: client closed")
+
+// Client is one connection. Its methods are safe from any goroutine.
+type Client struct {
+	srv       *Server
+	conn      net.Conn
+	id        uint64
+	ident     Identity
+	connected time.Time
+	log       *slog.Logger
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	done      chan struct{}
+
+	lastRecv  atomic.Int64 // unix nanoseconds of the last packet read
+	kaMissed  atomic.Int64 // keepalive PINGs sent since then
+	kaStarted atomic.Bool
+
+	mu            sync.Mutex
+	cond          *sync.Cond // any change to the fields below
+	readOnly      bool
+	authenticated bool
+	inflight      int // calls and stream packets being processed
+	out           []outMsg
+	nEvents       int // server-initiated messages in out
+	closed        bool
+	draining      bool // Shutdown: read no more calls
+	delayedClose  bool // close once idle
+	readerWaiting bool // read loop blocked by max_client_requests
+	values        map[any]any
+	hooks         []func()
+	streams       map[streamKey]*serverStream
+}
+
+// outMsg is one packet waiting for the writer.
+type outMsg struct {
+	data    []byte
+	tracked bool          // releases a request slot once written
+	event   bool          // counts against MaxQueuedMessages
+	done    chan struct{} // closed once written or dropped
+}
+
+func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions) *Client {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		srv: s, conn: conn, id: id, ident: peerIdentity(conn), connected: time.Now(),
+		ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		readOnly: opts.ReadOnly, authenticated: !opts.RequireAuth,
+	}
+	c.cond = sync.NewCond(&c.mu)
+	c.log = s.log.With("client", id)
+	c.lastRecv.Store(time.Now().UnixNano())
+	return c
+}
+
+func (c *Client) start() {
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// ID is the client's number, unique within its server.
+func (c *Client) ID() uint64 { return c.id }
+
+// Identity is the peer's credentials (SO_PEERCRED); -1 where unknown.
+func (c *Client) Identity() Identity { return c.ident }
+
+// ConnectTime is when the client was accepted.
+func (c *Client) ConnectTime() time.Time { return c.connected }
+
+// Server is the server the client belongs to.
+func (c *Client) Server() *Server { return c.srv }
+
+// Context is cancelled when the client closes; handlers get a child of it.
+func (c *Client) Context() context.Context { return c.ctx }
+
+// Done is closed once the client is closed and its close hooks have run.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Logger returns the client's logger.
+func (c *Client) Logger() *slog.Logger { return c.log }
+
+// ReadOnly reports whether the client may only make read-only calls.
+func (c *Client) ReadOnly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.readOnly
+}
+
+// SetReadOnly makes the client read-only (CONNECT_OPEN with VIR_CONNECT_RO).
+// There is no way back.
+func (c *Client) SetReadOnly() {
+	c.mu.Lock()
+	c.readOnly = true
+	c.mu.Unlock()
+}
+
+// Authenticated reports whether calls other than NoAuth ones are allowed.
+func (c *Client) Authenticated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authenticated
+}
+
+// SetAuthenticated marks the client authenticated.
+func (c *Client) SetAuthenticated() {
+	c.mu.Lock()
+	if c.authenticated || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.authenticated = true
+	c.mu.Unlock()
+	c.srv.clientAuthenticated()
+}
+
+// Value returns the value a program stored under key, or nil.
+func (c *Client) Value(key any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.values[key]
+}
+
+// SetValue stores a per-client value for a program (e.g. its open
+// connection). Use an unexported key type, as with context values.
+func (c *Client) SetValue(key, val any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.values == nil {
+		c.values = map[any]any{}
+	}
+	c.values[key] = val
+}
+
+// OnClose registers f to run when the client closes (after its socket is
+// closed), e.g. to deregister its events. Hooks run once, last first; if
+// the client is already closed f runs now.
+func (c *Client) OnClose(f func()) {
+	c.mu.Lock()
+	if !c.closed {
+		c.hooks = append(c.hooks, f)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	f()
+}
+
+// SendMessage queues a server-initiated MESSAGE (an event: libvirt uses
+// serial 1) with body as its XDR payload. It never blocks: a client whose
+// queue is full is dropped and an error returned.
+func (c *Client) SendMessage(prog, vers, proc, serial uint32, body any) error {
+	buf := startPacket(make([]byte, 0, 128), Header{Prog: prog, Vers: vers, Proc: proc, Type: TypeMessage, Serial: serial})
+	var err error
+	if body != nil {
+		if buf, err = xdr.Append(buf, body); err != nil {
+			return err
+		}
+	}
+	if buf, err = finishPacket(buf); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClientClosed
+	}
+	if c.nEvents >= c.srv.MaxQueuedMessages {
+		c.mu.Unlock()
+		c.log.Warn("dropping client: too many queued messages", "limit", c.srv.MaxQueuedMessages)
+		go c.Close() // the caller may hold locks a close hook needs
+		return ErrClientClosed
+	}
+	c.nEvents++
+	c.pushLocked(outMsg{data: buf, event: true})
+	c.mu.Unlock()
+	return nil
+}
+
+// enqueue queues a packet; false if the client is closed.
+func (c *Client) enqueue(m outMsg) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		if m.done != nil {
+			close(m.done)
+		}
+		return false
+	}
+	c.pushLocked(m)
+	c.mu.Unlock()
+	return true
+}
+
+func (c *Client) pushLocked(m outMsg) {
+	c.out = append(c.out, m)
+	c.cond.Broadcast()
+}
+
+// acquire takes a request slot; release gives it back.
+func (c *Client) acquire() {
+	c.mu.Lock()
+	c.inflight++
+	c.mu.Unlock()
+}
+
+func (c *Client) release() {
+	c.mu.Lock()
+	c.inflight--
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+func (c *Client) wake() {
+	c.mu.Lock()
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// DelayedClose closes the client once the replies in flight are written,
+// and reads no further calls (CONNECT_CLOSE).
+func (c *Client) DelayedClose() {
+	c.mu.Lock()
+	c.delayedClose = true
+	idle := c.inflight == 0 && len(c.out) == 0
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if idle {
+		c.Close()
+	}
+}
+
+// drain starts a graceful close for Shutdown.
+func (c *Client) drain() {
+	c.mu.Lock()
+	c.draining = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	_ = c.conn.SetReadDeadline(time.Now()) // wake a blocked read
+	c.DelayedClose()
+}
+
+// Close closes the connection now, aborts its streams and runs its close
+// hooks. Calls still running finish but their replies are dropped.
+func (c *Client) Close() {
+	c.closeOnce.Do(c.doClose)
+}
+
+func (c *Client) doClose() {
+	c.mu.Lock()
+	c.closed = true
+	wasUnauth := !c.authenticated
+	dropped, hooks, streams := c.out, c.hooks, c.streams
+	c.out, c.hooks, c.streams = nil, nil, nil
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.cancel()
+	c.conn.Close()
+	for _, m := range dropped {
+		if m.done != nil {
+			close(m.done)
+		}
+	}
+	for _, ss := range streams {
+		ss.end(true)
+	}
+	for i := len(hooks) - 1; i >= 0; i-- {
+		c.runHook(hooks[i])
+	}
+	c.srv.removeClient(c, wasUnauth)
+	c.log.Debug("client closed")
+	close(c.done)
+}
+
+func (c *Client) runHook(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("client close hook panicked", "panic", r)
+		}
+	}()
+	f()
+}
+
+// readLoop reads packets while the client has a free request slot:
+// with max_client_requests calls in flight the socket is simply not read.
+func (c *Client) readLoop() {
+	br := bufio.NewReaderSize(c.conn, 64<<10)
+	var lenBuf [lenSize]byte
+	for c.waitForSlot() {
+		h, payload, err := readPacket(br, &lenBuf)
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.lastRecv.Store(time.Now().UnixNano())
+		c.kaMissed.Store(0)
+		if err := c.route(h, payload); err != nil {
+			c.log.Warn("closing client", "err", err)
+			c.Close()
+			return
+		}
+	}
+}
+
+func (c *Client) waitForSlot() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.canRead() && c.inflight >= int(c.srv.maxRequests.Load()) {
+		c.readerWaiting = true
+		c.cond.Wait()
+	}
+	c.readerWaiting = false
+	return c.canRead()
+}
+
+func (c *Client) canRead() bool { return !c.closed && !c.draining && !c.delayedClose }
+
+func (c *Client) readFailed(err error) {
+	c.mu.Lock()
+	stopping := c.draining || c.delayedClose || c.closed
+	c.mu.Unlock()
+	switch {
+	case stopping:
+		if c.isDraining() {
+			c.DelayedClose()
+		}
+		return
+	case errors.Is(err, errFraming):
+		c.log.Warn("closing client: malformed packet", "err", err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded):
+		c.log.Debug("client disconnected", "err", err)
+	default:
+		c.log.Info("client read failed", "err", err)
+	}
+	c.Close()
+}
+
+func (c *Client) isDraining() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.draining
+}
+
+// writeLoop writes queued packets in queue order, batching what is queued.
+func (c *Client) writeLoop() {
+	for {
+		batch, ok := c.nextBatch()
+		if !ok {
+			return
+		}
+		bufs := make(net.Buffers, len(batch))
+		for i, m := range batch {
+			bufs[i] = m.data
+		}
+		_, err := bufs.WriteTo(c.conn)
+		c.finishBatch(batch)
+		if err != nil {
+			c.log.Debug("client write failed", "err", err)
+			c.Close()
+			return
+		}
+	}
+}
+
+func (c *Client) nextBatch() ([]outMsg, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.out) == 0 && !c.closed {
+		if c.delayedClose && c.inflight == 0 {
+			go c.Close()
+			return nil, false
+		}
+		c.cond.Wait()
+	}
+	if c.closed {
+		return nil, false
+	}
+	batch := c.out
+	c.out = nil
+	return batch, true
+}
+
+func (c *Client) finishBatch(batch []outMsg) {
+	c.mu.Lock()
+	for _, m := range batch {
+		if m.tracked {
+			c.inflight--
+		}
+		if m.event {
+			c.nEvents--
+		}
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	for _, m := range batch {
+		if m.done != nil {
+			close(m.done)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package rpc
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"runtime/debug"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/virerr"
+	"virtxend/internal/xdr"
+)
+
+type callKey struct{}
+
+// CallHeader returns the header of the call a handler is serving.
+func CallHeader(ctx context.Context) (Header, bool) {
+	h, ok := ctx.Value(callKey{}).(Header)
+	return h, ok
+}
+
+// route handles one packet in the read loop. Only an error that makes the
+// connection unusable is returned.
+func (c *Client) route(h Header, payload []byte) error {
+	if h.Prog == KeepaliveProgram && h.Vers == KeepaliveVersion && h.Type == TypeMessage {
+		c.keepaliveMessage(h)
+		return nil
+	}
+	switch h.Type {
+	case TypeCallWithFDs:
+		// The fds themselves are not received: no procedure here takes any.
+		if len(payload) < 4 {
+			return fmt.Errorf("%w: call with fds but no fd count", errFraming)
+		}
+		if n := binary.BigEndian.Uint32(payload); n > MaxFDs {
+			return fmt.Errorf("%w: %d fds, max %d", errFraming, n, MaxFDs)
+		}
+		payload = payload[4:]
+		fallthrough
+	case TypeCall:
+		c.acquire()
+		c.srv.dispatch(c, h, payload)
+	case TypeStream, TypeStreamHole:
+		c.streamPacket(h, payload)
+	default:
+		// libvirt answers nothing to a stray REPLY or MESSAGE.
+		c.log.Debug("dropping unexpected message", "header", h)
+	}
+	return nil
+}
+
+// dispatch queues a call for the workers, with its procedure's priority.
+func (s *Server) dispatch(c *Client, h Header, payload []byte) {
+	high := false
+	if prog := s.program(h.Prog, h.Vers); prog != nil {
+		if p := prog.Procedure(h.Proc); p != nil {
+			high = p.High
+		}
+	}
+	s.activeCalls.Add(1)
+	ok := s.pool.submit(job{high: high, run: func() {
+		defer s.activeCalls.Add(-1)
+		c.serveCall(h, payload)
+	}})
+	if !ok {
+		s.activeCalls.Add(-1)
+		c.release()
+	}
+}
+
+// serveCall runs on a worker: it checks and runs the call and queues the
+// reply, whatever happens.
+func (c *Client) serveCall(h Header, payload []byte) {
+	ret, err := c.call(h, payload)
+	if err != nil {
+		c.log.Debug("call failed", "header", h, "err", err)
+		c.replyError(h, err, true)
+		return
+	}
+	if st, ok := ret.(*Stream); ok {
+		c.openStream(h, st)
+		return
+	}
+	c.reply(h, ret)
+}
+
+// call applies libvirt's checks in libvirt's order, then the handler.
+func (c *Client) call(h Header, payload []byte) (any, error) {
+	prog := c.srv.program(h.Prog, h.Vers)
+	if prog == nil {
+		return nil, rpcError("Cannot find program %d version %d", int32(h.Prog), int32(h.Vers))
+	}
+	if h.Status != StatusOK {
+		return nil, rpcError("Unexpected message status %d", uint32(h.Status))
+	}
+	proc := prog.Procedure(h.Proc)
+	if proc == nil || proc.Handler == nil {
+		return nil, rpcError("unknown procedure: %d", int32(h.Proc))
+	}
+	if !proc.NoAuth && !c.Authenticated() {
+		return nil, rpcError("authentication required")
+	}
+	var args any
+	if proc.NewArgs != nil {
+		args = proc.NewArgs()
+		if err := xdr.Unmarshal(payload, args); err != nil {
+			c.log.Debug("undecodable arguments", "proc", proc.Name, "err", err)
+			return nil, rpcError("Unable to decode message payload")
+		}
+	}
+	ctx := context.WithValue(c.ctx, callKey{}, h)
+	if prog.Check != nil {
+		if err := prog.Check(ctx, c, proc, args); err != nil {
+			return nil, err
+		}
+	}
+	if c.ReadOnly() && proc.ReadOnly.denies(args) {
+		return nil, virerr.New(virerr.FromDomain, libvirt.ErrOperationDenied, "read only access prevents %s", proc.API)
+	}
+	return c.runHandler(ctx, proc, args)
+}
+
+// runHandler turns a panic into an internal error for this call alone.
+func (c *Client) runHandler(ctx context.Context, proc *Procedure, args any) (ret any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("procedure handler panicked", "proc", proc.Name, "panic", r, "stack", string(debug.Stack()))
+			ret, err = nil, virerr.New(virerr.FromRPC, libvirt.ErrInternalError, "%s failed unexpectedly", procLabel(proc))
+		}
+	}()
+	return proc.Handler(ctx, c, args)
+}
+
+func procLabel(p *Procedure) string {
+	if p.API != "" {
+		return p.API
+	}
+	return p.Name
+}
+
+// reply queues an OK reply carrying ret.
+func (c *Client) reply(h Header, ret any) {
+	rh := h
+	rh.Type, rh.Status = TypeReply, StatusOK
+	buf := startPacket(make([]byte, 0, 256), rh)
+	var err error
+	if ret != nil {
+		buf, err = xdr.Append(buf, ret)
+	}
+	if err == nil {
+		buf, err = finishPacket(buf)
+	}
+	if err != nil {
+		c.log.Error("cannot encode reply", "header", h, "err", err)
+		c.replyError(h, rpcError("Unable to encode message payload"), true)
+		return
+	}
+	c.enqueue(outMsg{data: buf, tracked: true})
+}
+
+// replyError queues an error reply to h: a REPLY for a call, a STREAM for a
+// stream packet, echoing prog, vers, proc and serial.
+func (c *Client) replyError(h Header, err error, tracked bool) {
+	rh := h
+	rh.Status = StatusError
+	if h.Type != TypeStream {
+		rh.Type = TypeReply
+	}
+	c.enqueue(outMsg{data: rawPacket(rh, errorBody(err)), tracked: tracked})
+}

@@ -1,0 +1,67 @@
+// Package rpc is libvirt's RPC protocol as a generic server: framing,
+// header, dispatch, limits, keepalive and streams. It knows no domains;
+// programs (the remote program 0x20008086, the admin program 0x06900690)
+// plug in as tables of procedures. The keepalive program is built in.
+//
+// # Wire format
+//
+// A packet is a big-endian uint32 length counting the whole packet, a
+// 24-byte Header and an XDR payload. A length below 28 or above
+// MessageMax+4 closes the connection without a reply, as libvirt does.
+//
+// # Declaring a program
+//
+//	prog := rpc.NewProgram(0x20008086, 1,
+//		rpc.Proc(66, "AUTH_LIST", "", rpc.High|rpc.NoAuth, h.authList),
+//		rpc.Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", rpc.DenyReadOnly, h.suspend),
+//		rpc.Proc(14, "DOMAIN_GET_XML_DESC", "virDomainGetXMLDesc", rpc.High, h.getXMLDesc).
+//			WithReadOnly(rpc.DeniedIf(func(a *libvirt.DomainGetXMLDescArgs) bool {
+//				return a.Flags&libvirt.DomainXMLSecure != 0
+//			})),
+//		rpc.StreamProc(201, "DOMAIN_OPEN_CONSOLE", "virDomainOpenConsole", rpc.DenyReadOnly, h.openConsole),
+//	)
+//	srv := &rpc.Server{Name: "virtxend", Logger: log, MaxClients: 5000}
+//	srv.Register(prog)
+//	go srv.ServeListener(roListener, rpc.ListenerOptions{ReadOnly: true})
+//	err := srv.Serve(rwListener)
+//
+// Handlers have the form
+//
+//	func(ctx context.Context, c *rpc.Client, args *ArgsType) (*RetType, error)
+//
+// with rpc.Void where a procedure has no args or ret. Args and ret types are
+// go-libvirt's generated structs or our own (see package xdr).
+//
+// # The path of a call
+//
+// A client's read loop reads a packet while the client has fewer than
+// MaxClientRequests calls in flight (beyond that its socket is not read:
+// backpressure, not rejection). Keepalive PINGs are answered at once;
+// STREAM packets go to their stream; a CALL becomes a job for the worker
+// pool, on the priority workers too if its procedure is High. A worker then
+// checks, in libvirt's order: program and version known ("Cannot find
+// program P version V", echoing the request's prog and vers), status OK
+// ("Unexpected message status N"), procedure known ("unknown procedure: N"),
+// authenticated unless NoAuth ("authentication required"), payload decodes
+// ("Unable to decode message payload"), Program.Check, the read-only rule
+// (VIR_ERR_OPERATION_DENIED "operation forbidden: read only access prevents
+// virX"), and runs the handler; a panic becomes an internal error for that
+// call alone. Replies go out in completion order. Every error is sent as a
+// full remote_error built from virerr.As(err) in one place (errors.go).
+//
+// # Clients
+//
+// A Client carries the peer's SO_PEERCRED identity, its connect time, an
+// id, read-only and authenticated flags, per-program values with close
+// hooks, SendMessage for events (never blocks; a client whose queue
+// overflows is dropped), StartKeepalive, DelayedClose for CONNECT_CLOSE,
+// and Close for admin's client-disconnect.
+//
+// # Limits
+//
+// Server fields are libvirt's daemon limits; the Set methods change them
+// while serving (the admin program calls them). At MaxClients clients, or
+// MaxAnonymousClients unauthenticated ones, the server stops accepting
+// until a client leaves. NumClients and ClientsChanged serve the daemon's
+// idle timer.
+package rpc

@@ -1,0 +1,57 @@
+package rpc
+
+import "time"
+
+// keepaliveMessage answers a PING with a PONG; a PONG needs nothing more
+// (any packet already reset the keepalive state).
+func (c *Client) keepaliveMessage(h Header) {
+	if h.Proc != keepalivePing {
+		return
+	}
+	c.enqueue(outMsg{data: keepalivePacket(keepalivePong)})
+}
+
+func keepalivePacket(proc uint32) []byte {
+	return rawPacket(Header{Prog: KeepaliveProgram, Vers: KeepaliveVersion, Proc: proc, Type: TypeMessage}, nil)
+}
+
+// StartKeepalive makes the server PING the client after KeepaliveInterval
+// of silence and close it after KeepaliveCount unanswered PINGs. The
+// remote program calls it when the client asks CONNECT_SUPPORTS_FEATURE
+// for VIR_DRV_FEATURE_PROGRAM_KEEPALIVE; clients that never ask (go-libvirt)
+// are never pinged. Calling it again does nothing.
+func (c *Client) StartKeepalive() {
+	interval := c.srv.KeepaliveInterval
+	if interval <= 0 || !c.kaStarted.CompareAndSwap(false, true) {
+		return
+	}
+	go c.keepaliveLoop(interval, int64(max(c.srv.KeepaliveCount, 0)))
+}
+
+// keepaliveLoop is libvirt's virKeepAliveTimer: after each interval of
+// inbound silence send a PING, and once count PINGs went unanswered,
+// close the connection.
+func (c *Client) keepaliveLoop(interval time.Duration, count int64) {
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		idle := time.Since(time.Unix(0, c.lastRecv.Load()))
+		if idle < interval {
+			timer.Reset(interval - idle)
+			continue
+		}
+		if c.kaMissed.Load() >= count {
+			c.log.Warn("connection closed due to keepalive timeout")
+			c.Close()
+			return
+		}
+		c.kaMissed.Add(1)
+		c.enqueue(outMsg{data: keepalivePacket(keepalivePing)})
+		timer.Reset(interval)
+	}
+}

@@ -1,0 +1,131 @@
+package rpc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Sizes and limits of libvirt's wire format (src/rpc/virnetprotocol.x).
+const (
+	// MessageMax bounds a packet, its length word excluded (VIR_NET_MESSAGE_MAX).
+	MessageMax = 33554432
+	// HeaderSize is the XDR header after the length word.
+	HeaderSize = 24
+	// StreamChunk is the data carried by one stream packet
+	// (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX), the size both sides use.
+	StreamChunk = 262120
+	// MaxFDs bounds the fds of a *_WITH_FDS message (VIR_NET_MESSAGE_NUM_FDS_MAX).
+	MaxFDs = 32
+	lenSize = 4
+)
+
+// KeepaliveProgram is the keepalive program ("keep"), version 1.
+const (
+	KeepaliveProgram = 0x6b656570
+	KeepaliveVersion = 1
+	keepalivePing    = 1
+	keepalivePong    = 2
+)
+
+// Type is a packet's message type.
+type Type int32
+
+// Message types.
+const (
+	TypeCall         Type = 0
+	TypeReply        Type = 1
+	TypeMessage      Type = 2
+	TypeStream       Type = 3
+	TypeCallWithFDs  Type = 4
+	TypeReplyWithFDs Type = 5
+	TypeStreamHole   Type = 6
+)
+
+// Status is a packet's status word.
+type Status int32
+
+// Statuses.
+const (
+	StatusOK       Status = 0
+	StatusError    Status = 1
+	StatusContinue Status = 2
+)
+
+// Header is the 24-byte header that follows every packet's length word.
+type Header struct {
+	Prog   uint32
+	Vers   uint32
+	Proc   uint32 // an XDR int on the wire; procedures are never negative
+	Type   Type
+	Serial uint32
+	Status Status
+}
+
+func (h Header) String() string {
+	return fmt.Sprintf("prog=%#x vers=%d proc=%d type=%d serial=%d status=%d",
+		h.Prog, h.Vers, int32(h.Proc), h.Type, h.Serial, h.Status)
+}
+
+// errFraming marks input that makes the connection unusable: the server
+// closes it without a reply, as libvirt does.
+var errFraming = errors.New("rpc: bad packet framing")
+
+// readPacket reads one packet and returns its header and payload. lenBuf
+// is scratch space so the read loop does not allocate for it.
+func readPacket(r io.Reader, lenBuf *[lenSize]byte) (Header, []byte, error) {
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return Header{}, nil, err
+	}
+	n := binary.BigEndian.Uint32(lenBuf[:])
+	if n < lenSize+HeaderSize || n-lenSize > MessageMax {
+		return Header{}, nil, fmt.Errorf("%w: length word %d", errFraming, n)
+	}
+	buf := make([]byte, n-lenSize)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return Header{}, nil, err
+	}
+	return parseHeader(buf), buf[HeaderSize:], nil
+}
+
+func parseHeader(b []byte) Header {
+	be := binary.BigEndian
+	return Header{
+		Prog:   be.Uint32(b[0:]),
+		Vers:   be.Uint32(b[4:]),
+		Proc:   be.Uint32(b[8:]),
+		Type:   Type(be.Uint32(b[12:])),
+		Serial: be.Uint32(b[16:]),
+		Status: Status(be.Uint32(b[20:])),
+	}
+}
+
+// startPacket appends a placeholder length word and h to buf.
+func startPacket(buf []byte, h Header) []byte {
+	be := binary.BigEndian
+	buf = be.AppendUint32(buf, 0)
+	buf = be.AppendUint32(buf, h.Prog)
+	buf = be.AppendUint32(buf, h.Vers)
+	buf = be.AppendUint32(buf, h.Proc)
+	buf = be.AppendUint32(buf, uint32(h.Type))
+	buf = be.AppendUint32(buf, h.Serial)
+	return be.AppendUint32(buf, uint32(h.Status))
+}
+
+// finishPacket fills in the length word of a packet started at buf[0].
+func finishPacket(buf []byte) ([]byte, error) {
+	if len(buf)-lenSize > MessageMax {
+		return nil, fmt.Errorf("rpc: packet of %d bytes exceeds %d", len(buf), MessageMax+lenSize)
+	}
+	binary.BigEndian.PutUint32(buf, uint32(len(buf)))
+	return buf, nil
+}
+
+// rawPacket builds a packet whose payload is p as is.
+func rawPacket(h Header, p []byte) []byte {
+	buf := startPacket(make([]byte, 0, lenSize+HeaderSize+len(p)), h)
+	buf = append(buf, p...)
+	binary.BigEndian.PutUint32(buf, uint32(len(buf)))
+	return buf
+}
