@@ -18,6 +18,7 @@ import (
 	"virtxend/internal/config"
 	"virtxend/internal/logging"
 	"virtxend/internal/paths"
+	"virtxend/internal/rpc"
 )
 
 // Options are what the command line decides.
@@ -37,12 +38,6 @@ type Options struct {
 // shutdownGrace bounds how long calls in flight may take to finish on exit.
 const shutdownGrace = 30 * time.Second
 
-// server is what serves clients on a set of sockets (the RPC server).
-type server interface {
-	Serve(ln net.Listener) error
-	Shutdown(ctx context.Context) error
-}
-
 // daemon is one run of the process.
 type daemon struct {
 	opts    Options
@@ -53,8 +48,8 @@ type daemon struct {
 	notify  notifier
 	idle    *idleTimer
 	sockets []*socket
-	main    server // the virtxend server: rw and ro sockets
-	admin   server // the admin server
+	main    *rpc.Server // the virtxend server: rw and ro sockets
+	admin   *rpc.Server // the admin server
 	serving sync.WaitGroup
 }
 
@@ -178,8 +173,7 @@ func (d *daemon) closeSockets() {
 // serve starts the servers, reports readiness and runs until told to stop.
 func (d *daemon) serve() error {
 	d.idle = newIdleTimer(d.opts.Timeout)
-	d.main = newHoldServer(d.idle.clientDelta)
-	d.admin = newHoldServer(d.idle.clientDelta)
+	d.newServers()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
@@ -200,10 +194,12 @@ func (d *daemon) startServing(s *socket) {
 	if s.role == roleAdmin {
 		srv, ln = d.admin, sameUIDListener{Listener: s.ln, uid: os.Geteuid(), log: d.log}
 	}
+	opts := rpc.ListenerOptions{ReadOnly: s.role == roleRO}
 	d.serving.Add(1)
 	go func() {
 		defer d.serving.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		err := srv.ServeListener(ln, opts)
+		if err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, rpc.ErrServerClosed) {
 			d.log.Error("socket stopped serving", "path", s.path, "err", err)
 		}
 	}()
@@ -233,7 +229,7 @@ func (d *daemon) stop() error {
 	d.closeSockets()
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	for _, srv := range []server{d.main, d.admin} {
+	for _, srv := range []*rpc.Server{d.main, d.admin} {
 		if err := srv.Shutdown(ctx); err != nil {
 			d.log.Warn("calls still in flight at shutdown", "err", err)
 		}

@@ -12,7 +12,7 @@ import (
 type idleTimer struct {
 	mu          sync.Mutex
 	timeout     time.Duration
-	clients     int
+	clients     map[string]int // per server
 	inhibitions int
 	timer       *time.Timer
 	generation  int // which arming of the timer is current
@@ -20,13 +20,13 @@ type idleTimer struct {
 }
 
 func newIdleTimer(timeout time.Duration) *idleTimer {
-	t := &idleTimer{timeout: timeout, fired: make(chan struct{}, 1)}
+	t := &idleTimer{timeout: timeout, clients: map[string]int{}, fired: make(chan struct{}, 1)}
 	t.update()
 	return t
 }
 
-// clientDelta records a client connecting (+1) or leaving (-1).
-func (t *idleTimer) clientDelta(d int) { t.change(func() { t.clients += d }) }
+// setClients records how many clients server has now.
+func (t *idleTimer) setClients(server string, n int) { t.change(func() { t.clients[server] = n }) }
 
 // inhibit records an inhibition taken (+1) or released (-1).
 func (t *idleTimer) inhibit(d int) { t.change(func() { t.inhibitions += d }) }
@@ -42,7 +42,11 @@ func (t *idleTimer) change(f func()) {
 }
 
 func (t *idleTimer) update() {
-	idle := t.clients == 0 && t.inhibitions == 0 && t.timeout > 0
+	total := 0
+	for _, n := range t.clients {
+		total += n
+	}
+	idle := total == 0 && t.inhibitions == 0 && t.timeout > 0
 	if t.timer != nil {
 		t.timer.Stop()
 		t.timer = nil

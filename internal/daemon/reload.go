@@ -23,6 +23,7 @@ func (d *daemon) reload() {
 	live, restart := config.DiffDaemon(d.cfg, cfg)
 	_, libxlRestart := config.DiffLibxl(d.libxl, libxl)
 	restart = append(restart, libxlRestart...)
+	d.applyLiveLimits(cfg)
 	if len(restart) > 0 {
 		d.log.Warn("changed settings take effect only after a restart", "keys", restart)
 	}
