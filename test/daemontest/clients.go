@@ -1,0 +1,98 @@
+package daemontest
+
+import (
+	"bytes"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"virtxend/internal/paths"
+)
+
+// URI is the client URI of the daemon's read-write socket.
+func (d *Daemon) URI() string {
+	return "xen+unix:///system?socket=" + filepath.Join(d.Paths.SocketDir(), paths.RWSocketName)
+}
+
+// ROURI is the client URI of the daemon's read-only socket.
+func (d *Daemon) ROURI() string {
+	return "xen+unix:///system?socket=" + filepath.Join(d.Paths.SocketDir(), paths.ROSocketName)
+}
+
+// AdminURI is virt-admin's URI of the daemon's admin socket.
+func (d *Daemon) AdminURI() string {
+	return "virtxend+unix:///system?socket=" + filepath.Join(d.Paths.SocketDir(), paths.AdminSocketName)
+}
+
+// Result is what a client command printed and its exit code.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Run runs a client command (virsh, virt-admin, python3) to completion.
+func Run(t testing.TB, name string, args ...string) Result {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s is not installed", name)
+	}
+	cmd := exec.Command(name, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Run()
+	return Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+}
+
+// Virsh runs virsh against the daemon's read-write socket.
+func (d *Daemon) Virsh(args ...string) Result {
+	d.t.Helper()
+	return Run(d.t, "virsh", append([]string{"-q", "-c", d.URI()}, args...)...)
+}
+
+// MustVirsh runs virsh and fails the test unless it succeeds.
+func (d *Daemon) MustVirsh(args ...string) string {
+	d.t.Helper()
+	r := d.Virsh(args...)
+	if r.Code != 0 {
+		d.t.Fatalf("virsh %s: exit %d\n%s%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
+
+// VirtAdmin runs virt-admin against the daemon's admin socket.
+func (d *Daemon) VirtAdmin(args ...string) Result {
+	d.t.Helper()
+	return Run(d.t, "virt-admin", append([]string{"-q", "-c", d.AdminURI()}, args...)...)
+}
+
+// Python runs a python3-libvirt script (Debian's interpreter, where the
+// binding is installed) with the daemon's URI as sys.argv[1].
+func (d *Daemon) Python(script string, args ...string) Result {
+	d.t.Helper()
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import libvirt").CombinedOutput(); err != nil {
+		d.t.Skipf("python3-libvirt is not installed: %s", out)
+	}
+	return Run(d.t, "/usr/bin/python3", append([]string{"-c", script, d.URI()}, args...)...)
+}
+
+// GoLibvirt opens a go-libvirt connection on the socket named by sock
+// (paths.RWSocketName or paths.ROSocketName), closed when the test ends.
+func (d *Daemon) GoLibvirt(sock string) *libvirt.Libvirt {
+	d.t.Helper()
+	conn, err := net.DialTimeout("unix", filepath.Join(d.Paths.SocketDir(), sock), 5*time.Second)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
+	if err := l.ConnectToURI("xen:///system"); err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { l.Disconnect() })
+	return l
+}
