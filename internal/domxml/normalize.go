@@ -32,7 +32,23 @@ func normalize(d *libvirtxml.Domain, root *node, o *Options) error {
 		return err
 	}
 	normalizeChars(d)
+	movePrimaryVideo(d)
+	normalizeFeatures(d)
+	sanitizeMetadata(d)
 	return nil
+}
+
+// movePrimaryVideo: the parser puts the video marked primary first.
+func movePrimaryVideo(d *libvirtxml.Domain) {
+	v := d.Devices.Videos
+	for i := 1; i < len(v); i++ {
+		if v[i].Model.Primary == "yes" {
+			p := v[i]
+			copy(v[1:i+1], v[0:i])
+			v[0] = p
+			return
+		}
+	}
 }
 
 func normalizeUUID(d *libvirtxml.Domain, r io.Reader) error {
@@ -160,6 +176,21 @@ func normalizeChars(d *libvirtxml.Domain) {
 	for i := range d.Devices.Serials {
 		if d.Devices.Serials[i].Source == nil {
 			d.Devices.Serials[i].Source = &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}}
+		}
+	}
+}
+
+// normalizeFeatures: features with a state attribute print it; a bare
+// <hap/> means on.
+func normalizeFeatures(d *libvirtxml.Domain) {
+	f := d.Features
+	if f == nil {
+		return
+	}
+	for _, st := range []*libvirtxml.DomainFeatureState{f.HAP, f.PMU, f.PVSpinlock,
+		f.VMPort, f.HTM, f.NestedHV, f.VMCoreInfo, f.CCFAssist} {
+		if st != nil && st.State == "" {
+			st.State = "on"
 		}
 	}
 }

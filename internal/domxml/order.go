@@ -35,6 +35,7 @@ var childOrders = map[string][]string{
 		"ip", "route", "portForward", "script", "downscript", "backenddomain", "target",
 		"guest", "model", "driver", "backend", "filterref", "tune", "teaming", "link",
 		"mtu", "coalesce", "boot", "alias", "rom", "acpi", "address"},
+	"hostdev/source": {"vendor", "product", "address", "adapter"},
 }
 
 // infoTail is virDomainDeviceInfoFormat's order, which ends every device.
@@ -47,12 +48,10 @@ func libvirtOrder(root *node) {
 		if n.name == "features" && parent == "domain" {
 			sortKids(n, featureOrder)
 		}
-		if parent == "devices" {
-			if order, ok := childOrders[parent+"/"+n.name]; ok {
-				sortKids(n, order)
-			} else {
-				sortTail(n, infoTail)
-			}
+		if order, ok := childOrders[parent+"/"+n.name]; ok {
+			sortKids(n, order)
+		} else if parent == "devices" {
+			sortTail(n, infoTail)
 		}
 		if n.name == "virtualport" {
 			dropEmpty(n, "parameters")
