@@ -181,6 +181,9 @@ func roundPow2(v uint) uint {
 	if v == 0 {
 		return 0
 	}
+	if v > 1<<31 {
+		return v // libvirt's sizes are unsigned int; no rounding past that
+	}
 	p := uint(1)
 	for p < v {
 		p <<= 1

@@ -9,6 +9,8 @@ package domxml
 
 import (
 	"crypto/rand"
+	"encoding/xml"
+	"fmt"
 	"io"
 
 	"libvirt.org/go/libvirtxml"
@@ -99,13 +101,28 @@ func Copy(d *libvirtxml.Domain) *libvirtxml.Domain {
 	if d == nil {
 		return nil
 	}
-	s, err := d.Marshal()
+	c, err := roundTrip(d)
 	if err != nil {
 		return nil
 	}
-	c := &libvirtxml.Domain{}
-	if err := c.Unmarshal(s); err != nil {
-		return nil
-	}
 	return c
+}
+
+// roundTrip copies through libvirtxml's own encoding, which covers every
+// field it knows; it never panics.
+func roundTrip(d *libvirtxml.Domain) (c *libvirtxml.Domain, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	b, err := xml.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	c = &libvirtxml.Domain{}
+	if err := xml.Unmarshal(b, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -218,6 +218,12 @@ func unmarshal(doc string) (d *libvirtxml.Domain, err error) {
 	if uerr := d.Unmarshal(doc); uerr != nil {
 		return nil, xmlErr("%s", uerr.Error())
 	}
+	// What libvirtxml reads but cannot write (unknown enum values such as
+	// a hostdev mode) is also what libvirt refuses; refusing it here keeps
+	// Copy and Format total on parsed definitions.
+	if _, rerr := roundTrip(d); rerr != nil {
+		return nil, xmlErr("%s", rerr.Error())
+	}
 	return d, nil
 }
 
