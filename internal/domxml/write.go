@@ -118,3 +118,15 @@ func escapeLibxmlAttr(s string) string {
 		"\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
 	return r.Replace(s)
 }
+
+// LibvirtStyle rewrites any XML document the way libvirt's formatter
+// writes its own documents (two-space indent, single-quoted attributes,
+// "<x/>" for empty elements), for other XML this daemon emits, such as
+// capabilities.
+func LibvirtStyle(doc string) (string, error) {
+	root, err := parseTree(doc)
+	if err != nil {
+		return "", internalErr("cannot format XML: %v", err)
+	}
+	return writeLibvirt(root), nil
+}
