@@ -19,7 +19,10 @@ func TestParseErrors(t *testing.T) {
 		code      libvirt.ErrorNumber
 		msg       string
 	}{
-		{"malformed", `<domain type='xen'><name>g</nam></domain>`, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: "},
+		{"malformed", `<domain type='xen'><name>g</nam></domain>`, virerr.FromDomain, libvirt.ErrXMLDetail,
+			"at line 1: Opening and ending tag mismatch: name line 1 and nam\n<domain type='xen'><name>g</nam></domain>\n--------------------------------^"},
+		{"memory text", `<domain type='xen'><name>g</name><memory>abc</memory></domain>`, virerr.FromDomain, libvirt.ErrXMLError,
+			"XML error: Invalid value 'abc' for element or attribute './memory[1]'"},
 		{"empty", ``, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: Document is empty"},
 		{"trailing", okPV + `<x/>`, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: Extra content at the end of the document"},
 		{"root", `<network/>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: expecting root element of 'domain', not 'network'"},

@@ -22,8 +22,9 @@ func parseDocument(doc string) (*node, error) {
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
+			ctx, ptr := errorContext(doc, se)
 			return nil, virerr.New(virerr.FromDomain, libvirt.ErrXMLDetail,
-				"at line %d: %s\n%s\n^", se.line, se.msg, lineOf(doc, se.line))
+				"at line %d: %s\n%s\n%s", se.line, se.msg, ctx, ptr)
 		}
 		return nil, virerr.New(virerr.FromDomain, libvirt.ErrXMLError,
 			"failed to parse xml document '%s'", "[inline data]")
@@ -35,12 +36,42 @@ func parseDocument(doc string) (*node, error) {
 	return root, nil
 }
 
-func lineOf(doc string, n int) string {
-	lines := strings.Split(doc, "\n")
-	if n < 1 || n > len(lines) {
-		return ""
+// errorContext is catchXMLError's context line and "----^" pointer.
+func errorContext(doc string, se *syntaxError) (string, string) {
+	if se.offset < 0 || doc == "" {
+		return "(null)", "^"
 	}
-	return strings.TrimRight(lines[n-1], "\r")
+	off := int(se.offset)
+	if off > len(doc) {
+		off = len(doc)
+	}
+	cur := off
+	if cur == len(doc) && cur > 0 {
+		cur--
+	}
+	for cur > 0 && (doc[cur] == '\n' || doc[cur] == '\r') {
+		cur--
+	}
+	start := strings.LastIndexAny(doc[:cur+1], "\r\n") + 1
+	end := strings.IndexAny(doc[start:], "\r\n")
+	line := doc[start:]
+	if end >= 0 {
+		line = doc[start : start+end]
+	}
+	col := off - start
+	if col > len(line) {
+		col = len(line)
+	}
+	var ptr strings.Builder
+	for i := 0; i < col; i++ {
+		if line[i] == '\t' {
+			ptr.WriteByte('\t')
+		} else {
+			ptr.WriteByte('-')
+		}
+	}
+	ptr.WriteByte('^')
+	return line, ptr.String()
 }
 
 func xmlErr(format string, args ...any) error {
@@ -185,7 +216,7 @@ func scaledKiB(n *node, xpath string) (uint64, error) {
 	s := strings.TrimSpace(n.content())
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, xmlErr("could not parse value '%s' for element or attribute '%s'", s, xpath)
+		return 0, xmlErr("Invalid value '%s' for element or attribute '%s'", s, xpath)
 	}
 	unit, _ := n.attr("unit")
 	scale, ok := unitScale(unit)

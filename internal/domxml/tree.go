@@ -3,7 +3,9 @@ package domxml
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -17,6 +19,7 @@ type node struct {
 	kids  []*node
 	text  string // character data when this is a text node
 	isTxt bool
+	line  int // where the start tag ended, for error messages
 }
 
 type attr struct {
@@ -33,8 +36,9 @@ func qname(n xml.Name) string {
 
 // syntaxError carries where a document stopped being well formed.
 type syntaxError struct {
-	line int
-	msg  string
+	line   int
+	offset int64 // byte offset where the parser stopped, -1 if unknown
+	msg    string
 }
 
 func (e *syntaxError) Error() string { return e.msg }
@@ -48,6 +52,7 @@ func parseTree(doc string) (*node, error) {
 	var root *node
 	var stack []*node
 	for {
+		before := d.InputOffset()
 		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
@@ -57,14 +62,15 @@ func parseTree(doc string) (*node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			n := &node{name: qname(t.Name)}
+			line, _ := d.InputPos()
+			n := &node{name: qname(t.Name), line: line}
 			for _, a := range t.Attr {
 				n.attrs = append(n.attrs, attr{qname(a.Name), a.Value})
 			}
 			if len(stack) == 0 {
 				if root != nil {
 					line, _ := d.InputPos()
-					return nil, &syntaxError{line, "Extra content at the end of the document"}
+					return nil, &syntaxError{line, before, "Extra content at the end of the document"}
 				}
 				root = n
 			} else {
@@ -73,9 +79,14 @@ func parseTree(doc string) (*node, error) {
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
-			if len(stack) == 0 || stack[len(stack)-1].name != qname(t.Name) {
+			if len(stack) == 0 {
 				line, _ := d.InputPos()
-				return nil, &syntaxError{line, "Opening and ending tag mismatch"}
+				return nil, &syntaxError{line, before, "Extra content at the end of the document"}
+			}
+			if top := stack[len(stack)-1]; top.name != qname(t.Name) {
+				line, _ := d.InputPos()
+				return nil, &syntaxError{line, d.InputOffset(), fmt.Sprintf(
+					"Opening and ending tag mismatch: %s line %d and %s", top.name, top.line, qname(t.Name))}
 			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
@@ -86,7 +97,7 @@ func parseTree(doc string) (*node, error) {
 					if root != nil {
 						msg = "Extra content at the end of the document"
 					}
-					return nil, &syntaxError{line, msg}
+					return nil, &syntaxError{line, d.InputOffset(), msg}
 				}
 				continue
 			}
@@ -96,10 +107,12 @@ func parseTree(doc string) (*node, error) {
 	}
 	if len(stack) != 0 {
 		line, _ := d.InputPos()
-		return nil, &syntaxError{line, "Premature end of data in tag " + stack[len(stack)-1].name}
+		top := stack[len(stack)-1]
+		return nil, &syntaxError{line, d.InputOffset(),
+			fmt.Sprintf("Premature end of data in tag %s line %d", top.name, top.line)}
 	}
 	if root == nil {
-		return nil, &syntaxError{1, "Document is empty"}
+		return nil, &syntaxError{1, -1, "Document is empty"}
 	}
 	return root, nil
 }
@@ -107,10 +120,10 @@ func parseTree(doc string) (*node, error) {
 func toSyntaxError(err error, d *xml.Decoder) error {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		return &syntaxError{se.Line, se.Msg}
+		return &syntaxError{se.Line, d.InputOffset(), libxmlMessage(se.Msg)}
 	}
 	line, _ := d.InputPos()
-	return &syntaxError{line, err.Error()}
+	return &syntaxError{line, d.InputOffset(), err.Error()}
 }
 
 // child returns the first element child with the given name.
@@ -166,4 +179,17 @@ func (n *node) prefix() string {
 		return n.name[:i]
 	}
 	return ""
+}
+
+var closedBy = regexp.MustCompile(`^element <(\S+)> closed by </(\S+)>$`)
+
+// libxmlMessage words Go's common syntax errors the way libxml2 does.
+func libxmlMessage(msg string) string {
+	if m := closedBy.FindStringSubmatch(msg); m != nil {
+		return "Opening and ending tag mismatch: " + m[1] + " and " + m[2]
+	}
+	if msg == "unexpected EOF" {
+		return "Premature end of data"
+	}
+	return msg
 }
