@@ -21,7 +21,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"malformed", `<domain type='xen'><name>g</nam></domain>`, virerr.FromDomain, libvirt.ErrXMLDetail,
 			"at line 1: Opening and ending tag mismatch: name line 1 and nam\n<domain type='xen'><name>g</nam></domain>\n--------------------------------^"},
-		{"memory text", `<domain type='xen'><name>g</name><memory>abc</memory></domain>`, virerr.FromDomain, libvirt.ErrXMLError,
+		{"memory text", `<domain type='xen'><name>g</name><memory>abc</memory><os><type>hvm</type></os></domain>`, virerr.FromDomain, libvirt.ErrXMLError,
 			"XML error: Invalid value 'abc' for element or attribute './memory[1]'"},
 		{"empty", ``, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: Document is empty"},
 		{"trailing", okPV + `<x/>`, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: Extra content at the end of the document"},
