@@ -1,0 +1,186 @@
+package domxml
+
+import (
+	"strings"
+	"testing"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/virerr"
+)
+
+const okPV = `<domain type='xen'><name>g</name><memory>1024</memory>` +
+	`<os><type>linux</type></os></domain>`
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name, xml string
+		dom       virerr.Domain
+		code      libvirt.ErrorNumber
+		msg       string
+	}{
+		{"malformed", `<domain type='xen'><name>g</nam></domain>`, virerr.FromDomain, libvirt.ErrXMLDetail,
+			"at line 1: Opening and ending tag mismatch: name line 1 and nam\n<domain type='xen'><name>g</nam></domain>\n--------------------------------^"},
+		{"memory text", `<domain type='xen'><name>g</name><memory>abc</memory><os><type>hvm</type></os></domain>`, virerr.FromDomain, libvirt.ErrXMLError,
+			"XML error: Invalid value 'abc' for element or attribute './memory[1]'"},
+		{"empty", ``, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: Document is empty"},
+		{"trailing", okPV + `<x/>`, virerr.FromDomain, libvirt.ErrXMLDetail, "at line 1: Extra content at the end of the document"},
+		{"root", `<network/>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: expecting root element of 'domain', not 'network'"},
+		{"no name", `<domain type='xen'><memory>1</memory><os><type>hvm</type></os></domain>`, virerr.FromDomain, libvirt.ErrNoName, "missing name information"},
+		{"bad uuid", `<domain type='xen'><name>g</name><uuid>1234</uuid></domain>`, virerr.FromDomain, libvirt.ErrInternalError, "internal error: malformed uuid element"},
+		{"no type", `<domain><name>g</name></domain>`, virerr.FromDomain, libvirt.ErrInternalError, "internal error: missing domain type attribute"},
+		{"bad type", `<domain type='foo'><name>g</name></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: invalid domain type foo"},
+		{"no os", `<domain type='xen'><name>g</name><memory>1</memory></domain>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: an os <type> must be specified"},
+		{"bad os", `<domain type='xen'><name>g</name><os><type>dos</type></os></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unknown OS type 'dos'"},
+		{"bad arch", `<domain type='xen'><name>g</name><os><type arch='z80'>hvm</type></os></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: Unknown architecture z80"},
+		{"kvm", `<domain type='kvm'><name>g</name><memory>1024</memory><os><type>hvm</type></os></domain>`, virerr.FromDomain, libvirt.ErrInvalidArg, "invalid argument: could not find capabilities for arch=x86_64 domaintype=kvm "},
+		{"pv arm", `<domain type='xen'><name>g</name><memory>1024</memory><os><type arch='aarch64'>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrInvalidArg, "invalid argument: could not find capabilities for ostype=xen arch=aarch64 domaintype=xen "},
+		{"slash", `<domain type='xen'><name>a/b</name><memory>1024</memory><os><type>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: name a/b cannot contain '/'"},
+		{"no memory", `<domain type='xen'><name>g</name><os><type>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: Memory size must be specified via <memory> or in the <numa> configuration"},
+		{"vcpu text", `<domain type='xen'><name>g</name><vcpu>two</vcpu><os><type>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: maximum vcpus count must be an integer"},
+		{"vcpu current", `<domain type='xen'><name>g</name><vcpu current='4'>2</vcpu><os><type>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: maximum vCPU count must not be less than current vCPU count"},
+		{"title", "<domain type='xen'><name>g</name><title>a\nb</title><os><type>linux</type></os></domain>", virerr.FromDomain, libvirt.ErrXMLError, "XML error: Domain title can't contain newlines"},
+		{"unit", `<domain type='xen'><name>g</name><memory unit='parsecs'>1</memory><os><type>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrInvalidArg, "invalid argument: unknown suffix 'parsecs'"},
+		{"maxMemory", `<domain type='xen'><name>g</name><maxMemory slots='2'>4096</maxMemory><memory>1024</memory><os><type>linux</type></os></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: memory hotplug tunables <maxMemory> are not supported by this hypervisor driver"},
+		{"secure boot", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type><loader type='pflash' secure='yes'>/x</loader></os></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: Secure boot is not supported on Xen"},
+		{"sound", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices><sound model='ich9'/></devices></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unsupported audio model ich9"},
+		{"filterref", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices><interface type='bridge'><source bridge='b'/><filterref filter='clean-traffic'/></interface></devices></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: filterref is not supported in xen"},
+		{"dup disk", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='file'><source file='/a'/><target dev='xvda'/></disk><disk type='file'><source file='/b'/><target dev='xvda'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrXMLError, "XML error: target 'xvda' duplicated for disk sources '/a' and '/b'"},
+		{"disk name", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+			`<disk type='file'><source file='/a'/><target dev='foo' bus='ide'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrXMLError, "XML error: Unknown disk name 'foo' and no address specified"},
+		{"pci driver", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+			`<hostdev mode='subsystem' type='pci'><driver name='vfio'/><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: XEN does not support device assignment mode 'vfio'"},
+		{"dup ctrl", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+			`<controller type='ide' index='0'/><controller type='ide' index='0'/></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrXMLError, "XML error: Multiple 'ide' controllers with index '0'"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(c.xml)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			e := virerr.As(err)
+			if e.Domain != c.dom || e.Code != c.code || !strings.HasPrefix(e.Message, c.msg) {
+				t.Errorf("got (%d, %d, %q), want (%d, %d, %q...)", e.Domain, e.Code, e.Message, c.dom, c.code, c.msg)
+			}
+		})
+	}
+}
+
+func TestGuestsRestrictTypes(t *testing.T) {
+	pvh := `<domain type='xen'><name>g</name><memory>1024</memory><os><type>xenpvh</type></os></domain>`
+	_, err := ParseWith(pvh, Options{Guests: []Guest{{"xen", "x86_64"}}})
+	if e := virerr.As(err); e == nil || e.Message != "invalid argument: could not find capabilities for ostype=xenpvh arch=x86_64 domaintype=xen " {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestFormatFlags(t *testing.T) {
+	in := `<domain type='xen' id='7'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+		`<serial type='pty'><source path='/dev/pts/3'/></serial>` +
+		`<graphics type='vnc' port='5901' autoport='yes' passwd='pw'/></devices></domain>`
+	d, err := ParseWith(in, Options{Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, _ := FormatFlags(d, 0)
+	for _, want := range []string{"<domain type='xen' id='7'>", "port='5901' autoport='yes'",
+		"<source path='/dev/pts/3'/>", "<console type='pty' tty='/dev/pts/3'>", "<input type='keyboard' bus='ps2'/>"} {
+		if !strings.Contains(live, want) {
+			t.Errorf("live XML lacks %q:\n%s", want, live)
+		}
+	}
+	if strings.Contains(live, "passwd") {
+		t.Error("password shown without SECURE")
+	}
+	inactive, _ := FormatFlags(d, FormatInactive|FormatSecure|FormatMigratable)
+	for _, want := range []string{"<domain type='xen'>", "port='-1' autoport='yes'", "passwd='pw'"} {
+		if !strings.Contains(inactive, want) {
+			t.Errorf("inactive XML lacks %q:\n%s", want, inactive)
+		}
+	}
+	for _, bad := range []string{"/dev/pts/3", "keyboard"} {
+		if strings.Contains(inactive, bad) {
+			t.Errorf("inactive migratable XML has %q:\n%s", bad, inactive)
+		}
+	}
+	if err := CheckXMLFlags(uint32(FormatUpdateCPU)); err == nil ||
+		err.Error() != "invalid argument: unsupported flags (0x4) in function libxlDomainGetXMLDesc" {
+		t.Errorf("UPDATE_CPU: %v", err)
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	d, err := Parse(okPV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := GetMetadata(d, MetadataTitle, ""); virerr.As(err).Code != libvirt.ErrNoDomainMetadata {
+		t.Errorf("missing title: %v", err)
+	}
+	must(t, SetMetadata(d, MetadataTitle, "T", "", ""))
+	must(t, SetMetadata(d, MetadataDescription, "D", "", ""))
+	must(t, SetMetadata(d, MetadataElement, `<foo a="1"><bar>x</bar></foo>`, "app", "http://app.org/"))
+	must(t, SetMetadata(d, MetadataElement, `<v>1</v>`, "other", "http://other.org/"))
+	must(t, SetMetadata(d, MetadataElement, `<foo2/>`, "app", "http://app.org/"))
+	got, err := GetMetadata(d, MetadataElement, "http://app.org/")
+	if err != nil || got != "<foo2/>" {
+		t.Errorf("element: %q %v", got, err)
+	}
+	x, _ := FormatFlags(d, FormatInactive)
+	want := "  <title>T</title>\n  <description>D</description>\n  <metadata>\n" +
+		"    <other:v xmlns:other=\"http://other.org/\">1</other:v>\n" +
+		"    <app:foo2 xmlns:app=\"http://app.org/\"/>\n  </metadata>\n"
+	if !strings.Contains(x, want) {
+		t.Errorf("formatted:\n%s", x)
+	}
+	must(t, SetMetadata(d, MetadataElement, `<foo a="1"><bar>x</bar></foo>`, "app", "http://app.org/"))
+	got, _ = GetMetadata(d, MetadataElement, "http://app.org/")
+	if got != "<foo a=\"1\">\n  <bar>x</bar>\n</foo>" {
+		t.Errorf("nested element: %q", got)
+	}
+	must(t, SetMetadata(d, MetadataElement, "", "", "http://app.org/"))
+	must(t, SetMetadata(d, MetadataElement, "", "", "http://other.org/"))
+	if d.Metadata != nil {
+		t.Errorf("metadata left: %+v", d.Metadata)
+	}
+	if err := SetMetadata(d, MetadataTitle, "a\nb", "", ""); err == nil {
+		t.Error("title with newline accepted")
+	}
+	if err := SetMetadata(d, MetadataElement, "<x/>", "1bad", "http://x/"); err == nil {
+		t.Error("bad key accepted")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAccessorsAndCopy(t *testing.T) {
+	d, err := Parse(`<domain type='xen'><name>g</name><memory unit='MiB'>512</memory>` +
+		`<vcpu current='1'>2</vcpu><os><type>xenpvh</type></os></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if KindOf(d) != PVH || MemoryKiB(d) != 524288 || CurrentVCPUs(d) != 1 || MaxVCPUs(d) != 2 || ID(d) != -1 {
+		t.Fatalf("accessors: %v %d %d %d %d", KindOf(d), MemoryKiB(d), CurrentVCPUs(d), MaxVCPUs(d), ID(d))
+	}
+	c := Copy(d)
+	SetMemoryKiB(c, 1024)
+	must(t, SetVCPUs(c, 4, 4))
+	SetID(c, 3)
+	if MemoryKiB(d) != 524288 || MaxVCPUs(d) != 2 || CurrentMemoryKiB(c) != 1024 || ID(c) != 3 {
+		t.Fatal("copy is not deep")
+	}
+	if SetVCPUs(c, 1, 2) == nil {
+		t.Error("current > max accepted")
+	}
+}

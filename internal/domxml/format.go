@@ -1,0 +1,145 @@
+package domxml
+
+import (
+	"encoding/xml"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/virerr"
+)
+
+// FormatFlag is virDomainXMLFlags, the flags of virDomainGetXMLDesc.
+type FormatFlag uint32
+
+// The dumpxml flags, with libvirt's values.
+const (
+	// FormatSecure includes secrets: graphics passwords.
+	FormatSecure FormatFlag = 1 << 0
+	// FormatInactive shows the persistent view: no id, automatically
+	// chosen graphics ports shown as port='-1', no pty paths or tty.
+	FormatInactive FormatFlag = 1 << 1
+	// FormatUpdateCPU would update the guest CPU from the host; libxl
+	// does not accept it (CheckXMLFlags refuses it).
+	FormatUpdateCPU FormatFlag = 1 << 2
+	// FormatMigratable drops what only this host added for backward
+	// compatibility: the implicit PS/2 or Xen keyboard.
+	FormatMigratable FormatFlag = 1 << 3
+)
+
+// CheckXMLFlags is libxlDomainGetXMLDesc's virCheckFlags: only SECURE,
+// INACTIVE and MIGRATABLE are accepted.
+func CheckXMLFlags(flags uint32) error {
+	const ok = uint32(FormatSecure | FormatInactive | FormatMigratable)
+	if bad := flags &^ ok; bad != 0 {
+		return virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg,
+			"unsupported flags (0x%x) in function %s", bad, "libxlDomainGetXMLDesc")
+	}
+	return nil
+}
+
+// FormatFlags writes d as virDomainDefFormat would with these flags.
+func FormatFlags(d *libvirtxml.Domain, flags FormatFlag) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", internalErr("cannot format domain XML: %v", r)
+		}
+	}()
+	c := Copy(d)
+	if c == nil {
+		return "", internalErr("cannot format domain XML")
+	}
+	if c.ID == nil || *c.ID < 0 {
+		flags |= FormatInactive
+	}
+	if flags&FormatInactive != 0 {
+		c.ID = nil
+	}
+	applyFormatRules(c, flags)
+	raw, err := xml.Marshal(c) // unindented: whitespace stays data
+	s := string(raw)
+	if err != nil {
+		return "", internalErr("cannot format domain XML: %v", err)
+	}
+	root, err := parseTree(s)
+	if err != nil {
+		return "", internalErr("cannot format domain XML: %v", err)
+	}
+	libvirtOrder(root)
+	return writeLibvirt(root), nil
+}
+
+func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
+	if c.Devices == nil {
+		return
+	}
+	dev := c.Devices
+	for i := range dev.Graphics {
+		formatGraphics(&dev.Graphics[i], flags)
+	}
+	if KindOf(c) == HVM {
+		for i := range dev.Consoles {
+			if consoleIsSerial(dev.Consoles[i]) && i < len(dev.Serials) {
+				dev.Consoles[i] = consoleFromSerial(dev.Serials[i])
+			}
+		}
+	}
+	if flags&FormatInactive != 0 {
+		for i := range dev.Consoles {
+			dev.Consoles[i].TTY = ""
+			clearPtyPath(dev.Consoles[i].Source)
+		}
+		for i := range dev.Serials {
+			clearPtyPath(dev.Serials[i].Source)
+		}
+		for i := range dev.Interfaces {
+			if t := dev.Interfaces[i].Target; t != nil && strings.HasPrefix(t.Dev, "vif") {
+				dev.Interfaces[i].Target = nil
+			}
+		}
+	}
+	if flags&FormatMigratable != 0 {
+		var kept []libvirtxml.DomainInput
+		for _, in := range dev.Inputs {
+			if in.Type == "keyboard" && (in.Bus == "ps2" || in.Bus == "xen") {
+				continue
+			}
+			kept = append(kept, in)
+		}
+		dev.Inputs = kept
+	}
+}
+
+// consoleFromSerial: libvirt prints an HVM guest's serial-type console
+// as a copy of the serial port it aliases.
+func consoleFromSerial(s libvirtxml.DomainSerial) libvirtxml.DomainConsole {
+	var port *uint
+	if s.Target != nil {
+		port = s.Target.Port
+	}
+	c := libvirtxml.DomainConsole{
+		Source: s.Source, Protocol: s.Protocol, Log: s.Log,
+		Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: port},
+		Alias:  s.Alias, Address: s.Address,
+	}
+	if s.Source != nil && s.Source.Pty != nil && s.Source.Pty.Path != "" {
+		c.TTY = s.Source.Pty.Path
+	}
+	return c
+}
+
+func clearPtyPath(s *libvirtxml.DomainChardevSource) {
+	if s != nil && s.Pty != nil {
+		s.Pty.Path = ""
+	}
+}
+
+// marshalPart encodes any libvirtxml fragment, for comparisons.
+func marshalPart(v any) string {
+	b, err := xml.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

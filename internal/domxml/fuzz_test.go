@@ -1,0 +1,35 @@
+package domxml
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse: Parse never panics; what it accepts formats, and the
+// formatted XML parses again.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "in", "*.xml"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add(okPV)
+	f.Add(`<domain type='xen'><name>g</name><memory unit='G'>1</memory><os><type>hvm</type></os>` +
+		`<devices><console/><serial/><video/><graphics type='vnc' socket='/s'/></devices></domain>`)
+	f.Add(`<domain type='xen'><name>g</name><metadata><a:b xmlns:a="u"/><c/></metadata></domain>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		d, err := ParseWith(doc, Options{Rand: fixedRand()})
+		if err != nil {
+			return
+		}
+		out, err := FormatFlags(d, FormatInactive|FormatSecure)
+		if err != nil {
+			t.Fatalf("Format of a parsed definition failed: %v", err)
+		}
+		if _, err := ParseWith(out, Options{Rand: fixedRand()}); err != nil {
+			t.Fatalf("formatted XML does not parse: %v\n%s", err, out)
+		}
+	})
+}

@@ -1,0 +1,270 @@
+package domxml
+
+import (
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/virerr"
+)
+
+// The virDomainMetadataType values.
+const (
+	MetadataDescription = 0
+	MetadataTitle       = 1
+	MetadataElement     = 2
+)
+
+// SetMetadata is virDomainSetMetadata on a definition. For
+// MetadataElement, metadata is one XML element that is stored under the
+// namespace uri with prefix key, replacing any element of that namespace;
+// an empty metadata removes it. For title and description an empty
+// string removes the element.
+func SetMetadata(d *libvirtxml.Domain, typ int, metadata, key, uri string) error {
+	switch typ {
+	case MetadataDescription, MetadataTitle:
+		if key != "" || uri != "" {
+			return invalidArg("key and uri must be empty for title and description")
+		}
+		if typ == MetadataTitle {
+			if strings.Contains(metadata, "\n") {
+				return invalidArg("metadata title can't contain newlines")
+			}
+			d.Title = metadata
+		} else {
+			d.Description = metadata
+		}
+		return nil
+	case MetadataElement:
+		return setElement(d, metadata, key, uri)
+	}
+	return invalidArg("unknown metadata type '%d'", typ)
+}
+
+// GetMetadata is virDomainGetMetadata: the title, the description, or the
+// element stored under uri, written without its namespace prefix.
+func GetMetadata(d *libvirtxml.Domain, typ int, uri string) (string, error) {
+	var out string
+	switch typ {
+	case MetadataDescription:
+		out = d.Description
+	case MetadataTitle:
+		out = d.Title
+	case MetadataElement:
+		if uri == "" {
+			return "", invalidArg("uri in virDomainGetMetadata must not be NULL")
+		}
+		out = getElement(d, uri)
+	default:
+		return "", invalidArg("unknown metadata type '%d'", typ)
+	}
+	if out == "" {
+		return "", virerr.New(virerr.FromDomain, libvirt.ErrNoDomainMetadata,
+			"metadata not found: %s", "Requested metadata element is not present")
+	}
+	return out, nil
+}
+
+func invalidArg(format string, args ...any) error {
+	return virerr.New(virerr.FromDomain, libvirt.ErrInvalidArg, format, args...)
+}
+
+func setElement(d *libvirtxml.Domain, metadata, key, uri string) error {
+	if uri == "" {
+		return invalidArg("uri in virDomainSetMetadata must not be NULL")
+	}
+	var fresh *node
+	if metadata != "" {
+		if key == "" {
+			return invalidArg("key in virDomainSetMetadata must not be NULL")
+		}
+		root, err := parseTree(metadata)
+		if err != nil {
+			se, _ := err.(*syntaxError)
+			return virerr.New(virerr.FromDomain, libvirt.ErrXMLDetail,
+				"at line %d: %s", se.line, se.msg)
+		}
+		if !isNCName(key) {
+			return internalErr("failed to validate prefix for a new XML namespace")
+		}
+		injectNamespace(root, key, uri)
+		fresh = root
+	}
+	kids := metadataKids(d)
+	var kept []*node
+	for _, k := range kids {
+		if nsURI(k, nil) != uri {
+			kept = append(kept, k)
+		}
+	}
+	if fresh != nil {
+		kept = append(kept, fresh)
+	}
+	storeMetadata(d, kept)
+	return nil
+}
+
+// metadataKids parses the stored <metadata> children.
+func metadataKids(d *libvirtxml.Domain) []*node {
+	if d.Metadata == nil || strings.TrimSpace(d.Metadata.XML) == "" {
+		return nil
+	}
+	root, err := parseTree("<metadata>" + d.Metadata.XML + "</metadata>")
+	if err != nil {
+		return nil
+	}
+	return root.elems()
+}
+
+func storeMetadata(d *libvirtxml.Domain, kids []*node) {
+	if len(kids) == 0 {
+		d.Metadata = nil
+		return
+	}
+	var b strings.Builder
+	for _, k := range kids {
+		writeCompact(&b, k)
+	}
+	d.Metadata = &libvirtxml.DomainMetadata{XML: b.String()}
+}
+
+// sanitizeMetadata is virXMLNodeSanitizeNamespaces: elements without a
+// namespace are dropped, and of several sharing one only the first stays.
+func sanitizeMetadata(d *libvirtxml.Domain) {
+	if d.Metadata == nil {
+		return
+	}
+	seen := map[string]bool{}
+	var kept []*node
+	for _, k := range metadataKids(d) {
+		u := nsURI(k, nil)
+		if u == "" || seen[u] {
+			continue
+		}
+		seen[u] = true
+		kept = append(kept, k)
+	}
+	storeMetadata(d, kept)
+}
+
+func getElement(d *libvirtxml.Domain, uri string) string {
+	for _, k := range metadataKids(d) {
+		if nsURI(k, nil) != uri {
+			continue
+		}
+		stripNamespace(k, uri, nil)
+		var b strings.Builder
+		writeNode(&b, k, 0, true)
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	return ""
+}
+
+// nsURI resolves an element's namespace from xmlns declarations on it
+// and the given ancestors' declarations.
+func nsURI(n *node, inherited map[string]string) string {
+	p := n.prefix()
+	want := "xmlns"
+	if p != "" {
+		want = "xmlns:" + p
+	}
+	if v, ok := n.attr(want); ok {
+		return v
+	}
+	return inherited[want]
+}
+
+func declsOf(n *node, inherited map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range inherited {
+		out[k] = v
+	}
+	for _, a := range n.attrs {
+		if a.name == "xmlns" || strings.HasPrefix(a.name, "xmlns:") {
+			out[a.name] = a.value
+		}
+	}
+	return out
+}
+
+// injectNamespace is virXMLInjectNamespace: declare key→uri on the root
+// and put every element that has no namespace into it.
+func injectNamespace(root *node, key, uri string) {
+	root.attrs = append([]attr{{"xmlns:" + key, uri}}, root.attrs...)
+	var visit func(n *node, decls map[string]string)
+	visit = func(n *node, decls map[string]string) {
+		if n.isTxt {
+			return
+		}
+		decls = declsOf(n, decls)
+		if nsURI(n, decls) == "" {
+			n.name = key + ":" + n.localName()
+		}
+		for _, k := range n.kids {
+			visit(k, decls)
+		}
+	}
+	visit(root, nil)
+}
+
+// stripNamespace is what virXMLExtractNamespaceXML does to its copy:
+// elements in uri lose their prefix and the declaration goes.
+func stripNamespace(n *node, uri string, decls map[string]string) {
+	if n.isTxt {
+		return
+	}
+	decls = declsOf(n, decls)
+	if n.prefix() != "" && nsURI(n, decls) == uri {
+		n.name = n.localName()
+	}
+	var kept []attr
+	for _, a := range n.attrs {
+		if strings.HasPrefix(a.name, "xmlns:") && a.value == uri {
+			continue
+		}
+		kept = append(kept, a)
+	}
+	n.attrs = kept
+	for _, k := range n.kids {
+		stripNamespace(k, uri, decls)
+	}
+}
+
+// writeCompact writes a subtree without added whitespace (storage form).
+func writeCompact(b *strings.Builder, n *node) {
+	if n.isTxt {
+		b.WriteString(escapeText(n.text, true))
+		return
+	}
+	b.WriteString("<" + n.name)
+	for _, a := range n.attrs {
+		b.WriteString(" " + a.name + `="` + escapeLibxmlAttr(a.value) + `"`)
+	}
+	if len(n.kids) == 0 {
+		b.WriteString("/>")
+		return
+	}
+	b.WriteByte('>')
+	for _, k := range n.kids {
+		writeCompact(b, k)
+	}
+	b.WriteString("</" + n.name + ">")
+}
+
+// isNCName approximates xmlValidateNCName for ASCII prefixes.
+func isNCName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		letter := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 0x7f
+		if i == 0 && !letter {
+			return false
+		}
+		if !letter && !(r >= '0' && r <= '9') && r != '-' && r != '.' {
+			return false
+		}
+	}
+	return true
+}

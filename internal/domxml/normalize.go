@@ -1,0 +1,196 @@
+package domxml
+
+import (
+	"fmt"
+	"io"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// normalize applies what libvirt's parser itself decides while reading
+// (before any post-parse callback): ids, uuid, os type, sizes in KiB,
+// vcpu defaults, graphics listens, generated MACs, console ports.
+func normalize(d *libvirtxml.Domain, root *node, o *Options) error {
+	if !o.Live {
+		d.ID = nil
+	}
+	if err := normalizeUUID(d, o.Rand); err != nil {
+		return err
+	}
+	normalizeOS(d, o)
+	if err := normalizeMemory(d, root); err != nil {
+		return err
+	}
+	normalizeVCPU(d)
+	if d.Devices == nil {
+		d.Devices = &libvirtxml.DomainDeviceList{}
+	}
+	if err := normalizeGraphics(d, root, o.Live); err != nil {
+		return err
+	}
+	if err := normalizeInterfaces(d, o.Rand); err != nil {
+		return err
+	}
+	normalizeChars(d)
+	movePrimaryVideo(d)
+	normalizeFeatures(d)
+	sanitizeMetadata(d)
+	return nil
+}
+
+// movePrimaryVideo: the parser puts the video marked primary first.
+func movePrimaryVideo(d *libvirtxml.Domain) {
+	v := d.Devices.Videos
+	for i := 1; i < len(v); i++ {
+		if v[i].Model.Primary == "yes" {
+			p := v[i]
+			copy(v[1:i+1], v[0:i])
+			v[0] = p
+			return
+		}
+	}
+}
+
+func normalizeUUID(d *libvirtxml.Domain, r io.Reader) error {
+	if d.UUID == "" {
+		u, err := NewUUID(r)
+		if err != nil {
+			return internalErr("Failed to generate UUID")
+		}
+		d.UUID = u
+		return nil
+	}
+	u, _ := parseUUID(d.UUID)
+	d.UUID = u
+	return nil
+}
+
+// NewUUID returns a random (version 4) UUID in libvirt's text form.
+func NewUUID(r io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// normalizeOS: no os type with a bootloader means PV; libvirt stores PV
+// as "xen" and prints it as "linux" for Xen domains, so the model keeps
+// "linux". The arch defaults to the host's.
+func normalizeOS(d *libvirtxml.Domain, o *Options) {
+	if d.OS == nil {
+		d.OS = &libvirtxml.DomainOS{}
+	}
+	if d.OS.Type == nil {
+		d.OS.Type = &libvirtxml.DomainOSType{}
+	}
+	t := d.OS.Type
+	if t.Type == "" {
+		t.Type = "xen"
+	}
+	if t.Type == "xen" && d.Type == "xen" {
+		t.Type = "linux"
+	}
+	if t.Arch == "" {
+		t.Arch = o.HostArch
+	}
+	if d.OS.Loader != nil && d.OS.Loader.Path != "" && d.OS.Loader.Type == "" {
+		d.OS.Loader.Type = "rom"
+	}
+}
+
+func normalizeMemory(d *libvirtxml.Domain, root *node) error {
+	if n := root.child("memory"); n != nil {
+		kib, _ := scaledKiB(n, "")
+		d.Memory.Value, d.Memory.Unit = uint(kib), "KiB"
+	} else {
+		d.Memory = nil
+	}
+	if n := root.child("currentMemory"); n != nil {
+		kib, _ := scaledKiB(n, "")
+		d.CurrentMemory.Value, d.CurrentMemory.Unit = uint(kib), "KiB"
+	} else {
+		d.CurrentMemory = nil
+	}
+	if n := root.child("maxMemory"); n != nil {
+		kib, _ := scaledKiB(n, "")
+		d.MaximumMemory.Value, d.MaximumMemory.Unit = uint(kib), "KiB"
+	} else {
+		d.MaximumMemory = nil
+	}
+	return nil
+}
+
+func normalizeVCPU(d *libvirtxml.Domain) {
+	if d.VCPU == nil {
+		d.VCPU = &libvirtxml.DomainVCPU{Value: 1}
+	}
+	if d.VCPU.Placement == "" {
+		d.VCPU.Placement = "static"
+	}
+	if d.VCPU.Placement == "auto" {
+		d.VCPU.CPUSet = ""
+	}
+	if d.VCPU.Current == d.VCPU.Value {
+		d.VCPU.Current = 0
+	}
+}
+
+// normalizeInterfaces gives every interface without a MAC one in Xen's
+// OUI 00:16:3e, as libvirt does with the libxl parser config's macPrefix.
+func normalizeInterfaces(d *libvirtxml.Domain, r io.Reader) error {
+	for i := range d.Devices.Interfaces {
+		n := &d.Devices.Interfaces[i]
+		if n.MAC != nil && n.MAC.Address != "" {
+			continue
+		}
+		var b [3]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return internalErr("Failed to generate MAC address")
+		}
+		if n.MAC == nil {
+			n.MAC = &libvirtxml.DomainInterfaceMAC{}
+		}
+		n.MAC.Address = fmt.Sprintf("00:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+	}
+	return nil
+}
+
+// normalizeChars: console target ports are their index in the list
+// (libvirt overrides whatever the XML says); serials and parallels
+// without a port get one after the highest in use, later, in post-parse.
+func normalizeChars(d *libvirtxml.Domain) {
+	for i := range d.Devices.Consoles {
+		c := &d.Devices.Consoles[i]
+		if c.Target == nil {
+			c.Target = &libvirtxml.DomainConsoleTarget{}
+		}
+		p := uint(i)
+		c.Target.Port = &p
+		if c.Source == nil {
+			c.Source = &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}}
+		}
+	}
+	for i := range d.Devices.Serials {
+		if d.Devices.Serials[i].Source == nil {
+			d.Devices.Serials[i].Source = &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}}
+		}
+	}
+}
+
+// normalizeFeatures: features with a state attribute print it; a bare
+// <hap/> means on.
+func normalizeFeatures(d *libvirtxml.Domain) {
+	f := d.Features
+	if f == nil {
+		return
+	}
+	for _, st := range []*libvirtxml.DomainFeatureState{f.HAP, f.PMU, f.PVSpinlock,
+		f.VMPort, f.HTM, f.NestedHV, f.VMCoreInfo, f.CCFAssist} {
+		if st != nil && st.State == "" {
+			st.State = "on"
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package domxml
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/virerr"
+)
+
+// parseDocument checks well-formedness and the root element, reporting
+// what virXMLParseHelper reports: VIR_ERR_XML_DETAIL from the caller's
+// domain (VIR_FROM_DOMAIN) with "at line N: <libxml2 message>", and
+// VIR_ERR_XML_ERROR from VIR_FROM_XML for a wrong root.
+func parseDocument(doc string) (*node, error) {
+	root, err := parseTree(doc)
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			ctx, ptr := errorContext(doc, se)
+			return nil, virerr.New(virerr.FromDomain, libvirt.ErrXMLDetail,
+				"at line %d: %s\n%s\n%s", se.line, se.msg, ctx, ptr)
+		}
+		return nil, virerr.New(virerr.FromDomain, libvirt.ErrXMLError,
+			"failed to parse xml document '%s'", "[inline data]")
+	}
+	if root.name != "domain" {
+		return nil, virerr.New(virerr.FromXML, libvirt.ErrXMLError,
+			"expecting root element of '%s', not '%s'", "domain", root.name)
+	}
+	return root, nil
+}
+
+// errorContext is catchXMLError's context line and "----^" pointer.
+func errorContext(doc string, se *syntaxError) (string, string) {
+	if se.offset < 0 || doc == "" {
+		return "(null)", "^"
+	}
+	off := int(se.offset)
+	if off > len(doc) {
+		off = len(doc)
+	}
+	cur := off
+	if cur == len(doc) && cur > 0 {
+		cur--
+	}
+	for cur > 0 && (doc[cur] == '\n' || doc[cur] == '\r') {
+		cur--
+	}
+	start := strings.LastIndexAny(doc[:cur+1], "\r\n") + 1
+	end := strings.IndexAny(doc[start:], "\r\n")
+	line := doc[start:]
+	if end >= 0 {
+		line = doc[start : start+end]
+	}
+	col := off - start
+	if col > len(line) {
+		col = len(line)
+	}
+	var ptr strings.Builder
+	for i := 0; i < col; i++ {
+		if line[i] == '\t' {
+			ptr.WriteByte('\t')
+		} else {
+			ptr.WriteByte('-')
+		}
+	}
+	ptr.WriteByte('^')
+	return line, ptr.String()
+}
+
+func xmlErr(format string, args ...any) error {
+	return virerr.New(virerr.FromDomain, libvirt.ErrXMLError, format, args...)
+}
+
+func unsupported(format string, args ...any) error {
+	return virerr.New(virerr.FromDomain, libvirt.ErrConfigUnsupported, format, args...)
+}
+
+func internalErr(format string, args ...any) error {
+	return virerr.New(virerr.FromDomain, libvirt.ErrInternalError, format, args...)
+}
+
+// virtTypes are libvirt's virDomainVirtType names; any of them parses,
+// only "xen" passes the capabilities check.
+var virtTypes = map[string]bool{
+	"qemu": true, "kqemu": true, "kvm": true, "xen": true, "lxc": true,
+	"uml": true, "openvz": true, "test": true, "vmware": true, "hyperv": true,
+	"vbox": true, "phyp": true, "parallels": true, "bhyve": true, "vz": true, "hvf": true,
+}
+
+var osTypes = map[string]bool{"hvm": true, "xen": true, "linux": true, "exe": true, "uml": true, "xenpvh": true}
+
+// precheck runs virDomainDefParseIDs/ParseCaps/ParseMemory/VcpuParse checks
+// in libvirt's order on the raw tree, where libvirtxml would lose detail.
+func precheck(root *node) error {
+	name := root.child("name")
+	if name == nil || name.content() == "" {
+		// virerr has no text for VIR_ERR_NO_NAME; give libvirt's.
+		return virerr.New(virerr.FromDomain, libvirt.ErrNoName, "%s", "missing name information")
+	}
+	if u := root.child("uuid"); u != nil && u.content() != "" {
+		if _, ok := parseUUID(u.content()); !ok {
+			return internalErr("malformed uuid element")
+		}
+	}
+	if err := checkCaps(root); err != nil {
+		return err
+	}
+	if t := root.child("title"); t != nil && strings.Contains(t.content(), "\n") {
+		return xmlErr("Domain title can't contain newlines")
+	}
+	for _, el := range []string{"memory", "currentMemory", "maxMemory"} {
+		if n := root.child(el); n != nil {
+			if _, err := scaledKiB(n, "./"+el+"[1]"); err != nil {
+				return err
+			}
+		}
+	}
+	return checkVCPU(root)
+}
+
+func checkCaps(root *node) error {
+	vt, ok := root.attr("type")
+	if !ok || vt == "" {
+		return internalErr("missing domain type attribute")
+	}
+	if !virtTypes[vt] {
+		return unsupported("invalid domain type %s", vt)
+	}
+	var ostype, arch string
+	if os := root.child("os"); os != nil {
+		if t := os.child("type"); t != nil {
+			ostype = t.content()
+			arch, _ = t.attr("arch")
+		}
+	}
+	if ostype == "" {
+		if bl := root.child("bootloader"); bl == nil || bl.content() == "" {
+			return xmlErr("an os <type> must be specified")
+		}
+	} else if !osTypes[ostype] {
+		return unsupported("unknown OS type '%s'", ostype)
+	}
+	if arch != "" && !knownArch(arch) {
+		return unsupported("Unknown architecture %s", arch)
+	}
+	return nil
+}
+
+func checkVCPU(root *node) error {
+	v := root.child("vcpu")
+	if v == nil {
+		return nil
+	}
+	max, err := strconv.ParseUint(strings.TrimSpace(v.content()), 10, 32)
+	if err != nil {
+		return xmlErr("maximum vcpus count must be an integer")
+	}
+	if s, ok := v.attr("current"); ok {
+		cur, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'. Expected non-negative integer value",
+				"current", "vcpu", s)
+		}
+		if cur > max {
+			return unsupported("maximum vCPU count must not be less than current vCPU count")
+		}
+	}
+	if p, ok := v.attr("placement"); ok && p != "static" && p != "auto" {
+		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "placement", "vcpu", p)
+	}
+	return nil
+}
+
+// unitScale maps libvirt's size suffixes (virScaleInteger) to bytes.
+func unitScale(u string) (uint64, bool) {
+	switch u {
+	case "", "k", "K", "KiB":
+		return 1 << 10, true
+	case "b", "B", "bytes":
+		return 1, true
+	case "KB":
+		return 1000, true
+	case "m", "M", "MiB":
+		return 1 << 20, true
+	case "MB":
+		return 1000 * 1000, true
+	case "g", "G", "GiB":
+		return 1 << 30, true
+	case "GB":
+		return 1000 * 1000 * 1000, true
+	case "t", "T", "TiB":
+		return 1 << 40, true
+	case "TB":
+		return 1000 * 1000 * 1000 * 1000, true
+	case "p", "P", "PiB":
+		return 1 << 50, true
+	case "PB":
+		return 1000 * 1000 * 1000 * 1000 * 1000, true
+	case "e", "E", "EiB":
+		return 1 << 60, true
+	case "EB":
+		return 1000 * 1000 * 1000 * 1000 * 1000 * 1000, true
+	}
+	return 0, false
+}
+
+// scaledKiB is virDomainParseMemory: value × unit, rounded up to KiB.
+func scaledKiB(n *node, xpath string) (uint64, error) {
+	s := strings.TrimSpace(n.content())
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, xmlErr("Invalid value '%s' for element or attribute '%s'", s, xpath)
+	}
+	unit, _ := n.attr("unit")
+	scale, ok := unitScale(unit)
+	if !ok {
+		return 0, virerr.New(virerr.FromDomain, libvirt.ErrInvalidArg, "unknown suffix '%s'", unit)
+	}
+	const limit = math.MaxInt64 // virMemoryMaxValue on 64-bit hosts
+	if v > limit/scale {
+		return 0, virerr.New(virerr.FromDomain, libvirt.ErrOverflow,
+			"value too large: %s", "size value too large")
+	}
+	bytes := v * scale
+	kib := (bytes + 1023) / 1024
+	if kib >= (limit+1023)/1024 {
+		return 0, virerr.New(virerr.FromDomain, libvirt.ErrOverflow,
+			"value too large: %s", "size value too large")
+	}
+	return kib, nil
+}
+
+// unmarshal fills the libvirtxml model; its own errors (bad numbers in
+// places precheck does not look at) become XML errors.
+func unmarshal(doc string) (d *libvirtxml.Domain, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = nil, xmlErr("%v", r)
+		}
+	}()
+	d = &libvirtxml.Domain{}
+	if uerr := d.Unmarshal(doc); uerr != nil {
+		return nil, xmlErr("%s", uerr.Error())
+	}
+	// What libvirtxml reads but cannot write (unknown enum values such as
+	// a hostdev mode) is also what libvirt refuses; refusing it here keeps
+	// Copy and Format total on parsed definitions.
+	if _, rerr := roundTrip(d); rerr != nil {
+		return nil, xmlErr("%s", rerr.Error())
+	}
+	return d, nil
+}
+
+// parseUUID is virUUIDParse: 32 hex digits, dashes allowed between
+// them, surrounding blanks ignored. It returns the canonical form.
+func parseUUID(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	var hex []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' {
+			continue
+		}
+		if !isHex(c) || len(hex) == 32 {
+			return "", false
+		}
+		hex = append(hex, lower(c))
+	}
+	if len(hex) != 32 {
+		return "", false
+	}
+	h := string(hex)
+	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]), true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// knownArch lists libvirt's virArch names.
+func knownArch(a string) bool {
+	switch a {
+	case "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "i686",
+		"ia64", "lm32", "loongarch64", "m68k", "microblaze", "microblazeel",
+		"mips", "mipsel", "mips64", "mips64el", "openrisc", "parisc",
+		"parisc64", "ppc", "ppcle", "ppc64", "ppc64le", "ppcemb", "riscv32",
+		"riscv64", "s390", "s390x", "sh4", "sh4eb", "sparc", "sparc64",
+		"unicore32", "x86_64", "xtensa", "xtensaeb":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,132 @@
+package domxml
+
+import (
+	"strings"
+)
+
+// writeLibvirt writes a tree the way libvirt's virBuffer formatter does:
+// two-space indentation, single-quoted attributes, "<x/>" for empty
+// elements, text inline. The subtree under <metadata> is written the way
+// libxml2's xmlNodeDump does (double quotes), as libvirt hands it to libxml2.
+func writeLibvirt(root *node) string {
+	var b strings.Builder
+	writeNode(&b, root, 0, false)
+	return b.String()
+}
+
+func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
+	indent := strings.Repeat("  ", depth)
+	b.WriteString(indent)
+	b.WriteByte('<')
+	b.WriteString(n.name)
+	for _, a := range n.attrs {
+		b.WriteByte(' ')
+		b.WriteString(a.name)
+		if libxml {
+			b.WriteString(`="`)
+			b.WriteString(escapeLibxmlAttr(a.value))
+			b.WriteByte('"')
+		} else {
+			b.WriteString("='")
+			b.WriteString(escapeVirBuffer(a.value))
+			b.WriteByte('\'')
+		}
+	}
+	elems := n.elems()
+	text := n.content()
+	switch {
+	case len(elems) == 0 && text == "":
+		b.WriteString("/>\n")
+	case len(elems) == 0:
+		b.WriteByte('>')
+		b.WriteString(escapeText(text, libxml))
+		b.WriteString("</" + n.name + ">\n")
+	case libxml && strings.TrimSpace(text) != "":
+		// libxml2 does not indent mixed content.
+		b.WriteByte('>')
+		writeMixed(b, n)
+		b.WriteString("</" + n.name + ">\n")
+	default:
+		b.WriteString(">\n")
+		childLibxml := libxml || (depth == 1 && n.name == "metadata")
+		for _, k := range elems {
+			writeNode(b, k, depth+1, childLibxml)
+		}
+		b.WriteString(indent + "</" + n.name + ">\n")
+	}
+}
+
+// writeMixed writes children without any added whitespace.
+func writeMixed(b *strings.Builder, n *node) {
+	for _, k := range n.kids {
+		if k.isTxt {
+			b.WriteString(escapeText(k.text, true))
+			continue
+		}
+		var sub strings.Builder
+		writeNode(&sub, k, 0, true)
+		b.WriteString(strings.TrimSuffix(sub.String(), "\n"))
+	}
+}
+
+// escapeVirBuffer is virBufferEscapeString: the five XML specials become
+// entities and other control characters are dropped.
+func escapeVirBuffer(s string) string {
+	if !strings.ContainsAny(s, "<>&'\"") && !hasControl(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\'':
+			b.WriteString("&apos;")
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+func escapeText(s string, libxml bool) string {
+	if !libxml {
+		return escapeVirBuffer(s)
+	}
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#13;")
+	return r.Replace(s)
+}
+
+func escapeLibxmlAttr(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;",
+		"\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
+	return r.Replace(s)
+}
+
+// LibvirtStyle rewrites any XML document the way libvirt's formatter
+// writes its own documents (two-space indent, single-quoted attributes,
+// "<x/>" for empty elements), for other XML this daemon emits, such as
+// capabilities.
+func LibvirtStyle(doc string) (string, error) {
+	root, err := parseTree(doc)
+	if err != nil {
+		return "", internalErr("cannot format XML: %v", err)
+	}
+	return writeLibvirt(root), nil
+}
