@@ -61,7 +61,7 @@ func GetMetadata(d *libvirtxml.Domain, typ int, uri string) (string, error) {
 	}
 	if out == "" {
 		return "", virerr.New(virerr.FromDomain, libvirt.ErrNoDomainMetadata,
-			"metadata not found: %s", "Requested metadata element is not present")
+			"%s", "Requested metadata element is not present")
 	}
 	return out, nil
 }

@@ -102,7 +102,7 @@ func precheck(root *node) error {
 	name := root.child("name")
 	if name == nil || name.content() == "" {
 		// virerr has no text for VIR_ERR_NO_NAME; give libvirt's.
-		return virerr.New(virerr.FromDomain, libvirt.ErrNoName, "%s", "missing name information")
+		return virerr.New(virerr.FromDomain, libvirt.ErrNoName, "")
 	}
 	if u := root.child("uuid"); u != nil && u.content() != "" {
 		if _, ok := parseUUID(u.content()); !ok {
@@ -226,13 +226,13 @@ func scaledKiB(n *node, xpath string) (uint64, error) {
 	const limit = math.MaxInt64 // virMemoryMaxValue on 64-bit hosts
 	if v > limit/scale {
 		return 0, virerr.New(virerr.FromDomain, libvirt.ErrOverflow,
-			"value too large: %s", "size value too large")
+			"%s", "size value too large")
 	}
 	bytes := v * scale
 	kib := (bytes + 1023) / 1024
 	if kib >= (limit+1023)/1024 {
 		return 0, virerr.New(virerr.FromDomain, libvirt.ErrOverflow,
-			"value too large: %s", "size value too large")
+			"%s", "size value too large")
 	}
 	return kib, nil
 }
