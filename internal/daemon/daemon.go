@@ -50,6 +50,7 @@ type daemon struct {
 	sockets []*socket
 	main    *rpc.Server // the virtxend server: rw and ro sockets
 	admin   *rpc.Server // the admin server
+	quit    chan bool   // admin's daemon-shutdown; true means --preserve
 	serving sync.WaitGroup
 }
 
@@ -217,6 +218,9 @@ func (d *daemon) waitForStop(sigs <-chan os.Signal) {
 			return
 		case <-d.idle.C():
 			d.log.Info("stopping after the idle timeout", "timeout", d.opts.Timeout)
+			return
+		case preserve := <-d.quit:
+			d.log.Info("stopping at an admin client's request", "preserve", preserve)
 			return
 		}
 	}
