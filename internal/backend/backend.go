@@ -284,6 +284,12 @@ type GuestActions interface {
 	GuestShutdown(ctx context.Context, id DomID, reason ShutdownReason) error
 }
 
+// CoreDumper is the optional feature of dumping a guest's memory to a file
+// (libxl_domain_core_dump), used by on_crash='coredump-*'.
+type CoreDumper interface {
+	CoreDump(ctx context.Context, id DomID, path string) error
+}
+
 // Errors every backend reports (wrapped with detail).
 var (
 	ErrNoGuest  = errors.New("no such domain")
