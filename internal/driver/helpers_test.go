@@ -7,6 +7,7 @@ import (
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/sim"
@@ -154,4 +155,11 @@ func stateOf(t *testing.T, drv *Driver, u backend.UUID) (libvirt.DomainState, in
 		t.Fatal(err)
 	}
 	return st, r
+}
+
+type simHost = sim.Host
+
+func parseDefForTest(xml string) (*libvirtxml.Domain, error) {
+	def, _, err := parseDef(xml)
+	return def, err
 }
