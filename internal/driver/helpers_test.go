@@ -163,3 +163,5 @@ func parseDefForTest(xml string) (*libvirtxml.Domain, error) {
 	def, _, err := parseDef(xml)
 	return def, err
 }
+
+type backendDomID = backend.DomID
