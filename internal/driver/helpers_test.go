@@ -165,3 +165,7 @@ func parseDefForTest(xml string) (*libvirtxml.Domain, error) {
 }
 
 type backendDomID = backend.DomID
+
+func simOpen(p paths.Paths, cfg *config.Libxl) (*sim.Host, error) {
+	return sim.Open(sim.Options{Dir: p.SimHostDir(), Host: cfg.Sim, ShutdownDelay: -1, PollInterval: -1})
+}
