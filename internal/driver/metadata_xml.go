@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // A domain's <metadata> holds one element per namespace. These helpers do
@@ -74,6 +75,9 @@ func metadataFind(inner, uri string) (string, error) {
 // elem is not empty, appends elem with its elements put in uri under
 // prefix key (virDomainDefSetMetadata).
 func metadataSet(inner, uri, key, elem string) (string, error) {
+	if !validURIText(uri) {
+		return "", errors.New("namespace URI is not valid text")
+	}
 	els, err := topElements(inner)
 	if err != nil {
 		return "", err
@@ -244,4 +248,18 @@ func startTag(t xml.StartElement, uri, key string, root bool, prefixOf map[strin
 // escapeText escapes character data as libxml2 writes it (newlines kept).
 func escapeText(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// validURIText rejects what XML cannot carry in an attribute unchanged:
+// invalid UTF-8, control characters and whitespace (no URI has those).
+func validURIText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x21 || r == 0x7f || r == 0xfffe || r == 0xffff {
+			return false
+		}
+	}
+	return true
 }
