@@ -15,9 +15,8 @@ type conn struct {
 	mu       sync.Mutex
 	open     bool
 	uri      string
-	closeCB  bool // the client registered a close callback
-	events   *eventRegistrations
-	keepPing bool // the client asked about keepalive (feature 10)
+	closeCB bool // the client registered a close callback
+	events  *eventRegistrations
 }
 
 type connKey struct{}
