@@ -12,9 +12,9 @@ import (
 // conn is one client's hypervisor connection: what CONNECT_OPEN set up and
 // what the client registered since.
 type conn struct {
-	mu       sync.Mutex
-	open     bool
-	uri      string
+	mu      sync.Mutex
+	open    bool
+	uri     string
 	closeCB bool // the client registered a close callback
 	events  *eventRegistrations
 }
