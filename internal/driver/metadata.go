@@ -8,6 +8,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/events"
 	"virtxend/internal/virerr"
 )
@@ -44,52 +45,16 @@ func metadataArgs(fn string, typ int32, metadata, key, uri *string) error {
 	return nil
 }
 
-func errMetadataType(typ int32) error {
-	return domainErr(libvirt.ErrInvalidArg, "unknown metadata type '%d'", typ)
+// applyMetadata is virDomainDefSetMetadata on def (domxml does the XML).
+func applyMetadata(def *libvirtxml.Domain, typ int32, metadata, key, uri *string) error {
+	return domxml.SetMetadata(def, int(typ), metadata, deref(key), deref(uri))
 }
 
-// applyMetadata is virDomainDefSetMetadata on a copy of def.
-func applyMetadata(def *libvirtxml.Domain, typ int32, metadata, key, uri *string) error {
-	val := ""
-	if metadata != nil {
-		val = *metadata
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	switch libvirt.DomainMetadataType(typ) {
-	case libvirt.DomainMetadataDescription:
-		def.Description = val
-	case libvirt.DomainMetadataTitle:
-		def.Title = val
-	case libvirt.DomainMetadataElement:
-		inner := ""
-		if def.Metadata != nil {
-			inner = def.Metadata.XML
-		}
-		elem := ""
-		if metadata != nil {
-			if err := parseOneElement(val); err != nil {
-				return domainErr(libvirt.ErrXMLError, "(metadata_xml): %v", err)
-			}
-			if !ncName.MatchString(*key) {
-				return domainErr(libvirt.ErrInternalError, "failed to validate prefix for a new XML namespace")
-			}
-			elem = val
-		}
-		k := ""
-		if key != nil {
-			k = *key
-		}
-		out, err := metadataSet(inner, *uri, k, elem)
-		if err != nil {
-			return domainErr(libvirt.ErrXMLError, "(metadata_xml): %v", err)
-		}
-		def.Metadata = nil
-		if out != "" {
-			def.Metadata = &libvirtxml.DomainMetadata{XML: out}
-		}
-	default:
-		return errMetadataType(typ)
-	}
-	return nil
+	return *s
 }
 
 // SetMetadata is virDomainSetMetadata (flags: VIR_DOMAIN_AFFECT_LIVE,
@@ -112,9 +77,6 @@ func (drv *Driver) SetMetadata(ctx context.Context, uuid backend.UUID, typ int32
 	if flags, err = modImpact(s, flags); err != nil {
 		return err
 	}
-	if typ < 0 || typ > int32(libvirt.DomainMetadataElement) {
-		return errMetadataType(typ)
-	}
 	if flags&live != 0 {
 		var applyErr error
 		drv.editLive(d, func(def *libvirtxml.Domain) { applyErr = applyMetadata(def, typ, metadata, key, uri) })
@@ -135,11 +97,7 @@ func (drv *Driver) SetMetadata(ctx context.Context, uuid backend.UUID, typ int32
 			return err
 		}
 	}
-	ns := ""
-	if uri != nil {
-		ns = *uri
-	}
-	drv.broker.Publish(events.NewMetadataChange(d.ref(), typ, ns))
+	drv.broker.Publish(events.NewMetadataChange(d.ref(), typ, deref(uri)))
 	return nil
 }
 
@@ -157,9 +115,6 @@ func (drv *Driver) GetMetadata(ctx context.Context, uuid backend.UUID, typ int32
 	if extra := flags &^ (live | config); extra != 0 {
 		return "", errUnsupportedFlags(virerr.FromDomain, extra, "virDomainObjGetMetadata")
 	}
-	if typ < 0 || typ > int32(libvirt.DomainMetadataElement) {
-		return "", errMetadataType(typ)
-	}
 	if flags&live != 0 && flags&config != 0 {
 		return "", domainErr(libvirt.ErrInvalidArg, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
 	}
@@ -174,21 +129,5 @@ func (drv *Driver) GetMetadata(ctx context.Context, uuid backend.UUID, typ int32
 	if flags&config != 0 && pd != nil {
 		def = pd
 	}
-	var val string
-	switch libvirt.DomainMetadataType(typ) {
-	case libvirt.DomainMetadataDescription:
-		val = def.Description
-	case libvirt.DomainMetadataTitle:
-		val = def.Title
-	case libvirt.DomainMetadataElement:
-		if def.Metadata != nil {
-			if val, err = metadataFind(def.Metadata.XML, *uri); err != nil {
-				return "", domainErr(libvirt.ErrXMLError, "%v", err)
-			}
-		}
-	}
-	if val == "" {
-		return "", errNoMetadata()
-	}
-	return val, nil
+	return domxml.GetMetadata(def, int(typ), deref(uri))
 }

@@ -116,12 +116,20 @@ func TestMetadata(t *testing.T) {
 	if err := drv.SetMetadata(ctx, d.UUID, elem, str(`<other/>`), str("o"), str("urn:other"), 0); err != nil {
 		t.Fatal(err)
 	}
+	// libvirt returns the element without its prefix and, as dumpxml
+	// does, indented (virsh metadata and dumpxml on libvirt's test driver).
 	v, err := drv.GetMetadata(ctx, d.UUID, elem, str("http://example.org/app"), 0)
-	if err != nil || v != `<app n="1"><item>x &amp; y</item></app>` {
+	if err != nil || v != "<app n=\"1\">\n  <item>x &amp; y</item>\n</app>" {
 		t.Fatalf("element %q %v", v, err)
 	}
 	x, _ := drv.GetXMLDesc(ctx, d.UUID, 0)
-	if !strings.Contains(x, `<my:app xmlns:my="http://example.org/app" n="1"><my:item>`) || !strings.Contains(x, `<o:other xmlns:o="urn:other"/>`) {
+	wantXML := "  <metadata>\n" +
+		"    <my:app xmlns:my=\"http://example.org/app\" n=\"1\">\n" +
+		"      <my:item>x &amp; y</my:item>\n" +
+		"    </my:app>\n" +
+		"    <o:other xmlns:o=\"urn:other\"/>\n" +
+		"  </metadata>\n"
+	if !strings.Contains(x, wantXML) {
 		t.Fatalf("metadata XML:\n%s", x)
 	}
 	// Removing one namespace leaves the other.
@@ -138,6 +146,14 @@ func TestMetadata(t *testing.T) {
 		if ev.ID != events.IDMetadataChange {
 			t.Fatalf("event %+v", ev)
 		}
+	}
+	// Refused: a malformed element, a namespace URI XML cannot carry.
+	err = drv.SetMetadata(ctx, d.UUID, elem, str("<a><b>"), str("k"), str("urn:x"), 0)
+	wantErr(t, err, libvirt.ErrXMLDetail, virerr.FromDomain, "at line 1: Premature end of data in tag b line 1\n<a><b>\n------^")
+	err = drv.SetMetadata(ctx, d.UUID, elem, str("<a/>"), str("k"), str("urn:\x01"), 0)
+	wantErr(t, err, libvirt.ErrXMLError, virerr.FromDomain, "")
+	if v, _ := drv.GetMetadata(ctx, d.UUID, elem, str("urn:other"), 0); v != "<other/>" {
+		t.Fatalf("other after refused calls %q", v)
 	}
 	err = drv.SetMetadata(ctx, d.UUID, title, str("t"), nil, nil, uint32(libvirt.DomainAffectLive))
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain is not running")
