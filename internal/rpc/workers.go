@@ -26,7 +26,7 @@ type pool struct {
 
 // PoolInfo is what virt-admin's srv-threadpool-info shows.
 type PoolInfo struct {
-	MinWorkers, MaxWorkers, PrioWorkers int
+	MinWorkers, MaxWorkers, PrioWorkers  int
 	NWorkers, FreeWorkers, JobQueueDepth int
 }
 
