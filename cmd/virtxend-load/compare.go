@@ -16,9 +16,13 @@ func compareFiles(w io.Writer, ours, baseline string) error {
 	if err != nil {
 		return err
 	}
-	b, err := readResults(baseline)
+	baseList, err := readResults(baseline)
 	if err != nil {
 		return err
+	}
+	b := map[string]result{}
+	for _, r := range baseList {
+		b[r.Workload] = r
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tours ops/s\tbaseline ops/s\tthroughput ×\tp50 ×\tp99 ×\tpeak RSS ×\t")
@@ -41,20 +45,21 @@ func div(a, b float64) float64 {
 	return a / b
 }
 
-func readResults(path string) (map[string]result, error) {
+// readResults reads -json output, in the order the workloads ran.
+func readResults(path string) ([]result, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	out := map[string]result{}
+	var out []result
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var r result
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		out[r.Workload] = r
+		out = append(out, r)
 	}
 	return out, sc.Err()
 }

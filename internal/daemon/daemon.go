@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"virtxend/internal/config"
+	"virtxend/internal/driver"
 	"virtxend/internal/logging"
 	"virtxend/internal/paths"
 	"virtxend/internal/rpc"
@@ -48,6 +49,7 @@ type daemon struct {
 	notify  notifier
 	idle    *idleTimer
 	sockets []*socket
+	drv     *driver.Driver
 	main    *rpc.Server // the virtxend server: rw and ro sockets
 	admin   *rpc.Server // the admin server
 	quit    chan bool   // admin's daemon-shutdown; true means --preserve
@@ -174,6 +176,10 @@ func (d *daemon) closeSockets() {
 // serve starts the servers, reports readiness and runs until told to stop.
 func (d *daemon) serve() error {
 	d.idle = newIdleTimer(d.opts.Timeout)
+	if err := d.startDriver(); err != nil {
+		return err
+	}
+	defer d.drv.Close()
 	d.newServers()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)

@@ -6,30 +6,26 @@ import (
 )
 
 // idleTimer implements -t: it fires once the daemon has been idle for the
-// timeout, where idle means no client on any server (admin included) and
-// no inhibition (running guests, driver start-up). Any activity stops it;
-// it starts afresh when the last activity ends.
+// timeout, where idle means every activity count is zero: the clients of
+// each server (admin included) and the running guests, as libvirt's
+// shutdown inhibitions. It starts afresh when the last activity ends.
 type idleTimer struct {
-	mu          sync.Mutex
-	timeout     time.Duration
-	clients     map[string]int // per server
-	inhibitions int
-	timer       *time.Timer
-	generation  int // which arming of the timer is current
-	fired       chan struct{}
+	mu         sync.Mutex
+	timeout    time.Duration
+	activity   map[string]int // e.g. "clients/virtxend", "clients/admin", "guests"
+	timer      *time.Timer
+	generation int // which arming of the timer is current
+	fired      chan struct{}
 }
 
 func newIdleTimer(timeout time.Duration) *idleTimer {
-	t := &idleTimer{timeout: timeout, clients: map[string]int{}, fired: make(chan struct{}, 1)}
+	t := &idleTimer{timeout: timeout, activity: map[string]int{}, fired: make(chan struct{}, 1)}
 	t.update()
 	return t
 }
 
-// setClients records how many clients server has now.
-func (t *idleTimer) setClients(server string, n int) { t.change(func() { t.clients[server] = n }) }
-
-// inhibit records an inhibition taken (+1) or released (-1).
-func (t *idleTimer) inhibit(d int) { t.change(func() { t.inhibitions += d }) }
+// set records the current count of one kind of activity.
+func (t *idleTimer) set(kind string, n int) { t.change(func() { t.activity[kind] = n }) }
 
 // setTimeout changes the timeout at run time (0 disables).
 func (t *idleTimer) setTimeout(d time.Duration) { t.change(func() { t.timeout = d }) }
@@ -42,17 +38,16 @@ func (t *idleTimer) change(f func()) {
 }
 
 func (t *idleTimer) update() {
-	total := 0
-	for _, n := range t.clients {
-		total += n
+	busy := false
+	for _, n := range t.activity {
+		busy = busy || n > 0
 	}
-	idle := total == 0 && t.inhibitions == 0 && t.timeout > 0
 	if t.timer != nil {
 		t.timer.Stop()
 		t.timer = nil
 	}
 	t.generation++
-	if idle {
+	if !busy && t.timeout > 0 {
 		gen := t.generation
 		t.timer = time.AfterFunc(t.timeout, func() { t.fire(gen) })
 	}

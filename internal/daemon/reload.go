@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"context"
+
 	"virtxend/internal/config"
 )
 
@@ -10,6 +12,10 @@ import (
 func (d *daemon) reload() {
 	d.notify.reloading()
 	defer d.notify.ready()
+	// As libvirt: persistent domain configs and autostart links.
+	if err := d.drv.Reload(context.Background()); err != nil {
+		d.log.Error("reloading domain configs failed", "err", err)
+	}
 	cfg, libxl, err := d.readConfigs()
 	if err == nil {
 		err = d.logger.Reconfigure(d.logSettings(cfg))

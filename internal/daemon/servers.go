@@ -21,7 +21,7 @@ func (d *daemon) newServers() {
 		MaxClientRequests: int(c.MaxClientRequests),
 		KeepaliveInterval: seconds(c.KeepaliveInterval), KeepaliveCount: int(c.KeepaliveCount),
 	}
-	d.main.Register(remote.New(remote.Deps{Logger: log.With("module", "remote")}))
+	d.main.Register(remote.New(remote.Deps{Driver: d.drv, Logger: log.With("module", "remote")}))
 	d.admin = &rpc.Server{
 		Name: "admin", Logger: log.With("module", "rpc.admin"),
 		MaxClients: int(c.AdminMaxClients), MaxAnonymousClients: int(c.AdminMaxClients),
@@ -48,7 +48,7 @@ func seconds(n int) time.Duration {
 // servers whenever one server's count changes.
 func (d *daemon) watchClients(srv *rpc.Server) {
 	for range srv.ClientsChanged() {
-		d.idle.setClients(srv.Name, srv.NumClients())
+		d.idle.set("clients/"+srv.Name, srv.NumClients())
 	}
 }
 

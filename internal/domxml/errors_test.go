@@ -115,48 +115,6 @@ func TestFormatFlags(t *testing.T) {
 	}
 }
 
-func TestMetadata(t *testing.T) {
-	d, err := Parse(okPV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := GetMetadata(d, MetadataTitle, ""); virerr.As(err).Code != libvirt.ErrNoDomainMetadata {
-		t.Errorf("missing title: %v", err)
-	}
-	must(t, SetMetadata(d, MetadataTitle, "T", "", ""))
-	must(t, SetMetadata(d, MetadataDescription, "D", "", ""))
-	must(t, SetMetadata(d, MetadataElement, `<foo a="1"><bar>x</bar></foo>`, "app", "http://app.org/"))
-	must(t, SetMetadata(d, MetadataElement, `<v>1</v>`, "other", "http://other.org/"))
-	must(t, SetMetadata(d, MetadataElement, `<foo2/>`, "app", "http://app.org/"))
-	got, err := GetMetadata(d, MetadataElement, "http://app.org/")
-	if err != nil || got != "<foo2/>" {
-		t.Errorf("element: %q %v", got, err)
-	}
-	x, _ := FormatFlags(d, FormatInactive)
-	want := "  <title>T</title>\n  <description>D</description>\n  <metadata>\n" +
-		"    <other:v xmlns:other=\"http://other.org/\">1</other:v>\n" +
-		"    <app:foo2 xmlns:app=\"http://app.org/\"/>\n  </metadata>\n"
-	if !strings.Contains(x, want) {
-		t.Errorf("formatted:\n%s", x)
-	}
-	must(t, SetMetadata(d, MetadataElement, `<foo a="1"><bar>x</bar></foo>`, "app", "http://app.org/"))
-	got, _ = GetMetadata(d, MetadataElement, "http://app.org/")
-	if got != "<foo a=\"1\">\n  <bar>x</bar>\n</foo>" {
-		t.Errorf("nested element: %q", got)
-	}
-	must(t, SetMetadata(d, MetadataElement, "", "", "http://app.org/"))
-	must(t, SetMetadata(d, MetadataElement, "", "", "http://other.org/"))
-	if d.Metadata != nil {
-		t.Errorf("metadata left: %+v", d.Metadata)
-	}
-	if err := SetMetadata(d, MetadataTitle, "a\nb", "", ""); err == nil {
-		t.Error("title with newline accepted")
-	}
-	if err := SetMetadata(d, MetadataElement, "<x/>", "1bad", "http://x/"); err == nil {
-		t.Error("bad key accepted")
-	}
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

@@ -2,6 +2,7 @@ package domxml
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -16,34 +17,33 @@ const (
 	MetadataElement     = 2
 )
 
-// SetMetadata is virDomainSetMetadata on a definition. For
-// MetadataElement, metadata is one XML element that is stored under the
-// namespace uri with prefix key, replacing any element of that namespace;
-// an empty metadata removes it. For title and description an empty
-// string removes the element.
-func SetMetadata(d *libvirtxml.Domain, typ int, metadata, key, uri string) error {
+// SetMetadata is virDomainDefSetMetadata: it stores metadata, a nullable
+// string as in the C API, as the title, the description or, for
+// MetadataElement, one XML element put into namespace uri under prefix
+// key, replacing any element of that namespace. nil (or "" for title and
+// description) removes. The public API's argument checks (NULL key or
+// uri, newlines in a title) are the caller's.
+func SetMetadata(d *libvirtxml.Domain, typ int, metadata *string, key, uri string) error {
+	val := ""
+	if metadata != nil {
+		val = *metadata
+	}
 	switch typ {
-	case MetadataDescription, MetadataTitle:
-		if key != "" || uri != "" {
-			return invalidArg("key and uri must be empty for title and description")
-		}
-		if typ == MetadataTitle {
-			if strings.Contains(metadata, "\n") {
-				return invalidArg("metadata title can't contain newlines")
-			}
-			d.Title = metadata
-		} else {
-			d.Description = metadata
-		}
-		return nil
+	case MetadataDescription:
+		d.Description = val
+	case MetadataTitle:
+		d.Title = val
 	case MetadataElement:
 		return setElement(d, metadata, key, uri)
+	default:
+		return invalidArg("unknown metadata type '%d'", typ)
 	}
-	return invalidArg("unknown metadata type '%d'", typ)
+	return nil
 }
 
-// GetMetadata is virDomainGetMetadata: the title, the description, or the
-// element stored under uri, written without its namespace prefix.
+// GetMetadata is virDomainDefGetMetadata: the title, the description, or
+// the element stored under uri without its namespace prefix, formatted
+// (indented) as libvirt returns it.
 func GetMetadata(d *libvirtxml.Domain, typ int, uri string) (string, error) {
 	var out string
 	switch typ {
@@ -52,9 +52,6 @@ func GetMetadata(d *libvirtxml.Domain, typ int, uri string) (string, error) {
 	case MetadataTitle:
 		out = d.Title
 	case MetadataElement:
-		if uri == "" {
-			return "", invalidArg("uri in virDomainGetMetadata must not be NULL")
-		}
 		out = getElement(d, uri)
 	default:
 		return "", invalidArg("unknown metadata type '%d'", typ)
@@ -70,26 +67,31 @@ func invalidArg(format string, args ...any) error {
 	return virerr.New(virerr.FromDomain, libvirt.ErrInvalidArg, format, args...)
 }
 
-func setElement(d *libvirtxml.Domain, metadata, key, uri string) error {
-	if uri == "" {
-		return invalidArg("uri in virDomainSetMetadata must not be NULL")
-	}
+// xmlInternalErr is an internal error raised in libvirt's virxml.c,
+// hence from VIR_FROM_XML.
+func xmlInternalErr(msg string) error {
+	return virerr.New(virerr.FromXML, libvirt.ErrInternalError, "%s", msg)
+}
+
+func setElement(d *libvirtxml.Domain, metadata *string, key, uri string) error {
 	var fresh *node
-	if metadata != "" {
-		if key == "" {
-			return invalidArg("key in virDomainSetMetadata must not be NULL")
-		}
-		root, err := parseTree(metadata)
+	if metadata != nil {
+		root, err := parseTree(*metadata)
 		if err != nil {
 			se, _ := err.(*syntaxError)
+			ctx, ptr := errorContext(*metadata, se)
 			return virerr.New(virerr.FromDomain, libvirt.ErrXMLDetail,
-				"at line %d: %s", se.line, se.msg)
+				"at line %d: %s\n%s\n%s", se.line, se.msg, ctx, ptr)
 		}
-		if !isNCName(key) {
-			return internalErr("failed to validate prefix for a new XML namespace")
+		if err := injectNamespace(root, key, uri); err != nil {
+			return err
 		}
-		injectNamespace(root, key, uri)
 		fresh = root
+	}
+	// libvirt would store what XML cannot carry and then fail to read
+	// its own file back; refuse it instead.
+	if !validURIText(uri) {
+		return xmlErr("(metadata_xml): namespace URI is not valid text")
 	}
 	kids := metadataKids(d)
 	var kept []*node
@@ -103,6 +105,21 @@ func setElement(d *libvirtxml.Domain, metadata, key, uri string) error {
 	}
 	storeMetadata(d, kept)
 	return nil
+}
+
+// validURIText rejects namespace URIs XML cannot carry in an attribute
+// unchanged: empty, invalid UTF-8, control characters, whitespace (which
+// no URI has) and the non-characters U+FFFE and U+FFFF.
+func validURIText(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x21 || r == 0x7f || r == 0xfffe || r == 0xffff {
+			return false
+		}
+	}
+	return true
 }
 
 // metadataKids parses the stored <metadata> children.
@@ -124,6 +141,7 @@ func storeMetadata(d *libvirtxml.Domain, kids []*node) {
 	}
 	var b strings.Builder
 	for _, k := range kids {
+		declsFirst(k)
 		writeCompact(&b, k)
 	}
 	d.Metadata = &libvirtxml.DomainMetadata{XML: b.String()}
@@ -189,9 +207,17 @@ func declsOf(n *node, inherited map[string]string) map[string]string {
 }
 
 // injectNamespace is virXMLInjectNamespace: declare key→uri on the root
-// and put every element that has no namespace into it.
-func injectNamespace(root *node, key, uri string) {
-	root.attrs = append([]attr{{"xmlns:" + key, uri}}, root.attrs...)
+// (after its own declarations, as xmlNewNs appends) and put every element
+// that has no namespace into it.
+func injectNamespace(root *node, key, uri string) error {
+	if !isNCName(key) {
+		return xmlInternalErr("failed to validate prefix for a new XML namespace")
+	}
+	if _, dup := root.attr("xmlns:" + key); dup {
+		return xmlInternalErr("failed to create a new XML namespace")
+	}
+	root.attrs = append(root.attrs, attr{"xmlns:" + key, uri})
+	declsFirst(root)
 	var visit func(n *node, decls map[string]string)
 	visit = func(n *node, decls map[string]string) {
 		if n.isTxt {
@@ -206,6 +232,27 @@ func injectNamespace(root *node, key, uri string) {
 		}
 	}
 	visit(root, nil)
+	return nil
+}
+
+// declsFirst moves namespace declarations before the other attributes in
+// a subtree: libxml2 keeps them apart and writes them first.
+func declsFirst(n *node) {
+	if n.isTxt {
+		return
+	}
+	var decls, rest []attr
+	for _, a := range n.attrs {
+		if a.name == "xmlns" || strings.HasPrefix(a.name, "xmlns:") {
+			decls = append(decls, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	n.attrs = append(decls, rest...)
+	for _, k := range n.kids {
+		declsFirst(k)
+	}
 }
 
 // stripNamespace is what virXMLExtractNamespaceXML does to its copy:

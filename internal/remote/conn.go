@@ -12,12 +12,11 @@ import (
 // conn is one client's hypervisor connection: what CONNECT_OPEN set up and
 // what the client registered since.
 type conn struct {
-	mu       sync.Mutex
-	open     bool
-	uri      string
-	closeCB  bool // the client registered a close callback
-	events   *eventRegistrations
-	keepPing bool // the client asked about keepalive (feature 10)
+	mu      sync.Mutex
+	open    bool
+	uri     string
+	closeCB bool // the client registered a close callback
+	events  *eventRegistrations
 }
 
 type connKey struct{}

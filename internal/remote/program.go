@@ -6,6 +6,7 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/driver"
 	"virtxend/internal/rpc"
 	"virtxend/internal/virerr"
 )
@@ -18,13 +19,14 @@ const (
 
 // Deps is what the remote program needs from the rest of the daemon.
 type Deps struct {
+	Driver *driver.Driver
 	Logger *slog.Logger
 }
 
 // program holds the handlers' dependencies.
 type program struct {
-	deps Deps
-	log  *slog.Logger
+	drv *driver.Driver
+	log *slog.Logger
 }
 
 // opensNothing lists procedures allowed before CONNECT_OPEN; every other
@@ -37,12 +39,15 @@ var opensNothing = map[uint32]bool{66: true, 67: true, 68: true, 69: true, 70: t
 // files, and every other procedure of the protocol answering libvirt's
 // "not supported" error.
 func New(deps Deps) *rpc.Program {
-	p := &program{deps: deps, log: deps.Logger}
+	p := &program{drv: deps.Driver, log: deps.Logger}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	prog := rpc.NewProgram(ProgramNumber, ProgramVersion)
-	prog.Add(p.connectProcs()...)
+	for _, area := range [][]*rpc.Procedure{p.connectProcs(), p.hostProcs(), p.domainListProcs(),
+		p.lifecycleProcs(), p.domainConfigProcs(), p.eventProcs()} {
+		prog.Add(area...)
+	}
 	prog.Add(unsupportedProcs(prog)...)
 	prog.Check = func(_ context.Context, c *rpc.Client, proc *rpc.Procedure, _ any) error {
 		if opensNothing[proc.Number] || connOf(c).isOpen() {

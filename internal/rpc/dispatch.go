@@ -116,7 +116,7 @@ func (c *Client) call(h Header, payload []byte) (any, error) {
 		}
 	}
 	if c.ReadOnly() && proc.ReadOnly.denies(args) {
-		return nil, virerr.New(virerr.FromDomain, libvirt.ErrOperationDenied, "read only access prevents %s", proc.API)
+		return nil, virerr.New(virerr.FromDomain, libvirt.ErrOperationDenied, "read only access prevents %s", procLabel(proc))
 	}
 	return c.runHandler(ctx, proc, args)
 }

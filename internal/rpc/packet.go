@@ -17,7 +17,7 @@ const (
 	// (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX), the size both sides use.
 	StreamChunk = 262120
 	// MaxFDs bounds the fds of a *_WITH_FDS message (VIR_NET_MESSAGE_NUM_FDS_MAX).
-	MaxFDs = 32
+	MaxFDs  = 32
 	lenSize = 4
 )
 

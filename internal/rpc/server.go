@@ -197,12 +197,12 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-func (s *Server) addClient(conn net.Conn, opts ListenerOptions) {
+func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		conn.Close()
-		return
+		return nil
 	}
 	s.nextID++
 	c := newClient(s, conn, s.nextID, opts)
@@ -214,6 +214,7 @@ func (s *Server) addClient(conn net.Conn, opts ListenerOptions) {
 	c.log.Debug("client connected", "uid", c.ident.UID, "pid", c.ident.PID, "readonly", opts.ReadOnly)
 	s.notifyChanged()
 	c.start()
+	return c
 }
 
 func (s *Server) removeClient(c *Client, wasUnauth bool) {

@@ -22,12 +22,11 @@ type pool struct {
 	free            int // normal workers waiting for a job
 	prioAlive       int // priority workers alive
 	quit            bool
-	wg              sync.WaitGroup
 }
 
 // PoolInfo is what virt-admin's srv-threadpool-info shows.
 type PoolInfo struct {
-	MinWorkers, MaxWorkers, PrioWorkers int
+	MinWorkers, MaxWorkers, PrioWorkers  int
 	NWorkers, FreeWorkers, JobQueueDepth int
 }
 
@@ -64,7 +63,6 @@ func (p *pool) spawn(high bool) {
 	} else {
 		p.nWorkers++
 	}
-	p.wg.Add(1)
 	go p.work(high)
 }
 
@@ -87,7 +85,6 @@ func (p *pool) submit(j job) bool {
 }
 
 func (p *pool) work(high bool) {
-	defer p.wg.Done()
 	for {
 		j, ok := p.next(high)
 		if !ok {
@@ -157,8 +154,8 @@ func (p *pool) info() PoolInfo {
 	}
 }
 
-// stop retires every worker once its current job ends; queued jobs are
-// dropped.
+// stop retires every worker once its current job ends, without waiting
+// for a job that may never end; queued jobs are dropped.
 func (p *pool) stop() {
 	p.mu.Lock()
 	p.quit = true
@@ -166,5 +163,4 @@ func (p *pool) stop() {
 	p.cond.Broadcast()
 	p.prio.Broadcast()
 	p.mu.Unlock()
-	p.wg.Wait()
 }

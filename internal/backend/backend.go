@@ -1,0 +1,299 @@
+// Package backend is the interface between the Xen driver and a hypervisor:
+// the simulated host (backend/sim) and, later, real Xen through libxl. Both
+// implement Backend and pass the conformance suite in backend/backendtest,
+// so the driver's lifecycle logic is exercised for real in simulation.
+//
+// The interface mirrors what libvirt's libxl driver asks of libxl: physinfo,
+// domain create/destroy/pause/unpause, shutdown and reboot requests that the
+// guest acts on later, memory and vCPU changes, domain info, a per-guest
+// marker (libxl "userdata") so that after a daemon restart the driver
+// recognises exactly the guests it started, and a stream of shutdown/death
+// events. Features only some backends have are small extra interfaces.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// DomID is a Xen domain id. Domain-0 is 0; guests get increasing ids that
+// the hypervisor does not reuse until the host reboots.
+type DomID uint32
+
+// Dom0 is Domain-0's id.
+const Dom0 DomID = 0
+
+// UUID is a domain's 16-byte uuid.
+type UUID [16]byte
+
+// String formats u as libvirt does: 8-4-4-4-12 lowercase hex.
+func (u UUID) String() string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// ParseUUID accepts libvirt's forms: 32 hex digits, optionally with dashes
+// (libvirt skips '-' and blanks between digit pairs).
+func ParseUUID(s string) (UUID, error) {
+	var u UUID
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == '-' || c == ' ' {
+			i++
+			continue
+		}
+		if n == 16 || i+1 >= len(s) {
+			return UUID{}, fmt.Errorf("malformed uuid %q", s)
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return UUID{}, fmt.Errorf("malformed uuid %q", s)
+		}
+		u[n] = hi<<4 | lo
+		n++
+		i += 2
+	}
+	if n != 16 {
+		return UUID{}, fmt.Errorf("malformed uuid %q", s)
+	}
+	return u, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// State is what the hypervisor reports about a guest (Xen's dominfo flags).
+type State int
+
+// Guest states. Shutdown means the guest has shut itself down (for the
+// reason in GuestInfo.ShutdownReason) and waits for the toolstack to destroy
+// or restart it; a crashed guest is Shutdown with reason Crash, as in Xen.
+const (
+	StateRunning State = iota
+	StateBlocked
+	StatePaused
+	StateShutdown
+	StateDying
+)
+
+func (s State) String() string {
+	switch s {
+	case StateRunning:
+		return "running"
+	case StateBlocked:
+		return "blocked"
+	case StatePaused:
+		return "paused"
+	case StateShutdown:
+		return "shutdown"
+	case StateDying:
+		return "dying"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// ShutdownReason is why a guest shut down (libxl_shutdown_reason).
+type ShutdownReason int
+
+// Shutdown reasons, in libxl's numbering.
+const (
+	ReasonPoweroff  ShutdownReason = 0
+	ReasonReboot    ShutdownReason = 1
+	ReasonSuspend   ShutdownReason = 2
+	ReasonCrash     ShutdownReason = 3
+	ReasonWatchdog  ShutdownReason = 4
+	ReasonSoftReset ShutdownReason = 5
+)
+
+func (r ShutdownReason) String() string {
+	switch r {
+	case ReasonPoweroff:
+		return "poweroff"
+	case ReasonReboot:
+		return "reboot"
+	case ReasonSuspend:
+		return "suspend"
+	case ReasonCrash:
+		return "crash"
+	case ReasonWatchdog:
+		return "watchdog"
+	case ReasonSoftReset:
+		return "soft_reset"
+	}
+	return fmt.Sprintf("reason(%d)", int(r))
+}
+
+// HostInfo is the host as the hypervisor reports it (libxl physinfo and
+// version info).
+type HostInfo struct {
+	Arch           string // "x86_64"
+	CPUs           int    // online physical CPUs (nr_cpus)
+	MaxCPUs        int    // libxl_get_max_cpus: most vCPUs a guest may have
+	MHz            int
+	Nodes          int
+	Sockets        int
+	CoresPerSocket int
+	ThreadsPerCore int
+	TotalMemKiB    uint64
+	FreeMemKiB     uint64
+	PageSizeKiB    uint64
+	// Dom0MaxMemKiB is Domain-0's maximum (dom0_mem=max: or all RAM).
+	Dom0MaxMemKiB uint64
+	XenMajor      int
+	XenMinor      int
+	XenExtra      string // e.g. ".0"
+	// GuestTypes are Xen's capability strings, e.g. "xen-3.0-x86_64",
+	// "hvm-3.0-x86_32p"; an empty list means PV only on Arch.
+	GuestTypes []string
+	// BootID changes whenever the host (hypervisor) boots; the driver uses
+	// it to run autostart once per boot.
+	BootID string
+}
+
+// XenVersion is "major.minor" plus the extra string, e.g. "4.17.0".
+func (h HostInfo) XenVersion() string {
+	return fmt.Sprintf("%d.%d%s", h.XenMajor, h.XenMinor, h.XenExtra)
+}
+
+// GuestInfo is one domain as the hypervisor sees it (libxl_dominfo).
+type GuestInfo struct {
+	DomID          DomID
+	UUID           UUID
+	Name           string
+	State          State
+	ShutdownReason ShutdownReason // meaningful when State == StateShutdown
+	CPUTime        time.Duration
+	CurrentMemKiB  uint64
+	MaxMemKiB      uint64
+	VCPUsOnline    int
+	VCPUsMax       int
+	// Marker is what CreateOptions.Marker stored ("" when the guest was not
+	// created through this interface, e.g. by xl).
+	Marker string
+}
+
+// CreateOptions tune Create.
+type CreateOptions struct {
+	// Paused leaves the new guest paused; the caller unpauses it once its
+	// bookkeeping is done (libvirt creates paused and then unpauses).
+	Paused bool
+	// Marker is stored with the guest (libxl userdata) and returned in
+	// GuestInfo so a restarted driver finds the guests it started.
+	Marker string
+}
+
+// ShutdownMethod chooses how to ask a guest to shut down.
+type ShutdownMethod int
+
+// Shutdown methods, as virDomainShutdownFlags offers them.
+const (
+	ShutdownParavirt ShutdownMethod = iota // PV control node (libxl_domain_shutdown)
+	ShutdownACPI                           // ACPI power button (libxl_send_trigger)
+)
+
+// EventKind says what happened to a guest.
+type EventKind int
+
+// Event kinds, as libxl reports them.
+const (
+	// EventShutdown: the guest shut down (Reason says why) and awaits
+	// destroy. Delivered again after a backend is reopened while the guest
+	// is still in that state, so a restarted driver handles it.
+	EventShutdown EventKind = iota
+	// EventDeath: the guest vanished without this backend destroying it.
+	EventDeath
+)
+
+// Event is a guest event from the hypervisor.
+type Event struct {
+	Kind   EventKind
+	DomID  DomID
+	UUID   UUID
+	Reason ShutdownReason
+}
+
+// Backend is a hypervisor. Methods are safe for concurrent use. Errors about
+// a guest that does not exist wrap ErrNoGuest.
+type Backend interface {
+	// Capabilities says which optional features the backend has.
+	Capabilities() Capabilities
+	// HostInfo reports the host.
+	HostInfo(ctx context.Context) (HostInfo, error)
+	// NeedMemory is how much free host memory starting def takes.
+	NeedMemory(ctx context.Context, def *libvirtxml.Domain) (uint64, error)
+	// Create builds and starts a guest from def; it returns its new id.
+	// A guest that does not fit in free memory fails with ErrNoMemory.
+	Create(ctx context.Context, def *libvirtxml.Domain, opts CreateOptions) (DomID, error)
+	// Destroy kills a guest at once; no EventDeath follows.
+	Destroy(ctx context.Context, id DomID) error
+	// Shutdown asks the guest to power off; it returns before the guest
+	// acts. The guest's EventShutdown follows, or never if it ignores it.
+	Shutdown(ctx context.Context, id DomID, how ShutdownMethod) error
+	// Reboot asks the guest to reboot: it later shuts down with ReasonReboot.
+	Reboot(ctx context.Context, id DomID) error
+	Pause(ctx context.Context, id DomID) error
+	Unpause(ctx context.Context, id DomID) error
+	// SetMemoryTarget sets the balloon target. For Domain-0 a target it
+	// cannot reach fails.
+	SetMemoryTarget(ctx context.Context, id DomID, kib uint64) error
+	// SetMaxMemory sets the most memory the guest may balloon up to.
+	SetMaxMemory(ctx context.Context, id DomID, kib uint64) error
+	// SetVCPUsOnline brings vCPUs 0..n-1 online and the rest offline.
+	SetVCPUsOnline(ctx context.Context, id DomID, n int) error
+	// Guest reports one domain, Domain-0 included.
+	Guest(ctx context.Context, id DomID) (GuestInfo, error)
+	// Guests reports every domain, Domain-0 first, then by id.
+	Guests(ctx context.Context) ([]GuestInfo, error)
+	// Events delivers guest events until Close. The channel never blocks
+	// the backend: events queue until read.
+	Events() <-chan Event
+	// Close releases the backend; guests keep running.
+	Close() error
+}
+
+// Capabilities lists optional features.
+type Capabilities struct {
+	// Persistent: guests outlive the process that created them (always
+	// true for Xen; a backend for unit tests could say false).
+	Persistent bool
+	// ACPIShutdown: ShutdownACPI is supported.
+	ACPIShutdown bool
+	// GuestInitiated: the backend can be told to make a guest shut down,
+	// reboot or crash by itself (see GuestActions).
+	GuestInitiated bool
+}
+
+// GuestActions is the optional feature of triggering what a guest would do
+// on its own: power off, reboot, crash. The simulator has it; real Xen
+// does not (the guest decides).
+type GuestActions interface {
+	GuestShutdown(ctx context.Context, id DomID, reason ShutdownReason) error
+}
+
+// CoreDumper is the optional feature of dumping a guest's memory to a file
+// (libxl_domain_core_dump), used by on_crash='coredump-*'.
+type CoreDumper interface {
+	CoreDump(ctx context.Context, id DomID, path string) error
+}
+
+// Errors every backend reports (wrapped with detail).
+var (
+	ErrNoGuest  = errors.New("no such domain")
+	ErrNoMemory = errors.New("not enough free memory")
+	ErrInvalid  = errors.New("invalid request")
+	ErrFailed   = errors.New("operation failed")
+)

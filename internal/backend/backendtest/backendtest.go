@@ -1,0 +1,313 @@
+// Package backendtest is the conformance suite every hypervisor backend
+// passes: run it from the backend's own tests with a factory that returns a
+// fresh backend (with short shutdown delays, so the suite stays fast).
+package backendtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+)
+
+// EventWait bounds how long the suite waits for an event the backend owes.
+// It guards against hangs only; nothing is asserted about speed.
+const EventWait = 60 * time.Second
+
+// Def returns a small PV guest definition for tests.
+func Def(name string, uuid byte, memKiB uint64, vcpus uint) *libvirtxml.Domain {
+	return &libvirtxml.Domain{
+		Type: "xen", Name: name,
+		UUID:   fmt.Sprintf("%02x345678-1234-1234-1234-123456789abc", uuid),
+		Memory: &libvirtxml.DomainMemory{Value: uint(memKiB), Unit: "KiB"},
+		VCPU:   &libvirtxml.DomainVCPU{Value: vcpus},
+		OS: &libvirtxml.DomainOS{
+			Type:   &libvirtxml.DomainOSType{Type: "xen", Machine: "xenpv"},
+			Kernel: "/boot/vmlinuz",
+		},
+	}
+}
+
+// Run runs the suite against backends made by newBackend.
+func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, backend.Backend)
+	}{
+		{"HostInfo", testHostInfo},
+		{"Dom0Listed", testDom0Listed},
+		{"CreateDestroy", testCreateDestroy},
+		{"DomIDsIncrease", testDomIDsIncrease},
+		{"CreatePaused", testCreatePaused},
+		{"PauseUnpause", testPauseUnpause},
+		{"ShutdownEvent", testShutdownEvent},
+		{"RebootEvent", testRebootEvent},
+		{"MemoryAndVCPUs", testMemoryAndVCPUs},
+		{"OutOfMemory", testOutOfMemory},
+		{"NoSuchGuest", testNoSuchGuest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBackend(t)
+			t.Cleanup(func() { b.Close() })
+			tc.fn(t, b)
+		})
+	}
+}
+
+func create(t *testing.T, b backend.Backend, def *libvirtxml.Domain, paused bool) backend.DomID {
+	t.Helper()
+	id, err := b.Create(context.Background(), def, backend.CreateOptions{Paused: paused, Marker: "conformance"})
+	if err != nil {
+		t.Fatalf("create %s: %v", def.Name, err)
+	}
+	if id == backend.Dom0 {
+		t.Fatalf("create %s returned domid 0", def.Name)
+	}
+	return id
+}
+
+func guest(t *testing.T, b backend.Backend, id backend.DomID) backend.GuestInfo {
+	t.Helper()
+	gi, err := b.Guest(context.Background(), id)
+	if err != nil {
+		t.Fatalf("guest %d: %v", id, err)
+	}
+	return gi
+}
+
+// WaitEvent waits for the next event about id, skipping others.
+func WaitEvent(t *testing.T, b backend.Backend, id backend.DomID) backend.Event {
+	t.Helper()
+	deadline := time.After(EventWait)
+	for {
+		select {
+		case ev, ok := <-b.Events():
+			if !ok {
+				t.Fatal("event channel closed")
+			}
+			if ev.DomID == id {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no event for domain %d", id)
+		}
+	}
+}
+
+func testHostInfo(t *testing.T, b backend.Backend) {
+	hi, err := b.HostInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hi.CPUs <= 0 || hi.MaxCPUs < hi.CPUs || hi.TotalMemKiB == 0 || hi.FreeMemKiB > hi.TotalMemKiB {
+		t.Fatalf("implausible host: %+v", hi)
+	}
+	if hi.XenMajor < 4 || hi.Arch == "" || hi.BootID == "" || hi.PageSizeKiB == 0 {
+		t.Fatalf("implausible host: %+v", hi)
+	}
+}
+
+func testDom0Listed(t *testing.T, b backend.Backend) {
+	list, err := b.Guests(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) == 0 || list[0].DomID != backend.Dom0 || list[0].UUID != (backend.UUID{}) {
+		t.Fatalf("Domain-0 not first: %+v", list)
+	}
+	if list[0].State != backend.StateRunning && list[0].State != backend.StateBlocked {
+		t.Fatalf("Domain-0 state %v", list[0].State)
+	}
+}
+
+func testCreateDestroy(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	before, _ := b.HostInfo(ctx)
+	def := Def("conf-create", 1, 128*1024, 2)
+	need, err := b.NeedMemory(ctx, def)
+	if err != nil || need < 128*1024 {
+		t.Fatalf("need %d, %v", need, err)
+	}
+	id := create(t, b, def, false)
+	gi := guest(t, b, id)
+	if gi.Name != def.Name || gi.UUID.String() != def.UUID || gi.Marker != "conformance" {
+		t.Fatalf("identity: %+v", gi)
+	}
+	if gi.State != backend.StateRunning && gi.State != backend.StateBlocked {
+		t.Fatalf("state %v", gi.State)
+	}
+	if gi.MaxMemKiB != 128*1024 || gi.VCPUsMax != 2 || gi.VCPUsOnline != 2 {
+		t.Fatalf("shape: %+v", gi)
+	}
+	after, _ := b.HostInfo(ctx)
+	if after.FreeMemKiB+need > before.FreeMemKiB {
+		t.Fatalf("free memory %d -> %d, guest needs %d", before.FreeMemKiB, after.FreeMemKiB, need)
+	}
+	list, _ := b.Guests(ctx)
+	if !listed(list, id) {
+		t.Fatalf("guest %d not listed", id)
+	}
+	if err := b.Destroy(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Guest(ctx, id); !errors.Is(err, backend.ErrNoGuest) {
+		t.Fatalf("after destroy: %v", err)
+	}
+	// Our own destroy produces no death event.
+	select {
+	case ev := <-b.Events():
+		if ev.DomID == id {
+			t.Fatalf("unexpected event %+v", ev)
+		}
+	default:
+	}
+}
+
+func listed(list []backend.GuestInfo, id backend.DomID) bool {
+	for _, g := range list {
+		if g.DomID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func testDomIDsIncrease(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	a := create(t, b, Def("conf-a", 2, 64*1024, 1), false)
+	if err := b.Destroy(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	c := create(t, b, Def("conf-a", 2, 64*1024, 1), false)
+	if c <= a {
+		t.Fatalf("domid reused or decreased: %d then %d", a, c)
+	}
+	b.Destroy(ctx, c)
+}
+
+func testCreatePaused(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	id := create(t, b, Def("conf-paused", 3, 64*1024, 1), true)
+	if gi := guest(t, b, id); gi.State != backend.StatePaused {
+		t.Fatalf("state %v", gi.State)
+	}
+	if err := b.Unpause(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if gi := guest(t, b, id); gi.State == backend.StatePaused {
+		t.Fatal("still paused")
+	}
+	b.Destroy(ctx, id)
+}
+
+func testPauseUnpause(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	id := create(t, b, Def("conf-pause", 4, 64*1024, 1), false)
+	if err := b.Pause(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	gi := guest(t, b, id)
+	if gi.State != backend.StatePaused {
+		t.Fatalf("state %v", gi.State)
+	}
+	// A paused guest accrues no CPU time.
+	if again := guest(t, b, id); again.CPUTime != gi.CPUTime {
+		t.Fatalf("cpu time moved while paused: %v -> %v", gi.CPUTime, again.CPUTime)
+	}
+	if err := b.Unpause(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if gi := guest(t, b, id); gi.State == backend.StatePaused {
+		t.Fatal("still paused")
+	}
+	b.Destroy(ctx, id)
+}
+
+func testShutdownEvent(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	id := create(t, b, Def("conf-shutdown", 5, 64*1024, 1), false)
+	if err := b.Shutdown(ctx, id, backend.ShutdownParavirt); err != nil {
+		t.Fatal(err)
+	}
+	ev := WaitEvent(t, b, id)
+	if ev.Kind != backend.EventShutdown || ev.Reason != backend.ReasonPoweroff {
+		t.Fatalf("event %+v", ev)
+	}
+	if gi := guest(t, b, id); gi.State != backend.StateShutdown || gi.ShutdownReason != backend.ReasonPoweroff {
+		t.Fatalf("after shutdown: %+v", gi)
+	}
+	if err := b.Destroy(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testRebootEvent(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	id := create(t, b, Def("conf-reboot", 6, 64*1024, 1), false)
+	if err := b.Reboot(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	ev := WaitEvent(t, b, id)
+	if ev.Kind != backend.EventShutdown || ev.Reason != backend.ReasonReboot {
+		t.Fatalf("event %+v", ev)
+	}
+	b.Destroy(ctx, id)
+}
+
+func testMemoryAndVCPUs(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	id := create(t, b, Def("conf-tune", 7, 256*1024, 4), false)
+	if err := b.SetMemoryTarget(ctx, id, 128*1024); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetVCPUsOnline(ctx, id, 2); err != nil {
+		t.Fatal(err)
+	}
+	gi := guest(t, b, id)
+	if gi.CurrentMemKiB != 128*1024 || gi.VCPUsOnline != 2 || gi.VCPUsMax != 4 {
+		t.Fatalf("after changes: %+v", gi)
+	}
+	if err := b.SetMaxMemory(ctx, id, 192*1024); err != nil {
+		t.Fatal(err)
+	}
+	if gi := guest(t, b, id); gi.MaxMemKiB != 192*1024 {
+		t.Fatalf("max memory %d", gi.MaxMemKiB)
+	}
+	b.Destroy(ctx, id)
+}
+
+func testOutOfMemory(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	hi, err := b.HostInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Def("conf-huge", 8, hi.TotalMemKiB*2, 1)
+	if _, err := b.Create(ctx, def, backend.CreateOptions{}); !errors.Is(err, backend.ErrNoMemory) {
+		t.Fatalf("create too big: %v", err)
+	}
+}
+
+func testNoSuchGuest(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	const id = backend.DomID(99999)
+	for name, err := range map[string]error{
+		"destroy": b.Destroy(ctx, id),
+		"pause":   b.Pause(ctx, id),
+		"unpause": b.Unpause(ctx, id),
+		"reboot":  b.Reboot(ctx, id),
+	} {
+		if !errors.Is(err, backend.ErrNoGuest) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := b.Guest(ctx, id); !errors.Is(err, backend.ErrNoGuest) {
+		t.Errorf("guest: %v", err)
+	}
+}

@@ -1,0 +1,243 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/backend/backendtest"
+	"virtxend/internal/config"
+)
+
+// fakeClock is a settable clock for time-based behaviour.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func shape() config.SimHost {
+	return config.SimHost{CPUs: 4, MemoryMiB: 8192, Dom0MemoryMiB: 2048, XenVersion: "4.17.0", CPUMHz: 2400}
+}
+
+func open(t *testing.T, dir string, clk *fakeClock) *Host {
+	t.Helper()
+	opts := Options{Dir: dir, Host: shape(), ShutdownDelay: -1, PollInterval: -1, KernelBootID: "boot-1"}
+	if clk != nil {
+		opts.Now = clk.Now
+	}
+	h, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) backend.Backend {
+		h, err := Open(Options{Dir: t.TempDir(), Host: shape(), ShutdownDelay: time.Millisecond, PollInterval: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	})
+}
+
+func TestGuestsOutliveTheProcessView(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a := open(t, dir, nil)
+	id, err := a.Create(ctx, backendtest.Def("keep", 1, 65536, 2), backend.CreateOptions{Marker: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := open(t, dir, nil)
+	gi, err := b.Guest(ctx, id)
+	if err != nil || gi.Name != "keep" || gi.Marker != "m" || gi.VCPUsOnline != 2 {
+		t.Fatalf("after reopen: %+v %v", gi, err)
+	}
+	next, _ := b.Create(ctx, backendtest.Def("next", 2, 65536, 1), backend.CreateOptions{})
+	if next <= id {
+		t.Fatalf("domid %d after %d", next, id)
+	}
+}
+
+func TestHostRebootForgetsGuests(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a := open(t, dir, nil)
+	a.Create(ctx, backendtest.Def("gone", 1, 65536, 1), backend.CreateOptions{})
+	before, _ := a.HostInfo(ctx)
+	a.Close()
+	b, err := Open(Options{Dir: dir, Host: shape(), PollInterval: -1, KernelBootID: "boot-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	list, _ := b.Guests(ctx)
+	after, _ := b.HostInfo(ctx)
+	if len(list) != 1 || after.BootID == before.BootID {
+		t.Fatalf("host did not reboot: %d guests, boot %s -> %s", len(list), before.BootID, after.BootID)
+	}
+}
+
+func TestCPUTimeAccruesFromTimestamps(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	dir := t.TempDir()
+	ctx := context.Background()
+	h := open(t, dir, clk)
+	id, _ := h.Create(ctx, backendtest.Def("cpu", 1, 65536, 2), backend.CreateOptions{})
+	h.Close()
+	clk.Add(10 * time.Second) // no process watches meanwhile
+	h2 := open(t, dir, clk)
+	if gi, _ := h2.Guest(ctx, id); gi.CPUTime != 20*time.Second {
+		t.Fatalf("cpu time %v", gi.CPUTime)
+	}
+	h2.Pause(ctx, id)
+	clk.Add(time.Hour)
+	h2.Unpause(ctx, id)
+	h2.SetVCPUsOnline(ctx, id, 1)
+	clk.Add(5 * time.Second)
+	if gi, _ := h2.Guest(ctx, id); gi.CPUTime != 25*time.Second {
+		t.Fatalf("cpu time %v", gi.CPUTime)
+	}
+}
+
+func TestDelayedShutdownHappensWhileNobodyWatches(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	dir := t.TempDir()
+	ctx := context.Background()
+	h, err := Open(Options{Dir: dir, Host: shape(), ShutdownDelay: 30 * time.Second, PollInterval: -1, Now: clk.Now, KernelBootID: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := h.Create(ctx, backendtest.Def("slow", 1, 65536, 1), backend.CreateOptions{})
+	h.Shutdown(ctx, id, backend.ShutdownParavirt)
+	if gi, _ := h.Guest(ctx, id); gi.State != backend.StateRunning {
+		t.Fatalf("shut down before its delay: %v", gi.State)
+	}
+	h.Close()
+	clk.Add(time.Minute)
+	h2, _ := Open(Options{Dir: dir, Host: shape(), PollInterval: -1, Now: clk.Now, KernelBootID: "b"})
+	defer h2.Close()
+	ev := backendtest.WaitEvent(t, h2, id)
+	if ev.Kind != backend.EventShutdown || ev.Reason != backend.ReasonPoweroff {
+		t.Fatalf("event %+v", ev)
+	}
+	gi, _ := h2.Guest(ctx, id)
+	if gi.State != backend.StateShutdown || gi.CPUTime != 30*time.Second {
+		t.Fatalf("guest %+v", gi)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	h := open(t, t.TempDir(), clk)
+	ctx := context.Background()
+	withFault := func(name string, uuid byte, attrs string) *backendDef {
+		d := backendtest.Def(name, uuid, 65536, 1)
+		d.Metadata = &metadata{XML: `<s:fault xmlns:s="urn:virtxend:sim" ` + attrs + `/>`}
+		return d
+	}
+	if _, err := h.Create(ctx, withFault("fail", 1, `start="fail"`), backend.CreateOptions{}); !errors.Is(err, backend.ErrFailed) {
+		t.Fatalf("start fault: %v", err)
+	}
+	deaf, _ := h.Create(ctx, withFault("deaf", 2, `shutdown="ignore"`), backend.CreateOptions{})
+	h.Shutdown(ctx, deaf, backend.ShutdownParavirt)
+	h.Reboot(ctx, deaf)
+	clk.Add(time.Hour)
+	if gi, _ := h.Guest(ctx, deaf); gi.State != backend.StateRunning {
+		t.Fatalf("ignored shutdown but %v", gi.State)
+	}
+	crashy, _ := h.Create(ctx, withFault("crashy", 3, `crash-after="5"`), backend.CreateOptions{})
+	clk.Add(4 * time.Second)
+	h.Poll()
+	clk.Add(2 * time.Second)
+	h.Poll()
+	ev := backendtest.WaitEvent(t, h, crashy)
+	if ev.Reason != backend.ReasonCrash {
+		t.Fatalf("event %+v", ev)
+	}
+	if gi, _ := h.Guest(ctx, crashy); gi.CPUTime != 5*time.Second {
+		t.Fatalf("crashed at %v of cpu", gi.CPUTime)
+	}
+}
+
+func TestGuestActionsAndVanish(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	daemon := open(t, dir, nil)
+	outsider := open(t, dir, nil)
+	id, _ := daemon.Create(ctx, backendtest.Def("g", 1, 65536, 1), backend.CreateOptions{})
+	if err := outsider.GuestShutdown(ctx, id, backend.ReasonReboot); err != nil {
+		t.Fatal(err)
+	}
+	daemon.Poll()
+	if ev := backendtest.WaitEvent(t, daemon, id); ev.Reason != backend.ReasonReboot {
+		t.Fatalf("event %+v", ev)
+	}
+	other, _ := daemon.Create(ctx, backendtest.Def("h", 2, 65536, 1), backend.CreateOptions{})
+	if err := outsider.Vanish(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	daemon.Poll()
+	if ev := backendtest.WaitEvent(t, daemon, other); ev.Kind != backend.EventDeath {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestDom0Balloon(t *testing.T) {
+	h := open(t, t.TempDir(), nil)
+	ctx := context.Background()
+	if err := h.SetMemoryTarget(ctx, backend.Dom0, 1024*1024); err != nil {
+		t.Fatal(err)
+	}
+	hi, _ := h.HostInfo(ctx)
+	if hi.FreeMemKiB != (8192-1024)*1024 {
+		t.Fatalf("free %d", hi.FreeMemKiB)
+	}
+	if err := h.SetMemoryTarget(ctx, backend.Dom0, 1024); !errors.Is(err, backend.ErrFailed) {
+		t.Fatalf("below minimum: %v", err)
+	}
+}
+
+func TestCorruptStateRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "host.json"), []byte("{"), 0o600)
+	if _, err := Open(Options{Dir: dir, Host: shape(), PollInterval: -1}); err == nil {
+		t.Fatal("corrupt state accepted")
+	}
+}
+
+func TestBadShape(t *testing.T) {
+	s := shape()
+	s.Dom0MemoryMiB = s.MemoryMiB + 1
+	if _, err := Open(Options{Dir: t.TempDir(), Host: s}); err == nil {
+		t.Fatal("bad shape accepted")
+	}
+}
+
+type (
+	backendDef = libvirtxml.Domain
+	metadata   = libvirtxml.DomainMetadata
+)

@@ -1,0 +1,191 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/store"
+)
+
+// stateVersion is the layout version of host.json; an unknown version is
+// refused rather than misread.
+const stateVersion = 1
+
+// hostState is the whole simulated hypervisor, as stored in host.json.
+// Times are absolute so that what depends on time (CPU time, delayed
+// shutdowns, crash-after) keeps progressing while no daemon runs.
+type hostState struct {
+	Version int `json:"version"`
+	// BootID names this boot of the simulated host.
+	BootID string `json:"boot_id"`
+	// KernelBootID is the real kernel's boot id when the host "booted": a
+	// different one means the machine rebooted, so every guest is gone.
+	KernelBootID string        `json:"kernel_boot_id"`
+	NextDomID    backend.DomID `json:"next_domid"`
+	Dom0MemKiB   uint64        `json:"dom0_mem_kib"`
+	Guests       []*guest      `json:"guests"`
+}
+
+// guest is one simulated domain.
+type guest struct {
+	DomID        backend.DomID `json:"domid"`
+	UUID         backend.UUID  `json:"uuid"`
+	Name         string        `json:"name"`
+	Marker       string        `json:"marker,omitempty"`
+	MaxMemKiB    uint64        `json:"max_mem_kib"`
+	TargetMemKiB uint64        `json:"target_mem_kib"`
+	VCPUsMax     int           `json:"vcpus_max"`
+	VCPUsOnline  int           `json:"vcpus_online"`
+	Paused       bool          `json:"paused,omitempty"`
+	CreatedAt    time.Time     `json:"created_at"`
+	// CPUTime is the CPU time accrued before RunningSince; while the guest
+	// runs it accrues VCPUsOnline seconds per second from RunningSince.
+	CPUTime      time.Duration `json:"cpu_time"`
+	RunningSince time.Time     `json:"running_since,omitzero"`
+	// Shutdown is set once the guest has shut itself down.
+	Shutdown   bool                   `json:"shutdown,omitempty"`
+	Reason     backend.ShutdownReason `json:"reason,omitempty"`
+	ShutdownAt time.Time              `json:"shutdown_at,omitzero"`
+	// Request is a shutdown or reboot the guest was asked for and has
+	// not acted on yet; it does at Due if running then.
+	Request *request `json:"request,omitempty"`
+	Faults  Faults   `json:"faults,omitzero"`
+}
+
+type request struct {
+	Reason backend.ShutdownReason `json:"reason"`
+	Due    time.Time              `json:"due"`
+}
+
+func (g *guest) cpuTime(now time.Time) time.Duration {
+	t := g.CPUTime
+	if !g.RunningSince.IsZero() && now.After(g.RunningSince) {
+		t += now.Sub(g.RunningSince) * time.Duration(g.VCPUsOnline)
+	}
+	return t
+}
+
+// settle folds the running time up to now into CPUTime and restarts the
+// clock (or stops it when the guest no longer runs).
+func (g *guest) settle(now time.Time) {
+	g.CPUTime = g.cpuTime(now)
+	g.RunningSince = time.Time{}
+	if !g.Paused && !g.Shutdown {
+		g.RunningSince = now
+	}
+}
+
+// shutDown makes the guest shut itself down at t for reason.
+func (g *guest) shutDown(t time.Time, reason backend.ShutdownReason) {
+	g.CPUTime = g.cpuTime(t)
+	g.RunningSince = time.Time{}
+	g.Shutdown, g.Reason, g.ShutdownAt, g.Request = true, reason, t, nil
+}
+
+// advance applies everything due by now; it reports whether state changed.
+func (g *guest) advance(now time.Time) bool {
+	if g.Shutdown {
+		return false
+	}
+	type due struct {
+		at     time.Time
+		reason backend.ShutdownReason
+	}
+	var next *due
+	consider := func(after time.Duration, reason backend.ShutdownReason) {
+		if after <= 0 {
+			return
+		}
+		at := g.CreatedAt.Add(after)
+		if !at.After(now) && (next == nil || at.Before(next.at)) {
+			next = &due{at, reason}
+		}
+	}
+	consider(g.Faults.CrashAfter, backend.ReasonCrash)
+	consider(g.Faults.PoweroffAfter, backend.ReasonPoweroff)
+	consider(g.Faults.RebootAfter, backend.ReasonReboot)
+	// A paused guest cannot act on a request; it does once unpaused.
+	if r := g.Request; r != nil && !g.Paused && !r.Due.After(now) {
+		at := r.Due
+		if !g.RunningSince.IsZero() && g.RunningSince.After(at) {
+			at = g.RunningSince
+		}
+		if next == nil || at.Before(next.at) {
+			next = &due{at, r.Reason}
+		}
+	}
+	if next == nil {
+		return false
+	}
+	g.shutDown(next.at, next.reason)
+	return true
+}
+
+func (g *guest) info(now time.Time) backend.GuestInfo {
+	gi := backend.GuestInfo{
+		DomID: g.DomID, UUID: g.UUID, Name: g.Name, CPUTime: g.cpuTime(now),
+		CurrentMemKiB: g.TargetMemKiB, MaxMemKiB: g.MaxMemKiB,
+		VCPUsOnline: g.VCPUsOnline, VCPUsMax: g.VCPUsMax, Marker: g.Marker,
+	}
+	switch {
+	case g.Shutdown:
+		gi.State, gi.ShutdownReason = backend.StateShutdown, g.Reason
+	case g.Paused:
+		gi.State = backend.StatePaused
+	case g.Faults.Idle:
+		gi.State = backend.StateBlocked
+	default:
+		gi.State = backend.StateRunning
+	}
+	return gi
+}
+
+func (st *hostState) find(id backend.DomID) (*guest, error) {
+	for _, g := range st.Guests {
+		if g.DomID == id {
+			return g, nil
+		}
+	}
+	return nil, fmt.Errorf("domain %d: %w", id, backend.ErrNoGuest)
+}
+
+func (st *hostState) remove(id backend.DomID) {
+	for i, g := range st.Guests {
+		if g.DomID == id {
+			st.Guests = append(st.Guests[:i], st.Guests[i+1:]...)
+			return
+		}
+	}
+}
+
+// loadState reads host.json; a missing file yields nil.
+func loadState(path string) (*hostState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &hostState{}
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("%s: state version %d, want %d", path, st.Version, stateVersion)
+	}
+	return st, nil
+}
+
+func saveState(path string, st *hostState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return store.WriteFile(path, append(b, '\n'), 0o600)
+}

@@ -1,0 +1,63 @@
+package daemon
+
+import (
+	"fmt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/backend/sim"
+	"virtxend/internal/config"
+	"virtxend/internal/driver"
+)
+
+// backendOpeners are the hypervisor backends compiled in; the libxl one
+// registers itself from a file built only with -tags libxl.
+var backendOpeners = map[string]func(d *daemon) (backend.Backend, error){
+	config.BackendSimulated: openSimulated,
+}
+
+// chooseBackend applies libxl.conf's backend key: the default is libxl
+// when it is compiled in, else the simulated host.
+func chooseBackend(want string) (string, error) {
+	if want == "" {
+		if _, ok := backendOpeners[config.BackendLibxl]; ok {
+			return config.BackendLibxl, nil
+		}
+		return config.BackendSimulated, nil
+	}
+	if _, ok := backendOpeners[want]; !ok {
+		return "", fmt.Errorf("backend %q is not compiled into this virtxend (build with -tags %s)", want, want)
+	}
+	return want, nil
+}
+
+func openSimulated(d *daemon) (backend.Backend, error) {
+	return sim.Open(sim.Options{
+		Dir: d.opts.Paths.SimHostDir(), Host: d.libxl.Sim,
+		Logger: d.logger.Slog().With("module", "backend.sim"),
+	})
+}
+
+// startDriver opens the hypervisor backend and the Xen driver, which
+// recovers the guests a previous daemon left running. The daemon counts
+// as busy meanwhile, and while any guest runs.
+func (d *daemon) startDriver() error {
+	d.idle.set("driver-init", 1)
+	defer d.idle.set("driver-init", 0)
+	name, err := chooseBackend(d.libxl.Backend)
+	if err != nil {
+		return err
+	}
+	be, err := backendOpeners[name](d)
+	if err != nil {
+		return fmt.Errorf("cannot open the %s backend: %w", name, err)
+	}
+	drv, err := driver.New(d.libxl, d.opts.Paths, be, d.logger.Slog().With("module", "driver"),
+		driver.Options{OnActiveChange: func(n int) { d.idle.set("guests", n) }})
+	if err != nil {
+		be.Close()
+		return err
+	}
+	d.drv = drv
+	d.log.Info("hypervisor backend ready", "backend", name)
+	return nil
+}

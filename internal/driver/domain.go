@@ -1,0 +1,156 @@
+package driver
+
+import (
+	"context"
+	"sync"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/events"
+)
+
+// Domain identifies a domain to callers as remote_nonnull_domain does:
+// name, uuid and id (-1 when inactive).
+type Domain = events.Domain
+
+// Dom0Name is the name libvirt gives the control domain.
+const Dom0Name = "Domain-0"
+
+// domain is one domain object. job serialises operations on it (libvirt's
+// per-domain job); mu guards the fields for short reads and writes and is
+// never held across a backend call or file write.
+type domain struct {
+	job sync.Mutex
+
+	mu   sync.Mutex
+	uuid backend.UUID
+	name string
+	// def is the live definition while active, else the persistent one.
+	def *libvirtxml.Domain
+	// newDef is the persistent definition while active (nil for a
+	// transient domain or an inactive one).
+	newDef     *libvirtxml.Domain
+	id         int32 // -1 when inactive
+	state      libvirt.DomainState
+	reason     int32
+	persistent bool
+	autostart  bool
+	updated    bool
+	// held: the domain counts toward the running-guest inhibitor.
+	held bool
+	// removed is set once the object left the driver's list; an operation
+	// that waited for the job on it then reports "no domain".
+	removed bool
+}
+
+func newDomain(def *libvirtxml.Domain, uuid backend.UUID) *domain {
+	return &domain{
+		uuid: uuid, name: def.Name, def: def, id: -1,
+		state: libvirt.DomainShutoff, reason: int32(libvirt.DomainShutoffUnknown),
+	}
+}
+
+// ref returns the public identity; the caller holds d.mu.
+func (d *domain) refLocked() Domain {
+	return Domain{Name: d.name, UUID: d.uuid, ID: d.id}
+}
+
+func (d *domain) ref() Domain {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.refLocked()
+}
+
+func (d *domain) activeLocked() bool { return d.id >= 0 }
+
+func (d *domain) isDom0() bool { return d.name == Dom0Name }
+
+// persistentDefLocked is virDomainObjGetPersistentDef: newDef while
+// active, def otherwise.
+func (d *domain) persistentDefLocked() *libvirtxml.Domain {
+	if d.activeLocked() && d.newDef != nil {
+		return d.newDef
+	}
+	if !d.persistent {
+		return nil
+	}
+	return d.def
+}
+
+func (d *domain) setState(state libvirt.DomainState, reason int32) {
+	d.mu.Lock()
+	d.state, d.reason = state, reason
+	d.mu.Unlock()
+}
+
+// snapshot is a consistent copy of the fields callers read.
+type snapshot struct {
+	ref        Domain
+	def        *libvirtxml.Domain
+	newDef     *libvirtxml.Domain
+	state      libvirt.DomainState
+	reason     int32
+	persistent bool
+	autostart  bool
+	updated    bool
+}
+
+func (d *domain) snap() snapshot {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return snapshot{
+		ref: d.refLocked(), def: d.def, newDef: d.newDef, state: d.state, reason: d.reason,
+		persistent: d.persistent, autostart: d.autostart, updated: d.updated,
+	}
+}
+
+func (s snapshot) active() bool { return s.ref.ID >= 0 }
+
+// beginJob takes the domain's job; it fails if the context ends first or
+// the domain left the list while we waited.
+func (drv *Driver) beginJob(ctx context.Context, d *domain) error {
+	acquired := make(chan struct{})
+	go func() {
+		d.job.Lock()
+		close(acquired)
+	}()
+	select {
+	case <-acquired:
+	case <-ctx.Done():
+		// Hand the lock back as soon as the goroutine gets it.
+		go func() {
+			<-acquired
+			d.job.Unlock()
+		}()
+		return ctx.Err()
+	}
+	d.mu.Lock()
+	removed, uuid, name := d.removed, d.uuid, d.name
+	d.mu.Unlock()
+	if removed {
+		d.job.Unlock()
+		return errNoDomainUUID(uuid, name)
+	}
+	return nil
+}
+
+func (drv *Driver) endJob(d *domain) { d.job.Unlock() }
+
+// cloneDef deep-copies a definition through its XML so that the live and
+// persistent definitions never share memory.
+func cloneDef(def *libvirtxml.Domain) (*libvirtxml.Domain, error) {
+	if def == nil {
+		return nil, nil
+	}
+	s, err := def.Marshal()
+	if err != nil {
+		return nil, libxlErr(libvirt.ErrInternalError, "cannot copy definition of '%s': %v", def.Name, err)
+	}
+	c := &libvirtxml.Domain{}
+	if err := c.Unmarshal(s); err != nil {
+		return nil, libxlErr(libvirt.ErrInternalError, "cannot copy definition of '%s': %v", def.Name, err)
+	}
+	return c, nil
+}

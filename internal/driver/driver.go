@@ -1,0 +1,276 @@
+// Package driver is the Xen driver: the daemon's domains, their persistence,
+// per-domain jobs, lifecycle and events, on top of a backend.Backend. It
+// follows libvirt's libxl driver (src/libxl/libxl_driver.c, libxl_domain.c)
+// in behaviour, errors and events.
+//
+// # Calling conventions (for the RPC remote program)
+//
+// Methods take a context first. Domains are passed by UUID, as libvirt's
+// daemon resolves remote_nonnull_domain by uuid alone; the name, when a
+// method takes one, only decorates the "no domain" error. Flags are the
+// libvirt API's flags, checked as libvirt checks them. Every error is a
+// *virerr.Error carrying libvirt's code, domain and message.
+//
+// # Concurrency
+//
+// Operations on one domain are serialised by its job lock; different
+// domains proceed in parallel. The list lock guards only the name/uuid/id
+// indexes and is never held across a backend call or a job wait.
+//
+// # Durability
+//
+// Persistent configs live in paths.DomainConfigDir()/NAME.xml, autostart
+// links in paths.AutostartDir(), live status of running domains in
+// paths.StateDir()/NAME.xml. Every file is written atomically (internal/
+// store) before the operation returns, so an acknowledged define, undefine
+// or state change survives a kill -9; New recovers from whatever a crash
+// left (reconnecting to guests the backend still runs).
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/config"
+	"virtxend/internal/events"
+	"virtxend/internal/paths"
+	"virtxend/internal/store"
+)
+
+// Marker is stored with every guest this driver starts (the backend's
+// userdata), so that after a restart it reconnects to exactly those.
+const Marker = "virtxend/libxl-driver/1"
+
+// Options are hooks the daemon passes to the driver.
+type Options struct {
+	// OnActiveChange is called with the number of running guests
+	// (Domain-0 excluded) whenever it changes: the daemon holds a shutdown
+	// inhibition (for --timeout) while it is above zero. It must not call
+	// back into the driver.
+	OnActiveChange func(active int)
+}
+
+// Driver is the Xen driver. Create it with New; call Close when done.
+type Driver struct {
+	cfg    *config.Libxl
+	paths  paths.Paths
+	be     backend.Backend
+	log    *slog.Logger
+	opts   Options
+	broker *events.Broker
+	lock   *store.PidFile
+
+	mu     sync.RWMutex // the list lock
+	byUUID map[backend.UUID]*domain
+	byName map[string]*domain
+	byID   map[int32]*domain
+
+	activeMu sync.Mutex
+	active   int
+
+	// handlers tracks backend-event handlers so Close can wait for them.
+	handlers sync.WaitGroup
+	stop     chan struct{}
+	loopDone chan struct{}
+	closed   sync.Once
+}
+
+// ErrAnotherInstance is wrapped by New's error when another driver holds
+// the driver lock on the same root.
+var ErrAnotherInstance = errors.New("another instance of the libxl driver is running")
+
+// New starts the driver: it takes the driver lock, loads live status and
+// persistent configs, reconnects to the guests the backend still runs,
+// cleans up those that vanished, and runs autostart once per host boot. The
+// driver owns be from then on and closes it in Close.
+func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger, opts Options) (*Driver, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	drv := &Driver{
+		cfg: cfg, paths: p, be: be, log: log, opts: opts, broker: events.NewBroker(),
+		byUUID: map[backend.UUID]*domain{}, byName: map[string]*domain{}, byID: map[int32]*domain{},
+		stop: make(chan struct{}), loopDone: make(chan struct{}),
+	}
+	if err := drv.makeDirs(); err != nil {
+		return nil, err
+	}
+	lock, err := store.AcquirePidFile(p.DriverLock(), os.Getpid())
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%w: cannot lock %s", ErrAnotherInstance, p.DriverLock())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("libxl driver lock: %w", err)
+	}
+	drv.lock = lock
+	ctx := context.Background()
+	if err := drv.recover(ctx); err != nil {
+		lock.Release()
+		return nil, err
+	}
+	go drv.eventLoop()
+	drv.autostart(ctx)
+	return drv, nil
+}
+
+func (drv *Driver) makeDirs() error {
+	for _, dir := range []string{
+		drv.paths.StateDir(), drv.paths.DomainConfigDir(), drv.paths.AutostartDir(),
+		drv.paths.LibDir(), drv.paths.SaveDir(), drv.paths.DumpDir(),
+	} {
+		if err := store.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("failed to create directory '%s': %w", dir, err)
+		}
+		if err := store.CleanTemp(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops event handling, releases the driver lock and closes the
+// backend. Guests keep running: the next driver reconnects to them.
+func (drv *Driver) Close() error {
+	drv.closed.Do(func() {
+		close(drv.stop)
+		<-drv.loopDone
+		drv.handlers.Wait()
+		drv.broker.Close()
+		drv.be.Close()
+		drv.lock.Release()
+	})
+	return nil
+}
+
+// Events is the event broker clients subscribe to.
+func (drv *Driver) Events() *events.Broker { return drv.broker }
+
+// Backend returns the hypervisor backend (for host capabilities).
+func (drv *Driver) Backend() backend.Backend { return drv.be }
+
+// Active returns how many guests run (Domain-0 excluded).
+func (drv *Driver) Active() int {
+	drv.activeMu.Lock()
+	defer drv.activeMu.Unlock()
+	return drv.active
+}
+
+// hold and release count running guests, as libvirt's virInhibitor does.
+func (drv *Driver) hold()    { drv.adjustActive(1) }
+func (drv *Driver) release() { drv.adjustActive(-1) }
+
+func (drv *Driver) adjustActive(delta int) {
+	drv.activeMu.Lock()
+	defer drv.activeMu.Unlock()
+	drv.active += delta
+	if drv.opts.OnActiveChange != nil {
+		drv.opts.OnActiveChange(drv.active)
+	}
+}
+
+// emit publishes a lifecycle event about d.
+func (drv *Driver) emit(ref Domain, ev libvirt.DomainEventType, detail int32) {
+	drv.broker.Publish(events.NewLifecycle(ref, ev, detail))
+}
+
+// find returns the domain with uuid, or libvirt's "no domain" error.
+func (drv *Driver) find(uuid backend.UUID) (*domain, error) {
+	drv.mu.RLock()
+	d := drv.byUUID[uuid]
+	drv.mu.RUnlock()
+	if d == nil {
+		return nil, errNoDomainUUID(uuid, "")
+	}
+	return d, nil
+}
+
+func (drv *Driver) lookupUUID(uuid backend.UUID) *domain {
+	drv.mu.RLock()
+	defer drv.mu.RUnlock()
+	return drv.byUUID[uuid]
+}
+
+// findForJob finds the domain and takes its job.
+func (drv *Driver) findForJob(ctx context.Context, uuid backend.UUID) (*domain, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return nil, err
+	}
+	if err := drv.beginJob(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// addLocked indexes d; the caller holds drv.mu.
+func (drv *Driver) addLocked(d *domain) {
+	drv.byUUID[d.uuid] = d
+	drv.byName[d.name] = d
+	if d.id >= 0 {
+		drv.byID[d.id] = d
+	}
+}
+
+// remove drops d from the list; operations waiting for its job then fail.
+func (drv *Driver) remove(d *domain) {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if drv.byUUID[d.uuid] == d {
+		delete(drv.byUUID, d.uuid)
+		delete(drv.byName, d.name)
+	}
+	if d.id >= 0 && drv.byID[d.id] == d {
+		delete(drv.byID, d.id)
+	}
+	d.removed = true
+}
+
+// setID changes d's domid and the id index together.
+func (drv *Driver) setID(d *domain, id int32) {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.id >= 0 && drv.byID[d.id] == d {
+		delete(drv.byID, d.id)
+	}
+	d.id = id
+	if id >= 0 && !d.removed {
+		drv.byID[id] = d
+	}
+}
+
+// all returns every domain, sorted by active first (by id), then by name.
+func (drv *Driver) all() []*domain {
+	drv.mu.RLock()
+	list := make([]*domain, 0, len(drv.byUUID))
+	for _, d := range drv.byUUID {
+		list = append(list, d)
+	}
+	drv.mu.RUnlock()
+	refs := make(map[*domain]Domain, len(list))
+	for _, d := range list {
+		refs[d] = d.ref()
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := refs[list[i]], refs[list[j]]
+		if (a.ID >= 0) != (b.ID >= 0) {
+			return a.ID >= 0
+		}
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return a.Name < b.Name
+	})
+	return list
+}

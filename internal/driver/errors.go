@@ -1,0 +1,66 @@
+package driver
+
+import (
+	"fmt"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/virerr"
+)
+
+// Errors are built here with libvirt's codes, domains and texts. The
+// domain says which part of libvirt raises the error: the libxl driver
+// (VIR_FROM_LIBXL), the shared domain code (VIR_FROM_DOMAIN) for checks
+// libvirt makes in domain_conf.c / virdomainobjlist.c / libvirt-domain.c.
+
+func libxlErr(code virerr.Code, format string, args ...any) error {
+	return virerr.New(virerr.FromLibxl, code, format, args...)
+}
+
+func domainErr(code virerr.Code, format string, args ...any) error {
+	return virerr.New(virerr.FromDomain, code, format, args...)
+}
+
+// errNoDomainUUID is libxlDomObjFromDomain's error.
+func errNoDomainUUID(uuid backend.UUID, name string) error {
+	return libxlErr(libvirt.ErrNoDomain, "no domain with matching uuid '%s' (%s)", uuid, name)
+}
+
+// errUnsupportedFlags is virCheckFlags' error; fn is the libvirt function
+// name it reports.
+func errUnsupportedFlags(dom virerr.Domain, flags uint32, fn string) error {
+	return virerr.New(dom, libvirt.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
+}
+
+func checkFlags(flags, supported uint32, fn string) error {
+	if extra := flags &^ supported; extra != 0 {
+		return errUnsupportedFlags(virerr.FromLibxl, extra, fn)
+	}
+	return nil
+}
+
+func errDom0() error {
+	return libxlErr(libvirt.ErrOperationInvalid, "Domain-0 does not support requested operation")
+}
+
+// errNotRunning is virDomainObjCheckActive's error.
+func errNotRunning() error {
+	return domainErr(libvirt.ErrOperationInvalid, "domain is not running")
+}
+
+// errNoMetadata is VIR_ERR_NO_DOMAIN_METADATA with libvirt's prefix
+// ("metadata not found"), which internal/virerr has no entry for yet.
+func errNoMetadata() error {
+	const detail = "Requested metadata element is not present"
+	return &virerr.Error{
+		Code: libvirt.ErrNoDomainMetadata, Domain: virerr.FromDomain,
+		Message: "metadata not found: " + detail, Str1: "metadata not found: %s", Str2: detail,
+		Int1: -1, Int2: -1,
+	}
+}
+
+// errSystem is virReportSystemError: the text followed by the OS error.
+func errSystem(err error, format string, args ...any) error {
+	return libxlErr(libvirt.ErrSystemError, "%s: %v", fmt.Sprintf(format, args...), err)
+}

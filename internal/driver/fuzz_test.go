@@ -1,0 +1,28 @@
+package driver
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func FuzzStatusFile(f *testing.F) {
+	f.Add(`<domstatus state='1' reason='1' domid='3'><domain type='xen'><name>a</name></domain></domstatus>`)
+	f.Add(`<domstatus><domain/></domstatus>`)
+	f.Add(`<domstatus state='x'>`)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content string) {
+		p := filepath.Join(dir, "s.xml")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, def, err := readStatus(p)
+		if err == nil && (st == nil || def == nil || def.ID != nil) {
+			t.Fatalf("inconsistent result for %q", content)
+		}
+		if err == nil && strings.TrimSpace(st.Inner) == "" && def.Name != "" {
+			t.Fatal("definition from nothing")
+		}
+	})
+}

@@ -1,0 +1,513 @@
+package driver
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
+)
+
+// parseDef parses and validates a client's XML (domxml fills defaults) and
+// returns it with its uuid.
+func parseDef(xml string) (*libvirtxml.Domain, backend.UUID, error) {
+	def, err := domxml.Parse(xml)
+	if err != nil {
+		return nil, backend.UUID{}, err
+	}
+	if def.Name == "" {
+		return nil, backend.UUID{}, domainErr(libvirt.ErrXMLError, "missing name information")
+	}
+	if strings.ContainsRune(def.Name, '/') {
+		return nil, backend.UUID{}, domainErr(libvirt.ErrXMLError, "name %s cannot contain '/'", def.Name)
+	}
+	if def.UUID == "" {
+		var u backend.UUID
+		rand.Read(u[:])
+		u[6], u[8] = u[6]&0x0f|0x40, u[8]&0x3f|0x80
+		def.UUID = u.String()
+	}
+	uuid, err := backend.ParseUUID(def.UUID)
+	if err != nil {
+		return nil, backend.UUID{}, domainErr(libvirt.ErrInternalError, "malformed uuid element")
+	}
+	def.UUID = uuid.String()
+	return def, uuid, nil
+}
+
+// addOrFind is virDomainObjListAdd's identity check under the list lock:
+// a known uuid must keep its name, a new uuid must not reuse a name. A new
+// domain is indexed with its job already held by the caller.
+func (drv *Driver) addOrFind(def *libvirtxml.Domain, uuid backend.UUID) (d *domain, created bool, err error) {
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	if d := drv.byUUID[uuid]; d != nil {
+		if d.name != def.Name {
+			return nil, false, domainErr(libvirt.ErrOperationFailed,
+				"domain '%s' is already defined with uuid %s", d.name, uuid)
+		}
+		return d, false, nil
+	}
+	if other := drv.byName[def.Name]; other != nil {
+		return nil, false, domainErr(libvirt.ErrOperationFailed,
+			"domain '%s' already exists with uuid %s", def.Name, other.uuid)
+	}
+	d = newDomain(def, uuid)
+	d.job.Lock()
+	drv.addLocked(d)
+	return d, true, nil
+}
+
+// Define defines or updates a persistent domain (virDomainDefineXMLFlags;
+// flags: VIR_DOMAIN_DEFINE_VALIDATE). The config is on disk before it
+// returns; DEFINED/ADDED or DEFINED/UPDATED follows.
+func (drv *Driver) Define(ctx context.Context, xml string, flags uint32) (Domain, error) {
+	if err := checkFlags(flags, uint32(libvirt.DomainDefineValidate), "libxlDomainDefineXMLFlags"); err != nil {
+		return Domain{}, err
+	}
+	def, uuid, err := parseDef(xml)
+	if err != nil {
+		return Domain{}, err
+	}
+	if strings.ContainsRune(def.Name, '\n') {
+		return Domain{}, domainErr(libvirt.ErrXMLDetail, "invalid char in name: \n")
+	}
+	for {
+		d, created, err := drv.addOrFind(def, uuid)
+		if err != nil {
+			return Domain{}, err
+		}
+		if created {
+			return drv.defineNew(d, def)
+		}
+		if err := drv.beginJob(ctx, d); err != nil {
+			if ctx.Err() != nil {
+				return Domain{}, err
+			}
+			continue // undefined while we waited: define afresh
+		}
+		return drv.defineExisting(d, def)
+	}
+}
+
+func (drv *Driver) defineNew(d *domain, def *libvirtxml.Domain) (Domain, error) {
+	defer drv.endJob(d)
+	d.mu.Lock()
+	d.persistent = true
+	d.mu.Unlock()
+	if err := drv.writeConfig(def); err != nil {
+		drv.remove(d)
+		return Domain{}, err
+	}
+	ref := d.ref()
+	drv.emit(ref, libvirt.DomainEventDefined, int32(libvirt.DomainEventDefinedAdded))
+	return ref, nil
+}
+
+func (drv *Driver) defineExisting(d *domain, def *libvirtxml.Domain) (Domain, error) {
+	defer drv.endJob(d)
+	if err := drv.writeConfig(def); err != nil {
+		return Domain{}, err
+	}
+	d.mu.Lock()
+	hadConfig := d.persistent
+	if d.activeLocked() {
+		d.newDef = def
+	} else {
+		d.def = def
+	}
+	d.persistent = true
+	ref := d.refLocked()
+	d.mu.Unlock()
+	detail := libvirt.DomainEventDefinedAdded
+	if hadConfig {
+		detail = libvirt.DomainEventDefinedUpdated
+	}
+	drv.emit(ref, libvirt.DomainEventDefined, int32(detail))
+	return ref, nil
+}
+
+// Undefine removes a persistent config (virDomainUndefineFlags; flags:
+// VIR_DOMAIN_UNDEFINE_MANAGED_SAVE). A running domain becomes transient.
+func (drv *Driver) Undefine(ctx context.Context, uuid backend.UUID, flags uint32) error {
+	if err := checkFlags(flags, uint32(libvirt.DomainUndefineManagedSave), "libxlDomainUndefineFlags"); err != nil {
+		return err
+	}
+	d, err := drv.findForJob(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	s := d.snap()
+	if !s.persistent {
+		return libxlErr(libvirt.ErrOperationInvalid, "cannot undefine transient domain")
+	}
+	if drv.hasManagedSave(s.ref.Name) {
+		if flags&uint32(libvirt.DomainUndefineManagedSave) == 0 {
+			return libxlErr(libvirt.ErrOperationInvalid, "Refusing to undefine while domain managed save image exists")
+		}
+		if err := os.Remove(drv.managedSavePath(s.ref.Name)); err != nil {
+			return libxlErr(libvirt.ErrInternalError, "Failed to remove domain managed save image")
+		}
+	}
+	if err := drv.deleteConfig(s.ref.Name); err != nil {
+		return err
+	}
+	if s.active() {
+		d.mu.Lock()
+		d.persistent, d.autostart, d.newDef = false, false, nil
+		d.mu.Unlock()
+	} else {
+		drv.remove(d)
+	}
+	drv.emit(s.ref, libvirt.DomainEventUndefined, int32(libvirt.DomainEventUndefinedRemoved))
+	return nil
+}
+
+// Create starts a defined domain (virDomainCreateWithFlags; flags:
+// VIR_DOMAIN_START_PAUSED) and returns it with its new id.
+func (drv *Driver) Create(ctx context.Context, uuid backend.UUID, flags uint32) (Domain, error) {
+	if err := checkFlags(flags, uint32(libvirt.DomainStartPaused), "libxlDomainCreateWithFlags"); err != nil {
+		return Domain{}, err
+	}
+	d, err := drv.findForJob(ctx, uuid)
+	if err != nil {
+		return Domain{}, err
+	}
+	defer drv.endJob(d)
+	if d.snap().active() {
+		return Domain{}, libxlErr(libvirt.ErrOperationInvalid, "Domain is already running")
+	}
+	if err := drv.start(ctx, d, flags&uint32(libvirt.DomainStartPaused) != 0); err != nil {
+		return Domain{}, err
+	}
+	return d.ref(), nil
+}
+
+// CreateXML starts a transient domain from XML (virDomainCreateXML; flags:
+// VIR_DOMAIN_START_PAUSED, VIR_DOMAIN_START_VALIDATE). XML naming a defined,
+// inactive domain starts that domain with this definition as its live one.
+func (drv *Driver) CreateXML(ctx context.Context, xml string, flags uint32) (Domain, error) {
+	paused, validate := uint32(libvirt.DomainStartPaused), uint32(libvirt.DomainStartValidate)
+	if err := checkFlags(flags, paused|validate, "libxlDomainCreateXML"); err != nil {
+		return Domain{}, err
+	}
+	def, uuid, err := parseDef(xml)
+	if err != nil {
+		return Domain{}, err
+	}
+	d, created, err := drv.addOrFind(def, uuid)
+	if err != nil {
+		return Domain{}, err
+	}
+	if !created {
+		if err := drv.adoptLiveDef(ctx, d, def); err != nil {
+			return Domain{}, err
+		}
+	}
+	defer drv.endJob(d)
+	if err := drv.start(ctx, d, flags&paused != 0); err != nil {
+		if !d.snap().persistent {
+			drv.remove(d)
+		}
+		return Domain{}, err
+	}
+	return d.ref(), nil
+}
+
+// adoptLiveDef makes def the live definition of an inactive persistent
+// domain (VIR_DOMAIN_OBJ_LIST_ADD_LIVE | CHECK_LIVE); on success the
+// caller holds d's job.
+func (drv *Driver) adoptLiveDef(ctx context.Context, d *domain, def *libvirtxml.Domain) error {
+	s := d.snap()
+	if s.active() {
+		return domainErr(libvirt.ErrOperationInvalid, "domain '%s' is already active", s.ref.Name)
+	}
+	if !s.persistent {
+		return domainErr(libvirt.ErrOperationInvalid, "domain '%s' is already being started", s.ref.Name)
+	}
+	if err := drv.beginJob(ctx, d); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.activeLocked() {
+		drv.endJob(d)
+		return domainErr(libvirt.ErrOperationInvalid, "domain '%s' is already active", d.name)
+	}
+	if d.newDef == nil {
+		d.newDef = d.def
+	}
+	d.def = def
+	return nil
+}
+
+// prepareLiveDef gives a persistent domain a live definition of its own
+// (virDomainObjSetDefTransient); newDef keeps the persistent one.
+func (drv *Driver) prepareLiveDef(d *domain) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.persistent || d.newDef != nil {
+		return nil
+	}
+	live, err := cloneDef(d.def)
+	if err != nil {
+		return err
+	}
+	d.newDef, d.def = d.def, live
+	return nil
+}
+
+// restoreDefs drops the live definition (virDomainObjRemoveTransientDef).
+func (d *domain) restoreDefs() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.newDef != nil {
+		d.def, d.newDef = d.newDef, nil
+	}
+	d.updated = false
+}
+
+// start boots an inactive domain; the caller holds its job
+// (libxlDomainStartNew). The status file is on disk before it returns.
+func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
+	if err := drv.prepareLiveDef(d); err != nil {
+		return err
+	}
+	def := d.snap().def
+	if drv.cfg.Autoballoon {
+		if err := drv.freeMem(ctx, def); err != nil {
+			d.restoreDefs()
+			return err
+		}
+	}
+	id, err := drv.be.Create(ctx, def, backend.CreateOptions{Paused: true, Marker: Marker})
+	if err != nil {
+		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
+		d.restoreDefs()
+		return libxlErr(libvirt.ErrInternalError, "libxenlight failed to create new domain '%s'", def.Name)
+	}
+	drv.setID(d, int32(id))
+	if paused {
+		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
+	} else {
+		if err := drv.be.Unpause(ctx, id); err != nil {
+			drv.log.Warn("cannot unpause new guest", "domain", def.Name, "err", err)
+		}
+		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningBooted))
+	}
+	if err := drv.writeStatus(d.snap()); err != nil {
+		drv.be.Destroy(ctx, id)
+		drv.setID(d, -1)
+		d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffFailed))
+		d.restoreDefs()
+		return err
+	}
+	d.mu.Lock()
+	d.updated = false
+	d.mu.Unlock()
+	drv.holdFor(d)
+	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
+	return nil
+}
+
+// freeMem balloons Domain-0 down so that def fits (libxlDomainFreeMem).
+func (drv *Driver) freeMem(ctx context.Context, def *libvirtxml.Domain) error {
+	fail := libxlErr(libvirt.ErrOperationFailed, "Failed to balloon domain0 memory")
+	need, err := drv.be.NeedMemory(ctx, def)
+	if err != nil {
+		return fail
+	}
+	host, err := drv.be.HostInfo(ctx)
+	if err != nil {
+		return fail
+	}
+	if host.FreeMemKiB >= need {
+		return nil
+	}
+	dom0, err := drv.be.Guest(ctx, backend.Dom0)
+	short := need - host.FreeMemKiB
+	if err != nil || short >= dom0.CurrentMemKiB {
+		return fail
+	}
+	if err := drv.be.SetMemoryTarget(ctx, backend.Dom0, dom0.CurrentMemKiB-short); err != nil {
+		return fail
+	}
+	return nil
+}
+
+// holdFor counts d as running once (the inhibitor), releaseFor undoes it.
+func (drv *Driver) holdFor(d *domain) {
+	d.mu.Lock()
+	already := d.held
+	d.held = true
+	d.mu.Unlock()
+	if !already {
+		drv.hold()
+	}
+}
+
+func (drv *Driver) releaseFor(d *domain) {
+	d.mu.Lock()
+	was := d.held
+	d.held = false
+	d.mu.Unlock()
+	if was {
+		drv.release()
+	}
+}
+
+// cleanup is libxlDomainCleanup for a domain that stopped: no id, no
+// status file, persistent definition back in place.
+func (drv *Driver) cleanup(d *domain) {
+	name := d.ref().Name
+	drv.setID(d, -1)
+	drv.releaseFor(d)
+	drv.removeStatus(name)
+	d.restoreDefs()
+}
+
+// domainForOp finds a domain, refuses Domain-0 (LIBXL_CHECK_DOM0_GOTO)
+// and takes the job; the domain must be active.
+func (drv *Driver) activeNonDom0(ctx context.Context, uuid backend.UUID) (*domain, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return nil, err
+	}
+	if d.isDom0() {
+		return nil, errDom0()
+	}
+	if err := drv.beginJob(ctx, d); err != nil {
+		return nil, err
+	}
+	if !d.snap().active() {
+		drv.endJob(d)
+		return nil, errNotRunning()
+	}
+	return d, nil
+}
+
+// Shutdown asks the guest to shut down (virDomainShutdownFlags; flags:
+// VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, _PARAVIRT; 0 means both). It returns
+// once the request is delivered; STOPPED/SHUTDOWN follows when the guest
+// acts.
+func (drv *Driver) Shutdown(ctx context.Context, uuid backend.UUID, flags uint32) error {
+	acpi, pv := uint32(libvirt.DomainShutdownAcpiPowerBtn), uint32(libvirt.DomainShutdownParavirt)
+	if err := checkFlags(flags, acpi|pv, "libxlDomainShutdownFlags"); err != nil {
+		return err
+	}
+	if flags == 0 {
+		flags = acpi | pv
+	}
+	d, err := drv.activeNonDom0(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	id := d.ref().ID
+	if flags&pv != 0 {
+		if err = drv.be.Shutdown(ctx, backend.DomID(id), backend.ShutdownParavirt); err == nil {
+			return nil
+		}
+	}
+	if flags&acpi != 0 && drv.be.Capabilities().ACPIShutdown {
+		if err = drv.be.Shutdown(ctx, backend.DomID(id), backend.ShutdownACPI); err == nil {
+			return nil
+		}
+	}
+	drv.log.Error("shutdown failed", "id", id, "err", err)
+	return libxlErr(libvirt.ErrInternalError, "Failed to shutdown domain '%d' with libxenlight", id)
+}
+
+// Reboot asks the guest to reboot (virDomainReboot; flags:
+// VIR_DOMAIN_REBOOT_PARAVIRT). The guest then shuts down for reboot and
+// on_reboot decides what follows.
+func (drv *Driver) Reboot(ctx context.Context, uuid backend.UUID, flags uint32) error {
+	if err := checkFlags(flags, uint32(libvirt.DomainRebootParavirt), "libxlDomainReboot"); err != nil {
+		return err
+	}
+	d, err := drv.activeNonDom0(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	id := d.ref().ID
+	if err := drv.be.Reboot(ctx, backend.DomID(id)); err != nil {
+		drv.log.Error("reboot failed", "id", id, "err", err)
+		return libxlErr(libvirt.ErrInternalError, "Failed to reboot domain '%d' with libxenlight", id)
+	}
+	return nil
+}
+
+// Destroy kills the guest at once (virDomainDestroyFlags; no flags).
+func (drv *Driver) Destroy(ctx context.Context, uuid backend.UUID, flags uint32) error {
+	if err := checkFlags(flags, 0, "libxlDomainDestroyFlags"); err != nil {
+		return err
+	}
+	d, err := drv.activeNonDom0(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	id := d.ref().ID
+	if err := drv.be.Destroy(ctx, backend.DomID(id)); err != nil && !errors.Is(err, backend.ErrNoGuest) {
+		drv.log.Error("destroy failed", "id", id, "err", err)
+		return libxlErr(libvirt.ErrInternalError, "Failed to destroy domain '%d'", id)
+	}
+	drv.stopped(d, int32(libvirt.DomainShutoffDestroyed), int32(libvirt.DomainEventStoppedDestroyed))
+	return nil
+}
+
+// stopped records that d's guest is gone: shutoff state, cleanup, removal
+// of a transient domain, then the STOPPED event with the old id.
+func (drv *Driver) stopped(d *domain, reason, detail int32) {
+	d.setState(libvirt.DomainShutoff, reason)
+	ref := d.ref()
+	drv.cleanup(d)
+	if !d.snap().persistent {
+		drv.remove(d)
+	}
+	drv.emit(ref, libvirt.DomainEventStopped, detail)
+}
+
+// Suspend pauses the guest (virDomainSuspend).
+func (drv *Driver) Suspend(ctx context.Context, uuid backend.UUID) error {
+	d, err := drv.activeNonDom0(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	s := d.snap()
+	if s.state != libvirt.DomainPaused {
+		if err := drv.be.Pause(ctx, backend.DomID(s.ref.ID)); err != nil {
+			return libxlErr(libvirt.ErrInternalError, "Failed to suspend domain '%d' with libxenlight", s.ref.ID)
+		}
+		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
+		defer drv.emit(s.ref, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedPaused))
+	}
+	return drv.writeStatus(d.snap())
+}
+
+// Resume unpauses the guest (virDomainResume).
+func (drv *Driver) Resume(ctx context.Context, uuid backend.UUID) error {
+	d, err := drv.activeNonDom0(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	s := d.snap()
+	if s.state == libvirt.DomainPaused {
+		if err := drv.be.Unpause(ctx, backend.DomID(s.ref.ID)); err != nil {
+			return libxlErr(libvirt.ErrInternalError, "Failed to resume domain '%d' with libxenlight", s.ref.ID)
+		}
+		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnpaused))
+		defer drv.emit(s.ref, libvirt.DomainEventResumed, int32(libvirt.DomainEventResumedUnpaused))
+	}
+	return drv.writeStatus(d.snap())
+}

@@ -1,0 +1,160 @@
+package driver
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/domxml"
+	"virtxend/internal/store"
+)
+
+// configHeader heads every persistent config, as libvirt warns against
+// editing its files by hand.
+const configHeader = `<!--
+WARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE
+OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:
+  virsh edit %s
+or other application using the libvirt API.
+-->
+
+`
+
+func (drv *Driver) configPath(name string) string {
+	return filepath.Join(drv.paths.DomainConfigDir(), name+".xml")
+}
+
+func (drv *Driver) autostartPath(name string) string {
+	return filepath.Join(drv.paths.AutostartDir(), name+".xml")
+}
+
+func (drv *Driver) statusPath(name string) string {
+	return filepath.Join(drv.paths.StateDir(), name+".xml")
+}
+
+func (drv *Driver) managedSavePath(name string) string {
+	return filepath.Join(drv.paths.SaveDir(), name+".save")
+}
+
+func (drv *Driver) hasManagedSave(name string) bool {
+	_, err := os.Stat(drv.managedSavePath(name))
+	return err == nil
+}
+
+// formatDef is the XML of def; id is shown (set) only for a live def.
+func formatDef(def *libvirtxml.Domain, id int32, live bool) (string, error) {
+	c := *def
+	c.ID = nil
+	if live && id >= 0 {
+		v := int(id)
+		c.ID = &v
+	}
+	s, err := domxml.Format(&c)
+	if err != nil {
+		return "", libxlErr(libvirt.ErrInternalError, "cannot format domain '%s': %v", def.Name, err)
+	}
+	return s, nil
+}
+
+// writeConfig saves a persistent definition (virDomainDefSave).
+func (drv *Driver) writeConfig(def *libvirtxml.Domain) error {
+	s, err := formatDef(def, -1, false)
+	if err != nil {
+		return err
+	}
+	data := fmt.Sprintf(configHeader, def.Name) + s
+	if !strings.HasSuffix(data, "\n") {
+		data += "\n"
+	}
+	path := drv.configPath(def.Name)
+	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
+		return errSystem(err, "cannot save config file '%s'", path)
+	}
+	return nil
+}
+
+// deleteConfig removes the autostart link, then the config
+// (virDomainDeleteConfig's order: a crash in between leaves a defined
+// domain that does not autostart).
+func (drv *Driver) deleteConfig(name string) error {
+	link := drv.autostartPath(name)
+	if err := store.Remove(link); err != nil {
+		return errSystem(err, "Failed to delete autostart link '%s'", link)
+	}
+	path := drv.configPath(name)
+	if err := store.Remove(path); err != nil {
+		return errSystem(err, "cannot remove config %s", path)
+	}
+	return nil
+}
+
+// statusFile is the live status of a running domain: its state and domid
+// around the live definition. The layout is virtxend's own.
+type statusFile struct {
+	XMLName xml.Name `xml:"domstatus"`
+	State   int32    `xml:"state,attr"`
+	Reason  int32    `xml:"reason,attr"`
+	DomID   int32    `xml:"domid,attr"`
+	Inner   string   `xml:",innerxml"`
+}
+
+// writeStatus saves the live status of an active domain (virDomainObjSave).
+func (drv *Driver) writeStatus(s snapshot) error {
+	x, err := formatDef(s.def, s.ref.ID, true)
+	if err != nil {
+		return err
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n")
+	path := drv.statusPath(s.ref.Name)
+	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
+		return errSystem(err, "cannot save status file '%s'", path)
+	}
+	return nil
+}
+
+func (drv *Driver) removeStatus(name string) {
+	if err := store.Remove(drv.statusPath(name)); err != nil {
+		drv.log.Warn("cannot remove status file", "domain", name, "err", err)
+	}
+}
+
+// readStatus loads a status file.
+func readStatus(path string) (*statusFile, *libvirtxml.Domain, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &statusFile{}
+	if err := xml.Unmarshal(b, st); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	def := &libvirtxml.Domain{}
+	if err := def.Unmarshal(strings.TrimSpace(st.Inner)); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	def.ID = nil
+	return st, def, nil
+}
+
+// readConfig loads a persistent config. Like libvirt it accepts a file
+// that parses but no longer validates (validation may have grown stricter).
+func readConfig(path string) (*libvirtxml.Domain, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if def, err := domxml.Parse(string(b)); err == nil {
+		return def, nil
+	}
+	def := &libvirtxml.Domain{}
+	if err := def.Unmarshal(string(b)); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return def, nil
+}

@@ -1,0 +1,314 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/store"
+)
+
+// recover rebuilds the domain list at start-up, in libvirt's order: live
+// status first, Domain-0, reconnection to running guests, then the
+// persistent configs.
+func (drv *Driver) recover(ctx context.Context) error {
+	live, err := drv.loadStatuses()
+	if err != nil {
+		return err
+	}
+	if err := drv.addDom0(ctx); err != nil {
+		return err
+	}
+	guests, err := drv.be.Guests(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot list guests: %w", err)
+	}
+	byID := map[backend.DomID]backend.GuestInfo{}
+	for _, g := range guests {
+		byID[g.DomID] = g
+	}
+	for _, d := range live {
+		drv.reconnect(ctx, d, byID)
+	}
+	if err := drv.loadConfigs(map[backend.UUID]bool{}); err != nil {
+		return err
+	}
+	drv.adoptOrphans(ctx, guests)
+	return nil
+}
+
+// loadStatuses reads every status file into an active domain.
+func (drv *Driver) loadStatuses() ([]*domain, error) {
+	names, err := store.ListNames(drv.paths.StateDir(), ".xml")
+	if err != nil {
+		return nil, err
+	}
+	var live []*domain
+	for _, name := range names {
+		st, def, err := readStatus(drv.statusPath(name))
+		if err == nil && def.Name != name {
+			err = fmt.Errorf("status file %s.xml holds domain %q", name, def.Name)
+		}
+		var uuid backend.UUID
+		if err == nil {
+			uuid, err = backend.ParseUUID(def.UUID)
+		}
+		if err == nil && drv.lookupUUID(uuid) != nil {
+			err = fmt.Errorf("unexpected domain %s already exists", name)
+		}
+		if err != nil || st.DomID <= 0 {
+			drv.log.Error("Failed to load status for domain", "domain", name, "err", err)
+			continue
+		}
+		d := newDomain(def, uuid)
+		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
+		drv.mu.Lock()
+		drv.addLocked(d)
+		drv.mu.Unlock()
+		live = append(live, d)
+	}
+	return live, nil
+}
+
+// addDom0 adds (or refreshes) Domain-0: id 0, all-zero uuid, persistent,
+// running, sized as the hypervisor reports it (libxlAddDom0).
+func (drv *Driver) addDom0(ctx context.Context) error {
+	info, err := drv.be.Guest(ctx, backend.Dom0)
+	if err != nil {
+		return fmt.Errorf("unable to get Domain-0 information: %w", err)
+	}
+	host, err := drv.be.HostInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("unable to get host information: %w", err)
+	}
+	maxMem := host.Dom0MaxMemKiB
+	if maxMem == 0 {
+		maxMem = info.CurrentMemKiB
+	}
+	def := &libvirtxml.Domain{
+		Type: "xen", Name: Dom0Name, UUID: backend.UUID{}.String(),
+		Memory:        &libvirtxml.DomainMemory{Value: uint(maxMem), Unit: "KiB"},
+		CurrentMemory: &libvirtxml.DomainCurrentMemory{Value: uint(info.CurrentMemKiB), Unit: "KiB"},
+		VCPU:          vcpuElem(info.VCPUsMax, info.VCPUsOnline),
+		OS:            &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Type: "xen"}},
+	}
+	drv.mu.Lock()
+	defer drv.mu.Unlock()
+	if d := drv.byUUID[backend.UUID{}]; d != nil {
+		d.mu.Lock()
+		d.def = def
+		d.mu.Unlock()
+		return nil
+	}
+	d := newDomain(def, backend.UUID{})
+	d.id, d.persistent = 0, true
+	d.state, d.reason = libvirt.DomainRunning, int32(libvirt.DomainRunningBooted)
+	drv.addLocked(d)
+	return nil
+}
+
+// vcpuElem builds <vcpu>, omitting current when all are online as libvirt
+// formats it.
+func vcpuElem(maxVCPUs, online int) *libvirtxml.DomainVCPU {
+	v := &libvirtxml.DomainVCPU{Value: uint(maxVCPUs)}
+	if online > 0 && online < maxVCPUs {
+		v.Current = uint(online)
+	}
+	return v
+}
+
+// reconnect re-attaches a domain whose status file says it runs
+// (libxlReconnectDomain): the guest must still exist with our marker and
+// uuid. Otherwise it vanished while we were away: clean up and report it
+// stopped.
+func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.DomID]backend.GuestInfo) {
+	s := d.snap()
+	g, ok := guests[backend.DomID(s.ref.ID)]
+	if !ok || g.Marker != Marker || g.UUID != d.uuid {
+		drv.log.Info("domain vanished while the daemon was down", "domain", s.ref.Name, "id", s.ref.ID)
+		d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffDestroyed))
+		ref := s.ref
+		drv.cleanup(d)
+		drv.emit(ref, libvirt.DomainEventStopped, int32(libvirt.DomainEventStoppedDestroyed))
+		d.mu.Lock()
+		transient := !d.persistent
+		d.mu.Unlock()
+		if transient && !drv.hasConfig(s.ref.Name, d.uuid) {
+			drv.remove(d)
+		}
+		return
+	}
+	// A shut-down guest is handled by the shutdown event the backend
+	// delivers for it; until then it counts as running.
+	switch {
+	case g.State == backend.StateShutdown && g.ShutdownReason == backend.ReasonSuspend:
+		d.setState(libvirt.DomainPmsuspended, int32(libvirt.DomainPmsuspendedUnknown))
+	case g.State == backend.StatePaused && s.state != libvirt.DomainPaused:
+		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUnknown))
+	case g.State != backend.StatePaused && s.state != libvirt.DomainRunning:
+		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown))
+	}
+	drv.holdFor(d)
+	if err := drv.writeStatus(d.snap()); err != nil {
+		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
+	}
+}
+
+func (drv *Driver) hasConfig(name string, uuid backend.UUID) bool {
+	def, err := readConfig(drv.configPath(name))
+	if err != nil {
+		return false
+	}
+	u, err := backend.ParseUUID(def.UUID)
+	return err == nil && u == uuid
+}
+
+// loadConfigs reads every persistent config (virDomainObjListLoadAllConfigs
+// with live=false). A config whose uuid is known updates that domain;
+// loaded reports each domain loaded (for Reload's bookkeeping).
+func (drv *Driver) loadConfigs(loaded map[backend.UUID]bool) error {
+	names, err := store.ListNames(drv.paths.DomainConfigDir(), ".xml")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := drv.loadConfig(name, loaded); err != nil {
+			drv.log.Error("Failed to load config for domain", "domain", name, "err", err)
+		}
+	}
+	return nil
+}
+
+func (drv *Driver) loadConfig(name string, loaded map[backend.UUID]bool) error {
+	path := drv.configPath(name)
+	def, err := readConfig(path)
+	if err != nil {
+		return err
+	}
+	if def.Name != name {
+		return fmt.Errorf("config file %s holds domain %q", path, def.Name)
+	}
+	uuid, err := backend.ParseUUID(def.UUID)
+	if err != nil {
+		return err
+	}
+	autostart := store.LinkPointsTo(drv.autostartPath(name), path)
+	drv.mu.Lock()
+	d := drv.byUUID[uuid]
+	if d == nil {
+		if other := drv.byName[name]; other != nil {
+			drv.mu.Unlock()
+			return fmt.Errorf("domain '%s' already exists with uuid %s", name, other.uuid)
+		}
+		d = newDomain(def, uuid)
+		d.persistent, d.autostart = true, autostart
+		drv.addLocked(d)
+		drv.mu.Unlock()
+		loaded[uuid] = true
+		return nil
+	}
+	drv.mu.Unlock()
+	// A known domain: update it between its operations.
+	if err := drv.beginJob(context.Background(), d); err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.name != name {
+		return fmt.Errorf("domain '%s' is already defined with uuid %s", d.name, uuid)
+	}
+	if d.activeLocked() {
+		d.newDef = def
+	} else {
+		d.def = def
+	}
+	d.persistent, d.autostart = true, autostart
+	loaded[uuid] = true
+	return nil
+}
+
+// adoptOrphans handles guests carrying our marker that no status file
+// describes: the daemon died between creating one and recording it. A guest
+// of a persistent domain is adopted as running; any other is destroyed, as
+// its start was never acknowledged.
+func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo) {
+	for _, g := range guests {
+		if g.DomID == backend.Dom0 || g.Marker != Marker {
+			continue
+		}
+		drv.mu.RLock()
+		known, d := drv.byID[int32(g.DomID)] != nil, drv.byUUID[g.UUID]
+		drv.mu.RUnlock()
+		if known {
+			continue
+		}
+		if d == nil || d.snap().active() || d.isDom0() {
+			drv.log.Warn("destroying unrecorded guest", "domid", g.DomID, "name", g.Name)
+			if err := drv.be.Destroy(ctx, g.DomID); err != nil {
+				drv.log.Warn("cannot destroy unrecorded guest", "domid", g.DomID, "err", err)
+			}
+			continue
+		}
+		drv.log.Info("adopting unrecorded guest", "domid", g.DomID, "name", g.Name)
+		if err := drv.prepareLiveDef(d); err != nil {
+			continue
+		}
+		drv.setID(d, int32(g.DomID))
+		if g.State == backend.StatePaused {
+			d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUnknown))
+		} else {
+			d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown))
+		}
+		drv.holdFor(d)
+		if err := drv.writeStatus(d.snap()); err != nil {
+			drv.log.Warn("Cannot update XML for running Xen guest", "domain", g.Name, "err", err)
+		}
+	}
+}
+
+// autostart starts every autostart domain once per host boot: the marker
+// file records the boot (libvirt's virDriverShouldAutostart). The marker is
+// written first so that a crash mid-way never starts guests twice.
+func (drv *Driver) autostart(ctx context.Context) {
+	host, err := drv.be.HostInfo(ctx)
+	if err != nil {
+		drv.log.Error("cannot read host information for autostart", "err", err)
+		return
+	}
+	marker := drv.paths.AutostartMarker()
+	if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == host.BootID {
+		return
+	}
+	if err := store.WriteFile(marker, []byte(host.BootID+"\n"), 0o644); err != nil {
+		drv.log.Error("cannot write autostart marker", "path", marker, "err", err)
+		return
+	}
+	for _, d := range drv.all() {
+		s := d.snap()
+		if !s.autostart || s.active() {
+			continue
+		}
+		if err := drv.beginJob(ctx, d); err != nil {
+			continue
+		}
+		if !d.snap().active() {
+			if err := drv.start(ctx, d, false); err != nil {
+				drv.log.Error(fmt.Sprintf("Failed to autostart VM '%s': %v", s.ref.Name, err))
+			}
+		}
+		drv.endJob(d)
+	}
+}
+
+// Reload re-reads persistent configs and autostart links (SIGHUP), as
+// libxlStateReload: new configs are added, known ones updated; nothing is
+// removed and no event is emitted.
+func (drv *Driver) Reload(ctx context.Context) error {
+	return drv.loadConfigs(map[backend.UUID]bool{})
+}

@@ -1,0 +1,175 @@
+package driver
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/store"
+)
+
+// restart closes drv and starts a new driver (and sim view) on the same root.
+func (e *env) restart(drv *Driver) (*Driver, *simHost) {
+	e.t.Helper()
+	drv.Close()
+	return e.start()
+}
+
+func TestRestartRecovery(t *testing.T) {
+	e := newEnv(t)
+	drv, h := e.start()
+	keep := define(t, drv, "keep", 1, "")
+	if _, err := drv.Create(ctx, keep.UUID, uint32(libvirt.DomainStartPaused)); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := drv.CreateXML(ctx, domXML("trans", 2, ""), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv.CreateXML(ctx, domXML("gone", 3, ""), 0)
+	goneP := define(t, drv, "gonep", 4, "")
+	drv.Create(ctx, goneP.UUID, 0)
+	off := define(t, drv, "off", 5, "")
+	ids := map[string]int32{}
+	for _, n := range []string{"keep", "trans", "gone", "gonep"} {
+		d, _ := drv.LookupByName(ctx, n)
+		ids[n] = d.ID
+	}
+	drv.Close()
+
+	// While no daemon runs: two guests vanish, one shuts itself down.
+	outsider := e.sim()
+	outsider.Vanish(ctx, backend.DomID(ids["gone"]))
+	outsider.Vanish(ctx, backend.DomID(ids["gonep"]))
+	outsider.GuestShutdown(ctx, backend.DomID(ids["trans"]), backend.ReasonPoweroff)
+	outsider.Close()
+	_ = h
+
+	drv2, h2 := e.start()
+	w := watch(t, drv2)
+	k, err := drv2.LookupByName(ctx, "keep")
+	if err != nil || k.ID != ids["keep"] {
+		t.Fatalf("keep: %+v %v (was id %d)", k, err, ids["keep"])
+	}
+	if st, r := stateOf(t, drv2, keep.UUID); st != libvirt.DomainPaused || r != int32(libvirt.DomainPausedUser) {
+		t.Fatalf("keep state %v/%d", st, r)
+	}
+	if p, _ := drv2.IsPersistent(ctx, keep.UUID); !p {
+		t.Fatal("keep lost its config")
+	}
+	if _, err := drv2.LookupByName(ctx, "gone"); err == nil {
+		t.Fatal("vanished transient domain still listed")
+	}
+	gp, err := drv2.LookupByName(ctx, "gonep")
+	if err != nil || gp.ID != -1 {
+		t.Fatalf("gonep: %+v %v", gp, err)
+	}
+	if _, err := os.Stat(filepath.Join(e.root.StateDir(), "gonep.xml")); !os.IsNotExist(err) {
+		t.Fatal("status of vanished guest kept")
+	}
+	if o, err := drv2.LookupByUUID(ctx, off.UUID); err != nil || o.ID != -1 {
+		t.Fatalf("off: %+v %v", o, err)
+	}
+	// The shutdown that happened while we were away is handled now.
+	h2.Poll()
+	w.expect(lc{"trans", evStopped, int32(libvirt.DomainEventStoppedShutdown)})
+	if _, err := drv2.LookupByUUID(ctx, tr.UUID); err == nil {
+		t.Fatal("transient domain kept after its guest powered off")
+	}
+	// Events keep flowing for the reconnected guest.
+	if err := drv2.Resume(ctx, keep.UUID); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(lc{"keep", evResumed, int32(libvirt.DomainEventResumedUnpaused)})
+	if drv2.Active() != 1 {
+		t.Fatalf("active %d", drv2.Active())
+	}
+}
+
+func TestTwoDriversRefused(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	h := e.sim()
+	defer h.Close()
+	_, err := New(e.cfg, e.root, h, nil, Options{})
+	if !errors.Is(err, ErrAnotherInstance) {
+		t.Fatalf("second driver: %v", err)
+	}
+}
+
+func TestAutostartOncePerBoot(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	a := define(t, drv, "auto", 1, "")
+	if err := drv.SetAutostart(ctx, a.UUID, true); err != nil {
+		t.Fatal(err)
+	}
+	if !store.LinkPointsTo(filepath.Join(e.root.AutostartDir(), "auto.xml"), filepath.Join(e.root.DomainConfigDir(), "auto.xml")) {
+		t.Fatal("autostart link missing")
+	}
+	if on, _ := drv.GetAutostart(ctx, a.UUID); !on {
+		t.Fatal("autostart not reported")
+	}
+	// The first driver ran autostart at its start (nothing to do then);
+	// a restart in the same boot must not start the guest.
+	drv2, _ := e.restart(drv)
+	if d, _ := drv2.LookupByUUID(ctx, a.UUID); d.ID != -1 {
+		t.Fatal("autostarted twice in one boot")
+	}
+	drv2.Close()
+	// The host reboots: the guest starts once.
+	e.boot = "kernel-boot-2"
+	drv3, _ := e.start()
+	d, _ := drv3.LookupByUUID(ctx, a.UUID)
+	if d.ID <= 0 {
+		t.Fatal("not autostarted after host boot")
+	}
+	drv3.Destroy(ctx, a.UUID, 0)
+	drv4, _ := e.restart(drv3)
+	if d, _ := drv4.LookupByUUID(ctx, a.UUID); d.ID != -1 {
+		t.Fatal("autostarted again in the same boot")
+	}
+	if err := drv4.SetAutostart(ctx, a.UUID, false); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := drv4.GetAutostart(ctx, a.UUID); on {
+		t.Fatal("autostart still on")
+	}
+}
+
+func TestReload(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	w := watch(t, drv)
+	define(t, drv, "r", 1, "")
+	w.expect(lc{"r", evDefined, 0})
+	// An administrator drops a config in and edits another, then SIGHUP.
+	other, err := parseDefForTest(domXML("new", 2, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.writeConfig(other); err != nil {
+		t.Fatal(err)
+	}
+	edited, _ := parseDefForTest(domXML("r", 1, "<description>edited</description>"))
+	drv.writeConfig(edited)
+	os.Symlink(drv.configPath("new"), drv.autostartPath("new"))
+	if err := drv.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := drv.LookupByName(ctx, "new")
+	if err != nil {
+		t.Fatal("new config not loaded:", err)
+	}
+	if on, _ := drv.GetAutostart(ctx, n.UUID); !on {
+		t.Fatal("autostart link not read")
+	}
+	if desc, err := drv.GetMetadata(ctx, uuidOf(1), int32(libvirt.DomainMetadataDescription), nil, 0); err != nil || desc != "edited" {
+		t.Fatalf("edited config not reloaded: %q %v", desc, err)
+	}
+	w.none()
+}

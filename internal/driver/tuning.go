@@ -1,0 +1,267 @@
+package driver
+
+import (
+	"context"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+)
+
+// Info is virDomainInfo.
+type Info struct {
+	State     libvirt.DomainState
+	MaxMemKiB uint64
+	MemKiB    uint64
+	NrVirtCPU uint16
+	CPUTimeNs uint64
+}
+
+func memTotal(def *libvirtxml.Domain) uint64 { return backend.MemoryKiB(def.Memory) }
+
+func curBalloon(def *libvirtxml.Domain) uint64 {
+	if c := backend.CurrentMemoryKiB(def.CurrentMemory); c != 0 {
+		return c
+	}
+	return memTotal(def)
+}
+
+func setMemTotal(def *libvirtxml.Domain, kib uint64) {
+	def.Memory = &libvirtxml.DomainMemory{Value: uint(kib), Unit: "KiB"}
+	if curBalloon(def) > kib {
+		setCurBalloon(def, kib)
+	}
+}
+
+func setCurBalloon(def *libvirtxml.Domain, kib uint64) {
+	def.CurrentMemory = &libvirtxml.DomainCurrentMemory{Value: uint(kib), Unit: "KiB"}
+}
+
+func vcpus(def *libvirtxml.Domain) (current, maximum int) {
+	sh := backend.ShapeOf(def)
+	return sh.VCPUsOnline, sh.VCPUsMax
+}
+
+// GetInfo is virDomainGetInfo: CPU time and balloon from the hypervisor
+// while active.
+func (drv *Driver) GetInfo(ctx context.Context, uuid backend.UUID) (Info, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return Info{}, err
+	}
+	s := d.snap()
+	cur, _ := vcpus(s.def)
+	info := Info{State: s.state, MaxMemKiB: memTotal(s.def), MemKiB: curBalloon(s.def), NrVirtCPU: uint16(cur)}
+	if s.active() {
+		g, err := drv.be.Guest(ctx, backend.DomID(s.ref.ID))
+		if err != nil {
+			return Info{}, libxlErr(libvirt.ErrInternalError, "libxl_domain_info failed for domain '%d'", s.ref.ID)
+		}
+		info.CPUTimeNs, info.MemKiB = uint64(g.CPUTime.Nanoseconds()), g.CurrentMemKiB
+	}
+	return info, nil
+}
+
+// GetState is virDomainGetState (no flags): state and reason.
+func (drv *Driver) GetState(ctx context.Context, uuid backend.UUID, flags uint32) (libvirt.DomainState, int32, error) {
+	if err := checkFlags(flags, 0, "libxlDomainGetState"); err != nil {
+		return 0, 0, err
+	}
+	d, err := drv.find(uuid)
+	if err != nil {
+		return 0, 0, err
+	}
+	s := d.snap()
+	return s.state, s.reason, nil
+}
+
+// GetXMLDesc is virDomainGetXMLDesc (flags: VIR_DOMAIN_XML_SECURE,
+// _INACTIVE, _UPDATE_CPU, _MIGRATABLE). The read-only check for SECURE and
+// MIGRATABLE belongs to the RPC layer.
+func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint32) (string, error) {
+	common := uint32(libvirt.DomainXMLSecure | libvirt.DomainXMLInactive | libvirt.DomainXMLUpdateCPU | libvirt.DomainXMLMigratable)
+	if err := checkFlags(flags, common, "libxlDomainGetXMLDesc"); err != nil {
+		return "", err
+	}
+	d, err := drv.find(uuid)
+	if err != nil {
+		return "", err
+	}
+	s := d.snap()
+	inactive := flags&uint32(libvirt.DomainXMLInactive|libvirt.DomainXMLMigratable) != 0
+	def := s.def
+	if flags&uint32(libvirt.DomainXMLInactive) != 0 && s.newDef != nil {
+		def = s.newDef
+	}
+	return formatDef(def, s.ref.ID, !inactive)
+}
+
+// IsActive is virDomainIsActive.
+func (drv *Driver) IsActive(ctx context.Context, uuid backend.UUID) (bool, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return false, err
+	}
+	return d.snap().active(), nil
+}
+
+// IsPersistent is virDomainIsPersistent.
+func (drv *Driver) IsPersistent(ctx context.Context, uuid backend.UUID) (bool, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return false, err
+	}
+	return d.snap().persistent, nil
+}
+
+// IsUpdated is virDomainIsUpdated.
+func (drv *Driver) IsUpdated(ctx context.Context, uuid backend.UUID) (bool, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return false, err
+	}
+	return d.snap().updated, nil
+}
+
+// GetOSType is virDomainGetOSType: "xen", "hvm" or "xenpvh".
+func (drv *Driver) GetOSType(ctx context.Context, uuid backend.UUID) (string, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return "", err
+	}
+	def := d.snap().def
+	if def.OS == nil || def.OS.Type == nil {
+		return "", nil
+	}
+	return def.OS.Type.Type, nil
+}
+
+// GetMaxMemory is virDomainGetMaxMemory, in KiB.
+func (drv *Driver) GetMaxMemory(ctx context.Context, uuid backend.UUID) (uint64, error) {
+	d, err := drv.find(uuid)
+	if err != nil {
+		return 0, err
+	}
+	return memTotal(d.snap().def), nil
+}
+
+// modImpact is virDomainObjUpdateModificationImpact: CURRENT becomes LIVE
+// or CONFIG; LIVE needs a running domain, CONFIG a persistent one.
+func modImpact(s snapshot, flags uint32) (uint32, error) {
+	live, config := uint32(libvirt.DomainAffectLive), uint32(libvirt.DomainAffectConfig)
+	if flags&(live|config) == 0 {
+		if s.active() {
+			flags |= live
+		} else {
+			flags |= config
+		}
+	}
+	if !s.active() && flags&live != 0 {
+		return 0, errNotRunning()
+	}
+	if !s.persistent && flags&config != 0 {
+		return 0, domainErr(libvirt.ErrOperationInvalid, "transient domains do not have any persistent config")
+	}
+	return flags, nil
+}
+
+// SetMemoryFlags is virDomainSetMemoryFlags (flags: VIR_DOMAIN_MEM_LIVE,
+// _CONFIG, _MAXIMUM); kib is the new balloon target or, with MAXIMUM, the
+// new maximum.
+func (drv *Driver) SetMemoryFlags(ctx context.Context, uuid backend.UUID, kib uint64, flags uint32) error {
+	live, config, maximum := uint32(libvirt.DomainMemLive), uint32(libvirt.DomainMemConfig), uint32(libvirt.DomainMemMaximum)
+	if err := checkFlags(flags, live|config|maximum, "libxlDomainSetMemoryFlags"); err != nil {
+		return err
+	}
+	d, err := drv.findForJob(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	s := d.snap()
+	if flags, err = modImpact(s, flags); err != nil {
+		return err
+	}
+	id := backend.DomID(s.ref.ID)
+	if flags&maximum != 0 {
+		if flags&live != 0 {
+			if err := drv.be.SetMaxMemory(ctx, id, kib); err != nil {
+				return libxlErr(libvirt.ErrInternalError, "Failed to set maximum memory for domain '%d' with libxenlight", id)
+			}
+			drv.editLive(d, func(def *libvirtxml.Domain) { setMemTotal(def, kib) })
+			if err := drv.saveStatusIfActive(d); err != nil {
+				return err
+			}
+		}
+		if flags&config != 0 {
+			return drv.editPersistent(d, func(def *libvirtxml.Domain) { setMemTotal(def, kib) })
+		}
+		return nil
+	}
+	if kib > memTotal(s.def) {
+		return libxlErr(libvirt.ErrInvalidArg, "cannot set memory higher than max memory")
+	}
+	if flags&live != 0 {
+		if err := drv.be.SetMemoryTarget(ctx, id, kib); err != nil {
+			return libxlErr(libvirt.ErrInternalError, "Failed to set memory for domain '%d' with libxenlight", id)
+		}
+		drv.editLive(d, func(def *libvirtxml.Domain) { setCurBalloon(def, kib) })
+		if err := drv.saveStatusIfActive(d); err != nil {
+			return err
+		}
+	}
+	if flags&config != 0 {
+		return drv.editPersistent(d, func(def *libvirtxml.Domain) { setCurBalloon(def, kib) })
+	}
+	return nil
+}
+
+// editPersistent applies fn to a copy of the persistent definition,
+// writes it to disk, and only then swaps it in: readers hold snapshots of
+// definitions, which are therefore never changed in place.
+func (drv *Driver) editPersistent(d *domain, fn func(def *libvirtxml.Domain)) error {
+	d.mu.Lock()
+	pd := d.persistentDefLocked()
+	d.mu.Unlock()
+	if pd == nil {
+		return libxlErr(libvirt.ErrInternalError, "Get persistent config failed")
+	}
+	c, err := cloneDef(pd)
+	if err != nil {
+		return err
+	}
+	fn(c)
+	if err := drv.writeConfig(c); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if d.activeLocked() && d.newDef != nil {
+		d.newDef = c
+	} else {
+		d.def = c
+	}
+	d.mu.Unlock()
+	return nil
+}
+
+// editLive applies fn to a copy of the live definition and swaps it in.
+func (drv *Driver) editLive(d *domain, fn func(def *libvirtxml.Domain)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c, err := cloneDef(d.def)
+	if err != nil {
+		drv.log.Error("cannot copy live definition", "domain", d.name, "err", err)
+		return
+	}
+	fn(c)
+	d.def = c
+}
+
+func (drv *Driver) saveStatusIfActive(d *domain) error {
+	s := d.snap()
+	if !s.active() || s.ref.ID == 0 {
+		return nil
+	}
+	return drv.writeStatus(s)
+}

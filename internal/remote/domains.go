@@ -1,0 +1,118 @@
+package remote
+
+import (
+	"context"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/driver"
+	"virtxend/internal/rpc"
+	"virtxend/internal/virerr"
+)
+
+// listMax is libvirt's REMOTE_DOMAIN_LIST_MAX: no list call returns more.
+const listMax = 16384
+
+// wireDomain is a domain as remote_nonnull_domain carries it.
+func wireDomain(d driver.Domain) libvirt.Domain {
+	return libvirt.Domain{Name: d.Name, UUID: libvirt.UUID(d.UUID), ID: d.ID}
+}
+
+// uuidOf resolves a domain argument the way libvirt's daemon does: by
+// UUID alone; the name and id in the argument are not consulted.
+func uuidOf(d libvirt.Domain) backend.UUID { return backend.UUID(d.UUID) }
+
+func (p *program) domainListProcs() []*rpc.Procedure {
+	return []*rpc.Procedure{
+		rpc.Proc(273, "CONNECT_LIST_ALL_DOMAINS", "virConnectListAllDomains", rpc.High, p.listAll),
+		rpc.Proc(37, "CONNECT_LIST_DOMAINS", "virConnectListDomains", rpc.High, p.listIDs),
+		rpc.Proc(51, "CONNECT_NUM_OF_DOMAINS", "virConnectNumOfDomains", rpc.High, p.numActive),
+		rpc.Proc(21, "CONNECT_LIST_DEFINED_DOMAINS", "virConnectListDefinedDomains", rpc.High, p.listDefined),
+		rpc.Proc(25, "CONNECT_NUM_OF_DEFINED_DOMAINS", "virConnectNumOfDefinedDomains", rpc.High, p.numDefined),
+		rpc.Proc(22, "DOMAIN_LOOKUP_BY_ID", "virDomainLookupByID", rpc.High, p.lookupByID),
+		rpc.Proc(24, "DOMAIN_LOOKUP_BY_UUID", "virDomainLookupByUUID", rpc.High, p.lookupByUUID),
+		rpc.Proc(23, "DOMAIN_LOOKUP_BY_NAME", "virDomainLookupByName", rpc.High, p.lookupByName),
+	}
+}
+
+func (p *program) listAll(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectListAllDomainsArgs) (*libvirt.ConnectListAllDomainsRet, error) {
+	doms, err := p.drv.ListAll(ctx, uint32(a.Flags))
+	if err != nil {
+		return nil, err
+	}
+	if len(doms) > listMax {
+		return nil, virerr.New(virerr.FromRPC, libvirt.ErrInternalError,
+			"Too many domains '%d' for limit '%d'", len(doms), listMax)
+	}
+	ret := &libvirt.ConnectListAllDomainsRet{Ret: uint32(len(doms))}
+	if a.NeedResults != 0 {
+		ret.Domains = make([]libvirt.Domain, len(doms))
+		for i, d := range doms {
+			ret.Domains[i] = wireDomain(d)
+		}
+	}
+	return ret, nil
+}
+
+// checkMax applies libvirt's bound on a caller's maxids/maxnames.
+func checkMax(n int32, what string) error {
+	if n > listMax {
+		return virerr.New(virerr.FromRPC, libvirt.ErrInternalError, "max%s > REMOTE_DOMAIN_LIST_MAX", what)
+	}
+	return nil
+}
+
+func (p *program) listIDs(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectListDomainsArgs) (*libvirt.ConnectListDomainsRet, error) {
+	if err := checkMax(a.Maxids, "ids"); err != nil {
+		return nil, err
+	}
+	ids := p.drv.ListActiveIDs(ctx)
+	if len(ids) > int(max(a.Maxids, 0)) {
+		ids = ids[:max(a.Maxids, 0)]
+	}
+	return &libvirt.ConnectListDomainsRet{Ids: ids}, nil
+}
+
+func (p *program) numActive(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectNumOfDomainsRet, error) {
+	return &libvirt.ConnectNumOfDomainsRet{Num: int32(len(p.drv.ListActiveIDs(ctx)))}, nil
+}
+
+func (p *program) listDefined(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectListDefinedDomainsArgs) (*libvirt.ConnectListDefinedDomainsRet, error) {
+	if err := checkMax(a.Maxnames, "names"); err != nil {
+		return nil, err
+	}
+	names := p.drv.ListInactiveNames(ctx)
+	if len(names) > int(max(a.Maxnames, 0)) {
+		names = names[:max(a.Maxnames, 0)]
+	}
+	return &libvirt.ConnectListDefinedDomainsRet{Names: names}, nil
+}
+
+func (p *program) numDefined(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectNumOfDefinedDomainsRet, error) {
+	return &libvirt.ConnectNumOfDefinedDomainsRet{Num: int32(len(p.drv.ListInactiveNames(ctx)))}, nil
+}
+
+func (p *program) lookupByID(ctx context.Context, _ *rpc.Client, a *libvirt.DomainLookupByIDArgs) (*libvirt.DomainLookupByIDRet, error) {
+	d, err := p.drv.LookupByID(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainLookupByIDRet{Dom: wireDomain(d)}, nil
+}
+
+func (p *program) lookupByUUID(ctx context.Context, _ *rpc.Client, a *libvirt.DomainLookupByUUIDArgs) (*libvirt.DomainLookupByUUIDRet, error) {
+	d, err := p.drv.LookupByUUID(ctx, backend.UUID(a.UUID))
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainLookupByUUIDRet{Dom: wireDomain(d)}, nil
+}
+
+func (p *program) lookupByName(ctx context.Context, _ *rpc.Client, a *libvirt.DomainLookupByNameArgs) (*libvirt.DomainLookupByNameRet, error) {
+	d, err := p.drv.LookupByName(ctx, a.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainLookupByNameRet{Dom: wireDomain(d)}, nil
+}

@@ -1,0 +1,149 @@
+package remote
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/caps"
+	"virtxend/internal/rpc"
+	"virtxend/internal/virerr"
+)
+
+func (p *program) hostProcs() []*rpc.Procedure {
+	return []*rpc.Procedure{
+		rpc.Proc(4, "CONNECT_GET_VERSION", "virConnectGetVersion", rpc.High, p.getVersion),
+		rpc.Proc(59, "CONNECT_GET_HOSTNAME", "virConnectGetHostname", rpc.High, p.getHostname),
+		rpc.Proc(203, "CONNECT_GET_SYSINFO", "virConnectGetSysinfo", rpc.High, p.getSysinfo),
+		rpc.Proc(5, "CONNECT_GET_MAX_VCPUS", "virConnectGetMaxVcpus", rpc.High, p.getMaxVcpusHost),
+		rpc.Proc(6, "NODE_GET_INFO", "virNodeGetInfo", rpc.High, p.nodeGetInfo),
+		rpc.Proc(7, "CONNECT_GET_CAPABILITIES", "virConnectGetCapabilities", 0, p.getCapabilities),
+		rpc.Proc(342, "CONNECT_GET_DOMAIN_CAPABILITIES", "virConnectGetDomainCapabilities", rpc.DenyReadOnly, p.getDomainCapabilities),
+		rpc.Proc(102, "NODE_GET_FREE_MEMORY", "virNodeGetFreeMemory", rpc.High, p.nodeFreeMemory),
+		rpc.Proc(101, "NODE_GET_CELLS_FREE_MEMORY", "virNodeGetCellsFreeMemory", rpc.High, p.nodeCellsFreeMemory),
+		rpc.Proc(122, "NODE_GET_SECURITY_MODEL", "virNodeGetSecurityModel", rpc.High, p.nodeSecurityModel),
+	}
+}
+
+// getVersion is the Xen version, encoded as libvirt does (major*1e6 + minor*1e3).
+func (p *program) getVersion(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectGetVersionRet, error) {
+	h, err := p.drv.HostInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.ConnectGetVersionRet{HvVer: uint64(h.XenMajor)*1000000 + uint64(h.XenMinor)*1000}, nil
+}
+
+func (p *program) getHostname(context.Context, *rpc.Client, *rpc.Void) (*libvirt.ConnectGetHostnameRet, error) {
+	name, err := os.Hostname()
+	if err != nil {
+		return nil, virerr.New(virerr.FromNone, libvirt.ErrSystemError, "cannot get hostname: %v", err)
+	}
+	return &libvirt.ConnectGetHostnameRet{Hostname: name}, nil
+}
+
+// getSysinfo reports the host's SMBIOS data as libvirt's sysinfo XML, or
+// libxl's error when the host exposes none.
+func (p *program) getSysinfo(_ context.Context, _ *rpc.Client, a *libvirt.ConnectGetSysinfoArgs) (*libvirt.ConnectGetSysinfoRet, error) {
+	if a.Flags != 0 {
+		return nil, unsupportedFlags(a.Flags, "libxlConnectGetSysinfo")
+	}
+	xml, ok := hostSysinfo()
+	if !ok {
+		return nil, virerr.New(virerr.FromLibxl, libvirt.ErrConfigUnsupported, "%s", "Host SMBIOS information is not available")
+	}
+	return &libvirt.ConnectGetSysinfoRet{Sysinfo: xml}, nil
+}
+
+func unsupportedFlags(flags uint32, fn string) error {
+	return virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
+}
+
+func (p *program) getMaxVcpusHost(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectGetMaxVcpusArgs) (*libvirt.ConnectGetMaxVcpusRet, error) {
+	if t := optional(a.Type); t != nil && !strings.EqualFold(*t, "xen") {
+		return nil, virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg, "unknown type '%s'", *t)
+	}
+	n, err := p.drv.MaxVcpus(ctx)
+	return &libvirt.ConnectGetMaxVcpusRet{MaxVcpus: n}, err
+}
+
+func (p *program) nodeGetInfo(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.NodeGetInfoRet, error) {
+	n, err := p.drv.NodeGetInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ret := &libvirt.NodeGetInfoRet{Memory: n.MemKiB, Cpus: n.CPUs, Mhz: n.MHz, Nodes: n.Nodes,
+		Sockets: n.Sockets, Cores: n.Cores, Threads: n.Threads}
+	for i := 0; i < len(n.Model) && i < len(ret.Model)-1; i++ {
+		ret.Model[i] = int8(n.Model[i])
+	}
+	return ret, nil
+}
+
+// capsHost describes the host to the capabilities builders.
+func capsHost(h backend.HostInfo) caps.Host {
+	return caps.Host{
+		Arch: h.Arch, CPUs: h.CPUs, CoresPerSocket: h.CoresPerSocket, ThreadsPerCore: h.ThreadsPerCore,
+		MemoryKiB: h.TotalMemKiB, XenCaps: strings.Join(h.GuestTypes, " "),
+	}
+}
+
+func (p *program) getCapabilities(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectGetCapabilitiesRet, error) {
+	h, err := p.drv.HostInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	xml, err := caps.Capabilities(capsHost(h))
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.ConnectGetCapabilitiesRet{Capabilities: xml}, nil
+}
+
+func (p *program) getDomainCapabilities(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectGetDomainCapabilitiesArgs) (*libvirt.ConnectGetDomainCapabilitiesRet, error) {
+	if err := caps.CheckDomainCapsFlags(uint32(a.Flags)); err != nil {
+		return nil, err
+	}
+	h, err := p.drv.HostInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	str := func(s libvirt.OptString) string {
+		if v := optional(s); v != nil {
+			return *v
+		}
+		return ""
+	}
+	xml, err := caps.DomainCapabilities(capsHost(h), str(a.Emulatorbin), str(a.Arch), str(a.Machine), str(a.Virttype))
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.ConnectGetDomainCapabilitiesRet{Capabilities: xml}, nil
+}
+
+func (p *program) nodeFreeMemory(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.NodeGetFreeMemoryRet, error) {
+	free, err := p.drv.NodeGetFreeMemory(ctx)
+	return &libvirt.NodeGetFreeMemoryRet{FreeMem: free}, err
+}
+
+// nodeCellsFreeMemory answers for the one NUMA cell the host reports.
+func (p *program) nodeCellsFreeMemory(ctx context.Context, _ *rpc.Client, a *libvirt.NodeGetCellsFreeMemoryArgs) (*libvirt.NodeGetCellsFreeMemoryRet, error) {
+	if a.Maxcells > 1024 {
+		return nil, virerr.New(virerr.FromRPC, libvirt.ErrInternalError, "maxCells > REMOTE_NODE_MAX_CELLS")
+	}
+	if a.StartCell != 0 || a.Maxcells < 1 {
+		return nil, virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg,
+			"start %d out of range (0-%d)", a.StartCell, 0)
+	}
+	free, err := p.drv.NodeGetFreeMemory(ctx)
+	return &libvirt.NodeGetCellsFreeMemoryRet{Cells: []uint64{free}}, err
+}
+
+// nodeSecurityModel is empty: libxl has no security driver, and an empty
+// model tells virsh dominfo not to ask for a label.
+func (p *program) nodeSecurityModel(context.Context, *rpc.Client, *rpc.Void) (*libvirt.NodeGetSecurityModelRet, error) {
+	return &libvirt.NodeGetSecurityModelRet{}, nil
+}

@@ -1,0 +1,190 @@
+// Package store writes the daemon's persistent and live state files so that a
+// crash at any instant leaves either the old or the new content on disk, never
+// a mix: data goes to a temporary file in the same directory, is synced,
+// renamed over the target, and the directory is synced so the rename itself
+// survives a power cut. Loaders skip the temporary files a crash may leave.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// tempMarker is part of every temporary name. Temporary names start with a
+// dot and do not end in ".xml", so no loader mistakes them for real files.
+const tempMarker = ".tmp-"
+
+// IsTemp reports whether a directory entry name is a leftover temporary file.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tempMarker)
+}
+
+// WriteFile atomically replaces path with data: temp file, write, fsync,
+// rename, fsync of the directory. On error the old content is untouched.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+tempMarker+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return SyncDir(dir)
+}
+
+// Remove deletes path and syncs its directory. A missing file is not an error.
+func Remove(path string) error {
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil
+		}
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// Symlink makes link point at target, replacing whatever link was, and syncs
+// the directory. The new link is made under a temporary name and renamed,
+// so a crash leaves either no link, the old one or the new one.
+func Symlink(target, link string) error {
+	dir, base := filepath.Split(link)
+	if dir == "" {
+		dir = "."
+	}
+	for attempt := 0; ; attempt++ {
+		tmp := filepath.Join(dir, fmt.Sprintf(".%s%s%d-%d", base, tempMarker, os.Getpid(), attempt))
+		err := os.Symlink(target, tmp)
+		if errors.Is(err, fs.ErrExist) && attempt < 100 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return SyncDir(dir)
+	}
+}
+
+// LinkPointsTo reports whether link is a symlink whose target is target
+// (compared after cleaning, as libvirt's virFileLinkPointsTo compares the
+// files they resolve to; a link to a missing file counts as not pointing).
+func LinkPointsTo(link, target string) bool {
+	a, err := os.Stat(link)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(target)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(a, b)
+}
+
+// SyncDir fsyncs a directory so that renames and unlinks in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// MkdirAll creates dir and its parents, syncing each parent it had to create
+// an entry in so the new directories survive a crash.
+func MkdirAll(dir string, perm fs.FileMode) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := MkdirAll(parent, perm); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return SyncDir(parent)
+}
+
+// ListNames returns the names, without the suffix, of the regular files or
+// symlinks in dir that end in suffix (e.g. ".xml"), skipping temporaries and
+// hidden files. A missing directory yields no names.
+func ListNames(dir, suffix string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, ".") || e.IsDir() {
+			continue
+		}
+		if stem, ok := strings.CutSuffix(n, suffix); ok && stem != "" {
+			names = append(names, stem)
+		}
+	}
+	return names, nil
+}
+
+// CleanTemp removes leftover temporary files in dir, as a crash mid-write
+// leaves them. It is safe only while no writer is active in dir.
+func CleanTemp(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	removed := false
+	for _, e := range entries {
+		if IsTemp(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+				removed = true
+			}
+		}
+	}
+	if removed {
+		return SyncDir(dir)
+	}
+	return nil
+}

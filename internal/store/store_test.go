@@ -1,0 +1,144 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestWriteFileReplacesAtomically(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.xml")
+	if err := WriteFile(p, []byte("one"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(p, []byte("two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "two" {
+		t.Fatalf("content %q, %v", b, err)
+	}
+	fi, _ := os.Stat(p)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", fi.Mode())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("leftover files: %v", entries)
+	}
+}
+
+func TestWriteFileMissingDirFailsCleanly(t *testing.T) {
+	if err := WriteFile(filepath.Join(t.TempDir(), "no", "a.xml"), []byte("x"), 0o600); err == nil {
+		t.Fatal("expected an error")
+	}
+}
+
+// A crash between creating the temporary file and renaming it leaves the
+// temporary behind: loaders must not see it, and the old file must be intact.
+func TestCrashLeftoverTempIgnored(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFile(filepath.Join(dir, "good.xml"), []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate the crash: a half-written temporary of good.xml and of a new file.
+	for _, n := range []string{".good.xml.tmp-123", ".new.xml.tmp-9"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("<dom"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, err := ListNames(dir, ".xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"good"}) {
+		t.Fatalf("names %v", names)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "good.xml")); string(b) != "old" {
+		t.Fatalf("old content lost: %q", b)
+	}
+	if err := CleanTemp(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporaries not cleaned: %v", entries)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.xml")
+	if err := Remove(p); err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+	os.WriteFile(p, nil, 0o600)
+	if err := Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("file still there")
+	}
+}
+
+func TestSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "a.xml")
+	other := filepath.Join(dir, "b.xml")
+	os.WriteFile(target, nil, 0o600)
+	os.WriteFile(other, nil, 0o600)
+	link := filepath.Join(dir, "auto", "a.xml")
+	if err := MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if LinkPointsTo(link, target) {
+		t.Fatal("no link yet")
+	}
+	if err := Symlink(other, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if !LinkPointsTo(link, target) || LinkPointsTo(link, other) {
+		t.Fatal("link does not point at target")
+	}
+	if err := Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if LinkPointsTo(link, target) {
+		t.Fatal("link still there")
+	}
+}
+
+func TestListNamesMissingDir(t *testing.T) {
+	names, err := ListNames(filepath.Join(t.TempDir(), "none"), ".xml")
+	if err != nil || names != nil {
+		t.Fatalf("%v %v", names, err)
+	}
+}
+
+func TestPidFileExcludesSecondHolder(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "driver.pid")
+	a, err := AcquirePidFile(p, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "42" {
+		t.Fatalf("pid file holds %q", b)
+	}
+	if _, err := AcquirePidFile(p, 43); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second acquire: %v", err)
+	}
+	if err := a.Release(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := AcquirePidFile(p, 44)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	c.Release()
+}

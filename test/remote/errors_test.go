@@ -1,0 +1,67 @@
+package remote
+
+import (
+	"strings"
+	"testing"
+
+	"virtxend/test/daemontest"
+)
+
+// TestVirshErrorsAreLibvirts checks the messages virsh prints for the
+// common mistakes, which come from the daemon's error replies.
+func TestVirshErrorsAreLibvirts(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	d.MustVirsh("define", guestFile(t, "g1", pvXML("g1")))
+	d.MustVirsh("start", "g1")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dominfo", "nosuch"}, "failed to get domain 'nosuch'"},
+		{[]string{"define", guestFile(t, "bad", "<domain")}, "Premature end of data"},
+		{[]string{"define", guestFile(t, "kvm", strings.Replace(pvXML("k"), "type='xen'", "type='kvm'", 1))},
+			"could not find capabilities for"},
+		{[]string{"define", guestFile(t, "slash", pvXML("a/b"))}, "name a/b cannot contain '/'"},
+		{[]string{"create", guestFile(t, "dup", pvXML("g1"))}, "already exists with uuid"},
+		{[]string{"suspend", "Domain-0"}, "Domain-0 does not support requested operation"},
+		{[]string{"undefine", "g1"}, ""}, // allowed on a running guest: it becomes transient
+	}
+	for _, c := range cases {
+		r := d.Virsh(c.args...)
+		if c.want == "" {
+			if r.Code != 0 {
+				t.Errorf("%v: exit %d %s", c.args, r.Code, r.Stderr)
+			}
+			continue
+		}
+		if r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", c.args, r.Code, r.Stderr, c.want)
+		}
+	}
+}
+
+func TestVirshReadOnly(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	d.MustVirsh("define", guestFile(t, "g1", pvXML("g1")))
+	ro := func(args ...string) daemontest.Result {
+		return daemontest.Run(t, "virsh", append([]string{"-q", "-c", d.ROURI()}, args...)...)
+	}
+	// Reads work on the read-only socket.
+	if r := ro("list", "--all"); r.Code != 0 || !strings.Contains(r.Stdout, "g1") {
+		t.Errorf("list on ro socket: %d %s %s", r.Code, r.Stdout, r.Stderr)
+	}
+	if r := ro("dumpxml", "g1"); r.Code != 0 {
+		t.Errorf("dumpxml on ro socket: %d %s", r.Code, r.Stderr)
+	}
+	// Writes are refused, by the daemon (the socket forces read-only even
+	// when virsh was not told -r) and by virsh itself with -r.
+	for _, args := range [][]string{{"start", "g1"}, {"undefine", "g1"}, {"-r", "start", "g1"}} {
+		r := ro(args...)
+		if r.Code == 0 || !strings.Contains(r.Stderr, "read only access prevents") {
+			t.Errorf("%v on ro socket: exit %d, %q", args, r.Code, r.Stderr)
+		}
+	}
+	if r := ro("dumpxml", "--security-info", "g1"); r.Code == 0 || !strings.Contains(r.Stderr, "virDomainGetXMLDesc") {
+		t.Errorf("dumpxml --security-info on ro socket: exit %d, %q", r.Code, r.Stderr)
+	}
+}

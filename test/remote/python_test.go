@@ -1,0 +1,79 @@
+package remote
+
+import (
+	"strings"
+	"testing"
+
+	"virtxend/test/daemontest"
+)
+
+// pythonLifecycle runs a guest's lifecycle with an event loop, printing
+// each event and each error's code and domain, one per line.
+const pythonLifecycle = `
+import sys, threading, time, libvirt
+libvirt.virEventRegisterDefaultImpl()
+def loop():
+    while True:
+        libvirt.virEventRunDefaultImpl()
+threading.Thread(target=loop, daemon=True).start()
+conn = libvirt.open(sys.argv[1])
+seen = []
+def on_event(conn, dom, event, detail, opaque):
+    seen.append("event %s %d %d" % (dom.name(), event, detail))
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_event, None)
+xml = sys.argv[2]
+dom = conn.defineXML(xml)
+dom.create()
+dom.suspend()
+dom.resume()
+dom.shutdown()
+for _ in range(600):
+    if dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF:
+        break
+    time.sleep(0.05)
+dom.create()
+dom.destroy()
+dom.undefine()
+def error_of(f):
+    try:
+        f()
+    except libvirt.libvirtError as e:
+        print("error %d %d %s" % (e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+error_of(lambda: conn.lookupByName("nosuch"))
+error_of(lambda: conn.defineXML("<domain"))
+error_of(lambda: conn.lookupByName("Domain-0").suspend())
+print("type", conn.getType(), "version", conn.getVersion(), "lib", conn.getLibVersion())
+ro = libvirt.openReadOnly(sys.argv[1])
+print("ro domains", len(ro.listAllDomains()))
+for _ in range(600):
+    if len(seen) >= 7:
+        break
+    time.sleep(0.05)
+print("\n".join(seen))
+`
+
+func TestPythonLifecycleWithEvents(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	r := d.Python(pythonLifecycle, pvXML("py1"))
+	if r.Code != 0 {
+		t.Fatalf("python: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	for _, want := range []string{
+		"event py1 0 0", // defined, added
+		"event py1 2 0", // started, booted
+		"event py1 3 0", // suspended, paused
+		"event py1 4 0", // resumed, unpaused
+		"event py1 5 0", // stopped, shutdown
+		"event py1 5 1", // stopped, destroyed
+		"event py1 1 0", // undefined, removed
+		"error 42 41 Domain not found",
+		"error 35 20 at line 1: Premature end of data", // VIR_ERR_XML_DETAIL, VIR_FROM_DOMAIN
+		"error 55 41 Requested operation is not valid: Domain-0 does not support requested operation",
+		"type Xen version 4017000 lib 11003000",
+		"ro domains 1",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("python output lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+}

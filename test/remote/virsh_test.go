@@ -1,0 +1,140 @@
+package remote
+
+import (
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"virtxend/test/daemontest"
+)
+
+func TestVirshHostCommands(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	if out := d.MustVirsh("version"); !strings.Contains(out, "Running hypervisor: Xen 4.17.0") {
+		t.Errorf("version:\n%s", out)
+	}
+	if out := strings.TrimSpace(d.MustVirsh("uri")); out != d.URI() {
+		t.Errorf("uri %q", out)
+	}
+	if out := d.MustVirsh("nodeinfo"); !strings.Contains(out, "CPU(s):              4") {
+		t.Errorf("nodeinfo:\n%s", out)
+	}
+	for _, c := range []struct{ cmd, want string }{
+		{"hostname", ""}, {"capabilities", "<os_type>xen</os_type>"},
+		{"domcapabilities", "<domain>xen</domain>"}, {"freecell", "KiB"},
+	} {
+		if out := d.MustVirsh(c.cmd); !strings.Contains(out, c.want) {
+			t.Errorf("%s:\n%s", c.cmd, out)
+		}
+	}
+	if out := d.MustVirsh("list", "--all"); !strings.Contains(out, "Domain-0") {
+		t.Errorf("list --all lacks Domain-0:\n%s", out)
+	}
+}
+
+func TestVirshLifecycle(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	events := startEventLoop(t, d)
+	xml := guestFile(t, "g1", pvXML("g1"))
+	d.MustVirsh("define", xml)
+	if out := d.MustVirsh("domstate", "g1"); strings.TrimSpace(out) != "shut off" {
+		t.Errorf("domstate after define: %q", out)
+	}
+	dumped := d.MustVirsh("dumpxml", "g1")
+	for _, want := range []string{"<name>g1</name>", "<memory unit='KiB'>262144</memory>",
+		"<vcpu placement='static' current='1'>2</vcpu>", "<kernel>/boot/vmlinuz</kernel>", "<target type='xen' port='0'/>"} {
+		if !strings.Contains(dumped, want) {
+			t.Errorf("dumpxml lacks %q:\n%s", want, dumped)
+		}
+	}
+	// Round trip: the dumped XML defines to the same XML.
+	d.MustVirsh("define", guestFile(t, "again", dumped))
+	if again := d.MustVirsh("dumpxml", "g1"); again != dumped {
+		t.Errorf("dumpxml changed after a round trip:\n%s\nvs\n%s", dumped, again)
+	}
+	d.MustVirsh("autostart", "g1")
+	if out := d.MustVirsh("dominfo", "g1"); !strings.Contains(out, "Autostart:      enable") {
+		t.Errorf("dominfo after autostart:\n%s", out)
+	}
+	d.MustVirsh("start", "g1")
+	d.MustVirsh("setmem", "g1", "200M", "--live")
+	d.MustVirsh("setvcpus", "g1", "2", "--live")
+	info := d.MustVirsh("dominfo", "g1")
+	for _, want := range []string{"State:          running", "Used memory:    204800 KiB", "CPU(s):         2"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("dominfo lacks %q:\n%s", want, info)
+		}
+	}
+	d.MustVirsh("suspend", "g1")
+	d.MustVirsh("resume", "g1")
+	d.MustVirsh("reboot", "g1")
+	d.MustVirsh("shutdown", "g1")
+	waitState(t, d, "g1", "shut off")
+	d.MustVirsh("start", "g1")
+	d.MustVirsh("destroy", "g1")
+	d.MustVirsh("create", guestFile(t, "t1", pvXML("t1")))
+	d.MustVirsh("destroy", "t1")
+	d.MustVirsh("undefine", "g1")
+	for _, want := range []string{
+		"'g1': Defined Added", "'g1': Defined Updated", "'g1': Started Booted", "'g1': Suspended Paused",
+		"'g1': Resumed Unpaused", "'g1': Stopped Shutdown", "'g1': Stopped Destroyed", "'t1': Started Booted",
+		"'t1': Stopped Destroyed", "'g1': Undefined Removed",
+	} {
+		events.waitFor(t, want)
+	}
+}
+
+// waitState polls domstate until it reads want.
+func waitState(t *testing.T, d *daemontest.Daemon, name, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if strings.TrimSpace(d.Virsh("domstate", name).Stdout) == want {
+			return
+		}
+	}
+	t.Fatalf("%s never reached %q", name, want)
+}
+
+// eventLoop is a background `virsh event --all --loop`.
+type eventLoop struct {
+	cmd *exec.Cmd
+	out *lockedBuffer
+}
+
+func startEventLoop(t *testing.T, d *daemontest.Daemon) *eventLoop {
+	t.Helper()
+	if _, err := exec.LookPath("virsh"); err != nil {
+		t.Skip("virsh is not installed")
+	}
+	e := &eventLoop{out: &lockedBuffer{}}
+	e.cmd = exec.Command("virsh", "-c", d.URI(), "event", "--all", "--loop")
+	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.cmd.Process.Signal(syscall.SIGINT); e.cmd.Wait() })
+	// Registration is done once the daemon has the client's 27 callbacks;
+	// a define of a throwaway domain proves the loop is listening.
+	probe := guestFile(t, "probe", pvXML("probe"))
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(e.out.String(), "'probe'"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the event loop never saw an event:\n%s", e.out.String())
+		}
+		d.Virsh("define", probe)
+		d.Virsh("undefine", "probe")
+		time.Sleep(100 * time.Millisecond)
+	}
+	return e
+}
+
+func (e *eventLoop) waitFor(t *testing.T, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(e.out.String(), s) {
+			return
+		}
+	}
+	t.Errorf("event %q never seen; the loop printed:\n%s", s, e.out.String())
+}
