@@ -4,11 +4,12 @@
 package admin_test
 
 import (
-	"bufio"
+	"bytes"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"virtxend/test/daemontest"
 )
@@ -37,59 +38,55 @@ func fields(out string) map[string]string {
 	return m
 }
 
-// holdScript keeps a libvirt-python connection open until the daemon
-// closes it, then reports the close callback's reason and exits.
-//
-// TODO: use `virsh event --all --loop`, as the issue says, once the daemon
-// serves the event procedures; today virsh refuses to start without them.
-const holdScript = `import libvirt, sys
-libvirt.virEventRegisterDefaultImpl()
-conn = libvirt.open(sys.argv[1])
-done = []
-conn.registerCloseCallback(lambda c, reason, opaque: done.append(reason), None)
-print("ready", flush=True)
-while not done:
-    libvirt.virEventRunDefaultImpl()
-print("closed", done[0], flush=True)
-`
-
-// holder is a long-lived client of the main server.
-type holder struct {
-	cmd *exec.Cmd
-	out *bufio.Scanner
+// eventLoop is a long-lived client of the main server: `virsh event --all
+// --loop`, which runs until its connection ends.
+type eventLoop struct {
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	done chan error
 }
 
-// startHolder starts holdScript and waits until its connection is open.
-func startHolder(t *testing.T, d *daemontest.Daemon) *holder {
+// startEventLoop starts virsh event and waits until the main server lists
+// it as its one client; it returns that client's id.
+func startEventLoop(t *testing.T, d *daemontest.Daemon) (*eventLoop, string) {
 	t.Helper()
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import libvirt").CombinedOutput(); err != nil {
-		t.Skipf("python3-libvirt is not installed: %s", out)
+	if _, err := exec.LookPath("virsh"); err != nil {
+		t.Skip("virsh is not installed")
 	}
-	cmd := exec.Command("/usr/bin/python3", "-c", holdScript, d.URI())
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	ev := &eventLoop{cmd: exec.Command("virsh", "-c", d.URI(), "event", "--all", "--loop"), done: make(chan error, 1)}
+	ev.cmd.Stdout, ev.cmd.Stderr = &ev.out, &ev.out
+	if err := ev.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h := &holder{cmd: cmd, out: bufio.NewScanner(stdout)}
+	go func() { ev.done <- ev.cmd.Wait() }()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
+		ev.cmd.Process.Kill()
+		<-ev.done
 	})
-	if line := h.line(); line != "ready" {
-		t.Fatalf("client did not connect: %q", line)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if list := strings.Fields(mustAdmin(t, d, "srv-clients-list", "virtxend")); len(list) > 0 {
+			return ev, list[0]
+		}
+		select {
+		case err := <-ev.done:
+			ev.done <- err
+			t.Fatalf("virsh event ended early: %v\n%s", err, ev.out.String())
+		default:
+		}
 	}
-	return h
+	t.Fatal("virsh event never connected")
+	return nil, ""
 }
 
-func (h *holder) line() string {
-	if !h.out.Scan() {
-		return ""
+// wait waits for virsh to end and returns its exit error.
+func (ev *eventLoop) wait(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-ev.done:
+		ev.done <- err // for the cleanup
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatal("virsh event still running")
+		return nil
 	}
-	return h.out.Text()
 }
