@@ -49,7 +49,6 @@ func errNotRunning() error {
 	return domainErr(libvirt.ErrOperationInvalid, "domain is not running")
 }
 
-
 // errSystem is virReportSystemError: the text followed by the OS error.
 func errSystem(err error, format string, args ...any) error {
 	return libxlErr(libvirt.ErrSystemError, "%s: %v", fmt.Sprintf(format, args...), err)
