@@ -69,3 +69,30 @@ func TestAutostartOncePerBoot(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// TestAutostartFailureSparesOthers: a guest that fails to start at boot is left
+// off and logged; the other autostart guests start and the daemon serves.
+func TestAutostartFailureSparesOthers(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	d1 := daemontest.Start(t, root)
+	define(t, d1, "bad", guestXML("bad", faults(`start="fail"`)))
+	define(t, d1, "good", guestXML("good", ""))
+	d1.MustVirsh("autostart", "bad")
+	d1.MustVirsh("autostart", "good")
+	if code := d1.Stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if err := os.RemoveAll(d1.Paths.RunStateDir); err != nil {
+		t.Fatal(err)
+	}
+	d2 := daemontest.Start(t, root)
+	if got := domstate(t, d2, "good"); got != "running (booted)" {
+		t.Errorf("good: %q", got)
+	}
+	if got := domstate(t, d2, "bad"); !strings.HasPrefix(got, "shut off") {
+		t.Errorf("bad: %q", got)
+	}
+	if out := d2.Output(); !strings.Contains(out, "Failed to autostart VM 'bad'") {
+		t.Errorf("no autostart failure logged:\n%s", out)
+	}
+}

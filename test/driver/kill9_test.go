@@ -87,7 +87,7 @@ func TestKill9DuringConcurrentDefines(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer running.Add(-1)
-			errs[c] = churn(conn, c, l)
+			errs[c] = churn(conn, c, l, nil)
 		}()
 	}
 	for deadline := time.Now().Add(bound); l.count.Load() < 150; time.Sleep(time.Millisecond) {
@@ -140,9 +140,15 @@ func TestKill9DuringConcurrentDefines(t *testing.T) {
 }
 
 // churn is one client's stream: define a new name, redefine it with more
-// memory, and undefine two of every three, until the connection fails.
-func churn(conn *libvirt.Libvirt, c int, l *ledger) error {
+// memory, and undefine two of every three, until the connection fails or
+// stop is closed.
+func churn(conn *libvirt.Libvirt, c int, l *ledger, stop <-chan struct{}) error {
 	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
 		name := fmt.Sprintf("c%d-%d", c, i)
 		l.begin(name, outcome{true, 128 * 1024})
 		dom, err := conn.DomainDefineXML(guestXML(name, ""))

@@ -33,12 +33,19 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	const poweroffAfter = 2 * time.Second
 	defineStart(t, d1, "gamma", guestXML("gamma", faults(`poweroff-after="2"`)))
 	gammaStarted := time.Now()
-	// delta is destroyed behind the daemon's back (xl destroy) while down.
+	// delta is destroyed behind the daemon's back (xl destroy) while down,
+	// and so is the transient zeta, which then is gone altogether.
 	idD := defineStart(t, d1, "delta", guestXML("delta", ""))
+	d1.MustVirsh("create", daemontest.WriteFile(t, t.TempDir(), "zeta.xml", guestXML("zeta", "")))
+	idZ := domid(t, d1, "zeta")
+	// eta crashes at once and is preserved: it stays so across restarts.
+	idE := defineStart(t, d1, "eta", guestXML("eta", "<on_crash>preserve</on_crash>"+faults(`crash-after="0.2"`)))
+	waitState(t, d1, "eta", "shut off (crashed)")
 
 	d1.Signal(sig)
 	d1.Wait(bound)
 	destroyOnHost(t, d1, idD)
+	destroyOnHost(t, d1, idZ)
 	time.Sleep(time.Until(gammaStarted.Add(poweroffAfter + 100*time.Millisecond)))
 
 	d2 := daemontest.Start(t, root)
@@ -60,8 +67,14 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	if got := domid(t, d2, "delta"); got != -1 {
 		t.Errorf("delta: id %d, want none", got)
 	}
-	if got := strings.Fields(d2.MustVirsh("list", "--name")); strings.Join(got, " ") != "Domain-0 alpha beta" {
-		t.Errorf("running after restart: %v, want Domain-0 alpha beta", got)
+	if r := d2.Virsh("domstate", "zeta"); r.Code == 0 {
+		t.Errorf("vanished transient guest still listed: %q", r.Stdout)
+	}
+	if got, id := domstate(t, d2, "eta"), domid(t, d2, "eta"); got != "shut off (crashed)" || id != idE {
+		t.Errorf("preserved crashed guest after restart: %q id %d, want shut off (crashed) id %d", got, id, idE)
+	}
+	if got := strings.Fields(d2.MustVirsh("list", "--name")); strings.Join(got, " ") != "Domain-0 alpha beta eta" {
+		t.Errorf("active after restart: %v, want Domain-0 alpha beta eta", got)
 	}
 
 	// Events about recovered guests reach the new daemon's clients.
@@ -73,8 +86,8 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	waitState(t, d2, "beta", "running (unpaused)")
 
 	// The host's domids keep increasing across the restart.
-	if id := defineStart(t, d2, "epsilon", guestXML("epsilon", "")); id <= idD {
-		t.Errorf("new guest got id %d, not above %d", id, idD)
+	if id := defineStart(t, d2, "epsilon", guestXML("epsilon", "")); id <= idE {
+		t.Errorf("new guest got id %d, not above %d", id, idE)
 	}
 	if code := d2.Stop(); code != 0 {
 		t.Errorf("second daemon exit %d", code)
