@@ -14,6 +14,7 @@ import (
 // the last guest stops, the daemon exits 0 on its own. A guest recovered
 // by a new daemon counts the same.
 func TestIdleTimeoutWaitsForGuests(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	root := daemontest.NewRoot(t)
 	d := daemontest.Start(t, root, "-t", "1")
 	// A client holds the daemon up between the virsh runs below.

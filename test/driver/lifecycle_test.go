@@ -13,6 +13,7 @@ import (
 // libxl event/detail pairs (libxlDomainShutdownThread).
 
 func TestShutdownIsAsynchronous(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	w := watchEvents(t, d)
 	defineStart(t, d, "g", guestXML("g", ""))
@@ -35,6 +36,7 @@ func TestShutdownIsAsynchronous(t *testing.T) {
 }
 
 func TestOnPoweroffRestart(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	w := watchEvents(t, d)
 	id := defineStart(t, d, "g", guestXML("g", "<on_poweroff>restart</on_poweroff>"))
@@ -48,6 +50,7 @@ func TestOnPoweroffRestart(t *testing.T) {
 }
 
 func TestReboot(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	w := watchEvents(t, d)
 	id := defineStart(t, d, "g", guestXML("g", ""))
@@ -68,6 +71,7 @@ func TestReboot(t *testing.T) {
 }
 
 func TestOnCrash(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	w := watchEvents(t, d)
 	crash := faults(`crash-after="0.5"`)

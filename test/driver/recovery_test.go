@@ -23,6 +23,7 @@ import (
 // daemon runs are handled by the next one; guest-initiated events of
 // recovered guests reach the new daemon's clients.
 func TestRestartKeepsTransientAndPendingRequests(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	root := daemontest.NewRoot(t)
 	d1 := daemontest.Start(t, root)
 	xml := daemontest.WriteFile(t, t.TempDir(), "tr.xml", guestXML("tr", ""))

@@ -18,6 +18,7 @@ import (
 // still there with their ids and states, events about them flow to the new
 // daemon's clients, and what happened to guests meanwhile is reflected.
 func TestRestartWithRunningGuests(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) { testRestart(t, sig) })
 	}
