@@ -53,6 +53,7 @@ type daemon struct {
 	drv     *driver.Driver
 	main    *rpc.Server // the virtxend server: rw and ro sockets
 	admin   *rpc.Server // the admin server
+	quit    chan bool   // admin's daemon-shutdown; true means --preserve
 	serving sync.WaitGroup
 }
 
@@ -227,6 +228,9 @@ func (d *daemon) waitForStop(sigs <-chan os.Signal) {
 			return
 		case <-d.idle.C():
 			d.log.Info("stopping after the idle timeout", "timeout", d.opts.Timeout)
+			return
+		case preserve := <-d.quit:
+			d.log.Info("stopping at an admin client's request", "preserve", preserve)
 			return
 		}
 	}

@@ -30,6 +30,7 @@ func (d *daemon) newServers() {
 		MaxClientRequests: int(c.AdminMaxClientRequests),
 		KeepaliveInterval: seconds(c.AdminKeepaliveInterval), KeepaliveCount: int(c.AdminKeepaliveCount),
 	}
+	d.registerAdmin()
 	for _, srv := range []*rpc.Server{d.main, d.admin} {
 		go d.watchClients(srv)
 	}
