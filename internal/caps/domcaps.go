@@ -4,6 +4,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
 )
 
@@ -46,7 +47,7 @@ func DomainCapsFor(h Host, emulator, arch, machine, virttype string) (*libvirtxm
 	}
 	if arch == "" {
 		arch = h.arch()
-	} else if !knownArch(arch) {
+	} else if !domxml.KnownArch(arch) {
 		return nil, invalidArg("unknown architecture: %s", arch)
 	}
 	if emulator == "" {
@@ -145,18 +146,4 @@ func deviceCaps(machine string) *libvirtxml.DomainCapsDevices {
 		}}
 	}
 	return d
-}
-
-// knownArch lists libvirt's virArch names.
-func knownArch(a string) bool {
-	switch a {
-	case "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "i686",
-		"ia64", "lm32", "loongarch64", "m68k", "microblaze", "microblazeel",
-		"mips", "mipsel", "mips64", "mips64el", "openrisc", "parisc",
-		"parisc64", "ppc", "ppcle", "ppc64", "ppc64le", "ppcemb", "riscv32",
-		"riscv64", "s390", "s390x", "sh4", "sh4eb", "sparc", "sparc64",
-		"unicore32", "x86_64", "xtensa", "xtensaeb":
-		return true
-	}
-	return false
 }

@@ -21,11 +21,11 @@ func takeActivation() (map[string]*os.File, error) {
 	nfds, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
 	namesVar, haveNames := os.LookupEnv("LISTEN_FDNAMES")
 	if nfds > 0 && !haveNames {
-		activation.Files(true) // still mark the fds close-on-exec and clear the env
+		clearActivationEnv() // the daemon exits: the fds need no care
 		return nil, fmt.Errorf("missing LISTEN_FDNAMES env from systemd socket activation")
 	}
 	if names := strings.Split(namesVar, ":"); nfds > 0 && len(names) != nfds {
-		activation.Files(true)
+		clearActivationEnv()
 		return nil, fmt.Errorf("expecting %d FD names but got %d", nfds, len(names))
 	}
 	files := map[string]*os.File{}
@@ -36,6 +36,12 @@ func takeActivation() (map[string]*os.File, error) {
 		files[f.Name()] = f
 	}
 	return files, nil
+}
+
+func clearActivationEnv() {
+	for _, v := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
+		os.Unsetenv(v)
+	}
 }
 
 // claimActivation moves each spec's activation fd into the spec and fails on

@@ -47,6 +47,7 @@ type daemon struct {
 	logger  *logging.Logger
 	log     *slog.Logger
 	notify  notifier
+	sigs    chan os.Signal
 	idle    *idleTimer
 	sockets []*socket
 	drv     *driver.Driver
@@ -59,7 +60,13 @@ type daemon struct {
 // Run runs the daemon until a signal or the idle timeout stops it.
 func Run(opts Options) error {
 	activated, actErr := takeActivation() // first: nothing may open fds before
-	d := &daemon{opts: opts}
+	// Catch signals from the start: one arriving during start-up would
+	// otherwise kill the process with Go's default action. They are acted
+	// on once the daemon serves.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	d := &daemon{opts: opts, sigs: sigs}
 	if err := d.loadConfig(); err != nil {
 		return err
 	}
@@ -181,9 +188,6 @@ func (d *daemon) serve() error {
 	}
 	defer d.drv.Close()
 	d.newServers()
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
 	for _, s := range d.sockets {
 		d.startServing(s)
 	}
@@ -192,7 +196,7 @@ func (d *daemon) serve() error {
 	}
 	d.notify.ready()
 	d.log.Info("virtxend is ready", "pid", os.Getpid())
-	d.waitForStop(sigs)
+	d.waitForStop(d.sigs)
 	return d.stop()
 }
 

@@ -147,7 +147,7 @@ func checkCaps(root *node) error {
 	} else if !osTypes[ostype] {
 		return unsupported("unknown OS type '%s'", ostype)
 	}
-	if arch != "" && !knownArch(arch) {
+	if arch != "" && !KnownArch(arch) {
 		return unsupported("Unknown architecture %s", arch)
 	}
 	return nil
@@ -291,8 +291,8 @@ func lower(c byte) byte {
 	return c
 }
 
-// knownArch lists libvirt's virArch names.
-func knownArch(a string) bool {
+// KnownArch reports whether a is one of libvirt's virArch names.
+func KnownArch(a string) bool {
 	switch a {
 	case "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "i686",
 		"ia64", "lm32", "loongarch64", "m68k", "microblaze", "microblazeel",

@@ -111,6 +111,12 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		return nil, fmt.Errorf("libxl driver lock: %w", err)
 	}
 	drv.lock = lock
+	// Only the lock holder may clean up: another daemon's temp files are
+	// writes in flight.
+	if err := drv.cleanTemp(); err != nil {
+		lock.Release()
+		return nil, err
+	}
 	ctx := context.Background()
 	if err := drv.recover(ctx); err != nil {
 		lock.Release()
@@ -121,14 +127,25 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 	return drv, nil
 }
 
-func (drv *Driver) makeDirs() error {
-	for _, dir := range []string{
+func (drv *Driver) dirs() []string {
+	return []string{
 		drv.paths.StateDir(), drv.paths.DomainConfigDir(), drv.paths.AutostartDir(),
 		drv.paths.LibDir(), drv.paths.SaveDir(), drv.paths.DumpDir(),
-	} {
+	}
+}
+
+func (drv *Driver) makeDirs() error {
+	for _, dir := range drv.dirs() {
 		if err := store.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("failed to create directory '%s': %w", dir, err)
 		}
+	}
+	return nil
+}
+
+// cleanTemp removes the temporary files a crashed driver left behind.
+func (drv *Driver) cleanTemp() error {
+	for _, dir := range drv.dirs() {
 		if err := store.CleanTemp(dir); err != nil {
 			return err
 		}

@@ -49,17 +49,6 @@ func errNotRunning() error {
 	return domainErr(libvirt.ErrOperationInvalid, "domain is not running")
 }
 
-// errNoMetadata is VIR_ERR_NO_DOMAIN_METADATA with libvirt's prefix
-// ("metadata not found"), which internal/virerr has no entry for yet.
-func errNoMetadata() error {
-	const detail = "Requested metadata element is not present"
-	return &virerr.Error{
-		Code: libvirt.ErrNoDomainMetadata, Domain: virerr.FromDomain,
-		Message: "metadata not found: " + detail, Str1: "metadata not found: %s", Str2: detail,
-		Int1: -1, Int2: -1,
-	}
-}
-
 // errSystem is virReportSystemError: the text followed by the OS error.
 func errSystem(err error, format string, args ...any) error {
 	return libxlErr(libvirt.ErrSystemError, "%s: %v", fmt.Sprintf(format, args...), err)

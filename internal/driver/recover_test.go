@@ -101,6 +101,25 @@ func TestTwoDriversRefused(t *testing.T) {
 	}
 }
 
+// TestRefusedDriverLeavesTempFiles: a driver refused by the lock must not
+// clean the running one's temporary files, which may be writes in flight.
+func TestRefusedDriverLeavesTempFiles(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	inFlight := filepath.Join(e.root.DomainConfigDir(), ".g.xml.tmp-123")
+	if err := os.WriteFile(inFlight, []byte("<domain"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := e.sim()
+	defer h.Close()
+	if _, err := New(e.cfg, e.root, h, nil, Options{}); !errors.Is(err, ErrAnotherInstance) {
+		t.Fatalf("second driver: %v", err)
+	}
+	if _, err := os.Stat(inFlight); err != nil {
+		t.Errorf("refused driver removed the running one's temp file: %v", err)
+	}
+}
+
 func TestAutostartOncePerBoot(t *testing.T) {
 	e := newEnv(t)
 	drv, _ := e.start()

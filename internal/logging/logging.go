@@ -203,19 +203,9 @@ func (l *Logger) SetOutputs(outputs string) error {
 	if err != nil {
 		return err
 	}
-	l.setMu.Lock()
-	defer l.setMu.Unlock()
-	if l.closed {
-		return errClosed
-	}
-	opened, err := openOutputs(specs, l.sys)
-	if err != nil {
-		return err
-	}
-	cur := l.st.cur.Load()
-	l.swap(newRouter(cur.level, cur.filters, opened))
-	_ = closeOutputs(cur.outputs)
-	return nil
+	return l.install(specs, func(cur *router, opened []*output) *router {
+		return newRouter(cur.level, cur.filters, opened)
+	})
 }
 
 // Reconfigure applies new settings (a SIGHUP reload) with the same
@@ -227,6 +217,15 @@ func (l *Logger) Reconfigure(s Settings) error {
 	if err != nil {
 		return err
 	}
+	return l.install(specs, func(_ *router, opened []*output) *router {
+		l.defaultOutput = def
+		return newRouter(level, filters, opened)
+	})
+}
+
+// install opens specs and swaps in the router build makes from them,
+// closing the outputs it replaces; on error nothing changes.
+func (l *Logger) install(specs []OutputSpec, build func(cur *router, opened []*output) *router) error {
 	l.setMu.Lock()
 	defer l.setMu.Unlock()
 	if l.closed {
@@ -237,8 +236,7 @@ func (l *Logger) Reconfigure(s Settings) error {
 		return err
 	}
 	cur := l.st.cur.Load()
-	l.swap(newRouter(level, filters, opened))
-	l.defaultOutput = def
+	l.swap(build(cur, opened))
 	_ = closeOutputs(cur.outputs)
 	return nil
 }

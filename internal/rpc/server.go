@@ -199,6 +199,15 @@ func (s *Server) isClosing() bool {
 
 func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
 	s.mu.Lock()
+	// The limits may have been lowered while Accept was blocked, and other
+	// accept loops may have taken the room: wait again, under the same lock
+	// as the insertion. The client stays connected but unserved meanwhile,
+	// as if still in the listen backlog.
+	for !s.closing && s.atLimitLocked() {
+		s.acceptWait++
+		s.roomCond.Wait()
+		s.acceptWait--
+	}
 	if s.closing {
 		s.mu.Unlock()
 		conn.Close()

@@ -118,10 +118,7 @@ func TestClientLimitRefusesFurtherClient(t *testing.T) {
 	// A reply here would be a bug, so the wait cannot fail a correct daemon.
 	select {
 	case err := <-replied:
-		// TODO: make this t.Fatalf once internal/rpc re-checks the client
-		// limits after Accept returns: an accept loop already blocked in
-		// Accept when the limit is lowered admits one more client.
-		t.Skipf("KNOWN BUG in internal/rpc: a client beyond max_clients was served (%v)", err)
+		t.Fatalf("a client beyond max_clients was served (%v)", err)
 	case <-time.After(300 * time.Millisecond):
 	}
 	mustAdmin(t, d, "srv-clients-set", "virtxend", "--max-clients", "2")

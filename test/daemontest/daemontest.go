@@ -5,6 +5,7 @@ package daemontest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -132,20 +133,43 @@ func Launch(t testing.TB, cmd *exec.Cmd, root string) *Daemon {
 	return d
 }
 
-// WaitForSocket waits until path accepts a connection or the daemon exits.
+// WaitForSocket waits until the daemon serves path (it answers a keepalive
+// PING there) or exits. A bare connect is not enough: the kernel accepts
+// connections as soon as the socket listens, before the daemon serves.
 func (d *Daemon) WaitForSocket(path string) {
 	d.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		if d.Exited() {
-			d.t.Fatalf("daemon exited before listening (%v):\n%s", d.err, d.Output())
+			d.t.Fatalf("daemon exited before serving (%v):\n%s", d.err, d.Output())
 		}
-		if c, err := net.Dial("unix", path); err == nil {
-			c.Close()
+		if Serves(path) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	d.t.Fatalf("daemon did not listen on %s:\n%s", path, d.Output())
+	d.t.Fatalf("daemon did not serve %s:\n%s", path, d.Output())
+}
+
+// keepalive PING and PONG packets (program 0x6b656570, procs 1 and 2).
+var (
+	pingPacket = []byte{0, 0, 0, 0x1c, 0x6b, 0x65, 0x65, 0x70, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0}
+	pongPacket = []byte{0, 0, 0, 0x1c, 0x6b, 0x65, 0x65, 0x70, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0}
+)
+
+// Serves reports whether a libvirt RPC server answers a PING on path.
+func Serves(path string) bool {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write(pingPacket); err != nil {
+		return false
+	}
+	got := make([]byte, len(pongPacket))
+	_, err = io.ReadFull(c, got)
+	return err == nil && bytes.Equal(got, pongPacket)
 }
 
 // Signal sends sig to the daemon.

@@ -1,0 +1,249 @@
+package drivertests
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/paths"
+	"virtxend/internal/store"
+	"virtxend/test/daemontest"
+)
+
+// outcome is what a domain name should look like after the crash: absent,
+// or defined with a given memory size (KiB).
+type outcome struct {
+	defined bool
+	memKiB  uint
+}
+
+func (o outcome) String() string {
+	if !o.defined {
+		return "absent"
+	}
+	return fmt.Sprintf("defined with %d KiB", o.memKiB)
+}
+
+// ledger records, per name, the last acknowledged outcome and the one an
+// operation in flight (never acknowledged) would have produced.
+type ledger struct {
+	mu       sync.Mutex
+	acked    map[string]outcome
+	inFlight map[string]outcome
+	count    atomic.Int64
+}
+
+func (l *ledger) begin(name string, o outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inFlight[name] = o
+}
+
+func (l *ledger) ack(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.acked[name] = l.inFlight[name]
+	delete(l.inFlight, name)
+	l.count.Add(1)
+}
+
+// acceptable reports whether found is what an acknowledged (or in-flight)
+// operation on name allows.
+func (l *ledger) acceptable(name string, found outcome) bool {
+	acked := l.acked[name] // zero value: absent, as before any define
+	pending, inFlight := l.inFlight[name]
+	return found == acked || (inFlight && found == pending)
+}
+
+// TestKill9DuringConcurrentDefines runs four go-libvirt clients that define,
+// redefine and undefine distinct domains, kills the daemon with SIGKILL in
+// the middle, and checks that no acknowledged operation was lost and no
+// config file was left half-written.
+func TestKill9DuringConcurrentDefines(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root)
+	l := &ledger{acked: map[string]outcome{}, inFlight: map[string]outcome{}}
+	const clients = 4
+	conns := make([]*libvirt.Libvirt, clients)
+	for i := range conns {
+		conns[i] = d.GoLibvirt(paths.RWSocketName)
+	}
+	var wg sync.WaitGroup
+	var running atomic.Int32
+	errs := make([]error, clients)
+	for c, conn := range conns {
+		wg.Add(1)
+		running.Add(1)
+		go func() {
+			defer wg.Done()
+			defer running.Add(-1)
+			errs[c] = churn(conn, c, l, nil)
+		}()
+	}
+	for deadline := time.Now().Add(bound); l.count.Load() < 150; time.Sleep(time.Millisecond) {
+		if running.Load() < clients || time.Now().After(deadline) {
+			wg.Wait()
+			t.Fatalf("clients stopped before the kill after %d operations: %v", l.count.Load(), errs)
+		}
+	}
+	d.Signal(syscall.SIGKILL)
+	d.Wait(bound)
+	wg.Wait()
+	t.Logf("%d operations acknowledged before the kill; clients ended with %v", l.count.Load(), errs)
+
+	// Straight after the crash, before anything cleans up: every config
+	// file present is complete (temporary files may remain, never a
+	// truncated NAME.xml).
+	onDisk := checkConfigDir(t, d.Paths.DomainConfigDir(), true)
+
+	d2 := daemontest.Start(t, root)
+	listed := listAll(t, d2)
+	delete(listed, "Domain-0")
+	names := map[string]bool{}
+	for n := range l.acked {
+		names[n] = true
+	}
+	for n := range l.inFlight {
+		names[n] = true
+	}
+	for n := range onDisk {
+		names[n] = true
+	}
+	for n := range names {
+		found := onDisk[n]
+		if !l.acceptable(n, found) {
+			t.Errorf("%s: %v on disk, acknowledged %v (in flight %v)", n, found, l.acked[n], l.inFlight[n])
+		}
+		if listed[n] != found.defined {
+			t.Errorf("%s: listed by the daemon %v, config on disk %v", n, listed[n], found.defined)
+		}
+	}
+	if len(listed) != countDefined(onDisk) {
+		t.Errorf("daemon lists %d domains, %d configs on disk", len(listed), countDefined(onDisk))
+	}
+	checkConfigDir(t, d2.Paths.DomainConfigDir(), false)
+	checkNoTemp(t, d2.Paths.AutostartDir())
+	checkNoTemp(t, d2.Paths.StateDir())
+	if code := d2.Stop(); code != 0 {
+		t.Errorf("restarted daemon exit %d", code)
+	}
+}
+
+// churn is one client's stream: define a new name, redefine it with more
+// memory, and undefine two of every three, until the connection fails or
+// stop is closed.
+func churn(conn *libvirt.Libvirt, c int, l *ledger, stop <-chan struct{}) error {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		name := fmt.Sprintf("c%d-%d", c, i)
+		l.begin(name, outcome{true, 128 * 1024})
+		dom, err := conn.DomainDefineXML(guestXML(name, ""))
+		if err != nil {
+			return err
+		}
+		l.ack(name)
+		l.begin(name, outcome{true, 192 * 1024})
+		// The same domain (by uuid) with more memory: DEFINED/UPDATED.
+		redef := strings.Replace(guestXML(name, "<uuid>"+uuidString(dom.UUID)+"</uuid>"), "128", "192", 1)
+		if _, err := conn.DomainDefineXML(redef); err != nil {
+			return err
+		}
+		l.ack(name)
+		if i%3 == 0 {
+			continue
+		}
+		l.begin(name, outcome{})
+		if err := conn.DomainUndefineFlags(dom, 0); err != nil {
+			return err
+		}
+		l.ack(name)
+	}
+}
+
+// checkConfigDir lists the persistent config directory: every NAME.xml
+// parses and holds domain NAME; temporary files are allowed only when
+// tempOK (straight after a crash). It returns what each file defines.
+func checkConfigDir(t *testing.T, dir string, tempOK bool) map[string]outcome {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]outcome{}
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == "autostart" && e.IsDir():
+		case store.IsTemp(name):
+			if !tempOK {
+				t.Errorf("temporary file %s left in %s", name, dir)
+			}
+		case strings.HasSuffix(name, ".xml"):
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var def libvirtxml.Domain
+			if err := xml.Unmarshal(b, &def); err != nil {
+				t.Errorf("%s does not parse (%v):\n%s", name, err, b)
+				continue
+			}
+			want := strings.TrimSuffix(name, ".xml")
+			if def.Name != want || def.Memory == nil {
+				t.Errorf("%s holds domain %q, memory %v", name, def.Name, def.Memory)
+				continue
+			}
+			found[want] = outcome{true, memKiB(def.Memory)}
+		default:
+			t.Errorf("unexpected file %s in %s", name, dir)
+		}
+	}
+	return found
+}
+
+func uuidString(u libvirt.UUID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+func memKiB(m *libvirtxml.DomainMemory) uint {
+	switch m.Unit {
+	case "", "KiB", "k":
+		return m.Value
+	case "MiB", "M":
+		return m.Value * 1024
+	}
+	return 0
+}
+
+func countDefined(m map[string]outcome) int {
+	n := 0
+	for _, o := range m {
+		if o.defined {
+			n++
+		}
+	}
+	return n
+}
+
+func checkNoTemp(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if store.IsTemp(e.Name()) {
+			t.Errorf("temporary file %s left in %s", e.Name(), dir)
+		}
+	}
+}
