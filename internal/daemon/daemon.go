@@ -43,6 +43,7 @@ const shutdownGrace = 30 * time.Second
 type daemon struct {
 	opts    Options
 	cfg     *config.Daemon // as loaded at start: what the sockets were made with
+	fileCfg *config.Daemon // as last loaded: reload applies what changed since
 	libxl   *config.Libxl  // as loaded at start: libxl.conf changes need a restart
 	logger  *logging.Logger
 	log     *slog.Logger
@@ -97,7 +98,7 @@ func (d *daemon) loadConfig() error {
 	if err != nil {
 		return err
 	}
-	d.cfg, d.libxl = cfg, libxl
+	d.cfg, d.fileCfg, d.libxl = cfg, cfg, libxl
 	return nil
 }
 

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"virtxend/internal/config"
 )
@@ -9,6 +11,8 @@ import (
 // reload re-reads virtxend.conf and libxl.conf on SIGHUP. libvirt reloads
 // only domain configs; we also apply what can change live and name what
 // needs a restart. A config with errors is rejected whole: the old stays.
+// Only keys whose value in the file changed since the last load are
+// applied, so a SIGHUP does not undo changes made through virt-admin.
 func (d *daemon) reload() {
 	d.notify.reloading()
 	defer d.notify.ready()
@@ -17,23 +21,30 @@ func (d *daemon) reload() {
 		d.log.Error("reloading domain configs failed", "err", err)
 	}
 	cfg, libxl, err := d.readConfigs()
-	if err == nil {
-		err = d.logger.Reconfigure(d.logSettings(cfg))
-	}
 	if err != nil {
 		d.log.Error("reload rejected, keeping the running configuration", "err", err)
 		return
 	}
+	changed, _ := config.DiffDaemon(d.fileCfg, cfg)
+	if slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, "log_") }) {
+		if err := d.logger.Reconfigure(d.logSettings(cfg)); err != nil {
+			d.log.Error("reload rejected, keeping the running configuration", "err", err)
+			return
+		}
+	}
+	if slices.ContainsFunc(changed, func(k string) bool { return !strings.HasPrefix(k, "log_") }) {
+		d.applyLiveLimits(cfg)
+	}
+	d.fileCfg = cfg
 	// Diff against the start-up config: a setting that needs a restart
 	// stays pending, and is named, until the daemon restarts.
-	live, restart := config.DiffDaemon(d.cfg, cfg)
+	_, restart := config.DiffDaemon(d.cfg, cfg)
 	_, libxlRestart := config.DiffLibxl(d.libxl, libxl)
 	restart = append(restart, libxlRestart...)
-	d.applyLiveLimits(cfg)
 	if len(restart) > 0 {
 		d.log.Warn("changed settings take effect only after a restart", "keys", restart)
 	}
-	d.log.Info("configuration reloaded", "applied", live)
+	d.log.Info("configuration reloaded", "applied", changed)
 }
 
 func (d *daemon) readConfigs() (*config.Daemon, *config.Libxl, error) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,6 +56,14 @@ func TestThreadPoolInfoAndSet(t *testing.T) {
 	r := d.VirtAdmin("srv-threadpool-set", "virtxend", "--min-workers", "10")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "minWorkers cannot be larger than maxWorkers") {
 		t.Errorf("min > max accepted: %+v", r)
+	}
+	// A SIGHUP with an unchanged config file keeps what virt-admin set.
+	d.Signal(syscall.SIGHUP)
+	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), paths.AdminSocketName))
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if info = fields(mustAdmin(t, d, "srv-threadpool-info", "virtxend")); info["maxWorkers"] != "9" {
+			t.Fatalf("SIGHUP undid srv-threadpool-set: %v", info)
+		}
 	}
 }
 
