@@ -85,14 +85,39 @@ func (d *Daemon) Python(script string, args ...string) Result {
 // (paths.RWSocketName or paths.ROSocketName), closed when the test ends.
 func (d *Daemon) GoLibvirt(sock string) *libvirt.Libvirt {
 	d.t.Helper()
-	conn, err := net.DialTimeout("unix", filepath.Join(d.Paths.SocketDir(), sock), 5*time.Second)
+	return GoLibvirtAt(d.t, filepath.Join(d.Paths.SocketDir(), sock))
+}
+
+// GoLibvirtAt opens a go-libvirt connection to xen:///system on the socket
+// at path, closed when the test ends.
+func GoLibvirtAt(t testing.TB, path string) *libvirt.Libvirt {
+	t.Helper()
+	conn, err := net.DialTimeout("unix", path, 5*time.Second)
 	if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
 	if err := l.ConnectToURI("xen:///system"); err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
-	d.t.Cleanup(func() { l.Disconnect() })
+	t.Cleanup(func() { l.Disconnect() })
 	return l
+}
+
+// DomState is `virsh domstate --reason`, e.g. "shut off (crashed)".
+func (d *Daemon) DomState(name string) string {
+	d.t.Helper()
+	return strings.TrimSpace(d.MustVirsh("domstate", "--reason", name))
+}
+
+// WaitState polls until the guest's state with its reason is want.
+func (d *Daemon) WaitState(name, want string) {
+	d.t.Helper()
+	got := ""
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got = d.DomState(name); got == want {
+			return
+		}
+	}
+	d.t.Fatalf("%s: state %q, want %q", name, got, want)
 }

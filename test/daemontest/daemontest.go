@@ -68,7 +68,7 @@ type Daemon struct {
 	Root  string
 	Paths paths.Paths
 	Cmd   *exec.Cmd
-	out   *syncBuffer
+	out   *SyncBuffer
 	done  chan struct{}
 	err   error
 }
@@ -115,7 +115,7 @@ func Start(t testing.TB, root string, args ...string) *Daemon {
 // Launch starts cmd (a daemon command) without waiting for its sockets.
 func Launch(t testing.TB, cmd *exec.Cmd, root string) *Daemon {
 	t.Helper()
-	d := &Daemon{t: t, Root: root, Paths: paths.Under(root), Cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	d := &Daemon{t: t, Root: root, Paths: paths.Under(root), Cmd: cmd, out: &SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -222,18 +222,20 @@ func (d *Daemon) WaitForOutput(s string) {
 	d.t.Fatalf("daemon never printed %q:\n%s", s, d.Output())
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for a process's output and a test
+// reading it at once.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

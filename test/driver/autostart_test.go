@@ -21,7 +21,7 @@ func TestAutostartOncePerBoot(t *testing.T) {
 		t.Fatalf("dominfo after virsh autostart:\n%s", got)
 	}
 	// This boot's autostart already ran (with nothing to start).
-	if got := domstate(t, d1, "auto"); got != "shut off (unknown)" {
+	if got := d1.DomState("auto"); got != "shut off (unknown)" {
 		t.Fatalf("auto: %q before the reboot", got)
 	}
 	if code := d1.Stop(); code != 0 {
@@ -34,10 +34,10 @@ func TestAutostartOncePerBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	d2 := daemontest.Start(t, root)
-	if got := domstate(t, d2, "auto"); got != "running (booted)" {
+	if got := d2.DomState("auto"); got != "running (booted)" {
 		t.Fatalf("auto after the host booted: %q, want running (booted)", got)
 	}
-	if got := domstate(t, d2, "manual"); got != "shut off (unknown)" {
+	if got := d2.DomState("manual"); got != "shut off (unknown)" {
 		t.Errorf("manual after the host booted: %q", got)
 	}
 	id := domid(t, d2, "auto")
@@ -48,7 +48,7 @@ func TestAutostartOncePerBoot(t *testing.T) {
 
 	// Same boot: the guest stays off.
 	d3 := daemontest.Start(t, root)
-	if got := domstate(t, d3, "auto"); got != "shut off (unknown)" {
+	if got := d3.DomState("auto"); got != "shut off (unknown)" {
 		t.Errorf("auto after a daemon restart in the same boot: %q, want shut off (unknown)", got)
 	}
 	// Started again by hand and the daemon restarted: the guest is the
@@ -86,10 +86,10 @@ func TestAutostartFailureSparesOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	d2 := daemontest.Start(t, root)
-	if got := domstate(t, d2, "good"); got != "running (booted)" {
+	if got := d2.DomState("good"); got != "running (booted)" {
 		t.Errorf("good: %q", got)
 	}
-	if got := domstate(t, d2, "bad"); !strings.HasPrefix(got, "shut off") {
+	if got := d2.DomState("bad"); !strings.HasPrefix(got, "shut off") {
 		t.Errorf("bad: %q", got)
 	}
 	if out := d2.Output(); !strings.Contains(out, "Failed to autostart VM 'bad'") {

@@ -77,7 +77,7 @@ func TestSighupLoadsNewConfigs(t *testing.T) {
 		t.Errorf("autostart link not picked up:\n%s", info)
 	}
 	// Reload does not autostart: that happens once per boot.
-	if got := domstate(t, d, "byhand"); !strings.HasPrefix(got, "shut off") {
+	if got := d.DomState("byhand"); !strings.HasPrefix(got, "shut off") {
 		t.Errorf("byhand after reload: %q", got)
 	}
 }

@@ -65,33 +65,31 @@ func (l *ledger) acceptable(name string, found outcome) bool {
 	return found == acked || (inFlight && found == pending)
 }
 
-// TestKill9DuringConcurrentDefines runs four go-libvirt clients that define,
-// redefine and undefine distinct domains, kills the daemon with SIGKILL in
-// the middle, and checks that no acknowledged operation was lost and no
-// config file was left half-written.
-func TestKill9DuringConcurrentDefines(t *testing.T) {
-	root := daemontest.NewRoot(t)
-	d := daemontest.Start(t, root)
-	l := &ledger{acked: map[string]outcome{}, inFlight: map[string]outcome{}}
-	const clients = 4
-	conns := make([]*libvirt.Libvirt, clients)
-	for i := range conns {
-		conns[i] = d.GoLibvirt(paths.RWSocketName)
-	}
+func newLedger() *ledger {
+	return &ledger{acked: map[string]outcome{}, inFlight: map[string]outcome{}}
+}
+
+// killDuring runs work on clients go-libvirt connections at once and
+// SIGKILLs the daemon once minOps operations were acknowledged; it returns
+// when the daemon and every client have stopped.
+func killDuring(t *testing.T, d *daemontest.Daemon, clients int, minOps int64, l *ledger,
+	work func(conn *libvirt.Libvirt, c int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	var running atomic.Int32
 	errs := make([]error, clients)
-	for c, conn := range conns {
+	for c := 0; c < clients; c++ {
+		conn := d.GoLibvirt(paths.RWSocketName)
 		wg.Add(1)
 		running.Add(1)
 		go func() {
 			defer wg.Done()
 			defer running.Add(-1)
-			errs[c] = churn(conn, c, l, nil)
+			errs[c] = work(conn, c)
 		}()
 	}
-	for deadline := time.Now().Add(bound); l.count.Load() < 150; time.Sleep(time.Millisecond) {
-		if running.Load() < clients || time.Now().After(deadline) {
+	for deadline := time.Now().Add(bound); l.count.Load() < minOps; time.Sleep(time.Millisecond) {
+		if running.Load() < int32(clients) || time.Now().After(deadline) {
 			wg.Wait()
 			t.Fatalf("clients stopped before the kill after %d operations: %v", l.count.Load(), errs)
 		}
@@ -100,6 +98,17 @@ func TestKill9DuringConcurrentDefines(t *testing.T) {
 	d.Wait(bound)
 	wg.Wait()
 	t.Logf("%d operations acknowledged before the kill; clients ended with %v", l.count.Load(), errs)
+}
+
+// TestKill9DuringConcurrentDefines runs four go-libvirt clients that define,
+// redefine and undefine distinct domains, kills the daemon with SIGKILL in
+// the middle, and checks that no acknowledged operation was lost and no
+// config file was left half-written.
+func TestKill9DuringConcurrentDefines(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root)
+	l := newLedger()
+	killDuring(t, d, 4, 150, l, func(conn *libvirt.Libvirt, c int) error { return churn(conn, c, l, nil) })
 
 	// Straight after the crash, before anything cleans up: every config
 	// file present is complete (temporary files may remain, never a

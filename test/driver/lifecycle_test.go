@@ -18,7 +18,7 @@ func TestShutdownIsAsynchronous(t *testing.T) {
 	w := watchEvents(t, d)
 	defineStart(t, d, "g", guestXML("g", ""))
 	d.MustVirsh("shutdown", "g") // returns before the guest acts
-	waitState(t, d, "g", "shut off (shutdown)")
+	d.WaitState("g", "shut off (shutdown)")
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN")
 
 	// A paused guest cannot act on the request: the call returns and the
@@ -26,11 +26,11 @@ func TestShutdownIsAsynchronous(t *testing.T) {
 	d.MustVirsh("start", "g")
 	d.MustVirsh("suspend", "g")
 	d.MustVirsh("shutdown", "g")
-	if got := domstate(t, d, "g"); got != "paused (user)" {
+	if got := d.DomState("g"); got != "paused (user)" {
 		t.Errorf("paused guest after shutdown: %q", got)
 	}
 	d.MustVirsh("resume", "g")
-	waitState(t, d, "g", "shut off (shutdown)")
+	d.WaitState("g", "shut off (shutdown)")
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN",
 		"STARTED/BOOTED", "SUSPENDED/PAUSED", "RESUMED/UNPAUSED", "STOPPED/SHUTDOWN")
 }
@@ -42,7 +42,7 @@ func TestOnPoweroffRestart(t *testing.T) {
 	id := defineStart(t, d, "g", guestXML("g", "<on_poweroff>restart</on_poweroff>"))
 	d.MustVirsh("shutdown", "g")
 	newID := waitNewID(t, d, "g", id)
-	if got := domstate(t, d, "g"); got != "running (booted)" {
+	if got := d.DomState("g"); got != "running (booted)" {
 		t.Errorf("after restart: %q (id %d)", got, newID)
 	}
 	d.MustVirsh("destroy", "g")
@@ -56,7 +56,7 @@ func TestReboot(t *testing.T) {
 	id := defineStart(t, d, "g", guestXML("g", ""))
 	d.MustVirsh("reboot", "g")
 	waitNewID(t, d, "g", id)
-	if got := domstate(t, d, "g"); got != "running (booted)" {
+	if got := d.DomState("g"); got != "running (booted)" {
 		t.Errorf("after reboot: %q", got)
 	}
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN", "STARTED/BOOTED")
@@ -66,7 +66,7 @@ func TestReboot(t *testing.T) {
 	define(t, d, "h", guestXML("h", "<on_reboot>destroy</on_reboot>"))
 	d.MustVirsh("start", "h")
 	d.MustVirsh("reboot", "h")
-	waitState(t, d, "h", "shut off (shutdown)")
+	d.WaitState("h", "shut off (shutdown)")
 	w.exactly(d, "h", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN")
 }
 
@@ -78,17 +78,17 @@ func TestOnCrash(t *testing.T) {
 
 	// Default (destroy): the crashed guest is shut off.
 	defineStart(t, d, "dflt", guestXML("dflt", crash))
-	waitState(t, d, "dflt", "shut off (crashed)")
+	d.WaitState("dflt", "shut off (crashed)")
 	w.exactly(d, "dflt", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/CRASHED")
 
 	// preserve: shut off (crashed) but kept with its id until destroyed.
 	id := defineStart(t, d, "keep", guestXML("keep", "<on_crash>preserve</on_crash>"+crash))
-	waitState(t, d, "keep", "shut off (crashed)")
+	d.WaitState("keep", "shut off (crashed)")
 	if got := domid(t, d, "keep"); got != id {
 		t.Errorf("preserved crashed guest: id %d, want %d", got, id)
 	}
 	d.MustVirsh("destroy", "keep")
-	waitState(t, d, "keep", "shut off (destroyed)")
+	d.WaitState("keep", "shut off (destroyed)")
 	w.exactly(d, "keep", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/CRASHED", "STOPPED/DESTROYED")
 
 	// restart: a new boot after each crash (the fault applies to every

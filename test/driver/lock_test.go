@@ -2,7 +2,6 @@ package drivertests
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,9 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	libvirt "github.com/digitalocean/go-libvirt"
-	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"virtxend/internal/paths"
 	"virtxend/test/daemontest"
@@ -108,13 +104,13 @@ func TestRefusedDaemonDisturbsNoWrites(t *testing.T) {
 	root := daemontest.NewRoot(t)
 	first, socks := launchOwn(t, root, "first")
 	first.WaitForSocket(filepath.Join(socks, paths.RWSocketName))
-	l := &ledger{acked: map[string]outcome{}, inFlight: map[string]outcome{}}
+	l := newLedger()
 	stop := make(chan struct{})
 	const clients = 3
 	errs := make([]error, clients)
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
-		conn := goLibvirtAt(t, filepath.Join(socks, paths.RWSocketName))
+		conn := daemontest.GoLibvirtAt(t, filepath.Join(socks, paths.RWSocketName))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -135,19 +131,4 @@ func TestRefusedDaemonDisturbsNoWrites(t *testing.T) {
 		}
 	}
 	t.Logf("%d operations", l.count.Load())
-}
-
-// goLibvirtAt opens a go-libvirt connection on a socket path.
-func goLibvirtAt(t *testing.T, sock string) *libvirt.Libvirt {
-	t.Helper()
-	conn, err := net.DialTimeout("unix", sock, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
-	if err := l.ConnectToURI("xen:///system"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Disconnect() })
-	return l
 }

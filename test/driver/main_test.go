@@ -73,24 +73,6 @@ func domid(t *testing.T, d *daemontest.Daemon, name string) int {
 	return id
 }
 
-// domstate is `virsh domstate --reason`, e.g. "shut off (crashed)".
-func domstate(t *testing.T, d *daemontest.Daemon, name string) string {
-	t.Helper()
-	return strings.TrimSpace(d.MustVirsh("domstate", "--reason", name))
-}
-
-// waitState polls until the guest's state (with reason) is want.
-func waitState(t *testing.T, d *daemontest.Daemon, name, want string) {
-	t.Helper()
-	got := ""
-	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if got = domstate(t, d, name); got == want {
-			return
-		}
-	}
-	t.Fatalf("%s: state %q, want %q", name, got, want)
-}
-
 // listAll is `virsh list --all --name` as a set.
 func listAll(t *testing.T, d *daemontest.Daemon) map[string]bool {
 	t.Helper()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 
 	"virtxend/internal/backend/sim"
 	"virtxend/internal/config"
-	"virtxend/internal/paths"
 	"virtxend/test/daemontest"
 )
 
@@ -49,17 +46,17 @@ func TestRestartKeepsTransientAndPendingRequests(t *testing.T) {
 	if info := d2.MustVirsh("dominfo", "tr"); !strings.Contains(info, "Persistent:     no") {
 		t.Errorf("transient guest after restart:\n%s", info)
 	}
-	waitState(t, d2, "off", "shut off (shutdown)")
+	d2.WaitState("off", "shut off (shutdown)")
 	if id := waitNewID(t, d2, "re", idRe); id <= idLive {
 		t.Errorf("rebooted guest: id %d, want a new one above %d", id, idLive)
 	}
-	if got := domstate(t, d2, "re"); got != "running (booted)" {
+	if got := d2.DomState("re"); got != "running (booted)" {
 		t.Errorf("rebooted guest: %q", got)
 	}
 
 	// A recovered guest's own shutdown, and a transient one's end.
 	d2.MustVirsh("shutdown", "live")
-	waitState(t, d2, "live", "shut off (shutdown)")
+	d2.WaitState("live", "shut off (shutdown)")
 	d2.MustVirsh("destroy", "tr")
 	w.exactly(d2, "live", "STOPPED/SHUTDOWN")
 	w.exactly(d2, "tr", "STOPPED/DESTROYED")
@@ -76,30 +73,8 @@ func TestKill9DuringStartsAndDestroys(t *testing.T) {
 	root := daemontest.NewRoot(t)
 	d := daemontest.Start(t, root)
 	const clients = 3
-	l := &ledger{acked: map[string]outcome{}, inFlight: map[string]outcome{}}
-	var wg sync.WaitGroup
-	var running atomic.Int32
-	errs := make([]error, clients)
-	for c := 0; c < clients; c++ {
-		conn := d.GoLibvirt(paths.RWSocketName)
-		wg.Add(1)
-		running.Add(1)
-		go func() {
-			defer wg.Done()
-			defer running.Add(-1)
-			errs[c] = startStop(conn, c, l)
-		}()
-	}
-	for deadline := time.Now().Add(bound); l.count.Load() < 100; time.Sleep(time.Millisecond) {
-		if running.Load() < clients || time.Now().After(deadline) {
-			wg.Wait()
-			t.Fatalf("clients stopped before the kill after %d operations: %v", l.count.Load(), errs)
-		}
-	}
-	d.Signal(syscall.SIGKILL)
-	d.Wait(bound)
-	wg.Wait()
-	t.Logf("%d operations acknowledged before the kill; clients ended with %v", l.count.Load(), errs)
+	l := newLedger()
+	killDuring(t, d, clients, 100, l, func(conn *libvirt.Libvirt, c int) error { return startStop(conn, c, l) })
 
 	d2 := daemontest.Start(t, root)
 	active := map[string]bool{}

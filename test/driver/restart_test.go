@@ -41,7 +41,7 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	idZ := domid(t, d1, "zeta")
 	// eta crashes at once and is preserved: it stays so across restarts.
 	idE := defineStart(t, d1, "eta", guestXML("eta", "<on_crash>preserve</on_crash>"+faults(`crash-after="0.2"`)))
-	waitState(t, d1, "eta", "shut off (crashed)")
+	d1.WaitState("eta", "shut off (crashed)")
 
 	d1.Signal(sig)
 	d1.Wait(bound)
@@ -63,15 +63,15 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	if got := strings.TrimSpace(d2.MustVirsh("domstate", "beta")); got != "paused" {
 		t.Errorf("beta: state %q after restart, want paused", got)
 	}
-	waitState(t, d2, "gamma", "shut off (shutdown)")
-	waitState(t, d2, "delta", "shut off (destroyed)")
+	d2.WaitState("gamma", "shut off (shutdown)")
+	d2.WaitState("delta", "shut off (destroyed)")
 	if got := domid(t, d2, "delta"); got != -1 {
 		t.Errorf("delta: id %d, want none", got)
 	}
 	if r := d2.Virsh("domstate", "zeta"); r.Code == 0 {
 		t.Errorf("vanished transient guest still listed: %q", r.Stdout)
 	}
-	if got, id := domstate(t, d2, "eta"), domid(t, d2, "eta"); got != "shut off (crashed)" || id != idE {
+	if got, id := d2.DomState("eta"), domid(t, d2, "eta"); got != "shut off (crashed)" || id != idE {
 		t.Errorf("preserved crashed guest after restart: %q id %d, want shut off (crashed) id %d", got, id, idE)
 	}
 	if got := strings.Fields(d2.MustVirsh("list", "--name")); strings.Join(got, " ") != "Domain-0 alpha beta eta" {
@@ -83,8 +83,8 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	d2.MustVirsh("resume", "beta")
 	w.exactly(d2, "alpha", "STOPPED/DESTROYED")
 	w.exactly(d2, "beta", "RESUMED/UNPAUSED")
-	waitState(t, d2, "alpha", "shut off (destroyed)")
-	waitState(t, d2, "beta", "running (unpaused)")
+	d2.WaitState("alpha", "shut off (destroyed)")
+	d2.WaitState("beta", "running (unpaused)")
 
 	// The host's domids keep increasing across the restart.
 	if id := defineStart(t, d2, "epsilon", guestXML("epsilon", "")); id <= idE {

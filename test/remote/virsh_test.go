@@ -71,7 +71,7 @@ func TestVirshLifecycle(t *testing.T) {
 	d.MustVirsh("resume", "g1")
 	d.MustVirsh("reboot", "g1")
 	d.MustVirsh("shutdown", "g1")
-	waitState(t, d, "g1", "shut off")
+	d.WaitState("g1", "shut off (shutdown)")
 	d.MustVirsh("start", "g1")
 	d.MustVirsh("destroy", "g1")
 	d.MustVirsh("create", guestFile(t, "t1", pvXML("t1")))
@@ -86,21 +86,10 @@ func TestVirshLifecycle(t *testing.T) {
 	}
 }
 
-// waitState polls domstate until it reads want.
-func waitState(t *testing.T, d *daemontest.Daemon, name, want string) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if strings.TrimSpace(d.Virsh("domstate", name).Stdout) == want {
-			return
-		}
-	}
-	t.Fatalf("%s never reached %q", name, want)
-}
-
 // eventLoop is a background `virsh event --all --loop`.
 type eventLoop struct {
 	cmd *exec.Cmd
-	out *lockedBuffer
+	out *daemontest.SyncBuffer
 }
 
 func startEventLoop(t *testing.T, d *daemontest.Daemon) *eventLoop {
@@ -108,7 +97,7 @@ func startEventLoop(t *testing.T, d *daemontest.Daemon) *eventLoop {
 	if _, err := exec.LookPath("virsh"); err != nil {
 		t.Skip("virsh is not installed")
 	}
-	e := &eventLoop{out: &lockedBuffer{}}
+	e := &eventLoop{out: &daemontest.SyncBuffer{}}
 	e.cmd = exec.Command("virsh", "-c", d.URI(), "event", "--all", "--loop")
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
 	if err := e.cmd.Start(); err != nil {
