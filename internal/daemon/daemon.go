@@ -228,7 +228,7 @@ func (d *daemon) waitForStop(sigs <-chan os.Signal) {
 			d.log.Info("stopping on signal", "signal", sig.String())
 			return
 		case <-d.idle.C():
-			d.log.Info("stopping after the idle timeout", "timeout", d.opts.Timeout)
+			d.log.Info("stopping after the idle timeout", "timeout", d.idle.Timeout())
 			return
 		case preserve := <-d.quit:
 			d.log.Info("stopping at an admin client's request", "preserve", preserve)

@@ -67,5 +67,12 @@ func (t *idleTimer) fire(gen int) {
 	}
 }
 
+// Timeout is the timeout in force (-t, or as virt-admin last set it).
+func (t *idleTimer) Timeout() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.timeout
+}
+
 // C is signalled when the daemon has been idle for the whole timeout.
 func (t *idleTimer) C() <-chan struct{} { return t.fired }

@@ -10,10 +10,9 @@ import (
 
 // Flags whose use on a read-only connection libvirt refuses.
 const (
-	xmlSecure      = uint32(libvirt.DomainXMLSecure)
-	xmlMigratable  = uint32(libvirt.DomainXMLMigratable)
-	vcpuGuestFlag  = uint32(libvirt.DomainVCPUGuest)
-	boolToInt32One = int32(1)
+	xmlSecure     = uint32(libvirt.DomainXMLSecure)
+	xmlMigratable = uint32(libvirt.DomainXMLMigratable)
+	vcpuGuestFlag = uint32(libvirt.DomainVCPUGuest)
 )
 
 func (p *program) domainConfigProcs() []*rpc.Procedure {
@@ -47,9 +46,10 @@ func (p *program) domainConfigProcs() []*rpc.Procedure {
 	}
 }
 
+// boolRet is a C int boolean, as the protocol carries them.
 func boolRet(b bool) int32 {
 	if b {
-		return boolToInt32One
+		return 1
 	}
 	return 0
 }

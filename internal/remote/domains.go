@@ -42,7 +42,7 @@ func (p *program) listAll(ctx context.Context, _ *rpc.Client, a *libvirt.Connect
 		return nil, err
 	}
 	if len(doms) > listMax {
-		return nil, virerr.New(virerr.FromRPC, libvirt.ErrInternalError,
+		return nil, virerr.New(virerr.FromRPC, libvirt.ErrRPC,
 			"Too many domains '%d' for limit '%d'", len(doms), listMax)
 	}
 	ret := &libvirt.ConnectListAllDomainsRet{Ret: uint32(len(doms))}
@@ -58,7 +58,7 @@ func (p *program) listAll(ctx context.Context, _ *rpc.Client, a *libvirt.Connect
 // checkMax applies libvirt's bound on a caller's maxids/maxnames.
 func checkMax(n int32, what string) error {
 	if n > listMax {
-		return virerr.New(virerr.FromRPC, libvirt.ErrInternalError, "max%s > REMOTE_DOMAIN_LIST_MAX", what)
+		return virerr.New(virerr.FromRPC, libvirt.ErrRPC, "max%s > REMOTE_DOMAIN_LIST_MAX", what)
 	}
 	return nil
 }

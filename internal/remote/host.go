@@ -132,7 +132,7 @@ func (p *program) nodeFreeMemory(ctx context.Context, _ *rpc.Client, _ *rpc.Void
 // nodeCellsFreeMemory answers for the one NUMA cell the host reports.
 func (p *program) nodeCellsFreeMemory(ctx context.Context, _ *rpc.Client, a *libvirt.NodeGetCellsFreeMemoryArgs) (*libvirt.NodeGetCellsFreeMemoryRet, error) {
 	if a.Maxcells > 1024 {
-		return nil, virerr.New(virerr.FromRPC, libvirt.ErrInternalError, "maxCells > REMOTE_NODE_MAX_CELLS")
+		return nil, virerr.New(virerr.FromRPC, libvirt.ErrRPC, "maxCells > REMOTE_NODE_MAX_CELLS")
 	}
 	if a.StartCell != 0 || a.Maxcells < 1 {
 		return nil, virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg,

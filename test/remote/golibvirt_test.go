@@ -63,6 +63,14 @@ func TestGoLibvirtLifecycle(t *testing.T) {
 	wantLibvirtError(t, "bad XML", err, libvirt.ErrXMLDetail, "Premature end of data")
 	err = l.DomainCreate(dom)
 	wantLibvirtError(t, "start of a running guest", err, libvirt.ErrOperationInvalid, "already running")
+	// libvirt's list limit, REMOTE_DOMAIN_LIST_MAX, crossed.
+	_, err = l.ConnectListDomains(16385)
+	wantLibvirtError(t, "16385 ids", err, libvirt.ErrRPC, "maxids > REMOTE_DOMAIN_LIST_MAX")
+	_, err = l.ConnectListDefinedDomains(16385)
+	wantLibvirtError(t, "16385 names", err, libvirt.ErrRPC, "maxnames > REMOTE_DOMAIN_LIST_MAX")
+	if ids, err := l.ConnectListDomains(16384); err != nil || len(ids) != 2 {
+		t.Errorf("16384 ids: %v %v", ids, err)
+	}
 	_, err = l.DomainSnapshotNum(dom, 0)
 	wantLibvirtError(t, "snapshot count", err, libvirt.ErrNoSupport,
 		"this function is not supported by the connection driver: virDomainSnapshotNum")
