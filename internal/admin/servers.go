@@ -127,10 +127,7 @@ func (p *program) setClientLimits(ctx context.Context, c *rpc.Client, a *SetClie
 		return nil, virerr.New(virerr.FromRPC, libvirt.ErrInvalidArg,
 			"The overall maximum number of clients must not be less than the number of clients waiting for authentication")
 	}
-	// TODO: rpc.SetClientLimits treats 0 as "unchanged", where libvirt
-	// takes max_clients 0 as "accept none" and an unauthenticated limit of
-	// 0 as "no limit"; the values logged are those in force.
-	s.SetClientLimits(int(maxC), int(maxU))
+	s.SetClientLimits(int(maxC), int(maxU)) // -1: the parameter was not given
 	now := s.ClientLimits()
 	p.logChange(ctx, c, "client limits changed", "server", s.Name,
 		"max_clients", now.MaxClients, "max_anonymous_clients", now.MaxAnonymousClients)

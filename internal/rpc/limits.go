@@ -17,17 +17,19 @@ func (s *Server) ClientLimits() ClientLimits {
 	}
 }
 
-// SetClientLimits changes max_clients and max_anonymous_clients (values
-// <= 0 leave a limit unchanged). Lowering them never drops a client; the
-// server just stops accepting until it is under them again.
+// SetClientLimits changes max_clients and max_anonymous_clients; a
+// negative value leaves that limit unchanged. As in libvirt, max_clients 0
+// accepts no one and max_anonymous_clients 0 means no limit. Lowering them
+// never drops a client; the server just stops accepting until it is under
+// them again.
 func (s *Server) SetClientLimits(maxClients, maxAnonymous int) {
 	s.init()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if maxClients > 0 {
+	if maxClients >= 0 {
 		s.MaxClients = maxClients
 	}
-	if maxAnonymous > 0 {
+	if maxAnonymous >= 0 {
 		s.MaxAnonymousClients = maxAnonymous
 	}
 	s.roomCond.Broadcast()

@@ -232,3 +232,20 @@ func TestShutdownContextExpires(t *testing.T) {
 	}
 	c.expectClosed()
 }
+
+// libvirt's meaning of 0: max_clients 0 admits no one, and
+// max_anonymous_clients 0 puts no limit on unauthenticated clients.
+func TestClientLimitsZero(t *testing.T) {
+	f := start(t, func(s *Server) { s.MaxClients = 5 })
+	f.srv.SetClientLimits(0, 0)
+	if l := f.srv.ClientLimits(); l.MaxClients != 0 || l.MaxAnonymousClients != 0 {
+		t.Fatalf("limits %+v", l)
+	}
+	a := f.dial(t)
+	a.call(157, 1, nil)
+	waitFor(t, "accept loop to pause", f.srv.acceptBlocked)
+	f.srv.SetClientLimits(1, -1) // room for one; anonymous stays unlimited
+	if h, _ := a.recv(); h.Serial != 1 {
+		t.Fatalf("got %v", h)
+	}
+}

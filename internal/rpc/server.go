@@ -187,8 +187,10 @@ func (s *Server) waitForRoom() bool {
 	return !s.closing
 }
 
+// atLimitLocked is libvirt's rule: max_anonymous_clients 0 is no limit.
 func (s *Server) atLimitLocked() bool {
-	return len(s.clients) >= s.MaxClients || s.nUnauth >= s.MaxAnonymousClients
+	return len(s.clients) >= s.MaxClients ||
+		(s.MaxAnonymousClients > 0 && s.nUnauth >= s.MaxAnonymousClients)
 }
 
 func (s *Server) isClosing() bool {
