@@ -150,7 +150,7 @@ func TestKill9Consistency(t *testing.T) {
 	inFlight := map[string]bool{} // names with an unacknowledged op
 	sc := bufio.NewScanner(out)
 	lines := 0
-	for sc.Scan() && lines < 400 {
+	for lines < 400 && sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) != 3 {
 			continue
