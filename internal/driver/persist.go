@@ -46,15 +46,16 @@ func (drv *Driver) hasManagedSave(name string) bool {
 	return err == nil
 }
 
-// formatDef is the XML of def; id is shown (set) only for a live def.
-func formatDef(def *libvirtxml.Domain, id int32, live bool) (string, error) {
+// formatDef is the XML of def with dumpxml's flags; id is shown only
+// when the view is live (FormatInactive unset) and the domain has one.
+func formatDef(def *libvirtxml.Domain, id int32, flags domxml.FormatFlag) (string, error) {
 	c := *def
 	c.ID = nil
-	if live && id >= 0 {
+	if flags&domxml.FormatInactive == 0 && id >= 0 {
 		v := int(id)
 		c.ID = &v
 	}
-	s, err := domxml.Format(&c)
+	s, err := domxml.FormatFlags(&c, flags)
 	if err != nil {
 		return "", libxlErr(libvirt.ErrInternalError, "cannot format domain '%s': %v", def.Name, err)
 	}
@@ -63,7 +64,8 @@ func formatDef(def *libvirtxml.Domain, id int32, live bool) (string, error) {
 
 // writeConfig saves a persistent definition (virDomainDefSave).
 func (drv *Driver) writeConfig(def *libvirtxml.Domain) error {
-	s, err := formatDef(def, -1, false)
+	// Saved files keep secrets, as libvirt saves with the SECURE flag.
+	s, err := formatDef(def, -1, domxml.FormatInactive|domxml.FormatSecure)
 	if err != nil {
 		return err
 	}
@@ -105,7 +107,7 @@ type statusFile struct {
 
 // writeStatus saves the live status of an active domain (virDomainObjSave).
 func (drv *Driver) writeStatus(s snapshot) error {
-	x, err := formatDef(s.def, s.ref.ID, true)
+	x, err := formatDef(s.def, s.ref.ID, domxml.FormatSecure)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 )
 
 // Info is virDomainInfo.
@@ -77,11 +78,10 @@ func (drv *Driver) GetState(ctx context.Context, uuid backend.UUID, flags uint32
 }
 
 // GetXMLDesc is virDomainGetXMLDesc (flags: VIR_DOMAIN_XML_SECURE,
-// _INACTIVE, _UPDATE_CPU, _MIGRATABLE). The read-only check for SECURE and
-// MIGRATABLE belongs to the RPC layer.
+// _INACTIVE, _MIGRATABLE; libxl refuses _UPDATE_CPU). The read-only check
+// for SECURE and MIGRATABLE belongs to the RPC layer.
 func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint32) (string, error) {
-	common := uint32(libvirt.DomainXMLSecure | libvirt.DomainXMLInactive | libvirt.DomainXMLUpdateCPU | libvirt.DomainXMLMigratable)
-	if err := checkFlags(flags, common, "libxlDomainGetXMLDesc"); err != nil {
+	if err := domxml.CheckXMLFlags(flags); err != nil {
 		return "", err
 	}
 	d, err := drv.find(uuid)
@@ -89,12 +89,15 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint
 		return "", err
 	}
 	s := d.snap()
-	inactive := flags&uint32(libvirt.DomainXMLInactive|libvirt.DomainXMLMigratable) != 0
+	f := domxml.FormatFlag(flags)
+	if f&domxml.FormatMigratable != 0 {
+		f |= domxml.FormatInactive
+	}
 	def := s.def
-	if flags&uint32(libvirt.DomainXMLInactive) != 0 && s.newDef != nil {
+	if f&domxml.FormatInactive != 0 && s.newDef != nil {
 		def = s.newDef
 	}
-	return formatDef(def, s.ref.ID, !inactive)
+	return formatDef(def, s.ref.ID, f)
 }
 
 // IsActive is virDomainIsActive.
