@@ -57,7 +57,9 @@ func (d *daemon) applyLiveLimits(c *config.Daemon) {
 	d.main.SetClientLimits(int(c.MaxClients), int(c.MaxAnonymousClients))
 	d.main.SetThreadPool(int(c.MinWorkers), int(c.MaxWorkers), int(c.PrioWorkers))
 	d.main.SetMaxClientRequests(int(c.MaxClientRequests))
+	d.main.SetKeepalive(seconds(c.KeepaliveInterval), int(c.KeepaliveCount))
 	d.admin.SetClientLimits(int(c.AdminMaxClients), int(c.AdminMaxClients))
 	d.admin.SetThreadPool(int(c.AdminMinWorkers), max(int(c.AdminMaxWorkers), 1), 0)
 	d.admin.SetMaxClientRequests(int(c.AdminMaxClientRequests))
+	d.admin.SetKeepalive(seconds(c.AdminKeepaliveInterval), int(c.AdminKeepaliveCount))
 }

@@ -21,11 +21,22 @@ func keepalivePacket(proc uint32) []byte {
 // for VIR_DRV_FEATURE_PROGRAM_KEEPALIVE; clients that never ask (go-libvirt)
 // are never pinged. Calling it again does nothing.
 func (c *Client) StartKeepalive() {
-	interval := c.srv.KeepaliveInterval
+	c.srv.mu.Lock()
+	interval, count := c.srv.KeepaliveInterval, c.srv.KeepaliveCount
+	c.srv.mu.Unlock()
 	if interval <= 0 || !c.kaStarted.CompareAndSwap(false, true) {
 		return
 	}
-	go c.keepaliveLoop(interval, int64(max(c.srv.KeepaliveCount, 0)))
+	go c.keepaliveLoop(interval, int64(max(count, 0)))
+}
+
+// SetKeepalive changes KeepaliveInterval and KeepaliveCount at run time
+// (a reload); clients that start keepalive afterwards use the new values.
+func (s *Server) SetKeepalive(interval time.Duration, count int) {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.KeepaliveInterval, s.KeepaliveCount = interval, count
 }
 
 // keepaliveLoop is libvirt's virKeepAliveTimer: after each interval of

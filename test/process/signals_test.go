@@ -1,6 +1,8 @@
 package process
 
 import (
+	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"virtxend/internal/paths"
 	"virtxend/test/daemontest"
 )
 
@@ -72,24 +75,86 @@ func TestNotifyReadyReloadStopping(t *testing.T) {
 	}
 }
 
+// TestSighupGoodAndBadConfig: a config with errors is rejected whole and
+// the running settings stay; a good one puts the live keys (limits,
+// workers, logging, keepalive) into force at once and names the keys that
+// need a restart.
 func TestSighupGoodAndBadConfig(t *testing.T) {
 	root := daemontest.NewRoot(t)
-	conf := daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "max_clients = 100\n")
+	conf := daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf",
+		"max_clients = 100\nkeepalive_interval = -1\nkeepalive_count = 0\n")
 	d := daemontest.Start(t, root, "-v")
-	os.WriteFile(conf, []byte("max_clients = \"lots\"\n"), 0o644)
+	os.WriteFile(conf, []byte("max_clients = \"lots\"\nmin_workers = 6\n"), 0o644)
 	d.Signal(syscall.SIGHUP)
 	d.WaitForOutput("reload rejected")
 	if !strings.Contains(d.Output(), "virtxend.conf:1") {
 		t.Errorf("rejection does not name file and line:\n%s", d.Output())
 	}
-	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), "virtxend-sock"))
-	os.WriteFile(conf, []byte("max_clients = 200\nunix_sock_rw_perms = \"0770\"\n"), 0o644)
+	if got := adminFields(t, d, "srv-threadpool-info", "virtxend")["minWorkers"]; got != "5" {
+		t.Errorf("minWorkers %s after a rejected reload, want the old 5", got)
+	}
+	logFile := filepath.Join(root, "reloaded.log")
+	os.WriteFile(conf, []byte(`max_clients = 200
+min_workers = 6
+keepalive_interval = 1
+keepalive_count = 0
+log_outputs = "1:file:`+logFile+` 2:stderr"
+unix_sock_rw_perms = "0770"
+`), 0o644)
 	d.Signal(syscall.SIGHUP)
 	d.WaitForOutput("configuration reloaded")
 	d.WaitForOutput("unix_sock_rw_perms") // named as needing a restart
+	if got := adminFields(t, d, "srv-clients-info", "virtxend")["nclients_max"]; got != "200" {
+		t.Errorf("nclients_max %s after reload, want 200", got)
+	}
+	if got := adminFields(t, d, "srv-threadpool-info", "virtxend")["minWorkers"]; got != "6" {
+		t.Errorf("minWorkers %s after reload, want 6", got)
+	}
+	if data, _ := os.ReadFile(logFile); !strings.Contains(string(data), "configuration reloaded") {
+		t.Errorf("the reloaded log output did not receive the reload's record:\n%s", data)
+	}
+	// keepalive_interval went from never to 1s with no PING allowed to go
+	// unanswered: a client asking for keepalive now is dropped when silent.
+	c, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(remoteCall(60, 1, 10)) // CONNECT_SUPPORTS_FEATURE(PROGRAM_KEEPALIVE)
+	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Errorf("silent keepalive client was not dropped after the reload: %v", err)
+	}
 	if code := d.Stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
+}
+
+// remoteCall is a remote-program CALL packet with a raw payload of words.
+func remoteCall(proc, serial uint32, payload ...uint32) []byte {
+	words := append([]uint32{0, 0x20008086, 1, proc, 0, serial, 0}, payload...)
+	b := make([]byte, 4*len(words))
+	for i, w := range words {
+		binary.BigEndian.PutUint32(b[4*i:], w)
+	}
+	binary.BigEndian.PutUint32(b, uint32(len(b)))
+	return b
+}
+
+// adminFields runs virt-admin and parses its "name : value" listing.
+func adminFields(t *testing.T, d *daemontest.Daemon, args ...string) map[string]string {
+	t.Helper()
+	r := d.VirtAdmin(args...)
+	if r.Code != 0 {
+		t.Fatalf("virt-admin %v: exit %d\n%s%s", args, r.Code, r.Stdout, r.Stderr)
+	}
+	m := map[string]string{}
+	for line := range strings.Lines(r.Stdout) {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
 }
 
 func TestEachStopSignalExitsCleanly(t *testing.T) {
