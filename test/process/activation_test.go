@@ -19,7 +19,10 @@ func activate(t *testing.T, root string, names []string, socks []string) *daemon
 	if _, err := exec.LookPath("systemd-socket-activate"); err != nil {
 		t.Skip("systemd-socket-activate is not installed")
 	}
-	args := []string{"-E", "VIRTXEND_ROOT=" + root, "--fdname=" + strings.Join(names, ":")}
+	args := []string{"-E", "VIRTXEND_ROOT=" + root}
+	if names != nil { // without --fdname there is no LISTEN_FDNAMES
+		args = append(args, "--fdname="+strings.Join(names, ":"))
+	}
 	for _, s := range socks {
 		args = append(args, "-l", s)
 	}
@@ -73,5 +76,20 @@ func TestSocketActivationRejectsUnclaimedFD(t *testing.T) {
 	}
 	if !strings.Contains(d.Output(), "unclaimed") || !strings.Contains(d.Output(), "something-else.socket") {
 		t.Errorf("output does not explain the unclaimed fd:\n%s", d.Output())
+	}
+}
+
+func TestSocketActivationRejectsUnnamedFD(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	sock := filepath.Join(root, "unnamed.sock")
+	d := activate(t, root, nil, []string{sock})
+	if code := d.Wait(60 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if out := d.Output(); !strings.Contains(out, "missing LISTEN_FDNAMES env from systemd socket activation") {
+		t.Errorf("output does not explain the unnamed fd:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "run")); !os.IsNotExist(err) {
+		t.Error("the daemon created its run directory before failing")
 	}
 }

@@ -161,10 +161,25 @@ func TestEachStopSignalExitsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT} {
 		root := daemontest.NewRoot(t)
 		d := daemontest.Start(t, root)
+		// A connected client does not hold the daemon up: it is closed.
+		c, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(remoteCall(66, 1)) // AUTH_LIST
+		reply := make([]byte, 28)
+		c.SetReadDeadline(time.Now().Add(60 * time.Second))
+		if _, err := io.ReadFull(c, reply); err != nil {
+			t.Fatalf("no reply before the signal: %v", err)
+		}
 		d.Signal(sig)
 		if code := d.Wait(60 * time.Second); code != 0 {
 			t.Errorf("%v: exit %d", sig, code)
 		}
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Errorf("%v: client not closed: %v", sig, err)
+		}
+		c.Close()
 		for _, name := range []string{"virtxend-sock", "virtxend-sock-ro", "virtxend-admin-sock"} {
 			if _, err := os.Lstat(filepath.Join(d.Paths.SocketDir(), name)); !os.IsNotExist(err) {
 				t.Errorf("%v: %s left behind", sig, name)
