@@ -3,6 +3,7 @@ package admin_test
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,6 +80,12 @@ func TestClientsListInfoAndDisconnect(t *testing.T) {
 		"id": id, "transport": "unix", "readonly": "no",
 		"unix_user_id": strconv.Itoa(os.Getuid()), "unix_group_id": strconv.Itoa(os.Getgid()),
 		"unix_process_id": strconv.Itoa(ev.cmd.Process.Pid),
+	}
+	if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
+		want["unix_user_name"] = u.Username
+	}
+	if g, err := user.LookupGroupId(strconv.Itoa(os.Getgid())); err == nil {
+		want["unix_group_name"] = g.Name
 	}
 	for k, v := range want {
 		if info[k] != v {
@@ -196,10 +203,16 @@ func TestDaemonTimeout(t *testing.T) {
 }
 
 // TestDaemonShutdown uses a raw client: Debian's virt-admin 9.0 predates
-// daemon-shutdown (libvirt 11.2).
+// daemon-shutdown (libvirt 11.2). With or without --preserve the daemon
+// exits 0 and leaves a running guest running: a new daemon finds it so.
 func TestDaemonShutdown(t *testing.T) {
 	for _, flags := range []uint32{0, admin.DaemonShutdownPreserve} {
-		d := daemontest.Start(t, daemontest.NewRoot(t))
+		root := daemontest.NewRoot(t)
+		d := daemontest.Start(t, root)
+		xml := daemontest.WriteFile(t, root, "g.xml", guestXML)
+		d.MustVirsh("define", xml)
+		d.MustVirsh("start", "g")
+		domid := d.MustVirsh("domid", "g")
 		c, err := admintest.Dial(filepath.Join(d.Paths.SocketDir(), paths.AdminSocketName))
 		if err != nil {
 			t.Fatal(err)
@@ -214,8 +227,23 @@ func TestDaemonShutdown(t *testing.T) {
 			t.Errorf("flags %d: exit code %d", flags, code)
 		}
 		c.Close()
+		d2 := daemontest.Start(t, root)
+		if state, id := d2.DomState("g"), d2.MustVirsh("domid", "g"); state != "running (booted)" || id != domid {
+			t.Errorf("flags %d: guest %q, domid %q after daemon-shutdown; want it still running as domid %q",
+				flags, state, id, domid)
+		}
+		d2.MustVirsh("destroy", "g")
+		d2.Stop()
 	}
 }
+
+const guestXML = `<domain type='xen'>
+  <name>g</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='xenpv'>linux</type><kernel>/boot/vmlinuz</kernel></os>
+</domain>
+`
 
 func TestNonRootClientRefused(t *testing.T) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
