@@ -23,9 +23,11 @@ func TestConfigErrorsExitWithoutTouchingAnything(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := daemontest.NewRoot(t)
 			daemontest.WriteFile(t, root, filepath.Join("etc/libvirt", c.file), c.content)
-			out, code := runBinary(t, root)
-			if code != 1 || !strings.Contains(out, c.want) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
-				t.Errorf("exit %d, output %q; want exit 1 and one line with %q", code, out, c.want)
+			for _, args := range [][]string{nil, {"-d"}} { // -d: the foreground process says why
+				out, code := runBinary(t, root, args...)
+				if code != 1 || !strings.Contains(out, c.want) || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+					t.Errorf("%v: exit %d, output %q; want exit 1 and one line with %q", args, code, out, c.want)
+				}
 			}
 			if _, err := os.Stat(filepath.Join(root, "run")); !os.IsNotExist(err) {
 				t.Error("the daemon created its run directory despite the bad config")

@@ -219,9 +219,12 @@ func TestIdleTimeoutWaitsForEveryClient(t *testing.T) {
 
 func TestDaemonizeReturnsOnceListening(t *testing.T) {
 	root := daemontest.NewRoot(t)
-	out, code := runBinary(t, root, "-d")
+	out, code := runBinary(t, root, "-d", "-v")
 	if code != 0 {
 		t.Fatalf("-d: exit %d, %s", code, out)
+	}
+	if out != "" {
+		t.Errorf("-d printed %q", out)
 	}
 	data, err := os.ReadFile(filepath.Join(root, "run", "virtxend.pid"))
 	if err != nil {
@@ -235,6 +238,10 @@ func TestDaemonizeReturnsOnceListening(t *testing.T) {
 		t.Fatal("not listening when -d returned:", err)
 	}
 	c.Close()
+	// libvirt's default output for a daemon without journald is its log file.
+	if _, err := os.Stat("/run/systemd/journal/socket"); os.IsNotExist(err) {
+		waitForFile(t, filepath.Join(root, "var", "log", "libvirt", "virtxend.log"), "virtxend is ready")
+	}
 	// A second -d fails in the background; the foreground says why.
 	out, code = runBinary(t, root, "-d")
 	if code != 1 || !strings.Contains(out, "another instance") {
@@ -255,4 +262,16 @@ func waitGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("process %d did not exit", pid)
+}
+
+// waitForFile waits until the file at path contains s.
+func waitForFile(t *testing.T, path, s string) {
+	t.Helper()
+	var data []byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if data, _ = os.ReadFile(path); strings.Contains(string(data), s) {
+			return
+		}
+	}
+	t.Fatalf("%s never contained %q:\n%s", path, s, data)
 }
