@@ -69,19 +69,24 @@ func TestUnitFilesCarryLibvirtsSettings(t *testing.T) {
 	for _, want := range []string{"Type=notify-reload", `Environment=VIRTXEND_ARGS="--timeout 120"`,
 		"ExecStart=/usr/sbin/virtxend $VIRTXEND_ARGS", "ExecReload=/bin/kill -HUP $MAINPID", "KillMode=process",
 		"BindsTo=virtxend.socket", "Conflicts=libvirtd.service xendomains.service",
-		"ConditionPathExists=/proc/xen/capabilities", "After=virtxend.service"} {
+		"ConditionPathExists=/proc/xen/capabilities", "After=virtxend.service",
+		"Wants=virtxend-ro.socket virtxend-admin.socket virtlockd.socket", "Restart=on-failure",
+		"After=virtxend.socket virtxend-ro.socket virtxend-admin.socket", "WantedBy=multi-user.target",
+		"Also=virtxend.socket virtxend-ro.socket virtxend-admin.socket virtlockd.socket"} {
 		if !strings.Contains(service, want) {
 			t.Errorf("virtxend.service lacks %q", want)
 		}
 	}
-	sockets := map[string]string{
-		"virtxend.socket":       "ListenStream=/run/libvirt/virtxend-sock\n",
-		"virtxend-ro.socket":    "ListenStream=/run/libvirt/virtxend-sock-ro\n",
-		"virtxend-admin.socket": "ListenStream=/run/libvirt/virtxend-admin-sock\n",
+	// Socket modes are libvirt's for a build without polkit (no auth).
+	sockets := map[string][]string{
+		"virtxend.socket":       {"ListenStream=/run/libvirt/virtxend-sock\n", "SocketMode=0600\n", "Conflicts=libvirtd.socket\n"},
+		"virtxend-ro.socket":    {"ListenStream=/run/libvirt/virtxend-sock-ro\n", "SocketMode=0666\n", "BindsTo=virtxend.socket\n"},
+		"virtxend-admin.socket": {"ListenStream=/run/libvirt/virtxend-admin-sock\n", "SocketMode=0600\n", "BindsTo=virtxend.socket\n"},
 	}
-	for name, listen := range sockets {
+	for name, own := range sockets {
 		text := read(name)
-		for _, want := range []string{listen, "Service=virtxend.service", "RemoveOnStop=yes", "WantedBy=sockets.target"} {
+		for _, want := range append(own, "Service=virtxend.service", "RemoveOnStop=yes", "WantedBy=sockets.target",
+			"ConditionPathExists=/proc/xen/capabilities") {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s lacks %q", name, want)
 			}
