@@ -83,7 +83,7 @@ func Run(opts Options) error {
 		return err
 	}
 	defer pid.Release()
-	if err := os.MkdirAll(d.socketDir(), 0o755); err != nil {
+	if err := mkdirRunDir(d.socketDir()); err != nil {
 		return fmt.Errorf("cannot create run directory %s: %w", d.socketDir(), err)
 	}
 	if err := d.openSockets(activated); err != nil {

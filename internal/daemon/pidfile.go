@@ -25,7 +25,7 @@ type PidFile struct {
 // AcquirePidFile creates (0644) and locks path and writes our pid into it,
 // without a newline. It retries if the file was replaced while locking.
 func AcquirePidFile(path string) (*PidFile, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := mkdirRunDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("cannot create directory for pid file %s: %w", path, err)
 	}
 	for attempt := 0; attempt < 5; attempt++ {
@@ -64,7 +64,12 @@ func sameFile(f *os.File, path string) bool {
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
+// writePid writes the pid into the locked file, which is 0644 whatever the
+// umask, as the man page shows it.
 func writePid(f *os.File) error {
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := f.Truncate(0); err != nil {
 		return err
 	}
@@ -82,4 +87,14 @@ func (p *PidFile) Release() {
 	}
 	os.Remove(p.path)
 	p.f.Close()
+}
+
+// mkdirRunDir creates dir and its parents as libvirt's privileged daemon
+// creates its run directory: under umask 022, so that the directory is
+// 0755 and the read-only socket in it reachable, whatever the umask the
+// daemon was started with.
+func mkdirRunDir(dir string) error {
+	old := unix.Umask(0o022)
+	defer unix.Umask(old)
+	return os.MkdirAll(dir, 0o755)
 }

@@ -176,3 +176,23 @@ print("closed" if s.recv(1)==b"" else "open")`, admin)
 		t.Fatalf("root admin client was disconnected: %v", err)
 	}
 }
+
+// TestRunDirAndPidFileIgnoreTheUmask: as libvirt, the run directory is made
+// under umask 022, and the pid file is 0644, even for a daemon started
+// with umask 077.
+func TestRunDirAndPidFileIgnoreTheUmask(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	cmd := exec.Command("/bin/sh", "-c", `umask 077 && exec "$0" "$@"`, daemontest.Binary(t))
+	cmd.Env = append(os.Environ(), "VIRTXEND_ROOT="+root)
+	d := daemontest.Launch(t, cmd, root)
+	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), "virtxend-sock"))
+	for path, want := range map[string]os.FileMode{
+		filepath.Join(root, "run"): 0o755, d.Paths.SocketDir(): 0o755, d.Paths.PidFile(): 0o644,
+		filepath.Join(d.Paths.SocketDir(), "virtxend-sock-ro"): 0o777,
+	} {
+		if got := mode(t, path); got != want {
+			t.Errorf("%s: mode %o, want %o", path, got, want)
+		}
+	}
+	d.Stop()
+}
