@@ -187,6 +187,21 @@ func TestLogFiltersAndOutputsAppliedLive(t *testing.T) {
 		!strings.Contains(s, "client_pid=") {
 		t.Errorf("log file lacks %q with the client's identity:\n%s", want, s)
 	}
+	// Bad values get libvirt's errors and change nothing.
+	r := d.VirtAdmin("daemon-log-filters", "9:x")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "invalid argument: Invalid priority '9' for filter '9:x'") {
+		t.Errorf("bad filter: %+v", r)
+	}
+	r = d.VirtAdmin("daemon-log-outputs", "1:bogus")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "invalid argument: Invalid log destination 'bogus' for log output '1:bogus'") {
+		t.Errorf("bad output: %+v", r)
+	}
+	if out := mustAdmin(t, d, "daemon-log-filters"); out != "2:*admin* 1:*rpc* \n" {
+		t.Errorf("filters after a rejected change: %q", out)
+	}
+	if out := mustAdmin(t, d, "daemon-log-outputs"); out != "2:file:"+logFile+" 3:stderr\n" {
+		t.Errorf("outputs after a rejected change: %q", out)
+	}
 	mustAdmin(t, d, "daemon-log-filters", "")
 	if out := mustAdmin(t, d, "daemon-log-filters"); out != "\n" {
 		t.Errorf("filters after clearing: %q", out)
