@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -112,4 +113,25 @@ func globReference(p, n []rune) bool {
 		return len(n) > 0 && globReference(p[1:], n[1:])
 	}
 	return len(n) > 0 && n[0] == p[0] && globReference(p[1:], n[1:])
+}
+
+// FuzzParseLevel: LIBVIRT_DEBUG's value is a priority 1-4 or an
+// INVALID_ARG error naming it; it never panics.
+func FuzzParseLevel(f *testing.F) {
+	for _, s := range []string{"1", "debug", "4", "error", "0", "5", "Debug", " 1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseLevel(s)
+		if err != nil {
+			var ve *virerr.Error
+			if !errors.As(err, &ve) || ve.Code != libvirt.ErrInvalidArg || !strings.Contains(err.Error(), "'"+s+"'") {
+				t.Fatalf("ParseLevel(%q): error %v", s, err)
+			}
+			return
+		}
+		if p < PriorityDebug || p > PriorityError {
+			t.Fatalf("ParseLevel(%q) = %d", s, p)
+		}
+	})
 }
