@@ -33,6 +33,10 @@ func TestDefaultSocketsAndPidFile(t *testing.T) {
 		if got := mode(t, filepath.Join(dir, name)); got != want {
 			t.Errorf("%s: mode %o, want %o", name, got, want)
 		}
+		st, _ := os.Stat(filepath.Join(dir, name))
+		if sys := st.Sys().(*syscall.Stat_t); int(sys.Uid) != os.Geteuid() || int(sys.Gid) != os.Getegid() {
+			t.Errorf("%s: owner %d:%d, want the daemon's %d:%d", name, sys.Uid, sys.Gid, os.Geteuid(), os.Getegid())
+		}
 	}
 	pidPath := filepath.Join(root, "run", "virtxend.pid")
 	data, err := os.ReadFile(pidPath)
