@@ -33,7 +33,7 @@ func (d *daemon) reload() {
 		}
 	}
 	if slices.ContainsFunc(changed, func(k string) bool { return !strings.HasPrefix(k, "log_") }) {
-		d.applyLiveLimits(cfg)
+		d.applyLiveLimits(cfg, changed)
 	}
 	d.fileCfg = cfg
 	// Diff against the start-up config: a setting that needs a restart

@@ -37,7 +37,9 @@ func TestVersionAndServers(t *testing.T) {
 }
 
 func TestThreadPoolInfoAndSet(t *testing.T) {
-	d := daemontest.Start(t, daemontest.NewRoot(t))
+	root := daemontest.NewRoot(t)
+	daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "max_clients = 5000\n")
+	d := daemontest.Start(t, root, "-v")
 	info := fields(mustAdmin(t, d, "srv-threadpool-info", "virtxend"))
 	want := map[string]string{"minWorkers": "5", "maxWorkers": "20", "prioWorkers": "5", "jobQueueDepth": "0"}
 	for k, v := range want {
@@ -58,13 +60,16 @@ func TestThreadPoolInfoAndSet(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "minWorkers cannot be larger than maxWorkers") {
 		t.Errorf("min > max accepted: %+v", r)
 	}
-	// A SIGHUP with an unchanged config file keeps what virt-admin set.
+	// A SIGHUP applies only the keys that changed in the file: what
+	// virt-admin set for the others stays.
+	daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "max_clients = 4000\n")
 	d.Signal(syscall.SIGHUP)
-	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), paths.AdminSocketName))
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if info = fields(mustAdmin(t, d, "srv-threadpool-info", "virtxend")); info["maxWorkers"] != "9" {
-			t.Fatalf("SIGHUP undid srv-threadpool-set: %v", info)
-		}
+	d.WaitForOutput("configuration reloaded")
+	if info = fields(mustAdmin(t, d, "srv-threadpool-info", "virtxend")); info["maxWorkers"] != "9" || info["minWorkers"] != "7" {
+		t.Errorf("SIGHUP undid srv-threadpool-set: %v", info)
+	}
+	if limits := fields(mustAdmin(t, d, "srv-clients-info", "virtxend")); limits["nclients_max"] != "4000" {
+		t.Errorf("SIGHUP did not apply max_clients: %v", limits)
 	}
 }
 
@@ -110,6 +115,10 @@ func TestClientLimitRefusesFurtherClient(t *testing.T) {
 	sock := filepath.Join(d.Paths.SocketDir(), paths.RWSocketName)
 	first := dialAndCall(t, sock)
 	defer first.Close()
+	// The admin server has no limit on unauthenticated clients, as libvirt's.
+	if adm := fields(mustAdmin(t, d, "srv-clients-info", "admin")); adm["nclients_max"] != "5000" || adm["nclients_unauth_max"] != "0" {
+		t.Errorf("srv-clients-info admin: %v", adm)
+	}
 	limits := fields(mustAdmin(t, d, "srv-clients-info", "virtxend"))
 	if limits["nclients"] != "1" || limits["nclients_max"] != "5000" || limits["nclients_unauth_max"] != "20" {
 		t.Errorf("srv-clients-info: %v", limits)
