@@ -25,7 +25,7 @@ func (d *daemon) newServers() {
 	d.main.Register(remote.New(remote.Deps{Driver: d.drv, Logger: log.With("module", "remote")}))
 	d.admin = &rpc.Server{
 		Name: "admin", Logger: log.With("module", "rpc.admin"),
-		MaxClients: int(c.AdminMaxClients),
+		MaxClients:       int(c.AdminMaxClients),
 		MaxQueuedClients: int(c.AdminMaxQueuedClients),
 		MinWorkers:       int(c.AdminMinWorkers), MaxWorkers: max(int(c.AdminMaxWorkers), 1),
 		MaxClientRequests: int(c.AdminMaxClientRequests),
