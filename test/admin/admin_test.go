@@ -105,6 +105,17 @@ func TestClientsListInfoAndDisconnect(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "Client not found: No client with matching ID '"+id+"'") {
 		t.Errorf("client-info after disconnect: %+v", r)
 	}
+	// A client of the read-only socket is listed as such.
+	ro := dialAndCall(t, filepath.Join(d.Paths.SocketDir(), paths.ROSocketName))
+	defer ro.Close()
+	list = strings.Fields(mustAdmin(t, d, "srv-clients-list", "virtxend"))
+	if len(list) != 4 {
+		t.Fatalf("srv-clients-list with the read-only client: %q", list)
+	}
+	if info := fields(mustAdmin(t, d, "client-info", "virtxend", list[0])); info["readonly"] != "yes" ||
+		info["unix_process_id"] != strconv.Itoa(os.Getpid()) {
+		t.Errorf("client-info of the read-only client: %v", info)
+	}
 }
 
 // TestClientLimitRefusesFurtherClient lowers max_clients to the clients
