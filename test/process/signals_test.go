@@ -194,8 +194,11 @@ func TestIdleTimeoutWithoutClients(t *testing.T) {
 	if code := d.Wait(60 * time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if _, err := os.Stat(d.Paths.PidFile()); !os.IsNotExist(err) {
-		t.Error("pid file left behind after the idle exit")
+	for _, p := range []string{d.Paths.PidFile(), filepath.Join(d.Paths.SocketDir(), paths.RWSocketName),
+		filepath.Join(d.Paths.SocketDir(), paths.ROSocketName), filepath.Join(d.Paths.SocketDir(), paths.AdminSocketName)} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind after the idle exit", p)
+		}
 	}
 }
 
