@@ -56,6 +56,7 @@ func TestThreadPoolInfoAndSet(t *testing.T) {
 	if n, _ := strconv.Atoi(info["nWorkers"]); n < 7 {
 		t.Errorf("nWorkers %d after raising minWorkers to 7", n)
 	}
+	checkLoggedWithClient(t, d, "thread pool changed")
 	r := d.VirtAdmin("srv-threadpool-set", "virtxend", "--min-workers", "10")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "minWorkers cannot be larger than maxWorkers") {
 		t.Errorf("min > max accepted: %+v", r)
@@ -122,7 +123,7 @@ func TestClientsListInfoAndDisconnect(t *testing.T) {
 // connected: a further client then waits unanswered in the listen backlog,
 // as with libvirt, until the limit is raised again.
 func TestClientLimitRefusesFurtherClient(t *testing.T) {
-	d := daemontest.Start(t, daemontest.NewRoot(t))
+	d := daemontest.Start(t, daemontest.NewRoot(t), "-v")
 	sock := filepath.Join(d.Paths.SocketDir(), paths.RWSocketName)
 	first := dialAndCall(t, sock)
 	defer first.Close()
@@ -143,6 +144,7 @@ func TestClientLimitRefusesFurtherClient(t *testing.T) {
 	if limits["nclients_max"] != "1" || limits["nclients_unauth_max"] != "1" {
 		t.Errorf("after set: %v", limits)
 	}
+	checkLoggedWithClient(t, d, "client limits changed")
 
 	further, err := admintest.Dial(sock) // the kernel queues it
 	if err != nil {
@@ -302,4 +304,19 @@ func TestNonRootClientRefused(t *testing.T) {
 	}
 	d.WaitForOutput("refusing admin client")
 	mustAdmin(t, d, "version") // the daemon's own uid still is
+}
+
+// checkLoggedWithClient checks that the daemon logged msg with the uid and
+// pid of the virt-admin that made the change.
+func checkLoggedWithClient(t *testing.T, d *daemontest.Daemon, msg string) {
+	t.Helper()
+	d.WaitForOutput(msg)
+	for line := range strings.Lines(d.Output()) {
+		if strings.Contains(line, msg) {
+			if !strings.Contains(line, "client_uid="+strconv.Itoa(os.Getuid())) || !strings.Contains(line, "client_pid=") {
+				t.Errorf("%q logged without the client: %s", msg, line)
+			}
+			return
+		}
+	}
 }
