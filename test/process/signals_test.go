@@ -278,3 +278,26 @@ func waitForFile(t *testing.T, path, s string) {
 	}
 	t.Fatalf("%s never contained %q:\n%s", path, s, data)
 }
+
+// TestSighupRejectsBadLibxlConf: libxl.conf is re-read too; a bad one is
+// rejected naming its file and line, and the daemon keeps serving.
+func TestSighupRejectsBadLibxlConf(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root)
+	daemontest.WriteFile(t, root, "etc/libvirt/libxl.conf", "\nnested_hvm = \"maybe\"\n")
+	d.Signal(syscall.SIGHUP)
+	d.WaitForOutput("reload rejected")
+	if !strings.Contains(d.Output(), "libxl.conf:2: nested_hvm") {
+		t.Errorf("rejection does not name libxl.conf, its line and key:\n%s", d.Output())
+	}
+	d.WaitForSocket(filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
+	daemontest.WriteFile(t, root, "etc/libvirt/libxl.conf", "nested_hvm = 1\n")
+	d.Signal(syscall.SIGHUP)
+	d.WaitForOutput("changed settings take effect only after a restart") // a valid change
+	if out := d.Output(); !strings.Contains(out[strings.Index(out, "only after a restart"):], "nested_hvm") {
+		t.Errorf("the restart warning does not name nested_hvm:\n%s", out)
+	}
+	if code := d.Stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
