@@ -113,18 +113,8 @@ func orDefault(s, def string) string {
 
 func divUp(a, b uint64) uint64 { return (a + b - 1) / b }
 
-// totalMemKiB is virDomainDefGetMemoryTotal: the NUMA cells' sum when
-// there are cells.
-func totalMemKiB(d *libvirtxml.Domain) uint64 {
-	if d.CPU != nil && d.CPU.Numa != nil && len(d.CPU.Numa.Cell) > 0 {
-		var sum uint64
-		for _, c := range d.CPU.Numa.Cell {
-			sum += cellKiB(c)
-		}
-		return sum
-	}
-	return domxml.MemoryKiB(d)
-}
+// totalMemKiB is virDomainDefGetMemoryTotal.
+func totalMemKiB(d *libvirtxml.Domain) uint64 { return domxml.MemoryKiB(d) }
 
 func formatCPUAlloc(o *out, d *libvirtxml.Domain) error {
 	maxv, cur := domxml.MaxVCPUs(d), domxml.CurrentVCPUs(d)

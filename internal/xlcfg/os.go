@@ -88,14 +88,14 @@ func (c *conf) parseXLOS(d *libvirtxml.Domain) error {
 		}
 		d.OS.Loader = &libvirtxml.DomainLoader{Path: path, Readonly: "yes", Type: "pflash", Format: "raw"}
 	} else {
-		d.OS.Loader = &libvirtxml.DomainLoader{Path: hvmLoader}
+		d.OS.Loader = &libvirtxml.DomainLoader{Path: hvmLoader, Type: "rom", Format: "raw"}
 	}
 	slic, ok, err := c.getString("acpi_firmware", "")
 	if err != nil {
 		return err
 	}
 	if ok {
-		d.OS.ACPI = &libvirtxml.DomainACPI{Tables: []libvirtxml.DomainACPITable{{Type: "slic", Path: slic}}}
+		d.OS.ACPI = &libvirtxml.DomainACPI{Tables: []libvirtxml.DomainACPITable{{Type: "rawset", Path: slic}}}
 	}
 	if err := c.copyStrings(map[string]*string{"kernel": &d.OS.Kernel, "ramdisk": &d.OS.Initrd},
 		"kernel", "ramdisk"); err != nil {
@@ -155,6 +155,6 @@ func (c *conf) parseXMOS(d *libvirtxml.Domain) error {
 	if !ok {
 		return c.errorf("kernel", "config value %s was missing", "kernel")
 	}
-	d.OS.Loader = &libvirtxml.DomainLoader{Path: k}
+	d.OS.Loader = &libvirtxml.DomainLoader{Path: k, Type: "rom", Format: "raw"}
 	return c.parseBoot(d)
 }

@@ -47,7 +47,7 @@ func formatXLOS(o *out, d *libvirtxml.Domain) {
 	}
 	if d.OS.ACPI != nil {
 		for _, t := range d.OS.ACPI.Tables {
-			if t.Type == "slic" {
+			if t.Type == "slic" || t.Type == "rawset" {
 				o.setStr("acpi_firmware", t.Path)
 			}
 		}
