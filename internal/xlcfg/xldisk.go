@@ -19,7 +19,8 @@ type xlDisk struct {
 }
 
 var diskFormats = map[string]string{"raw": "raw", "qcow": "qcow", "qcow2": "qcow2",
-	"vhd": "vhd", "qed": "qed", "empty": "empty", "": ""}
+	"vhd": "vhd", "qed": "qed", "empty": "empty", "": "",
+	"xvhd": "vhd"} // libvirt writes vhd so; xl itself would refuse it
 
 var diskBackends = map[string]bool{"phy": true, "tap": true, "qdisk": true, "standalone": true, "": true}
 
