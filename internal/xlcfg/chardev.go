@@ -181,10 +181,14 @@ func (c *conf) parseChannels(d *libvirtxml.Domain) error {
 			switch p[0] {
 			case "connection":
 				typ = p[1]
-			case "name":
-				name = p[1]
+			case "name": // the first name and path win, as in libvirt
+				if name == "" {
+					name = p[1]
+				}
 			case "path":
-				path = p[1]
+				if path == "" {
+					path = p[1]
+				}
 			}
 		}
 		ch := libvirtxml.DomainChannel{Target: &libvirtxml.DomainChannelTarget{

@@ -81,8 +81,13 @@ func (c *conf) parseSound(d *libvirtxml.Domain) error {
 		return err
 	}
 	models := strings.Split(s, ",")
-	if s == "all" {
+	switch {
+	case s == "all":
 		models = []string{"sb16", "es1370"}
+	case s == "":
+		models = nil
+	case strings.HasSuffix(s, ","):
+		models = models[:len(models)-1] // libvirt stops at a trailing comma
 	}
 	for _, m := range models {
 		if !soundModels[m] {

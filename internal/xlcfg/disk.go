@@ -238,6 +238,8 @@ func formatDiskSource(src *libvirtxml.DomainDiskSource) (string, error) {
 		return src.Dir.Dir, nil
 	case src.Network != nil:
 		return formatRBD(src.Network)
+	case src.Volume != nil || src.NVME != nil || src.VHostUser != nil || src.VHostVDPA != nil:
+		return "", internalf("unsupported storage type for this code path")
 	}
 	return "", nil
 }

@@ -248,15 +248,9 @@ func (c *conf) parseTimeOffset(d *libvirtxml.Domain) error {
 }
 
 func (c *conf) parseEmulator(d *libvirtxml.Domain) error {
-	for _, k := range []string{"device_model_override", "device_model"} {
-		v, ok, err := c.getString(k, "")
-		if err != nil {
-			return err
-		}
-		if ok {
-			d.Devices.Emulator = v
-			return nil
-		}
+	v, ok, err := c.getString("device_model_override", "")
+	if ok {
+		d.Devices.Emulator = v
 	}
-	return nil
+	return err
 }
