@@ -109,8 +109,9 @@ func formatUSBDevs(o *out, d *libvirtxml.Domain) {
 	}
 }
 
-// formatUSBCtrls is xenFormatXLUSBController.
-func formatUSBCtrls(o *out, d *libvirtxml.Domain) {
+// formatUSBCtrls is xenFormatXLUSBController: only qusb models can be
+// written.
+func formatUSBCtrls(o *out, d *libvirtxml.Domain) error {
 	var l []value
 	for _, c := range d.Devices.Controllers {
 		if c.Type != "usb" {
@@ -124,7 +125,7 @@ func formatUSBCtrls(o *out, d *libvirtxml.Domain) {
 		case "qusb2":
 			b.WriteString("type=qusb,version=2,")
 		default:
-			continue
+			return unsupportedf("unsupported USB controller model '%s' for xen-xl", c.Model)
 		}
 		if c.USB != nil && c.USB.Port != nil {
 			fmt.Fprintf(&b, "ports=%x", *c.USB.Port)
@@ -134,6 +135,7 @@ func formatUSBCtrls(o *out, d *libvirtxml.Domain) {
 	if len(l) > 0 {
 		o.set("usbctrl", listVal(l...))
 	}
+	return nil
 }
 
 // formatXenbus is xenFormatXLXenbusLimits.

@@ -56,7 +56,9 @@ func FromDomain(d *libvirtxml.Domain, f Format) ([]byte, error) {
 	formatSpice(o, d)
 	formatXLInputs(o, d)
 	formatUSBDevs(o, d)
-	formatUSBCtrls(o, d)
+	if err := formatUSBCtrls(o, d); err != nil {
+		return nil, err
+	}
 	if err := formatChannels(o, d); err != nil {
 		return nil, err
 	}
