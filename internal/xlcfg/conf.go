@@ -60,13 +60,15 @@ func (c *conf) getBool(key string, def int) (int, error) {
 	if !ok {
 		return def, nil
 	}
-	switch v.Kind {
-	case virconf.Int:
+	switch {
+	case v.Kind == virconf.Int && v.Signed:
+		// libvirt types "-N" as a signed value, which these getters refuse
+	case v.Kind == virconf.Int:
 		if v.Int != 0 {
 			return 1, nil
 		}
 		return 0, nil
-	case virconf.String:
+	case v.Kind == virconf.String:
 		if v.Str == "1" {
 			return 1, nil
 		}
@@ -81,13 +83,10 @@ func (c *conf) getULong(key string, def uint64) (uint64, error) {
 	if !ok {
 		return def, nil
 	}
-	switch v.Kind {
-	case virconf.Int:
-		if v.Signed && v.Int < 0 {
-			return uint64(v.Int), nil
-		}
+	switch {
+	case v.Kind == virconf.Int && !v.Signed:
 		return uint64(v.Int), nil
-	case virconf.String:
+	case v.Kind == virconf.String:
 		n, err := strconv.ParseUint(strings.TrimSpace(v.Str), 10, 64)
 		if err != nil {
 			return 0, c.malformed(key)

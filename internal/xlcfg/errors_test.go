@@ -28,6 +28,8 @@ func TestParseErrorsNameLineAndKey(t *testing.T) {
 		{"name = \"a\"\n\ndisk = [ \"format=foo,vdev=xvda,target=/x\" ]\n", 3, "disk", libvirt.ErrInternalError, "unknown value for format: foo"},
 		{"name = \"a\"\ncpuid = \"0x1:ecx=x\"\n", 2, "cpuid", libvirt.ErrConfSyntax, "cpuid starting with 0x1:ecx=x is not supported"},
 		{"name = \"a\"\nbuilder = \"hvm\"\nserial = \"bogus:x\"\n", 3, "serial", libvirt.ErrInternalError, "unknown chr device type 'bogus'"},
+		{"name = \"a\"\nmemory = -4\n", 2, "memory", libvirt.ErrInternalError, "config value memory was malformed"},
+		{"name = \"a\"\nbuilder = \"hvm\"\npae = -1\n", 3, "pae", libvirt.ErrInternalError, "config value pae was malformed"},
 		{"name = \"a\"\nmemory = \n", 2, "memory", libvirt.ErrConfSyntax, ""},
 		{"name = \"a\"\nvif = [ \"mac=00:16:3e:00:00:01,rate=fast\" ]\n", 2, "vif", libvirt.ErrInternalError, "Invalid rate 'fast' specified"},
 	} {
