@@ -11,9 +11,6 @@ import (
 	"virtxend/internal/xlcfg"
 )
 
-// fromXenXM is libvirt's VIR_FROM_XENXM, the domain of xm conversion errors.
-const fromXenXM virerr.Domain = 15
-
 func (p *program) nativeProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.Proc(135, "CONNECT_DOMAIN_XML_FROM_NATIVE", "virConnectDomainXMLFromNative", 0, p.xmlFromNative),
@@ -35,7 +32,7 @@ func nativeErr(err error, f xlcfg.Format) error {
 	case e.Code == int(libvirt.ErrInvalidArg):
 		dom = virerr.FromLibxl
 	case f == xlcfg.XM:
-		dom = fromXenXM
+		dom = virerr.FromXenXM
 	}
 	return xlcfg.Virerr(err, dom)
 }

@@ -21,6 +21,7 @@ const (
 	FromDom    Domain = 6
 	FromRPC    Domain = 7
 	FromConf   Domain = 9
+	FromXenXM  Domain = 15
 	FromDomain Domain = 20
 	FromLibxl  Domain = 41
 	FromAdmin  Domain = 62
