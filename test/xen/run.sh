@@ -107,7 +107,7 @@ U=$W/domuroot R=$W/dom0root
 rm -rf "$U" "$R"
 mkdir -p "$U/bin" "$U/lib/modules"
 cp /bin/busybox "$U/bin/"
-cp "$HERE/domu-init.sh" "$U/init"
+install -m 755 "$HERE/domu-init.sh" "$U/init"
 cp "$MODS/drivers/block/xen-blkfront.ko" "$MODS/drivers/net/xen-netfront.ko" "$U/lib/modules/"
 (cd "$U" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/domu.cpio.gz"
 
@@ -115,7 +115,7 @@ cp "$MODS/drivers/block/xen-blkfront.ko" "$MODS/drivers/net/xen-netfront.ko" "$U
 mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,$XB,etc,proc,sys,dev,run,tmp,root,lib/modules,var/log,xt}
 ln -s ../run "$R/var/run"
 cp /bin/busybox "$R/bin/"
-cp "$HERE/dom0-init.sh" "$R/init"
+install -m 755 "$HERE/dom0-init.sh" "$R/init"
 cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/daemon-checks.sh" "$R/xt/"
 cp -r "$HERE/guests" "$R/xt/"
 # Debian's /usr/sbin/xl and friends are links to xen-utils-wrapper: take the real binaries
@@ -202,7 +202,7 @@ QPID=
 PHASE="collecting the results"
 [ -n "${VERBOSE:-}" ] && cat "$SERIAL"
 grep -a -E 'Xen version|DOM0-INIT|ALL-CHECKS-DONE|^\[ *[0-9.]+\] === ' "$SERIAL" | sed 's/^/    /' || true
-[ -n "$DAEMON_SKIP" ] && sh "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP" >"$W/skips.txt"
+[ -n "$DAEMON_SKIP" ] && bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP" >"$W/skips.txt"
 EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh")"
 {
 	grep -a -o -E 'CHECK (PASS|FAIL|SKIP) [a-z0-9-]+: .*' "$SERIAL" || true
