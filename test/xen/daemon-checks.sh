@@ -13,16 +13,17 @@ if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
 fi
-. /xt/lib.sh
-VR=/vx # VIRTXEND_ROOT
+XT=${XT:-/xt} # this directory in the image (dry-run.sh points it elsewhere)
+. "$XT/lib.sh"
+VR=${VR:-/vx} # VIRTXEND_ROOT
 SOCK=$VR/run/libvirt/virtxend-sock
 URI="xen+unix:///system?socket=$SOCK"
-DLOG=/var/log/virtxend.log
+DLOG=${DLOG:-/var/log/virtxend.log}
 VX_TIMES=${VX_TIMES:-3}
 V() { timeout 90 virsh -q -c "$URI" "$@"; }
 
 start_daemon() {
-	VIRTXEND_ROOT=$VR /xt/virtxend --verbose >>$DLOG 2>&1 &
+	VIRTXEND_ROOT=$VR $XT/virtxend --verbose >>$DLOG 2>&1 &
 	DPID=$!
 	_i=0
 	while [ $_i -lt 60 ]; do
@@ -66,9 +67,9 @@ vstart() {
 
 check_conformance() {
 	DEBUG_FN=conformance_debug
-	[ -x /xt/libxl.test ] || { WHY="no test binary"; return 1; }
+	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
-	(cd /xt && VIRTXEND_TEST_REAL_XEN=1 timeout 600 ./libxl.test -test.v -test.timeout 580s >/tmp/conformance.out 2>&1) || _rc=$?
+	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 timeout 600 ./libxl.test -test.v -test.timeout 580s >/tmp/conformance.out 2>&1) || _rc=$?
 	_p=$(grep -c -- '--- PASS' /tmp/conformance.out || true)
 	_s=$(grep -c -- '--- SKIP' /tmp/conformance.out || true)
 	if [ $_rc != 0 ]; then
@@ -82,7 +83,7 @@ conformance_debug() { grep -E -- '--- FAIL|^\s+\S+_test.go:[0-9]+' /tmp/conforma
 check_daemon_start() {
 	DEBUG_FN=daemon_debug
 	mkdir -p $VR/etc/libvirt
-	echo 'backend = "libxl"' >$VR/etc/libvirt/libxl.conf
+	echo "backend = \"${VX_BACKEND:-libxl}\"" >$VR/etc/libvirt/libxl.conf
 	start_daemon || return 1
 	step "virsh version" V version || return 1
 	grep -q 'hypervisor: Xen 4\.17' /tmp/step.out || { WHY="virsh version: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
@@ -96,7 +97,7 @@ check_daemon_start() {
 # lifecycle NAME: define, start, dominfo, dumpxml, marker, shutdown, start, destroy, undefine
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
-	step "virsh define" V define "/xt/guests/$1.xml" || return 1
+	step "virsh define" V define "$XT/guests/$1.xml" || return 1
 	state "$1" "shut off" 5 || return 1
 	vstart "$1" || return 1
 	_id1=$ID
@@ -123,7 +124,7 @@ check_virsh_pvh() { lifecycle vx-pvh; }
 
 check_virsh_pv_dev() {
 	DEBUG_FN="vguest_debug vx-dev"
-	step "virsh define" V define /xt/guests/vx-dev.xml || return 1
+	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
 	vstart vx-dev || return 1
 	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
@@ -140,7 +141,7 @@ check_virsh_pv_dev() {
 
 check_kill9() {
 	DEBUG_FN="vguest_debug vx-pv"
-	step "virsh define" V define /xt/guests/vx-pv.xml || return 1
+	step "virsh define" V define $XT/guests/vx-pv.xml || return 1
 	vstart vx-pv || return 1
 	_id=$ID
 	_old=$DPID
@@ -157,7 +158,7 @@ check_kill9() {
 
 # TIME line: start+destroy of the device-less PV guest through the daemon (no wait for the marker)
 time_daemon() {
-	V define /xt/guests/vx-pv.xml >/dev/null 2>&1 || { echo "TIME virtxend: define failed"; return 0; }
+	V define $XT/guests/vx-pv.xml >/dev/null 2>&1 || { echo "TIME virtxend: define failed"; return 0; }
 	_c=0 _d=0 _n=0
 	while [ $_n -lt "$VX_TIMES" ]; do
 		_t=$(now)
@@ -172,7 +173,7 @@ time_daemon() {
 	awk -v c="$_c" -v d="$_d" -v n="$_n" 'BEGIN { printf "TIME virtxend: PV guest start %.2f s, destroy %.2f s (mean of %d, virsh included)\n", c / n, d / n, n }'
 }
 
-if [ -x /xt/libxl.test ]; then
+if [ -x $XT/libxl.test ]; then
 	run_check libxl-conformance check_conformance
 else
 	skip libxl-conformance "no libxl test binary in the image"

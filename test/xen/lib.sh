@@ -36,7 +36,7 @@ run_check() {
 }
 skip() { echo "CHECK SKIP $1: $2"; }
 
-CONLOG=/var/log/xen/console
+CONLOG=${CONLOG:-/var/log/xen/console}
 # markers NAME: how many times guest NAME has printed DOMU-MARKER-OK since boot
 # (xenconsoled's log for a name persists, and is appended to, across restarts)
 markers() { grep -a -c DOMU-MARKER-OK "$CONLOG/guest-$1.log" 2>/dev/null || true; }
