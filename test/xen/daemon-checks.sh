@@ -55,6 +55,12 @@ state() {
 	return 1
 }
 
+# forget NAME: remove what an earlier failed check may have left of guest NAME
+forget() {
+	V destroy "$1" >/dev/null 2>&1 || true
+	V undefine "$1" >/dev/null 2>&1 || true
+}
+
 # vstart NAME: start a defined guest, check that xl agrees on its id, wait for the next marker
 vstart() {
 	_m=$(($(markers "$1") + 1))
@@ -97,6 +103,7 @@ check_daemon_start() {
 # lifecycle NAME: define, start, dominfo, dumpxml, marker, shutdown, start, destroy, undefine
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
+	forget "$1"
 	step "virsh define" V define "$XT/guests/$1.xml" || return 1
 	state "$1" "shut off" 5 || return 1
 	vstart "$1" || return 1
@@ -124,6 +131,7 @@ check_virsh_pvh() { lifecycle vx-pvh; }
 
 check_virsh_pv_dev() {
 	DEBUG_FN="vguest_debug vx-dev"
+	forget vx-dev
 	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
 	vstart vx-dev || return 1
 	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
@@ -141,6 +149,7 @@ check_virsh_pv_dev() {
 
 check_kill9() {
 	DEBUG_FN="vguest_debug vx-pv"
+	forget vx-pv
 	step "virsh define" V define $XT/guests/vx-pv.xml || return 1
 	vstart vx-pv || return 1
 	_id=$ID
@@ -158,6 +167,7 @@ check_kill9() {
 
 # TIME line: start+destroy of the device-less PV guest through the daemon (no wait for the marker)
 time_daemon() {
+	forget vx-pv
 	V define $XT/guests/vx-pv.xml >/dev/null 2>&1 || { echo "TIME virtxend: define failed"; return 0; }
 	_c=0 _d=0 _n=0
 	while [ $_n -lt "$VX_TIMES" ]; do

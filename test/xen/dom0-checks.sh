@@ -42,6 +42,7 @@ toolstack_debug() { dmesg | tail -n 20; }
 # guest NAME created from xl config CFG shows its marker
 xl_up() {
 	DEBUG_FN="guest_debug $1"
+	timeout 60 xl destroy "$1" >/dev/null 2>&1 || true # left over by an earlier failed check?
 	_t=$(now)
 	step "xl create $2" timeout 180 xl create "$2" || return 1
 	XL_CREATE=$(since "$_t")
