@@ -131,7 +131,9 @@ cp "$(command -v flock)" "$(command -v losetup)" "$(command -v stat)" "$(command
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\n' >"$R/etc/group"
 if [ -z "$DAEMON_SKIP" ]; then
-	cp "$W/virtxend" "$W/libxl.test" "$R/xt/"
+	cp "$W/virtxend" "$R/xt/"
+	# go test -c writes nothing when the package has no tests: daemon-checks.sh then skips the suite
+	if [ -f "$W/libxl.test" ]; then cp "$W/libxl.test" "$R/xt/"; fi
 	[ -d internal/backend/libxl/testdata ] && cp -r internal/backend/libxl/testdata "$R/xt/"
 	cp /usr/bin/virsh "$R/usr/bin/"
 fi
