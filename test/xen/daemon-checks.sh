@@ -1,0 +1,205 @@
+#!/bin/sh
+# The checks of virtxend itself on real Xen, run by dom0's /init when run.sh put
+# the daemon (built with -tags libxl) into the image: the backend's own test
+# binary, then the daemon with backend = "libxl" driven by Debian's stock virsh.
+# Each check prints one "CHECK PASS|FAIL|SKIP name: detail" line (see lib.sh).
+#
+# "daemon-checks.sh --skip REASON" only prints a SKIP line for every check; run.sh
+# uses it on the host when the libxl backend is not built.
+set -eu
+set -o pipefail
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-pv-disk-nic daemon-kill9"
+if [ "${1:-}" = --skip ]; then
+	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
+	exit 0
+fi
+XT=${XT:-/xt} # this directory in the image (dry-run.sh points it elsewhere)
+. "$XT/lib.sh"
+VR=${VR:-/vx} # VIRTXEND_ROOT
+SOCK=$VR/run/libvirt/virtxend-sock
+URI="xen+unix:///system?socket=$SOCK"
+DLOG=${DLOG:-/var/log/virtxend.log}
+VX_TIMES=${VX_TIMES:-3}
+V() { timeout 90 virsh -q -c "$URI" "$@"; }
+
+start_daemon() {
+	VIRTXEND_ROOT=$VR $XT/virtxend --verbose >>$DLOG 2>&1 &
+	DPID=$!
+	_i=0
+	while [ $_i -lt 60 ]; do
+		[ -S $SOCK ] && V uri >/dev/null 2>&1 && return 0
+		kill -0 $DPID 2>/dev/null || { WHY="virtxend exited: $(tail -n 2 $DLOG | tr '\n' ' ')"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	WHY="virtxend did not answer on $SOCK within 30 s"
+	return 1
+}
+daemon_debug() {
+	echo "--- virtxend log"
+	tail -n 30 $DLOG
+}
+vguest_debug() {
+	daemon_debug
+	guest_debug "$1"
+}
+# state NAME WANT SECS: wait until virsh domstate NAME says WANT
+state() {
+	_i=0
+	while [ $_i -lt "$3" ]; do
+		[ "$(V domstate "$1" 2>/dev/null | head -n 1)" = "$2" ] && return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	WHY="domain $1 not '$2' within $3 s (domstate: $(V domstate "$1" 2>&1 | head -n 1))"
+	return 1
+}
+
+# forget NAME: remove what an earlier failed check may have left of guest NAME
+forget() {
+	V destroy "$1" >/dev/null 2>&1 || true
+	V undefine "$1" >/dev/null 2>&1 || true
+}
+
+# vstart NAME: start a defined guest, check that xl agrees on its id, wait for the next marker
+vstart() {
+	_m=$(($(markers "$1") + 1))
+	step "virsh start $1" V start "$1" || return 1
+	state "$1" running 10 || return 1
+	ID=$(V domid "$1")
+	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
+	wait_con "$1" DOMU-MARKER-OK $_m 120
+}
+
+check_conformance() {
+	DEBUG_FN=conformance_debug
+	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
+	_rc=0
+	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 timeout 600 ./libxl.test -test.v -test.timeout 580s >/tmp/conformance.out 2>&1) || _rc=$?
+	_p=$(grep -c -- '--- PASS' /tmp/conformance.out || true)
+	_s=$(grep -c -- '--- SKIP' /tmp/conformance.out || true)
+	if [ $_rc != 0 ]; then
+		WHY="libxl.test rc=$_rc; failed: $(grep -- '--- FAIL' /tmp/conformance.out | awk '{print $3}' | head -n 8 | tr '\n' ' ')"
+		return 1
+	fi
+	DETAIL="libxl.test: $_p passed, $_s skipped"
+}
+conformance_debug() { grep -E -- '--- FAIL|^\s+\S+_test.go:[0-9]+' /tmp/conformance.out | head -n 40; }
+
+check_daemon_start() {
+	DEBUG_FN=daemon_debug
+	mkdir -p $VR/etc/libvirt
+	echo "backend = \"${VX_BACKEND:-libxl}\"" >$VR/etc/libvirt/libxl.conf
+	start_daemon || return 1
+	step "virsh version" V version || return 1
+	grep -q 'hypervisor: Xen 4\.17' /tmp/step.out || { WHY="virsh version: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	step "virsh nodeinfo" V nodeinfo || return 1
+	step "virsh capabilities" V capabilities || return 1
+	grep -q '<os_type>xen</os_type>' /tmp/step.out || { WHY="capabilities have no xen (PV) guest"; return 1; }
+	step "virsh list" V list --all || return 1
+	DETAIL="$(V version | grep hypervisor | tr -s ' '), pid $DPID"
+}
+
+# lifecycle NAME: define, start, dominfo, dumpxml, marker, shutdown, start, destroy, undefine
+lifecycle() {
+	DEBUG_FN="vguest_debug $1"
+	forget "$1"
+	step "virsh define" V define "$XT/guests/$1.xml" || return 1
+	state "$1" "shut off" 5 || return 1
+	vstart "$1" || return 1
+	_id1=$ID
+	step "virsh dominfo" V dominfo "$1" || return 1
+	grep -q -E '^State: +running' /tmp/step.out || { WHY="dominfo: $(grep State /tmp/step.out)"; return 1; }
+	grep -q -E "^Id: +$ID\$" /tmp/step.out || { WHY="dominfo: $(grep Id: /tmp/step.out), want $ID"; return 1; }
+	step "virsh dumpxml" V dumpxml "$1" || return 1
+	grep -q "<domain type='xen' id='$ID'>" /tmp/step.out || { WHY="dumpxml: $(head -n 1 /tmp/step.out)"; return 1; }
+	grep -q "<name>$1</name>" /tmp/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
+	step "virsh shutdown" V shutdown "$1" || return 1
+	state "$1" "shut off" 90 || return 1
+	wait_gone "$1" 10 || return 1
+	vstart "$1" || return 1
+	[ "$ID" != "$_id1" ] || { WHY="restarted guest kept id $ID"; return 1; }
+	step "virsh destroy" V destroy "$1" || return 1
+	state "$1" "shut off" 10 || return 1
+	wait_gone "$1" 10 || return 1
+	step "virsh undefine" V undefine "$1" || return 1
+	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
+	DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker shutdown start destroy undefine"
+}
+check_virsh_pv() { lifecycle vx-pv; }
+check_virsh_pvh() { lifecycle vx-pvh; }
+
+check_virsh_pv_dev() {
+	DEBUG_FN="vguest_debug vx-dev"
+	forget vx-dev
+	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
+	vstart vx-dev || return 1
+	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
+	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
+	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
+	step "virsh domblklist" V domblklist vx-dev || return 1
+	grep -q xvda /tmp/step.out || { WHY="domblklist shows no xvda"; return 1; }
+	step "virsh domiflist" V domiflist vx-dev || return 1
+	grep -q xenbr0 /tmp/step.out || { WHY="domiflist shows no NIC on xenbr0"; return 1; }
+	step "virsh destroy" V destroy vx-dev || return 1
+	wait_gone vx-dev 20 || return 1
+	step "virsh undefine" V undefine vx-dev || return 1
+	DETAIL="id $ID: disk read, ping over xenbr0, destroyed, undefined"
+}
+
+check_kill9() {
+	DEBUG_FN="vguest_debug vx-pv"
+	forget vx-pv
+	step "virsh define" V define $XT/guests/vx-pv.xml || return 1
+	vstart vx-pv || return 1
+	_id=$ID
+	_old=$DPID
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	start_daemon || return 1
+	state vx-pv running 10 || return 1
+	[ "$(V domid vx-pv)" = "$_id" ] || { WHY="after restart virsh says id $(V domid vx-pv), want $_id"; return 1; }
+	step "virsh destroy" V destroy vx-pv || return 1
+	wait_gone vx-pv 20 || return 1
+	step "virsh undefine" V undefine vx-pv || return 1
+	DETAIL="daemon pid $_old killed, pid $DPID found vx-pv running with id $_id"
+}
+
+# TIME line: start+destroy of the device-less PV guest through the daemon (no wait for the marker)
+time_daemon() {
+	forget vx-pv
+	V define $XT/guests/vx-pv.xml >/dev/null 2>&1 || { echo "TIME virtxend: define failed"; return 0; }
+	_c=0 _d=0 _n=0
+	while [ $_n -lt "$VX_TIMES" ]; do
+		_t=$(now)
+		V start vx-pv >/dev/null 2>&1 || { echo "TIME virtxend: start failed"; return 0; }
+		_c=$(awk -v s="$_c" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		_t=$(now)
+		V destroy vx-pv >/dev/null 2>&1 || { echo "TIME virtxend: destroy failed"; return 0; }
+		_d=$(awk -v s="$_d" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		_n=$((_n + 1))
+	done
+	V undefine vx-pv >/dev/null 2>&1 || true
+	awk -v c="$_c" -v d="$_d" -v n="$_n" 'BEGIN { printf "TIME virtxend: PV guest start %.2f s, destroy %.2f s (mean of %d, virsh included)\n", c / n, d / n, n }'
+}
+
+if [ -x $XT/libxl.test ]; then
+	run_check libxl-conformance check_conformance
+else
+	skip libxl-conformance "no libxl test binary in the image"
+fi
+run_check daemon-start check_daemon_start
+if [ -z "${DPID:-}" ] || ! kill -0 "$DPID" 2>/dev/null; then
+	for c in virsh-pv virsh-pvh virsh-pv-disk-nic daemon-kill9; do echo "CHECK FAIL $c: the daemon is not running"; done
+	exit 0
+fi
+run_check virsh-pv check_virsh_pv
+if has_hap; then
+	run_check virsh-pvh check_virsh_pvh
+else
+	skip virsh-pvh "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
+fi
+run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check daemon-kill9 check_kill9
+time_daemon
+kill "$DPID" 2>/dev/null || true

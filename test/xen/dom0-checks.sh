@@ -1,0 +1,112 @@
+#!/bin/sh
+# The checks of Xen itself and of its stock toolstack (xl), run by dom0's /init.
+# Each prints one "CHECK PASS|FAIL|SKIP name: detail" line (see lib.sh).
+set -eu
+set -o pipefail
+. /xt/lib.sh
+XL_TIMES=${XL_TIMES:-3}
+
+check_dom0_boot() {
+	[ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ] || { WHY="/sys/hypervisor/type is not xen"; return 1; }
+	DETAIL="dom0 $(uname -r) reached /init under Xen $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra), up $(now) s"
+}
+
+# what xencommons does: modules, xenfs, xenstored, xen-init-dom0, xenconsoled; then a bridge
+check_toolstack() {
+	DEBUG_FN=toolstack_debug
+	for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback xen-netback loop llc stp bridge; do
+		step "insmod $m" insmod "/lib/modules/$m.ko" || return 1
+	done
+	step "mount xenfs" mount -t xenfs xenfs /proc/xen || return 1
+	step xenstored xenstored --pid-file /run/xen/xenstored.pid || return 1
+	_i=0
+	while [ ! -s /run/xen/xenstored.pid ] && [ $_i -lt 30 ]; do sleep 1; _i=$((_i + 1)); done
+	step xen-init-dom0 timeout 60 xen-init-dom0 || return 1
+	step xenconsoled xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=$CONLOG || return 1
+	# in-VM bridge for the PV NICs (QEMU has no NIC: nothing leaves the VM)
+	step "bridge xenbr0" sh -c 'brctl addbr xenbr0 && ip link set xenbr0 up && ip addr add 169.254.77.1/24 dev xenbr0' || return 1
+	for d in xl vx; do
+		dd if=/dev/zero of=/root/disk-$d.img bs=1M count=8 2>/dev/null
+		printf XENQEMU-DISK-OK! | dd of=/root/disk-$d.img conv=notrunc 2>/dev/null
+	done
+	step "xl info" timeout 60 xl info || return 1
+	cp /tmp/step.out /tmp/xl-info.txt
+	_v=$(awk -F': *' '$1 ~ /^xen_version/ { print $2 }' /tmp/xl-info.txt)
+	case $_v in 4.17*) ;; *) WHY="xl info: xen_version is '$_v', want 4.17"; return 1 ;; esac
+	step "xl list" timeout 30 xl list || return 1
+	grep -q '^Domain-0 ' /tmp/step.out || { WHY="xl list shows no Domain-0"; return 1; }
+	DETAIL="xl info: xen_version $_v, $(grep -E '^(virt_caps|free_memory)' /tmp/xl-info.txt | tr -s ' ' | tr '\n' ' ')"
+}
+toolstack_debug() { dmesg | tail -n 20; }
+
+# guest NAME created from xl config CFG shows its marker
+xl_up() {
+	DEBUG_FN="guest_debug $1"
+	timeout 60 xl destroy "$1" >/dev/null 2>&1 || true # left over by an earlier failed check?
+	_t=$(now)
+	step "xl create $2" timeout 180 xl create "$2" || return 1
+	XL_CREATE=$(since "$_t")
+	wait_con "$1" DOMU-MARKER-OK 1 120 || return 1
+	XL_MARKER=$(since "$_t")
+}
+xl_destroy() {
+	step "xl destroy $1" timeout 60 xl destroy "$1" || return 1
+	wait_gone "$1" 30
+}
+
+check_xl_pv() {
+	xl_up xt-pv /xt/guests/xt-pv.cfg || return 1
+	xl_destroy xt-pv || return 1
+	DETAIL="created in $XL_CREATE s, marker at $XL_MARKER s, destroyed"
+}
+check_xl_pv_shutdown() {
+	xl_up xt-pv /xt/guests/xt-pv.cfg || return 1
+	_t=$(now)
+	step "xl shutdown -w xt-pv" timeout 90 xl shutdown -w xt-pv || return 1
+	wait_gone xt-pv 30 || return 1
+	DETAIL="created, marker, clean shutdown in $(since "$_t") s"
+}
+check_xl_pvh() {
+	xl_up xt-pvh /xt/guests/xt-pvh.cfg || return 1
+	xl_destroy xt-pvh || return 1
+	DETAIL="created in $XL_CREATE s, marker at $XL_MARKER s, destroyed"
+}
+check_xl_pv_dev() {
+	xl_up xt-dev /xt/guests/xt-dev.cfg || return 1
+	wait_con xt-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
+	grep -a -q DOMU-DISK-OK $CONLOG/guest-xt-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
+	grep -a -q DOMU-NET-OK $CONLOG/guest-xt-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
+	step "xl block-list" timeout 30 xl block-list xt-dev || return 1
+	grep -q '^51712 ' /tmp/step.out || { WHY="xl block-list shows no xvda"; return 1; }
+	step "xl network-list" timeout 30 xl network-list xt-dev || return 1
+	[ "$(wc -l </tmp/step.out)" -ge 2 ] || { WHY="xl network-list shows no vif"; return 1; }
+	xl_destroy xt-dev || return 1
+	DETAIL="created in $XL_CREATE s, marker at $XL_MARKER s, disk read, ping over xenbr0, destroyed"
+}
+
+# TIME lines: create+destroy of the device-less PV guest through xl (no wait for the marker)
+time_xl() {
+	_c=0 _d=0 _n=0
+	while [ $_n -lt "$XL_TIMES" ]; do
+		_t=$(now)
+		timeout 180 xl create /xt/guests/xt-pv.cfg >/dev/null 2>&1 || { echo "TIME xl: create failed"; return 0; }
+		_c=$(awk -v s="$_c" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		_t=$(now)
+		timeout 60 xl destroy xt-pv >/dev/null 2>&1 || { echo "TIME xl: destroy failed"; return 0; }
+		_d=$(awk -v s="$_d" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		_n=$((_n + 1))
+	done
+	awk -v c="$_c" -v d="$_d" -v n="$_n" 'BEGIN { printf "TIME xl: PV guest create %.2f s, destroy %.2f s (mean of %d)\n", c / n, d / n, n }'
+}
+
+run_check dom0-boot check_dom0_boot
+run_check toolstack check_toolstack
+run_check xl-pv check_xl_pv
+run_check xl-pv-shutdown check_xl_pv_shutdown
+if has_hap; then
+	run_check xl-pvh check_xl_pvh
+else
+	skip xl-pvh "Xen reports no HAP (the emulated CPU lacks SVM+NPT); Debian's Xen has no shadow paging"
+fi
+run_check xl-pv-disk-nic check_xl_pv_dev
+time_xl

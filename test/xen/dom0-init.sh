@@ -1,0 +1,35 @@
+#!/bin/busybox sh
+# /init of the dom0 initramfs. It does what udev and xencommons would do on a
+# real dom0 (filesystems, /dev links, Xen modules, xenfs), runs the checks
+# (/xt/dom0-checks.sh, then /xt/daemon-checks.sh if the daemon is in the image)
+# and powers the machine off, which ends QEMU. As PID 1 it must not exit, so it
+# runs without "set -e"; the check scripts themselves use set -eu.
+/bin/busybox --install -s /bin
+export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /dev/shm
+# udev makes these; without /dev/stdin the hotplug scripts' claim_lock spins forever
+ln -s /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do ln -s "/proc/self/fd/${i%:*}" "/dev/${i#*:}"; done
+mkdir -p /run/xen /run/xenstored /run/lock /var/lib/xen /var/lib/xenstored /var/log/xen/console /tmp
+ln -s /run/lock /var/lock
+hostname dom0
+syslogd -O /var/log/messages # the hotplug scripts log through logger
+echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime)"
+/bin/sh /xt/dom0-checks.sh
+[ -x /xt/virtxend ] && /bin/sh /xt/daemon-checks.sh
+echo "=== memory at the end"
+free -m
+xl info 2>/dev/null | grep -E '^(total|free)_memory'
+echo "ALL-CHECKS-DONE up=$(cut -d' ' -f1 /proc/uptime)"
+sync
+poweroff -f
+sleep 5
+# fallback: QEMU's isa-debug-exit device at port 0xf4
+printf X | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+while :; do sleep 3600; done

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# test/xen/dry-run.sh: exercises daemon-checks.sh on the host, in a few seconds and
+# without Xen, against virtxend's simulated backend, so the script can be trusted
+# before the libxl backend exists. A stub "xl" answers from virsh, and a loop
+# stands in for the guests: it writes DOMU-MARKER-OK (and, for vx-dev, the disk
+# and NIC lines) into the console log each time a guest gets a new id. Run from
+# the repo root as root (needs busybox, as dom0 runs the script under busybox sh). It proves the script's logic, not anything about Xen.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+D=$(mktemp -d /tmp/virtxend-xen-dry.XXXXXX)
+mkdir -p "$D/xt" "$D/bin" "$D/console"
+go build -o "$D/xt/virtxend" ./cmd/virtxend
+cp test/xen/lib.sh test/xen/daemon-checks.sh "$D/xt/"
+cp -r test/xen/guests "$D/xt/"
+URI="xen+unix:///system?socket=$D/vx/run/libvirt/virtxend-sock"
+cat >"$D/bin/xl" <<XL
+#!/bin/sh
+v() { virsh -q -c '$URI' "\$@"; }
+case \$1 in
+domid) id=\$(v domid "\$2" 2>/dev/null) && [ -n "\$id" ] && [ "\$id" != - ] && echo "\$id" ;;
+info) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
+*) v list --all ;;
+esac
+XL
+chmod 755 "$D/bin/xl"
+(
+	while sleep 0.3; do
+		for n in $(virsh -q -c "$URI" list --name 2>/dev/null); do
+			id=$(virsh -q -c "$URI" domid "$n" 2>/dev/null) || continue
+			[ "$(cat "$D/seen-$n" 2>/dev/null)" = "$id" ] && continue
+			echo "$id" >"$D/seen-$n"
+			echo DOMU-MARKER-OK >>"$D/console/guest-$n.log"
+			[ "$n" = vx-dev ] && printf 'DOMU-DISK-OK\nDOMU-NET-OK\n' >>"$D/console/guest-$n.log"
+		done
+	done
+) &
+FAKE=$!
+trap 'kill $FAKE 2>/dev/null || true; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true' EXIT
+env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" VX_BACKEND=simulated \
+	PATH="$D/bin:$PATH" VX_TIMES=2 busybox sh "$D/xt/daemon-checks.sh" | tee "$D/out.txt"
+echo "work dir: $D"
+! grep -q '^CHECK FAIL' "$D/out.txt"

@@ -1,0 +1,79 @@
+# shellcheck shell=sh
+# Helpers shared by the dom0-side check scripts (dom0-checks.sh, daemon-checks.sh).
+# They run under busybox sh in dom0. Every check prints exactly one line on the
+# console, "CHECK PASS|FAIL|SKIP <name>: <detail>", which run.sh on the host
+# collects from QEMU's serial output; anything else printed is for the log only.
+
+# now: seconds since dom0 booted, with centiseconds (from /proc/uptime)
+now() { cut -d' ' -f1 /proc/uptime; }
+# since T0: seconds elapsed since T0 (a value of now), two decimals
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# step DESC CMD...: run CMD (output to /tmp/step.out); on failure set WHY and return 1
+step() {
+	_d=$1
+	shift
+	_rc=0
+	"$@" >/tmp/step.out 2>&1 || _rc=$?
+	[ "$_rc" = 0 ] && return 0
+	WHY="$_d failed (rc=$_rc): $(tail -n 3 /tmp/step.out | tr '\n' ' ' | cut -c1-240)"
+	return 1
+}
+
+# run_check NAME FUNC: run FUNC, which sets DETAIL (on success) or WHY (on failure);
+# print the one result line; on failure also dump FUNC's debug output (DEBUG_FN, if set)
+run_check() {
+	_name=$1
+	DETAIL= WHY= DEBUG_FN=
+	_t0=$(now)
+	echo "=== check $_name (up $_t0 s)"
+	if "$2"; then
+		echo "CHECK PASS $_name: ${DETAIL:-ok} ($(since "$_t0") s)"
+	else
+		echo "CHECK FAIL $_name: ${WHY:-failed} ($(since "$_t0") s)"
+		if [ -n "$DEBUG_FN" ]; then "$DEBUG_FN" 2>&1 | sed 's/^/  | /' | tail -n 60 || true; fi
+	fi
+}
+skip() { echo "CHECK SKIP $1: $2"; }
+
+CONLOG=${CONLOG:-/var/log/xen/console}
+# markers NAME: how many times guest NAME has printed DOMU-MARKER-OK since boot
+# (xenconsoled's log for a name persists, and is appended to, across restarts)
+markers() { grep -a -c DOMU-MARKER-OK "$CONLOG/guest-$1.log" 2>/dev/null || true; }
+# wait_con NAME REGEX COUNT SECS: wait until guest NAME's console log has COUNT lines matching REGEX
+wait_con() {
+	_i=0
+	while [ "$_i" -lt "$4" ]; do
+		_n=$(grep -a -c -E "$2" "$CONLOG/guest-$1.log" 2>/dev/null || true)
+		[ "${_n:-0}" -ge "$3" ] && return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	WHY="guest $1: no '$2' (#$3) on its console within $4 s"
+	return 1
+}
+# wait_gone NAME SECS: wait until xl no longer lists domain NAME
+wait_gone() {
+	_i=0
+	while [ "$_i" -lt "$2" ]; do
+		xl domid "$1" >/dev/null 2>&1 || return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	WHY="domain $1 still listed by xl after $2 s"
+	return 1
+}
+# guest_debug NAME: what to show when a guest check fails
+guest_debug() {
+	echo "--- xl list"
+	timeout 20 xl list
+	echo "--- console of $1"
+	tail -n 15 "$CONLOG/guest-$1.log" 2>/dev/null
+	echo "--- xl dmesg"
+	timeout 20 xl dmesg | tail -n 10
+	echo "--- syslog"
+	tail -n 15 /var/log/messages
+	echo "--- libxl log"
+	tail -n 15 "/var/log/xen/xl-$1.log" 2>/dev/null
+}
+has_hap() { timeout 30 xl info 2>/dev/null | grep '^virt_caps' | grep -q -w hap; }

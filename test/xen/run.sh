@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# test/xen/run.sh: the proof on real Xen. Run from the repo root, as root:
+#
+#   sudo test/xen/run.sh
+#
+# It installs the host tools (apt-get), fetches Xen 4.17 and Debian's kernel as
+# packages (apt-get download, unpacked with dpkg-deb -x, never installed),
+# builds a busybox dom0 initramfs holding the Xen toolstack, a domU kernel and
+# initramfs and, once internal/backend/libxl exists, virtxend built with
+# -tags libxl, the backend's test binary and Debian's virsh. It boots Xen under
+# qemu-system-x86_64 (TCG), where dom0's /init runs the checks, and prints one
+# line per check, then "N passed, N failed". Exit status 0 only if none failed.
+#
+# Work files go to $XEN_WORK (default /tmp/virtxend-xen), never into the repo.
+# Settings (environment): XEN_WORK, LIMIT (s the VM may run, default 600),
+# MEM (MiB, default 1024), DOM0_MEM (default 512M), SMP (2), CPU (qemu64,+svm,+npt;
+# without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
+# (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+HERE=$REPO/test/xen
+W=${XEN_WORK:-/tmp/virtxend-xen}
+LIMIT=${LIMIT:-600}
+MEM=${MEM:-1024} DOM0_MEM=${DOM0_MEM:-512M} SMP=${SMP:-2} CPU=${CPU:-qemu64,+svm,+npt}
+XV=4.17
+XB=/usr/lib/xen-$XV/bin
+export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/go/bin:$PATH
+T0=$SECONDS
+PASSED=0 FAILED=0 SKIPPED=0 DONE=
+QPID=
+
+result() { # result PASS|FAIL|SKIP LINE
+	echo "$1 ${2}"
+	case $1 in PASS) PASSED=$((PASSED + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; *) SKIPPED=$((SKIPPED + 1)) ;; esac
+}
+on_exit() {
+	rc=$?
+	if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then kill -9 "$QPID" 2>/dev/null || true; fi
+	if [ -z "$DONE" ]; then
+		result FAIL "harness: run.sh stopped early (rc=$rc) while: ${PHASE:-starting}; see $W"
+		echo "$PASSED passed, $FAILED failed"
+		exit 1
+	fi
+}
+trap on_exit EXIT
+log() { echo "--- $*"; }
+
+[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (apt-get, and the checks)" >&2; exit 2; }
+mkdir -p "$W"
+case $(realpath "$W") in "$REPO" | "$REPO"/*) echo "run.sh: XEN_WORK must be outside the repo" >&2; exit 2 ;; esac
+
+# ---- 1. host tools; the Xen and kernel packages, downloaded and unpacked only
+PHASE="installing host tools (log: $W/apt.log)"
+log "$PHASE"
+{
+	timeout 600 apt-get update -q
+	timeout 900 apt-get install -y -q --no-install-recommends \
+		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients gcc libc6-dev
+} >"$W/apt.log" 2>&1
+PHASE="downloading the Xen and kernel packages"
+log "$PHASE"
+KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+KVER=${KPKG#linux-image-}
+X=$W/x
+rm -rf "$W/debs" "$X"
+mkdir -p "$W/debs" "$X"
+(cd "$W/debs" && timeout 300 apt-get download -q \
+	xen-hypervisor-$XV-amd64 xen-utils-$XV xen-utils-common xenstore-utils "$KPKG" >>"$W/apt.log" 2>&1)
+for d in "$W"/debs/*.deb; do dpkg-deb -x "$d" "$X"; done
+MODS=$X/lib/modules/$KVER/kernel
+log "kernel $KPKG, $(ls "$W"/debs | grep -o 'xen-hypervisor[^ ]*')"
+
+# Xen: QEMU's multiboot loader wants the plain ELF, not the .gz (a .gz boots silently to nothing)
+zcat "$X/boot/xen-$XV-amd64.gz" >"$W/xen"
+# the kernel: unpack Debian's xz bzImage once into an ELF vmlinux, which saves Xen (dom0)
+# and libxenguest (each domU) a slow xz unpack under TCG (about 17 s per run)
+cp "$X/boot/vmlinuz-$KVER" "$W/vmlinuz"
+off=$(grep -abo $'\xfd7zXZ\x00' "$W/vmlinuz" | awk -F: 'NR == 1 { print $1 }')
+tail -c +$((off + 1)) "$W/vmlinuz" | xz -dc >"$W/vmlinux" 2>/dev/null || true # trailing bytes: rc 1
+if head -c 4 "$W/vmlinux" | grep -q ELF; then mv "$W/vmlinux" "$W/vmlinuz"; else rm -f "$W/vmlinux"; fi
+
+# ---- 2. the daemon, its backend's test binary: only once the libxl backend exists
+PHASE="building virtxend with -tags libxl"
+BACKEND=
+if grep -l -E '^//go:build .*\blibxl\b' internal/backend/libxl/*.go >/dev/null 2>&1; then BACKEND=1; fi
+rm -f "$W/virtxend" "$W/libxl.test"
+DAEMON_SKIP=
+if [ -n "$BACKEND" ]; then
+	log "$PHASE"
+	if timeout 900 go build -tags libxl -o "$W/virtxend" ./cmd/virtxend >"$W/go-build.log" 2>&1 &&
+		timeout 900 go test -c -tags libxl -o "$W/libxl.test" ./internal/backend/libxl >>"$W/go-build.log" 2>&1; then
+		result PASS "daemon-build: virtxend and libxl.test built with -tags libxl"
+	else
+		result FAIL "daemon-build: $(tail -n 3 "$W/go-build.log" | tr '\n' ' ')"
+		rm -f "$W/virtxend" "$W/libxl.test"
+		DAEMON_SKIP="the daemon did not build (daemon-build failed)"
+	fi
+else
+	DAEMON_SKIP="the libxl backend is not built yet (internal/backend/libxl has no files with the libxl build tag)"
+fi
+
+# ---- 3. the domU initramfs: static busybox and domu-init.sh
+PHASE="building the initramfs images"
+log "$PHASE"
+U=$W/domuroot R=$W/dom0root
+rm -rf "$U" "$R"
+mkdir -p "$U/bin" "$U/lib/modules"
+cp /bin/busybox "$U/bin/"
+install -m 755 "$HERE/domu-init.sh" "$U/init"
+cp "$MODS/drivers/block/xen-blkfront.ko" "$MODS/drivers/net/xen-netfront.ko" "$U/lib/modules/"
+(cd "$U" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/domu.cpio.gz"
+
+# ---- 4. the dom0 initramfs
+mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,$XB,etc,proc,sys,dev,run,tmp,root,lib/modules,var/log,xt}
+ln -s ../run "$R/var/run"
+cp /bin/busybox "$R/bin/"
+install -m 755 "$HERE/dom0-init.sh" "$R/init"
+cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/daemon-checks.sh" "$R/xt/"
+cp -r "$HERE/guests" "$R/xt/"
+# Debian's /usr/sbin/xl and friends are links to xen-utils-wrapper: take the real binaries
+for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
+	cp "$X$XB/$b" "$R$XB/"
+done
+cp -a "$X"/usr/bin/xenstore* "$R/usr/bin/"
+find "$R/usr/bin" -xtype l -delete
+cp -a "$X/etc/xen" "$R/etc/" # hotplug scripts (block, vif-bridge), from xen-utils-common
+# the hotplug scripts want bash and the real flock, losetup, stat, readlink
+cp /bin/bash "$R/bin/"
+cp "$(command -v flock)" "$(command -v losetup)" "$(command -v stat)" "$(command -v readlink)" "$R/usr/bin/"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
+printf 'root:x:0:\n' >"$R/etc/group"
+if [ -z "$DAEMON_SKIP" ]; then
+	cp "$W/virtxend" "$R/xt/"
+	# go test -c writes nothing when the package has no tests: daemon-checks.sh then skips the suite
+	if [ -f "$W/libxl.test" ]; then cp "$W/libxl.test" "$R/xt/"; fi
+	[ -d internal/backend/libxl/testdata ] && cp -r internal/backend/libxl/testdata "$R/xt/"
+	cp /usr/bin/virsh "$R/usr/bin/"
+fi
+# shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
+for f in "$R$XB"/* "$R"/usr/bin/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test; do
+	if [ -f "$f" ]; then ldd "$f" 2>/dev/null || true; fi
+done | awk '/=> \// { print $3 } /^[ \t]*\/lib64\// { print $1 }' | sort -u |
+	while read -r l; do cp -L --parents "$l" "$R"; done
+# glibc dlopen()s libgcc_s for pthread_cancel (libxl uses it): ldd cannot see it
+cp -L --parents /lib/x86_64-linux-gnu/libgcc_s.so.1 "$R"
+# the dom0 drivers Debian builds as modules (dom0-checks.sh loads them in this order)
+for m in xen/xen-evtchn xen/xen-privcmd xen/xenfs/xenfs xen/xen-gntdev xen/xen-gntalloc \
+	block/xen-blkback/xen-blkback net/xen-netback/xen-netback block/loop; do
+	cp "$MODS/drivers/$m.ko" "$R/lib/modules/"
+done
+cp "$MODS/net/llc/llc.ko" "$MODS/net/802/stp.ko" "$MODS/net/bridge/bridge.ko" "$R/lib/modules/"
+cp "$W/vmlinuz" "$W/domu.cpio.gz" "$R/root/" # the domU kernel and initramfs
+(cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/dom0.cpio.gz"
+log "images: xen $(du -h "$W/xen" | cut -f1), kernel $(du -h "$W/vmlinuz" | cut -f1), dom0 initramfs $(du -h "$W/dom0.cpio.gz" | cut -f1); build took $((SECONDS - T0)) s"
+
+# ---- 5. boot Xen under QEMU/TCG, bounded in time; dom0's /init runs the checks and powers off
+PHASE="running Xen under QEMU (serial log: $W/serial.log)"
+log "$PHASE, limit $LIMIT s"
+SERIAL=$W/serial.log
+rm -f "$SERIAL" "$W/qemu.pid"
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM loglvl=all guest_loglvl=all console_timestamps=boot"
+DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3}"
+TB=$SECONDS
+T0US=${EPOCHREALTIME/./}
+# serial -> log, each line prefixed with the seconds since QEMU started
+timeout -k 5 $((LIMIT + 30)) qemu-system-x86_64 -accel tcg,tb-size=128 -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+	-display none -vga none -nic none -monitor none -serial stdio -no-reboot \
+	-pidfile "$W/qemu.pid" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$W/xen" -append "$XEN_ARGS" \
+	-initrd "$W/vmlinuz $DOM0_ARGS,$W/dom0.cpio.gz" </dev/null 2>&1 |
+	while IFS= read -r l; do
+		d=$(((${EPOCHREALTIME/./} - T0US) / 10000))
+		printf '[%4d.%02d] %s\n' $((d / 100)) $((d % 100)) "${l%$'\r'}"
+	done >"$SERIAL" &
+PIPE=$!
+# watch: QEMU's peak RSS; kill QEMU by its pid if it overruns LIMIT, or if dom0
+# does not power off within 20 s after it said ALL-CHECKS-DONE
+HWM=0 DONE_AT= KILLED=
+while kill -0 $PIPE 2>/dev/null; do
+	[ -z "$QPID" ] && [ -s "$W/qemu.pid" ] && QPID=$(cat "$W/qemu.pid")
+	if [ -n "$QPID" ]; then
+		h=$(awk '/^VmHWM/ { print $2 }' "/proc/$QPID/status" 2>/dev/null || true)
+		[ "${h:-0}" -gt "$HWM" ] && HWM=$h
+	fi
+	[ -z "$DONE_AT" ] && grep -a -q ALL-CHECKS-DONE "$SERIAL" 2>/dev/null && DONE_AT=$SECONDS
+	over=
+	[ $((SECONDS - TB)) -gt "$LIMIT" ] && over="ran over its $LIMIT s limit"
+	[ -n "$DONE_AT" ] && [ $((SECONDS - DONE_AT)) -gt 20 ] && over="did not power off after the checks"
+	if [ -n "$over" ] && [ -n "$QPID" ] && [ -z "$KILLED" ] && grep -q qemu-system "/proc/$QPID/comm" 2>/dev/null; then
+		echo "--- the VM $over: killing QEMU pid $QPID"
+		KILLED=$over
+		kill "$QPID" 2>/dev/null || true
+		sleep 3
+		kill -9 "$QPID" 2>/dev/null || true
+	fi
+	sleep 0.5
+done
+wait $PIPE || true
+BOOT=$((SECONDS - TB))
+QPID=
+
+# ---- 6. the results
+PHASE="collecting the results"
+[ -n "${VERBOSE:-}" ] && cat "$SERIAL"
+grep -a -E 'Xen version|DOM0-INIT|ALL-CHECKS-DONE|^\[ *[0-9.]+\] === ' "$SERIAL" | sed 's/^/    /' || true
+[ -n "$DAEMON_SKIP" ] && bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP" >"$W/skips.txt"
+EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh")"
+{
+	grep -a -o -E 'CHECK (PASS|FAIL|SKIP) [a-z0-9-]+: .*' "$SERIAL" || true
+	cat "$W/skips.txt" 2>/dev/null || true
+} >"$W/results.txt"
+rm -f "$W/skips.txt"
+for c in $EXPECT; do
+	line=$(grep -m 1 -E "^CHECK [A-Z]+ $c: " "$W/results.txt" || true)
+	if [ -n "$line" ]; then
+		line=${line#CHECK }
+		result "${line%% *}" "${line#* }"
+	else
+		result FAIL "$c: no result (dom0 stopped before this check; see $SERIAL)"
+	fi
+done
+if [ -n "$KILLED" ]; then
+	result FAIL "vm: the VM $KILLED; QEMU was killed after $BOOT s"
+elif grep -a -q ALL-CHECKS-DONE "$SERIAL"; then
+	result PASS "vm: Xen booted, dom0 ran the checks and powered off; QEMU ran $BOOT s"
+else
+	result FAIL "vm: QEMU ended after $BOOT s before dom0 finished its checks"
+fi
+grep -a -o -E 'TIME .*' "$SERIAL" | sed 's/^/    /' || true
+echo "    host: wall $((SECONDS - T0)) s (build $((TB - T0)) s, QEMU $BOOT s), QEMU peak RSS $((HWM / 1024)) MiB (-m $MEM, dom0 $DOM0_MEM); $SKIPPED skipped; log $SERIAL"
+DONE=1
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
