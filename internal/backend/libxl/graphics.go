@@ -1,0 +1,185 @@
+package libxl
+
+import (
+	"libvirt.org/go/libvirtxml"
+)
+
+// vncPortMin is LIBXL_VNC_PORT_MIN: VNC display N listens on 5900+N.
+const vncPortMin = 5900
+
+// graphics is libxlMakeVfbList and libxlMakeBuildInfoVfb: a framebuffer
+// and keyboard per VNC or SDL display; for an HVM guest the first display
+// also configures the device model, and SPICE is set up there.
+func (t *translation) graphics(c *DomainConfig) error {
+	gs := devices(t.d).Graphics
+	for i := range gs {
+		g := &gs[i]
+		if g.VNC == nil && g.SDL == nil {
+			continue
+		}
+		v, err := t.makeVFB(g)
+		if err != nil {
+			return err
+		}
+		c.VFBs = append(c.VFBs, v)
+		c.VKBs = append(c.VKBs, VKB{DevID: -1})
+	}
+	if !t.hvm() {
+		return nil
+	}
+	h := t.hvmPart(&c.BInfo)
+	if len(c.VFBs) > 0 {
+		h.VNC, h.SDL, h.Keymap = c.VFBs[0].VNC, c.VFBs[0].SDL, c.VFBs[0].Keymap
+	}
+	for i := range gs {
+		if gs[i].Spice != nil {
+			if err := t.spice(h, gs[i].Spice); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// makeVFB is libxlMakeVfb.
+func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (VFB, error) {
+	v := VFB{DevID: -1}
+	if s := g.SDL; s != nil {
+		v.SDL.Enable, v.VNC.Enable = True, False
+		v.SDL.Display, v.SDL.XAuthority = s.Display, s.XAuth
+		return v, nil
+	}
+	vnc := g.VNC
+	v.VNC.Enable, v.SDL.Enable = True, False
+	port := vnc.Port
+	if vnc.AutoPort == "yes" || port <= 0 {
+		p, err := t.port()
+		if err != nil {
+			return v, err
+		}
+		port = p
+	}
+	if port < vncPortMin {
+		return v, unsupported("VNC port %d is below %d", port, vncPortMin)
+	}
+	v.VNC.Display = port - vncPortMin
+	v.VNC.FindUnused = False
+	v.VNC.Listen = listenAddress(vnc.Listen, vnc.Listeners)
+	v.VNC.Passwd = vnc.Passwd
+	v.Keymap = vnc.Keymap
+	return v, nil
+}
+
+// listenAddress is the first listen's address, if it has one.
+func listenAddress(attr string, ls []libvirtxml.DomainGraphicListener) string {
+	if len(ls) > 0 {
+		if a := ls[0].Address; a != nil {
+			return a.Address
+		}
+		return ""
+	}
+	return attr
+}
+
+// spice configures the device model's SPICE server.
+func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) error {
+	h.Spice.Enable = True
+	port := s.Port
+	if s.AutoPort == "yes" || port <= 0 {
+		p, err := t.port()
+		if err != nil {
+			return err
+		}
+		port = p
+	}
+	h.Spice.Port = port
+	if s.TLSPort > 0 {
+		h.Spice.TLSPort = s.TLSPort
+	}
+	h.Spice.Host = listenAddress(s.Listen, s.Listeners)
+	if s.Keymap != "" {
+		h.Keymap = s.Keymap
+	}
+	if s.Passwd != "" {
+		h.Spice.Passwd = s.Passwd
+		h.Spice.DisableTicketing = False
+	} else {
+		h.Spice.DisableTicketing = True
+	}
+	if m := s.Mouse; m != nil {
+		switch m.Mode {
+		case "server":
+			h.Spice.AgentMouse = False
+		case "client":
+			h.Spice.AgentMouse = True
+			h.Spice.VDAgent = True
+		}
+	}
+	if cb := s.ClipBoard; cb != nil {
+		switch cb.CopyPaste {
+		case "yes":
+			h.Spice.VDAgent = True
+			h.Spice.ClipboardSharing = True
+		case "no":
+			h.Spice.ClipboardSharing = False
+		}
+	}
+	return nil
+}
+
+// video is libxlMakeVideo: the HVM guest's emulated graphics card, or
+// none and no graphics at all.
+func (t *translation) video(c *DomainConfig) error {
+	if !t.hvm() {
+		return nil
+	}
+	h := t.hvmPart(&c.BInfo)
+	vs := devices(t.d).Videos
+	if len(vs) == 0 || vs[0].Model.Type == "none" {
+		h.Nographic = True
+		h.VGA.Kind = "none"
+		return nil
+	}
+	m := vs[0].Model
+	var minKiB uint
+	switch m.Type {
+	case "vga":
+		h.VGA.Kind, minKiB = "std", 16*1024
+	case "cirrus":
+		h.VGA.Kind, minKiB = "cirrus", 8*1024
+	case "qxl":
+		h.VGA.Kind, minKiB = "qxl", 128*1024
+	default:
+		return unsupported("video type %s is not supported by libxl", m.Type)
+	}
+	if m.VRam != 0 && m.VRam < minKiB {
+		return unsupported("videoram must be at least %dMB for %s", minKiB/1024, m.Type)
+	}
+	c.BInfo.VideoMemKiB = uint64(m.VRam)
+	return nil
+}
+
+// channels are the Xen PV channels, over a pty or a Unix socket.
+func (t *translation) channels(c *DomainConfig) error {
+	for _, ch := range devices(t.d).Channels {
+		if ch.Target == nil || ch.Target.Xen == nil {
+			continue
+		}
+		x := Channel{DevID: len(c.Channels), Name: ch.Target.Xen.Name}
+		if x.Name == "" {
+			return unsupported("channel target name must be specified")
+		}
+		switch {
+		case ch.Source == nil || ch.Source.Pty != nil:
+			x.Connection = "pty"
+		case ch.Source.UNIX != nil:
+			x.Connection = "socket"
+			x.Socket = &ChannelSocket{Path: ch.Source.UNIX.Path}
+		default:
+			return unsupported("channel source type not supported")
+		}
+		c.Channels = append(c.Channels, x)
+	}
+	return nil
+}
