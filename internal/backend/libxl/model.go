@@ -25,19 +25,19 @@ func DefboolOf(b bool) Defbool {
 
 // DomainConfig is libxl_domain_config.
 type DomainConfig struct {
-	CInfo    CreateInfo    `json:"c_info"`
-	BInfo    BuildInfo     `json:"b_info"`
-	Disks    []Disk        `json:"disks,omitempty"`
-	NICs     []NIC         `json:"nics,omitempty"`
-	PCIDevs  []PCIDev      `json:"pcidevs,omitempty"`
-	VFBs     []VFB         `json:"vfbs,omitempty"`
-	VKBs     []VKB         `json:"vkbs,omitempty"`
-	Channels []Channel     `json:"channels,omitempty"`
-	USBCtrls []USBCtrl     `json:"usbctrls,omitempty"`
-	USBDevs  []USBDev      `json:"usbdevs,omitempty"`
-	OnPower  string        `json:"on_poweroff,omitempty"`
-	OnReboot string        `json:"on_reboot,omitempty"`
-	OnCrash  string        `json:"on_crash,omitempty"`
+	CInfo    CreateInfo `json:"c_info"`
+	BInfo    BuildInfo  `json:"b_info"`
+	Disks    []Disk     `json:"disks,omitempty"`
+	NICs     []NIC      `json:"nics,omitempty"`
+	PCIDevs  []PCIDev   `json:"pcidevs,omitempty"`
+	VFBs     []VFB      `json:"vfbs,omitempty"`
+	VKBs     []VKB      `json:"vkbs,omitempty"`
+	Channels []Channel  `json:"channels,omitempty"`
+	USBCtrls []USBCtrl  `json:"usbctrls,omitempty"`
+	USBDevs  []USBDev   `json:"usbdevs,omitempty"`
+	OnPower  string     `json:"on_poweroff,omitempty"`
+	OnReboot string     `json:"on_reboot,omitempty"`
+	OnCrash  string     `json:"on_crash,omitempty"`
 }
 
 // CreateInfo is libxl_domain_create_info.
