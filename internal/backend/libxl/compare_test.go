@@ -18,15 +18,15 @@ import (
 // the zero values (0, "", false, empty lists and objects).
 var keyDefaults = map[string][]any{
 	"devid":       {float64(-1)},
-	"rdm_policy":  {"invalid"},
-	"on_poweroff": {"destroy"},
-	"on_reboot":   {"destroy"},
-	"on_crash":    {"destroy"},
-	"on_watchdog": {"destroy"},
-	"tsc_mode":    {"default"},
-	"bios":        {"unknown"},
-	"backend":     {"unknown"},
-	"format":      {"unknown"},
+	"rdm_policy":  {"invalid", ""},
+	"on_poweroff": {"destroy", ""},
+	"on_reboot":   {"destroy", ""},
+	"on_crash":    {"destroy", ""},
+	"on_watchdog": {"destroy", ""},
+	"tsc_mode":    {"default", ""},
+	"bios":        {"unknown", ""},
+	"backend":     {"unknown", ""},
+	"format":      {"unknown", ""},
 }
 
 func normalizeJSON(doc []byte) (any, error) {
@@ -47,7 +47,11 @@ func normalize(v any) (any, bool) {
 		out := map[string]any{}
 		for k, val := range x {
 			n, isDefault := normalize(val)
-			if isDefault || isKeyDefault(k, n) {
+			if defs, ok := keyDefaults[k]; ok {
+				// The key's own defaults replace the zero value's.
+				isDefault = isOneOf(n, defs)
+			}
+			if isDefault || n == nil {
 				continue
 			}
 			out[k] = n
@@ -76,8 +80,8 @@ func normalize(v any) (any, bool) {
 	return v, false
 }
 
-func isKeyDefault(k string, v any) bool {
-	for _, d := range keyDefaults[k] {
+func isOneOf(v any, defs []any) bool {
+	for _, d := range defs {
 		if v == d {
 			return true
 		}

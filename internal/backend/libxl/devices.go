@@ -77,13 +77,9 @@ func diskDriver(d *libvirtxml.DomainDisk, x *Disk) error {
 	}
 	switch name {
 	case "":
-		if typ != "" {
-			f, ok := diskFormats[typ]
-			if !ok {
-				return unsupported("libxenlight does not support disk format %s", typ)
-			}
-			x.Format = f
-		}
+		// No driver: raw, as xl-disk-configuration(5) says, and libxl
+		// picks the backend.
+		x.Format = "raw"
 	case "tap", "tap2", "qemu":
 		f := "raw"
 		if typ != "" {
