@@ -141,6 +141,9 @@ func (t *translation) pvInfo(b *BuildInfo) {
 	if args := t.d.BootloaderArgs; args != "" {
 		pv.BootloaderArgs = splitFields(args)
 	}
+	if f := t.d.Features; f != nil && f.Xen != nil && f.Xen.E820Host != nil {
+		pv.E820Host = DefboolOf(f.Xen.E820Host.State != "off")
+	}
 	b.PV = pv
 }
 

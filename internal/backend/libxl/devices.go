@@ -58,6 +58,9 @@ func makeDisk(d *libvirtxml.DomainDisk) (Disk, error) {
 	default:
 		return x, unsupported("unsupported disk device type '%s' for disk '%s'", d.Device, x.Vdev)
 	}
+	if d.Driver != nil && d.Driver.Cache == "directsync" {
+		x.DirectIOSafe = true
+	}
 	if d.Driver != nil && x.Readwrite == 1 {
 		switch d.Driver.Discard {
 		case "unmap":
@@ -210,7 +213,7 @@ func (t *translation) pcidevs(c *DomainConfig) error {
 	for i := range devs.Hostdevs {
 		h := &devs.Hostdevs[i]
 		if h.SubsysPCI == nil {
-			continue
+			return unsupported("only PCI host devices are supported by this libxl backend")
 		}
 		p, err := makePCI(h.SubsysPCI.Source)
 		if err != nil {

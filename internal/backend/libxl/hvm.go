@@ -19,6 +19,9 @@ func (t *translation) hvmInfo(b *BuildInfo) error {
 	} else {
 		h.PAE, b.APIC, b.ACPI = False, False, False
 	}
+	if f := d.Features; f != nil && f.Viridian != nil {
+		h.Viridian = True
+	}
 	if err := t.acpiTables(h); err != nil {
 		return err
 	}

@@ -46,6 +46,9 @@ type CreateInfo struct {
 	HAP  Defbool `json:"hap,omitempty"`
 	Name string  `json:"name"`
 	UUID string  `json:"uuid,omitempty"`
+	// Passthrough is libxl_passthrough: "disabled", "enabled", "sync_pt"
+	// or "share_pt".
+	Passthrough string `json:"passthrough,omitempty"`
 }
 
 // BuildInfo is libxl_domain_build_info.
@@ -100,6 +103,7 @@ type HVMInfo struct {
 	BIOS           string   `json:"bios,omitempty"`
 	PAE            Defbool  `json:"pae,omitempty"`
 	HPET           Defbool  `json:"hpet,omitempty"`
+	Viridian       Defbool  `json:"viridian,omitempty"`
 	ViridianEnable []int    `json:"viridian_enable,omitempty"`
 	SystemFirmware string   `json:"system_firmware,omitempty"`
 	ACPIFirmware   string   `json:"acpi_firmware,omitempty"`
@@ -158,6 +162,7 @@ type Spice struct {
 type PVInfo struct {
 	Bootloader     string   `json:"bootloader,omitempty"`
 	BootloaderArgs []string `json:"bootloader_args,omitempty"`
+	E820Host       Defbool  `json:"e820_host,omitempty"`
 }
 
 // PVHInfo is the pvh member of libxl_domain_build_info's type union.

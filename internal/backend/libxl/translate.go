@@ -144,6 +144,16 @@ func (t *translation) createInfo(c *DomainConfig) error {
 	}
 	c.CInfo.Name = t.d.Name
 	c.CInfo.UUID = t.d.UUID
+	if f := t.d.Features; f != nil && f.Xen != nil && f.Xen.Passthrough != nil {
+		switch pt := f.Xen.Passthrough; {
+		case pt.State == "off":
+			c.CInfo.Passthrough = "disabled"
+		case pt.Mode == "sync_pt" || pt.Mode == "share_pt":
+			c.CInfo.Passthrough = pt.Mode
+		default:
+			c.CInfo.Passthrough = "enabled"
+		}
+	}
 	return nil
 }
 

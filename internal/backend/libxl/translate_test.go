@@ -69,6 +69,7 @@ func TestBuildErrors(t *testing.T) {
 		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for vga"},
 		{"usb keyboard", hvmHead + `<devices><input type='keyboard' bus='usb'/></devices></domain>`, "Unknown input device type"},
 		{"cpu feature", hvmHead + `<cpu mode='host-passthrough'><feature policy='require' name='nosuchfeature'/></cpu></domain>`, "unsupported cpu feature 'nosuchfeature'"},
+		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>`, "only PCI host devices"},
 		{"spicevmc serial", hvmHead + `<devices><serial type='spicevmc'/></devices></domain>`, "unsupported chardev"},
 	}
 	for _, c := range cases {
