@@ -106,11 +106,11 @@ func (t *translation) clock(b *BuildInfo) error {
 			b.Localtime = True
 		}
 		if adj != "" {
-			n, err := strconv.ParseInt(adj, 10, 64)
+			n, err := strconv.ParseInt(adj, 10, 32)
 			if err != nil {
 				return unsupported("invalid clock adjustment '%s'", adj)
 			}
-			b.RTCTimeOffset = n
+			b.RTCTimeOffset = uint32(int32(n))
 		}
 	default:
 		return unsupported("unsupported clock offset '%s'", offset)

@@ -51,12 +51,22 @@ func normalize(v any) (any, bool) {
 				// The key's own defaults replace the zero value's.
 				isDefault = isOneOf(n, defs)
 			}
+			if strings.Contains(k, ".") && n != nil {
+				// A union member: present even when empty, it says
+				// which member ("connection.pty": {}).
+				isDefault = false
+			}
 			if isDefault || n == nil {
 				continue
 			}
 			out[k] = n
 		}
 		dropRedundantUnionKeys(out)
+		// libxl writes a CPUID policy as {"cpuid": [...]} (with "msr"
+		// beside it when there are MSRs) and also reads a bare list.
+		if p, ok := out["cpuid"].(map[string]any); ok && len(p) == 1 && p["cpuid"] != nil {
+			out["cpuid"] = p["cpuid"]
+		}
 		return out, len(out) == 0
 	case []any:
 		out := make([]any, 0, len(x))

@@ -172,9 +172,8 @@ func (t *translation) channels(c *DomainConfig) error {
 		}
 		switch {
 		case ch.Source == nil || ch.Source.Pty != nil:
-			x.Connection = "pty"
+			x.PTY = &struct{}{}
 		case ch.Source.UNIX != nil:
-			x.Connection = "socket"
 			x.Socket = &ChannelSocket{Path: ch.Source.UNIX.Path}
 		default:
 			return unsupported("channel source type not supported")

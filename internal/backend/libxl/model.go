@@ -53,14 +53,16 @@ type CreateInfo struct {
 
 // BuildInfo is libxl_domain_build_info.
 type BuildInfo struct {
-	MaxVCPUs           int         `json:"max_vcpus"`
-	AvailVCPUs         []int       `json:"avail_vcpus"`
-	TSCMode            string      `json:"tsc_mode,omitempty"`
-	MaxMemKiB          uint64      `json:"max_memkb"`
-	TargetMemKiB       uint64      `json:"target_memkb"`
-	VideoMemKiB        uint64      `json:"video_memkb,omitempty"`
-	ShadowMemKiB       uint64      `json:"shadow_memkb,omitempty"`
-	RTCTimeOffset      int64       `json:"rtc_timeoffset,omitempty"`
+	MaxVCPUs     int    `json:"max_vcpus"`
+	AvailVCPUs   []int  `json:"avail_vcpus"`
+	TSCMode      string `json:"tsc_mode,omitempty"`
+	MaxMemKiB    uint64 `json:"max_memkb"`
+	TargetMemKiB uint64 `json:"target_memkb"`
+	VideoMemKiB  uint64 `json:"video_memkb,omitempty"`
+	ShadowMemKiB uint64 `json:"shadow_memkb,omitempty"`
+	// RTCTimeOffset is a uint32 in libxl that Xen reads as int32: an
+	// offset before UTC wraps.
+	RTCTimeOffset      uint32      `json:"rtc_timeoffset,omitempty"`
 	Localtime          Defbool     `json:"localtime,omitempty"`
 	MaxGrantFrames     uint        `json:"max_grant_frames,omitempty"`
 	EventChannels      uint        `json:"event_channels,omitempty"`
@@ -223,12 +225,14 @@ type VKB struct {
 	DevID int `json:"devid"`
 }
 
-// Channel is libxl_device_channel.
+// Channel is libxl_device_channel. Its connection is a keyed union, which
+// libxl's JSON names by the member key alone: exactly one of PTY and
+// Socket is set.
 type Channel struct {
-	DevID      int            `json:"devid"`
-	Name       string         `json:"name,omitempty"`
-	Connection string         `json:"connection"` // "pty" or "socket"
-	Socket     *ChannelSocket `json:"connection.socket,omitempty"`
+	DevID  int            `json:"devid"`
+	Name   string         `json:"name,omitempty"`
+	PTY    *struct{}      `json:"connection.pty,omitempty"`
+	Socket *ChannelSocket `json:"connection.socket,omitempty"`
 }
 
 // ChannelSocket is the socket member of a channel's connection union.

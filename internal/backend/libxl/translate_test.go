@@ -26,6 +26,8 @@ func TestNormalizeJSON(t *testing.T) {
 		{"list order matters", `{"l":[1,2]}`, `{"l":[2,1]}`, false},
 		{"nested default", `{"b_info":{"sched_params":{},"arch_arm":{}}}`, `{}`, true},
 		{"devid 0 kept", `{"nics":[{"devid":0}]}`, `{"nics":[{}]}`, false},
+		{"empty union member kept", `{"channels":[{"connection.pty":{}}]}`, `{"channels":[{"connection.unknown":{}}]}`, false},
+		{"cpuid object form", `{"cpuid":{"cpuid":[{"leaf":1}]}}`, `{"cpuid":[{"leaf":1}]}`, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
