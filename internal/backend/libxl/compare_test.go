@@ -18,6 +18,7 @@ import (
 // the zero values (0, "", false, empty lists and objects).
 var keyDefaults = map[string][]any{
 	"devid":       {float64(-1)},
+	"ctrl":        {float64(-1)},
 	"rdm_policy":  {"invalid", ""},
 	"on_poweroff": {"destroy", ""},
 	"on_reboot":   {"destroy", ""},

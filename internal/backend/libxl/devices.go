@@ -40,6 +40,9 @@ func makeDisk(d *libvirtxml.DomainDisk) (Disk, error) {
 	if err := diskDriver(d, &x); err != nil {
 		return x, err
 	}
+	if d.Transient != nil {
+		return x, unsupported("libxenlight does not support transient disks")
+	}
 	if x.PdevPath == "" && d.Device == "cdrom" {
 		x.Format = "empty"
 	}
@@ -93,10 +96,14 @@ func diskDriver(d *libvirtxml.DomainDisk, x *Disk) error {
 		}
 		x.Format = f
 		x.Backend = "qdisk"
-		if name != "qemu" {
+		if name != "qemu" && (f == "raw" || f == "vhd") {
+			// blktap handles only these; qcow, qcow2 and qed need QEMU.
 			x.Backend = "tap"
 		}
 	case "file":
+		if typ != "" && typ != "raw" {
+			return unsupported("libxenlight does not support disk format %s with disk driver %s", typ, name)
+		}
 		x.Format = "raw"
 		x.Backend = "qdisk"
 	case "phy":
@@ -150,7 +157,11 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, 
 	if ifc.Target != nil && ifc.Target.Dev != "" {
 		n.Ifname = ifc.Target.Dev
 	}
+	src := ifc.Source
 	if ifc.Script != nil {
+		if src == nil || (src.Bridge == nil && src.Ethernet == nil) {
+			return n, unsupported("specifying a script is only supported with interface types bridge and ethernet")
+		}
 		n.Script = ifc.Script.Path
 	}
 	if ifc.BackendDomain != nil {
@@ -159,24 +170,40 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, 
 	if ifc.MTU != nil {
 		n.MTU = ifc.MTU.Size
 	}
-	switch len(ifc.IP) {
-	case 0:
-	case 1:
+	if len(ifc.IP) > 0 {
+		// libxl takes one address; libvirt passes the first.
 		n.IP = ifc.IP[0].Address
-	default:
-		return n, unsupported("multiple IP addresses not supported on device type bridge")
 	}
-	src := ifc.Source
 	switch {
 	case src != nil && src.Bridge != nil:
 		n.Bridge = src.Bridge.Bridge
 	case src != nil && src.Ethernet != nil:
+	case src != nil && src.Network != nil && t.host.NetworkBridge != nil:
+		br, err := t.host.NetworkBridge(src.Network.Network)
+		if err != nil {
+			return n, err
+		}
+		n.Bridge = br
 	case src == nil:
 		return n, unsupported("interface with MAC '%s' has no source", n.MAC)
 	default:
 		return n, unsupported("unsupported interface type %s", interfaceType(src))
 	}
+	n.RateBytes, n.RateInterval = vifRate(ifc.Bandwidth)
 	return n, nil
+}
+
+// vifRateInterval is xl's default credit interval, 50 ms.
+const vifRateInterval = 50000
+
+// vifRate turns the outbound average (KiB/s) into libxl's credit per
+// interval, as xl does when no interval is given.
+func vifRate(bw *libvirtxml.DomainInterfaceBandwidth) (uint64, uint32) {
+	if bw == nil || bw.Outbound == nil || bw.Outbound.Average == nil || *bw.Outbound.Average <= 0 {
+		return 0, 0
+	}
+	bytesPerSec := uint64(*bw.Outbound.Average) * 1024
+	return bytesPerSec * vifRateInterval / 1000000, vifRateInterval
 }
 
 func interfaceType(s *libvirtxml.DomainInterfaceSource) string {
@@ -212,8 +239,11 @@ func (t *translation) pcidevs(c *DomainConfig) error {
 	}
 	for i := range devs.Hostdevs {
 		h := &devs.Hostdevs[i]
+		if h.SubsysUSB != nil {
+			continue // usb, below
+		}
 		if h.SubsysPCI == nil {
-			return unsupported("only PCI host devices are supported by this libxl backend")
+			return unsupported("only PCI and USB host devices are supported by libxl")
 		}
 		p, err := makePCI(h.SubsysPCI.Source)
 		if err != nil {

@@ -12,6 +12,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/out")
 
+// goldenHost is the fixture host that also resolves libvirt networks.
+func goldenHost() Host {
+	h := fixtureHost()
+	h.NetworkBridge = func(n string) (string, error) { return "virbr-" + n, nil }
+	return h
+}
+
 // TestGoldenDomainConfig translates testdata/in/*.xml, for what libvirt's
 // fixtures do not cover, and compares the JSON byte for byte with
 // testdata/out; -update rewrites them for review.
@@ -31,7 +38,7 @@ func TestGoldenDomainConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			cfg, err := BuildDomainConfig(d, fixtureHost())
+			cfg, err := BuildDomainConfig(d, goldenHost())
 			if err != nil {
 				t.Fatalf("BuildDomainConfig: %v", err)
 			}

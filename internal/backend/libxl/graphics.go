@@ -1,7 +1,10 @@
 package libxl
 
 import (
+	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/virerr"
 )
 
 // vncPortMin is LIBXL_VNC_PORT_MIN: VNC display N listens on 5900+N.
@@ -28,16 +31,15 @@ func (t *translation) graphics(c *DomainConfig) error {
 		return nil
 	}
 	h := t.hvmPart(&c.BInfo)
-	if len(c.VFBs) > 0 {
-		h.VNC, h.SDL, h.Keymap = c.VFBs[0].VNC, c.VFBs[0].SDL, c.VFBs[0].Keymap
-	}
+	// SPICE, if any, is the device model's display; otherwise the first
+	// framebuffer is.
 	for i := range gs {
 		if gs[i].Spice != nil {
-			if err := t.spice(h, gs[i].Spice); err != nil {
-				return err
-			}
-			break
+			return t.spice(h, gs[i].Spice)
 		}
+	}
+	if len(c.VFBs) > 0 {
+		h.VNC, h.SDL, h.Keymap = c.VFBs[0].VNC, c.VFBs[0].SDL, c.VFBs[0].Keymap
 	}
 	return nil
 }
@@ -46,7 +48,7 @@ func (t *translation) graphics(c *DomainConfig) error {
 func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (VFB, error) {
 	v := VFB{DevID: -1}
 	if s := g.SDL; s != nil {
-		v.SDL.Enable, v.VNC.Enable = True, False
+		v.SDL.Enable, v.VNC.Enable, v.SDL.OpenGL = True, False, False
 		v.SDL.Display, v.SDL.XAuthority = s.Display, s.XAuth
 		return v, nil
 	}
@@ -98,33 +100,18 @@ func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) error 
 		h.Spice.TLSPort = s.TLSPort
 	}
 	h.Spice.Host = listenAddress(s.Listen, s.Listeners)
-	if s.Keymap != "" {
-		h.Keymap = s.Keymap
-	}
+	h.Keymap = s.Keymap
 	if s.Passwd != "" {
 		h.Spice.Passwd = s.Passwd
 		h.Spice.DisableTicketing = False
 	} else {
 		h.Spice.DisableTicketing = True
 	}
-	if m := s.Mouse; m != nil {
-		switch m.Mode {
-		case "server":
-			h.Spice.AgentMouse = False
-		case "client":
-			h.Spice.AgentMouse = True
-			h.Spice.VDAgent = True
-		}
-	}
-	if cb := s.ClipBoard; cb != nil {
-		switch cb.CopyPaste {
-		case "yes":
-			h.Spice.VDAgent = True
-			h.Spice.ClipboardSharing = True
-		case "no":
-			h.Spice.ClipboardSharing = False
-		}
-	}
+	// Client mouse mode is xl.cfg's default.
+	h.Spice.AgentMouse = DefboolOf(s.Mouse == nil || s.Mouse.Mode != "server")
+	copyPaste := s.ClipBoard != nil && s.ClipBoard.CopyPaste == "yes"
+	h.Spice.VDAgent = DefboolOf(copyPaste)
+	h.Spice.ClipboardSharing = DefboolOf(copyPaste)
 	return nil
 }
 
@@ -143,38 +130,49 @@ func (t *translation) video(c *DomainConfig) error {
 	}
 	m := vs[0].Model
 	var minKiB uint
+	var name string
 	switch m.Type {
-	case "vga":
-		h.VGA.Kind, minKiB = "std", 16*1024
+	case "vga", "xen":
+		h.VGA.Kind, minKiB, name = "std", 16*1024, "VGA"
 	case "cirrus":
-		h.VGA.Kind, minKiB = "cirrus", 8*1024
+		h.VGA.Kind, minKiB, name = "cirrus", 8*1024, "CIRRUS"
 	case "qxl":
-		h.VGA.Kind, minKiB = "qxl", 128*1024
+		h.VGA.Kind, minKiB, name = "qxl", 128*1024, "QXL"
 	default:
 		return unsupported("video type %s is not supported by libxl", m.Type)
 	}
-	if m.VRam != 0 && m.VRam < minKiB {
-		return unsupported("videoram must be at least %dMB for %s", minKiB/1024, m.Type)
+	if m.VRam < minKiB {
+		return unsupported("videoram must be at least %dMB for %s", minKiB/1024, name)
 	}
 	c.BInfo.VideoMemKiB = uint64(m.VRam)
 	return nil
 }
 
-// channels are the Xen PV channels, over a pty or a Unix socket.
+// channels are the Xen PV channels, over a pty or a Unix socket; a
+// socket without a path gets one in the channel directory.
 func (t *translation) channels(c *DomainConfig) error {
 	for _, ch := range devices(t.d).Channels {
 		if ch.Target == nil || ch.Target.Xen == nil {
-			continue
+			return unsupported("channel target type not supported")
 		}
-		x := Channel{DevID: len(c.Channels), Name: ch.Target.Xen.Name}
-		if x.Name == "" {
-			return unsupported("channel target name must be specified")
+		name := ch.Target.Xen.Name
+		if name == "" {
+			return virerr.New(virerr.FromLibxl, libvirt.ErrOperationInvalid, "channel target name missing")
 		}
+		x := Channel{DevID: -1, Name: name}
 		switch {
 		case ch.Source == nil || ch.Source.Pty != nil:
 			x.PTY = &struct{}{}
 		case ch.Source.UNIX != nil:
-			x.Socket = &ChannelSocket{Path: ch.Source.UNIX.Path}
+			path := ch.Source.UNIX.Path
+			if path == "" {
+				dir := t.host.ChannelDir
+				if dir == "" {
+					dir = DefaultChannelDir
+				}
+				path = dir + "/" + t.d.Name + "-" + name
+			}
+			x.Socket = &ChannelSocket{Path: path}
 		default:
 			return unsupported("channel source type not supported")
 		}

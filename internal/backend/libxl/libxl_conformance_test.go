@@ -35,7 +35,7 @@ func TestConformanceLibxlCanonical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := translateFile(t, f)
+			got := translateFile(t, f, fixtureHost())
 			wantC := canonicalOrFail(t, "expected", want)
 			gotC := canonicalOrFail(t, "ours", got)
 			if string(wantC) != string(gotC) {
@@ -51,7 +51,7 @@ func TestGoldenAcceptedByLibxl(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "in", "*.xml"))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			ours := translateFile(t, f)
+			ours := translateFile(t, f, goldenHost())
 			back := canonicalOrFail(t, "ours", ours)
 			a, _ := normalizeJSON(ours)
 			b, _ := normalizeJSON(back)
@@ -73,7 +73,7 @@ func TestOfflineCanonicalRejects(t *testing.T) {
 	}
 }
 
-func translateFile(t *testing.T, f string) []byte {
+func translateFile(t *testing.T, f string, h Host) []byte {
 	t.Helper()
 	x, err := os.ReadFile(f)
 	if err != nil {
@@ -83,7 +83,7 @@ func translateFile(t *testing.T, f string) []byte {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	c, err := BuildDomainConfig(d, fixtureHost())
+	c, err := BuildDomainConfig(d, h)
 	if err != nil {
 		t.Fatalf("BuildDomainConfig: %v", err)
 	}

@@ -229,7 +229,7 @@ type VKB struct {
 // libxl's JSON names by the member key alone: exactly one of PTY and
 // Socket is set.
 type Channel struct {
-	DevID  int            `json:"devid"`
+	DevID  int            `json:"devid"` // -1: libxl chooses
 	Name   string         `json:"name,omitempty"`
 	PTY    *struct{}      `json:"connection.pty,omitempty"`
 	Socket *ChannelSocket `json:"connection.socket,omitempty"`
@@ -242,17 +242,16 @@ type ChannelSocket struct {
 
 // USBCtrl is libxl_device_usbctrl.
 type USBCtrl struct {
-	Type    string `json:"type,omitempty"` // "qusb", "devicemodel", ...
+	Type    string `json:"type,omitempty"` // "qusb"
 	DevID   int    `json:"devid"`
 	Version int    `json:"version,omitempty"`
 	Ports   int    `json:"ports,omitempty"`
 }
 
-// USBDev is libxl_device_usbdev of type hostdev.
+// USBDev is libxl_device_usbdev of type hostdev; its controller and port
+// are left to libxl.
 type USBDev struct {
 	Ctrl    int       `json:"ctrl"`
-	Port    int       `json:"port,omitempty"`
-	Type    string    `json:"type"` // "hostdev"
 	HostDev USBHostID `json:"type.hostdev"`
 }
 

@@ -32,7 +32,16 @@ type Host struct {
 	// CheckEmulator checks an HVM guest's <emulator>; nil checks that the
 	// file exists and is executable, as libvirt does.
 	CheckEmulator func(path string) error
+	// NetworkBridge resolves <interface type='network'> to the network's
+	// bridge; nil refuses such interfaces.
+	NetworkBridge func(network string) (string, error)
+	// ChannelDir holds the sockets of Xen channels that name no path;
+	// "" is libvirt's /var/lib/libvirt/libxl/channel/target.
+	ChannelDir string
 }
+
+// DefaultChannelDir is libvirt's LIBXL_CHANNEL_DIR.
+const DefaultChannelDir = "/var/lib/libvirt/libxl/channel/target"
 
 // RequiredShadowMemKiB is libxl_get_required_shadow_memory: 256 pages
 // (1 MiB) per vCPU plus 1 page per MiB of RAM for the P2M map, plus 1
@@ -113,8 +122,9 @@ func BuildDomainConfig(d *libvirtxml.Domain, h Host) (*DomainConfig, error) {
 		t.nics,
 		t.pcidevs,
 		t.graphics,
-		t.video,
+		t.usb,
 		t.channels,
+		t.video,
 		t.lifecycle,
 	}
 	for _, step := range steps {

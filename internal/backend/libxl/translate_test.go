@@ -67,11 +67,14 @@ func TestBuildErrors(t *testing.T) {
 		{"network disk", pvHead + `<devices><disk type='network'><source protocol='nbd' name='x'><host name='h' port='1'/></source><target dev='xvda'/></disk></devices></domain>`, "not supported by libxl"},
 		{"pv e1000", pvHead + `<devices><interface type='bridge'><source bridge='br0'/><model type='e1000'/></interface></devices></domain>`, "netfront"},
 		{"network iface", pvHead + `<devices><interface type='network'><source network='default'/></interface></devices></domain>`, "unsupported interface type network"},
-		{"two ips", pvHead + `<devices><interface type='bridge'><source bridge='br0'/><ip address='10.0.0.1'/><ip address='10.0.0.2'/></interface></devices></domain>`, "multiple IP addresses"},
-		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for vga"},
+		{"network without resolver", pvHead + `<devices><interface type='network'><source network='default'/><script path='/x'/></interface></devices></domain>`, "only supported with interface types bridge and ethernet"},
+		{"transient disk", pvHead + `<devices><disk type='file'><source file='/x'/><target dev='xvda'/><transient/></disk></devices></domain>`, "transient disks"},
+		{"usb model", hvmHead + `<devices><controller type='usb' model='piix3-uhci'/></devices></domain>`, "unsupported usb model"},
+		{"file qcow2", pvHead + `<devices><disk type='file'><driver name='file' type='qcow2'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver file"},
+		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for VGA"},
 		{"usb keyboard", hvmHead + `<devices><input type='keyboard' bus='usb'/></devices></domain>`, "Unknown input device type"},
 		{"cpu feature", hvmHead + `<cpu mode='host-passthrough'><feature policy='require' name='nosuchfeature'/></cpu></domain>`, "unsupported cpu feature 'nosuchfeature'"},
-		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>`, "only PCI host devices"},
+		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>`, "given by bus and device"},
 		{"spicevmc serial", hvmHead + `<devices><serial type='spicevmc'/></devices></domain>`, "unsupported chardev"},
 	}
 	for _, c := range cases {
