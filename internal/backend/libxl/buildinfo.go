@@ -46,6 +46,11 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 		return err
 	}
 	t.xenbus(b)
+	// <msrs unknown='ignore'/>: the guest may touch MSRs Xen does not
+	// know without a fault.
+	if f := d.Features; f != nil && f.MSRS != nil && f.MSRS.Unknown == "ignore" {
+		b.ArchX86 = &ArchX86{MSRRelaxed: True}
+	}
 	b.ShadowMemKiB = t.host.shadow(b.MaxMemKiB, b.MaxVCPUs)
 	return nil
 }

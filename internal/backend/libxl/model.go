@@ -79,6 +79,12 @@ type BuildInfo struct {
 	HVM                *HVMInfo    `json:"type.hvm,omitempty"`
 	PV                 *PVInfo     `json:"type.pv,omitempty"`
 	PVH                *PVHInfo    `json:"type.pvh,omitempty"`
+	ArchX86            *ArchX86    `json:"arch_x86,omitempty"`
+}
+
+// ArchX86 is libxl_domain_build_info's x86 part.
+type ArchX86 struct {
+	MSRRelaxed Defbool `json:"msr_relaxed,omitempty"`
 }
 
 // VNUMANode is libxl_vnode_info.
