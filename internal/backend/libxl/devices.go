@@ -1,7 +1,11 @@
 package libxl
 
 import (
+	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/domxml"
+	"virtxend/internal/virerr"
 )
 
 // diskFormats maps <driver type=...> to libxl_disk_format.
@@ -33,7 +37,17 @@ func makeDisk(d *libvirtxml.DomainDisk) (Disk, error) {
 			x.PdevPath = src.File.File
 		case src.Block != nil:
 			x.PdevPath = src.Block.Dev
-		case src.Network != nil, src.Volume != nil, src.Dir != nil, src.NVME != nil:
+		case src.Network != nil:
+			if d.Driver == nil || d.Driver.Name != "qemu" {
+				return x, virerr.New(virerr.FromLibxl, libvirt.ErrOperationInvalid,
+					"only the 'qemu' driver can be used with network disks")
+			}
+			p, err := networkDiskPath(src.Network, d)
+			if err != nil {
+				return x, err
+			}
+			x.PdevPath = p
+		case src.Volume != nil, src.Dir != nil, src.NVME != nil:
 			return x, unsupported("disk source of disk '%s' is not supported by libxl", x.Vdev)
 		}
 	}
@@ -146,8 +160,8 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, 
 	}
 	if ifc.Model != nil && ifc.Model.Type != "" {
 		model := ifc.Model.Type
-		if !t.hvm() && model != "netfront" {
-			return n, unsupported("only model 'netfront' is supported for PV and PVH interfaces")
+		if t.kind == domxml.PV && model != "netfront" {
+			return n, unsupported("only model 'netfront' is supported for Xen PV domains")
 		}
 		n.Model = model
 		if model == "netfront" {

@@ -64,7 +64,9 @@ func (t *translation) acpiTables(h *HVMInfo) error {
 		return nil
 	}
 	for _, tb := range os.ACPI.Tables {
-		if tb.Type != "slic" {
+		// 'rawset' is libvirt 11's name for tables libxl loads as they
+		// are; 'slic' is the older spelling for the same thing.
+		if tb.Type != "slic" && tb.Type != "rawset" {
 			return unsupported("ACPI table type '%s' is not supported", tb.Type)
 		}
 		h.ACPIFirmware = tb.Path

@@ -103,3 +103,26 @@ func canonicalOrFail(t *testing.T, what string, js []byte) []byte {
 	}
 	return c
 }
+
+// TestFixtureDefinitionsReadByLibxl: libxl reads the translation of every
+// xl/xm fixture definition as we wrote it.
+func TestFixtureDefinitionsReadByLibxl(t *testing.T) {
+	for _, f := range fixtureDefinitions(t) {
+		name := strings.TrimSuffix(filepath.Base(f), ".xml")
+		if _, refused := refusedDefinitions[name]; refused {
+			continue
+		}
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+name, func(t *testing.T) {
+			ours, err := translateDefinition(t, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := canonicalOrFail(t, "ours", ours)
+			a, _ := normalizeJSON(ours)
+			b, _ := normalizeJSON(back)
+			if d := jsonDiff(a, b); len(d) > 0 {
+				t.Errorf("libxl reads it otherwise:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	}
+}
