@@ -89,10 +89,10 @@ func (c *Context) List() ([]DomainInfo, error) {
 		return nil, c.fail("libxl_list_domain", errFail)
 	}
 	defer C.libxl_dominfo_list_free(list, n)
-	out := make([]DomainInfo, 0, int(n))
-	for i := range unsafe.Slice(list, int(n)) {
-		d := &unsafe.Slice(list, int(n))[i]
-		out = append(out, c.dominfo(d))
+	doms := unsafe.Slice(list, int(n))
+	out := make([]DomainInfo, 0, len(doms))
+	for i := range doms {
+		out = append(out, c.dominfo(&doms[i]))
 	}
 	return out, nil
 }
