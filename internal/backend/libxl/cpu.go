@@ -8,17 +8,18 @@ import (
 	"virtxend/internal/domxml"
 )
 
-// cpu applies <cpu>: nested HVM for host-passthrough guests, and the
-// feature policies as a CPUID policy.
+// cpu applies a host-passthrough <cpu>, as libvirt does (other modes are
+// ignored): nested HVM, and the feature policies as a CPUID policy.
 func (t *translation) cpu(b *BuildInfo) error {
 	c := t.d.CPU
-	if c == nil {
+	if c == nil || c.Mode != "host-passthrough" {
 		return nil
 	}
-	if c.Mode == "host-passthrough" && t.kind != domxml.PV {
+	if t.kind != domxml.PV {
 		b.NestedHVM = DefboolOf(t.nestedHVM(c))
 	}
-	return t.cpuid(b, c.Features)
+	t.cpuid(b, c.Features)
+	return nil
 }
 
 // nestedHVM is on when the driver allows it and the host has vmx or svm,
@@ -51,7 +52,9 @@ type cpuidBit struct {
 	bit     uint
 }
 
-func (t *translation) cpuid(b *BuildInfo, feats []libvirtxml.DomainCPUFeature) error {
+// cpuid sets the required and forbidden features; one libxl does not know
+// is skipped with a warning, as libvirt does.
+func (t *translation) cpuid(b *BuildInfo, feats []libvirtxml.DomainCPUFeature) {
 	for _, f := range feats {
 		if f.Name == "vmx" || f.Name == "svm" {
 			continue // nested HVM, above
@@ -67,11 +70,11 @@ func (t *translation) cpuid(b *BuildInfo, feats []libvirtxml.DomainCPUFeature) e
 		}
 		pos, ok := cpuidFeatures[xlFeatureName(f.Name)]
 		if !ok {
-			return unsupported("unsupported cpu feature '%s'", f.Name)
+			t.warn("Failed to set cpu feature '%s'", f.Name)
+			continue
 		}
 		setCPUID(b, pos, val)
 	}
-	return nil
 }
 
 // setCPUID sets one bit in the policy, merging entries of the same leaf.

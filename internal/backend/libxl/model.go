@@ -38,6 +38,9 @@ type DomainConfig struct {
 	OnPower  string     `json:"on_poweroff,omitempty"`
 	OnReboot string     `json:"on_reboot,omitempty"`
 	OnCrash  string     `json:"on_crash,omitempty"`
+
+	// Warnings are what the translation skipped, for the log.
+	Warnings []string `json:"-"`
 }
 
 // CreateInfo is libxl_domain_create_info.

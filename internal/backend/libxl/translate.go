@@ -2,6 +2,7 @@ package libxl
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -89,6 +90,12 @@ type translation struct {
 	host     *Host
 	kind     domxml.OSKind
 	nextPort int
+	warnings []string
+}
+
+// warn records what libvirt would only log: the guest starts regardless.
+func (t *translation) warn(format string, args ...any) {
+	t.warnings = append(t.warnings, fmt.Sprintf(format, args...))
 }
 
 func (t *translation) hvm() bool { return t.kind == domxml.HVM }
@@ -132,6 +139,7 @@ func BuildDomainConfig(d *libvirtxml.Domain, h Host) (*DomainConfig, error) {
 			return nil, err
 		}
 	}
+	c.Warnings = t.warnings
 	return c, nil
 }
 

@@ -74,7 +74,6 @@ func TestBuildErrors(t *testing.T) {
 		{"file qcow2", pvHead + `<devices><disk type='file'><driver name='file' type='qcow2'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver file"},
 		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for VGA"},
 		{"usb keyboard", hvmHead + `<devices><input type='keyboard' bus='usb'/></devices></domain>`, "Unknown input device type"},
-		{"cpu feature", hvmHead + `<cpu mode='host-passthrough'><feature policy='require' name='nosuchfeature'/></cpu></domain>`, "unsupported cpu feature 'nosuchfeature'"},
 		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>`, "given by bus and device"},
 		{"spicevmc serial", hvmHead + `<devices><serial type='spicevmc'/></devices></domain>`, "unsupported chardev"},
 	}
@@ -191,5 +190,37 @@ func TestParseCPUSet(t *testing.T) {
 		if _, err := parseCPUSet(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestUnknownCPUFeatureWarns(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<cpu mode='host-passthrough'><feature policy='require' name='nosuchfeature'/>` +
+		`<feature policy='require' name='tsc'/></cpu></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := BuildDomainConfig(d, fixtureHost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "nosuchfeature") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	if len(c.BInfo.CPUID) != 1 {
+		t.Errorf("cpuid %+v: tsc should be set", c.BInfo.CPUID)
+	}
+}
+
+func TestCustomCPUModeIgnored(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<cpu mode='custom' match='exact'><model>qemu64</model><feature policy='forbid' name='pni'/></cpu></domain>`)
+	if err != nil {
+		t.Skipf("domxml refuses it: %v", err)
+	}
+	c, err := BuildDomainConfig(d, fixtureHost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BInfo.CPUID != nil || c.BInfo.NestedHVM != "" {
+		t.Errorf("custom mode applied: %+v %q", c.BInfo.CPUID, c.BInfo.NestedHVM)
 	}
 }
