@@ -135,6 +135,8 @@ var xlFeatureNames = map[string]string{
 	"rdtscp":            "rdtscp",
 	"spec-ctrl":         "ibrsb",
 	"arch-capabilities": "arch-caps",
+	"intel-pt":          "proc-trace",
+	"pqm":               "cmt",
 }
 
 func xlFeatureName(n string) string {
@@ -165,9 +167,9 @@ var cpuidFeatures = func() map[string]cpuidBit {
 		"pat", "pse36", "psn", "clfsh", "", "ds", "acpi", "mmx",
 		"fxsr", "sse", "sse2", "ss", "htt", "tm", "ia64", "pbe")
 	add(7, 0, ebx, "fsgsbase", "tsc_adjust", "", "bmi1", "hle", "avx2", "", "smep",
-		"bmi2", "erms", "invpcid", "rtm", "cmt", "", "mpx", "rdt_a",
+		"bmi2", "erms", "invpcid", "rtm", "cmt", "", "mpx", "pqe",
 		"avx512f", "avx512dq", "rdseed", "adx", "smap", "avx512-ifma", "", "clflushopt",
-		"clwb", "proc_trace", "avx512pf", "avx512er", "avx512cd", "sha", "avx512bw", "avx512vl")
+		"clwb", "proc-trace", "avx512pf", "avx512er", "avx512cd", "sha", "avx512bw", "avx512vl")
 	add(7, 0, ecx, "prefetchwt1", "avx512-vbmi", "umip", "pku", "ospke")
 	add(7, 0, edx, "", "", "avx512-4vnniw", "avx512-4fmaps", "", "", "", "",
 		"", "", "md-clear", "", "", "", "", "",
@@ -175,7 +177,7 @@ var cpuidFeatures = func() map[string]cpuidBit {
 		"", "", "ibrsb", "stibp", "l1d-flush", "arch-caps", "", "ssbd")
 	add(0x80000001, -1, ecx, "lahfsahf", "cmplegacy", "svm", "extapic", "altmovcr8", "abm", "sse4a", "misalignsse",
 		"3dnowprefetch", "osvw", "ibs", "xop", "skinit", "wdt", "", "lwp",
-		"fma4", "tce", "", "nodeid", "", "tbm", "topoext", "perfctr_core", "perfctr_nb")
+		"fma4", "", "", "nodeid", "", "tbm", "topoext", "perfctr_core", "perfctr_nb")
 	add(0x80000001, -1, edx, "", "", "", "", "", "", "", "",
 		"", "", "", "syscall", "", "", "", "",
 		"", "", "", "", "nx", "", "mmxext", "",

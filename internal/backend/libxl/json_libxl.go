@@ -19,6 +19,21 @@ static char *vx_canonical(libxl_ctx *ctx, const char *json, int *rc)
 	libxl_domain_config_dispose(&cfg);
 	return out;
 }
+
+static char *vx_cpuid_json(libxl_ctx *ctx, const char *feature, int *rc)
+{
+	libxl_domain_config cfg;
+	char *out = NULL;
+
+	libxl_domain_config_init(&cfg);
+	libxl_domain_build_info_init_type(&cfg.b_info, LIBXL_DOMAIN_TYPE_HVM);
+	cfg.c_info.type = LIBXL_DOMAIN_TYPE_HVM;
+	*rc = libxl_cpuid_parse_config(&cfg.b_info.cpuid, feature);
+	if (*rc == 0)
+		out = libxl_domain_config_to_json(ctx, &cfg);
+	libxl_domain_config_dispose(&cfg);
+	return out;
+}
 */
 import "C"
 
@@ -68,6 +83,34 @@ func canonical(ctx *C.libxl_ctx, sink *logSink, js []byte) ([]byte, error) {
 	}
 	if out == nil {
 		return nil, newError("libxl_domain_config_to_json", errNoMem, sink.takeLastError())
+	}
+	defer C.free(unsafe.Pointer(out))
+	return []byte(C.GoString(out)), nil
+}
+
+// offlineCPUIDJSON is libxl's own translation of one xl CPUID setting
+// ("sse3=0") into a configuration's JSON, on a stand-in context. For tests
+// of the CPUID table.
+func offlineCPUIDJSON(setting string) ([]byte, error) {
+	sink := &logSink{log: slog.Default()}
+	h := cgo.NewHandle(sink)
+	defer h.Delete()
+	lg := C.vx_logger_new(C.uintptr_t(h), xtlDetail)
+	if lg == nil {
+		return nil, newError("xentoollog", errNoMem, "")
+	}
+	defer C.xtl_logger_destroy(lg)
+	ctx := C.vx_offline_ctx(lg)
+	if ctx == nil {
+		return nil, newError("calloc", errNoMem, "")
+	}
+	defer C.vx_offline_ctx_free(ctx)
+	cs, free := cstring(setting)
+	defer free()
+	var rc C.int
+	out := C.vx_cpuid_json(ctx, cs, &rc)
+	if rc != 0 {
+		return nil, newError("libxl_cpuid_parse_config", int(rc), setting)
 	}
 	defer C.free(unsafe.Pointer(out))
 	return []byte(C.GoString(out)), nil
