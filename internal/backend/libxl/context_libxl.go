@@ -85,6 +85,10 @@ type Context struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+
+	pump    *eventPump
+	watchMu sync.Mutex
+	watches map[uint32]*C.libxl_evgen_domain_death
 }
 
 // Open allocates a libxl context. libxl logs at detail level and above go
@@ -115,6 +119,10 @@ func Open(log *slog.Logger) (*Context, error) {
 	signal.Notify(c.sigc, syscall.SIGCHLD)
 	c.wg.Add(1)
 	go c.reap()
+	if err := c.startEvents(); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -133,6 +141,9 @@ func (c *Context) reap() {
 // Close frees the context. No call may be in progress or follow.
 func (c *Context) Close() error {
 	c.once.Do(func() {
+		if c.pump != nil {
+			c.stopEvents()
+		}
 		signal.Stop(c.sigc)
 		close(c.done)
 		c.wg.Wait()

@@ -12,5 +12,6 @@ xentoollog_logger *vx_logger_new(uintptr_t handle, int min_level);
 int vx_childproc_mainloop(libxl_ctx *ctx);
 libxl_ctx *vx_offline_ctx(xentoollog_logger *lg);
 void vx_offline_ctx_free(libxl_ctx *ctx);
+int vx_poll_once(libxl_ctx *ctx, int wakefd, uintptr_t handle);
 
 #endif
