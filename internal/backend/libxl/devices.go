@@ -68,12 +68,9 @@ func makeDisk(d *libvirtxml.DomainDisk) (Disk, error) {
 	if !readonly {
 		x.Readwrite = 1
 	}
-	switch d.Device {
-	case "cdrom":
+	// Floppies and LUNs pass as plain disks, as in libvirt.
+	if d.Device == "cdrom" {
 		x.IsCDROM = 1
-	case "", "disk":
-	default:
-		return x, unsupported("unsupported disk device type '%s' for disk '%s'", d.Device, x.Vdev)
 	}
 	if d.Driver != nil && d.Driver.Cache == "directsync" {
 		x.DirectIOSafe = true
