@@ -24,6 +24,7 @@ func (b *Backend) hostFor(ports *[]int) (Host, error) {
 		NestedHVM:    b.opts.NestedHVM,
 		HWVirt:       hwVirt(p),
 		GraphicsPort: b.acquirePort(ports),
+		FlaskSID:     b.c.FlaskSID,
 		ChannelDir:   b.opts.ChannelDir,
 	}, nil
 }

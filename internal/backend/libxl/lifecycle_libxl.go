@@ -87,6 +87,17 @@ func (c *Context) SetVCPUsOnline(domid uint32, max, n int) error {
 		C.vx_vcpus_online(c.ctx, C.uint32_t(domid), C.int(max), C.int(n)))
 }
 
+// FlaskSID resolves a FLASK security context to its sid.
+func (c *Context) FlaskSID(label string) (uint32, error) {
+	cs, free := cstring(label)
+	defer free()
+	var sid C.uint32_t
+	if rc := C.libxl_flask_context_to_sid(c.ctx, cs, C.size_t(len(label)), &sid); rc != 0 {
+		return 0, c.fail("libxl_flask_context_to_sid", rc)
+	}
+	return uint32(sid), nil
+}
+
 // MaxCPUs is the most vCPUs a guest may have (libxl_get_max_cpus).
 func (c *Context) MaxCPUs() (int, error) {
 	n := C.libxl_get_max_cpus(c.ctx)

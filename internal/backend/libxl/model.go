@@ -45,10 +45,11 @@ type DomainConfig struct {
 
 // CreateInfo is libxl_domain_create_info.
 type CreateInfo struct {
-	Type string  `json:"type"` // "pv", "hvm" or "pvh"
-	HAP  Defbool `json:"hap,omitempty"`
-	Name string  `json:"name"`
-	UUID string  `json:"uuid,omitempty"`
+	Type    string  `json:"type"` // "pv", "hvm" or "pvh"
+	HAP     Defbool `json:"hap,omitempty"`
+	Name    string  `json:"name"`
+	UUID    string  `json:"uuid,omitempty"`
+	SSIDRef uint32  `json:"ssidref,omitempty"`
 	// Passthrough is libxl_passthrough: "disabled", "enabled", "sync_pt"
 	// or "share_pt".
 	Passthrough string `json:"passthrough,omitempty"`

@@ -36,6 +36,9 @@ type Host struct {
 	// NetworkBridge resolves <interface type='network'> to the network's
 	// bridge; nil refuses such interfaces.
 	NetworkBridge func(network string) (string, error)
+	// FlaskSID resolves a static security label to a FLASK sid
+	// (libxl_flask_context_to_sid); nil leaves labels unresolved.
+	FlaskSID func(label string) (uint32, error)
 	// ChannelDir holds the sockets of Xen channels that name no path;
 	// "" is libvirt's /var/lib/libvirt/libxl/channel/target.
 	ChannelDir string
@@ -162,6 +165,9 @@ func (t *translation) createInfo(c *DomainConfig) error {
 	}
 	c.CInfo.Name = t.d.Name
 	c.CInfo.UUID = t.d.UUID
+	if sl := t.d.SecLabel; len(sl) > 0 && sl[0].Type == "static" {
+		t.securityLabel(c, sl[0].Label)
+	}
 	if f := t.d.Features; f != nil && f.Xen != nil && f.Xen.Passthrough != nil {
 		switch pt := f.Xen.Passthrough; {
 		case pt.State == "off":
@@ -206,4 +212,19 @@ func (t *translation) lifecycle(c *DomainConfig) error {
 		*a.out = act
 	}
 	return nil
+}
+
+// securityLabel sets the FLASK sid of a static label. Like libvirt, a
+// label that does not resolve is reported and the guest starts without.
+func (t *translation) securityLabel(c *DomainConfig, label string) {
+	if t.host.FlaskSID == nil {
+		t.warn("security label '%s' not applied: no FLASK resolver", label)
+		return
+	}
+	sid, err := t.host.FlaskSID(label)
+	if err != nil {
+		t.warn("libxenlight failed to resolve security label '%s': %v", label, err)
+		return
+	}
+	c.CInfo.SSIDRef = sid
 }

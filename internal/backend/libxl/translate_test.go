@@ -224,3 +224,28 @@ func TestCustomCPUModeIgnored(t *testing.T) {
 		t.Errorf("custom mode applied: %+v %q", c.BInfo.CPUID, c.BInfo.NestedHVM)
 	}
 }
+
+func TestStaticSecurityLabel(t *testing.T) {
+	d, err := domxml.Parse(pvHead + `<seclabel type='static' model='xen' relabel='no'><label>system_u:system_r:domU_t</label></seclabel></domain>`)
+	if err != nil {
+		t.Skipf("domxml refuses it: %v", err)
+	}
+	h := fixtureHost()
+	h.FlaskSID = func(l string) (uint32, error) {
+		if l != "system_u:system_r:domU_t" {
+			t.Errorf("label %q", l)
+		}
+		return 42, nil
+	}
+	c, err := BuildDomainConfig(d, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CInfo.SSIDRef != 42 {
+		t.Errorf("ssidref %d", c.CInfo.SSIDRef)
+	}
+	h.FlaskSID = nil
+	if c, err = BuildDomainConfig(d, h); err != nil || c.CInfo.SSIDRef != 0 || len(c.Warnings) != 1 {
+		t.Errorf("without a resolver: %v, %d, %q", err, c.CInfo.SSIDRef, c.Warnings)
+	}
+}
