@@ -12,10 +12,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/out")
 
-// goldenHost is the fixture host that also resolves libvirt networks.
+// goldenHost is the fixture host that also resolves libvirt networks and
+// FLASK labels.
 func goldenHost() Host {
 	h := fixtureHost()
 	h.NetworkBridge = func(n string) (string, error) { return "virbr-" + n, nil }
+	h.FlaskSID = func(string) (uint32, error) { return 7, nil }
 	return h
 }
 
