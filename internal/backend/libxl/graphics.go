@@ -20,9 +20,12 @@ func (t *translation) graphics(c *DomainConfig) error {
 		if g.VNC == nil && g.SDL == nil {
 			continue
 		}
-		v, err := t.makeVFB(g)
+		v, port, err := t.makeVFB(g)
 		if err != nil {
 			return err
+		}
+		if port != 0 {
+			c.setGraphicsPort(i, port)
 		}
 		c.VFBs = append(c.VFBs, v)
 		c.VKBs = append(c.VKBs, VKB{DevID: -1})
@@ -35,7 +38,11 @@ func (t *translation) graphics(c *DomainConfig) error {
 	// framebuffer is.
 	for i := range gs {
 		if gs[i].Spice != nil {
-			return t.spice(h, gs[i].Spice)
+			port, err := t.spice(h, gs[i].Spice)
+			if port != 0 {
+				c.setGraphicsPort(i, port)
+			}
+			return err
 		}
 	}
 	if len(c.VFBs) > 0 {
@@ -44,33 +51,41 @@ func (t *translation) graphics(c *DomainConfig) error {
 	return nil
 }
 
-// makeVFB is libxlMakeVfb.
-func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (VFB, error) {
+// setGraphicsPort records an automatically chosen port.
+func (c *DomainConfig) setGraphicsPort(i, port int) {
+	if c.GraphicsPorts == nil {
+		c.GraphicsPorts = map[int]int{}
+	}
+	c.GraphicsPorts[i] = port
+}
+
+// makeVFB is libxlMakeVfb; it also returns the port it chose, if any.
+func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (VFB, int, error) {
 	v := VFB{DevID: -1}
 	if s := g.SDL; s != nil {
 		v.SDL.Enable, v.VNC.Enable, v.SDL.OpenGL = True, False, False
 		v.SDL.Display, v.SDL.XAuthority = s.Display, s.XAuth
-		return v, nil
+		return v, 0, nil
 	}
 	vnc := g.VNC
 	v.VNC.Enable, v.SDL.Enable = True, False
-	port := vnc.Port
+	port, chosen := vnc.Port, 0
 	if vnc.AutoPort == "yes" || port <= 0 {
 		p, err := t.port()
 		if err != nil {
-			return v, err
+			return v, 0, err
 		}
-		port = p
+		port, chosen = p, p
 	}
 	if port < vncPortMin {
-		return v, unsupported("VNC port %d is below %d", port, vncPortMin)
+		return v, 0, unsupported("VNC port %d is below %d", port, vncPortMin)
 	}
 	v.VNC.Display = port - vncPortMin
 	v.VNC.FindUnused = False
 	v.VNC.Listen = listenAddress(vnc.Listen, vnc.Listeners)
 	v.VNC.Passwd = vnc.Passwd
 	v.Keymap = vnc.Keymap
-	return v, nil
+	return v, chosen, nil
 }
 
 // listenAddress is the first listen's address, if it has one.
@@ -84,16 +99,17 @@ func listenAddress(attr string, ls []libvirtxml.DomainGraphicListener) string {
 	return attr
 }
 
-// spice configures the device model's SPICE server.
-func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) error {
+// spice configures the device model's SPICE server; it returns the port
+// it chose, if any.
+func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) (int, error) {
 	h.Spice.Enable = True
-	port := s.Port
+	port, chosen := s.Port, 0
 	if s.AutoPort == "yes" || port <= 0 {
 		p, err := t.port()
 		if err != nil {
-			return err
+			return 0, err
 		}
-		port = p
+		port, chosen = p, p
 	}
 	h.Spice.Port = port
 	if s.TLSPort > 0 {
@@ -112,7 +128,7 @@ func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) error 
 	copyPaste := s.ClipBoard != nil && s.ClipBoard.CopyPaste == "yes"
 	h.Spice.VDAgent = DefboolOf(copyPaste)
 	h.Spice.ClipboardSharing = DefboolOf(copyPaste)
-	return nil
+	return chosen, nil
 }
 
 // video is libxlMakeVideo: the HVM guest's emulated graphics card, or

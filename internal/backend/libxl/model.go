@@ -41,6 +41,10 @@ type DomainConfig struct {
 
 	// Warnings are what the translation skipped, for the log.
 	Warnings []string `json:"-"`
+	// GraphicsPorts are the ports given to <graphics> with autoport, by
+	// index in the definition's graphics list: libvirt shows them in the
+	// live XML.
+	GraphicsPorts map[int]int `json:"-"`
 }
 
 // CreateInfo is libxl_domain_create_info.

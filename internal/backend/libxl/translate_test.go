@@ -124,6 +124,9 @@ func TestGraphicsPortAllocator(t *testing.T) {
 	if c.VFBs[0].VNC.Display != 12 || c.BInfo.HVM.VNC.Display != 12 {
 		t.Errorf("display %d/%d, want 12", c.VFBs[0].VNC.Display, c.BInfo.HVM.VNC.Display)
 	}
+	if c.GraphicsPorts[0] != 5912 {
+		t.Errorf("graphics ports %v, want graphics 0 on 5912", c.GraphicsPorts)
+	}
 	full := errors.New("no free port")
 	h.GraphicsPort = func() (int, error) { return 0, full }
 	if _, err := BuildDomainConfig(d, h); !errors.Is(err, full) {
