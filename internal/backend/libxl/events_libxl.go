@@ -55,6 +55,11 @@ func goLibxlEvent(h C.uintptr_t, typ C.int, domid C.uint32_t, reason C.int) {
 	default:
 		return
 	}
+	p.push(ev)
+}
+
+// push queues an event; it never blocks.
+func (p *eventPump) push(ev DomainEvent) {
 	p.mu.Lock()
 	p.queue = append(p.queue, ev)
 	p.mu.Unlock()
@@ -64,13 +69,17 @@ func goLibxlEvent(h C.uintptr_t, typ C.int, domid C.uint32_t, reason C.int) {
 	}
 }
 
+func newEventPump() *eventPump {
+	return &eventPump{out: make(chan DomainEvent), more: make(chan struct{}, 1), stop: make(chan struct{})}
+}
+
 func (c *Context) startEvents() error {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
 	}
-	p := &eventPump{wakeR: r, wakeW: w, out: make(chan DomainEvent),
-		more: make(chan struct{}, 1), stop: make(chan struct{})}
+	p := newEventPump()
+	p.wakeR, p.wakeW = r, w
 	p.handle = cgo.NewHandle(p)
 	c.pump = p
 	c.watches = map[uint32]*C.libxl_evgen_domain_death{}
