@@ -29,6 +29,13 @@ func (t *translation) hvmInfo(b *BuildInfo) error {
 		h.SoundHW = snd[0].Model
 	}
 	h.Boot = t.bootOrder()
+	// A SATA disk needs the device model's AHCI controller.
+	for _, disk := range devices(d).Disks {
+		if disk.Target != nil && disk.Target.Bus == "sata" {
+			h.HDType = "ahci"
+			break
+		}
+	}
 	t.directBoot(b)
 	if os := d.OS; os != nil && (os.Firmware == "efi" || (os.Loader != nil && os.Loader.Type == "pflash")) {
 		h.BIOS = "ovmf"

@@ -123,6 +123,7 @@ type HVMInfo struct {
 	ViridianEnable []int    `json:"viridian_enable,omitempty"`
 	SystemFirmware string   `json:"system_firmware,omitempty"`
 	ACPIFirmware   string   `json:"acpi_firmware,omitempty"`
+	HDType         string   `json:"hdtype,omitempty"` // "ide" or "ahci"
 	Nographic      Defbool  `json:"nographic,omitempty"`
 	VGA            VGA      `json:"vga"`
 	VNC            VNC      `json:"vnc"`
