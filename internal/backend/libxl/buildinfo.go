@@ -1,0 +1,201 @@
+package libxl
+
+import (
+	"strconv"
+
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/domxml"
+)
+
+// buildInfo is libxlMakeDomBuildInfo: vCPUs, memory, timers, clock, the
+// guest-type specific part, CPU policy and the xenbus limits.
+func (t *translation) buildInfo(c *DomainConfig) error {
+	b := &c.BInfo
+	d := t.d
+	b.MaxVCPUs = int(domxml.MaxVCPUs(d))
+	b.AvailVCPUs = make([]int, 0, domxml.CurrentVCPUs(d))
+	for i := 0; i < int(domxml.CurrentVCPUs(d)); i++ {
+		b.AvailVCPUs = append(b.AvailVCPUs, i)
+	}
+	b.MaxMemKiB = domxml.MemoryKiB(d)
+	b.TargetMemKiB = domxml.CurrentMemoryKiB(d)
+	if b.TargetMemKiB == 0 {
+		b.TargetMemKiB = b.MaxMemKiB
+	}
+	if err := t.timers(b); err != nil {
+		return err
+	}
+	if err := t.clock(b); err != nil {
+		return err
+	}
+	var err error
+	switch t.kind {
+	case domxml.HVM:
+		err = t.hvmInfo(b)
+	case domxml.PVH:
+		t.directBoot(b)
+		b.PVH = &PVHInfo{}
+	default:
+		t.pvInfo(b)
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.cpu(b); err != nil {
+		return err
+	}
+	t.xenbus(b)
+	// <msrs unknown='ignore'/>: the guest may touch MSRs Xen does not
+	// know without a fault.
+	if f := d.Features; f != nil && f.MSRS != nil && f.MSRS.Unknown == "ignore" {
+		b.ArchX86 = &ArchX86{MSRRelaxed: True}
+	}
+	b.ShadowMemKiB = t.host.shadow(b.MaxMemKiB, b.MaxVCPUs)
+	return nil
+}
+
+// tscModes maps <timer name='tsc' mode=...> to libxl_tsc_mode.
+var tscModes = map[string]string{
+	"native":   "native",
+	"paravirt": "native_paravirt",
+	"emulate":  "always_emulate",
+}
+
+func (t *translation) timers(b *BuildInfo) error {
+	if t.d.Clock == nil {
+		return nil
+	}
+	for _, tm := range t.d.Clock.Timer {
+		switch tm.Name {
+		case "tsc":
+			if m, ok := tscModes[tm.Mode]; ok {
+				b.TSCMode = m
+			} else {
+				b.TSCMode = "default"
+			}
+		case "hpet":
+			if !t.hvm() {
+				return unsupported("unsupported timer type (name) '%s'", tm.Name)
+			}
+			if tm.Present == "yes" {
+				t.hvmPart(b).HPET = True
+			}
+		default:
+			return unsupported("unsupported timer type (name) '%s'", tm.Name)
+		}
+	}
+	return nil
+}
+
+// clock is the <clock> offset: localtime, or a variable offset in seconds
+// from UTC or from local time.
+func (t *translation) clock(b *BuildInfo) error {
+	cl := t.d.Clock
+	if cl == nil {
+		return nil
+	}
+	offset, basis := cl.Offset, cl.Basis
+	adj := cl.Adjustment
+	if (offset == "utc" || offset == "localtime") && adj != "" && adj != "reset" {
+		// libvirt reads a numeric adjustment on utc or localtime as a
+		// variable offset from that basis.
+		offset, basis = "variable", offset
+	}
+	switch offset {
+	case "", "utc":
+	case "localtime":
+		b.Localtime = True
+	case "variable":
+		if basis == "localtime" {
+			b.Localtime = True
+		}
+		if adj != "" {
+			n, err := strconv.ParseInt(adj, 10, 32)
+			if err != nil {
+				return unsupported("invalid clock adjustment '%s'", adj)
+			}
+			b.RTCTimeOffset = uint32(int32(n))
+		}
+	default:
+		return unsupported("unsupported clock offset '%s'", offset)
+	}
+	return nil
+}
+
+// directBoot is a kernel given in <os>: kernel, initrd and command line.
+func (t *translation) directBoot(b *BuildInfo) {
+	if os := t.d.OS; os != nil {
+		b.Kernel = os.Kernel
+		b.Ramdisk = os.Initrd
+		b.Cmdline = os.Cmdline
+	}
+}
+
+// pvInfo is a PV guest's boot: a direct kernel, or a bootloader (pygrub
+// by default, as the xend toolstack did).
+func (t *translation) pvInfo(b *BuildInfo) {
+	t.directBoot(b)
+	pv := &PVInfo{}
+	switch {
+	case t.d.Bootloader != "":
+		pv.Bootloader = t.d.Bootloader
+	case b.Kernel == "":
+		pv.Bootloader = "pygrub"
+	}
+	if args := t.d.BootloaderArgs; args != "" {
+		pv.BootloaderArgs = splitFields(args)
+	}
+	if f := t.d.Features; f != nil && f.Xen != nil && f.Xen.E820Host != nil {
+		pv.E820Host = DefboolOf(f.Xen.E820Host.State != "off")
+	}
+	b.PV = pv
+}
+
+func splitFields(s string) []string {
+	var out []string
+	field := ""
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' {
+			if field != "" {
+				out = append(out, field)
+			}
+			field = ""
+			continue
+		}
+		field += string(r)
+	}
+	if field != "" {
+		out = append(out, field)
+	}
+	return out
+}
+
+// xenbus carries the xenbus controller's limits.
+func (t *translation) xenbus(b *BuildInfo) {
+	if t.d.Devices == nil {
+		return
+	}
+	for _, ctl := range t.d.Devices.Controllers {
+		if ctl.Type != "xenbus" || ctl.XenBus == nil {
+			continue
+		}
+		b.MaxGrantFrames = ctl.XenBus.MaxGrantFrames
+		b.EventChannels = ctl.XenBus.MaxEventChannels
+	}
+}
+
+// hvmPart is the HVM union member, created on first use.
+func (t *translation) hvmPart(b *BuildInfo) *HVMInfo {
+	if b.HVM == nil {
+		b.HVM = &HVMInfo{}
+	}
+	return b.HVM
+}
+
+func devices(d *libvirtxml.Domain) *libvirtxml.DomainDeviceList {
+	if d.Devices == nil {
+		return &libvirtxml.DomainDeviceList{}
+	}
+	return d.Devices
+}

@@ -1,0 +1,128 @@
+package libxl
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"virtxend/internal/domxml"
+)
+
+// fixtureDir is libvirt's own Xen test data (see shared/fixtures README).
+func fixtureDir(t *testing.T) string {
+	dir := os.Getenv("LIBVIRT_TEST_FIXTURES")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "..", "shared", "fixtures", "libvirt-tests")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("libvirt test fixtures not found at %s (set LIBVIRT_TEST_FIXTURES): %v", dir, err)
+	}
+	return dir
+}
+
+// fixtureHost is the host libvirt's libxlxml2domconfigtest assumes: libxl
+// answers 1234 KiB of shadow memory and 6 NUMA nodes, graphics ports start
+// at 5900, the driver enables nested HVM and the host CPU has vmx.
+func fixtureHost() Host {
+	return Host{
+		NUMANodes:     6,
+		NestedHVM:     true,
+		HWVirt:        "vmx",
+		ShadowMemKiB:  func(uint64, int) uint64 { return 1234 },
+		CheckEmulator: func(string) error { return nil },
+	}
+}
+
+// readKnownGaps reads testdata/known-gaps.txt: "case  reason" per line.
+func readKnownGaps(t *testing.T) map[string]string {
+	f, err := os.Open(filepath.Join("testdata", "known-gaps.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gaps := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, reason, _ := strings.Cut(line, " ")
+		gaps[name] = strings.TrimSpace(reason)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return gaps
+}
+
+// TestConformanceDomainConfig translates each libxlxml2domconfigdata XML
+// and compares the result with libvirt's expected libxl JSON, semantically.
+// A case in known-gaps.txt must fail; one that passes fails the test so
+// that the list shrinks as gaps close.
+func TestConformanceDomainConfig(t *testing.T) {
+	dir := filepath.Join(fixtureDir(t), "libxlxml2domconfigdata")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	if len(files) == 0 {
+		t.Skipf("no fixture XML files in %s", dir)
+	}
+	gaps := readKnownGaps(t)
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".xml")
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			problems := conformanceProblems(t, f)
+			reason, isGap := gaps[name]
+			switch {
+			case isGap && len(problems) == 0:
+				t.Errorf("listed in known-gaps.txt (%s) but passes: remove it from the list", reason)
+			case isGap:
+				t.Skipf("known gap: %s", reason)
+			default:
+				for _, p := range problems {
+					t.Error(p)
+				}
+			}
+		})
+	}
+	for name := range gaps {
+		if !seen[name] {
+			t.Errorf("known-gaps.txt lists %s, which is not a fixture", name)
+		}
+	}
+}
+
+func conformanceProblems(t *testing.T, xmlFile string) []string {
+	xmlText, err := os.ReadFile(xmlFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, err := os.ReadFile(strings.TrimSuffix(xmlFile, ".xml") + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := domxml.Parse(string(xmlText))
+	if err != nil {
+		return []string{"domxml.Parse: " + err.Error()}
+	}
+	cfg, err := BuildDomainConfig(d, fixtureHost())
+	if err != nil {
+		return []string{"BuildDomainConfig: " + err.Error()}
+	}
+	gotJSON, err := cfg.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := normalizeJSON(wantJSON)
+	if err != nil {
+		t.Fatalf("expected JSON: %v", err)
+	}
+	got, err := normalizeJSON(gotJSON)
+	if err != nil {
+		t.Fatalf("our JSON: %v", err)
+	}
+	return jsonDiff(want, got)
+}

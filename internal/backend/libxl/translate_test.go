@@ -1,0 +1,254 @@
+package libxl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/domxml"
+	"virtxend/internal/virerr"
+)
+
+func TestNormalizeJSON(t *testing.T) {
+	cases := []struct {
+		name      string
+		a, b      string
+		wantEqual bool
+	}{
+		{"defaults dropped", `{"a":0,"b":"","c":{},"d":[],"e":false,"devid":-1,"on_crash":"destroy"}`, `{}`, true},
+		{"defbool kept", `{"vnc":{"enable":"False"}}`, `{}`, false},
+		{"plain bool as defbool", `{"permissive":true}`, `{"permissive":"True"}`, true},
+		{"union key", `{"type":"hvm","type.hvm":{"pae":"True"}}`, `{"type.hvm":{"pae":"True"}}`, true},
+		{"value differs", `{"max_memkb":1}`, `{"max_memkb":2}`, false},
+		{"list order matters", `{"l":[1,2]}`, `{"l":[2,1]}`, false},
+		{"nested default", `{"b_info":{"sched_params":{},"arch_arm":{}}}`, `{}`, true},
+		{"devid 0 kept", `{"nics":[{"devid":0}]}`, `{"nics":[{}]}`, false},
+		{"empty union member kept", `{"channels":[{"connection.pty":{}}]}`, `{"channels":[{"connection.unknown":{}}]}`, false},
+		{"cpuid object form", `{"cpuid":{"cpuid":[{"leaf":1}]}}`, `{"cpuid":[{"leaf":1}]}`, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := normalizeJSON([]byte(c.a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := normalizeJSON([]byte(c.b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := jsonDiff(a, b)
+			if (len(diff) == 0) != c.wantEqual {
+				t.Errorf("equal = %v, want %v (diff %v)", len(diff) == 0, c.wantEqual, diff)
+			}
+		})
+	}
+}
+
+const hvmHead = `<domain type='xen'><name>g</name><uuid>2147d599-9cc6-c0dc-92ab-4064b5446e9b</uuid>` +
+	`<memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os>`
+
+const pvHead = `<domain type='xen'><name>g</name><uuid>2147d599-9cc6-c0dc-92ab-4064b5446e9b</uuid>` +
+	`<memory>1048576</memory><vcpu>2</vcpu><os><type>linux</type></os>`
+
+// TestBuildErrors: what libxl cannot do is refused with libvirt's
+// VIR_ERR_CONFIG_UNSUPPORTED and a message saying what.
+func TestBuildErrors(t *testing.T) {
+	cases := []struct {
+		name, xml, msg string
+	}{
+		{"parallel", hvmHead + `<devices><parallel type='pty'/></devices></domain>`, "Parallel devices"},
+		{"hpet on pv", pvHead + `<clock offset='utc'><timer name='hpet' present='yes'/></clock></domain>`, "unsupported timer type (name) 'hpet'"},
+		{"rtc timer", hvmHead + `<clock offset='utc'><timer name='rtc' tickpolicy='catchup'/></clock></domain>`, "unsupported timer type (name) 'rtc'"},
+		{"phy qcow2", pvHead + `<devices><disk type='block'><driver name='phy' type='qcow2'/><source dev='/dev/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver phy"},
+		{"disk driver", pvHead + `<devices><disk type='file'><driver name='vbox'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk driver vbox"},
+		{"nbd disk", pvHead + `<devices><disk type='network'><driver name='qemu'/><source protocol='nbd' name='x'><host name='h' port='1'/></source><target dev='xvda'/></disk></devices></domain>`, "Unsupported network block protocol 'nbd'"},
+		{"rbd colon", pvHead + `<devices><disk type='network'><driver name='qemu'/><source protocol='rbd' name='p/a:b'/><target dev='xvda'/></disk></devices></domain>`, "':' not allowed"},
+		{"pv e1000", pvHead + `<devices><interface type='bridge'><source bridge='br0'/><model type='e1000'/></interface></devices></domain>`, "netfront"},
+		{"network iface", pvHead + `<devices><interface type='network'><source network='default'/></interface></devices></domain>`, "unsupported interface type network"},
+		{"network without resolver", pvHead + `<devices><interface type='network'><source network='default'/><script path='/x'/></interface></devices></domain>`, "only supported with interface types bridge and ethernet"},
+		{"transient disk", pvHead + `<devices><disk type='file'><source file='/x'/><target dev='xvda'/><transient/></disk></devices></domain>`, "transient disks"},
+		{"usb model", hvmHead + `<devices><controller type='usb' model='piix3-uhci'/></devices></domain>`, "unsupported usb model"},
+		{"file qcow2", pvHead + `<devices><disk type='file'><driver name='file' type='qcow2'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver file"},
+		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for VGA"},
+		{"usb keyboard", hvmHead + `<devices><input type='keyboard' bus='usb'/></devices></domain>`, "Unknown input device type"},
+		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>`, "given by bus and device"},
+		{"spicevmc serial", hvmHead + `<devices><serial type='spicevmc'/></devices></domain>`, "unsupported chardev"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := domxml.Parse(c.xml)
+			if err != nil {
+				t.Skipf("domxml refuses it first: %v", err)
+			}
+			_, err = BuildDomainConfig(d, fixtureHost())
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !virerr.Is(err, libvirt.ErrConfigUnsupported) {
+				t.Errorf("error %v is not VIR_ERR_CONFIG_UNSUPPORTED", err)
+			}
+			if !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("error %q does not say %q", err, c.msg)
+			}
+		})
+	}
+}
+
+func TestEmulatorChecked(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<devices><emulator>/nonexistent/qemu</emulator></devices></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fixtureHost()
+	h.CheckEmulator = nil
+	_, err = BuildDomainConfig(d, h)
+	if err == nil || !strings.Contains(err.Error(), "emulator '/nonexistent/qemu' not found") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestGraphicsPortAllocator(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<devices><graphics type='vnc' autoport='yes'/></devices></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fixtureHost()
+	h.GraphicsPort = func() (int, error) { return 5912, nil }
+	c, err := BuildDomainConfig(d, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.VFBs[0].VNC.Display != 12 || c.BInfo.HVM.VNC.Display != 12 {
+		t.Errorf("display %d/%d, want 12", c.VFBs[0].VNC.Display, c.BInfo.HVM.VNC.Display)
+	}
+	if c.GraphicsPorts[0] != 5912 {
+		t.Errorf("graphics ports %v, want graphics 0 on 5912", c.GraphicsPorts)
+	}
+	full := errors.New("no free port")
+	h.GraphicsPort = func() (int, error) { return 0, full }
+	if _, err := BuildDomainConfig(d, h); !errors.Is(err, full) {
+		t.Errorf("allocator error lost: %v", err)
+	}
+}
+
+func TestShadowMemoryFormula(t *testing.T) {
+	// 4 * (256 * vcpus + 2 * MiB): 1 GiB and 2 vCPUs.
+	if got := RequiredShadowMemKiB(1048576, 2); got != 4*(512+2048) {
+		t.Errorf("got %d", got)
+	}
+}
+
+func TestVNUMAPlacement(t *testing.T) {
+	xml := hvmHead + `<cpu><numa><cell id='0' cpus='0' memory='524288'/><cell id='1' cpus='1' memory='524288'/></numa></cpu></domain>`
+	d, err := domxml.Parse(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fixtureHost()
+	h.NUMANodes = 1
+	c, err := BuildDomainConfig(d, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range c.BInfo.VNUMANodes {
+		if n.PNode != 0 {
+			t.Errorf("node %d on pnode %d; a one-node host has only pnode 0", i, n.PNode)
+		}
+	}
+}
+
+func TestNestedHVMNeedsHost(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<cpu mode='host-passthrough'/></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		nested bool
+		hw     string
+		want   Defbool
+	}{{true, "vmx", True}, {false, "vmx", False}, {true, "", False}, {true, "svm", True}} {
+		h := fixtureHost()
+		h.NestedHVM, h.HWVirt = c.nested, c.hw
+		cfg, err := BuildDomainConfig(d, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.BInfo.NestedHVM != c.want {
+			t.Errorf("nested_hvm=%v hw=%q: got %q, want %q", c.nested, c.hw, cfg.BInfo.NestedHVM, c.want)
+		}
+	}
+}
+
+func TestParseCPUSet(t *testing.T) {
+	for in, want := range map[string]string{"0": "[0]", "0-3,^2": "[0 1 3]", "5,1-2": "[1 2 5]"} {
+		got, err := parseCPUSet(in)
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("%q: got %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "a", "3-1", "1,,2", "-1", "99999"} {
+		if _, err := parseCPUSet(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestUnknownCPUFeatureWarns(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<cpu mode='host-passthrough'><feature policy='require' name='nosuchfeature'/>` +
+		`<feature policy='require' name='tsc'/></cpu></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := BuildDomainConfig(d, fixtureHost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "nosuchfeature") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	if len(c.BInfo.CPUID) != 1 {
+		t.Errorf("cpuid %+v: tsc should be set", c.BInfo.CPUID)
+	}
+}
+
+func TestCustomCPUModeIgnored(t *testing.T) {
+	d, err := domxml.Parse(hvmHead + `<cpu mode='custom' match='exact'><model>qemu64</model><feature policy='forbid' name='pni'/></cpu></domain>`)
+	if err != nil {
+		t.Skipf("domxml refuses it: %v", err)
+	}
+	c, err := BuildDomainConfig(d, fixtureHost())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BInfo.CPUID != nil || c.BInfo.NestedHVM != "" {
+		t.Errorf("custom mode applied: %+v %q", c.BInfo.CPUID, c.BInfo.NestedHVM)
+	}
+}
+
+func TestStaticSecurityLabel(t *testing.T) {
+	d, err := domxml.Parse(pvHead + `<seclabel type='static' model='xen' relabel='no'><label>system_u:system_r:domU_t</label></seclabel></domain>`)
+	if err != nil {
+		t.Skipf("domxml refuses it: %v", err)
+	}
+	h := fixtureHost()
+	h.FlaskSID = func(l string) (uint32, error) {
+		if l != "system_u:system_r:domU_t" {
+			t.Errorf("label %q", l)
+		}
+		return 42, nil
+	}
+	c, err := BuildDomainConfig(d, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CInfo.SSIDRef != 42 {
+		t.Errorf("ssidref %d", c.CInfo.SSIDRef)
+	}
+	h.FlaskSID = nil
+	if c, err = BuildDomainConfig(d, h); err != nil || c.CInfo.SSIDRef != 0 || len(c.Warnings) != 1 {
+		t.Errorf("without a resolver: %v, %d, %q", err, c.CInfo.SSIDRef, c.Warnings)
+	}
+}
