@@ -1,0 +1,26 @@
+//go:build libxl
+
+package daemon
+
+import (
+	"path/filepath"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/backend/libxl"
+	"virtxend/internal/config"
+)
+
+// Built with -tags libxl, the daemon can drive real Xen, and does by
+// default (chooseBackend).
+func init() {
+	backendOpeners[config.BackendLibxl] = openLibxl
+}
+
+func openLibxl(d *daemon) (backend.Backend, error) {
+	return libxl.New(libxl.Options{
+		Log:       d.logger.Slog().With("module", "backend.libxl"),
+		NestedHVM: d.libxl.NestedHVM,
+		// libvirt's libxl driver keeps channel sockets here.
+		ChannelDir: filepath.Join(d.opts.Paths.LibDir(), "channel", "target"),
+	})
+}
