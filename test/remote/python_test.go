@@ -31,14 +31,18 @@ for _ in range(600):
     if dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF:
         break
     time.sleep(0.05)
-dom.create()
-dom.destroy()
-dom.undefine()
 def error_of(f):
     try:
         f()
     except libvirt.libvirtError as e:
         print("error %d %d %s" % (e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+dom.create()
+error_of(lambda: dom.create())
+error_of(lambda: conn.defineXML(xml.replace("<name>", "<uuid>00000000-1111-2222-3333-444444444444</uuid><name>")))
+dom.destroy()
+error_of(lambda: dom.destroy())
+dom.undefine()
+error_of(lambda: dom.undefine())
 error_of(lambda: conn.lookupByName("nosuch"))
 error_of(lambda: conn.defineXML("<domain"))
 error_of(lambda: conn.lookupByName("Domain-0").suspend())
@@ -67,6 +71,11 @@ func TestPythonLifecycleWithEvents(t *testing.T) {
 		"event py1 5 1", // stopped, destroyed
 		"event py1 1 0", // undefined, removed
 		"error 42 41 Domain not found",
+		"error 55 41 Requested operation is not valid: Domain is already running",
+		"error 9 20 operation failed: domain 'py1' already exists with uuid ",
+		"error 55 20 Requested operation is not valid: domain is not running",
+		"error 42 41 Domain not found: no domain with matching uuid '", // the name is the client's:
+		"' (py1)",
 		"error 35 20 at line 1: Premature end of data", // VIR_ERR_XML_DETAIL, VIR_FROM_DOMAIN
 		"error 55 41 Requested operation is not valid: Domain-0 does not support requested operation",
 		"type Xen version 4017000 lib 11003000",
