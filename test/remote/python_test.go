@@ -46,6 +46,13 @@ error_of(lambda: dom.undefine())
 error_of(lambda: conn.lookupByName("nosuch"))
 error_of(lambda: conn.defineXML("<domain"))
 error_of(lambda: conn.lookupByName("Domain-0").suspend())
+print("secure", conn.isSecure(), "secmodel", conn.getSecurityModel(), "uri", conn.getURI() == sys.argv[1])
+try:
+    print("sysinfo", conn.getSysinfo(0).startswith("<sysinfo type='smbios'>"))
+except libvirt.libvirtError as e:
+    print("sysinfo error %d %d %s" % (e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+conn.registerCloseCallback(lambda *a: None, None)
+conn.unregisterCloseCallback()
 print("type", conn.getType(), "version", conn.getVersion(), "lib", conn.getLibVersion())
 ro = libvirt.openReadOnly(sys.argv[1])
 print("ro domains", len(ro.listAllDomains()))
@@ -61,6 +68,11 @@ func TestPythonLifecycleWithEvents(t *testing.T) {
 	r := d.Python(pythonLifecycle, pvXML("py1"))
 	if r.Code != 0 {
 		t.Fatalf("python: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	// SMBIOS strings come from the host: present, or libxl's error.
+	if !strings.Contains(r.Stdout, "sysinfo True") &&
+		!strings.Contains(r.Stdout, "sysinfo error 67 41 unsupported configuration: Host SMBIOS information is not available") {
+		t.Errorf("python sysinfo:\n%s", r.Stdout)
 	}
 	for _, want := range []string{
 		"event py1 0 0", // defined, added
@@ -79,6 +91,7 @@ func TestPythonLifecycleWithEvents(t *testing.T) {
 		"error 35 20 at line 1: Premature end of data", // VIR_ERR_XML_DETAIL, VIR_FROM_DOMAIN
 		"error 55 41 Requested operation is not valid: Domain-0 does not support requested operation",
 		"type Xen version 4017000 lib 11003000",
+		"secure 1 secmodel ['', ''] uri True",
 		"ro domains 1",
 	} {
 		if !strings.Contains(r.Stdout, want) {
