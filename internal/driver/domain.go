@@ -40,6 +40,9 @@ type domain struct {
 	updated    bool
 	// held: the domain counts toward the running-guest inhibitor.
 	held bool
+	// ports are the graphics ports the driver chose for the live
+	// definition, returned when the domain stops.
+	ports []int
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool

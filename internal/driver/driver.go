@@ -76,6 +76,8 @@ type Driver struct {
 	activeMu sync.Mutex
 	active   int
 
+	ports portAllocator
+
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup
 	stop     chan struct{}

@@ -44,6 +44,10 @@ func TestVirshDumpxmlSecurityInfo(t *testing.T) {
 	}
 	d.MustVirsh("start", "s1")
 	check(d, "running")
+	// The live XML has the port the driver chose, as libxl's does.
+	if out := d.MustVirsh("dumpxml", "s1"); !strings.Contains(out, "<graphics type='vnc' port='5900' autoport='yes'") {
+		t.Errorf("live XML lacks the chosen VNC port:\n%s", out)
+	}
 	if d.Stop() != 0 {
 		t.Fatal("daemon did not stop cleanly")
 	}
