@@ -133,7 +133,7 @@ func TestFormatFlags(t *testing.T) {
 		}
 	}
 	if err := CheckXMLFlags(uint32(FormatUpdateCPU)); err == nil ||
-		err.Error() != "invalid argument: unsupported flags (0x4) in function libxlDomainGetXMLDesc" {
+		err.Error() != "unsupported flags (0x4) in function libxlDomainGetXMLDesc" {
 		t.Errorf("UPDATE_CPU: %v", err)
 	}
 }

@@ -45,7 +45,7 @@ func NameMissingDomain(err error, uuid backend.UUID, name string) error {
 // errUnsupportedFlags is virCheckFlags' error; fn is the libvirt function
 // name it reports.
 func errUnsupportedFlags(dom virerr.Domain, flags uint32, fn string) error {
-	return virerr.New(dom, libvirt.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
+	return virerr.UnsupportedFlags(dom, flags, fn)
 }
 
 func checkFlags(flags, supported uint32, fn string) error {
