@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/virerr"
 )
 
 // gatedBackend holds Pause of one guest until the test opens the gate.
@@ -26,13 +28,13 @@ func (g *gatedBackend) Pause(ctx context.Context, id backend.DomID) error {
 	return g.Backend.Pause(ctx, id)
 }
 
-// TestJobsSerialisePerDomain: while an operation on one guest is in the
-// hypervisor, another state change of that guest waits for it, while
-// other guests are changed and every guest can be read.
-func TestJobsSerialisePerDomain(t *testing.T) {
+// gatedDriver starts a driver whose backend holds Pause of guest "a";
+// guests a and b are running.
+func gatedDriver(t *testing.T, opts Options) (*Driver, *gatedBackend, Domain, Domain) {
+	t.Helper()
 	e := newEnv(t)
 	gb := &gatedBackend{Backend: e.sim(), entered: make(chan struct{}), gate: make(chan struct{})}
-	drv, err := New(e.cfg, e.root, gb, nil, Options{})
+	drv, err := New(e.cfg, e.root, gb, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +47,34 @@ func TestJobsSerialisePerDomain(t *testing.T) {
 	}
 	ra, _ := drv.LookupByName(ctx, "a")
 	gb.id = backend.DomID(ra.ID)
+	return drv, gb, a, b
+}
+
+// TestJobWaitTimesOut: an operation that cannot get the domain's job in
+// time fails as libvirt's does, and the domain stays usable.
+func TestJobWaitTimesOut(t *testing.T) {
+	drv, gb, a, _ := gatedDriver(t, Options{JobWait: time.Nanosecond})
+	suspended := make(chan error)
+	go func() { suspended <- drv.Suspend(ctx, a.UUID) }()
+	<-gb.entered
+	wantErr(t, drv.Resume(ctx, a.UUID), libvirt.ErrOperationTimeout, virerr.FromLibxl,
+		"Timed out during operation: cannot acquire state change lock")
+	close(gb.gate)
+	if err := <-suspended; err != nil {
+		t.Fatal(err)
+	}
+	// With the usual wait, the job given up above is free again.
+	drv.opts.JobWait = 0
+	if err := drv.Resume(ctx, a.UUID); err != nil {
+		t.Fatalf("resume once the job is free: %v", err)
+	}
+}
+
+// TestJobsSerialisePerDomain: while an operation on one guest is in the
+// hypervisor, another state change of that guest waits for it, while
+// other guests are changed and every guest can be read.
+func TestJobsSerialisePerDomain(t *testing.T) {
+	drv, gb, a, b := gatedDriver(t, Options{})
 	w := watch(t, drv)
 
 	suspended := make(chan error)
