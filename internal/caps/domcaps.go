@@ -33,7 +33,7 @@ func invalidArg(format string, args ...any) error {
 // virCheckFlags(0): no flag is accepted.
 func CheckDomainCapsFlags(flags uint32) error {
 	if flags != 0 {
-		return invalidArg("unsupported flags (0x%x) in function %s", flags, "libxlConnectGetDomainCapabilities")
+		return virerr.UnsupportedFlags(virerr.FromLibxl, flags, "libxlConnectGetDomainCapabilities")
 	}
 	return nil
 }

@@ -54,6 +54,29 @@ func TestParseErrors(t *testing.T) {
 		{"pci driver", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
 			`<hostdev mode='subsystem' type='pci'><driver name='vfio'/><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev></devices></domain>`,
 			virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: XEN does not support device assignment mode 'vfio'"},
+		{"no vcpus", `<domain type='xen'><name>g</name><vcpu>0</vcpu><memory>1024</memory><os><type>linux</type></os></domain>`,
+			virerr.FromDomain, libvirt.ErrInternalError, "internal error: CPU IDs in <numa> exceed the <vcpu> count"},
+		{"no target", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='file'><source file='/a'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrNoTarget, "missing target information for device /a"},
+		{"no target, no source", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='block'><target/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrNoTarget, "missing target information for device"},
+		{"no source", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='file'><target dev='xvda'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrNoSource, "missing source information for device xvda"},
+		{"empty block source", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='block'><source/><target dev='xvda'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrNoSource, "missing source information for device xvda"},
+		{"network without protocol", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='network'><source name='x'/></disk></devices></domain>`,
+			virerr.FromXML, libvirt.ErrXMLError, "XML error: Missing required attribute 'protocol' in element 'source'"},
+		{"harddisk name", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+			`<disk type='file'><source file='/a'/><target dev='fda'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrInternalError, "internal error: Invalid harddisk device name: fda"},
+		{"floppy name", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
+			`<disk type='file' device='floppy'><source file='/a'/><target dev='hda'/></disk></devices></domain>`,
+			virerr.FromDomain, libvirt.ErrInternalError, "internal error: Invalid floppy device name: hda"},
 		{"dup ctrl", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices>` +
 			`<controller type='ide' index='0'/><controller type='ide' index='0'/></devices></domain>`,
 			virerr.FromDomain, libvirt.ErrXMLError, "XML error: Multiple 'ide' controllers with index '0'"},
@@ -110,7 +133,7 @@ func TestFormatFlags(t *testing.T) {
 		}
 	}
 	if err := CheckXMLFlags(uint32(FormatUpdateCPU)); err == nil ||
-		err.Error() != "invalid argument: unsupported flags (0x4) in function libxlDomainGetXMLDesc" {
+		err.Error() != "unsupported flags (0x4) in function libxlDomainGetXMLDesc" {
 		t.Errorf("UPDATE_CPU: %v", err)
 	}
 }

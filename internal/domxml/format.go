@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"strings"
 
-	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/virerr"
@@ -33,8 +32,7 @@ const (
 func CheckXMLFlags(flags uint32) error {
 	const ok = uint32(FormatSecure | FormatInactive | FormatMigratable)
 	if bad := flags &^ ok; bad != 0 {
-		return virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg,
-			"unsupported flags (0x%x) in function %s", bad, "libxlDomainGetXMLDesc")
+		return virerr.UnsupportedFlags(virerr.FromLibxl, bad, "libxlDomainGetXMLDesc")
 	}
 	return nil
 }

@@ -122,7 +122,10 @@ func precheck(root *node) error {
 			}
 		}
 	}
-	return checkVCPU(root)
+	if err := checkVCPU(root); err != nil {
+		return err
+	}
+	return checkDiskTargets(root)
 }
 
 func checkCaps(root *node) error {
@@ -174,6 +177,11 @@ func checkVCPU(root *node) error {
 	}
 	if p, ok := v.attr("placement"); ok && p != "static" && p != "auto" {
 		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "placement", "vcpu", p)
+	}
+	if max == 0 {
+		// libvirt's <numa> check refuses no vcpus: the highest CPU id, 0,
+		// is not below the count.
+		return internalErr("CPU IDs in <numa> exceed the <vcpu> count")
 	}
 	return nil
 }

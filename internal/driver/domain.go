@@ -3,12 +3,14 @@ package driver
 import (
 	"context"
 	"sync"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/events"
+	"virtxend/internal/virerr"
 )
 
 // Domain identifies a domain to callers as remote_nonnull_domain does:
@@ -40,6 +42,9 @@ type domain struct {
 	updated    bool
 	// held: the domain counts toward the running-guest inhibitor.
 	held bool
+	// ports are the graphics ports the driver chose for the live
+	// definition, returned when the domain stops.
+	ports []int
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
@@ -111,20 +116,10 @@ func (s snapshot) active() bool { return s.ref.ID >= 0 }
 // beginJob takes the domain's job; it fails if the context ends first or
 // the domain left the list while we waited.
 func (drv *Driver) beginJob(ctx context.Context, d *domain) error {
-	acquired := make(chan struct{})
-	go func() {
-		d.job.Lock()
-		close(acquired)
-	}()
-	select {
-	case <-acquired:
-	case <-ctx.Done():
-		// Hand the lock back as soon as the goroutine gets it.
-		go func() {
-			<-acquired
-			d.job.Unlock()
-		}()
-		return ctx.Err()
+	if !d.job.TryLock() {
+		if err := drv.waitJob(ctx, d); err != nil {
+			return err
+		}
 	}
 	d.mu.Lock()
 	removed, uuid, name := d.removed, d.uuid, d.name
@@ -132,6 +127,39 @@ func (drv *Driver) beginJob(ctx context.Context, d *domain) error {
 	if removed {
 		d.job.Unlock()
 		return errNoDomainUUID(uuid, name)
+	}
+	return nil
+}
+
+// waitJob waits for d's job until ctx ends or the job wait runs out.
+func (drv *Driver) waitJob(ctx context.Context, d *domain) error {
+	acquired := make(chan struct{})
+	go func() {
+		d.job.Lock()
+		close(acquired)
+	}()
+	wait := drv.opts.JobWait
+	if wait <= 0 {
+		wait = DefaultJobWait
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var err error
+	select {
+	case <-acquired:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timer.C:
+		drv.log.Warn("Cannot start job for domain; another job holds it", "domain", d.ref().Name)
+		err = virerr.New(virerr.FromLibxl, libvirt.ErrOperationTimeout, "%s", "cannot acquire state change lock")
+	}
+	if err != nil {
+		// Hand the lock back as soon as the goroutine gets it.
+		go func() {
+			<-acquired
+			d.job.Unlock()
+		}()
+		return err
 	}
 	return nil
 }

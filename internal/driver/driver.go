@@ -35,6 +35,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -56,7 +57,14 @@ type Options struct {
 	// inhibition (for --timeout) while it is above zero. It must not call
 	// back into the driver.
 	OnActiveChange func(active int)
+	// JobWait is how long an operation waits for another one on the same
+	// domain before it fails, as libvirt's LIBXL_JOB_WAIT_TIME; 0 means
+	// DefaultJobWait.
+	JobWait time.Duration
 }
+
+// DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
+const DefaultJobWait = 30 * time.Second
 
 // Driver is the Xen driver. Create it with New; call Close when done.
 type Driver struct {
@@ -75,6 +83,8 @@ type Driver struct {
 
 	activeMu sync.Mutex
 	active   int
+
+	ports portAllocator
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"errors"
 	"fmt"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -27,10 +28,24 @@ func errNoDomainUUID(uuid backend.UUID, name string) error {
 	return libxlErr(libvirt.ErrNoDomain, "no domain with matching uuid '%s' (%s)", uuid, name)
 }
 
+// NameMissingDomain puts name, the client's name for the domain with uuid,
+// into err if err is the driver's "no domain with matching uuid" error for
+// that uuid, which the driver raises without knowing the client's name.
+func NameMissingDomain(err error, uuid backend.UUID, name string) error {
+	var e *virerr.Error
+	if !errors.As(err, &e) || name == "" || e.Code != libvirt.ErrNoDomain {
+		return err
+	}
+	if e.Message != errNoDomainUUID(uuid, "").Error() {
+		return err
+	}
+	return errNoDomainUUID(uuid, name)
+}
+
 // errUnsupportedFlags is virCheckFlags' error; fn is the libvirt function
 // name it reports.
 func errUnsupportedFlags(dom virerr.Domain, flags uint32, fn string) error {
-	return virerr.New(dom, libvirt.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
+	return virerr.UnsupportedFlags(dom, flags, fn)
 }
 
 func checkFlags(flags, supported uint32, fn string) error {

@@ -280,17 +280,21 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	if err := drv.prepareLiveDef(d); err != nil {
 		return err
 	}
+	if err := drv.assignPorts(d); err != nil {
+		d.restoreDefs()
+		return err
+	}
 	def := d.snap().def
 	if drv.cfg.Autoballoon {
 		if err := drv.freeMem(ctx, def); err != nil {
-			d.restoreDefs()
+			drv.dropLiveDef(d)
 			return err
 		}
 	}
 	id, err := drv.be.Create(ctx, def, backend.CreateOptions{Paused: true, Marker: Marker})
 	if err != nil {
 		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
-		d.restoreDefs()
+		drv.dropLiveDef(d)
 		return libxlErr(libvirt.ErrInternalError, "libxenlight failed to create new domain '%s'", def.Name)
 	}
 	drv.setID(d, int32(id))
@@ -306,7 +310,7 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 		drv.be.Destroy(ctx, id)
 		drv.setID(d, -1)
 		d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffFailed))
-		d.restoreDefs()
+		drv.dropLiveDef(d)
 		return err
 	}
 	d.mu.Lock()
@@ -370,6 +374,13 @@ func (drv *Driver) cleanup(d *domain) {
 	drv.setID(d, -1)
 	drv.releaseFor(d)
 	drv.removeStatus(name)
+	drv.dropLiveDef(d)
+}
+
+// dropLiveDef ends a live definition: its graphics ports go back to the
+// allocator and the persistent definition returns.
+func (drv *Driver) dropLiveDef(d *domain) {
+	drv.releasePorts(d)
 	d.restoreDefs()
 }
 

@@ -125,7 +125,7 @@ func TestDefineConflicts(t *testing.T) {
 		"operation failed: domain 'a' already exists with uuid 01345678-1234-1234-1234-123456789abc")
 	_, err = drv.Define(ctx, domXML("c", 3, ""), 4)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl,
-		"invalid argument: unsupported flags (0x4) in function libxlDomainDefineXMLFlags")
+		"unsupported flags (0x4) in function libxlDomainDefineXMLFlags")
 	_, err = drv.Define(ctx, "<domain", 0)
 	if err == nil {
 		t.Fatal("bad XML accepted")

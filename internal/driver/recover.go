@@ -154,6 +154,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown))
 	}
 	drv.holdFor(d)
+	drv.reservePorts(d)
 	if err := drv.writeStatus(d.snap()); err != nil {
 		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
 	}

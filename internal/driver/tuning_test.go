@@ -38,7 +38,7 @@ func TestMemory(t *testing.T) {
 		t.Fatalf("config not updated:\n%s", x)
 	}
 	err = drv.SetMemoryFlags(ctx, d.UUID, 1, 8)
-	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: unsupported flags (0x8) in function libxlDomainSetMemoryFlags")
+	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x8) in function libxlDomainSetMemoryFlags")
 }
 
 func backendID(_ Info, drv *Driver, d Domain) backendDomID {

@@ -30,5 +30,5 @@ func TestXMLDescFlagsAndSecretsOnDisk(t *testing.T) {
 		t.Fatalf("the saved config lost the password (%v):\n%s", err, onDisk)
 	}
 	_, err = drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLUpdateCPU))
-	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: unsupported flags (0x4) in function libxlDomainGetXMLDesc")
+	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x4) in function libxlDomainGetXMLDesc")
 }

@@ -59,7 +59,7 @@ func (p *program) getSysinfo(_ context.Context, _ *rpc.Client, a *libvirt.Connec
 }
 
 func unsupportedFlags(flags uint32, fn string) error {
-	return virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg, "unsupported flags (0x%x) in function %s", flags, fn)
+	return virerr.UnsupportedFlags(virerr.FromLibxl, flags, fn)
 }
 
 func (p *program) getMaxVcpusHost(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectGetMaxVcpusArgs) (*libvirt.ConnectGetMaxVcpusRet, error) {

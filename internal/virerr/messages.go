@@ -25,6 +25,8 @@ var messages = map[Code][2]string{
 	libvirt.ErrSystemError:          {"", "%s"},
 	libvirt.ErrArgumentUnsupported:  {"argument unsupported", "argument unsupported: %s"},
 	libvirt.ErrNoName:               {"missing name information", "missing name information in %s"},
+	libvirt.ErrNoSource:             {"missing source information for device", "missing source information for device %s"},
+	libvirt.ErrNoTarget:             {"missing target information for device", "missing target information for device %s"},
 	libvirt.ErrXMLDetail:            {"parser error", "%s"},
 	libvirt.ErrOverflow:             {"value too large", "value too large: %s"},
 	libvirt.ErrNoDomainMetadata:     {"metadata not found", "metadata not found: %s"},

@@ -83,3 +83,15 @@ func Is(err error, code Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// UnsupportedFlags is virCheckFlags' error: flags are the bits fn does not
+// accept. libvirt raises it through virReportInvalidArg, so the message
+// has no "invalid argument" prefix, str1 is the function, str2 "flags"
+// and int1, int2 are 0.
+func UnsupportedFlags(dom Domain, flags uint32, fn string) *Error {
+	return &Error{
+		Code: libvirt.ErrInvalidArg, Domain: dom,
+		Message: fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, fn),
+		Str1:    fn, Str2: "flags",
+	}
+}

@@ -24,6 +24,10 @@ func TestVirshErrorsAreLibvirts(t *testing.T) {
 		{[]string{"define", guestFile(t, "slash", pvXML("a/b"))}, "name a/b cannot contain '/'"},
 		{[]string{"create", guestFile(t, "dup", pvXML("g1"))}, "already exists with uuid"},
 		{[]string{"suspend", "Domain-0"}, "Domain-0 does not support requested operation"},
+		// virCheckFlags' error has no "invalid argument" prefix.
+		{[]string{"destroy", "--graceful", "g1"}, "error: unsupported flags (0x1) in function libxlDomainDestroyFlags"},
+		{[]string{"define", guestFile(t, "nosrc", strings.Replace(pvXML("n"), "</os>", "</os><devices><disk type='file'><target dev='xvda'/></disk></devices>", 1))},
+			"missing source information for device xvda"},
 		{[]string{"undefine", "g1"}, ""}, // allowed on a running guest: it becomes transient
 	}
 	for _, c := range cases {

@@ -31,17 +31,28 @@ for _ in range(600):
     if dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF:
         break
     time.sleep(0.05)
-dom.create()
-dom.destroy()
-dom.undefine()
 def error_of(f):
     try:
         f()
     except libvirt.libvirtError as e:
         print("error %d %d %s" % (e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+dom.create()
+error_of(lambda: dom.create())
+error_of(lambda: conn.defineXML(xml.replace("<name>", "<uuid>00000000-1111-2222-3333-444444444444</uuid><name>")))
+dom.destroy()
+error_of(lambda: dom.destroy())
+dom.undefine()
+error_of(lambda: dom.undefine())
 error_of(lambda: conn.lookupByName("nosuch"))
 error_of(lambda: conn.defineXML("<domain"))
 error_of(lambda: conn.lookupByName("Domain-0").suspend())
+print("secure", conn.isSecure(), "secmodel", conn.getSecurityModel(), "uri", conn.getURI() == sys.argv[1])
+try:
+    print("sysinfo", conn.getSysinfo(0).startswith("<sysinfo type='smbios'>"))
+except libvirt.libvirtError as e:
+    print("sysinfo error %d %d %s" % (e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+conn.registerCloseCallback(lambda *a: None, None)
+conn.unregisterCloseCallback()
 print("type", conn.getType(), "version", conn.getVersion(), "lib", conn.getLibVersion())
 ro = libvirt.openReadOnly(sys.argv[1])
 print("ro domains", len(ro.listAllDomains()))
@@ -58,6 +69,11 @@ func TestPythonLifecycleWithEvents(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("python: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
+	// SMBIOS strings come from the host: present, or libxl's error.
+	if !strings.Contains(r.Stdout, "sysinfo True") &&
+		!strings.Contains(r.Stdout, "sysinfo error 67 41 unsupported configuration: Host SMBIOS information is not available") {
+		t.Errorf("python sysinfo:\n%s", r.Stdout)
+	}
 	for _, want := range []string{
 		"event py1 0 0", // defined, added
 		"event py1 2 0", // started, booted
@@ -67,9 +83,15 @@ func TestPythonLifecycleWithEvents(t *testing.T) {
 		"event py1 5 1", // stopped, destroyed
 		"event py1 1 0", // undefined, removed
 		"error 42 41 Domain not found",
+		"error 55 41 Requested operation is not valid: Domain is already running",
+		"error 9 20 operation failed: domain 'py1' already exists with uuid ",
+		"error 55 20 Requested operation is not valid: domain is not running",
+		"error 42 41 Domain not found: no domain with matching uuid '", // the name is the client's:
+		"' (py1)",
 		"error 35 20 at line 1: Premature end of data", // VIR_ERR_XML_DETAIL, VIR_FROM_DOMAIN
 		"error 55 41 Requested operation is not valid: Domain-0 does not support requested operation",
 		"type Xen version 4017000 lib 11003000",
+		"secure 1 secmodel ['', ''] uri True",
 		"ro domains 1",
 	} {
 		if !strings.Contains(r.Stdout, want) {

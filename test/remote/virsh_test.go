@@ -67,6 +67,14 @@ func TestVirshLifecycle(t *testing.T) {
 			t.Errorf("dominfo lacks %q:\n%s", want, info)
 		}
 	}
+	d.MustVirsh("desc", "g1", "--live", "--config", "a guest")
+	d.MustVirsh("metadata", "g1", "http://example.org/m/", "--key", "m", "--set", "<m>1</m>", "--config")
+	if out := d.MustVirsh("metadata", "g1", "http://example.org/m/", "--config"); !strings.Contains(out, "<m>1</m>") {
+		t.Errorf("metadata after set: %q", out)
+	}
+	if out := d.MustVirsh("desc", "g1"); strings.TrimSpace(out) != "a guest" {
+		t.Errorf("desc after set: %q", out)
+	}
 	d.MustVirsh("suspend", "g1")
 	d.MustVirsh("resume", "g1")
 	d.MustVirsh("reboot", "g1")
@@ -81,6 +89,8 @@ func TestVirshLifecycle(t *testing.T) {
 		"'g1': Defined Added", "'g1': Defined Updated", "'g1': Started Booted", "'g1': Suspended Paused",
 		"'g1': Resumed Unpaused", "'g1': Stopped Shutdown", "'g1': Stopped Destroyed", "'t1': Started Booted",
 		"'t1': Stopped Destroyed", "'g1': Undefined Removed",
+		"event 'metadata-change' for domain 'g1': type description, uri <null>",
+		"event 'metadata-change' for domain 'g1': type element, uri http://example.org/m/",
 	} {
 		events.waitFor(t, want)
 	}

@@ -110,6 +110,16 @@ func faultsFromAttrs(attrs []xml.Attr) (Faults, error) {
 	return f, nil
 }
 
+// inRange reports whether every duration is one parseDuration accepts.
+func (f Faults) inRange() bool {
+	for _, d := range []time.Duration{f.ShutdownDelay, f.CrashAfter, f.PoweroffAfter, f.RebootAfter, f.OpDelay} {
+		if d < 0 || d > maxDuration {
+			return false
+		}
+	}
+	return true
+}
+
 func enumAttr(a xml.Attr, yes, no string) (bool, error) {
 	switch a.Value {
 	case yes:

@@ -122,6 +122,7 @@ func Open(opts Options) (*Host, error) {
 		return false, nil
 	})
 	if err != nil {
+		h.q.close()
 		lf.Close()
 		return nil, err
 	}

@@ -179,7 +179,34 @@ func loadState(path string) (*hostState, error) {
 	if st.Version != stateVersion {
 		return nil, fmt.Errorf("%s: state version %d, want %d", path, st.Version, stateVersion)
 	}
+	if err := st.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return st, nil
+}
+
+// check refuses a state no simulated host could have written: a damaged
+// or hand-edited file is reported rather than acted on.
+func (st *hostState) check() error {
+	seen := make(map[backend.DomID]bool, len(st.Guests))
+	for i, g := range st.Guests {
+		switch {
+		case g == nil:
+			return fmt.Errorf("guest %d is null", i)
+		case g.DomID == backend.Dom0 || g.DomID >= st.NextDomID:
+			return fmt.Errorf("guest %q has domid %d, outside 1..%d", g.Name, g.DomID, st.NextDomID-1)
+		case seen[g.DomID]:
+			return fmt.Errorf("domid %d appears twice", g.DomID)
+		case g.VCPUsMax < 1 || g.VCPUsOnline < 0 || g.VCPUsOnline > g.VCPUsMax:
+			return fmt.Errorf("guest %q has %d of %d vcpus online", g.Name, g.VCPUsOnline, g.VCPUsMax)
+		case g.TargetMemKiB > g.MaxMemKiB:
+			return fmt.Errorf("guest %q has a memory target above its maximum", g.Name)
+		case !g.Faults.inRange():
+			return fmt.Errorf("guest %q has a fault duration out of range", g.Name)
+		}
+		seen[g.DomID] = true
+	}
+	return nil
 }
 
 func saveState(path string, st *hostState) error {

@@ -1,0 +1,51 @@
+package virerr
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+)
+
+func TestNewUsesLibvirtsTexts(t *testing.T) {
+	for _, c := range []struct {
+		e               *Error
+		msg, str1, str2 string
+	}{
+		{New(FromLibxl, libvirt.ErrNoDomain, ""), "Domain not found", "Domain not found", ""},
+		{New(FromLibxl, libvirt.ErrNoDomain, "no domain with matching name '%s'", "x"),
+			"Domain not found: no domain with matching name 'x'", "Domain not found: %s", "no domain with matching name 'x'"},
+		{New(FromDomain, libvirt.ErrNoSource, "%s", "xvda"), "missing source information for device xvda",
+			"missing source information for device %s", "xvda"},
+		{New(FromRPC, libvirt.ErrRPC, "%s", "Unable to decode message payload"), "Unable to decode message payload", "%s",
+			"Unable to decode message payload"},
+	} {
+		if c.e.Message != c.msg || c.e.Str1 != c.str1 || c.e.Str2 != c.str2 || c.e.Int1 != -1 || c.e.Int2 != -1 {
+			t.Errorf("%+v, want message %q str1 %q str2 %q", c.e, c.msg, c.str1, c.str2)
+		}
+	}
+}
+
+func TestUnsupportedFlags(t *testing.T) {
+	e := UnsupportedFlags(FromLibxl, 0x400, "libxlDomainShutdownFlags")
+	if e.Code != libvirt.ErrInvalidArg || e.Domain != FromLibxl ||
+		e.Message != "unsupported flags (0x400) in function libxlDomainShutdownFlags" ||
+		e.Str1 != "libxlDomainShutdownFlags" || e.Str2 != "flags" || e.Int1 != 0 || e.Int2 != 0 {
+		t.Errorf("%+v", e)
+	}
+}
+
+func TestAsAndIs(t *testing.T) {
+	wrapped := fmt.Errorf("context: %w", New(FromLibxl, libvirt.ErrOperationInvalid, "x"))
+	if e := As(wrapped); e.Code != libvirt.ErrOperationInvalid || !Is(wrapped, libvirt.ErrOperationInvalid) {
+		t.Errorf("wrapped: %+v", e)
+	}
+	plain := As(errors.New("disk on fire"))
+	if plain.Code != libvirt.ErrInternalError || plain.Message != "internal error: disk on fire" {
+		t.Errorf("plain error became %+v", plain)
+	}
+	if As(nil) != nil || Is(nil, libvirt.ErrInternalError) {
+		t.Error("nil is not an error")
+	}
+}
