@@ -80,5 +80,5 @@ func TestClientErrors(t *testing.T) {
 		libvirt.ErrNoServer, virerr.FromRPC, "Server not found: No server named 'q'")
 	// The admin client itself is client 1 of the admin server.
 	wantErr(t, c.Call(admin.ProcClientGetInfo, &admin.ClientArgs{Clnt: admin.Client{Srv: srv, ID: 1}, Flags: 1}, &admin.ParamsRet{}),
-		libvirt.ErrInvalidArg, virerr.FromAdmin, "invalid argument: unsupported flags (0x1) in function adminClientGetInfo")
+		libvirt.ErrInvalidArg, virerr.FromAdmin, "unsupported flags (0x1) in function adminClientGetInfo")
 }

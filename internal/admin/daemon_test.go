@@ -46,7 +46,7 @@ func TestLoggingFiltersAndOutputs(t *testing.T) {
 	wantErr(t, c.Call(admin.ProcConnectSetLoggingOutputs, &admin.SetLoggingArgs{Value: str("9:x")}, nil),
 		libvirt.ErrInvalidArg, virerr.FromNone, "invalid argument: bad output")
 	wantErr(t, c.Call(admin.ProcConnectGetLoggingOutputs, &admin.FlagsArgs{Flags: 8}, &o), libvirt.ErrInvalidArg, virerr.FromAdmin,
-		"invalid argument: unsupported flags (0x8) in function adminConnectGetLoggingOutputs")
+		"unsupported flags (0x8) in function adminConnectGetLoggingOutputs")
 }
 
 func virErr() error { return virerr.New(virerr.FromNone, libvirt.ErrInvalidArg, "bad output") }
@@ -57,7 +57,7 @@ func TestDaemonTimeoutAndShutdown(t *testing.T) {
 	must(t, c.Call(admin.ProcConnectSetDaemonTimeout, &admin.SetDaemonTimeoutArgs{Timeout: 7}, nil))
 	must(t, c.Call(admin.ProcConnectSetDaemonTimeout, &admin.SetDaemonTimeoutArgs{Timeout: 0}, nil))
 	wantErr(t, c.Call(admin.ProcConnectDaemonShutdown, &admin.FlagsArgs{Flags: 2}, nil), libvirt.ErrInvalidArg, virerr.FromAdmin,
-		"invalid argument: unsupported flags (0x2) in function adminConnectDaemonShutdown")
+		"unsupported flags (0x2) in function adminConnectDaemonShutdown")
 	must(t, c.Call(admin.ProcConnectDaemonShutdown, &admin.FlagsArgs{Flags: admin.DaemonShutdownPreserve}, nil))
 	must(t, c.Call(admin.ProcConnectDaemonShutdown, &admin.FlagsArgs{}, nil))
 	e.mu.Lock()

@@ -11,8 +11,7 @@ import (
 // message carries.
 func checkFlags(flags, supported uint32, fn string) error {
 	if flags&^supported != 0 {
-		return virerr.New(virerr.FromAdmin, libvirt.ErrInvalidArg,
-			"unsupported flags (0x%x) in function %s", flags&^supported, fn)
+		return virerr.UnsupportedFlags(virerr.FromAdmin, flags&^supported, fn)
 	}
 	return nil
 }

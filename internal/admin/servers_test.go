@@ -46,7 +46,7 @@ func TestThreadPoolSetErrors(t *testing.T) {
 	}
 	wantErr(t, set("nope", 0), libvirt.ErrNoServer, virerr.FromAdmin, "Server not found: no server with matching name 'nope' found")
 	wantErr(t, set("admin", 2), libvirt.ErrInvalidArg, virerr.FromAdmin,
-		"invalid argument: unsupported flags (0x2) in function adminServerSetThreadPoolParameters")
+		"unsupported flags (0x2) in function adminServerSetThreadPoolParameters")
 	wantErr(t, set("admin", 0, uintP("minWorkers", 9)), libvirt.ErrInvalidArg, virerr.FromNone,
 		"invalid argument: minWorkers cannot be larger than maxWorkers")
 	wantErr(t, set("admin", 0, uintP("maxWorkers", 0), uintP("minWorkers", 0)), libvirt.ErrInvalidArg, virerr.FromNone,

@@ -37,16 +37,11 @@ func nativeErr(err error, f xlcfg.Format) error {
 	return xlcfg.Virerr(err, dom)
 }
 
-func badFlags(flags uint32, fn string) error {
-	return virerr.New(virerr.FromLibxl, libvirt.ErrInvalidArg,
-		"unsupported flags (0x%x) in function %s", flags, fn)
-}
-
 // xmlFromNative is libxlConnectDomainXMLFromNative. Settings the
 // conversion does not use are logged: libvirt drops them silently.
 func (p *program) xmlFromNative(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectDomainXMLFromNativeArgs) (*libvirt.ConnectDomainXMLFromNativeRet, error) {
 	if a.Flags != 0 {
-		return nil, badFlags(a.Flags, "libxlConnectDomainXMLFromNative")
+		return nil, virerr.UnsupportedFlags(virerr.FromLibxl, a.Flags, "libxlConnectDomainXMLFromNative")
 	}
 	f := xlcfg.Format(a.NativeFormat)
 	r, err := xlcfg.ToXML([]byte(a.NativeConfig), f, xlcfg.Options{})
@@ -63,7 +58,7 @@ func (p *program) xmlFromNative(ctx context.Context, _ *rpc.Client, a *libvirt.C
 // xmlToNative is libxlConnectDomainXMLToNative.
 func (p *program) xmlToNative(_ context.Context, _ *rpc.Client, a *libvirt.ConnectDomainXMLToNativeArgs) (*libvirt.ConnectDomainXMLToNativeRet, error) {
 	if a.Flags != 0 {
-		return nil, badFlags(a.Flags, "libxlConnectDomainXMLToNative")
+		return nil, virerr.UnsupportedFlags(virerr.FromLibxl, a.Flags, "libxlConnectDomainXMLToNative")
 	}
 	f := xlcfg.Format(a.NativeFormat)
 	b, err := xlcfg.ToNative(a.DomainXML, f)
