@@ -33,3 +33,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateSchema: the schema check never panics, and what we format
+// ourselves always passes it.
+func FuzzValidateSchema(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "in", "*.xml"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add(`<domain type='xen'><name>g</name><bogus a='1'/><os><type>linux</type></os></domain>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		ValidateSchema(doc)
+		d, err := ParseWith(doc, Options{Rand: fixedRand()})
+		if err != nil {
+			return
+		}
+		out, err := FormatFlags(d, FormatInactive|FormatSecure)
+		if err != nil {
+			return
+		}
+		if err := ValidateSchema(out); err != nil {
+			t.Fatalf("our own output fails the schema check: %v\n%s", err, out)
+		}
+	})
+}

@@ -160,7 +160,7 @@ func stateOf(t *testing.T, drv *Driver, u backend.UUID) (libvirt.DomainState, in
 type simHost = sim.Host
 
 func parseDefForTest(xml string) (*libvirtxml.Domain, error) {
-	def, _, err := parseDef(xml)
+	def, _, err := parseDef(xml, false)
 	return def, err
 }
 

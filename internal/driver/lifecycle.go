@@ -15,8 +15,14 @@ import (
 )
 
 // parseDef parses and validates a client's XML (domxml fills defaults) and
-// returns it with its uuid.
-func parseDef(xml string) (*libvirtxml.Domain, backend.UUID, error) {
+// returns it with its uuid. With schema set (the VALIDATE flags), content
+// libvirt's schema does not know is refused first, as libvirt does.
+func parseDef(xml string, schema bool) (*libvirtxml.Domain, backend.UUID, error) {
+	if schema {
+		if err := domxml.ValidateSchema(xml); err != nil {
+			return nil, backend.UUID{}, err
+		}
+	}
 	def, err := domxml.Parse(xml)
 	if err != nil {
 		return nil, backend.UUID{}, err
@@ -68,10 +74,11 @@ func (drv *Driver) addOrFind(def *libvirtxml.Domain, uuid backend.UUID) (d *doma
 // flags: VIR_DOMAIN_DEFINE_VALIDATE). The config is on disk before it
 // returns; DEFINED/ADDED or DEFINED/UPDATED follows.
 func (drv *Driver) Define(ctx context.Context, xml string, flags uint32) (Domain, error) {
-	if err := checkFlags(flags, uint32(libvirt.DomainDefineValidate), "libxlDomainDefineXMLFlags"); err != nil {
+	validate := uint32(libvirt.DomainDefineValidate)
+	if err := checkFlags(flags, validate, "libxlDomainDefineXMLFlags"); err != nil {
 		return Domain{}, err
 	}
-	def, uuid, err := parseDef(xml)
+	def, uuid, err := parseDef(xml, flags&validate != 0)
 	if err != nil {
 		return Domain{}, err
 	}
@@ -198,7 +205,7 @@ func (drv *Driver) CreateXML(ctx context.Context, xml string, flags uint32) (Dom
 	if err := checkFlags(flags, paused|validate, "libxlDomainCreateXML"); err != nil {
 		return Domain{}, err
 	}
-	def, uuid, err := parseDef(xml)
+	def, uuid, err := parseDef(xml, flags&validate != 0)
 	if err != nil {
 		return Domain{}, err
 	}

@@ -29,6 +29,14 @@ func TestVirshErrorsAreLibvirts(t *testing.T) {
 		{[]string{"define", guestFile(t, "nosrc", strings.Replace(pvXML("n"), "</os>", "</os><devices><disk type='file'><target dev='xvda'/></disk></devices>", 1))},
 			"missing source information for device xvda"},
 		{[]string{"undefine", "g1"}, ""}, // allowed on a running guest: it becomes transient
+		// --validate refuses what libvirt's schema does not know; without
+		// it, unknown elements are ignored as libvirt ignores them.
+		{[]string{"define", "--validate", guestFile(t, "bogus", strings.Replace(pvXML("v1"), "</os>", "</os><bogus/>", 1))},
+			"XML document failed to validate against schema: Unable to validate doc against /usr/share/libvirt/schemas/domain.rng\nElement domain has extra content: bogus"},
+		{[]string{"create", "--validate", guestFile(t, "attr", strings.Replace(pvXML("v2"), "<domain ", "<domain foo='1' ", 1))},
+			"Invalid attribute foo for element domain"},
+		{[]string{"define", "--validate", guestFile(t, "v3", pvXML("v3"))}, ""},
+		{[]string{"define", guestFile(t, "v4", strings.Replace(pvXML("v4"), "</os>", "</os><bogus/>", 1))}, ""},
 	}
 	for _, c := range cases {
 		r := d.Virsh(c.args...)
