@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"virtxend/internal/fixtures"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/out")
@@ -50,7 +52,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("%v (run with -update)", err)
 			}
 			if got != string(want) {
-				t.Errorf("differs from %s:\n%s", out, lineDiff(string(want), got))
+				t.Errorf("differs from %s:\n%s", out, fixtures.LineDiff(string(want), got))
 			}
 			assertStable(t, got)
 		})
@@ -69,14 +71,14 @@ func assertStable(t *testing.T, xml string) {
 		t.Fatal(err)
 	}
 	if again != xml {
-		t.Errorf("not stable:\n%s", lineDiff(xml, again))
+		t.Errorf("not stable:\n%s", fixtures.LineDiff(xml, again))
 	}
 }
 
 // TestLibxlInputs: the XML inputs of libvirt's libxlxml2domconfigtest must
 // parse, and their formatted form must be stable.
 func TestLibxlInputs(t *testing.T) {
-	dir := fixtureDir(t)
+	dir := fixtures.Dir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "libxlxml2domconfigdata", "*.xml"))
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".xml"), func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/fixtures"
 	"virtxend/internal/virerr"
 )
 
@@ -15,7 +16,7 @@ import (
 // golden inputs. A false refusal would break define --validate.
 func TestValidateSchemaAcceptsValidDocuments(t *testing.T) {
 	var files []string
-	if dir := fixtureDirOrEmpty(); dir != "" {
+	if dir := fixtures.Root(); dir != "" {
 		for _, sub := range []string{"xlconfigdata", "xmconfigdata", "libxlxml2domconfigdata"} {
 			m, _ := filepath.Glob(filepath.Join(dir, sub, "*.xml"))
 			files = append(files, m...)
@@ -74,15 +75,4 @@ func TestValidateSchemaRefusesUnknownContent(t *testing.T) {
 	if err := ValidateSchema("<domain"); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("syntax error not reported first: %v", err)
 	}
-}
-
-func fixtureDirOrEmpty() string {
-	dir := os.Getenv("LIBVIRT_TEST_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "fixtures", "libvirt-tests")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		return ""
-	}
-	return dir
 }

@@ -1,25 +1,14 @@
 package xlcfg
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-)
 
-// fixtureDir is libvirt's own Xen test data (see the fixtures README).
-func fixtureDir(t *testing.T) string {
-	dir := os.Getenv("LIBVIRT_TEST_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "fixtures", "libvirt-tests")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("libvirt test fixtures not found at %s (set LIBVIRT_TEST_FIXTURES): %v", dir, err)
-	}
-	return dir
-}
+	"virtxend/internal/fixtures"
+)
 
 // oneWay lists the cases libvirt's xlconfigtest / xmconfigtest run in
 // one direction only (fixtures README), and the files it never uses.
@@ -45,36 +34,13 @@ var oneWay = map[string]string{
 	"xm/paravirt-net-modelstr":                   "none",
 }
 
-// knownGaps reads testdata/known-gaps.txt: "FMT/CASE DIRECTION REASON".
-func knownGaps(t *testing.T) map[string]string {
-	f, err := os.Open(filepath.Join("testdata", "known-gaps.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gaps := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.SplitN(line, " ", 3)
-		if len(fields) < 3 {
-			t.Fatalf("known-gaps.txt: malformed line %q", line)
-		}
-		gaps[fields[0]+" "+fields[1]] = fields[2]
-	}
-	return gaps
-}
-
 func TestXLConformance(t *testing.T) { runConformance(t, "xl", "xlconfigdata", XL) }
 
 func TestXMConformance(t *testing.T) { runConformance(t, "xm", "xmconfigdata", XM) }
 
 func runConformance(t *testing.T, tag, sub string, f Format) {
-	dir := filepath.Join(fixtureDir(t), sub)
-	gaps := knownGaps(t)
+	dir := filepath.Join(fixtures.Dir(t), sub)
+	gaps := fixtures.KnownGaps(t, filepath.Join("testdata", "known-gaps.txt"), 2)
 	for _, name := range fixtureCases(t, dir) {
 		id := tag + "/" + name
 		dirs := oneWay[id]
@@ -147,40 +113,6 @@ func checkCase(t *testing.T, base, dirn string, f Format, gap string) {
 	case err != nil:
 		t.Fatalf("%s: %v", dirn, err)
 	case !ok:
-		t.Errorf("%s differs:\n%s", dirn, lineDiff(want, got))
+		t.Errorf("%s differs:\n%s", dirn, fixtures.LineDiff(want, got))
 	}
-}
-
-// lineDiff is a small line-oriented diff for test messages.
-func lineDiff(want, got string) string {
-	w := strings.Split(want, "\n")
-	g := strings.Split(got, "\n")
-	var b strings.Builder
-	i, j := 0, 0
-	for i < len(w) || j < len(g) {
-		switch {
-		case i < len(w) && j < len(g) && w[i] == g[j]:
-			i++
-			j++
-		case j < len(g) && indexFrom(w, i, g[j]) < 0:
-			b.WriteString("+ " + g[j] + "\n")
-			j++
-		case i < len(w):
-			b.WriteString("- " + w[i] + "\n")
-			i++
-		default:
-			b.WriteString("+ " + g[j] + "\n")
-			j++
-		}
-	}
-	return b.String()
-}
-
-func indexFrom(s []string, from int, v string) int {
-	for k := from; k < len(s); k++ {
-		if s[k] == v {
-			return k
-		}
-	}
-	return -1
 }

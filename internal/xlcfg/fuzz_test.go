@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"virtxend/internal/fixtures"
 )
 
 // FuzzToXML feeds arbitrary cfgs to both readers: they must not panic,
@@ -18,7 +20,7 @@ func FuzzToXML(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	if dir := os.Getenv("LIBVIRT_TEST_FIXTURES"); dir != "" {
+	if dir := fixtures.Root(); dir != "" {
 		m, _ := filepath.Glob(filepath.Join(dir, "*", "*.cfg"))
 		for _, p := range m {
 			if b, err := os.ReadFile(p); err == nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"virtxend/internal/fixtures"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/out")
@@ -57,6 +59,6 @@ func golden(t *testing.T, path, got string) {
 		t.Fatalf("%v (run go test -update)", err)
 	}
 	if string(want) != got {
-		t.Errorf("%s differs:\n%s", path, lineDiff(string(want), got))
+		t.Errorf("%s differs:\n%s", path, fixtures.LineDiff(string(want), got))
 	}
 }

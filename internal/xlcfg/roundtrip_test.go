@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/fixtures"
 )
 
 // randomCfg builds a random but valid xl or xm cfg from the settings the
@@ -162,11 +163,11 @@ func TestRoundTripProperty(t *testing.T) {
 		}
 		c3 := mustNative(t, i, x2.XML, f)
 		if string(c3) != string(c2) {
-			t.Fatalf("case %d (%s): cfg not a fixed point:\n%s\ncfg:\n%s", i, f, lineDiff(string(c2), string(c3)), cfg)
+			t.Fatalf("case %d (%s): cfg not a fixed point:\n%s\ncfg:\n%s", i, f, fixtures.LineDiff(string(c2), string(c3)), cfg)
 		}
 		x3, err := ToXML(c3, f, Options{Secure: true})
 		if err != nil || x3.XML != x2.XML {
-			t.Fatalf("case %d (%s): XML not stable (%v):\n%s", i, f, err, lineDiff(x2.XML, x3.XML))
+			t.Fatalf("case %d (%s): XML not stable (%v):\n%s", i, f, err, fixtures.LineDiff(x2.XML, x3.XML))
 		}
 	}
 }
@@ -183,7 +184,7 @@ func mustNative(t *testing.T, i int, xml string, f Format) []byte {
 // TestRoundTripFixtures: every fixture XML, written as cfg and read
 // back, gives the XML libvirt formats for it.
 func TestRoundTripFixtures(t *testing.T) {
-	dir := fixtureDir(t)
+	dir := fixtures.Dir(t)
 	for _, sub := range []struct {
 		dir string
 		f   Format
@@ -209,7 +210,7 @@ func TestRoundTripFixtures(t *testing.T) {
 				continue
 			}
 			if got.XML != want && !roundTripLossy[filepath.Base(p)] {
-				t.Errorf("%s (%s): round trip differs:\n%s", filepath.Base(p), sub.f, lineDiff(want, got.XML))
+				t.Errorf("%s (%s): round trip differs:\n%s", filepath.Base(p), sub.f, fixtures.LineDiff(want, got.XML))
 			}
 		}
 	}

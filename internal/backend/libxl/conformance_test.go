@@ -1,26 +1,14 @@
 package libxl
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/fixtures"
 )
-
-// fixtureDir is libvirt's own Xen test data (see shared/fixtures README).
-func fixtureDir(t *testing.T) string {
-	dir := os.Getenv("LIBVIRT_TEST_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared", "fixtures", "libvirt-tests")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("libvirt test fixtures not found at %s (set LIBVIRT_TEST_FIXTURES): %v", dir, err)
-	}
-	return dir
-}
 
 // fixtureHost is the host libvirt's libxlxml2domconfigtest assumes: libxl
 // answers 1234 KiB of shadow memory and 6 NUMA nodes, graphics ports start
@@ -35,40 +23,17 @@ func fixtureHost() Host {
 	}
 }
 
-// readKnownGaps reads testdata/known-gaps.txt: "case  reason" per line.
-func readKnownGaps(t *testing.T) map[string]string {
-	f, err := os.Open(filepath.Join("testdata", "known-gaps.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gaps := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, reason, _ := strings.Cut(line, " ")
-		gaps[name] = strings.TrimSpace(reason)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return gaps
-}
-
 // TestConformanceDomainConfig translates each libxlxml2domconfigdata XML
 // and compares the result with libvirt's expected libxl JSON, semantically.
 // A case in known-gaps.txt must fail; one that passes fails the test so
 // that the list shrinks as gaps close.
 func TestConformanceDomainConfig(t *testing.T) {
-	dir := filepath.Join(fixtureDir(t), "libxlxml2domconfigdata")
+	dir := filepath.Join(fixtures.Dir(t), "libxlxml2domconfigdata")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if len(files) == 0 {
 		t.Skipf("no fixture XML files in %s", dir)
 	}
-	gaps := readKnownGaps(t)
+	gaps := fixtures.KnownGaps(t, filepath.Join("testdata", "known-gaps.txt"), 1)
 	seen := map[string]bool{}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")

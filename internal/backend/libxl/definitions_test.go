@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/fixtures"
 )
 
 // refusedDefinitions are the xl/xm fixture definitions libvirt's libxl
@@ -20,7 +21,7 @@ var refusedDefinitions = map[string]string{
 // fixtureDefinitions are libvirt's xl and xm conversion fixtures: a wide
 // set of real Xen guest definitions.
 func fixtureDefinitions(t *testing.T) []string {
-	dir := fixtureDir(t)
+	dir := fixtures.Dir(t)
 	var files []string
 	for _, sub := range []string{"xlconfigdata", "xmconfigdata"} {
 		m, _ := filepath.Glob(filepath.Join(dir, sub, "*.xml"))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/fixtures"
 )
 
 // TestConformanceLibxlCanonical is libvirt's own libxlxml2domconfigtest
@@ -19,12 +20,12 @@ import (
 // then compared byte for byte. It needs no Xen: libxl's JSON functions
 // run on a stand-in context.
 func TestConformanceLibxlCanonical(t *testing.T) {
-	dir := filepath.Join(fixtureDir(t), "libxlxml2domconfigdata")
+	dir := filepath.Join(fixtures.Dir(t), "libxlxml2domconfigdata")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if len(files) == 0 {
 		t.Skipf("no fixture XML files in %s", dir)
 	}
-	gaps := readKnownGaps(t)
+	gaps := fixtures.KnownGaps(t, filepath.Join("testdata", "known-gaps.txt"), 1)
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")
 		t.Run(name, func(t *testing.T) {
