@@ -9,6 +9,9 @@ export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# the initramfs is a tmpfs capped at half of dom0's memory; the image (about 125 MB with
+# virsh's libraries) plus the guests' disks, logs and test output do not fit in that
+mount -o remount,size=85% / || echo "DOM0-INIT: could not grow the root tmpfs"
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
@@ -20,11 +23,12 @@ mkdir -p /run/xen /run/xenstored /run/lock /var/lib/xen /var/lib/xenstored /var/
 ln -s /run/lock /var/lock
 hostname dom0
 syslogd -O /var/log/messages # the hotplug scripts log through logger
-echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime)"
+echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime) root: $(df -m / | awk 'NR == 2 { print $3 " of " $2 " MB used" }')"
 /bin/sh /xt/dom0-checks.sh
 [ -x /xt/virtxend ] && /bin/sh /xt/daemon-checks.sh
 echo "=== memory at the end"
 free -m
+df -m /
 xl info 2>/dev/null | grep -E '^(total|free)_memory'
 echo "ALL-CHECKS-DONE up=$(cut -d' ' -f1 /proc/uptime)"
 sync
