@@ -38,7 +38,7 @@ check_toolstack() {
 	DETAIL="xl info: xen_version $_v, $(grep -E '^(virt_caps|free_memory)' /tmp/xl-info.txt | tr -s ' ' | tr '\n' ' ')"
 }
 toolstack_debug() {
-	df -m / /run
+	grep -E '^(MemFree|Shmem):' /proc/meminfo
 	cat /tmp/step.out
 	dmesg | tail -n 20
 }

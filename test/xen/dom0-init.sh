@@ -23,12 +23,11 @@ mkdir -p /run/xen /run/xenstored /run/lock /var/lib/xen /var/lib/xenstored /var/
 ln -s /run/lock /var/lock
 hostname dom0
 syslogd -O /var/log/messages # the hotplug scripts log through logger
-echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime) root: $(df -m / | awk 'NR == 2 { print $3 " of " $2 " MB used" }')"
+echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime)"
 /bin/sh /xt/dom0-checks.sh
 [ -x /xt/virtxend ] && /bin/sh /xt/daemon-checks.sh
 echo "=== memory at the end"
 free -m
-df -m /
 xl info 2>/dev/null | grep -E '^(total|free)_memory'
 echo "ALL-CHECKS-DONE up=$(cut -d' ' -f1 /proc/uptime)"
 sync

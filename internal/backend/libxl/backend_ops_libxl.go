@@ -53,7 +53,11 @@ func (b *Backend) translate(def *libvirtxml.Domain, ports *[]int) ([]byte, error
 	for _, w := range cfg.Warnings {
 		b.log.Warn(w, "domain", def.Name)
 	}
-	return cfg.JSON()
+	js, err := cfg.JSON()
+	if err == nil {
+		b.log.Debug("libxl domain configuration", "domain", def.Name, "json", string(js))
+	}
+	return js, err
 }
 
 // NeedMemory is libxl_domain_need_memory for def.
