@@ -54,17 +54,25 @@ func TestBackendConformance(t *testing.T) {
 	})
 }
 
-// bootable gives the suite's guests a kernel and initrd that boot here.
+// bootable gives the suite's guests a kernel and initrd that boot here,
+// and at least the memory that takes.
 type bootable struct {
 	backend.Backend
 	kernel, initrd string
 }
+
+// bootMinKiB is the least memory a Debian kernel boots in as a PV guest:
+// libxenguest refuses to load its 58 MiB image into 64 MiB.
+const bootMinKiB = 128 * 1024
 
 func (b bootable) boot(def *libvirtxml.Domain) *libvirtxml.Domain {
 	d := *def
 	o := *def.OS
 	o.Kernel, o.Initrd, o.Cmdline = b.kernel, b.initrd, "console=hvc0"
 	d.OS = &o
+	if backend.MemoryKiB(def.Memory) < bootMinKiB {
+		d.Memory = &libvirtxml.DomainMemory{Value: bootMinKiB, Unit: "KiB"}
+	}
 	return &d
 }
 

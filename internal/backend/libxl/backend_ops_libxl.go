@@ -224,7 +224,7 @@ func (b *Backend) guestInfo(d DomainInfo) backend.GuestInfo {
 		DomID: backend.DomID(d.ID), Name: d.Name, State: guestState(d),
 		ShutdownReason: backend.ShutdownReason(d.ShutdownCode),
 		CPUTime:        time.Duration(d.CPUTimeNS),
-		CurrentMemKiB:  d.CurrentKiB, MaxMemKiB: d.MaxKiB,
+		CurrentMemKiB:  d.CurrentKiB, MaxMemKiB: guestMaxKiB(d.ID, d.MaxKiB),
 		VCPUsOnline: int(d.VCPUsOnline), VCPUsMax: int(d.VCPUMaxID) + 1,
 	}
 	if d.ID != 0 {
