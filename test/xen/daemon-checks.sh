@@ -218,3 +218,6 @@ run_check virsh-pv-disk-nic check_virsh_pv_dev
 run_check daemon-kill9 check_kill9
 time_daemon
 kill "$DPID" 2>/dev/null || true
+# for the log: what the daemon warned about or failed at during the checks
+echo "=== virtxend log: $(grep -a -c -E ': (warning|error) : ' $DLOG || true) warnings and errors"
+grep -a -E ': (warning|error) : ' $DLOG | cut -c1-400 | tail -n 40 || true
