@@ -37,7 +37,11 @@ check_toolstack() {
 	grep -q '^Domain-0 ' /tmp/step.out || { WHY="xl list shows no Domain-0"; return 1; }
 	DETAIL="xl info: xen_version $_v, $(grep -E '^(virt_caps|free_memory)' /tmp/xl-info.txt | tr -s ' ' | tr '\n' ' ')"
 }
-toolstack_debug() { dmesg | tail -n 20; }
+toolstack_debug() {
+	grep -E '^(MemFree|Shmem):' /proc/meminfo
+	cat /tmp/step.out
+	dmesg | tail -n 20
+}
 
 # guest NAME created from xl config CFG shows its marker
 xl_up() {

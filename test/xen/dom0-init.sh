@@ -9,6 +9,9 @@ export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# the initramfs is a tmpfs capped at half of dom0's memory; the image (about 125 MB with
+# virsh's libraries) plus the guests' disks, logs and test output do not fit in that
+mount -o remount,size=85% / || echo "DOM0-INIT: could not grow the root tmpfs"
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run

@@ -21,7 +21,8 @@ step() {
 }
 
 # run_check NAME FUNC: run FUNC, which sets DETAIL (on success) or WHY (on failure);
-# print the one result line; on failure also dump FUNC's debug output (DEBUG_FN, if set)
+# print the one result line; on failure also dump FUNC's debug output (DEBUG_FN, if set:
+# a function name and its arguments, split on blanks)
 run_check() {
 	_name=$1
 	DETAIL= WHY= DEBUG_FN=
@@ -31,7 +32,7 @@ run_check() {
 		echo "CHECK PASS $_name: ${DETAIL:-ok} ($(since "$_t0") s)"
 	else
 		echo "CHECK FAIL $_name: ${WHY:-failed} ($(since "$_t0") s)"
-		if [ -n "$DEBUG_FN" ]; then "$DEBUG_FN" 2>&1 | sed 's/^/  | /' | tail -n 60 || true; fi
+		if [ -n "$DEBUG_FN" ]; then $DEBUG_FN 2>&1 | sed 's/^/  | /' | tail -n 60 || true; fi
 	fi
 }
 skip() { echo "CHECK SKIP $1: $2"; }

@@ -53,7 +53,11 @@ func (b *Backend) translate(def *libvirtxml.Domain, ports *[]int) ([]byte, error
 	for _, w := range cfg.Warnings {
 		b.log.Warn(w, "domain", def.Name)
 	}
-	return cfg.JSON()
+	js, err := cfg.JSON()
+	if err == nil {
+		b.log.Debug("libxl domain configuration", "domain", def.Name, "json", string(js))
+	}
+	return js, err
 }
 
 // NeedMemory is libxl_domain_need_memory for def.
@@ -220,7 +224,7 @@ func (b *Backend) guestInfo(d DomainInfo) backend.GuestInfo {
 		DomID: backend.DomID(d.ID), Name: d.Name, State: guestState(d),
 		ShutdownReason: backend.ShutdownReason(d.ShutdownCode),
 		CPUTime:        time.Duration(d.CPUTimeNS),
-		CurrentMemKiB:  d.CurrentKiB, MaxMemKiB: d.MaxKiB,
+		CurrentMemKiB:  d.CurrentKiB, MaxMemKiB: guestMaxKiB(d.ID, d.MaxKiB),
 		VCPUsOnline: int(d.VCPUsOnline), VCPUsMax: int(d.VCPUMaxID) + 1,
 	}
 	if d.ID != 0 {
