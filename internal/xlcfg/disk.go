@@ -156,14 +156,15 @@ func unescape(s string) string {
 	return b.String()
 }
 
-// formatXLDisks is xenFormatXLDomainDisks.
-func formatXLDisks(o *out, d *libvirtxml.Domain) error {
+// formatDisks is xenFormatXLDomainDisks and xenFormatXMDisks: the disk
+// list but floppies, each written by the format's own formatter.
+func formatDisks(o *out, d *libvirtxml.Domain, format func(libvirtxml.DomainDisk) (string, error)) error {
 	var l []value
 	for _, disk := range d.Devices.Disks {
 		if disk.Device == "floppy" {
 			continue
 		}
-		s, err := formatXLDisk(disk)
+		s, err := format(disk)
 		if err != nil {
 			return err
 		}

@@ -38,7 +38,7 @@ func FromDomain(d *libvirtxml.Domain, f Format) ([]byte, error) {
 	}
 	if f == XM {
 		formatXMOS(o, d)
-		if err := formatXMDisks(o, d); err != nil {
+		if err := formatDisks(o, d, formatXMDisk); err != nil {
 			return nil, err
 		}
 		formatXMInputs(o, d)
@@ -50,7 +50,7 @@ func FromDomain(d *libvirtxml.Domain, f Format) ([]byte, error) {
 		return nil, err
 	}
 	formatXenbus(o, d)
-	if err := formatXLDisks(o, d); err != nil {
+	if err := formatDisks(o, d, formatXLDisk); err != nil {
 		return nil, err
 	}
 	formatSpice(o, d)

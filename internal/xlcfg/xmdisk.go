@@ -81,25 +81,6 @@ func parseXMDisk(spec string, hvm bool) (*libvirtxml.DomainDisk, error) {
 	return disk, nil
 }
 
-// formatXMDisks is xenFormatXMDisks.
-func formatXMDisks(o *out, d *libvirtxml.Domain) error {
-	var l []value
-	for _, disk := range d.Devices.Disks {
-		if disk.Device == "floppy" {
-			continue
-		}
-		s, err := formatXMDisk(disk)
-		if err != nil {
-			return err
-		}
-		l = append(l, strVal(s))
-	}
-	if len(l) > 0 {
-		o.set("disk", listVal(l...))
-	}
-	return nil
-}
-
 func formatXMDisk(disk libvirtxml.DomainDisk) (string, error) {
 	var b strings.Builder
 	src, _ := formatDiskSource(disk.Source)
