@@ -57,6 +57,13 @@ func OfflineCanonicalJSON(js []byte, log *slog.Logger) ([]byte, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	return withOfflineCtx(log, func(ctx *C.libxl_ctx, sink *logSink) ([]byte, error) {
+		return canonical(ctx, sink, js)
+	})
+}
+
+// withOfflineCtx runs fn on a stand-in libxl context whose logger feeds log.
+func withOfflineCtx(log *slog.Logger, fn func(*C.libxl_ctx, *logSink) ([]byte, error)) ([]byte, error) {
 	sink := &logSink{log: log}
 	h := cgo.NewHandle(sink)
 	defer h.Delete()
@@ -70,7 +77,7 @@ func OfflineCanonicalJSON(js []byte, log *slog.Logger) ([]byte, error) {
 		return nil, newError("calloc", errNoMem, "")
 	}
 	defer C.vx_offline_ctx_free(ctx)
-	return canonical(ctx, sink, js)
+	return fn(ctx, sink)
 }
 
 func canonical(ctx *C.libxl_ctx, sink *logSink, js []byte) ([]byte, error) {
@@ -92,26 +99,15 @@ func canonical(ctx *C.libxl_ctx, sink *logSink, js []byte) ([]byte, error) {
 // ("sse3=0") into a configuration's JSON, on a stand-in context. For tests
 // of the CPUID table.
 func offlineCPUIDJSON(setting string) ([]byte, error) {
-	sink := &logSink{log: slog.Default()}
-	h := cgo.NewHandle(sink)
-	defer h.Delete()
-	lg := C.vx_logger_new(C.uintptr_t(h), xtlDetail)
-	if lg == nil {
-		return nil, newError("xentoollog", errNoMem, "")
-	}
-	defer C.xtl_logger_destroy(lg)
-	ctx := C.vx_offline_ctx(lg)
-	if ctx == nil {
-		return nil, newError("calloc", errNoMem, "")
-	}
-	defer C.vx_offline_ctx_free(ctx)
-	cs, free := cstring(setting)
-	defer free()
-	var rc C.int
-	out := C.vx_cpuid_json(ctx, cs, &rc)
-	if rc != 0 {
-		return nil, newError("libxl_cpuid_parse_config", int(rc), setting)
-	}
-	defer C.free(unsafe.Pointer(out))
-	return []byte(C.GoString(out)), nil
+	return withOfflineCtx(slog.Default(), func(ctx *C.libxl_ctx, _ *logSink) ([]byte, error) {
+		cs, free := cstring(setting)
+		defer free()
+		var rc C.int
+		out := C.vx_cpuid_json(ctx, cs, &rc)
+		if rc != 0 {
+			return nil, newError("libxl_cpuid_parse_config", int(rc), setting)
+		}
+		defer C.free(unsafe.Pointer(out))
+		return []byte(C.GoString(out)), nil
+	})
 }
