@@ -27,25 +27,37 @@ func (c *conf) parseCmdline(d *libvirtxml.Domain) error {
 	if err != nil {
 		return err
 	}
-	root, hasRoot, err := c.getString("root", "")
-	if err != nil {
-		return err
-	}
-	extra, hasExtra, err := c.getString("extra", "")
+	legacy, hasLegacy, err := c.rootAndExtra()
 	if err != nil {
 		return err
 	}
 	switch {
 	case hasCmd:
 		d.OS.Cmdline = cmd
-	case hasRoot && hasExtra:
-		d.OS.Cmdline = "root=" + root + " " + extra
-	case hasRoot:
-		d.OS.Cmdline = "root=" + root
-	case hasExtra:
-		d.OS.Cmdline = extra
+	case hasLegacy:
+		d.OS.Cmdline = legacy
 	}
 	return nil
+}
+
+// rootAndExtra is the command line the legacy root= and extra= settings
+// make, and whether either is set.
+func (c *conf) rootAndExtra() (string, bool, error) {
+	root, hasRoot, err := c.getString("root", "")
+	if err != nil {
+		return "", false, err
+	}
+	extra, hasExtra, err := c.getString("extra", "")
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case hasRoot && hasExtra:
+		return "root=" + root + " " + extra, true, nil
+	case hasRoot:
+		return "root=" + root, true, nil
+	}
+	return extra, hasExtra, nil
 }
 
 func (c *conf) copyStrings(pairs map[string]*string, keys ...string) error {
@@ -130,21 +142,12 @@ func (c *conf) parseXMOS(d *libvirtxml.Domain) error {
 		if err := c.parsePVOS(d); err != nil {
 			return err
 		}
-		extra, hasExtra, err := c.getString("extra", "")
+		legacy, hasLegacy, err := c.rootAndExtra()
 		if err != nil {
 			return err
 		}
-		root, hasRoot, err := c.getString("root", "")
-		if err != nil {
-			return err
-		}
-		switch {
-		case hasRoot && hasExtra:
-			d.OS.Cmdline = "root=" + root + " " + extra
-		case hasRoot:
-			d.OS.Cmdline = "root=" + root
-		case hasExtra:
-			d.OS.Cmdline = extra
+		if hasLegacy {
+			d.OS.Cmdline = legacy
 		}
 		return nil
 	}
