@@ -89,10 +89,8 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint
 		return "", err
 	}
 	s := d.snap()
+	// MIGRATABLE alone keeps the live view (id, ports): libvirtd answers so.
 	f := domxml.FormatFlag(flags)
-	if f&domxml.FormatMigratable != 0 {
-		f |= domxml.FormatInactive
-	}
 	def := s.def
 	if f&domxml.FormatInactive != 0 && s.newDef != nil {
 		def = s.newDef

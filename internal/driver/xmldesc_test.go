@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -31,4 +32,30 @@ func TestXMLDescFlagsAndSecretsOnDisk(t *testing.T) {
 	}
 	_, err = drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLUpdateCPU))
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x4) in function libxlDomainGetXMLDesc")
+}
+
+// MIGRATABLE drops the implicit keyboard but, unlike INACTIVE, keeps the
+// running guest's id, as libvirtd's dumpxml --migratable shows.
+func TestXMLDescMigratableKeepsLiveView(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	d := define(t, drv, "mig", 1, `<devices><input type='keyboard' bus='xen'/></devices>`)
+	started, err := drv.Create(ctx, d.UUID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mig, err := drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLMigratable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("<domain type='xen' id='%d'>", started.ID); !strings.HasPrefix(mig, want) {
+		t.Errorf("migratable XML does not start with %q:\n%s", want, mig)
+	}
+	if strings.Contains(mig, "<input type='keyboard' bus='xen'/>") {
+		t.Errorf("migratable XML keeps the implicit keyboard:\n%s", mig)
+	}
+	inactive, err := drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLMigratable|libvirt.DomainXMLInactive))
+	if err != nil || strings.Contains(inactive, " id=") {
+		t.Errorf("inactive migratable XML shows an id (%v):\n%s", err, inactive)
+	}
 }
