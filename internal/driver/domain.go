@@ -9,6 +9,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/events"
 	"virtxend/internal/virerr"
 )
@@ -48,6 +49,37 @@ type domain struct {
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
+	// xml is the last dumpxml answer. Definitions are never changed in
+	// place, so the definition, id and flags it was made from fix its text.
+	xml formattedXML
+}
+
+// formattedXML is one formatted definition and what it was made from.
+type formattedXML struct {
+	def   *libvirtxml.Domain
+	id    int32
+	flags domxml.FormatFlag
+	text  string
+}
+
+// formatCached is formatDef through d's one-entry cache.
+func (d *domain) formatCached(def *libvirtxml.Domain, id int32, flags domxml.FormatFlag) (string, error) {
+	key := formattedXML{def: def, id: id, flags: flags}
+	d.mu.Lock()
+	c := d.xml
+	d.mu.Unlock()
+	if c.def == key.def && c.id == key.id && c.flags == key.flags {
+		return c.text, nil
+	}
+	text, err := formatDef(def, id, flags)
+	if err != nil {
+		return "", err
+	}
+	key.text = text
+	d.mu.Lock()
+	d.xml = key
+	d.mu.Unlock()
+	return text, nil
 }
 
 func newDomain(def *libvirtxml.Domain, uuid backend.UUID) *domain {

@@ -20,14 +20,14 @@ import (
 // env is a temp root shared by successive driver instances, as a host is
 // shared by successive daemons.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	root  paths.Paths
 	cfg   *config.Libxl
 	boot  string
 	delay time.Duration
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	cfg := config.DefaultLibxl()
 	return &env{t: t, root: paths.Under(t.TempDir()), cfg: cfg, boot: "kernel-boot-1", delay: -1}
 }
@@ -76,7 +76,7 @@ func uuidOf(n byte) backend.UUID {
 	return u
 }
 
-func define(t *testing.T, drv *Driver, name string, n byte, extra string) Domain {
+func define(t testing.TB, drv *Driver, name string, n byte, extra string) Domain {
 	t.Helper()
 	d, err := drv.Define(ctx, domXML(name, n, extra), 0)
 	if err != nil {

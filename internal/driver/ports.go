@@ -85,11 +85,19 @@ func autoPorts(def *libvirtxml.Domain) []*int {
 }
 
 // assignPorts gives the live definition of d, about to start, its
-// automatic graphics ports; the caller holds d's job.
+// automatic graphics ports; the caller holds d's job. The ports go into a
+// copy that then replaces the definition, which readers may be formatting.
 func (drv *Driver) assignPorts(d *domain) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, p := range autoPorts(d.def) {
+	if len(autoPorts(d.def)) == 0 {
+		return nil
+	}
+	live, err := cloneDef(d.def)
+	if err != nil {
+		return err
+	}
+	for _, p := range autoPorts(live) {
 		port, err := drv.ports.acquire()
 		if err != nil {
 			drv.ports.release(d.ports)
@@ -99,6 +107,7 @@ func (drv *Driver) assignPorts(d *domain) error {
 		*p = port
 		d.ports = append(d.ports, port)
 	}
+	d.def = live
 	return nil
 }
 

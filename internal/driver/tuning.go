@@ -95,7 +95,7 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint
 	if f&domxml.FormatInactive != 0 && s.newDef != nil {
 		def = s.newDef
 	}
-	return formatDef(def, s.ref.ID, f)
+	return d.formatCached(def, s.ref.ID, f)
 }
 
 // IsActive is virDomainIsActive.

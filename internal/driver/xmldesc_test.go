@@ -59,3 +59,51 @@ func TestXMLDescMigratableKeepsLiveView(t *testing.T) {
 		t.Errorf("inactive migratable XML shows an id (%v):\n%s", err, inactive)
 	}
 }
+
+// dumpxml answers from a cache; every change of the definition or of the
+// id shows in the next answer.
+func TestXMLDescFollowsChanges(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	d := define(t, drv, "cached", 1, `<devices><graphics type='vnc' autoport='yes'/></devices>`)
+	dump := func(flags libvirt.DomainXMLFlags) string {
+		t.Helper()
+		s, err := drv.GetXMLDesc(ctx, d.UUID, uint32(flags))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	want := func(what, xml, part string) {
+		t.Helper()
+		if !strings.Contains(xml, part) {
+			t.Fatalf("after %s, dumpxml lacks %q:\n%s", what, part, xml)
+		}
+	}
+	want("define", dump(0), "port='-1'")
+	started, err := drv.Create(ctx, d.UUID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := dump(0)
+	want("start", live, fmt.Sprintf("id='%d'", started.ID))
+	want("start", live, "port='5900'")
+	want("start, inactive view", dump(libvirt.DomainXMLInactive), "port='-1'")
+	if err := drv.SetMemoryFlags(ctx, d.UUID, 65536, uint32(libvirt.DomainAffectLive)); err != nil {
+		t.Fatal(err)
+	}
+	want("setmem", dump(0), "<currentMemory unit='KiB'>65536</currentMemory>")
+	md := "<x>1</x>"
+	key, uri := "m", "urn:x"
+	if err := drv.SetMetadata(ctx, d.UUID, int32(libvirt.DomainMetadataElement), &md, &key, &uri, uint32(libvirt.DomainAffectLive)); err != nil {
+		t.Fatal(err)
+	}
+	want("metadata", dump(0), "urn:x")
+	if err := drv.Destroy(ctx, d.UUID, 0); err != nil {
+		t.Fatal(err)
+	}
+	after := dump(0)
+	if strings.Contains(after, " id=") || strings.Contains(after, "urn:x") {
+		t.Fatalf("after destroy, dumpxml still shows the live definition:\n%s", after)
+	}
+}
