@@ -19,8 +19,9 @@ func (notifier) send(state string) {
 func (n notifier) ready()    { n.send(sddaemon.SdNotifyReady) }
 func (n notifier) stopping() { n.send(sddaemon.SdNotifyStopping) }
 
-// reloading announces a reload as Type=notify-reload units require: the
-// timestamp lets systemd match the following READY=1 to this reload.
+// reloading announces a reload. systemd 252 (Type=notify) shows the unit
+// as reloading until READY=1; newer systemd's Type=notify-reload also
+// needs the timestamp, to match the READY=1 to this reload.
 func (n notifier) reloading() {
 	n.send(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", monotonicMicros()))
 }

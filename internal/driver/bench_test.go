@@ -26,3 +26,21 @@ func BenchmarkGetXMLDesc(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDefineUndefine is virsh define then undefine of a small guest:
+// two durable writes and removals with their fsyncs.
+func BenchmarkDefineUndefine(b *testing.B) {
+	e := newEnv(b)
+	drv, _ := e.start()
+	xml := domXML("bench", 1, "")
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := drv.Define(ctx, xml, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := drv.Undefine(ctx, d.UUID, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
