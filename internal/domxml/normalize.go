@@ -144,6 +144,9 @@ func normalizeInterfaces(d *libvirtxml.Domain, r io.Reader) error {
 	for i := range d.Devices.Interfaces {
 		n := &d.Devices.Interfaces[i]
 		if n.MAC != nil && n.MAC.Address != "" {
+			if err := checkMAC(&n.MAC.Address); err != nil {
+				return err
+			}
 			continue
 		}
 		var b [3]byte

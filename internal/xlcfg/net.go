@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/domxml"
 )
 
 // vifTypename is what "type=" must say for a netfront model: "vif" in xl,
@@ -64,11 +66,11 @@ func (c *conf) parseVif(spec string) (*libvirtxml.DomainInterface, error) {
 	}
 	n := &libvirtxml.DomainInterface{}
 	if s.mac != "" {
-		hw, err := net.ParseMAC(s.mac)
-		if err != nil || len(hw) != 6 {
+		mac, ok := domxml.ParseMAC(s.mac)
+		if !ok {
 			return nil, c.errorf("vif", "malformed mac address '%s'", s.mac)
 		}
-		n.MAC = &libvirtxml.DomainInterfaceMAC{Address: hw.String()}
+		n.MAC = &libvirtxml.DomainInterfaceMAC{Address: mac}
 	}
 	if s.bridge != "" || s.script == "vif-bridge" || s.script == "vif-vnic" {
 		n.Source = &libvirtxml.DomainInterfaceSource{Bridge: &libvirtxml.DomainInterfaceSourceBridge{}}
