@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"virtxend/internal/config"
+	"virtxend/internal/logging"
 )
 
 // reload re-reads virtxend.conf and libxl.conf on SIGHUP. libvirt reloads
@@ -27,7 +28,8 @@ func (d *daemon) reload() {
 	}
 	changed, _ := config.DiffDaemon(d.fileCfg, cfg)
 	if slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, "log_") }) {
-		if err := d.logger.Reconfigure(d.logSettings(cfg)); err != nil {
+		edited := logging.Edited{Filters: slices.Contains(changed, "log_filters"), Outputs: slices.Contains(changed, "log_outputs")}
+		if err := d.logger.Reconfigure(d.logSettings(cfg), edited); err != nil {
 			d.log.Error("reload rejected, keeping the running configuration", "err", err)
 			return
 		}

@@ -46,7 +46,15 @@ type Logger struct {
 
 	setMu  sync.Mutex // one change at a time
 	closed bool
+	// setFilters and setOutputs: SetFilters or SetOutputs (virt-admin)
+	// chose what runs, and a reload keeps it unless the file's own value
+	// was edited.
+	setFilters, setOutputs bool
 }
+
+// Edited names the settings whose value in the configuration file changed
+// since the last load.
+type Edited struct{ Filters, Outputs bool }
 
 // errClosed is returned by changes after Close.
 var errClosed = errors.New("logging: logger is closed")
@@ -189,6 +197,7 @@ func (l *Logger) SetFilters(filters string) error {
 	}
 	cur := l.st.cur.Load()
 	l.swap(newRouter(cur.level, list, cur.outputs))
+	l.setFilters = true
 	return nil
 }
 
@@ -203,39 +212,54 @@ func (l *Logger) SetOutputs(outputs string) error {
 	if err != nil {
 		return err
 	}
-	return l.install(specs, func(cur *router, opened []*output) *router {
+	return l.install(func(*router) []OutputSpec { return specs }, func(cur *router, opened []*output) *router {
+		l.setOutputs = true
 		return newRouter(cur.level, cur.filters, opened)
 	})
 }
 
 // Reconfigure applies new settings (a SIGHUP reload) with the same
 // precedence as New: level, filters and outputs change together or, on
-// error, not at all. Outputs that did not change are reopened, which also
-// lets a rotated log file be picked up.
-func (l *Logger) Reconfigure(s Settings) error {
+// error, not at all. Filters or outputs set through SetFilters or
+// SetOutputs stay unless edited says the file's value changed. Outputs
+// are reopened, which also lets a rotated log file be picked up.
+func (l *Logger) Reconfigure(s Settings, edited Edited) error {
 	level, filters, specs, def, err := resolve(s, l.sys)
 	if err != nil {
 		return err
 	}
-	return l.install(specs, func(_ *router, opened []*output) *router {
+	var keepFilters, keepOutputs bool
+	choose := func(cur *router) []OutputSpec {
+		keepFilters, keepOutputs = l.setFilters && !edited.Filters, l.setOutputs && !edited.Outputs
+		if keepOutputs {
+			return specsOf(cur.outputs)
+		}
+		return specs
+	}
+	return l.install(choose, func(cur *router, opened []*output) *router {
+		if keepFilters {
+			filters = cur.filters
+		}
 		l.defaultOutput = def
+		l.setFilters, l.setOutputs = keepFilters, keepOutputs
 		return newRouter(level, filters, opened)
 	})
 }
 
-// install opens specs and swaps in the router build makes from them,
-// closing the outputs it replaces; on error nothing changes.
-func (l *Logger) install(specs []OutputSpec, build func(cur *router, opened []*output) *router) error {
+// install opens the outputs choose picks and swaps in the router build
+// makes from them, closing the outputs it replaces; on error nothing
+// changes. Both run with setMu held, seeing the current router.
+func (l *Logger) install(choose func(cur *router) []OutputSpec, build func(cur *router, opened []*output) *router) error {
 	l.setMu.Lock()
 	defer l.setMu.Unlock()
 	if l.closed {
 		return errClosed
 	}
-	opened, err := openOutputs(specs, l.sys)
+	cur := l.st.cur.Load()
+	opened, err := openOutputs(choose(cur), l.sys)
 	if err != nil {
 		return err
 	}
-	cur := l.st.cur.Load()
 	l.swap(build(cur, opened))
 	_ = closeOutputs(cur.outputs)
 	return nil
@@ -254,12 +278,15 @@ func (l *Logger) Filters() string { return FormatFilters(l.st.cur.Load().filters
 
 // Outputs returns the outputs as libvirt prints them ("3:stderr").
 func (l *Logger) Outputs() string {
-	r := l.st.cur.Load()
-	specs := make([]OutputSpec, len(r.outputs))
-	for i, o := range r.outputs {
+	return FormatOutputs(specsOf(l.st.cur.Load().outputs))
+}
+
+func specsOf(outputs []*output) []OutputSpec {
+	specs := make([]OutputSpec, len(outputs))
+	for i, o := range outputs {
 		specs[i] = o.spec
 	}
-	return FormatOutputs(specs)
+	return specs
 }
 
 // NumFilters and NumOutputs are the counts the admin protocol returns

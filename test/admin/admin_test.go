@@ -230,6 +230,27 @@ func TestLogFiltersAndOutputsAppliedLive(t *testing.T) {
 	}
 }
 
+// A SIGHUP that edits only log_level keeps the filters virt-admin set;
+// one that edits log_filters applies the file's.
+func TestSighupKeepsLogFiltersSetLive(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "log_level = 3\nlog_filters = \"1:util\"\n")
+	d := daemontest.Start(t, root, "-v")
+	mustAdmin(t, d, "daemon-log-filters", "2:admin 1:rpc")
+	daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "log_level = 2\nlog_filters = \"1:util\"\n")
+	d.Signal(syscall.SIGHUP)
+	d.WaitForOutput("configuration reloaded")
+	if out := mustAdmin(t, d, "daemon-log-filters"); out != "2:*admin* 1:*rpc* \n" {
+		t.Errorf("filters after a SIGHUP that edited log_level only: %q", out)
+	}
+	daemontest.WriteFile(t, root, "etc/libvirt/virtxend.conf", "log_level = 2\nlog_filters = \"1:event\"\n")
+	d.Signal(syscall.SIGHUP)
+	d.WaitForOutput("applied=[log_filters]")
+	if out := mustAdmin(t, d, "daemon-log-filters"); out != "1:*event* \n" {
+		t.Errorf("filters after a SIGHUP that edited log_filters: %q", out)
+	}
+}
+
 func TestDaemonTimeout(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	mustAdmin(t, d, "daemon-timeout", "--timeout", "1")
