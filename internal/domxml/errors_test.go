@@ -45,6 +45,18 @@ func TestParseErrors(t *testing.T) {
 		{"secure boot", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type><loader type='pflash' secure='yes'>/x</loader></os></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: Secure boot is not supported on Xen"},
 		{"sound", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices><sound model='ich9'/></devices></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unsupported audio model ich9"},
 		{"filterref", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>hvm</type></os><devices><interface type='bridge'><source bridge='b'/><filterref filter='clean-traffic'/></interface></devices></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: filterref is not supported in xen"},
+		{"pin no cpuset", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu>2</vcpu><os><type>linux</type></os><cputune><vcpupin vcpu='0'/></cputune></domain>`,
+			virerr.FromDomain, libvirt.ErrInternalError, "internal error: missing cpuset for vcpupin"},
+		{"pin twice", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu>2</vcpu><os><type>linux</type></os><cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='0' cpuset='2'/></cputune></domain>`,
+			virerr.FromDomain, libvirt.ErrInternalError, "internal error: duplicate vcpupin for vcpu '0'"},
+		{"pin no cpus", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu>2</vcpu><os><type>linux</type></os><cputune><vcpupin vcpu='1' cpuset='1,^1'/></cputune></domain>`,
+			virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: Invalid value of 'cpuset': 1,^1"},
+		{"pin bad cpuset", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu>2</vcpu><os><type>linux</type></os><cputune><vcpupin vcpu='1' cpuset='x'/></cputune></domain>`,
+			virerr.FromNone, libvirt.ErrInvalidArg, "invalid argument: Failed to parse bitmap 'x'"},
+		{"pin no vcpu", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu>2</vcpu><os><type>linux</type></os><cputune><vcpupin cpuset='1'/></cputune></domain>`,
+			virerr.FromDomain, libvirt.ErrXMLError, "XML error: Missing required attribute 'vcpu' in element 'vcpupin'"},
+		{"vcpu cpuset", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu cpuset='16384'>2</vcpu><os><type>linux</type></os></domain>`,
+			virerr.FromNone, libvirt.ErrInvalidArg, "invalid argument: Failed to parse bitmap '16384'"},
 		{"bad mac", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
 			`<interface type='bridge'><source bridge='b'/><mac address='00:16:3e:00:00:001'/></interface></devices></domain>`,
 			virerr.FromDomain, libvirt.ErrXMLError, "XML error: unable to parse mac address '00:16:3e:00:00:001'"},
@@ -191,5 +203,34 @@ func TestParseMAC(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("ParseMAC(%q) = %q, %v; want %q", in, got, ok, want)
 		}
+	}
+}
+
+// cpusets are stored as virBitmapFormat writes them; pins of vCPUs the
+// guest lacks are dropped and the rest ordered, as libvirtd 9.0 does.
+func TestCPUSetsNormalized(t *testing.T) {
+	d, err := Parse(`<domain type='xen'><name>g</name><memory>1024</memory><vcpu cpuset='3,1-2,^2'>2</vcpu>` +
+		`<os><type>linux</type></os><cputune><shares>512</shares><vcpupin vcpu='9' cpuset='1'/>` +
+		`<vcpupin vcpu='1' cpuset='5'/><vcpupin vcpu='0' cpuset='3,1-2'/></cputune></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := FormatFlags(d, FormatInactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<vcpu placement='static' cpuset='1,3'>2</vcpu>",
+		"<cputune>\n    <shares>512</shares>\n    <vcpupin vcpu='0' cpuset='1-3'/>\n    <vcpupin vcpu='1' cpuset='5'/>\n  </cputune>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("formatted XML lacks %q:\n%s", want, out)
+		}
+	}
+	d, err = Parse(`<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os>` +
+		`<cputune><vcpupin vcpu='3' cpuset='1'/></cputune></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := FormatFlags(d, FormatInactive); strings.Contains(out, "cputune") {
+		t.Errorf("a cputune left empty is still written:\n%s", out)
 	}
 }

@@ -22,6 +22,7 @@ func normalize(d *libvirtxml.Domain, root *node, o *Options) error {
 		return err
 	}
 	normalizeVCPU(d)
+	normalizeCPUSets(d)
 	if d.Devices == nil {
 		d.Devices = &libvirtxml.DomainDeviceList{}
 	}

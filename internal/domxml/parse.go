@@ -125,6 +125,9 @@ func precheck(root *node) error {
 	if err := checkVCPU(root); err != nil {
 		return err
 	}
+	if err := checkCPUTune(root); err != nil {
+		return err
+	}
 	return checkDiskTargets(root)
 }
 
@@ -175,8 +178,14 @@ func checkVCPU(root *node) error {
 			return unsupported("maximum vCPU count must not be less than current vCPU count")
 		}
 	}
-	if p, ok := v.attr("placement"); ok && p != "static" && p != "auto" {
+	p, _ := v.attr("placement")
+	if p != "" && p != "static" && p != "auto" {
 		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "placement", "vcpu", p)
+	}
+	if s, ok := v.attr("cpuset"); ok && p != "auto" {
+		if _, err := checkCPUSet(s); err != nil {
+			return err
+		}
 	}
 	if max == 0 {
 		// libvirt's <numa> check refuses no vcpus: the highest CPU id, 0,

@@ -125,11 +125,11 @@ func formatCPUAlloc(o *out, d *libvirtxml.Domain) error {
 	}
 	o.setInt("vcpus", int64(cur))
 	if d.VCPU != nil && d.VCPU.CPUSet != "" {
-		set, err := parseBitmap(d.VCPU.CPUSet)
+		set, err := domxml.ParseCPUSet(d.VCPU.CPUSet, domxml.CPUMaskLen)
 		if err != nil {
 			return internalf("invalid cpuset '%s'", d.VCPU.CPUSet)
 		}
-		o.setStr("cpus", formatBitmap(set))
+		o.setStr("cpus", domxml.FormatCPUSet(set))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/domxml"
 	"virtxend/internal/virconf"
 )
 
@@ -79,8 +80,8 @@ func (c *conf) parseVnode(n virconf.Value, idx, nodes int) (libvirtxml.DomainCel
 			cell.Memory = uint(kib * 1024)
 		case strings.HasPrefix(it.Str, "vcpus"):
 			var set []int
-			set, err = parseBitmap(data)
-			cell.CPUs, ncpus = formatBitmap(set), len(set)
+			set, err = domxml.ParseCPUSet(data, domxml.CPUMaskLen)
+			cell.CPUs, ncpus = domxml.FormatCPUSet(set), len(set)
 		case strings.HasPrefix(it.Str, "vdistances"):
 			err = c.vdistances(&cell, it.Str, data, pnode, nodes)
 		default:
@@ -162,7 +163,7 @@ func formatVnuma(o *out, d *libvirtxml.Domain) error {
 	dist := numaDistances(cells)
 	var l []value
 	for i, cell := range cells {
-		set, err := parseBitmap(cell.CPUs)
+		set, err := domxml.ParseCPUSet(cell.CPUs, domxml.CPUMaskLen)
 		if err != nil {
 			return internalf("invalid cpus '%s' in NUMA cell %d", cell.CPUs, i)
 		}
@@ -172,7 +173,7 @@ func formatVnuma(o *out, d *libvirtxml.Domain) error {
 		}
 		l = append(l, listVal(strVal(fmt.Sprintf("pnode=%d", i)),
 			strVal(fmt.Sprintf("size=%d", cellKiB(cell)/1024)),
-			strVal("vcpus="+formatBitmap(set)),
+			strVal("vcpus="+domxml.FormatCPUSet(set)),
 			strVal("vdistances="+strings.Join(ds, ","))))
 	}
 	o.set("vnuma", listVal(l...))

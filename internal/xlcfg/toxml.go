@@ -210,16 +210,18 @@ func (c *conf) parseCPU(d *libvirtxml.Domain) error {
 			d.VCPU.Current = uint(m)
 		}
 	}
+	// xenParseCPU reads cpus= with a bound of its own.
+	const xlCPUsLen = 4096
 	cpus, ok, err := c.getString("cpus", "")
 	if err != nil {
 		return err
 	}
 	if ok {
-		set, err := parseBitmap(cpus)
+		set, err := domxml.ParseCPUSet(cpus, xlCPUsLen)
 		if err != nil {
 			return c.errorf("cpus", "Failed to parse bitmap '%s'", cpus)
 		}
-		d.VCPU.CPUSet = formatBitmap(set)
+		d.VCPU.CPUSet = domxml.FormatCPUSet(set)
 	}
 	return nil
 }

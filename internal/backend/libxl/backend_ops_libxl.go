@@ -19,7 +19,12 @@ func (b *Backend) hostFor(ports *[]int) (Host, error) {
 	if err != nil {
 		return Host{}, err
 	}
+	maxCPUs, err := b.c.MaxCPUs()
+	if err != nil {
+		return Host{}, err
+	}
 	return Host{
+		MaxCPUs:      maxCPUs,
 		NUMANodes:    p.NUMANodes,
 		NestedHVM:    b.opts.NestedHVM,
 		HWVirt:       hwVirt(p),

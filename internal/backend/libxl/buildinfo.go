@@ -18,6 +18,10 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 	for i := 0; i < int(domxml.CurrentVCPUs(d)); i++ {
 		b.AvailVCPUs = append(b.AvailVCPUs, i)
 	}
+	t.vcpuAffinity(b)
+	if ct := d.CPUTune; ct != nil && ct.Shares != nil {
+		b.SchedParams = &SchedParams{Weight: ct.Shares.Value}
+	}
 	b.MaxMemKiB = domxml.MemoryKiB(d)
 	b.TargetMemKiB = domxml.CurrentMemoryKiB(d)
 	if b.TargetMemKiB == 0 {
@@ -53,6 +57,43 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 	}
 	b.ShadowMemKiB = t.host.shadow(b.MaxMemKiB, b.MaxVCPUs)
 	return nil
+}
+
+// vcpuAffinity is libxlSetVcpuAffinities: with any <vcpupin>, every vCPU
+// up to the highest pinned one gets a hard affinity, its pin's CPUs or
+// all CPUs, and libxl's automatic NUMA placement is turned off.
+func (t *translation) vcpuAffinity(b *BuildInfo) {
+	if t.d.CPUTune == nil {
+		return
+	}
+	pins := map[uint][]int{}
+	last, all := -1, t.host.MaxCPUs
+	for _, p := range t.d.CPUTune.VCPUPin {
+		set, err := domxml.ParseCPUSet(p.CPUSet, domxml.CPUMaskLen)
+		if err != nil || len(set) == 0 || int(p.VCPU) >= b.MaxVCPUs {
+			continue // domxml refused or dropped these already
+		}
+		pins[p.VCPU] = set
+		last = max(last, int(p.VCPU))
+		if t.host.MaxCPUs == 0 {
+			all = max(all, set[len(set)-1]+1)
+		}
+	}
+	if last < 0 {
+		return
+	}
+	anyCPU := make([]int, all)
+	for i := range anyCPU {
+		anyCPU[i] = i
+	}
+	for v := 0; v <= last; v++ {
+		if set, ok := pins[uint(v)]; ok {
+			b.VCPUHardAffinity = append(b.VCPUHardAffinity, set)
+		} else {
+			b.VCPUHardAffinity = append(b.VCPUHardAffinity, anyCPU)
+		}
+	}
+	b.NUMAPlacement = False
 }
 
 // tscModes maps <timer name='tsc' mode=...> to libxl_tsc_mode.

@@ -16,6 +16,7 @@ import (
 func fixtureHost() Host {
 	return Host{
 		NUMANodes:     6,
+		MaxCPUs:       8,
 		NestedHVM:     true,
 		HWVirt:        "vmx",
 		ShadowMemKiB:  func(uint64, int) uint64 { return 1234 },

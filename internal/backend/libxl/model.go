@@ -61,13 +61,18 @@ type CreateInfo struct {
 
 // BuildInfo is libxl_domain_build_info.
 type BuildInfo struct {
-	MaxVCPUs     int    `json:"max_vcpus"`
-	AvailVCPUs   []int  `json:"avail_vcpus"`
-	TSCMode      string `json:"tsc_mode,omitempty"`
-	MaxMemKiB    uint64 `json:"max_memkb"`
-	TargetMemKiB uint64 `json:"target_memkb"`
-	VideoMemKiB  uint64 `json:"video_memkb,omitempty"`
-	ShadowMemKiB uint64 `json:"shadow_memkb,omitempty"`
+	MaxVCPUs   int    `json:"max_vcpus"`
+	AvailVCPUs []int  `json:"avail_vcpus"`
+	TSCMode    string `json:"tsc_mode,omitempty"`
+	// VCPUHardAffinity is one CPU list per vCPU up to the highest pinned
+	// one (a libxl_bitmap's JSON is its set bits, in order).
+	VCPUHardAffinity [][]int      `json:"vcpu_hard_affinity,omitempty"`
+	NUMAPlacement    Defbool      `json:"numa_placement,omitempty"`
+	SchedParams      *SchedParams `json:"sched_params,omitempty"`
+	MaxMemKiB        uint64       `json:"max_memkb"`
+	TargetMemKiB     uint64       `json:"target_memkb"`
+	VideoMemKiB      uint64       `json:"video_memkb,omitempty"`
+	ShadowMemKiB     uint64       `json:"shadow_memkb,omitempty"`
 	// RTCTimeOffset is a uint32 in libxl that Xen reads as int32: an
 	// offset before UTC wraps.
 	RTCTimeOffset      uint32      `json:"rtc_timeoffset,omitempty"`
@@ -88,6 +93,12 @@ type BuildInfo struct {
 	PV                 *PVInfo     `json:"type.pv,omitempty"`
 	PVH                *PVHInfo    `json:"type.pvh,omitempty"`
 	ArchX86            *ArchX86    `json:"arch_x86,omitempty"`
+}
+
+// SchedParams is libxl_domain_sched_params; libxl keeps its defaults for
+// the fields left out.
+type SchedParams struct {
+	Weight uint `json:"weight"`
 }
 
 // ArchX86 is libxl_domain_build_info's x86 part.
