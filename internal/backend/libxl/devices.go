@@ -3,6 +3,7 @@ package libxl
 import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
+	"strconv"
 
 	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
@@ -188,6 +189,7 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, 
 	switch {
 	case src != nil && src.Bridge != nil:
 		n.Bridge = src.Bridge.Bridge
+		openvswitch(ifc, &n)
 	case src != nil && src.Ethernet != nil:
 	case src != nil && src.Network != nil && t.host.NetworkBridge != nil:
 		br, err := t.host.NetworkBridge(src.Network.Network)
@@ -202,6 +204,30 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, 
 	}
 	n.RateBytes, n.RateInterval = vifRate(ifc.Bandwidth)
 	return n, nil
+}
+
+// openvswitch: on an Open vSwitch bridge, Xen's vif-openvswitch script
+// (unless one is named) reads the VLAN from libxl's extended bridge name,
+// BRIDGE.TAG or BRIDGE:TAG:TAG for a trunk.
+func openvswitch(ifc *libvirtxml.DomainInterface, n *NIC) {
+	vp := ifc.VirtualPort
+	if vp == nil || vp.Params == nil || vp.Params.OpenVSwitch == nil {
+		return
+	}
+	if n.Script == "" {
+		n.Script = "vif-openvswitch"
+	}
+	v := ifc.VLan
+	if v == nil || len(v.Tags) == 0 {
+		return
+	}
+	if v.Trunk != "yes" {
+		n.Bridge += "." + strconv.FormatUint(uint64(v.Tags[0].ID), 10)
+		return
+	}
+	for _, tag := range v.Tags {
+		n.Bridge += ":" + strconv.FormatUint(uint64(tag.ID), 10)
+	}
 }
 
 // vifRateInterval is xl's default credit interval, 50 ms.
