@@ -12,6 +12,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
+	"virtxend/internal/virerr"
 )
 
 // parseDef parses and validates a client's XML (domxml fills defaults) and
@@ -302,6 +303,12 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	if err != nil {
 		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
 		drv.dropLiveDef(d)
+		// A definition libxl cannot take fails with the translation's own
+		// error, as libxlBuildDomainConfig reports it; libvirt words only
+		// a failure inside libxl generically.
+		if e := (*virerr.Error)(nil); errors.As(err, &e) {
+			return e
+		}
 		return libxlErr(libvirt.ErrInternalError, "libxenlight failed to create new domain '%s'", def.Name)
 	}
 	drv.setID(d, int32(id))

@@ -37,6 +37,11 @@ func TestVirshErrorsAreLibvirts(t *testing.T) {
 			"Invalid attribute foo for element domain"},
 		{[]string{"define", "--validate", guestFile(t, "v3", pvXML("v3"))}, ""},
 		{[]string{"define", guestFile(t, "v4", strings.Replace(pvXML("v4"), "</os>", "</os><bogus/>", 1))}, ""},
+		// What libxl cannot take fails at start with the translation's
+		// error, on the simulated host as on real Xen.
+		{[]string{"create", guestFile(t, "e1000", strings.Replace(pvXML("pv-e1000"), "</os>",
+			"</os><devices><interface type='bridge'><source bridge='xenbr0'/><model type='e1000'/></interface></devices>", 1))},
+			"error: unsupported configuration: only model 'netfront' is supported for Xen PV domains"},
 	}
 	for _, c := range cases {
 		r := d.Virsh(c.args...)

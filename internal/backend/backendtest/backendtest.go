@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/virerr"
 )
 
 // EventWait bounds how long the suite waits for an event the backend owes.
@@ -49,6 +51,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"RebootEvent", testRebootEvent},
 		{"MemoryAndVCPUs", testMemoryAndVCPUs},
 		{"OutOfMemory", testOutOfMemory},
+		{"Untranslatable", testUntranslatable},
 		{"NoSuchGuest", testNoSuchGuest},
 	}
 	for _, tc := range tests {
@@ -315,6 +318,30 @@ func testOutOfMemory(t *testing.T, b backend.Backend) {
 	def := Def("conf-huge", 8, hi.TotalMemKiB*2, 1)
 	if _, err := b.Create(ctx, def, backend.CreateOptions{}); !errors.Is(err, backend.ErrNoMemory) {
 		t.Fatalf("create too big: %v", err)
+	}
+}
+
+// testUntranslatable: a definition libxl cannot take (a PV guest with an
+// emulated NIC) fails before any guest exists, with libvirt's error.
+func testUntranslatable(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	def := Def("conf-e1000", 9, 65536, 1)
+	def.Devices = &libvirtxml.DomainDeviceList{Interfaces: []libvirtxml.DomainInterface{{
+		Source: &libvirtxml.DomainInterfaceSource{Bridge: &libvirtxml.DomainInterfaceSourceBridge{Bridge: "xenbr0"}},
+		Model:  &libvirtxml.DomainInterfaceModel{Type: "e1000"},
+	}}}
+	_, err := b.Create(ctx, def, backend.CreateOptions{})
+	if e := virerr.As(err); err == nil || e.Code != libvirt.ErrConfigUnsupported || e.Domain != virerr.FromLibxl {
+		t.Fatalf("create of a PV guest with an e1000 NIC: %v", err)
+	}
+	list, err := b.Guests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range list {
+		if g.Name == def.Name {
+			t.Fatalf("the refused guest exists as domid %d", g.DomID)
+		}
 	}
 }
 

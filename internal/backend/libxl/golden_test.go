@@ -12,12 +12,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/out")
 
-// goldenHost is the fixture host that also resolves libvirt networks and
-// FLASK labels.
+// goldenHost is the fixture host that also resolves libvirt networks,
+// FLASK labels and USB devices by vendor and product.
 func goldenHost() Host {
 	h := fixtureHost()
 	h.NetworkBridge = func(n string) (string, error) { return "virbr-" + n, nil }
 	h.FlaskSID = func(string) (uint32, error) { return 7, nil }
+	h.FindUSB = func(vendor, product uint) (uint, uint, error) { return 4, 2, nil }
 	return h
 }
 

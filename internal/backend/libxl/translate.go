@@ -39,6 +39,9 @@ type Host struct {
 	// FlaskSID resolves a static security label to a FLASK sid
 	// (libxl_flask_context_to_sid); nil leaves labels unresolved.
 	FlaskSID func(label string) (uint32, error)
+	// FindUSB finds a USB host device by vendor and product; nil looks in
+	// the host's sysfs (FindUSBDevice).
+	FindUSB func(vendor, product uint) (bus, dev uint, err error)
 	// MaxCPUs is libxl_get_max_cpus: a vCPU left unpinned beside pinned
 	// ones may run on any of them. 0 takes the highest pinned CPU instead.
 	MaxCPUs int

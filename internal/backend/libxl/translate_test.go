@@ -74,7 +74,7 @@ func TestBuildErrors(t *testing.T) {
 		{"file qcow2", pvHead + `<devices><disk type='file'><driver name='file' type='qcow2'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver file"},
 		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for VGA"},
 		{"usb keyboard", hvmHead + `<devices><input type='keyboard' bus='usb'/></devices></domain>`, "Unknown input device type"},
-		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev></devices></domain>`, "given by bus and device"},
+		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/></source></hostdev></devices></domain>`, "needs a bus and device address or a vendor and product"},
 		{"spicevmc serial", hvmHead + `<devices><serial type='spicevmc'/></devices></domain>`, "unsupported chardev"},
 	}
 	for _, c := range cases {

@@ -1,5 +1,7 @@
 package libxl
 
+import "libvirt.org/go/libvirtxml"
+
 // usb is libxlMakeUSBControllerList and libxlMakeUSBList: PV USB
 // controllers (qusb) and USB host devices given by bus and device.
 func (t *translation) usb(c *DomainConfig) error {
@@ -29,16 +31,35 @@ func (t *translation) usb(c *DomainConfig) error {
 		if h.SubsysUSB == nil {
 			continue
 		}
-		src := h.SubsysUSB.Source
-		if src == nil || src.Address == nil || src.Address.Bus == nil || src.Address.Device == nil ||
-			*src.Address.Bus == 0 || *src.Address.Device == 0 {
-			// libvirt would look the vendor and product up in sysfs.
-			return unsupported("USB host devices must be given by bus and device address")
+		bus, dev, err := t.usbHostAddress(h.SubsysUSB.Source)
+		if err != nil {
+			return err
 		}
-		c.USBDevs = append(c.USBDevs, USBDev{
-			Ctrl:    -1,
-			HostDev: USBHostID{HostBus: *src.Address.Bus, HostAddr: *src.Address.Device},
-		})
+		c.USBDevs = append(c.USBDevs, USBDev{Ctrl: -1, HostDev: USBHostID{HostBus: bus, HostAddr: dev}})
 	}
 	return nil
+}
+
+// usbHostAddress is the bus and device of a USB host device: as given, or
+// found by vendor and product on the host.
+func (t *translation) usbHostAddress(src *libvirtxml.DomainHostdevSubsysUSBSource) (uint, uint, error) {
+	if src == nil {
+		return 0, 0, unsupported("USB host device without a source")
+	}
+	if a := src.Address; a != nil && a.Bus != nil && a.Device != nil && *a.Bus > 0 && *a.Device > 0 {
+		return *a.Bus, *a.Device, nil
+	}
+	var vendor, product uint
+	var ok1, ok2 bool
+	if src.Vendor != nil && src.Product != nil {
+		vendor, ok1 = usbID(src.Vendor.ID)
+		product, ok2 = usbID(src.Product.ID)
+	}
+	if !ok1 || !ok2 {
+		return 0, 0, unsupported("USB host device needs a bus and device address or a vendor and product")
+	}
+	if t.host.FindUSB != nil {
+		return t.host.FindUSB(vendor, product)
+	}
+	return FindUSBDevice(USBSysfsDir, vendor, product)
 }

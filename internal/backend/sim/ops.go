@@ -10,6 +10,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/backend/libxl"
 )
 
 // Dom0Name is Domain-0's name as Xen reports it.
@@ -104,6 +105,9 @@ func (h *Host) Create(ctx context.Context, def *libvirtxml.Domain, opts backend.
 	uuid, err := backend.ParseUUID(def.UUID)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
+	}
+	if err := h.translate(def); err != nil {
+		return 0, err
 	}
 	if err := sleep(ctx, faults.OpDelay); err != nil {
 		return 0, err
@@ -321,4 +325,16 @@ func (h *Host) Vanish(ctx context.Context, id backend.DomID) error {
 		st.remove(id)
 		return nil
 	})
+}
+
+// translate runs the libxl backend's translation of def, which needs no
+// Xen, so that a definition real Xen would refuse fails here the same way
+// (libvirt's libxlBuildDomainConfig errors). The host is this simulated
+// one: its CPUs, one NUMA node, VT-x, no libvirt networks.
+func (h *Host) translate(def *libvirtxml.Domain) error {
+	_, err := libxl.BuildDomainConfig(def, libxl.Host{
+		MaxCPUs: h.opts.Host.CPUs, NUMANodes: 1, HWVirt: "vmx",
+		CheckEmulator: func(string) error { return nil },
+	})
+	return err
 }
