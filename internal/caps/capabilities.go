@@ -2,7 +2,10 @@ package caps
 
 import (
 	"encoding/xml"
+	"sort"
 	"strings"
+
+	"virtxend/internal/domxml"
 )
 
 // The capabilities document. libvirtxml.Caps has no <netprefix> and no
@@ -216,7 +219,7 @@ func topology(h Host) *capsTopology {
 				}
 			}
 			cell.CPUs.CPUs = append(cell.CPUs.CPUs, capsCellCPU{ID: p.ID, SocketID: p.Socket,
-				CoreID: p.Core, Siblings: formatBitmap(sib)})
+				CoreID: p.Core, Siblings: siblings(sib)})
 		}
 		t.Cells.Cells = append(t.Cells.Cells, cell)
 	}
@@ -258,4 +261,10 @@ func guestPart(g guestArch) capsGuest {
 		cg.Features = f
 	}
 	return cg
+}
+
+// siblings is a core's CPU list as virBitmapFormat writes it.
+func siblings(ids []int) string {
+	sort.Ints(ids)
+	return domxml.FormatCPUSet(ids)
 }

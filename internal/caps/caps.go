@@ -5,9 +5,7 @@ package caps
 
 import (
 	"encoding/xml"
-	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"virtxend/internal/domxml"
@@ -167,25 +165,6 @@ func wordsize(arch string) int {
 		return 32
 	}
 	return 64
-}
-
-// formatBitmap is virBitmapFormat: "0-3,6".
-func formatBitmap(ids []int) string {
-	sort.Ints(ids)
-	var parts []string
-	for i := 0; i < len(ids); {
-		j := i
-		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
-			j++
-		}
-		if j == i {
-			parts = append(parts, fmt.Sprint(ids[i]))
-		} else {
-			parts = append(parts, fmt.Sprintf("%d-%d", ids[i], ids[j]))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ",")
 }
 
 // libvirtDoc marshals v and writes it in libvirt's style.
