@@ -234,3 +234,22 @@ func TestCPUSetsNormalized(t *testing.T) {
 		t.Errorf("a cputune left empty is still written:\n%s", out)
 	}
 }
+
+// ParseCPUSet is virBitmapParse: in order, so a later CPU can undo an
+// earlier ^CPU, and every number below the bound.
+func TestParseCPUSet(t *testing.T) {
+	for in, want := range map[string]string{"0": "0", "0-3,^2": "0-1,3", "5,1-2": "1-2,5", "0-3,^2,2": "0-3", " 7 , 1 ": "1,7"} {
+		got, err := ParseCPUSet(in, CPUMaskLen)
+		if err != nil || FormatCPUSet(got) != want {
+			t.Errorf("%q: got %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "a", "3-1", "1,,2", "-1", "16384", "^1-2"} {
+		if _, err := ParseCPUSet(bad, CPUMaskLen); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := ParseCPUSet("4096", 4096); err == nil {
+		t.Error("4096 accepted with a bound of 4096")
+	}
+}

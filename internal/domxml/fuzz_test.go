@@ -59,3 +59,24 @@ func FuzzValidateSchema(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCPUSetAndMAC: the two attribute parsers never panic, and what they
+// accept they write in a form they read back to the same value.
+func FuzzCPUSetAndMAC(f *testing.F) {
+	for _, s := range []string{"0-3,^2,8", "1", " 4 - 6 ", "^1", "16383", "0:16:3E:1:2:3", "aa:bb:cc:dd:ee:ff "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if set, err := ParseCPUSet(s, CPUMaskLen); err == nil {
+			again, err := ParseCPUSet(FormatCPUSet(set), CPUMaskLen)
+			if len(set) > 0 && (err != nil || FormatCPUSet(again) != FormatCPUSet(set)) {
+				t.Fatalf("%q -> %q -> %v %v", s, FormatCPUSet(set), again, err)
+			}
+		}
+		if mac, ok := ParseMAC(s); ok {
+			if again, ok := ParseMAC(mac); !ok || again != mac {
+				t.Fatalf("%q -> %q -> %q", s, mac, again)
+			}
+		}
+	})
+}

@@ -44,22 +44,3 @@ func FuzzBuildDomainConfig(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParseCPUSet: the cpuset parser never panics and returns sorted,
-// distinct CPUs.
-func FuzzParseCPUSet(f *testing.F) {
-	for _, s := range []string{"0", "0-3,^2", "1,5-7", "^0", "4095"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		cpus, err := parseCPUSet(s)
-		if err != nil {
-			return
-		}
-		for i := 1; i < len(cpus); i++ {
-			if cpus[i] <= cpus[i-1] {
-				t.Fatalf("%q: not sorted and distinct: %v", s, cpus)
-			}
-		}
-	})
-}

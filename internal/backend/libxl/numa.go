@@ -1,8 +1,9 @@
 package libxl
 
 import (
-	"strconv"
 	"strings"
+
+	"virtxend/internal/domxml"
 )
 
 // Distances libvirt assumes when a cell does not give one.
@@ -22,7 +23,7 @@ func (t *translation) vnuma(c *DomainConfig) error {
 	spread := len(cells) <= t.host.numaNodes()
 	seen := map[int]bool{}
 	for i, cell := range cells {
-		vcpus, err := parseCPUSet(cell.CPUs)
+		vcpus, err := domxml.ParseCPUSet(cell.CPUs, domxml.CPUMaskLen)
 		if err != nil {
 			return unsupported("invalid cpus '%s' in NUMA cell %d", cell.CPUs, i)
 		}
@@ -81,55 +82,4 @@ func cellKiB(v uint, unit string) uint64 {
 		return n << 30
 	}
 	return n
-}
-
-// parseCPUSet reads libvirt's cpuset syntax: "0-3,5,^2".
-func parseCPUSet(s string) ([]int, error) {
-	in := map[int]bool{}
-	var excl []int
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			return nil, strconv.ErrSyntax
-		}
-		neg := strings.HasPrefix(part, "^")
-		part = strings.TrimPrefix(part, "^")
-		lo, hi, err := cpuRange(part)
-		if err != nil {
-			return nil, err
-		}
-		for v := lo; v <= hi; v++ {
-			if neg {
-				excl = append(excl, v)
-			} else {
-				in[v] = true
-			}
-		}
-	}
-	for _, v := range excl {
-		delete(in, v)
-	}
-	var out []int
-	for v := 0; len(out) < len(in); v++ {
-		if in[v] {
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
-
-func cpuRange(s string) (int, int, error) {
-	a, b, isRange := strings.Cut(s, "-")
-	lo, err := strconv.Atoi(a)
-	if err != nil || lo < 0 || lo > 4095 {
-		return 0, 0, strconv.ErrSyntax
-	}
-	if !isRange {
-		return lo, lo, nil
-	}
-	hi, err := strconv.Atoi(b)
-	if err != nil || hi < lo || hi > 4095 {
-		return 0, 0, strconv.ErrSyntax
-	}
-	return lo, hi, nil
 }

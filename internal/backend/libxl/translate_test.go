@@ -2,7 +2,6 @@ package libxl
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -178,20 +177,6 @@ func TestNestedHVMNeedsHost(t *testing.T) {
 		}
 		if cfg.BInfo.NestedHVM != c.want {
 			t.Errorf("nested_hvm=%v hw=%q: got %q, want %q", c.nested, c.hw, cfg.BInfo.NestedHVM, c.want)
-		}
-	}
-}
-
-func TestParseCPUSet(t *testing.T) {
-	for in, want := range map[string]string{"0": "[0]", "0-3,^2": "[0 1 3]", "5,1-2": "[1 2 5]"} {
-		got, err := parseCPUSet(in)
-		if err != nil || fmt.Sprint(got) != want {
-			t.Errorf("%q: got %v, %v; want %s", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "a", "3-1", "1,,2", "-1", "99999"} {
-		if _, err := parseCPUSet(bad); err == nil {
-			t.Errorf("%q accepted", bad)
 		}
 	}
 }
