@@ -107,9 +107,26 @@ check_daemon_start() {
 	DETAIL="$(V version | grep hypervisor | tr -s ' '), pid $DPID"
 }
 
-# lifecycle NAME: define, start, dominfo, dumpxml, marker, shutdown, start, destroy, undefine
+# vreboot NAME: virsh reboot of a running guest (id in ID); the driver destroys it and starts it
+# again (on_reboot = restart), so wait for the next marker and check the new id with xl
+vreboot() {
+	_m=$(($(markers "$1") + 1))
+	_old=$ID
+	_t=$(now)
+	step "virsh reboot $1" V reboot "$1" || return 1
+	wait_con "$1" DOMU-MARKER-OK $_m 120 || return 1
+	state "$1" running 30 || return 1
+	ID=$(V domid "$1")
+	[ "$ID" != "$_old" ] || { WHY="rebooted guest kept id $ID"; return 1; }
+	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="after reboot virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
+	REBOOT="$(since "$_t")"
+}
+
+# lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot,] shutdown, start,
+# destroy, undefine
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
+	REBOOT=
 	forget "$1"
 	step "virsh define" V define "$XT/guests/$1.xml" || return 1
 	state "$1" "shut off" 5 || return 1
@@ -121,19 +138,25 @@ lifecycle() {
 	step "virsh dumpxml" V dumpxml "$1" || return 1
 	grep -q "<domain type='xen' id='$ID'>" /tmp/step.out || { WHY="dumpxml: $(head -n 1 /tmp/step.out)"; return 1; }
 	grep -q "<name>$1</name>" /tmp/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
+	if [ "${2:-}" = reboot ]; then vreboot "$1" || return 1; fi
+	_id2=$ID
 	step "virsh shutdown" V shutdown "$1" || return 1
 	state "$1" "shut off" 90 || return 1
 	wait_gone "$1" 10 || return 1
 	vstart "$1" || return 1
-	[ "$ID" != "$_id1" ] || { WHY="restarted guest kept id $ID"; return 1; }
+	[ "$ID" != "$_id2" ] || { WHY="restarted guest kept id $ID"; return 1; }
 	step "virsh destroy" V destroy "$1" || return 1
 	state "$1" "shut off" 10 || return 1
 	wait_gone "$1" 10 || return 1
 	step "virsh undefine" V undefine "$1" || return 1
 	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
-	DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker shutdown start destroy undefine"
+	if [ -n "$REBOOT" ]; then
+		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $ID after shutdown and start; define start dominfo dumpxml marker reboot shutdown start destroy undefine"
+	else
+		DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker shutdown start destroy undefine"
+	fi
 }
-check_virsh_pv() { lifecycle vx-pv; }
+check_virsh_pv() { lifecycle vx-pv reboot; }
 check_virsh_pvh() { lifecycle vx-pvh; }
 
 check_virsh_pv_dev() {
