@@ -9,9 +9,15 @@ export PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-# the initramfs is a tmpfs capped at half of dom0's memory; the image (about 125 MB with
-# virsh's libraries) plus the guests' disks, logs and test output do not fit in that
+# the initramfs is a tmpfs capped at half of dom0's memory; the image (190 MB once the domU
+# kernel below is unpacked, virsh's libraries are 70 MB of it) plus the guests' disks, logs
+# and test output do not fit in that
 mount -o remount,size=85% / || echo "DOM0-INIT: could not grow the root tmpfs"
+# the domU kernel comes gzipped: unpacked (66 MB, much of it zeros) it would not fit in that
+# tmpfs while the kernel unpacks the image, when it is capped at half of dom0's memory
+if [ -f /root/vmlinuz.gz ]; then
+	gunzip /root/vmlinuz.gz || echo "DOM0-INIT: could not unpack the domU kernel"
+fi
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run

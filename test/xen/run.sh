@@ -150,9 +150,11 @@ for m in xen/xen-evtchn xen/xen-privcmd xen/xenfs/xenfs xen/xen-gntdev xen/xen-g
 	cp "$MODS/drivers/$m.ko" "$R/lib/modules/"
 done
 cp "$MODS/net/llc/llc.ko" "$MODS/net/802/stp.ko" "$MODS/net/bridge/bridge.ko" "$R/lib/modules/"
-cp "$W/vmlinuz" "$W/domu.cpio.gz" "$R/root/" # the domU kernel and initramfs
+# the domU kernel and initramfs; the kernel gzipped, dom0-init.sh unpacks it (see there)
+gzip -1 -c "$W/vmlinuz" >"$R/root/vmlinuz.gz"
+cp "$W/domu.cpio.gz" "$R/root/"
 (cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/dom0.cpio.gz"
-log "images: xen $(du -h "$W/xen" | cut -f1), kernel $(du -h "$W/vmlinuz" | cut -f1), dom0 initramfs $(du -h "$W/dom0.cpio.gz" | cut -f1); build took $((SECONDS - T0)) s"
+log "images: xen $(du -h "$W/xen" | cut -f1), kernel $(du -h "$W/vmlinuz" | cut -f1), dom0 initramfs $(du -h "$W/dom0.cpio.gz" | cut -f1) ($(du -s -m --apparent-size "$R" | cut -f1) MB unpacked); build took $((SECONDS - T0)) s"
 
 # ---- 5. boot Xen under QEMU/TCG, bounded in time; dom0's /init runs the checks and powers off
 PHASE="running Xen under QEMU (serial log: $W/serial.log)"
@@ -160,7 +162,9 @@ log "$PHASE, limit $LIMIT s"
 SERIAL=$W/serial.log
 rm -f "$SERIAL" "$W/qemu.pid"
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM loglvl=all guest_loglvl=all console_timestamps=boot"
-DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3}"
+# swiotlb: dom0 drives no DMA devices here, and the default 64 MB bounce buffer left the
+# initramfs's tmpfs (capped at half of dom0's memory while it unpacks) too small for the image
+DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 swiotlb=4096 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3}"
 TB=$SECONDS
 T0US=${EPOCHREALTIME/./}
 # serial -> log, each line prefixed with the seconds since QEMU started
