@@ -77,4 +77,43 @@ guest_debug() {
 	echo "--- libxl log"
 	tail -n 15 "/var/log/xen/xl-$1.log" 2>/dev/null
 }
+# dm_pid ID: the pid of the device model (qemu-system-xen) serving domain ID, if one runs
+# (busybox ps may put "{comm}" before the command line, hence the program in field 2 or 3)
+dm_pid() {
+	ps -o pid,args | awk -v id="$1" '{
+		dm = 0
+		for (i = 2; i < NF; i++) {
+			if (i <= 3 && $i ~ /\/xen-qemu-system-i386$/) dm = 1
+			if (dm && $i == "-xen-domid" && $(i + 1) == id) { print $1; exit }
+		}
+	}'
+}
+# dm_up ID SECS: wait until a device model serves domain ID; sets DM to its pid
+dm_up() {
+	_j=0
+	until DM=$(dm_pid "$1") && [ -n "$DM" ]; do
+		[ $_j -lt "$2" ] || { WHY="no device model (xen-qemu-system-i386 -xen-domid $1) is running"; return 1; }
+		sleep 1
+		_j=$((_j + 1))
+	done
+}
+# dm_gone ID SECS: wait until no device model serves domain ID (libxl signals it on destroy)
+dm_gone() {
+	_j=0
+	while [ -n "$(dm_pid "$1")" ]; do
+		[ $_j -lt "$2" ] || { WHY="the device model of d$1 (pid $(dm_pid "$1")) still runs $2 s after its domain went"; return 1; }
+		sleep 1
+		_j=$((_j + 1))
+	done
+}
+# dm_rss PID: the device model's resident memory as ps shows it
+dm_rss() { ps -o pid,rss | awk -v p="$1" '$1 == p { print $2 }'; }
+# hvm_debug NAME: guest_debug, and what the device model said
+hvm_debug() {
+	guest_debug "$1"
+	echo "--- device model log"
+	tail -n 15 "/var/log/xen/qemu-dm-$1.log" 2>/dev/null
+	echo "--- device models running"
+	ps -o pid,rss,args | grep '[x]en-qemu-system' | cut -c1-200
+}
 has_hap() { timeout 30 xl info 2>/dev/null | grep '^virt_caps' | grep -q -w hap; }

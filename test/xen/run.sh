@@ -65,8 +65,11 @@ KVER=${KPKG#linux-image-}
 X=$W/x
 rm -rf "$W/debs" "$X"
 mkdir -p "$W/debs" "$X"
+# qemu-system-xen (the HVM device model) and seabios (the BIOS hvmloader loads) are for the
+# HVM checks; hvmloader itself is in xen-utils
 (cd "$W/debs" && timeout 300 apt-get download -q \
-	xen-hypervisor-$XV-amd64 xen-utils-$XV xen-utils-common xenstore-utils "$KPKG" >>"$W/apt.log" 2>&1)
+	xen-hypervisor-$XV-amd64 xen-utils-$XV xen-utils-common xenstore-utils "$KPKG" \
+	qemu-system-xen seabios >>"$W/apt.log" 2>&1)
 for d in "$W"/debs/*.deb; do dpkg-deb -x "$d" "$X"; done
 MODS=$X/lib/modules/$KVER/kernel
 log "kernel $KPKG, $(ls "$W"/debs | grep -o 'xen-hypervisor[^ ]*')"
@@ -125,6 +128,16 @@ done
 cp -a "$X"/usr/bin/xenstore* "$R/usr/bin/"
 find "$R/usr/bin" -xtype l -delete
 cp -a "$X/etc/xen" "$R/etc/" # hotplug scripts (block, vif-bridge), from xen-utils-common
+# HVM: hvmloader, SeaBIOS, the device model where libxl looks for them (strings libxenlight.so),
+# and what the device model reads from QEMU's data directory: the option ROM for direct kernel
+# boot (fw_cfg without DMA under Xen: linuxboot.bin) and the keymap -vnc none still loads.
+# Those two come from the host's qemu-system-data, the same QEMU release.
+mkdir -p "$R$XB/../boot" "$R/usr/libexec" "$R/usr/share/seabios" "$R/usr/share/qemu/keymaps"
+cp "$X/usr/lib/xen-$XV/boot/hvmloader" "$R$XB/../boot/"
+cp "$X/usr/libexec/xen-qemu-system-i386" "$R/usr/libexec/"
+cp "$X/usr/share/seabios/bios-256k.bin" "$R/usr/share/seabios/"
+cp /usr/share/qemu/linuxboot.bin "$R/usr/share/qemu/"
+cp /usr/share/qemu/keymaps/en-us "$R/usr/share/qemu/keymaps/"
 # the hotplug scripts want bash and the real flock, losetup, stat, readlink
 cp /bin/bash "$R/bin/"
 cp "$(command -v flock)" "$(command -v losetup)" "$(command -v stat)" "$(command -v readlink)" "$R/usr/bin/"
@@ -138,7 +151,7 @@ if [ -z "$DAEMON_SKIP" ]; then
 	cp /usr/bin/virsh "$R/usr/bin/"
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
-for f in "$R$XB"/* "$R"/usr/bin/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test; do
+for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test; do
 	if [ -f "$f" ]; then ldd "$f" 2>/dev/null || true; fi
 done | awk '/=> \// { print $3 } /^[ \t]*\/lib64\// { print $1 }' | sort -u |
 	while read -r l; do cp -L --parents "$l" "$R"; done
@@ -153,6 +166,7 @@ cp "$MODS/net/llc/llc.ko" "$MODS/net/802/stp.ko" "$MODS/net/bridge/bridge.ko" "$
 # the domU kernel and initramfs; the kernel gzipped, dom0-init.sh unpacks it (see there)
 gzip -1 -c "$W/vmlinuz" >"$R/root/vmlinuz.gz"
 cp "$W/domu.cpio.gz" "$R/root/"
+cp "$X/boot/vmlinuz-$KVER" "$R/root/bzImage" # the HVM guest's: QEMU boots only a bzImage
 (cd "$R" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/dom0.cpio.gz"
 log "images: xen $(du -h "$W/xen" | cut -f1), kernel $(du -h "$W/vmlinuz" | cut -f1), dom0 initramfs $(du -h "$W/dom0.cpio.gz" | cut -f1) ($(du -s -m --apparent-size "$R" | cut -f1) MB unpacked); build took $((SECONDS - T0)) s"
 
@@ -209,7 +223,7 @@ PHASE="collecting the results"
 [ -n "${VERBOSE:-}" ] && cat "$SERIAL"
 grep -a -E 'Xen version|DOM0-INIT|ALL-CHECKS-DONE|^\[ *[0-9.]+\] === ' "$SERIAL" | sed 's/^/    /' || true
 [ -n "$DAEMON_SKIP" ] && bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP" >"$W/skips.txt"
-EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh")"
+EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh")"
 {
 	grep -a -o -E 'CHECK (PASS|FAIL|SKIP) [a-z0-9-]+: .*' "$SERIAL" || true
 	cat "$W/skips.txt" 2>/dev/null || true
