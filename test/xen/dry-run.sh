@@ -3,7 +3,8 @@
 # without Xen, against virtxend's simulated backend, so the script can be trusted
 # before the libxl backend exists. A stub "xl" answers from virsh, and a loop
 # stands in for the guests: it writes DOMU-MARKER-OK (and, for vx-dev, the disk
-# and NIC lines) into the console log each time a guest gets a new id. Run from
+# and NIC lines) into the console log each time a guest gets a new id, and for vx-hvm
+# starts a stand-in device model that it stops when the domain goes. Run from
 # the repo root as root (needs busybox, as dom0 runs the script under busybox sh). It proves the script's logic, not anything about Xen.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,19 +24,30 @@ info) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm h
 esac
 XL
 chmod 755 "$D/bin/xl"
+# fake_dms: "pid domid" of each stand-in device model of this run
+fake_dms() { ps -eo pid,args | awk -v d="$D" '$2 == "/usr/libexec/xen-qemu-system-i386" && $(NF - 2) == d && $(NF - 1) == "-xen-domid" { print $1, $NF }'; }
 (
 	while sleep 0.3; do
 		for n in $(virsh -q -c "$URI" list --name 2>/dev/null); do
 			id=$(virsh -q -c "$URI" domid "$n" 2>/dev/null) || continue
 			[ "$(cat "$D/seen-$n" 2>/dev/null)" = "$id" ] && continue
 			echo "$id" >"$D/seen-$n"
+			# the HVM guest's device model: a process whose command line looks like libxl's qemu's
+			if [ "$n" = vx-hvm ]; then
+				(exec -a /usr/libexec/xen-qemu-system-i386 bash -c 'while :; do sleep 1; done' "$D" -xen-domid "$id") &
+			fi
 			echo DOMU-MARKER-OK >>"$D/console/guest-$n.log"
 			[ "$n" = vx-dev ] && printf 'DOMU-DISK-OK\nDOMU-NET-OK\n' >>"$D/console/guest-$n.log"
+		done
+		# a device model goes with its domain
+		ids=" $(virsh -q -c "$URI" list 2>/dev/null | awk '{ print $1 }' | tr '\n' ' ') "
+		fake_dms | while read -r pid id; do
+			case $ids in *" $id "*) ;; *) kill "$pid" 2>/dev/null || true ;; esac
 		done
 	done
 ) &
 FAKE=$!
-trap 'kill $FAKE 2>/dev/null || true; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true' EXIT
+trap 'kill $FAKE 2>/dev/null || true; fake_dms | while read -r pid id; do kill "$pid"; done; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true' EXIT
 env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" VX_BACKEND=simulated \
 	PATH="$D/bin:$PATH" VX_TIMES=2 busybox sh "$D/xt/daemon-checks.sh" | tee "$D/out.txt"
 echo "work dir: $D"
