@@ -330,7 +330,8 @@ func (h *Host) Vanish(ctx context.Context, id backend.DomID) error {
 // translate runs the libxl backend's translation of def, which needs no
 // Xen, so that a definition real Xen would refuse fails here the same way
 // (libvirt's libxlBuildDomainConfig errors). The host is this simulated
-// one: its CPUs, one NUMA node, VT-x, no libvirt networks.
+// one: its CPUs, one NUMA node, VT-x, no libvirt networks; USB devices
+// named by vendor and product are looked up on the real machine.
 func (h *Host) translate(def *libvirtxml.Domain) error {
 	_, err := libxl.BuildDomainConfig(def, libxl.Host{
 		MaxCPUs: h.opts.Host.CPUs, NUMANodes: 1, HWVirt: "vmx",
