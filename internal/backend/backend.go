@@ -290,6 +290,13 @@ type CoreDumper interface {
 	CoreDump(ctx context.Context, id DomID, path string) error
 }
 
+// ConsoleTTYs is the optional feature of guest consoles on host ptys
+// (libxl_console_get_tty): the pty of console or serial port number port.
+// It may fail or be empty until the console daemon has set it up.
+type ConsoleTTYs interface {
+	ConsoleTTY(ctx context.Context, id DomID, port int, serial bool) (string, error)
+}
+
 // Errors every backend reports (wrapped with detail).
 var (
 	ErrNoGuest  = errors.New("no such domain")

@@ -332,6 +332,7 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	d.mu.Unlock()
 	drv.holdFor(d)
 	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
+	drv.recordConsoles(d, int32(id))
 	return nil
 }
 

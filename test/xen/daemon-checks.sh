@@ -123,6 +123,22 @@ vreboot() {
 	REBOOT="$(since "$_t")"
 }
 
+# vtty NAME: virsh ttyconsole names the pty xenconsoled gave the guest's console (the daemon
+# records it a moment after the start, as libvirt does); the simulated host has none
+vtty() {
+	TTY=
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	_i=0
+	while [ $_i -lt 20 ]; do
+		TTY=$(V ttyconsole "$1" 2>/dev/null | head -n 1)
+		[ -n "$TTY" ] && break
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	[ -n "$TTY" ] || { WHY="virsh ttyconsole $1 names no pty within 10 s"; return 1; }
+	[ -c "$TTY" ] || { WHY="virsh ttyconsole $1: '$TTY' is not a character device"; return 1; }
+}
+
 # lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot,] shutdown, start,
 # destroy, undefine
 lifecycle() {
@@ -139,6 +155,7 @@ lifecycle() {
 	step "virsh dumpxml" V dumpxml "$1" || return 1
 	grep -q "<domain type='xen' id='$ID'>" /tmp/step.out || { WHY="dumpxml: $(head -n 1 /tmp/step.out)"; return 1; }
 	grep -q "<name>$1</name>" /tmp/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
+	vtty "$1" || return 1
 	if [ "${2:-}" = reboot ]; then vreboot "$1" || return 1; fi
 	_id2=$ID
 	step "virsh shutdown" V shutdown "$1" || return 1
@@ -152,9 +169,9 @@ lifecycle() {
 	step "virsh undefine" V undefine "$1" || return 1
 	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
 	if [ -n "$REBOOT" ]; then
-		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $ID after shutdown and start; define start dominfo dumpxml marker reboot shutdown start destroy undefine"
+		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $ID after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} reboot shutdown start destroy undefine"
 	else
-		DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker shutdown start destroy undefine"
+		DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
 	fi
 }
 check_virsh_pv() { lifecycle vx-pv reboot; }

@@ -266,3 +266,12 @@ func (b *Backend) guestErr(id backend.DomID, err error) error {
 	}
 	return err
 }
+
+// ConsoleTTY is the pty xenconsoled gives a guest's console or serial port.
+func (b *Backend) ConsoleTTY(ctx context.Context, id backend.DomID, port int, serial bool) (string, error) {
+	typ := ConsolePV
+	if serial {
+		typ = ConsoleSerial
+	}
+	return b.c.ConsoleTTY(uint32(id), port, typ)
+}
