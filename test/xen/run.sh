@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/xen/run.sh: the proof on real Xen. Run from the repo root, as root:
 #
-#   sudo test/xen/run.sh
+#   test/xen/run.sh          (as root)
 #
 # It installs the host tools (apt-get), fetches Xen 4.17 and Debian's kernel as
 # packages (apt-get download, unpacked with dpkg-deb -x, never installed),
