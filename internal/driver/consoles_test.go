@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	libvirt "github.com/digitalocean/go-libvirt"
+
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/sim"
 )
@@ -67,7 +69,7 @@ func TestConsolePtysRecorded(t *testing.T) {
 	if !strings.Contains(string(status), con) {
 		t.Errorf("status file lacks the console pty (%v):\n%s", err, status)
 	}
-	if inactive, _ := drv.GetXMLDesc(ctx, d.UUID, 1<<1); strings.Contains(inactive, "/dev/pts") {
+	if inactive, _ := drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLInactive)); strings.Contains(inactive, "/dev/pts") {
 		t.Errorf("inactive XML shows a pty:\n%s", inactive)
 	}
 	// A restarted daemon reads the ptys back from the status file.
