@@ -61,6 +61,10 @@ type Options struct {
 	// domain before it fails, as libvirt's LIBXL_JOB_WAIT_TIME; 0 means
 	// DefaultJobWait.
 	JobWait time.Duration
+	// Broker carries the driver's events; nil makes a new one. A caller
+	// that subscribes before New sees the events of the recovery too
+	// (guests that stopped while no daemon ran).
+	Broker *events.Broker
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
@@ -106,9 +110,12 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		log = slog.New(slog.DiscardHandler)
 	}
 	drv := &Driver{
-		cfg: cfg, paths: p, be: be, log: log, opts: opts, broker: events.NewBroker(),
+		cfg: cfg, paths: p, be: be, log: log, opts: opts, broker: opts.Broker,
 		byUUID: map[backend.UUID]*domain{}, byName: map[string]*domain{}, byID: map[int32]*domain{},
 		stop: make(chan struct{}), loopDone: make(chan struct{}),
+	}
+	if drv.broker == nil {
+		drv.broker = events.NewBroker()
 	}
 	if err := drv.makeDirs(); err != nil {
 		return nil, err

@@ -99,8 +99,11 @@ type watcher struct {
 	sub *events.Subscriber
 }
 
-func watch(t *testing.T, drv *Driver) *watcher {
-	s := drv.Events().Subscribe(1000)
+func watch(t *testing.T, drv *Driver) *watcher { return watchBroker(t, drv.Events()) }
+
+// watchBroker subscribes to b, which may be handed to New afterwards.
+func watchBroker(t *testing.T, b *events.Broker) *watcher {
+	s := b.Subscribe(1000)
 	if _, err := s.Register(events.IDLifecycle, nil, false); err != nil {
 		t.Fatal(err)
 	}

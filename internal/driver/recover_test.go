@@ -9,6 +9,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/events"
 	"virtxend/internal/store"
 )
 
@@ -49,8 +50,17 @@ func TestRestartRecovery(t *testing.T) {
 	outsider.Close()
 	_ = h
 
-	drv2, h2 := e.start()
-	w := watch(t, drv2)
+	// Subscribed before the driver starts: the shutdown that happened
+	// while no daemon ran is reported during the recovery itself.
+	broker := events.NewBroker()
+	w := watchBroker(t, broker)
+	h2 := e.sim()
+	drv2, err := New(e.cfg, e.root, h2, nil, Options{Broker: broker})
+	if err != nil {
+		h2.Close()
+		t.Fatal(err)
+	}
+	defer drv2.Close()
 	k, err := drv2.LookupByName(ctx, "keep")
 	if err != nil || k.ID != ids["keep"] {
 		t.Fatalf("keep: %+v %v (was id %d)", k, err, ids["keep"])
@@ -74,9 +84,23 @@ func TestRestartRecovery(t *testing.T) {
 	if o, err := drv2.LookupByUUID(ctx, off.UUID); err != nil || o.ID != -1 {
 		t.Fatalf("off: %+v %v", o, err)
 	}
-	// The shutdown that happened while we were away is handled now.
+	// The guests that vanished and the one that shut down while we were
+	// away are reported during the recovery, in no fixed order.
 	h2.Poll()
-	w.expect(lc{"trans", evStopped, int32(libvirt.DomainEventStoppedShutdown)})
+	got := map[lc]bool{}
+	for range 3 {
+		ev := w.next()
+		got[lc{ev.Dom.Name, libvirt.DomainEventType(ev.Lifecycle.Event), ev.Lifecycle.Detail}] = true
+	}
+	for _, want := range []lc{
+		{"gone", evStopped, int32(libvirt.DomainEventStoppedDestroyed)},
+		{"gonep", evStopped, int32(libvirt.DomainEventStoppedDestroyed)},
+		{"trans", evStopped, int32(libvirt.DomainEventStoppedShutdown)},
+	} {
+		if !got[want] {
+			t.Fatalf("recovery events %v lack %v", got, want)
+		}
+	}
 	if _, err := drv2.LookupByUUID(ctx, tr.UUID); err == nil {
 		t.Fatal("transient domain kept after its guest powered off")
 	}
