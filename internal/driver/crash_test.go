@@ -146,8 +146,9 @@ func TestKill9Consistency(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	acked := map[string]string{}  // name -> last acknowledged op
-	inFlight := map[string]bool{} // names with an unacknowledged op
+	acked := map[string]string{}     // name -> last acknowledged op
+	inFlight := map[string]bool{}    // names with an unacknowledged op
+	history := map[string][]string{} // name -> every line about it, for a failure's report
 	sc := bufio.NewScanner(out)
 	lines := 0
 	for lines < 400 && sc.Scan() {
@@ -156,6 +157,7 @@ func TestKill9Consistency(t *testing.T) {
 			continue
 		}
 		lines++
+		history[f[2]] = append(history[f[2]], f[0]+" "+f[1])
 		switch f[0] {
 		case "B":
 			inFlight[f[2]] = true
@@ -171,6 +173,7 @@ func TestKill9Consistency(t *testing.T) {
 	for sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 {
 			inFlight[f[2]] = true
+			history[f[2]] = append(history[f[2]], f[0]+" "+f[1]+" (after the kill)")
 		}
 	}
 	if len(acked) == 0 {
@@ -194,7 +197,8 @@ func TestKill9Consistency(t *testing.T) {
 		}
 		_, err := drv.LookupByName(ctx, name)
 		if op == "define" && err != nil {
-			t.Errorf("acknowledged define of %s lost", name)
+			_, statErr := os.Stat(filepath.Join(e.root.DomainConfigDir(), name+".xml"))
+			t.Errorf("acknowledged define of %s lost (config file: %v; its lines: %v)", name, statErr, history[name])
 		}
 		if op == "undefine" && err == nil {
 			t.Errorf("acknowledged undefine of %s lost", name)
