@@ -39,27 +39,32 @@ func ptyChars(def *libvirtxml.Domain) []ptyChar {
 			continue // the serial port below
 		}
 		if c.Source != nil && c.Source.Pty != nil {
-			out = append(out, ptyChar{src: c.Source, tty: &c.TTY, port: portOf(c.Target)})
+			var port *uint
+			if c.Target != nil {
+				port = c.Target.Port
+			}
+			out = append(out, ptyChar{src: c.Source, tty: &c.TTY, port: portOf(port)})
 		}
 	}
 	for i := range dev.Serials {
 		s := &dev.Serials[i]
 		if s.Source != nil && s.Source.Pty != nil {
-			port := 0
-			if s.Target != nil && s.Target.Port != nil {
-				port = int(*s.Target.Port)
+			var port *uint
+			if s.Target != nil {
+				port = s.Target.Port
 			}
-			out = append(out, ptyChar{src: s.Source, port: port, serial: true})
+			out = append(out, ptyChar{src: s.Source, port: portOf(port), serial: true})
 		}
 	}
 	return out
 }
 
-func portOf(t *libvirtxml.DomainConsoleTarget) int {
-	if t == nil || t.Port == nil {
+// portOf is a target's port number; libvirt numbers an unset one 0.
+func portOf(p *uint) int {
+	if p == nil {
 		return 0
 	}
-	return int(*t.Port)
+	return int(*p)
 }
 
 // recordConsoles is libxlConsoleCallback: once the backend reports the
@@ -68,13 +73,14 @@ func portOf(t *libvirtxml.DomainConsoleTarget) int {
 // start, as libvirt's callback does, and gives up after consoleWait.
 func (drv *Driver) recordConsoles(d *domain, id int32) {
 	ttys, ok := drv.be.(backend.ConsoleTTYs)
-	if !ok || len(ptyChars(d.snap().def)) == 0 {
+	chars := ptyChars(d.snap().def)
+	if !ok || len(chars) == 0 {
 		return
 	}
 	drv.handlers.Add(1)
 	go func() {
 		defer drv.handlers.Done()
-		paths := drv.pollConsoles(ttys, ptyChars(d.snap().def), id)
+		paths := drv.pollConsoles(ttys, chars, id)
 		if len(paths) == 0 {
 			return
 		}
