@@ -37,6 +37,15 @@ func TestVirshErrorsAreLibvirts(t *testing.T) {
 			"Invalid attribute foo for element domain"},
 		{[]string{"define", "--validate", guestFile(t, "v3", pvXML("v3"))}, ""},
 		{[]string{"define", guestFile(t, "v4", strings.Replace(pvXML("v4"), "</os>", "</os><bogus/>", 1))}, ""},
+		{[]string{"define", guestFile(t, "mcast", strings.Replace(pvXML("mcast"), "</os>",
+			"</os><devices><interface type='bridge'><source bridge='xenbr0'/><mac address='01:00:5e:00:00:01'/></interface></devices>", 1))},
+			"error: XML error: expected unicast mac address, found multicast '01:00:5e:00:00:01'"},
+		{[]string{"define", guestFile(t, "pin2", strings.Replace(pvXML("pin2"), "</os>",
+			"</os><cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='0' cpuset='2'/></cputune>", 1))},
+			"error: internal error: duplicate vcpupin for vcpu '0'"},
+		{[]string{"define", guestFile(t, "pinx", strings.Replace(pvXML("pinx"), "</os>",
+			"</os><cputune><vcpupin vcpu='0' cpuset='x'/></cputune>", 1))},
+			"error: invalid argument: Failed to parse bitmap 'x'"},
 		// What libxl cannot take fails at start with the translation's
 		// error, on the simulated host as on real Xen.
 		{[]string{"create", guestFile(t, "e1000", strings.Replace(pvXML("pv-e1000"), "</os>",
@@ -80,5 +89,21 @@ func TestVirshReadOnly(t *testing.T) {
 	}
 	if r := ro("dumpxml", "--security-info", "g1"); r.Code == 0 || !strings.Contains(r.Stderr, "virDomainGetXMLDesc") {
 		t.Errorf("dumpxml --security-info on ro socket: exit %d, %q", r.Code, r.Stderr)
+	}
+}
+
+// Accepted forms come back as libvirt writes them, and --migratable keeps
+// a running guest's live view (both checked against libvirtd 9.0).
+func TestVirshDumpxmlCanonicalAndMigratable(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	xml := strings.Replace(pvXML("canon"), "</os>", "</os><cputune><vcpupin vcpu='1' cpuset='3,1-2'/></cputune>"+
+		"<devices><interface type='bridge'><source bridge='xenbr0'/><mac address='0:16:3E:1:2:3'/></interface></devices>", 1)
+	d.MustVirsh("define", guestFile(t, "canon", xml))
+	d.MustVirsh("start", "canon")
+	out := d.MustVirsh("dumpxml", "--migratable", "canon")
+	for _, want := range []string{"<domain type='xen' id='", "<mac address='00:16:3e:01:02:03'/>", "<vcpupin vcpu='1' cpuset='1-3'/>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dumpxml --migratable lacks %q:\n%s", want, out)
+		}
 	}
 }
