@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
 	"virtxend/internal/events"
-	"virtxend/internal/virerr"
+	"virtxend/internal/job"
 )
 
 // Domain identifies a domain to callers as remote_nonnull_domain does:
@@ -22,10 +23,10 @@ type Domain = events.Domain
 const Dom0Name = "Domain-0"
 
 // domain is one domain object. job serialises operations on it (libvirt's
-// per-domain job); mu guards the fields for short reads and writes and is
-// never held across a backend call or file write.
+// per-domain job object); mu guards the fields for short reads and writes
+// and is never held across a backend call or file write.
 type domain struct {
-	job sync.Mutex
+	job job.Object
 
 	mu   sync.Mutex
 	uuid backend.UUID
@@ -145,58 +146,43 @@ func (d *domain) snap() snapshot {
 
 func (s snapshot) active() bool { return s.ref.ID >= 0 }
 
-// beginJob takes the domain's job; it fails if the context ends first or
-// the domain left the list while we waited.
+// beginJob takes the domain's job for a change of its state (a modify
+// job); it fails if the wait runs out, the context ends first or the
+// domain left the list while we waited.
 func (drv *Driver) beginJob(ctx context.Context, d *domain) error {
-	if !d.job.TryLock() {
-		if err := drv.waitJob(ctx, d); err != nil {
-			return err
+	return drv.beginJobOf(ctx, d, job.Modify)
+}
+
+// beginJobOf takes the domain's job of kind.
+func (drv *Driver) beginJobOf(ctx context.Context, d *domain, kind job.Kind) error {
+	if err := d.job.Begin(ctx, kind, drv.jobWait()); err != nil {
+		var te *job.TimeoutError
+		if errors.As(err, &te) {
+			drv.log.Warn("Cannot start job for domain; another job holds it",
+				"domain", d.ref().Name, "job", kind, "holder", te.Blocker)
+			return errJobTimeout(te)
 		}
+		return err
 	}
 	d.mu.Lock()
 	removed, uuid, name := d.removed, d.uuid, d.name
 	d.mu.Unlock()
 	if removed {
-		d.job.Unlock()
+		d.job.End()
 		return errNoDomainUUID(uuid, name)
 	}
 	return nil
 }
 
-// waitJob waits for d's job until ctx ends or the job wait runs out.
-func (drv *Driver) waitJob(ctx context.Context, d *domain) error {
-	acquired := make(chan struct{})
-	go func() {
-		d.job.Lock()
-		close(acquired)
-	}()
-	wait := drv.opts.JobWait
-	if wait <= 0 {
-		wait = DefaultJobWait
+// jobWait is how long a call waits for the job in its way.
+func (drv *Driver) jobWait() time.Duration {
+	if drv.opts.JobWait > 0 {
+		return drv.opts.JobWait
 	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	var err error
-	select {
-	case <-acquired:
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-timer.C:
-		drv.log.Warn("Cannot start job for domain; another job holds it", "domain", d.ref().Name)
-		err = virerr.New(virerr.FromLibxl, libvirt.ErrOperationTimeout, "%s", "cannot acquire state change lock")
-	}
-	if err != nil {
-		// Hand the lock back as soon as the goroutine gets it.
-		go func() {
-			<-acquired
-			d.job.Unlock()
-		}()
-		return err
-	}
-	return nil
+	return DefaultJobWait
 }
 
-func (drv *Driver) endJob(d *domain) { d.job.Unlock() }
+func (drv *Driver) endJob(d *domain) { d.job.End() }
 
 // cloneDef deep-copies a definition through its XML so that the live and
 // persistent definitions never share memory.

@@ -7,6 +7,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/job"
 	"virtxend/internal/virerr"
 )
 
@@ -53,6 +54,12 @@ func checkFlags(flags, supported uint32, fn string) error {
 		return errUnsupportedFlags(virerr.FromLibxl, extra, fn)
 	}
 	return nil
+}
+
+// errJobTimeout is virDomainObjBeginJobInternal's error when the wait for
+// the domain's job ran out (VIR_FROM_NONE: it is raised in src/conf).
+func errJobTimeout(e *job.TimeoutError) error {
+	return virerr.New(virerr.FromNone, libvirt.ErrOperationTimeout, "%s", e.Error())
 }
 
 func errDom0() error {

@@ -9,6 +9,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/caller"
 	"virtxend/internal/virerr"
 )
 
@@ -51,14 +52,16 @@ func gatedDriver(t *testing.T, opts Options) (*Driver, *gatedBackend, Domain, Do
 }
 
 // TestJobWaitTimesOut: an operation that cannot get the domain's job in
-// time fails as libvirt's does, and the domain stays usable.
+// time fails as libvirt's does, naming the call that holds it, and the
+// domain stays usable.
 func TestJobWaitTimesOut(t *testing.T) {
 	drv, gb, a, _ := gatedDriver(t, Options{JobWait: time.Nanosecond})
 	suspended := make(chan error)
-	go func() { suspended <- drv.Suspend(ctx, a.UUID) }()
+	client := caller.With(ctx, caller.Call{Client: 3, Procedure: "DOMAIN_SUSPEND"})
+	go func() { suspended <- drv.Suspend(client, a.UUID) }()
 	<-gb.entered
-	wantErr(t, drv.Resume(ctx, a.UUID), libvirt.ErrOperationTimeout, virerr.FromLibxl,
-		"Timed out during operation: cannot acquire state change lock")
+	wantErr(t, drv.Resume(ctx, a.UUID), libvirt.ErrOperationTimeout, virerr.FromNone,
+		"Timed out during operation: cannot acquire state change lock (held by monitor=remoteDispatchDomainSuspend)")
 	close(gb.gate)
 	if err := <-suspended; err != nil {
 		t.Fatal(err)

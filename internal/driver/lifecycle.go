@@ -12,6 +12,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
+	"virtxend/internal/job"
 	"virtxend/internal/virerr"
 )
 
@@ -51,7 +52,7 @@ func parseDef(xml string, schema bool) (*libvirtxml.Domain, backend.UUID, error)
 // addOrFind is virDomainObjListAdd's identity check under the list lock:
 // a known uuid must keep its name, a new uuid must not reuse a name. A new
 // domain is indexed with its job already held by the caller.
-func (drv *Driver) addOrFind(def *libvirtxml.Domain, uuid backend.UUID) (d *domain, created bool, err error) {
+func (drv *Driver) addOrFind(ctx context.Context, def *libvirtxml.Domain, uuid backend.UUID) (d *domain, created bool, err error) {
 	drv.mu.Lock()
 	defer drv.mu.Unlock()
 	if d := drv.byUUID[uuid]; d != nil {
@@ -66,7 +67,7 @@ func (drv *Driver) addOrFind(def *libvirtxml.Domain, uuid backend.UUID) (d *doma
 			"domain '%s' already exists with uuid %s", def.Name, other.uuid)
 	}
 	d = newDomain(def, uuid)
-	d.job.Lock()
+	d.job.Begin(ctx, job.Modify, 0) // a new object's job is free
 	drv.addLocked(d)
 	return d, true, nil
 }
@@ -87,7 +88,7 @@ func (drv *Driver) Define(ctx context.Context, xml string, flags uint32) (Domain
 		return Domain{}, domainErr(libvirt.ErrXMLDetail, "invalid char in name: \n")
 	}
 	for {
-		d, created, err := drv.addOrFind(def, uuid)
+		d, created, err := drv.addOrFind(ctx, def, uuid)
 		if err != nil {
 			return Domain{}, err
 		}
@@ -210,7 +211,7 @@ func (drv *Driver) CreateXML(ctx context.Context, xml string, flags uint32) (Dom
 	if err != nil {
 		return Domain{}, err
 	}
-	d, created, err := drv.addOrFind(def, uuid)
+	d, created, err := drv.addOrFind(ctx, def, uuid)
 	if err != nil {
 		return Domain{}, err
 	}
@@ -401,7 +402,7 @@ func (drv *Driver) dropLiveDef(d *domain) {
 
 // domainForOp finds a domain, refuses Domain-0 (LIBXL_CHECK_DOM0_GOTO)
 // and takes the job; the domain must be active.
-func (drv *Driver) activeNonDom0(ctx context.Context, uuid backend.UUID) (*domain, error) {
+func (drv *Driver) activeNonDom0(ctx context.Context, uuid backend.UUID, kind job.Kind) (*domain, error) {
 	d, err := drv.find(uuid)
 	if err != nil {
 		return nil, err
@@ -409,7 +410,7 @@ func (drv *Driver) activeNonDom0(ctx context.Context, uuid backend.UUID) (*domai
 	if d.isDom0() {
 		return nil, errDom0()
 	}
-	if err := drv.beginJob(ctx, d); err != nil {
+	if err := drv.beginJobOf(ctx, d, kind); err != nil {
 		return nil, err
 	}
 	if !d.snap().active() {
@@ -431,7 +432,7 @@ func (drv *Driver) Shutdown(ctx context.Context, uuid backend.UUID, flags uint32
 	if flags == 0 {
 		flags = acpi | pv
 	}
-	d, err := drv.activeNonDom0(ctx, uuid)
+	d, err := drv.activeNonDom0(ctx, uuid, job.Modify)
 	if err != nil {
 		return err
 	}
@@ -458,7 +459,7 @@ func (drv *Driver) Reboot(ctx context.Context, uuid backend.UUID, flags uint32) 
 	if err := checkFlags(flags, uint32(libvirt.DomainRebootParavirt), "libxlDomainReboot"); err != nil {
 		return err
 	}
-	d, err := drv.activeNonDom0(ctx, uuid)
+	d, err := drv.activeNonDom0(ctx, uuid, job.Modify)
 	if err != nil {
 		return err
 	}
@@ -476,7 +477,7 @@ func (drv *Driver) Destroy(ctx context.Context, uuid backend.UUID, flags uint32)
 	if err := checkFlags(flags, 0, "libxlDomainDestroyFlags"); err != nil {
 		return err
 	}
-	d, err := drv.activeNonDom0(ctx, uuid)
+	d, err := drv.activeNonDom0(ctx, uuid, job.Destroy)
 	if err != nil {
 		return err
 	}
@@ -504,7 +505,7 @@ func (drv *Driver) stopped(d *domain, reason, detail int32) {
 
 // Suspend pauses the guest (virDomainSuspend).
 func (drv *Driver) Suspend(ctx context.Context, uuid backend.UUID) error {
-	d, err := drv.activeNonDom0(ctx, uuid)
+	d, err := drv.activeNonDom0(ctx, uuid, job.Suspend)
 	if err != nil {
 		return err
 	}
@@ -522,7 +523,7 @@ func (drv *Driver) Suspend(ctx context.Context, uuid backend.UUID) error {
 
 // Resume unpauses the guest (virDomainResume).
 func (drv *Driver) Resume(ctx context.Context, uuid backend.UUID) error {
-	d, err := drv.activeNonDom0(ctx, uuid)
+	d, err := drv.activeNonDom0(ctx, uuid, job.Modify)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/caller"
 	"virtxend/internal/virerr"
 	"virtxend/internal/xdr"
 )
@@ -109,7 +110,7 @@ func (c *Client) call(h Header, payload []byte) (any, error) {
 			return nil, rpcError("Unable to decode message payload")
 		}
 	}
-	ctx := context.WithValue(c.ctx, callKey{}, h)
+	ctx := caller.With(context.WithValue(c.ctx, callKey{}, h), caller.Call{Client: c.id, Procedure: proc.Name})
 	if prog.Check != nil {
 		if err := prog.Check(ctx, c, proc, args); err != nil {
 			return nil, err
