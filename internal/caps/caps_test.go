@@ -91,7 +91,7 @@ func TestDomainCapabilitiesErrors(t *testing.T) {
 	for _, c := range cases {
 		_, err := DomainCapabilities(Host{}, c.emu, c.arch, c.machine, c.virt)
 		e := virerr.As(err)
-		if e == nil || e.Message != c.msg || e.Domain != virerr.FromLibxl {
+		if e == nil || e.Error() != c.msg || e.Domain != virerr.FromLibxl {
 			t.Errorf("%+v: got %v", c, err)
 		}
 	}

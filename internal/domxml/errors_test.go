@@ -106,8 +106,8 @@ func TestParseErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			e := virerr.As(err)
-			if e.Domain != c.dom || e.Code != c.code || !strings.HasPrefix(e.Message, c.msg) {
-				t.Errorf("got (%d, %d, %q), want (%d, %d, %q...)", e.Domain, e.Code, e.Message, c.dom, c.code, c.msg)
+			if e.Domain != c.dom || e.Code != c.code || !strings.HasPrefix(e.Error(), c.msg) {
+				t.Errorf("got (%d, %d, %q), want (%d, %d, %q...)", e.Domain, e.Code, e.Error(), c.dom, c.code, c.msg)
 			}
 		})
 	}
@@ -116,7 +116,7 @@ func TestParseErrors(t *testing.T) {
 func TestGuestsRestrictTypes(t *testing.T) {
 	pvh := `<domain type='xen'><name>g</name><memory>1024</memory><os><type>xenpvh</type></os></domain>`
 	_, err := ParseWith(pvh, Options{Guests: []Guest{{"xen", "x86_64"}}})
-	if e := virerr.As(err); e == nil || e.Message != "invalid argument: could not find capabilities for ostype=xenpvh arch=x86_64 domaintype=xen " {
+	if e := virerr.As(err); e == nil || e.Error() != "invalid argument: could not find capabilities for ostype=xenpvh arch=x86_64 domaintype=xen " {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -110,7 +110,7 @@ func TestMetadataErrors(t *testing.T) {
 	for _, c := range cases {
 		err := SetMetadata(d, MetadataElement, ptr(c.elem), c.key, c.uri)
 		e := virerr.As(err)
-		if e == nil || e.Code != c.code || e.Domain != c.from || (c.msg != "" && e.Message != c.msg) {
+		if e == nil || e.Code != c.code || e.Domain != c.from || (c.msg != "" && e.Error() != c.msg) {
 			t.Errorf("%q %q %q: %v", c.elem, c.key, c.uri, err)
 		}
 	}

@@ -62,7 +62,7 @@ func TestValidateSchemaRefusesUnknownContent(t *testing.T) {
 		e := virerr.As(err)
 		want := "XML document failed to validate against schema: Unable to validate doc against " +
 			schemaFile + "\n" + c.detail + "\n"
-		if err == nil || e.Code != libvirt.ErrXMLInvalidSchema || e.Domain != virerr.FromXML || e.Message != want {
+		if err == nil || e.Code != libvirt.ErrXMLInvalidSchema || e.Domain != virerr.FromXML || e.Error() != want {
 			t.Errorf("%s:\n got %v (code %d domain %d)\nwant %q", c.doc, err, e.Code, e.Domain, want)
 		}
 	}

@@ -16,12 +16,12 @@ func BenchmarkGetXMLDesc(b *testing.B) {
   <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/></interface>
   <graphics type='vnc' port='-1' autoport='yes'/>
 </devices>`)
-	if _, err := drv.Create(ctx, d.UUID, 0); err != nil {
+	if _, err := drv.Create(ctx, d, 0); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLSecure)); err != nil {
+		if _, err := drv.GetXMLDesc(ctx, d, uint32(libvirt.DomainXMLSecure)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -39,7 +39,7 @@ func BenchmarkDefineUndefine(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := drv.Undefine(ctx, d.UUID, 0); err != nil {
+		if err := drv.Undefine(ctx, d, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -42,7 +42,7 @@ func TestConsolePtysRecorded(t *testing.T) {
 	}
 	t.Cleanup(func() { drv.Close() })
 	d := define(t, drv, "con", 1, `<devices><serial type='pty'/></devices>`)
-	started, err := drv.Create(ctx, d.UUID, 0)
+	started, err := drv.Create(ctx, d, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestConsolePtysRecorded(t *testing.T) {
 	ser := fmt.Sprintf("/dev/pts/%d-serial0", started.ID)
 	var live string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if live, _ = drv.GetXMLDesc(ctx, d.UUID, 0); strings.Contains(live, ser) {
+		if live, _ = drv.GetXMLDesc(ctx, d, 0); strings.Contains(live, ser) {
 			break
 		}
 	}
@@ -69,7 +69,7 @@ func TestConsolePtysRecorded(t *testing.T) {
 	if !strings.Contains(string(status), con) {
 		t.Errorf("status file lacks the console pty (%v):\n%s", err, status)
 	}
-	if inactive, _ := drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLInactive)); strings.Contains(inactive, "/dev/pts") {
+	if inactive, _ := drv.GetXMLDesc(ctx, d, uint32(libvirt.DomainXMLInactive)); strings.Contains(inactive, "/dev/pts") {
 		t.Errorf("inactive XML shows a pty:\n%s", inactive)
 	}
 	// A restarted daemon reads the ptys back from the status file.
@@ -79,7 +79,7 @@ func TestConsolePtysRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer drv2.Close()
-	if again, _ := drv2.GetXMLDesc(ctx, d.UUID, 0); !strings.Contains(again, "<console type='pty' tty='"+con+"'>") {
+	if again, _ := drv2.GetXMLDesc(ctx, d, 0); !strings.Contains(again, "<console type='pty' tty='"+con+"'>") {
 		t.Errorf("after a restart the live XML lost the console pty:\n%s", again)
 	}
 }

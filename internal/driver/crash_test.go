@@ -36,11 +36,11 @@ func TestConcurrentDefineUndefine(t *testing.T) {
 				case 0, 1:
 					drv.Define(ctx, domXML(name, n, ""), 0)
 				case 2:
-					drv.Undefine(ctx, uuidOf(n), 0)
+					drv.Undefine(ctx, domOf(n), 0)
 				case 3:
-					drv.Create(ctx, uuidOf(n), 0)
+					drv.Create(ctx, domOf(n), 0)
 				case 4:
-					drv.Destroy(ctx, uuidOf(n), 0)
+					drv.Destroy(ctx, domOf(n), 0)
 				}
 				drv.ListAll(ctx, 0)
 			}
@@ -51,7 +51,7 @@ func TestConcurrentDefineUndefine(t *testing.T) {
 	persistent := map[string]bool{}
 	list, _ := drv.ListAll(ctx, 0)
 	for _, d := range list {
-		if p, _ := drv.IsPersistent(ctx, d.UUID); p && d.ID != 0 {
+		if p, _ := drv.IsPersistent(ctx, d); p && d.ID != 0 {
 			persistent[d.Name] = true
 		}
 	}
@@ -105,7 +105,7 @@ func TestCrashChild(t *testing.T) {
 				name := fmt.Sprintf("k%d", n)
 				if r.Intn(3) == 0 {
 					say("B undefine " + name)
-					if drv.Undefine(ctx, uuidOf(n), 0) == nil {
+					if drv.Undefine(ctx, domOf(n), 0) == nil {
 						say("A undefine " + name)
 					}
 				} else {

@@ -215,13 +215,14 @@ func (drv *Driver) emit(ref Domain, ev libvirt.DomainEventType, detail int32) {
 	drv.broker.Publish(events.NewLifecycle(ref, ev, detail))
 }
 
-// find returns the domain with uuid, or libvirt's "no domain" error.
-func (drv *Driver) find(uuid backend.UUID) (*domain, error) {
+// find resolves a client's domain as libxlDomObjFromDomain does: by uuid
+// alone; the client's name for it only goes into the "no domain" error.
+func (drv *Driver) find(dom Domain) (*domain, error) {
 	drv.mu.RLock()
-	d := drv.byUUID[uuid]
+	d := drv.byUUID[dom.UUID]
 	drv.mu.RUnlock()
 	if d == nil {
-		return nil, errNoDomainUUID(uuid, "")
+		return nil, errNoDomainUUID(dom.UUID, dom.Name)
 	}
 	return d, nil
 }
@@ -233,8 +234,8 @@ func (drv *Driver) lookupUUID(uuid backend.UUID) *domain {
 }
 
 // findForJob finds the domain and takes its job.
-func (drv *Driver) findForJob(ctx context.Context, uuid backend.UUID) (*domain, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) findForJob(ctx context.Context, dom Domain) (*domain, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"errors"
 	"fmt"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -24,23 +23,10 @@ func domainErr(code virerr.Code, format string, args ...any) error {
 	return virerr.New(virerr.FromDomain, code, format, args...)
 }
 
-// errNoDomainUUID is libxlDomObjFromDomain's error.
+// errNoDomainUUID is libxlDomObjFromDomain's error: name is the client's
+// name for the domain.
 func errNoDomainUUID(uuid backend.UUID, name string) error {
 	return libxlErr(libvirt.ErrNoDomain, "no domain with matching uuid '%s' (%s)", uuid, name)
-}
-
-// NameMissingDomain puts name, the client's name for the domain with uuid,
-// into err if err is the driver's "no domain with matching uuid" error for
-// that uuid, which the driver raises without knowing the client's name.
-func NameMissingDomain(err error, uuid backend.UUID, name string) error {
-	var e *virerr.Error
-	if !errors.As(err, &e) || name == "" || e.Code != libvirt.ErrNoDomain {
-		return err
-	}
-	if e.Message != errNoDomainUUID(uuid, "").Error() {
-		return err
-	}
-	return errNoDomainUUID(uuid, name)
 }
 
 // errUnsupportedFlags is virCheckFlags' error; fn is the libvirt function

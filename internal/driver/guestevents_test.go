@@ -44,7 +44,7 @@ func TestGuestInitiatedActions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := define(t, drv, "g", 1, c.extra)
 			w.expect(lc{"g", evDefined, int32(libvirt.DomainEventDefinedAdded + libvirt.DomainEventDefinedDetailType(min(i, 1)))})
-			if _, err := drv.Create(ctx, d.UUID, 0); err != nil {
+			if _, err := drv.Create(ctx, d, 0); err != nil {
 				t.Fatal(err)
 			}
 			w.expect(booted)
@@ -53,7 +53,7 @@ func TestGuestInitiatedActions(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.expect(c.events...)
-			st, _ := stateOf(t, drv, d.UUID)
+			st, _ := stateOf(t, drv, d)
 			if st != c.state {
 				t.Fatalf("state %v, want %v", st, c.state)
 			}
@@ -61,7 +61,7 @@ func TestGuestInitiatedActions(t *testing.T) {
 				if id := guestID(t, drv, "g"); id <= old {
 					t.Fatalf("restarted with domid %d after %d", id, old)
 				}
-				if err := drv.Destroy(ctx, d.UUID, 0); err != nil {
+				if err := drv.Destroy(ctx, d, 0); err != nil {
 					t.Fatal(err)
 				}
 				w.expect(stopped(libvirt.DomainEventStoppedDestroyed))
@@ -77,7 +77,7 @@ func TestPreserveKeepsGuest(t *testing.T) {
 	drv, h := newEnv(t).start()
 	w := watch(t, drv)
 	d := define(t, drv, "p", 1, "<on_poweroff>preserve</on_poweroff>")
-	drv.Create(ctx, d.UUID, 0)
+	drv.Create(ctx, d, 0)
 	w.expect(lc{"p", evDefined, 0}, lc{"p", evStarted, 0})
 	id := guestID(t, drv, "p")
 	h.GuestShutdown(ctx, id, backend.ReasonPoweroff)
@@ -85,7 +85,7 @@ func TestPreserveKeepsGuest(t *testing.T) {
 	if g, err := h.Guest(ctx, id); err != nil || g.State != backend.StateShutdown {
 		t.Fatalf("preserved guest: %+v %v", g, err)
 	}
-	if err := drv.Destroy(ctx, d.UUID, 0); err != nil {
+	if err := drv.Destroy(ctx, d, 0); err != nil {
 		t.Fatal("destroying a preserved guest:", err)
 	}
 }
@@ -98,7 +98,7 @@ func TestRebootRequestAndDeath(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.expect(lc{"t", evStarted, 0})
-	if err := drv.Reboot(ctx, d.UUID, 0); err != nil {
+	if err := drv.Reboot(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"t", evStopped, int32(libvirt.DomainEventStoppedShutdown)}, lc{"t", evStarted, 0})
@@ -118,12 +118,12 @@ func TestRebootRequestAndDeath(t *testing.T) {
 func TestIgnoredShutdown(t *testing.T) {
 	drv, h := newEnv(t).start()
 	d := define(t, drv, "deaf", 1, `<metadata><s:fault xmlns:s="urn:virtxend:sim" shutdown="ignore"/></metadata>`)
-	drv.Create(ctx, d.UUID, 0)
-	if err := drv.Shutdown(ctx, d.UUID, 0); err != nil {
+	drv.Create(ctx, d, 0)
+	if err := drv.Shutdown(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
 	h.Poll()
-	if st, _ := stateOf(t, drv, d.UUID); st != libvirt.DomainRunning {
+	if st, _ := stateOf(t, drv, d); st != libvirt.DomainRunning {
 		t.Fatalf("state %v", st)
 	}
 }

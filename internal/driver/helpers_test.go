@@ -76,6 +76,9 @@ func uuidOf(n byte) backend.UUID {
 	return u
 }
 
+// domOf is a client's reference to test domain n, by uuid alone.
+func domOf(n byte) Domain { return Domain{UUID: uuidOf(n)} }
+
 func define(t testing.TB, drv *Driver, name string, n byte, extra string) Domain {
 	t.Helper()
 	d, err := drv.Define(ctx, domXML(name, n, extra), 0)
@@ -88,7 +91,7 @@ func define(t testing.TB, drv *Driver, name string, n byte, extra string) Domain
 func wantErr(t *testing.T, err error, code virerr.Code, dom virerr.Domain, msg string) {
 	t.Helper()
 	e := virerr.As(err)
-	if err == nil || e.Code != code || e.Domain != dom || (msg != "" && e.Message != msg) {
+	if err == nil || e.Code != code || e.Domain != dom || (msg != "" && e.Error() != msg) {
 		t.Fatalf("got error %v (code %d domain %d), want code %d domain %d %q", err, e.Code, e.Domain, code, dom, msg)
 	}
 }
@@ -151,9 +154,9 @@ func (w *watcher) none() {
 	}
 }
 
-func stateOf(t *testing.T, drv *Driver, u backend.UUID) (libvirt.DomainState, int32) {
+func stateOf(t *testing.T, drv *Driver, d Domain) (libvirt.DomainState, int32) {
 	t.Helper()
-	st, r, err := drv.GetState(ctx, u, 0)
+	st, r, err := drv.GetState(ctx, d, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

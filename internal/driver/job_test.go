@@ -42,7 +42,7 @@ func gatedDriver(t *testing.T, opts Options) (*Driver, *gatedBackend, Domain, Do
 	t.Cleanup(func() { drv.Close() })
 	a, b := define(t, drv, "a", 1, ""), define(t, drv, "b", 2, "")
 	for _, d := range []Domain{a, b} {
-		if _, err := drv.Create(ctx, d.UUID, 0); err != nil {
+		if _, err := drv.Create(ctx, d, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,9 +58,9 @@ func TestJobWaitTimesOut(t *testing.T) {
 	drv, gb, a, _ := gatedDriver(t, Options{JobWait: time.Nanosecond})
 	suspended := make(chan error)
 	client := caller.With(ctx, caller.Call{Client: 3, Procedure: "DOMAIN_SUSPEND"})
-	go func() { suspended <- drv.Suspend(client, a.UUID) }()
+	go func() { suspended <- drv.Suspend(client, a) }()
 	<-gb.entered
-	wantErr(t, drv.Resume(ctx, a.UUID), libvirt.ErrOperationTimeout, virerr.FromNone,
+	wantErr(t, drv.Resume(ctx, a), libvirt.ErrOperationTimeout, virerr.FromNone,
 		"Timed out during operation: cannot acquire state change lock (held by monitor=remoteDispatchDomainSuspend)")
 	close(gb.gate)
 	if err := <-suspended; err != nil {
@@ -68,7 +68,7 @@ func TestJobWaitTimesOut(t *testing.T) {
 	}
 	// With the usual wait, the job given up above is free again.
 	drv.opts.JobWait = 0
-	if err := drv.Resume(ctx, a.UUID); err != nil {
+	if err := drv.Resume(ctx, a); err != nil {
 		t.Fatalf("resume once the job is free: %v", err)
 	}
 }
@@ -81,29 +81,29 @@ func TestJobsSerialisePerDomain(t *testing.T) {
 	w := watch(t, drv)
 
 	suspended := make(chan error)
-	go func() { suspended <- drv.Suspend(ctx, a.UUID) }()
+	go func() { suspended <- drv.Suspend(ctx, a) }()
 	<-gb.entered // a's job is held inside the hypervisor call
 
 	// Another guest is not held up.
-	if err := drv.Suspend(ctx, b.UUID); err != nil {
+	if err := drv.Suspend(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := drv.Resume(ctx, b.UUID); err != nil {
+	if err := drv.Resume(ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	// Reads of the busy guest do not wait for its job.
-	if st, _ := stateOf(t, drv, a.UUID); st != libvirt.DomainRunning {
+	if st, _ := stateOf(t, drv, a); st != libvirt.DomainRunning {
 		t.Errorf("a's state during its suspend: %v", st)
 	}
 	// A second state change of the busy guest waits: given up, it fails
 	// with its context's error, never having run.
 	gaveUp, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := drv.Resume(gaveUp, a.UUID); !errors.Is(err, context.Canceled) {
+	if err := drv.Resume(gaveUp, a); !errors.Is(err, context.Canceled) {
 		t.Fatalf("resume of a during its suspend: %v, want it to wait", err)
 	}
 	resumed := make(chan error)
-	go func() { resumed <- drv.Resume(ctx, a.UUID) }()
+	go func() { resumed <- drv.Resume(ctx, a) }()
 	close(gb.gate)
 	if err := <-suspended; err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestJobsSerialisePerDomain(t *testing.T) {
 		lc{"a", libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedPaused)},
 		lc{"a", libvirt.DomainEventResumed, int32(libvirt.DomainEventResumedUnpaused)},
 	)
-	if st, _ := stateOf(t, drv, a.UUID); st != libvirt.DomainRunning {
+	if st, _ := stateOf(t, drv, a); st != libvirt.DomainRunning {
 		t.Errorf("a's final state: %v", st)
 	}
 }

@@ -144,11 +144,11 @@ func (drv *Driver) defineExisting(d *domain, def *libvirtxml.Domain) (Domain, er
 
 // Undefine removes a persistent config (virDomainUndefineFlags; flags:
 // VIR_DOMAIN_UNDEFINE_MANAGED_SAVE). A running domain becomes transient.
-func (drv *Driver) Undefine(ctx context.Context, uuid backend.UUID, flags uint32) error {
+func (drv *Driver) Undefine(ctx context.Context, dom Domain, flags uint32) error {
 	if err := checkFlags(flags, uint32(libvirt.DomainUndefineManagedSave), "libxlDomainUndefineFlags"); err != nil {
 		return err
 	}
-	d, err := drv.findForJob(ctx, uuid)
+	d, err := drv.findForJob(ctx, dom)
 	if err != nil {
 		return err
 	}
@@ -181,11 +181,11 @@ func (drv *Driver) Undefine(ctx context.Context, uuid backend.UUID, flags uint32
 
 // Create starts a defined domain (virDomainCreateWithFlags; flags:
 // VIR_DOMAIN_START_PAUSED) and returns it with its new id.
-func (drv *Driver) Create(ctx context.Context, uuid backend.UUID, flags uint32) (Domain, error) {
+func (drv *Driver) Create(ctx context.Context, dom Domain, flags uint32) (Domain, error) {
 	if err := checkFlags(flags, uint32(libvirt.DomainStartPaused), "libxlDomainCreateWithFlags"); err != nil {
 		return Domain{}, err
 	}
-	d, err := drv.findForJob(ctx, uuid)
+	d, err := drv.findForJob(ctx, dom)
 	if err != nil {
 		return Domain{}, err
 	}
@@ -402,8 +402,8 @@ func (drv *Driver) dropLiveDef(d *domain) {
 
 // domainForOp finds a domain, refuses Domain-0 (LIBXL_CHECK_DOM0_GOTO)
 // and takes the job; the domain must be active.
-func (drv *Driver) activeNonDom0(ctx context.Context, uuid backend.UUID, kind job.Kind) (*domain, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) activeNonDom0(ctx context.Context, dom Domain, kind job.Kind) (*domain, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +424,7 @@ func (drv *Driver) activeNonDom0(ctx context.Context, uuid backend.UUID, kind jo
 // VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN, _PARAVIRT; 0 means both). It returns
 // once the request is delivered; STOPPED/SHUTDOWN follows when the guest
 // acts.
-func (drv *Driver) Shutdown(ctx context.Context, uuid backend.UUID, flags uint32) error {
+func (drv *Driver) Shutdown(ctx context.Context, dom Domain, flags uint32) error {
 	acpi, pv := uint32(libvirt.DomainShutdownAcpiPowerBtn), uint32(libvirt.DomainShutdownParavirt)
 	if err := checkFlags(flags, acpi|pv, "libxlDomainShutdownFlags"); err != nil {
 		return err
@@ -432,7 +432,7 @@ func (drv *Driver) Shutdown(ctx context.Context, uuid backend.UUID, flags uint32
 	if flags == 0 {
 		flags = acpi | pv
 	}
-	d, err := drv.activeNonDom0(ctx, uuid, job.Modify)
+	d, err := drv.activeNonDom0(ctx, dom, job.Modify)
 	if err != nil {
 		return err
 	}
@@ -455,11 +455,11 @@ func (drv *Driver) Shutdown(ctx context.Context, uuid backend.UUID, flags uint32
 // Reboot asks the guest to reboot (virDomainReboot; flags:
 // VIR_DOMAIN_REBOOT_PARAVIRT). The guest then shuts down for reboot and
 // on_reboot decides what follows.
-func (drv *Driver) Reboot(ctx context.Context, uuid backend.UUID, flags uint32) error {
+func (drv *Driver) Reboot(ctx context.Context, dom Domain, flags uint32) error {
 	if err := checkFlags(flags, uint32(libvirt.DomainRebootParavirt), "libxlDomainReboot"); err != nil {
 		return err
 	}
-	d, err := drv.activeNonDom0(ctx, uuid, job.Modify)
+	d, err := drv.activeNonDom0(ctx, dom, job.Modify)
 	if err != nil {
 		return err
 	}
@@ -473,11 +473,11 @@ func (drv *Driver) Reboot(ctx context.Context, uuid backend.UUID, flags uint32) 
 }
 
 // Destroy kills the guest at once (virDomainDestroyFlags; no flags).
-func (drv *Driver) Destroy(ctx context.Context, uuid backend.UUID, flags uint32) error {
+func (drv *Driver) Destroy(ctx context.Context, dom Domain, flags uint32) error {
 	if err := checkFlags(flags, 0, "libxlDomainDestroyFlags"); err != nil {
 		return err
 	}
-	d, err := drv.activeNonDom0(ctx, uuid, job.Destroy)
+	d, err := drv.activeNonDom0(ctx, dom, job.Destroy)
 	if err != nil {
 		return err
 	}
@@ -504,8 +504,8 @@ func (drv *Driver) stopped(d *domain, reason, detail int32) {
 }
 
 // Suspend pauses the guest (virDomainSuspend).
-func (drv *Driver) Suspend(ctx context.Context, uuid backend.UUID) error {
-	d, err := drv.activeNonDom0(ctx, uuid, job.Suspend)
+func (drv *Driver) Suspend(ctx context.Context, dom Domain) error {
+	d, err := drv.activeNonDom0(ctx, dom, job.Suspend)
 	if err != nil {
 		return err
 	}
@@ -522,8 +522,8 @@ func (drv *Driver) Suspend(ctx context.Context, uuid backend.UUID) error {
 }
 
 // Resume unpauses the guest (virDomainResume).
-func (drv *Driver) Resume(ctx context.Context, uuid backend.UUID) error {
-	d, err := drv.activeNonDom0(ctx, uuid, job.Modify)
+func (drv *Driver) Resume(ctx context.Context, dom Domain) error {
+	d, err := drv.activeNonDom0(ctx, dom, job.Modify)
 	if err != nil {
 		return err
 	}

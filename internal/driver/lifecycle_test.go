@@ -26,23 +26,23 @@ func TestDom0Present(t *testing.T) {
 	if err != nil || d.Name != "Domain-0" || d.UUID != (backend.UUID{}) {
 		t.Fatalf("%+v %v", d, err)
 	}
-	st, _ := stateOf(t, drv, d.UUID)
-	p, _ := drv.IsPersistent(ctx, d.UUID)
+	st, _ := stateOf(t, drv, d)
+	p, _ := drv.IsPersistent(ctx, d)
 	if st != libvirt.DomainRunning || !p {
 		t.Fatalf("state %v persistent %v", st, p)
 	}
-	info, err := drv.GetInfo(ctx, d.UUID)
+	info, err := drv.GetInfo(ctx, d)
 	if err != nil || info.MemKiB != 4096*1024 || info.MaxMemKiB != 16384*1024 || info.NrVirtCPU != 4 {
 		t.Fatalf("info %+v %v", info, err)
 	}
 	msg := "Requested operation is not valid: Domain-0 does not support requested operation"
 	for name, err := range map[string]error{
-		"suspend":   drv.Suspend(ctx, d.UUID),
-		"resume":    drv.Resume(ctx, d.UUID),
-		"shutdown":  drv.Shutdown(ctx, d.UUID, 0),
-		"reboot":    drv.Reboot(ctx, d.UUID, 0),
-		"destroy":   drv.Destroy(ctx, d.UUID, 0),
-		"autostart": drv.SetAutostart(ctx, d.UUID, true),
+		"suspend":   drv.Suspend(ctx, d),
+		"resume":    drv.Resume(ctx, d),
+		"shutdown":  drv.Shutdown(ctx, d, 0),
+		"reboot":    drv.Reboot(ctx, d, 0),
+		"destroy":   drv.Destroy(ctx, d, 0),
+		"autostart": drv.SetAutostart(ctx, d, true),
 	} {
 		t.Run(name, func(t *testing.T) { wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, msg) })
 	}
@@ -66,12 +66,12 @@ func TestDefineStartShutdownUndefine(t *testing.T) {
 	define(t, drv, "vm1", 1, "<title>again</title>")
 	w.expect(lc{"vm1", evDefined, int32(libvirt.DomainEventDefinedAdded)}, lc{"vm1", evDefined, int32(libvirt.DomainEventDefinedUpdated)})
 
-	started, err := drv.Create(ctx, d.UUID, 0)
+	started, err := drv.Create(ctx, d, 0)
 	if err != nil || started.ID <= 0 {
 		t.Fatalf("create: %+v %v", started, err)
 	}
 	w.expect(lc{"vm1", evStarted, int32(libvirt.DomainEventStartedBooted)})
-	if st, r := stateOf(t, drv, d.UUID); st != libvirt.DomainRunning || r != int32(libvirt.DomainRunningBooted) {
+	if st, r := stateOf(t, drv, d); st != libvirt.DomainRunning || r != int32(libvirt.DomainRunningBooted) {
 		t.Fatalf("state %v/%d", st, r)
 	}
 	if drv.Active() != 1 {
@@ -80,18 +80,18 @@ func TestDefineStartShutdownUndefine(t *testing.T) {
 	if _, err := os.Stat(e.root.StateDir() + "/vm1.xml"); err != nil {
 		t.Fatal("no status file:", err)
 	}
-	x, _ := drv.GetXMLDesc(ctx, d.UUID, 0)
+	x, _ := drv.GetXMLDesc(ctx, d, 0)
 	if !strings.Contains(x, "id=\"") && !strings.Contains(x, "id='") {
 		t.Fatalf("live XML lacks id: %s", x)
 	}
-	_, err = drv.Create(ctx, d.UUID, 0)
+	_, err = drv.Create(ctx, d, 0)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "Requested operation is not valid: Domain is already running")
 
-	if err := drv.Shutdown(ctx, d.UUID, 0); err != nil {
+	if err := drv.Shutdown(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"vm1", evStopped, int32(libvirt.DomainEventStoppedShutdown)})
-	if st, r := stateOf(t, drv, d.UUID); st != libvirt.DomainShutoff || r != int32(libvirt.DomainShutoffShutdown) {
+	if st, r := stateOf(t, drv, d); st != libvirt.DomainShutoff || r != int32(libvirt.DomainShutoffShutdown) {
 		t.Fatalf("state %v/%d", st, r)
 	}
 	if list, _ := h.Guests(ctx); len(list) != 1 {
@@ -100,15 +100,16 @@ func TestDefineStartShutdownUndefine(t *testing.T) {
 	if _, err := os.Stat(e.root.StateDir() + "/vm1.xml"); !os.IsNotExist(err) {
 		t.Fatal("status file left behind")
 	}
-	err = drv.Shutdown(ctx, d.UUID, 0)
+	err = drv.Shutdown(ctx, d, 0)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain is not running")
 
-	if err := drv.Undefine(ctx, d.UUID, 0); err != nil {
+	if err := drv.Undefine(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"vm1", evUndefined, int32(libvirt.DomainEventUndefinedRemoved)})
-	_, err = drv.GetInfo(ctx, d.UUID)
-	wantErr(t, err, libvirt.ErrNoDomain, virerr.FromLibxl, "Domain not found: no domain with matching uuid '01345678-1234-1234-1234-123456789abc' ()")
+	// The client's name for the vanished domain is in the error, as libxlDomObjFromDomain reports it.
+	_, err = drv.GetInfo(ctx, d)
+	wantErr(t, err, libvirt.ErrNoDomain, virerr.FromLibxl, "Domain not found: no domain with matching uuid '01345678-1234-1234-1234-123456789abc' (vm1)")
 	if drv.Active() != 0 {
 		t.Fatalf("active %d", drv.Active())
 	}
@@ -141,31 +142,31 @@ func TestTransientCreateAndDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.expect(lc{"tr", evStarted, int32(libvirt.DomainEventStartedBooted)})
-	if st, r := stateOf(t, drv, d.UUID); st != libvirt.DomainPaused || r != int32(libvirt.DomainPausedUser) {
+	if st, r := stateOf(t, drv, d); st != libvirt.DomainPaused || r != int32(libvirt.DomainPausedUser) {
 		t.Fatalf("state %v/%d", st, r)
 	}
-	if p, _ := drv.IsPersistent(ctx, d.UUID); p {
+	if p, _ := drv.IsPersistent(ctx, d); p {
 		t.Fatal("transient domain persistent")
 	}
 	_, err = drv.CreateXML(ctx, domXML("tr", 5, ""), 0)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain 'tr' is already active")
-	err = drv.Undefine(ctx, d.UUID, 0)
+	err = drv.Undefine(ctx, d, 0)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "Requested operation is not valid: cannot undefine transient domain")
-	err = drv.SetAutostart(ctx, d.UUID, true)
+	err = drv.SetAutostart(ctx, d, true)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "")
 
-	if err := drv.Resume(ctx, d.UUID); err != nil {
+	if err := drv.Resume(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"tr", evResumed, int32(libvirt.DomainEventResumedUnpaused)})
-	if err := drv.Suspend(ctx, d.UUID); err != nil {
+	if err := drv.Suspend(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"tr", evSuspended, int32(libvirt.DomainEventSuspendedPaused)})
-	if err := drv.Suspend(ctx, d.UUID); err != nil {
+	if err := drv.Suspend(ctx, d); err != nil {
 		t.Fatal("second suspend:", err)
 	}
-	if err := drv.Destroy(ctx, d.UUID, 0); err != nil {
+	if err := drv.Destroy(ctx, d, 0); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"tr", evStopped, int32(libvirt.DomainEventStoppedDestroyed)})
@@ -181,9 +182,9 @@ func TestStartFailures(t *testing.T) {
 	drv, _ := e.start()
 	fault := `<metadata><s:fault xmlns:s="urn:virtxend:sim" start="fail"/></metadata>`
 	d := define(t, drv, "bad", 1, fault)
-	_, err := drv.Create(ctx, d.UUID, 0)
+	_, err := drv.Create(ctx, d, 0)
 	wantErr(t, err, libvirt.ErrInternalError, virerr.FromLibxl, "internal error: libxenlight failed to create new domain 'bad'")
-	if st, _ := stateOf(t, drv, d.UUID); st != libvirt.DomainShutoff {
+	if st, _ := stateOf(t, drv, d); st != libvirt.DomainShutoff {
 		t.Fatalf("state %v", st)
 	}
 	big := strings.Replace(strings.Replace(domXML("big", 2, ""), "<memory unit='MiB'>256", "<memory unit='MiB'>2048", 1), "<currentMemory unit='MiB'>128", "<currentMemory unit='MiB'>2048", 1)

@@ -119,17 +119,6 @@ func (drv *Driver) LookupByName(ctx context.Context, name string) (Domain, error
 	return d.ref(), nil
 }
 
-// Resolve checks that a client's domain reference exists; the error names
-// it as libxlDomObjFromDomain does. The RPC layer may use it to validate
-// remote_nonnull_domain arguments.
-func (drv *Driver) Resolve(ctx context.Context, uuid backend.UUID, name string) (Domain, error) {
-	d := drv.lookupUUID(uuid)
-	if d == nil {
-		return Domain{}, errNoDomainUUID(uuid, name)
-	}
-	return d.ref(), nil
-}
-
 // NodeInfo is virNodeInfo (libxlDriverNodeGetInfo).
 type NodeInfo struct {
 	Model   string

@@ -7,7 +7,6 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
-	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
 	"virtxend/internal/events"
 	"virtxend/internal/virerr"
@@ -60,7 +59,7 @@ func deref(s *string) string {
 // SetMetadata is virDomainSetMetadata (flags: VIR_DOMAIN_AFFECT_LIVE,
 // _CONFIG). metadata, key and uri are the optional strings of the call;
 // nil metadata removes. A METADATA_CHANGE event follows.
-func (drv *Driver) SetMetadata(ctx context.Context, uuid backend.UUID, typ int32, metadata, key, uri *string, flags uint32) error {
+func (drv *Driver) SetMetadata(ctx context.Context, dom Domain, typ int32, metadata, key, uri *string, flags uint32) error {
 	if err := metadataArgs("virDomainSetMetadata", typ, metadata, key, uri); err != nil {
 		return err
 	}
@@ -68,7 +67,7 @@ func (drv *Driver) SetMetadata(ctx context.Context, uuid backend.UUID, typ int32
 	if err := checkFlags(flags, live|config, "libxlDomainSetMetadata"); err != nil {
 		return err
 	}
-	d, err := drv.findForJob(ctx, uuid)
+	d, err := drv.findForJob(ctx, dom)
 	if err != nil {
 		return err
 	}
@@ -103,11 +102,11 @@ func (drv *Driver) SetMetadata(ctx context.Context, uuid backend.UUID, typ int32
 
 // GetMetadata is virDomainGetMetadata (flags: VIR_DOMAIN_AFFECT_LIVE or
 // _CONFIG, not both).
-func (drv *Driver) GetMetadata(ctx context.Context, uuid backend.UUID, typ int32, uri *string, flags uint32) (string, error) {
+func (drv *Driver) GetMetadata(ctx context.Context, dom Domain, typ int32, uri *string, flags uint32) (string, error) {
 	if err := metadataArgs("virDomainGetMetadata", typ, nil, nil, uri); err != nil {
 		return "", err
 	}
-	d, err := drv.find(uuid)
+	d, err := drv.find(dom)
 	if err != nil {
 		return "", err
 	}

@@ -21,7 +21,7 @@ var graphicsPortRE = regexp.MustCompile(`<graphics type='(\w+)' port='(-?\d+)'`)
 // graphicsPorts lists "type:port" for each graphics device in the XML.
 func graphicsPorts(t *testing.T, drv *Driver, n byte, flags uint32) string {
 	t.Helper()
-	x, err := drv.GetXMLDesc(ctx, uuidOf(n), flags)
+	x, err := drv.GetXMLDesc(ctx, domOf(n), flags)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestGraphicsPorts(t *testing.T) {
 	define(t, drv, "pv", 4, `<devices>`+vnc+`</devices>`)
 	start := func(drv *Driver, n byte) {
 		t.Helper()
-		if _, err := drv.Create(ctx, uuidOf(n), 0); err != nil {
+		if _, err := drv.Create(ctx, domOf(n), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,7 +68,7 @@ func TestGraphicsPorts(t *testing.T) {
 	if got := graphicsPorts(t, drv, 1, 2); got != "vnc:-1 " { // VIR_DOMAIN_XML_INACTIVE
 		t.Errorf("g1 inactive ports %q", got)
 	}
-	if err := drv.Destroy(ctx, uuidOf(1), 0); err != nil {
+	if err := drv.Destroy(ctx, domOf(1), 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := graphicsPorts(t, drv, 1, 0); got != "vnc:-1 " {

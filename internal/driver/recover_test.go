@@ -24,7 +24,7 @@ func TestRestartRecovery(t *testing.T) {
 	e := newEnv(t)
 	drv, h := e.start()
 	keep := define(t, drv, "keep", 1, "")
-	if _, err := drv.Create(ctx, keep.UUID, uint32(libvirt.DomainStartPaused)); err != nil {
+	if _, err := drv.Create(ctx, keep, uint32(libvirt.DomainStartPaused)); err != nil {
 		t.Fatal(err)
 	}
 	tr, err := drv.CreateXML(ctx, domXML("trans", 2, ""), 0)
@@ -33,7 +33,7 @@ func TestRestartRecovery(t *testing.T) {
 	}
 	drv.CreateXML(ctx, domXML("gone", 3, ""), 0)
 	goneP := define(t, drv, "gonep", 4, "")
-	drv.Create(ctx, goneP.UUID, 0)
+	drv.Create(ctx, goneP, 0)
 	off := define(t, drv, "off", 5, "")
 	ids := map[string]int32{}
 	for _, n := range []string{"keep", "trans", "gone", "gonep"} {
@@ -65,10 +65,10 @@ func TestRestartRecovery(t *testing.T) {
 	if err != nil || k.ID != ids["keep"] {
 		t.Fatalf("keep: %+v %v (was id %d)", k, err, ids["keep"])
 	}
-	if st, r := stateOf(t, drv2, keep.UUID); st != libvirt.DomainPaused || r != int32(libvirt.DomainPausedUser) {
+	if st, r := stateOf(t, drv2, keep); st != libvirt.DomainPaused || r != int32(libvirt.DomainPausedUser) {
 		t.Fatalf("keep state %v/%d", st, r)
 	}
-	if p, _ := drv2.IsPersistent(ctx, keep.UUID); !p {
+	if p, _ := drv2.IsPersistent(ctx, keep); !p {
 		t.Fatal("keep lost its config")
 	}
 	if _, err := drv2.LookupByName(ctx, "gone"); err == nil {
@@ -105,7 +105,7 @@ func TestRestartRecovery(t *testing.T) {
 		t.Fatal("transient domain kept after its guest powered off")
 	}
 	// Events keep flowing for the reconnected guest.
-	if err := drv2.Resume(ctx, keep.UUID); err != nil {
+	if err := drv2.Resume(ctx, keep); err != nil {
 		t.Fatal(err)
 	}
 	w.expect(lc{"keep", evResumed, int32(libvirt.DomainEventResumedUnpaused)})
@@ -148,13 +148,13 @@ func TestAutostartOncePerBoot(t *testing.T) {
 	e := newEnv(t)
 	drv, _ := e.start()
 	a := define(t, drv, "auto", 1, "")
-	if err := drv.SetAutostart(ctx, a.UUID, true); err != nil {
+	if err := drv.SetAutostart(ctx, a, true); err != nil {
 		t.Fatal(err)
 	}
 	if !store.LinkPointsTo(filepath.Join(e.root.AutostartDir(), "auto.xml"), filepath.Join(e.root.DomainConfigDir(), "auto.xml")) {
 		t.Fatal("autostart link missing")
 	}
-	if on, _ := drv.GetAutostart(ctx, a.UUID); !on {
+	if on, _ := drv.GetAutostart(ctx, a); !on {
 		t.Fatal("autostart not reported")
 	}
 	// The first driver ran autostart at its start (nothing to do then);
@@ -171,15 +171,15 @@ func TestAutostartOncePerBoot(t *testing.T) {
 	if d.ID <= 0 {
 		t.Fatal("not autostarted after host boot")
 	}
-	drv3.Destroy(ctx, a.UUID, 0)
+	drv3.Destroy(ctx, a, 0)
 	drv4, _ := e.restart(drv3)
 	if d, _ := drv4.LookupByUUID(ctx, a.UUID); d.ID != -1 {
 		t.Fatal("autostarted again in the same boot")
 	}
-	if err := drv4.SetAutostart(ctx, a.UUID, false); err != nil {
+	if err := drv4.SetAutostart(ctx, a, false); err != nil {
 		t.Fatal(err)
 	}
-	if on, _ := drv4.GetAutostart(ctx, a.UUID); on {
+	if on, _ := drv4.GetAutostart(ctx, a); on {
 		t.Fatal("autostart still on")
 	}
 }
@@ -208,10 +208,10 @@ func TestReload(t *testing.T) {
 	if err != nil {
 		t.Fatal("new config not loaded:", err)
 	}
-	if on, _ := drv.GetAutostart(ctx, n.UUID); !on {
+	if on, _ := drv.GetAutostart(ctx, n); !on {
 		t.Fatal("autostart link not read")
 	}
-	if desc, err := drv.GetMetadata(ctx, uuidOf(1), int32(libvirt.DomainMetadataDescription), nil, 0); err != nil || desc != "edited" {
+	if desc, err := drv.GetMetadata(ctx, domOf(1), int32(libvirt.DomainMetadataDescription), nil, 0); err != nil || desc != "edited" {
 		t.Fatalf("edited config not reloaded: %q %v", desc, err)
 	}
 	w.none()

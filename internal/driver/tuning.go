@@ -46,8 +46,8 @@ func vcpus(def *libvirtxml.Domain) (current, maximum int) {
 
 // GetInfo is virDomainGetInfo: CPU time and balloon from the hypervisor
 // while active.
-func (drv *Driver) GetInfo(ctx context.Context, uuid backend.UUID) (Info, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) GetInfo(ctx context.Context, dom Domain) (Info, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return Info{}, err
 	}
@@ -65,11 +65,11 @@ func (drv *Driver) GetInfo(ctx context.Context, uuid backend.UUID) (Info, error)
 }
 
 // GetState is virDomainGetState (no flags): state and reason.
-func (drv *Driver) GetState(ctx context.Context, uuid backend.UUID, flags uint32) (libvirt.DomainState, int32, error) {
+func (drv *Driver) GetState(ctx context.Context, dom Domain, flags uint32) (libvirt.DomainState, int32, error) {
 	if err := checkFlags(flags, 0, "libxlDomainGetState"); err != nil {
 		return 0, 0, err
 	}
-	d, err := drv.find(uuid)
+	d, err := drv.find(dom)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -80,11 +80,11 @@ func (drv *Driver) GetState(ctx context.Context, uuid backend.UUID, flags uint32
 // GetXMLDesc is virDomainGetXMLDesc (flags: VIR_DOMAIN_XML_SECURE,
 // _INACTIVE, _MIGRATABLE; libxl refuses _UPDATE_CPU). The read-only check
 // for SECURE and MIGRATABLE belongs to the RPC layer.
-func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint32) (string, error) {
+func (drv *Driver) GetXMLDesc(ctx context.Context, dom Domain, flags uint32) (string, error) {
 	if err := domxml.CheckXMLFlags(flags); err != nil {
 		return "", err
 	}
-	d, err := drv.find(uuid)
+	d, err := drv.find(dom)
 	if err != nil {
 		return "", err
 	}
@@ -99,8 +99,8 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, uuid backend.UUID, flags uint
 }
 
 // IsActive is virDomainIsActive.
-func (drv *Driver) IsActive(ctx context.Context, uuid backend.UUID) (bool, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) IsActive(ctx context.Context, dom Domain) (bool, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return false, err
 	}
@@ -108,8 +108,8 @@ func (drv *Driver) IsActive(ctx context.Context, uuid backend.UUID) (bool, error
 }
 
 // IsPersistent is virDomainIsPersistent.
-func (drv *Driver) IsPersistent(ctx context.Context, uuid backend.UUID) (bool, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) IsPersistent(ctx context.Context, dom Domain) (bool, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return false, err
 	}
@@ -117,8 +117,8 @@ func (drv *Driver) IsPersistent(ctx context.Context, uuid backend.UUID) (bool, e
 }
 
 // IsUpdated is virDomainIsUpdated.
-func (drv *Driver) IsUpdated(ctx context.Context, uuid backend.UUID) (bool, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) IsUpdated(ctx context.Context, dom Domain) (bool, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return false, err
 	}
@@ -126,8 +126,8 @@ func (drv *Driver) IsUpdated(ctx context.Context, uuid backend.UUID) (bool, erro
 }
 
 // GetOSType is virDomainGetOSType: "xen", "hvm" or "xenpvh".
-func (drv *Driver) GetOSType(ctx context.Context, uuid backend.UUID) (string, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) GetOSType(ctx context.Context, dom Domain) (string, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return "", err
 	}
@@ -139,8 +139,8 @@ func (drv *Driver) GetOSType(ctx context.Context, uuid backend.UUID) (string, er
 }
 
 // GetMaxMemory is virDomainGetMaxMemory, in KiB.
-func (drv *Driver) GetMaxMemory(ctx context.Context, uuid backend.UUID) (uint64, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) GetMaxMemory(ctx context.Context, dom Domain) (uint64, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return 0, err
 	}
@@ -170,12 +170,12 @@ func modImpact(s snapshot, flags uint32) (uint32, error) {
 // SetMemoryFlags is virDomainSetMemoryFlags (flags: VIR_DOMAIN_MEM_LIVE,
 // _CONFIG, _MAXIMUM); kib is the new balloon target or, with MAXIMUM, the
 // new maximum.
-func (drv *Driver) SetMemoryFlags(ctx context.Context, uuid backend.UUID, kib uint64, flags uint32) error {
+func (drv *Driver) SetMemoryFlags(ctx context.Context, dom Domain, kib uint64, flags uint32) error {
 	live, config, maximum := uint32(libvirt.DomainMemLive), uint32(libvirt.DomainMemConfig), uint32(libvirt.DomainMemMaximum)
 	if err := checkFlags(flags, live|config|maximum, "libxlDomainSetMemoryFlags"); err != nil {
 		return err
 	}
-	d, err := drv.findForJob(ctx, uuid)
+	d, err := drv.findForJob(ctx, dom)
 	if err != nil {
 		return err
 	}
@@ -265,4 +265,32 @@ func (drv *Driver) saveStatusIfActive(d *domain) error {
 		return nil
 	}
 	return drv.writeStatus(s)
+}
+
+// HasManagedSaveImage is virDomainHasManagedSaveImage (no flags).
+func (drv *Driver) HasManagedSaveImage(ctx context.Context, dom Domain, flags uint32) (bool, error) {
+	if err := checkFlags(flags, 0, "libxlDomainHasManagedSaveImage"); err != nil {
+		return false, err
+	}
+	d, err := drv.find(dom)
+	if err != nil {
+		return false, err
+	}
+	return drv.hasManagedSave(d.ref().Name), nil
+}
+
+// Domain message kinds virDomainGetMessages takes: deprecations, taints
+// and (libvirt 11) I/O errors.
+const messageKinds = 1 | 2 | 4
+
+// GetMessages is virDomainGetMessages: a Xen guest has no taint,
+// deprecation or I/O error messages to report.
+func (drv *Driver) GetMessages(ctx context.Context, dom Domain, flags uint32) ([]string, error) {
+	if err := checkFlags(flags, messageKinds, "libxlDomainGetMessages"); err != nil {
+		return nil, err
+	}
+	if _, err := drv.find(dom); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }

@@ -14,30 +14,30 @@ func TestMemory(t *testing.T) {
 	drv, h := newEnv(t).start()
 	d := define(t, drv, "m", 1, "")
 	live, config, maximum := uint32(libvirt.DomainMemLive), uint32(libvirt.DomainMemConfig), uint32(libvirt.DomainMemMaximum)
-	err := drv.SetMemoryFlags(ctx, d.UUID, 1024, live)
+	err := drv.SetMemoryFlags(ctx, d, 1024, live)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain is not running")
-	if err := drv.SetMemoryFlags(ctx, d.UUID, 512*1024, maximum|config); err != nil {
+	if err := drv.SetMemoryFlags(ctx, d, 512*1024, maximum|config); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := drv.GetMaxMemory(ctx, d.UUID); m != 512*1024 {
+	if m, _ := drv.GetMaxMemory(ctx, d); m != 512*1024 {
 		t.Fatalf("max %d", m)
 	}
-	err = drv.SetMemoryFlags(ctx, d.UUID, 1024*1024, 0)
+	err = drv.SetMemoryFlags(ctx, d, 1024*1024, 0)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: cannot set memory higher than max memory")
-	drv.Create(ctx, d.UUID, 0)
-	if err := drv.SetMemoryFlags(ctx, d.UUID, 200*1024, live|config); err != nil {
+	drv.Create(ctx, d, 0)
+	if err := drv.SetMemoryFlags(ctx, d, 200*1024, live|config); err != nil {
 		t.Fatal(err)
 	}
-	info, _ := drv.GetInfo(ctx, d.UUID)
+	info, _ := drv.GetInfo(ctx, d)
 	g, _ := h.Guest(ctx, backendID(info, drv, d))
 	if info.MemKiB != 200*1024 || g.CurrentMemKiB != 200*1024 || info.MaxMemKiB != 512*1024 {
 		t.Fatalf("info %+v guest %+v", info, g)
 	}
-	x, _ := drv.GetXMLDesc(ctx, d.UUID, uint32(libvirt.DomainXMLInactive))
+	x, _ := drv.GetXMLDesc(ctx, d, uint32(libvirt.DomainXMLInactive))
 	if !strings.Contains(x, ">204800</currentMemory>") {
 		t.Fatalf("config not updated:\n%s", x)
 	}
-	err = drv.SetMemoryFlags(ctx, d.UUID, 1, 8)
+	err = drv.SetMemoryFlags(ctx, d, 1, 8)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x8) in function libxlDomainSetMemoryFlags")
 }
 
@@ -50,39 +50,39 @@ func TestVCPUs(t *testing.T) {
 	drv, h := newEnv(t).start()
 	d := define(t, drv, "v", 1, "")
 	live, config, maximum := uint32(libvirt.DomainVCPULive), uint32(libvirt.DomainVCPUConfig), uint32(libvirt.DomainVCPUMaximum)
-	err := drv.SetVcpusFlags(ctx, d.UUID, 2, live|maximum)
+	err := drv.SetVcpusFlags(ctx, d, 2, live|maximum)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: invalid flag combination: (0x5)")
-	err = drv.SetVcpusFlags(ctx, d.UUID, 0, config)
+	err = drv.SetVcpusFlags(ctx, d, 0, config)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: nvcpus is zero")
-	err = drv.SetVcpusFlags(ctx, d.UUID, 2, live)
+	err = drv.SetVcpusFlags(ctx, d, 2, live)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "Requested operation is not valid: cannot set vcpus on an inactive domain")
-	err = drv.SetVcpusFlags(ctx, d.UUID, 3, config)
+	err = drv.SetVcpusFlags(ctx, d, 3, config)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: requested vcpus is greater than max allowable vcpus for the domain: 3 > 2")
-	if err := drv.SetVcpusFlags(ctx, d.UUID, 3, config|maximum); err != nil {
+	if err := drv.SetVcpusFlags(ctx, d, 3, config|maximum); err != nil {
 		t.Fatal(err)
 	}
-	if err := drv.SetVcpusFlags(ctx, d.UUID, 3, config); err != nil {
+	if err := drv.SetVcpusFlags(ctx, d, 3, config); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := drv.GetVcpusFlags(ctx, d.UUID, maximum); n != 3 {
+	if n, _ := drv.GetVcpusFlags(ctx, d, maximum); n != 3 {
 		t.Fatalf("max %d", n)
 	}
-	_, err = drv.GetMaxVcpus(ctx, d.UUID)
+	_, err = drv.GetMaxVcpus(ctx, d)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "Requested operation is not valid: Domain is not running")
-	started, _ := drv.Create(ctx, d.UUID, 0)
-	if err := drv.SetVcpusFlags(ctx, d.UUID, 1, live); err != nil {
+	started, _ := drv.Create(ctx, d, 0)
+	if err := drv.SetVcpusFlags(ctx, d, 1, live); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := drv.GetVcpusFlags(ctx, d.UUID, 0); n != 1 {
+	if n, _ := drv.GetVcpusFlags(ctx, d, 0); n != 1 {
 		t.Fatalf("live vcpus %d", n)
 	}
-	if n, _ := drv.GetVcpusFlags(ctx, d.UUID, config); n != 3 {
+	if n, _ := drv.GetVcpusFlags(ctx, d, config); n != 3 {
 		t.Fatalf("config vcpus %d", n)
 	}
 	if g, _ := h.Guest(ctx, backendDomID(started.ID)); g.VCPUsOnline != 1 {
 		t.Fatalf("guest vcpus %d", g.VCPUsOnline)
 	}
-	if m, _ := drv.GetMaxVcpus(ctx, d.UUID); m != 3 {
+	if m, _ := drv.GetMaxVcpus(ctx, d); m != 3 {
 		t.Fatalf("max vcpus %d", m)
 	}
 }
@@ -95,34 +95,34 @@ func TestMetadata(t *testing.T) {
 	d := define(t, drv, "md", 1, "")
 	w.expect(lc{"md", evDefined, 0})
 	title, desc, elem := int32(libvirt.DomainMetadataTitle), int32(libvirt.DomainMetadataDescription), int32(libvirt.DomainMetadataElement)
-	_, err := drv.GetMetadata(ctx, d.UUID, title, nil, 0)
+	_, err := drv.GetMetadata(ctx, d, title, nil, 0)
 	wantErr(t, err, libvirt.ErrNoDomainMetadata, virerr.FromDomain, "metadata not found: Requested metadata element is not present")
-	if err := drv.SetMetadata(ctx, d.UUID, title, str("Hello"), nil, nil, 0); err != nil {
+	if err := drv.SetMetadata(ctx, d, title, str("Hello"), nil, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := drv.GetMetadata(ctx, d.UUID, title, nil, 0); v != "Hello" {
+	if v, _ := drv.GetMetadata(ctx, d, title, nil, 0); v != "Hello" {
 		t.Fatalf("title %q", v)
 	}
-	err = drv.SetMetadata(ctx, d.UUID, title, str("a\nb"), nil, nil, 0)
+	err = drv.SetMetadata(ctx, d, title, str("a\nb"), nil, nil, 0)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromDomain, "invalid argument: metadata title can't contain newlines")
-	err = drv.SetMetadata(ctx, d.UUID, desc, str("x"), nil, str("urn:x"), 0)
+	err = drv.SetMetadata(ctx, d, desc, str("x"), nil, str("urn:x"), 0)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromDomain, "invalid argument: uri in virDomainSetMetadata must be NULL")
-	err = drv.SetMetadata(ctx, d.UUID, elem, str("<a/>"), nil, str("urn:x"), 0)
+	err = drv.SetMetadata(ctx, d, elem, str("<a/>"), nil, str("urn:x"), 0)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromDomain, "invalid argument: key in virDomainSetMetadata must not be NULL")
 
-	if err := drv.SetMetadata(ctx, d.UUID, elem, str(`<app n="1"><item>x &amp; y</item></app>`), str("my"), str("http://example.org/app"), 0); err != nil {
+	if err := drv.SetMetadata(ctx, d, elem, str(`<app n="1"><item>x &amp; y</item></app>`), str("my"), str("http://example.org/app"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := drv.SetMetadata(ctx, d.UUID, elem, str(`<other/>`), str("o"), str("urn:other"), 0); err != nil {
+	if err := drv.SetMetadata(ctx, d, elem, str(`<other/>`), str("o"), str("urn:other"), 0); err != nil {
 		t.Fatal(err)
 	}
 	// libvirt returns the element without its prefix and, as dumpxml
 	// does, indented (virsh metadata and dumpxml on libvirt's test driver).
-	v, err := drv.GetMetadata(ctx, d.UUID, elem, str("http://example.org/app"), 0)
+	v, err := drv.GetMetadata(ctx, d, elem, str("http://example.org/app"), 0)
 	if err != nil || v != "<app n=\"1\">\n  <item>x &amp; y</item>\n</app>" {
 		t.Fatalf("element %q %v", v, err)
 	}
-	x, _ := drv.GetXMLDesc(ctx, d.UUID, 0)
+	x, _ := drv.GetXMLDesc(ctx, d, 0)
 	wantXML := "  <metadata>\n" +
 		"    <my:app xmlns:my=\"http://example.org/app\" n=\"1\">\n" +
 		"      <my:item>x &amp; y</my:item>\n" +
@@ -133,12 +133,12 @@ func TestMetadata(t *testing.T) {
 		t.Fatalf("metadata XML:\n%s", x)
 	}
 	// Removing one namespace leaves the other.
-	if err := drv.SetMetadata(ctx, d.UUID, elem, nil, nil, str("http://example.org/app"), 0); err != nil {
+	if err := drv.SetMetadata(ctx, d, elem, nil, nil, str("http://example.org/app"), 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = drv.GetMetadata(ctx, d.UUID, elem, str("http://example.org/app"), 0)
+	_, err = drv.GetMetadata(ctx, d, elem, str("http://example.org/app"), 0)
 	wantErr(t, err, libvirt.ErrNoDomainMetadata, virerr.FromDomain, "")
-	if v, _ := drv.GetMetadata(ctx, d.UUID, elem, str("urn:other"), 0); v != "<other/>" {
+	if v, _ := drv.GetMetadata(ctx, d, elem, str("urn:other"), 0); v != "<other/>" {
 		t.Fatalf("other %q", v)
 	}
 	for i := 0; i < 4; i++ {
@@ -148,14 +148,14 @@ func TestMetadata(t *testing.T) {
 		}
 	}
 	// Refused: a malformed element, a namespace URI XML cannot carry.
-	err = drv.SetMetadata(ctx, d.UUID, elem, str("<a><b>"), str("k"), str("urn:x"), 0)
+	err = drv.SetMetadata(ctx, d, elem, str("<a><b>"), str("k"), str("urn:x"), 0)
 	wantErr(t, err, libvirt.ErrXMLDetail, virerr.FromDomain, "at line 1: Premature end of data in tag b line 1\n<a><b>\n------^")
-	err = drv.SetMetadata(ctx, d.UUID, elem, str("<a/>"), str("k"), str("urn:\x01"), 0)
+	err = drv.SetMetadata(ctx, d, elem, str("<a/>"), str("k"), str("urn:\x01"), 0)
 	wantErr(t, err, libvirt.ErrXMLError, virerr.FromDomain, "")
-	if v, _ := drv.GetMetadata(ctx, d.UUID, elem, str("urn:other"), 0); v != "<other/>" {
+	if v, _ := drv.GetMetadata(ctx, d, elem, str("urn:other"), 0); v != "<other/>" {
 		t.Fatalf("other after refused calls %q", v)
 	}
-	err = drv.SetMetadata(ctx, d.UUID, title, str("t"), nil, nil, uint32(libvirt.DomainAffectLive))
+	err = drv.SetMetadata(ctx, d, title, str("t"), nil, nil, uint32(libvirt.DomainAffectLive))
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain is not running")
 }
 
@@ -163,9 +163,9 @@ func TestListAllFilters(t *testing.T) {
 	drv, _ := newEnv(t).start()
 	a := define(t, drv, "a", 1, "")
 	define(t, drv, "b", 2, "")
-	drv.Create(ctx, a.UUID, uint32(libvirt.DomainStartPaused))
+	drv.Create(ctx, a, uint32(libvirt.DomainStartPaused))
 	drv.CreateXML(ctx, domXML("c", 3, ""), 0)
-	drv.SetAutostart(ctx, uuidOf(2), true)
+	drv.SetAutostart(ctx, domOf(2), true)
 	names := func(flags libvirt.ConnectListAllDomainsFlags) string {
 		list, err := drv.ListAll(ctx, uint32(flags))
 		if err != nil {

@@ -33,7 +33,7 @@ func vcpuElemFrom(old *libvirtxml.DomainVCPU, maximum, online int) *libvirtxml.D
 
 // SetVcpusFlags is virDomainSetVcpusFlags (flags: VIR_DOMAIN_VCPU_LIVE,
 // _CONFIG, _MAXIMUM; MAXIMUM only with CONFIG).
-func (drv *Driver) SetVcpusFlags(ctx context.Context, uuid backend.UUID, n uint32, flags uint32) error {
+func (drv *Driver) SetVcpusFlags(ctx context.Context, dom Domain, n uint32, flags uint32) error {
 	live, config, maximum := uint32(libvirt.DomainVCPULive), uint32(libvirt.DomainVCPUConfig), uint32(libvirt.DomainVCPUMaximum)
 	if err := checkFlags(flags, live|config|maximum, "libxlDomainSetVcpusFlags"); err != nil {
 		return err
@@ -44,7 +44,7 @@ func (drv *Driver) SetVcpusFlags(ctx context.Context, uuid backend.UUID, n uint3
 	if n == 0 {
 		return libxlErr(libvirt.ErrInvalidArg, "nvcpus is zero")
 	}
-	d, err := drv.findForJob(ctx, uuid)
+	d, err := drv.findForJob(ctx, dom)
 	if err != nil {
 		return err
 	}
@@ -89,12 +89,12 @@ func (drv *Driver) SetVcpusFlags(ctx context.Context, uuid backend.UUID, n uint3
 
 // GetVcpusFlags is virDomainGetVcpusFlags (flags: VIR_DOMAIN_VCPU_LIVE,
 // _CONFIG, _MAXIMUM).
-func (drv *Driver) GetVcpusFlags(ctx context.Context, uuid backend.UUID, flags uint32) (int32, error) {
+func (drv *Driver) GetVcpusFlags(ctx context.Context, dom Domain, flags uint32) (int32, error) {
 	live, config, maximum := uint32(libvirt.DomainVCPULive), uint32(libvirt.DomainVCPUConfig), uint32(libvirt.DomainVCPUMaximum)
 	if err := checkFlags(flags, live|config|maximum, "libxlDomainGetVcpusFlags"); err != nil {
 		return -1, err
 	}
-	d, err := drv.find(uuid)
+	d, err := drv.find(dom)
 	if err != nil {
 		return -1, err
 	}
@@ -130,13 +130,13 @@ func (drv *Driver) GetVcpusFlags(ctx context.Context, uuid backend.UUID, flags u
 }
 
 // GetMaxVcpus is virDomainGetMaxVcpus: the live maximum.
-func (drv *Driver) GetMaxVcpus(ctx context.Context, uuid backend.UUID) (int32, error) {
-	return drv.GetVcpusFlags(ctx, uuid, uint32(libvirt.DomainAffectLive)|uint32(libvirt.DomainVCPUMaximum))
+func (drv *Driver) GetMaxVcpus(ctx context.Context, dom Domain) (int32, error) {
+	return drv.GetVcpusFlags(ctx, dom, uint32(libvirt.DomainAffectLive)|uint32(libvirt.DomainVCPUMaximum))
 }
 
 // GetAutostart is virDomainGetAutostart.
-func (drv *Driver) GetAutostart(ctx context.Context, uuid backend.UUID) (bool, error) {
-	d, err := drv.find(uuid)
+func (drv *Driver) GetAutostart(ctx context.Context, dom Domain) (bool, error) {
+	d, err := drv.find(dom)
 	if err != nil {
 		return false, err
 	}
@@ -145,8 +145,8 @@ func (drv *Driver) GetAutostart(ctx context.Context, uuid backend.UUID) (bool, e
 
 // SetAutostart is virDomainSetAutostart: a symlink in the autostart
 // directory to the config.
-func (drv *Driver) SetAutostart(ctx context.Context, uuid backend.UUID, autostart bool) error {
-	d, err := drv.find(uuid)
+func (drv *Driver) SetAutostart(ctx context.Context, dom Domain, autostart bool) error {
+	d, err := drv.find(dom)
 	if err != nil {
 		return err
 	}

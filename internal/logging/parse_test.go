@@ -182,8 +182,8 @@ func checkInvalidArg(t *testing.T, what string, err error, msg string) {
 		return
 	}
 	e := virerr.As(err)
-	if e.Code != libvirt.ErrInvalidArg || e.Domain != virerr.FromNone || e.Message != msg {
-		t.Errorf("%s: error %d/%d %q, want %d/%d %q", what, e.Domain, e.Code, e.Message,
+	if e.Code != libvirt.ErrInvalidArg || e.Domain != virerr.FromNone || e.Error() != msg {
+		t.Errorf("%s: error %d/%d %q, want %d/%d %q", what, e.Domain, e.Code, e.Error(),
 			virerr.FromNone, libvirt.ErrInvalidArg, msg)
 	}
 }
@@ -197,8 +197,8 @@ func TestFileOutputOpenError(t *testing.T) {
 	}
 	e := virerr.As(err)
 	want := "failed to open " + dir + ": Is a directory"
-	if e.Code != libvirt.ErrSystemError || e.Message != want {
-		t.Errorf("error %d %q, want %d %q", e.Code, e.Message, libvirt.ErrSystemError, want)
+	if e.Code != libvirt.ErrSystemError || e.Error() != want {
+		t.Errorf("error %d %q, want %d %q", e.Code, e.Error(), libvirt.ErrSystemError, want)
 	}
 }
 

@@ -55,7 +55,7 @@ func boolRet(b bool) int32 {
 }
 
 func (p *program) getInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetInfoArgs) (*libvirt.DomainGetInfoRet, error) {
-	info, err := p.drv.GetInfo(ctx, uuidOf(a.Dom))
+	info, err := p.drv.GetInfo(ctx, domainOf(a.Dom))
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (p *program) getInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainG
 }
 
 func (p *program) getState(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetStateArgs) (*libvirt.DomainGetStateRet, error) {
-	st, reason, err := p.drv.GetState(ctx, uuidOf(a.Dom), a.Flags)
+	st, reason, err := p.drv.GetState(ctx, domainOf(a.Dom), a.Flags)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (p *program) getState(ctx context.Context, _ *rpc.Client, a *libvirt.Domain
 }
 
 func (p *program) getOSType(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetOsTypeArgs) (*libvirt.DomainGetOsTypeRet, error) {
-	t, err := p.drv.GetOSType(ctx, uuidOf(a.Dom))
+	t, err := p.drv.GetOSType(ctx, domainOf(a.Dom))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (p *program) getOSType(ctx context.Context, _ *rpc.Client, a *libvirt.Domai
 }
 
 func (p *program) getXMLDesc(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetXMLDescArgs) (*libvirt.DomainGetXMLDescRet, error) {
-	xml, err := p.drv.GetXMLDesc(ctx, uuidOf(a.Dom), uint32(a.Flags))
+	xml, err := p.drv.GetXMLDesc(ctx, domainOf(a.Dom), uint32(a.Flags))
 	if err != nil {
 		return nil, err
 	}
@@ -88,63 +88,63 @@ func (p *program) getXMLDesc(ctx context.Context, _ *rpc.Client, a *libvirt.Doma
 }
 
 func (p *program) isActive(ctx context.Context, _ *rpc.Client, a *libvirt.DomainIsActiveArgs) (*libvirt.DomainIsActiveRet, error) {
-	b, err := p.drv.IsActive(ctx, uuidOf(a.Dom))
+	b, err := p.drv.IsActive(ctx, domainOf(a.Dom))
 	return &libvirt.DomainIsActiveRet{Active: boolRet(b)}, err
 }
 
 func (p *program) isPersistent(ctx context.Context, _ *rpc.Client, a *libvirt.DomainIsPersistentArgs) (*libvirt.DomainIsPersistentRet, error) {
-	b, err := p.drv.IsPersistent(ctx, uuidOf(a.Dom))
+	b, err := p.drv.IsPersistent(ctx, domainOf(a.Dom))
 	return &libvirt.DomainIsPersistentRet{Persistent: boolRet(b)}, err
 }
 
 func (p *program) isUpdated(ctx context.Context, _ *rpc.Client, a *libvirt.DomainIsUpdatedArgs) (*libvirt.DomainIsUpdatedRet, error) {
-	b, err := p.drv.IsUpdated(ctx, uuidOf(a.Dom))
+	b, err := p.drv.IsUpdated(ctx, domainOf(a.Dom))
 	return &libvirt.DomainIsUpdatedRet{Updated: boolRet(b)}, err
 }
 
 func (p *program) getAutostart(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetAutostartArgs) (*libvirt.DomainGetAutostartRet, error) {
-	b, err := p.drv.GetAutostart(ctx, uuidOf(a.Dom))
+	b, err := p.drv.GetAutostart(ctx, domainOf(a.Dom))
 	return &libvirt.DomainGetAutostartRet{Autostart: boolRet(b)}, err
 }
 
 func (p *program) setAutostart(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetAutostartArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetAutostart(ctx, uuidOf(a.Dom), a.Autostart != 0)
+	return nil, p.drv.SetAutostart(ctx, domainOf(a.Dom), a.Autostart != 0)
 }
 
 func (p *program) getMaxMemory(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetMaxMemoryArgs) (*libvirt.DomainGetMaxMemoryRet, error) {
-	m, err := p.drv.GetMaxMemory(ctx, uuidOf(a.Dom))
+	m, err := p.drv.GetMaxMemory(ctx, domainOf(a.Dom))
 	return &libvirt.DomainGetMaxMemoryRet{Memory: m}, err
 }
 
 // setMaxMemory and setMemory are the flagless APIs, which libvirt maps to
 // SetMemoryFlags with MAXIMUM, and with LIVE (the "current" default).
 func (p *program) setMaxMemory(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetMaxMemoryArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetMemoryFlags(ctx, uuidOf(a.Dom), a.Memory, uint32(libvirt.DomainMemMaximum))
+	return nil, p.drv.SetMemoryFlags(ctx, domainOf(a.Dom), a.Memory, uint32(libvirt.DomainMemMaximum))
 }
 
 func (p *program) setMemory(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetMemoryArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetMemoryFlags(ctx, uuidOf(a.Dom), a.Memory, uint32(libvirt.DomainAffectLive))
+	return nil, p.drv.SetMemoryFlags(ctx, domainOf(a.Dom), a.Memory, uint32(libvirt.DomainAffectLive))
 }
 
 func (p *program) setMemoryFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetMemoryFlagsArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetMemoryFlags(ctx, uuidOf(a.Dom), a.Memory, a.Flags)
+	return nil, p.drv.SetMemoryFlags(ctx, domainOf(a.Dom), a.Memory, a.Flags)
 }
 
 func (p *program) setVcpus(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetVcpusArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetVcpusFlags(ctx, uuidOf(a.Dom), a.Nvcpus, uint32(libvirt.DomainAffectLive))
+	return nil, p.drv.SetVcpusFlags(ctx, domainOf(a.Dom), a.Nvcpus, uint32(libvirt.DomainAffectLive))
 }
 
 func (p *program) setVcpusFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetVcpusFlagsArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetVcpusFlags(ctx, uuidOf(a.Dom), a.Nvcpus, a.Flags)
+	return nil, p.drv.SetVcpusFlags(ctx, domainOf(a.Dom), a.Nvcpus, a.Flags)
 }
 
 func (p *program) getVcpusFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetVcpusFlagsArgs) (*libvirt.DomainGetVcpusFlagsRet, error) {
-	n, err := p.drv.GetVcpusFlags(ctx, uuidOf(a.Dom), a.Flags)
+	n, err := p.drv.GetVcpusFlags(ctx, domainOf(a.Dom), a.Flags)
 	return &libvirt.DomainGetVcpusFlagsRet{Num: n}, err
 }
 
 func (p *program) getMaxVcpus(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetMaxVcpusArgs) (*libvirt.DomainGetMaxVcpusRet, error) {
-	n, err := p.drv.GetMaxVcpus(ctx, uuidOf(a.Dom))
+	n, err := p.drv.GetMaxVcpus(ctx, domainOf(a.Dom))
 	return &libvirt.DomainGetMaxVcpusRet{Num: n}, err
 }
 
@@ -157,24 +157,21 @@ func optional(s libvirt.OptString) *string {
 }
 
 func (p *program) setMetadata(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetMetadataArgs) (*rpc.Void, error) {
-	return nil, p.drv.SetMetadata(ctx, uuidOf(a.Dom), a.Type, optional(a.Metadata), optional(a.Key),
+	return nil, p.drv.SetMetadata(ctx, domainOf(a.Dom), a.Type, optional(a.Metadata), optional(a.Key),
 		optional(a.Uri), uint32(a.Flags))
 }
 
 func (p *program) getMetadata(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetMetadataArgs) (*libvirt.DomainGetMetadataRet, error) {
-	m, err := p.drv.GetMetadata(ctx, uuidOf(a.Dom), a.Type, optional(a.Uri), uint32(a.Flags))
+	m, err := p.drv.GetMetadata(ctx, domainOf(a.Dom), a.Type, optional(a.Uri), uint32(a.Flags))
 	return &libvirt.DomainGetMetadataRet{Metadata: m}, err
 }
 
-// hasManagedSave is 0 until managed save exists; it still checks the
-// domain exists, as libvirt's does.
 func (p *program) hasManagedSave(ctx context.Context, _ *rpc.Client, a *libvirt.DomainHasManagedSaveImageArgs) (*libvirt.DomainHasManagedSaveImageRet, error) {
-	_, err := p.drv.LookupByUUID(ctx, uuidOf(a.Dom))
-	return &libvirt.DomainHasManagedSaveImageRet{Result: 0}, err
+	has, err := p.drv.HasManagedSaveImage(ctx, domainOf(a.Dom), uint32(a.Flags))
+	return &libvirt.DomainHasManagedSaveImageRet{Result: boolRet(has)}, err
 }
 
-// getMessages has nothing to report: no taint or deprecation messages.
 func (p *program) getMessages(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetMessagesArgs) (*libvirt.DomainGetMessagesRet, error) {
-	_, err := p.drv.LookupByUUID(ctx, uuidOf(a.Dom))
-	return &libvirt.DomainGetMessagesRet{}, err
+	msgs, err := p.drv.GetMessages(ctx, domainOf(a.Dom), a.Flags)
+	return &libvirt.DomainGetMessagesRet{Msgs: msgs}, err
 }

@@ -19,9 +19,12 @@ func wireDomain(d driver.Domain) libvirt.Domain {
 	return libvirt.Domain{Name: d.Name, UUID: libvirt.UUID(d.UUID), ID: d.ID}
 }
 
-// uuidOf resolves a domain argument the way libvirt's daemon does: by
-// UUID alone; the name and id in the argument are not consulted.
-func uuidOf(d libvirt.Domain) backend.UUID { return backend.UUID(d.UUID) }
+// domainOf is a domain argument as the driver takes it: the driver resolves
+// it by UUID alone, as libvirt's daemon does, and names a domain that is
+// not there with the client's name for it.
+func domainOf(d libvirt.Domain) driver.Domain {
+	return driver.Domain{Name: d.Name, UUID: backend.UUID(d.UUID), ID: d.ID}
+}
 
 func (p *program) domainListProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{

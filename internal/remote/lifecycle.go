@@ -45,20 +45,20 @@ func (p *program) defineFlags(ctx context.Context, _ *rpc.Client, a *libvirt.Dom
 }
 
 func (p *program) undefine(ctx context.Context, _ *rpc.Client, a *libvirt.DomainUndefineArgs) (*rpc.Void, error) {
-	return nil, p.drv.Undefine(ctx, uuidOf(a.Dom), 0)
+	return nil, p.drv.Undefine(ctx, domainOf(a.Dom), 0)
 }
 
 func (p *program) undefineFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainUndefineFlagsArgs) (*rpc.Void, error) {
-	return nil, p.drv.Undefine(ctx, uuidOf(a.Dom), uint32(a.Flags))
+	return nil, p.drv.Undefine(ctx, domainOf(a.Dom), uint32(a.Flags))
 }
 
 func (p *program) create(ctx context.Context, _ *rpc.Client, a *libvirt.DomainCreateArgs) (*rpc.Void, error) {
-	_, err := p.drv.Create(ctx, uuidOf(a.Dom), 0)
+	_, err := p.drv.Create(ctx, domainOf(a.Dom), 0)
 	return nil, err
 }
 
 func (p *program) createWithFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainCreateWithFlagsArgs) (*libvirt.DomainCreateWithFlagsRet, error) {
-	d, err := p.drv.Create(ctx, uuidOf(a.Dom), a.Flags)
+	d, err := p.drv.Create(ctx, domainOf(a.Dom), a.Flags)
 	if err != nil {
 		return nil, err
 	}
@@ -74,29 +74,29 @@ func (p *program) createXML(ctx context.Context, _ *rpc.Client, a *libvirt.Domai
 }
 
 func (p *program) shutdown(ctx context.Context, _ *rpc.Client, a *libvirt.DomainShutdownArgs) (*rpc.Void, error) {
-	return nil, p.drv.Shutdown(ctx, uuidOf(a.Dom), 0)
+	return nil, p.drv.Shutdown(ctx, domainOf(a.Dom), 0)
 }
 
 func (p *program) shutdownFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainShutdownFlagsArgs) (*rpc.Void, error) {
-	return nil, p.drv.Shutdown(ctx, uuidOf(a.Dom), uint32(a.Flags))
+	return nil, p.drv.Shutdown(ctx, domainOf(a.Dom), uint32(a.Flags))
 }
 
 func (p *program) reboot(ctx context.Context, _ *rpc.Client, a *libvirt.DomainRebootArgs) (*rpc.Void, error) {
-	return nil, p.drv.Reboot(ctx, uuidOf(a.Dom), uint32(a.Flags))
+	return nil, p.drv.Reboot(ctx, domainOf(a.Dom), uint32(a.Flags))
 }
 
 func (p *program) destroy(ctx context.Context, _ *rpc.Client, a *libvirt.DomainDestroyArgs) (*rpc.Void, error) {
-	return nil, p.drv.Destroy(ctx, uuidOf(a.Dom), 0)
+	return nil, p.drv.Destroy(ctx, domainOf(a.Dom), 0)
 }
 
 func (p *program) destroyFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainDestroyFlagsArgs) (*rpc.Void, error) {
-	return nil, p.drv.Destroy(ctx, uuidOf(a.Dom), uint32(a.Flags))
+	return nil, p.drv.Destroy(ctx, domainOf(a.Dom), uint32(a.Flags))
 }
 
 func (p *program) suspend(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSuspendArgs) (*rpc.Void, error) {
-	return nil, p.drv.Suspend(ctx, uuidOf(a.Dom))
+	return nil, p.drv.Suspend(ctx, domainOf(a.Dom))
 }
 
 func (p *program) resume(ctx context.Context, _ *rpc.Client, a *libvirt.DomainResumeArgs) (*rpc.Void, error) {
-	return nil, p.drv.Resume(ctx, uuidOf(a.Dom))
+	return nil, p.drv.Resume(ctx, domainOf(a.Dom))
 }

@@ -46,7 +46,6 @@ func New(deps Deps) *rpc.Program {
 	prog := rpc.NewProgram(ProgramNumber, ProgramVersion)
 	for _, area := range [][]*rpc.Procedure{p.connectProcs(), p.hostProcs(), p.domainListProcs(),
 		p.lifecycleProcs(), p.domainConfigProcs(), p.eventProcs(), p.nativeProcs()} {
-		nameMissingDomains(area)
 		prog.Add(area...)
 	}
 	prog.Add(unsupportedProcs(prog)...)

@@ -35,11 +35,11 @@ func optional(s string) *string {
 
 // errorBody is the one place an error becomes wire bytes.
 func errorBody(err error) []byte {
-	e := virerr.As(err)
-	if e == nil {
-		e = virerr.New(virerr.FromRPC, libvirt.ErrInternalError,
+	if err == nil {
+		err = virerr.New(virerr.FromRPC, libvirt.ErrInternalError,
 			"Library function returned error but did not set virError")
 	}
+	e := virerr.As(err).Wire()
 	body, encErr := xdr.Marshal(&remoteError{
 		Code: int32(e.Code), Domain: int32(e.Domain), Message: optional(e.Message),
 		Level: errLevelError, Str1: optional(e.Str1), Str2: optional(e.Str2),

@@ -1,7 +1,8 @@
 // Package virerr holds the typed errors that travel from the driver to the
 // wire. Code numbers are libvirt's (go-libvirt's ErrorNumber); the domain says
-// which part of libvirt reports it. rpc turns an *Error into remote_error in
-// exactly one place; everything else only builds or inspects them.
+// which part of libvirt reports it. Inside the daemon an *Error is a value
+// (code, domain, detail, cause); libvirt's message texts are made from it
+// in one place, Wire, which rpc calls when it writes remote_error.
 package virerr
 
 import (
@@ -31,38 +32,73 @@ const (
 // Code is libvirt's virErrorNumber.
 type Code = libvirt.ErrorNumber
 
-// Error is one libvirt error, as the client will see it.
+// Error is an error in libvirt's terms: what went wrong (Code, libvirt's
+// kind of failure), which of libvirt's components would report it
+// (Domain), and about what (Detail, the text after the code's own words).
+// Cause is the underlying Go error, kept for logs and errors.Is; it never
+// reaches a client. The text a client reads is made from these only at
+// the edge, by Wire.
 type Error struct {
 	Code   Code
 	Domain Domain
-	// Message is the full text the client prints, e.g.
-	// "Domain not found: no domain with matching name 'x'".
-	Message string
-	// Str1 is libvirt's message template for the code, Str2 the detail;
-	// libvirt fills the wire's str1/str2 this way.
-	Str1, Str2 string
-	Int1, Int2 int32
+	Detail string
+	Cause  error
+	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags):
+	// the function whose argument is wrong.
+	argFunc string
 }
 
-func (e *Error) Error() string { return e.Message }
-
-// New builds an error whose message is libvirt's prefix for code followed by
-// the formatted detail, as virReportError does. An empty format gives the
-// bare prefix.
+// New is virReportError: code's words followed by the formatted detail.
+// An empty format gives code's words alone.
 func New(dom Domain, code Code, format string, args ...any) *Error {
-	detail := ""
+	e := &Error{Code: code, Domain: dom}
 	if format != "" {
-		detail = fmt.Sprintf(format, args...)
+		e.Detail = fmt.Sprintf(format, args...)
 	}
-	prefix, withInfo := messageFor(code)
-	e := &Error{Code: code, Domain: dom, Int1: -1, Int2: -1}
-	if detail == "" {
-		e.Message, e.Str1 = prefix, prefix
-		return e
-	}
-	e.Message = fmt.Sprintf(withInfo, detail)
-	e.Str1, e.Str2 = withInfo, detail
 	return e
+}
+
+// Wrap is New for a failure caused by err, which the error keeps.
+func Wrap(err error, dom Domain, code Code, format string, args ...any) *Error {
+	e := New(dom, code, format, args...)
+	e.Cause = err
+	return e
+}
+
+// Error is the message the client will read.
+func (e *Error) Error() string { return e.Wire().Message }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Wire is an error as libvirt's remote_error carries it.
+type Wire struct {
+	Code   Code
+	Domain Domain
+	// Message is the text the client prints, e.g. "Domain not found: no
+	// domain with matching name 'x'". Str1 is libvirt's message template
+	// for the code and Str2 the detail, as virRaiseError fills them.
+	Message, Str1, Str2 string
+	Int1, Int2          int32
+}
+
+// Wire gives the error libvirt's form: the one place message texts are
+// made (virErrorMsg, virRaiseErrorFull).
+func (e *Error) Wire() Wire {
+	w := Wire{Code: e.Code, Domain: e.Domain, Int1: -1, Int2: -1}
+	if e.argFunc != "" {
+		w.Message = e.Detail
+		w.Str1, w.Str2, w.Int1, w.Int2 = e.argFunc, "flags", 0, 0
+		return w
+	}
+	prefix, withInfo := messageFor(e.Code)
+	if e.Detail == "" {
+		w.Message, w.Str1 = prefix, prefix
+		return w
+	}
+	w.Message = fmt.Sprintf(withInfo, e.Detail)
+	w.Str1, w.Str2 = withInfo, e.Detail
+	return w
 }
 
 // As returns err as an *Error; any other error becomes an internal error
@@ -75,7 +111,7 @@ func As(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return New(FromNone, libvirt.ErrInternalError, "%s", err.Error())
+	return Wrap(err, FromNone, libvirt.ErrInternalError, "%s", err.Error())
 }
 
 // Is reports whether err is a libvirt error with the given code.
@@ -90,8 +126,7 @@ func Is(err error, code Code) bool {
 // and int1, int2 are 0.
 func UnsupportedFlags(dom Domain, flags uint32, fn string) *Error {
 	return &Error{
-		Code: libvirt.ErrInvalidArg, Domain: dom,
-		Message: fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, fn),
-		Str1:    fn, Str2: "flags",
+		Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn,
+		Detail: fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, fn),
 	}
 }

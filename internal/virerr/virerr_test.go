@@ -21,14 +21,14 @@ func TestNewUsesLibvirtsTexts(t *testing.T) {
 		{New(FromRPC, libvirt.ErrRPC, "%s", "Unable to decode message payload"), "Unable to decode message payload", "%s",
 			"Unable to decode message payload"},
 	} {
-		if c.e.Message != c.msg || c.e.Str1 != c.str1 || c.e.Str2 != c.str2 || c.e.Int1 != -1 || c.e.Int2 != -1 {
+		if w := c.e.Wire(); w.Message != c.msg || w.Str1 != c.str1 || w.Str2 != c.str2 || w.Int1 != -1 || w.Int2 != -1 {
 			t.Errorf("%+v, want message %q str1 %q str2 %q", c.e, c.msg, c.str1, c.str2)
 		}
 	}
 }
 
 func TestUnsupportedFlags(t *testing.T) {
-	e := UnsupportedFlags(FromLibxl, 0x400, "libxlDomainShutdownFlags")
+	e := UnsupportedFlags(FromLibxl, 0x400, "libxlDomainShutdownFlags").Wire()
 	if e.Code != libvirt.ErrInvalidArg || e.Domain != FromLibxl ||
 		e.Message != "unsupported flags (0x400) in function libxlDomainShutdownFlags" ||
 		e.Str1 != "libxlDomainShutdownFlags" || e.Str2 != "flags" || e.Int1 != 0 || e.Int2 != 0 {
@@ -41,8 +41,9 @@ func TestAsAndIs(t *testing.T) {
 	if e := As(wrapped); e.Code != libvirt.ErrOperationInvalid || !Is(wrapped, libvirt.ErrOperationInvalid) {
 		t.Errorf("wrapped: %+v", e)
 	}
-	plain := As(errors.New("disk on fire"))
-	if plain.Code != libvirt.ErrInternalError || plain.Message != "internal error: disk on fire" {
+	fire := errors.New("disk on fire")
+	plain := As(fire)
+	if plain.Code != libvirt.ErrInternalError || plain.Error() != "internal error: disk on fire" || !errors.Is(plain, fire) {
 		t.Errorf("plain error became %+v", plain)
 	}
 	if As(nil) != nil || Is(nil, libvirt.ErrInternalError) {
