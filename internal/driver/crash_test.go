@@ -167,15 +167,21 @@ func TestKill9Consistency(t *testing.T) {
 		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
 	// Lines printed before the kill but not yet read do not matter: any op
-	// begun after what we read is simply in flight for our purposes.
+	// begun after what we read is simply in flight for our purposes. They
+	// must all be read, to the end of the pipe, before Wait: Wait closes
+	// the pipe, and an operation whose lines were lost with it (an
+	// undefine after the last define we read) looked like a lost define.
 	for sc.Scan() {
 		if f := strings.Fields(sc.Text()); len(f) == 3 {
 			inFlight[f[2]] = true
 			history[f[2]] = append(history[f[2]], f[0]+" "+f[1]+" (after the kill)")
 		}
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading the child's lines: %v", err)
+	}
+	cmd.Wait()
 	if len(acked) == 0 {
 		t.Fatal("child acknowledged nothing")
 	}
