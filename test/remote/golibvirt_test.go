@@ -99,11 +99,16 @@ func TestGoLibvirtWritesDeniedOnReadOnlySocket(t *testing.T) {
 		"undefine":        func() error { return ro.DomainUndefine(dom) },
 		"destroy":         func() error { return ro.DomainDestroy(dom) },
 		"set autostart":   func() error { return ro.DomainSetAutostart(dom, 1) },
-		"secure dumpxml":  func() error { _, err := ro.DomainGetXMLDesc(dom, libvirt.DomainXMLSecure); return err },
 		"guest vcpus":     func() error { _, err := ro.DomainGetVcpusFlags(dom, uint32(libvirt.DomainVCPUGuest)); return err },
 		"domcapabilities": func() error { _, err := ro.ConnectGetDomainCapabilities(nil, nil, nil, nil, 0); return err },
 	} {
 		wantLibvirtError(t, what, call(), libvirt.ErrOperationDenied, "read only access prevents vir")
+	}
+	// virDomainGetXMLDesc words its own refusal, for SECURE and MIGRATABLE.
+	for _, flags := range []libvirt.DomainXMLFlags{libvirt.DomainXMLSecure, libvirt.DomainXMLMigratable} {
+		_, err := ro.DomainGetXMLDesc(dom, flags)
+		wantLibvirtError(t, "dumpxml with flags", err, libvirt.ErrOperationDenied,
+			"operation forbidden: virDomainGetXMLDesc with secure flag")
 	}
 }
 

@@ -1,21 +1,17 @@
-// Command genprocs generates tables of libvirt's remote program.
+// Command genprocs generates the remote program's procedure table in two
+// steps, so that building and testing never need libvirt's source:
 //
 //	go run ./tools/genprocs extract -libvirt DIR -o tools/genprocs/libvirt-VERSION.procs
 //
 // reads a libvirt source tree and writes what it says about every
 // procedure (number, name, entry point, priority, stream, read-only rule,
-// driver, ...) to a data file that is committed and reviewed, so that
-// building never needs libvirt's source (see packages procfile and
-// extract);
+// driver, ...) to a data file that is committed and reviewed; and
 //
 //	go run ./tools/genprocs render -procs FILE -o internal/remote/procs.gen.go
 //
-// writes that table in Go with go-libvirt's args and ret types (see
-// package render). Without a command,
-//
-//	go run ./tools/genprocs -o internal/remote/procnames.gen.go
-//
-// writes the table of procedure names from go-libvirt's constants.
+// writes that table in Go with go-libvirt's args and ret types (run by
+// go generate in internal/remote). See packages procfile, extract and
+// render.
 package main
 
 import (
@@ -24,24 +20,35 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"virtxend/tools/genprocs/extract"
 	"virtxend/tools/genprocs/procfile"
 	"virtxend/tools/genprocs/render"
 )
 
+const goLibvirt = "github.com/digitalocean/go-libvirt"
+
 func main() {
-	commands := map[string]func([]string) error{"extract": runExtract, "render": runRender}
-	if len(os.Args) > 1 && commands[os.Args[1]] != nil {
-		log.SetFlags(0)
-		log.SetPrefix("genprocs: ")
-		if err := commands[os.Args[1]](os.Args[2:]); err != nil {
-			log.Fatal(err)
-		}
-		return
+	log.SetFlags(0)
+	log.SetPrefix("genprocs: ")
+	if len(os.Args) < 2 {
+		log.Fatal("usage: genprocs extract|render [flags]")
 	}
-	runNames()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "extract":
+		err = runExtract(args)
+	case "render":
+		err = runRender(args)
+	default:
+		err = fmt.Errorf("unknown command %q: want extract or render", cmd)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
 }
 
 func runExtract(args []string) error {
@@ -83,7 +90,7 @@ func runRender(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	dir, err := moduleDir()
+	dir, err := moduleDir(goLibvirt)
 	if err != nil {
 		return err
 	}
@@ -96,4 +103,13 @@ func runRender(args []string) error {
 		return err
 	}
 	return os.WriteFile(*out, src, 0o644)
+}
+
+// moduleDir is where the go command keeps module mod's source.
+func moduleDir(mod string) (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", mod).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: %w", mod, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
