@@ -112,6 +112,30 @@ func TestGoLibvirtWritesDeniedOnReadOnlySocket(t *testing.T) {
 	}
 }
 
+// A procedure the daemon does not implement is still refused to a
+// read-only client first, as libvirt's entry points check read-only
+// before the driver; a read-write client learns it is not supported.
+func TestGoLibvirtUnsupportedWriteOnReadOnlySocket(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	rw := d.GoLibvirt(paths.RWSocketName)
+	dom, err := rw.DomainDefineXML(pvXML("g1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := d.GoLibvirt(paths.ROSocketName)
+	wantLibvirtError(t, "save on ro", ro.DomainSave(dom, "/tmp/g1.save"), libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virDomainSave")
+	wantLibvirtError(t, "save on rw", rw.DomainSave(dom, "/tmp/g1.save"), libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainSave")
+	_, err = ro.StoragePoolDefineXML("<pool/>", 0)
+	wantLibvirtError(t, "pool define on ro", err, libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virStoragePoolDefineXML")
+	// Reads that libvirt lets through answer "not supported" on both.
+	_, err = ro.DomainSnapshotNum(dom, 0)
+	wantLibvirtError(t, "snapshot count on ro", err, libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainSnapshotNum")
+}
+
 // rawClient speaks the protocol by hand for what no client library sends.
 func rawClient(t *testing.T, d *daemontest.Daemon) *libvirt.Libvirt {
 	conn, err := net.DialTimeout("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName), 5*time.Second)
