@@ -38,16 +38,16 @@ var supportedFeatures = map[int32]bool{
 
 func (p *program) connectProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Proc(66, "AUTH_LIST", "virConnectAuthList", rpc.High|rpc.NoAuth, p.authList),
-		rpc.Proc(1, "CONNECT_OPEN", "virConnectOpen", rpc.High, p.connectOpen),
-		rpc.Proc(2, "CONNECT_CLOSE", "virConnectClose", rpc.High, p.connectClose),
-		rpc.Proc(60, "CONNECT_SUPPORTS_FEATURE", "virConnectSupportsFeature", rpc.High, p.supportsFeature),
-		rpc.Proc(110, "CONNECT_GET_URI", "virConnectGetURI", rpc.High, p.getURI),
-		rpc.Proc(3, "CONNECT_GET_TYPE", "virConnectGetType", rpc.High, p.getType),
-		rpc.Proc(157, "CONNECT_GET_LIB_VERSION", "virConnectGetLibVersion", rpc.High, p.getLibVersion),
-		rpc.Proc(149, "CONNECT_IS_SECURE", "virConnectIsSecure", rpc.High, p.isSecure),
-		rpc.Proc(360, "CONNECT_REGISTER_CLOSE_CALLBACK", "virConnectRegisterCloseCallback", rpc.High, p.registerCloseCallback),
-		rpc.Proc(361, "CONNECT_UNREGISTER_CLOSE_CALLBACK", "virConnectUnregisterCloseCallback", rpc.High, p.unregisterCloseCallback),
+		rpc.Handle(procAuthList, p.authList),
+		rpc.Handle(procConnectOpen, p.connectOpen),
+		rpc.Handle(procConnectClose, p.connectClose),
+		rpc.Handle(procConnectSupportsFeature, p.supportsFeature),
+		rpc.Handle(procConnectGetURI, p.getURI),
+		rpc.Handle(procConnectGetType, p.getType),
+		rpc.Handle(procConnectGetLibVersion, p.getLibVersion),
+		rpc.Handle(procConnectIsSecure, p.isSecure),
+		rpc.Handle(procConnectRegisterCloseCallback, p.registerCloseCallback),
+		rpc.Handle(procConnectUnregisterCloseCallback, p.unregisterCloseCallback),
 	}
 }
 

@@ -8,41 +8,29 @@ import (
 	"virtxend/internal/rpc"
 )
 
-// Flags whose use on a read-only connection libvirt refuses.
-const (
-	xmlSecure     = uint32(libvirt.DomainXMLSecure)
-	xmlMigratable = uint32(libvirt.DomainXMLMigratable)
-	vcpuGuestFlag = uint32(libvirt.DomainVCPUGuest)
-)
-
 func (p *program) domainConfigProcs() []*rpc.Procedure {
-	deny := rpc.DenyReadOnly
 	return []*rpc.Procedure{
-		rpc.Proc(16, "DOMAIN_GET_INFO", "virDomainGetInfo", 0, p.getInfo),
-		rpc.Proc(212, "DOMAIN_GET_STATE", "virDomainGetState", rpc.High, p.getState),
-		rpc.Proc(19, "DOMAIN_GET_OS_TYPE", "virDomainGetOSType", rpc.High, p.getOSType),
-		rpc.Proc(14, "DOMAIN_GET_XML_DESC", "virDomainGetXMLDesc", 0, p.getXMLDesc).
-			WithReadOnly(rpc.DeniedIf(func(a *libvirt.DomainGetXMLDescArgs) bool {
-				return uint32(a.Flags)&(xmlSecure|xmlMigratable) != 0
-			})),
-		rpc.Proc(150, "DOMAIN_IS_ACTIVE", "virDomainIsActive", rpc.High, p.isActive),
-		rpc.Proc(151, "DOMAIN_IS_PERSISTENT", "virDomainIsPersistent", rpc.High, p.isPersistent),
-		rpc.Proc(202, "DOMAIN_IS_UPDATED", "virDomainIsUpdated", rpc.High, p.isUpdated),
-		rpc.Proc(15, "DOMAIN_GET_AUTOSTART", "virDomainGetAutostart", rpc.High, p.getAutostart),
-		rpc.Proc(29, "DOMAIN_SET_AUTOSTART", "virDomainSetAutostart", rpc.High|deny, p.setAutostart),
-		rpc.Proc(17, "DOMAIN_GET_MAX_MEMORY", "virDomainGetMaxMemory", rpc.High, p.getMaxMemory),
-		rpc.Proc(30, "DOMAIN_SET_MAX_MEMORY", "virDomainSetMaxMemory", rpc.High|deny, p.setMaxMemory),
-		rpc.Proc(31, "DOMAIN_SET_MEMORY", "virDomainSetMemory", deny, p.setMemory),
-		rpc.Proc(204, "DOMAIN_SET_MEMORY_FLAGS", "virDomainSetMemoryFlags", deny, p.setMemoryFlags),
-		rpc.Proc(32, "DOMAIN_SET_VCPUS", "virDomainSetVcpus", deny, p.setVcpus),
-		rpc.Proc(199, "DOMAIN_SET_VCPUS_FLAGS", "virDomainSetVcpusFlags", deny, p.setVcpusFlags),
-		rpc.Proc(200, "DOMAIN_GET_VCPUS_FLAGS", "virDomainGetVcpusFlags", 0, p.getVcpusFlags).
-			WithReadOnly(rpc.DeniedIf(func(a *libvirt.DomainGetVcpusFlagsArgs) bool { return a.Flags&vcpuGuestFlag != 0 })),
-		rpc.Proc(18, "DOMAIN_GET_MAX_VCPUS", "virDomainGetMaxVcpus", rpc.High, p.getMaxVcpus),
-		rpc.Proc(264, "DOMAIN_SET_METADATA", "virDomainSetMetadata", deny, p.setMetadata),
-		rpc.Proc(265, "DOMAIN_GET_METADATA", "virDomainGetMetadata", 0, p.getMetadata),
-		rpc.Proc(183, "DOMAIN_HAS_MANAGED_SAVE_IMAGE", "virDomainHasManagedSaveImage", 0, p.hasManagedSave),
-		rpc.Proc(426, "DOMAIN_GET_MESSAGES", "virDomainGetMessages", 0, p.getMessages),
+		rpc.Handle(procDomainGetInfo, p.getInfo),
+		rpc.Handle(procDomainGetState, p.getState),
+		rpc.Handle(procDomainGetOSType, p.getOSType),
+		rpc.Handle(procDomainGetXMLDesc, p.getXMLDesc),
+		rpc.Handle(procDomainIsActive, p.isActive),
+		rpc.Handle(procDomainIsPersistent, p.isPersistent),
+		rpc.Handle(procDomainIsUpdated, p.isUpdated),
+		rpc.Handle(procDomainGetAutostart, p.getAutostart),
+		rpc.Handle(procDomainSetAutostart, p.setAutostart),
+		rpc.Handle(procDomainGetMaxMemory, p.getMaxMemory),
+		rpc.Handle(procDomainSetMaxMemory, p.setMaxMemory),
+		rpc.Handle(procDomainSetMemory, p.setMemory),
+		rpc.Handle(procDomainSetMemoryFlags, p.setMemoryFlags),
+		rpc.Handle(procDomainSetVcpus, p.setVcpus),
+		rpc.Handle(procDomainSetVcpusFlags, p.setVcpusFlags),
+		rpc.Handle(procDomainGetVcpusFlags, p.getVcpusFlags),
+		rpc.Handle(procDomainGetMaxVcpus, p.getMaxVcpus),
+		rpc.Handle(procDomainSetMetadata, p.setMetadata),
+		rpc.Handle(procDomainGetMetadata, p.getMetadata),
+		rpc.Handle(procDomainHasManagedSaveImage, p.hasManagedSave),
+		rpc.Handle(procDomainGetMessages, p.getMessages),
 	}
 }
 

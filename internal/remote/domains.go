@@ -28,14 +28,14 @@ func domainOf(d libvirt.Domain) driver.Domain {
 
 func (p *program) domainListProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Proc(273, "CONNECT_LIST_ALL_DOMAINS", "virConnectListAllDomains", rpc.High, p.listAll),
-		rpc.Proc(37, "CONNECT_LIST_DOMAINS", "virConnectListDomains", rpc.High, p.listIDs),
-		rpc.Proc(51, "CONNECT_NUM_OF_DOMAINS", "virConnectNumOfDomains", rpc.High, p.numActive),
-		rpc.Proc(21, "CONNECT_LIST_DEFINED_DOMAINS", "virConnectListDefinedDomains", rpc.High, p.listDefined),
-		rpc.Proc(25, "CONNECT_NUM_OF_DEFINED_DOMAINS", "virConnectNumOfDefinedDomains", rpc.High, p.numDefined),
-		rpc.Proc(22, "DOMAIN_LOOKUP_BY_ID", "virDomainLookupByID", rpc.High, p.lookupByID),
-		rpc.Proc(24, "DOMAIN_LOOKUP_BY_UUID", "virDomainLookupByUUID", rpc.High, p.lookupByUUID),
-		rpc.Proc(23, "DOMAIN_LOOKUP_BY_NAME", "virDomainLookupByName", rpc.High, p.lookupByName),
+		rpc.Handle(procConnectListAllDomains, p.listAll),
+		rpc.Handle(procConnectListDomains, p.listIDs),
+		rpc.Handle(procConnectNumOfDomains, p.numActive),
+		rpc.Handle(procConnectListDefinedDomains, p.listDefined),
+		rpc.Handle(procConnectNumOfDefinedDomains, p.numDefined),
+		rpc.Handle(procDomainLookupByID, p.lookupByID),
+		rpc.Handle(procDomainLookupByUUID, p.lookupByUUID),
+		rpc.Handle(procDomainLookupByName, p.lookupByName),
 	}
 }
 

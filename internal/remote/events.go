@@ -11,13 +11,9 @@ import (
 	"virtxend/internal/virerr"
 )
 
-// Event message procedures (server to client, type MESSAGE, serial 1).
-const (
-	procEventLifecycle         = 107 // legacy registrations
-	procEventCallbackLifecycle = 318
-	procEventCallbackMetadata  = 379
-	eventSerial                = 1 // what libvirt's daemon puts in event messages
-)
+// eventSerial is what libvirt's daemon puts in event messages (type
+// MESSAGE, server to client; their procedures are the msg* of procs.gen.go).
+const eventSerial = 1
 
 // eventRegistrations are one client's event callbacks: a subscription to
 // the driver's broker, forwarded to the client while it lives.
@@ -33,12 +29,12 @@ func newEventRegistrations() *eventRegistrations {
 
 func (p *program) eventProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Proc(316, "CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", "virConnectDomainEventRegisterAny", rpc.High, p.callbackRegisterAny),
-		rpc.Proc(317, "CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY", "virConnectDomainEventDeregisterAny", rpc.High, p.callbackDeregisterAny),
-		rpc.Proc(105, "CONNECT_DOMAIN_EVENT_REGISTER", "virConnectDomainEventRegister", rpc.High, p.legacyRegister),
-		rpc.Proc(106, "CONNECT_DOMAIN_EVENT_DEREGISTER", "virConnectDomainEventDeregister", rpc.High, p.legacyDeregister),
-		rpc.Proc(167, "CONNECT_DOMAIN_EVENT_REGISTER_ANY", "virConnectDomainEventRegisterAny", rpc.High, p.legacyRegisterAny),
-		rpc.Proc(168, "CONNECT_DOMAIN_EVENT_DEREGISTER_ANY", "virConnectDomainEventDeregisterAny", rpc.High, p.legacyDeregisterAny),
+		rpc.Handle(procConnectDomainEventCallbackRegisterAny, p.callbackRegisterAny),
+		rpc.Handle(procConnectDomainEventCallbackDeregisterAny, p.callbackDeregisterAny),
+		rpc.Handle(procConnectDomainEventRegister, p.legacyRegister),
+		rpc.Handle(procConnectDomainEventDeregister, p.legacyDeregister),
+		rpc.Handle(procConnectDomainEventRegisterAny, p.legacyRegisterAny),
+		rpc.Handle(procConnectDomainEventDeregisterAny, p.legacyDeregisterAny),
 	}
 }
 
@@ -86,16 +82,16 @@ func eventMessage(d events.Delivery) (uint32, any) {
 	dom := libvirt.Domain{Name: ev.Dom.Name, UUID: libvirt.UUID(ev.Dom.UUID), ID: ev.Dom.ID}
 	switch {
 	case ev.ID == events.IDLifecycle && d.Legacy:
-		return procEventLifecycle, &libvirt.DomainEventLifecycleMsg{Dom: dom, Event: ev.Lifecycle.Event, Detail: ev.Lifecycle.Detail}
+		return msgDomainEventLifecycle, &libvirt.DomainEventLifecycleMsg{Dom: dom, Event: ev.Lifecycle.Event, Detail: ev.Lifecycle.Detail}
 	case ev.ID == events.IDLifecycle:
-		return procEventCallbackLifecycle, &libvirt.DomainEventCallbackLifecycleMsg{CallbackID: d.CallbackID,
+		return msgDomainEventCallbackLifecycle, &libvirt.DomainEventCallbackLifecycleMsg{CallbackID: d.CallbackID,
 			Msg: libvirt.DomainEventLifecycleMsg{Dom: dom, Event: ev.Lifecycle.Event, Detail: ev.Lifecycle.Detail}}
 	case ev.ID == events.IDMetadataChange && !d.Legacy:
 		msg := &libvirt.DomainEventCallbackMetadataChangeMsg{CallbackID: d.CallbackID, Dom: dom, Type: ev.Metadata.Type}
 		if ev.Metadata.NSURI != "" {
 			msg.Nsuri = libvirt.OptString{ev.Metadata.NSURI}
 		}
-		return procEventCallbackMetadata, msg
+		return msgDomainEventCallbackMetadataChange, msg
 	}
 	return 0, nil
 }

@@ -15,16 +15,16 @@ import (
 
 func (p *program) hostProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Proc(4, "CONNECT_GET_VERSION", "virConnectGetVersion", rpc.High, p.getVersion),
-		rpc.Proc(59, "CONNECT_GET_HOSTNAME", "virConnectGetHostname", rpc.High, p.getHostname),
-		rpc.Proc(203, "CONNECT_GET_SYSINFO", "virConnectGetSysinfo", rpc.High, p.getSysinfo),
-		rpc.Proc(5, "CONNECT_GET_MAX_VCPUS", "virConnectGetMaxVcpus", rpc.High, p.getMaxVcpusHost),
-		rpc.Proc(6, "NODE_GET_INFO", "virNodeGetInfo", rpc.High, p.nodeGetInfo),
-		rpc.Proc(7, "CONNECT_GET_CAPABILITIES", "virConnectGetCapabilities", 0, p.getCapabilities),
-		rpc.Proc(342, "CONNECT_GET_DOMAIN_CAPABILITIES", "virConnectGetDomainCapabilities", rpc.DenyReadOnly, p.getDomainCapabilities),
-		rpc.Proc(102, "NODE_GET_FREE_MEMORY", "virNodeGetFreeMemory", rpc.High, p.nodeFreeMemory),
-		rpc.Proc(101, "NODE_GET_CELLS_FREE_MEMORY", "virNodeGetCellsFreeMemory", rpc.High, p.nodeCellsFreeMemory),
-		rpc.Proc(122, "NODE_GET_SECURITY_MODEL", "virNodeGetSecurityModel", rpc.High, p.nodeSecurityModel),
+		rpc.Handle(procConnectGetVersion, p.getVersion),
+		rpc.Handle(procConnectGetHostname, p.getHostname),
+		rpc.Handle(procConnectGetSysinfo, p.getSysinfo),
+		rpc.Handle(procConnectGetMaxVcpus, p.getMaxVcpusHost),
+		rpc.Handle(procNodeGetInfo, p.nodeGetInfo),
+		rpc.Handle(procConnectGetCapabilities, p.getCapabilities),
+		rpc.Handle(procConnectGetDomainCapabilities, p.getDomainCapabilities),
+		rpc.Handle(procNodeGetFreeMemory, p.nodeFreeMemory),
+		rpc.Handle(procNodeGetCellsFreeMemory, p.nodeCellsFreeMemory),
+		rpc.Handle(procNodeGetSecurityModel, p.nodeSecurityModel),
 	}
 }
 

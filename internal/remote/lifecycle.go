@@ -9,22 +9,21 @@ import (
 )
 
 func (p *program) lifecycleProcs() []*rpc.Procedure {
-	deny := rpc.DenyReadOnly
 	return []*rpc.Procedure{
-		rpc.Proc(11, "DOMAIN_DEFINE_XML", "virDomainDefineXML", rpc.High|deny, p.define),
-		rpc.Proc(350, "DOMAIN_DEFINE_XML_FLAGS", "virDomainDefineXMLFlags", rpc.High|deny, p.defineFlags),
-		rpc.Proc(35, "DOMAIN_UNDEFINE", "virDomainUndefine", rpc.High|deny, p.undefine),
-		rpc.Proc(231, "DOMAIN_UNDEFINE_FLAGS", "virDomainUndefineFlags", rpc.High|deny, p.undefineFlags),
-		rpc.Proc(9, "DOMAIN_CREATE", "virDomainCreate", deny, p.create),
-		rpc.Proc(196, "DOMAIN_CREATE_WITH_FLAGS", "virDomainCreateWithFlags", deny, p.createWithFlags),
-		rpc.Proc(10, "DOMAIN_CREATE_XML", "virDomainCreateXML", deny, p.createXML),
-		rpc.Proc(33, "DOMAIN_SHUTDOWN", "virDomainShutdown", deny, p.shutdown),
-		rpc.Proc(258, "DOMAIN_SHUTDOWN_FLAGS", "virDomainShutdownFlags", deny, p.shutdownFlags),
-		rpc.Proc(27, "DOMAIN_REBOOT", "virDomainReboot", deny, p.reboot),
-		rpc.Proc(12, "DOMAIN_DESTROY", "virDomainDestroy", rpc.High|deny, p.destroy),
-		rpc.Proc(234, "DOMAIN_DESTROY_FLAGS", "virDomainDestroyFlags", rpc.High|deny, p.destroyFlags),
-		rpc.Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", deny, p.suspend),
-		rpc.Proc(28, "DOMAIN_RESUME", "virDomainResume", deny, p.resume),
+		rpc.Handle(procDomainDefineXML, p.define),
+		rpc.Handle(procDomainDefineXMLFlags, p.defineFlags),
+		rpc.Handle(procDomainUndefine, p.undefine),
+		rpc.Handle(procDomainUndefineFlags, p.undefineFlags),
+		rpc.Handle(procDomainCreate, p.create),
+		rpc.Handle(procDomainCreateWithFlags, p.createWithFlags),
+		rpc.Handle(procDomainCreateXML, p.createXML),
+		rpc.Handle(procDomainShutdown, p.shutdown),
+		rpc.Handle(procDomainShutdownFlags, p.shutdownFlags),
+		rpc.Handle(procDomainReboot, p.reboot),
+		rpc.Handle(procDomainDestroy, p.destroy),
+		rpc.Handle(procDomainDestroyFlags, p.destroyFlags),
+		rpc.Handle(procDomainSuspend, p.suspend),
+		rpc.Handle(procDomainResume, p.resume),
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 
 func (p *program) nativeProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Proc(135, "CONNECT_DOMAIN_XML_FROM_NATIVE", "virConnectDomainXMLFromNative", 0, p.xmlFromNative),
-		rpc.Proc(136, "CONNECT_DOMAIN_XML_TO_NATIVE", "virConnectDomainXMLToNative", 0, p.xmlToNative),
+		rpc.Handle(procConnectDomainXMLFromNative, p.xmlFromNative),
+		rpc.Handle(procConnectDomainXMLToNative, p.xmlToNative),
 	}
 }
 

@@ -116,8 +116,10 @@ func (c *Client) call(h Header, payload []byte) (any, error) {
 			return nil, err
 		}
 	}
-	if c.ReadOnly() && proc.ReadOnly.denies(args) {
-		return nil, virerr.New(virerr.FromDomain, libvirt.ErrOperationDenied, "read only access prevents %s", procLabel(proc))
+	if c.ReadOnly() {
+		if err := proc.ReadOnly.Check(args); err != nil {
+			return nil, err
+		}
 	}
 	return c.runHandler(ctx, proc, args)
 }

@@ -109,7 +109,7 @@ func TestReadOnlyDenial(t *testing.T) {
 		t.Fatalf("plain GetXMLDesc denied: %v", h)
 	}
 	c.call(14, 5, &libvirt.DomainGetXMLDescArgs{Dom: dom, Flags: 1})
-	if _, e := c.recvErr(); str(e.Message) != "operation forbidden: read only access prevents virDomainGetXMLDesc" {
+	if _, e := c.recvErr(); str(e.Message) != "operation forbidden: virDomainGetXMLDesc with secure flag" {
 		t.Fatalf("secure GetXMLDesc: %q", str(e.Message))
 	}
 }

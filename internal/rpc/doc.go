@@ -11,26 +11,31 @@
 //
 // # Declaring a program
 //
+// A program's table is generated from its protocol definition: one
+// Procedure per procedure, with its number, names, priority and read-only
+// rule, and a typed Spec for each, to which a handler is attached with
+// Handle (the compiler checks the handler's args and ret types):
+//
+//	var procDomainSuspend = rpc.Spec[libvirt.DomainSuspendArgs, rpc.Void]{Proc: &table[33]}
+//
 //	prog := rpc.NewProgram(0x20008086, 1,
-//		rpc.Proc(66, "AUTH_LIST", "", rpc.High|rpc.NoAuth, h.authList),
-//		rpc.Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", rpc.DenyReadOnly, h.suspend),
-//		rpc.Proc(14, "DOMAIN_GET_XML_DESC", "virDomainGetXMLDesc", rpc.High, h.getXMLDesc).
-//			WithReadOnly(rpc.DeniedIf(func(a *libvirt.DomainGetXMLDescArgs) bool {
-//				return a.Flags&libvirt.DomainXMLSecure != 0
-//			})),
-//		rpc.StreamProc(201, "DOMAIN_OPEN_CONSOLE", "virDomainOpenConsole", rpc.DenyReadOnly, h.openConsole),
+//		rpc.Handle(procDomainSuspend, h.suspend),
+//		rpc.HandleStream(procDomainOpenConsole, h.openConsole),
 //	)
 //	srv := &rpc.Server{Name: "virtxend", Logger: log, MaxClients: 5000}
 //	srv.Register(prog)
 //	go srv.ServeListener(roListener, rpc.ListenerOptions{ReadOnly: true})
 //	err := srv.Serve(rwListener)
 //
-// Handlers have the form
+// A program without a generated table declares its procedures by hand
+// with Proc and StreamProc. Handlers have the form
 //
 //	func(ctx context.Context, c *rpc.Client, args *ArgsType) (*RetType, error)
 //
 // with rpc.Void where a procedure has no args or ret. Args and ret types are
-// go-libvirt's generated structs or our own (see package xdr).
+// go-libvirt's generated structs or our own (see package xdr). A read-only
+// rule carries the program's own error: Denied(err), or DeniedIf(pred, err)
+// for a rule that depends on the arguments.
 //
 // # The path of a call
 //
@@ -44,9 +49,8 @@
 // ("Unexpected message status N"), procedure known ("unknown procedure: N"),
 // authenticated unless NoAuth ("authentication required"), payload decodes
 // ("Unable to decode message payload"), Program.Check, the read-only rule
-// (VIR_ERR_OPERATION_DENIED "operation forbidden: read only access prevents
-// virX"), and runs the handler; a panic becomes an internal error for that
-// call alone. Replies go out in completion order. Every error is sent as a
+// (the rule's own error), and runs the handler; a panic becomes an internal
+// error for that call alone. Replies go out in completion order. Every error is sent as a
 // full remote_error built from virerr.As(err) in one place (errors.go).
 //
 // # Clients

@@ -45,9 +45,9 @@ func fuzzProgram() *Program {
 		Proc(1, "CONNECT_OPEN", "virConnectOpen", 0, func(ctx context.Context, c *Client, a *libvirt.ConnectOpenArgs) (*Void, error) {
 			return nil, nil
 		}),
-		Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", DenyReadOnly, func(ctx context.Context, c *Client, a *libvirt.DomainSuspendArgs) (*Void, error) {
+		Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", 0, func(ctx context.Context, c *Client, a *libvirt.DomainSuspendArgs) (*Void, error) {
 			return nil, errors.New("no")
-		}),
+		}).WithReadOnly(Denied(forbidden("read only access prevents virDomainSuspend"))),
 		Proc(procPanic, "PANIC", "", 0, func(ctx context.Context, c *Client, a *libvirt.DomainGetSchedulerParametersRet) (*Void, error) {
 			panic("boom")
 		}),

@@ -84,13 +84,14 @@ func (f *fixture) program() *Program {
 				}
 				return &libvirt.DomainLookupByNameRet{Dom: testDom}, nil
 			}),
-		Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", DenyReadOnly, func(ctx context.Context, c *Client, a *libvirt.DomainSuspendArgs) (*Void, error) {
+		Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", 0, func(ctx context.Context, c *Client, a *libvirt.DomainSuspendArgs) (*Void, error) {
 			return nil, nil
-		}),
+		}).WithReadOnly(Denied(forbidden("read only access prevents virDomainSuspend"))),
 		Proc(14, "DOMAIN_GET_XML_DESC", "virDomainGetXMLDesc", High,
 			func(ctx context.Context, c *Client, a *libvirt.DomainGetXMLDescArgs) (*libvirt.DomainGetXMLDescRet, error) {
 				return &libvirt.DomainGetXMLDescRet{XML: "<domain/>"}, nil
-			}).WithReadOnly(DeniedIf(func(a *libvirt.DomainGetXMLDescArgs) bool { return a.Flags&1 != 0 })),
+			}).WithReadOnly(DeniedIf(func(a *libvirt.DomainGetXMLDescArgs) bool { return a.Flags&1 != 0 },
+			forbidden("virDomainGetXMLDesc with secure flag"))),
 		Proc(procBlock, "BLOCK", "", 0, func(ctx context.Context, c *Client, _ *Void) (*Void, error) {
 			h, _ := CallHeader(ctx)
 			f.started <- h.Serial
@@ -112,6 +113,12 @@ func (f *fixture) program() *Program {
 		}),
 		Proc(903, "VOID", "", 0, v),
 	)
+}
+
+// forbidden is libvirt's VIR_ERR_OPERATION_DENIED error as its domain
+// API entry points raise it.
+func forbidden(msg string) error {
+	return virerr.New(virerr.FromDomain, libvirt.ErrOperationDenied, "%s", msg)
 }
 
 // start serves the test program on a fresh Unix socket.

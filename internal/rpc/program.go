@@ -31,77 +31,70 @@ type Procedure struct {
 	Handler Handler
 }
 
-// ReadOnlyRule decides whether a read-only client may make a call. The
-// zero value allows it.
+// ReadOnlyRule decides whether a read-only client may make a call, and
+// with which error it is refused. The zero value allows it.
 type ReadOnlyRule struct {
-	denied   bool
-	deniedIf func(args any) bool
+	err      error
+	deniedIf func(args any) bool // nil: err applies to every call
 }
 
-// Rules for the common cases.
-var (
-	Allowed = ReadOnlyRule{}
-	Denied  = ReadOnlyRule{denied: true}
-)
+// Allowed lets read-only clients make the call.
+var Allowed = ReadOnlyRule{}
 
-// DeniedIf denies the call on a read-only connection when pred says so,
-// e.g. for GetXMLDesc with the SECURE flag.
-func DeniedIf[A any](pred func(args *A) bool) ReadOnlyRule {
-	return ReadOnlyRule{deniedIf: func(args any) bool {
+// Denied refuses every call of a read-only client with err.
+func Denied(err error) ReadOnlyRule { return ReadOnlyRule{err: err} }
+
+// DeniedIf refuses a read-only client's call with err when pred says so,
+// e.g. GetXMLDesc with the SECURE flag. Arguments that are not an *A (a
+// procedure without args) are refused.
+func DeniedIf[A any](pred func(args *A) bool, err error) ReadOnlyRule {
+	return ReadOnlyRule{err: err, deniedIf: func(args any) bool {
 		a, ok := args.(*A)
 		return !ok || pred(a)
 	}}
 }
 
-func (r ReadOnlyRule) denies(args any) bool {
-	return r.denied || (r.deniedIf != nil && r.deniedIf(args))
+// Check returns the error refusing a read-only client's call with args,
+// or nil.
+func (r ReadOnlyRule) Check(args any) error {
+	if r.err == nil || (r.deniedIf != nil && !r.deniedIf(args)) {
+		return nil
+	}
+	return r.err
 }
 
-// Flags are the per-procedure switches Proc takes.
-type Flags uint8
+// Spec is a procedure's entry in a program's table, typed with its args
+// and ret types (Void for none) so that Handle accepts only a handler of
+// the matching signature. Programs generate one per procedure from their
+// protocol definition.
+type Spec[A, R any] struct{ Proc *Procedure }
 
-// Procedure flags.
-const (
-	High         Flags = 1 << iota // high priority
-	NoAuth                         // allowed before authentication
-	DenyReadOnly                   // denied on read-only connections
-)
+// StreamSpec is the Spec of a procedure whose call opens a data stream.
+type StreamSpec[A any] struct{ Proc *Procedure }
 
-// Void is the args or ret type of a procedure that has none.
-type Void struct{}
-
-// Proc declares a procedure with typed args and ret:
-//
-//	rpc.Proc(34, "DOMAIN_SUSPEND", "virDomainSuspend", rpc.DenyReadOnly, h.suspend)
-//
-// where h.suspend is func(ctx, *rpc.Client, *libvirt.DomainSuspendArgs) (*rpc.Void, error).
-// A nil *R is sent as R's zero value. Use WithReadOnly for flag-dependent
-// read-only rules.
-func Proc[A, R any](num uint32, name, api string, flags Flags, h func(context.Context, *Client, *A) (*R, error)) *Procedure {
-	p := &Procedure{
-		Number: num, Name: name, API: api,
-		High: flags&High != 0, NoAuth: flags&NoAuth != 0,
-		NewArgs: func() any { return new(A) },
-		Handler: func(ctx context.Context, c *Client, args any) (any, error) {
-			r, err := h(ctx, c, args.(*A))
-			if err != nil {
-				return nil, err
-			}
-			if r == nil {
-				return new(R), nil
-			}
-			return r, nil
-		},
+// Handle returns a copy of s's procedure that runs h. A nil *R from h is
+// sent as R's zero value.
+func Handle[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (*R, error)) *Procedure {
+	p := *s.Proc
+	p.NewArgs = func() any { return new(A) }
+	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
+		r, err := h(ctx, c, args.(*A))
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return new(R), nil
+		}
+		return r, nil
 	}
-	if flags&DenyReadOnly != 0 {
-		p.ReadOnly = Denied
-	}
-	return p
+	return &p
 }
 
-// StreamProc declares a procedure whose handler opens a stream.
-func StreamProc[A any](num uint32, name, api string, flags Flags, h func(context.Context, *Client, *A) (*Stream, error)) *Procedure {
-	p := Proc(num, name, api, flags, h)
+// HandleStream returns a copy of s's procedure that runs h, whose stream
+// then carries the data.
+func HandleStream[A any](s StreamSpec[A], h func(context.Context, *Client, *A) (*Stream, error)) *Procedure {
+	p := *s.Proc
+	p.NewArgs = func() any { return new(A) }
 	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
 		st, err := h(ctx, c, args.(*A))
 		if err != nil {
@@ -109,7 +102,39 @@ func StreamProc[A any](num uint32, name, api string, flags Flags, h func(context
 		}
 		return st, nil
 	}
-	return p
+	return &p
+}
+
+// Flags are the per-procedure switches Proc takes.
+type Flags uint8
+
+// Procedure flags.
+const (
+	High   Flags = 1 << iota // high priority
+	NoAuth                   // allowed before authentication
+)
+
+// Void is the args or ret type of a procedure that has none.
+type Void struct{}
+
+// Proc declares a procedure with typed args and ret by hand, for a
+// program without a generated table:
+//
+//	rpc.Proc(3, "CONNECT_GET_LIB_VERSION", "virAdmConnectGetLibVersion", 0, h.getLibVersion)
+//
+// where h.getLibVersion is func(ctx, *rpc.Client, *rpc.Void) (*LibVersionRet, error).
+// Use WithReadOnly for a read-only rule.
+func Proc[A, R any](num uint32, name, api string, flags Flags, h func(context.Context, *Client, *A) (*R, error)) *Procedure {
+	return Handle(Spec[A, R]{Proc: declare(num, name, api, flags)}, h)
+}
+
+// StreamProc declares by hand a procedure whose handler opens a stream.
+func StreamProc[A any](num uint32, name, api string, flags Flags, h func(context.Context, *Client, *A) (*Stream, error)) *Procedure {
+	return HandleStream(StreamSpec[A]{Proc: declare(num, name, api, flags)}, h)
+}
+
+func declare(num uint32, name, api string, flags Flags) *Procedure {
+	return &Procedure{Number: num, Name: name, API: api, High: flags&High != 0, NoAuth: flags&NoAuth != 0}
 }
 
 // WithReadOnly sets the read-only rule and returns p.

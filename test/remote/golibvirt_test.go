@@ -99,12 +99,41 @@ func TestGoLibvirtWritesDeniedOnReadOnlySocket(t *testing.T) {
 		"undefine":        func() error { return ro.DomainUndefine(dom) },
 		"destroy":         func() error { return ro.DomainDestroy(dom) },
 		"set autostart":   func() error { return ro.DomainSetAutostart(dom, 1) },
-		"secure dumpxml":  func() error { _, err := ro.DomainGetXMLDesc(dom, libvirt.DomainXMLSecure); return err },
 		"guest vcpus":     func() error { _, err := ro.DomainGetVcpusFlags(dom, uint32(libvirt.DomainVCPUGuest)); return err },
 		"domcapabilities": func() error { _, err := ro.ConnectGetDomainCapabilities(nil, nil, nil, nil, 0); return err },
 	} {
 		wantLibvirtError(t, what, call(), libvirt.ErrOperationDenied, "read only access prevents vir")
 	}
+	// virDomainGetXMLDesc words its own refusal, for SECURE and MIGRATABLE.
+	for _, flags := range []libvirt.DomainXMLFlags{libvirt.DomainXMLSecure, libvirt.DomainXMLMigratable} {
+		_, err := ro.DomainGetXMLDesc(dom, flags)
+		wantLibvirtError(t, "dumpxml with flags", err, libvirt.ErrOperationDenied,
+			"operation forbidden: virDomainGetXMLDesc with secure flag")
+	}
+}
+
+// A procedure the daemon does not implement is still refused to a
+// read-only client first, as libvirt's entry points check read-only
+// before the driver; a read-write client learns it is not supported.
+func TestGoLibvirtUnsupportedWriteOnReadOnlySocket(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	rw := d.GoLibvirt(paths.RWSocketName)
+	dom, err := rw.DomainDefineXML(pvXML("g1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := d.GoLibvirt(paths.ROSocketName)
+	wantLibvirtError(t, "save on ro", ro.DomainSave(dom, "/tmp/g1.save"), libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virDomainSave")
+	wantLibvirtError(t, "save on rw", rw.DomainSave(dom, "/tmp/g1.save"), libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainSave")
+	_, err = ro.StoragePoolDefineXML("<pool/>", 0)
+	wantLibvirtError(t, "pool define on ro", err, libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virStoragePoolDefineXML")
+	// Reads that libvirt lets through answer "not supported" on both.
+	_, err = ro.DomainSnapshotNum(dom, 0)
+	wantLibvirtError(t, "snapshot count on ro", err, libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainSnapshotNum")
 }
 
 // rawClient speaks the protocol by hand for what no client library sends.

@@ -1,107 +1,115 @@
-// Command genprocs writes the table of every procedure of libvirt's remote
-// program (number, protocol name, public API name) from the constants that
-// go-libvirt generates from remote_protocol.x. The remote program uses it to
-// answer procedures our driver lacks with libvirt's "not supported: virX".
+// Command genprocs generates the remote program's procedure table in two
+// steps, so that building and testing never need libvirt's source:
 //
-//	go run ./tools/genprocs -o internal/remote/procnames.gen.go
+//	go run ./tools/genprocs extract -libvirt DIR -o tools/genprocs/libvirt-VERSION.procs
+//
+// reads a libvirt source tree and writes what it says about every
+// procedure (number, name, entry point, priority, stream, read-only rule,
+// driver, ...) to a data file that is committed and reviewed; and
+//
+//	go run ./tools/genprocs render -procs FILE -o internal/remote/procs.gen.go
+//
+// writes that table in Go with go-libvirt's args and ret types (run by
+// go generate in internal/remote). See packages procfile, extract and
+// render.
 package main
 
 import (
 	"bytes"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/format"
-	"go/parser"
-	"go/token"
 	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
+
+	"virtxend/tools/genprocs/extract"
+	"virtxend/tools/genprocs/procfile"
+	"virtxend/tools/genprocs/render"
 )
 
-const module = "github.com/digitalocean/go-libvirt"
-
-type proc struct {
-	num       string
-	wire, api string
-}
+const goLibvirt = "github.com/digitalocean/go-libvirt"
 
 func main() {
-	out := flag.String("o", "procnames.gen.go", "output file")
-	flag.Parse()
-	dir, err := moduleDir()
-	if err != nil {
-		log.Fatal(err)
+	log.SetFlags(0)
+	log.SetPrefix("genprocs: ")
+	if len(os.Args) < 2 {
+		log.Fatal("usage: genprocs extract|render [flags]")
 	}
-	procs, err := readProcs(filepath.Join(dir, "internal", "constants", "remote_protocol.gen.go"))
-	if err != nil {
-		log.Fatal(err)
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "extract":
+		err = runExtract(args)
+	case "render":
+		err = runRender(args)
+	default:
+		err = fmt.Errorf("unknown command %q: want extract or render", cmd)
 	}
-	src, err := render(procs)
 	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func moduleDir() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
+func runExtract(args []string) error {
+	fs := flag.NewFlagSet("extract", flag.ExitOnError)
+	dir := fs.String("libvirt", "", "libvirt source tree")
+	out := fs.String("o", "", "data file to write (default libvirt-VERSION.procs)")
+	fs.Parse(args)
+	if *dir == "" {
+		return fmt.Errorf("extract: -libvirt DIR is required")
+	}
+	f, err := extract.Extract(*dir)
 	if err != nil {
-		return "", fmt.Errorf("go list %s: %w", module, err)
+		return err
+	}
+	if *out == "" {
+		*out = "libvirt-" + f.Version + ".procs"
+	}
+	var b bytes.Buffer
+	if err := procfile.Write(&b, f, procfile.Header); err != nil {
+		return err
+	}
+	return os.WriteFile(*out, b.Bytes(), 0o644)
+}
+
+func runRender(args []string) error {
+	fs := flag.NewFlagSet("render", flag.ExitOnError)
+	in := fs.String("procs", "", "data file written by extract")
+	out := fs.String("o", "procs.gen.go", "Go file to write")
+	fs.Parse(args)
+	if *in == "" {
+		return fmt.Errorf("render: -procs FILE is required")
+	}
+	r, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := procfile.Parse(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	dir, err := moduleDir(goLibvirt)
+	if err != nil {
+		return err
+	}
+	g, err := render.ReadGoLibvirt(dir)
+	if err != nil {
+		return err
+	}
+	src, err := render.Render(f, g, filepath.Base(*in))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, src, 0o644)
+}
+
+// moduleDir is where the go command keeps module mod's source.
+func moduleDir(mod string) (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", mod).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: %w", mod, err)
 	}
 	return strings.TrimSpace(string(out)), nil
-}
-
-var wireName = regexp.MustCompile(`is libvirt's REMOTE_PROC_(\w+)`)
-
-// readProcs collects `ProcX = N` constants whose comment names the
-// libvirt procedure.
-func readProcs(path string) ([]proc, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments)
-	if err != nil {
-		return nil, err
-	}
-	var procs []proc
-	ast.Inspect(f, func(n ast.Node) bool {
-		vs, ok := n.(*ast.ValueSpec)
-		if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 || vs.Doc == nil {
-			return true
-		}
-		name := vs.Names[0].Name
-		m := wireName.FindStringSubmatch(vs.Doc.Text())
-		lit, isLit := vs.Values[0].(*ast.BasicLit)
-		if m == nil || !isLit || !strings.HasPrefix(name, "Proc") {
-			return true
-		}
-		procs = append(procs, proc{num: lit.Value, wire: m[1], api: "vir" + strings.TrimPrefix(name, "Proc")})
-		return true
-	})
-	if len(procs) < 400 {
-		return nil, fmt.Errorf("%s: found only %d procedures", path, len(procs))
-	}
-	sort.Slice(procs, func(i, j int) bool {
-		return len(procs[i].num) < len(procs[j].num) ||
-			len(procs[i].num) == len(procs[j].num) && procs[i].num < procs[j].num
-	})
-	return procs, nil
-}
-
-func render(procs []proc) ([]byte, error) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Code generated by tools/genprocs from %s; DO NOT EDIT.\n\n", module)
-	b.WriteString("package remote\n\n")
-	b.WriteString("// procNames lists every procedure of libvirt's remote program:\n")
-	b.WriteString("// its number, its name in remote_protocol.x and its public API name.\n")
-	b.WriteString("var procNames = [...]procName{\n")
-	for _, p := range procs {
-		fmt.Fprintf(&b, "\t{%s, %q, %q},\n", p.num, p.wire, p.api)
-	}
-	b.WriteString("}\n")
-	return format.Source(b.Bytes())
 }
