@@ -108,7 +108,7 @@ func TestProcTableReadOnlyRules(t *testing.T) {
 		switch {
 		case c.msg == "" && err != nil:
 			t.Errorf("procedure %d %+v: refused: %v", c.num, c.args, err)
-		case c.msg != "" && (e == nil || e.Message != c.msg || e.Domain != c.from || e.Code != libvirt.ErrOperationDenied):
+		case c.msg != "" && (e == nil || e.Error() != c.msg || e.Domain != c.from || e.Code != libvirt.ErrOperationDenied):
 			t.Errorf("procedure %d %+v: %+v, want %q in domain %d", c.num, c.args, e, c.msg, c.from)
 		}
 	}
@@ -131,7 +131,7 @@ func TestNewAnswersEveryCall(t *testing.T) {
 	} {
 		p := prog.Procedure(c.num)
 		_, err := p.Handler(context.Background(), nil, p.NewArgs())
-		if e := virerr.As(err); e.Code != libvirt.ErrNoSupport || e.Message != c.msg || e.Domain != c.from {
+		if e := virerr.As(err); e.Code != libvirt.ErrNoSupport || e.Error() != c.msg || e.Domain != c.from {
 			t.Errorf("procedure %d: %+v, want %q in domain %d", c.num, e, c.msg, c.from)
 		}
 	}
