@@ -11,7 +11,10 @@ import (
 	"strings"
 	"sync"
 
+	libvirt "github.com/digitalocean/go-libvirt"
+
 	"virtxend/internal/backend"
+	"virtxend/internal/virerr"
 )
 
 // Options configure the libxl backend.
@@ -52,7 +55,7 @@ func New(opts Options) (*Backend, error) {
 		opts.Log = slog.Default()
 	}
 	if opts.PortMin == 0 {
-		opts.PortMin = vncPortMin
+		opts.PortMin = graphicsPortMin
 	}
 	if opts.PortMax == 0 {
 		opts.PortMax = 65535
@@ -192,6 +195,9 @@ func (b *Backend) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 	}, nil
 }
 
+// graphicsPortMin is LIBXL_VNC_PORT_MIN: VNC display N listens on 5900+N.
+const graphicsPortMin = 5900
+
 // pendingPort owns a port reserved for a guest not yet created.
 const pendingPort = backend.DomID(^uint32(0))
 
@@ -215,7 +221,8 @@ func (b *Backend) acquirePort(got *[]int) func() (int, error) {
 			*got = append(*got, p)
 			return p, nil
 		}
-		return 0, unsupported("Unable to find an unused port in range 'display' (%d-%d)", b.opts.PortMin, b.opts.PortMax)
+		return 0, virerr.New(virerr.FromLibxl, libvirt.ErrConfigUnsupported,
+			"Unable to find an unused port in range 'display' (%d-%d)", b.opts.PortMin, b.opts.PortMax)
 	}
 }
 

@@ -11,19 +11,20 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/libxlconf"
 )
 
 // hostFor is the translation's view of this host.
-func (b *Backend) hostFor(ports *[]int) (Host, error) {
+func (b *Backend) hostFor(ports *[]int) (libxlconf.Host, error) {
 	p, err := b.c.PhysInfo()
 	if err != nil {
-		return Host{}, err
+		return libxlconf.Host{}, err
 	}
 	maxCPUs, err := b.c.MaxCPUs()
 	if err != nil {
-		return Host{}, err
+		return libxlconf.Host{}, err
 	}
-	return Host{
+	return libxlconf.Host{
 		MaxCPUs:      maxCPUs,
 		NUMANodes:    p.NUMANodes,
 		NestedHVM:    b.opts.NestedHVM,
@@ -51,7 +52,7 @@ func (b *Backend) translate(def *libvirtxml.Domain, ports *[]int) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := BuildDomainConfig(def, h)
+	cfg, err := libxlconf.BuildDomainConfig(def, h)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +198,7 @@ func (b *Backend) SetVCPUsOnline(ctx context.Context, id backend.DomID, n int) e
 	}
 	max := int(info.VCPUMaxID) + 1
 	if n < 1 || n > max {
-		return errors.Join(backend.ErrInvalid, unsupported("requested vcpus %d is out of range 1-%d", n, max))
+		return fmt.Errorf("%w: requested vcpus %d is out of range 1-%d", backend.ErrInvalid, n, max)
 	}
 	return b.c.SetVCPUsOnline(uint32(id), max, n)
 }

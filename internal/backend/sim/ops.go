@@ -10,7 +10,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
-	"virtxend/internal/backend/libxl"
+	"virtxend/internal/libxlconf"
 )
 
 // Dom0Name is Domain-0's name as Xen reports it.
@@ -327,13 +327,13 @@ func (h *Host) Vanish(ctx context.Context, id backend.DomID) error {
 	})
 }
 
-// translate runs the libxl backend's translation of def, which needs no
+// translate runs the translation of def into libxl's configuration, which needs no
 // Xen, so that a definition real Xen would refuse fails here the same way
 // (libvirt's libxlBuildDomainConfig errors). The host is this simulated
 // one: its CPUs, one NUMA node, VT-x, no libvirt networks; USB devices
 // named by vendor and product are looked up on the real machine.
 func (h *Host) translate(def *libvirtxml.Domain) error {
-	_, err := libxl.BuildDomainConfig(def, libxl.Host{
+	_, err := libxlconf.BuildDomainConfig(def, libxlconf.Host{
 		MaxCPUs: h.opts.Host.CPUs, NUMANodes: 1, HWVirt: "vmx",
 		CheckEmulator: func(string) error { return nil },
 	})
