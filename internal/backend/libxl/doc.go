@@ -2,10 +2,12 @@
 // (libxenlight), built only with the build tag libxl against Debian's
 // libxen-dev.
 //
-// It translates a domain definition with internal/libxlconf (the pure-Go
-// translation into libxl's libxl_domain_config) and hands the JSON to
-// libxl. It tells libxl that the Go runtime owns SIGCHLD, and runs libxl's
-// application poll loop for domain events.
+// It receives a guest as libxl's domain configuration
+// (libxltypes.DomainConfig), which the driver translated once from the
+// domain XML (internal/libxlconf), and hands its JSON to libxl as given:
+// graphics ports included, so the ports the live XML shows are the ones
+// the guest has. It tells libxl that the Go runtime owns SIGCHLD, and runs
+// libxl's application poll loop for domain events.
 //
 // Tests: with -tags libxl the translation is compared as libvirt's
 // libxlxml2domconfigtest does, byte for byte after both documents went
