@@ -1,7 +1,14 @@
 // Package backend is the interface between the Xen driver and a hypervisor:
-// the simulated host (backend/sim) and, later, real Xen through libxl. Both
-// implement Backend and pass the conformance suite in backend/backendtest,
-// so the driver's lifecycle logic is exercised for real in simulation.
+// the simulated host (backend/sim) and real Xen through libxl
+// (backend/libxl). Both implement Backend and pass the conformance suite in
+// backend/backendtest, so the driver's lifecycle logic is exercised for
+// real in simulation.
+//
+// A guest crosses the seam as libxl's domain configuration
+// (libxltypes.DomainConfig), which the driver translates from the domain
+// XML once (internal/libxlconf): backends never see libvirt's XML, so a
+// definition libxl cannot take is refused before any backend is called, and
+// the simulated host runs exactly what real Xen would receive.
 //
 // The interface mirrors what libvirt's libxl driver asks of libxl: physinfo,
 // domain create/destroy/pause/unpause, shutdown and reboot requests that the
@@ -17,7 +24,7 @@ import (
 	"fmt"
 	"time"
 
-	"libvirt.org/go/libvirtxml"
+	"virtxend/internal/libxltypes"
 )
 
 // DomID is a Xen domain id. Domain-0 is 0; guests get increasing ids that
@@ -162,6 +169,10 @@ type HostInfo struct {
 	// BootID changes whenever the host (hypervisor) boots; the driver uses
 	// it to run autostart once per boot.
 	BootID string
+	// HWVirt is the host CPU's hardware virtualisation, "vmx" (Intel) or
+	// "svm" (AMD), or "" when HVM guests cannot run: the translation gives
+	// nested HVM only where the host has it.
+	HWVirt string
 }
 
 // XenVersion is "major.minor" plus the extra string, e.g. "4.17.0".
@@ -194,6 +205,10 @@ type CreateOptions struct {
 	// Marker is stored with the guest (libxl userdata) and returned in
 	// GuestInfo so a restarted driver finds the guests it started.
 	Marker string
+	// Metadata is the inner XML of the definition's <metadata>, for a
+	// backend that reads settings of its own there (the simulated host's
+	// faults); libxl's config has no place for it and real Xen ignores it.
+	Metadata string
 }
 
 // ShutdownMethod chooses how to ask a guest to shut down.
@@ -233,11 +248,13 @@ type Backend interface {
 	Capabilities() Capabilities
 	// HostInfo reports the host.
 	HostInfo(ctx context.Context) (HostInfo, error)
-	// NeedMemory is how much free host memory starting def takes.
-	NeedMemory(ctx context.Context, def *libvirtxml.Domain) (uint64, error)
-	// Create builds and starts a guest from def; it returns its new id.
-	// A guest that does not fit in free memory fails with ErrNoMemory.
-	Create(ctx context.Context, def *libvirtxml.Domain, opts CreateOptions) (DomID, error)
+	// NeedMemory is how much free host memory starting a guest of cfg
+	// takes (libxl_domain_need_memory).
+	NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) (uint64, error)
+	// Create builds and starts a guest from cfg as given (graphics ports
+	// included: backends never choose them); it returns its new id. A
+	// guest that does not fit fails and leaves no guest behind.
+	Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts CreateOptions) (DomID, error)
 	// Destroy kills a guest at once; no EventDeath follows.
 	Destroy(ctx context.Context, id DomID) error
 	// Shutdown asks the guest to power off; it returns before the guest
@@ -275,6 +292,19 @@ type Capabilities struct {
 	// GuestInitiated: the backend can be told to make a guest shut down,
 	// reboot or crash by itself (see GuestActions).
 	GuestInitiated bool
+	// LocalDeviceModels: the guests' device models and display servers
+	// run on this machine (real Xen's dom0), so the driver checks an
+	// <emulator> path here and probes a graphics port with bind() before
+	// handing it out, as libvirt's virPortAllocator does. The simulated
+	// host's guests have none, so neither is done for it.
+	LocalDeviceModels bool
+}
+
+// FlaskResolver is the optional feature of resolving a static security
+// label to a FLASK sid (libxl_flask_context_to_sid). Without it, labels
+// are left unresolved with a warning, as libvirt does when it fails.
+type FlaskResolver interface {
+	FlaskSID(label string) (uint32, error)
 }
 
 // GuestActions is the optional feature of triggering what a guest would do

@@ -30,9 +30,12 @@ func chooseBackend(want string) (string, error) {
 	return want, nil
 }
 
+// openSimulated opens the simulated host shaped by libxl.conf's sim_*
+// keys; config.SimHost and sim.Shape hold the same fields, so the
+// conversion fails to compile if either changes alone.
 func openSimulated(d *daemon) (backend.Backend, error) {
 	return sim.Open(sim.Options{
-		Dir: d.opts.Paths.SimHostDir(), Host: d.libxl.Sim,
+		Dir: d.opts.Paths.SimHostDir(), Host: sim.Shape(d.libxl.Sim),
 		Logger: d.logger.Slog().With("module", "backend.sim"),
 	})
 }

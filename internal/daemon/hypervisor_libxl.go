@@ -3,8 +3,6 @@
 package daemon
 
 import (
-	"path/filepath"
-
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/libxl"
 	"virtxend/internal/config"
@@ -17,10 +15,5 @@ func init() {
 }
 
 func openLibxl(d *daemon) (backend.Backend, error) {
-	return libxl.New(libxl.Options{
-		Log:       d.logger.Slog().With("module", "backend.libxl"),
-		NestedHVM: d.libxl.NestedHVM,
-		// libvirt's libxl driver keeps channel sockets here.
-		ChannelDir: filepath.Join(d.opts.Paths.LibDir(), "channel", "target"),
-	})
+	return libxl.New(libxl.Options{Log: d.logger.Slog().With("module", "backend.libxl")})
 }

@@ -114,6 +114,7 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		byUUID: map[backend.UUID]*domain{}, byName: map[string]*domain{}, byID: map[int32]*domain{},
 		stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
+	drv.ports.probe = be.Capabilities().LocalDeviceModels
 	if drv.broker == nil {
 		drv.broker = events.NewBroker()
 	}

@@ -35,7 +35,7 @@ func newEnv(t testing.TB) *env {
 func (e *env) sim() *sim.Host {
 	e.t.Helper()
 	h, err := sim.Open(sim.Options{
-		Dir: e.root.SimHostDir(), Host: e.cfg.Sim, ShutdownDelay: e.delay,
+		Dir: e.root.SimHostDir(), Host: sim.Shape(e.cfg.Sim), ShutdownDelay: e.delay,
 		PollInterval: -1, KernelBootID: e.boot,
 	})
 	if err != nil {
@@ -173,5 +173,5 @@ func parseDefForTest(xml string) (*libvirtxml.Domain, error) {
 type backendDomID = backend.DomID
 
 func simOpen(p paths.Paths, cfg *config.Libxl) (*sim.Host, error) {
-	return sim.Open(sim.Options{Dir: p.SimHostDir(), Host: cfg.Sim, ShutdownDelay: -1, PollInterval: -1})
+	return sim.Open(sim.Options{Dir: p.SimHostDir(), Host: sim.Shape(cfg.Sim), ShutdownDelay: -1, PollInterval: -1})
 }

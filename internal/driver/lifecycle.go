@@ -13,7 +13,6 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
 	"virtxend/internal/job"
-	"virtxend/internal/virerr"
 )
 
 // parseDef parses and validates a client's XML (domxml fills defaults) and
@@ -284,33 +283,29 @@ func (d *domain) restoreDefs() {
 }
 
 // start boots an inactive domain; the caller holds its job
-// (libxlDomainStartNew). The status file is on disk before it returns.
+// (libxlDomainStartNew): the definition is translated once, the memory
+// made free and checked once, then the backend creates the guest from the
+// translation. The status file is on disk before it returns.
 func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	if err := drv.prepareLiveDef(d); err != nil {
 		return err
 	}
-	if err := drv.assignPorts(d); err != nil {
-		d.restoreDefs()
+	cfg, host, err := drv.buildConfig(ctx, d)
+	if err != nil {
+		drv.dropLiveDef(d)
 		return err
 	}
 	def := d.snap().def
-	if drv.cfg.Autoballoon {
-		if err := drv.freeMem(ctx, def); err != nil {
-			drv.dropLiveDef(d)
-			return err
-		}
+	if err := drv.ensureMemory(ctx, def.Name, cfg, host); err != nil {
+		drv.dropLiveDef(d)
+		return err
 	}
-	id, err := drv.be.Create(ctx, def, backend.CreateOptions{Paused: true, Marker: Marker})
+	opts := backend.CreateOptions{Paused: true, Marker: Marker, Metadata: metadataXML(def)}
+	id, err := drv.be.Create(ctx, cfg, opts)
 	if err != nil {
 		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
 		drv.dropLiveDef(d)
-		// A definition libxl cannot take fails with the translation's own
-		// error, as libxlBuildDomainConfig reports it; libvirt words only
-		// a failure inside libxl generically.
-		if e := (*virerr.Error)(nil); errors.As(err, &e) {
-			return e
-		}
-		return libxlErr(libvirt.ErrInternalError, "libxenlight failed to create new domain '%s'", def.Name)
+		return errCreate(def.Name)
 	}
 	drv.setID(d, int32(id))
 	if paused {
@@ -334,31 +329,6 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	drv.holdFor(d)
 	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
 	drv.recordConsoles(d, int32(id))
-	return nil
-}
-
-// freeMem balloons Domain-0 down so that def fits (libxlDomainFreeMem).
-func (drv *Driver) freeMem(ctx context.Context, def *libvirtxml.Domain) error {
-	fail := libxlErr(libvirt.ErrOperationFailed, "Failed to balloon domain0 memory")
-	need, err := drv.be.NeedMemory(ctx, def)
-	if err != nil {
-		return fail
-	}
-	host, err := drv.be.HostInfo(ctx)
-	if err != nil {
-		return fail
-	}
-	if host.FreeMemKiB >= need {
-		return nil
-	}
-	dom0, err := drv.be.Guest(ctx, backend.Dom0)
-	short := need - host.FreeMemKiB
-	if err != nil || short >= dom0.CurrentMemKiB {
-		return fail
-	}
-	if err := drv.be.SetMemoryTarget(ctx, backend.Dom0, dom0.CurrentMemKiB-short); err != nil {
-		return fail
-	}
 	return nil
 }
 

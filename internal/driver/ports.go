@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"fmt"
+	"net"
 	"sync"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -17,10 +19,15 @@ const (
 )
 
 // portAllocator hands out the graphics ports of running guests, as the
-// libxl driver's graphicsports allocator does: the lowest free port.
-// Unlike libvirt it does not probe the host with bind(); it only knows the
-// ports its own guests hold.
+// libxl driver's graphicsports allocator does: the lowest port that none
+// of our guests holds and, when the guests' display servers run on this
+// machine (probe), that bind() finds free, as virPortAllocator checks.
+// The simulated host's guests listen nowhere, so it is not probed there.
+// It is the one place ports are chosen: the translation asks it for each
+// graphics device with autoport.
 type portAllocator struct {
+	probe bool
+
 	mu   sync.Mutex
 	used map[int]bool
 }
@@ -32,13 +39,24 @@ func (pa *portAllocator) acquire() (int, error) {
 		pa.used = map[int]bool{}
 	}
 	for p := graphicsPortMin; p <= graphicsPortMax; p++ {
-		if !pa.used[p] {
+		if !pa.used[p] && (!pa.probe || bindable(p)) {
 			pa.used[p] = true
 			return p, nil
 		}
 	}
 	return 0, virerr.New(virerr.FromNone, libvirt.ErrInternalError,
 		"Unable to find an unused port in range '%s' (%d-%d)", "VNC", graphicsPortMin, graphicsPortMax)
+}
+
+// bindable reports whether something could listen on port p of every
+// address now: no other process holds it.
+func bindable(p int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // reserve marks p used (a reconnected guest's port); false if it already was.
@@ -84,28 +102,33 @@ func autoPorts(def *libvirtxml.Domain) []*int {
 	return out
 }
 
-// assignPorts gives the live definition of d, about to start, its
-// automatic graphics ports; the caller holds d's job. The ports go into a
-// copy that then replaces the definition, which readers may be formatting.
-func (drv *Driver) assignPorts(d *domain) error {
+// recordPorts makes the graphics ports the translation chose d's own:
+// held (acquired) until the domain stops, and shown in its live
+// definition (chosen, by graphics index), as libxlMakeVfb writes them
+// into the definition it translates. The ports go into a copy that then
+// replaces the definition, which readers may be formatting. The caller
+// holds d's job.
+func (drv *Driver) recordPorts(d *domain, acquired []int, chosen map[int]int) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(autoPorts(d.def)) == 0 {
+	d.ports = append(d.ports, acquired...)
+	if len(chosen) == 0 {
 		return nil
 	}
 	live, err := cloneDef(d.def)
 	if err != nil {
 		return err
 	}
-	for _, p := range autoPorts(live) {
-		port, err := drv.ports.acquire()
-		if err != nil {
-			drv.ports.release(d.ports)
-			d.ports = nil
-			return err
+	for i, port := range chosen {
+		if live.Devices == nil || i >= len(live.Devices.Graphics) {
+			continue
 		}
-		*p = port
-		d.ports = append(d.ports, port)
+		switch g := &live.Devices.Graphics[i]; {
+		case g.VNC != nil:
+			g.VNC.Port = port
+		case g.Spice != nil:
+			g.Spice.Port = port
+		}
 	}
 	d.def = live
 	return nil

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"testing"
 )
@@ -87,5 +88,24 @@ func TestGraphicsPorts(t *testing.T) {
 	}
 	if got := graphicsPorts(t, drv2, 2, 0); got != "vnc:5901 spice:5902 " {
 		t.Errorf("g2 after a driver restart %q", got)
+	}
+}
+
+// TestPortProbe: where guests' display servers run on this machine, a
+// port another process listens on is passed over, as virPortAllocator
+// does; the simulated host's allocator only knows its own guests' ports.
+func TestPortProbe(t *testing.T) {
+	l, err := net.Listen("tcp", fmt.Sprintf(":%d", graphicsPortMin))
+	if err != nil {
+		t.Skipf("port %d is not free here: %v", graphicsPortMin, err)
+	}
+	defer l.Close()
+	local := portAllocator{probe: true}
+	if p, err := local.acquire(); err != nil || p == graphicsPortMin {
+		t.Errorf("probing allocator gave %d (%v) while another process listens there", p, err)
+	}
+	var simulated portAllocator
+	if p, err := simulated.acquire(); err != nil || p != graphicsPortMin {
+		t.Errorf("allocator without probe gave %d (%v), want %d", p, err, graphicsPortMin)
 	}
 }

@@ -19,10 +19,10 @@ type Info struct {
 	CPUTimeNs uint64
 }
 
-func memTotal(def *libvirtxml.Domain) uint64 { return backend.MemoryKiB(def.Memory) }
+func memTotal(def *libvirtxml.Domain) uint64 { return memoryKiB(def.Memory) }
 
 func curBalloon(def *libvirtxml.Domain) uint64 {
-	if c := backend.CurrentMemoryKiB(def.CurrentMemory); c != 0 {
+	if c := currentMemoryKiB(def.CurrentMemory); c != 0 {
 		return c
 	}
 	return memTotal(def)
@@ -40,7 +40,7 @@ func setCurBalloon(def *libvirtxml.Domain, kib uint64) {
 }
 
 func vcpus(def *libvirtxml.Domain) (current, maximum int) {
-	sh := backend.ShapeOf(def)
+	sh := shapeOf(def)
 	return sh.VCPUsOnline, sh.VCPUsMax
 }
 

@@ -123,7 +123,7 @@ func startStop(conn *libvirt.Libvirt, c int, l *ledger) error {
 // daemon's running domains: no guest leaked, none missing.
 func checkHostMatches(t *testing.T, d *daemontest.Daemon, active map[string]bool) {
 	t.Helper()
-	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: config.DefaultLibxl().Sim, PollInterval: -1})
+	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: sim.Shape(config.DefaultLibxl().Sim), PollInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

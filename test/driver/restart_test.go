@@ -99,7 +99,7 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 // administrator's `xl destroy` would while no daemon runs.
 func destroyOnHost(t *testing.T, d *daemontest.Daemon, id int) {
 	t.Helper()
-	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: config.DefaultLibxl().Sim, PollInterval: -1})
+	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: sim.Shape(config.DefaultLibxl().Sim), PollInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

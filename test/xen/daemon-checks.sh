@@ -177,14 +177,48 @@ lifecycle() {
 check_virsh_pv() { lifecycle vx-pv reboot; }
 check_virsh_pvh() { lifecycle vx-pvh; }
 
-# The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn): define,
-# start, the marker (its Linux boots in about 90 s under nested TCG), dominfo, shutdown (PV,
-# the guest has Xen's drivers), start again (a new id and device model; no wait for its
-# boot), destroy (its device model must go too), undefine
-check_virsh_hvm() {
-	DEBUG_FN="hvm_debug vx-hvm"
-	forget vx-hvm
-	step "virsh define" V define "$XT/guests/vx-hvm.xml" || return 1
+# hold_port PORT: with the libxl backend, something else listens on PORT meanwhile (HELD is
+# its pid), so the daemon's port allocator, which probes with bind() as libvirt's does, must
+# pass it over; the simulated host's guests listen nowhere and it is not probed there
+hold_port() {
+	HELD=
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	nc -l -p "$1" </dev/null >/dev/null 2>&1 &
+	HELD=$!
+	_i=0
+	until listening "$1"; do
+		[ $_i -lt 20 ] || { WHY="nc could not hold port $1"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+}
+# listening PORT: something listens on TCP PORT here (/proc/net/tcp, hex port, state 0A)
+listening() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; }
+
+# vnc_port NAME ID: the VNC port virsh dumpxml shows for the running guest is the one libxl
+# was given for domain ID (xl list -l: display + 5900, the display left out when 0, as libxl
+# writes defaults), and, with the libxl backend, the device model listens there
+vnc_port() {
+	step "virsh dumpxml" V dumpxml "$1" || return 1
+	VNC=$(sed -n "s/.*<graphics type='vnc' port='\([0-9]*\)'.*/\1/p" /tmp/step.out | head -n 1)
+	[ -n "$VNC" ] || { WHY="dumpxml shows no VNC port: $(grep '<graphics' /tmp/step.out)"; return 1; }
+	step "xl list -l $1" xl list -l "$1" || return 1
+	# one display per vnc block (the device model's and the framebuffer's), 0 when left out
+	_ds=$(awk '/"vnc": \{/ { v = 1; d = 0; next }
+		v && /"display":/ { gsub(/[^0-9]/, ""); d = $0 }
+		v && /^[ \t]*\},?$/ { print d; v = 0 }' /tmp/step.out | sort -u | tr '\n' ' ')
+	[ "$_ds" = "$((VNC - 5900)) " ] || { WHY="dumpxml says VNC port $VNC, xl list -l says display(s) ${_ds:-none} for domain $2"; return 1; }
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	_i=0
+	until listening "$VNC"; do
+		[ $_i -lt 20 ] || { WHY="the device model of d$2 does not listen on VNC port $VNC"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+}
+
+# hvm_boot: the first start of vx-hvm, up to its device model and VNC port
+hvm_boot() {
 	_t=$(now)
 	vstart vx-hvm 300 || return 1
 	_boot=$(since "$_t")
@@ -192,6 +226,24 @@ check_virsh_hvm() {
 	dm_up "$ID" 10 || return 1
 	_dm=$DM
 	_rss=$(dm_rss "$DM")
+	vnc_port vx-hvm "$ID"
+}
+
+# The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn): define,
+# start with port 5900 held by another process, the marker (its Linux boots in about 90 s
+# under nested TCG), its VNC port (dumpxml, xl list -l and the device model agree, and it is
+# not the held one), dominfo, shutdown (PV, the guest has Xen's drivers), start again (a new
+# id and device model; no wait for its boot), destroy (its device model must go too), undefine
+check_virsh_hvm() {
+	DEBUG_FN="hvm_debug vx-hvm"
+	forget vx-hvm
+	step "virsh define" V define "$XT/guests/vx-hvm.xml" || return 1
+	hold_port 5900 || return 1
+	_rc=0
+	hvm_boot || _rc=1
+	[ -z "$HELD" ] || kill "$HELD" 2>/dev/null || true
+	[ $_rc = 0 ] || return 1
+	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' /tmp/step.out || { WHY="dominfo: $(grep 'OS Type' /tmp/step.out)"; return 1; }
 	_t=$(now)
@@ -212,7 +264,7 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start (device model pid $_dm, RSS $_rss), shut down in $_down s; define start dominfo shutdown start destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, shut down in $_down s; define start vnc dominfo shutdown start destroy undefine"
 }
 
 check_virsh_pv_dev() {

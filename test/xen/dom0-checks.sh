@@ -23,6 +23,8 @@ check_toolstack() {
 	while [ ! -s /run/xen/xenstored.pid ] && [ $_i -lt 30 ]; do sleep 1; _i=$((_i + 1)); done
 	step xen-init-dom0 timeout 60 xen-init-dom0 || return 1
 	step xenconsoled xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=$CONLOG || return 1
+	# loopback, where a device model's VNC server listens (libxl's default 127.0.0.1)
+	step "loopback" ip link set lo up || return 1
 	# in-VM bridge for the PV NICs (QEMU has no NIC: nothing leaves the VM)
 	step "bridge xenbr0" sh -c 'brctl addbr xenbr0 && ip link set xenbr0 up && ip addr add 169.254.77.1/24 dev xenbr0' || return 1
 	for d in xl vx; do

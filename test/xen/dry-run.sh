@@ -17,9 +17,17 @@ URI="xen+unix:///system?socket=$D/vx/run/libvirt/virtxend-sock"
 cat >"$D/bin/xl" <<XL
 #!/bin/sh
 v() { virsh -q -c '$URI' "\$@"; }
-case \$1 in
-domid) id=\$(v domid "\$2" 2>/dev/null) && [ -n "\$id" ] && [ "\$id" != - ] && echo "\$id" ;;
-info) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
+case "\$1 \$2" in
+domid\ *) id=\$(v domid "\$2" 2>/dev/null) && [ -n "\$id" ] && [ "\$id" != - ] && echo "\$id" ;;
+# xl list -l NAME: the configuration the simulated host keeps for the guest, as xl shows libxl's
+list\ -l) python3 -c '
+import json, sys
+st = json.load(open(sys.argv[1]))
+out = [{"domid": g["domid"], "config": g.get("config", {})} for g in st["guests"] if g["name"] == sys.argv[2]]
+json.dump(out, sys.stdout, indent=4)
+print()
+sys.exit(0 if out else 1)' "$D/vx/run/virtxend-simhost/host.json" "\$3" ;;
+info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
 *) v list --all ;;
 esac
 XL

@@ -147,7 +147,9 @@ if [ -z "$DAEMON_SKIP" ]; then
 	cp "$W/virtxend" "$R/xt/"
 	# go test -c writes nothing when the package has no tests: daemon-checks.sh then skips the suite
 	if [ -f "$W/libxl.test" ]; then cp "$W/libxl.test" "$R/xt/"; fi
-	[ -d internal/backend/libxl/testdata ] && cp -r internal/backend/libxl/testdata "$R/xt/"
+	# the translation's golden inputs, which the test binary's libxl checks read from
+	# testdata/ beside it (libxlconftest.TestdataDir)
+	[ -d internal/libxlconf/testdata ] && cp -r internal/libxlconf/testdata "$R/xt/"
 	cp /usr/bin/virsh "$R/usr/bin/"
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -18,13 +17,6 @@ import (
 type Options struct {
 	// Log receives libxl's messages; nil is slog.Default().
 	Log *slog.Logger
-	// NestedHVM is libxl.conf's nested_hvm.
-	NestedHVM bool
-	// ChannelDir is where Xen channel sockets go ("" is libvirt's).
-	ChannelDir string
-	// PortMin and PortMax bound the graphics ports handed out (0: 5900
-	// and 65535, libvirt's defaults).
-	PortMin, PortMax int
 }
 
 // Backend is real Xen through libxl: backend.Backend on a Context.
@@ -35,7 +27,6 @@ type Backend struct {
 
 	mu    sync.Mutex
 	known map[backend.DomID]backend.UUID // guests we watch
-	ports map[int]backend.DomID          // graphics ports in use
 
 	events chan backend.Event
 	stop   chan struct{}
@@ -43,7 +34,11 @@ type Backend struct {
 	once   sync.Once
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend       = (*Backend)(nil)
+	_ backend.FlaskResolver = (*Backend)(nil)
+	_ backend.ConsoleTTYs   = (*Backend)(nil)
+)
 
 // New opens libxl and adopts the guests a previous run started (those
 // with our marker), watching them for events again.
@@ -51,18 +46,12 @@ func New(opts Options) (*Backend, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	if opts.PortMin == 0 {
-		opts.PortMin = vncPortMin
-	}
-	if opts.PortMax == 0 {
-		opts.PortMax = 65535
-	}
 	c, err := Open(opts.Log)
 	if err != nil {
 		return nil, err
 	}
 	b := &Backend{c: c, opts: opts, log: opts.Log,
-		known: map[backend.DomID]backend.UUID{}, ports: map[int]backend.DomID{},
+		known:  map[backend.DomID]backend.UUID{},
 		events: make(chan backend.Event), stop: make(chan struct{})}
 	if err := b.adopt(); err != nil {
 		c.Close()
@@ -117,7 +106,6 @@ func (b *Backend) forward() {
 		u, ours := b.known[id]
 		if ev.Death {
 			delete(b.known, id)
-			b.releasePorts(id)
 		}
 		b.mu.Unlock()
 		if !ours {
@@ -136,10 +124,10 @@ func (b *Backend) forward() {
 	}
 }
 
-// Capabilities of real Xen: guests persist, ACPI shutdown exists, and
-// only the guest decides to shut down.
+// Capabilities of real Xen: guests persist, ACPI shutdown exists, only
+// the guest decides to shut down, and device models run in this dom0.
 func (b *Backend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{Persistent: true, ACPIShutdown: true}
+	return backend.Capabilities{Persistent: true, ACPIShutdown: true, LocalDeviceModels: true}
 }
 
 // Events delivers guest events until Close.
@@ -189,55 +177,21 @@ func (b *Backend) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 		XenMajor: v.Major, XenMinor: v.Minor, XenExtra: v.Extra,
 		GuestTypes: strings.Fields(v.Capabilities),
 		BootID:     strings.TrimSpace(string(bootID)),
+		HWVirt:     hwVirt(p),
 	}, nil
 }
 
-// pendingPort owns a port reserved for a guest not yet created.
-const pendingPort = backend.DomID(^uint32(0))
-
-// acquirePort reserves a free graphics port, as libvirt's port allocator
-// does: unused by us and bindable. Reserved ports are appended to got so
-// that Create can give them to the new guest, or free them.
-func (b *Backend) acquirePort(got *[]int) func() (int, error) {
-	return func() (int, error) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for p := b.opts.PortMin; p <= b.opts.PortMax; p++ {
-			if _, used := b.ports[p]; used {
-				continue
-			}
-			l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
-			if err != nil {
-				continue
-			}
-			l.Close()
-			b.ports[p] = pendingPort
-			*got = append(*got, p)
-			return p, nil
-		}
-		return 0, unsupported("Unable to find an unused port in range 'display' (%d-%d)", b.opts.PortMin, b.opts.PortMax)
+// hwVirt names the host's hardware virtualisation. libxl's physinfo says
+// whether HVM works, not which vendor's; the CPU vendor tells.
+func hwVirt(p PhysInfo) string {
+	if !p.HVM {
+		return ""
 	}
+	if cpuVendorAMD() {
+		return "svm"
+	}
+	return "vmx"
 }
 
-// assignPorts gives reserved ports to id, or frees them when id is
-// pendingPort.
-func (b *Backend) assignPorts(ports []int, id backend.DomID) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range ports {
-		if id == pendingPort {
-			delete(b.ports, p)
-		} else {
-			b.ports[p] = id
-		}
-	}
-}
-
-// releasePorts frees id's graphics ports; b.mu is held.
-func (b *Backend) releasePorts(id backend.DomID) {
-	for p, owner := range b.ports {
-		if owner == id {
-			delete(b.ports, p)
-		}
-	}
-}
+// FlaskSID resolves a static security label (libxl_flask_context_to_sid).
+func (b *Backend) FlaskSID(label string) (uint32, error) { return b.c.FlaskSID(label) }

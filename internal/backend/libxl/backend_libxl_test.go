@@ -4,14 +4,12 @@ package libxl
 
 import (
 	"context"
-	"net"
 	"os"
 	"testing"
 
-	"libvirt.org/go/libvirtxml"
-
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/backendtest"
+	"virtxend/internal/libxltypes"
 )
 
 // realXen skips a test unless VIRTXEND_TEST_REAL_XEN=1 asks for real Xen
@@ -65,69 +63,19 @@ type bootable struct {
 // libxenguest refuses to load its 58 MiB image into 64 MiB.
 const bootMinKiB = 128 * 1024
 
-func (b bootable) boot(def *libvirtxml.Domain) *libvirtxml.Domain {
-	d := *def
-	o := *def.OS
-	o.Kernel, o.Initrd, o.Cmdline = b.kernel, b.initrd, "console=hvc0"
-	d.OS = &o
-	if backend.MemoryKiB(def.Memory) < bootMinKiB {
-		d.Memory = &libvirtxml.DomainMemory{Value: bootMinKiB, Unit: "KiB"}
+func (b bootable) boot(cfg *libxltypes.DomainConfig) *libxltypes.DomainConfig {
+	c := *cfg
+	c.BInfo.Kernel, c.BInfo.Ramdisk, c.BInfo.Cmdline = b.kernel, b.initrd, "console=hvc0"
+	if c.BInfo.MaxMemKiB < bootMinKiB {
+		c.BInfo.MaxMemKiB, c.BInfo.TargetMemKiB = bootMinKiB, bootMinKiB
 	}
-	return &d
+	return &c
 }
 
-func (b bootable) Create(ctx context.Context, def *libvirtxml.Domain, opts backend.CreateOptions) (backend.DomID, error) {
-	return b.Backend.Create(ctx, b.boot(def), opts)
+func (b bootable) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	return b.Backend.Create(ctx, b.boot(cfg), opts)
 }
 
-func (b bootable) NeedMemory(ctx context.Context, def *libvirtxml.Domain) (uint64, error) {
-	return b.Backend.NeedMemory(ctx, b.boot(def))
-}
-
-// TestGraphicsPorts: a port another process listens on is skipped; a
-// free one is handed out once, goes to the guest after create and comes
-// back after; a failed create gives its ports back.
-func TestGraphicsPorts(t *testing.T) {
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	busy := l.Addr().(*net.TCPAddr).Port
-	var got []int
-	b := &Backend{opts: Options{PortMin: busy, PortMax: busy}, ports: map[int]backend.DomID{}}
-	if p, err := b.acquirePort(&got)(); err == nil {
-		t.Fatalf("got port %d, which another process listens on", p)
-	}
-	free := freePort(t)
-	b.opts = Options{PortMin: free, PortMax: free}
-	take := b.acquirePort(&got)
-	if p, err := take(); err != nil || p != free {
-		t.Fatalf("port %d, %v; want %d", p, err, free)
-	}
-	if _, err := take(); err == nil {
-		t.Fatal("the same port handed out twice")
-	}
-	b.assignPorts(got, 5)
-	if b.ports[free] != 5 {
-		t.Fatalf("ports %v", b.ports)
-	}
-	b.releasePorts(5)
-	got = nil
-	if _, err := take(); err != nil {
-		t.Fatalf("after release: %v", err)
-	}
-	b.assignPorts(got, pendingPort)
-	if len(b.ports) != 0 {
-		t.Fatalf("a failed create kept ports %v", b.ports)
-	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+func (b bootable) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) (uint64, error) {
+	return b.Backend.NeedMemory(ctx, b.boot(cfg))
 }

@@ -8,68 +8,27 @@ import (
 	"fmt"
 	"time"
 
-	"libvirt.org/go/libvirtxml"
-
 	"virtxend/internal/backend"
+	"virtxend/internal/libxltypes"
 )
 
-// hostFor is the translation's view of this host.
-func (b *Backend) hostFor(ports *[]int) (Host, error) {
-	p, err := b.c.PhysInfo()
-	if err != nil {
-		return Host{}, err
-	}
-	maxCPUs, err := b.c.MaxCPUs()
-	if err != nil {
-		return Host{}, err
-	}
-	return Host{
-		MaxCPUs:      maxCPUs,
-		NUMANodes:    p.NUMANodes,
-		NestedHVM:    b.opts.NestedHVM,
-		HWVirt:       hwVirt(p),
-		GraphicsPort: b.acquirePort(ports),
-		FlaskSID:     b.c.FlaskSID,
-		ChannelDir:   b.opts.ChannelDir,
-	}, nil
-}
-
-// hwVirt names the host's hardware virtualisation. libxl's physinfo says
-// whether HVM works, not which vendor's; the CPU vendor tells.
-func hwVirt(p PhysInfo) string {
-	if !p.HVM {
-		return ""
-	}
-	if cpuVendorAMD() {
-		return "svm"
-	}
-	return "vmx"
-}
-
-func (b *Backend) translate(def *libvirtxml.Domain, ports *[]int) ([]byte, error) {
-	h, err := b.hostFor(ports)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := BuildDomainConfig(def, h)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range cfg.Warnings {
-		b.log.Warn(w, "domain", def.Name)
+// configJSON is what libxl receives for cfg: its JSON, as the driver
+// translated it. The backend changes nothing in it: the graphics ports the
+// driver chose (and shows in the live XML) are the ones the guest gets.
+func configJSON(cfg *libxltypes.DomainConfig) ([]byte, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: no domain configuration", backend.ErrInvalid)
 	}
 	js, err := cfg.JSON()
-	if err == nil {
-		b.log.Debug("libxl domain configuration", "domain", def.Name, "json", string(js))
+	if err != nil {
+		return nil, errors.Join(backend.ErrInvalid, err)
 	}
-	return js, err
+	return js, nil
 }
 
-// NeedMemory is libxl_domain_need_memory for def.
-func (b *Backend) NeedMemory(ctx context.Context, def *libvirtxml.Domain) (uint64, error) {
-	var ports []int
-	js, err := b.translate(def, &ports)
-	b.assignPorts(ports, pendingPort) // a dry run: give the ports back
+// NeedMemory is libxl_domain_need_memory for cfg.
+func (b *Backend) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) (uint64, error) {
+	js, err := configJSON(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -78,47 +37,30 @@ func (b *Backend) NeedMemory(ctx context.Context, def *libvirtxml.Domain) (uint6
 
 // Create builds the guest paused, marks it ours, watches it, and unpauses
 // it unless asked not to.
-func (b *Backend) Create(ctx context.Context, def *libvirtxml.Domain, opts backend.CreateOptions) (backend.DomID, error) {
-	var ports []int
-	js, err := b.translate(def, &ports)
+func (b *Backend) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	js, err := configJSON(cfg)
 	if err != nil {
-		b.assignPorts(ports, pendingPort)
 		return 0, err
 	}
-	need, err := b.c.NeedMemory(js)
-	if err == nil {
-		var p PhysInfo
-		if p, err = b.c.PhysInfo(); err == nil && need > p.FreeKiB {
-			err = fmt.Errorf("%w: the guest needs %d KiB, the host has %d KiB free",
-				backend.ErrNoMemory, need, p.FreeKiB)
-		}
-	}
+	u, err := backend.ParseUUID(cfg.CInfo.UUID)
 	if err != nil {
-		b.assignPorts(ports, pendingPort)
-		return 0, err
+		return 0, errors.Join(backend.ErrInvalid, err)
 	}
 	domid, err := b.c.CreateFromJSON(js, true)
 	if err != nil {
-		b.assignPorts(ports, pendingPort)
 		return 0, err
 	}
 	id := backend.DomID(domid)
-	if err := b.adoptNew(id, def, opts); err != nil {
+	if err := b.adoptNew(id, u, opts); err != nil {
 		b.c.Unwatch(domid)
 		b.c.Destroy(domid)
 		b.forget(id)
-		b.assignPorts(ports, pendingPort)
 		return 0, err
 	}
-	b.assignPorts(ports, id)
 	return id, nil
 }
 
-func (b *Backend) adoptNew(id backend.DomID, def *libvirtxml.Domain, opts backend.CreateOptions) error {
-	u, err := backend.ParseUUID(def.UUID)
-	if err != nil {
-		return errors.Join(backend.ErrInvalid, err)
-	}
+func (b *Backend) adoptNew(id backend.DomID, u backend.UUID, opts backend.CreateOptions) error {
 	marker := opts.Marker
 	if marker == "" {
 		marker = "virtxend"
@@ -141,7 +83,6 @@ func (b *Backend) adoptNew(id backend.DomID, def *libvirtxml.Domain, opts backen
 func (b *Backend) forget(id backend.DomID) {
 	b.mu.Lock()
 	delete(b.known, id)
-	b.releasePorts(id)
 	b.mu.Unlock()
 }
 
@@ -197,7 +138,7 @@ func (b *Backend) SetVCPUsOnline(ctx context.Context, id backend.DomID, n int) e
 	}
 	max := int(info.VCPUMaxID) + 1
 	if n < 1 || n > max {
-		return errors.Join(backend.ErrInvalid, unsupported("requested vcpus %d is out of range 1-%d", n, max))
+		return fmt.Errorf("%w: requested vcpus %d is out of range 1-%d", backend.ErrInvalid, n, max)
 	}
 	return b.c.SetVCPUsOnline(uint32(id), max, n)
 }

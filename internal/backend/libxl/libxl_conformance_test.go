@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"virtxend/internal/domxml"
 	"virtxend/internal/fixtures"
+	"virtxend/internal/libxlconf/libxlconftest"
+	"virtxend/internal/libxltypes/jsondiff"
 )
 
 // TestConformanceLibxlCanonical is libvirt's own libxlxml2domconfigtest
@@ -25,7 +26,7 @@ func TestConformanceLibxlCanonical(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no fixture XML files in %s", dir)
 	}
-	gaps := fixtures.KnownGaps(t, filepath.Join("testdata", "known-gaps.txt"), 1)
+	gaps := fixtures.KnownGaps(t, filepath.Join(libxlconftest.TestdataDir(), "known-gaps.txt"), 1)
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")
 		t.Run(name, func(t *testing.T) {
@@ -36,7 +37,7 @@ func TestConformanceLibxlCanonical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := translateFile(t, f, fixtureHost())
+			got := libxlconftest.TranslateFile(t, f, libxlconftest.FixtureHost())
 			wantC := canonicalOrFail(t, "expected", want)
 			gotC := canonicalOrFail(t, "ours", got)
 			if string(wantC) != string(gotC) {
@@ -49,14 +50,14 @@ func TestConformanceLibxlCanonical(t *testing.T) {
 // TestGoldenAcceptedByLibxl: libxl reads every golden translation and,
 // written back, it means the same as what we wrote.
 func TestGoldenAcceptedByLibxl(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "in", "*.xml"))
+	files, _ := filepath.Glob(filepath.Join(libxlconftest.TestdataDir(), "in", "*.xml"))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			ours := translateFile(t, f, goldenHost())
+			ours := libxlconftest.TranslateFile(t, f, libxlconftest.GoldenHost())
 			back := canonicalOrFail(t, "ours", ours)
-			a, _ := normalizeJSON(ours)
-			b, _ := normalizeJSON(back)
-			if d := jsonDiff(a, b); len(d) > 0 {
+			a, _ := jsondiff.Normalize(ours)
+			b, _ := jsondiff.Normalize(back)
+			if d := jsondiff.Diff(a, b); len(d) > 0 {
 				t.Errorf("libxl reads it otherwise:\n%s", strings.Join(d, "\n"))
 			}
 		})
@@ -74,27 +75,6 @@ func TestOfflineCanonicalRejects(t *testing.T) {
 	}
 }
 
-func translateFile(t *testing.T, f string, h Host) []byte {
-	t.Helper()
-	x, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := domxml.Parse(string(x))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	c, err := BuildDomainConfig(d, h)
-	if err != nil {
-		t.Fatalf("BuildDomainConfig: %v", err)
-	}
-	j, err := c.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
-}
-
 func canonicalOrFail(t *testing.T, what string, js []byte) []byte {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -108,20 +88,20 @@ func canonicalOrFail(t *testing.T, what string, js []byte) []byte {
 // TestFixtureDefinitionsReadByLibxl: libxl reads the translation of every
 // xl/xm fixture definition as we wrote it.
 func TestFixtureDefinitionsReadByLibxl(t *testing.T) {
-	for _, f := range fixtureDefinitions(t) {
+	for _, f := range libxlconftest.FixtureDefinitions(t) {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")
-		if _, refused := refusedDefinitions[name]; refused {
+		if _, refused := libxlconftest.RefusedDefinitions[name]; refused {
 			continue
 		}
 		t.Run(filepath.Base(filepath.Dir(f))+"/"+name, func(t *testing.T) {
-			ours, err := translateDefinition(t, f)
+			ours, err := libxlconftest.TranslateDefinition(t, f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			back := canonicalOrFail(t, "ours", ours)
-			a, _ := normalizeJSON(ours)
-			b, _ := normalizeJSON(back)
-			if d := jsonDiff(a, b); len(d) > 0 {
+			a, _ := jsondiff.Normalize(ours)
+			b, _ := jsondiff.Normalize(back)
+			if d := jsondiff.Diff(a, b); len(d) > 0 {
 				t.Errorf("libxl reads it otherwise:\n%s", strings.Join(d, "\n"))
 			}
 		})

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"libvirt.org/go/libvirtxml"
 )
 
 // Namespace is the XML namespace of the simulator's per-guest settings in a
@@ -41,15 +39,6 @@ type Faults struct {
 	RebootAfter    time.Duration `json:"reboot_after,omitempty"`
 	OpDelay        time.Duration `json:"op_delay,omitempty"`
 	Idle           bool          `json:"idle,omitempty"`
-}
-
-// FaultsOf reads the faults from a definition's metadata; no element means
-// no faults.
-func FaultsOf(def *libvirtxml.Domain) (Faults, error) {
-	if def == nil || def.Metadata == nil {
-		return Faults{}, nil
-	}
-	return ParseFaults(def.Metadata.XML)
 }
 
 // ParseFaults reads the first <fault> element in the simulator namespace

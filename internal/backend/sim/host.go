@@ -9,8 +9,12 @@
 // daemon runs; the next daemon finds the guests with the same domids and
 // receives the events they produced meanwhile.
 //
-// Host shape comes from libxl.conf's sim_* keys (config.SimHost). Per-guest
-// faults are set in the domain XML's metadata (see Namespace).
+// A guest arrives as libxl's domain configuration (libxltypes), exactly
+// what real Xen would receive; the host takes its name, uuid and sizing
+// from it and keeps it with the guest in host.json. The host's shape
+// (Shape) comes from libxl.conf's sim_* keys, mapped by the daemon.
+// Per-guest faults are set in the domain XML's metadata (see Namespace),
+// which the driver passes along in backend.CreateOptions.
 package sim
 
 import (
@@ -26,7 +30,6 @@ import (
 	"time"
 
 	"virtxend/internal/backend"
-	"virtxend/internal/config"
 	"virtxend/internal/store"
 )
 
@@ -38,11 +41,20 @@ const (
 	Dom0MinMemKiB = 512 * 1024
 )
 
+// Shape is the simulated machine: libxl.conf's sim_* keys.
+type Shape struct {
+	CPUs          int    // sim_cpus: physical CPUs
+	MemoryMiB     uint64 // sim_memory_mib: host RAM
+	Dom0MemoryMiB uint64 // sim_dom0_memory_mib: Domain-0's initial allocation
+	XenVersion    string // sim_xen_version, "major.minor.micro"
+	CPUMHz        int    // sim_cpu_mhz
+}
+
 // Options configure a simulated host.
 type Options struct {
 	// Dir holds host.json and its lock (paths.SimHostDir()).
 	Dir  string
-	Host config.SimHost
+	Host Shape
 	// ShutdownDelay is how long a guest takes to act on a shutdown or
 	// reboot request. Negative means at once (zero picks the default).
 	ShutdownDelay time.Duration
@@ -133,7 +145,7 @@ func Open(opts Options) (*Host, error) {
 	return h, nil
 }
 
-func validateShape(s config.SimHost) error {
+func validateShape(s Shape) error {
 	switch {
 	case s.CPUs <= 0:
 		return fmt.Errorf("simulated host: sim_cpus must be positive, not %d", s.CPUs)

@@ -2,15 +2,14 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"libvirt.org/go/libvirtxml"
-
 	"virtxend/internal/backend"
-	"virtxend/internal/backend/libxl"
+	"virtxend/internal/libxltypes"
 )
 
 // Dom0Name is Domain-0's name as Xen reports it.
@@ -57,7 +56,7 @@ func (h *Host) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 			TotalMemKiB: h.totalKiB(), FreeMemKiB: h.freeKiB(st), PageSizeKiB: 4,
 			Dom0MaxMemKiB: h.totalKiB(), XenMajor: major, XenMinor: minor, XenExtra: extra,
 			GuestTypes: []string{"xen-3.0-x86_64", "hvm-3.0-x86_32", "hvm-3.0-x86_32p", "hvm-3.0-x86_64"},
-			BootID:     st.BootID,
+			BootID:     st.BootID, HWVirt: "vmx",
 		}
 		return false, nil
 	})
@@ -65,8 +64,9 @@ func (h *Host) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 }
 
 // NeedMemory implements backend.Backend: the guest's initial balloon target.
-func (h *Host) NeedMemory(ctx context.Context, def *libvirtxml.Domain) (uint64, error) {
-	return backend.ShapeOf(def).TargetMemKiB, nil
+func (h *Host) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) (uint64, error) {
+	s, err := shapeOf(cfg)
+	return s.targetMemKiB, err
 }
 
 // sleep waits d or until ctx ends.
@@ -96,53 +96,107 @@ func (h *Host) slow(ctx context.Context, id backend.DomID) error {
 	return sleep(ctx, d)
 }
 
-// Create implements backend.Backend.
-func (h *Host) Create(ctx context.Context, def *libvirtxml.Domain, opts backend.CreateOptions) (backend.DomID, error) {
-	faults, err := FaultsOf(def)
+// Create implements backend.Backend: the guest gets its name, uuid and
+// sizing from cfg, which it keeps.
+func (h *Host) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	shape, err := shapeOf(cfg)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
-	}
-	uuid, err := backend.ParseUUID(def.UUID)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
-	}
-	if err := h.translate(def); err != nil {
 		return 0, err
+	}
+	faults, err := ParseFaults(opts.Metadata)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
 	}
 	if err := sleep(ctx, faults.OpDelay); err != nil {
 		return 0, err
 	}
+	name := cfg.CInfo.Name
 	if faults.FailStart {
-		return 0, fmt.Errorf("%w: domain %q: start fails (sim:fault start='fail')", backend.ErrFailed, def.Name)
+		return 0, fmt.Errorf("%w: domain %q: start fails (sim:fault start='fail')", backend.ErrFailed, name)
 	}
-	shape := backend.ShapeOf(def)
-	if shape.MaxMemKiB == 0 {
-		return 0, fmt.Errorf("%w: domain %q has no memory", backend.ErrInvalid, def.Name)
+	kept, err := keepConfig(cfg)
+	if err != nil {
+		return 0, err
 	}
 	var id backend.DomID
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
-			if g.UUID == uuid || g.Name == def.Name {
+			if g.UUID == shape.uuid || g.Name == name {
 				return false, fmt.Errorf("%w: domain %q (%s) exists as domid %d", backend.ErrInvalid, g.Name, g.UUID, g.DomID)
 			}
 		}
-		if free := h.freeKiB(st); free < shape.TargetMemKiB {
-			return false, fmt.Errorf("%w: domain %q needs %d KiB, %d KiB free", backend.ErrNoMemory, def.Name, shape.TargetMemKiB, free)
+		if free := h.freeKiB(st); free < shape.targetMemKiB {
+			return false, fmt.Errorf("%w: domain %q needs %d KiB, %d KiB free", backend.ErrNoMemory, name, shape.targetMemKiB, free)
 		}
 		now := h.opts.Now()
 		id = st.NextDomID
 		st.NextDomID++
 		g := &guest{
-			DomID: id, UUID: uuid, Name: def.Name, Marker: opts.Marker,
-			MaxMemKiB: shape.MaxMemKiB, TargetMemKiB: shape.TargetMemKiB,
-			VCPUsMax: shape.VCPUsMax, VCPUsOnline: shape.VCPUsOnline,
-			Paused: opts.Paused, CreatedAt: now, Faults: faults,
+			DomID: id, UUID: shape.uuid, Name: name, Marker: opts.Marker,
+			MaxMemKiB: shape.maxMemKiB, TargetMemKiB: shape.targetMemKiB,
+			VCPUsMax: shape.vcpusMax, VCPUsOnline: shape.vcpusOnline,
+			Paused: opts.Paused, CreatedAt: now, Faults: faults, Config: kept,
 		}
 		g.settle(now)
 		st.Guests = append(st.Guests, g)
 		return true, nil
 	})
 	return id, err
+}
+
+// guestShape is what the host takes from a guest's configuration.
+type guestShape struct {
+	uuid                    backend.UUID
+	maxMemKiB, targetMemKiB uint64
+	vcpusMax, vcpusOnline   int
+}
+
+// shapeOf reads cfg's identity and sizing with libxl's defaults: the
+// memory target is the maximum unless set, and with no avail_vcpus every
+// vCPU is online. What libxl would refuse is ErrInvalid.
+func shapeOf(cfg *libxltypes.DomainConfig) (guestShape, error) {
+	if cfg == nil {
+		return guestShape{}, fmt.Errorf("%w: no domain configuration", backend.ErrInvalid)
+	}
+	b := cfg.BInfo
+	s := guestShape{maxMemKiB: b.MaxMemKiB, targetMemKiB: b.TargetMemKiB, vcpusMax: b.MaxVCPUs, vcpusOnline: len(b.AvailVCPUs)}
+	if s.targetMemKiB == 0 {
+		s.targetMemKiB = s.maxMemKiB
+	}
+	if s.vcpusOnline == 0 {
+		s.vcpusOnline = s.vcpusMax
+	}
+	var err error
+	switch {
+	case cfg.CInfo.Name == "":
+		err = fmt.Errorf("domain has no name")
+	case s.maxMemKiB == 0:
+		err = fmt.Errorf("domain %q has no memory", cfg.CInfo.Name)
+	case s.targetMemKiB > s.maxMemKiB:
+		err = fmt.Errorf("domain %q has a memory target above its maximum", cfg.CInfo.Name)
+	case s.vcpusMax < 1 || s.vcpusOnline > s.vcpusMax:
+		err = fmt.Errorf("domain %q has %d of %d vCPUs online", cfg.CInfo.Name, s.vcpusOnline, s.vcpusMax)
+	default:
+		s.uuid, err = backend.ParseUUID(cfg.CInfo.UUID)
+	}
+	if err != nil {
+		return guestShape{}, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
+	}
+	return s, nil
+}
+
+// keepConfig is the copy of cfg stored with the guest: its JSON read back,
+// so that later changes to the caller's value do not reach the host.
+func keepConfig(cfg *libxltypes.DomainConfig) (*libxltypes.DomainConfig, error) {
+	js, err := cfg.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
+	}
+	kept := &libxltypes.DomainConfig{}
+	if err := json.Unmarshal(js, kept); err != nil {
+		return nil, fmt.Errorf("%w: %v", backend.ErrInvalid, err)
+	}
+	return kept, nil
 }
 
 // onGuest runs fn on guest id (not Domain-0) after its "delay" fault.
@@ -306,6 +360,21 @@ func (h *Host) Guests(ctx context.Context) ([]backend.GuestInfo, error) {
 	return list, err
 }
 
+// GuestConfig is the libxl configuration guest id was created from, as
+// the host keeps it (what xl list -l shows on real Xen); nil for a guest
+// of a host written before configurations were kept.
+func (h *Host) GuestConfig(ctx context.Context, id backend.DomID) (*libxltypes.DomainConfig, error) {
+	var cfg *libxltypes.DomainConfig
+	err := h.mutate(func(st *hostState) (bool, error) {
+		g, err := st.find(id)
+		if err == nil {
+			cfg = g.Config
+		}
+		return false, err
+	})
+	return cfg, err
+}
+
 // GuestShutdown implements backend.GuestActions: the guest powers off,
 // reboots or crashes by itself, now.
 func (h *Host) GuestShutdown(ctx context.Context, id backend.DomID, reason backend.ShutdownReason) error {
@@ -325,17 +394,4 @@ func (h *Host) Vanish(ctx context.Context, id backend.DomID) error {
 		st.remove(id)
 		return nil
 	})
-}
-
-// translate runs the libxl backend's translation of def, which needs no
-// Xen, so that a definition real Xen would refuse fails here the same way
-// (libvirt's libxlBuildDomainConfig errors). The host is this simulated
-// one: its CPUs, one NUMA node, VT-x, no libvirt networks; USB devices
-// named by vendor and product are looked up on the real machine.
-func (h *Host) translate(def *libvirtxml.Domain) error {
-	_, err := libxl.BuildDomainConfig(def, libxl.Host{
-		MaxCPUs: h.opts.Host.CPUs, NUMANodes: 1, HWVirt: "vmx",
-		CheckEmulator: func(string) error { return nil },
-	})
-	return err
 }

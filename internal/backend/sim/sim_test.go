@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"libvirt.org/go/libvirtxml"
-
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/backendtest"
-	"virtxend/internal/config"
+	"virtxend/internal/libxltypes"
 )
 
 // fakeClock is a settable clock for time-based behaviour.
@@ -34,8 +32,8 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func shape() config.SimHost {
-	return config.SimHost{CPUs: 4, MemoryMiB: 8192, Dom0MemoryMiB: 2048, XenVersion: "4.17.0", CPUMHz: 2400}
+func shape() Shape {
+	return Shape{CPUs: 4, MemoryMiB: 8192, Dom0MemoryMiB: 2048, XenVersion: "4.17.0", CPUMHz: 2400}
 }
 
 func open(t *testing.T, dir string, clk *fakeClock) *Host {
@@ -66,7 +64,7 @@ func TestGuestsOutliveTheProcessView(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	a := open(t, dir, nil)
-	id, err := a.Create(ctx, backendtest.Def("keep", 1, 65536, 2), backend.CreateOptions{Marker: "m"})
+	id, err := a.Create(ctx, backendtest.Config("keep", 1, 65536, 2), backend.CreateOptions{Marker: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +74,7 @@ func TestGuestsOutliveTheProcessView(t *testing.T) {
 	if err != nil || gi.Name != "keep" || gi.Marker != "m" || gi.VCPUsOnline != 2 {
 		t.Fatalf("after reopen: %+v %v", gi, err)
 	}
-	next, _ := b.Create(ctx, backendtest.Def("next", 2, 65536, 1), backend.CreateOptions{})
+	next, _ := b.Create(ctx, backendtest.Config("next", 2, 65536, 1), backend.CreateOptions{})
 	if next <= id {
 		t.Fatalf("domid %d after %d", next, id)
 	}
@@ -86,7 +84,7 @@ func TestHostRebootForgetsGuests(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	a := open(t, dir, nil)
-	a.Create(ctx, backendtest.Def("gone", 1, 65536, 1), backend.CreateOptions{})
+	a.Create(ctx, backendtest.Config("gone", 1, 65536, 1), backend.CreateOptions{})
 	before, _ := a.HostInfo(ctx)
 	a.Close()
 	b, err := Open(Options{Dir: dir, Host: shape(), PollInterval: -1, KernelBootID: "boot-2"})
@@ -106,7 +104,7 @@ func TestCPUTimeAccruesFromTimestamps(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	h := open(t, dir, clk)
-	id, _ := h.Create(ctx, backendtest.Def("cpu", 1, 65536, 2), backend.CreateOptions{})
+	id, _ := h.Create(ctx, backendtest.Config("cpu", 1, 65536, 2), backend.CreateOptions{})
 	h.Close()
 	clk.Add(10 * time.Second) // no process watches meanwhile
 	h2 := open(t, dir, clk)
@@ -131,7 +129,7 @@ func TestDelayedShutdownHappensWhileNobodyWatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _ := h.Create(ctx, backendtest.Def("slow", 1, 65536, 1), backend.CreateOptions{})
+	id, _ := h.Create(ctx, backendtest.Config("slow", 1, 65536, 1), backend.CreateOptions{})
 	h.Shutdown(ctx, id, backend.ShutdownParavirt)
 	if gi, _ := h.Guest(ctx, id); gi.State != backend.StateRunning {
 		t.Fatalf("shut down before its delay: %v", gi.State)
@@ -154,22 +152,21 @@ func TestFaults(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	h := open(t, t.TempDir(), clk)
 	ctx := context.Background()
-	withFault := func(name string, uuid byte, attrs string) *backendDef {
-		d := backendtest.Def(name, uuid, 65536, 1)
-		d.Metadata = &metadata{XML: `<s:fault xmlns:s="urn:virtxend:sim" ` + attrs + `/>`}
-		return d
+	withFault := func(name string, uuid byte, attrs string) (backend.DomID, error) {
+		return h.Create(ctx, backendtest.Config(name, uuid, 65536, 1),
+			backend.CreateOptions{Metadata: `<s:fault xmlns:s="urn:virtxend:sim" ` + attrs + `/>`})
 	}
-	if _, err := h.Create(ctx, withFault("fail", 1, `start="fail"`), backend.CreateOptions{}); !errors.Is(err, backend.ErrFailed) {
+	if _, err := withFault("fail", 1, `start="fail"`); !errors.Is(err, backend.ErrFailed) {
 		t.Fatalf("start fault: %v", err)
 	}
-	deaf, _ := h.Create(ctx, withFault("deaf", 2, `shutdown="ignore"`), backend.CreateOptions{})
+	deaf, _ := withFault("deaf", 2, `shutdown="ignore"`)
 	h.Shutdown(ctx, deaf, backend.ShutdownParavirt)
 	h.Reboot(ctx, deaf)
 	clk.Add(time.Hour)
 	if gi, _ := h.Guest(ctx, deaf); gi.State != backend.StateRunning {
 		t.Fatalf("ignored shutdown but %v", gi.State)
 	}
-	crashy, _ := h.Create(ctx, withFault("crashy", 3, `crash-after="5"`), backend.CreateOptions{})
+	crashy, _ := withFault("crashy", 3, `crash-after="5"`)
 	clk.Add(4 * time.Second)
 	h.Poll()
 	clk.Add(2 * time.Second)
@@ -188,7 +185,7 @@ func TestGuestActionsAndVanish(t *testing.T) {
 	ctx := context.Background()
 	daemon := open(t, dir, nil)
 	outsider := open(t, dir, nil)
-	id, _ := daemon.Create(ctx, backendtest.Def("g", 1, 65536, 1), backend.CreateOptions{})
+	id, _ := daemon.Create(ctx, backendtest.Config("g", 1, 65536, 1), backend.CreateOptions{})
 	if err := outsider.GuestShutdown(ctx, id, backend.ReasonReboot); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +193,7 @@ func TestGuestActionsAndVanish(t *testing.T) {
 	if ev := backendtest.WaitEvent(t, daemon, id); ev.Reason != backend.ReasonReboot {
 		t.Fatalf("event %+v", ev)
 	}
-	other, _ := daemon.Create(ctx, backendtest.Def("h", 2, 65536, 1), backend.CreateOptions{})
+	other, _ := daemon.Create(ctx, backendtest.Config("h", 2, 65536, 1), backend.CreateOptions{})
 	if err := outsider.Vanish(ctx, other); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +234,55 @@ func TestBadShape(t *testing.T) {
 	}
 }
 
-type (
-	backendDef = libvirtxml.Domain
-	metadata   = libvirtxml.DomainMetadata
-)
+// TestKeepsConfig: the host keeps the configuration a guest was created
+// from, as given and apart from the caller's value, across processes.
+func TestKeepsConfig(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := backendtest.Config("kept", 1, 65536, 2)
+	cfg.VFBs = []libxltypes.VFB{{DevID: -1, VNC: libxltypes.VNC{Enable: libxltypes.True, Display: 3}}}
+	want, _ := cfg.JSON()
+	id, err := open(t, dir, nil).Create(ctx, cfg, backend.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.VFBs[0].VNC.Display = 9
+	got, err := open(t, dir, nil).GuestConfig(ctx, id)
+	if err != nil || got == nil {
+		t.Fatalf("config %v, %v", got, err)
+	}
+	if js, _ := got.JSON(); string(js) != string(want) {
+		t.Errorf("kept\n%s\nwant\n%s", js, want)
+	}
+}
+
+// TestStateWithoutConfigs: a host.json written before configurations
+// were kept still loads; its guests run on, with no configuration.
+func TestStateWithoutConfigs(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"version":1,"boot_id":"b","kernel_boot_id":"boot-1","next_domid":2,"dom0_mem_kib":2097152,
+"guests":[{"domid":1,"uuid":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"name":"old","max_mem_kib":65536,"target_mem_kib":65536,
+"vcpus_max":1,"vcpus_online":1,"created_at":"2026-01-01T00:00:00Z","running_since":"2026-01-01T00:00:00Z"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "host.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := open(t, dir, nil)
+	ctx := context.Background()
+	gi, err := h.Guest(ctx, 1)
+	if err != nil || gi.Name != "old" || gi.State != backend.StateRunning {
+		t.Fatalf("guest %+v, %v", gi, err)
+	}
+	if cfg, err := h.GuestConfig(ctx, 1); err != nil || cfg != nil {
+		t.Fatalf("config %v, %v", cfg, err)
+	}
+}
+
+// TestOutOfMemoryIsErrNoMemory: the simulated host says why it refuses a
+// guest too big for its free memory.
+func TestOutOfMemoryIsErrNoMemory(t *testing.T) {
+	h := open(t, t.TempDir(), nil)
+	_, err := h.Create(context.Background(), backendtest.Config("big", 1, 7*1024*1024, 1), backend.CreateOptions{})
+	if !errors.Is(err, backend.ErrNoMemory) {
+		t.Fatalf("create: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/libxltypes"
 	"virtxend/internal/store"
 )
 
@@ -55,6 +56,10 @@ type guest struct {
 	// not acted on yet; it does at Due if running then.
 	Request *request `json:"request,omitempty"`
 	Faults  Faults   `json:"faults,omitzero"`
+	// Config is the libxl configuration the guest was created from, as
+	// real Xen would have received it. Hosts written before it was kept
+	// have none (nil); their guests still run, with no devices to count.
+	Config *libxltypes.DomainConfig `json:"config,omitempty"`
 }
 
 type request struct {
@@ -203,10 +208,21 @@ func (st *hostState) check() error {
 			return fmt.Errorf("guest %q has a memory target above its maximum", g.Name)
 		case !g.Faults.inRange():
 			return fmt.Errorf("guest %q has a fault duration out of range", g.Name)
+		case !g.configMatches():
+			return fmt.Errorf("guest %q has the configuration of %q (%s)", g.Name, g.Config.CInfo.Name, g.Config.CInfo.UUID)
 		}
 		seen[g.DomID] = true
 	}
 	return nil
+}
+
+// configMatches: the stored configuration, if any, is the guest's own.
+func (g *guest) configMatches() bool {
+	if g.Config == nil {
+		return true
+	}
+	u, err := backend.ParseUUID(g.Config.CInfo.UUID)
+	return err == nil && u == g.UUID && g.Config.CInfo.Name == g.Name
 }
 
 func saveState(path string, st *hostState) error {

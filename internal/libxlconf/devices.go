@@ -1,4 +1,4 @@
-package libxl
+package libxlconf
 
 import (
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxltypes"
 	"virtxend/internal/virerr"
 )
 
@@ -14,7 +15,7 @@ var diskFormats = map[string]string{
 	"qcow": "qcow", "qcow2": "qcow2", "vhd": "vhd", "raw": "raw", "qed": "qed",
 }
 
-func (t *translation) disks(c *DomainConfig) error {
+func (t *translation) disks(c *libxltypes.DomainConfig) error {
 	for i := range devices(t.d).Disks {
 		x, err := makeDisk(&devices(t.d).Disks[i])
 		if err != nil {
@@ -26,8 +27,8 @@ func (t *translation) disks(c *DomainConfig) error {
 }
 
 // makeDisk is libxlMakeDisk for local (file and block) sources.
-func makeDisk(d *libvirtxml.DomainDisk) (Disk, error) {
-	var x Disk
+func makeDisk(d *libvirtxml.DomainDisk) (libxltypes.Disk, error) {
+	var x libxltypes.Disk
 	if d.Target == nil || d.Target.Dev == "" {
 		return x, unsupported("disk is missing a target device")
 	}
@@ -79,16 +80,16 @@ func makeDisk(d *libvirtxml.DomainDisk) (Disk, error) {
 	if d.Driver != nil && x.Readwrite == 1 {
 		switch d.Driver.Discard {
 		case "unmap":
-			x.DiscardEnable = True
+			x.DiscardEnable = libxltypes.True
 		case "ignore":
-			x.DiscardEnable = False
+			x.DiscardEnable = libxltypes.False
 		}
 	}
 	return x, nil
 }
 
 // diskDriver chooses libxl's backend and format from <driver name type>.
-func diskDriver(d *libvirtxml.DomainDisk, x *Disk) error {
+func diskDriver(d *libvirtxml.DomainDisk, x *libxltypes.Disk) error {
 	name, typ := "", ""
 	if d.Driver != nil {
 		name, typ = d.Driver.Name, d.Driver.Type
@@ -132,7 +133,7 @@ func diskDriver(d *libvirtxml.DomainDisk, x *Disk) error {
 
 // nics are the guest's interfaces, numbered in order; hostdev interfaces
 // are PCI passthrough and go to pcidevs instead.
-func (t *translation) nics(c *DomainConfig) error {
+func (t *translation) nics(c *libxltypes.DomainConfig) error {
 	for i := range devices(t.d).Interfaces {
 		ifc := &devices(t.d).Interfaces[i]
 		if ifc.Source != nil && ifc.Source.Hostdev != nil {
@@ -148,8 +149,8 @@ func (t *translation) nics(c *DomainConfig) error {
 }
 
 // makeNIC is libxlMakeNic.
-func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, error) {
-	n := NIC{DevID: devid, NICType: "vif"}
+func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (libxltypes.NIC, error) {
+	n := libxltypes.NIC{DevID: devid, NICType: "vif"}
 	if t.hvm() {
 		n.NICType = "vif_ioemu"
 	}
@@ -209,7 +210,7 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (NIC, 
 // openvswitch: on an Open vSwitch bridge, Xen's vif-openvswitch script
 // (unless one is named) reads the VLAN from libxl's extended bridge name,
 // BRIDGE.TAG or BRIDGE:TAG:TAG for a trunk.
-func openvswitch(ifc *libvirtxml.DomainInterface, n *NIC) {
+func openvswitch(ifc *libvirtxml.DomainInterface, n *libxltypes.NIC) {
 	vp := ifc.VirtualPort
 	if vp == nil || vp.Params == nil || vp.Params.OpenVSwitch == nil {
 		return
@@ -258,7 +259,7 @@ func interfaceType(s *libvirtxml.DomainInterfaceSource) string {
 }
 
 // pcidevs are PCI hostdevs and hostdev interfaces, passed through.
-func (t *translation) pcidevs(c *DomainConfig) error {
+func (t *translation) pcidevs(c *libxltypes.DomainConfig) error {
 	devs := devices(t.d)
 	for i := range devs.Interfaces {
 		ifc := &devs.Interfaces[i]
@@ -291,8 +292,8 @@ func (t *translation) pcidevs(c *DomainConfig) error {
 	return nil
 }
 
-func makePCI(src *libvirtxml.DomainHostdevSubsysPCISource) (PCIDev, error) {
-	var p PCIDev
+func makePCI(src *libvirtxml.DomainHostdevSubsysPCISource) (libxltypes.PCIDev, error) {
+	var p libxltypes.PCIDev
 	if src == nil || src.Address == nil {
 		return p, unsupported("PCI host device has no source address")
 	}

@@ -1,4 +1,4 @@
-package backend
+package driver
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"libvirt.org/go/libvirtxml"
 )
 
-// ScaleToKiB converts a libvirt memory value with its unit attribute to KiB,
+// scaleToKiB converts a libvirt memory value with its unit attribute to KiB,
 // rounding up, as virScaleInteger does for <memory unit='...'>. An empty unit
 // means KiB.
-func ScaleToKiB(value uint64, unit string) (uint64, error) {
+func scaleToKiB(value uint64, unit string) (uint64, error) {
 	var scale uint64
 	switch strings.ToLower(unit) {
 	case "", "k", "kib":
@@ -49,42 +49,42 @@ func ceilDiv(product, div, value, mul uint64) (uint64, error) {
 	return (product + div - 1) / div, nil
 }
 
-// MemoryKiB returns a <memory>-style element in KiB (0 when absent).
-func MemoryKiB(m *libvirtxml.DomainMemory) uint64 {
+// memoryKiB returns a <memory>-style element in KiB (0 when absent).
+func memoryKiB(m *libvirtxml.DomainMemory) uint64 {
 	if m == nil {
 		return 0
 	}
-	k, err := ScaleToKiB(uint64(m.Value), m.Unit)
+	k, err := scaleToKiB(uint64(m.Value), m.Unit)
 	if err != nil {
 		return 0
 	}
 	return k
 }
 
-// CurrentMemoryKiB returns a <currentMemory> in KiB (0 when absent).
-func CurrentMemoryKiB(m *libvirtxml.DomainCurrentMemory) uint64 {
+// currentMemoryKiB returns a <currentMemory> in KiB (0 when absent).
+func currentMemoryKiB(m *libvirtxml.DomainCurrentMemory) uint64 {
 	if m == nil {
 		return 0
 	}
-	k, err := ScaleToKiB(uint64(m.Value), m.Unit)
+	k, err := scaleToKiB(uint64(m.Value), m.Unit)
 	if err != nil {
 		return 0
 	}
 	return k
 }
 
-// GuestShape is what a hypervisor needs from a definition's sizing.
-type GuestShape struct {
+// guestShape is a definition's sizing: memory and vCPUs.
+type guestShape struct {
 	MaxMemKiB    uint64
 	TargetMemKiB uint64
 	VCPUsMax     int
 	VCPUsOnline  int
 }
 
-// ShapeOf reads memory and vCPU sizing from def, defaulting as libvirt does
+// shapeOf reads memory and vCPU sizing from def, defaulting as libvirt does
 // (currentMemory = memory, current vCPUs = all, at least one vCPU).
-func ShapeOf(def *libvirtxml.Domain) GuestShape {
-	s := GuestShape{MaxMemKiB: MemoryKiB(def.Memory), TargetMemKiB: CurrentMemoryKiB(def.CurrentMemory)}
+func shapeOf(def *libvirtxml.Domain) guestShape {
+	s := guestShape{MaxMemKiB: memoryKiB(def.Memory), TargetMemKiB: currentMemoryKiB(def.CurrentMemory)}
 	if s.TargetMemKiB == 0 || s.TargetMemKiB > s.MaxMemKiB {
 		s.TargetMemKiB = s.MaxMemKiB
 	}

@@ -1,4 +1,7 @@
-package libxl
+// Package jsondiff compares libxl_domain_config JSON documents by meaning,
+// for tests: of the translation against libvirt's expected JSON, and of
+// our JSON against what libxl's own reader makes of it.
+package jsondiff
 
 import (
 	"bytes"
@@ -11,7 +14,7 @@ import (
 // libxl's JSON is not canonical: libxl omits fields at their default, the
 // fixtures spell defbools "True"/"False" and plain bools true/false, and
 // a keyed union appears as the member key ("type.hvm") next to, or
-// instead of, its key ("type"). normalizeJSON brings a document to one
+// instead of, its key ("type"). Normalize brings a document to one
 // form so that two configurations libxl would read alike compare equal.
 
 // keyDefaults are the values libxl treats as "not set" for a key, beyond
@@ -30,7 +33,9 @@ var keyDefaults = map[string][]any{
 	"format":      {"unknown", ""},
 }
 
-func normalizeJSON(doc []byte) (any, error) {
+// Normalize reads a document into libxl's one meaning of it: defaults
+// dropped, bools as defbools, redundant union keys removed.
+func Normalize(doc []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -113,9 +118,9 @@ func dropRedundantUnionKeys(m map[string]any) {
 	}
 }
 
-// jsonDiff lists the differences between two normalised documents, one
-// line per path.
-func jsonDiff(want, got any) []string {
+// Diff lists the differences between two normalised documents, one line
+// per path.
+func Diff(want, got any) []string {
 	var out []string
 	diffAt("", want, got, &out)
 	return out

@@ -1,7 +1,9 @@
-package libxl
+package libxlconf
 
 import (
 	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/libxltypes"
 )
 
 // bootDevices maps <boot dev=...> to HVM boot order letters.
@@ -9,18 +11,18 @@ var bootDevices = map[string]byte{"fd": 'a', "hd": 'c', "cdrom": 'd', "network":
 
 // hvmInfo fills the HVM part of build info, as libvirt does for an HVM
 // guest: features, firmware, device model, boot order, serials, USB input.
-func (t *translation) hvmInfo(b *BuildInfo) error {
+func (t *translation) hvmInfo(b *libxltypes.BuildInfo) error {
 	d := t.d
 	h := t.hvmPart(b)
 	if f := d.Features; f != nil {
-		h.PAE = DefboolOf(f.PAE != nil)
-		b.APIC = DefboolOf(f.APIC != nil)
-		b.ACPI = DefboolOf(f.ACPI != nil)
+		h.PAE = libxltypes.DefboolOf(f.PAE != nil)
+		b.APIC = libxltypes.DefboolOf(f.APIC != nil)
+		b.ACPI = libxltypes.DefboolOf(f.ACPI != nil)
 	} else {
-		h.PAE, b.APIC, b.ACPI = False, False, False
+		h.PAE, b.APIC, b.ACPI = libxltypes.False, libxltypes.False, libxltypes.False
 	}
 	if f := d.Features; f != nil && f.Viridian != nil {
-		h.Viridian = True
+		h.Viridian = libxltypes.True
 	}
 	if err := t.acpiTables(h); err != nil {
 		return err
@@ -57,15 +59,15 @@ func (t *translation) hvmInfo(b *BuildInfo) error {
 		return unsupported("Parallel devices are not supported by libxl")
 	}
 	// VNC and SDL stay off until a graphics device turns them on.
-	h.VNC.Enable = False
-	h.SDL.Enable = False
+	h.VNC.Enable = libxltypes.False
+	h.SDL.Enable = libxltypes.False
 	if err := t.usbInputs(h); err != nil {
 		return err
 	}
 	return t.viridian(h)
 }
 
-func (t *translation) acpiTables(h *HVMInfo) error {
+func (t *translation) acpiTables(h *libxltypes.HVMInfo) error {
 	os := t.d.OS
 	if os == nil || os.ACPI == nil {
 		return nil
@@ -99,7 +101,7 @@ func (t *translation) bootOrder() string {
 }
 
 // hvmSerials is one serial as "serial", several as "serial_list".
-func (t *translation) hvmSerials(h *HVMInfo) error {
+func (t *translation) hvmSerials(h *libxltypes.HVMInfo) error {
 	serials := devices(t.d).Serials
 	var list []string
 	for i := range serials {
@@ -120,7 +122,7 @@ func (t *translation) hvmSerials(h *HVMInfo) error {
 }
 
 // usbInputs are the USB mice and tablets, emulated by the device model.
-func (t *translation) usbInputs(h *HVMInfo) error {
+func (t *translation) usbInputs(h *libxltypes.HVMInfo) error {
 	for _, in := range devices(t.d).Inputs {
 		if in.Bus != "usb" {
 			continue

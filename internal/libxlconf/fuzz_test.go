@@ -1,4 +1,4 @@
-package libxl
+package libxlconf_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxlconf"
+	"virtxend/internal/libxlconf/libxlconftest"
+	"virtxend/internal/libxltypes"
 )
 
 // FuzzBuildDomainConfig: any definition domxml accepts translates without
@@ -26,7 +29,7 @@ func FuzzBuildDomainConfig(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := BuildDomainConfig(d, fixtureHost())
+		c, err := libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
 		if err != nil {
 			return
 		}
@@ -34,7 +37,7 @@ func FuzzBuildDomainConfig(f *testing.F) {
 		if err != nil {
 			t.Fatalf("JSON: %v", err)
 		}
-		var back DomainConfig
+		var back libxltypes.DomainConfig
 		if err := json.Unmarshal(j, &back); err != nil {
 			t.Fatalf("JSON does not read back: %v", err)
 		}

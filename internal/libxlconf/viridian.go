@@ -1,6 +1,10 @@
-package libxl
+package libxlconf
 
-import "libvirt.org/go/libvirtxml"
+import (
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/libxltypes"
+)
 
 // libxl_viridian_enlightenment values.
 const (
@@ -22,7 +26,7 @@ const (
 // enables every group; otherwise any enabled feature brings libxl's
 // default set (base, freq, time_ref_count, apic_assist, crash_ctl) and
 // each feature adds the group it names.
-func (t *translation) viridian(h *HVMInfo) error {
+func (t *translation) viridian(h *libxltypes.HVMInfo) error {
 	f := t.d.Features
 	if f == nil || f.HyperV == nil {
 		return nil

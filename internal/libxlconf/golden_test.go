@@ -1,4 +1,4 @@
-package libxl
+package libxlconf_test
 
 import (
 	"flag"
@@ -8,19 +8,12 @@ import (
 	"testing"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxlconf"
+	"virtxend/internal/libxlconf/libxlconftest"
+	"virtxend/internal/libxltypes/jsondiff"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/out")
-
-// goldenHost is the fixture host that also resolves libvirt networks,
-// FLASK labels and USB devices by vendor and product.
-func goldenHost() Host {
-	h := fixtureHost()
-	h.NetworkBridge = func(n string) (string, error) { return "virbr-" + n, nil }
-	h.FlaskSID = func(string) (uint32, error) { return 7, nil }
-	h.FindUSB = func(vendor, product uint) (uint, uint, error) { return 4, 2, nil }
-	return h
-}
 
 // TestGoldenDomainConfig translates testdata/in/*.xml, for what libvirt's
 // fixtures do not cover, and compares the JSON byte for byte with
@@ -41,7 +34,7 @@ func TestGoldenDomainConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			cfg, err := BuildDomainConfig(d, goldenHost())
+			cfg, err := libxlconf.BuildDomainConfig(d, libxlconftest.GoldenHost())
 			if err != nil {
 				t.Fatalf("BuildDomainConfig: %v", err)
 			}
@@ -61,9 +54,9 @@ func TestGoldenDomainConfig(t *testing.T) {
 				t.Fatalf("%v (run with -update)", err)
 			}
 			if string(got) != string(want) {
-				w, _ := normalizeJSON(want)
-				g, _ := normalizeJSON(got)
-				t.Errorf("differs from %s:\n%s", out, strings.Join(jsonDiff(w, g), "\n"))
+				w, _ := jsondiff.Normalize(want)
+				g, _ := jsondiff.Normalize(got)
+				t.Errorf("differs from %s:\n%s", out, strings.Join(jsondiff.Diff(w, g), "\n"))
 			}
 		})
 	}

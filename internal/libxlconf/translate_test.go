@@ -1,4 +1,4 @@
-package libxl
+package libxlconf_test
 
 import (
 	"errors"
@@ -8,43 +8,11 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxlconf"
+	"virtxend/internal/libxlconf/libxlconftest"
+	"virtxend/internal/libxltypes"
 	"virtxend/internal/virerr"
 )
-
-func TestNormalizeJSON(t *testing.T) {
-	cases := []struct {
-		name      string
-		a, b      string
-		wantEqual bool
-	}{
-		{"defaults dropped", `{"a":0,"b":"","c":{},"d":[],"e":false,"devid":-1,"on_crash":"destroy"}`, `{}`, true},
-		{"defbool kept", `{"vnc":{"enable":"False"}}`, `{}`, false},
-		{"plain bool as defbool", `{"permissive":true}`, `{"permissive":"True"}`, true},
-		{"union key", `{"type":"hvm","type.hvm":{"pae":"True"}}`, `{"type.hvm":{"pae":"True"}}`, true},
-		{"value differs", `{"max_memkb":1}`, `{"max_memkb":2}`, false},
-		{"list order matters", `{"l":[1,2]}`, `{"l":[2,1]}`, false},
-		{"nested default", `{"b_info":{"sched_params":{},"arch_arm":{}}}`, `{}`, true},
-		{"devid 0 kept", `{"nics":[{"devid":0}]}`, `{"nics":[{}]}`, false},
-		{"empty union member kept", `{"channels":[{"connection.pty":{}}]}`, `{"channels":[{"connection.unknown":{}}]}`, false},
-		{"cpuid object form", `{"cpuid":{"cpuid":[{"leaf":1}]}}`, `{"cpuid":[{"leaf":1}]}`, true},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			a, err := normalizeJSON([]byte(c.a))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := normalizeJSON([]byte(c.b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			diff := jsonDiff(a, b)
-			if (len(diff) == 0) != c.wantEqual {
-				t.Errorf("equal = %v, want %v (diff %v)", len(diff) == 0, c.wantEqual, diff)
-			}
-		})
-	}
-}
 
 const hvmHead = `<domain type='xen'><name>g</name><uuid>2147d599-9cc6-c0dc-92ab-4064b5446e9b</uuid>` +
 	`<memory>1048576</memory><vcpu>2</vcpu><os><type>hvm</type></os>`
@@ -82,7 +50,7 @@ func TestBuildErrors(t *testing.T) {
 			if err != nil {
 				t.Skipf("domxml refuses it first: %v", err)
 			}
-			_, err = BuildDomainConfig(d, fixtureHost())
+			_, err = libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -101,9 +69,9 @@ func TestEmulatorChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := fixtureHost()
+	h := libxlconftest.FixtureHost()
 	h.CheckEmulator = nil
-	_, err = BuildDomainConfig(d, h)
+	_, err = libxlconf.BuildDomainConfig(d, h)
 	if err == nil || !strings.Contains(err.Error(), "emulator '/nonexistent/qemu' not found") {
 		t.Errorf("got %v", err)
 	}
@@ -114,9 +82,9 @@ func TestGraphicsPortAllocator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := fixtureHost()
+	h := libxlconftest.FixtureHost()
 	h.GraphicsPort = func() (int, error) { return 5912, nil }
-	c, err := BuildDomainConfig(d, h)
+	c, err := libxlconf.BuildDomainConfig(d, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,14 +96,14 @@ func TestGraphicsPortAllocator(t *testing.T) {
 	}
 	full := errors.New("no free port")
 	h.GraphicsPort = func() (int, error) { return 0, full }
-	if _, err := BuildDomainConfig(d, h); !errors.Is(err, full) {
+	if _, err := libxlconf.BuildDomainConfig(d, h); !errors.Is(err, full) {
 		t.Errorf("allocator error lost: %v", err)
 	}
 }
 
 func TestShadowMemoryFormula(t *testing.T) {
 	// 4 * (256 * vcpus + 2 * MiB): 1 GiB and 2 vCPUs.
-	if got := RequiredShadowMemKiB(1048576, 2); got != 4*(512+2048) {
+	if got := libxlconf.RequiredShadowMemKiB(1048576, 2); got != 4*(512+2048) {
 		t.Errorf("got %d", got)
 	}
 }
@@ -146,9 +114,9 @@ func TestVNUMAPlacement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := fixtureHost()
+	h := libxlconftest.FixtureHost()
 	h.NUMANodes = 1
-	c, err := BuildDomainConfig(d, h)
+	c, err := libxlconf.BuildDomainConfig(d, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +135,11 @@ func TestNestedHVMNeedsHost(t *testing.T) {
 	for _, c := range []struct {
 		nested bool
 		hw     string
-		want   Defbool
-	}{{true, "vmx", True}, {false, "vmx", False}, {true, "", False}, {true, "svm", True}} {
-		h := fixtureHost()
+		want   libxltypes.Defbool
+	}{{true, "vmx", libxltypes.True}, {false, "vmx", libxltypes.False}, {true, "", libxltypes.False}, {true, "svm", libxltypes.True}} {
+		h := libxlconftest.FixtureHost()
 		h.NestedHVM, h.HWVirt = c.nested, c.hw
-		cfg, err := BuildDomainConfig(d, h)
+		cfg, err := libxlconf.BuildDomainConfig(d, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +155,7 @@ func TestUnknownCPUFeatureWarns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := BuildDomainConfig(d, fixtureHost())
+	c, err := libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +172,7 @@ func TestCustomCPUModeIgnored(t *testing.T) {
 	if err != nil {
 		t.Skipf("domxml refuses it: %v", err)
 	}
-	c, err := BuildDomainConfig(d, fixtureHost())
+	c, err := libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,14 +186,14 @@ func TestStaticSecurityLabel(t *testing.T) {
 	if err != nil {
 		t.Skipf("domxml refuses it: %v", err)
 	}
-	h := fixtureHost()
+	h := libxlconftest.FixtureHost()
 	h.FlaskSID = func(l string) (uint32, error) {
 		if l != "system_u:system_r:domU_t" {
 			t.Errorf("label %q", l)
 		}
 		return 42, nil
 	}
-	c, err := BuildDomainConfig(d, h)
+	c, err := libxlconf.BuildDomainConfig(d, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,20 +201,7 @@ func TestStaticSecurityLabel(t *testing.T) {
 		t.Errorf("ssidref %d", c.CInfo.SSIDRef)
 	}
 	h.FlaskSID = nil
-	if c, err = BuildDomainConfig(d, h); err != nil || c.CInfo.SSIDRef != 0 || len(c.Warnings) != 1 {
+	if c, err = libxlconf.BuildDomainConfig(d, h); err != nil || c.CInfo.SSIDRef != 0 || len(c.Warnings) != 1 {
 		t.Errorf("without a resolver: %v, %d, %q", err, c.CInfo.SSIDRef, c.Warnings)
-	}
-}
-
-// TestGuestMaxKiB: libxl's 1 MiB on top of a guest's maximum is not the
-// guest's; Domain-0's maximum is reported as Xen has it.
-func TestGuestMaxKiB(t *testing.T) {
-	for _, c := range []struct {
-		id       uint32
-		xen, out uint64
-	}{{7, 132096, 131072}, {7, 197632, 196608}, {0, 524288, 524288}, {7, 512, 512}} {
-		if got := guestMaxKiB(c.id, c.xen); got != c.out {
-			t.Errorf("guestMaxKiB(%d, %d) = %d, want %d", c.id, c.xen, got, c.out)
-		}
 	}
 }

@@ -1,9 +1,10 @@
-package libxl
+package libxlconf
 
 import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/libxltypes"
 	"virtxend/internal/virerr"
 )
 
@@ -13,7 +14,7 @@ const vncPortMin = 5900
 // graphics is libxlMakeVfbList and libxlMakeBuildInfoVfb: a framebuffer
 // and keyboard per VNC or SDL display; for an HVM guest the first display
 // also configures the device model, and SPICE is set up there.
-func (t *translation) graphics(c *DomainConfig) error {
+func (t *translation) graphics(c *libxltypes.DomainConfig) error {
 	gs := devices(t.d).Graphics
 	for i := range gs {
 		g := &gs[i]
@@ -25,10 +26,10 @@ func (t *translation) graphics(c *DomainConfig) error {
 			return err
 		}
 		if port != 0 {
-			c.setGraphicsPort(i, port)
+			setGraphicsPort(c, i, port)
 		}
 		c.VFBs = append(c.VFBs, v)
-		c.VKBs = append(c.VKBs, VKB{DevID: -1})
+		c.VKBs = append(c.VKBs, libxltypes.VKB{DevID: -1})
 	}
 	if !t.hvm() {
 		return nil
@@ -40,7 +41,7 @@ func (t *translation) graphics(c *DomainConfig) error {
 		if gs[i].Spice != nil {
 			port, err := t.spice(h, gs[i].Spice)
 			if port != 0 {
-				c.setGraphicsPort(i, port)
+				setGraphicsPort(c, i, port)
 			}
 			return err
 		}
@@ -52,7 +53,7 @@ func (t *translation) graphics(c *DomainConfig) error {
 }
 
 // setGraphicsPort records an automatically chosen port.
-func (c *DomainConfig) setGraphicsPort(i, port int) {
+func setGraphicsPort(c *libxltypes.DomainConfig, i, port int) {
 	if c.GraphicsPorts == nil {
 		c.GraphicsPorts = map[int]int{}
 	}
@@ -60,15 +61,15 @@ func (c *DomainConfig) setGraphicsPort(i, port int) {
 }
 
 // makeVFB is libxlMakeVfb; it also returns the port it chose, if any.
-func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (VFB, int, error) {
-	v := VFB{DevID: -1}
+func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (libxltypes.VFB, int, error) {
+	v := libxltypes.VFB{DevID: -1}
 	if s := g.SDL; s != nil {
-		v.SDL.Enable, v.VNC.Enable, v.SDL.OpenGL = True, False, False
+		v.SDL.Enable, v.VNC.Enable, v.SDL.OpenGL = libxltypes.True, libxltypes.False, libxltypes.False
 		v.SDL.Display, v.SDL.XAuthority = s.Display, s.XAuth
 		return v, 0, nil
 	}
 	vnc := g.VNC
-	v.VNC.Enable, v.SDL.Enable = True, False
+	v.VNC.Enable, v.SDL.Enable = libxltypes.True, libxltypes.False
 	port, chosen := vnc.Port, 0
 	if vnc.AutoPort == "yes" || port <= 0 {
 		p, err := t.port()
@@ -81,7 +82,7 @@ func (t *translation) makeVFB(g *libvirtxml.DomainGraphic) (VFB, int, error) {
 		return v, 0, unsupported("VNC port %d is below %d", port, vncPortMin)
 	}
 	v.VNC.Display = port - vncPortMin
-	v.VNC.FindUnused = False
+	v.VNC.FindUnused = libxltypes.False
 	v.VNC.Listen = listenAddress(vnc.Listen, vnc.Listeners)
 	v.VNC.Passwd = vnc.Passwd
 	v.Keymap = vnc.Keymap
@@ -101,8 +102,8 @@ func listenAddress(attr string, ls []libvirtxml.DomainGraphicListener) string {
 
 // spice configures the device model's SPICE server; it returns the port
 // it chose, if any.
-func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) (int, error) {
-	h.Spice.Enable = True
+func (t *translation) spice(h *libxltypes.HVMInfo, s *libvirtxml.DomainGraphicSpice) (int, error) {
+	h.Spice.Enable = libxltypes.True
 	port, chosen := s.Port, 0
 	if s.AutoPort == "yes" || port <= 0 {
 		p, err := t.port()
@@ -119,28 +120,28 @@ func (t *translation) spice(h *HVMInfo, s *libvirtxml.DomainGraphicSpice) (int, 
 	h.Keymap = s.Keymap
 	if s.Passwd != "" {
 		h.Spice.Passwd = s.Passwd
-		h.Spice.DisableTicketing = False
+		h.Spice.DisableTicketing = libxltypes.False
 	} else {
-		h.Spice.DisableTicketing = True
+		h.Spice.DisableTicketing = libxltypes.True
 	}
 	// Client mouse mode is xl.cfg's default.
-	h.Spice.AgentMouse = DefboolOf(s.Mouse == nil || s.Mouse.Mode != "server")
+	h.Spice.AgentMouse = libxltypes.DefboolOf(s.Mouse == nil || s.Mouse.Mode != "server")
 	copyPaste := s.ClipBoard != nil && s.ClipBoard.CopyPaste == "yes"
-	h.Spice.VDAgent = DefboolOf(copyPaste)
-	h.Spice.ClipboardSharing = DefboolOf(copyPaste)
+	h.Spice.VDAgent = libxltypes.DefboolOf(copyPaste)
+	h.Spice.ClipboardSharing = libxltypes.DefboolOf(copyPaste)
 	return chosen, nil
 }
 
 // video is libxlMakeVideo: the HVM guest's emulated graphics card, or
 // none and no graphics at all.
-func (t *translation) video(c *DomainConfig) error {
+func (t *translation) video(c *libxltypes.DomainConfig) error {
 	if !t.hvm() {
 		return nil
 	}
 	h := t.hvmPart(&c.BInfo)
 	vs := devices(t.d).Videos
 	if len(vs) == 0 || vs[0].Model.Type == "none" {
-		h.Nographic = True
+		h.Nographic = libxltypes.True
 		h.VGA.Kind = "none"
 		return nil
 	}
@@ -166,7 +167,7 @@ func (t *translation) video(c *DomainConfig) error {
 
 // channels are the Xen PV channels, over a pty or a Unix socket; a
 // socket without a path gets one in the channel directory.
-func (t *translation) channels(c *DomainConfig) error {
+func (t *translation) channels(c *libxltypes.DomainConfig) error {
 	for _, ch := range devices(t.d).Channels {
 		if ch.Target == nil || ch.Target.Xen == nil {
 			return unsupported("channel target type not supported")
@@ -175,7 +176,7 @@ func (t *translation) channels(c *DomainConfig) error {
 		if name == "" {
 			return virerr.New(virerr.FromLibxl, libvirt.ErrOperationInvalid, "channel target name missing")
 		}
-		x := Channel{DevID: -1, Name: name}
+		x := libxltypes.Channel{DevID: -1, Name: name}
 		switch {
 		case ch.Source == nil || ch.Source.Pty != nil:
 			x.PTY = &struct{}{}
@@ -188,7 +189,7 @@ func (t *translation) channels(c *DomainConfig) error {
 				}
 				path = dir + "/" + t.d.Name + "-" + name
 			}
-			x.Socket = &ChannelSocket{Path: path}
+			x.Socket = &libxltypes.ChannelSocket{Path: path}
 		default:
 			return unsupported("channel source type not supported")
 		}

@@ -1,9 +1,10 @@
-package libxl
+package libxlconf
 
 import (
 	"strings"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxltypes"
 )
 
 // Distances libvirt assumes when a cell does not give one.
@@ -14,7 +15,7 @@ const (
 
 // vnuma is libxlMakeVnumaList: one virtual NUMA node per <cell>, placed
 // on the host node of the same number when the host has enough nodes.
-func (t *translation) vnuma(c *DomainConfig) error {
+func (t *translation) vnuma(c *libxltypes.DomainConfig) error {
 	cpu := t.d.CPU
 	if cpu == nil || cpu.Numa == nil || len(cpu.Numa.Cell) == 0 {
 		return nil
@@ -33,7 +34,7 @@ func (t *translation) vnuma(c *DomainConfig) error {
 			}
 			seen[v] = true
 		}
-		node := VNUMANode{MemKiB: cellKiB(cell.Memory, cell.Unit), VCPUs: vcpus}
+		node := libxltypes.VNUMANode{MemKiB: cellKiB(cell.Memory, cell.Unit), VCPUs: vcpus}
 		for j := range cells {
 			node.Distances = append(node.Distances, cellDistance(t, i, j))
 		}

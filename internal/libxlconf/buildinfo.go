@@ -1,4 +1,4 @@
-package libxl
+package libxlconf
 
 import (
 	"strconv"
@@ -6,11 +6,12 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxltypes"
 )
 
 // buildInfo is libxlMakeDomBuildInfo: vCPUs, memory, timers, clock, the
 // guest-type specific part, CPU policy and the xenbus limits.
-func (t *translation) buildInfo(c *DomainConfig) error {
+func (t *translation) buildInfo(c *libxltypes.DomainConfig) error {
 	b := &c.BInfo
 	d := t.d
 	b.MaxVCPUs = int(domxml.MaxVCPUs(d))
@@ -20,7 +21,7 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 	}
 	t.vcpuAffinity(b)
 	if ct := d.CPUTune; ct != nil && ct.Shares != nil {
-		b.SchedParams = &SchedParams{Weight: ct.Shares.Value}
+		b.SchedParams = &libxltypes.SchedParams{Weight: ct.Shares.Value}
 	}
 	b.MaxMemKiB = domxml.MemoryKiB(d)
 	b.TargetMemKiB = domxml.CurrentMemoryKiB(d)
@@ -39,7 +40,7 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 		err = t.hvmInfo(b)
 	case domxml.PVH:
 		t.directBoot(b)
-		b.PVH = &PVHInfo{}
+		b.PVH = &libxltypes.PVHInfo{}
 	default:
 		t.pvInfo(b)
 	}
@@ -53,7 +54,7 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 	// <msrs unknown='ignore'/>: the guest may touch MSRs Xen does not
 	// know without a fault.
 	if f := d.Features; f != nil && f.MSRS != nil && f.MSRS.Unknown == "ignore" {
-		b.ArchX86 = &ArchX86{MSRRelaxed: True}
+		b.ArchX86 = &libxltypes.ArchX86{MSRRelaxed: libxltypes.True}
 	}
 	b.ShadowMemKiB = t.host.shadow(b.MaxMemKiB, b.MaxVCPUs)
 	return nil
@@ -62,7 +63,7 @@ func (t *translation) buildInfo(c *DomainConfig) error {
 // vcpuAffinity is libxlSetVcpuAffinities: with any <vcpupin>, every vCPU
 // up to the highest pinned one gets a hard affinity, its pin's CPUs or
 // all CPUs, and libxl's automatic NUMA placement is turned off.
-func (t *translation) vcpuAffinity(b *BuildInfo) {
+func (t *translation) vcpuAffinity(b *libxltypes.BuildInfo) {
 	if t.d.CPUTune == nil {
 		return
 	}
@@ -93,7 +94,7 @@ func (t *translation) vcpuAffinity(b *BuildInfo) {
 			b.VCPUHardAffinity = append(b.VCPUHardAffinity, anyCPU)
 		}
 	}
-	b.NUMAPlacement = False
+	b.NUMAPlacement = libxltypes.False
 }
 
 // tscModes maps <timer name='tsc' mode=...> to libxl_tsc_mode.
@@ -103,7 +104,7 @@ var tscModes = map[string]string{
 	"emulate":  "always_emulate",
 }
 
-func (t *translation) timers(b *BuildInfo) error {
+func (t *translation) timers(b *libxltypes.BuildInfo) error {
 	if t.d.Clock == nil {
 		return nil
 	}
@@ -120,7 +121,7 @@ func (t *translation) timers(b *BuildInfo) error {
 				return unsupported("unsupported timer type (name) '%s'", tm.Name)
 			}
 			if tm.Present == "yes" {
-				t.hvmPart(b).HPET = True
+				t.hvmPart(b).HPET = libxltypes.True
 			}
 		default:
 			return unsupported("unsupported timer type (name) '%s'", tm.Name)
@@ -131,7 +132,7 @@ func (t *translation) timers(b *BuildInfo) error {
 
 // clock is the <clock> offset: localtime, or a variable offset in seconds
 // from UTC or from local time.
-func (t *translation) clock(b *BuildInfo) error {
+func (t *translation) clock(b *libxltypes.BuildInfo) error {
 	cl := t.d.Clock
 	if cl == nil {
 		return nil
@@ -146,10 +147,10 @@ func (t *translation) clock(b *BuildInfo) error {
 	switch offset {
 	case "", "utc":
 	case "localtime":
-		b.Localtime = True
+		b.Localtime = libxltypes.True
 	case "variable":
 		if basis == "localtime" {
-			b.Localtime = True
+			b.Localtime = libxltypes.True
 		}
 		if adj != "" {
 			n, err := strconv.ParseInt(adj, 10, 32)
@@ -165,7 +166,7 @@ func (t *translation) clock(b *BuildInfo) error {
 }
 
 // directBoot is a kernel given in <os>: kernel, initrd and command line.
-func (t *translation) directBoot(b *BuildInfo) {
+func (t *translation) directBoot(b *libxltypes.BuildInfo) {
 	if os := t.d.OS; os != nil {
 		b.Kernel = os.Kernel
 		b.Ramdisk = os.Initrd
@@ -175,9 +176,9 @@ func (t *translation) directBoot(b *BuildInfo) {
 
 // pvInfo is a PV guest's boot: a direct kernel, or a bootloader (pygrub
 // by default, as the xend toolstack did).
-func (t *translation) pvInfo(b *BuildInfo) {
+func (t *translation) pvInfo(b *libxltypes.BuildInfo) {
 	t.directBoot(b)
-	pv := &PVInfo{}
+	pv := &libxltypes.PVInfo{}
 	switch {
 	case t.d.Bootloader != "":
 		pv.Bootloader = t.d.Bootloader
@@ -188,7 +189,7 @@ func (t *translation) pvInfo(b *BuildInfo) {
 		pv.BootloaderArgs = splitFields(args)
 	}
 	if f := t.d.Features; f != nil && f.Xen != nil && f.Xen.E820Host != nil {
-		pv.E820Host = DefboolOf(f.Xen.E820Host.State != "off")
+		pv.E820Host = libxltypes.DefboolOf(f.Xen.E820Host.State != "off")
 	}
 	b.PV = pv
 }
@@ -213,7 +214,7 @@ func splitFields(s string) []string {
 }
 
 // xenbus carries the xenbus controller's limits.
-func (t *translation) xenbus(b *BuildInfo) {
+func (t *translation) xenbus(b *libxltypes.BuildInfo) {
 	if t.d.Devices == nil {
 		return
 	}
@@ -227,9 +228,9 @@ func (t *translation) xenbus(b *BuildInfo) {
 }
 
 // hvmPart is the HVM union member, created on first use.
-func (t *translation) hvmPart(b *BuildInfo) *HVMInfo {
+func (t *translation) hvmPart(b *libxltypes.BuildInfo) *libxltypes.HVMInfo {
 	if b.HVM == nil {
-		b.HVM = &HVMInfo{}
+		b.HVM = &libxltypes.HVMInfo{}
 	}
 	return b.HVM
 }

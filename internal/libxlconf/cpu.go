@@ -1,22 +1,24 @@
-package libxl
+package libxlconf
 
 import (
+	"sort"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxltypes"
 )
 
 // cpu applies a host-passthrough <cpu>, as libvirt does (other modes are
 // ignored): nested HVM, and the feature policies as a CPUID policy.
-func (t *translation) cpu(b *BuildInfo) error {
+func (t *translation) cpu(b *libxltypes.BuildInfo) error {
 	c := t.d.CPU
 	if c == nil || c.Mode != "host-passthrough" {
 		return nil
 	}
 	if t.kind != domxml.PV {
-		b.NestedHVM = DefboolOf(t.nestedHVM(c))
+		b.NestedHVM = libxltypes.DefboolOf(t.nestedHVM(c))
 	}
 	t.cpuid(b, c.Features)
 	return nil
@@ -54,7 +56,7 @@ type cpuidBit struct {
 
 // cpuid sets the required and forbidden features; one libxl does not know
 // is skipped with a warning, as libvirt does.
-func (t *translation) cpuid(b *BuildInfo, feats []libvirtxml.DomainCPUFeature) {
+func (t *translation) cpuid(b *libxltypes.BuildInfo, feats []libvirtxml.DomainCPUFeature) {
 	for _, f := range feats {
 		if f.Name == "vmx" || f.Name == "svm" {
 			continue // nested HVM, above
@@ -78,8 +80,8 @@ func (t *translation) cpuid(b *BuildInfo, feats []libvirtxml.DomainCPUFeature) {
 }
 
 // setCPUID sets one bit in the policy, merging entries of the same leaf.
-func setCPUID(b *BuildInfo, pos cpuidBit, val byte) {
-	var e *CPUIDLeaf
+func setCPUID(b *libxltypes.BuildInfo, pos cpuidBit, val byte) {
+	var e *libxltypes.CPUIDLeaf
 	for i := range b.CPUID {
 		c := &b.CPUID[i]
 		if c.Leaf != pos.leaf {
@@ -94,7 +96,7 @@ func setCPUID(b *BuildInfo, pos cpuidBit, val byte) {
 		e = c
 	}
 	if e == nil {
-		b.CPUID = append(b.CPUID, CPUIDLeaf{Leaf: pos.leaf})
+		b.CPUID = append(b.CPUID, libxltypes.CPUIDLeaf{Leaf: pos.leaf})
 		e = &b.CPUID[len(b.CPUID)-1]
 		if pos.subleaf >= 0 {
 			s := uint32(pos.subleaf)
@@ -184,3 +186,30 @@ var cpuidFeatures = func() map[string]cpuidBit {
 		"", "ffxsr", "page1gb", "rdtscp", "", "lm", "3dnowext", "3dnow")
 	return m
 }()
+
+// CPUIDFeatures lists the CPU features the translation can set, in libxl's
+// spelling, sorted: for tests that compare the table with libxl's own.
+func CPUIDFeatures() []string {
+	names := make([]string, 0, len(cpuidFeatures))
+	for n := range cpuidFeatures {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CPUIDPolicy is the CPUID policy the translation writes to set one
+// feature (libxl's spelling) on or off; false if it does not know it.
+func CPUIDPolicy(feature string, on bool) ([]libxltypes.CPUIDLeaf, bool) {
+	pos, ok := cpuidFeatures[feature]
+	if !ok {
+		return nil, false
+	}
+	val := byte('0')
+	if on {
+		val = '1'
+	}
+	var b libxltypes.BuildInfo
+	setCPUID(&b, pos, val)
+	return b.CPUID, true
+}

@@ -1,16 +1,20 @@
-package libxl
+package libxlconf
 
-import "libvirt.org/go/libvirtxml"
+import (
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/libxltypes"
+)
 
 // usb is libxlMakeUSBControllerList and libxlMakeUSBList: PV USB
 // controllers (qusb) and USB host devices given by bus and device.
-func (t *translation) usb(c *DomainConfig) error {
+func (t *translation) usb(c *libxltypes.DomainConfig) error {
 	devs := devices(t.d)
 	for _, ctl := range devs.Controllers {
 		if ctl.Type != "usb" {
 			continue
 		}
-		x := USBCtrl{Type: "qusb", DevID: 0, Ports: 8}
+		x := libxltypes.USBCtrl{Type: "qusb", DevID: 0, Ports: 8}
 		if ctl.Index != nil {
 			x.DevID = int(*ctl.Index)
 		}
@@ -35,7 +39,7 @@ func (t *translation) usb(c *DomainConfig) error {
 		if err != nil {
 			return err
 		}
-		c.USBDevs = append(c.USBDevs, USBDev{Ctrl: -1, HostDev: USBHostID{HostBus: bus, HostAddr: dev}})
+		c.USBDevs = append(c.USBDevs, libxltypes.USBDev{Ctrl: -1, HostDev: libxltypes.USBHostID{HostBus: bus, HostAddr: dev}})
 	}
 	return nil
 }

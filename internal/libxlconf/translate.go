@@ -1,7 +1,6 @@
-package libxl
+package libxlconf
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -9,6 +8,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/libxltypes"
 	"virtxend/internal/virerr"
 )
 
@@ -121,7 +121,7 @@ func (t *translation) port() (int, error) {
 // BuildDomainConfig translates a parsed definition (domxml.Parse, with its
 // defaults) into libxl_domain_config, as libvirt's libxlBuildDomainConfig
 // does. Errors are libvirt's.
-func BuildDomainConfig(d *libvirtxml.Domain, h Host) (*DomainConfig, error) {
+func BuildDomainConfig(d *libvirtxml.Domain, h Host) (*libxltypes.DomainConfig, error) {
 	if d == nil {
 		return nil, unsupported("no domain definition")
 	}
@@ -129,8 +129,8 @@ func BuildDomainConfig(d *libvirtxml.Domain, h Host) (*DomainConfig, error) {
 	if t.kind == domxml.UnknownKind {
 		return nil, unsupported("unsupported guest type for libxl")
 	}
-	c := &DomainConfig{}
-	steps := []func(*DomainConfig) error{
+	c := &libxltypes.DomainConfig{}
+	steps := []func(*libxltypes.DomainConfig) error{
 		t.createInfo,
 		t.buildInfo,
 		t.vnuma,
@@ -152,17 +152,12 @@ func BuildDomainConfig(d *libvirtxml.Domain, h Host) (*DomainConfig, error) {
 	return c, nil
 }
 
-// JSON is the configuration as libxl_domain_config_from_json reads it.
-func (c *DomainConfig) JSON() ([]byte, error) {
-	return json.MarshalIndent(c, "", "    ")
-}
-
-func (t *translation) createInfo(c *DomainConfig) error {
+func (t *translation) createInfo(c *libxltypes.DomainConfig) error {
 	switch t.kind {
 	case domxml.HVM:
 		c.CInfo.Type = "hvm"
 		if f := t.d.Features; f != nil && f.HAP != nil {
-			c.CInfo.HAP = DefboolOf(f.HAP.State != "off")
+			c.CInfo.HAP = libxltypes.DefboolOf(f.HAP.State != "off")
 		}
 	case domxml.PVH:
 		c.CInfo.Type = "pvh"
@@ -197,7 +192,7 @@ var lifecycleActions = map[string]string{
 	"coredump-restart": "coredump_restart",
 }
 
-func (t *translation) lifecycle(c *DomainConfig) error {
+func (t *translation) lifecycle(c *libxltypes.DomainConfig) error {
 	for _, a := range []struct {
 		xml string
 		out *string
@@ -222,7 +217,7 @@ func (t *translation) lifecycle(c *DomainConfig) error {
 
 // securityLabel sets the FLASK sid of a static label. Like libvirt, a
 // label that does not resolve is reported and the guest starts without.
-func (t *translation) securityLabel(c *DomainConfig, label string) {
+func (t *translation) securityLabel(c *libxltypes.DomainConfig, label string) {
 	if t.host.FlaskSID == nil {
 		t.warn("security label '%s' not applied: no FLASK resolver", label)
 		return
@@ -233,19 +228,4 @@ func (t *translation) securityLabel(c *DomainConfig, label string) {
 		return
 	}
 	c.CInfo.SSIDRef = sid
-}
-
-// maxMemSlackKiB is what libxl adds to every guest maximum it gives Xen
-// (LIBXL_MAXMEM_CONSTANT, in libxl_internal.h): a 128 MiB guest has a
-// Xen maximum of 129 MiB, and libxl_domain_setmaxmem(192 MiB) makes it
-// 193 MiB.
-const maxMemSlackKiB = 1024
-
-// guestMaxKiB is the maximum a guest was given, from the one Xen reports
-// for it (libxl_dominfo.max_memkb). Domain-0's maximum is Xen's own.
-func guestMaxKiB(domid uint32, xenMaxKiB uint64) uint64 {
-	if domid == 0 || xenMaxKiB < maxMemSlackKiB {
-		return xenMaxKiB
-	}
-	return xenMaxKiB - maxMemSlackKiB
 }

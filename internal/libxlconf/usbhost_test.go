@@ -1,4 +1,4 @@
-package libxl
+package libxlconf
 
 import (
 	"os"

@@ -1,10 +1,16 @@
-package libxl
+// Package libxltypes is libxl's libxl_domain_config and device structs
+// (tools/libs/light/libxl_types.idl, Xen 4.17) as Go types whose JSON is
+// the form libxl_domain_config_from_json reads. It is the hypervisor's
+// config model that crosses the backend seam: the driver translates a
+// domain definition into it once (internal/libxlconf), and every backend
+// receives it, the simulated host as real Xen.
+//
+// Only the fields libvirt's libxl driver sets are modelled. A zero value
+// is left out of the JSON, so libxl applies its own default for it. The
+// package knows nothing of libvirt's XML or errors.
+package libxltypes
 
-// The types below are libxl's libxl_domain_config (tools/libs/light/
-// libxl_types.idl, Xen 4.17) as its JSON form, which
-// libxl_domain_config_from_json reads. Only the fields libvirt's libxl
-// driver sets are modelled. A zero value is left out of the JSON, so libxl
-// applies its own default for it.
+import "encoding/json"
 
 // Defbool is libxl's three-state boolean: "" (default), "True" or "False".
 type Defbool string
@@ -45,6 +51,11 @@ type DomainConfig struct {
 	// index in the definition's graphics list: libvirt shows them in the
 	// live XML.
 	GraphicsPorts map[int]int `json:"-"`
+}
+
+// JSON is the configuration as libxl_domain_config_from_json reads it.
+func (c *DomainConfig) JSON() ([]byte, error) {
+	return json.MarshalIndent(c, "", "    ")
 }
 
 // CreateInfo is libxl_domain_create_info.

@@ -1,4 +1,4 @@
-package libxl
+package libxlconf_test
 
 import (
 	"os"
@@ -8,21 +8,10 @@ import (
 
 	"virtxend/internal/domxml"
 	"virtxend/internal/fixtures"
+	"virtxend/internal/libxlconf"
+	"virtxend/internal/libxlconf/libxlconftest"
+	"virtxend/internal/libxltypes/jsondiff"
 )
-
-// fixtureHost is the host libvirt's libxlxml2domconfigtest assumes: libxl
-// answers 1234 KiB of shadow memory and 6 NUMA nodes, graphics ports start
-// at 5900, the driver enables nested HVM and the host CPU has vmx.
-func fixtureHost() Host {
-	return Host{
-		NUMANodes:     6,
-		MaxCPUs:       8,
-		NestedHVM:     true,
-		HWVirt:        "vmx",
-		ShadowMemKiB:  func(uint64, int) uint64 { return 1234 },
-		CheckEmulator: func(string) error { return nil },
-	}
-}
 
 // TestConformanceDomainConfig translates each libxlxml2domconfigdata XML
 // and compares the result with libvirt's expected libxl JSON, semantically.
@@ -74,7 +63,7 @@ func conformanceProblems(t *testing.T, xmlFile string) []string {
 	if err != nil {
 		return []string{"domxml.Parse: " + err.Error()}
 	}
-	cfg, err := BuildDomainConfig(d, fixtureHost())
+	cfg, err := libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
 	if err != nil {
 		return []string{"BuildDomainConfig: " + err.Error()}
 	}
@@ -82,13 +71,13 @@ func conformanceProblems(t *testing.T, xmlFile string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := normalizeJSON(wantJSON)
+	want, err := jsondiff.Normalize(wantJSON)
 	if err != nil {
 		t.Fatalf("expected JSON: %v", err)
 	}
-	got, err := normalizeJSON(gotJSON)
+	got, err := jsondiff.Normalize(gotJSON)
 	if err != nil {
 		t.Fatalf("our JSON: %v", err)
 	}
-	return jsonDiff(want, got)
+	return jsondiff.Diff(want, got)
 }
