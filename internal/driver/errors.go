@@ -19,6 +19,13 @@ func libxlErr(code virerr.Code, format string, args ...any) error {
 	return virerr.New(virerr.FromLibxl, code, format, args...)
 }
 
+// libxlFailed is the libxl driver's internal error for a hypervisor call
+// that failed with err, which the error keeps as its cause (for the log and
+// errors.Is) while the client reads libvirt's text alone.
+func libxlFailed(err error, format string, args ...any) error {
+	return virerr.Wrap(err, virerr.FromLibxl, libvirt.ErrInternalError, format, args...)
+}
+
 func domainErr(code virerr.Code, format string, args ...any) error {
 	return virerr.New(virerr.FromDomain, code, format, args...)
 }
@@ -59,5 +66,5 @@ func errNotRunning() error {
 
 // errSystem is virReportSystemError: the text followed by the OS error.
 func errSystem(err error, format string, args ...any) error {
-	return libxlErr(libvirt.ErrSystemError, "%s: %v", fmt.Sprintf(format, args...), err)
+	return virerr.Wrap(err, virerr.FromLibxl, libvirt.ErrSystemError, "%s: %v", fmt.Sprintf(format, args...), err)
 }

@@ -161,7 +161,7 @@ func (drv *Driver) Undefine(ctx context.Context, dom Domain, flags uint32) error
 			return libxlErr(libvirt.ErrOperationInvalid, "Refusing to undefine while domain managed save image exists")
 		}
 		if err := os.Remove(drv.managedSavePath(s.ref.Name)); err != nil {
-			return libxlErr(libvirt.ErrInternalError, "Failed to remove domain managed save image")
+			return libxlFailed(err, "Failed to remove domain managed save image")
 		}
 	}
 	if err := drv.deleteConfig(s.ref.Name); err != nil {
@@ -419,7 +419,7 @@ func (drv *Driver) Shutdown(ctx context.Context, dom Domain, flags uint32) error
 		}
 	}
 	drv.log.Error("shutdown failed", "id", id, "err", err)
-	return libxlErr(libvirt.ErrInternalError, "Failed to shutdown domain '%d' with libxenlight", id)
+	return libxlFailed(err, "Failed to shutdown domain '%d' with libxenlight", id)
 }
 
 // Reboot asks the guest to reboot (virDomainReboot; flags:
@@ -437,7 +437,7 @@ func (drv *Driver) Reboot(ctx context.Context, dom Domain, flags uint32) error {
 	id := d.ref().ID
 	if err := drv.be.Reboot(ctx, backend.DomID(id)); err != nil {
 		drv.log.Error("reboot failed", "id", id, "err", err)
-		return libxlErr(libvirt.ErrInternalError, "Failed to reboot domain '%d' with libxenlight", id)
+		return libxlFailed(err, "Failed to reboot domain '%d' with libxenlight", id)
 	}
 	return nil
 }
@@ -455,7 +455,7 @@ func (drv *Driver) Destroy(ctx context.Context, dom Domain, flags uint32) error 
 	id := d.ref().ID
 	if err := drv.be.Destroy(ctx, backend.DomID(id)); err != nil && !errors.Is(err, backend.ErrNoGuest) {
 		drv.log.Error("destroy failed", "id", id, "err", err)
-		return libxlErr(libvirt.ErrInternalError, "Failed to destroy domain '%d'", id)
+		return libxlFailed(err, "Failed to destroy domain '%d'", id)
 	}
 	drv.stopped(d, int32(libvirt.DomainShutoffDestroyed), int32(libvirt.DomainEventStoppedDestroyed))
 	return nil
@@ -483,7 +483,7 @@ func (drv *Driver) Suspend(ctx context.Context, dom Domain) error {
 	s := d.snap()
 	if s.state != libvirt.DomainPaused {
 		if err := drv.be.Pause(ctx, backend.DomID(s.ref.ID)); err != nil {
-			return libxlErr(libvirt.ErrInternalError, "Failed to suspend domain '%d' with libxenlight", s.ref.ID)
+			return libxlFailed(err, "Failed to suspend domain '%d' with libxenlight", s.ref.ID)
 		}
 		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
 		defer drv.emit(s.ref, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedPaused))
@@ -501,7 +501,7 @@ func (drv *Driver) Resume(ctx context.Context, dom Domain) error {
 	s := d.snap()
 	if s.state == libvirt.DomainPaused {
 		if err := drv.be.Unpause(ctx, backend.DomID(s.ref.ID)); err != nil {
-			return libxlErr(libvirt.ErrInternalError, "Failed to resume domain '%d' with libxenlight", s.ref.ID)
+			return libxlFailed(err, "Failed to resume domain '%d' with libxenlight", s.ref.ID)
 		}
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnpaused))
 		defer drv.emit(s.ref, libvirt.DomainEventResumed, int32(libvirt.DomainEventResumedUnpaused))

@@ -135,7 +135,7 @@ type NodeInfo struct {
 func (drv *Driver) NodeGetInfo(ctx context.Context) (NodeInfo, error) {
 	h, err := drv.be.HostInfo(ctx)
 	if err != nil {
-		return NodeInfo{}, libxlErr(libvirt.ErrInternalError, "libxl_get_physinfo_info failed")
+		return NodeInfo{}, libxlFailed(err, "libxl_get_physinfo_info failed")
 	}
 	return NodeInfo{
 		Model: h.Arch, MemKiB: h.TotalMemKiB, CPUs: int32(h.CPUs), MHz: int32(h.MHz),
@@ -147,7 +147,7 @@ func (drv *Driver) NodeGetInfo(ctx context.Context) (NodeInfo, error) {
 func (drv *Driver) NodeGetFreeMemory(ctx context.Context) (uint64, error) {
 	h, err := drv.be.HostInfo(ctx)
 	if err != nil {
-		return 0, libxlErr(libvirt.ErrInternalError, "libxl_get_physinfo_info failed")
+		return 0, libxlFailed(err, "libxl_get_physinfo_info failed")
 	}
 	return h.FreeMemKiB * 1024, nil
 }
@@ -156,7 +156,7 @@ func (drv *Driver) NodeGetFreeMemory(ctx context.Context) (uint64, error) {
 func (drv *Driver) MaxVcpus(ctx context.Context) (int32, error) {
 	h, err := drv.be.HostInfo(ctx)
 	if err != nil {
-		return -1, libxlErr(libvirt.ErrInternalError, "libxl_get_physinfo_info failed")
+		return -1, libxlFailed(err, "libxl_get_physinfo_info failed")
 	}
 	return int32(h.MaxCPUs), nil
 }

@@ -57,7 +57,7 @@ func (drv *Driver) GetInfo(ctx context.Context, dom Domain) (Info, error) {
 	if s.active() {
 		g, err := drv.be.Guest(ctx, backend.DomID(s.ref.ID))
 		if err != nil {
-			return Info{}, libxlErr(libvirt.ErrInternalError, "libxl_domain_info failed for domain '%d'", s.ref.ID)
+			return Info{}, libxlFailed(err, "libxl_domain_info failed for domain '%d'", s.ref.ID)
 		}
 		info.CPUTimeNs, info.MemKiB = uint64(g.CPUTime.Nanoseconds()), g.CurrentMemKiB
 	}
@@ -188,7 +188,7 @@ func (drv *Driver) SetMemoryFlags(ctx context.Context, dom Domain, kib uint64, f
 	if flags&maximum != 0 {
 		if flags&live != 0 {
 			if err := drv.be.SetMaxMemory(ctx, id, kib); err != nil {
-				return libxlErr(libvirt.ErrInternalError, "Failed to set maximum memory for domain '%d' with libxenlight", id)
+				return libxlFailed(err, "Failed to set maximum memory for domain '%d' with libxenlight", id)
 			}
 			drv.editLive(d, func(def *libvirtxml.Domain) { setMemTotal(def, kib) })
 			if err := drv.saveStatusIfActive(d); err != nil {
@@ -205,7 +205,7 @@ func (drv *Driver) SetMemoryFlags(ctx context.Context, dom Domain, kib uint64, f
 	}
 	if flags&live != 0 {
 		if err := drv.be.SetMemoryTarget(ctx, id, kib); err != nil {
-			return libxlErr(libvirt.ErrInternalError, "Failed to set memory for domain '%d' with libxenlight", id)
+			return libxlFailed(err, "Failed to set memory for domain '%d' with libxenlight", id)
 		}
 		drv.editLive(d, func(def *libvirtxml.Domain) { setCurBalloon(def, kib) })
 		if err := drv.saveStatusIfActive(d); err != nil {

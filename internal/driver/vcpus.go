@@ -58,7 +58,7 @@ func (drv *Driver) SetVcpusFlags(ctx context.Context, dom Domain, n uint32, flag
 	}
 	host, err := drv.be.HostInfo(ctx)
 	if err != nil {
-		return libxlErr(libvirt.ErrInternalError, "could not determine max vcpus for the domain")
+		return libxlFailed(err, "could not determine max vcpus for the domain")
 	}
 	limit := host.MaxCPUs
 	if _, m := vcpus(s.def); flags&maximum == 0 && m < limit {
@@ -70,7 +70,7 @@ func (drv *Driver) SetVcpusFlags(ctx context.Context, dom Domain, n uint32, flag
 	}
 	if flags&live != 0 {
 		if err := drv.be.SetVCPUsOnline(ctx, backend.DomID(s.ref.ID), int(n)); err != nil {
-			return libxlErr(libvirt.ErrInternalError, "Failed to set vcpus for domain '%d' with libxenlight", s.ref.ID)
+			return libxlFailed(err, "Failed to set vcpus for domain '%d' with libxenlight", s.ref.ID)
 		}
 		drv.editLive(d, func(def *libvirtxml.Domain) { setVCPUs(def, int(n)) })
 		if err := drv.saveStatusIfActive(d); err != nil {
