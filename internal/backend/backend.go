@@ -275,6 +275,11 @@ type Backend interface {
 	Guest(ctx context.Context, id DomID) (GuestInfo, error)
 	// Guests reports every domain, Domain-0 first, then by id.
 	Guests(ctx context.Context) ([]GuestInfo, error)
+	// Stats reads what statistics need of the guests ids (nil: every
+	// domain, Domain-0 included) in one read of the hypervisor, so that
+	// bulk statistics over many guests cost one call, not one per guest.
+	// The result is in Guests' order; ids that do not exist are left out.
+	Stats(ctx context.Context, ids []DomID) ([]GuestStats, error)
 	// Events delivers guest events until Close. The channel never blocks
 	// the backend: events queue until read.
 	Events() <-chan Event

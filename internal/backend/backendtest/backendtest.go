@@ -55,6 +55,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"RebootEvent", testRebootEvent},
 		{"MemoryAndVCPUs", testMemoryAndVCPUs},
 		{"OutOfMemory", testOutOfMemory},
+		{"Stats", testStats},
 		{"NoSuchGuest", testNoSuchGuest},
 	}
 	for _, tc := range tests {

@@ -5,6 +5,8 @@ package libxl
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"virtxend/internal/backend"
@@ -48,15 +50,33 @@ func TestBackendConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return bootable{Backend: b, kernel: kernel, initrd: os.Getenv("VIRTXEND_TEST_INITRD")}
+		return bootable{Backend: b, kernel: kernel, initrd: os.Getenv("VIRTXEND_TEST_INITRD"),
+			disk: diskImage(t), bridge: os.Getenv("VIRTXEND_TEST_BRIDGE")}
 	})
 }
 
+// diskImage is an empty 8 MiB raw image for the suite's guest with a disk:
+// blkback serves it through a loop device, as for any file on phy.
+func diskImage(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "disk.img")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(8 << 20); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // bootable gives the suite's guests a kernel and initrd that boot here,
-// and at least the memory that takes.
+// at least the memory that takes, a disk image that exists and the bridge
+// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs.
 type bootable struct {
 	backend.Backend
 	kernel, initrd string
+	disk, bridge   string
 }
 
 // bootMinKiB is the least memory a Debian kernel boots in as a PV guest:
@@ -68,6 +88,18 @@ func (b bootable) boot(cfg *libxltypes.DomainConfig) *libxltypes.DomainConfig {
 	c.BInfo.Kernel, c.BInfo.Ramdisk, c.BInfo.Cmdline = b.kernel, b.initrd, "console=hvc0"
 	if c.BInfo.MaxMemKiB < bootMinKiB {
 		c.BInfo.MaxMemKiB, c.BInfo.TargetMemKiB = bootMinKiB, bootMinKiB
+	}
+	c.Disks = slices.Clone(c.Disks)
+	for i := range c.Disks {
+		if c.Disks[i].PdevPath == backendtest.StatsDisk.PdevPath {
+			c.Disks[i].PdevPath = b.disk
+		}
+	}
+	c.NICs = slices.Clone(c.NICs)
+	for i := range c.NICs {
+		if b.bridge != "" {
+			c.NICs[i].Bridge = b.bridge
+		}
 	}
 	return &c
 }

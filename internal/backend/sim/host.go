@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -81,6 +82,9 @@ type Host struct {
 	// seen is what this Host last reported per domid: present, and
 	// whether it was shut down. Events are the differences.
 	seen map[backend.DomID]bool
+	// reads counts the reads of host.json, so tests can tell that a batch
+	// call costs one.
+	reads atomic.Int64
 
 	q       *eventQueue
 	stop    chan struct{}
@@ -179,6 +183,7 @@ func (h *Host) mutate(fn func(st *hostState) (bool, error)) error {
 		return fmt.Errorf("simulated host lock: %w", err)
 	}
 	defer syscall.Flock(int(h.lockFile.Fd()), syscall.LOCK_UN)
+	h.reads.Add(1)
 	st, err := loadState(h.path)
 	if err != nil {
 		return fmt.Errorf("simulated host: %w", err)

@@ -1,0 +1,160 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/backend/backendtest"
+	"virtxend/internal/libxltypes"
+)
+
+// TestStatsOneRead: the statistics of every guest come from one read of
+// the host's state, however many guests there are.
+func TestStatsOneRead(t *testing.T) {
+	h := open(t, t.TempDir(), nil)
+	ctx := context.Background()
+	const n = 40
+	var ids []backend.DomID
+	for i := 0; i < n; i++ {
+		id, err := h.Create(ctx, backendtest.Config(fmt.Sprintf("g%d", i), byte(i), 65536, 1), backend.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	before := h.reads.Load()
+	all, err := h.Stats(ctx, nil)
+	if err != nil || len(all) != n+1 {
+		t.Fatalf("%d stats, %v; want %d", len(all), err, n+1)
+	}
+	some, err := h.Stats(ctx, ids[:n/2])
+	if err != nil || len(some) != n/2 {
+		t.Fatalf("%d stats, %v; want %d", len(some), err, n/2)
+	}
+	if reads := h.reads.Load() - before; reads != 2 {
+		t.Errorf("two Stats calls over %d guests read the state %d times", n, reads)
+	}
+}
+
+// TestStatsCounters: the synthetic counters follow the documented
+// formula of CPU time, stand still while the guest is paused, and the
+// vCPUs keep their hard affinity.
+func TestStatsCounters(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	h := open(t, t.TempDir(), clk)
+	ctx := context.Background()
+	cfg := backendtest.Config("dev", 1, 65536, 2)
+	cfg.Disks = []libxltypes.Disk{{Vdev: "xvda"}, {Vdev: "xvdb"}}
+	cfg.NICs = []libxltypes.NIC{{DevID: 0}, {DevID: 3, Ifname: "web0"}}
+	cfg.BInfo.VCPUHardAffinity = [][]int{{2, 3}}
+	id, err := h.Create(ctx, cfg, backend.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Second) // 2 vCPUs: 2000 ms of CPU time
+	s := statsOf(t, h, id)
+	d, n := s.Disks[1], s.NICs[0]
+	if want := (backend.DiskStats{Vdev: "xvdb", RdReq: 200, RdBytes: 200 * 4096, WrReq: 80, WrBytes: 80 * 8192, FlushReq: 10}); d != want {
+		t.Errorf("second disk %+v, want %+v", d, want)
+	}
+	if want := (backend.NICStats{DevID: 0, Ifname: fmt.Sprintf("vif%d.0", id), RxPackets: 200, RxBytes: 200000, TxPackets: 80, TxBytes: 40000}); n != want {
+		t.Errorf("first NIC %+v, want %+v", n, want)
+	}
+	if s.NICs[1].Ifname != "web0" || s.NICs[1].DevID != 3 {
+		t.Errorf("named NIC %+v", s.NICs[1])
+	}
+	v := s.VCPUs
+	if len(v) != 2 || v[0].CPUTime != time.Second || v[0].State != backend.VCPURunning ||
+		(v[0].CPU != 2 && v[0].CPU != 3) || len(v[1].Affinity) != 4 {
+		t.Errorf("vCPUs %+v", v)
+	}
+	h.Pause(ctx, id)
+	clk.Add(time.Hour)
+	p := statsOf(t, h, id)
+	if p.Disks[1] != d || p.VCPUs[0].State != backend.VCPUOffline {
+		t.Errorf("paused: %+v, vCPU %+v", p.Disks[1], p.VCPUs[0])
+	}
+}
+
+func statsOf(t *testing.T, h *Host, id backend.DomID) backend.GuestStats {
+	t.Helper()
+	s, err := h.Stats(context.Background(), []backend.DomID{id})
+	if err != nil || len(s) != 1 {
+		t.Fatalf("stats of %d: %+v, %v", id, s, err)
+	}
+	return s[0]
+}
+
+// BenchmarkStats10000 reads the statistics of 10,000 running guests, each
+// with a disk and a NIC, in one call: one read of a state file that holds
+// their configurations. BenchmarkGuests10000 is the plain list on the same
+// host, for comparison: the state read is most of either.
+func BenchmarkStats10000(b *testing.B) {
+	h := bigHost(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := h.Stats(ctx, nil)
+		if err != nil || len(s) != bigGuests+1 {
+			b.Fatalf("%d stats, %v", len(s), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/bigGuests, "ns/guest")
+}
+
+func BenchmarkGuests10000(b *testing.B) {
+	h := bigHost(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if g, err := h.Guests(ctx); err != nil || len(g) != bigGuests+1 {
+			b.Fatalf("%d guests, %v", len(g), err)
+		}
+	}
+}
+
+const bigGuests = 10000
+
+// bigHost is a simulated host running bigGuests guests.
+func bigHost(b *testing.B) *Host {
+	dir := b.TempDir()
+	writeHost(b, dir, bigGuests)
+	h, err := Open(Options{Dir: dir, Host: Shape{CPUs: 64, MemoryMiB: 4 << 20, Dom0MemoryMiB: 4096, XenVersion: "4.17.0"},
+		PollInterval: -1, KernelBootID: "boot-1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+// writeHost writes a host.json with n running guests, as n creates would
+// leave it (creating them one by one rewrites the file n times).
+func writeHost(b *testing.B, dir string, n int) {
+	now := time.Now()
+	st := &hostState{Version: stateVersion, BootID: "b", KernelBootID: "boot-1",
+		NextDomID: backend.DomID(n + 1), Dom0MemKiB: 4096 * 1024}
+	for i := 1; i <= n; i++ {
+		cfg := backendtest.Config(fmt.Sprintf("guest-%05d", i), 0, 262144, 2)
+		u := backend.UUID{byte(i >> 8), byte(i), 0x42}
+		cfg.CInfo.UUID = u.String()
+		cfg.Disks = []libxltypes.Disk{{PdevPath: "/dev/vg/guest", Vdev: "xvda", Backend: "phy", Format: "raw", Readwrite: 1}}
+		cfg.NICs = []libxltypes.NIC{{DevID: 0, MAC: "00:16:3e:00:00:01", Bridge: "xenbr0", NICType: "vif"}}
+		st.Guests = append(st.Guests, &guest{
+			DomID: backend.DomID(i), UUID: u, Name: cfg.CInfo.Name, Marker: "m",
+			MaxMemKiB: 262144, TargetMemKiB: 262144, VCPUsMax: 2, VCPUsOnline: 2,
+			CreatedAt: now, RunningSince: now, Config: cfg,
+		})
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	if err := saveState(filepath.Join(dir, "host.json"), st); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,83 @@
+package backend
+
+import (
+	"fmt"
+	"time"
+)
+
+// GuestStats is what statistics need of one guest: its dominfo, its
+// vCPUs, and the counters of its disks and network interfaces, as
+// libvirt's libxl driver reads them for virDomainGetVcpus,
+// virDomainBlockStats and virDomainInterfaceStats. Backend.Stats reads
+// many guests' at once.
+type GuestStats struct {
+	GuestInfo
+	VCPUs []VCPUStats
+	Disks []DiskStats
+	NICs  []NICStats
+}
+
+// VCPUState is what a vCPU is doing, as libxlDomainGetVcpus tells it from
+// libxl_vcpuinfo: running, else blocked, else offline.
+type VCPUState int
+
+// vCPU states, in libvirt's numbering (virVcpuState).
+const (
+	// VCPUOffline: neither running nor blocked. A vCPU taken offline is,
+	// and so is one of a paused guest.
+	VCPUOffline VCPUState = 0
+	VCPURunning VCPUState = 1
+	VCPUBlocked VCPUState = 2
+)
+
+func (s VCPUState) String() string {
+	switch s {
+	case VCPUOffline:
+		return "offline"
+	case VCPURunning:
+		return "running"
+	case VCPUBlocked:
+		return "blocked"
+	}
+	return fmt.Sprintf("vcpustate(%d)", int(s))
+}
+
+// VCPUStats is one vCPU (libxl_vcpuinfo).
+type VCPUStats struct {
+	ID      int
+	Online  bool
+	State   VCPUState
+	CPUTime time.Duration
+	// CPU is the physical CPU the vCPU runs or last ran on; -1 if none.
+	CPU int
+	// Affinity is the vCPU's hard affinity: the physical CPUs it may run on.
+	Affinity []int
+}
+
+// DiskStats is one virtual block device's counters, as its backend counts
+// them (blkback's /sys/bus/xen-backend/devices/vbd-DOMID-DEVNO/statistics,
+// where libxlDomainBlockStatsVBD reads). A counter the backend cannot read
+// is -1.
+type DiskStats struct {
+	Vdev     string // the guest's name for it: xvda, hda, sdb, ...
+	RdReq    int64  // rd_req
+	RdBytes  int64  // rd_sect × 512: blkback counts sectors of 512 bytes
+	WrReq    int64  // wr_req
+	WrBytes  int64  // wr_sect × 512
+	FlushReq int64  // f_req
+	Errors   int64  // oo_req: times blkback ran out of request slots, libvirt's errs
+}
+
+// NICStats is one network interface's counters from the guest's point of
+// view. They are read on the backend's interface (vifDOMID.DEVID) in dom0,
+// whose receive counters are what the guest sent: libxlDomainInterfaceStats
+// swaps them. A counter that cannot be read is -1.
+type NICStats struct {
+	DevID int
+	// Ifname is the backend's interface: vifDOMID.DEVID unless the
+	// configuration names it.
+	Ifname string
+
+	RxBytes, RxPackets, RxErrs, RxDrop int64
+	TxBytes, TxPackets, TxErrs, TxDrop int64
+}
