@@ -134,6 +134,9 @@ func (s *Server) ServeListener(ln net.Listener, opts ListenerOptions) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		// Closed before serving began: the listener is ours to close, or
+		// the connections waiting in its backlog would hang unanswered.
+		ln.Close()
 		return ErrServerClosed
 	}
 	s.listeners[ln] = struct{}{}
