@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"virtxend/internal/xdr"
 )
 
 // ErrClientClosed is returned when sending to a client that is gone.
@@ -171,7 +169,7 @@ func (c *Client) SendMessage(prog, vers, proc, serial uint32, body any) error {
 	buf := startPacket(make([]byte, 0, 128), Header{Prog: prog, Vers: vers, Proc: proc, Type: TypeMessage, Serial: serial})
 	var err error
 	if body != nil {
-		if buf, err = xdr.Append(buf, body); err != nil {
+		if buf, err = appendBody(buf, body); err != nil {
 			return err
 		}
 	}

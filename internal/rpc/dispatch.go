@@ -103,7 +103,10 @@ func (c *Client) call(h Header, payload []byte) (any, error) {
 		return nil, rpcError("authentication required")
 	}
 	var args any
-	if proc.NewArgs != nil {
+	switch {
+	case proc.Raw:
+		args = RawBody(payload)
+	case proc.NewArgs != nil:
 		args = proc.NewArgs()
 		if err := xdr.Unmarshal(payload, args); err != nil {
 			c.log.Debug("undecodable arguments", "proc", proc.Name, "err", err)
@@ -149,7 +152,7 @@ func (c *Client) reply(h Header, ret any) {
 	buf := startPacket(make([]byte, 0, 256), rh)
 	var err error
 	if ret != nil {
-		buf, err = xdr.Append(buf, ret)
+		buf, err = appendBody(buf, ret)
 	}
 	if err == nil {
 		buf, err = finishPacket(buf)

@@ -42,7 +42,7 @@ func errorBody(err error) []byte {
 	e := virerr.As(err).Wire()
 	body, encErr := xdr.Marshal(&remoteError{
 		Code: int32(e.Code), Domain: int32(e.Domain), Message: optional(e.Message),
-		Level: errLevelError, Str1: optional(e.Str1), Str2: optional(e.Str2),
+		Level: errLevelError, Str1: optional(e.Str1), Str2: optional(e.Str2), Str3: optional(e.Str3),
 		Int1: e.Int1, Int2: e.Int2,
 	})
 	if encErr != nil { // only an over-long message can fail; send its code alone

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"virtxend/internal/xdr"
 )
 
 // Handler runs one procedure call. args is what the procedure's NewArgs
@@ -28,7 +30,23 @@ type Procedure struct {
 	// NewArgs returns a pointer to a fresh args value to decode the
 	// payload into; nil means the procedure takes no arguments.
 	NewArgs func() any
+	// Raw hands the handler the payload undecoded, as a RawBody: a call
+	// passed on to another daemon as it came.
+	Raw     bool
 	Handler Handler
+}
+
+// RawBody is a payload that is already encoded: a Raw procedure's args, or
+// a ret, stream reply or event body sent as it is (passed on from another
+// daemon).
+type RawBody []byte
+
+// appendBody appends v to a packet: encoded, unless it is a RawBody.
+func appendBody(buf []byte, v any) ([]byte, error) {
+	if raw, ok := v.(RawBody); ok {
+		return append(buf, raw...), nil
+	}
+	return xdr.Append(buf, v)
 }
 
 // ReadOnlyRule decides whether a read-only client may make a call, and

@@ -46,6 +46,15 @@ type Error struct {
 	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags):
 	// the function whose argument is wrong.
 	argFunc string
+	// relayed is set for an error another libvirt daemon reported, whose
+	// wire form is passed on as it came.
+	relayed *Wire
+}
+
+// Relayed is an error another libvirt daemon reported (a secondary driver
+// virtxend forwards to): the client gets it exactly as that daemon sent it.
+func Relayed(w Wire) *Error {
+	return &Error{Code: w.Code, Domain: w.Domain, Detail: w.Message, relayed: &w}
 }
 
 // New is virReportError: code's words followed by the formatted detail.
@@ -77,14 +86,18 @@ type Wire struct {
 	Domain Domain
 	// Message is the text the client prints, e.g. "Domain not found: no
 	// domain with matching name 'x'". Str1 is libvirt's message template
-	// for the code and Str2 the detail, as virRaiseError fills them.
-	Message, Str1, Str2 string
-	Int1, Int2          int32
+	// for the code and Str2 the detail, as virRaiseError fills them; Str3
+	// is only ever set by another daemon's errors passed on.
+	Message, Str1, Str2, Str3 string
+	Int1, Int2                int32
 }
 
 // Wire gives the error libvirt's form: the one place message texts are
 // made (virErrorMsg, virRaiseErrorFull).
 func (e *Error) Wire() Wire {
+	if e.relayed != nil {
+		return *e.relayed
+	}
 	w := Wire{Code: e.Code, Domain: e.Domain, Int1: -1, Int2: -1}
 	if e.argFunc != "" {
 		w.Message = e.Detail
