@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"fmt"
-
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
@@ -66,5 +64,5 @@ func errNotRunning() error {
 
 // errSystem is virReportSystemError: the text followed by the OS error.
 func errSystem(err error, format string, args ...any) error {
-	return virerr.Wrap(err, virerr.FromLibxl, libvirt.ErrSystemError, "%s: %v", fmt.Sprintf(format, args...), err)
+	return virerr.System(virerr.FromLibxl, err, format, args...)
 }

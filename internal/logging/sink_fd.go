@@ -1,14 +1,10 @@
 package logging
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
-
-	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/virerr"
 )
@@ -64,19 +60,5 @@ func openFileSink(path string) (*fdSink, error) {
 
 // systemError is virReportSystemError: the detail, ": ", and strerror.
 func systemError(err error, format string, args ...any) error {
-	args = append(args, strerror(err))
-	return virerr.New(virerr.FromNone, libvirt.ErrSystemError, format+": %s", args...)
-}
-
-// strerror gives glibc's wording for an errno, which Go spells in lower case.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
-	}
-	s := errno.Error()
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
+	return virerr.System(virerr.FromNone, err, format, args...)
 }

@@ -8,6 +8,7 @@ package virerr
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 )
@@ -49,6 +50,8 @@ type Error struct {
 	// relayed is set for an error another libvirt daemon reported, whose
 	// wire form is passed on as it came.
 	relayed *Wire
+	// errno is a system error's errno, which libvirt sends as int1.
+	errno int32
 }
 
 // Relayed is an error another libvirt daemon reported (a secondary driver
@@ -72,6 +75,32 @@ func Wrap(err error, dom Domain, code Code, format string, args ...any) *Error {
 	e := New(dom, code, format, args...)
 	e.Cause = err
 	return e
+}
+
+// System is virReportSystemError: the formatted detail, ": " and the OS
+// error's text as glibc's strerror words it, with the errno in int1. err
+// is kept as the cause.
+func System(dom Domain, err error, format string, args ...any) *Error {
+	e := Wrap(err, dom, libvirt.ErrSystemError, "%s: %s", fmt.Sprintf(format, args...), Strerror(err))
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		e.errno = int32(errno)
+	}
+	return e
+}
+
+// Strerror is glibc's wording of an OS error, which Go spells in lower
+// case ("No such file or directory"); other errors keep their own text.
+func Strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	s := errno.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
 }
 
 // Error is the message the client will read.
@@ -111,6 +140,9 @@ func (e *Error) Wire() Wire {
 	}
 	w.Message = fmt.Sprintf(withInfo, e.Detail)
 	w.Str1, w.Str2 = withInfo, e.Detail
+	if e.errno != 0 {
+		w.Int1 = e.errno
+	}
 	return w
 }
 
