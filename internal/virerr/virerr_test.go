@@ -3,6 +3,8 @@ package virerr
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -48,5 +50,18 @@ func TestAsAndIs(t *testing.T) {
 	}
 	if As(nil) != nil || Is(nil, libvirt.ErrInternalError) {
 		t.Error("nil is not an error")
+	}
+}
+
+// TestSystem: virReportSystemError's form, as libvirt-python shows it for a
+// daemon socket that is not there: code 38, "%s" in str1, the errno in int1.
+func TestSystem(t *testing.T) {
+	cause := &os.PathError{Op: "dial", Path: "/run/libvirt/libvirt-sock", Err: syscall.ENOENT}
+	e := System(FromRPC, cause, "Failed to connect socket to '%s'", "/run/libvirt/libvirt-sock")
+	w := e.Wire()
+	want := "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"
+	if w.Code != libvirt.ErrSystemError || w.Domain != FromRPC || w.Message != want || w.Str1 != "%s" ||
+		w.Str2 != want || w.Int1 != 2 || !errors.Is(e, syscall.ENOENT) {
+		t.Errorf("%+v", w)
 	}
 }
