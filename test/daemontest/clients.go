@@ -121,3 +121,18 @@ func (d *Daemon) WaitState(name, want string) {
 	}
 	d.t.Fatalf("%s: state %q, want %q", name, got, want)
 }
+
+// PythonCommand is an unstarted python3-libvirt script (Debian's
+// interpreter) with args as sys.argv[1:]; what it prints collects in the
+// returned buffer. For scripts that run alongside the test (event
+// watchers); Python runs one to completion.
+func PythonCommand(t testing.TB, script string, args ...string) (*exec.Cmd, *SyncBuffer) {
+	t.Helper()
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import libvirt").CombinedOutput(); err != nil {
+		t.Skipf("python3-libvirt is not installed: %s", out)
+	}
+	out := &SyncBuffer{}
+	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", script}, args...)...)
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out
+}
