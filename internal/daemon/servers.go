@@ -22,7 +22,8 @@ func (d *daemon) newServers() {
 		MaxClientRequests: int(c.MaxClientRequests),
 		KeepaliveInterval: seconds(c.KeepaliveInterval), KeepaliveCount: int(c.KeepaliveCount),
 	}
-	d.main.Register(remote.New(remote.Deps{Driver: d.drv, Logger: log.With("module", "remote")}))
+	d.main.Register(remote.New(remote.Deps{Driver: d.drv, Logger: log.With("module", "remote"),
+		SocketDir: d.opts.Paths.SocketDir()}))
 	d.admin = &rpc.Server{
 		Name: "admin", Logger: log.With("module", "rpc.admin"),
 		MaxClients:       int(c.AdminMaxClients),

@@ -17,6 +17,9 @@ type conn struct {
 	uri     string
 	closeCB bool // the client registered a close callback
 	events  *eventRegistrations
+	// secondaries are the client's connections to libvirt's daemons for
+	// the secondary drivers.
+	secondaries secondaries
 }
 
 type connKey struct{}

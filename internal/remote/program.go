@@ -18,12 +18,16 @@ const (
 type Deps struct {
 	Driver *driver.Driver
 	Logger *slog.Logger
+	// SocketDir is where libvirt's own daemons have their sockets (the run
+	// directory's libvirt/), for the secondary drivers' calls.
+	SocketDir string
 }
 
 // program holds the handlers' dependencies.
 type program struct {
-	drv *driver.Driver
-	log *slog.Logger
+	drv       *driver.Driver
+	log       *slog.Logger
+	socketDir string
 }
 
 // New builds the remote program from procTable: the procedures the area
@@ -31,13 +35,13 @@ type program struct {
 // "not supported". Event messages are not callable: a call of one is an
 // unknown procedure, as in libvirt's daemon.
 func New(deps Deps) *rpc.Program {
-	p := &program{drv: deps.Driver, log: deps.Logger}
+	p := &program{drv: deps.Driver, log: deps.Logger, socketDir: deps.SocketDir}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	prog := rpc.NewProgram(ProgramNumber, ProgramVersion)
 	for _, area := range [][]*rpc.Procedure{p.connectProcs(), p.hostProcs(), p.domainListProcs(),
-		p.lifecycleProcs(), p.domainConfigProcs(), p.eventProcs(), p.nativeProcs()} {
+		p.lifecycleProcs(), p.domainConfigProcs(), p.eventProcs(), p.nativeProcs(), p.forwardedProcs()} {
 		prog.Add(area...)
 	}
 	for i := range procTable {
@@ -50,10 +54,15 @@ func New(deps Deps) *rpc.Program {
 }
 
 // checkOpen refuses a call before CONNECT_OPEN with libvirt's "hypervisor
-// connection not open", unless libvirt's daemon serves it then.
+// connection not open" (a secondary driver's: "connection not open"),
+// unless libvirt's daemon serves it then.
 func checkOpen(_ context.Context, c *rpc.Client, proc *rpc.Procedure, _ any) error {
-	if pi := lookupProc(proc.Number); (pi != nil && pi.preOpen) || connOf(c).isOpen() {
+	pi := lookupProc(proc.Number)
+	switch {
+	case (pi != nil && pi.preOpen) || connOf(c).isOpen():
 		return nil
+	case pi != nil && pi.driver != driverHypervisor:
+		return errSecondaryNotOpen()
 	}
 	return errNotOpen()
 }
