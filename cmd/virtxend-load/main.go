@@ -20,6 +20,7 @@ type settings struct {
 	conns    int
 	duration time.Duration
 	domains  int // domains defined before the list workload
+	volumes  int // volumes made before the storage workloads
 	pid      int // the daemon's pid, for its memory figures
 	only     string
 	jsonOut  bool
@@ -33,8 +34,10 @@ func main() {
 	flag.IntVar(&s.conns, "conns", 8, "concurrent connections")
 	flag.DurationVar(&s.duration, "duration", 3*time.Second, "how long each workload runs")
 	flag.IntVar(&s.domains, "domains", 10000, "domains defined for the list-all workload")
+	flag.IntVar(&s.volumes, "volumes", 1000, "volumes made in a pool for the pool-list and vol-list workloads")
 	flag.IntVar(&s.pid, "pid", 0, "daemon pid, to report its resident memory")
-	flag.StringVar(&s.only, "workloads", "", "comma-separated subset of: "+strings.Join(workloadNames(), ","))
+	flag.StringVar(&s.only, "workloads", "", "comma-separated workloads of: "+strings.Join(workloadNames(), ",")+
+		" (default: "+strings.Join(defaultWorkloads, ",")+")")
 	flag.BoolVar(&s.jsonOut, "json", false, "print results as JSON lines")
 	ratio := flag.Bool("ratio", false, "compare two -json result files given as arguments: ours, then the baseline")
 	flag.Parse()

@@ -50,14 +50,13 @@ func run(s settings) ([]result, error) {
 		return nil, err
 	}
 	defer ctl.Disconnect()
-	if _, err := ctl.DomainLookupByName(fixedName); err != nil {
-		if _, err := ctl.DomainDefineXML(domainXML(s.domType, fixedName)); err != nil {
-			return nil, fmt.Errorf("define %s: %w", fixedName, err)
-		}
+	only := defaultWorkloads
+	if s.only != "" {
+		only = strings.Split(s.only, ",")
 	}
 	var out []result
 	for _, w := range workloads {
-		if s.only != "" && !slices.Contains(strings.Split(s.only, ","), w.name) {
+		if !slices.Contains(only, w.name) {
 			continue
 		}
 		if w.setup != nil {

@@ -19,11 +19,11 @@ var workloads = []workload{
 		_, err := l.ConnectGetLibVersion()
 		return err
 	}},
-	{name: "lookup", op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
+	{name: "lookup", setup: defineFixed, op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
 		_, err := l.DomainLookupByName(fixedName)
 		return err
 	}},
-	{name: "dumpxml", op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
+	{name: "dumpxml", setup: defineFixed, op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
 		d, err := l.DomainLookupByName(fixedName)
 		if err != nil {
 			return err
@@ -42,7 +42,25 @@ var workloads = []workload{
 		_, _, err := l.ConnectListAllDomains(1, 0)
 		return err
 	}},
+	// The storage driver's calls: through virtxend they are passed on to
+	// libvirt's daemon, so against that daemon directly they measure what
+	// the forwarding costs.
+	{name: "pool-list", setup: populateVolumes, op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
+		_, _, err := l.ConnectListAllStoragePools(1, 0)
+		return err
+	}},
+	{name: "vol-list", setup: populateVolumes, op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
+		p, err := l.StoragePoolLookupByName(poolName)
+		if err != nil {
+			return err
+		}
+		_, _, err = l.StoragePoolListAllVolumes(p, 1, 0)
+		return err
+	}},
 }
+
+// defaultWorkloads run when -workloads is not given: the hypervisor's.
+var defaultWorkloads = []string{"version", "lookup", "dumpxml", "define-undefine", "list-all"}
 
 func workloadNames() []string {
 	var names []string
@@ -57,6 +75,50 @@ const fixedName = "load-fixed"
 
 var pidTag = int64(0)
 var seqCounter atomic.Int64
+
+// defineFixed defines the domain the lookup and dumpxml workloads read.
+func defineFixed(l *libvirt.Libvirt, s settings) error {
+	if _, err := l.DomainLookupByName(fixedName); err == nil {
+		return nil
+	}
+	_, err := l.DomainDefineXML(domainXML(s.domType, fixedName))
+	return err
+}
+
+// poolName is the directory pool the storage workloads read.
+const poolName = "load-pool"
+
+// populateVolumes starts poolName (in the storage daemon's directory
+// /var/lib/libvirt/load-pool) and fills it with s.volumes small volumes.
+func populateVolumes(l *libvirt.Libvirt, s settings) error {
+	p, err := l.StoragePoolLookupByName(poolName)
+	if err != nil {
+		xml := "<pool type='dir'><name>" + poolName + "</name><target><path>/var/lib/libvirt/" + poolName +
+			"</path></target></pool>"
+		if p, err = l.StoragePoolDefineXML(xml, 0); err != nil {
+			return err
+		}
+		if err := l.StoragePoolBuild(p, 0); err != nil {
+			return err
+		}
+	}
+	if active, _ := l.StoragePoolIsActive(p); active == 0 {
+		if err := l.StoragePoolCreate(p, 0); err != nil {
+			return err
+		}
+	}
+	n, err := l.StoragePoolNumOfVolumes(p)
+	if err != nil {
+		return err
+	}
+	for i := int(n); i < s.volumes; i++ {
+		xml := fmt.Sprintf("<volume><name>v%05d.img</name><capacity>1024</capacity></volume>", i)
+		if _, err := l.StorageVolCreateXML(p, xml, 0); err != nil {
+			return fmt.Errorf("populate volume %d: %w", i, err)
+		}
+	}
+	return nil
+}
 
 // populate defines s.domains domains (and the fixed one) before list-all.
 func populate(l *libvirt.Libvirt, s settings) error {
