@@ -103,9 +103,16 @@ func rejectDuplicateControllers(d *libvirtxml.Domain) error {
 	return nil
 }
 
+// maxImplicitController bounds the controllers a drive address may make
+// exist. libvirt has no bound: a disk named hdaimeof (index 3e8) or an
+// address with controller='4000000000' would have it add controllers one
+// by one into the millions, holding a worker and its memory for good. No
+// Xen guest has more than a handful of emulated disk controllers.
+const maxImplicitController = 1023
+
 // addImplicitControllers is virDomainDefAddImplicitControllers for disk
 // buses: every controller index a drive address names must exist.
-func addImplicitControllers(d *libvirtxml.Domain) {
+func addImplicitControllers(d *libvirtxml.Domain) error {
 	for _, p := range [][2]string{{"scsi", "scsi"}, {"fdc", "fdc"}, {"ide", "ide"}, {"sata", "sata"}} {
 		ctrl, bus := p[0], p[1]
 		max := -1
@@ -114,8 +121,13 @@ func addImplicitControllers(d *libvirtxml.Domain) {
 				disk.Address.Drive == nil || disk.Address.Drive.Controller == nil {
 				continue
 			}
-			if c := int(*disk.Address.Drive.Controller); c > max {
-				max = c
+			c := *disk.Address.Drive.Controller
+			if c > maxImplicitController {
+				return unsupported("disk '%s' needs %s controller %d, above the most this driver adds (%d)",
+					disk.Target.Dev, ctrl, c, maxImplicitController)
+			}
+			if int(c) > max {
+				max = int(c)
 			}
 		}
 		for i := 0; i <= max; i++ {
@@ -124,4 +136,5 @@ func addImplicitControllers(d *libvirtxml.Domain) {
 			}
 		}
 	}
+	return nil
 }

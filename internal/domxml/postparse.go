@@ -85,7 +85,9 @@ func commonPostParse(d *libvirtxml.Domain) error {
 	if err := consoleCompat(d); err != nil {
 		return err
 	}
-	addImplicitControllers(d)
+	if err := addImplicitControllers(d); err != nil {
+		return err
+	}
 	addImplicitVideo(d)
 	if len(d.Devices.Videos) > 0 {
 		d.Devices.Videos[0].Model.Primary = "yes"

