@@ -1,8 +1,11 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"net"
+	"runtime"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -247,5 +250,32 @@ func TestClientLimitsZero(t *testing.T) {
 	f.srv.SetClientLimits(1, -1) // room for one; anonymous stays unlimited
 	if h, _ := a.recv(); h.Serial != 1 {
 		t.Fatalf("got %v", h)
+	}
+}
+
+// TestClaimedLengthCostsWhatArrives: a packet whose length word claims
+// 32 MiB but whose bytes never come allocates about what came, so that
+// many such half-open connections cannot pin 32 MiB each.
+func TestClaimedLengthCostsWhatArrives(t *testing.T) {
+	claim := make([]byte, 4+HeaderSize+100)
+	binary.BigEndian.PutUint32(claim, MessageMax+lenSize)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var lb [lenSize]byte
+	_, _, err := readPacket(bytes.NewReader(claim), &lb)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a truncated packet was read")
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Fatalf("reading %d bytes of a 32 MiB claim allocated %d bytes", len(claim), got)
+	}
+	// A whole packet still reads whole, across the buffer's growth.
+	full := startPacket(nil, Header{Prog: 1, Vers: 1, Proc: 1})
+	full = append(full, bytes.Repeat([]byte{7}, 3*firstChunk+5)...)
+	binary.BigEndian.PutUint32(full, uint32(len(full)))
+	_, p, err := readPacket(bytes.NewReader(full), &lb)
+	if err != nil || len(p) != 3*firstChunk+5 || p[len(p)-1] != 7 {
+		t.Fatalf("%d bytes, %v", len(p), err)
 	}
 }

@@ -82,11 +82,33 @@ func readPacket(r io.Reader, lenBuf *[lenSize]byte) (Header, []byte, error) {
 	if n < lenSize+HeaderSize || n-lenSize > MessageMax {
 		return Header{}, nil, fmt.Errorf("%w: length word %d", errFraming, n)
 	}
-	buf := make([]byte, n-lenSize)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	buf, err := readN(r, int(n-lenSize))
+	if err != nil {
 		return Header{}, nil, err
 	}
 	return parseHeader(buf), buf[HeaderSize:], nil
+}
+
+// firstChunk is what readN allocates before any of a packet's bytes
+// arrive; most packets fit.
+const firstChunk = 64 << 10
+
+// readN reads exactly n bytes, growing its buffer as they arrive: a length
+// word claiming 32 MiB that the peer never sends costs what it did send,
+// not 32 MiB per connection.
+func readN(r io.Reader, n int) ([]byte, error) {
+	buf := make([]byte, min(n, firstChunk))
+	for got := 0; ; {
+		m, err := io.ReadFull(r, buf[got:])
+		got += m
+		if err != nil {
+			return nil, err
+		}
+		if got == n {
+			return buf, nil
+		}
+		buf = append(buf, make([]byte, min(n, 2*len(buf))-len(buf))...)
+	}
 }
 
 func parseHeader(b []byte) Header {
