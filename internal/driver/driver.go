@@ -65,6 +65,10 @@ type Options struct {
 	// that subscribes before New sees the events of the recovery too
 	// (guests that stopped while no daemon ran).
 	Broker *events.Broker
+	// WatchInterval is how often the driver looks for guests paused or
+	// unpaused behind its back; 0 means DefaultWatchInterval, negative
+	// never.
+	WatchInterval time.Duration
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
@@ -141,6 +145,13 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		return nil, err
 	}
 	go drv.eventLoop()
+	if w := opts.WatchInterval; w >= 0 {
+		if w == 0 {
+			w = DefaultWatchInterval
+		}
+		drv.handlers.Add(1)
+		go drv.watchLoop(w)
+	}
 	drv.autostart(ctx)
 	return drv, nil
 }

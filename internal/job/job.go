@@ -143,6 +143,18 @@ func (o *Object) Begin(ctx context.Context, kind Kind, wait time.Duration) error
 	return o.begin(ctx, kind, nil, wait)
 }
 
+// TryBegin starts a synchronous job of kind only if it can start at once
+// (libvirt's nowait): background work that must not queue behind a call.
+func (o *Object) TryBegin(ctx context.Context, kind Kind) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.mayStartLocked(kind, nil) {
+		return false
+	}
+	o.active, o.owner, o.started = kind, ownerOf(ctx), time.Now()
+	return true
+}
+
 // End ends the synchronous job.
 func (o *Object) End() {
 	o.mu.Lock()

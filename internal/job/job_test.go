@@ -186,3 +186,23 @@ func TestSecondAsyncWaits(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 }
+
+func TestTryBegin(t *testing.T) {
+	var o Object
+	if !o.TryBegin(context.Background(), Query) {
+		t.Fatal("a free job did not start")
+	}
+	if o.TryBegin(context.Background(), Query) {
+		t.Fatal("a busy job started")
+	}
+	o.End()
+	a, _ := o.BeginAsync(callCtx(1, "DOMAIN_SAVE"), OpSave, long)
+	if !o.TryBegin(context.Background(), Query) {
+		t.Fatal("a query did not start beside the async job")
+	}
+	o.End()
+	if o.TryBegin(context.Background(), Modify) {
+		t.Fatal("a modify job started beside the async job")
+	}
+	a.End(nil)
+}

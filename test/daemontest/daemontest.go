@@ -33,6 +33,9 @@ func Main(m interface{ Run() int }) int {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	if simxlPath != "" {
+		os.RemoveAll(filepath.Dir(simxlPath))
+	}
 	return code
 }
 
@@ -60,6 +63,40 @@ func Binary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+var (
+	simxlOnce sync.Once
+	simxlPath string
+	simxlErr  error
+)
+
+// SimXL runs cmd/simxl (xl for the simulated host: changes a guest behind
+// the daemon's back) on the simulated host of root, and returns what it
+// printed; it fails the test if simxl fails.
+func SimXL(t testing.TB, root string, args ...string) string {
+	t.Helper()
+	simxlOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "simxl-bin-")
+		if err != nil {
+			simxlErr = err
+			return
+		}
+		simxlPath = filepath.Join(dir, "simxl")
+		if out, err := exec.Command("go", "build", "-o", simxlPath, "virtxend/cmd/simxl").CombinedOutput(); err != nil {
+			simxlErr = fmt.Errorf("go build simxl: %v\n%s", err, out)
+		}
+	})
+	if simxlErr != nil {
+		t.Fatal(simxlErr)
+	}
+	cmd := exec.Command(simxlPath, args...)
+	cmd.Env = append(os.Environ(), paths.RootEnv+"="+root)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("simxl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
 
 // Daemon is one running daemon process.

@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic daemon-kill9"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -303,6 +303,32 @@ check_kill9() {
 	DETAIL="daemon pid $_old killed, pid $DPID found vx-pv running with id $_id"
 }
 
+# behind-back: what xl does to a guest the daemon started is seen by virsh, as libvirt's
+# own libxl driver does not see it: xl pause and unpause (no libxl event: the daemon's
+# one-second watch), then xl destroy (libxl's death event).
+check_behind_back() {
+	DEBUG_FN="vguest_debug vx-pv"
+	forget vx-pv
+	step "virsh define" V define $XT/guests/vx-pv.xml || return 1
+	step "virsh start" V start vx-pv || return 1
+	state vx-pv running 10 || return 1
+	_id=$(V domid vx-pv)
+	_t=$(now)
+	step "xl pause" xl pause "$_id" || return 1
+	state vx-pv paused 5 || return 1
+	_p=$(since "$_t")
+	step "xl unpause" xl unpause "$_id" || return 1
+	state vx-pv running 5 || return 1
+	_t=$(now)
+	step "xl destroy" xl destroy "$_id" || return 1
+	state vx-pv "shut off" 10 || return 1
+	_g=$(since "$_t")
+	[ "$(V domstate --reason vx-pv | head -n 1)" = "shut off (destroyed)" ] ||
+		{ WHY="domstate after xl destroy: $(V domstate --reason vx-pv 2>&1 | head -n 1)"; return 1; }
+	step "virsh undefine" V undefine vx-pv || return 1
+	DETAIL="id $_id: xl pause seen as paused in ${_p} s, unpause as running, xl destroy as shut off (destroyed) in ${_g} s"
+}
+
 # TIME line: start+destroy of the device-less PV guest through the daemon (no wait for the marker)
 time_daemon() {
 	forget vx-pv
@@ -352,6 +378,7 @@ else
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
 run_check daemon-kill9 check_kill9
+run_check behind-back check_behind_back
 time_daemon
 kill "$DPID" 2>/dev/null || true
 # for the log: what the daemon warned about or failed at during the checks

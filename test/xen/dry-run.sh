@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 D=$(mktemp -d /tmp/virtxend-xen-dry.XXXXXX)
 mkdir -p "$D/xt" "$D/bin" "$D/console"
 go build -o "$D/xt/virtxend" ./cmd/virtxend
+go build -o "$D/bin/simxl" ./cmd/simxl
 cp test/xen/lib.sh test/xen/daemon-checks.sh "$D/xt/"
 cp -r test/xen/guests "$D/xt/"
 URI="xen+unix:///system?socket=$D/vx/run/libvirt/virtxend-sock"
@@ -28,6 +29,8 @@ json.dump(out, sys.stdout, indent=4)
 print()
 sys.exit(0 if out else 1)' "$D/vx/run/virtxend-simhost/host.json" "\$3" ;;
 info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
+# what xl does behind the daemon's back: simxl does it to the simulated host
+pause\ *|unpause\ *|destroy\ *) VIRTXEND_ROOT='$D/vx' '$D/bin/simxl' "\$1" "\$2" ;;
 *) v list --all ;;
 esac
 XL
