@@ -2,8 +2,6 @@ package admin
 
 import (
 	"context"
-	"os/user"
-	"strconv"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -13,12 +11,14 @@ import (
 
 // Client-info parameter names (VIR_CLIENT_INFO_*).
 const (
-	infoReadonly  = "readonly"
-	infoUserID    = "unix_user_id"
-	infoUserName  = "unix_user_name"
-	infoGroupID   = "unix_group_id"
-	infoGroupName = "unix_group_name"
-	infoProcessID = "unix_process_id"
+	infoReadonly     = "readonly"
+	infoSASLUserName = "sasl_user_name"
+	infoUserID       = "unix_user_id"
+	infoUserName     = "unix_user_name"
+	infoGroupID      = "unix_group_id"
+	infoGroupName    = "unix_group_name"
+	infoProcessID    = "unix_process_id"
+	infoSELinux      = "selinux_context"
 )
 
 func (p *program) clientProcs() []*rpc.Procedure {
@@ -89,23 +89,25 @@ func (p *program) clientInfo(_ context.Context, _ *rpc.Client, a *ClientArgs) (*
 	return &ParamsRet{Params: clientInfoParams(c.ReadOnly(), c.Identity())}, nil
 }
 
-// clientInfoParams lists what libvirt lists for a Unix client, in its
-// order. libvirt fails the call when a uid or gid has no name; here the
-// name is left out instead.
+// clientInfoParams is adminClientGetInfo's list for a local client, in
+// its order: what the client's identity knows, which is its peer's or the
+// one a proxy forwarded. libvirt shows no x509 name for a local client,
+// and ids as ints (uid_t, gid_t and pid_t cast as libvirt casts them).
 func clientInfoParams(readOnly bool, id rpc.Identity) []libvirt.TypedParam {
 	params := []libvirt.TypedParam{boolParam(infoReadonly, readOnly)}
-	if id.UID < 0 {
-		return params // not a Unix peer: nothing more is known
+	add := func(p libvirt.TypedParam, known bool) {
+		if known {
+			params = append(params, p)
+		}
 	}
-	params = append(params, intParam(infoUserID, id.UID))
-	if u, err := user.LookupId(strconv.Itoa(id.UID)); err == nil {
-		params = append(params, stringParam(infoUserName, u.Username))
-	}
-	params = append(params, intParam(infoGroupID, id.GID))
-	if g, err := user.LookupGroupId(strconv.Itoa(id.GID)); err == nil {
-		params = append(params, stringParam(infoGroupName, g.Name))
-	}
-	return append(params, intParam(infoProcessID, id.PID))
+	add(stringParam(infoSASLUserName, id.SASLUserName.Value), id.SASLUserName.Set)
+	add(intParam(infoUserID, int(int32(uint32(id.UnixUserID.Value)))), id.UnixUserID.Set)
+	add(stringParam(infoUserName, id.UserName.Value), id.UserName.Set)
+	add(intParam(infoGroupID, int(int32(uint32(id.UnixGroupID.Value)))), id.UnixGroupID.Set)
+	add(stringParam(infoGroupName, id.GroupName.Value), id.GroupName.Set)
+	add(intParam(infoProcessID, int(int32(id.ProcessID.Value))), id.ProcessID.Set)
+	add(stringParam(infoSELinux, id.SELinuxContext.Value), id.SELinuxContext.Set)
+	return params
 }
 
 // clientClose disconnects a client at once, as virNetServerClientClose
@@ -122,9 +124,9 @@ func (p *program) clientClose(ctx context.Context, c *rpc.Client, a *ClientArgs)
 	if err := checkFlags(a.Flags, 0, "adminClientClose"); err != nil {
 		return nil, err
 	}
-	id := target.Identity()
+	uid, pid := logIDs(target.Identity())
 	p.logChange(ctx, c, "disconnecting client", "server", s.Name,
-		"target_id", target.ID(), "target_uid", id.UID, "target_pid", id.PID)
+		"target_id", target.ID(), "target_uid", uid, "target_pid", pid)
 	target.Close()
 	return nil, nil
 }

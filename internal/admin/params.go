@@ -1,38 +1,17 @@
 package admin
 
 import (
-	"cmp"
-	"slices"
-
 	libvirt "github.com/digitalocean/go-libvirt"
 
-	"virtxend/internal/virerr"
+	"virtxend/internal/typedparam"
 )
-
-// Typed-parameter type numbers (virTypedParameterType).
-const (
-	paramInt     = 1
-	paramUint    = 2
-	paramBoolean = 6
-	paramString  = 7
-)
-
-// paramTypeNames are virTypedParameterTypeToString's names, by number.
-var paramTypeNames = []string{"unknown", "int", "uint", "llong", "ullong", "double", "boolean", "string"}
-
-func paramTypeName(t uint32) string {
-	if int(t) < len(paramTypeNames) {
-		return paramTypeNames[t]
-	}
-	return paramTypeNames[0]
-}
 
 func uintParam(name string, v int) libvirt.TypedParam {
-	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: paramUint, I: uint32(max(v, 0))}}
+	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: typedparam.UInt, I: uint32(max(v, 0))}}
 }
 
 func intParam(name string, v int) libvirt.TypedParam {
-	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: paramInt, I: int32(v)}}
+	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: typedparam.Int, I: int32(v)}}
 }
 
 func boolParam(name string, v bool) libvirt.TypedParam {
@@ -40,32 +19,21 @@ func boolParam(name string, v bool) libvirt.TypedParam {
 	if v {
 		b = 1
 	}
-	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: paramBoolean, I: b}}
+	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: typedparam.Boolean, I: b}}
 }
 
 func stringParam(name, v string) libvirt.TypedParam {
-	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: paramString, I: v}}
+	return libvirt.TypedParam{Field: name, Value: libvirt.TypedParamValue{D: typedparam.String, I: v}}
 }
 
 // validateUintParams is virTypedParamsValidate where every allowed
-// parameter is a uint. Like libvirt it walks the parameters sorted by name,
-// so the first problem in that order is the one reported.
+// parameter is a uint.
 func validateUintParams(params []libvirt.TypedParam, allowed ...string) error {
-	sorted := slices.Clone(params)
-	slices.SortStableFunc(sorted, func(a, b libvirt.TypedParam) int { return cmp.Compare(a.Field, b.Field) })
-	for i, prm := range sorted {
-		if !slices.Contains(allowed, prm.Field) {
-			return virerr.New(virerr.FromNone, libvirt.ErrArgumentUnsupported, "parameter '%s' not supported", prm.Field)
-		}
-		if i > 0 && sorted[i-1].Field == prm.Field {
-			return virerr.New(virerr.FromNone, libvirt.ErrInvalidArg, "parameter '%s' occurs multiple times", prm.Field)
-		}
-		if prm.Value.D != paramUint {
-			return virerr.New(virerr.FromNone, libvirt.ErrInvalidArg,
-				"invalid type '%s' for parameter '%s', expected '%s'", paramTypeName(prm.Value.D), prm.Field, "uint")
-		}
+	types := make(map[string]typedparam.Type, len(allowed))
+	for _, name := range allowed {
+		types[name] = typedparam.UInt
 	}
-	return nil
+	return typedparam.Validate(params, types)
 }
 
 // uintValue returns the value of the uint parameter name, or -1 when it

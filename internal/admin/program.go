@@ -122,7 +122,19 @@ func (p *program) serverNames() []string {
 
 // logChange records a change made by client c.
 func (p *program) logChange(ctx context.Context, c *rpc.Client, msg string, attrs ...any) {
-	id := c.Identity()
-	attrs = append(attrs, "client_id", c.ID(), "client_uid", id.UID, "client_pid", id.PID)
+	uid, pid := logIDs(c.Identity())
+	attrs = append(attrs, "client_id", c.ID(), "client_uid", uid, "client_pid", pid)
 	p.log.InfoContext(ctx, msg, attrs...)
+}
+
+// logIDs are the uid and pid of an identity for logs, -1 if unknown.
+func logIDs(id rpc.Identity) (uid, pid int64) {
+	uid, pid = -1, -1
+	if id.UnixUserID.Set {
+		uid = int64(id.UnixUserID.Value)
+	}
+	if id.ProcessID.Set {
+		pid = id.ProcessID.Value
+	}
+	return uid, pid
 }

@@ -87,8 +87,8 @@ func (pi *procInfo) unsupported() *rpc.Procedure {
 	p := pi.Procedure
 	name, dom := p.API, pi.errors
 	if name == "" {
-		// The daemon's own procedures (AUTH_SASL_*, AUTH_POLKIT,
-		// CONNECT_SET_IDENTITY) have no entry point to name.
+		// The daemon's own procedures (AUTH_SASL_*, AUTH_POLKIT) have
+		// no entry point to name.
 		name, dom = p.Name, virerr.FromDomain
 	}
 	p.Handler = func(context.Context, *rpc.Client, any) (any, error) {

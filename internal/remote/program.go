@@ -40,7 +40,7 @@ func New(deps Deps) *rpc.Program {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	prog := rpc.NewProgram(ProgramNumber, ProgramVersion)
-	for _, area := range [][]*rpc.Procedure{p.connectProcs(), p.hostProcs(), p.domainListProcs(),
+	for _, area := range [][]*rpc.Procedure{p.connectProcs(), p.identityProcs(), p.hostProcs(), p.domainListProcs(),
 		p.lifecycleProcs(), p.domainConfigProcs(), p.eventProcs(), p.nativeProcs(), p.forwardedProcs()} {
 		prog.Add(area...)
 	}

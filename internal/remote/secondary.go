@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -98,7 +95,10 @@ func (sec *secondaries) closeAll() {
 }
 
 // openSecondary connects to the daemon of drv and opens its driver with
-// the client's identity (remoteOpenConn with preserveIdentity).
+// the client's identity as it is now: its peer's, or the one a proxy
+// forwarded (remoteOpenConn with preserveIdentity sends
+// virIdentityGetCurrent, the client's during its call). A connection
+// already open keeps the identity it was opened with, as in libvirt.
 func (p *program) openSecondary(ctx context.Context, c *rpc.Client, drv libvirtDriver) (*rpc.Conn, error) {
 	ro := c.ReadOnly()
 	path := daemonSocket(p.socketDir, drv, ro)
@@ -132,57 +132,6 @@ func (p *program) openSecondary(ctx context.Context, c *rpc.Client, drv libvirtD
 		}
 	}
 	return up, nil
-}
-
-// identityParams is a client's identity as libvirt's virIdentityGetParameters
-// lists it for CONNECT_SET_IDENTITY: what the daemon knows of its peer.
-func identityParams(id rpc.Identity) []libvirt.TypedParam {
-	if id.UID < 0 {
-		return nil
-	}
-	str := func(f, v string) libvirt.TypedParam {
-		return libvirt.TypedParam{Field: f, Value: *libvirt.NewTypedParamValueString(v)}
-	}
-	ull := func(f string, v uint64) libvirt.TypedParam {
-		return libvirt.TypedParam{Field: f, Value: *libvirt.NewTypedParamValueUllong(v)}
-	}
-	var out []libvirt.TypedParam
-	if u, err := user.LookupId(strconv.Itoa(id.UID)); err == nil {
-		out = append(out, str("user-name", u.Username))
-	}
-	out = append(out, ull("unix-user-id", uint64(id.UID)))
-	if g, err := user.LookupGroupId(strconv.Itoa(id.GID)); err == nil {
-		out = append(out, str("group-name", g.Name))
-	}
-	out = append(out, ull("unix-group-id", uint64(id.GID)))
-	if id.PID > 0 {
-		out = append(out, libvirt.TypedParam{Field: "process-id", Value: *libvirt.NewTypedParamValueLlong(int64(id.PID))})
-		if t, ok := processStartTime(id.PID); ok {
-			out = append(out, ull("process-time", t))
-		}
-	}
-	return out
-}
-
-// processStartTime is a process's start time in clock ticks since boot
-// (field 22 of /proc/PID/stat), as libvirt's virProcessGetStartTime reads it.
-func processStartTime(pid int) (uint64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The command name (field 2) may hold spaces: count from its end.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0, false
-	}
-	t, err := strconv.ParseUint(f[19], 10, 64)
-	return t, err == nil
 }
 
 // errSecondaryNotOpen is remoteOpenConn's error for a secondary driver's

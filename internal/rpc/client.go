@@ -21,7 +21,7 @@ type Client struct {
 	srv       *Server
 	conn      net.Conn
 	id        uint64
-	ident     Identity
+	peer      peerCreds
 	connected time.Time
 	log       *slog.Logger
 	ctx       context.Context
@@ -47,6 +47,11 @@ type Client struct {
 	values        map[any]any
 	hooks         []func()
 	streams       map[streamKey]*serverStream
+
+	// identMu guards ident apart from mu: making it from the peer's
+	// credentials looks names up, which may be slow (NSS).
+	identMu sync.Mutex
+	ident   *Identity // nil until first asked for or replaced
 }
 
 // outMsg is one packet waiting for the writer.
@@ -60,7 +65,7 @@ type outMsg struct {
 func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions) *Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		srv: s, conn: conn, id: id, ident: peerIdentity(conn), connected: time.Now(),
+		srv: s, conn: conn, id: id, peer: readPeerCreds(conn), connected: time.Now(),
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		readOnly: opts.ReadOnly, authenticated: !opts.RequireAuth,
 	}
@@ -78,8 +83,27 @@ func (c *Client) start() {
 // ID is the client's number, unique within its server.
 func (c *Client) ID() uint64 { return c.id }
 
-// Identity is the peer's credentials (SO_PEERCRED); -1 where unknown.
-func (c *Client) Identity() Identity { return c.ident }
+// Identity is the client's identity: its peer's credentials, with the
+// names they resolve to, until SetIdentity replaces them. As libvirt's
+// virNetServerClientGetIdentity, it is made on first use.
+func (c *Client) Identity() Identity {
+	c.identMu.Lock()
+	defer c.identMu.Unlock()
+	if c.ident == nil {
+		id := c.peer.identity()
+		c.ident = &id
+	}
+	return *c.ident
+}
+
+// SetIdentity replaces the client's identity whole, as
+// virNetServerClientSetIdentity does for CONNECT_SET_IDENTITY: attributes
+// id leaves unknown are unknown from now on.
+func (c *Client) SetIdentity(id Identity) {
+	c.identMu.Lock()
+	defer c.identMu.Unlock()
+	c.ident = &id
+}
 
 // ConnectTime is when the client was accepted.
 func (c *Client) ConnectTime() time.Time { return c.connected }

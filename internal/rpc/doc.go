@@ -55,11 +55,12 @@
 //
 // # Clients
 //
-// A Client carries the peer's SO_PEERCRED identity, its connect time, an
-// id, read-only and authenticated flags, per-program values with close
-// hooks, SendMessage for events (never blocks; a client whose queue
-// overflows is dropped), StartKeepalive, DelayedClose for CONNECT_CLOSE,
-// and Close for admin's client-disconnect.
+// A Client carries an Identity (its Unix peer's credentials until a proxy
+// replaces them with its caller's), its connect time, an id, read-only and
+// authenticated flags, per-program values with close hooks, SendMessage for
+// events (never blocks; a client whose queue overflows is dropped),
+// StartKeepalive, DelayedClose for CONNECT_CLOSE, and Close for admin's
+// client-disconnect.
 //
 // # Limits
 //

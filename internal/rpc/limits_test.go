@@ -152,8 +152,7 @@ func TestClientRegistry(t *testing.T) {
 	if f.srv.Client(sc.ID()) != sc || f.srv.Client(sc.ID()+100) != nil {
 		t.Fatal("lookup by id")
 	}
-	id := sc.Identity()
-	if id.UID < 0 || id.PID <= 0 {
+	if id := sc.Identity(); !id.UnixUserID.Set || id.ProcessID.Value <= 0 {
 		t.Fatalf("SO_PEERCRED identity %+v", id)
 	}
 	if sc.ConnectTime().IsZero() || sc.ReadOnly() || !sc.Authenticated() {

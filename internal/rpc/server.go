@@ -225,7 +225,7 @@ func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
 		s.nUnauth++
 	}
 	s.mu.Unlock()
-	c.log.Debug("client connected", "uid", c.ident.UID, "pid", c.ident.PID, "readonly", opts.ReadOnly)
+	c.log.Debug("client connected", "uid", c.peer.logUID(), "pid", c.peer.logPID(), "readonly", opts.ReadOnly)
 	s.notifyChanged()
 	c.start()
 	return c
