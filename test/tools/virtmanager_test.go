@@ -16,7 +16,8 @@ import (
 // from an ISO onto a new disk in the default pool: the storage step finds
 // the pool (no "A storage path must be specified", no "Connection doesn't
 // seem to support storage"), and the guest runs with both disks. The
-// screenshots of each step are kept if the test fails.
+// screenshots of each step are kept if the test fails. The keys and the
+// debug log's lines waited for are those of Debian 12's virt-manager 4.1.
 func TestVirtManagerNewVM(t *testing.T) {
 	if _, err := exec.LookPath("virt-manager"); err != nil {
 		t.Skip("virt-manager is not installed")
