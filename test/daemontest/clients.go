@@ -2,7 +2,9 @@ package daemontest
 
 import (
 	"bytes"
+	"context"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -42,11 +44,48 @@ func Run(t testing.TB, name string, args ...string) Result {
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("%s is not installed", name)
 	}
-	cmd := exec.Command(name, args...)
+	return run(exec.Command(name, args...))
+}
+
+func run(cmd *exec.Cmd) Result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Run()
 	return Result{Stdout: out.String(), Stderr: errb.String(), Code: cmd.ProcessState.ExitCode()}
+}
+
+// toolLimit bounds one run of a virt-manager tool: virt-install waits for
+// its guest without --noautoconsole, and a test must not hang on that.
+const toolLimit = 3 * time.Minute
+
+// VirtTool runs one of virt-manager's command-line tools (virt-install,
+// virt-clone, virt-xml) with --connect to the daemon's read-write socket.
+// Its HOME is a directory of the test's, so its logs and caches stay out of
+// root's; it is killed after toolLimit.
+func (d *Daemon) VirtTool(name string, args ...string) Result {
+	d.t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		d.t.Skipf("%s is not installed", name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), toolLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, append([]string{"--connect", d.URI()}, args...)...)
+	cmd.Env = append(os.Environ(), "HOME="+d.t.TempDir())
+	r := run(cmd)
+	if ctx.Err() != nil {
+		d.t.Fatalf("%s %s: still running after %v\n%s%s", name, strings.Join(args, " "), toolLimit, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// MustVirtTool runs VirtTool and fails the test unless the tool succeeds.
+func (d *Daemon) MustVirtTool(name string, args ...string) string {
+	d.t.Helper()
+	r := d.VirtTool(name, args...)
+	if r.Code != 0 {
+		d.t.Fatalf("%s %s: exit %d\n%s%s", name, strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+	}
+	return r.Stdout
 }
 
 // Virsh runs virsh against the daemon's read-write socket.

@@ -107,7 +107,9 @@ type Daemon struct {
 	Cmd   *exec.Cmd
 	out   *SyncBuffer
 	done  chan struct{}
-	err   error
+	// waitErr is what Wait returned, set before done is closed; a pointer,
+	// so that copies made by For share it.
+	waitErr *error
 }
 
 // NewRoot makes a temporary root with etc/libvirt ready for config files.
@@ -152,12 +154,12 @@ func Start(t testing.TB, root string, args ...string) *Daemon {
 // Launch starts cmd (a daemon command) without waiting for its sockets.
 func Launch(t testing.TB, cmd *exec.Cmd, root string) *Daemon {
 	t.Helper()
-	d := &Daemon{t: t, Root: root, Paths: paths.Under(root), Cmd: cmd, out: &SyncBuffer{}, done: make(chan struct{})}
+	d := &Daemon{t: t, Root: root, Paths: paths.Under(root), Cmd: cmd, out: &SyncBuffer{}, done: make(chan struct{}), waitErr: new(error)}
 	cmd.Stdout, cmd.Stderr = d.out, d.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { d.err = cmd.Wait(); close(d.done) }()
+	go func() { *d.waitErr = cmd.Wait(); close(d.done) }()
 	t.Cleanup(func() {
 		if !d.Exited() {
 			cmd.Process.Kill()
@@ -170,6 +172,15 @@ func Launch(t testing.TB, cmd *exec.Cmd, root string) *Daemon {
 	return d
 }
 
+// For is the same daemon with its helpers (Virsh, MustVirsh, ...)
+// failing t rather than the test that started it: for the subtests of a
+// test that share one daemon.
+func (d *Daemon) For(t testing.TB) *Daemon {
+	c := *d
+	c.t = t
+	return &c
+}
+
 // WaitForSocket waits until the daemon serves path (it answers a keepalive
 // PING there) or exits. A bare connect is not enough: the kernel accepts
 // connections as soon as the socket listens, before the daemon serves.
@@ -177,7 +188,7 @@ func (d *Daemon) WaitForSocket(path string) {
 	d.t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		if d.Exited() {
-			d.t.Fatalf("daemon exited before serving (%v):\n%s", d.err, d.Output())
+			d.t.Fatalf("daemon exited before serving (%v):\n%s", *d.waitErr, d.Output())
 		}
 		if Serves(path) {
 			return

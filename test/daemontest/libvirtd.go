@@ -74,6 +74,28 @@ func StartLibvirtd(t testing.TB, root string) *Libvirtd {
 	return l
 }
 
+// StartWithLibvirtd starts the daemon on the simulated host with libvirtd
+// beside it in a new root, and gives libvirtd a default storage pool and
+// network, as scripts/run-simulated does: what a new user's host has.
+func StartWithLibvirtd(t testing.TB) (*Daemon, *Libvirtd) {
+	t.Helper()
+	root := NewRoot(t)
+	l := StartLibvirtd(t, root)
+	l.Defaults()
+	return Start(t, root), l
+}
+
+// Defaults gives libvirtd the default storage pool (a directory pool at
+// /var/lib/libvirt/images) and the isolated default network that
+// scripts/libvirtd-defaults makes.
+func (l *Libvirtd) Defaults() {
+	l.t.Helper()
+	out, err := exec.Command(filepath.Join(RepoDir(l.t), "scripts", "libvirtd-defaults"), l.Root).CombinedOutput()
+	if err != nil {
+		l.t.Fatalf("libvirtd-defaults: %v\n%s", err, out)
+	}
+}
+
 // stop ends libvirtd (SIGTERM, then SIGKILL if it lingers).
 func (l *Libvirtd) stop() {
 	l.cmd.Process.Signal(syscall.SIGTERM)
@@ -99,7 +121,7 @@ func (l *Libvirtd) Virsh(driver string, args ...string) Result {
 // Exists reports whether path exists in libvirtd's private state, by its
 // path as libvirtd sees it (/var/lib/libvirt/images/x.img).
 func (l *Libvirtd) Exists(path string) bool {
-	for _, d := range []string{"/etc/libvirt", "/var/lib/libvirt", "/run/libvirt", "/var/cache/libvirt", "/var/log/libvirt"} {
+	for _, d := range []string{"/etc/libvirt", "/var/lib/libvirt", "/run/libvirt", "/var/cache/libvirt", "/var/log/libvirt", "/var/lib/xen"} {
 		if rest, ok := strings.CutPrefix(path, d); ok {
 			priv := filepath.Join(l.Root, "libvirtd", strings.ReplaceAll(strings.TrimPrefix(d, "/"), "/", "-"))
 			_, err := os.Stat(priv + rest)
