@@ -27,6 +27,10 @@ type Backend struct {
 
 	mu    sync.Mutex
 	known map[backend.DomID]backend.UUID // guests we watch
+	// markers remembers each domain's marker once read: a domain's
+	// userdata never changes while it lives, and the driver lists the
+	// guests every second.
+	markers map[backend.DomID]string
 
 	events chan backend.Event
 	stop   chan struct{}
@@ -51,7 +55,7 @@ func New(opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{c: c, opts: opts, log: opts.Log,
-		known:  map[backend.DomID]backend.UUID{},
+		known: map[backend.DomID]backend.UUID{}, markers: map[backend.DomID]string{},
 		events: make(chan backend.Event), stop: make(chan struct{})}
 	if err := b.adopt(); err != nil {
 		c.Close()
@@ -71,9 +75,11 @@ func (b *Backend) adopt() error {
 		if d.ID == 0 {
 			continue
 		}
-		if m, err := b.c.Marker(d.ID); err != nil || len(m) == 0 {
+		m, err := b.c.Marker(d.ID)
+		if err != nil || len(m) == 0 {
 			continue // not ours
 		}
+		b.markers[backend.DomID(d.ID)] = string(m)
 		u, err := backend.ParseUUID(d.UUID)
 		if err != nil {
 			continue
@@ -106,6 +112,7 @@ func (b *Backend) forward() {
 		u, ours := b.known[id]
 		if ev.Death {
 			delete(b.known, id)
+			delete(b.markers, id)
 		}
 		b.mu.Unlock()
 		if !ours {

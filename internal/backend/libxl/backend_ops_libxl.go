@@ -70,6 +70,7 @@ func (b *Backend) adoptNew(id backend.DomID, u backend.UUID, opts backend.Create
 	}
 	b.mu.Lock()
 	b.known[id] = u
+	b.markers[id] = marker
 	b.mu.Unlock()
 	if err := b.c.Watch(uint32(id)); err != nil {
 		return err
@@ -83,6 +84,7 @@ func (b *Backend) adoptNew(id backend.DomID, u backend.UUID, opts backend.Create
 func (b *Backend) forget(id backend.DomID) {
 	b.mu.Lock()
 	delete(b.known, id)
+	delete(b.markers, id)
 	b.mu.Unlock()
 }
 
@@ -162,7 +164,42 @@ func (b *Backend) Guests(ctx context.Context) ([]backend.GuestInfo, error) {
 	for _, d := range doms {
 		out = append(out, b.guestInfo(d))
 	}
+	b.pruneMarkers(doms)
 	return out, nil
+}
+
+// pruneMarkers forgets the markers of domains that are gone, whose domids
+// Xen may give again one day.
+func (b *Backend) pruneMarkers(doms []DomainInfo) {
+	live := make(map[backend.DomID]bool, len(doms))
+	for _, d := range doms {
+		live[backend.DomID(d.ID)] = true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id := range b.markers {
+		if !live[id] {
+			delete(b.markers, id)
+		}
+	}
+}
+
+// markerOf is the marker stored with domain id, read from libxl once.
+func (b *Backend) markerOf(id uint32) string {
+	b.mu.Lock()
+	m, ok := b.markers[backend.DomID(id)]
+	b.mu.Unlock()
+	if ok {
+		return m
+	}
+	data, err := b.c.Marker(id)
+	if err != nil {
+		return "" // gone meanwhile, or unreadable: read again next time
+	}
+	b.mu.Lock()
+	b.markers[backend.DomID(id)] = string(data)
+	b.mu.Unlock()
+	return string(data)
 }
 
 func (b *Backend) guestInfo(d DomainInfo) backend.GuestInfo {
@@ -175,9 +212,7 @@ func (b *Backend) guestInfo(d DomainInfo) backend.GuestInfo {
 	}
 	if d.ID != 0 {
 		g.UUID, _ = backend.ParseUUID(d.UUID)
-		if m, err := b.c.Marker(d.ID); err == nil {
-			g.Marker = string(m)
-		}
+		g.Marker = b.markerOf(d.ID)
 	}
 	return g
 }
