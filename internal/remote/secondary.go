@@ -2,17 +2,15 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/libvirtd"
 	"virtxend/internal/rpc"
 	"virtxend/internal/virerr"
 	"virtxend/internal/xdr"
@@ -43,20 +41,10 @@ type secondaries struct {
 }
 
 // daemonSocket is the socket of libvirt's daemon for drv, found as
-// libvirt's client finds it (remoteGetUNIXSocket, mode auto, as Debian
-// builds it): the modular daemon's (virtstoraged-sock, ...) if it exists,
-// else libvirtd's libvirt-sock, which is also what is named when neither
-// exists. dir is the run directory's libvirt/; ro picks the -ro sockets.
+// libvirt's client finds it (libvirtd.SocketPath); dir is the run
+// directory's libvirt/, ro picks the -ro sockets.
 func daemonSocket(dir string, drv libvirtDriver, ro bool) string {
-	suffix := "-sock"
-	if ro {
-		suffix = "-sock-ro"
-	}
-	direct := filepath.Join(dir, "virt"+drv.String()+"d"+suffix)
-	if _, err := os.Stat(direct); err == nil {
-		return direct
-	}
-	return filepath.Join(dir, "libvirt"+suffix)
+	return libvirtd.SocketPath(dir, drv.String(), ro)
 }
 
 // secondary returns the client's connection to the daemon of drv, opening
@@ -193,9 +181,5 @@ func errSecondaryNotOpen() error {
 
 // errConnectSocket is virNetSocketNewConnectUNIX's system error.
 func errConnectSocket(path string, err error) error {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		errno = syscall.ECONNREFUSED
-	}
-	return virerr.System(virerr.FromRPC, errno, "Failed to connect socket to '%s'", path)
+	return libvirtd.ConnectError(path, err)
 }
