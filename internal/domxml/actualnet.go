@@ -192,3 +192,45 @@ func addSourceAttrs(root *node, extra map[int][]attr) {
 		i++
 	}
 }
+
+// NetworkPortOf is the port libvirt asks the network driver for on behalf
+// of ifc, an interface of def on a network (virDomainNetDefToNetworkPort):
+// its owner, port group and MAC address, and the virtual port, bandwidth,
+// VLAN and isolation the interface asks for, which the network completes.
+func NetworkPortOf(def *libvirtxml.Domain, ifc *libvirtxml.DomainInterface, uuid string) *libvirtxml.NetworkPort {
+	p := &libvirtxml.NetworkPort{
+		UUID:  uuid,
+		Owner: &libvirtxml.NetworkPortOwner{Name: def.Name, UUID: def.UUID},
+	}
+	if ifc.Source != nil && ifc.Source.Network != nil {
+		p.Group = ifc.Source.Network.PortGroup
+	}
+	if ifc.MAC != nil {
+		p.MAC = &libvirtxml.NetworkPortMAC{Address: ifc.MAC.Address}
+	}
+	if ifc.VirtualPort != nil {
+		v := &libvirtxml.NetworkVirtualPort{}
+		if convertXML(ifc.VirtualPort, v) {
+			p.VirtualPort = v
+		}
+	}
+	if ifc.Bandwidth != nil {
+		b := &libvirtxml.NetworkBandwidth{}
+		if convertXML(ifc.Bandwidth, b) {
+			p.Bandwidth = b
+		}
+	}
+	if ifc.VLan != nil && len(ifc.VLan.Tags) > 0 {
+		p.VLAN = &libvirtxml.NetworkPortVLAN{Trunk: ifc.VLan.Trunk}
+		for _, t := range ifc.VLan.Tags {
+			p.VLAN.Tags = append(p.VLAN.Tags, libvirtxml.NetworkPortVLANTag{ID: t.ID, NativeMode: t.NativeMode})
+		}
+	}
+	if ifc.PortOptions != nil && ifc.PortOptions.Isolated != "" {
+		p.PortOptions = &libvirtxml.NetworkPortPortOptions{Isolated: ifc.PortOptions.Isolated}
+	}
+	if ifc.TrustGuestRXFilters != "" {
+		p.RXFilters = &libvirtxml.NetworkPortRXFilters{TrustGuest: ifc.TrustGuestRXFilters}
+	}
+	return p
+}

@@ -65,6 +65,12 @@ type Options struct {
 	// that subscribes before New sees the events of the recovery too
 	// (guests that stopped while no daemon ran).
 	Broker *events.Broker
+	// Networks, Storage and Secrets are libvirt's network, storage and
+	// secret drivers (libvirtd.go); nil fails what needs them as libvirt
+	// fails with no driver for their URI.
+	Networks NetworkDriver
+	Storage  StorageDriver
+	Secrets  SecretDriver
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
