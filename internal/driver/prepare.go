@@ -21,7 +21,11 @@ import (
 // the bridge (or PCI device) its port gave it, a volume disk the file or
 // device it resolved to. Secrets are read during the translation itself,
 // through libxlconf.Host.SecretValue, as libxlMakeNetworkDiskSrc reads
-// them. A device hotplug resolves the device it adds the same way.
+// them. A device hotplug resolves the one device it adds with the same
+// per-device steps: allocateNetPort (then the port id into the interface,
+// the port into a new copy of d.netPorts) and domxml.ActualInterface for an
+// interface, translateVolume and resolvedDisk for a disk; a detach releases
+// the interface's port with releaseNetPort.
 
 // prepareDevices resolves d's live definition: its interfaces on networks
 // get ports (recorded in a new live copy and in d), its volume disks paths
