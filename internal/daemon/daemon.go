@@ -17,6 +17,7 @@ import (
 
 	"virtxend/internal/config"
 	"virtxend/internal/driver"
+	"virtxend/internal/libvirtd"
 	"virtxend/internal/logging"
 	"virtxend/internal/paths"
 	"virtxend/internal/rpc"
@@ -56,6 +57,10 @@ type daemon struct {
 	admin   *rpc.Server // the admin server
 	quit    chan bool   // admin's daemon-shutdown; true means --preserve
 	serving sync.WaitGroup
+
+	// libvirtd is the driver's connection to libvirt's network, storage
+	// and secret daemons.
+	libvirtd *libvirtd.Client
 }
 
 // Run runs the daemon until a signal or the idle timeout stops it.
@@ -184,6 +189,9 @@ func (d *daemon) closeSockets() {
 // serve starts the servers, reports readiness and runs until told to stop.
 func (d *daemon) serve() error {
 	d.idle = newIdleTimer(d.opts.Timeout)
+	d.libvirtd = libvirtd.New(libvirtd.Options{SocketDir: d.opts.Paths.SocketDir(),
+		Log: d.logger.Slog().With("module", "libvirtd")})
+	defer d.libvirtd.Close()
 	if err := d.startDriver(); err != nil {
 		return err
 	}

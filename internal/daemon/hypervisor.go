@@ -55,7 +55,10 @@ func (d *daemon) startDriver() error {
 		return fmt.Errorf("cannot open the %s backend: %w", name, err)
 	}
 	drv, err := driver.New(d.libxl, d.opts.Paths, be, d.logger.Slog().With("module", "driver"),
-		driver.Options{OnActiveChange: func(n int) { d.idle.set("guests", n) }})
+		driver.Options{
+			OnActiveChange: func(n int) { d.idle.set("guests", n) },
+			Networks:       d.libvirtd, Storage: d.libvirtd, Secrets: d.libvirtd,
+		})
 	if err != nil {
 		be.Close()
 		return err

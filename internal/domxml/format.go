@@ -39,6 +39,14 @@ func CheckXMLFlags(flags uint32) error {
 
 // FormatFlags writes d as virDomainDefFormat would with these flags.
 func FormatFlags(d *libvirtxml.Domain, flags FormatFlag) (out string, err error) {
+	return FormatWithPorts(d, flags, nil)
+}
+
+// FormatWithPorts is FormatFlags for a running domain whose network
+// interfaces have ports: its live view shows each such interface with its
+// actual device, as libvirt does; the inactive and migratable views show
+// the interface as configured.
+func FormatWithPorts(d *libvirtxml.Domain, flags FormatFlag, ports Ports) (out string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = "", internalErr("cannot format domain XML: %v", r)
@@ -55,6 +63,10 @@ func FormatFlags(d *libvirtxml.Domain, flags FormatFlag) (out string, err error)
 		c.ID = nil
 	}
 	applyFormatRules(c, flags)
+	var extra map[int][]attr
+	if flags&(FormatInactive|FormatMigratable) == 0 {
+		extra = applyActual(c, ports)
+	}
 	raw, err := xml.Marshal(c) // unindented: whitespace stays data
 	s := string(raw)
 	if err != nil {
@@ -64,6 +76,7 @@ func FormatFlags(d *libvirtxml.Domain, flags FormatFlag) (out string, err error)
 	if err != nil {
 		return "", internalErr("cannot format domain XML: %v", err)
 	}
+	addSourceAttrs(root, extra)
 	libvirtOrder(root)
 	return writeLibvirt(root), nil
 }
@@ -92,8 +105,13 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 			clearPtyPath(dev.Serials[i].Source)
 		}
 		for i := range dev.Interfaces {
-			if t := dev.Interfaces[i].Target; t != nil && strings.HasPrefix(t.Dev, "vif") {
-				dev.Interfaces[i].Target = nil
+			ifc := &dev.Interfaces[i]
+			if t := ifc.Target; t != nil && strings.HasPrefix(t.Dev, "vif") {
+				ifc.Target = nil
+			}
+			// A port belongs to a run (virDomainNetDefFormat).
+			if ifc.Source != nil && ifc.Source.Network != nil {
+				ifc.Source.Network.PortID = ""
 			}
 		}
 	}

@@ -26,6 +26,10 @@ var attrOrders = map[string][]string{
 	"clock":           {"offset", "timezone", "adjustment", "basis", "start"},
 	"clock/timer":     {"name", "present", "tickpolicy", "track", "frequency", "mode"},
 	"controller":      {"type", "index", "model", "ports", "vectors", "maxGrantFrames", "maxEventChannels"},
+
+	// virDomainActualNetDefContentsFormat's order; other sources have
+	// none of these.
+	"interface/source": {"network", "portgroup", "portid", "bridge", "macTableManager"},
 }
 
 // childOrders gives libvirt's child element order where libvirtxml's

@@ -47,6 +47,10 @@ type domain struct {
 	// ports are the graphics ports the driver chose for the live
 	// definition, returned when the domain stops.
 	ports []int
+	// netPorts are the network ports of the live definition's interfaces
+	// (netports.go), deleted when the domain stops. The map is replaced,
+	// never changed.
+	netPorts domxml.Ports
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
@@ -60,19 +64,20 @@ type formattedXML struct {
 	def   *libvirtxml.Domain
 	id    int32
 	flags domxml.FormatFlag
+	ports domxml.Ports
 	text  string
 }
 
-// formatCached is formatDef through d's one-entry cache.
-func (d *domain) formatCached(def *libvirtxml.Domain, id int32, flags domxml.FormatFlag) (string, error) {
-	key := formattedXML{def: def, id: id, flags: flags}
+// formatCached is formatLive through d's one-entry cache.
+func (d *domain) formatCached(def *libvirtxml.Domain, id int32, flags domxml.FormatFlag, ports domxml.Ports) (string, error) {
+	key := formattedXML{def: def, id: id, flags: flags, ports: ports}
 	d.mu.Lock()
 	c := d.xml
 	d.mu.Unlock()
-	if c.def == key.def && c.id == key.id && c.flags == key.flags {
+	if c.def == key.def && c.id == key.id && c.flags == key.flags && samePorts(c.ports, key.ports) {
 		return c.text, nil
 	}
-	text, err := formatDef(def, id, flags)
+	text, err := formatLive(def, id, flags, ports)
 	if err != nil {
 		return "", err
 	}
@@ -128,6 +133,7 @@ type snapshot struct {
 	ref        Domain
 	def        *libvirtxml.Domain
 	newDef     *libvirtxml.Domain
+	netPorts   domxml.Ports
 	state      libvirt.DomainState
 	reason     int32
 	persistent bool
@@ -139,7 +145,7 @@ func (d *domain) snap() snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return snapshot{
-		ref: d.refLocked(), def: d.def, newDef: d.newDef, state: d.state, reason: d.reason,
+		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, state: d.state, reason: d.reason,
 		persistent: d.persistent, autostart: d.autostart, updated: d.updated,
 	}
 }

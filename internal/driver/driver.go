@@ -69,6 +69,12 @@ type Options struct {
 	// unpaused behind its back; 0 means DefaultWatchInterval, negative
 	// never.
 	WatchInterval time.Duration
+	// Networks, Storage and Secrets are libvirt's network, storage and
+	// secret drivers (libvirtd.go); nil fails what needs them as libvirt
+	// fails with no driver for their URI.
+	Networks NetworkDriver
+	Storage  StorageDriver
+	Secrets  SecretDriver
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.

@@ -10,6 +10,8 @@ import (
 func FuzzStatusFile(f *testing.F) {
 	f.Add(`<domstatus state='1' reason='1' domid='3'><domain type='xen'><name>a</name></domain></domstatus>`)
 	f.Add(`<domstatus><domain/></domstatus>`)
+	f.Add(`<domstatus state='1' reason='1' domid='3'><domain type='xen'><name>a</name></domain>` +
+		`<networkport><uuid>2e1c3ab4-52b3-4b2f-9f52-6d3e0e0e0e0e</uuid><plug type='bridge' bridge='xenbr0'/></networkport></domstatus>`)
 	f.Add(`<domstatus state='x'>`)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, content string) {
@@ -23,6 +25,13 @@ func FuzzStatusFile(f *testing.F) {
 		}
 		if err == nil && strings.TrimSpace(st.Inner) == "" && def.Name != "" {
 			t.Fatal("definition from nothing")
+		}
+		if err == nil {
+			for id, p := range st.ports() {
+				if p == nil || p.UUID != id {
+					t.Fatalf("port %q filed under %q", p.UUID, id)
+				}
+			}
 		}
 	})
 }

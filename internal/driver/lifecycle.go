@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"os"
 	"strings"
@@ -35,10 +34,7 @@ func parseDef(xml string, schema bool) (*libvirtxml.Domain, backend.UUID, error)
 		return nil, backend.UUID{}, domainErr(libvirt.ErrXMLError, "name %s cannot contain '/'", def.Name)
 	}
 	if def.UUID == "" {
-		var u backend.UUID
-		rand.Read(u[:])
-		u[6], u[8] = u[6]&0x0f|0x40, u[8]&0x3f|0x80
-		def.UUID = u.String()
+		def.UUID = newUUID().String()
 	}
 	uuid, err := backend.ParseUUID(def.UUID)
 	if err != nil {
@@ -290,7 +286,12 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	if err := drv.prepareLiveDef(d); err != nil {
 		return err
 	}
-	cfg, host, err := drv.buildConfig(ctx, d)
+	vols, err := drv.prepareDevices(ctx, d)
+	if err != nil {
+		drv.dropLiveDef(d)
+		return err
+	}
+	cfg, host, err := drv.buildConfig(ctx, d, vols)
 	if err != nil {
 		drv.dropLiveDef(d)
 		return err
@@ -364,9 +365,15 @@ func (drv *Driver) cleanup(d *domain) {
 }
 
 // dropLiveDef ends a live definition: its graphics ports go back to the
-// allocator and the persistent definition returns.
+// allocator, its network ports are deleted and the persistent definition
+// returns.
 func (drv *Driver) dropLiveDef(d *domain) {
 	drv.releasePorts(d)
+	d.mu.Lock()
+	def, ports := d.def, d.netPorts
+	d.netPorts = nil
+	d.mu.Unlock()
+	drv.releaseNetPorts(def, ports)
 	d.restoreDefs()
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -49,13 +50,19 @@ func (drv *Driver) hasManagedSave(name string) bool {
 // formatDef is the XML of def with dumpxml's flags; id is shown only
 // when the view is live (FormatInactive unset) and the domain has one.
 func formatDef(def *libvirtxml.Domain, id int32, flags domxml.FormatFlag) (string, error) {
+	return formatLive(def, id, flags, nil)
+}
+
+// formatLive is formatDef showing the interfaces that have network ports
+// with their actual devices, as libvirt's dumpxml does.
+func formatLive(def *libvirtxml.Domain, id int32, flags domxml.FormatFlag, ports domxml.Ports) (string, error) {
 	c := *def
 	c.ID = nil
 	if flags&domxml.FormatInactive == 0 && id >= 0 {
 		v := int(id)
 		c.ID = &v
 	}
-	s, err := domxml.FormatFlags(&c, flags)
+	s, err := domxml.FormatWithPorts(&c, flags, ports)
 	if err != nil {
 		return "", libxlErr(libvirt.ErrInternalError, "cannot format domain '%s': %v", def.Name, err)
 	}
@@ -96,13 +103,28 @@ func (drv *Driver) deleteConfig(name string) error {
 }
 
 // statusFile is the live status of a running domain: its state and domid
-// around the live definition. The layout is virtxend's own.
+// around the live definition, which is followed by the network ports of its
+// interfaces, as the network driver gave them (what libvirt keeps as each
+// interface's <actual>). The layout is virtxend's own.
 type statusFile struct {
-	XMLName xml.Name `xml:"domstatus"`
-	State   int32    `xml:"state,attr"`
-	Reason  int32    `xml:"reason,attr"`
-	DomID   int32    `xml:"domid,attr"`
-	Inner   string   `xml:",innerxml"`
+	XMLName xml.Name                 `xml:"domstatus"`
+	State   int32                    `xml:"state,attr"`
+	Reason  int32                    `xml:"reason,attr"`
+	DomID   int32                    `xml:"domid,attr"`
+	Ports   []libvirtxml.NetworkPort `xml:"networkport"`
+	Inner   string                   `xml:",innerxml"`
+}
+
+// ports are the status file's network ports by id.
+func (st *statusFile) ports() domxml.Ports {
+	if len(st.Ports) == 0 {
+		return nil
+	}
+	out := domxml.Ports{}
+	for i := range st.Ports {
+		out[st.Ports[i].UUID] = &st.Ports[i]
+	}
+	return out
 }
 
 // writeStatus saves the live status of an active domain (virDomainObjSave).
@@ -111,13 +133,35 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return err
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n")
+	ports, err := portsXML(s.netPorts)
+	if err != nil {
+		return err
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)
 	}
 	return nil
+}
+
+// portsXML is the ports' XML for the status file, in a stable order.
+func portsXML(ports domxml.Ports) (string, error) {
+	ids := make([]string, 0, len(ports))
+	for id := range ports {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	for _, id := range ids {
+		x, err := ports[id].Marshal()
+		if err != nil {
+			return "", libxlErr(libvirt.ErrInternalError, "cannot format network port %s: %v", id, err)
+		}
+		b.WriteString(x + "\n")
+	}
+	return b.String(), nil
 }
 
 func (drv *Driver) removeStatus(name string) {

@@ -67,6 +67,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		}
 		d := newDomain(def, uuid)
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
+		d.netPorts = st.ports()
 		drv.mu.Lock()
 		drv.addLocked(d)
 		drv.mu.Unlock()
@@ -155,6 +156,10 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	}
 	drv.holdFor(d)
 	drv.reservePorts(d)
+	ports := drv.reclaimNetPorts(s.def, s.netPorts)
+	d.mu.Lock()
+	d.netPorts = ports
+	d.mu.Unlock()
 	if err := drv.writeStatus(d.snap()); err != nil {
 		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
 	}

@@ -17,17 +17,26 @@ import (
 // buildConfig translates d's live definition into the libxl configuration
 // the backend receives (libxlBuildDomainConfig), once per start: what libxl
 // cannot take is refused here with libvirt's error, before any backend
-// call. The graphics ports it chose become d's (recordPorts). It returns
-// the host as read for the translation too. The caller holds d's job.
-func (drv *Driver) buildConfig(ctx context.Context, d *domain) (*libxltypes.DomainConfig, backend.HostInfo, error) {
-	def := d.snap().def
+// call. vols are its volume disks' paths (prepareDevices). The graphics
+// ports it chose become d's (recordPorts). It returns the host as read for
+// the translation too. The caller holds d's job.
+func (drv *Driver) buildConfig(ctx context.Context, d *domain, vols map[int]volumeSource) (*libxltypes.DomainConfig, backend.HostInfo, error) {
+	s := d.snap()
+	def := s.def
 	host, err := drv.be.HostInfo(ctx)
 	if err != nil {
 		drv.log.Error("cannot read the host for the domain configuration", "domain", def.Name, "err", err)
 		return nil, host, errCreate(def.Name)
 	}
+	tdef, bridges, err := translationDef(def, s.netPorts, vols)
+	if err != nil {
+		return nil, host, err
+	}
 	var acquired []int
-	cfg, err := libxlconf.BuildDomainConfig(def, drv.translationHost(host, &acquired))
+	th := drv.translationHost(host, &acquired)
+	th.NetworkBridge = networkBridge(bridges)
+	th.SecretValue = drv.secretValue(ctx)
+	cfg, err := libxlconf.BuildDomainConfig(tdef, th)
 	if err != nil {
 		drv.ports.release(acquired)
 		var e *virerr.Error

@@ -95,7 +95,7 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, dom Domain, flags uint32) (st
 	if f&domxml.FormatInactive != 0 && s.newDef != nil {
 		def = s.newDef
 	}
-	return d.formatCached(def, s.ref.ID, f)
+	return d.formatCached(def, s.ref.ID, f, s.netPorts)
 }
 
 // IsActive is virDomainIsActive.

@@ -17,7 +17,7 @@ var diskFormats = map[string]string{
 
 func (t *translation) disks(c *libxltypes.DomainConfig) error {
 	for i := range devices(t.d).Disks {
-		x, err := makeDisk(&devices(t.d).Disks[i])
+		x, err := makeDisk(&devices(t.d).Disks[i], t.host.SecretValue)
 		if err != nil {
 			return err
 		}
@@ -26,8 +26,9 @@ func (t *translation) disks(c *libxltypes.DomainConfig) error {
 	return nil
 }
 
-// makeDisk is libxlMakeDisk for local (file and block) sources.
-func makeDisk(d *libvirtxml.DomainDisk) (libxltypes.Disk, error) {
+// makeDisk is libxlMakeDisk: file and block sources, and RBD network disks
+// (whose key secret gives).
+func makeDisk(d *libvirtxml.DomainDisk, secret func(*libvirtxml.DomainDiskAuth) ([]byte, error)) (libxltypes.Disk, error) {
 	var x libxltypes.Disk
 	if d.Target == nil || d.Target.Dev == "" {
 		return x, unsupported("disk is missing a target device")
@@ -44,7 +45,7 @@ func makeDisk(d *libvirtxml.DomainDisk) (libxltypes.Disk, error) {
 				return x, virerr.New(virerr.FromLibxl, libvirt.ErrOperationInvalid,
 					"only the 'qemu' driver can be used with network disks")
 			}
-			p, err := networkDiskPath(src.Network, d)
+			p, err := networkDiskPath(src.Network, d, secret)
 			if err != nil {
 				return x, err
 			}

@@ -36,6 +36,10 @@ type Host struct {
 	// NetworkBridge resolves <interface type='network'> to the network's
 	// bridge; nil refuses such interfaces.
 	NetworkBridge func(network string) (string, error)
+	// SecretValue is the value of the secret an RBD disk's <auth> names,
+	// looked up as libvirt's virSecretGetSecretString does with usage type
+	// ceph; nil refuses such disks.
+	SecretValue func(auth *libvirtxml.DomainDiskAuth) ([]byte, error)
 	// FlaskSID resolves a static security label to a FLASK sid
 	// (libxl_flask_context_to_sid); nil leaves labels unresolved.
 	FlaskSID func(label string) (uint32, error)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
 	"virtxend/internal/libxlconf"
@@ -31,7 +32,6 @@ func TestBuildErrors(t *testing.T) {
 		{"rtc timer", hvmHead + `<clock offset='utc'><timer name='rtc' tickpolicy='catchup'/></clock></domain>`, "unsupported timer type (name) 'rtc'"},
 		{"phy qcow2", pvHead + `<devices><disk type='block'><driver name='phy' type='qcow2'/><source dev='/dev/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver phy"},
 		{"disk driver", pvHead + `<devices><disk type='file'><driver name='vbox'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk driver vbox"},
-		{"nbd disk", pvHead + `<devices><disk type='network'><driver name='qemu'/><source protocol='nbd' name='x'><host name='h' port='1'/></source><target dev='xvda'/></disk></devices></domain>`, "Unsupported network block protocol 'nbd'"},
 		{"rbd colon", pvHead + `<devices><disk type='network'><driver name='qemu'/><source protocol='rbd' name='p/a:b'/><target dev='xvda'/></disk></devices></domain>`, "':' not allowed"},
 		{"pv e1000", pvHead + `<devices><interface type='bridge'><source bridge='br0'/><model type='e1000'/></interface></devices></domain>`, "netfront"},
 		{"network iface", pvHead + `<devices><interface type='network'><source network='default'/></interface></devices></domain>`, "unsupported interface type network"},
@@ -203,5 +203,58 @@ func TestStaticSecurityLabel(t *testing.T) {
 	h.FlaskSID = nil
 	if c, err = libxlconf.BuildDomainConfig(d, h); err != nil || c.CInfo.SSIDRef != 0 || len(c.Warnings) != 1 {
 		t.Errorf("without a resolver: %v, %d, %q", err, c.CInfo.SSIDRef, c.Warnings)
+	}
+}
+
+// TestNetworkProtocolRefused: a network disk other than RBD is
+// libxlMakeNetworkDiskSrcStr's VIR_ERR_NO_SUPPORT.
+func TestNetworkProtocolRefused(t *testing.T) {
+	d, err := domxml.Parse(pvHead + `<devices><disk type='network'><driver name='qemu'/><source protocol='nbd' name='x'><host name='h' port='1'/></source><target dev='xvda'/></disk></devices></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
+	if !virerr.Is(err, libvirt.ErrNoSupport) || err.Error() != "this function is not supported by the connection driver: Unsupported network block protocol 'nbd'" {
+		t.Fatalf("%v", err)
+	}
+}
+
+// TestRBDAuth: an RBD disk's <auth> becomes cephx with the key of its
+// secret, base64-encoded, as libxlMakeNetworkDiskSrcStr writes it; without
+// a secret lookup such a disk is refused.
+func TestRBDAuth(t *testing.T) {
+	const disk = `<disk type='network' device='disk'><driver name='qemu' type='raw'/>
+<source protocol='rbd' name='pool/image'><host name='mon1' port='6789'/></source>
+<auth username='us:er'><secret type='ceph' usage='client.admin secret'/></auth>
+<target dev='xvda'/></disk>`
+	d, err := domxml.Parse(pvHead + `<devices>` + disk + `</devices></domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost()); !virerr.Is(err, libvirt.ErrConfigUnsupported) {
+		t.Fatalf("without the secret driver: %v", err)
+	}
+	h := libxlconftest.FixtureHost()
+	var asked *libvirtxml.DomainDiskAuth
+	h.SecretValue = func(a *libvirtxml.DomainDiskAuth) ([]byte, error) {
+		asked = a
+		return []byte("AQBkey"), nil
+	}
+	c, err := libxlconf.BuildDomainConfig(d, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `rbd:pool/image:id=us\:er:key=QVFCa2V5:auth_supported=cephx\;none:mon_host=mon1\:6789`
+	if got := c.Disks[0].PdevPath; got != want {
+		t.Fatalf("pdev_path %q, want %q", got, want)
+	}
+	if asked == nil || asked.Secret == nil || asked.Secret.Usage != "client.admin secret" {
+		t.Fatalf("asked for %+v", asked)
+	}
+	h.SecretValue = func(*libvirtxml.DomainDiskAuth) ([]byte, error) {
+		return nil, virerr.New(30, libvirt.ErrNoSecret, "no secret with matching usage 'client.admin secret'")
+	}
+	if _, err := libxlconf.BuildDomainConfig(d, h); !virerr.Is(err, libvirt.ErrNoSecret) {
+		t.Fatalf("the secret driver's error is not passed on: %v", err)
 	}
 }

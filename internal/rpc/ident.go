@@ -75,7 +75,7 @@ func readPeerCreds(conn net.Conn) peerCreds {
 		p.label, _ = unix.GetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_PEERSEC)
 	})
 	if p.pid > 0 {
-		if t, ok := processStartTime(int(p.pid)); ok {
+		if t, ok := ProcessStartTime(int(p.pid)); ok {
 			p.startTime = Known(t)
 		}
 	}
@@ -127,10 +127,10 @@ func (p peerCreds) identity() Identity {
 	return id
 }
 
-// processStartTime is a process's start time in clock ticks since boot
+// ProcessStartTime is a process's start time in clock ticks since boot
 // (field 22 of /proc/PID/stat), as libvirt's virProcessGetStartTime reads
 // it: with the pid, it names one process for the life of the host.
-func processStartTime(pid int) (uint64, bool) {
+func ProcessStartTime(pid int) (uint64, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false

@@ -18,7 +18,7 @@ func TestPeerIdentity(t *testing.T) {
 	c.call(157, 1, nil)
 	c.recv()
 	id := f.onlyClient(t).Identity()
-	start, ok := processStartTime(os.Getpid())
+	start, ok := ProcessStartTime(os.Getpid())
 	if !ok {
 		t.Fatal("no start time for this process")
 	}

@@ -39,7 +39,10 @@ var forbidden = map[string][]string{
 		"virtxend/internal/virerr",
 	},
 	"virtxend/internal/rpc":    {"virtxend/internal/driver"},
-	"virtxend/internal/driver": {"virtxend/internal/rpc", "virtxend/internal/xdr"},
+	"virtxend/internal/driver": {"virtxend/internal/rpc", "virtxend/internal/xdr", "virtxend/internal/libvirtd"},
+	// The client of libvirt's daemons serves the driver through the
+	// driver's own interfaces, without knowing it.
+	"virtxend/internal/libvirtd": {"virtxend/internal/driver", "virtxend/internal/remote"},
 }
 
 // TestDependencyDirection runs go list -deps (with and without the libxl

@@ -167,7 +167,9 @@ func churn(conn *libvirt.Libvirt, c int, l *ledger, stop <-chan struct{}) error 
 		l.ack(name)
 		l.begin(name, outcome{true, 192 * 1024})
 		// The same domain (by uuid) with more memory: DEFINED/UPDATED.
-		redef := strings.Replace(guestXML(name, "<uuid>"+uuidString(dom.UUID)+"</uuid>"), "128", "192", 1)
+		// (Replace the memory element, not the first "128": names reach c0-128.)
+		redef := strings.Replace(guestXML(name, "<uuid>"+uuidString(dom.UUID)+"</uuid>"),
+			"<memory unit='MiB'>128</memory>", "<memory unit='MiB'>192</memory>", 1)
 		if _, err := conn.DomainDefineXML(redef); err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -285,6 +285,80 @@ check_virsh_pv_dev() {
 	DETAIL="id $ID: disk read, ping over xenbr0, destroyed, undefined"
 }
 
+# start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
+# drivers (the only ones in the image) on $VR/run/libvirt/libvirt-sock, where virtxend looks;
+# LIBVIRTD_BESIDE, if set, starts it instead (dry-run.sh: scripts/libvirtd-beside, so that it
+# touches nothing of the host). LPID is its pid.
+LVLOG=${LVLOG:-/var/log/libvirtd.log}
+start_libvirtd() {
+	if [ -n "${LIBVIRTD_BESIDE:-}" ]; then
+		$LIBVIRTD_BESIDE $VR >>$LVLOG 2>&1 &
+	else
+		mkdir -p /etc/libvirt $VR/run/libvirt
+		printf 'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' $VR/run/libvirt >/etc/libvirt/libvirtd.conf
+		libvirtd -f /etc/libvirt/libvirtd.conf >>$LVLOG 2>&1 &
+	fi
+	LPID=$!
+	_i=0
+	until V net-list --all >/dev/null 2>&1; do
+		kill -0 $LPID 2>/dev/null || { WHY="libvirtd exited: $(tail -n 2 $LVLOG | tr '\n' ' ')"; return 1; }
+		[ $_i -lt 120 ] || { WHY="libvirtd did not serve within 60 s: $(V net-list 2>&1 | tail -n 1)"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+}
+netvol_debug() {
+	vguest_debug vx-netvol
+	echo "--- libvirtd log"
+	grep -a -v 'ethtool ioctl' $LVLOG | tail -n 20
+}
+
+# A PV guest whose NIC is on a libvirt network bridged to xenbr0 (<forward mode='bridge'/>),
+# whose port libvirtd's network driver gives at start, and whose disk is a volume of a dir pool
+# libvirtd's storage driver resolves: the guest reads the volume's magic and pings dom0; the
+# live XML shows the port (<interface type='bridge'>, <source network portid bridge>) and the
+# pool and volume; libxl got xenbr0 and the volume's path; destroy deletes the port.
+check_virsh_net_vol() {
+	DEBUG_FN=netvol_debug
+	forget vx-netvol
+	_t=$(now)
+	start_libvirtd || return 1
+	_up=$(since "$_t")
+	step "virsh net-define" V net-define $XT/guests/net-xenbr0.xml || return 1
+	step "virsh net-start" V net-start xenbr0 || return 1
+	mkdir -p $VR/pool
+	dd if=/dev/zero of=$VR/pool/disk-nv.img bs=1M count=8 2>/dev/null
+	printf XENQEMU-DISK-OK! | dd of=$VR/pool/disk-nv.img conv=notrunc 2>/dev/null
+	step "virsh pool-define-as" V pool-define-as vxpool dir --target $VR/pool || return 1
+	step "virsh pool-start" V pool-start vxpool || return 1
+	step "virsh vol-path" V vol-path --pool vxpool disk-nv.img || return 1
+	_path=$(cat /tmp/step.out)
+	step "virsh define" V define $XT/guests/vx-netvol.xml || return 1
+	vstart vx-netvol || return 1
+	wait_con vx-netvol 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
+	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-netvol.log || { WHY="guest did not read the volume's magic"; return 1; }
+	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-netvol.log || { WHY="guest could not ping dom0 over the network's bridge"; return 1; }
+	step "virsh dumpxml" V dumpxml vx-netvol || return 1
+	_port=$(sed -n "s/^ *<source network='xenbr0' portid='\([0-9a-f-]*\)' bridge='xenbr0'\/>\$/\1/p" /tmp/step.out)
+	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' /tmp/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	grep -q "<interface type='bridge'>" /tmp/step.out || { WHY="dumpxml: $(grep '<interface' /tmp/step.out)"; return 1; }
+	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" /tmp/step.out || { WHY="dumpxml: $(grep '<source pool' /tmp/step.out)"; return 1; }
+	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
+	[ "$(tr -d ' \n' </tmp/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' </tmp/step.out), dumpxml says $_port"; return 1; }
+	step "xl list -l" xl list -l vx-netvol || return 1
+	grep -q "\"pdev_path\": \"$_path\"" /tmp/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path /tmp/step.out)"; return 1; }
+	grep -q '"bridge": "xenbr0"' /tmp/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge /tmp/step.out)"; return 1; }
+	_rss=$(dm_rss "$LPID")
+	step "virsh destroy" V destroy vx-netvol || return 1
+	wait_gone vx-netvol 20 || return 1
+	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
+	[ -z "$(tr -d ' \n' </tmp/step.out)" ] || { WHY="port left after destroy: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	step "virsh undefine" V undefine vx-netvol || return 1
+	kill "$LPID" 2>/dev/null || true
+	wait "$LPID" 2>/dev/null || true
+	DETAIL="libvirtd serving in $_up s (RSS ${_rss:-?}); id $ID: port $_port on xenbr0, volume $_path; disk read, ping over xenbr0, port deleted on destroy"
+}
+
 check_kill9() {
 	DEBUG_FN="vguest_debug vx-pv"
 	forget vx-pv
@@ -377,6 +451,7 @@ else
 	skip virsh-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check virsh-net-vol check_virsh_net_vol
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back
 time_daemon

@@ -48,7 +48,7 @@ fake_dms() { ps -eo pid,args | awk -v d="$D" '$2 == "/usr/libexec/xen-qemu-syste
 				(exec -a /usr/libexec/xen-qemu-system-i386 bash -c 'while :; do sleep 1; done' "$D" -xen-domid "$id") &
 			fi
 			echo DOMU-MARKER-OK >>"$D/console/guest-$n.log"
-			[ "$n" = vx-dev ] && printf 'DOMU-DISK-OK\nDOMU-NET-OK\n' >>"$D/console/guest-$n.log"
+			case $n in vx-dev | vx-netvol) printf 'DOMU-DISK-OK\nDOMU-NET-OK\n' >>"$D/console/guest-$n.log" ;; esac
 		done
 		# a device model goes with its domain
 		ids=" $(virsh -q -c "$URI" list 2>/dev/null | awk '{ print $1 }' | tr '\n' ' ') "
@@ -58,8 +58,9 @@ fake_dms() { ps -eo pid,args | awk -v d="$D" '$2 == "/usr/libexec/xen-qemu-syste
 	done
 ) &
 FAKE=$!
-trap 'kill $FAKE 2>/dev/null || true; fake_dms | while read -r pid id; do kill "$pid"; done; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true' EXIT
+trap 'kill $FAKE 2>/dev/null || true; fake_dms | while read -r pid id; do kill "$pid"; done; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true; pkill -F "$D/vx/libvirtd/libvirtd.pid" 2>/dev/null || true' EXIT
 env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" VX_BACKEND=simulated \
+	LIBVIRTD_BESIDE="$PWD/scripts/libvirtd-beside" LVLOG="$D/libvirtd.log" \
 	PATH="$D/bin:$PATH" VX_TIMES=2 busybox sh "$D/xt/daemon-checks.sh" | tee "$D/out.txt"
 echo "work dir: $D"
 ! grep -q '^CHECK FAIL' "$D/out.txt"

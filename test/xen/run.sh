@@ -25,6 +25,7 @@ LIMIT=${LIMIT:-900}
 MEM=${MEM:-1024} DOM0_MEM=${DOM0_MEM:-512M} SMP=${SMP:-2} CPU=${CPU:-qemu64,+svm,+npt}
 XV=4.17
 XB=/usr/lib/xen-$XV/bin
+LVMOD=/usr/lib/x86_64-linux-gnu/libvirt # libvirtd's driver modules
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/go/bin:$PATH
 T0=$SECONDS
 PASSED=0 FAILED=0 SKIPPED=0 DONE=
@@ -56,7 +57,7 @@ log "$PHASE"
 {
 	timeout 600 apt-get update -q
 	timeout 900 apt-get install -y -q --no-install-recommends \
-		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients gcc libc6-dev
+		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients libvirt-daemon gcc libc6-dev
 } >"$W/apt.log" 2>&1
 PHASE="downloading the Xen and kernel packages"
 log "$PHASE"
@@ -151,9 +152,18 @@ if [ -z "$DAEMON_SKIP" ]; then
 	# testdata/ beside it (libxlconftest.TestdataDir)
 	[ -d internal/libxlconf/testdata ] && cp -r internal/libxlconf/testdata "$R/xt/"
 	cp /usr/bin/virsh "$R/usr/bin/"
+	# libvirtd with only the drivers the Xen driver uses (network, storage with its dir
+	# backend, secret): it loads the modules it finds and skips the others
+	cp /usr/sbin/libvirtd "$R/usr/sbin/"
+	for m in connection-driver/libvirt_driver_network connection-driver/libvirt_driver_storage \
+		connection-driver/libvirt_driver_secret storage-backend/libvirt_storage_backend_fs \
+		storage-file/libvirt_storage_file_fs; do
+		cp -L --parents "$LVMOD/$m.so" "$R"
+	done
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
-for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test; do
+for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/sbin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test \
+	"$R$LVMOD"/*/*.so; do
 	if [ -f "$f" ]; then ldd "$f" 2>/dev/null || true; fi
 done | awk '/=> \// { print $3 } /^[ \t]*\/lib64\// { print $1 }' | sort -u |
 	while read -r l; do cp -L --parents "$l" "$R"; done
