@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"virtxend/internal/backend"
@@ -46,9 +47,17 @@ func (b *Backend) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts
 	if err != nil {
 		return 0, errors.Join(backend.ErrInvalid, err)
 	}
-	domid, err := b.c.CreateFromJSON(js, true)
+	debug := b.log.Enabled(ctx, slog.LevelDebug)
+	domid, started, err := b.c.CreateFromJSON(js, true, debug)
 	if err != nil {
 		return 0, err
+	}
+	if debug {
+		// libvirt's libxl driver writes this to the domain's log as
+		// "Domain start: JSON": libxl's defaults in it, so that the two
+		// daemons' configurations compare as libxl took them
+		// (test/xen/oracle.sh).
+		b.log.Debug("Domain start", "domain", cfg.CInfo.Name, "domid", domid, "json", string(started))
 	}
 	id := backend.DomID(domid)
 	if err := b.adoptNew(id, u, opts); err != nil {

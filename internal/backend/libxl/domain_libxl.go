@@ -7,7 +7,11 @@ package libxl
 #include <libxl.h>
 #include <libxl_utils.h>
 
-static int vx_create(libxl_ctx *ctx, const char *json, uint32_t *domid, int *parse_rc)
+// vx_create: libxl_domain_create_new of the configuration in json. With
+// started, *started is the configuration as libxl completed it while
+// creating the domain (its defaults set, devids given), in libxl's JSON:
+// what libvirt's libxl driver writes to the domain's log as "Domain start:".
+static int vx_create(libxl_ctx *ctx, const char *json, uint32_t *domid, int *parse_rc, char **started)
 {
 	libxl_domain_config cfg;
 	int rc;
@@ -19,6 +23,8 @@ static int vx_create(libxl_ctx *ctx, const char *json, uint32_t *domid, int *par
 		return *parse_rc;
 	}
 	rc = libxl_domain_create_new(ctx, &cfg, domid, NULL, NULL);
+	if (rc == 0 && started)
+		*started = libxl_domain_config_to_json(ctx, &cfg);
 	libxl_domain_config_dispose(&cfg);
 	return rc;
 }
@@ -50,27 +56,40 @@ type DomainInfo struct {
 
 // CreateFromJSON creates a domain from libxl_domain_config JSON (as
 // BuildDomainConfig's JSON gives it) and, unless paused, unpauses it. A
-// domain that fails to unpause is destroyed.
-func (c *Context) CreateFromJSON(js []byte, paused bool) (uint32, error) {
+// domain that fails to unpause is destroyed. With wantStarted it also
+// returns the configuration as libxl completed it in creating the domain
+// (libxl_domain_config_to_json after libxl_domain_create_new), as libvirt's
+// libxl driver logs it; else that is nil.
+func (c *Context) CreateFromJSON(js []byte, paused, wantStarted bool) (uint32, []byte, error) {
 	cs, free := cstring(string(js))
 	defer free()
 	var domid C.uint32_t
 	var parseRC C.int
-	if rc := C.vx_create(c.ctx, cs, &domid, &parseRC); rc != 0 {
+	var started *C.char
+	var startedp **C.char
+	if wantStarted {
+		startedp = &started
+	}
+	if rc := C.vx_create(c.ctx, cs, &domid, &parseRC, startedp); rc != 0 {
 		if parseRC != 0 {
-			return 0, c.fail("libxl_domain_config_from_json", rc)
+			return 0, nil, c.fail("libxl_domain_config_from_json", rc)
 		}
-		return 0, c.fail("libxl_domain_create_new", rc)
+		return 0, nil, c.fail("libxl_domain_create_new", rc)
+	}
+	var out []byte
+	if started != nil {
+		out = []byte(C.GoString(started))
+		C.free(unsafe.Pointer(started))
 	}
 	if paused {
-		return uint32(domid), nil
+		return uint32(domid), out, nil
 	}
 	if rc := C.libxl_domain_unpause(c.ctx, domid, nil); rc != 0 {
 		err := c.fail("libxl_domain_unpause", rc)
 		C.libxl_domain_destroy(c.ctx, domid, nil)
-		return 0, err
+		return 0, nil, err
 	}
-	return uint32(domid), nil
+	return uint32(domid), out, nil
 }
 
 // Destroy destroys a domain at once.
