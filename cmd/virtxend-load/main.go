@@ -17,6 +17,7 @@ type settings struct {
 	socket   string
 	uri      string
 	domType  string // "xen" or "test": which domain XML template to define
+	domain   string // an existing domain for the lookup and dumpxml workloads
 	conns    int
 	duration time.Duration
 	domains  int // domains defined before the list workload
@@ -31,6 +32,7 @@ func main() {
 	flag.StringVar(&s.socket, "socket", "", "path of the daemon's read-write socket (required)")
 	flag.StringVar(&s.uri, "uri", "xen:///system", "URI sent in CONNECT_OPEN")
 	flag.StringVar(&s.domType, "domtype", "xen", "domain XML template to define: xen or test")
+	flag.StringVar(&s.domain, "domain", "", "an existing domain (a running guest) for the lookup and dumpxml workloads, instead of one they define")
 	flag.IntVar(&s.conns, "conns", 8, "concurrent connections")
 	flag.DurationVar(&s.duration, "duration", 3*time.Second, "how long each workload runs")
 	flag.IntVar(&s.domains, "domains", 10000, "domains defined for the list-all workload")

@@ -19,12 +19,12 @@ var workloads = []workload{
 		_, err := l.ConnectGetLibVersion()
 		return err
 	}},
-	{name: "lookup", setup: defineFixed, op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
-		_, err := l.DomainLookupByName(fixedName)
+	{name: "lookup", setup: defineFixed, op: func(l *libvirt.Libvirt, s settings, _ int64) error {
+		_, err := l.DomainLookupByName(s.target())
 		return err
 	}},
-	{name: "dumpxml", setup: defineFixed, op: func(l *libvirt.Libvirt, _ settings, _ int64) error {
-		d, err := l.DomainLookupByName(fixedName)
+	{name: "dumpxml", setup: defineFixed, op: func(l *libvirt.Libvirt, s settings, _ int64) error {
+		d, err := l.DomainLookupByName(s.target())
 		if err != nil {
 			return err
 		}
@@ -70,16 +70,28 @@ func workloadNames() []string {
 	return names
 }
 
-// fixedName is the domain the lookup and dumpxml workloads read.
+// fixedName is the domain the lookup and dumpxml workloads read, unless
+// -domain names another.
 const fixedName = "load-fixed"
+
+// target is the domain the lookup and dumpxml workloads read.
+func (s settings) target() string {
+	if s.domain != "" {
+		return s.domain
+	}
+	return fixedName
+}
 
 var pidTag = int64(0)
 var seqCounter atomic.Int64
 
-// defineFixed defines the domain the lookup and dumpxml workloads read.
+// defineFixed defines the domain the lookup and dumpxml workloads read,
+// or, with -domain, makes sure that one exists.
 func defineFixed(l *libvirt.Libvirt, s settings) error {
-	if _, err := l.DomainLookupByName(fixedName); err == nil {
+	if _, err := l.DomainLookupByName(s.target()); err == nil {
 		return nil
+	} else if s.domain != "" {
+		return fmt.Errorf("domain %s: %w", s.domain, err)
 	}
 	_, err := l.DomainDefineXML(domainXML(s.domType, fixedName))
 	return err
