@@ -15,6 +15,8 @@ type Format string
 const (
 	XL Format = "xen-xl"
 	XM Format = "xen-xm"
+	// sxpr is xend's S-expression format, which libvirt no longer reads.
+	sxpr Format = "xen-sxpr"
 )
 
 // conf is a cfg being read: the parsed file plus the keys used so far, so

@@ -18,6 +18,9 @@ const (
 	codeNoSupport   = int(libvirt.ErrNoSupport)
 	codeInvalidArg  = int(libvirt.ErrInvalidArg)
 	codeNoNetwork   = int(libvirt.ErrNoNetwork)
+	// libvirt's libxlConnectDomainXMLFromNative refuses the old xend format
+	// so (domxml-to-native answers "unsupported config type" for it)
+	codeOpUnsupported = int(libvirt.ErrOperationUnsupported)
 )
 
 // Error is a conversion error. Line and Key say where in the cfg it is
@@ -27,9 +30,17 @@ type Error struct {
 	Line int
 	Key  string
 	Msg  string // libvirt's detail text
+	// parse marks an error of the config file's syntax, which libvirt's
+	// parser reports with the file's name and line
+	parse bool
 }
 
 func (e *Error) Error() string {
+	if e.parse && e.Line > 0 {
+		// virConfErrorHelper: a config read from a string (virConfReadString)
+		// is named "memory conf"
+		return fmt.Sprintf("memory conf:%d: %s", e.Line, e.Msg)
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s (line %d, %s)", e.Msg, e.Line, e.Key)
 	}
@@ -48,7 +59,7 @@ func Virerr(err error, dom virerr.Domain) *virerr.Error {
 func confSyntax(err error) error {
 	var ve *virconf.Error
 	if errors.As(err, &ve) {
-		return &Error{Code: codeConfSyntax, Line: ve.Line, Key: ve.Key, Msg: ve.Msg}
+		return &Error{Code: codeConfSyntax, Line: ve.Line, Key: ve.Key, Msg: ve.Msg, parse: true}
 	}
 	return &Error{Code: codeConfSyntax, Msg: err.Error()}
 }

@@ -72,9 +72,21 @@ func TestUnsupportedSettingsReported(t *testing.T) {
 }
 
 func TestFormatErrors(t *testing.T) {
+	// libvirt 9.0 and 11.3: from xen-sxpr is "no longer supported", to it an
+	// unknown format (test/xen's oracle-native)
 	if _, err := ToXML([]byte("name = \"a\"\n"), "xen-sxpr", Options{}); err == nil ||
-		err.Error() != "unsupported config type xen-sxpr" {
+		err.Error() != "conversion from 'xen-sxpr' format is no longer supported" ||
+		Virerr(err, virerr.FromLibxl).Code != libvirt.ErrOperationUnsupported {
 		t.Errorf("xen-sxpr: %v", err)
+	}
+	if _, err := ToXML([]byte("name = \"a\"\n"), "xen-foo", Options{}); err == nil ||
+		err.Error() != "unsupported config type xen-foo" {
+		t.Errorf("xen-foo: %v", err)
+	}
+	// a syntax error is named as virConfReadString names it (oracle-native)
+	if _, err := ToXML([]byte("<domain>\n"), XL, Options{}); err == nil ||
+		err.Error() != "memory conf:1: expecting a name" {
+		t.Errorf("syntax error: %v", err)
 	}
 	pv := "<domain type='xen'><name>a</name><memory>1024</memory><os><type>linux</type></os></domain>"
 	if _, err := ToNative(pv, "xen-sxpr"); err == nil || !strings.Contains(err.Error(), "unsupported config type") {

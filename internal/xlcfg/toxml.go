@@ -36,6 +36,9 @@ const (
 
 // ToXML converts a native cfg in format f to libvirt domain XML.
 func ToXML(data []byte, f Format, o Options) (*Result, error) {
+	if f == sxpr {
+		return nil, &Error{Code: codeOpUnsupported, Msg: "conversion from 'xen-sxpr' format is no longer supported"}
+	}
 	if f != XL && f != XM {
 		return nil, &Error{Code: codeInvalidArg, Msg: fmt.Sprintf("unsupported config type %s", f)}
 	}

@@ -88,13 +88,13 @@ func TestVirshDomxmlNativeErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"domxml-from-native", "xen-sxpr", nativeFile(t, "a.cfg", xlGuest)},
-			"invalid argument: unsupported config type xen-sxpr"},
+			"Operation not supported: conversion from 'xen-sxpr' format is no longer supported"},
 		{[]string{"domxml-to-native", "xen-sxpr", guestFile(t, "b", pvXML("b"))},
 			"invalid argument: unsupported config type xen-sxpr"},
 		{[]string{"domxml-from-native", "xen-xl", nativeFile(t, "c.cfg", "name = \"x\"\nmemory = [ 1 ]\n")},
 			"config value memory was malformed (line 2, memory)"},
 		{[]string{"domxml-from-native", "xen-xl", nativeFile(t, "d.cfg", "name = \"x\"\nvcpus = \n")},
-			"line 2"},
+			"configuration file syntax error: memory conf:2: expecting a value"},
 	} {
 		r := d.Virsh(c.args...)
 		if r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
