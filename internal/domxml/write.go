@@ -35,6 +35,8 @@ func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
 	elems := n.elems()
 	text := n.content()
 	switch {
+	case len(elems) == 0 && text == "" && !libxml && alwaysOpen(n.name, depth):
+		b.WriteString(">\n" + indent + "</" + n.name + ">\n")
 	case len(elems) == 0 && text == "":
 		b.WriteString("/>\n")
 	case len(elems) == 0:
@@ -54,6 +56,14 @@ func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
 		}
 		b.WriteString(indent + "</" + n.name + ">\n")
 	}
+}
+
+// alwaysOpen names the elements libvirt writes as an opening and a closing
+// tag even when empty, for they are written by hand and not with
+// virXMLFormatElement: <devices> (a Domain-0 has none) and
+// <features><hyperv mode='passthrough'>.
+func alwaysOpen(name string, depth int) bool {
+	return (name == "devices" && depth == 1) || (name == "hyperv" && depth == 2)
 }
 
 // writeMixed writes children without any added whitespace.

@@ -35,6 +35,23 @@ func TestDom0Present(t *testing.T) {
 	if err != nil || info.MemKiB != 4096*1024 || info.MaxMemKiB != 16384*1024 || info.NrVirtCPU != 4 {
 		t.Fatalf("info %+v %v", info, err)
 	}
+	// As libvirt 9.0's and 11.3's libxl drivers show it (test/xen's oracle):
+	// its XML, "running (unknown)", and "xen" for its OS type.
+	x, err := drv.GetXMLDesc(ctx, d, 0)
+	want := "<domain type='xen' id='0'>\n  <name>Domain-0</name>\n  <uuid>00000000-0000-0000-0000-000000000000</uuid>\n" +
+		"  <memory unit='KiB'>16777216</memory>\n  <currentMemory unit='KiB'>4194304</currentMemory>\n" +
+		"  <vcpu placement='static'>4</vcpu>\n  <os>\n    <type>linux</type>\n  </os>\n  <clock offset='utc'/>\n" +
+		"  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n" +
+		"  <devices>\n  </devices>\n</domain>\n"
+	if err != nil || x != want {
+		t.Errorf("Domain-0's XML (%v):\n%s\nwant\n%s", err, x, want)
+	}
+	if _, reason := stateOf(t, drv, d); reason != int32(libvirt.DomainRunningUnknown) {
+		t.Errorf("Domain-0's state reason %d, want unknown", reason)
+	}
+	if os, err := drv.GetOSType(ctx, d); err != nil || os != "xen" {
+		t.Errorf("Domain-0's OS type %q %v, want xen", os, err)
+	}
 	msg := "Requested operation is not valid: Domain-0 does not support requested operation"
 	for name, err := range map[string]error{
 		"suspend":   drv.Suspend(ctx, d),

@@ -77,7 +77,11 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 }
 
 // addDom0 adds (or refreshes) Domain-0: id 0, all-zero uuid, persistent,
-// running, sized as the hypervisor reports it (libxlAddDom0).
+// running, sized as the hypervisor reports it (libxlAddDom0). Its XML is
+// libvirt's for a definition made of nothing but those: PV ("linux"), the
+// default vCPU placement, clock and lifecycle actions, no devices. Its
+// state reason is "unknown": libvirt adds it as booted, then reconnects to
+// it with every running domain (libxlReconnectDomain).
 func (drv *Driver) addDom0(ctx context.Context) error {
 	info, err := drv.be.Guest(ctx, backend.Dom0)
 	if err != nil {
@@ -96,8 +100,12 @@ func (drv *Driver) addDom0(ctx context.Context) error {
 		Memory:        &libvirtxml.DomainMemory{Value: uint(maxMem), Unit: "KiB"},
 		CurrentMemory: &libvirtxml.DomainCurrentMemory{Value: uint(info.CurrentMemKiB), Unit: "KiB"},
 		VCPU:          vcpuElem(info.VCPUsMax, info.VCPUsOnline),
-		OS:            &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Type: "xen"}},
+		OS:            &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Type: "linux"}},
+		Clock:         &libvirtxml.DomainClock{Offset: "utc"},
+		OnPoweroff:    "destroy", OnReboot: "destroy", OnCrash: "destroy",
+		Devices: &libvirtxml.DomainDeviceList{},
 	}
+	def.VCPU.Placement = "static"
 	drv.mu.Lock()
 	defer drv.mu.Unlock()
 	if d := drv.byUUID[backend.UUID{}]; d != nil {
@@ -108,7 +116,7 @@ func (drv *Driver) addDom0(ctx context.Context) error {
 	}
 	d := newDomain(def, backend.UUID{})
 	d.id, d.persistent = 0, true
-	d.state, d.reason = libvirt.DomainRunning, int32(libvirt.DomainRunningBooted)
+	d.state, d.reason = libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown)
 	drv.addLocked(d)
 	return nil
 }

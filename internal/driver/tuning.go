@@ -125,7 +125,9 @@ func (drv *Driver) IsUpdated(ctx context.Context, dom Domain) (bool, error) {
 	return d.snap().updated, nil
 }
 
-// GetOSType is virDomainGetOSType: "xen", "hvm" or "xenpvh".
+// GetOSType is virDomainGetOSType: "xen", "hvm" or "xenpvh". The model
+// keeps a PV guest's type as the XML shows it, "linux"; libvirt keeps
+// "xen" and answers that (virsh dominfo: "OS Type: xen").
 func (drv *Driver) GetOSType(ctx context.Context, dom Domain) (string, error) {
 	d, err := drv.find(dom)
 	if err != nil {
@@ -135,7 +137,10 @@ func (drv *Driver) GetOSType(ctx context.Context, dom Domain) (string, error) {
 	if def.OS == nil || def.OS.Type == nil {
 		return "", nil
 	}
-	return def.OS.Type.Type, nil
+	if t := def.OS.Type.Type; t != "linux" || def.Type != "xen" {
+		return t, nil
+	}
+	return "xen", nil
 }
 
 // GetMaxMemory is virDomainGetMaxMemory, in KiB.

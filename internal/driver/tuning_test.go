@@ -212,3 +212,24 @@ func TestNode(t *testing.T) {
 		t.Fatalf("free %d", free)
 	}
 }
+
+// TestOSType: virDomainGetOSType of a PV guest is "xen", which libvirt
+// keeps for the "linux" of its XML (virsh dominfo's "OS Type: xen", as
+// test/xen's oracle shows it); HVM and PVH guests answer their own.
+func TestOSType(t *testing.T) {
+	drv, _ := newEnv(t).start()
+	for _, c := range []struct{ xml, want string }{
+		{"<domain type='xen'><name>pv</name><memory>131072</memory><os><type>linux</type><kernel>/k</kernel></os></domain>", "xen"},
+		{"<domain type='xen'><name>pv2</name><memory>131072</memory><os><type>xen</type><kernel>/k</kernel></os></domain>", "xen"},
+		{"<domain type='xen'><name>hvm</name><memory>131072</memory><os><type>hvm</type></os></domain>", "hvm"},
+		{"<domain type='xen'><name>pvh</name><memory>131072</memory><os><type>xenpvh</type><kernel>/k</kernel></os></domain>", "xenpvh"},
+	} {
+		d, err := drv.Define(ctx, c.xml, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := drv.GetOSType(ctx, d); err != nil || got != c.want {
+			t.Errorf("%s: OS type %q %v, want %q", d.Name, got, err, c.want)
+		}
+	}
+}
