@@ -35,8 +35,39 @@ func normalize(d *libvirtxml.Domain, root *node, o *Options) error {
 	normalizeChars(d)
 	movePrimaryVideo(d)
 	normalizeFeatures(d)
+	normalizeClock(d)
+	normalizeDiskDrivers(d)
 	sanitizeMetadata(d)
 	return nil
+}
+
+// normalizeClock: a number of seconds as the adjustment of a utc or
+// localtime clock makes it a variable clock with that basis
+// (virDomainDefClockParse), which is how libvirt formats it.
+func normalizeClock(d *libvirtxml.Domain) {
+	c := d.Clock
+	if c == nil || (c.Offset != "utc" && c.Offset != "localtime") || c.Adjustment == "" || c.Adjustment == "reset" {
+		return
+	}
+	c.Offset, c.Basis = "variable", c.Offset
+}
+
+// normalizeDiskDrivers drops the disk <driver> attributes given as
+// "default" that libvirt reads as unset and so does not format: cache,
+// ioeventfd, event_idx, copy_on_read (virDomainDiskDefDriverParseXML). The
+// others refuse "default".
+func normalizeDiskDrivers(d *libvirtxml.Domain) {
+	for i := range d.Devices.Disks {
+		drv := d.Devices.Disks[i].Driver
+		if drv == nil {
+			continue
+		}
+		for _, a := range []*string{&drv.Cache, &drv.IOEventFD, &drv.EventIDX, &drv.CopyOnRead} {
+			if *a == "default" {
+				*a = ""
+			}
+		}
+	}
 }
 
 // movePrimaryVideo: the parser puts the video marked primary first.
@@ -196,5 +227,9 @@ func normalizeFeatures(d *libvirtxml.Domain) {
 		if st != nil && st.State == "" {
 			st.State = "on"
 		}
+	}
+	// <hyperv> without a mode is the custom one, which libvirt formats
+	if f.HyperV != nil && f.HyperV.Mode == "" {
+		f.HyperV.Mode = "custom"
 	}
 }

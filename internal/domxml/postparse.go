@@ -89,9 +89,13 @@ func commonPostParse(d *libvirtxml.Domain) error {
 		return err
 	}
 	addImplicitVideo(d)
-	if len(d.Devices.Videos) > 0 {
-		d.Devices.Videos[0].Model.Primary = "yes"
-		videoPostParse(d, &d.Devices.Videos[0])
+	if vs := d.Devices.Videos; len(vs) > 0 && vs[0].Model.Type == "none" {
+		// virDomainDefPostParseVideo: a "none" video keeps only its
+		// alias; nothing filled in, and it is not marked primary
+		vs[0] = libvirtxml.DomainVideo{Model: libvirtxml.DomainVideoModel{Type: "none"}, Alias: vs[0].Alias}
+	} else if len(vs) > 0 {
+		vs[0].Model.Primary = "yes"
+		videoPostParse(d, &vs[0])
 	}
 	if len(d.Devices.Serials) > 0 {
 		serialPortPostParse(d, 0)
