@@ -32,6 +32,7 @@ syslogd -O /var/log/messages # the hotplug scripts log through logger
 echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime)"
 /bin/sh /xt/dom0-checks.sh
 [ -x /xt/virtxend ] && /bin/sh /xt/daemon-checks.sh
+[ -x /xt/virtxend ] && /bin/sh /xt/oracle.sh
 echo "=== memory at the end"
 free -m
 xl info 2>/dev/null | grep -E '^(total|free)_memory'

@@ -67,10 +67,11 @@ X=$W/x
 rm -rf "$W/debs" "$X"
 mkdir -p "$W/debs" "$X"
 # qemu-system-xen (the HVM device model) and seabios (the BIOS hvmloader loads) are for the
-# HVM checks; hvmloader itself is in xen-utils
+# HVM checks; hvmloader itself is in xen-utils. libvirt-daemon-driver-xen (libvirt's own libxl
+# driver, for the host's libvirtd) is the oracle of oracle.sh
 (cd "$W/debs" && timeout 300 apt-get download -q \
 	xen-hypervisor-$XV-amd64 xen-utils-$XV xen-utils-common xenstore-utils "$KPKG" \
-	qemu-system-xen seabios >>"$W/apt.log" 2>&1)
+	qemu-system-xen seabios libvirt-daemon-driver-xen >>"$W/apt.log" 2>&1)
 for d in "$W"/debs/*.deb; do dpkg-deb -x "$d" "$X"; done
 MODS=$X/lib/modules/$KVER/kernel
 log "kernel $KPKG, $(ls "$W"/debs | grep -o 'xen-hypervisor[^ ]*')"
@@ -88,12 +89,14 @@ if head -c 4 "$W/vmlinux" | grep -q ELF; then mv "$W/vmlinux" "$W/vmlinuz"; else
 PHASE="building virtxend with -tags libxl"
 BACKEND=
 if grep -l -E '^//go:build .*\blibxl\b' internal/backend/libxl/*.go >/dev/null 2>&1; then BACKEND=1; fi
-rm -f "$W/virtxend" "$W/libxl.test"
+rm -f "$W/virtxend" "$W/libxl.test" "$W/vxoracle" "$W/virtxend-load"
 DAEMON_SKIP=
 if [ -n "$BACKEND" ]; then
 	log "$PHASE"
 	if timeout 900 go build -tags libxl -o "$W/virtxend" ./cmd/virtxend >"$W/go-build.log" 2>&1 &&
-		timeout 900 go test -c -tags libxl -o "$W/libxl.test" ./internal/backend/libxl >>"$W/go-build.log" 2>&1; then
+		timeout 900 go test -c -tags libxl -o "$W/libxl.test" ./internal/backend/libxl >>"$W/go-build.log" 2>&1 &&
+		CGO_ENABLED=0 timeout 900 go build -ldflags=-s -o "$W/vxoracle" ./test/xen/vxoracle >>"$W/go-build.log" 2>&1 &&
+		CGO_ENABLED=0 timeout 900 go build -ldflags=-s -o "$W/virtxend-load" ./cmd/virtxend-load >>"$W/go-build.log" 2>&1; then
 		result PASS "daemon-build: virtxend and libxl.test built with -tags libxl"
 	else
 		result FAIL "daemon-build: $(tail -n 3 "$W/go-build.log" | tr '\n' ' ')"
@@ -120,7 +123,7 @@ mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,$XB,etc,proc,sys,dev,run,tmp,root,lib/m
 ln -s ../run "$R/var/run"
 cp /bin/busybox "$R/bin/"
 install -m 755 "$HERE/dom0-init.sh" "$R/init"
-cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/daemon-checks.sh" "$R/xt/"
+cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/daemon-checks.sh" "$HERE/oracle.sh" "$HERE/oracle-known.txt" "$R/xt/"
 cp -r "$HERE/guests" "$R/xt/"
 # Debian's /usr/sbin/xl and friends are links to xen-utils-wrapper: take the real binaries
 for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
@@ -160,6 +163,20 @@ if [ -z "$DAEMON_SKIP" ]; then
 		storage-file/libvirt_storage_file_fs; do
 		cp -L --parents "$LVMOD/$m.so" "$R"
 	done
+	# the oracle (oracle.sh): libvirt's libxl driver for that libvirtd, the CPU map its
+	# capabilities read, libvirt's test inputs, and our comparer and load generator
+	cp "$X$LVMOD/connection-driver/libvirt_driver_libxl.so" "$R$LVMOD/connection-driver/"
+	mkdir -p "$R/usr/share/libvirt/cpu_map" "$R/xt/oracle-inputs"
+	cp /usr/share/libvirt/cpu_map/index.xml /usr/share/libvirt/cpu_map/x86_* "$R/usr/share/libvirt/cpu_map/"
+	# every model of the map has vme, which TCG lacks: no model would decode the host CPU, and
+	# libvirt's libxl driver would not initialize ("Cannot find suitable CPU model for given
+	# data"); without vme in its smallest model, 486, the host CPU decodes as that
+	sed -i "/<feature name='vme'\/>/d" "$R/usr/share/libvirt/cpu_map/x86_486.xml"
+	FIX=$REPO/../shared/fixtures/libvirt-tests
+	for d in libxlxml2domconfigdata xlconfigdata xmconfigdata; do
+		if [ -d "$FIX/$d" ]; then cp -r "$FIX/$d" "$R/xt/oracle-inputs/"; fi
+	done
+	cp "$W/vxoracle" "$W/virtxend-load" "$R/xt/"
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
 for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/sbin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test \
@@ -234,8 +251,8 @@ QPID=
 PHASE="collecting the results"
 [ -n "${VERBOSE:-}" ] && cat "$SERIAL"
 grep -a -E 'Xen version|DOM0-INIT|ALL-CHECKS-DONE|^\[ *[0-9.]+\] === ' "$SERIAL" | sed 's/^/    /' || true
-[ -n "$DAEMON_SKIP" ] && bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP" >"$W/skips.txt"
-EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh")"
+[ -n "$DAEMON_SKIP" ] && { bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP"; bash "$HERE/oracle.sh" --skip "$DAEMON_SKIP"; } >"$W/skips.txt"
+EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh" "$HERE/oracle.sh")"
 {
 	grep -a -o -E 'CHECK (PASS|FAIL|SKIP) [a-z0-9-]+: .*' "$SERIAL" || true
 	cat "$W/skips.txt" 2>/dev/null || true
@@ -258,6 +275,7 @@ else
 	result FAIL "vm: QEMU ended after $BOOT s before dom0 finished its checks"
 fi
 grep -a -o -E 'TIME .*' "$SERIAL" | sed 's/^/    /' || true
+bash "$HERE/oracle-host.sh" "$SERIAL" "$W/oracle" || true
 echo "    host: wall $((SECONDS - T0)) s (build $((TB - T0)) s, QEMU $BOOT s), QEMU peak RSS $((HWM / 1024)) MiB (-m $MEM, dom0 $DOM0_MEM); $SKIPPED skipped; log $SERIAL"
 DONE=1
 echo "$PASSED passed, $FAILED failed"

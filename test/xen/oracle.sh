@@ -1,0 +1,389 @@
+#!/bin/sh
+# test/xen/oracle.sh: libvirt's own Xen driver as the oracle, on the same Xen boot. Run by
+# dom0's /init after daemon-checks.sh, when the image has libvirt's libxl driver
+# (libvirt_driver_libxl.so, Debian's libvirt-daemon-driver-xen 9.0) and the daemon.
+#
+# The same virsh session runs against Debian's libvirtd with that driver (xen:///system on
+# libvirtd's own socket) and then against virtxend (backend libxl, VIRTXEND_ROOT=/vxo): one
+# daemon at a time, each stopped before the other starts, with no guest left between them.
+# Each area of the session is one virsh batch (commands separated by ';', each output after
+# an "@@@ area/section" line; virsh flushes stdout before every error, so 2>&1 keeps the
+# order), written to $O/{libvirt,virtxend}/AREA.txt. The libxl JSON each daemon handed to
+# libxl at each guest's first start goes to $O/SIDE/json/NAME.json (libvirt writes it to
+# /var/log/libvirt/libxl/NAME.log as "Domain start: ...", virtxend to its debug log).
+# vxoracle then normalizes what must differ and compares: one CHECK line per area, failing
+# on any difference that oracle-known.txt does not list.
+#
+# After the session each daemon gets the side-by-side figures (start, destroy, shutdown,
+# reboot of the PV guest; throughput of lookups and dumpxml of it running) as FIGURE lines.
+#
+# "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
+set -eu
+set -o pipefail
+CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json"
+if [ "${1:-}" = --skip ]; then
+	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
+	exit 0
+fi
+XT=${XT:-/xt}
+. "$XT/lib.sh"
+O=${ORACLE_OUT:-/tmp/oracle}
+G=$XT/guests
+IN=$XT/oracle-inputs # libvirt's test inputs (libxlxml2domconfigdata, xlconfigdata)
+LSOCK=/run/libvirt/libvirt-sock
+LURI="xen+unix:///system?socket=$LSOCK"
+VR=/vxo
+VSOCK=$VR/run/libvirt/virtxend-sock
+VURI="xen+unix:///system?socket=$VSOCK"
+VLOG=/var/log/virtxend-oracle.log
+LLOG=/var/log/libvirtd-oracle.log
+
+# ---- the daemons
+start_libvirtd() {
+	mkdir -p /etc/libvirt /run/libvirt /var/log/libvirt/libxl
+	# the libvirtd of daemon-checks.sh (virsh-net-vol) has its socket in /vx; this one is the
+	# host's own: xen:///system with the default paths, on a config of its own
+	printf 'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "3:file:%s"\n' $LLOG >/etc/libvirt/libvirtd-oracle.conf
+	libvirtd -f /etc/libvirt/libvirtd-oracle.conf -p /run/libvirtd-oracle.pid >>$LLOG 2>&1 &
+	SPID=$!
+	wait_uri "$LURI" libvirtd
+}
+start_virtxend() {
+	mkdir -p $VR/etc/libvirt
+	echo 'backend = "libxl"' >$VR/etc/libvirt/libxl.conf
+	# the libxl JSON at each start is logged at debug by the backend
+	printf 'log_filters = "1:backend.libxl"\nlog_outputs = "1:file:%s"\n' $VLOG >$VR/etc/libvirt/virtxend.conf
+	VIRTXEND_ROOT=$VR $XT/virtxend >>/var/log/virtxend-oracle.out 2>&1 &
+	SPID=$!
+	wait_uri "$VURI" virtxend
+}
+# wait_uri URI NAME: until virsh gets an answer (60 s); the daemon's pid is SPID
+wait_uri() {
+	_t=$(now)
+	_i=0
+	until timeout 30 virsh -q -c "$1" uri >/dev/null 2>&1; do
+		kill -0 $SPID 2>/dev/null || { WHY="$2 exited"; return 1; }
+		[ $_i -lt 120 ] || { WHY="$2 did not answer within 60 s"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	UP=$(since "$_t")
+}
+# stop_daemon: no guest of the session may outlive its daemon
+stop_daemon() {
+	for _n in $(timeout 60 virsh -q -c "$URI" list --name 2>/dev/null | grep -v '^Domain-0$'); do
+		timeout 60 virsh -q -c "$URI" destroy "$_n" >/dev/null 2>&1 || true
+	done
+	RSS=$(dm_rss $SPID)
+	kill $SPID 2>/dev/null || true
+	_i=0
+	while kill -0 $SPID 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.5; _i=$((_i + 1)); done
+	kill -9 $SPID 2>/dev/null || true
+	wait $SPID 2>/dev/null || true
+	for _n in $(timeout 30 xl list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
+		echo "oracle: $_n left running by $SIDE; destroying it"
+		timeout 60 xl destroy "$_n" || true
+	done
+}
+
+# ---- the session: B collects one batch, run_batch AREA runs it against URI into $OD/AREA.txt
+B=
+sec() { B="$B echo @@@ $1; $2;"; }
+run_batch() {
+	_tb=$(now)
+	_rc=0
+	timeout "${ORACLE_BATCH_LIMIT:-240}" virsh -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
+	echo "oracle: $SIDE: $1 batch in $(since "$_tb") s (virsh rc $_rc)"
+	# a virsh killed by timeout (rc 124) hung: say where, for the log
+	[ $_rc != 124 ] || { echo "oracle: $SIDE: $1 batch hung after:"; tail -n 5 "$OD/$1.txt"; }
+	B=
+}
+# name_of FILE: the domain name in an XML file
+name_of() { sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$1" | head -n 1; }
+
+# the guests whose XML is defined and dumped: the project's, the oracle's, and the inputs of
+# libvirt's libxlxml2domconfigdata test
+define_inputs() { ls $G/vx-*.xml $G/oracle/o-*.xml $IN/libxlxml2domconfigdata/*.xml; }
+# the native configs converted to XML: the project's xl configs and libvirt's xl and xm tests
+native_inputs() { ls $G/xt-*.cfg $IN/xlconfigdata/*.cfg; }
+
+area_host() {
+	sec host/version "version --daemon"
+	sec host/nodeinfo nodeinfo
+	sec host/capabilities capabilities
+	sec host/domcapabilities domcapabilities
+	sec host/domcapabilities-pv "domcapabilities --virttype xen --arch x86_64 --machine xenpv"
+	sec host/domcapabilities-pvh "domcapabilities --virttype xen --arch x86_64 --machine xenpvh"
+	sec host/domcapabilities-hvm "domcapabilities --virttype xen --arch x86_64 --machine xenfv"
+	sec host/domcapabilities-bad-machine "domcapabilities --virttype xen --machine pc"
+	sec host/domcapabilities-bad-virttype "domcapabilities --virttype kvm"
+	sec host/freecell freecell
+	sec host/freecell-all "freecell --all"
+	sec host/freecell-0 "freecell --cellno 0"
+	sec host/sysinfo sysinfo
+	sec host/maxvcpus maxvcpus
+	sec host/maxvcpus-xen "maxvcpus --type xen"
+	sec host/hostname hostname
+	sec host/uri uri
+	sec host/nodecpumap nodecpumap
+	sec host/node-memory-tune node-memory-tune
+	sec host/cpu-models "cpu-models x86_64"
+	sec host/list "list --all"
+	run_batch host
+}
+
+area_define() {
+	for _f in $(define_inputs); do
+		_n=$(name_of "$_f")
+		sec "define/$(basename "$_f" .xml)" "define $_f; dumpxml --inactive $_n; dumpxml --inactive --security-info $_n; dominfo $_n; undefine $_n"
+	done
+	run_batch define
+}
+
+area_native() {
+	for _f in $(define_inputs); do
+		_b=$(basename "$_f" .xml)
+		sec "native/to-xl/$_b" "domxml-to-native xen-xl $_f"
+		sec "native/to-xm/$_b" "domxml-to-native xen-xm $_f"
+	done
+	for _f in $(native_inputs); do
+		sec "native/from-xl/$(basename "$_f" .cfg)" "domxml-from-native xen-xl $_f"
+	done
+	for _f in $IN/xmconfigdata/*.cfg; do
+		sec "native/from-xm/$(basename "$_f" .cfg)" "domxml-from-native xen-xm $_f"
+	done
+	sec native/bad-format "domxml-from-native xen-sxpr $G/xt-pv.cfg"
+	sec native/bad-config "domxml-from-native xen-xl $G/oracle/bad/malformed.xml"
+	run_batch native
+}
+
+# the wrong calls; o-pv is started paused for those on a running guest
+area_errors() {
+	for _c in dominfo start dumpxml undefine destroy domstate; do sec "errors/$_c-unknown" "$_c nosuch"; done
+	sec errors/dominfo-unknown-id "dominfo 4242"
+	sec errors/dominfo-unknown-uuid "dominfo 6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+	for _f in $G/oracle/bad/*.xml; do
+		case $_f in */dup-*) continue ;; esac
+		# a definition wrongly taken must not stay for the rest of the session
+		_n=$(name_of "$_f")
+		sec "errors/define-$(basename "$_f" .xml)" "define $_f${_n:+; undefine $_n}"
+	done
+	sec errors/create-malformed "create $G/oracle/bad/malformed.xml"
+	sec errors/start-macvtap "define $G/oracle/bad/nic-macvtap.xml; start bad-direct; undefine bad-direct"
+	sec errors/define-o-pv "define $G/oracle/o-pv.xml"
+	sec errors/define-dup-uuid "define $G/oracle/bad/dup-uuid.xml"
+	sec errors/define-dup-name "define $G/oracle/bad/dup-name.xml"
+	sec errors/off-destroy "destroy o-pv"
+	for _c in suspend resume shutdown reboot; do sec "errors/off-$_c" "$_c o-pv"; done
+	sec errors/off-setmem-over-max "setmem o-pv 999999999 --config"
+	sec errors/off-setvcpus-over-max "setvcpus o-pv 999 --config"
+	sec errors/off-setvcpus-live "setvcpus o-pv 1 --live"
+	sec errors/start-paused "start --paused o-pv; domstate --reason o-pv"
+	sec errors/start-twice "start o-pv"
+	sec errors/create-running "create $G/oracle/o-pv.xml"
+	sec errors/suspend-paused "suspend o-pv; domstate --reason o-pv"
+	sec errors/destroy-graceful "destroy --graceful o-pv"
+	sec errors/shutdown-initctl "shutdown --mode initctl o-pv"
+	sec errors/shutdown-signal "shutdown --mode signal o-pv"
+	sec errors/reboot-initctl "reboot --mode initctl o-pv"
+	sec errors/undefine-running-nvram "undefine --nvram o-pv; dominfo o-pv"
+	sec errors/destroy "destroy o-pv; domstate --reason o-pv"
+	sec errors/destroy-twice "destroy o-pv"
+	sec errors/undefine-twice "undefine o-pv"
+	for _c in suspend resume shutdown reboot destroy; do sec "errors/dom0-$_c" "$_c Domain-0"; done
+	sec errors/dom0-autostart "autostart Domain-0"
+	sec errors/dom0-managedsave "managedsave Domain-0"
+	sec errors/dom0-save "save Domain-0 /tmp/oracle-dom0.save"
+	sec errors/dom0-undefine "undefine Domain-0"
+	sec errors/dom0-after "list --all; dominfo Domain-0"
+	run_batch errors
+}
+
+# vx-pv and vx-dev (disk, NIC) booted; their live XML, lists, states; suspend, resume, destroy,
+# shutdown; a transient guest
+area_running() {
+	sec running/define "define $G/vx-pv.xml; define $G/vx-dev.xml; start vx-pv; start vx-dev"
+	_m=$(markers vx-pv)
+	_d=$(grep -a -c -E 'DOMU-NET-(OK|FAIL)' $CONLOG/guest-vx-dev.log 2>/dev/null || true)
+	run_batch running
+	# (a guest that did not start is not waited for: the transcript says why)
+	! xl domid vx-pv >/dev/null 2>&1 || wait_con vx-pv DOMU-MARKER-OK $((_m + 1)) 120 || echo "oracle: $SIDE: $WHY"
+	! xl domid vx-dev >/dev/null 2>&1 || wait_con vx-dev 'DOMU-NET-(OK|FAIL)' $((${_d:-0} + 1)) 120 || echo "oracle: $SIDE: $WHY"
+	for _l in list "list --all" "list --inactive" "list --all --name" "list --all --uuid" "list --all --id" \
+		"list --all --title" "list --all --table" "list --state-running" "list --state-shutoff" "list --state-paused" \
+		"list --state-other" "list --persistent" "list --transient" "list --autostart" "list --no-autostart" \
+		"list --with-managed-save" "list --without-managed-save" "list --managed-save" \
+		"list --with-snapshot" "list --without-snapshot" "list --with-checkpoint" "list --without-checkpoint"; do
+		sec "running/$(echo "$_l" | sed 's/ --/-/g')" "$_l" # running/list-all-id
+	done
+	sec running/dumpxml-pv "dumpxml vx-pv"
+	sec running/dumpxml-pv-inactive "dumpxml --inactive vx-pv"
+	sec running/dumpxml-pv-secure "dumpxml --security-info vx-pv"
+	sec running/dumpxml-dev "dumpxml vx-dev"
+	sec running/dominfo-pv "dominfo vx-pv"
+	sec running/dominfo-dev "dominfo vx-dev"
+	sec running/domstate-pv "domstate --reason vx-pv"
+	sec running/domblklist "domblklist vx-dev"
+	sec running/domblklist-details "domblklist --details vx-dev"
+	sec running/domblklist-inactive "domblklist --inactive vx-dev"
+	sec running/domblklist-pv "domblklist vx-pv"
+	sec running/domiflist "domiflist vx-dev"
+	sec running/domiflist-inactive "domiflist --inactive vx-dev"
+	sec running/domuuid-domname "domuuid vx-dev; domname vx-dev"
+	sec running/dom0 "dumpxml Domain-0; dominfo Domain-0; domstate --reason Domain-0; domblklist Domain-0; domiflist Domain-0"
+	sec running/autostart "autostart vx-pv; dominfo vx-pv; list --autostart; autostart --disable vx-pv"
+	sec running/suspend "suspend vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --state-paused"
+	sec running/resume "resume vx-pv; domstate --reason vx-pv"
+	# -- later issues: their commands on the running guests join here --
+	# (console: ttyconsole; stats: vcpuinfo, schedinfo, domstats, dommemstat, domblkstat,
+	#  domifstat; devices: attach-device, detach-device; save: save, restore, managedsave;
+	#  migration; PCI: nodedev-detach, hostdev)
+	sec running/destroy "destroy vx-pv; domstate --reason vx-pv; dominfo vx-pv"
+	sec running/shutdown "shutdown vx-dev"
+	run_batch running
+	state_off vx-dev 90
+	sec running/after-shutdown "domstate --reason vx-dev; list --all"
+	sec running/transient "create --paused $G/oracle/o-transient.xml; list --transient; dominfo o-transient; dumpxml o-transient; destroy o-transient; dominfo o-transient"
+	sec running/undefine "undefine vx-pv; undefine vx-dev; list --all"
+	run_batch running
+}
+# state_off NAME SECS: wait until the guest is shut off (xl no longer lists it)
+state_off() { wait_gone "$1" "$2" || echo "oracle: $SIDE: $WHY"; }
+
+# guests started paused, for their live XML and for the libxl JSON of their start
+area_started() {
+	for _f in $G/vx-pvh.xml $G/vx-hvm.xml $G/oracle/o-pv.xml $G/oracle/o-pvh.xml $G/oracle/o-hvm.xml; do
+		_n=$(name_of "$_f")
+		sec "started/$_n" "define $_f; start --paused $_n; dumpxml $_n; domstate --reason $_n; dominfo $_n; destroy $_n; undefine $_n"
+	done
+	run_batch started
+}
+
+# archive PATH...: those files below $O on the console, for run.sh (oracle-host.sh) to unpack
+# into $XEN_WORK/oracle; each side's as soon as its session ended
+archive() {
+	echo "ORACLE-ARCHIVE-BEGIN"
+	(cd "$O" && ls "$@" >/dev/null 2>&1 && tar -czf - "$@" | base64)
+	echo "ORACLE-ARCHIVE-END"
+}
+
+# ---- the figures: FIGURE SIDE WHAT VALUE
+fig() { echo "FIGURE $SIDE $1 $2" | tee -a "$O/figures.txt"; }
+V() { timeout 120 virsh -q -c "$URI" "$@"; }
+figures() {
+	fig daemon-up "$UP"
+	V define $G/vx-pv.xml >/dev/null 2>&1 || { echo "oracle: figures: define failed"; return 0; }
+	_c=0 _d=0 _n=0
+	while [ $_n -lt "${ORACLE_ROUNDS:-3}" ]; do
+		_t=$(now)
+		V start vx-pv >/dev/null 2>&1 || { echo "oracle: figures: start failed"; return 0; }
+		_c=$(awk -v s="$_c" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		_t=$(now)
+		V destroy vx-pv >/dev/null 2>&1 || { echo "oracle: figures: destroy failed"; return 0; }
+		_d=$(awk -v s="$_d" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		_n=$((_n + 1))
+	done
+	fig start "$(awk -v s="$_c" -v n="$_n" 'BEGIN { printf "%.2f", s / n }')"
+	fig destroy "$(awk -v s="$_d" -v n="$_n" 'BEGIN { printf "%.2f", s / n }')"
+	# a booted guest: shutdown (virsh shutdown until xl no longer lists it), reboot (virsh reboot
+	# until the new boot's marker), the load on it running
+	_m=$(($(markers vx-pv) + 1))
+	V start vx-pv >/dev/null 2>&1 && wait_con vx-pv DOMU-MARKER-OK $_m 120 || { echo "oracle: figures: no boot"; return 0; }
+	_t=$(now)
+	V shutdown vx-pv >/dev/null 2>&1 && wait_gone_fast vx-pv 600 || { echo "oracle: figures: shutdown failed"; return 0; }
+	fig shutdown "$(since "$_t")"
+	_m=$(($(markers vx-pv) + 1))
+	V start vx-pv >/dev/null 2>&1 && wait_con vx-pv DOMU-MARKER-OK $_m 120 || { echo "oracle: figures: no boot"; return 0; }
+	_m=$(($(markers vx-pv) + 1))
+	_t=$(now)
+	V reboot vx-pv >/dev/null 2>&1 && wait_con_fast vx-pv $_m 1200 || { echo "oracle: figures: reboot failed"; return 0; }
+	fig reboot-to-marker "$(since "$_t")"
+	if [ -x $XT/virtxend-load ]; then
+		$XT/virtxend-load -socket "$SOCK" -domain vx-pv -workloads version,lookup,dumpxml -conns 4 \
+			-duration "${ORACLE_LOAD:-3s}" -pid $SPID -json >"$O/$SIDE/load.json" 2>"$O/$SIDE/load.err" || true
+		sed "s/^/FIGURE $SIDE load /" "$O/$SIDE/load.json" | tee -a "$O/figures.txt"
+	fi
+	V destroy vx-pv >/dev/null 2>&1 || true
+	V undefine vx-pv >/dev/null 2>&1 || true
+}
+# wait_gone_fast NAME TENTHS, wait_con_fast NAME COUNT TENTHS: as wait_gone and wait_con, polled
+# every 0.1 s, so that the figures are not rounded up to the next second
+wait_gone_fast() {
+	_i=0
+	while xl domid "$1" >/dev/null 2>&1; do
+		[ $_i -lt "$2" ] || return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+wait_con_fast() {
+	_i=0
+	until [ "$(markers "$1")" -ge "$2" ]; do
+		[ $_i -lt "$3" ] || return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# side NAME: the whole session and the figures against the daemon now running
+side() {
+	SIDE=$1
+	OD=$O/$1
+	echo "=== oracle: session against $1 (up in $UP s)"
+	_ts=$(now)
+	area_host
+	area_define
+	area_native
+	area_errors
+	area_running
+	area_started
+	echo "oracle: $1 session in $(since "$_ts") s"
+	fig session "$(since "$_ts")"
+	[ -n "${ORACLE_NO_FIGURES:-}" ] || figures
+}
+
+check_start() {
+	DEBUG_FN=start_debug
+	rm -rf "$O"
+	mkdir -p "$O/libvirt/json" "$O/virtxend/json"
+	URI=$LURI SOCK=$LSOCK
+	start_libvirtd || return 1
+	side libvirt
+	stop_daemon
+	fig daemon-rss "${RSS:-?}"
+	$XT/vxoracle json-libvirt /var/log/libvirt/libxl "$O/libvirt/json" || true
+	archive libvirt
+	URI=$VURI SOCK=$VSOCK
+	SIDE=virtxend
+	start_virtxend || return 1
+	side virtxend
+	stop_daemon
+	fig daemon-rss "${RSS:-?}"
+	$XT/vxoracle json-virtxend $VLOG "$O/virtxend/json" || true
+	archive virtxend
+	DETAIL="libvirtd with libvirt's libxl driver, then virtxend: $(awk '$3 == "session" { printf "%s%s %s s", s, $2, $4; s = ", " }' "$O/figures.txt")"
+}
+start_debug() {
+	echo "--- libvirtd log"
+	tail -n 20 $LLOG
+	echo "--- virtxend log"
+	tail -n 20 /var/log/virtxend-oracle.out
+}
+
+# ORACLE_LIB=1: only define the functions (to try a session by hand against one daemon)
+[ -z "${ORACLE_LIB:-}" ] || return 0
+if [ ! -f /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so ] || [ ! -x $XT/vxoracle ]; then
+	for c in $CHECKS; do echo "CHECK SKIP $c: libvirt's libxl driver or vxoracle is not in the image"; done
+	exit 0
+fi
+run_check oracle-start check_start
+if [ -s "$O/libvirt/host.txt" ] && [ -s "$O/virtxend/host.txt" ]; then
+	if $XT/vxoracle compare -known $XT/oracle-known.txt -inputs $G -inputs $IN "$O/libvirt" "$O/virtxend" >/tmp/oracle-compare.out 2>&1; then
+		cat /tmp/oracle-compare.out
+	else
+		for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: vxoracle: $(tail -n 1 /tmp/oracle-compare.out)"; done
+	fi
+else
+	for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: no session to compare (oracle-start failed)"; done
+fi
+archive report.txt figures.txt
