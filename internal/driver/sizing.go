@@ -75,7 +75,6 @@ func kibOrZero(value uint, unit string) uint64 {
 	return k
 }
 
-
 // guestShape is a definition's sizing: memory and vCPUs.
 type guestShape struct {
 	MaxMemKiB    uint64
