@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -43,11 +42,7 @@ func TestKillPointsShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the daemon dozens of times")
 	}
-	dir := t.TempDir()
-	harness := filepath.Join(dir, "virtxend-killpoints")
-	if out, err := exec.Command("go", "build", "-o", harness, "virtxend/cmd/virtxend-killpoints").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	harness := daemontest.Tool(t, "virtxend-killpoints")
 	seed := time.Now().UnixNano()
 	cmd := exec.Command(harness, "-kills", "30", "-duration", "25s", "-json", "-seed", fmt.Sprint(seed))
 	var stdout, stderr bytes.Buffer
