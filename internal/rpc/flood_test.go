@@ -29,3 +29,26 @@ func TestUnreadPongsHoldRequestSlots(t *testing.T) {
 		t.Fatalf("%d PONGs queued, %d in flight, with max_client_requests 3", queued, inflight)
 	}
 }
+
+// The worker pool forgets a job once a worker takes it: the slot it
+// leaves in the queue's array held the job, and with it its call's
+// payload, until another call came to overwrite it.
+func TestWorkerQueueForgetsTakenJobs(t *testing.T) {
+	p := newPool(0, 1, 0)
+	defer p.stop()
+	p.mu.Lock()
+	p.jobs = append(p.jobs, job{run: func() {}}, job{run: func() {}})
+	p.mu.Unlock()
+	for range 2 {
+		if _, ok := p.next(false); !ok {
+			t.Fatal("no job")
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, j := range p.jobs[:cap(p.jobs)] {
+		if j.run != nil {
+			t.Fatalf("slot %d of the queue's array still holds a taken job", i)
+		}
+	}
+}
