@@ -1,6 +1,51 @@
 package rpc
 
-import "testing"
+import (
+	"encoding/binary"
+	"runtime"
+	"testing"
+)
+
+// bigCall is a call packet whose payload is n zero bytes.
+func bigCall(prog, proc, serial uint32, status Status, n int) []byte {
+	buf := startPacket(make([]byte, 0, lenSize+HeaderSize+n), Header{Prog: prog, Vers: 1, Proc: proc, Serial: serial, Status: status})
+	buf = append(buf, make([]byte, n)...)
+	binary.BigEndian.PutUint32(buf, uint32(len(buf)))
+	return buf
+}
+
+// A payload that no procedure will read (unknown program or procedure, a
+// call with a status) is read past, not buffered: 8 MiB of it allocate
+// next to nothing, the error comes as before and the connection goes on.
+func TestUnusedPayloadIsReadPast(t *testing.T) {
+	f := start(t, nil)
+	c := f.dial(t)
+	for _, tc := range []struct {
+		name string
+		pkt  []byte
+		msg  string
+	}{
+		{"unknown program", bigCall(0x0badf00d, 1, 1, StatusOK, 8<<20), "Cannot find program 195948557 version 1"},
+		{"unknown procedure", bigCall(remoteProg, 4242, 2, StatusOK, 8<<20), "unknown procedure: 4242"},
+		{"status set", bigCall(remoteProg, 157, 3, StatusError, 8<<20), "Unexpected message status 1"},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c.sendRaw(tc.pkt)
+		_, e := c.recvErr()
+		runtime.ReadMemStats(&after)
+		if e.Message == nil || *e.Message != tc.msg {
+			t.Errorf("%s: error %v", tc.name, e.Message)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
+			t.Errorf("%s: reading past 8 MiB allocated %d bytes", tc.name, got)
+		}
+	}
+	c.call(157, 4, nil)
+	if h, _ := c.recv(); h.Serial != 4 || h.Status != StatusOK {
+		t.Fatalf("after the unused payloads: %v", h)
+	}
+}
 
 // A client that sends PINGs and never reads the PONGs stops being read
 // once max_client_requests PONGs wait to be written: the server's queue

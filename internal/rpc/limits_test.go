@@ -260,8 +260,7 @@ func TestClaimedLengthCostsWhatArrives(t *testing.T) {
 	binary.BigEndian.PutUint32(claim, MessageMax+lenSize)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	var lb [lenSize]byte
-	_, _, err := readPacket(bytes.NewReader(claim), &lb)
+	_, _, err := readPacket(bytes.NewReader(claim))
 	runtime.ReadMemStats(&after)
 	if err == nil {
 		t.Fatal("a truncated packet was read")
@@ -273,7 +272,7 @@ func TestClaimedLengthCostsWhatArrives(t *testing.T) {
 	full := startPacket(nil, Header{Prog: 1, Vers: 1, Proc: 1})
 	full = append(full, bytes.Repeat([]byte{7}, 3*firstChunk+5)...)
 	binary.BigEndian.PutUint32(full, uint32(len(full)))
-	_, p, err := readPacket(bytes.NewReader(full), &lb)
+	_, p, err := readPacket(bytes.NewReader(full))
 	if err != nil || len(p) != 3*firstChunk+5 || p[len(p)-1] != 7 {
 		t.Fatalf("%d bytes, %v", len(p), err)
 	}

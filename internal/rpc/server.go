@@ -203,6 +203,10 @@ func (s *Server) isClosing() bool {
 }
 
 func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
+	// The peer's credentials, and its process's start time from /proc,
+	// are read before the server lock is taken: under it, a storm of
+	// connections made every client's coming and going wait on /proc.
+	peer := readPeerCreds(conn)
 	s.mu.Lock()
 	// The limits may have been lowered while Accept was blocked, and other
 	// accept loops may have taken the room: wait again, under the same lock
@@ -219,7 +223,7 @@ func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
 		return nil
 	}
 	s.nextID++
-	c := newClient(s, conn, s.nextID, opts)
+	c := newClient(s, conn, s.nextID, opts, peer)
 	s.clients[c.id] = c
 	if !c.authenticated {
 		s.nUnauth++
