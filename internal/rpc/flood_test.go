@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // bigCall is a call packet whose payload is n zero bytes.
@@ -45,6 +46,60 @@ func TestUnusedPayloadIsReadPast(t *testing.T) {
 	if h, _ := c.recv(); h.Serial != 4 || h.Status != StatusOK {
 		t.Fatalf("after the unused payloads: %v", h)
 	}
+}
+
+// claim sends the start of a packet claiming libvirt's largest size.
+func (r *rawConn) claim(sent int) {
+	r.t.Helper()
+	pkt := bigCall(remoteProg, 23, 1, StatusOK, sent)
+	binary.BigEndian.PutUint32(pkt, MessageMax+lenSize)
+	r.sendRaw(pkt)
+}
+
+// The receive budget: packets being received hold at most MaxReceiving
+// between them; one more waits, without being read, while small calls go
+// on; once the holder has received nothing for the stall limit it is
+// dropped and the waiting packet is received.
+func TestReceiveBudget(t *testing.T) {
+	f := start(t, func(s *Server) { s.MaxReceiving, s.recvStall = MessageMax, 300*time.Millisecond })
+	claimed := MessageMax + lenSize - lenSize - HeaderSize
+	a := f.dial(t)
+	a.claim(1000)
+	waitFor(t, "a's reservation", func() bool { n, k := f.srv.budget.receiving(); return n == claimed && k == 1 })
+	b := f.dial(t)
+	b.claim(1000)
+	small := f.dial(t)
+	small.call(157, 1, nil)
+	if h, _ := small.recv(); h.Status != StatusOK {
+		t.Fatalf("small call while the budget is held: %v", h)
+	}
+	if n, k := f.srv.budget.receiving(); n != claimed || k != 1 {
+		t.Fatalf("budget %d bytes in %d packets while b waits, want a's alone", n, k)
+	}
+	a.expectClosed() // stalled past the limit while b waited
+	waitFor(t, "b's reservation", func() bool { n, k := f.srv.budget.receiving(); return n == claimed && k == 1 })
+	b.conn.Close()
+	waitFor(t, "the budget given back", func() bool { n, k := f.srv.budget.receiving(); return n == 0 && k == 0 })
+}
+
+// A holder that goes on receiving is never dropped, however long it takes.
+func TestReceiveBudgetKeepsProgressingHolder(t *testing.T) {
+	f := start(t, func(s *Server) { s.MaxReceiving, s.recvStall = MessageMax, 200*time.Millisecond })
+	a := f.dial(t)
+	a.claim(1000)
+	waitFor(t, "a's reservation", func() bool { _, k := f.srv.budget.receiving(); return k == 1 })
+	b := f.dial(t)
+	b.claim(1000)
+	for range 8 { // 800 ms, four stall limits, with bytes every 100 ms
+		time.Sleep(100 * time.Millisecond)
+		a.sendRaw(make([]byte, 100))
+	}
+	a.call(157, 9, nil) // not yet read: a's packet is unfinished
+	if n, k := f.srv.budget.receiving(); k != 1 || n == 0 {
+		t.Fatalf("budget %d in %d packets", n, k)
+	}
+	a.conn.Close()
+	waitFor(t, "b's reservation", func() bool { _, k := f.srv.budget.receiving(); return k == 1 })
 }
 
 // A client that sends PINGs and never reads the PONGs stops being read

@@ -119,7 +119,9 @@ const firstChunk = 4 << 10
 
 // readN reads exactly n bytes, growing its buffer as they arrive: a length
 // word claiming 32 MiB that the peer never sends costs what it did send,
-// not 32 MiB per connection.
+// not 32 MiB per connection. The server's clients use readFull instead,
+// under the receive budget (recvBudget), which bounds what such claims
+// cost without copying the buffer as it grows.
 func readN(r io.Reader, n int) ([]byte, error) {
 	buf := make([]byte, min(n, firstChunk))
 	for got := 0; ; {
@@ -133,6 +135,22 @@ func readN(r io.Reader, n int) ([]byte, error) {
 		}
 		buf = append(buf, make([]byte, min(n, 2*len(buf))-len(buf))...)
 	}
+}
+
+// readFull fills buf from r, calling progress after each read that
+// brought bytes.
+func readFull(r io.Reader, buf []byte, progress func()) error {
+	for got := 0; got < len(buf); {
+		m, err := r.Read(buf[got:])
+		got += m
+		if m > 0 {
+			progress()
+		}
+		if err != nil && got < len(buf) {
+			return noEOF(err)
+		}
+	}
+	return nil
 }
 
 // discardN reads past n bytes of r in 64 KiB reads, not the 8 KiB of

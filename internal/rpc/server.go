@@ -52,6 +52,14 @@ type Server struct {
 	// to be written to one client; a client that falls further behind is
 	// dropped rather than allowed to stall the senders.
 	MaxQueuedMessages int
+	// MaxReceiving bounds the bytes of packets being received at once,
+	// over all clients, beyond a small first chunk each (see recvBudget);
+	// libvirt has no such limit. Values below MessageMax count as
+	// MessageMax, so that any packet can be received.
+	MaxReceiving int
+
+	recvStall time.Duration // 0: defaultReceiveStall (tests shorten it)
+	budget    *recvBudget
 
 	initOnce    sync.Once
 	log         *slog.Logger
@@ -90,6 +98,11 @@ func (s *Server) init() {
 		setDefault(&s.MaxWorkers, DefaultMaxWorkers)
 		setDefault(&s.MaxClientRequests, DefaultMaxClientRequests)
 		setDefault(&s.MaxQueuedMessages, DefaultMaxQueuedMessages)
+		setDefault(&s.MaxReceiving, DefaultMaxReceiving)
+		if s.recvStall <= 0 {
+			s.recvStall = defaultReceiveStall
+		}
+		s.budget = newRecvBudget(s.MaxReceiving, s.recvStall)
 		s.maxRequests.Store(int64(s.MaxClientRequests))
 		s.pool = newPool(s.MinWorkers, s.MaxWorkers, s.PrioWorkers)
 		s.changed = make(chan struct{}, 1)
