@@ -84,14 +84,14 @@ func TestReceiveBudget(t *testing.T) {
 
 // A holder that goes on receiving is never dropped, however long it takes.
 func TestReceiveBudgetKeepsProgressingHolder(t *testing.T) {
-	f := start(t, func(s *Server) { s.MaxReceiving, s.recvStall = MessageMax, 200*time.Millisecond })
+	f := start(t, func(s *Server) { s.MaxReceiving, s.recvStall = MessageMax, time.Second })
 	a := f.dial(t)
 	a.claim(1000)
 	waitFor(t, "a's reservation", func() bool { _, k := f.srv.budget.receiving(); return k == 1 })
 	b := f.dial(t)
 	b.claim(1000)
-	for range 8 { // 800 ms, four stall limits, with bytes every 100 ms
-		time.Sleep(100 * time.Millisecond)
+	for range 50 { // 2.5 s, two and a half stall limits, with bytes every 50 ms
+		time.Sleep(50 * time.Millisecond)
 		a.sendRaw(make([]byte, 100))
 	}
 	a.call(157, 9, nil) // not yet read: a's packet is unfinished
