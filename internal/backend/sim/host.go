@@ -130,12 +130,14 @@ func Open(opts Options) (*Host, error) {
 		seen: map[backend.DomID]bool{}, q: newEventQueue(), stop: make(chan struct{}),
 	}
 	// Every guest counts as seen running, so those that shut down while
-	// no driver watched are reported by the first refresh.
+	// no driver watched are reported by the first refresh. Under the same
+	// lock no other process is saving host.json, so a temporary found is
+	// one a process killed mid-save left: remove it.
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
 			h.seen[g.DomID] = false
 		}
-		return false, nil
+		return false, store.CleanTemp(opts.Dir)
 	})
 	if err != nil {
 		h.q.close()
