@@ -25,6 +25,38 @@ var ErrConsoleTaken = errors.New("console taken over by another session")
 type chrdevs struct {
 	mu   sync.Mutex
 	open map[string]*Console
+	// recording holds, per domain whose console ptys are being looked
+	// for after a start (recordConsoles), a channel closed when done: a
+	// console opened right after the start (virsh start --console) waits
+	// for its pty rather than fail.
+	recording map[*domain]chan struct{}
+}
+
+// startRecording marks d's consoles as being recorded; the returned func
+// marks them done.
+func (cd *chrdevs) startRecording(d *domain) func() {
+	ch := make(chan struct{})
+	cd.mu.Lock()
+	if cd.recording == nil {
+		cd.recording = map[*domain]chan struct{}{}
+	}
+	cd.recording[d] = ch
+	cd.mu.Unlock()
+	return func() {
+		cd.mu.Lock()
+		if cd.recording[d] == ch {
+			delete(cd.recording, d)
+		}
+		cd.mu.Unlock()
+		close(ch)
+	}
+}
+
+// recorded is closed once d's consoles are recorded (nil if they are).
+func (cd *chrdevs) recorded(d *domain) <-chan struct{} {
+	cd.mu.Lock()
+	defer cd.mu.Unlock()
+	return cd.recording[d]
 }
 
 // Console is an open console session (virFDStreamOpenPTY): the pty's

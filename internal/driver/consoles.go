@@ -86,9 +86,11 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 	if len(chars) == 0 && (def.Devices == nil || len(def.Devices.Serials) == 0) {
 		return
 	}
+	recorded := drv.consoles.startRecording(d)
 	drv.handlers.Add(1)
 	go func() {
 		defer drv.handlers.Done()
+		defer recorded()
 		var paths map[int]string
 		if len(chars) > 0 {
 			paths = drv.pollConsoles(ttys, chars, id)
@@ -149,6 +151,16 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 	s := d.snap()
 	if !s.active() {
 		return nil, errNotRunning()
+	}
+	if wait := drv.consoles.recorded(d); wait != nil {
+		// Just started: its ptys are on their way into the live XML.
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-drv.stop:
+		}
+		s = d.snap()
 	}
 	src, alias, found := consoleChardev(s.def, devName)
 	if !found {

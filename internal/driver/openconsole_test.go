@@ -25,11 +25,18 @@ type ttyHost struct {
 	t     *testing.T
 	mu    sync.Mutex
 	pairs map[string]*pty.Pair
+	// late is how many questions go unanswered first, as xenconsoled
+	// takes a moment after the start.
+	late int
 }
 
 func (h *ttyHost) ConsoleTTY(_ context.Context, id backend.DomID, port int, serial bool) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.late > 0 {
+		h.late--
+		return "", fmt.Errorf("no tty yet")
+	}
 	key := fmt.Sprintf("%d/%v/%d", id, serial, port)
 	if p := h.pairs[key]; p != nil {
 		return p.Path, nil
@@ -236,7 +243,8 @@ func TestOpenConsoleDefaultNotAPty(t *testing.T) {
 
 func TestOpenConsolePtyNotYetAssigned(t *testing.T) {
 	e := newEnv(t)
-	drv, err := New(e.cfg, e.root, e.sim(), nil, Options{}) // no ptys at all
+	// A backend with no ptys at all: the console is never assigned one.
+	drv, err := New(e.cfg, e.root, struct{ backend.Backend }{e.sim()}, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,5 +286,26 @@ func TestTransientInactiveViewHasNoRunAliases(t *testing.T) {
 	inactive, _ := drv.GetXMLDesc(ctx, d, uint32(libvirt.DomainXMLInactive))
 	if strings.Contains(inactive, "<alias") || strings.Contains(inactive, "/dev/pts") {
 		t.Fatalf("inactive view shows the run's aliases or ptys:\n%s", inactive)
+	}
+}
+
+// A console opened right after the start, as virsh start --console does,
+// waits for its pty to be known rather than fail.
+func TestOpenConsoleRightAfterStart(t *testing.T) {
+	drv, h := startTTY(t)
+	h.late = 3
+	d := define(t, drv, "con", 1, "")
+	started, err := drv.Create(ctx, d, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := drv.OpenConsole(ctx, d, nil, 0)
+	if err != nil {
+		t.Fatalf("console right after the start: %v", err)
+	}
+	defer c.Abort()
+	h.master(started.ID, false, 0).Master.Write([]byte("early"))
+	if s, _ := readSome(t, c); s != "early" {
+		t.Fatalf("read %q", s)
 	}
 }

@@ -260,3 +260,17 @@ func waitNoConsoled(t *testing.T, d *daemontest.Daemon) {
 	}
 	t.Fatal("the console daemon still runs with no guest")
 }
+
+// virsh start --console connects as soon as the guest starts: the daemon
+// lets it wait for the pty rather than fail.
+func TestVirshStartConsole(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	define(t, d, "con", guestXML("con", ""))
+	tm := d.VirshTerminal("start", "--console", "con")
+	tm.Expect("Booting simulated Xen guest 'con'")
+	tm.Type("poweroff\r")
+	if code := tm.Wait(); code != 0 {
+		t.Fatalf("virsh start --console exited %d", code)
+	}
+	d.WaitState("con", "shut off (shutdown)")
+}
