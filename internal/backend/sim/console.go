@@ -183,6 +183,9 @@ func (h *Host) ensureConsoled() {
 		Path: h.opts.ConsoleCommand,
 		Args: []string{ConsoledName, h.opts.Dir, h.opts.KernelBootID},
 		Dir:  "/", Stdout: logf, Stderr: logf,
+		// Nothing of the daemon's environment (its systemd notify socket)
+		// concerns it.
+		Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
 		// Its own session: no signal for the daemon's process group or
 		// terminal reaches it, and it outlives the daemon.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
