@@ -164,6 +164,7 @@ vconsole() {
 	fi
 	rm -f "$_out" "$_in"
 	mkfifo "$_in"
+	_t=$(now)
 	script -q -f -c "virsh -c '$URI' console $1" "$_out" <"$_in" >/dev/null 2>&1 &
 	_sp=$!
 	exec 3>"$_in"
@@ -181,7 +182,7 @@ vconsole() {
 	wait $_sp 2>/dev/null || true
 	rm -f "$_in"
 	[ $_rc = 0 ] || return 1
-	CONSOLE="console: '$_boot' and '${_answer#^}'"
+	CONSOLE="console: '$_boot' and '${_answer#^}' in $(since "$_t") s"
 }
 
 # lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot,] shutdown, start,
