@@ -99,6 +99,8 @@ type Driver struct {
 	active   int
 
 	ports portAllocator
+	// consoles are the console sessions clients have open.
+	consoles chrdevs
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup
