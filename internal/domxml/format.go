@@ -103,6 +103,10 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 		}
 		for i := range dev.Serials {
 			clearPtyPath(dev.Serials[i].Source)
+			dev.Serials[i].Alias = runAlias(dev.Serials[i].Alias)
+		}
+		for i := range dev.Consoles {
+			dev.Consoles[i].Alias = runAlias(dev.Consoles[i].Alias)
 		}
 		for i := range dev.Interfaces {
 			ifc := &dev.Interfaces[i]
@@ -125,6 +129,15 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 		}
 		dev.Inputs = kept
 	}
+}
+
+// runAlias is what the inactive view keeps of a device's alias: a user's
+// ("ua-" prefix), not one the driver gave for the run (libxl's serialN).
+func runAlias(a *libvirtxml.DomainAlias) *libvirtxml.DomainAlias {
+	if a != nil && strings.HasPrefix(a.Name, "ua-") {
+		return a
+	}
+	return nil
 }
 
 // consoleFromSerial: libvirt prints an HVM guest's serial-type console

@@ -2,8 +2,10 @@
 # /init of the domU initramfs. Prints DOMU-MARKER-OK on hvc0 (which xenconsoled
 # logs in dom0). With xt.dev on the kernel command line it also checks the PV
 # disk (xvda must start with the magic dom0 wrote) and the PV NIC (ping dom0
-# over the in-VM bridge). Then it idles. A clean shutdown request (xl shutdown,
-# virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
+# over the in-VM bridge). Then it answers each line typed on its console
+# (virsh console, xl console) with "DOMU-ECHO <line>". A clean shutdown request
+# (xl shutdown, virsh shutdown) makes the kernel run /sbin/poweroff, which
+# powers off at once.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /sbin
@@ -29,4 +31,7 @@ if grep -q xt.dev /proc/cmdline; then
 	ip addr add 169.254.77.2/24 dev eth0
 	if ping -c 3 -W 3 169.254.77.1 >/dev/null; then echo "DOMU-NET-OK"; else echo "DOMU-NET-FAIL"; fi
 fi
-while :; do sleep 3600; done
+# stdin is /dev/console, hvc0: not a controlling terminal, so reading it is allowed
+while :; do
+	if read -r line; then echo "DOMU-ECHO $line"; else sleep 3600; fi
+done
