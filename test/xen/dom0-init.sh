@@ -1,7 +1,8 @@
 #!/bin/busybox sh
 # /init of the dom0 initramfs. It does what udev and xencommons would do on a
 # real dom0 (filesystems, /dev links, Xen modules, xenfs), runs the checks
-# (/xt/dom0-checks.sh, then /xt/daemon-checks.sh if the daemon is in the image)
+# (/xt/dom0-checks.sh, then /xt/daemon-checks.sh and /xt/oracle.sh if the daemon is in
+# the image; with XT_ONLY=oracle on the kernel's command line, only what oracle.sh needs)
 # and powers the machine off, which ends QEMU. As PID 1 it must not exit, so it
 # runs without "set -e"; the check scripts themselves use set -eu.
 /bin/busybox --install -s /bin
@@ -31,7 +32,11 @@ hostname dom0
 syslogd -O /var/log/messages # the hotplug scripts log through logger
 echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime)"
 /bin/sh /xt/dom0-checks.sh
-[ -x /xt/virtxend ] && /bin/sh /xt/daemon-checks.sh
+if [ "${XT_ONLY:-}" = oracle ]; then
+	/bin/sh /xt/daemon-checks.sh --skip "not run (ONLY=oracle)"
+elif [ -x /xt/virtxend ]; then
+	/bin/sh /xt/daemon-checks.sh
+fi
 [ -x /xt/virtxend ] && /bin/sh /xt/oracle.sh
 echo "=== memory at the end"
 free -m

@@ -15,7 +15,9 @@
 # Settings (environment): XEN_WORK, LIMIT (s the VM may run, default 900),
 # MEM (MiB, default 1024), DOM0_MEM (default 512M), SMP (2), CPU (qemu64,+svm,+npt;
 # without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
-# (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log).
+# (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log),
+# ONLY=oracle (only the toolstack and oracle.sh: the others SKIP, to work on the oracle),
+# ORACLE_NO_FIGURES=1 (oracle.sh without its side-by-side figures).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -210,6 +212,8 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM loglvl=a
 # swiotlb: dom0 drives no DMA devices here, and the default 64 MB bounce buffer left the
 # initramfs's tmpfs (capped at half of dom0's memory while it unpacks) too small for the image
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 swiotlb=4096 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3}"
+# (the kernel hands these NAME=VALUE words to /init as its environment)
+DOM0_ARGS="$DOM0_ARGS${ONLY:+ XT_ONLY=$ONLY}${ORACLE_NO_FIGURES:+ ORACLE_NO_FIGURES=1}"
 TB=$SECONDS
 T0US=${EPOCHREALTIME/./}
 # serial -> log, each line prefixed with the seconds since QEMU started
