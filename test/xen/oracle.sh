@@ -8,7 +8,8 @@
 # daemon at a time, each stopped before the other starts, with no guest left between them.
 # Each area of the session is one virsh batch (commands separated by ';', each output after
 # an "@@@ area/section" line; virsh flushes stdout before every error, so 2>&1 keeps the
-# order), written to $O/{libvirt,virtxend}/AREA.txt. The libxl JSON each daemon handed to
+# order; virsh -t times each command, which vxoracle sums per section and area: where ours is
+# slower), written to $O/{libvirt,virtxend}/AREA.txt. The libxl JSON each daemon handed to
 # libxl at each guest's first start goes to $O/SIDE/json/NAME.json (libvirt writes it to
 # /var/log/libvirt/libxl/NAME.log as "Domain start: ...", virtxend to its debug log).
 # vxoracle then normalizes what must differ and compares: one CHECK line per area, failing
@@ -92,7 +93,7 @@ sec() { B="$B echo @@@ $1; $2;"; }
 run_batch() {
 	_tb=$(now)
 	_rc=0
-	timeout "${ORACLE_BATCH_LIMIT:-240}" virsh -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
+	timeout "${ORACLE_BATCH_LIMIT:-240}" virsh -t -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
 	echo "oracle: $SIDE: $1 batch in $(since "$_tb") s (virsh rc $_rc)"
 	# a virsh killed by timeout (rc 124) hung: say where, for the log
 	[ $_rc != 124 ] || { echo "oracle: $SIDE: $1 batch hung after:"; tail -n 5 "$OD/$1.txt"; }

@@ -49,6 +49,7 @@ func (s *Section) Unlisted() int {
 type Result struct {
 	Sections []*Section
 	Known    *Known
+	Timings  []Timing // of the sections both sides ran, in their order
 }
 
 // Compare compares the transcripts and JSON of the two sides.
@@ -77,6 +78,11 @@ func Compare(libvirtDir, oursDir string, n *Normalizer, k *Known) (*Result, erro
 	for _, name := range sorted {
 		la, oka := a[name]
 		lb, okb := b[name]
+		la, ta, fa := takeTimings(la)
+		lb, tb, fb := takeTimings(lb)
+		if oka && okb && (fa || fb) {
+			res.Timings = append(res.Timings, Timing{Section: name, Libvirt: ta, Ours: tb})
+		}
 		var d []DiffLine
 		switch {
 		case !oka:
@@ -344,6 +350,7 @@ func (r *Result) Report() string {
 			fmt.Fprintf(&b, "%c %s\t[%s]\n", l.Sign, l.Text, mark)
 		}
 	}
+	b.WriteString(r.TimingReport(30))
 	for _, e := range r.Known.Unused() {
 		fmt.Fprintf(&b, "== unused entry at line %d (%s): %s\n", e.At, strings.Join(e.Globs, " "), e.Reason)
 	}

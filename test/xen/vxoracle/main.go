@@ -85,6 +85,7 @@ func compareCmd(args []string) error {
 	if err := os.WriteFile(rp, []byte(res.Report()), 0o644); err != nil {
 		return err
 	}
+	fmt.Print(res.TimingReport(10))
 	fmt.Print(res.Checks())
 	return nil
 }

@@ -134,8 +134,8 @@ func write(t *testing.T, dir, name, text string) {
 func TestCompare(t *testing.T) {
 	d := t.TempDir()
 	lv, vx := filepath.Join(d, "libvirt"), filepath.Join(d, "virtxend")
-	write(t, lv, "host.txt", "@@@ host/version\nRunning hypervisor: Xen 4.17.0\n\n@@@ host/sysinfo\nerror: no\n")
-	write(t, vx, "host.txt", "@@@ host/version\nRunning hypervisor: Xen 4.17.0\n\n@@@ host/sysinfo\nerror: yes\n")
+	write(t, lv, "host.txt", "@@@ host/version\nRunning hypervisor: Xen 4.17.0\n\n(Time: 2.000 ms)\n\n@@@ host/sysinfo\nerror: no\n")
+	write(t, vx, "host.txt", "@@@ host/version\nRunning hypervisor: Xen 4.17.0\n\n(Time: 5.500 ms)\n\n@@@ host/sysinfo\nerror: yes\n")
 	write(t, lv, "define.txt", "@@@ define/a\n<domain type='xen' id='3'>\n  <uuid>0b0c3f7e-5b5f-4c9e-9b7a-1f2e3d4c5b6a</uuid>\n")
 	write(t, vx, "define.txt", "@@@ define/a\n<domain type='xen' id='9'>\n  <uuid>1b0c3f7e-5b5f-4c9e-9b7a-1f2e3d4c5b6a</uuid>\n")
 	write(t, lv, "json/g.json", `{"c_info":{"name":"g","uuid":"0b0c3f7e-5b5f-4c9e-9b7a-1f2e3d4c5b6a"},"b_info":{"max_vcpus":2,"tsc_mode":"default"}}`)
@@ -161,6 +161,10 @@ func TestCompare(t *testing.T) {
 		if !strings.Contains(checks, want) {
 			t.Errorf("checks lack %q:\n%s", want, checks)
 		}
+	}
+	if tr := res.TimingReport(5); !strings.Contains(tr, "host              2          6   2.75") ||
+		!strings.Contains(tr, "slower by 4 ms: host/version (libvirt 2, virtxend 6)") {
+		t.Errorf("timing report:\n%s", tr)
 	}
 	rep := res.Report()
 	if !strings.Contains(rep, "- error: no\t[known:1]") || !strings.Contains(rep, "== unused entry at line 6 (running/*): stale") {
