@@ -44,7 +44,11 @@ func (p *program) xmlFromNative(ctx context.Context, _ *rpc.Client, a *libvirt.C
 		return nil, virerr.UnsupportedFlags(virerr.FromLibxl, a.Flags, "libxlConnectDomainXMLFromNative")
 	}
 	f := xlcfg.Format(a.NativeFormat)
-	r, err := xlcfg.ToXML([]byte(a.NativeConfig), f, xlcfg.Options{})
+	var o xlcfg.Options
+	if h, err := p.drv.HostInfo(ctx); err == nil {
+		o.HWVirt = h.HWVirt
+	}
+	r, err := xlcfg.ToXML([]byte(a.NativeConfig), f, o)
 	if err != nil {
 		return nil, nativeErr(err, f)
 	}

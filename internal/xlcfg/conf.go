@@ -22,9 +22,10 @@ const (
 // conf is a cfg being read: the parsed file plus the keys used so far, so
 // that unused (unsupported) settings can be reported.
 type conf struct {
-	f    *virconf.File
-	fmt  Format
-	used map[string]bool
+	f      *virconf.File
+	fmt    Format
+	used   map[string]bool
+	hwVirt string // Options.HWVirt
 }
 
 func readConf(data []byte, f Format) (*conf, error) {

@@ -131,7 +131,11 @@ func (c *conf) parseNestedHVM(d *libvirtxml.Domain) error {
 		d.CPU = &libvirtxml.DomainCPU{Mode: "host-passthrough"}
 	}
 	if v == 0 {
-		d.CPU.Features = append(d.CPU.Features, libvirtxml.DomainCPUFeature{Policy: "disable", Name: "vmx"})
+		vt := "vmx"
+		if c.hwVirt == "svm" {
+			vt = "svm"
+		}
+		d.CPU.Features = append(d.CPU.Features, libvirtxml.DomainCPUFeature{Policy: "disable", Name: vt})
 	}
 	return nil
 }

@@ -24,6 +24,10 @@ type Options struct {
 	// Secure keeps graphics passwords in the XML (virsh's own
 	// domxml-from-native formats without them, as libvirt does).
 	Secure bool
+	// HWVirt is the host CPU's hardware virtualisation, "vmx" or "svm":
+	// nestedhvm = 0 disables that feature of the guest's CPU, as libvirt
+	// checks the host CPU's; vmx when the host has neither.
+	HWVirt string
 }
 
 // The host libvirt's Xen driver describes (capabilities): where the
@@ -46,6 +50,7 @@ func ToXML(data []byte, f Format, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.hwVirt = o.HWVirt
 	d, err := c.domain()
 	if err != nil {
 		return nil, err
