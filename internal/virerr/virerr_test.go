@@ -20,6 +20,9 @@ func TestNewUsesLibvirtsTexts(t *testing.T) {
 			"Domain not found: no domain with matching name 'x'", "Domain not found: %s", "no domain with matching name 'x'"},
 		{New(FromDomain, libvirt.ErrNoSource, "%s", "xvda"), "missing source information for device xvda",
 			"missing source information for device %s", "xvda"},
+		// xenFormatNet's error for a network that does not exist, as
+		// test/xen's oracle saw libvirt answer domxml-to-native
+		{New(FromXenXL, libvirt.ErrNoNetwork, "%s", "xenbr0"), "Network not found: xenbr0", "Network not found: %s", "xenbr0"},
 		{New(FromRPC, libvirt.ErrRPC, "%s", "Unable to decode message payload"), "Unable to decode message payload", "%s",
 			"Unable to decode message payload"},
 	} {
