@@ -141,14 +141,15 @@ func (t *translation) spice(h *libxltypes.HVMInfo, s *libvirtxml.DomainGraphicSp
 }
 
 // video is libxlMakeVideo: the HVM guest's emulated graphics card, or
-// none and no graphics at all.
+// with no video at all none and no graphics. A video of type none is
+// refused as libvirt refuses it (libxl has no such card).
 func (t *translation) video(c *libxltypes.DomainConfig) error {
 	if !t.hvm() {
 		return nil
 	}
 	h := t.hvmPart(&c.BInfo)
 	vs := devices(t.d).Videos
-	if len(vs) == 0 || vs[0].Model.Type == "none" {
+	if len(vs) == 0 {
 		h.Nographic = libxltypes.True
 		h.VGA.Kind = "none"
 		return nil

@@ -39,6 +39,7 @@ func TestBuildErrors(t *testing.T) {
 		{"transient disk", pvHead + `<devices><disk type='file'><source file='/x'/><target dev='xvda'/><transient/></disk></devices></domain>`, "transient disks"},
 		{"usb model", hvmHead + `<devices><controller type='usb' model='piix3-uhci'/></devices></domain>`, "unsupported usb model"},
 		{"file qcow2", pvHead + `<devices><disk type='file'><driver name='file' type='qcow2'/><source file='/x'/><target dev='xvda'/></disk></devices></domain>`, "disk format qcow2 with disk driver file"},
+		{"video none", hvmHead + `<devices><graphics type='vnc'/><video><model type='none'/></video></devices></domain>`, "video type none is not supported by libxl"},
 		{"video vram", hvmHead + `<devices><graphics type='vnc'/><video><model type='vga' vram='8192'/></video></devices></domain>`, "videoram must be at least 16MB for VGA"},
 		{"usb keyboard", hvmHead + `<devices><input type='keyboard' bus='usb'/></devices></domain>`, "Unknown input device type"},
 		{"usb hostdev", pvHead + `<devices><hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/></source></hostdev></devices></domain>`, "needs a bus and device address or a vendor and product"},
