@@ -113,7 +113,7 @@ func TestGuestOnLibvirtdObjects(t *testing.T) {
 	if len(m) != 2 || m[0][1] != "default" || m[0][3] != "virbr0" || m[1][1] != "lan" || m[1][3] != "br-lan" ||
 		!strings.Contains(live, "<interface type='network'>\n      <mac address='00:16:3e:4e:00:01'/>\n      <source network='default' portid=") ||
 		!strings.Contains(live, "<interface type='bridge'>\n      <mac address='00:16:3e:4e:00:02'/>\n      <source network='lan' portid=") ||
-		!strings.Contains(live, "<disk type='volume' device='disk'>\n      <driver type='raw'/>\n      <source pool='default' volume='a.img'/>") {
+		!strings.Contains(live, "<disk type='volume' device='disk'>\n      <driver name='phy' type='raw'/>\n      <source pool='default' volume='a.img'/>") {
 		t.Fatalf("live XML:\n%s", live)
 	}
 	// ...libvirtd has exactly those ports, owned by the guest, plugged
