@@ -173,6 +173,27 @@ type HostInfo struct {
 	// "svm" (AMD), or "" when HVM guests cannot run: the translation gives
 	// nested HVM only where the host has it.
 	HWVirt string
+	// PAE is the host CPU's PAE feature (libvirt lists it as a host
+	// feature in the capabilities).
+	PAE bool
+	// NUMA is the host's NUMA nodes (libxl_get_numainfo and
+	// libxl_get_cpu_topology); nil when the backend does not report them,
+	// taken then as one node with all the memory and every CPU.
+	NUMA []NUMANode
+}
+
+// NUMANode is one NUMA node of the host.
+type NUMANode struct {
+	ID     int
+	MemKiB uint64
+	// Distances to every node, by node id; nil when unknown.
+	Distances []int
+	CPUs      []HostCPU
+}
+
+// HostCPU is one physical CPU of a NUMA node.
+type HostCPU struct {
+	ID, Socket, Core int
 }
 
 // XenVersion is "major.minor" plus the extra string, e.g. "4.17.0".

@@ -200,8 +200,8 @@ func topology(h Host) *capsTopology {
 		cells = []Cell{c}
 	}
 	t := &capsTopology{Cells: capsCells{Num: len(cells)}}
-	for id, c := range cells {
-		cell := capsCell{ID: id, CPUs: capsCellCPUs{Num: len(c.CPUs)}}
+	for _, c := range cells {
+		cell := capsCell{ID: c.ID, CPUs: capsCellCPUs{Num: len(c.CPUs)}}
 		if c.MemoryKiB > 0 {
 			cell.Memory = &capsMemory{Unit: "KiB", Value: c.MemoryKiB}
 		}

@@ -43,6 +43,7 @@ type Host struct {
 
 // Cell is one NUMA node.
 type Cell struct {
+	ID        int // the node's id: libvirt leaves out those libxl knows nothing of
 	MemoryKiB uint64
 	CPUs      []CPU
 	// Distances to every node, by node id; empty omits <distances>.

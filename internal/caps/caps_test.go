@@ -19,7 +19,7 @@ func testHost() Host {
 		CPUFeatures: []string{"ds", "acpi", "ss", "vmx"},
 		HVM:         true, MemoryKiB: 33554432}
 	for n := 0; n < 2; n++ {
-		c := Cell{MemoryKiB: 16777216, Distances: []int{10, 21}}
+		c := Cell{ID: n, MemoryKiB: 16777216, Distances: []int{10, 21}}
 		if n == 1 {
 			c.Distances = []int{21, 10}
 		}

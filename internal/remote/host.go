@@ -85,10 +85,18 @@ func (p *program) nodeGetInfo(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (
 
 // capsHost describes the host to the capabilities builders.
 func capsHost(h backend.HostInfo) caps.Host {
-	return caps.Host{
+	c := caps.Host{
 		Arch: h.Arch, CPUs: h.CPUs, CoresPerSocket: h.CoresPerSocket, ThreadsPerCore: h.ThreadsPerCore,
-		MemoryKiB: h.TotalMemKiB, XenCaps: strings.Join(h.GuestTypes, " "),
+		MemoryKiB: h.TotalMemKiB, XenCaps: strings.Join(h.GuestTypes, " "), PAE: h.PAE,
 	}
+	for _, n := range h.NUMA {
+		cell := caps.Cell{ID: n.ID, MemoryKiB: n.MemKiB, Distances: n.Distances}
+		for _, p := range n.CPUs {
+			cell.CPUs = append(cell.CPUs, caps.CPU{ID: p.ID, Socket: p.Socket, Core: p.Core})
+		}
+		c.Cells = append(c.Cells, cell)
+	}
+	return c
 }
 
 func (p *program) getCapabilities(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectGetCapabilitiesRet, error) {

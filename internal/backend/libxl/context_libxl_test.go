@@ -56,6 +56,18 @@ func TestOpenOnXen(t *testing.T) {
 	if err != nil || p.CPUs < 1 || p.TotalKiB == 0 {
 		t.Fatalf("PhysInfo: %+v, %v", p, err)
 	}
+	// every online CPU in some node, every node with memory (what
+	// libvirt's capabilities show of the host)
+	cpus := 0
+	for _, n := range c.NUMA() {
+		if n.MemKiB == 0 || n.MemKiB > p.TotalKiB+p.TotalKiB/8 {
+			t.Errorf("NUMA node %+v of a host of %d KiB", n, p.TotalKiB)
+		}
+		cpus += len(n.CPUs)
+	}
+	if cpus != p.CPUs {
+		t.Errorf("NUMA nodes have %d CPUs, physinfo %d: %+v", cpus, p.CPUs, c.NUMA())
+	}
 	doms, err := c.List()
 	if err != nil || len(doms) == 0 || doms[0].ID != 0 {
 		t.Fatalf("List: %+v, %v", doms, err)

@@ -177,6 +177,7 @@ type PhysInfo struct {
 	TotalKiB       uint64
 	FreeKiB        uint64
 	HVM, PV, HAP   bool
+	PAE            bool // hw_cap word 0 (CPUID 1 EDX) bit 6, as libvirt reads it
 }
 
 // PhysInfo reads the host's CPUs, memory and capabilities.
@@ -199,5 +200,9 @@ func (c *Context) PhysInfo() (PhysInfo, error) {
 		HVM:            bool(p.cap_hvm),
 		PV:             bool(p.cap_pv),
 		HAP:            bool(p.cap_hap),
+		PAE:            p.hw_cap[0]&x86FeaturePAE != 0,
 	}, nil
 }
+
+// x86FeaturePAE is libvirt's LIBXL_X86_FEATURE_PAE_MASK.
+const x86FeaturePAE = 1 << 6
