@@ -59,7 +59,8 @@ log "$PHASE"
 {
 	timeout 600 apt-get update -q
 	timeout 900 apt-get install -y -q --no-install-recommends \
-		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients libvirt-daemon gcc libc6-dev
+		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients libvirt-daemon gcc libc6-dev \
+		dmidecode
 } >"$W/apt.log" 2>&1
 PHASE="downloading the Xen and kernel packages"
 log "$PHASE"
@@ -181,6 +182,8 @@ if [ -z "$DAEMON_SKIP" ]; then
 		if [ -d "$FIX/$d" ]; then cp -r "$FIX/$d" "$R/xt/oracle-inputs/"; fi
 	done
 	cp "$W/vxoracle" "$W/virtxend-load" "$R/xt/"
+	# libvirt reads the host's SMBIOS with dmidecode (virSysinfoReadDMI): sysinfo compared
+	cp /usr/sbin/dmidecode "$R/usr/sbin/"
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
 for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/sbin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test \

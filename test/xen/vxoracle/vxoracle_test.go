@@ -22,6 +22,8 @@ func TestNormalizeLines(t *testing.T) {
 		{"x/y", " -    vx-dev     shut off", " - vx-dev shut off"},
 		{"running/list-all-id", "13", "ID"},
 		{"host/maxvcpus", "128", "128"},
+		{"host/freecell-all", "    0: 510308 KiB", "    0: FREE KiB"},
+		{"host/nodeinfo", "Memory size:         1048060 KiB", "Memory size: 1048060 KiB"},
 		{"x/y", "  <uuid>0b0c3f7e-5b5f-4c9e-9b7a-1f2e3d4c5b6a</uuid>", "  <uuid>UUID</uuid>"},
 		{"x/y", "  <uuid>4f1c2a8e-0b5d-4e6a-9c3b-7d2e1f0a5b61</uuid>", "  <uuid>4f1c2a8e-0b5d-4e6a-9c3b-7d2e1f0a5b61</uuid>"},
 		{"x/y", "UUID:           00000000-0000-0000-0000-000000000000", "UUID: 00000000-0000-0000-0000-000000000000"},
