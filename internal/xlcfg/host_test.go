@@ -20,3 +20,20 @@ func TestNestedHVMDisablesTheHostsFeature(t *testing.T) {
 		}
 	}
 }
+
+// TestVnumaMemoryIsTheNodes: domxml-from-native of vnodes larger in sum
+// than memory makes the memory their sum, as libvirt's post-parse with
+// ABI update does (test/xen's oracle, test-fullvirt-vnuma-autocomplete).
+func TestVnumaMemoryIsTheNodes(t *testing.T) {
+	cfg := "name = \"a\"\nbuilder = \"hvm\"\nmemory = 1024\nmaxmem = 1024\nvcpus = 2\n" +
+		"vnuma = [ [ \"pnode=0\", \"size=1024\", \"vcpus=0\", \"vdistances=10,20\" ], [ \"pnode=1\", \"size=1024\", \"vcpus=1\", \"vdistances=20,10\" ] ]\n"
+	r, err := ToXML([]byte(cfg), XL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"<memory unit='KiB'>2097152</memory>", "<currentMemory unit='KiB'>1048576</currentMemory>"} {
+		if !strings.Contains(r.XML, w) {
+			t.Errorf("no %s in\n%s", w, r.XML)
+		}
+	}
+}

@@ -43,6 +43,15 @@ func (c *conf) parseVnuma(d *libvirtxml.Domain) error {
 			"vnuma configuration contains %d vcpus, which is greater than %d maxvcpus", vcpus, d.VCPU.Value)
 	}
 	d.CPU = &libvirtxml.DomainCPU{Numa: numa}
+	// xenParseXL post-parses with VIR_DOMAIN_DEF_PARSE_ABI_UPDATE, so the
+	// memory is the sum of the vnodes' (virDomainDefPostParseMemory)
+	var sum uint
+	for _, cl := range numa.Cell {
+		sum += cl.Memory
+	}
+	if sum > 0 {
+		d.Memory = &libvirtxml.DomainMemory{Value: sum, Unit: "KiB"}
+	}
 	return nil
 }
 
