@@ -45,17 +45,17 @@ func (p *program) getHostname(context.Context, *rpc.Client, *rpc.Void) (*libvirt
 	return &libvirt.ConnectGetHostnameRet{Hostname: name}, nil
 }
 
-// getSysinfo reports the host's SMBIOS data as libvirt's sysinfo XML, or
-// libxl's error when the host exposes none.
+// getSysinfo reports the host's SMBIOS data as libvirt's sysinfo XML
+// (libxlConnectGetSysinfo), or libxl's error when it could not be read.
 func (p *program) getSysinfo(_ context.Context, _ *rpc.Client, a *libvirt.ConnectGetSysinfoArgs) (*libvirt.ConnectGetSysinfoRet, error) {
 	if a.Flags != 0 {
 		return nil, unsupportedFlags(a.Flags, "libxlConnectGetSysinfo")
 	}
-	xml, ok := hostSysinfo()
-	if !ok {
+	d := p.sysinfo.get(func(err error) { p.log.Warn("cannot read the host's SMBIOS", "err", err) })
+	if d == nil {
 		return nil, virerr.New(virerr.FromLibxl, libvirt.ErrConfigUnsupported, "%s", "Host SMBIOS information is not available")
 	}
-	return &libvirt.ConnectGetSysinfoRet{Sysinfo: xml}, nil
+	return &libvirt.ConnectGetSysinfoRet{Sysinfo: d.Format()}, nil
 }
 
 func unsupportedFlags(flags uint32, fn string) error {

@@ -28,6 +28,7 @@ type program struct {
 	drv       *driver.Driver
 	log       *slog.Logger
 	socketDir string
+	sysinfo   hostSysinfo
 }
 
 // New builds the remote program from procTable: the procedures the area

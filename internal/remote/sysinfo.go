@@ -1,49 +1,34 @@
 package remote
 
 import (
-	"fmt"
-	"html"
-	"os"
-	"path/filepath"
-	"strings"
+	"context"
+	"sync"
+	"time"
+
+	"virtxend/internal/sysinfo"
 )
 
-// dmiDir is where Linux exposes the host's SMBIOS strings.
-const dmiDir = "/sys/class/dmi/id"
+// sysinfoReadLimit bounds dmidecode's run.
+const sysinfoReadLimit = 30 * time.Second
 
-// hostSysinfo formats the host's SMBIOS BIOS and system strings as
-// libvirt's <sysinfo type='smbios'>; false when the host exposes none.
-func hostSysinfo() (string, bool) {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(dmiDir, name))
+// hostSysinfo is the host's SMBIOS description, read with dmidecode once,
+// at the first call, as libvirt's libxl driver reads it once at its start
+// (virSysinfoRead); nil when it could not be read.
+type hostSysinfo struct {
+	once sync.Once
+	def  *sysinfo.Def
+}
+
+func (h *hostSysinfo) get(log func(err error)) *sysinfo.Def {
+	h.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), sysinfoReadLimit)
+		defer cancel()
+		d, err := sysinfo.Read(ctx)
 		if err != nil {
-			return ""
+			log(err)
+			return
 		}
-		return strings.TrimSpace(string(b))
-	}
-	sections := []struct {
-		tag    string
-		fields [][2]string
-	}{
-		{"bios", [][2]string{{"vendor", "bios_vendor"}, {"version", "bios_version"}, {"date", "bios_date"}, {"release", "bios_release"}}},
-		{"system", [][2]string{{"manufacturer", "sys_vendor"}, {"product", "product_name"}, {"version", "product_version"},
-			{"serial", "product_serial"}, {"uuid", "product_uuid"}, {"sku", "product_sku"}, {"family", "product_family"}}},
-	}
-	var b strings.Builder
-	any := false
-	b.WriteString("<sysinfo type='smbios'>\n")
-	for _, s := range sections {
-		var entries strings.Builder
-		for _, f := range s.fields {
-			if v := read(f[1]); v != "" {
-				fmt.Fprintf(&entries, "    <entry name='%s'>%s</entry>\n", f[0], html.EscapeString(v))
-			}
-		}
-		if entries.Len() > 0 {
-			any = true
-			fmt.Fprintf(&b, "  <%s>\n%s  </%s>\n", s.tag, entries.String(), s.tag)
-		}
-	}
-	b.WriteString("</sysinfo>\n")
-	return b.String(), any
+		h.def = d
+	})
+	return h.def
 }
