@@ -143,6 +143,10 @@ mkdir -p "$R$XB/../boot" "$R/usr/libexec" "$R/usr/share/seabios" "$R/usr/share/q
 cp "$X/usr/lib/xen-$XV/boot/hvmloader" "$R$XB/../boot/"
 cp "$X/usr/libexec/xen-qemu-system-i386" "$R/usr/libexec/"
 cp "$X/usr/share/seabios/bios-256k.bin" "$R/usr/share/seabios/"
+# the cirrus card's VGA BIOS, which the device model loads from its data directory (vx-hvm has
+# the card libvirt adds for its VNC server; libvirt refuses a video of type none)
+cp "$X/usr/share/seabios/vgabios-cirrus.bin" "$R/usr/share/seabios/"
+ln -s ../seabios/vgabios-cirrus.bin "$R/usr/share/qemu/vgabios-cirrus.bin"
 cp /usr/share/qemu/linuxboot.bin "$R/usr/share/qemu/"
 cp /usr/share/qemu/keymaps/en-us "$R/usr/share/qemu/keymaps/"
 # the hotplug scripts want bash and the real flock, losetup, stat, readlink
