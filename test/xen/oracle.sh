@@ -40,7 +40,13 @@ VLOG=/var/log/virtxend-oracle.log
 LLOG=/var/log/libvirtd-oracle.log
 
 # ---- the daemons
+# LXMOD: libvirt's libxl driver, among libvirtd's modules only while the oracle's libvirtd runs
+LXMOD=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so
 start_libvirtd() {
+	# a libvirt libxl driver's state from before (none, unless a check ran one) would make
+	# Domain-0 and the guests other than a fresh driver's
+	rm -rf /run/libvirt/libxl /var/lib/libvirt/libxl /etc/libvirt/libxl
+	cp $XT/oracle-driver/libvirt_driver_libxl.so $LXMOD
 	mkdir -p /etc/libvirt /run/libvirt /var/log/libvirt/libxl
 	# the libvirtd of daemon-checks.sh (virsh-net-vol) has its socket in /vx; this one is the
 	# host's own: xen:///system with the default paths, on a config of its own
@@ -360,6 +366,7 @@ check_start() {
 	start_libvirtd || return 1
 	side libvirt
 	stop_daemon
+	rm -f $LXMOD
 	fig daemon-rss "${RSS:-?}"
 	$XT/vxoracle json-libvirt /var/log/libvirt/libxl "$O/libvirt/json" || true
 	archive libvirt
@@ -382,7 +389,7 @@ start_debug() {
 
 # ORACLE_LIB=1: only define the functions (to try a session by hand against one daemon)
 [ -z "${ORACLE_LIB:-}" ] || return 0
-if [ ! -f /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so ] || [ ! -x $XT/vxoracle ]; then
+if [ ! -f $XT/oracle-driver/libvirt_driver_libxl.so ] || [ ! -x $XT/vxoracle ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: libvirt's libxl driver or vxoracle is not in the image"; done
 	exit 0
 fi

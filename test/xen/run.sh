@@ -172,9 +172,12 @@ if [ -z "$DAEMON_SKIP" ]; then
 		storage-file/libvirt_storage_file_fs; do
 		cp -L --parents "$LVMOD/$m.so" "$R"
 	done
-	# the oracle (oracle.sh): libvirt's libxl driver for that libvirtd, the CPU map its
-	# capabilities read, libvirt's test inputs, and our comparer and load generator
-	cp "$X$LVMOD/connection-driver/libvirt_driver_libxl.so" "$R$LVMOD/connection-driver/"
+	# the oracle (oracle.sh): libvirt's libxl driver, which oracle.sh puts among libvirtd's
+	# modules for its own libvirtd only (the libvirtd of virsh-net-vol runs beside virtxend and
+	# must not manage Xen too), the CPU map its capabilities read, libvirt's test inputs, and
+	# our comparer and load generator
+	mkdir -p "$R/xt/oracle-driver"
+	cp "$X$LVMOD/connection-driver/libvirt_driver_libxl.so" "$R/xt/oracle-driver/"
 	mkdir -p "$R/usr/share/libvirt/cpu_map" "$R/xt/oracle-inputs"
 	cp /usr/share/libvirt/cpu_map/index.xml /usr/share/libvirt/cpu_map/x86_* "$R/usr/share/libvirt/cpu_map/"
 	# every model of the map has vme, which TCG lacks: no model would decode the host CPU, and
@@ -191,7 +194,7 @@ if [ -z "$DAEMON_SKIP" ]; then
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
 for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/sbin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test \
-	"$R$LVMOD"/*/*.so; do
+	"$R$LVMOD"/*/*.so "$R"/xt/oracle-driver/*.so; do
 	if [ -f "$f" ]; then ldd "$f" 2>/dev/null || true; fi
 done | awk '/=> \// { print $3 } /^[ \t]*\/lib64\// { print $1 }' | sort -u |
 	while read -r l; do cp -L --parents "$l" "$R"; done
