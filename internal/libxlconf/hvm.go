@@ -21,9 +21,9 @@ func (t *translation) hvmInfo(b *libxltypes.BuildInfo) error {
 	} else {
 		h.PAE, b.APIC, b.ACPI = libxltypes.False, libxltypes.False, libxltypes.False
 	}
-	if f := d.Features; f != nil && f.Viridian != nil {
-		h.Viridian = libxltypes.True
-	}
+	// <viridian/> is xl's viridian = 1 to libvirt's converters only:
+	// libxlMakeDomBuildInfo leaves libxl's viridian unset (its default,
+	// off), and enlightenments come from <hyperv> alone (viridian below)
 	if err := t.acpiTables(h); err != nil {
 		return err
 	}
