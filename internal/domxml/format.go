@@ -2,7 +2,6 @@ package domxml
 
 import (
 	"encoding/xml"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -104,11 +103,10 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 		for i := range dev.Serials {
 			clearPtyPath(dev.Serials[i].Source)
 		}
+		dropGeneratedAliases(dev)
 		for i := range dev.Interfaces {
 			ifc := &dev.Interfaces[i]
-			if t := ifc.Target; t != nil && strings.HasPrefix(t.Dev, "vif") {
-				ifc.Target = nil
-			}
+			dropGeneratedIfname(ifc)
 			// A port belongs to a run (virDomainNetDefFormat).
 			if ifc.Source != nil && ifc.Source.Network != nil {
 				ifc.Source.Network.PortID = ""
