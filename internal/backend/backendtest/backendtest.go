@@ -57,6 +57,9 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"OutOfMemory", testOutOfMemory},
 		{"Stats", testStats},
 		{"NoSuchGuest", testNoSuchGuest},
+		{"DiskHotplug", testDiskHotplug},
+		{"NICHotplug", testNICHotplug},
+		{"HotplugNoSuch", testHotplugNoSuch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
