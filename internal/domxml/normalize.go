@@ -195,6 +195,18 @@ func isGeneratedIfname(ifc *libvirtxml.DomainInterface) bool {
 	return false
 }
 
+// DropGeneratedIfnames blanks every made-up interface name of d, as
+// libvirt's libxl driver does when a guest stops (libxlNetworkUnwindDevices):
+// the names belong to that run.
+func DropGeneratedIfnames(d *libvirtxml.Domain) {
+	if d == nil || d.Devices == nil {
+		return
+	}
+	for i := range d.Devices.Interfaces {
+		dropGeneratedIfname(&d.Devices.Interfaces[i])
+	}
+}
+
 // dropGeneratedIfname blanks a made-up target name, as
 // virDomainNetDefParseXML does when parsing an inactive definition.
 func dropGeneratedIfname(ifc *libvirtxml.DomainInterface) {
