@@ -14,7 +14,8 @@
 // from it and keeps it with the guest in host.json. The host's shape
 // (Shape) comes from libxl.conf's sim_* keys, mapped by the daemon.
 // Per-guest faults are set in the domain XML's metadata (see Namespace),
-// which the driver passes along in backend.CreateOptions.
+// which the driver passes along in backend.CreateOptions. Devices plugged
+// into a running guest join its kept configuration (devices.go).
 package sim
 
 import (
