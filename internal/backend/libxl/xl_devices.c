@@ -1,6 +1,5 @@
 //go:build libxl
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxl.h>
@@ -90,13 +89,33 @@ struct vx_dev *vx_dev_from_json(libxl_ctx *ctx, int kind, const char *json, int 
 	return d;
 }
 
-/* The guest's USB controller, USB device or PCI device that key names,
- * copied from libxl's list of them into d; ERROR_NOTFOUND if none. */
+/* The guest's device that key names, copied from libxl's list of the
+ * guest's devices of its kind into d: a disk by its vdev, a NIC by its MAC,
+ * a USB controller by its devid, a USB device by its host bus and address,
+ * a PCI device by its address. ERROR_NOTFOUND if none (libxl's own lookups,
+ * libxl_vdev_to_device_disk and libxl_mac_to_device_nic, fail with
+ * ERROR_FAIL then). */
 static int vx_find_listed(libxl_ctx *ctx, uint32_t domid, const struct vx_dev *key, struct vx_dev *d)
 {
 	int i, n = 0, rc = ERROR_NOTFOUND;
 
-	if (key->kind == VX_USBCTRL) {
+	if (key->kind == VX_DISK) {
+		libxl_device_disk *l = libxl_device_disk_list(ctx, domid, &n);
+		for (i = 0; i < n && rc; i++)
+			if (l[i].vdev && key->u.disk.vdev && !strcmp(l[i].vdev, key->u.disk.vdev)) {
+				libxl_device_disk_copy(ctx, &d->u.disk, &l[i]);
+				rc = 0;
+			}
+		libxl_device_disk_list_free(l, n);
+	} else if (key->kind == VX_NIC) {
+		libxl_device_nic *l = libxl_device_nic_list(ctx, domid, &n);
+		for (i = 0; i < n && rc; i++)
+			if (!memcmp(l[i].mac, key->u.nic.mac, sizeof(l[i].mac))) {
+				libxl_device_nic_copy(ctx, &d->u.nic, &l[i]);
+				rc = 0;
+			}
+		libxl_device_nic_list_free(l, n);
+	} else if (key->kind == VX_USBCTRL) {
 		libxl_device_usbctrl *l = libxl_device_usbctrl_list(ctx, domid, &n);
 		for (i = 0; i < n && rc; i++)
 			if (l[i].devid == key->u.usbctrl.devid) {
@@ -127,30 +146,16 @@ static int vx_find_listed(libxl_ctx *ctx, uint32_t domid, const struct vx_dev *k
 	return rc;
 }
 
-/* The guest's device that key names, as libxl knows it: a disk by its
- * vdev, a NIC by its MAC, the others from libxl's lists. */
+/* The guest's device that key names, as libxl knows it. */
 struct vx_dev *vx_dev_lookup(libxl_ctx *ctx, uint32_t domid, const struct vx_dev *key, int *rc)
 {
 	struct vx_dev *d = vx_dev_new(key->kind);
-	char mac[18];
-	const uint8_t *m;
 
 	if (!d) {
 		*rc = ERROR_NOMEM;
 		return NULL;
 	}
-	switch (key->kind) {
-	case VX_DISK:
-		*rc = libxl_vdev_to_device_disk(ctx, domid, key->u.disk.vdev, &d->u.disk);
-		break;
-	case VX_NIC:
-		m = key->u.nic.mac;
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-		*rc = libxl_mac_to_device_nic(ctx, domid, mac, &d->u.nic);
-		break;
-	default:
-		*rc = vx_find_listed(ctx, domid, key, d);
-	}
+	*rc = vx_find_listed(ctx, domid, key, d);
 	if (*rc) {
 		vx_dev_free(d);
 		return NULL;
