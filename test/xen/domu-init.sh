@@ -2,8 +2,12 @@
 # /init of the domU initramfs. Prints DOMU-MARKER-OK on hvc0 (which xenconsoled
 # logs in dom0). With xt.dev on the kernel command line it also checks the PV
 # disk (xvda must start with the magic dom0 wrote) and the PV NIC (ping dom0
-# over the in-VM bridge). Then it idles. A clean shutdown request (xl shutdown,
-# virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
+# over the in-VM bridge). Then it watches for hot-plugged devices: a new block
+# device is reported as DOMU-BLK-ADD with its size and first 16 bytes, a gone one
+# as DOMU-BLK-DEL; a new NIC takes the guest's address (the first NIC goes down)
+# and pings dom0 (DOMU-HOTNET-OK or -FAIL), a gone one is DOMU-NET-DEL. A clean
+# shutdown request (xl shutdown, virsh shutdown) makes the kernel run
+# /sbin/poweroff, which powers off at once.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /sbin
@@ -13,9 +17,10 @@ mount -t devtmpfs devtmpfs /dev
 printf '#!/bin/sh\necho DOMU-POWEROFF\nexec /bin/busybox poweroff -f\n' >/sbin/poweroff
 chmod 755 /sbin/poweroff
 echo "DOMU-MARKER-OK kernel=$(uname -r) up=$(cut -d' ' -f1 /proc/uptime)s $(grep MemTotal /proc/meminfo | tr -s ' ')"
+# The PV frontends, so that any guest can take hot-plugged disks and NICs.
+insmod /lib/modules/xen-blkfront.ko
+insmod /lib/modules/xen-netfront.ko
 if grep -q xt.dev /proc/cmdline; then
-	insmod /lib/modules/xen-blkfront.ko
-	insmod /lib/modules/xen-netfront.ko
 	i=0
 	while [ ! -b /dev/xvda ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
 	if [ "$(head -c 16 /dev/xvda 2>/dev/null)" = "XENQEMU-DISK-OK!" ]; then
@@ -29,4 +34,32 @@ if grep -q xt.dev /proc/cmdline; then
 	ip addr add 169.254.77.2/24 dev eth0
 	if ping -c 3 -W 3 169.254.77.1 >/dev/null; then echo "DOMU-NET-OK"; else echo "DOMU-NET-FAIL"; fi
 fi
-while :; do sleep 3600; done
+blocks() { ls /sys/block | grep -v -E '^(loop|ram)' | tr '\n' ' '; }
+nics() { ls /sys/class/net | grep -v '^lo$' | tr '\n' ' '; }
+# hotplugged NEW OLD: the words of NEW not in OLD
+hotplugged() { for w in $1; do case " $2 " in *" $w "*) ;; *) echo "$w" ;; esac; done; }
+# watch_devices: report, once a second, the block devices and NICs that came or went
+# (sysfs is the guest's own view: a device is there once its frontend connected)
+watch_devices() {
+	B=$(blocks) N=$(nics)
+	while :; do
+		sleep 1
+		b=$(blocks) n=$(nics)
+		for d in $(hotplugged "$b" "$B"); do
+			i=0
+			while [ ! -b /dev/$d ] && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
+			echo "DOMU-BLK-ADD $d sectors=$(cat /sys/block/$d/size) magic=$(head -c 16 /dev/$d 2>/dev/null | tr -c 'A-Za-z0-9!-' '.')"
+		done
+		for d in $(hotplugged "$B" "$b"); do echo "DOMU-BLK-DEL $d"; done
+		# a new NIC takes over the guest's address, so that a ping can only go through it
+		for d in $(hotplugged "$n" "$N"); do
+			for o in $N; do ip link set "$o" down; ip addr flush dev "$o"; done
+			ip link set "$d" up
+			ip addr add 169.254.77.2/24 dev "$d"
+			if ping -c 3 -W 3 169.254.77.1 >/dev/null; then echo "DOMU-HOTNET-OK $d"; else echo "DOMU-HOTNET-FAIL $d"; fi
+		done
+		for d in $(hotplugged "$N" "$n"); do echo "DOMU-NET-DEL $d"; done
+		B=$b N=$n
+	done
+}
+watch_devices
