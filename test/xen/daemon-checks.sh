@@ -217,6 +217,52 @@ vnc_port() {
 	done
 }
 
+# mkimg PATH KIB [MAGIC]: with the libxl backend, an image file of KIB KiB of zeros that
+# starts with MAGIC; the simulated host opens no image, and dry-run.sh must not write to
+# the host's /root
+mkimg() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	dd if=/dev/zero of="$1" bs=1k count="$2" 2>/dev/null
+	[ -z "${3:-}" ] || printf %s "$3" | dd of="$1" conv=notrunc 2>/dev/null
+}
+
+# xl_disk NAME VDEV: libxl's view of guest NAME's disk VDEV, from xl list -l: its pdev_path
+# ("-" when it has none, "gone" when libxl has no such disk)
+xl_disk() {
+	xl list -l "$1" >/tmp/xl.out 2>&1 || { echo gone; return 0; }
+	awk -v v="$2" '/"pdev_path":/ { p = $2; gsub(/[",]/, "", p) }
+		/"vdev":/ { d = $2; gsub(/[",]/, "", d); if (d == v) { print (p == "" ? "-" : p); f = 1 }; p = "" }
+		/^ *\}/ { p = "" }
+		END { if (!f) print "gone" }' /tmp/xl.out
+}
+
+# xs_params NAME DEVID: with the libxl backend, the params of guest NAME's vbd DEVID as its
+# backend in xenstore has them (xl block-list gives the backend's path); "" elsewhere
+xs_params() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	_be=$(xl block-list "$1" 2>/dev/null | awk -v d="$2" '$1 == d { print $NF }')
+	[ -n "$_be" ] || { echo "no-vbd-$2"; return 0; }
+	xenstore-read "$_be/params" 2>/dev/null || echo "no-params"
+}
+
+# hvm_media: change-media on the running vx-hvm: virsh, libxl's config and the qdisk backend
+# in xenstore (hdc is vbd 5632) agree on the new media, then on none once ejected
+hvm_media() {
+	step "virsh change-media --update" V change-media vx-hvm hdc /root/cd2.iso --update --live || return 1
+	[ "$(xl_disk vx-hvm hdc)" = /root/cd2.iso ] || { WHY="after change-media xl list -l says hdc is $(xl_disk vx-hvm hdc)"; return 1; }
+	_p=$(xs_params vx-hvm 5632)
+	case $_p in "" | *:/root/cd2.iso) ;; *) WHY="after change-media the backend's params are '$_p'"; return 1 ;; esac
+	step "virsh domblklist" V domblklist vx-hvm || return 1
+	grep -q -E '^ *hdc +/root/cd2.iso$' /tmp/step.out || { WHY="domblklist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh change-media --eject" V change-media vx-hvm hdc --eject --live || return 1
+	[ "$(xl_disk vx-hvm hdc)" = - ] || { WHY="after the eject xl list -l says hdc is $(xl_disk vx-hvm hdc)"; return 1; }
+	_e=$(xs_params vx-hvm 5632)
+	[ -z "$_e" ] || { WHY="after the eject the backend's params are '$_e'"; return 1; }
+	step "virsh domblklist" V domblklist vx-hvm || return 1
+	grep -q -E '^ *hdc +-$' /tmp/step.out || { WHY="domblklist after the eject: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	MEDIA="${_p:-/root/cd2.iso}"
+}
+
 # hvm_boot: the first start of vx-hvm, up to its device model and VNC port
 hvm_boot() {
 	_t=$(now)
@@ -237,6 +283,8 @@ hvm_boot() {
 check_virsh_hvm() {
 	DEBUG_FN="hvm_debug vx-hvm"
 	forget vx-hvm
+	mkimg /root/cd1.iso 64
+	mkimg /root/cd2.iso 128
 	step "virsh define" V define "$XT/guests/vx-hvm.xml" || return 1
 	hold_port 5900 || return 1
 	_rc=0
@@ -246,6 +294,7 @@ check_virsh_hvm() {
 	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' /tmp/step.out || { WHY="dominfo: $(grep 'OS Type' /tmp/step.out)"; return 1; }
+	hvm_media || return 1
 	_t=$(now)
 	step "virsh shutdown" V shutdown vx-hvm || return 1
 	# 5 s as a rule; one run on a slow host (its boot took 200 s) had not shut down after 90
@@ -264,7 +313,7 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, shut down in $_down s; define start vnc dominfo shutdown start destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, cdrom media changed ($MEDIA) and ejected, shut down in $_down s; define start vnc dominfo change-media shutdown start destroy undefine"
 }
 
 check_virsh_pv_dev() {
