@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-hotplug virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -226,6 +226,16 @@ mkimg() {
 	[ -z "${3:-}" ] || printf %s "$3" | dd of="$1" conv=notrunc 2>/dev/null
 }
 
+# guest_sees NAME REGEX BEFORE SECS: with the libxl backend, wait until guest NAME's console has
+# more than BEFORE lines matching REGEX (what its init reports of hot-plugged devices); the
+# simulated host's guests print nothing
+guest_sees() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	wait_con "$1" "$2" $(($3 + 1)) "$4"
+}
+# con_count NAME REGEX: how many lines of guest NAME's console match REGEX so far
+con_count() { grep -a -c -E "$2" "$CONLOG/guest-$1.log" 2>/dev/null || true; }
+
 # xl_disk NAME VDEV: libxl's view of guest NAME's disk VDEV, from xl list -l: its pdev_path
 # ("-" when it has none, "gone" when libxl has no such disk)
 xl_disk() {
@@ -327,11 +337,93 @@ check_virsh_pv_dev() {
 	step "virsh domblklist" V domblklist vx-dev || return 1
 	grep -q xvda /tmp/step.out || { WHY="domblklist shows no xvda"; return 1; }
 	step "virsh domiflist" V domiflist vx-dev || return 1
-	grep -q xenbr0 /tmp/step.out || { WHY="domiflist shows no NIC on xenbr0"; return 1; }
+	grep -q -E "^ *vif$ID\.0 +bridge +xenbr0 " /tmp/step.out || { WHY="domiflist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-hotplug"
+}
+
+# hot_disk NAME: attach-disk --live of an image to the running guest NAME, which the guest
+# reports with the image's size and magic, and libxl and domblklist show; detach-disk --live,
+# which the guest reports, after which neither shows it. VA and VD are how long virsh's calls
+# took (they return once libxl's asynchronous add or remove has completed), ADD and DEL how
+# long until the guest saw it.
+hot_disk() {
+	mkimg /root/hot.img 4096 XENQEMU-HOTDISK!
+	_b=$(con_count "$1" 'DOMU-BLK-ADD xvdb')
+	_t=$(now)
+	step "virsh attach-disk" V attach-disk "$1" /root/hot.img xvdb --live || return 1
+	VA=$(since "$_t")
+	guest_sees "$1" 'DOMU-BLK-ADD xvdb sectors=8192 magic=XENQEMU-HOTDISK!' "$_b" 60 || return 1
+	ADD=$(since "$_t")
+	[ "$(xl_disk "$1" xvdb)" = /root/hot.img ] || { WHY="xl list -l: xvdb is $(xl_disk "$1" xvdb)"; return 1; }
+	step "virsh domblklist" V domblklist "$1" || return 1
+	grep -q -E '^ *xvdb +/root/hot.img$' /tmp/step.out || { WHY="domblklist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	_b=$(con_count "$1" 'DOMU-BLK-DEL xvdb')
+	_t=$(now)
+	step "virsh detach-disk" V detach-disk "$1" xvdb --live || return 1
+	VD=$(since "$_t")
+	guest_sees "$1" 'DOMU-BLK-DEL xvdb' "$_b" 60 || return 1
+	DEL=$(since "$_t")
+	[ "$(xl_disk "$1" xvdb)" = gone ] || { WHY="after detach-disk xl list -l still has xvdb"; return 1; }
+	step "virsh domblklist" V domblklist "$1" || return 1
+	! grep -q xvdb /tmp/step.out || { WHY="domblklist still shows xvdb"; return 1; }
+}
+
+# hot_nic NAME ID: attach-interface --live on xenbr0 to the running guest NAME (domain ID):
+# domiflist names it vifID.1, and the guest, which gives it its address, pings dom0 through
+# it alone; detach-interface --live, which the guest reports and domiflist shows. NET is how
+# long until the guest's ping through it.
+hot_nic() {
+	_mac=00:16:3e:77:00:03
+	_b=$(con_count "$1" 'DOMU-HOTNET-(OK|FAIL) eth1')
+	_t=$(now)
+	step "virsh attach-interface" V attach-interface "$1" --type bridge --source xenbr0 --mac $_mac --live || return 1
+	guest_sees "$1" 'DOMU-HOTNET-(OK|FAIL) eth1' "$_b" 90 || return 1
+	NET=$(since "$_t")
+	[ "${VX_BACKEND:-libxl}" != libxl ] || grep -a -q 'DOMU-HOTNET-OK eth1' "$CONLOG/guest-$1.log" ||
+		{ WHY="the guest could not ping dom0 through the hot-plugged NIC"; return 1; }
+	step "virsh domiflist" V domiflist "$1" || return 1
+	grep -q -E "^ *vif$2\.1 +bridge +xenbr0 +- +$_mac\$" /tmp/step.out || { WHY="domiflist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	_b=$(con_count "$1" 'DOMU-NET-DEL eth1')
+	step "virsh detach-interface" V detach-interface "$1" --type bridge --mac $_mac --live || return 1
+	guest_sees "$1" 'DOMU-NET-DEL eth1' "$_b" 60 || return 1
+	step "virsh domiflist" V domiflist "$1" || return 1
+	! grep -q $_mac /tmp/step.out || { WHY="domiflist still shows the detached NIC"; return 1; }
+}
+
+# TIME line: the same disk attached and detached with xl block-attach and block-detach (behind
+# the daemon's back; the guest must see it come before it is detached), beside virsh's VA and
+# VD and what a virsh call that does nothing costs. One round each: a measure, not a check.
+time_xl_disk() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	_b=$(con_count "$1" 'DOMU-BLK-ADD xvdc')
+	_t=$(now)
+	timeout 60 xl block-attach "$1" format=raw,vdev=xvdc,access=rw,target=/root/hot.img >/dev/null 2>&1 ||
+		{ echo "TIME hotplug: xl block-attach failed"; return 0; }
+	_xa=$(since "$_t")
+	wait_con "$1" 'DOMU-BLK-ADD xvdc' $((_b + 1)) 60 || { echo "TIME hotplug: the guest did not see xl's disk"; return 0; }
+	_t=$(now)
+	timeout 60 xl block-detach "$1" xvdc >/dev/null 2>&1 || { echo "TIME hotplug: xl block-detach failed"; return 0; }
+	_xd=$(since "$_t")
+	_t=$(now)
+	V uri >/dev/null 2>&1 || true
+	echo "TIME hotplug: virsh attach-disk $VA s, detach-disk $VD s; xl block-attach $_xa s, block-detach $_xd s (one round; a virsh uri alone takes $(since "$_t") s)"
+}
+
+# virsh-hotplug, on the vx-dev guest virsh-pv-disk-nic left running (one boot for both): a
+# disk and a NIC plugged in and unplugged again with stock virsh, as the guest sees them (its
+# init reports devices that come and go) and as libxl and virsh show them; then destroy and
+# undefine.
+check_virsh_hotplug() {
+	DEBUG_FN="vguest_debug vx-dev"
+	state vx-dev running 5 || return 1
+	ID=$(V domid vx-dev)
+	hot_disk vx-dev || return 1
+	time_xl_disk vx-dev
+	hot_nic vx-dev "$ID" || return 1
 	step "virsh destroy" V destroy vx-dev || return 1
 	wait_gone vx-dev 20 || return 1
 	step "virsh undefine" V undefine vx-dev || return 1
-	DETAIL="id $ID: disk read, ping over xenbr0, destroyed, undefined"
+	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
 }
 
 # start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
@@ -500,6 +592,8 @@ else
 	skip virsh-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check virsh-hotplug check_virsh_hotplug
+forget vx-dev # what a failed virsh-hotplug left running
 run_check virsh-net-vol check_virsh_net_vol
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back
