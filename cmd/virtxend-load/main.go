@@ -3,6 +3,14 @@
 // percentiles and the daemon's memory. It runs the same load against
 // virtxend and against Debian's libvirtd (test driver), so the two can be
 // compared as a ratio on one machine in one run (scripts/bench-compare).
+//
+// With -hostile it measures what a hostile client costs the others: lookups
+// on -conns connections alone, then while a second process floods the
+// daemon with malformed packets (bad lengths, unknown programs, truncated
+// XDR, 32 MiB packets whole and cut short, half-open connections, streams
+// of PINGs read and unread, connect storms; see flood.go), then alone again
+// after -settle, with the daemon's resident memory before, at its peak
+// during, and after.
 package main
 
 import (
@@ -14,16 +22,23 @@ import (
 )
 
 type settings struct {
-	socket   string
-	uri      string
-	domType  string // "xen" or "test": which domain XML template to define
-	conns    int
-	duration time.Duration
-	domains  int // domains defined before the list workload
-	volumes  int // volumes made before the storage workloads
-	pid      int // the daemon's pid, for its memory figures
-	only     string
-	jsonOut  bool
+	socket     string
+	uri        string
+	domType    string // "xen" or "test": which domain XML template to define
+	conns      int
+	duration   time.Duration
+	domains    int // domains defined before the list workload
+	volumes    int // volumes made before the storage workloads
+	pid        int // the daemon's pid, for its memory figures
+	only       string
+	jsonOut    bool
+	rate       float64       // calls per second over all connections; 0: as fast as they answer
+	hostile    bool          // -hostile: lookups before, during and after a flood
+	flooders   int           // goroutines of the flood
+	held       int           // half-open connections the flood keeps
+	floodKinds string        // comma-separated kinds of the flood, "" for all
+	floodNice  int           // nice value of the flooding process
+	settle     time.Duration // wait after the flood before measuring again
 }
 
 func main() {
@@ -39,6 +54,14 @@ func main() {
 	flag.StringVar(&s.only, "workloads", "", "comma-separated workloads of: "+strings.Join(workloadNames(), ",")+
 		" (default: "+strings.Join(defaultWorkloads, ",")+")")
 	flag.BoolVar(&s.jsonOut, "json", false, "print results as JSON lines")
+	flag.Float64Var(&s.rate, "rate", 0, "calls per second over all connections, each due at a fixed time (0: each connection calls as soon as answered)")
+	flag.BoolVar(&s.hostile, "hostile", false, "measure lookups before, during and after a flood of malformed packets (-duration each)")
+	flag.IntVar(&s.flooders, "flooders", 4, "with -hostile: concurrent goroutines of the flooding process")
+	flag.IntVar(&s.held, "held", 500, "with -hostile: half-open connections the flood keeps open at once")
+	flag.DurationVar(&s.settle, "settle", 5*time.Second, "with -hostile: wait this long after the flood before measuring again")
+	flag.StringVar(&s.floodKinds, "flood", "", "with -hostile: comma-separated kinds of abuse, of: "+strings.Join(floodKindNames(), ",")+" (default: all)")
+	flag.IntVar(&s.floodNice, "flood-nice", 0, "with -hostile: nice value of the flooding process (19: it gets the CPU others leave, so what is measured is the daemon's handling of the flood, not the flooder's own use of the cores)")
+	floodOnly := flag.Bool("flood-only", false, "only flood the daemon for -duration and print the counts (the -hostile run's second process)")
 	ratio := flag.Bool("ratio", false, "compare two -json result files given as arguments: ours, then the baseline")
 	flag.Parse()
 	if *ratio {
@@ -51,6 +74,22 @@ func main() {
 	if s.socket == "" {
 		fmt.Fprintln(os.Stderr, "virtxend-load: -socket is required")
 		os.Exit(2)
+	}
+	if *floodOnly {
+		if err := runFloodOnly(s); err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if s.hostile {
+		rep, err := runHostile(s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		rep.print(os.Stdout, s.jsonOut)
+		return
 	}
 	results, err := run(s)
 	if err != nil {

@@ -91,15 +91,27 @@ func runWorkload(w workload, s settings) (result, error) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	deadline := start.Add(s.duration)
-	for _, l := range clients {
+	interval := time.Duration(0)
+	if s.rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(s.conns) / s.rate)
+	}
+	for i, l := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
 			var myErrs int
 			var myFirst string
+			due := start.Add(interval * time.Duration(i) / time.Duration(len(clients)))
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
+				if interval > 0 {
+					// Open loop: each call is due at a fixed time and its
+					// latency counts from then, so a call made late by the
+					// one before it counts the wait too.
+					time.Sleep(time.Until(due))
+					t0, due = due, due.Add(interval)
+				}
 				err := w.op(l, s, seqCounter.Add(1))
 				mine = append(mine, time.Since(t0))
 				if err != nil {

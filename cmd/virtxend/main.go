@@ -8,13 +8,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	"virtxend/internal/backend/sim"
 	"virtxend/internal/buildinfo"
 	"virtxend/internal/daemon"
 	"virtxend/internal/paths"
 )
 
 func main() {
+	// The simulated host starts this binary under another name to serve
+	// its guests' consoles, as xenconsoled serves real Xen's.
+	if filepath.Base(os.Args[0]) == sim.ConsoledName {
+		os.Exit(sim.ConsoledMain(os.Args[1:]))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

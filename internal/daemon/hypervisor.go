@@ -37,6 +37,9 @@ func openSimulated(d *daemon) (backend.Backend, error) {
 	return sim.Open(sim.Options{
 		Dir: d.opts.Paths.SimHostDir(), Host: sim.Shape(d.libxl.Sim),
 		Logger: d.logger.Slog().With("module", "backend.sim"),
+		// The guests' console daemon is this binary, run as
+		// sim.ConsoledName (see main).
+		ConsoleCommand: "/proc/self/exe",
 	})
 }
 

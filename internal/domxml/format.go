@@ -103,6 +103,7 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 		for i := range dev.Serials {
 			clearPtyPath(dev.Serials[i].Source)
 		}
+		// every device's, the consoles' and serials' (libxl's serialN) too
 		dropGeneratedAliases(dev)
 		for i := range dev.Interfaces {
 			ifc := &dev.Interfaces[i]

@@ -2,11 +2,14 @@ package driver
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/virerr"
 )
 
 // How long after a start the driver looks for the guest's console ptys:
@@ -69,20 +72,28 @@ func portOf(p *uint) int {
 
 // recordConsoles is libxlConsoleCallback: once the backend reports the
 // started guest's console ptys, the live definition and its status file
-// record them (dumpxml's tty=, virsh ttyconsole). It runs beside the
-// start, as libvirt's callback does, and gives up after consoleWait.
+// record them (dumpxml's tty=, virsh ttyconsole), and the serial ports get
+// their aliases (serial0, ...), by which a client opens them. It runs
+// beside the start, as libvirt's callback does, and gives up on the ptys
+// after consoleWait.
 func (drv *Driver) recordConsoles(d *domain, id int32) {
+	def := d.snap().def
+	chars := ptyChars(def)
 	ttys, ok := drv.be.(backend.ConsoleTTYs)
-	chars := ptyChars(d.snap().def)
-	if !ok || len(chars) == 0 {
+	if !ok {
+		chars = nil
+	}
+	if len(chars) == 0 && (def.Devices == nil || len(def.Devices.Serials) == 0) {
 		return
 	}
+	recorded := drv.consoles.startRecording(d)
 	drv.handlers.Add(1)
 	go func() {
 		defer drv.handlers.Done()
-		paths := drv.pollConsoles(ttys, chars, id)
-		if len(paths) == 0 {
-			return
+		defer recorded()
+		var paths map[int]string
+		if len(chars) > 0 {
+			paths = drv.pollConsoles(ttys, chars, id)
 		}
 		ctx := context.Background()
 		if drv.beginJob(ctx, d) != nil {
@@ -94,18 +105,121 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 		}
 		drv.editLive(d, func(def *libvirtxml.Domain) {
 			for i, c := range ptyChars(def) {
-				if p := paths[i]; p != "" {
+				if p := paths[i]; p != "" && len(chars) > 0 {
 					c.src.Pty.Path = p
 					if c.tty != nil {
 						*c.tty = p
 					}
 				}
 			}
+			nameSerials(def)
 		})
 		if err := drv.writeStatus(d.snap()); err != nil {
 			drv.log.Warn("cannot save status", "domain", d.ref().Name, "err", err)
 		}
 	}()
+}
+
+// nameSerials gives each serial port libxl's alias, serialN by index.
+func nameSerials(def *libvirtxml.Domain) {
+	if def.Devices == nil {
+		return
+	}
+	for i := range def.Devices.Serials {
+		def.Devices.Serials[i].Alias = &libvirtxml.DomainAlias{Name: fmt.Sprintf("serial%d", i)}
+	}
+}
+
+// OpenConsole is libxlDomainOpenConsole (virDomainOpenConsole; flags:
+// VIR_DOMAIN_CONSOLE_FORCE): a session on the pty of the serial port
+// whose alias is devName, or by default of the first console (the first
+// serial port if that console is one). FORCE takes the pty over from the
+// session that holds it, which ends (Console.Read's ErrConsoleTaken);
+// without it a held pty is refused.
+func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string, flags uint32) (*Console, error) {
+	force := uint32(libvirt.DomainConsoleForce)
+	if err := checkFlags(flags, force, "libxlDomainOpenConsole"); err != nil {
+		return nil, err
+	}
+	d, err := drv.find(dom)
+	if err != nil {
+		return nil, err
+	}
+	if d.isDom0() {
+		return nil, errDom0()
+	}
+	s := d.snap()
+	if !s.active() {
+		return nil, errNotRunning()
+	}
+	if wait := drv.consoles.recorded(d); wait != nil {
+		// Just started: its ptys are on their way into the live XML.
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-drv.stop:
+		}
+		s = d.snap()
+	}
+	src, alias, found := consoleChardev(s.def, devName)
+	if !found {
+		return nil, libxlErr(libvirt.ErrInternalError, "cannot find character device %s", nullStr(devName))
+	}
+	if src == nil || src.Pty == nil {
+		name := nullStr(&alias)
+		if devName != nil {
+			name = *devName
+		}
+		return nil, libxlErr(libvirt.ErrInternalError, "character device %s is not using a PTY", name)
+	}
+	if src.Pty.Path == "" {
+		return nil, virerr.New(virerr.FromNone, libvirt.ErrOperationFailed, "PTY device is not yet assigned")
+	}
+	return drv.consoles.openPTY(src.Pty.Path, flags&force != 0)
+}
+
+// consoleChardev finds the character device libxlDomainOpenConsole opens:
+// with devName the serial port of that alias, else the first console, or
+// the first serial port if that console is one. It returns the device's
+// source and alias.
+func consoleChardev(def *libvirtxml.Domain, devName *string) (*libvirtxml.DomainChardevSource, string, bool) {
+	dev := def.Devices
+	if dev == nil {
+		return nil, "", false
+	}
+	if devName != nil {
+		for _, s := range dev.Serials {
+			if s.Alias != nil && s.Alias.Name == *devName {
+				return s.Source, s.Alias.Name, true
+			}
+		}
+		return nil, "", false
+	}
+	if len(dev.Consoles) == 0 {
+		return nil, "", false
+	}
+	c := dev.Consoles[0]
+	if c.Target != nil && c.Target.Type == "serial" && len(dev.Serials) > 0 {
+		s := dev.Serials[0]
+		return s.Source, aliasName(s.Alias), true
+	}
+	return c.Source, aliasName(c.Alias), true
+}
+
+func aliasName(a *libvirtxml.DomainAlias) string {
+	if a == nil {
+		return ""
+	}
+	return a.Name
+}
+
+// nullStr is libvirt's NULLSTR: "<null>" for a missing or empty string.
+func nullStr(s *string) string {
+	if s == nil || *s == "" {
+		return "<null>"
+	}
+	return *s
 }
 
 // pollConsoles asks for each pty until all have one, the driver stops or

@@ -103,6 +103,8 @@ type Driver struct {
 	active   int
 
 	ports portAllocator
+	// consoles are the console sessions clients have open.
+	consoles chrdevs
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup
@@ -182,14 +184,15 @@ func (drv *Driver) makeDirs() error {
 	return nil
 }
 
-// cleanTemp removes the temporary files a crashed driver left behind.
+// cleanTemp removes what a killed driver left behind: temporary files, and
+// the autostart link of an undefine killed half-way.
 func (drv *Driver) cleanTemp() error {
 	for _, dir := range drv.dirs() {
 		if err := store.CleanTemp(dir); err != nil {
 			return err
 		}
 	}
-	return nil
+	return drv.removeStaleLinks()
 }
 
 // Close stops event handling, releases the driver lock and closes the

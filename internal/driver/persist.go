@@ -2,7 +2,9 @@ package driver
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -87,17 +89,51 @@ func (drv *Driver) writeConfig(def *libvirtxml.Domain) error {
 	return nil
 }
 
-// deleteConfig removes the autostart link, then the config
-// (virDomainDeleteConfig's order: a crash in between leaves a defined
-// domain that does not autostart).
+// deleteConfig removes the config, then the autostart link. A kill in
+// between leaves a link to no config, which the next start removes
+// (removeStaleLinks), so that an undefine is done or not done, never half.
+// libvirt's virDomainDeleteConfig removes the link first, and a kill in
+// between then leaves a defined domain that no longer autostarts: a change
+// no client made (the kill-point harness found it). If the link cannot be
+// removed, the config is put back and the undefine fails having changed
+// nothing.
 func (drv *Driver) deleteConfig(name string) error {
-	link := drv.autostartPath(name)
-	if err := store.Remove(link); err != nil {
-		return errSystem(err, "Failed to delete autostart link '%s'", link)
-	}
 	path := drv.configPath(name)
+	saved, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return errSystem(err, "cannot read config %s", path)
+	}
 	if err := store.Remove(path); err != nil {
 		return errSystem(err, "cannot remove config %s", path)
+	}
+	link := drv.autostartPath(name)
+	if err := store.Remove(link); err != nil {
+		if saved != nil {
+			if rerr := store.WriteFile(path, saved, 0o600); rerr != nil {
+				drv.log.Error("cannot put back the config of a failed undefine", "path", path, "err", rerr)
+			}
+		}
+		return errSystem(err, "Failed to delete autostart link '%s'", link)
+	}
+	return nil
+}
+
+// removeStaleLinks removes the autostart links of domains that have no
+// config: what an undefine killed between its two removals leaves. Kept, such
+// a link would make the next domain defined with that name autostart.
+func (drv *Driver) removeStaleLinks() error {
+	names, err := store.ListNames(drv.paths.AutostartDir(), ".xml")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if _, err := os.Lstat(drv.configPath(name)); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := store.Remove(drv.autostartPath(name)); err != nil {
+			return fmt.Errorf("cannot remove stale autostart link: %w", err)
+		}
+		drv.log.Info("removed the autostart link of a domain with no config", "domain", name)
 	}
 	return nil
 }

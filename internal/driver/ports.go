@@ -112,7 +112,7 @@ func (drv *Driver) recordPorts(d *domain, acquired []int, chosen map[int]int) er
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ports = append(d.ports, acquired...)
-	if len(chosen) == 0 {
+	if len(chosen) == 0 && !needsLoopback(d.def) {
 		return nil
 	}
 	live, err := cloneDef(d.def)
@@ -130,8 +130,54 @@ func (drv *Driver) recordPorts(d *domain, acquired []int, chosen map[int]int) er
 			g.Spice.Port = port
 		}
 	}
+	setLoopback(live)
 	d.def = live
 	return nil
+}
+
+// loopback is VIR_LOOPBACK_IPV4_ADDR, where libxl's VNC and SPICE servers
+// listen when the definition names no address.
+const loopback = "127.0.0.1"
+
+// loopbackListeners are the address listeners of def's displays that name
+// no address, which libvirt's libxlMakeVfb and libxlMakeBuildInfoVfb fill
+// in the live definition with the loopback address libxl listens on: VNC
+// always, SPICE on HVM guests (the only ones with SPICE).
+func loopbackListeners(def *libvirtxml.Domain) []*libvirtxml.DomainGraphicListener {
+	if def.Devices == nil {
+		return nil
+	}
+	hvm := def.OS != nil && def.OS.Type != nil && def.OS.Type.Type == "hvm"
+	var out []*libvirtxml.DomainGraphicListener
+	for i := range def.Devices.Graphics {
+		var ls []libvirtxml.DomainGraphicListener
+		switch g := &def.Devices.Graphics[i]; {
+		case g.VNC != nil:
+			ls = g.VNC.Listeners
+		case g.Spice != nil && hvm:
+			ls = g.Spice.Listeners
+		}
+		if len(ls) > 0 && ls[0].Address != nil && ls[0].Address.Address == "" {
+			out = append(out, &ls[0])
+		}
+	}
+	return out
+}
+
+func needsLoopback(def *libvirtxml.Domain) bool { return len(loopbackListeners(def)) > 0 }
+
+func setLoopback(def *libvirtxml.Domain) {
+	for _, l := range loopbackListeners(def) {
+		l.Address = &libvirtxml.DomainGraphicListenerAddress{Address: loopback}
+	}
+	for i := range def.Devices.Graphics {
+		switch g := &def.Devices.Graphics[i]; {
+		case g.VNC != nil && len(g.VNC.Listeners) > 0 && g.VNC.Listeners[0].Address != nil:
+			g.VNC.Listen = g.VNC.Listeners[0].Address.Address
+		case g.Spice != nil && len(g.Spice.Listeners) > 0 && g.Spice.Listeners[0].Address != nil:
+			g.Spice.Listen = g.Spice.Listeners[0].Address.Address
+		}
+	}
 }
 
 // reservePorts takes back the ports in a reconnected guest's live

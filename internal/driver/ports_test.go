@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strings"
 	"testing"
+
+	libvirt "github.com/digitalocean/go-libvirt"
 )
 
 func hvmGraphicsXML(name string, n byte, graphics string) string {
@@ -107,5 +110,28 @@ func TestPortProbe(t *testing.T) {
 	var simulated portAllocator
 	if p, err := simulated.acquire(); err != nil || p != graphicsPortMin {
 		t.Errorf("allocator without probe gave %d (%v), want %d", p, err, graphicsPortMin)
+	}
+}
+
+// TestDisplaysListenOnLoopback: a VNC or SPICE display whose listen names
+// no address gets 127.0.0.1 in the live XML, where libxl listens, as
+// libvirt's libxlMakeVfb writes it; the persistent XML keeps none.
+func TestDisplaysListenOnLoopback(t *testing.T) {
+	drv, _ := newEnv(t).start()
+	g := `<graphics type='vnc' port='-1' autoport='yes'/><graphics type='spice' port='-1' autoport='yes'/>`
+	if _, err := drv.Define(ctx, hvmGraphicsXML("lo", 1, g), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := drv.Create(ctx, domOf(1), 0); err != nil {
+		t.Fatal(err)
+	}
+	live, _ := drv.GetXMLDesc(ctx, domOf(1), 0)
+	if n := strings.Count(live, "listen='127.0.0.1'>"); n != 2 ||
+		strings.Count(live, "<listen type='address' address='127.0.0.1'/>") != 2 {
+		t.Errorf("live XML:\n%s", live)
+	}
+	inactive, _ := drv.GetXMLDesc(ctx, domOf(1), uint32(libvirt.DomainXMLInactive))
+	if strings.Contains(inactive, "127.0.0.1") {
+		t.Errorf("persistent XML gained the address:\n%s", inactive)
 	}
 }

@@ -240,9 +240,9 @@ func (drv *Driver) loadConfig(name string, loaded map[backend.UUID]bool) error {
 }
 
 // adoptOrphans handles guests carrying our marker that no status file
-// describes: the daemon died between creating one and recording it. A guest
-// of a persistent domain is adopted as running; any other is destroyed, as
-// its start was never acknowledged.
+// describes: the daemon died between creating one and recording it, so its
+// start was never acknowledged. A guest of a persistent domain that has
+// run is adopted as it is; any other is destroyed, the start undone.
 func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo) {
 	for _, g := range guests {
 		if g.DomID == backend.Dom0 || g.Marker != Marker {
@@ -254,7 +254,7 @@ func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo)
 		if known {
 			continue
 		}
-		if d == nil || d.snap().active() || d.isDom0() {
+		if d == nil || d.snap().active() || d.isDom0() || neverRan(g) {
 			drv.log.Warn("destroying unrecorded guest", "domid", g.DomID, "name", g.Name)
 			if err := drv.be.Destroy(ctx, g.DomID); err != nil {
 				drv.log.Warn("cannot destroy unrecorded guest", "domid", g.DomID, "err", err)
@@ -276,6 +276,15 @@ func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo)
 			drv.log.Warn("Cannot update XML for running Xen guest", "domain", g.Name, "err", err)
 		}
 	}
+}
+
+// neverRan reports a guest whose start stopped before it was unpaused:
+// the backend creates every guest paused and start unpauses it, so such a
+// guest is paused with no CPU time. Adopting it would leave paused a
+// guest whose client asked it to run (or, with --paused, whose start it
+// never saw succeed), a state no start ends in.
+func neverRan(g backend.GuestInfo) bool {
+	return g.State == backend.StatePaused && g.CPUTime == 0
 }
 
 // autostart starts every autostart domain once per host boot: the marker

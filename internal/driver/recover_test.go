@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/backend/backendtest"
 	"virtxend/internal/events"
 	"virtxend/internal/store"
 )
@@ -111,6 +113,53 @@ func TestRestartRecovery(t *testing.T) {
 	w.expect(lc{"keep", evResumed, int32(libvirt.DomainEventResumedUnpaused)})
 	if drv2.Active() != 1 {
 		t.Fatalf("active %d", drv2.Active())
+	}
+}
+
+// TestUnrecordedGuests: a daemon killed during a start, after the
+// backend created the guest and before the status file recorded it,
+// leaves a guest no status file describes. One that never ran (created
+// paused, killed before the unpause) is destroyed: the start was not
+// acknowledged, and a paused guest is no state a start ends in (the
+// kill-point harness found such guests adopted paused). One that ran is
+// adopted as it runs; one of a domain no longer defined is destroyed.
+func TestUnrecordedGuests(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	define(t, drv, "halfway", 1, "")
+	define(t, drv, "unpaused", 2, "")
+	drv.Close()
+	h := e.sim()
+	created := map[string]backend.DomID{}
+	for n, name := range []string{"halfway", "unpaused", "undefined"} {
+		id, err := h.Create(ctx, backendtest.Config(name, byte(n+1), 262144, 1), backend.CreateOptions{Paused: true, Marker: Marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created[name] = id
+	}
+	if err := h.Unpause(ctx, created["unpaused"]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond) // for the unpaused guest's CPU time to grow past 0
+	h.Close()
+
+	drv2, h2 := e.start()
+	if d, err := drv2.LookupByName(ctx, "halfway"); err != nil || d.ID != -1 {
+		t.Fatalf("halfway: %+v %v, want defined and shut off", d, err)
+	}
+	u, err := drv2.LookupByName(ctx, "unpaused")
+	if err != nil || u.ID != int32(created["unpaused"]) {
+		t.Fatalf("unpaused: %+v %v, want adopted as domid %d", u, err, created["unpaused"])
+	}
+	if st, _ := stateOf(t, drv2, u); st != libvirt.DomainRunning {
+		t.Fatalf("unpaused adopted in state %v", st)
+	}
+	guests, _ := h2.Guests(ctx)
+	for _, g := range guests {
+		if g.DomID == created["halfway"] || g.DomID == created["undefined"] {
+			t.Errorf("guest %s (domid %d) still runs", g.Name, g.DomID)
+		}
 	}
 }
 

@@ -54,11 +54,7 @@ func memoryKiB(m *libvirtxml.DomainMemory) uint64 {
 	if m == nil {
 		return 0
 	}
-	k, err := scaleToKiB(uint64(m.Value), m.Unit)
-	if err != nil {
-		return 0
-	}
-	return k
+	return kibOrZero(m.Value, m.Unit)
 }
 
 // currentMemoryKiB returns a <currentMemory> in KiB (0 when absent).
@@ -66,7 +62,13 @@ func currentMemoryKiB(m *libvirtxml.DomainCurrentMemory) uint64 {
 	if m == nil {
 		return 0
 	}
-	k, err := scaleToKiB(uint64(m.Value), m.Unit)
+	return kibOrZero(m.Value, m.Unit)
+}
+
+// kibOrZero is value in unit as KiB; 0 for what does not scale (a
+// definition that parsed has none).
+func kibOrZero(value uint, unit string) uint64 {
+	k, err := scaleToKiB(uint64(value), unit)
 	if err != nil {
 		return 0
 	}

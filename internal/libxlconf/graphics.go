@@ -8,6 +8,9 @@ import (
 	"virtxend/internal/virerr"
 )
 
+// loopbackAddress is VIR_LOOPBACK_IPV4_ADDR.
+const loopbackAddress = "127.0.0.1"
+
 // vncPortMin is LIBXL_VNC_PORT_MIN: VNC display N listens on 5900+N.
 const vncPortMin = 5900
 
@@ -116,7 +119,12 @@ func (t *translation) spice(h *libxltypes.HVMInfo, s *libvirtxml.DomainGraphicSp
 	if s.TLSPort > 0 {
 		h.Spice.TLSPort = s.TLSPort
 	}
-	h.Spice.Host = listenAddress(s.Listen, s.Listeners)
+	// libxlMakeBuildInfoVfb: with no address the server listens on the
+	// loopback only (qemu would take every address), and libvirt writes
+	// that into the live definition too (the driver's recordPorts).
+	if h.Spice.Host = listenAddress(s.Listen, s.Listeners); h.Spice.Host == "" {
+		h.Spice.Host = loopbackAddress
+	}
 	h.Keymap = s.Keymap
 	if s.Passwd != "" {
 		h.Spice.Passwd = s.Passwd

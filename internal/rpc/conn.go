@@ -177,9 +177,8 @@ func (c *Conn) fail(err error) {
 
 func (c *Conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
-	var lenBuf [lenSize]byte
 	for {
-		h, body, err := readPacket(br, &lenBuf)
+		h, body, err := readPacket(br)
 		if err != nil {
 			c.fail(fmt.Errorf("%w: %v", ErrConnClosed, err))
 			return

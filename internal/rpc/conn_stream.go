@@ -63,6 +63,7 @@ func (st *ClientStream) next() streamPacket {
 		st.cond.Wait()
 	}
 	p := st.queue[0]
+	st.queue[0] = streamPacket{} // the array outlives the slot: do not keep its data
 	st.queue = st.queue[1:]
 	return p
 }

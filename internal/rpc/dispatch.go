@@ -51,6 +51,24 @@ func (c *Client) route(h Header, payload []byte) error {
 	return nil
 }
 
+// payloadUnused reports a packet whose payload route and call never read:
+// a call that call refuses on its header (unknown program, bad status,
+// unknown procedure), or a reply or message (keepalive's carry none).
+func (s *Server) payloadUnused(h Header) bool {
+	switch h.Type {
+	case TypeReply, TypeMessage:
+		return true
+	case TypeCall:
+		prog := s.program(h.Prog, h.Vers)
+		if prog == nil || h.Status != StatusOK {
+			return true
+		}
+		proc := prog.Procedure(h.Proc)
+		return proc == nil || proc.Handler == nil
+	}
+	return false
+}
+
 // dispatch queues a call for the workers, with its procedure's priority.
 func (s *Server) dispatch(c *Client, h Header, payload []byte) {
 	high := false

@@ -20,9 +20,8 @@ func FuzzReadPacket(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
-		var lb [lenSize]byte
 		for {
-			h, p, err := readPacket(r, &lb)
+			h, p, err := readPacket(r)
 			if err != nil {
 				return
 			}

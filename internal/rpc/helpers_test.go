@@ -147,7 +147,6 @@ type rawConn struct {
 	t    testing.TB
 	conn net.Conn
 	br   *bufio.Reader
-	lb   [lenSize]byte
 }
 
 func (f *fixture) dial(t testing.TB) *rawConn {
@@ -193,7 +192,7 @@ func (r *rawConn) call(proc, serial uint32, body any) {
 func (r *rawConn) recv() (Header, []byte) {
 	r.t.Helper()
 	_ = r.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	h, p, err := readPacket(r.br, &r.lb)
+	h, p, err := readPacket(r.br)
 	if err != nil {
 		r.t.Fatalf("recv: %v", err)
 	}
@@ -219,7 +218,7 @@ func (r *rawConn) expectClosed() {
 	r.t.Helper()
 	_ = r.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	for {
-		if _, _, err := readPacket(r.br, &r.lb); err != nil {
+		if _, _, err := readPacket(r.br); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset") {
 				return
 			}

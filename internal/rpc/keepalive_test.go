@@ -53,7 +53,7 @@ func TestKeepaliveTimeout(t *testing.T) {
 	pings := 0
 	_ = c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	for {
-		h, _, err := readPacket(c.br, &c.lb)
+		h, _, err := readPacket(c.br)
 		if err != nil {
 			break
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"testing"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 )
@@ -260,8 +261,7 @@ func TestClaimedLengthCostsWhatArrives(t *testing.T) {
 	binary.BigEndian.PutUint32(claim, MessageMax+lenSize)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	var lb [lenSize]byte
-	_, _, err := readPacket(bytes.NewReader(claim), &lb)
+	_, _, err := readPacket(bytes.NewReader(claim))
 	runtime.ReadMemStats(&after)
 	if err == nil {
 		t.Fatal("a truncated packet was read")
@@ -273,8 +273,56 @@ func TestClaimedLengthCostsWhatArrives(t *testing.T) {
 	full := startPacket(nil, Header{Prog: 1, Vers: 1, Proc: 1})
 	full = append(full, bytes.Repeat([]byte{7}, 3*firstChunk+5)...)
 	binary.BigEndian.PutUint32(full, uint32(len(full)))
-	_, p, err := readPacket(bytes.NewReader(full), &lb)
+	_, p, err := readPacket(bytes.NewReader(full))
 	if err != nil || len(p) != 3*firstChunk+5 || p[len(p)-1] != 7 {
 		t.Fatalf("%d bytes, %v", len(p), err)
+	}
+}
+
+// pongWithin reports whether r's PING is answered within limit.
+func (r *rawConn) pongWithin(limit time.Duration) bool {
+	r.sendRaw(keepalivePacket(keepalivePing))
+	_ = r.conn.SetReadDeadline(time.Now().Add(limit))
+	defer r.conn.SetReadDeadline(time.Time{})
+	h, _, err := readPacket(r.br)
+	return err == nil && h.Prog == KeepaliveProgram && h.Proc == keepalivePong
+}
+
+// max_anonymous_clients holds exactly: with 2, two unauthenticated
+// clients are served and a third waits, as if in the listen backlog, until
+// one of them authenticates.
+func TestMaxAnonymousClientsExact(t *testing.T) {
+	f := start(t, func(s *Server) { s.MaxAnonymousClients = 2 })
+	path := f.path + "-auth"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go f.srv.ServeListener(ln, ListenerOptions{RequireAuth: true})
+	dial := func() *rawConn {
+		conn, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return &rawConn{t: t, conn: conn, br: newReader(conn)}
+	}
+	a, b := dial(), dial()
+	if !a.pongWithin(10*time.Second) || !b.pongWithin(10*time.Second) {
+		t.Fatal("the first two anonymous clients are not served")
+	}
+	c := dial()
+	if c.pongWithin(300 * time.Millisecond) {
+		t.Fatal("a third anonymous client is served with max_anonymous_clients 2")
+	}
+	if l := f.srv.ClientLimits(); l.AnonymousClients != 2 || l.Clients != 2 {
+		t.Fatalf("limits %+v", l)
+	}
+	a.call(66, 1, nil) // AUTH_LIST authenticates a
+	a.recv()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	h, _, err := readPacket(c.br) // the PONG to c's PING, once c is served
+	if err != nil || h.Proc != keepalivePong {
+		t.Fatalf("third client after one authenticated: %v %v", h, err)
 	}
 }

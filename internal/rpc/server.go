@@ -52,6 +52,14 @@ type Server struct {
 	// to be written to one client; a client that falls further behind is
 	// dropped rather than allowed to stall the senders.
 	MaxQueuedMessages int
+	// MaxReceiving bounds the bytes of packets being received at once,
+	// over all clients, beyond a small first chunk each (see recvBudget);
+	// libvirt has no such limit. Values below MessageMax count as
+	// MessageMax, so that any packet can be received.
+	MaxReceiving int
+
+	recvStall time.Duration // 0: defaultReceiveStall (tests shorten it)
+	budget    *recvBudget
 
 	initOnce    sync.Once
 	log         *slog.Logger
@@ -90,6 +98,11 @@ func (s *Server) init() {
 		setDefault(&s.MaxWorkers, DefaultMaxWorkers)
 		setDefault(&s.MaxClientRequests, DefaultMaxClientRequests)
 		setDefault(&s.MaxQueuedMessages, DefaultMaxQueuedMessages)
+		setDefault(&s.MaxReceiving, DefaultMaxReceiving)
+		if s.recvStall <= 0 {
+			s.recvStall = defaultReceiveStall
+		}
+		s.budget = newRecvBudget(s.MaxReceiving, s.recvStall)
 		s.maxRequests.Store(int64(s.MaxClientRequests))
 		s.pool = newPool(s.MinWorkers, s.MaxWorkers, s.PrioWorkers)
 		s.changed = make(chan struct{}, 1)
@@ -203,6 +216,10 @@ func (s *Server) isClosing() bool {
 }
 
 func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
+	// The peer's credentials, and its process's start time from /proc,
+	// are read before the server lock is taken: under it, a storm of
+	// connections made every client's coming and going wait on /proc.
+	peer := readPeerCreds(conn)
 	s.mu.Lock()
 	// The limits may have been lowered while Accept was blocked, and other
 	// accept loops may have taken the room: wait again, under the same lock
@@ -219,7 +236,7 @@ func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
 		return nil
 	}
 	s.nextID++
-	c := newClient(s, conn, s.nextID, opts)
+	c := newClient(s, conn, s.nextID, opts, peer)
 	s.clients[c.id] = c
 	if !c.authenticated {
 		s.nUnauth++

@@ -1,6 +1,9 @@
 package rpc
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // job is one call waiting for a worker.
 type job struct {
@@ -109,7 +112,10 @@ func (p *pool) next(high bool) (job, bool) {
 		}
 		if i := p.pick(high); i >= 0 {
 			j := p.jobs[i]
-			p.jobs = append(p.jobs[:i], p.jobs[i+1:]...)
+			// slices.Delete clears the slot it vacates: a job left there
+			// kept its call's payload (up to 32 MiB) alive until another
+			// call came to overwrite it, for as long as the daemon idled.
+			p.jobs = slices.Delete(p.jobs, i, i+1)
 			return j, true
 		}
 		if high {

@@ -3,6 +3,11 @@
 // a mix: data goes to a temporary file in the same directory, is synced,
 // renamed over the target, and the directory is synced so the rename itself
 // survives a power cut. Loaders skip the temporary files a crash may leave.
+//
+// Each step that changes the disk is followed by a crash point: a test
+// build (-tags killpoints) can die there on request, so a harness kills the
+// daemon exactly between two steps (see killpoint_armed.go); in every other
+// build a crash point is an empty function the compiler removes.
 package store
 
 import (
@@ -36,6 +41,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	tmp := f.Name()
+	crashPoint("write:temp-created", tmp)
 	ok := false
 	defer func() {
 		if !ok {
@@ -46,12 +52,14 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
+	crashPoint("write:data-written", tmp)
 	if err := f.Chmod(perm); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
 		return err
 	}
+	crashPoint("write:temp-synced", tmp)
 	if err := f.Close(); err != nil {
 		return err
 	}
@@ -59,7 +67,16 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	ok = true
-	return SyncDir(dir)
+	crashPoint("write:renamed", path)
+	return syncDirAfter("write:dir-synced", dir, path)
+}
+
+// syncDirAfter syncs dir, the last step of an operation on path, and
+// passes the crash point that ends the operation.
+func syncDirAfter(point, dir, path string) error {
+	err := SyncDir(dir)
+	crashPoint(point, path)
+	return err
 }
 
 // Remove deletes path and syncs its directory. A missing file is not an error.
@@ -70,7 +87,8 @@ func Remove(path string) error {
 		}
 		return err
 	}
-	return SyncDir(filepath.Dir(path))
+	crashPoint("remove:unlinked", path)
+	return syncDirAfter("remove:dir-synced", filepath.Dir(path), path)
 }
 
 // Symlink makes link point at target, replacing whatever link was, and syncs
@@ -90,11 +108,13 @@ func Symlink(target, link string) error {
 		if err != nil {
 			return err
 		}
+		crashPoint("symlink:temp-created", tmp)
 		if err := os.Rename(tmp, link); err != nil {
 			os.Remove(tmp)
 			return err
 		}
-		return SyncDir(dir)
+		crashPoint("symlink:renamed", link)
+		return syncDirAfter("symlink:dir-synced", dir, link)
 	}
 }
 
@@ -138,7 +158,8 @@ func MkdirAll(dir string, perm fs.FileMode) error {
 	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return SyncDir(parent)
+	crashPoint("mkdir:made", dir)
+	return syncDirAfter("mkdir:dir-synced", parent, dir)
 }
 
 // ListNames returns the names, without the suffix, of the regular files or
@@ -180,11 +201,12 @@ func CleanTemp(dir string) error {
 		if IsTemp(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
 				removed = true
+				crashPoint("clean:removed", filepath.Join(dir, e.Name()))
 			}
 		}
 	}
 	if removed {
-		return SyncDir(dir)
+		return syncDirAfter("clean:dir-synced", dir, dir)
 	}
 	return nil
 }

@@ -18,16 +18,17 @@ type Domain int32
 
 // The error domains this daemon reports (values of libvirt's VIR_FROM_*).
 const (
-	FromNone   Domain = 0
-	FromXML    Domain = 5
-	FromDom    Domain = 6
-	FromRPC    Domain = 7
-	FromConf   Domain = 9
-	FromXenXM  Domain = 15
-	FromDomain Domain = 20
-	FromLibxl  Domain = 41
-	FromAdmin  Domain = 62
-	FromXenXL  Domain = 64
+	FromNone    Domain = 0
+	FromXML     Domain = 5
+	FromDom     Domain = 6
+	FromRPC     Domain = 7
+	FromConf    Domain = 9
+	FromXenXM   Domain = 15
+	FromDomain  Domain = 20
+	FromStreams Domain = 38
+	FromLibxl   Domain = 41
+	FromAdmin   Domain = 62
+	FromXenXL   Domain = 64
 )
 
 // Code is libvirt's virErrorNumber.

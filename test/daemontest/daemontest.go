@@ -36,6 +36,9 @@ func Main(m interface{ Run() int }) int {
 	if simxlPath != "" {
 		os.RemoveAll(filepath.Dir(simxlPath))
 	}
+	if toolsDir != "" {
+		os.RemoveAll(toolsDir)
+	}
 	return code
 }
 
@@ -63,6 +66,36 @@ func Binary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+var (
+	toolsMu  sync.Mutex
+	toolsDir string
+	tools    = map[string]string{}
+)
+
+// Tool builds cmd/NAME (a command of this repository: virtxend-load,
+// virtxend-killpoints...) once per test process and returns its path.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	toolsMu.Lock()
+	defer toolsMu.Unlock()
+	if p, ok := tools[name]; ok {
+		return p
+	}
+	if toolsDir == "" {
+		dir, err := os.MkdirTemp("", "virtxend-tools-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toolsDir = dir
+	}
+	p := filepath.Join(toolsDir, name)
+	if out, err := exec.Command("go", "build", "-o", p, "virtxend/cmd/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	tools[name] = p
+	return p
 }
 
 var (

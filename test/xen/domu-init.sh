@@ -2,12 +2,13 @@
 # /init of the domU initramfs. Prints DOMU-MARKER-OK on hvc0 (which xenconsoled
 # logs in dom0). With xt.dev on the kernel command line it also checks the PV
 # disk (xvda must start with the magic dom0 wrote) and the PV NIC (ping dom0
-# over the in-VM bridge). Then it watches for hot-plugged devices: a new block
-# device is reported as DOMU-BLK-ADD with its size and first 16 bytes, a gone one
-# as DOMU-BLK-DEL; a new NIC takes the guest's address (the first NIC goes down)
-# and pings dom0 (DOMU-HOTNET-OK or -FAIL), a gone one is DOMU-NET-DEL. A clean
-# shutdown request (xl shutdown, virsh shutdown) makes the kernel run
-# /sbin/poweroff, which powers off at once.
+# over the in-VM bridge). Then it answers each line typed on its console
+# (virsh console, xl console) with "DOMU-ECHO <line>", and meanwhile watches for
+# hot-plugged devices: a new block device is reported as DOMU-BLK-ADD with its
+# size and first 16 bytes, a gone one as DOMU-BLK-DEL; a new NIC takes the
+# guest's address (the first NIC goes down) and pings dom0 (DOMU-HOTNET-OK or
+# -FAIL), a gone one is DOMU-NET-DEL. A clean shutdown request (xl shutdown,
+# virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /sbin
@@ -62,4 +63,9 @@ watch_devices() {
 		B=$b N=$n
 	done
 }
-watch_devices
+# in the background, away from the console's input, which the loop below reads
+watch_devices </dev/null &
+# stdin is /dev/console, hvc0: not a controlling terminal, so reading it is allowed
+while :; do
+	if read -r line; then echo "DOMU-ECHO $line"; else sleep 3600; fi
+done

@@ -152,6 +152,8 @@ if [ -z "$DAEMON_SKIP" ]; then
 	# testdata/ beside it (libxlconftest.TestdataDir)
 	[ -d internal/libxlconf/testdata ] && cp -r internal/libxlconf/testdata "$R/xt/"
 	cp /usr/bin/virsh "$R/usr/bin/"
+	# util-linux's script: virsh console wants a terminal, which busybox cannot give it
+	cp "$(command -v script)" "$R/usr/bin/"
 	# libvirtd with only the drivers the Xen driver uses (network, storage with its dir
 	# backend, secret): it loads the modules it finds and skips the others
 	cp /usr/sbin/libvirtd "$R/usr/sbin/"

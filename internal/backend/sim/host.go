@@ -16,6 +16,11 @@
 // Per-guest faults are set in the domain XML's metadata (see Namespace),
 // which the driver passes along in backend.CreateOptions. Devices plugged
 // into a running guest join its kept configuration (devices.go).
+//
+// Every guest has consoles on real ptys (ConsoleTTY), held by a console
+// daemon of the host's own, as xenconsoled holds real Xen's (console.go):
+// the simulated guest prints a boot banner there, echoes what is typed and
+// powers off or reboots itself when told to (guesttty.go).
 package sim
 
 import (
@@ -69,11 +74,15 @@ type Options struct {
 	// from the one stored, the host starts empty. Read from
 	// /proc/sys/kernel/random/boot_id when empty.
 	KernelBootID string
-	Logger       *slog.Logger
+	// ConsoleCommand is the executable that runs the console daemon
+	// (ConsoledMain) when started as ConsoledName: the daemon's own
+	// binary. Empty, guests have no consoles (ConsoleTTY fails).
+	ConsoleCommand string
+	Logger         *slog.Logger
 }
 
-// Host is a simulated Xen host. It implements backend.Backend and
-// backend.GuestActions.
+// Host is a simulated Xen host. It implements backend.Backend,
+// backend.GuestActions and backend.ConsoleTTYs.
 type Host struct {
 	opts     Options
 	path     string
@@ -95,6 +104,7 @@ type Host struct {
 
 var _ backend.Backend = (*Host)(nil)
 var _ backend.GuestActions = (*Host)(nil)
+var _ backend.ConsoleTTYs = (*Host)(nil)
 
 // Open attaches to (or boots) the simulated host in opts.Dir.
 func Open(opts Options) (*Host, error) {
@@ -131,12 +141,17 @@ func Open(opts Options) (*Host, error) {
 		seen: map[backend.DomID]bool{}, q: newEventQueue(), stop: make(chan struct{}),
 	}
 	// Every guest counts as seen running, so those that shut down while
-	// no driver watched are reported by the first refresh.
+	// no driver watched are reported by the first refresh. Under the same
+	// lock no other process is saving host.json, so a temporary found is
+	// one a process killed mid-save left: remove it.
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
 			h.seen[g.DomID] = false
 		}
-		return false, nil
+		if len(st.Guests) > 0 {
+			h.ensureConsoled() // it may have died, or predate consoles
+		}
+		return false, store.CleanTemp(opts.Dir)
 	})
 	if err != nil {
 		h.q.close()

@@ -139,6 +139,7 @@ func (h *Host) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts ba
 		}
 		g.settle(now)
 		st.Guests = append(st.Guests, g)
+		h.ensureConsoled()
 		return true, nil
 	})
 	return id, err

@@ -226,6 +226,31 @@ func TestCorruptStateRefused(t *testing.T) {
 	}
 }
 
+// TestOpenRemovesLeftoverTemp: a process killed while saving host.json
+// leaves its temporary (the kill-point harness found them piling up); the
+// next Open removes it and keeps the state.
+func TestOpenRemovesLeftoverTemp(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	a := open(t, dir, nil)
+	id, err := a.Create(ctx, backendtest.Config("kept", 1, 65536, 1), backend.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	leftover := filepath.Join(dir, ".host.json.tmp-12345")
+	if err := os.WriteFile(leftover, []byte(`{"version":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, dir, nil)
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("leftover temporary: %v", err)
+	}
+	if gi, err := b.Guest(ctx, id); err != nil || gi.Name != "kept" {
+		t.Fatalf("state after cleaning: %+v %v", gi, err)
+	}
+}
+
 func TestBadShape(t *testing.T) {
 	s := shape()
 	s.Dom0MemoryMiB = s.MemoryMiB + 1

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend/sim"
+	"virtxend/internal/config"
+	"virtxend/internal/driver"
+	"virtxend/internal/paths"
+	"virtxend/internal/store"
+)
+
+// checkFiles looks at the files the daemon keeps: every one is whole (its
+// old or its new content, never a mix). Straight after a kill (justKilled)
+// the temporaries of writes in flight and the autostart link of an
+// undefine killed half-way may remain, and are counted as leftovers, which
+// the next start must remove; after a restart, any is a problem.
+func checkFiles(root string, justKilled bool) (leftovers int, problems []string) {
+	p := paths.Under(root)
+	left := findTemps(root)
+	dangling, linkProblems := checkLinks(p)
+	left = append(left, dangling...)
+	if justKilled {
+		leftovers = len(left)
+	} else {
+		for _, l := range left {
+			problems = append(problems, "left after the restart: "+l)
+		}
+	}
+	problems = append(problems, checkConfigs(p)...)
+	problems = append(problems, linkProblems...)
+	problems = append(problems, checkStatuses(p)...)
+	hostJSON := filepath.Join(p.SimHostDir(), "host.json")
+	if b, err := os.ReadFile(hostJSON); err == nil && !json.Valid(b) {
+		problems = append(problems, "half-written "+hostJSON)
+	}
+	marker := p.AutostartMarker()
+	if b, err := os.ReadFile(marker); err == nil && (len(b) < 2 || b[len(b)-1] != '\n') {
+		problems = append(problems, fmt.Sprintf("half-written %s: %q", marker, b))
+	}
+	return leftovers, problems
+}
+
+// findTemps lists the temporary files (internal/store's) below root.
+func findTemps(root string) []string {
+	var found []string
+	filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && store.IsTemp(e.Name()) {
+			found = append(found, path)
+		}
+		return nil
+	})
+	return found
+}
+
+// entries lists dir's names that are not temporaries.
+func entries(dir string) []string {
+	es, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range es {
+		if !store.IsTemp(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func checkConfigs(p paths.Paths) []string {
+	var problems []string
+	dir := p.DomainConfigDir()
+	for _, n := range entries(dir) {
+		stem, ok := strings.CutSuffix(n, ".xml")
+		if n == "autostart" || !ok {
+			if n != "autostart" {
+				problems = append(problems, "unexpected file "+filepath.Join(dir, n))
+			}
+			continue
+		}
+		var def libvirtxml.Domain
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err == nil {
+			err = def.Unmarshal(string(b))
+		}
+		if err != nil || def.Name != stem || def.UUID == "" || def.Memory == nil {
+			problems = append(problems, fmt.Sprintf("half-written config %s (%v):\n%s", n, err, b))
+		}
+	}
+	return problems
+}
+
+// checkLinks: every autostart link points at its domain's config. It
+// returns the links whose config does not exist (dangling): an undefine
+// removes the config, then the link.
+func checkLinks(p paths.Paths) (dangling, problems []string) {
+	dir := p.AutostartDir()
+	for _, n := range entries(dir) {
+		link := filepath.Join(dir, n)
+		target, err := os.Readlink(link)
+		if want := filepath.Join(p.DomainConfigDir(), n); err != nil || target != want {
+			problems = append(problems, fmt.Sprintf("autostart link %s points at %q (%v)", link, target, err))
+		} else if _, err := os.Stat(target); err != nil {
+			dangling = append(dangling, "autostart link "+link+" to no config")
+		}
+	}
+	return dangling, problems
+}
+
+// domStatus is the driver's status file, read as far as this check needs.
+type domStatus struct {
+	XMLName xml.Name          `xml:"domstatus"`
+	DomID   int32             `xml:"domid,attr"`
+	Domain  libvirtxml.Domain `xml:"domain"`
+}
+
+func checkStatuses(p paths.Paths) []string {
+	var problems []string
+	dir := p.StateDir()
+	for _, n := range entries(dir) {
+		stem, ok := strings.CutSuffix(n, ".xml")
+		if !ok {
+			if n != filepath.Base(p.DriverLock()) && n != filepath.Base(p.AutostartMarker()) {
+				problems = append(problems, "unexpected file "+filepath.Join(dir, n))
+			}
+			continue
+		}
+		var st domStatus
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err == nil {
+			err = xml.Unmarshal(b, &st)
+		}
+		if err != nil || st.Domain.Name != stem || st.DomID <= 0 {
+			problems = append(problems, fmt.Sprintf("half-written status %s (%v):\n%s", n, err, b))
+		}
+	}
+	return problems
+}
+
+// observe reads what a daemon shows of name.
+func observe(l *libvirt.Libvirt, name string) (guest, error) {
+	d, err := l.DomainLookupByName(name)
+	if libvirt.IsNotFound(err) {
+		return guest{ID: -1}, nil
+	}
+	if err != nil {
+		return guest{}, err
+	}
+	g := guest{UUID: uuidString(d.UUID), ID: -1}
+	state, _, err := l.DomainGetState(d, 0)
+	if err != nil {
+		return guest{}, err
+	}
+	switch libvirt.DomainState(state) {
+	case libvirt.DomainRunning:
+		g.Running = true
+	case libvirt.DomainPaused:
+		g.Paused = true
+	case libvirt.DomainShutoff:
+	default:
+		return guest{}, fmt.Errorf("%s is in state %d", name, state)
+	}
+	if g.Running || g.Paused {
+		g.ID = d.ID
+		if g.LiveMemMiB, g.LiveMeta, err = readDef(l, d, 0); err != nil {
+			return guest{}, err
+		}
+	}
+	persistent, err := l.DomainIsPersistent(d)
+	if err != nil || persistent == 0 {
+		return g, err
+	}
+	g.Defined = true
+	if g.MemMiB, g.Meta, err = readDef(l, d, libvirt.DomainXMLInactive); err != nil {
+		return guest{}, err
+	}
+	autostart, err := l.DomainGetAutostart(d)
+	g.Autostart = autostart == 1
+	return g, err
+}
+
+var seqAttr = regexp.MustCompile(`seq=['"](\d+)['"]`)
+
+// readDef reads the memory and the metadata seq of a definition.
+func readDef(l *libvirt.Libvirt, d libvirt.Domain, flags libvirt.DomainXMLFlags) (memMiB uint, meta int, err error) {
+	s, err := l.DomainGetXMLDesc(d, flags)
+	if err != nil {
+		return 0, 0, err
+	}
+	var def libvirtxml.Domain
+	if err := def.Unmarshal(s); err != nil {
+		return 0, 0, err
+	}
+	if def.Memory == nil || (def.Memory.Unit != "KiB" && def.Memory.Unit != "") {
+		return 0, 0, fmt.Errorf("memory of %s: %+v", def.Name, def.Memory)
+	}
+	if m := seqAttr.FindStringSubmatch(s); m != nil {
+		meta, _ = strconv.Atoi(m[1])
+	}
+	return def.Memory.Value / 1024, meta, nil
+}
+
+func uuidString(u libvirt.UUID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// checkHost compares the simulated hypervisor's guests with what the
+// daemon showed: each guest the driver started is a running domain with
+// its domid and uuid, and each running domain has its guest.
+func checkHost(root string, seen map[string]guest) []string {
+	p := paths.Under(root)
+	cfg, err := config.LoadLibxl(p.LibxlConfig())
+	if err != nil {
+		return []string{err.Error()}
+	}
+	h, err := sim.Open(sim.Options{Dir: p.SimHostDir(), Host: sim.Shape(cfg.Sim), PollInterval: -1})
+	if err != nil {
+		return []string{"simulated host: " + err.Error()}
+	}
+	defer h.Close()
+	guests, err := h.Guests(context.Background())
+	if err != nil {
+		return []string{"simulated host: " + err.Error()}
+	}
+	var problems []string
+	onHost := map[int32]bool{}
+	for _, hg := range guests {
+		if hg.Marker != driver.Marker {
+			continue
+		}
+		onHost[int32(hg.DomID)] = true
+		g, ok := seen[hg.Name]
+		if !ok || !(g.Running || g.Paused) || g.ID != int32(hg.DomID) || g.UUID != hg.UUID.String() {
+			problems = append(problems, fmt.Sprintf("guest %s (domid %d) runs on the host; the daemon shows %v",
+				hg.Name, hg.DomID, g))
+		}
+	}
+	for name, g := range seen {
+		if (g.Running || g.Paused) && !onHost[g.ID] {
+			problems = append(problems, fmt.Sprintf("%s shown running as domid %d, which the host does not run", name, g.ID))
+		}
+	}
+	return problems
+}
