@@ -57,8 +57,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"OutOfMemory", testOutOfMemory},
 		{"Stats", testStats},
 		{"NoSuchGuest", testNoSuchGuest},
-		{"DiskHotplug", testDiskHotplug},
-		{"NICHotplug", testNICHotplug},
+		{"Hotplug", testHotplug},
 		{"HotplugNoSuch", testHotplugNoSuch},
 	}
 	for _, tc := range tests {
