@@ -39,6 +39,19 @@ blocks() { ls /sys/block | grep -v -E '^(loop|ram)' | tr '\n' ' '; }
 nics() { ls /sys/class/net | grep -v '^lo$' | tr '\n' ' '; }
 # hotplugged NEW OLD: the words of NEW not in OLD
 hotplugged() { for w in $1; do case " $2 " in *" $w "*) ;; *) echo "$w" ;; esac; done; }
+# hotping NIC: ping dom0 through a NIC that just came, for up to a minute. netfront makes
+# the NIC as soon as it probes, but it carries nothing until dom0's hotplug script has
+# put the backend's vif on the bridge, which took 8 s on a loaded host.
+hotping() {
+	i=0
+	until [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" = 1 ] || [ $i -ge 30 ]; do sleep 1; i=$((i + 1)); done
+	i=0
+	until ping -c 1 -W 2 169.254.77.1 >/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 10 ] || return 1
+		sleep 1
+	done
+}
 # watch_devices: report, once a second, the block devices and NICs that came or went
 # (sysfs is the guest's own view: a device is there once its frontend connected)
 watch_devices() {
@@ -57,7 +70,7 @@ watch_devices() {
 			for o in $N; do ip link set "$o" down; ip addr flush dev "$o"; done
 			ip link set "$d" up
 			ip addr add 169.254.77.2/24 dev "$d"
-			if ping -c 3 -W 3 169.254.77.1 >/dev/null; then echo "DOMU-HOTNET-OK $d"; else echo "DOMU-HOTNET-FAIL $d"; fi
+			if hotping "$d"; then echo "DOMU-HOTNET-OK $d"; else echo "DOMU-HOTNET-FAIL $d"; fi
 		done
 		for d in $(hotplugged "$N" "$n"); do echo "DOMU-NET-DEL $d"; done
 		B=$b N=$n
