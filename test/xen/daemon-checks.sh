@@ -80,19 +80,19 @@ check_conformance() {
 	DEBUG_FN=conformance_debug
 	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
-	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >/tmp/conformance.out 2>&1) || _rc=$?
-	_p=$(grep -c -- '--- PASS' /tmp/conformance.out || true)
-	_s=$(grep -c -- '--- SKIP' /tmp/conformance.out || true)
+	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >$TMPD/conformance.out 2>&1) || _rc=$?
+	_p=$(grep -c -- '--- PASS' $TMPD/conformance.out || true)
+	_s=$(grep -c -- '--- SKIP' $TMPD/conformance.out || true)
 	if [ $_rc != 0 ]; then
-		WHY="libxl.test rc=$_rc; failed: $(grep -- '--- FAIL' /tmp/conformance.out | awk '{print $3}' | head -n 8 | tr '\n' ' ')"
+		WHY="libxl.test rc=$_rc; failed: $(grep -- '--- FAIL' $TMPD/conformance.out | awk '{print $3}' | head -n 8 | tr '\n' ' ')"
 		return 1
 	fi
 	for _t in TestBackendConformance TestOpenOnXen; do
-		grep -q -- "--- PASS: $_t " /tmp/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
+		grep -q -- "--- PASS: $_t " $TMPD/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
 	done
 	DETAIL="libxl.test: $_p passed, $_s skipped; the backend suite ran on Xen"
 }
-conformance_debug() { grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' /tmp/conformance.out | tail -n 50; }
+conformance_debug() { grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' $TMPD/conformance.out | tail -n 50; }
 
 check_daemon_start() {
 	DEBUG_FN=daemon_debug
@@ -100,10 +100,10 @@ check_daemon_start() {
 	echo "backend = \"${VX_BACKEND:-libxl}\"" >$VR/etc/libvirt/libxl.conf
 	start_daemon || return 1
 	step "virsh version" V version || return 1
-	grep -q 'hypervisor: Xen 4\.17' /tmp/step.out || { WHY="virsh version: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	grep -q 'hypervisor: Xen 4\.17' $TMPD/step.out || { WHY="virsh version: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	step "virsh nodeinfo" V nodeinfo || return 1
 	step "virsh capabilities" V capabilities || return 1
-	grep -q '<os_type>xen</os_type>' /tmp/step.out || { WHY="capabilities have no xen (PV) guest"; return 1; }
+	grep -q '<os_type>xen</os_type>' $TMPD/step.out || { WHY="capabilities have no xen (PV) guest"; return 1; }
 	step "virsh list" V list --all || return 1
 	DETAIL="$(V version | grep hypervisor | tr -s ' '), pid $DPID"
 }
@@ -154,8 +154,8 @@ con_has() {
 # the pty) with the guest's marker, then the guest's answer to a typed line; ^] ends it. The
 # simulated guest prints its own banner and answers a line with the line.
 vconsole() {
-	_out=/tmp/console-$1.out
-	_in=/tmp/console-$1.in
+	_out=$TMPD/console-$1.out
+	_in=$TMPD/console-$1.in
 	_tok=vx-console-$$
 	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
 		_boot=DOMU-MARKER-OK _answer="^DOMU-ECHO $_tok"
@@ -196,11 +196,11 @@ lifecycle() {
 	vstart "$1" || return 1
 	_id1=$ID
 	step "virsh dominfo" V dominfo "$1" || return 1
-	grep -q -E '^State: +running' /tmp/step.out || { WHY="dominfo: $(grep State /tmp/step.out)"; return 1; }
-	grep -q -E "^Id: +$ID\$" /tmp/step.out || { WHY="dominfo: $(grep Id: /tmp/step.out), want $ID"; return 1; }
+	grep -q -E '^State: +running' $TMPD/step.out || { WHY="dominfo: $(grep State $TMPD/step.out)"; return 1; }
+	grep -q -E "^Id: +$ID\$" $TMPD/step.out || { WHY="dominfo: $(grep Id: $TMPD/step.out), want $ID"; return 1; }
 	step "virsh dumpxml" V dumpxml "$1" || return 1
-	grep -q "<domain type='xen' id='$ID'>" /tmp/step.out || { WHY="dumpxml: $(head -n 1 /tmp/step.out)"; return 1; }
-	grep -q "<name>$1</name>" /tmp/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
+	grep -q "<domain type='xen' id='$ID'>" $TMPD/step.out || { WHY="dumpxml: $(head -n 1 $TMPD/step.out)"; return 1; }
+	grep -q "<name>$1</name>" $TMPD/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
 	vtty "$1" || return 1
 	if [ "${2:-}" = reboot ]; then
 		vconsole "$1" || return 1
@@ -249,13 +249,13 @@ listening() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { f = 1
 # writes defaults), and, with the libxl backend, the device model listens there
 vnc_port() {
 	step "virsh dumpxml" V dumpxml "$1" || return 1
-	VNC=$(sed -n "s/.*<graphics type='vnc' port='\([0-9]*\)'.*/\1/p" /tmp/step.out | head -n 1)
-	[ -n "$VNC" ] || { WHY="dumpxml shows no VNC port: $(grep '<graphics' /tmp/step.out)"; return 1; }
+	VNC=$(sed -n "s/.*<graphics type='vnc' port='\([0-9]*\)'.*/\1/p" $TMPD/step.out | head -n 1)
+	[ -n "$VNC" ] || { WHY="dumpxml shows no VNC port: $(grep '<graphics' $TMPD/step.out)"; return 1; }
 	step "xl list -l $1" xl list -l "$1" || return 1
 	# one display per vnc block (the device model's and the framebuffer's), 0 when left out
 	_ds=$(awk '/"vnc": \{/ { v = 1; d = 0; next }
 		v && /"display":/ { gsub(/[^0-9]/, ""); d = $0 }
-		v && /^[ \t]*\},?$/ { print d; v = 0 }' /tmp/step.out | sort -u | tr '\n' ' ')
+		v && /^[ \t]*\},?$/ { print d; v = 0 }' $TMPD/step.out | sort -u | tr '\n' ' ')
 	[ "$_ds" = "$((VNC - 5900)) " ] || { WHY="dumpxml says VNC port $VNC, xl list -l says display(s) ${_ds:-none} for domain $2"; return 1; }
 	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
 	_i=0
@@ -288,11 +288,11 @@ con_count() { grep -a -c -E "$2" "$CONLOG/guest-$1.log" 2>/dev/null || true; }
 # xl_disk NAME VDEV: libxl's view of guest NAME's disk VDEV, from xl list -l: its pdev_path
 # ("-" when it has none, "gone" when libxl has no such disk)
 xl_disk() {
-	xl list -l "$1" >/tmp/xl.out 2>&1 || { echo gone; return 0; }
+	xl list -l "$1" >$TMPD/xl.out 2>&1 || { echo gone; return 0; }
 	awk -v v="$2" '/"pdev_path":/ { p = $2; gsub(/[",]/, "", p) }
 		/"vdev":/ { d = $2; gsub(/[",]/, "", d); if (d == v) { print (p == "" ? "-" : p); f = 1 }; p = "" }
 		/^ *\}/ { p = "" }
-		END { if (!f) print "gone" }' /tmp/xl.out
+		END { if (!f) print "gone" }' $TMPD/xl.out
 }
 
 # xs_params NAME DEVID: with the libxl backend, the params of guest NAME's vbd DEVID as its
@@ -312,13 +312,13 @@ hvm_media() {
 	_p=$(xs_params vx-hvm 5632)
 	case $_p in "" | *:/root/cd2.iso) ;; *) WHY="after change-media the backend's params are '$_p'"; return 1 ;; esac
 	step "virsh domblklist" V domblklist vx-hvm || return 1
-	grep -q -E '^ *hdc +/root/cd2.iso$' /tmp/step.out || { WHY="domblklist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	grep -q -E '^ *hdc +/root/cd2.iso$' $TMPD/step.out || { WHY="domblklist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
 	step "virsh change-media --eject" V change-media vx-hvm hdc --eject --live || return 1
 	[ "$(xl_disk vx-hvm hdc)" = - ] || { WHY="after the eject xl list -l says hdc is $(xl_disk vx-hvm hdc)"; return 1; }
 	_e=$(xs_params vx-hvm 5632)
 	[ -z "$_e" ] || { WHY="after the eject the backend's params are '$_e'"; return 1; }
 	step "virsh domblklist" V domblklist vx-hvm || return 1
-	grep -q -E '^ *hdc +-$' /tmp/step.out || { WHY="domblklist after the eject: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	grep -q -E '^ *hdc +-$' $TMPD/step.out || { WHY="domblklist after the eject: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
 	MEDIA="${_p:-/root/cd2.iso}"
 }
 
@@ -352,7 +352,7 @@ check_virsh_hvm() {
 	[ $_rc = 0 ] || return 1
 	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
-	grep -q -E '^OS Type: +hvm$' /tmp/step.out || { WHY="dominfo: $(grep 'OS Type' /tmp/step.out)"; return 1; }
+	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
 	hvm_media || return 1
 	_t=$(now)
 	step "virsh shutdown" V shutdown vx-hvm || return 1
@@ -384,9 +384,9 @@ check_virsh_pv_dev() {
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
 	step "virsh domblklist" V domblklist vx-dev || return 1
-	grep -q xvda /tmp/step.out || { WHY="domblklist shows no xvda"; return 1; }
+	grep -q xvda $TMPD/step.out || { WHY="domblklist shows no xvda"; return 1; }
 	step "virsh domiflist" V domiflist vx-dev || return 1
-	grep -q -E "^ *vif$ID\.0 +bridge +xenbr0 " /tmp/step.out || { WHY="domiflist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	grep -q -E "^ *vif$ID\.0 +bridge +xenbr0 " $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
 	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-hotplug"
 }
 
@@ -405,7 +405,7 @@ hot_disk() {
 	ADD=$(since "$_t")
 	[ "$(xl_disk "$1" xvdb)" = /root/hot.img ] || { WHY="xl list -l: xvdb is $(xl_disk "$1" xvdb)"; return 1; }
 	step "virsh domblklist" V domblklist "$1" || return 1
-	grep -q -E '^ *xvdb +/root/hot.img$' /tmp/step.out || { WHY="domblklist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	grep -q -E '^ *xvdb +/root/hot.img$' $TMPD/step.out || { WHY="domblklist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
 	_b=$(con_count "$1" 'DOMU-BLK-DEL xvdb')
 	_t=$(now)
 	step "virsh detach-disk" V detach-disk "$1" xvdb --live || return 1
@@ -414,7 +414,7 @@ hot_disk() {
 	DEL=$(since "$_t")
 	[ "$(xl_disk "$1" xvdb)" = gone ] || { WHY="after detach-disk xl list -l still has xvdb"; return 1; }
 	step "virsh domblklist" V domblklist "$1" || return 1
-	! grep -q xvdb /tmp/step.out || { WHY="domblklist still shows xvdb"; return 1; }
+	! grep -q xvdb $TMPD/step.out || { WHY="domblklist still shows xvdb"; return 1; }
 }
 
 # hot_nic NAME ID: attach-interface --live on xenbr0 to the running guest NAME (domain ID):
@@ -431,12 +431,12 @@ hot_nic() {
 	[ "${VX_BACKEND:-libxl}" != libxl ] || grep -a -q 'DOMU-HOTNET-OK eth1' "$CONLOG/guest-$1.log" ||
 		{ WHY="the guest could not ping dom0 through the hot-plugged NIC"; return 1; }
 	step "virsh domiflist" V domiflist "$1" || return 1
-	grep -q -E "^ *vif$2\.1 +bridge +xenbr0 +- +$_mac\$" /tmp/step.out || { WHY="domiflist: $(tr -s ' ' </tmp/step.out | tr '\n' ' ')"; return 1; }
+	grep -q -E "^ *vif$2\.1 +bridge +xenbr0 +- +$_mac\$" $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
 	_b=$(con_count "$1" 'DOMU-NET-DEL eth1')
 	step "virsh detach-interface" V detach-interface "$1" --type bridge --mac $_mac --live || return 1
 	guest_sees "$1" 'DOMU-NET-DEL eth1' "$_b" 60 || return 1
 	step "virsh domiflist" V domiflist "$1" || return 1
-	! grep -q $_mac /tmp/step.out || { WHY="domiflist still shows the detached NIC"; return 1; }
+	! grep -q $_mac $TMPD/step.out || { WHY="domiflist still shows the detached NIC"; return 1; }
 }
 
 # time_xl_disk NAME: the same image attached and detached with xl block-attach and
@@ -536,27 +536,27 @@ check_virsh_net_vol() {
 	step "virsh pool-define-as" V pool-define-as vxpool dir --target $VR/pool || return 1
 	step "virsh pool-start" V pool-start vxpool || return 1
 	step "virsh vol-path" V vol-path --pool vxpool disk-nv.img || return 1
-	_path=$(cat /tmp/step.out)
+	_path=$(cat $TMPD/step.out)
 	step "virsh define" V define $XT/guests/vx-netvol.xml || return 1
 	vstart vx-netvol || return 1
 	wait_con vx-netvol 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-netvol.log || { WHY="guest did not read the volume's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-netvol.log || { WHY="guest could not ping dom0 over the network's bridge"; return 1; }
 	step "virsh dumpxml" V dumpxml vx-netvol || return 1
-	_port=$(sed -n "s/^ *<source network='xenbr0' portid='\([0-9a-f-]*\)' bridge='xenbr0'\/>\$/\1/p" /tmp/step.out)
-	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' /tmp/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
-	grep -q "<interface type='bridge'>" /tmp/step.out || { WHY="dumpxml: $(grep '<interface' /tmp/step.out)"; return 1; }
-	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" /tmp/step.out || { WHY="dumpxml: $(grep '<source pool' /tmp/step.out)"; return 1; }
+	_port=$(sed -n "s/^ *<source network='xenbr0' portid='\([0-9a-f-]*\)' bridge='xenbr0'\/>\$/\1/p" $TMPD/step.out)
+	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	grep -q "<interface type='bridge'>" $TMPD/step.out || { WHY="dumpxml: $(grep '<interface' $TMPD/step.out)"; return 1; }
+	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" $TMPD/step.out || { WHY="dumpxml: $(grep '<source pool' $TMPD/step.out)"; return 1; }
 	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
-	[ "$(tr -d ' \n' </tmp/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' </tmp/step.out), dumpxml says $_port"; return 1; }
+	[ "$(tr -d ' \n' <$TMPD/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' <$TMPD/step.out), dumpxml says $_port"; return 1; }
 	step "xl list -l" xl list -l vx-netvol || return 1
-	grep -q "\"pdev_path\": \"$_path\"" /tmp/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path /tmp/step.out)"; return 1; }
-	grep -q '"bridge": "xenbr0"' /tmp/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge /tmp/step.out)"; return 1; }
+	grep -q "\"pdev_path\": \"$_path\"" $TMPD/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path $TMPD/step.out)"; return 1; }
+	grep -q '"bridge": "xenbr0"' $TMPD/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge $TMPD/step.out)"; return 1; }
 	_rss=$(dm_rss "$LPID")
 	step "virsh destroy" V destroy vx-netvol || return 1
 	wait_gone vx-netvol 20 || return 1
 	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
-	[ -z "$(tr -d ' \n' </tmp/step.out)" ] || { WHY="port left after destroy: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	[ -z "$(tr -d ' \n' <$TMPD/step.out)" ] || { WHY="port left after destroy: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	step "virsh undefine" V undefine vx-netvol || return 1
 	kill "$LPID" 2>/dev/null || true
 	wait "$LPID" 2>/dev/null || true
