@@ -120,6 +120,23 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 	}()
 }
 
+// awaitConsoles waits until the console ptys of d, just started, are in
+// its live XML, as they are when libvirt's start returns: libxl calls
+// libxlConsoleCallback within the create. It reports whether it waited.
+// The recording takes d's job: the caller must not hold it.
+func (drv *Driver) awaitConsoles(ctx context.Context, d *domain) bool {
+	wait := drv.consoles.recorded(d)
+	if wait == nil {
+		return false
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	case <-drv.stop:
+	}
+	return true
+}
+
 // nameSerials gives each serial port libxl's alias, serialN by index.
 func nameSerials(def *libvirtxml.Domain) {
 	if def.Devices == nil {
@@ -152,13 +169,11 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 	if !s.active() {
 		return nil, errNotRunning()
 	}
-	if wait := drv.consoles.recorded(d); wait != nil {
-		// Just started: its ptys are on their way into the live XML.
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-drv.stop:
+	// Just started (by xl, or a start that gave up waiting): its ptys may
+	// be on their way into the live XML.
+	if drv.awaitConsoles(ctx, d) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		s = d.snap()
 	}

@@ -184,6 +184,7 @@ func (drv *Driver) Create(ctx context.Context, dom Domain, flags uint32) (Domain
 	if err != nil {
 		return Domain{}, err
 	}
+	defer drv.awaitConsoles(ctx, d) // once the job is over: recording takes it
 	defer drv.endJob(d)
 	if d.snap().active() {
 		return Domain{}, libxlErr(libvirt.ErrOperationInvalid, "Domain is already running")
@@ -215,6 +216,7 @@ func (drv *Driver) CreateXML(ctx context.Context, xml string, flags uint32) (Dom
 			return Domain{}, err
 		}
 	}
+	defer drv.awaitConsoles(ctx, d) // once the job is over: recording takes it
 	defer drv.endJob(d)
 	if err := drv.start(ctx, d, flags&paused != 0); err != nil {
 		if !d.snap().persistent {

@@ -142,16 +142,20 @@ func Open(opts Options) (*Host, error) {
 	}
 	// Every guest counts as seen running, so those that shut down while
 	// no driver watched are reported by the first refresh. Under the same
-	// lock no other process is saving host.json, so a temporary found is
-	// one a process killed mid-save left: remove it.
+	// lock no other process is saving host.json, so a temporary of it is
+	// one a process killed mid-save left: remove it. The console daemon's
+	// files are its own (it may be saving one now).
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
 			h.seen[g.DomID] = false
 		}
+		if err := store.CleanTempOf(opts.Dir, filepath.Base(h.path)); err != nil {
+			return false, err
+		}
 		if len(st.Guests) > 0 {
 			h.ensureConsoled() // it may have died, or predate consoles
 		}
-		return false, store.CleanTemp(opts.Dir)
+		return false, nil
 	})
 	if err != nil {
 		h.q.close()
