@@ -42,11 +42,15 @@ func (drv *Driver) attachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 	if x.PdevPath == "" {
 		return "", libxlErr(libvirt.ErrInternalError, "disk source path is missing")
 	}
+	added := *disk
+	domxml.AssignDiskAlias(&added)
+	if err := drv.beginHotplug(d, "attach", added); err != nil {
+		return "", err
+	}
+	defer drv.endHotplug(d)
 	if _, err := drv.addDevice(ctx, d, backend.Device{Disk: &x}); err != nil {
 		return "", libxlFailed(err, "libxenlight failed to attach disk '%s'", dst)
 	}
-	added := *disk
-	domxml.AssignDiskAlias(&added)
 	drv.editLive(d, func(def *libvirtxml.Domain) { domxml.InsertDisk(def, added) })
 	return added.Alias.Name, nil
 }
@@ -87,6 +91,10 @@ func (drv *Driver) detachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 	}
 	gone := live.Devices.Disks[i]
 	dst, alias := gone.Target.Dev, aliasOf(gone.Alias)
+	if err := drv.beginHotplug(d, "detach", gone); err != nil {
+		return err
+	}
+	defer drv.endHotplug(d)
 	if err := drv.removeDevice(ctx, d, backend.Device{Disk: &libxltypes.Disk{Vdev: dst}}, alias); err != nil {
 		return libxlFailed(err, "libxenlight failed to detach disk '%s'", dst)
 	}
