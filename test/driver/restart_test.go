@@ -103,19 +103,20 @@ func destroyOnHost(t *testing.T, d *daemontest.Daemon, id int) {
 	}
 }
 
-// poweroffOnHost makes a guest power itself off while no daemon runs. (A
-// guest told to power off some seconds after its start did so before the
-// daemon was stopped when the starts after it took longer, on a loaded
-// machine: the test then saw a shutdown the first daemon had handled.)
+// poweroffOnHost makes guest id power itself off, as its own poweroff
+// would, with no daemon involved. (A guest told by a fault to do it some
+// seconds after its start may do it before the daemon is gone, on a
+// loaded machine.)
 func poweroffOnHost(t *testing.T, d *daemontest.Daemon, id int) {
 	t.Helper()
 	h := openHost(t, d)
 	defer h.Close()
 	if err := h.GuestShutdown(context.Background(), backend.DomID(id), backend.ReasonPoweroff); err != nil {
-		t.Fatalf("power off domid %d on the host: %v", id, err)
+		t.Fatalf("poweroff of domid %d on the host: %v", id, err)
 	}
 }
 
+// openHost attaches to d's simulated host, as xl would.
 func openHost(t *testing.T, d *daemontest.Daemon) *sim.Host {
 	t.Helper()
 	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: sim.Shape(config.DefaultLibxl().Sim), PollInterval: -1})
