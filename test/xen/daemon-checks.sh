@@ -90,7 +90,13 @@ check_conformance() {
 	for _t in TestBackendConformance TestOpenOnXen; do
 		grep -q -- "--- PASS: $_t " $TMPD/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
 	done
-	DETAIL="libxl.test: $_p passed, $_s skipped; the backend suite ran on Xen"
+	DETAIL="libxl.test: $_p passed, $_s skipped; the backend suite ran on Xen; slowest: $(slowest_cases)"
+}
+# slowest_cases: the three conformance cases that took longest, with their times (the check
+# takes a good part of the run, and the log keeps nothing else of libxl.test's output)
+slowest_cases() {
+	sed -n 's/^ *--- PASS: TestBackendConformance\/\([^ /]*\) (\([0-9.]*\)s)$/\2 \1/p' $TMPD/conformance.out |
+		sort -rn | head -n 3 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }'
 }
 conformance_debug() { grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' $TMPD/conformance.out | tail -n 50; }
 
