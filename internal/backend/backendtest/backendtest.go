@@ -56,6 +56,10 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"MemoryAndVCPUs", testMemoryAndVCPUs},
 		{"OutOfMemory", testOutOfMemory},
 		{"Stats", testStats},
+		{"PinVCPU", testPinVCPU},
+		{"Scheduling", testScheduling},
+		{"NodeAffinity", testNodeAffinity},
+		{"PMSuspend", testPMSuspend},
 		{"NoSuchGuest", testNoSuchGuest},
 	}
 	for _, tc := range tests {
