@@ -112,8 +112,8 @@ func setVcpuPin(def *libvirtxml.Domain, vcpu uint, cpus []int) {
 // with both LIVE and CONFIG libvirt pins the running guest and changes
 // only its live definition, while here the persistent one changes too,
 // as the QEMU driver does; and a map with no CPU, which libvirt would
-// write as <vcpupin cpuset=”/> into a config it can then no longer load,
-// is refused as the QEMU driver refuses it.
+// write as a <vcpupin> with an empty cpuset into a config it can then no
+// longer load, is refused as the QEMU driver refuses it.
 func (drv *Driver) PinVcpuFlags(ctx context.Context, dom Domain, vcpu uint32, cpumap []byte, flags uint32) error {
 	live, config := uint32(libvirt.DomainAffectLive), uint32(libvirt.DomainAffectConfig)
 	if err := checkFlags(flags, live|config, "libxlDomainPinVcpuFlags"); err != nil {
