@@ -6,6 +6,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/cpumodel"
+	"virtxend/internal/virerr"
 )
 
 // hostCPUCache is the host CPU last decoded, by what it was decoded from:
@@ -99,4 +100,28 @@ func (drv *Driver) BaselineCPU(ctx context.Context, xmls []string, flags uint32)
 		}
 	}
 	return out.Format(), nil
+}
+
+// NodeGetCPUMap is virNodeGetCPUMap, which libvirt's Xen driver lacks:
+// libvirt-python's virDomain.vcpus() and vcpuPinInfo() size their maps
+// with it and fail without it, where virsh falls back to the node info.
+// It answers as the other drivers' virHostCPUGetMap does, for the Xen
+// host's physical CPUs (all online) rather than dom0's: the count, and
+// with needMap the map of online CPUs.
+func (drv *Driver) NodeGetCPUMap(ctx context.Context, needMap bool, flags uint32) ([]byte, uint32, int32, error) {
+	if flags != 0 {
+		return nil, 0, -1, virerr.UnsupportedFlags(virerr.FromNone, flags, "virHostCPUGetMap")
+	}
+	h, err := drv.be.HostInfo(ctx)
+	if err != nil {
+		return nil, 0, -1, libxlFailed(err, "Unable to get host information")
+	}
+	var m []byte
+	if needMap {
+		m = make([]byte, (h.CPUs+7)/8)
+		for c := 0; c < h.CPUs; c++ {
+			m[c/8] |= 1 << (c % 8)
+		}
+	}
+	return m, uint32(h.CPUs), int32(h.CPUs), nil
 }
