@@ -17,7 +17,7 @@ const (
 type HostInfo struct {
 	// HWCap is physinfo's hw_cap: Xen's host featureset words, in Xen
 	// 4.7's layout (1.EDX, 1.ECX, 80000001.EDX, 80000001.ECX, D:1.EAX,
-	// 7:0.EBX, 7:0.ECX, 80000007.EDX, ...).
+	// 7:0.EBX, 7:0.ECX, 80000007.EDX).
 	HWCap                         []uint32
 	CPUs, CoresPerSocket, Threads int
 }
@@ -82,7 +82,7 @@ func HWCap(modelName string, extra ...string) ([]uint32, error) {
 		}
 		d.add(f.data)
 	}
-	hw := make([]uint32, 9)
+	hw := make([]uint32, 8)
 	get := func(in, subin uint32) item {
 		if it := d.get(item{kind: kindCPUID, in: in, subin: subin}); it != nil {
 			return *it

@@ -14,7 +14,7 @@ import (
 type hostCPUCache struct {
 	mu  sync.Mutex
 	key cpumodel.HostInfo
-	hw  [9]uint32
+	hw  [8]uint32
 	cpu *cpumodel.CPU
 	pae bool
 	ok  bool

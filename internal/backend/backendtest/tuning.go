@@ -3,6 +3,7 @@ package backendtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -150,17 +151,26 @@ func testNodeAffinity(t *testing.T, b backend.Backend) {
 }
 
 // testPMSuspend: a suspended guest is shut down for suspend and keeps
-// its memory; woken up it runs again with the same id; only a suspended
-// guest can be woken.
+// its memory; woken up it runs again with the same id and acts on
+// requests; only a suspended guest can be woken. A real guest acknowledges
+// the suspend request through xenstore, so the test first waits for its
+// balloon driver to act, which needs xenstore too.
 func testPMSuspend(t *testing.T, b backend.Backend) {
 	p, ok := b.(backend.PMSuspender)
 	if !ok {
 		t.Skip("backend cannot suspend guests")
 	}
 	ctx := context.Background()
-	id := create(t, b, Config("conf-pm", 23, 128*1024, 1), false)
+	id := create(t, b, Config("conf-pm", 23, 256*1024, 1), false)
 	defer b.Destroy(ctx, id)
-	Eventually(t, b, id, "the guest up", func(gi backend.GuestInfo) bool { return gi.VCPUsOnline == 1 && gi.CPUTime > 0 })
+	balloon := func(kib uint64) {
+		t.Helper()
+		if err := b.SetMemoryTarget(ctx, id, kib); err != nil {
+			t.Fatal(err)
+		}
+		Eventually(t, b, id, fmt.Sprintf("memory target %d KiB", kib), func(gi backend.GuestInfo) bool { return gi.CurrentMemKiB == kib })
+	}
+	balloon(192 * 1024)
 	if err := p.Wakeup(ctx, id); err == nil {
 		t.Error("woke up a running guest")
 	}
@@ -178,4 +188,5 @@ func testPMSuspend(t *testing.T, b backend.Backend) {
 	if gi.State == backend.StateShutdown || gi.State == backend.StateDying || gi.DomID != id {
 		t.Fatalf("woken guest: %+v", gi)
 	}
+	balloon(160 * 1024)
 }

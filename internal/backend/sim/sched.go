@@ -15,7 +15,7 @@ import (
 // libvirt's libxl driver names the host CPU Broadwell-v1 with the
 // features beyond it: Skylake's models need bits of CPUID leaves libxl
 // does not report.
-var HostHWCap = [9]uint32{0xbfebfbff, 0x7ffafbff, 0x2c100800, 0x00000121, 0x0000000f, 0x029c6fbf, 0x40000000, 0x00000100, 0}
+var HostHWCap = [8]uint32{0xbfebfbff, 0x7ffafbff, 0x2c100800, 0x00000121, 0x0000000f, 0x029c6fbf, 0x40000000, 0x00000100}
 
 // Scheduler defaults: Xen's since 4.12 is credit2, and a domain's weight
 // is 256 and its cap 0 (none) unless its configuration says otherwise.
