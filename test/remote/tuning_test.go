@@ -126,6 +126,13 @@ func TestVirshSchedinfo(t *testing.T) {
 	} {
 		wantFail(t, d.Virsh(c.args...), c.args, c.want)
 	}
+	// Domain-0 has a weight and vCPUs too, as on Xen.
+	if out := d.MustVirsh("schedinfo", "Domain-0"); out != "Scheduler      : credit2\nweight         : 256\ncap            : 0\n" {
+		t.Errorf("schedinfo Domain-0:\n%q", out)
+	}
+	if out := d.MustVirsh("vcpuinfo", "Domain-0"); strings.Count(out, "VCPU:") != 4 {
+		t.Errorf("vcpuinfo Domain-0:\n%s", out)
+	}
 	// The refused values changed nothing; the host keeps what was set
 	// across a daemon restart.
 	d.Stop()
