@@ -198,7 +198,7 @@ func (s *consoled) readGuests() (guests map[backend.DomID]guestView, changed boo
 	}
 	hostLock, err := os.OpenFile(filepath.Join(s.dir, "lock"), os.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		s.releaseLock() // the host is gone
+		s.retire() // the host is gone
 		return nil, true, nil
 	}
 	defer hostLock.Close()
@@ -212,7 +212,7 @@ func (s *consoled) readGuests() (guests map[backend.DomID]guestView, changed boo
 		return nil, false, err
 	}
 	if st == nil || st.KernelBootID != s.kernelBootID || len(st.Guests) == 0 {
-		s.releaseLock()
+		s.retire()
 		return nil, true, nil
 	}
 	s.bootID = st.BootID
@@ -238,6 +238,16 @@ func statHostFile(path string) hostFileStamp {
 		return hostFileStamp{}
 	}
 	return hostFileStamp{ino: st.Ino, mtime: time.Unix(st.Mtim.Unix()), size: st.Size}
+}
+
+// retire removes consoles.json and then gives up the console lock: a
+// console daemon started once the lock is free must not find its own file
+// removed by this one, nor a host read this one's stale file.
+func (s *consoled) retire() {
+	if s.lock != nil {
+		os.Remove(filepath.Join(s.dir, consoleFileName))
+	}
+	s.releaseLock()
 }
 
 func (s *consoled) releaseLock() {
@@ -297,8 +307,7 @@ func (s *consoled) closeAll() {
 		c.close()
 		delete(s.consoles, k)
 	}
-	os.Remove(filepath.Join(s.dir, consoleFileName))
-	s.releaseLock()
+	s.retire()
 }
 
 // shutdownGuest makes guest id shut itself down for reason, as its own
