@@ -25,12 +25,15 @@ type HostInfo struct {
 // HostCPU is libxlCapsInitCPU: the host CPU of the capabilities, decoded
 // from the CPUID words libxl reports (no vendor or signature leaf among
 // them, so the host CPU has neither), and whether the host has PAE. With
-// no words (hw_cap[0] is 0, as on ARM) there is no host CPU: nil.
+// no words (hw_cap[0] is 0, as on ARM) there is no host CPU: nil. When no
+// model of the map fits the words, the error is libvirt's, and whether
+// the host has PAE is still known.
 func HostCPU(h HostInfo) (*CPU, bool, error) {
 	if len(h.HWCap) < 8 || h.HWCap[0] == 0 {
 		return nil, false, nil
 	}
 	hw := h.HWCap
+	pae := hw[0]&paeMask != 0
 	c := &CPU{Type: Host, Mode: Custom, Arch: "i686", Dies: 1, Clusters: 1,
 		Cores: uint(max(h.CoresPerSocket, 0)), Threads: uint(max(h.Threads, 0))}
 	if hw[2]&lmMask != 0 {
@@ -57,9 +60,9 @@ func HostCPU(h HostInfo) (*CPU, bool, error) {
 		err = m.decode(c, d, nil, false)
 	}
 	if err != nil {
-		return nil, false, virerr.Wrap(err, virerr.FromLibxl, libvirt.ErrInternalError, "Failed to initialize host cpu features")
+		return nil, pae, virerr.Wrap(err, virerr.FromLibxl, libvirt.ErrInternalError, "Failed to initialize host cpu features")
 	}
-	return c, hw[0]&paeMask != 0, nil
+	return c, pae, nil
 }
 
 // HWCap is the inverse of HostCPU for a model of the map: the words a

@@ -2,6 +2,8 @@ package driver
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 
 	"virtxend/internal/backend"
@@ -23,16 +25,19 @@ type hostCPUCache struct {
 // HostCPU is the host CPU of the capabilities (libxlCapsInitCPU): the
 // model, features and topology libvirt decodes from libxl's physinfo, and
 // whether the host has PAE; nil on a host whose CPUID libxl does not
-// report.
+// report. Where libvirt finds no model of its map that fits the words, its
+// libxl driver fails to start; here the host CPU is unknown instead, as on
+// a host without CPUID (cpu-compare then finds every CPU incompatible),
+// and a warning names the words.
 func (drv *Driver) HostCPU(ctx context.Context) (*cpumodel.CPU, bool, error) {
 	h, err := drv.be.HostInfo(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	return drv.hostCPU.decode(h)
+	return drv.hostCPU.decode(h, drv.log)
 }
 
-func (c *hostCPUCache) decode(h backend.HostInfo) (*cpumodel.CPU, bool, error) {
+func (c *hostCPUCache) decode(h backend.HostInfo, log *slog.Logger) (*cpumodel.CPU, bool, error) {
 	in := cpumodel.HostInfo{CPUs: h.CPUs, CoresPerSocket: h.CoresPerSocket, Threads: h.ThreadsPerCore}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -42,7 +47,8 @@ func (c *hostCPUCache) decode(h backend.HostInfo) (*cpumodel.CPU, bool, error) {
 	in.HWCap = h.HWCap[:]
 	cpu, pae, err := cpumodel.HostCPU(in)
 	if err != nil {
-		return nil, false, err
+		log.Warn("no CPU model of libvirt's map fits the host CPU; the capabilities name none",
+			"hw_cap", fmt.Sprintf("%08x", h.HWCap), "err", err)
 	}
 	c.key, c.hw, c.cpu, c.pae, c.ok = in, h.HWCap, cpu, pae, true
 	return cpu, pae, nil

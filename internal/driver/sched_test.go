@@ -1,12 +1,14 @@
 package driver
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/cpumodel"
 	"virtxend/internal/typedparam"
 	"virtxend/internal/virerr"
 )
@@ -232,4 +234,19 @@ func TestCompareAndBaselineCPU(t *testing.T) {
 	wantErr(t, err, libvirt.ErrXMLError, virerr.FromCPU, "XML error: Missing CPU architecture")
 	_, err = drv.BaselineCPU(ctx, []string{caps}, 4)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x4) in function libxlConnectBaselineCPU")
+}
+
+// TestHostCPUWithoutModel: where no model of the map fits the words Xen
+// reports, the host CPU is unknown (libvirt's libxl driver would not
+// start), PAE is still known, and cpu-compare finds nothing compatible.
+func TestHostCPUWithoutModel(t *testing.T) {
+	var c hostCPUCache
+	h := backend.HostInfo{CPUs: 2, CoresPerSocket: 1, ThreadsPerCore: 1, HWCap: [8]uint32{1 << 6}}
+	cpu, pae, err := c.decode(h, slog.New(slog.DiscardHandler))
+	if cpu != nil || !pae || err != nil {
+		t.Fatalf("%+v %v %v", cpu, pae, err)
+	}
+	if r, err := cpumodel.Compare(cpu, &cpumodel.CPU{Type: cpumodel.Guest, Model: "qemu64"}, false); r != cpumodel.CompareIncompatible || err != nil {
+		t.Fatalf("compare: %d %v", r, err)
+	}
 }

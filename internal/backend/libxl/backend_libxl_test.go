@@ -72,9 +72,11 @@ func diskImage(t *testing.T) string {
 
 // bootable gives the suite's guests a kernel and initrd that boot here,
 // at least the memory that takes, a disk image that exists and the bridge
-// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs.
+// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs. It embeds the
+// backend itself, not the interface, so that the optional features
+// (pinning, scheduling, ...) stay visible to the suite.
 type bootable struct {
-	backend.Backend
+	*Backend
 	kernel, initrd string
 	disk, bridge   string
 }
