@@ -53,13 +53,21 @@ func checkFiles(root string, justKilled bool) (leftovers int, problems []string)
 	return leftovers, problems
 }
 
-// findTemps lists the temporary files (internal/store's) below root.
+// findTemps lists the temporary files (internal/store's) below root,
+// but those of consoles.json in the simulated host's directory: that file
+// is the host's console daemon's, a process of its own that no kill stops
+// (as xenconsoled on Xen), which may be writing it at any moment.
 func findTemps(root string) []string {
 	var found []string
+	simHost := paths.Under(root).SimHostDir()
 	filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
-		if err == nil && store.IsTemp(e.Name()) {
-			found = append(found, path)
+		if err != nil || !store.IsTemp(e.Name()) {
+			return nil
 		}
+		if filepath.Dir(path) == simHost && strings.HasPrefix(e.Name(), ".consoles.json.") {
+			return nil
+		}
+		found = append(found, path)
 		return nil
 	})
 	return found
