@@ -105,6 +105,8 @@ type Driver struct {
 	ports portAllocator
 	// consoles are the console sessions clients have open.
 	consoles chrdevs
+	// hostCPU is the host CPU decoded from the hypervisor's CPUID words.
+	hostCPU hostCPUCache
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup

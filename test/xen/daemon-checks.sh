@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-hotplug virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-hotplug virsh-tuning virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -91,6 +91,9 @@ check_conformance() {
 	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
 	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >$TMPD/conformance.out 2>&1) || _rc=$?
+	# for the log: where the suite's time goes
+	echo "slowest of libxl.test: $(grep -E -- '^ *--- (PASS|FAIL): TestBackendConformance/' $TMPD/conformance.out |
+		sed 's/.*Conformance\/\([^ ]*\) (\([0-9.]*\)s)/\2 \1/' | sort -n -r | head -n 6 | tr '\n' ' ')"
 	_p=$(grep -c -- '--- PASS' $TMPD/conformance.out || true)
 	_s=$(grep -c -- '--- SKIP' $TMPD/conformance.out || true)
 	if [ $_rc != 0 ]; then
@@ -505,6 +508,85 @@ check_virsh_hotplug() {
 	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
 }
 
+# xl_vcpu NAME VCPU: "CPU HARD-AFFINITY" of one vCPU as xl vcpu-list shows it
+xl_vcpu() { xl vcpu-list "$1" 2>/dev/null | awk -v v="$2" 'NR > 1 && $3 == v { print $4, $7 }'; }
+
+# Monitoring and tuning of a running PV guest with two vCPUs (the host has two CPUs under
+# QEMU, the simulated one four): virsh vcpuinfo shows both on physical CPUs; vcpupin moves vCPU 1 to CPU 0 and xl vcpu-list
+# agrees (CPU and hard affinity), as do vcpupin's query and vcpuinfo's affinity; schedinfo
+# sets weight 512 and cap 50, which xl sched-credit2 (or sched-credit) reports; numatune
+# answers; the host CPU of the capabilities compares identical and has a baseline;
+# dompmsuspend leaves the guest suspended (xl: shut down for suspend) and dompmwakeup
+# resumes it, after which it still acts on a shutdown request.
+check_virsh_tuning() {
+	DEBUG_FN="vguest_debug vx-tune"
+	forget vx-tune
+	step "virsh define" V define $XT/guests/vx-tune.xml || return 1
+	vstart vx-tune || return 1
+	_cpus=$(V nodeinfo | awk '/^CPU\(s\):/ { print $2 }')
+	step "virsh vcpuinfo" V vcpuinfo vx-tune || return 1
+	[ "$(awk -v n="$_cpus" '/^CPU: +[0-9]+$/ && $2 < n { c++ } END { print c + 0 }' $TMPD/step.out)" = 2 ] ||
+		{ WHY="vcpuinfo on a host of ${_cpus:-?} CPUs: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_before="$(xl_vcpu vx-tune 0) / $(xl_vcpu vx-tune 1)"
+	step "virsh vcpupin" V vcpupin vx-tune 1 0 || return 1
+	_i=0
+	until [ "$(xl_vcpu vx-tune 1)" = "0 0" ]; do
+		[ $_i -lt 20 ] || { WHY="after vcpupin 1 0, xl vcpu-list says CPU and affinity '$(xl_vcpu vx-tune 1)' for vCPU 1"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	step "virsh vcpupin (query)" V vcpupin vx-tune || return 1
+	grep -q -E "^ *0 +0-$((_cpus - 1))\$" $TMPD/step.out && grep -q -E '^ *1 +0$' $TMPD/step.out ||
+		{ WHY="vcpupin query: $(tr -s ' ' <$TMPD/step.out | tr '\n' '|')"; return 1; }
+	step "virsh vcpuinfo" V vcpuinfo vx-tune || return 1
+	[ "$(awk '/^VCPU:/ { v = $2 } /^CPU Affinity:/ && v == 1 { print $3 }' $TMPD/step.out)" = "$(printf 'y%*s' $((_cpus - 1)) '' | tr ' ' -)" ] ||
+		{ WHY="vcpuinfo after the pin: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh schedinfo --set" V schedinfo vx-tune --set weight=512 --set cap=50 || return 1
+	_sched=$(sed -n 's/^Scheduler *: //p' $TMPD/step.out)
+	case $_sched in credit | credit2) ;; *) WHY="schedinfo names scheduler '$_sched'"; return 1 ;; esac
+	grep -q -E '^weight +: 512$' $TMPD/step.out && grep -q -E '^cap +: 50$' $TMPD/step.out ||
+		{ WHY="schedinfo --set: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "xl sched-$_sched" xl sched-$_sched -d vx-tune || return 1
+	[ "$(awk 'NR == 2 { print $3, $4 }' $TMPD/step.out)" = "512 50" ] ||
+		{ WHY="xl sched-$_sched -d: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh numatune" V numatune vx-tune || return 1
+	grep -q -E '^numa_mode +: interleave$' $TMPD/step.out && grep -q -E '^numa_nodeset +: 0$' $TMPD/step.out ||
+		{ WHY="numatune: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_hw=$(timeout 30 xl info 2>/dev/null | sed -n 's/^hw_caps *: //p')
+	V capabilities >$TMPD/caps.xml 2>&1 || { WHY="virsh capabilities: $(tail -n 1 $TMPD/caps.xml)"; return 1; }
+	_model=$(sed -n 's/^ *<model>\(.*\)<\/model>$/\1/p' $TMPD/caps.xml | head -n 1)
+	if [ -n "$_model" ]; then
+		step "virsh cpu-compare" V cpu-compare $TMPD/caps.xml || return 1
+		grep -q 'identical to host CPU' $TMPD/step.out || { WHY="cpu-compare: $(cat $TMPD/step.out)"; return 1; }
+		step "virsh cpu-baseline" V cpu-baseline $TMPD/caps.xml || return 1
+	else
+		# no model of libvirt's map fits the words Xen reports: the host CPU is unknown
+		echo "<cpu match='minimum'><model>qemu64</model></cpu>" >$TMPD/guest-cpu.xml
+		! V cpu-compare --error $TMPD/guest-cpu.xml >$TMPD/step.out 2>&1 && grep -q 'unknown host CPU' $TMPD/step.out ||
+			{ WHY="cpu-compare with no host CPU model (hw_caps $_hw): $(cat $TMPD/step.out)"; return 1; }
+		printf '%s\n' "<cpu><arch>x86_64</arch><model>Westmere</model></cpu>" "<cpu><arch>x86_64</arch><model>Nehalem</model></cpu>" >$TMPD/cpus.xml
+		step "virsh cpu-baseline" V cpu-baseline $TMPD/cpus.xml || return 1
+		_model="unknown (no model of libvirt's fits)"
+	fi
+	_base=$(sed -n "s/^ *<model fallback='[a-z]*'>\(.*\)<\/model>$/\1/p" $TMPD/step.out)
+	[ -n "$_base" ] || { WHY="cpu-baseline: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_t=$(now)
+	step "virsh dompmsuspend" V dompmsuspend vx-tune mem || return 1
+	state vx-tune pmsuspended 10 || return 1
+	_susp=$(since "$_t")
+	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
+		step "xl list" xl list vx-tune || return 1
+		awk 'NR == 2 { exit !($5 ~ /s/) }' $TMPD/step.out || { WHY="xl list of the suspended guest: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	fi
+	step "virsh dompmwakeup" V dompmwakeup vx-tune || return 1
+	state vx-tune running 10 || return 1
+	step "virsh shutdown" V shutdown vx-tune || return 1
+	state vx-tune "shut off" 90 || return 1
+	wait_gone vx-tune 10 || return 1
+	step "virsh undefine" V undefine vx-tune || return 1
+	DETAIL="id $ID: vCPUs on CPUs $_before (xl: CPU affinity), vCPU 1 pinned to CPU 0; $_sched weight 512 cap 50 in xl; host CPU $_model${_hw:+ (hw_caps $_hw)}, baseline $_base; suspended in $_susp s, woken, shut down"
+}
+
 # start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
 # drivers (the only ones in the image) on $VR/run/libvirt/libvirt-sock, where virtxend looks;
 # LIBVIRTD_BESIDE, if set, starts it instead (dry-run.sh: scripts/libvirtd-beside, so that it
@@ -673,6 +755,7 @@ fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
 run_check virsh-hotplug check_virsh_hotplug
 forget vx-dev # what a failed virsh-hotplug left running
+run_check virsh-tuning check_virsh_tuning
 run_check virsh-net-vol check_virsh_net_vol
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back

@@ -30,6 +30,9 @@ type hostState struct {
 	NextDomID    backend.DomID `json:"next_domid"`
 	Dom0MemKiB   uint64        `json:"dom0_mem_kib"`
 	Guests       []*guest      `json:"guests"`
+	// Dom0Tuning is Domain-0's vCPU affinity and scheduler parameters,
+	// once changed.
+	Dom0Tuning tuning `json:"dom0_tuning,omitzero"`
 }
 
 // guest is one simulated domain.
@@ -60,6 +63,9 @@ type guest struct {
 	// real Xen would have received it. Hosts written before it was kept
 	// have none (nil); their guests still run, with no devices to count.
 	Config *libxltypes.DomainConfig `json:"config,omitempty"`
+	// Tuning is what was changed of the guest's vCPU affinity and
+	// scheduler parameters since it was created (sched.go).
+	Tuning tuning `json:"tuning,omitzero"`
 }
 
 type request struct {
@@ -208,10 +214,15 @@ func (st *hostState) check() error {
 			return fmt.Errorf("guest %q has a memory target above its maximum", g.Name)
 		case !g.Faults.inRange():
 			return fmt.Errorf("guest %q has a fault duration out of range", g.Name)
+		case !g.Tuning.valid(g.VCPUsMax):
+			return fmt.Errorf("guest %q has vCPU affinity or scheduler parameters out of range", g.Name)
 		case !g.configMatches():
 			return fmt.Errorf("guest %q has the configuration of %q (%s)", g.Name, g.Config.CInfo.Name, g.Config.CInfo.UUID)
 		}
 		seen[g.DomID] = true
+	}
+	if !st.Dom0Tuning.valid(maxHostCPUs) {
+		return fmt.Errorf("Domain-0 has vCPU affinity or scheduler parameters out of range")
 	}
 	return nil
 }

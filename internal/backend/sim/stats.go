@@ -28,8 +28,8 @@ import (
 // A guest with one vCPU running for a second thus reads 50 requests
 // (200 KiB) from its first disk and receives 100 packets on its first NIC.
 // vCPUs: the online ones share the guest's CPU time equally; each runs on
-// a CPU of its hard affinity from the configuration (all CPUs when it sets
-// none), the (domid + vCPU)-th modulo their number.
+// a CPU of its hard affinity (as last pinned, else from the configuration,
+// else all CPUs), the (domid + vCPU)-th modulo their number.
 func (h *Host) Stats(ctx context.Context, ids []backend.DomID) ([]backend.GuestStats, error) {
 	var want map[backend.DomID]bool
 	if ids != nil {
@@ -57,8 +57,13 @@ func (h *Host) Stats(ctx context.Context, ids []backend.DomID) ([]backend.GuestS
 func (h *Host) dom0Stats(st *hostState) backend.GuestStats {
 	s := backend.GuestStats{GuestInfo: h.dom0Info(st)}
 	for k := 0; k < h.opts.Host.CPUs; k++ {
+		aff := h.affinity(st.Dom0Tuning, nil, k)
+		cpu := k
+		if !slices.Contains(aff, k) {
+			cpu = h.pickCPU(aff, k)
+		}
 		s.VCPUs = append(s.VCPUs, backend.VCPUStats{
-			ID: k, Online: true, State: backend.VCPURunning, CPU: k, Affinity: h.allCPUs(),
+			ID: k, Online: true, State: backend.VCPURunning, CPU: cpu, Affinity: aff,
 		})
 	}
 	return s
@@ -96,10 +101,7 @@ func (h *Host) vcpuStats(g *guest, gi backend.GuestInfo) []backend.VCPUStats {
 	}
 	out := make([]backend.VCPUStats, 0, gi.VCPUsMax)
 	for k := 0; k < gi.VCPUsMax; k++ {
-		v := backend.VCPUStats{ID: k, State: backend.VCPUOffline, CPU: -1, Affinity: h.allCPUs()}
-		if k < len(hard) && len(hard[k]) > 0 {
-			v.Affinity = slices.Clone(hard[k])
-		}
+		v := backend.VCPUStats{ID: k, State: backend.VCPUOffline, CPU: -1, Affinity: h.affinity(g.Tuning, hard, k)}
 		if k < gi.VCPUsOnline {
 			v.Online, v.State = true, state
 			v.CPUTime = gi.CPUTime / time.Duration(gi.VCPUsOnline)
