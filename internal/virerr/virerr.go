@@ -45,9 +45,10 @@ type Error struct {
 	Domain Domain
 	Detail string
 	Cause  error
-	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags):
-	// the function whose argument is wrong.
-	argFunc string
+	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags,
+	// InvalidArg): the function whose argument is wrong, and argName the
+	// argument ("flags" when empty).
+	argFunc, argName string
 	// relayed is set for an error another libvirt daemon reported, whose
 	// wire form is passed on as it came.
 	relayed *Wire
@@ -132,6 +133,9 @@ func (e *Error) Wire() Wire {
 	if e.argFunc != "" {
 		w.Message = e.Detail
 		w.Str1, w.Str2, w.Int1, w.Int2 = e.argFunc, "flags", 0, 0
+		if e.argName != "" {
+			w.Str2 = e.argName
+		}
 		return w
 	}
 	prefix, withInfo := messageFor(e.Code)
@@ -175,4 +179,12 @@ func UnsupportedFlags(dom Domain, flags uint32, fn string) *Error {
 		Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn,
 		Detail: fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, fn),
 	}
+}
+
+// InvalidArg is virReportInvalidArg and the virCheck*Arg checks made with
+// it, raised in fn about its argument arg: VIR_ERR_INVALID_ARG whose
+// message is the detail alone (no "invalid argument" prefix), with str1
+// the function and str2 the argument.
+func InvalidArg(dom Domain, fn, arg, format string, args ...any) *Error {
+	return &Error{Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn, argName: arg, Detail: fmt.Sprintf(format, args...)}
 }
