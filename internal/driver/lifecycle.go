@@ -309,6 +309,7 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 		return errCreate(def.Name)
 	}
 	drv.setID(d, int32(id))
+	drv.nameInterfaces(d, int32(id), cfg)
 	if paused {
 		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
 	} else {
