@@ -52,6 +52,9 @@ func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceA
 	if err != nil {
 		return nil, err
 	}
+	if err := nd.NetworkConnect(ctx); err != nil {
+		return nil, err
+	}
 	var out []InterfaceAddrs
 	if s.def.Devices == nil {
 		return nil, nil

@@ -41,9 +41,10 @@ func (drv *Driver) BlockStats(ctx context.Context, dom Domain, path string) (Blo
 const blockStatsParams = 6
 
 // BlockStatsFlags is virDomainBlockStatsFlags (libxlDomainBlockStatsFlags;
-// flags: VIR_TYPED_PARAM_STRING_OKAY): with nparams 0 the number of
-// parameters it has, else up to nparams of them.
+// flags: VIR_TYPED_PARAM_STRING_OKAY, which the API adds): with nparams 0
+// the number of parameters it has, else up to nparams of them.
 func (drv *Driver) BlockStatsFlags(ctx context.Context, dom Domain, path string, nparams int, flags uint32) (typedparam.List, int, error) {
+	flags |= typedparam.StringOkay // libxl's driver supports VIR_DRV_FEATURE_TYPED_PARAM_STRING
 	if err := checkFlags(flags, typedparam.StringOkay, "libxlDomainBlockStatsFlags"); err != nil {
 		return nil, 0, err
 	}

@@ -19,6 +19,8 @@ import (
 	"virtxend/internal/virerr"
 )
 
+func (f *fakeLibvirtd) NetworkConnect(context.Context) error { return nil }
+
 func (f *fakeLibvirtd) NetworkGetDHCPLeases(_ context.Context, net libvirt.Network, mac string, _ uint32) ([]libvirt.NetworkDhcpLease, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -16,6 +16,13 @@ func (c *Client) NetworkLookupByName(ctx context.Context, name string) (libvirt.
 	return r.Net, err
 }
 
+// NetworkConnect is virGetConnectNetwork: the connection to the network
+// driver, opened if it is not.
+func (c *Client) NetworkConnect(ctx context.Context) error {
+	_, err := c.conn(ctx, Network)
+	return err
+}
+
 // NetworkGetDHCPLeases is virNetworkGetDHCPLeases: the leases of the
 // network's DHCP server, for the MAC address mac only unless it is "".
 func (c *Client) NetworkGetDHCPLeases(ctx context.Context, net libvirt.Network, mac string, flags uint32) ([]libvirt.NetworkDhcpLease, error) {
