@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -80,11 +81,25 @@ func (drv *Driver) GetAllDomainStats(ctx context.Context, doms []Domain, stats, 
 		}
 	}
 	live := drv.readStats(ctx, ids)
+	rc := recordContext{stats: stats, flags: flags, now: time.Now()}
+	if doms == nil && stats&statsBlock != 0 {
+		rc.images = map[string]bool{}
+		defer func() { drv.images.forget(rc.images) }()
+	}
 	out := make([]StatsRecord, 0, len(list))
 	for i, d := range list {
-		out = append(out, drv.domainRecord(ctx, d, snaps[i], live, stats, flags))
+		out = append(out, drv.domainRecord(ctx, d, snaps[i], live, &rc))
 	}
 	return out, nil
+}
+
+// recordContext is what every record of one call shares.
+type recordContext struct {
+	stats, flags uint32
+	now          time.Time
+	// images collects the images the records named, when the call covers
+	// every domain: the cache keeps those alone.
+	images map[string]bool
 }
 
 // statsDomains are the domains to report: doms by uuid (skipping those
@@ -136,7 +151,8 @@ func (drv *Driver) readStats(ctx context.Context, ids []backend.DomID) map[backe
 // NOWAIT), and a domain that had to wait is read again, since the job
 // may have changed it; one whose job could not be had is reported with
 // what needs no job.
-func (drv *Driver) domainRecord(ctx context.Context, d *domain, s snapshot, live map[backend.DomID]backend.GuestStats, stats, flags uint32) StatsRecord {
+func (drv *Driver) domainRecord(ctx context.Context, d *domain, s snapshot, live map[backend.DomID]backend.GuestStats, rc *recordContext) StatsRecord {
+	stats, flags := rc.stats, rc.flags
 	haveJob := false
 	if s.active() && stats&statsNeedJob != 0 {
 		switch {
@@ -182,7 +198,7 @@ func (drv *Driver) domainRecord(ctx context.Context, d *domain, s snapshot, live
 		netStats(p, s.def, g)
 	}
 	if stats&statsBlock != 0 {
-		blockStats(p, s, g, haveJob)
+		drv.blockStats(p, s, g, haveJob, rc)
 	}
 	return rec
 }
@@ -256,7 +272,7 @@ func netStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats)
 // of a disk it serves (no times: blkback has none; errors is its oo_req,
 // as libvirt defines it for Xen); and the image's sizes where the daemon
 // can read them.
-func blockStats(p *typedparam.List, s snapshot, g *backend.GuestStats, haveJob bool) {
+func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestStats, haveJob bool, rc *recordContext) {
 	disks := diskDevices(s.def)
 	p.AddUInt(uint32(len(disks)), "block.count")
 	for i := range disks {
@@ -284,7 +300,10 @@ func blockStats(p *typedparam.List, s snapshot, g *backend.GuestStats, haveJob b
 		if path == "" {
 			continue
 		}
-		if sz, ok := imageSizes(path, diskFormat(disk)); ok {
+		if rc.images != nil {
+			rc.images[path] = true
+		}
+		if sz, ok := drv.images.sizes(path, diskFormat(disk), rc.now); ok {
 			for _, c := range []struct {
 				name string
 				v    uint64

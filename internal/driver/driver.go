@@ -101,6 +101,8 @@ type Driver struct {
 	ports portAllocator
 	// consoles are the console sessions clients have open.
 	consoles chrdevs
+	// images are the disk images' sizes bulk statistics read.
+	images imageCache
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup

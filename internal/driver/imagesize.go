@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"sync"
+	"time"
 )
 
 // ImageSizes are a disk image's sizes as bulk statistics report them:
@@ -11,6 +13,69 @@ import (
 // (capacity) and the size of the file or device holding it (physical).
 type ImageSizes struct {
 	Allocation, Capacity, Physical uint64
+}
+
+// imageCache keeps the sizes of the images bulk statistics read, so that
+// a poll of many guests costs one stat(2) per image, not an open, a read
+// and a seek: a file's entry holds while its inode, size and times are
+// the same; a block device's, whose resize its inode does not show, for
+// deviceSizeTTL.
+type imageCache struct {
+	mu sync.Mutex
+	m  map[string]cachedImage
+}
+
+type cachedImage struct {
+	format string
+	id     fileID
+	at     time.Time
+	sizes  ImageSizes
+	ok     bool
+}
+
+// fileID is what identifies a version of a file to the cache.
+type fileID struct {
+	dev, ino, rdev uint64
+	mode           os.FileMode
+	size           int64
+	mtime, ctime   int64
+}
+
+// deviceSizeTTL is how long a block device's size is taken as known.
+const deviceSizeTTL = 5 * time.Second
+
+// sizes is imageSizes through the cache.
+func (c *imageCache) sizes(path, format string, now time.Time) (ImageSizes, bool) {
+	id, ok := statID(path)
+	if !ok {
+		return ImageSizes{}, false
+	}
+	c.mu.Lock()
+	e, hit := c.m[path]
+	c.mu.Unlock()
+	if hit && e.format == format && e.id == id && (id.mode&os.ModeDevice == 0 || now.Sub(e.at) < deviceSizeTTL) {
+		return e.sizes, e.ok
+	}
+	s, ok := imageSizes(path, format)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cachedImage{}
+	}
+	c.m[path] = cachedImage{format: format, id: id, at: now, sizes: s, ok: ok}
+	c.mu.Unlock()
+	return s, ok
+}
+
+// forget drops the entries of the paths not in keep, so that the cache
+// holds only images some definition still names.
+func (c *imageCache) forget(keep map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.m {
+		if !keep[p] {
+			delete(c.m, p)
+		}
+	}
 }
 
 // imageSizes reads the sizes of the image at path of the given format, as

@@ -13,3 +13,17 @@ func allocated(fi os.FileInfo) uint64 {
 	}
 	return 0
 }
+
+// statID is the identity of path's current version, from one stat(2).
+func statID(path string) (fileID, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileID{}, false
+	}
+	id := fileID{mode: fi.Mode(), size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino, id.rdev = uint64(st.Dev), st.Ino, uint64(st.Rdev)
+		id.ctime = st.Ctim.Nano()
+	}
+	return id, true
+}

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -498,4 +499,33 @@ func FuzzDiskPathToID(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkAllDomainStats is virt-manager's poll (its six groups, no
+// flags) of 2,000 guests with a disk and a NIC, 200 of them running.
+func BenchmarkAllDomainStats(b *testing.B) {
+	e := newEnv(b)
+	e.cfg.Sim.MemoryMiB = 1 << 20
+	drv, _ := e.start()
+	for i := 0; i < 2000; i++ {
+		xml := fmt.Sprintf(`<domain type='xen'><name>b%d</name><memory unit='MiB'>128</memory>
+<os><type arch='x86_64' machine='xenpv'>linux</type><kernel>/boot/vmlinuz</kernel></os><devices>
+<disk type='block'><driver name='phy'/><source dev='/dev/null'/><target dev='xvda'/></disk>
+<interface type='bridge'><source bridge='xenbr0'/></interface></devices></domain>`, i)
+		d, err := drv.Define(ctx, xml, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i < 200 {
+			if _, err := drv.Create(ctx, d, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if recs, err := drv.GetAllDomainStats(ctx, nil, 63, 0); err != nil || len(recs) != 2001 {
+			b.Fatalf("%d records, %v", len(recs), err)
+		}
+	}
 }
