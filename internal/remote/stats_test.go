@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"testing"
@@ -160,5 +161,68 @@ func TestStatisticsDispatchLimits(t *testing.T) {
 	if err := call(t, rw, 344, &libvirt.ConnectGetAllDomainStatsArgs{Doms: []libvirt.Domain{{Name: "nope", UUID: libvirt.UUID{9}}}}, &without); err != nil ||
 		len(without.RetStats) != 0 {
 		t.Errorf("a list of a domain that does not exist: %+v %v", without, err)
+	}
+}
+
+// BenchmarkAllDomainStatsWire is virt-manager's poll of 2,000 guests, 200
+// running, through the socket: the driver, the reply's XDR and the
+// client's decoding of it.
+func BenchmarkAllDomainStatsWire(b *testing.B) {
+	p := paths.Under(b.TempDir())
+	cfg := config.DefaultLibxl()
+	cfg.Sim.MemoryMiB = 1 << 20
+	h, err := sim.Open(sim.Options{Dir: p.SimHostDir(), Host: sim.Shape(cfg.Sim), ShutdownDelay: -1, PollInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	drv, err := driver.New(cfg, p, h, nil, driver.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer drv.Close()
+	ctx := context.Background()
+	for i := 0; i < 2000; i++ {
+		d, err := drv.Define(ctx, fmt.Sprintf(`<domain type='xen'><name>b%d</name><memory unit='MiB'>128</memory>
+<os><type arch='x86_64' machine='xenpv'>linux</type><kernel>/boot/vmlinuz</kernel></os><devices>
+<disk type='block'><driver name='phy'/><source dev='/dev/null'/><target dev='xvda'/></disk>
+<interface type='bridge'><source bridge='xenbr0'/></interface></devices></domain>`, i), 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i < 200 {
+			if _, err := drv.Create(ctx, d, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	srv := &rpc.Server{Name: "virtxend", MinWorkers: 2, MaxWorkers: 4}
+	srv.Register(New(Deps{Driver: drv, SocketDir: p.SocketDir()}))
+	defer srv.Close()
+	sock := filepath.Join(b.TempDir(), "sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.ServeListener(ln, rpc.ListenerOptions{})
+	c, err := rpc.Dial(ctx, sock, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	body, _ := xdr.Marshal(&libvirt.ConnectOpenArgs{Name: libvirt.OptString{"xen:///system"}})
+	if _, err := c.Call(ctx, ProgramNumber, ProgramVersion, 1, body); err != nil {
+		b.Fatal(err)
+	}
+	args, _ := xdr.Marshal(&libvirt.ConnectGetAllDomainStatsArgs{Stats: 63})
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.Call(ctx, ProgramNumber, ProgramVersion, 344, args)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ret libvirt.ConnectGetAllDomainStatsRet
+		if err := xdr.Unmarshal(out.Body, &ret); err != nil || len(ret.RetStats) != 2001 {
+			b.Fatalf("%d records, %v", len(ret.RetStats), err)
+		}
 	}
 }
