@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -316,11 +316,24 @@ check_virsh_hvm() {
 	DETAIL="ids $_id1 then $ID; marker $_boot s after start (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, shut down in $_down s; define start vnc dominfo shutdown start destroy undefine"
 }
 
+# The PV guest with a disk and a NIC: it reads the disk's magic and pings dom0 over xenbr0. The
+# guest stays up for virsh-stats, with its counters as they were right after the start (before
+# its kernel ran) in /tmp/stats-before-*.out; VXDEV is its id then.
 check_virsh_pv_dev() {
 	DEBUG_FN="vguest_debug vx-dev"
+	VXDEV=
 	forget vx-dev
 	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
-	vstart vx-dev || return 1
+	_m=$(($(markers vx-dev) + 1))
+	step "virsh start" V start vx-dev || return 1
+	_id=$(V domid vx-dev)
+	V domblkstat vx-dev xvda >/tmp/stats-before-blk.out 2>&1 || true
+	V domifstat vx-dev "vif$_id.0" >/tmp/stats-before-if.out 2>&1 || true
+	state vx-dev running 10 || return 1
+	wait_con vx-dev DOMU-MARKER-OK $_m 120 || return 1
+	ID=$(V domid vx-dev)
+	[ "$ID" = "$_id" ] || { WHY="vx-dev restarted: id $_id, then $ID"; return 1; }
+	[ "$(xl domid vx-dev 2>/dev/null)" = "$ID" ] || { WHY="virsh says id $ID, xl says $(xl domid vx-dev 2>&1)"; return 1; }
 	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
@@ -328,10 +341,53 @@ check_virsh_pv_dev() {
 	grep -q xvda /tmp/step.out || { WHY="domblklist shows no xvda"; return 1; }
 	step "virsh domiflist" V domiflist vx-dev || return 1
 	grep -q xenbr0 /tmp/step.out || { WHY="domiflist shows no NIC on xenbr0"; return 1; }
+	VXDEV=$ID
+	DETAIL="id $ID: disk read, ping over xenbr0"
+}
+
+# statv FILE NAME: the value of NAME in virsh's "[DEV] NAME VALUE" lines (domblkstat, domifstat,
+# dommemstat), or in domstats' "NAME=VALUE"; empty when absent
+statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit } index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$1"; }
+
+# The statistics of vx-dev on Xen as libvirt reads them: blkback's counters of xvda
+# (/sys/bus/xen-backend/devices/vbd-ID-51712/statistics) and its vif's line of /proc/net/dev
+# (swapped into the guest's view) grew by its disk read and its three pings (each way);
+# dommemstat has libxl's balloon and the definition's 128 MiB; cpu-stats the guest's CPU time;
+# domstats every group of it; domjobinfo no job. Then the guest goes.
+check_virsh_stats() {
+	DEBUG_FN="vguest_debug vx-dev"
+	[ -n "${VXDEV:-}" ] || { WHY="vx-dev is not running (virsh-pv-disk-nic failed)"; return 1; }
+	ID=$VXDEV
+	_rd0=$(statv /tmp/stats-before-blk.out rd_req) _tx0=$(statv /tmp/stats-before-if.out tx_packets)
+	_rx0=$(statv /tmp/stats-before-if.out rx_packets)
+	[ -n "$_rd0" ] && [ -n "$_tx0" ] || { WHY="at start: $(cat /tmp/stats-before-blk.out /tmp/stats-before-if.out | tr '\n' ' ' | cut -c1-240)"; return 1; }
+	step "virsh domblkstat" V domblkstat vx-dev xvda || return 1
+	_rd=$(statv /tmp/step.out rd_req) _rb=$(statv /tmp/step.out rd_bytes)
+	[ "${_rd:-0}" -gt "$_rd0" ] && [ "${_rb:-0}" -gt 0 ] || { WHY="xvda's reads did not grow: rd_req $_rd0 then $_rd ($(tr '\n' ' ' </tmp/step.out))"; return 1; }
+	step "virsh domblkstat (all disks)" V domblkstat vx-dev || return 1
+	step "virsh domifstat" V domifstat vx-dev "vif$ID.0" || return 1
+	_tx=$(statv /tmp/step.out tx_packets) _rx=$(statv /tmp/step.out rx_packets)
+	[ "${_tx:-0}" -ge $((_tx0 + 3)) ] && [ "${_rx:-0}" -ge $((_rx0 + 3)) ] ||
+		{ WHY="vif$ID.0 did not count 3 pings each way: tx $_tx0 then $_tx, rx $_rx0 then $_rx"; return 1; }
+	step "virsh dommemstat" V dommemstat vx-dev || return 1
+	_act=$(statv /tmp/step.out actual)
+	[ "${_act:-0}" -gt 0 ] && [ "$(statv /tmp/step.out available)" = 131072 ] || { WHY="dommemstat: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	step "virsh cpu-stats" V cpu-stats vx-dev || return 1
+	grep -q '^CPU0:' /tmp/step.out && grep -q '^Total:' /tmp/step.out || { WHY="cpu-stats: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	_cpu=$(awk '/^Total:/ { t = 1 } t && /cpu_time/ { print $2; exit }' /tmp/step.out)
+	step "virsh domstats" V domstats vx-dev || return 1
+	for _k in state.state cpu.time balloon.current balloon.maximum vcpu.current vcpu.0.state vcpu.0.time net.count \
+		net.0.name net.0.rx.pkts net.0.tx.bytes block.count block.0.name block.0.rd.reqs block.0.wr.bytes block.0.errors; do
+		[ -n "$(statv /tmp/step.out $_k)" ] || { WHY="domstats has no $_k: $(tr '\n' ' ' </tmp/step.out | cut -c1-300)"; return 1; }
+	done
+	[ "$(statv /tmp/step.out net.0.name)" = "vif$ID.0" ] || { WHY="domstats names the NIC $(statv /tmp/step.out net.0.name)"; return 1; }
+	[ "$(statv /tmp/step.out block.0.rd.reqs)" -ge "$_rd" ] || { WHY="domstats' reads went back: $(statv /tmp/step.out block.0.rd.reqs) < $_rd"; return 1; }
+	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
+	grep -q -E '^Job type: +None' /tmp/step.out || { WHY="domjobinfo: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
 	step "virsh destroy" V destroy vx-dev || return 1
 	wait_gone vx-dev 20 || return 1
 	step "virsh undefine" V undefine vx-dev || return 1
-	DETAIL="id $ID: disk read, ping over xenbr0, destroyed, undefined"
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups"
 }
 
 # start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
@@ -500,6 +556,8 @@ else
 	skip virsh-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check virsh-stats check_virsh_stats
+forget vx-dev
 run_check virsh-net-vol check_virsh_net_vol
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back
