@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -228,8 +229,8 @@ func vcpuStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats
 		if !v.Online {
 			continue
 		}
-		p.AddInt(int32(v.State), "vcpu.%d.state", v.ID)
-		p.AddULLong(uint64(v.CPUTime), "vcpu.%d.time", v.ID)
+		p.AddInt(int32(v.State), key("vcpu.", v.ID, ".state"))
+		p.AddULLong(uint64(v.CPUTime), key("vcpu.", v.ID, ".time"))
 	}
 }
 
@@ -245,7 +246,7 @@ func netStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats)
 		if ifc.Target == nil || ifc.Target.Dev == "" {
 			continue
 		}
-		p.AddString(ifc.Target.Dev, "net.%d.name", i)
+		p.AddString(ifc.Target.Dev, key("net.", i, ".name"))
 		if g == nil {
 			continue
 		}
@@ -257,11 +258,11 @@ func netStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats)
 			name string
 			v    int64
 		}{
-			{"rx.bytes", c.RxBytes}, {"rx.pkts", c.RxPackets}, {"rx.errs", c.RxErrs}, {"rx.drop", c.RxDrop},
-			{"tx.bytes", c.TxBytes}, {"tx.pkts", c.TxPackets}, {"tx.errs", c.TxErrs}, {"tx.drop", c.TxDrop},
+			{".rx.bytes", c.RxBytes}, {".rx.pkts", c.RxPackets}, {".rx.errs", c.RxErrs}, {".rx.drop", c.RxDrop},
+			{".tx.bytes", c.TxBytes}, {".tx.pkts", c.TxPackets}, {".tx.errs", c.TxErrs}, {".tx.drop", c.TxDrop},
 		} {
 			if v.v >= 0 {
-				p.AddULLong(uint64(v.v), "net.%d.%s", i, v.name)
+				p.AddULLong(uint64(v.v), key("net.", i, v.name))
 			}
 		}
 	}
@@ -277,10 +278,10 @@ func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestSt
 	p.AddUInt(uint32(len(disks)), "block.count")
 	for i := range disks {
 		disk := &disks[i]
-		p.AddString(disk.Target.Dev, "block.%d.name", i)
+		p.AddString(disk.Target.Dev, key("block.", i, ".name"))
 		path := localSource(disk)
 		if path != "" {
-			p.AddString(path, "block.%d.path", i)
+			p.AddString(path, key("block.", i, ".path"))
 		}
 		if g != nil && haveJob {
 			if v := blkbackStats(disk.Target.Dev, g.Disks); v != nil {
@@ -288,11 +289,11 @@ func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestSt
 					name string
 					v    int64
 				}{
-					{"rd.reqs", v.RdReq}, {"rd.bytes", v.RdBytes}, {"wr.reqs", v.WrReq}, {"wr.bytes", v.WrBytes},
-					{"fl.reqs", v.FlushReq}, {"errors", v.Errors},
+					{".rd.reqs", v.RdReq}, {".rd.bytes", v.RdBytes}, {".wr.reqs", v.WrReq}, {".wr.bytes", v.WrBytes},
+					{".fl.reqs", v.FlushReq}, {".errors", v.Errors},
 				} {
 					if c.v >= 0 {
-						p.AddULLong(uint64(c.v), "block.%d.%s", i, c.name)
+						p.AddULLong(uint64(c.v), key("block.", i, c.name))
 					}
 				}
 			}
@@ -307,9 +308,9 @@ func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestSt
 			for _, c := range []struct {
 				name string
 				v    uint64
-			}{{"allocation", sz.Allocation}, {"capacity", sz.Capacity}, {"physical", sz.Physical}} {
+			}{{".allocation", sz.Allocation}, {".capacity", sz.Capacity}, {".physical", sz.Physical}} {
 				if c.v != 0 {
-					p.AddULLong(c.v, "block.%d.%s", i, c.name)
+					p.AddULLong(c.v, key("block.", i, c.name))
 				}
 			}
 		}
@@ -327,4 +328,11 @@ func localSource(d *libvirtxml.DomainDisk) string {
 		return s.Block.Dev
 	}
 	return ""
+}
+
+// key is a per-device parameter's name, prefix, index and suffix
+// ("block." 0 ".rd.reqs"), made without fmt: a poll of many guests makes
+// many.
+func key(prefix string, i int, suffix string) string {
+	return prefix + strconv.Itoa(i) + suffix
 }
