@@ -67,3 +67,29 @@ func passthrough(ifc *libvirtxml.DomainInterface, ports domxml.Ports) bool {
 	p := ports.PortOf(ifc)
 	return p != nil && p.Plug != nil && p.Plug.HostDevPCI != nil
 }
+
+// nameReconnected names, when a daemon reconnects to a running guest, the
+// interfaces a daemon without interface names left unnamed (an upgrade
+// over running guests), as start would have: the translation numbers the
+// NICs libxl plugs in order from 0, and an HVM guest's NIC is emulated
+// unless its model is netfront.
+func (drv *Driver) nameReconnected(d *domain, id int32) {
+	s := d.snap()
+	if s.def.Devices == nil || !needsNames(s.def.Devices.Interfaces, s.netPorts) {
+		return
+	}
+	hvm := domxml.KindOf(s.def) == domxml.HVM
+	var nics []libxltypes.NIC
+	for i := range s.def.Devices.Interfaces {
+		ifc := &s.def.Devices.Interfaces[i]
+		if passthrough(ifc, s.netPorts) {
+			continue
+		}
+		n := libxltypes.NIC{DevID: len(nics), NICType: "vif"}
+		if hvm && (ifc.Model == nil || ifc.Model.Type != "netfront") {
+			n.NICType = "vif_ioemu"
+		}
+		nics = append(nics, n)
+	}
+	drv.nameInterfaces(d, id, &libxltypes.DomainConfig{NICs: nics})
+}

@@ -529,3 +529,27 @@ func BenchmarkAllDomainStats(b *testing.B) {
 		}
 	}
 }
+
+// TestReconnectNamesInterfaces: a guest a daemon without interface names
+// started gets them when a daemon reconnects to it, as its start would
+// have given them.
+func TestReconnectNamesInterfaces(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	d := define(t, drv, "old", 1, `<devices><interface type='bridge'><source bridge='xenbr0'/></interface></devices>`)
+	started, err := drv.Create(ctx, d, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := drv.find(d)
+	drv.editLive(obj, func(def *libvirtxml.Domain) { def.Devices.Interfaces[0].Target = nil })
+	if err := drv.writeStatus(obj.snap()); err != nil {
+		t.Fatal(err)
+	}
+	drv.Close()
+	again, _ := e.start()
+	x, err := again.GetXMLDesc(ctx, started, 0)
+	if err != nil || !strings.Contains(x, "<target dev='vif"+itoa(started.ID)+".0'/>") {
+		t.Errorf("after the reconnect (%v):\n%s", err, x)
+	}
+}
