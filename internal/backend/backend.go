@@ -338,4 +338,7 @@ var (
 	ErrNoMemory = errors.New("not enough free memory")
 	ErrInvalid  = errors.New("invalid request")
 	ErrFailed   = errors.New("operation failed")
+	// ErrUnsupported: the host lacks the feature altogether (a simulated
+	// host with no console daemon), so asking again will not help.
+	ErrUnsupported = errors.New("not supported by this host")
 )

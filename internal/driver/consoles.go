@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -120,6 +121,23 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 	}()
 }
 
+// awaitConsoles waits until the console ptys of d, just started, are in
+// its live XML, as they are when libvirt's start returns: libxl calls
+// libxlConsoleCallback within the create. It reports whether it waited.
+// The recording takes d's job: the caller must not hold it.
+func (drv *Driver) awaitConsoles(ctx context.Context, d *domain) bool {
+	wait := drv.consoles.recorded(d)
+	if wait == nil {
+		return false
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	case <-drv.stop:
+	}
+	return true
+}
+
 // nameSerials gives each serial port libxl's alias, serialN by index.
 func nameSerials(def *libvirtxml.Domain) {
 	if def.Devices == nil {
@@ -152,13 +170,11 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 	if !s.active() {
 		return nil, errNotRunning()
 	}
-	if wait := drv.consoles.recorded(d); wait != nil {
-		// Just started: its ptys are on their way into the live XML.
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-drv.stop:
+	// Just started (by xl, or a start that gave up waiting): its ptys may
+	// be on their way into the live XML.
+	if drv.awaitConsoles(ctx, d) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		s = d.snap()
 	}
@@ -222,8 +238,11 @@ func nullStr(s *string) string {
 	return *s
 }
 
-// pollConsoles asks for each pty until all have one, the driver stops or
-// consoleWait passes; the answer is by index into chars.
+// pollConsoles asks for each pty until all have one, the driver stops,
+// consoleWait passes or the backend says it has no consoles at all (a
+// simulated host without a console daemon, as the driver's unit tests
+// run it: waiting there made every start take consoleWait); the answer is
+// by index into chars.
 func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32) map[int]string {
 	paths := map[int]string{}
 	deadline := time.Now().Add(consoleWait)
@@ -232,7 +251,11 @@ func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id in
 			if paths[i] != "" {
 				continue
 			}
-			if p, err := ttys.ConsoleTTY(context.Background(), backend.DomID(id), c.port, c.serial); err == nil && p != "" {
+			p, err := ttys.ConsoleTTY(context.Background(), backend.DomID(id), c.port, c.serial)
+			if errors.Is(err, backend.ErrUnsupported) {
+				return paths
+			}
+			if err == nil && p != "" {
 				paths[i] = p
 			}
 		}

@@ -75,6 +75,10 @@ type Options struct {
 	Networks NetworkDriver
 	Storage  StorageDriver
 	Secrets  SecretDriver
+	// DeviceRemoveTimeout is how long a detach waits for the guest to let
+	// the device go before it fails; 0 means DefaultDeviceRemoveTimeout,
+	// libxl's. Tests shorten it.
+	DeviceRemoveTimeout time.Duration
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.

@@ -184,6 +184,7 @@ func (drv *Driver) Create(ctx context.Context, dom Domain, flags uint32) (Domain
 	if err != nil {
 		return Domain{}, err
 	}
+	defer drv.awaitConsoles(ctx, d) // once the job is over: recording takes it
 	defer drv.endJob(d)
 	if d.snap().active() {
 		return Domain{}, libxlErr(libvirt.ErrOperationInvalid, "Domain is already running")
@@ -215,6 +216,7 @@ func (drv *Driver) CreateXML(ctx context.Context, xml string, flags uint32) (Dom
 			return Domain{}, err
 		}
 	}
+	defer drv.awaitConsoles(ctx, d) // once the job is over: recording takes it
 	defer drv.endJob(d)
 	if err := drv.start(ctx, d, flags&paused != 0); err != nil {
 		if !d.snap().persistent {
@@ -309,7 +311,7 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 		return errCreate(def.Name)
 	}
 	drv.setID(d, int32(id))
-	drv.nameInterfaces(d, int32(id), cfg)
+	drv.nameDevices(d, int32(id), cfg)
 	if paused {
 		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
 	} else {
@@ -376,6 +378,14 @@ func (drv *Driver) dropLiveDef(d *domain) {
 	d.mu.Unlock()
 	drv.releaseNetPorts(def, ports)
 	d.restoreDefs()
+	// A transient domain keeps its live definition for its next run, but
+	// not the names of this run's interfaces.
+	d.mu.Lock()
+	kept := d.def
+	d.mu.Unlock()
+	if hasGeneratedIfnames(kept) {
+		drv.editLive(d, domxml.DropGeneratedIfnames)
+	}
 }
 
 // domainForOp finds a domain, refuses Domain-0 (LIBXL_CHECK_DOM0_GOTO)

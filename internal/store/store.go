@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -189,6 +190,21 @@ func ListNames(dir, suffix string) ([]string, error) {
 // CleanTemp removes leftover temporary files in dir, as a crash mid-write
 // leaves them. It is safe only while no writer is active in dir.
 func CleanTemp(dir string) error {
+	return cleanTemps(dir, IsTemp)
+}
+
+// CleanTempOf removes the leftover temporaries of the files named names in
+// dir: for a directory shared with another process's files, whose writes
+// may be in flight. It is safe only while no writer of those files is active.
+func CleanTempOf(dir string, names ...string) error {
+	return cleanTemps(dir, func(entry string) bool {
+		return IsTemp(entry) && slices.ContainsFunc(names, func(n string) bool {
+			return strings.HasPrefix(entry, "."+n+tempMarker)
+		})
+	})
+}
+
+func cleanTemps(dir string, isTemp func(name string) bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -198,7 +214,7 @@ func CleanTemp(dir string) error {
 	}
 	removed := false
 	for _, e := range entries {
-		if IsTemp(e.Name()) {
+		if isTemp(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
 				removed = true
 				crashPoint("clean:removed", filepath.Join(dir, e.Name()))

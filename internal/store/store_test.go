@@ -69,6 +69,26 @@ func TestCrashLeftoverTempIgnored(t *testing.T) {
 	}
 }
 
+// CleanTempOf leaves alone what is not a temporary of the names it is
+// given: another process's writes in flight in a shared directory.
+func TestCleanTempOf(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"host.json", ".host.json.tmp-1", ".host.json.tmp-2", ".consoles.json.tmp-3", ".host.jsonx.tmp-4"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o600)
+	}
+	if err := CleanTempOf(dir, "host.json"); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{".consoles.json.tmp-3", ".host.jsonx.tmp-4", "host.json"}; !slices.Equal(left, want) {
+		t.Fatalf("left %v, want %v", left, want)
+	}
+}
+
 func TestRemove(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.xml")

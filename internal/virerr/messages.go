@@ -34,6 +34,7 @@ var messages = map[Code][2]string{
 	libvirt.ErrNoClient:             {"Client not found", "Client not found: %s"},
 	libvirt.ErrOperationUnsupported: {"Operation not supported", "Operation not supported: %s"},
 	libvirt.ErrXMLInvalidSchema:     {"XML document failed to validate against schema", "XML document failed to validate against schema: %s"},
+	libvirt.ErrDeviceMissing:        {"device not found", "device not found: %s"},
 }
 
 func messageFor(code Code) (plain, withInfo string) {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/sim"
@@ -30,10 +29,8 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	idA := defineStart(t, d1, "alpha", guestXML("alpha", ""))
 	idB := defineStart(t, d1, "beta", guestXML("beta", ""))
 	d1.MustVirsh("suspend", "beta")
-	// gamma powers itself off 2 s after it starts, while no daemon runs.
-	const poweroffAfter = 2 * time.Second
-	defineStart(t, d1, "gamma", guestXML("gamma", faults(`poweroff-after="2"`)))
-	gammaStarted := time.Now()
+	// gamma powers itself off while no daemon runs.
+	idG := defineStart(t, d1, "gamma", guestXML("gamma", ""))
 	// delta is destroyed behind the daemon's back (xl destroy) while down,
 	// and so is the transient zeta, which then is gone altogether.
 	idD := defineStart(t, d1, "delta", guestXML("delta", ""))
@@ -47,7 +44,7 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 	d1.Wait(bound)
 	destroyOnHost(t, d1, idD)
 	destroyOnHost(t, d1, idZ)
-	time.Sleep(time.Until(gammaStarted.Add(poweroffAfter + 100*time.Millisecond)))
+	poweroffOnHost(t, d1, idG)
 
 	d2 := daemontest.Start(t, root)
 	w := watchEvents(t, d2)
@@ -99,12 +96,32 @@ func testRestart(t *testing.T, sig syscall.Signal) {
 // administrator's `xl destroy` would while no daemon runs.
 func destroyOnHost(t *testing.T, d *daemontest.Daemon, id int) {
 	t.Helper()
-	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: sim.Shape(config.DefaultLibxl().Sim), PollInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := openHost(t, d)
 	defer h.Close()
 	if err := h.Destroy(context.Background(), backend.DomID(id)); err != nil {
 		t.Fatalf("destroy domid %d on the host: %v", id, err)
 	}
+}
+
+// poweroffOnHost makes guest id power itself off, as its own poweroff
+// would, with no daemon involved. (A guest told by a fault to do it some
+// seconds after its start may do it before the daemon is gone, on a
+// loaded machine.)
+func poweroffOnHost(t *testing.T, d *daemontest.Daemon, id int) {
+	t.Helper()
+	h := openHost(t, d)
+	defer h.Close()
+	if err := h.GuestShutdown(context.Background(), backend.DomID(id), backend.ReasonPoweroff); err != nil {
+		t.Fatalf("poweroff of domid %d on the host: %v", id, err)
+	}
+}
+
+// openHost attaches to d's simulated host, as xl would.
+func openHost(t *testing.T, d *daemontest.Daemon) *sim.Host {
+	t.Helper()
+	h, err := sim.Open(sim.Options{Dir: d.Paths.SimHostDir(), Host: sim.Shape(config.DefaultLibxl().Sim), PollInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -57,6 +57,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"OutOfMemory", testOutOfMemory},
 		{"Stats", testStats},
 		{"NoSuchGuest", testNoSuchGuest},
+		{"Hotplug", testHotplug},
+		{"HotplugNoSuch", testHotplugNoSuch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

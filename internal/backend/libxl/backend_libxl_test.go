@@ -111,3 +111,26 @@ func (b bootable) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts
 func (b bootable) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) (uint64, error) {
 	return b.Backend.NeedMemory(ctx, b.boot(cfg))
 }
+
+// The suite's hotplugged disk gets the image too, and its NIC the bridge.
+func (b bootable) AddDevice(ctx context.Context, id backend.DomID, dev backend.Device) (backend.Device, error) {
+	if dev.Disk != nil && dev.Disk.PdevPath == backendtest.HotplugDisk.PdevPath {
+		d := *dev.Disk
+		d.PdevPath = b.disk
+		dev.Disk = &d
+	}
+	if dev.NIC != nil && b.bridge != "" {
+		n := *dev.NIC
+		n.Bridge = b.bridge
+		dev.NIC = &n
+	}
+	return b.Backend.(backend.DeviceHotplug).AddDevice(ctx, id, dev)
+}
+
+func (b bootable) RemoveDevice(ctx context.Context, id backend.DomID, dev backend.Device) error {
+	return b.Backend.(backend.DeviceHotplug).RemoveDevice(ctx, id, dev)
+}
+
+func (b bootable) InsertMedia(ctx context.Context, id backend.DomID, disk libxltypes.Disk) error {
+	return b.Backend.(backend.DeviceHotplug).InsertMedia(ctx, id, disk)
+}

@@ -14,6 +14,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/pty"
+	"virtxend/internal/store"
 )
 
 // How often the console daemon looks at host.json for guests created,
@@ -76,6 +77,12 @@ func startConsoled(dir, kernelBootID string, log *slog.Logger) (*consoled, error
 	if lock == nil || err != nil {
 		return nil, err
 	}
+	// Holding the lock, no other process writes consoles.json: a
+	// temporary of it is a killed console daemon's.
+	if err := store.CleanTempOf(dir, consoleFileName); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	prev, err := loadConsoleFile(filepath.Join(dir, consoleFileName))
 	if err != nil {
 		log.Warn("ignoring the previous console file", "err", err)
@@ -115,7 +122,7 @@ func lockConsoled(dir string) (*os.File, error) {
 }
 
 func (s *consoled) run() {
-	defer s.closeAll()
+	defer s.retire()
 	t := time.NewTicker(consoledPoll)
 	defer t.Stop()
 	for {
@@ -198,7 +205,7 @@ func (s *consoled) readGuests() (guests map[backend.DomID]guestView, changed boo
 	}
 	hostLock, err := os.OpenFile(filepath.Join(s.dir, "lock"), os.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		s.releaseLock() // the host is gone
+		s.retire() // the host is gone
 		return nil, true, nil
 	}
 	defer hostLock.Close()
@@ -212,7 +219,7 @@ func (s *consoled) readGuests() (guests map[backend.DomID]guestView, changed boo
 		return nil, false, err
 	}
 	if st == nil || st.KernelBootID != s.kernelBootID || len(st.Guests) == 0 {
-		s.releaseLock()
+		s.retire()
 		return nil, true, nil
 	}
 	s.bootID = st.BootID
@@ -292,13 +299,19 @@ func cmpKeys(a, b consoleKey) int {
 	return a.port - b.port
 }
 
-func (s *consoled) closeAll() {
+// retire ends this console daemon's term: its consoles hang up and its
+// file goes before the lock does, so that the next console daemon (which
+// a host creating a guest meanwhile starts) finds neither, and a host that
+// sees the lock free finds no stale file.
+func (s *consoled) retire() {
 	for k, c := range s.consoles {
 		c.close()
 		delete(s.consoles, k)
 	}
-	os.Remove(filepath.Join(s.dir, consoleFileName))
-	s.releaseLock()
+	if s.lock != nil {
+		os.Remove(filepath.Join(s.dir, consoleFileName))
+		s.releaseLock()
+	}
 }
 
 // shutdownGuest makes guest id shut itself down for reason, as its own

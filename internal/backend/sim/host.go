@@ -14,7 +14,8 @@
 // from it and keeps it with the guest in host.json. The host's shape
 // (Shape) comes from libxl.conf's sim_* keys, mapped by the daemon.
 // Per-guest faults are set in the domain XML's metadata (see Namespace),
-// which the driver passes along in backend.CreateOptions.
+// which the driver passes along in backend.CreateOptions. Devices plugged
+// into a running guest join its kept configuration (devices.go).
 //
 // Every guest has consoles on real ptys (ConsoleTTY), held by a console
 // daemon of the host's own, as xenconsoled holds real Xen's (console.go):
@@ -141,16 +142,20 @@ func Open(opts Options) (*Host, error) {
 	}
 	// Every guest counts as seen running, so those that shut down while
 	// no driver watched are reported by the first refresh. Under the same
-	// lock no other process is saving host.json, so a temporary found is
-	// one a process killed mid-save left: remove it.
+	// lock no other process is saving host.json, so a temporary of it is
+	// one a process killed mid-save left: remove it. The console daemon's
+	// files are its own (it may be saving one now).
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
 			h.seen[g.DomID] = false
 		}
+		if err := store.CleanTempOf(opts.Dir, filepath.Base(h.path)); err != nil {
+			return false, err
+		}
 		if len(st.Guests) > 0 {
 			h.ensureConsoled() // it may have died, or predate consoles
 		}
-		return false, store.CleanTemp(opts.Dir)
+		return false, nil
 	})
 	if err != nil {
 		h.q.close()
