@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	libvirt "github.com/digitalocean/go-libvirt"
-
-	"virtxend/internal/virerr"
 )
 
 // List is a list of parameters a daemon returns, built as libvirt's
@@ -53,29 +51,4 @@ func (l *List) AddBoolean(v bool, format string, args ...any) {
 // AddString appends a string parameter.
 func (l *List) AddString(v string, format string, args ...any) {
 	l.add(libvirt.NewTypedParamValueString(v), format, args)
-}
-
-// StringOkay is VIR_TYPED_PARAM_STRING_OKAY: the caller takes string
-// parameters.
-const StringOkay = uint32(libvirt.TypedParamStringOkay)
-
-// Serialize is what virTypedParamsSerialize makes of params for the wire:
-// more than limit is an error, and string parameters (and empty slots,
-// Value.D 0: a sparse array's holes) are left out unless flags has
-// StringOkay.
-func Serialize(params []libvirt.TypedParam, limit int, flags uint32) ([]libvirt.TypedParam, error) {
-	if len(params) > limit {
-		return nil, virerr.New(virerr.FromNone, libvirt.ErrRPC, "too many parameters '%d' for limit '%d'", len(params), limit)
-	}
-	out := params[:0:0]
-	for _, p := range params {
-		if p.Value.D == 0 || (p.Value.D == String && flags&StringOkay == 0) {
-			continue
-		}
-		out = append(out, p)
-	}
-	if len(out) == len(params) {
-		return params, nil
-	}
-	return out, nil
 }
