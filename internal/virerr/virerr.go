@@ -47,7 +47,7 @@ type Error struct {
 	Cause  error
 	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags,
 	// InvalidArg): the function whose argument is wrong, and argName the
-	// argument ("flags" when empty).
+	// argument ("" for flags).
 	argFunc, argName string
 	// relayed is set for an error another libvirt daemon reported, whose
 	// wire form is passed on as it came.
@@ -170,6 +170,14 @@ func Is(err error, code Code) bool {
 	return errors.As(err, &e) && e.Code == code
 }
 
+// InvalidArg is virReportInvalidArg and its kin (virCheckNonNullArg,
+// virCheckPositiveArg, VIR_EXCLUSIVE_FLAGS_GOTO, ...): VIR_ERR_INVALID_ARG
+// with the text alone, no "invalid argument" before it, str1 the function
+// and str2 the argument.
+func InvalidArg(dom Domain, fn, arg, format string, args ...any) *Error {
+	return &Error{Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn, argName: arg, Detail: fmt.Sprintf(format, args...)}
+}
+
 // UnsupportedFlags is virCheckFlags' error: flags are the bits fn does not
 // accept. libvirt raises it through virReportInvalidArg, so the message
 // has no "invalid argument" prefix, str1 is the function, str2 "flags"
@@ -179,12 +187,4 @@ func UnsupportedFlags(dom Domain, flags uint32, fn string) *Error {
 		Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn,
 		Detail: fmt.Sprintf("unsupported flags (0x%x) in function %s", flags, fn),
 	}
-}
-
-// InvalidArg is virReportInvalidArg and the virCheck*Arg checks made with
-// it, raised in fn about its argument arg: VIR_ERR_INVALID_ARG whose
-// message is the detail alone (no "invalid argument" prefix), with str1
-// the function and str2 the argument.
-func InvalidArg(dom Domain, fn, arg, format string, args ...any) *Error {
-	return &Error{Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn, argName: arg, Detail: fmt.Sprintf(format, args...)}
 }
