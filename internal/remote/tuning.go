@@ -41,12 +41,6 @@ func (p *program) tuningProcs() []*rpc.Procedure {
 	}
 }
 
-// dispatchErr is an error of remote_daemon_dispatch.c's own checks
-// (VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR).
-func dispatchErr(msg string) error {
-	return virerr.New(virerr.FromRPC, libvirt.ErrInternalError, "%s", msg)
-}
-
 // The checks of libvirt's entry points (libvirt-domain.c, VIR_FROM_DOMAIN).
 func errNullArg(fn, arg string) error {
 	return virerr.InvalidArg(virerr.FromDomain, fn, arg, "%s in %s must not be NULL", arg, fn)

@@ -29,17 +29,29 @@ func NewString(field, v string) libvirt.TypedParam {
 // Serialize is the daemon's virTypedParamsSerialize of a driver's answer:
 // more than limit parameters is an RPC error, and string parameters are
 // left out unless flags has StringOkay (an old client could not read
-// them).
+// them), as are the empty slots (Value.D 0) of a sparse list, such as
+// virDomainGetCPUStats' CPUs with no figure.
 func Serialize(params []libvirt.TypedParam, limit int, flags uint32) ([]libvirt.TypedParam, error) {
 	if len(params) > limit {
 		return nil, virerr.New(virerr.FromNone, libvirt.ErrRPC, "too many parameters '%d' for limit '%d'", len(params), limit)
 	}
-	out := make([]libvirt.TypedParam, 0, len(params))
+	drop := func(p libvirt.TypedParam) bool {
+		return p.Value.D == 0 || (p.Value.D == String && flags&StringOkay == 0)
+	}
+	n := 0
 	for _, p := range params {
-		if p.Value.D == String && flags&StringOkay == 0 {
-			continue
+		if !drop(p) {
+			n++
 		}
-		out = append(out, p)
+	}
+	if n == len(params) {
+		return params, nil // nothing to leave out: no copy (bulk statistics send many lists)
+	}
+	out := make([]libvirt.TypedParam, 0, n)
+	for _, p := range params {
+		if !drop(p) {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }

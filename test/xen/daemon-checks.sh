@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-hotplug virsh-tuning virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -67,11 +67,13 @@ forget() {
 # guest's first boot under TCG sometimes triple-faults, and an HVM guest's did once, 150 s
 # into it) is rebooted by the daemon (on_reboot = restart), and for that moment it is shut off
 # with no id, as in libvirt. If the marker has not come within SECS and the guest has a new id,
-# the new boot gets SECS more; RESET then names the domain that reset.
+# the new boot gets SECS more; RESET then names the domain that reset. AFTER_START, if set, is
+# a command run with NAME as soon as the start returns.
 vstart() {
 	_m=$(($(markers "$1") + 1))
 	RESET=
 	step "virsh start $1" V start "$1" || return 1
+	[ -z "${AFTER_START:-}" ] || $AFTER_START "$1"
 	state "$1" running 10 || return 1
 	_id0=$(V domid "$1" 2>/dev/null || true)
 	if ! wait_con "$1" DOMU-MARKER-OK $_m "${2:-120}"; then
@@ -394,11 +396,16 @@ check_virsh_hvm() {
 	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, cdrom media changed ($MEDIA) and ejected, shut down in $_down s; define start vnc dominfo change-media shutdown start destroy undefine"
 }
 
+# The PV guest with a disk and a NIC: it reads the disk's magic and pings dom0 over xenbr0. The
+# guest stays up for virsh-stats and virsh-hotplug, with its counters as they were right after
+# its start (before its kernel ran) in $TMPD/stats-before-*.out.
 check_virsh_pv_dev() {
 	DEBUG_FN="vguest_debug vx-dev"
 	forget vx-dev
 	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
-	vstart vx-dev || return 1
+	AFTER_START=stats_at_start
+	vstart vx-dev || { AFTER_START=; return 1; }
+	AFTER_START=
 	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
@@ -406,7 +413,57 @@ check_virsh_pv_dev() {
 	grep -q xvda $TMPD/step.out || { WHY="domblklist shows no xvda"; return 1; }
 	step "virsh domiflist" V domiflist vx-dev || return 1
 	grep -q -E "^ *vif$ID\.0 +bridge +xenbr0 " $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
-	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-hotplug"
+	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-stats and virsh-hotplug"
+}
+
+# stats_at_start NAME: the disk's and the NIC's counters of the guest just started (vstart's
+# AFTER_START), before its kernel has run
+stats_at_start() {
+	V domblkstat "$1" xvda >$TMPD/stats-before-blk.out 2>&1 || true
+	V domifstat "$1" "vif$(V domid "$1").0" >$TMPD/stats-before-if.out 2>&1 || true
+}
+
+# statv FILE NAME: the value of NAME in virsh's "[DEV] NAME VALUE" lines (domblkstat, domifstat,
+# dommemstat), or in domstats' "NAME=VALUE"; empty when absent
+statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit } index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$1"; }
+
+# The statistics of vx-dev (left running by virsh-pv-disk-nic, and for virsh-hotplug) on Xen as
+# libvirt reads them: blkback's counters of xvda (/sys/bus/xen-backend/devices/vbd-ID-51712/
+# statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
+# disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
+# the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
+# domjobinfo no job.
+check_virsh_stats() {
+	DEBUG_FN="vguest_debug vx-dev"
+	state vx-dev running 5 || return 1
+	ID=$(V domid vx-dev)
+	_rd0=$(statv $TMPD/stats-before-blk.out rd_req) _tx0=$(statv $TMPD/stats-before-if.out tx_packets)
+	_rx0=$(statv $TMPD/stats-before-if.out rx_packets)
+	[ -n "$_rd0" ] && [ -n "$_tx0" ] || { WHY="at start: $(cat $TMPD/stats-before-blk.out $TMPD/stats-before-if.out | tr '\n' ' ' | cut -c1-240)"; return 1; }
+	step "virsh domblkstat" V domblkstat vx-dev xvda || return 1
+	_rd=$(statv $TMPD/step.out rd_req) _rb=$(statv $TMPD/step.out rd_bytes)
+	[ "${_rd:-0}" -gt "$_rd0" ] && [ "${_rb:-0}" -gt 0 ] || { WHY="xvda's reads did not grow: rd_req $_rd0 then $_rd ($(tr '\n' ' ' <$TMPD/step.out))"; return 1; }
+	step "virsh domblkstat (all disks)" V domblkstat vx-dev || return 1
+	step "virsh domifstat" V domifstat vx-dev "vif$ID.0" || return 1
+	_tx=$(statv $TMPD/step.out tx_packets) _rx=$(statv $TMPD/step.out rx_packets)
+	[ "${_tx:-0}" -ge $((_tx0 + 3)) ] && [ "${_rx:-0}" -ge $((_rx0 + 3)) ] ||
+		{ WHY="vif$ID.0 did not count 3 pings each way: tx $_tx0 then $_tx, rx $_rx0 then $_rx"; return 1; }
+	step "virsh dommemstat" V dommemstat vx-dev || return 1
+	_act=$(statv $TMPD/step.out actual)
+	[ "${_act:-0}" -gt 0 ] && [ "$(statv $TMPD/step.out available)" = 131072 ] || { WHY="dommemstat: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	step "virsh cpu-stats" V cpu-stats vx-dev || return 1
+	grep -q '^CPU0:' $TMPD/step.out && grep -q '^Total:' $TMPD/step.out || { WHY="cpu-stats: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	_cpu=$(awk '/^Total:/ { t = 1 } t && /cpu_time/ { print $2; exit }' $TMPD/step.out)
+	step "virsh domstats" V domstats vx-dev || return 1
+	for _k in state.state cpu.time balloon.current balloon.maximum vcpu.current vcpu.0.state vcpu.0.time net.count \
+		net.0.name net.0.rx.pkts net.0.tx.bytes block.count block.0.name block.0.rd.reqs block.0.wr.bytes block.0.errors; do
+		[ -n "$(statv $TMPD/step.out $_k)" ] || { WHY="domstats has no $_k: $(tr '\n' ' ' <$TMPD/step.out | cut -c1-300)"; return 1; }
+	done
+	[ "$(statv $TMPD/step.out net.0.name)" = "vif$ID.0" ] || { WHY="domstats names the NIC $(statv $TMPD/step.out net.0.name)"; return 1; }
+	[ "$(statv $TMPD/step.out block.0.rd.reqs)" -ge "$_rd" ] || { WHY="domstats' reads went back: $(statv $TMPD/step.out block.0.rd.reqs) < $_rd"; return 1; }
+	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
+	grep -q -E '^Job type: +None' $TMPD/step.out || { WHY="domjobinfo: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; left running for virsh-hotplug"
 }
 
 # hot_disk NAME: attach-disk --live of an image to the running guest NAME, which the guest
@@ -753,6 +810,7 @@ else
 	skip virsh-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check virsh-stats check_virsh_stats
 run_check virsh-hotplug check_virsh_hotplug
 forget vx-dev # what a failed virsh-hotplug left running
 run_check virsh-tuning check_virsh_tuning

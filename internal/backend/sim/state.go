@@ -48,7 +48,7 @@ type guest struct {
 	Paused       bool          `json:"paused,omitempty"`
 	CreatedAt    time.Time     `json:"created_at"`
 	// CPUTime is the CPU time accrued before RunningSince; while the guest
-	// runs it accrues VCPUsOnline seconds per second from RunningSince.
+	// runs each online vCPU accrues busyTime from RunningSince (load.go).
 	CPUTime      time.Duration `json:"cpu_time"`
 	RunningSince time.Time     `json:"running_since,omitzero"`
 	// Shutdown is set once the guest has shut itself down.
@@ -76,7 +76,7 @@ type request struct {
 func (g *guest) cpuTime(now time.Time) time.Duration {
 	t := g.CPUTime
 	if !g.RunningSince.IsZero() && now.After(g.RunningSince) {
-		t += now.Sub(g.RunningSince) * time.Duration(g.VCPUsOnline)
+		t += busyTime(g.DomID, g.RunningSince, now) * time.Duration(g.VCPUsOnline)
 	}
 	return t
 }
