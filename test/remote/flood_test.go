@@ -34,8 +34,8 @@ type hostileReport struct {
 }
 
 // TestHostileFloodShort is CI's run of virtxend-load -hostile: lookups on
-// two connections before, during and after two seconds of every kind of
-// flood (bad lengths, unknown programs, truncated XDR, 32 MiB packets whole
+// two connections before, during and after a flood of two seconds or more,
+// until every kind of it has had a round (bad lengths, unknown programs, truncated XDR, 32 MiB packets whole
 // and cut short, half-open connections, PINGs read and unread, connect
 // storms). The lookups all succeed, the daemon's memory stays bounded
 // during the flood and comes back after it. Latency is logged, not
