@@ -173,6 +173,11 @@ type HostInfo struct {
 	// "svm" (AMD), or "" when HVM guests cannot run: the translation gives
 	// nested HVM only where the host has it.
 	HWVirt string
+	// HWCap is physinfo's hw_cap (libxl_hwcap): Xen's host CPU featureset
+	// words in Xen 4.7's layout (CPUID 1.EDX, 1.ECX, 80000001.EDX,
+	// 80000001.ECX, D:1.EAX, 7:0.EBX, 7:0.ECX, 80000007.EDX), from which
+	// libvirt names the host CPU's model. All zero on hosts without CPUID.
+	HWCap [8]uint32
 }
 
 // XenVersion is "major.minor" plus the extra string, e.g. "4.17.0".

@@ -105,6 +105,10 @@ type Driver struct {
 	ports portAllocator
 	// consoles are the console sessions clients have open.
 	consoles chrdevs
+	// hostCPU is the host CPU decoded from the hypervisor's CPUID words.
+	hostCPU hostCPUCache
+	// images are the disk images' sizes bulk statistics read.
+	images imageCache
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup

@@ -162,6 +162,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	d.mu.Lock()
 	d.netPorts = ports
 	d.mu.Unlock()
+	drv.nameReconnected(d, s.ref.ID)
 	if err := drv.writeStatus(d.snap()); err != nil {
 		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
 	}

@@ -91,12 +91,33 @@ func capsHost(h backend.HostInfo) caps.Host {
 	}
 }
 
+// capsHostCPU adds the host CPU libvirt decodes from the hypervisor's
+// CPUID words (libxlCapsInitCPU): its model, features and PAE.
+func (p *program) capsHostCPU(ctx context.Context, h backend.HostInfo) (caps.Host, error) {
+	ch := capsHost(h)
+	cpu, pae, err := p.drv.HostCPU(ctx)
+	if err != nil {
+		return ch, err
+	}
+	if cpu != nil {
+		ch.CPUModel, ch.CPUVendor, ch.PAE = cpu.Model, cpu.Vendor, pae
+		for _, f := range cpu.Features {
+			ch.CPUFeatures = append(ch.CPUFeatures, f.Name)
+		}
+	}
+	return ch, nil
+}
+
 func (p *program) getCapabilities(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectGetCapabilitiesRet, error) {
 	h, err := p.drv.HostInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	xml, err := caps.Capabilities(capsHost(h))
+	ch, err := p.capsHostCPU(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	xml, err := caps.Capabilities(ch)
 	if err != nil {
 		return nil, err
 	}

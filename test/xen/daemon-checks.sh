@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-hotplug virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -67,11 +67,13 @@ forget() {
 # guest's first boot under TCG sometimes triple-faults, and an HVM guest's did once, 150 s
 # into it) is rebooted by the daemon (on_reboot = restart), and for that moment it is shut off
 # with no id, as in libvirt. If the marker has not come within SECS and the guest has a new id,
-# the new boot gets SECS more; RESET then names the domain that reset.
+# the new boot gets SECS more; RESET then names the domain that reset. AFTER_START, if set, is
+# a command run with NAME as soon as the start returns.
 vstart() {
 	_m=$(($(markers "$1") + 1))
 	RESET=
 	step "virsh start $1" V start "$1" || return 1
+	[ -z "${AFTER_START:-}" ] || $AFTER_START "$1"
 	state "$1" running 10 || return 1
 	_id0=$(V domid "$1" 2>/dev/null || true)
 	if ! wait_con "$1" DOMU-MARKER-OK $_m "${2:-120}"; then
@@ -91,6 +93,9 @@ check_conformance() {
 	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
 	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >$TMPD/conformance.out 2>&1) || _rc=$?
+	# for the log: where the suite's time goes
+	echo "slowest of libxl.test: $(grep -E -- '^ *--- (PASS|FAIL): TestBackendConformance/' $TMPD/conformance.out |
+		sed 's/.*Conformance\/\([^ ]*\) (\([0-9.]*\)s)/\2 \1/' | sort -n -r | head -n 6 | tr '\n' ' ')"
 	_p=$(grep -c -- '--- PASS' $TMPD/conformance.out || true)
 	_s=$(grep -c -- '--- SKIP' $TMPD/conformance.out || true)
 	if [ $_rc != 0 ]; then
@@ -391,11 +396,16 @@ check_virsh_hvm() {
 	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, cdrom media changed ($MEDIA) and ejected, shut down in $_down s; define start vnc dominfo change-media shutdown start destroy undefine"
 }
 
+# The PV guest with a disk and a NIC: it reads the disk's magic and pings dom0 over xenbr0. The
+# guest stays up for virsh-stats and virsh-hotplug, with its counters as they were right after
+# its start (before its kernel ran) in $TMPD/stats-before-*.out.
 check_virsh_pv_dev() {
 	DEBUG_FN="vguest_debug vx-dev"
 	forget vx-dev
 	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
-	vstart vx-dev || return 1
+	AFTER_START=stats_at_start
+	vstart vx-dev || { AFTER_START=; return 1; }
+	AFTER_START=
 	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
@@ -403,7 +413,57 @@ check_virsh_pv_dev() {
 	grep -q xvda $TMPD/step.out || { WHY="domblklist shows no xvda"; return 1; }
 	step "virsh domiflist" V domiflist vx-dev || return 1
 	grep -q -E "^ *vif$ID\.0 +bridge +xenbr0 " $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
-	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-hotplug"
+	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-stats and virsh-hotplug"
+}
+
+# stats_at_start NAME: the disk's and the NIC's counters of the guest just started (vstart's
+# AFTER_START), before its kernel has run
+stats_at_start() {
+	V domblkstat "$1" xvda >$TMPD/stats-before-blk.out 2>&1 || true
+	V domifstat "$1" "vif$(V domid "$1").0" >$TMPD/stats-before-if.out 2>&1 || true
+}
+
+# statv FILE NAME: the value of NAME in virsh's "[DEV] NAME VALUE" lines (domblkstat, domifstat,
+# dommemstat), or in domstats' "NAME=VALUE"; empty when absent
+statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit } index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$1"; }
+
+# The statistics of vx-dev (left running by virsh-pv-disk-nic, and for virsh-hotplug) on Xen as
+# libvirt reads them: blkback's counters of xvda (/sys/bus/xen-backend/devices/vbd-ID-51712/
+# statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
+# disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
+# the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
+# domjobinfo no job.
+check_virsh_stats() {
+	DEBUG_FN="vguest_debug vx-dev"
+	state vx-dev running 5 || return 1
+	ID=$(V domid vx-dev)
+	_rd0=$(statv $TMPD/stats-before-blk.out rd_req) _tx0=$(statv $TMPD/stats-before-if.out tx_packets)
+	_rx0=$(statv $TMPD/stats-before-if.out rx_packets)
+	[ -n "$_rd0" ] && [ -n "$_tx0" ] || { WHY="at start: $(cat $TMPD/stats-before-blk.out $TMPD/stats-before-if.out | tr '\n' ' ' | cut -c1-240)"; return 1; }
+	step "virsh domblkstat" V domblkstat vx-dev xvda || return 1
+	_rd=$(statv $TMPD/step.out rd_req) _rb=$(statv $TMPD/step.out rd_bytes)
+	[ "${_rd:-0}" -gt "$_rd0" ] && [ "${_rb:-0}" -gt 0 ] || { WHY="xvda's reads did not grow: rd_req $_rd0 then $_rd ($(tr '\n' ' ' <$TMPD/step.out))"; return 1; }
+	step "virsh domblkstat (all disks)" V domblkstat vx-dev || return 1
+	step "virsh domifstat" V domifstat vx-dev "vif$ID.0" || return 1
+	_tx=$(statv $TMPD/step.out tx_packets) _rx=$(statv $TMPD/step.out rx_packets)
+	[ "${_tx:-0}" -ge $((_tx0 + 3)) ] && [ "${_rx:-0}" -ge $((_rx0 + 3)) ] ||
+		{ WHY="vif$ID.0 did not count 3 pings each way: tx $_tx0 then $_tx, rx $_rx0 then $_rx"; return 1; }
+	step "virsh dommemstat" V dommemstat vx-dev || return 1
+	_act=$(statv $TMPD/step.out actual)
+	[ "${_act:-0}" -gt 0 ] && [ "$(statv $TMPD/step.out available)" = 131072 ] || { WHY="dommemstat: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	step "virsh cpu-stats" V cpu-stats vx-dev || return 1
+	grep -q '^CPU0:' $TMPD/step.out && grep -q '^Total:' $TMPD/step.out || { WHY="cpu-stats: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	_cpu=$(awk '/^Total:/ { t = 1 } t && /cpu_time/ { print $2; exit }' $TMPD/step.out)
+	step "virsh domstats" V domstats vx-dev || return 1
+	for _k in state.state cpu.time balloon.current balloon.maximum vcpu.current vcpu.0.state vcpu.0.time net.count \
+		net.0.name net.0.rx.pkts net.0.tx.bytes block.count block.0.name block.0.rd.reqs block.0.wr.bytes block.0.errors; do
+		[ -n "$(statv $TMPD/step.out $_k)" ] || { WHY="domstats has no $_k: $(tr '\n' ' ' <$TMPD/step.out | cut -c1-300)"; return 1; }
+	done
+	[ "$(statv $TMPD/step.out net.0.name)" = "vif$ID.0" ] || { WHY="domstats names the NIC $(statv $TMPD/step.out net.0.name)"; return 1; }
+	[ "$(statv $TMPD/step.out block.0.rd.reqs)" -ge "$_rd" ] || { WHY="domstats' reads went back: $(statv $TMPD/step.out block.0.rd.reqs) < $_rd"; return 1; }
+	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
+	grep -q -E '^Job type: +None' $TMPD/step.out || { WHY="domjobinfo: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; left running for virsh-hotplug"
 }
 
 # hot_disk NAME: attach-disk --live of an image to the running guest NAME, which the guest
@@ -503,6 +563,85 @@ check_virsh_hotplug() {
 	wait_gone vx-dev 20 || return 1
 	step "virsh undefine" V undefine vx-dev || return 1
 	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
+}
+
+# xl_vcpu NAME VCPU: "CPU HARD-AFFINITY" of one vCPU as xl vcpu-list shows it
+xl_vcpu() { xl vcpu-list "$1" 2>/dev/null | awk -v v="$2" 'NR > 1 && $3 == v { print $4, $7 }'; }
+
+# Monitoring and tuning of a running PV guest with two vCPUs (the host has two CPUs under
+# QEMU, the simulated one four): virsh vcpuinfo shows both on physical CPUs; vcpupin moves vCPU 1 to CPU 0 and xl vcpu-list
+# agrees (CPU and hard affinity), as do vcpupin's query and vcpuinfo's affinity; schedinfo
+# sets weight 512 and cap 50, which xl sched-credit2 (or sched-credit) reports; numatune
+# answers; the host CPU of the capabilities compares identical and has a baseline;
+# dompmsuspend leaves the guest suspended (xl: shut down for suspend) and dompmwakeup
+# resumes it, after which it still acts on a shutdown request.
+check_virsh_tuning() {
+	DEBUG_FN="vguest_debug vx-tune"
+	forget vx-tune
+	step "virsh define" V define $XT/guests/vx-tune.xml || return 1
+	vstart vx-tune || return 1
+	_cpus=$(V nodeinfo | awk '/^CPU\(s\):/ { print $2 }')
+	step "virsh vcpuinfo" V vcpuinfo vx-tune || return 1
+	[ "$(awk -v n="$_cpus" '/^CPU: +[0-9]+$/ && $2 < n { c++ } END { print c + 0 }' $TMPD/step.out)" = 2 ] ||
+		{ WHY="vcpuinfo on a host of ${_cpus:-?} CPUs: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_before="$(xl_vcpu vx-tune 0) / $(xl_vcpu vx-tune 1)"
+	step "virsh vcpupin" V vcpupin vx-tune 1 0 || return 1
+	_i=0
+	until [ "$(xl_vcpu vx-tune 1)" = "0 0" ]; do
+		[ $_i -lt 20 ] || { WHY="after vcpupin 1 0, xl vcpu-list says CPU and affinity '$(xl_vcpu vx-tune 1)' for vCPU 1"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	step "virsh vcpupin (query)" V vcpupin vx-tune || return 1
+	grep -q -E "^ *0 +0-$((_cpus - 1))\$" $TMPD/step.out && grep -q -E '^ *1 +0$' $TMPD/step.out ||
+		{ WHY="vcpupin query: $(tr -s ' ' <$TMPD/step.out | tr '\n' '|')"; return 1; }
+	step "virsh vcpuinfo" V vcpuinfo vx-tune || return 1
+	[ "$(awk '/^VCPU:/ { v = $2 } /^CPU Affinity:/ && v == 1 { print $3 }' $TMPD/step.out)" = "$(printf 'y%*s' $((_cpus - 1)) '' | tr ' ' -)" ] ||
+		{ WHY="vcpuinfo after the pin: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh schedinfo --set" V schedinfo vx-tune --set weight=512 --set cap=50 || return 1
+	_sched=$(sed -n 's/^Scheduler *: //p' $TMPD/step.out)
+	case $_sched in credit | credit2) ;; *) WHY="schedinfo names scheduler '$_sched'"; return 1 ;; esac
+	grep -q -E '^weight +: 512$' $TMPD/step.out && grep -q -E '^cap +: 50$' $TMPD/step.out ||
+		{ WHY="schedinfo --set: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "xl sched-$_sched" xl sched-$_sched -d vx-tune || return 1
+	[ "$(awk 'NR == 2 { print $3, $4 }' $TMPD/step.out)" = "512 50" ] ||
+		{ WHY="xl sched-$_sched -d: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh numatune" V numatune vx-tune || return 1
+	grep -q -E '^numa_mode +: interleave$' $TMPD/step.out && grep -q -E '^numa_nodeset +: 0$' $TMPD/step.out ||
+		{ WHY="numatune: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_hw=$(timeout 30 xl info 2>/dev/null | sed -n 's/^hw_caps *: //p')
+	V capabilities >$TMPD/caps.xml 2>&1 || { WHY="virsh capabilities: $(tail -n 1 $TMPD/caps.xml)"; return 1; }
+	_model=$(sed -n 's/^ *<model>\(.*\)<\/model>$/\1/p' $TMPD/caps.xml | head -n 1)
+	if [ -n "$_model" ]; then
+		step "virsh cpu-compare" V cpu-compare $TMPD/caps.xml || return 1
+		grep -q 'identical to host CPU' $TMPD/step.out || { WHY="cpu-compare: $(cat $TMPD/step.out)"; return 1; }
+		step "virsh cpu-baseline" V cpu-baseline $TMPD/caps.xml || return 1
+	else
+		# no model of libvirt's map fits the words Xen reports: the host CPU is unknown
+		echo "<cpu match='minimum'><model>qemu64</model></cpu>" >$TMPD/guest-cpu.xml
+		! V cpu-compare --error $TMPD/guest-cpu.xml >$TMPD/step.out 2>&1 && grep -q 'unknown host CPU' $TMPD/step.out ||
+			{ WHY="cpu-compare with no host CPU model (hw_caps $_hw): $(cat $TMPD/step.out)"; return 1; }
+		printf '%s\n' "<cpu><arch>x86_64</arch><model>Westmere</model></cpu>" "<cpu><arch>x86_64</arch><model>Nehalem</model></cpu>" >$TMPD/cpus.xml
+		step "virsh cpu-baseline" V cpu-baseline $TMPD/cpus.xml || return 1
+		_model="unknown (no model of libvirt's fits)"
+	fi
+	_base=$(sed -n "s/^ *<model fallback='[a-z]*'>\(.*\)<\/model>$/\1/p" $TMPD/step.out)
+	[ -n "$_base" ] || { WHY="cpu-baseline: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_t=$(now)
+	step "virsh dompmsuspend" V dompmsuspend vx-tune mem || return 1
+	state vx-tune pmsuspended 10 || return 1
+	_susp=$(since "$_t")
+	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
+		step "xl list" xl list vx-tune || return 1
+		awk 'NR == 2 { exit !($5 ~ /s/) }' $TMPD/step.out || { WHY="xl list of the suspended guest: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	fi
+	step "virsh dompmwakeup" V dompmwakeup vx-tune || return 1
+	state vx-tune running 10 || return 1
+	step "virsh shutdown" V shutdown vx-tune || return 1
+	state vx-tune "shut off" 90 || return 1
+	wait_gone vx-tune 10 || return 1
+	step "virsh undefine" V undefine vx-tune || return 1
+	DETAIL="id $ID: vCPUs on CPUs $_before (xl: CPU affinity), vCPU 1 pinned to CPU 0; $_sched weight 512 cap 50 in xl; host CPU $_model${_hw:+ (hw_caps $_hw)}, baseline $_base; suspended in $_susp s, woken, shut down"
 }
 
 # start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
@@ -671,8 +810,10 @@ else
 	skip virsh-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check virsh-stats check_virsh_stats
 run_check virsh-hotplug check_virsh_hotplug
 forget vx-dev # what a failed virsh-hotplug left running
+run_check virsh-tuning check_virsh_tuning
 run_check virsh-net-vol check_virsh_net_vol
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back

@@ -31,6 +31,8 @@ sys.exit(0 if out else 1)' "$D/vx/run/virtxend-simhost/host.json" "\$3" ;;
 info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
 # what xl does behind the daemon's back: simxl does it to the simulated host
 pause\ *|unpause\ *|destroy\ *) VIRTXEND_ROOT='$D/vx' '$D/bin/simxl' "\$1" "\$2" ;;
+# what xl reads of the host: simxl reads the simulated host
+vcpu-list\ *|sched-credit*) VIRTXEND_ROOT='$D/vx' '$D/bin/simxl' "\$@" ;;
 *) v list --all ;;
 esac
 XL

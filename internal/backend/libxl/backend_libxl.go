@@ -185,6 +185,7 @@ func (b *Backend) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 		GuestTypes: strings.Fields(v.Capabilities),
 		BootID:     strings.TrimSpace(string(bootID)),
 		HWVirt:     hwVirt(p),
+		HWCap:      p.HWCap,
 	}, nil
 }
 

@@ -72,9 +72,11 @@ func diskImage(t *testing.T) string {
 
 // bootable gives the suite's guests a kernel and initrd that boot here,
 // at least the memory that takes, a disk image that exists and the bridge
-// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs.
+// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs. It embeds the
+// backend itself, not the interface, so that the optional features
+// (pinning, scheduling, ...) stay visible to the suite.
 type bootable struct {
-	backend.Backend
+	*Backend
 	kernel, initrd string
 	disk, bridge   string
 }
@@ -124,13 +126,13 @@ func (b bootable) AddDevice(ctx context.Context, id backend.DomID, dev backend.D
 		n.Bridge = b.bridge
 		dev.NIC = &n
 	}
-	return b.Backend.(backend.DeviceHotplug).AddDevice(ctx, id, dev)
+	return b.Backend.AddDevice(ctx, id, dev)
 }
 
 func (b bootable) RemoveDevice(ctx context.Context, id backend.DomID, dev backend.Device) error {
-	return b.Backend.(backend.DeviceHotplug).RemoveDevice(ctx, id, dev)
+	return b.Backend.RemoveDevice(ctx, id, dev)
 }
 
 func (b bootable) InsertMedia(ctx context.Context, id backend.DomID, disk libxltypes.Disk) error {
-	return b.Backend.(backend.DeviceHotplug).InsertMedia(ctx, id, disk)
+	return b.Backend.InsertMedia(ctx, id, disk)
 }

@@ -158,6 +158,7 @@ type PhysInfo struct {
 	TotalKiB       uint64
 	FreeKiB        uint64
 	HVM, PV, HAP   bool
+	HWCap          [8]uint32 // hw_cap
 }
 
 // PhysInfo reads the host's CPUs, memory and capabilities.
@@ -169,7 +170,12 @@ func (c *Context) PhysInfo() (PhysInfo, error) {
 		return PhysInfo{}, c.fail("libxl_get_physinfo", rc)
 	}
 	const pageKiB = 4
+	var hw [8]uint32
+	for i := range hw {
+		hw[i] = uint32(p.hw_cap[i])
+	}
 	return PhysInfo{
+		HWCap:          hw,
 		CPUs:           int(p.nr_cpus),
 		ThreadsPerCore: int(p.threads_per_core),
 		CoresPerSocket: int(p.cores_per_socket),
