@@ -9,6 +9,8 @@
 //	simxl destroy|pause|unpause|shutdown|reboot|crash DOMAIN
 //	simxl mem-set DOMAIN KIB
 //	simxl vcpu-set DOMAIN N
+//	simxl vcpu-list DOMAIN
+//	simxl sched-credit|sched-credit2 -d DOMAIN
 //
 // DOMAIN is a domid or a name.
 package main
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"virtxend/internal/backend"
@@ -36,7 +39,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: simxl list | destroy|pause|unpause|shutdown|reboot|crash DOMAIN | mem-set DOMAIN KIB | vcpu-set DOMAIN N")
+		return errors.New("usage: simxl list | destroy|pause|unpause|shutdown|reboot|crash DOMAIN | mem-set DOMAIN KIB | vcpu-set DOMAIN N | vcpu-list DOMAIN | sched-credit|sched-credit2 -d DOMAIN")
 	}
 	p := paths.FromEnv()
 	cfg, err := config.LoadLibxl(p.LibxlConfig())
@@ -52,12 +55,22 @@ func run(args []string) error {
 	if args[0] == "list" {
 		return list(ctx, h)
 	}
+	if (args[0] == "sched-credit" || args[0] == "sched-credit2") && len(args) == 3 && args[1] == "-d" {
+		id, err := find(ctx, h, args[2])
+		if err != nil {
+			return err
+		}
+		return schedDomain(ctx, os.Stdout, h, id, args[2], strings.TrimPrefix(args[0], "sched-"))
+	}
 	if len(args) < 2 {
 		return fmt.Errorf("%s needs a domain", args[0])
 	}
 	id, err := find(ctx, h, args[1])
 	if err != nil {
 		return err
+	}
+	if args[0] == "vcpu-list" {
+		return vcpuList(ctx, os.Stdout, h, id, args[1], cfg.Sim.CPUs)
 	}
 	return act(ctx, h, id, args[0], args[2:])
 }

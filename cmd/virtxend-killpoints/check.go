@@ -15,6 +15,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/backend"
 	"virtxend/internal/backend/sim"
 	"virtxend/internal/config"
 	"virtxend/internal/driver"
@@ -177,7 +178,7 @@ func observe(l *libvirt.Libvirt, name string) (guest, error) {
 	}
 	if g.Running || g.Paused {
 		g.ID = d.ID
-		if g.LiveMemMiB, g.LiveMeta, err = readDef(l, d, 0); err != nil {
+		if g.LiveMemMiB, g.LiveMeta, g.LiveDisk, err = readDef(l, d, 0); err != nil {
 			return guest{}, err
 		}
 	}
@@ -186,7 +187,7 @@ func observe(l *libvirt.Libvirt, name string) (guest, error) {
 		return g, err
 	}
 	g.Defined = true
-	if g.MemMiB, g.Meta, err = readDef(l, d, libvirt.DomainXMLInactive); err != nil {
+	if g.MemMiB, g.Meta, g.Disk, err = readDef(l, d, libvirt.DomainXMLInactive); err != nil {
 		return guest{}, err
 	}
 	autostart, err := l.DomainGetAutostart(d)
@@ -196,23 +197,29 @@ func observe(l *libvirt.Libvirt, name string) (guest, error) {
 
 var seqAttr = regexp.MustCompile(`seq=['"](\d+)['"]`)
 
-// readDef reads the memory and the metadata seq of a definition.
-func readDef(l *libvirt.Libvirt, d libvirt.Domain, flags libvirt.DomainXMLFlags) (memMiB uint, meta int, err error) {
+// readDef reads the memory, the metadata seq and whether the disk xvdb is
+// there of a definition.
+func readDef(l *libvirt.Libvirt, d libvirt.Domain, flags libvirt.DomainXMLFlags) (memMiB uint, meta int, disk bool, err error) {
 	s, err := l.DomainGetXMLDesc(d, flags)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	var def libvirtxml.Domain
 	if err := def.Unmarshal(s); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	if def.Memory == nil || (def.Memory.Unit != "KiB" && def.Memory.Unit != "") {
-		return 0, 0, fmt.Errorf("memory of %s: %+v", def.Name, def.Memory)
+		return 0, 0, false, fmt.Errorf("memory of %s: %+v", def.Name, def.Memory)
 	}
 	if m := seqAttr.FindStringSubmatch(s); m != nil {
 		meta, _ = strconv.Atoi(m[1])
 	}
-	return def.Memory.Value / 1024, meta, nil
+	if def.Devices != nil {
+		for _, dk := range def.Devices.Disks {
+			disk = disk || dk.Target != nil && dk.Target.Dev == "xvdb"
+		}
+	}
+	return def.Memory.Value / 1024, meta, disk, nil
 }
 
 func uuidString(u libvirt.UUID) string {
@@ -221,7 +228,8 @@ func uuidString(u libvirt.UUID) string {
 
 // checkHost compares the simulated hypervisor's guests with what the
 // daemon showed: each guest the driver started is a running domain with
-// its domid and uuid, and each running domain has its guest.
+// its domid and uuid, and the disk xvdb exactly when the daemon shows it,
+// and each running domain has its guest.
 func checkHost(root string, seen map[string]guest) []string {
 	p := paths.Under(root)
 	cfg, err := config.LoadLibxl(p.LibxlConfig())
@@ -248,6 +256,9 @@ func checkHost(root string, seen map[string]guest) []string {
 		if !ok || !(g.Running || g.Paused) || g.ID != int32(hg.DomID) || g.UUID != hg.UUID.String() {
 			problems = append(problems, fmt.Sprintf("guest %s (domid %d) runs on the host; the daemon shows %v",
 				hg.Name, hg.DomID, g))
+		} else if has, err := hostHasDisk(h, hg.DomID); err != nil || has != g.LiveDisk {
+			problems = append(problems, fmt.Sprintf("guest %s (domid %d) has the disk xvdb on the host: %v (%v); the daemon shows %v",
+				hg.Name, hg.DomID, has, err, g))
 		}
 	}
 	for name, g := range seen {
@@ -256,4 +267,18 @@ func checkHost(root string, seen map[string]guest) []string {
 		}
 	}
 	return problems
+}
+
+// hostHasDisk reports whether the host's guest id has the disk xvdb.
+func hostHasDisk(h *sim.Host, id backend.DomID) (bool, error) {
+	st, err := h.Stats(context.Background(), []backend.DomID{id})
+	if err != nil || len(st) != 1 {
+		return false, fmt.Errorf("stats of %d: %d, %v", id, len(st), err)
+	}
+	for _, d := range st[0].Disks {
+		if d.Vdev == "xvdb" {
+			return true, nil
+		}
+	}
+	return false, nil
 }

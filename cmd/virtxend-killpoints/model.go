@@ -16,12 +16,14 @@ type guest struct {
 	UUID       string // the domain's uuid while it exists
 	MemMiB     uint   // the persistent definition's memory
 	Meta       int    // the seq of its metadata element, 0 for none
+	Disk       bool   // the persistent definition has the disk xvdb
 	Autostart  bool
 	Running    bool  // a guest runs (running, not paused)
 	Paused     bool  // never wanted: a restarted daemon showing it is a fault
 	ID         int32 // the running guest's domid
 	LiveMemMiB uint  // the live definition's memory
 	LiveMeta   int   // the live definition's metadata seq
+	LiveDisk   bool  // the live definition has the disk xvdb (and the guest has it)
 }
 
 // anyID stands for the domid of a start not yet acknowledged: the daemon
@@ -38,10 +40,10 @@ func (g guest) active() bool { return g.Running || g.Paused }
 // compare equal when a daemon cannot tell them apart.
 func (g guest) normal() guest {
 	if !g.Defined {
-		g.MemMiB, g.Meta, g.Autostart = 0, 0, false
+		g.MemMiB, g.Meta, g.Disk, g.Autostart = 0, 0, false, false
 	}
 	if !g.active() {
-		g.ID, g.LiveMemMiB, g.LiveMeta = -1, 0, 0
+		g.ID, g.LiveMemMiB, g.LiveMeta, g.LiveDisk = -1, 0, 0, false
 	}
 	if !g.exists() {
 		g.UUID = ""
@@ -65,7 +67,7 @@ func (g guest) String() string {
 	}
 	s := "transient"
 	if g.Defined {
-		s = fmt.Sprintf("defined(%s mem=%d meta=%d autostart=%v)", g.UUID[:8], g.MemMiB, g.Meta, g.Autostart)
+		s = fmt.Sprintf("defined(%s mem=%d meta=%d%s autostart=%v)", g.UUID[:8], g.MemMiB, g.Meta, diskWord(g.Disk), g.Autostart)
 	}
 	switch {
 	case g.Running && g.ID == anyID:
@@ -77,11 +79,18 @@ func (g guest) String() string {
 	default:
 		return s + " shut off"
 	}
-	return s + fmt.Sprintf(" mem=%d meta=%d)", g.LiveMemMiB, g.LiveMeta)
+	return s + fmt.Sprintf(" mem=%d meta=%d%s)", g.LiveMemMiB, g.LiveMeta, diskWord(g.LiveDisk))
+}
+
+func diskWord(disk bool) string {
+	if disk {
+		return " disk=xvdb"
+	}
+	return ""
 }
 
 // op is one kind of operation the load makes. To add one (save/restore
-// and attach/detach once the driver has them): say when it applies (can),
+// once the driver has it): say when it applies (can),
 // what it changes when acknowledged (plan), how a client makes it (do),
 // which in-between states a kill may leave where the daemon makes the
 // change in several writes (partial), and teach observe (check.go) to read
@@ -121,7 +130,7 @@ var ops = []op{
 		}},
 	{name: "start", can: func(g guest) bool { return g.Defined && !g.active() },
 		plan: func(g guest, _ int, _ *rand.Rand) guest {
-			g.Running, g.ID, g.LiveMemMiB, g.LiveMeta = true, anyID, g.MemMiB, g.Meta
+			g.Running, g.ID, g.LiveMemMiB, g.LiveMeta, g.LiveDisk = true, anyID, g.MemMiB, g.Meta, g.Disk
 			return g
 		},
 		do: func(l *libvirt.Libvirt, name string, before, _ guest) (int32, error) {
@@ -144,7 +153,60 @@ var ops = []op{
 		do: func(l *libvirt.Libvirt, name string, before, after guest) (int32, error) {
 			return 0, l.DomainSetAutostart(domRef(name, before), boolInt(after.Autostart))
 		}},
-	{name: "metadata", can: guest.exists, plan: planMetadata, do: metadataOp, partial: metadataHalves},
+	{name: "metadata", can: guest.exists, plan: planMetadata, do: metadataOp, partial: halves},
+	{name: "attach-disk", can: func(g guest) bool { return g.exists() && !g.Paused && g.hasDisk(false) },
+		plan: func(g guest, _ int, _ *rand.Rand) guest { return g.withDisk(true) },
+		do: func(l *libvirt.Libvirt, name string, before, _ guest) (int32, error) {
+			return 0, l.DomainAttachDeviceFlags(domRef(name, before), diskXML, uint32(affected(before)))
+		},
+		partial: halves},
+	{name: "detach-disk", can: func(g guest) bool { return g.exists() && !g.Paused && g.hasDisk(true) },
+		plan: func(g guest, _ int, _ *rand.Rand) guest { return g.withDisk(false) },
+		do: func(l *libvirt.Libvirt, name string, before, _ guest) (int32, error) {
+			return 0, l.DomainDetachDeviceFlags(domRef(name, before), diskXML, uint32(affected(before)))
+		},
+		partial: halves},
+}
+
+// diskXML is the disk attach-disk plugs in and detach-disk unplugs. The
+// simulated host opens no image, so its file need not exist.
+const diskXML = "<disk type='file' device='disk'><source file='/var/lib/kp/xvdb.img'/>" +
+	"<target dev='xvdb' bus='xen'/></disk>"
+
+// hasDisk reports whether every definition a device change affects has the
+// disk (want true) or lacks it (want false). A guest whose live and
+// persistent definitions disagree (a kill between the two writes) takes
+// neither attach nor detach; destroy and undefine end that. A paused
+// guest takes neither either: it lets no device go.
+func (g guest) hasDisk(want bool) bool {
+	if g.Defined && g.Disk != want {
+		return false
+	}
+	return !g.active() || g.LiveDisk == want
+}
+
+// withDisk is g after a device change to every definition it affects.
+func (g guest) withDisk(disk bool) guest {
+	if g.Defined {
+		g.Disk = disk
+	}
+	if g.active() {
+		g.LiveDisk = disk
+	}
+	return g
+}
+
+// affected are the definitions a change to g affects: AFFECT_LIVE and
+// AFFECT_CONFIG as they apply.
+func affected(g guest) libvirt.DomainModificationImpact {
+	var flags libvirt.DomainModificationImpact
+	if g.active() {
+		flags |= libvirt.DomainAffectLive
+	}
+	if g.Defined {
+		flags |= libvirt.DomainAffectConfig
+	}
+	return flags
 }
 
 func defineOp(l *libvirt.Libvirt, name string, _, after guest) (int32, error) {
@@ -166,13 +228,7 @@ func planMetadata(g guest, seq int, _ *rand.Rand) guest {
 }
 
 func metadataOp(l *libvirt.Libvirt, name string, before, after guest) (int32, error) {
-	var flags libvirt.DomainModificationImpact
-	if before.active() {
-		flags |= libvirt.DomainAffectLive
-	}
-	if before.Defined {
-		flags |= libvirt.DomainAffectConfig
-	}
+	flags := affected(before)
 	seq := after.Meta
 	if before.active() {
 		seq = after.LiveMeta
@@ -182,16 +238,17 @@ func metadataOp(l *libvirt.Libvirt, name string, before, after guest) (int32, er
 		libvirt.OptString{elem}, libvirt.OptString{"kp"}, libvirt.OptString{metaURI}, flags)
 }
 
-// metadataHalves: a change to both definitions is two writes, the status
-// file then the config, as libvirt's virDomainObjSetMetadata saves them; a
-// kill between them leaves one changed and not the other.
-func metadataHalves(before, after guest) []guest {
+// halves: a change to both definitions is two writes, the status file
+// then the config (as libvirt's virDomainObjSetMetadata and its device
+// calls save them); a kill between them leaves one changed and not the
+// other.
+func halves(before, after guest) []guest {
 	if !before.active() || !before.Defined {
 		return nil
 	}
 	liveOnly, configOnly := before, before
-	liveOnly.LiveMeta = after.LiveMeta
-	configOnly.Meta = after.Meta
+	liveOnly.LiveMeta, liveOnly.LiveDisk = after.LiveMeta, after.LiveDisk
+	configOnly.Meta, configOnly.Disk = after.Meta, after.Disk
 	return []guest{liveOnly, configOnly}
 }
 
@@ -212,9 +269,13 @@ func domainXML(name string, g guest) string {
 	if g.Meta > 0 {
 		meta = fmt.Sprintf("<metadata><kp:kp xmlns:kp='%s' seq='%d'/></metadata>", metaURI, g.Meta)
 	}
+	devices := ""
+	if g.Disk {
+		devices = "<devices>" + diskXML + "</devices>"
+	}
 	return fmt.Sprintf("<domain type='xen'><name>%s</name><uuid>%s</uuid><memory unit='MiB'>%d</memory>"+
 		"<vcpu>1</vcpu><os><type arch='x86_64' machine='xenpv'>linux</type><kernel>/boot/vmlinuz</kernel></os>"+
-		"%s</domain>", name, g.UUID, g.MemMiB, meta)
+		"%s%s</domain>", name, g.UUID, g.MemMiB, meta, devices)
 }
 
 // domRef is how a client names the domain: the daemon resolves it by uuid.

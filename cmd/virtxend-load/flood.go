@@ -88,8 +88,9 @@ func newFlood(sock string, maxHeld int) *flood {
 	return f
 }
 
-// run floods with n goroutines, cycling through kinds, for d and returns
-// the counts.
+// run floods with n goroutines, cycling through kinds, for d (and until
+// each kind has had a round: a loaded machine may take longer over one
+// round than d) and returns the counts.
 func (f *flood) run(n int, d time.Duration, kinds []floodKind) floodReport {
 	var wg sync.WaitGroup
 	for g := range n {
@@ -107,6 +108,9 @@ func (f *flood) run(n int, d time.Duration, kinds []floodKind) floodReport {
 		}()
 	}
 	time.Sleep(d)
+	for !f.eachKindStarted(kinds) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(f.stop)
 	wg.Wait()
 	f.mu.Lock()
@@ -121,6 +125,15 @@ func (f *flood) run(n int, d time.Duration, kinds []floodKind) floodReport {
 			"packets": c.Packets.Load(), "bytes": c.Bytes.Load(), "failures": c.Failures.Load()}
 	}
 	return rep
+}
+
+func (f *flood) eachKindStarted(kinds []floodKind) bool {
+	for _, k := range kinds {
+		if f.counts[k.name].Rounds.Load() == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *flood) stopped() bool {

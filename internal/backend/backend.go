@@ -173,9 +173,11 @@ type HostInfo struct {
 	// "svm" (AMD), or "" when HVM guests cannot run: the translation gives
 	// nested HVM only where the host has it.
 	HWVirt string
-	// PAE is the host CPU's PAE feature (libvirt lists it as a host
-	// feature in the capabilities).
-	PAE bool
+	// HWCap is physinfo's hw_cap (libxl_hwcap): Xen's host CPU featureset
+	// words in Xen 4.7's layout (CPUID 1.EDX, 1.ECX, 80000001.EDX,
+	// 80000001.ECX, D:1.EAX, 7:0.EBX, 7:0.ECX, 80000007.EDX), from which
+	// libvirt names the host CPU's model. All zero on hosts without CPUID.
+	HWCap [8]uint32
 	// NUMA is the host's NUMA nodes (libxl_get_numainfo and
 	// libxl_get_cpu_topology); nil when the backend does not report them,
 	// taken then as one node with all the memory and every CPU.
@@ -359,4 +361,7 @@ var (
 	ErrNoMemory = errors.New("not enough free memory")
 	ErrInvalid  = errors.New("invalid request")
 	ErrFailed   = errors.New("operation failed")
+	// ErrUnsupported: the host lacks the feature altogether (a simulated
+	// host with no console daemon), so asking again will not help.
+	ErrUnsupported = errors.New("not supported by this host")
 )

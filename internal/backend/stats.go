@@ -54,10 +54,12 @@ type VCPUStats struct {
 	Affinity []int
 }
 
-// DiskStats is one virtual block device's counters, as its backend counts
-// them (blkback's /sys/bus/xen-backend/devices/vbd-DOMID-DEVNO/statistics,
-// where libxlDomainBlockStatsVBD reads). A counter the backend cannot read
-// is -1.
+// DiskStats is one virtual block device's counters, as blkback counts
+// them (/sys/bus/xen-backend/devices/vbd-DOMID-DEVNO/statistics, where
+// libxlDomainBlockStatsVBD reads). Only the disks blkback serves (libxl's
+// "phy" backend) are listed: the others (qdisk, tap) have no counters in
+// dom0 that libvirt reads, and libvirt refuses their statistics. A counter
+// the backend cannot read is -1.
 type DiskStats struct {
 	Vdev     string // the guest's name for it: xvda, hda, sdb, ...
 	RdReq    int64  // rd_req
@@ -68,16 +70,41 @@ type DiskStats struct {
 	Errors   int64  // oo_req: times blkback ran out of request slots, libvirt's errs
 }
 
-// NICStats is one network interface's counters from the guest's point of
-// view. They are read on the backend's interface (vifDOMID.DEVID) in dom0,
-// whose receive counters are what the guest sent: libxlDomainInterfaceStats
+// NICCounters are a network interface's counters from the guest's point
+// of view. They are read on the backend's interface in dom0, whose
+// receive counters are what the guest sent: libxlDomainInterfaceStats
 // swaps them. A counter that cannot be read is -1.
-type NICStats struct {
-	DevID int
-	// Ifname is the backend's interface: vifDOMID.DEVID unless the
-	// configuration names it.
-	Ifname string
-
+type NICCounters struct {
 	RxBytes, RxPackets, RxErrs, RxDrop int64
 	TxBytes, TxPackets, TxErrs, TxDrop int64
+}
+
+// NICStats is one network interface: its netback interface
+// (vifDOMID.DEVID unless the configuration names it) and, for an HVM
+// guest's emulated NIC (nictype vif_ioemu), the device model's tap beside
+// it, which libvirt names the interface by (IFNAME-emu) and reads.
+type NICStats struct {
+	DevID  int
+	Ifname string
+	NICCounters
+	// Emulated is the emulated NIC's tap; nil for a PV-only NIC.
+	Emulated *EmulatedNIC
+}
+
+// EmulatedNIC is the tap of an emulated NIC and its counters.
+type EmulatedNIC struct {
+	Ifname string
+	NICCounters
+}
+
+// Counters returns the counters of the interface named ifname, the
+// netback interface or the emulated NIC's tap.
+func (n NICStats) Counters(ifname string) (NICCounters, bool) {
+	switch {
+	case ifname == n.Ifname:
+		return n.NICCounters, true
+	case n.Emulated != nil && ifname == n.Emulated.Ifname:
+		return n.Emulated.NICCounters, true
+	}
+	return NICCounters{}, false
 }

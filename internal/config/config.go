@@ -99,12 +99,13 @@ type SimHost struct {
 	Dom0MemoryMiB uint64 // sim_dom0_memory_mib: Domain-0's initial allocation
 	XenVersion    string // sim_xen_version, "major.minor.micro"
 	CPUMHz        int    // sim_cpu_mhz
+	Scheduler     string // sim_scheduler: credit2 (Xen's default), credit, ...
 }
 
 // DefaultLibxl returns libvirt's libxl.conf defaults and a modest simulated host.
 func DefaultLibxl() *Libxl {
 	return &Libxl{
 		KeepaliveInterval: 5, KeepaliveCount: 5,
-		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400},
+		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2"},
 	}
 }

@@ -34,6 +34,7 @@ func libxlKeys() []key[Libxl] {
 		{name: "sim_xen_version", field: func(l *Libxl) any { return &l.Sim.XenVersion }, check: checkSimXenVersion},
 		{name: "sim_cpu_mhz", field: func(l *Libxl) any { return &l.Sim.CPUMHz },
 			check: func(l *Libxl) string { return between(l.Sim.CPUMHz, 1, MaxSimCPUMHz) }},
+		{name: "sim_scheduler", field: func(l *Libxl) any { return &l.Sim.Scheduler }, check: checkSimScheduler},
 	}
 }
 
@@ -72,6 +73,18 @@ func between(n, lo, hi int) string {
 		return fmt.Sprintf("must be between %d and %d", lo, hi)
 	}
 	return ""
+}
+
+// SimSchedulers are the values of sim_scheduler: the schedulers xl names.
+var SimSchedulers = []string{"credit2", "credit", "rtds", "null", "arinc653", "sedf"}
+
+func checkSimScheduler(l *Libxl) string {
+	for _, s := range SimSchedulers {
+		if l.Sim.Scheduler == s {
+			return ""
+		}
+	}
+	return `must be one of "credit2", "credit", "rtds", "null", "arinc653" or "sedf"`
 }
 
 func checkBackend(l *Libxl) string {

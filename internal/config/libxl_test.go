@@ -16,7 +16,7 @@ func TestLibxlDefaults(t *testing.T) {
 	}
 	want := Libxl{
 		KeepaliveInterval: 5, KeepaliveCount: 5,
-		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400},
+		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2"},
 	}
 	if !reflect.DeepEqual(*l, want) {
 		t.Errorf("missing file gave %+v", *l)
@@ -42,6 +42,7 @@ sim_memory_mib = 1048576
 sim_dom0_memory_mib = 2048
 sim_xen_version = "4.19.1"
 sim_cpu_mhz = 3000
+sim_scheduler = "credit"
 `
 
 func TestLibxlEveryKey(t *testing.T) {
@@ -52,7 +53,7 @@ func TestLibxlEveryKey(t *testing.T) {
 	want := Libxl{
 		Backend: "simulated", Autoballoon: false, AutoballoonSet: true, LockManager: "nop",
 		KeepaliveInterval: -1, KeepaliveCount: 9, NestedHVM: true, FileExists: true,
-		Sim: SimHost{CPUs: 64, MemoryMiB: 1 << 20, Dom0MemoryMiB: 2048, XenVersion: "4.19.1", CPUMHz: 3000},
+		Sim: SimHost{CPUs: 64, MemoryMiB: 1 << 20, Dom0MemoryMiB: 2048, XenVersion: "4.19.1", CPUMHz: 3000, Scheduler: "credit"},
 	}
 	if !reflect.DeepEqual(*l, want) {
 		t.Errorf("got  %+v\nwant %+v", *l, want)
@@ -80,6 +81,8 @@ func TestLibxlAccepts(t *testing.T) {
 		{"sim_xen_version = '999.0.0'", func(l *Libxl) bool { return l.Sim.XenVersion == "999.0.0" }},
 		{"sim_xen_version = '04.017.000'", func(l *Libxl) bool { return l.Sim.XenVersion == "04.017.000" }},
 		{"sim_cpu_mhz = 100000", func(l *Libxl) bool { return l.Sim.CPUMHz == 100000 }},
+		{"sim_scheduler = 'rtds'", func(l *Libxl) bool { return l.Sim.Scheduler == "rtds" }},
+		{"", func(l *Libxl) bool { return l.Sim.Scheduler == "credit2" }},
 	}
 	for _, tt := range tests {
 		l, err := ParseLibxl("l.conf", []byte(tt.src))
@@ -108,6 +111,7 @@ func TestLibxlRejects(t *testing.T) {
 		{"backend = 'x'\nbackend = 'libxl'", `l.conf:1: backend: unknown backend "x": use "libxl" or "simulated"`},
 		{"backend = ['libxl']", "l.conf:1: backend: expected a string"},
 		{"sim_cpus = 0", "l.conf:1: sim_cpus: must be between 1 and 4096"},
+		{"sim_scheduler = 'bvt'", `l.conf:1: sim_scheduler: must be one of "credit2", "credit", "rtds", "null", "arinc653" or "sedf"`},
 		{"sim_cpus = -4", "l.conf:1: sim_cpus: must be between 1 and 4096"},
 		{"sim_cpus = 4097", "l.conf:1: sim_cpus: must be between 1 and 4096"},
 		{"sim_memory_mib = 0", "l.conf:1: sim_memory_mib: must be between 1 and 67108864"},

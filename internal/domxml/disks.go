@@ -10,8 +10,7 @@ import (
 )
 
 // checkDiskTargets is what virDomainDiskDefParseXML refuses in each disk
-// in turn: a network source without a protocol, then no target (the
-// error names the disk's source path, if any).
+// in turn (checkDiskNode).
 func checkDiskTargets(root *node) error {
 	dev := root.child("devices")
 	if dev == nil {
@@ -21,26 +20,35 @@ func checkDiskTargets(root *node) error {
 		if k.name != "disk" {
 			continue
 		}
-		if typ, _ := k.attr("type"); typ == "network" {
-			if src := k.child("source"); src != nil {
-				if p, ok := src.attr("protocol"); !ok || p == "" {
-					return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
-						"Missing required attribute '%s' in element '%s'", "protocol", "source")
-				}
-			}
+		if err := checkDiskNode(k); err != nil {
+			return err
 		}
-		if t := k.child("target"); t != nil {
-			if d, ok := t.attr("dev"); ok && d != "" {
-				continue
-			}
-		}
-		path := rawDiskPath(k)
-		if path == "" {
-			return virerr.New(virerr.FromDomain, libvirt.ErrNoTarget, "")
-		}
-		return virerr.New(virerr.FromDomain, libvirt.ErrNoTarget, "%s", path)
 	}
 	return nil
+}
+
+// checkDiskNode is what virDomainDiskDefParseXML refuses in one disk: a
+// network source without a protocol, then no target (the error names the
+// disk's source path, if any).
+func checkDiskNode(k *node) error {
+	if typ, _ := k.attr("type"); typ == "network" {
+		if src := k.child("source"); src != nil {
+			if p, ok := src.attr("protocol"); !ok || p == "" {
+				return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
+					"Missing required attribute '%s' in element '%s'", "protocol", "source")
+			}
+		}
+	}
+	if t := k.child("target"); t != nil {
+		if d, ok := t.attr("dev"); ok && d != "" {
+			return nil
+		}
+	}
+	path := rawDiskPath(k)
+	if path == "" {
+		return virerr.New(virerr.FromDomain, libvirt.ErrNoTarget, "")
+	}
+	return virerr.New(virerr.FromDomain, libvirt.ErrNoTarget, "%s", path)
 }
 
 // rawDiskPath is the disk's source path as libvirt stores it for its type.
@@ -58,31 +66,39 @@ func rawDiskPath(disk *node) string {
 	return p
 }
 
-// checkDisks is virDomainDiskDefValidate's device-name and source checks:
-// hard disks need a known name prefix, floppies an "fd" one, and only
-// removable media may be empty.
+// checkDisks is virDomainDiskDefValidate's device-name and source checks
+// on every disk (checkDisk).
 func checkDisks(d *libvirtxml.Domain, _ *Options) error {
 	for _, disk := range d.Devices.Disks {
-		dst := disk.Target.Dev
-		device := disk.Device
-		if device == "" {
-			device = "disk"
+		if err := checkDisk(disk); err != nil {
+			return err
 		}
-		if device == "disk" || device == "lun" {
-			known := false
-			for _, p := range []string{"hd", "sd", "vd", "xvd", "ubd"} {
-				known = known || strings.HasPrefix(dst, p)
-			}
-			if !known {
-				return internalErr("Invalid harddisk device name: %s", dst)
-			}
+	}
+	return nil
+}
+
+// checkDisk: hard disks need a known name prefix, floppies an "fd" one,
+// and only removable media may be empty.
+func checkDisk(disk libvirtxml.DomainDisk) error {
+	dst := disk.Target.Dev
+	device := disk.Device
+	if device == "" {
+		device = "disk"
+	}
+	if device == "disk" || device == "lun" {
+		known := false
+		for _, p := range []string{"hd", "sd", "vd", "xvd", "ubd"} {
+			known = known || strings.HasPrefix(dst, p)
 		}
-		if device == "floppy" && !strings.HasPrefix(dst, "fd") {
-			return internalErr("Invalid floppy device name: %s", dst)
+		if !known {
+			return internalErr("Invalid harddisk device name: %s", dst)
 		}
-		if device == "disk" && diskSourceEmpty(disk) {
-			return virerr.New(virerr.FromDomain, libvirt.ErrNoSource, "%s", dst)
-		}
+	}
+	if device == "floppy" && !strings.HasPrefix(dst, "fd") {
+		return internalErr("Invalid floppy device name: %s", dst)
+	}
+	if device == "disk" && diskSourceEmpty(disk) {
+		return virerr.New(virerr.FromDomain, libvirt.ErrNoSource, "%s", dst)
 	}
 	return nil
 }

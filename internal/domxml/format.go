@@ -2,7 +2,6 @@ package domxml
 
 import (
 	"encoding/xml"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -103,16 +102,12 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 		}
 		for i := range dev.Serials {
 			clearPtyPath(dev.Serials[i].Source)
-			dev.Serials[i].Alias = runAlias(dev.Serials[i].Alias)
 		}
-		for i := range dev.Consoles {
-			dev.Consoles[i].Alias = runAlias(dev.Consoles[i].Alias)
-		}
+		// every device's, the consoles' and serials' (libxl's serialN) too
+		dropGeneratedAliases(dev)
 		for i := range dev.Interfaces {
 			ifc := &dev.Interfaces[i]
-			if t := ifc.Target; t != nil && strings.HasPrefix(t.Dev, "vif") {
-				ifc.Target = nil
-			}
+			dropGeneratedIfname(ifc)
 			// A port belongs to a run (virDomainNetDefFormat).
 			if ifc.Source != nil && ifc.Source.Network != nil {
 				ifc.Source.Network.PortID = ""
@@ -129,15 +124,6 @@ func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {
 		}
 		dev.Inputs = kept
 	}
-}
-
-// runAlias is what the inactive view keeps of a device's alias: a user's
-// ("ua-" prefix), not one the driver gave for the run (libxl's serialN).
-func runAlias(a *libvirtxml.DomainAlias) *libvirtxml.DomainAlias {
-	if a != nil && strings.HasPrefix(a.Name, "ua-") {
-		return a
-	}
-	return nil
 }
 
 // consoleFromSerial: libvirt prints an HVM guest's serial-type console

@@ -80,3 +80,51 @@ func FuzzCPUSetAndMAC(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDevice: ParseDevice never panics, and a device it accepts
+// formats into XML that it accepts again.
+func FuzzParseDevice(f *testing.F) {
+	for _, s := range []string{
+		`<disk type='file' device='disk'><source file='/n.img'/><target dev='xvdc'/></disk>`,
+		`<disk type='file' device='cdrom'><target dev='hdd'/><alias name='ua-cd'/></disk>`,
+		`<disk type='network' device='disk'><source protocol='rbd' name='p/i'><host name='m'/></source><target dev='xvdz'/></disk>`,
+		`<interface type='network'><source network='default'/><target dev='vif1.0'/></interface>`,
+		`<interface type='bridge'><mac address='00:16:3e:00:00:01'/><source bridge='br0'/><model type='e1000'/></interface>`,
+		`<hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source></hostdev>`,
+		`<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='3' slot='0' function='1'/></source></hostdev>`,
+		`<controller type='usb' index='1' model='qusb2' ports='4'/>`,
+		`<serial type='pty'/>`, `<video/>`, `<none/>`,
+	} {
+		f.Add(s)
+	}
+	def, err := ParseWith(hvmWithDevices, Options{Rand: fixedRand()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		dev, err := ParseDevice(doc, def, DeviceOptions{Rand: fixedRand()})
+		if err != nil {
+			return
+		}
+		var part any
+		switch {
+		case dev.Disk != nil:
+			part = dev.Disk
+		case dev.Interface != nil:
+			part = dev.Interface
+		case dev.Controller != nil:
+			part = dev.Controller
+		case dev.Hostdev != nil:
+			part = dev.Hostdev
+		default:
+			return
+		}
+		out := marshalPart(part)
+		if out == "" {
+			t.Fatalf("a parsed %s does not format", dev.Kind)
+		}
+		if _, err := ParseDevice(out, def, DeviceOptions{Rand: fixedRand()}); err != nil {
+			t.Fatalf("formatted %s does not parse: %v\n%s", dev.Kind, err, out)
+		}
+	})
+}

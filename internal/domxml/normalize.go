@@ -3,6 +3,7 @@ package domxml
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"libvirt.org/go/libvirtxml"
 )
@@ -31,6 +32,12 @@ func normalize(d *libvirtxml.Domain, root *node, o *Options) error {
 	}
 	if err := normalizeInterfaces(d, o.Rand); err != nil {
 		return err
+	}
+	if !o.Live {
+		for i := range d.Devices.Interfaces {
+			dropGeneratedIfname(&d.Devices.Interfaces[i])
+		}
+		dropGeneratedAliases(d.Devices)
 	}
 	normalizeChars(d)
 	movePrimaryVideo(d)
@@ -174,23 +181,73 @@ func normalizeVCPU(d *libvirtxml.Domain) {
 // OUI 00:16:3e, as libvirt does with the libxl parser config's macPrefix.
 func normalizeInterfaces(d *libvirtxml.Domain, r io.Reader) error {
 	for i := range d.Devices.Interfaces {
-		n := &d.Devices.Interfaces[i]
-		if n.MAC != nil && n.MAC.Address != "" {
-			if err := checkMAC(&n.MAC.Address); err != nil {
-				return err
-			}
-			continue
+		if _, err := normalizeMAC(&d.Devices.Interfaces[i], r); err != nil {
+			return err
 		}
-		var b [3]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return internalErr("Failed to generate MAC address")
-		}
-		if n.MAC == nil {
-			n.MAC = &libvirtxml.DomainInterfaceMAC{}
-		}
-		n.MAC.Address = fmt.Sprintf("00:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
 	}
 	return nil
+}
+
+// normalizeMAC checks an interface's MAC, or gives it one when it has none
+// (and reports that it did: libvirt's mac_generated).
+func normalizeMAC(n *libvirtxml.DomainInterface, r io.Reader) (generated bool, err error) {
+	if n.MAC != nil && n.MAC.Address != "" {
+		return false, checkMAC(&n.MAC.Address)
+	}
+	var b [3]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return false, internalErr("Failed to generate MAC address")
+	}
+	if n.MAC == nil {
+		n.MAC = &libvirtxml.DomainInterfaceMAC{}
+	}
+	n.MAC.Address = fmt.Sprintf("00:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+	return true, nil
+}
+
+// generatedIfnamePrefixes are the prefixes of the host-side interface
+// names libvirt makes up (VIR_NET_GENERATED_VNET_PREFIX, _MACVTAP_,
+// _MACVLAN_, and the libxl driver's netPrefix "vif"): a definition does
+// not keep them, and the inactive view does not show them.
+var generatedIfnamePrefixes = []string{"vnet", "macvtap", "macvlan", "vif"}
+
+// isGeneratedIfname reports whether an interface's target is a made-up
+// name that belongs to one run of the guest.
+func isGeneratedIfname(ifc *libvirtxml.DomainInterface) bool {
+	t := ifc.Target
+	if t == nil || t.Dev == "" || t.Managed == "no" {
+		return false
+	}
+	for _, p := range generatedIfnamePrefixes {
+		if strings.HasPrefix(t.Dev, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// DropGeneratedIfnames blanks every made-up interface name of d, as
+// libvirt's libxl driver does when a guest stops (libxlNetworkUnwindDevices):
+// the names belong to that run.
+func DropGeneratedIfnames(d *libvirtxml.Domain) {
+	if d == nil || d.Devices == nil {
+		return
+	}
+	for i := range d.Devices.Interfaces {
+		dropGeneratedIfname(&d.Devices.Interfaces[i])
+	}
+}
+
+// dropGeneratedIfname blanks a made-up target name, as
+// virDomainNetDefParseXML does when parsing an inactive definition.
+func dropGeneratedIfname(ifc *libvirtxml.DomainInterface) {
+	if !isGeneratedIfname(ifc) {
+		return
+	}
+	ifc.Target.Dev = ""
+	if ifc.Target.Managed == "" {
+		ifc.Target = nil
+	}
 }
 
 // normalizeChars: console target ports are their index in the list

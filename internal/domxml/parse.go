@@ -18,6 +18,13 @@ import (
 // domain (VIR_FROM_DOMAIN) with "at line N: <libxml2 message>", and
 // VIR_ERR_XML_ERROR from VIR_FROM_XML for a wrong root.
 func parseDocument(doc string) (*node, error) {
+	return parseDocumentNamed(doc, "[inline data]", "domain")
+}
+
+// parseDocumentNamed is parseDocument for a document libvirt names docname
+// in its "failed to parse" error, whose root must be rootName ("" takes
+// any root, as a device definition's parse does).
+func parseDocumentNamed(doc, docname, rootName string) (*node, error) {
 	root, err := parseTree(doc)
 	if err != nil {
 		var se *syntaxError
@@ -27,11 +34,11 @@ func parseDocument(doc string) (*node, error) {
 				"at line %d: %s\n%s\n%s", se.line, se.msg, ctx, ptr)
 		}
 		return nil, virerr.New(virerr.FromDomain, libvirt.ErrXMLError,
-			"failed to parse xml document '%s'", "[inline data]")
+			"failed to parse xml document '%s'", docname)
 	}
-	if root.name != "domain" {
+	if rootName != "" && root.name != rootName {
 		return nil, virerr.New(virerr.FromXML, libvirt.ErrXMLError,
-			"expecting root element of '%s', not '%s'", "domain", root.name)
+			"expecting root element of '%s', not '%s'", rootName, root.name)
 	}
 	return root, nil
 }

@@ -51,6 +51,9 @@ type domain struct {
 	// (netports.go), deleted when the domain stops. The map is replaced,
 	// never changed.
 	netPorts domxml.Ports
+	// hotplug is a live disk hotplug under way, which the status file
+	// records while the backend acts (devices_inflight.go).
+	hotplug *hotplugInFlight
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
@@ -134,6 +137,7 @@ type snapshot struct {
 	def        *libvirtxml.Domain
 	newDef     *libvirtxml.Domain
 	netPorts   domxml.Ports
+	hotplug    *hotplugInFlight
 	state      libvirt.DomainState
 	reason     int32
 	persistent bool
@@ -145,7 +149,7 @@ func (d *domain) snap() snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return snapshot{
-		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, state: d.state, reason: d.reason,
+		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, state: d.state, reason: d.reason,
 		persistent: d.persistent, autostart: d.autostart, updated: d.updated,
 	}
 }

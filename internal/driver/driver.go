@@ -75,6 +75,10 @@ type Options struct {
 	Networks NetworkDriver
 	Storage  StorageDriver
 	Secrets  SecretDriver
+	// DeviceRemoveTimeout is how long a detach waits for the guest to let
+	// the device go before it fails; 0 means DefaultDeviceRemoveTimeout,
+	// libxl's. Tests shorten it.
+	DeviceRemoveTimeout time.Duration
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
@@ -101,6 +105,10 @@ type Driver struct {
 	ports portAllocator
 	// consoles are the console sessions clients have open.
 	consoles chrdevs
+	// hostCPU is the host CPU decoded from the hypervisor's CPUID words.
+	hostCPU hostCPUCache
+	// images are the disk images' sizes bulk statistics read.
+	images imageCache
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup

@@ -17,9 +17,14 @@ import (
 // (internal/libvirtd), so that the driver knows no wire. Errors are
 // libvirt's, as those daemons report them.
 
-// NetworkDriver gives <interface type='network'> its port.
+// NetworkDriver gives <interface type='network'> its port, and the
+// addresses its DHCP server leased (DOMAIN_INTERFACE_ADDRESSES).
 type NetworkDriver interface {
 	NetworkLookupByName(ctx context.Context, name string) (libvirt.Network, error)
+	// NetworkConnect opens the connection to the network driver
+	// (virGetConnectNetwork) without a call on it.
+	NetworkConnect(ctx context.Context) error
+	NetworkGetDHCPLeases(ctx context.Context, net libvirt.Network, mac string, flags uint32) ([]libvirt.NetworkDhcpLease, error)
 	NetworkPortCreateXML(ctx context.Context, net libvirt.Network, xml string, flags uint32) (libvirt.NetworkPort, error)
 	NetworkPortGetXMLDesc(ctx context.Context, port libvirt.NetworkPort, flags uint32) (string, error)
 	NetworkPortLookupByUUID(ctx context.Context, net libvirt.Network, uuid libvirt.UUID) (libvirt.NetworkPort, error)

@@ -22,7 +22,8 @@ type fakeLibvirtd struct {
 	ports    map[libvirt.UUID]fakePort
 	reclaims int
 	pools    map[string]fakePool
-	secrets  map[string][]byte // by usage
+	secrets  map[string][]byte                     // by usage
+	leases   map[string][]libvirt.NetworkDhcpLease // by network, then MAC (stats_test.go)
 }
 
 type fakeNet struct {

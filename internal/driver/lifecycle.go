@@ -311,7 +311,7 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 		return errCreate(def.Name)
 	}
 	drv.setID(d, int32(id))
-	drv.editLive(d, func(def *libvirtxml.Domain) { recordStarted(def, cfg, int32(id)) })
+	drv.nameDevices(d, int32(id), cfg)
 	if paused {
 		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
 	} else {
@@ -378,6 +378,14 @@ func (drv *Driver) dropLiveDef(d *domain) {
 	d.mu.Unlock()
 	drv.releaseNetPorts(def, ports)
 	d.restoreDefs()
+	// A transient domain keeps its live definition for its next run, but
+	// not the names of this run's interfaces.
+	d.mu.Lock()
+	kept := d.def
+	d.mu.Unlock()
+	if hasGeneratedIfnames(kept) {
+		drv.editLive(d, domxml.DropGeneratedIfnames)
+	}
 }
 
 // domainForOp finds a domain, refuses Domain-0 (LIBXL_CHECK_DOM0_GOTO)

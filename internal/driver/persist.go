@@ -141,13 +141,15 @@ func (drv *Driver) removeStaleLinks() error {
 // statusFile is the live status of a running domain: its state and domid
 // around the live definition, which is followed by the network ports of its
 // interfaces, as the network driver gave them (what libvirt keeps as each
-// interface's <actual>). The layout is virtxend's own.
+// interface's <actual>), and by the disk hotplug under way, if any. The
+// layout is virtxend's own.
 type statusFile struct {
 	XMLName xml.Name                 `xml:"domstatus"`
 	State   int32                    `xml:"state,attr"`
 	Reason  int32                    `xml:"reason,attr"`
 	DomID   int32                    `xml:"domid,attr"`
 	Ports   []libvirtxml.NetworkPort `xml:"networkport"`
+	Hotplug *hotplugInFlight         `xml:"hotplug"`
 	Inner   string                   `xml:",innerxml"`
 }
 
@@ -173,8 +175,12 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return err
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports)
+	hotplug, err := s.hotplug.xml()
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "%v", err)
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)

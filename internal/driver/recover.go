@@ -68,6 +68,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		d := newDomain(def, uuid)
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
 		d.netPorts = st.ports()
+		d.hotplug = st.Hotplug
 		drv.mu.Lock()
 		drv.addLocked(d)
 		drv.mu.Unlock()
@@ -162,12 +163,14 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	case g.State != backend.StatePaused && s.state != libvirt.DomainRunning:
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown))
 	}
+	drv.settleHotplug(ctx, d)
 	drv.holdFor(d)
 	drv.reservePorts(d)
 	ports := drv.reclaimNetPorts(s.def, s.netPorts)
 	d.mu.Lock()
 	d.netPorts = ports
 	d.mu.Unlock()
+	drv.nameReconnected(d, s.ref.ID)
 	if err := drv.writeStatus(d.snap()); err != nil {
 		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
 	}

@@ -1,43 +1,10 @@
 package driver
 
 import (
-	"fmt"
-
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/libxltypes"
 )
-
-// recordStarted is what libxlDomainStart writes into the live definition
-// once libxl has created the guest: the name of each interface that has
-// none (libxlDomainCreateIfaceNames) and the driver of each disk that has
-// none, the backend libxl chose for it (libxlDomainUpdateDiskParams).
-func recordStarted(def *libvirtxml.Domain, cfg *libxltypes.DomainConfig, id int32) {
-	if def.Devices == nil {
-		return
-	}
-	nameIfaces(def.Devices.Interfaces, cfg.NICs, id)
-	nameDiskDrivers(def.Devices.Disks, cfg.Disks)
-}
-
-// nameIfaces names the interfaces as libxl's hotplug scripts name them,
-// vifDOMID.DEVID, with "-emu" for an emulated NIC's tap. As in libvirt,
-// the i-th interface goes with the i-th NIC of the configuration.
-func nameIfaces(ifcs []libvirtxml.DomainInterface, nics []libxltypes.NIC, id int32) {
-	for i := range ifcs {
-		if i >= len(nics) {
-			return
-		}
-		if ifcs[i].Target != nil && ifcs[i].Target.Dev != "" {
-			continue
-		}
-		suffix := ""
-		if nics[i].NICType != "vif" {
-			suffix = "-emu"
-		}
-		ifcs[i].Target = &libvirtxml.DomainInterfaceTarget{Dev: fmt.Sprintf("vif%d.%d%s", id, nics[i].DevID, suffix)}
-	}
-}
 
 // nameDiskDrivers gives each disk without a driver name the one of the
 // backend libxl chose (libxlUpdateDiskDef), found by its target.

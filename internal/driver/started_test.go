@@ -71,7 +71,7 @@ func TestDiskDriverOf(t *testing.T) {
 // TestEmulatedNICName: an HVM guest's emulated NIC is named for its tap.
 func TestEmulatedNICName(t *testing.T) {
 	d := &libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Interfaces: []libvirtxml.DomainInterface{{}}}}
-	recordStarted(d, &libxltypes.DomainConfig{NICs: []libxltypes.NIC{{DevID: 0, NICType: "vif_ioemu"}}}, 7)
+	nameInterfaces(d, 7, []libxltypes.NIC{{DevID: 0, NICType: "vif_ioemu"}}, nil)
 	if got := d.Devices.Interfaces[0].Target; got == nil || got.Dev != "vif7.0-emu" {
 		t.Errorf("target %+v, want vif7.0-emu", got)
 	}

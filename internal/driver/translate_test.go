@@ -48,7 +48,7 @@ func TestUntranslatableRefusedBeforeBackend(t *testing.T) {
 		`<interface type='bridge'><source bridge='xenbr0'/><model type='e1000'/></interface></devices>`)
 	_, err = drv.Create(ctx, d, 0)
 	wantErr(t, err, libvirt.ErrConfigUnsupported, virerr.FromLibxl,
-		"unsupported configuration: only model 'netfront' is supported for Xen PV domains")
+		"unsupported configuration: only model 'netfront' is supported for Xen PV(H) domains")
 	if n := h.calls.Load(); n != 0 {
 		t.Errorf("the backend was handed the refused guest %d times", n)
 	}

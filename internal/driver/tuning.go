@@ -227,17 +227,30 @@ func (drv *Driver) SetMemoryFlags(ctx context.Context, dom Domain, kib uint64, f
 // writes it to disk, and only then swaps it in: readers hold snapshots of
 // definitions, which are therefore never changed in place.
 func (drv *Driver) editPersistent(d *domain, fn func(def *libvirtxml.Domain)) error {
-	d.mu.Lock()
-	pd := d.persistentDefLocked()
-	d.mu.Unlock()
-	if pd == nil {
-		return libxlErr(libvirt.ErrInternalError, "Get persistent config failed")
-	}
-	c, err := cloneDef(pd)
+	c, err := drv.persistentCopy(d)
 	if err != nil {
 		return err
 	}
 	fn(c)
+	return drv.savePersistent(d, c)
+}
+
+// persistentCopy is virDomainObjCopyPersistentDef: a copy of the
+// persistent definition to change.
+func (drv *Driver) persistentCopy(d *domain) (*libvirtxml.Domain, error) {
+	d.mu.Lock()
+	pd := d.persistentDefLocked()
+	d.mu.Unlock()
+	if pd == nil {
+		return nil, libxlErr(libvirt.ErrInternalError, "Get persistent config failed")
+	}
+	return cloneDef(pd)
+}
+
+// savePersistent writes c, a changed persistentCopy, to disk and then
+// makes it the persistent definition (virDomainDefSave, then
+// virDomainObjAssignDef).
+func (drv *Driver) savePersistent(d *domain, c *libvirtxml.Domain) error {
 	if err := drv.writeConfig(c); err != nil {
 		return err
 	}

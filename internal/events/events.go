@@ -19,6 +19,11 @@ import (
 const (
 	IDLifecycle      = int32(libvirt.DomainEventIDLifecycle)
 	IDMetadataChange = int32(libvirt.DomainEventIDMetadataChange)
+	// The device events (libvirt's libxl driver sends none; these are
+	// sent as libvirt's QEMU driver sends them).
+	IDDeviceRemoved       = int32(libvirt.DomainEventIDDeviceRemoved)
+	IDDeviceAdded         = int32(libvirt.DomainEventIDDeviceAdded)
+	IDDeviceRemovalFailed = int32(libvirt.DomainEventIDDeviceRemovalFailed)
 	// IDLast is VIR_DOMAIN_EVENT_ID_LAST in libvirt 11.x.
 	IDLast = int32(libvirt.DomainEventIDNicMacChange) + 1
 )
@@ -36,12 +41,13 @@ type Domain struct {
 }
 
 // Event is one domain event. Lifecycle is set for IDLifecycle, Metadata for
-// IDMetadataChange.
+// IDMetadataChange, DevAlias (the device's alias) for the device events.
 type Event struct {
 	ID        int32
 	Dom       Domain
 	Lifecycle Lifecycle
 	Metadata  MetadataChange
+	DevAlias  string
 }
 
 // Lifecycle is libvirt's (event, detail) pair, e.g. (STOPPED, DESTROYED):
@@ -66,6 +72,12 @@ func NewLifecycle(dom Domain, event libvirt.DomainEventType, detail int32) Event
 // NewMetadataChange builds a metadata-change event.
 func NewMetadataChange(dom Domain, typ int32, nsuri string) Event {
 	return Event{ID: IDMetadataChange, Dom: dom, Metadata: MetadataChange{Type: typ, NSURI: nsuri}}
+}
+
+// NewDevice builds a device event: id is IDDeviceAdded, IDDeviceRemoved or
+// IDDeviceRemovalFailed, alias the device's.
+func NewDevice(id int32, dom Domain, alias string) Event {
+	return Event{ID: id, Dom: dom, DevAlias: alias}
 }
 
 // Delivery is an event as queued for one registered callback.

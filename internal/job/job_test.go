@@ -206,3 +206,35 @@ func TestTryBegin(t *testing.T) {
 	}
 	a.End(nil)
 }
+
+// TestRunning: no job, a synchronous job with its time, an async job with
+// its operation and progress, reported as DOMAIN_GET_JOB_INFO wants them.
+func TestRunning(t *testing.T) {
+	var o Object
+	ctx := context.Background()
+	if _, ok := o.Running(); ok {
+		t.Fatal("a job runs on a fresh object")
+	}
+	if err := o.Begin(ctx, Query, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond)
+	st, ok := o.Running()
+	if !ok || st.Status != StatusUnbounded || st.Operation != OpUnknown || st.Elapsed < 2*time.Millisecond {
+		t.Errorf("synchronous job: %+v, %v", st, ok)
+	}
+	o.End()
+	a, err := o.BeginAsync(ctx, OpSave, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Update(true, func(p *Progress) { p.DataTotal, p.DataProcessed = 100, 40 })
+	st, ok = o.Running()
+	if !ok || st.Operation != OpSave || st.Status != StatusBounded || st.Progress.DataProcessed != 40 {
+		t.Errorf("async job: %+v, %v", st, ok)
+	}
+	a.End(nil)
+	if _, ok := o.Running(); ok {
+		t.Error("a job runs after the async job ended")
+	}
+}

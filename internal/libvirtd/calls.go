@@ -16,6 +16,25 @@ func (c *Client) NetworkLookupByName(ctx context.Context, name string) (libvirt.
 	return r.Net, err
 }
 
+// NetworkConnect is virGetConnectNetwork: the connection to the network
+// driver, opened if it is not.
+func (c *Client) NetworkConnect(ctx context.Context) error {
+	_, err := c.conn(ctx, Network)
+	return err
+}
+
+// NetworkGetDHCPLeases is virNetworkGetDHCPLeases: the leases of the
+// network's DHCP server, for the MAC address mac only unless it is "".
+func (c *Client) NetworkGetDHCPLeases(ctx context.Context, net libvirt.Network, mac string, flags uint32) ([]libvirt.NetworkDhcpLease, error) {
+	a := &libvirt.NetworkGetDhcpLeasesArgs{Net: net, NeedResults: 1, Flags: flags}
+	if mac != "" {
+		a.Mac = libvirt.OptString{mac}
+	}
+	var r libvirt.NetworkGetDhcpLeasesRet
+	err := c.call(ctx, Network, procNetworkGetDHCPLeases, a, &r)
+	return r.Leases, err
+}
+
 // NetworkPortCreateXML is virNetworkPortCreateXML.
 func (c *Client) NetworkPortCreateXML(ctx context.Context, net libvirt.Network, xml string, flags uint32) (libvirt.NetworkPort, error) {
 	var r libvirt.NetworkPortCreateXMLRet

@@ -21,6 +21,7 @@ const (
 	procSecretGetValue          = 145
 	procSecretLookupByUsage     = 147
 	procStoragePoolIsActive     = 154
+	procNetworkGetDHCPLeases    = 341
 	procNetworkPortLookupByUUID = 405
 	procNetworkPortCreateXML    = 406
 	procNetworkPortGetXMLDesc   = 409
@@ -42,6 +43,7 @@ var procNames = map[uint32]string{
 	procSecretGetValue:          "SECRET_GET_VALUE",
 	procSecretLookupByUsage:     "SECRET_LOOKUP_BY_USAGE",
 	procStoragePoolIsActive:     "STORAGE_POOL_IS_ACTIVE",
+	procNetworkGetDHCPLeases:    "NETWORK_GET_DHCP_LEASES",
 	procNetworkPortLookupByUUID: "NETWORK_PORT_LOOKUP_BY_UUID",
 	procNetworkPortCreateXML:    "NETWORK_PORT_CREATE_XML",
 	procNetworkPortGetXMLDesc:   "NETWORK_PORT_GET_XML_DESC",

@@ -160,8 +160,8 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (libxl
 	}
 	if ifc.Model != nil && ifc.Model.Type != "" {
 		model := ifc.Model.Type
-		if t.kind == domxml.PV && model != "netfront" {
-			return n, unsupported("only model 'netfront' is supported for Xen PV domains")
+		if (t.kind == domxml.PV || t.kind == domxml.PVH) && model != "netfront" {
+			return n, unsupported("only model 'netfront' is supported for Xen PV(H) domains")
 		}
 		n.Model = model
 		if model == "netfront" {

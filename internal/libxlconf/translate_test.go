@@ -259,3 +259,24 @@ func TestRBDAuth(t *testing.T) {
 		t.Fatalf("the secret driver's error is not passed on: %v", err)
 	}
 }
+
+// TestHotplugNIC: a NIC hot-plugged into an HVM guest without a model is
+// PV only and left for libxl to number, as libxlMakeNic does with attach
+// set; PV and PVH guests take only netfront.
+func TestHotplugNIC(t *testing.T) {
+	hvm := &libvirtxml.Domain{Type: "xen", OS: &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Type: "hvm"}}}
+	pvh := &libvirtxml.Domain{Type: "xen", OS: &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Type: "xenpvh"}}}
+	ifc := &libvirtxml.DomainInterface{MAC: &libvirtxml.DomainInterfaceMAC{Address: "00:16:3e:00:00:01"},
+		Source: &libvirtxml.DomainInterfaceSource{Bridge: &libvirtxml.DomainInterfaceSourceBridge{Bridge: "xenbr0"}}}
+	n, err := libxlconf.NIC(hvm, ifc, libxlconf.Host{})
+	if err != nil || n.NICType != "vif" || n.DevID != -1 || n.Bridge != "xenbr0" || n.MAC != "00:16:3e:00:00:01" {
+		t.Fatalf("HVM NIC %+v, %v", n, err)
+	}
+	ifc.Model = &libvirtxml.DomainInterfaceModel{Type: "e1000"}
+	if n, err := libxlconf.NIC(hvm, ifc, libxlconf.Host{}); err != nil || n.NICType != "vif_ioemu" || n.Model != "e1000" {
+		t.Fatalf("HVM e1000 NIC %+v, %v", n, err)
+	}
+	if _, err := libxlconf.NIC(pvh, ifc, libxlconf.Host{}); err == nil || err.Error() != "unsupported configuration: only model 'netfront' is supported for Xen PV(H) domains" {
+		t.Fatalf("PVH e1000 NIC: %v", err)
+	}
+}

@@ -10,24 +10,13 @@ import (
 // controllers (qusb) and USB host devices given by bus and device.
 func (t *translation) usb(c *libxltypes.DomainConfig) error {
 	devs := devices(t.d)
-	for _, ctl := range devs.Controllers {
-		if ctl.Type != "usb" {
+	for i := range devs.Controllers {
+		if devs.Controllers[i].Type != "usb" {
 			continue
 		}
-		x := libxltypes.USBCtrl{Type: "qusb", DevID: 0, Ports: 8}
-		if ctl.Index != nil {
-			x.DevID = int(*ctl.Index)
-		}
-		switch ctl.Model {
-		case "", "qusb2":
-			x.Version = 2
-		case "qusb1":
-			x.Version = 1
-		default:
-			return unsupported("unsupported usb model")
-		}
-		if ctl.USB != nil && ctl.USB.Port != nil {
-			x.Ports = int(*ctl.USB.Port)
+		x, err := makeUSBController(&devs.Controllers[i])
+		if err != nil {
+			return err
 		}
 		c.USBCtrls = append(c.USBCtrls, x)
 	}
@@ -35,13 +24,44 @@ func (t *translation) usb(c *libxltypes.DomainConfig) error {
 		if h.SubsysUSB == nil {
 			continue
 		}
-		bus, dev, err := t.usbHostAddress(h.SubsysUSB.Source)
+		x, err := t.makeUSB(h.SubsysUSB)
 		if err != nil {
 			return err
 		}
-		c.USBDevs = append(c.USBDevs, libxltypes.USBDev{Ctrl: -1, HostDev: libxltypes.USBHostID{HostBus: bus, HostAddr: dev}})
+		c.USBDevs = append(c.USBDevs, x)
 	}
 	return nil
+}
+
+// makeUSBController is libxlMakeUSBController: a PV USB controller (qusb)
+// of USB 1.1 or 2.0, 8 ports unless set, its index as devid.
+func makeUSBController(ctl *libvirtxml.DomainController) (libxltypes.USBCtrl, error) {
+	x := libxltypes.USBCtrl{Type: "qusb", DevID: 0, Ports: 8}
+	if ctl.Index != nil {
+		x.DevID = int(*ctl.Index)
+	}
+	switch ctl.Model {
+	case "", "qusb2":
+		x.Version = 2
+	case "qusb1":
+		x.Version = 1
+	default:
+		return x, unsupported("unsupported usb model")
+	}
+	if ctl.USB != nil && ctl.USB.Port != nil {
+		x.Ports = int(*ctl.USB.Port)
+	}
+	return x, nil
+}
+
+// makeUSB is libxlMakeUSB: a USB host device by its bus and device, its
+// controller and port left to libxl.
+func (t *translation) makeUSB(u *libvirtxml.DomainHostdevSubsysUSB) (libxltypes.USBDev, error) {
+	bus, dev, err := t.usbHostAddress(u.Source)
+	if err != nil {
+		return libxltypes.USBDev{}, err
+	}
+	return libxltypes.USBDev{Ctrl: -1, HostDev: libxltypes.USBHostID{HostBus: bus, HostAddr: dev}}, nil
 }
 
 // usbHostAddress is the bus and device of a USB host device: as given, or

@@ -285,10 +285,11 @@ type USBCtrl struct {
 	Ports   int    `json:"ports,omitempty"`
 }
 
-// USBDev is libxl_device_usbdev of type hostdev; its controller and port
-// are left to libxl.
+// USBDev is libxl_device_usbdev of type hostdev. Ctrl -1 leaves the
+// controller and port to libxl, which says which it chose.
 type USBDev struct {
 	Ctrl    int       `json:"ctrl"`
+	Port    int       `json:"port,omitempty"`
 	HostDev USBHostID `json:"type.hostdev"`
 }
 

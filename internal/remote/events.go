@@ -86,6 +86,19 @@ func eventMessage(d events.Delivery) (uint32, any) {
 	case ev.ID == events.IDLifecycle:
 		return msgDomainEventCallbackLifecycle, &libvirt.DomainEventCallbackLifecycleMsg{CallbackID: d.CallbackID,
 			Msg: libvirt.DomainEventLifecycleMsg{Dom: dom, Event: ev.Lifecycle.Event, Detail: ev.Lifecycle.Detail}}
+	case ev.ID == events.IDDeviceRemoved && d.Legacy:
+		return msgDomainEventDeviceRemoved, &libvirt.DomainEventDeviceRemovedMsg{Dom: dom, DevAlias: ev.DevAlias}
+	case ev.ID == events.IDDeviceRemoved:
+		return msgDomainEventCallbackDeviceRemoved, &libvirt.DomainEventCallbackDeviceRemovedMsg{CallbackID: d.CallbackID,
+			Msg: libvirt.DomainEventDeviceRemovedMsg{Dom: dom, DevAlias: ev.DevAlias}}
+	// libvirt's daemon sends these two in the callback form whatever the
+	// registration (remoteRelayDomainEventDeviceAdded, ...RemovalFailed).
+	case ev.ID == events.IDDeviceAdded:
+		return msgDomainEventCallbackDeviceAdded, &libvirt.DomainEventCallbackDeviceAddedMsg{CallbackID: d.CallbackID,
+			Dom: dom, DevAlias: ev.DevAlias}
+	case ev.ID == events.IDDeviceRemovalFailed:
+		return msgDomainEventCallbackDeviceRemovalFailed, &libvirt.DomainEventCallbackDeviceRemovalFailedMsg{
+			CallbackID: d.CallbackID, Dom: dom, DevAlias: ev.DevAlias}
 	case ev.ID == events.IDMetadataChange && !d.Legacy:
 		msg := &libvirt.DomainEventCallbackMetadataChangeMsg{CallbackID: d.CallbackID, Dom: dom, Type: ev.Metadata.Type}
 		if ev.Metadata.NSURI != "" {

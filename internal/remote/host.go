@@ -87,7 +87,7 @@ func (p *program) nodeGetInfo(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (
 func capsHost(h backend.HostInfo) caps.Host {
 	c := caps.Host{
 		Arch: h.Arch, CPUs: h.CPUs, CoresPerSocket: h.CoresPerSocket, ThreadsPerCore: h.ThreadsPerCore,
-		MemoryKiB: h.TotalMemKiB, XenCaps: strings.Join(h.GuestTypes, " "), PAE: h.PAE,
+		MemoryKiB: h.TotalMemKiB, XenCaps: strings.Join(h.GuestTypes, " "),
 	}
 	for _, n := range h.NUMA {
 		cell := caps.Cell{ID: n.ID, MemoryKiB: n.MemKiB, Distances: n.Distances}
@@ -99,12 +99,36 @@ func capsHost(h backend.HostInfo) caps.Host {
 	return c
 }
 
+// capsHostCPU adds the host CPU libvirt decodes from the hypervisor's
+// CPUID words (libxlCapsInitCPU): its model, features and PAE.
+func (p *program) capsHostCPU(ctx context.Context, h backend.HostInfo) (caps.Host, error) {
+	ch := capsHost(h)
+	cpu, pae, err := p.drv.HostCPU(ctx)
+	if err != nil {
+		return ch, err
+	}
+	// libvirt adds the host's pae before it decodes the model, so a
+	// host no model fits still has it
+	ch.PAE = pae
+	if cpu != nil {
+		ch.CPUModel, ch.CPUVendor = cpu.Model, cpu.Vendor
+		for _, f := range cpu.Features {
+			ch.CPUFeatures = append(ch.CPUFeatures, f.Name)
+		}
+	}
+	return ch, nil
+}
+
 func (p *program) getCapabilities(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectGetCapabilitiesRet, error) {
 	h, err := p.drv.HostInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
-	xml, err := caps.Capabilities(capsHost(h))
+	ch, err := p.capsHostCPU(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	xml, err := caps.Capabilities(ch)
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,12 @@ func forbidden(dom virerr.Domain, msg string) error {
 	return virerr.New(dom, libvirt.ErrOperationDenied, "%s", msg)
 }
 
+// dispatchErr is an error remote_daemon_dispatch.c raises itself
+// (VIR_FROM_RPC, VIR_ERR_INTERNAL_ERROR).
+func dispatchErr(format string, args ...any) error {
+	return virerr.New(virerr.FromRPC, libvirt.ErrInternalError, format, args...)
+}
+
 // lookupProc finds procedure num in the table.
 func lookupProc(num uint32) *procInfo {
 	i := sort.Search(len(procTable), func(i int) bool { return procTable[i].Number >= num })

@@ -38,7 +38,9 @@ var messages = map[Code][2]string{
 	libvirt.ErrNoServer:             {"Server not found", "Server not found: %s"},
 	libvirt.ErrNoClient:             {"Client not found", "Client not found: %s"},
 	libvirt.ErrOperationUnsupported: {"Operation not supported", "Operation not supported: %s"},
+	libvirt.ErrCPUIncompatible:      {"the CPU is incompatible with host CPU", "the CPU is incompatible with host CPU: %s"},
 	libvirt.ErrXMLInvalidSchema:     {"XML document failed to validate against schema", "XML document failed to validate against schema: %s"},
+	libvirt.ErrDeviceMissing:        {"device not found", "device not found: %s"},
 }
 
 func messageFor(code Code) (plain, withInfo string) {

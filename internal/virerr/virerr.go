@@ -24,6 +24,7 @@ const (
 	FromRPC     Domain = 7
 	FromConf    Domain = 9
 	FromXenXM   Domain = 15
+	FromCPU     Domain = 31
 	FromDomain  Domain = 20
 	FromStreams Domain = 38
 	FromLibxl   Domain = 41
@@ -45,9 +46,10 @@ type Error struct {
 	Domain Domain
 	Detail string
 	Cause  error
-	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags):
-	// the function whose argument is wrong.
-	argFunc string
+	// argFunc is set for virReportInvalidArg's form (UnsupportedFlags,
+	// InvalidArg): the function whose argument is wrong, and argName the
+	// argument ("" for flags).
+	argFunc, argName string
 	// relayed is set for an error another libvirt daemon reported, whose
 	// wire form is passed on as it came.
 	relayed *Wire
@@ -132,6 +134,9 @@ func (e *Error) Wire() Wire {
 	if e.argFunc != "" {
 		w.Message = e.Detail
 		w.Str1, w.Str2, w.Int1, w.Int2 = e.argFunc, "flags", 0, 0
+		if e.argName != "" {
+			w.Str2 = e.argName
+		}
 		return w
 	}
 	prefix, withInfo := messageFor(e.Code)
@@ -164,6 +169,14 @@ func As(err error) *Error {
 func Is(err error, code Code) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
+}
+
+// InvalidArg is virReportInvalidArg and its kin (virCheckNonNullArg,
+// virCheckPositiveArg, VIR_EXCLUSIVE_FLAGS_GOTO, ...): VIR_ERR_INVALID_ARG
+// with the text alone, no "invalid argument" before it, str1 the function
+// and str2 the argument.
+func InvalidArg(dom Domain, fn, arg, format string, args ...any) *Error {
+	return &Error{Code: libvirt.ErrInvalidArg, Domain: dom, argFunc: fn, argName: arg, Detail: fmt.Sprintf(format, args...)}
 }
 
 // UnsupportedFlags is virCheckFlags' error: flags are the bits fn does not

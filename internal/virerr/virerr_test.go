@@ -68,3 +68,13 @@ func TestSystem(t *testing.T) {
 		t.Errorf("%+v", w)
 	}
 }
+
+// TestInvalidArg: virReportInvalidArg's form, e.g. virCheckNonNegativeArg
+// in virDomainGetCPUStats.
+func TestInvalidArg(t *testing.T) {
+	w := InvalidArg(FromDomain, "virDomainGetCPUStats", "start_cpu", "%s in %s must be zero or greater", "start_cpu", "virDomainGetCPUStats").Wire()
+	if w.Code != libvirt.ErrInvalidArg || w.Domain != FromDomain || w.Message != "start_cpu in virDomainGetCPUStats must be zero or greater" ||
+		w.Str1 != "virDomainGetCPUStats" || w.Str2 != "start_cpu" || w.Int1 != 0 || w.Int2 != 0 {
+		t.Errorf("%+v", w)
+	}
+}

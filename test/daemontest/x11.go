@@ -32,7 +32,11 @@ func StartXvfb(t testing.TB) *Display {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
+	// -r: no auto-repeat. A key xdotool holds past the server's repeat
+	// delay (660 ms), as happens when a loaded machine stalls it between
+	// press and release, would otherwise be typed twice (a wizard test
+	// once typed ".../0002/install.iso" for ".../002/install.iso").
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp", "-r")
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -2,6 +2,7 @@ package drivertests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,7 +41,28 @@ func console(t *testing.T, d *daemontest.Daemon, name string, args ...string) *d
 	t.Helper()
 	tm := d.VirshTerminal(append([]string{"console", name}, args...)...)
 	tm.Expect("Connected to domain '" + name + "'")
+	awaitLive(t, tm)
 	return tm
+}
+
+// awaitLive returns once a virsh console session carries what is typed.
+// virsh prints "Connected" before it makes the terminal raw, with
+// TCSAFLUSH, which drops what was typed meanwhile (and echoes it while
+// cooked): so it types a line of its own until the guest's tty has echoed
+// it and the guest answered it, as it answers every line.
+func awaitLive(t *testing.T, tm *daemontest.Terminal) {
+	t.Helper()
+	for try := 0; try < 100; try++ {
+		line := fmt.Sprintf("live%d", try)
+		tm.Type(line + "\r")
+		for i := 0; i < 10; i++ {
+			if strings.Contains(tm.Output(), line+"\r\n"+line+"\r\n") {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	t.Fatalf("the console session never answered; it printed %q", tm.Output())
 }
 
 func TestVirshConsolePoweroff(t *testing.T) {

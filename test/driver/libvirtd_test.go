@@ -108,6 +108,10 @@ func TestGuestOnLibvirtdObjects(t *testing.T) {
 
 	define(t, d, "netvol", netvolGuest("netvol"))
 	d.MustVirsh("start", "netvol")
+	// The console's pty enters the live XML a moment after the start (as
+	// in libvirt): wait for it, or the XML compared after the restart below
+	// may have it where this one did not.
+	ttyconsole(t, d, "netvol")
 	live := d.MustVirsh("dumpxml", "netvol")
 	m := portIDs.FindAllStringSubmatch(live, -1)
 	if len(m) != 2 || m[0][1] != "default" || m[0][3] != "virbr0" || m[1][1] != "lan" || m[1][3] != "br-lan" ||

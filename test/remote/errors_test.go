@@ -50,7 +50,7 @@ func TestVirshErrorsAreLibvirts(t *testing.T) {
 		// error, on the simulated host as on real Xen.
 		{[]string{"create", guestFile(t, "e1000", strings.Replace(pvXML("pv-e1000"), "</os>",
 			"</os><devices><interface type='bridge'><source bridge='xenbr0'/><model type='e1000'/></interface></devices>", 1))},
-			"error: unsupported configuration: only model 'netfront' is supported for Xen PV domains"},
+			"error: unsupported configuration: only model 'netfront' is supported for Xen PV(H) domains"},
 	}
 	for _, c := range cases {
 		r := d.Virsh(c.args...)

@@ -34,8 +34,8 @@ type hostileReport struct {
 }
 
 // TestHostileFloodShort is CI's run of virtxend-load -hostile: lookups on
-// two connections before, during and after two seconds of every kind of
-// flood (bad lengths, unknown programs, truncated XDR, 32 MiB packets whole
+// two connections before, during and after a flood of two seconds or more,
+// until every kind of it has had a round (bad lengths, unknown programs, truncated XDR, 32 MiB packets whole
 // and cut short, half-open connections, PINGs read and unread, connect
 // storms). The lookups all succeed, the daemon's memory stays bounded
 // during the flood and comes back after it. Latency is logged, not
@@ -46,7 +46,7 @@ func TestHostileFloodShort(t *testing.T) {
 	load := daemontest.Tool(t, "virtxend-load")
 	cmd := exec.Command(load, "-socket", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName),
 		"-pid", fmt.Sprint(d.Cmd.Process.Pid), "-hostile", "-json", "-conns", "2", "-rate", "500",
-		"-duration", "2s", "-settle", "2s", "-flooders", "2", "-held", "100", "-flood-nice", "19")
+		"-duration", "2s", "-settle", "7s", "-flooders", "2", "-held", "100", "-flood-nice", "19")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -70,7 +70,9 @@ func TestHostileFloodShort(t *testing.T) {
 	if r.RSSPeak > 400<<10 {
 		t.Errorf("resident memory peaked at %d KiB during the flood", r.RSSPeak)
 	}
-	// Back: the heap is handed back a second after the last large packet.
+	// Back: the heap is handed back a second after the last large packet,
+	// at most once every 5 s (internal/rpc's freeEvery): a flood longer
+	// than that may have had its hand-back, so the settle is 7 s.
 	if r.RSSAfter > r.RSSBefore+24<<10 {
 		t.Errorf("resident memory %d KiB after the flood, %d before", r.RSSAfter, r.RSSBefore)
 	}

@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-net-vol daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -64,13 +64,25 @@ forget() {
 # vstart NAME [SECS]: start a defined guest, wait (SECS, default 120) for the next marker, check
 # that xl agrees on its id.
 # The ids are compared once the guest has booted: a guest that resets itself early (a PVH
-# guest's first boot under TCG sometimes triple-faults) is rebooted by the daemon
-# (on_reboot = restart), and for that moment it is shut off with no id, as in libvirt.
+# guest's first boot under TCG sometimes triple-faults, and an HVM guest's did once, 150 s
+# into it) is rebooted by the daemon (on_reboot = restart), and for that moment it is shut off
+# with no id, as in libvirt. If the marker has not come within SECS and the guest has a new id,
+# the new boot gets SECS more; RESET then names the domain that reset. AFTER_START, if set, is
+# a command run with NAME as soon as the start returns.
 vstart() {
 	_m=$(($(markers "$1") + 1))
+	RESET=
 	step "virsh start $1" V start "$1" || return 1
+	[ -z "${AFTER_START:-}" ] || $AFTER_START "$1"
 	state "$1" running 10 || return 1
-	wait_con "$1" DOMU-MARKER-OK $_m "${2:-120}" || return 1
+	_id0=$(V domid "$1" 2>/dev/null || true)
+	if ! wait_con "$1" DOMU-MARKER-OK $_m "${2:-120}"; then
+		_id1=$(V domid "$1" 2>/dev/null || true)
+		case $_id1 in "" | - | "$_id0") return 1 ;; esac
+		RESET="d$_id0"
+		echo "=== $1: d$_id0 reset before its marker; waiting for d$_id1's"
+		wait_con "$1" DOMU-MARKER-OK $_m "${2:-120}" || return 1
+	fi
 	state "$1" running 30 || return 1
 	ID=$(V domid "$1")
 	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
@@ -80,19 +92,28 @@ check_conformance() {
 	DEBUG_FN=conformance_debug
 	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
-	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >/tmp/conformance.out 2>&1) || _rc=$?
-	_p=$(grep -c -- '--- PASS' /tmp/conformance.out || true)
-	_s=$(grep -c -- '--- SKIP' /tmp/conformance.out || true)
+	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >$TMPD/conformance.out 2>&1) || _rc=$?
+	# for the log: where the suite's time goes
+	echo "slowest of libxl.test: $(grep -E -- '^ *--- (PASS|FAIL): TestBackendConformance/' $TMPD/conformance.out |
+		sed 's/.*Conformance\/\([^ ]*\) (\([0-9.]*\)s)/\2 \1/' | sort -n -r | head -n 6 | tr '\n' ' ')"
+	_p=$(grep -c -- '--- PASS' $TMPD/conformance.out || true)
+	_s=$(grep -c -- '--- SKIP' $TMPD/conformance.out || true)
 	if [ $_rc != 0 ]; then
-		WHY="libxl.test rc=$_rc; failed: $(grep -- '--- FAIL' /tmp/conformance.out | awk '{print $3}' | head -n 8 | tr '\n' ' ')"
+		WHY="libxl.test rc=$_rc; failed: $(grep -- '--- FAIL' $TMPD/conformance.out | awk '{print $3}' | head -n 8 | tr '\n' ' ')"
 		return 1
 	fi
 	for _t in TestBackendConformance TestOpenOnXen; do
-		grep -q -- "--- PASS: $_t " /tmp/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
+		grep -q -- "--- PASS: $_t " $TMPD/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
 	done
-	DETAIL="libxl.test: $_p passed, $_s skipped; the backend suite ran on Xen"
+	DETAIL="libxl.test: $_p passed, $_s skipped; the backend suite ran on Xen; slowest: $(slowest_cases)"
 }
-conformance_debug() { grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' /tmp/conformance.out | tail -n 50; }
+# slowest_cases: the three conformance cases that took longest, with their times (the check
+# takes a good part of the run, and the log keeps nothing else of libxl.test's output)
+slowest_cases() {
+	sed -n 's/^ *--- PASS: TestBackendConformance\/\([^ /]*\) (\([0-9.]*\)s)$/\2 \1/p' $TMPD/conformance.out |
+		sort -rn | head -n 3 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+conformance_debug() { grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' $TMPD/conformance.out | tail -n 50; }
 
 check_daemon_start() {
 	DEBUG_FN=daemon_debug
@@ -100,10 +121,10 @@ check_daemon_start() {
 	echo "backend = \"${VX_BACKEND:-libxl}\"" >$VR/etc/libvirt/libxl.conf
 	start_daemon || return 1
 	step "virsh version" V version || return 1
-	grep -q 'hypervisor: Xen 4\.17' /tmp/step.out || { WHY="virsh version: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	grep -q 'hypervisor: Xen 4\.17' $TMPD/step.out || { WHY="virsh version: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	step "virsh nodeinfo" V nodeinfo || return 1
 	step "virsh capabilities" V capabilities || return 1
-	grep -q '<os_type>xen</os_type>' /tmp/step.out || { WHY="capabilities have no xen (PV) guest"; return 1; }
+	grep -q '<os_type>xen</os_type>' $TMPD/step.out || { WHY="capabilities have no xen (PV) guest"; return 1; }
 	step "virsh list" V list --all || return 1
 	DETAIL="$(V version | grep hypervisor | tr -s ' '), pid $DPID"
 }
@@ -154,8 +175,8 @@ con_has() {
 # the pty) with the guest's marker, then the guest's answer to a typed line; ^] ends it. The
 # simulated guest prints its own banner and answers a line with the line.
 vconsole() {
-	_out=/tmp/console-$1.out
-	_in=/tmp/console-$1.in
+	_out=$TMPD/console-$1.out
+	_in=$TMPD/console-$1.in
 	_tok=vx-console-$$
 	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
 		_boot=DOMU-MARKER-OK _answer="^DOMU-ECHO $_tok"
@@ -196,11 +217,11 @@ lifecycle() {
 	vstart "$1" || return 1
 	_id1=$ID
 	step "virsh dominfo" V dominfo "$1" || return 1
-	grep -q -E '^State: +running' /tmp/step.out || { WHY="dominfo: $(grep State /tmp/step.out)"; return 1; }
-	grep -q -E "^Id: +$ID\$" /tmp/step.out || { WHY="dominfo: $(grep Id: /tmp/step.out), want $ID"; return 1; }
+	grep -q -E '^State: +running' $TMPD/step.out || { WHY="dominfo: $(grep State $TMPD/step.out)"; return 1; }
+	grep -q -E "^Id: +$ID\$" $TMPD/step.out || { WHY="dominfo: $(grep Id: $TMPD/step.out), want $ID"; return 1; }
 	step "virsh dumpxml" V dumpxml "$1" || return 1
-	grep -q "<domain type='xen' id='$ID'>" /tmp/step.out || { WHY="dumpxml: $(head -n 1 /tmp/step.out)"; return 1; }
-	grep -q "<name>$1</name>" /tmp/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
+	grep -q "<domain type='xen' id='$ID'>" $TMPD/step.out || { WHY="dumpxml: $(head -n 1 $TMPD/step.out)"; return 1; }
+	grep -q "<name>$1</name>" $TMPD/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
 	vtty "$1" || return 1
 	if [ "${2:-}" = reboot ]; then
 		vconsole "$1" || return 1
@@ -249,13 +270,13 @@ listening() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { f = 1
 # writes defaults), and, with the libxl backend, the device model listens there
 vnc_port() {
 	step "virsh dumpxml" V dumpxml "$1" || return 1
-	VNC=$(sed -n "s/.*<graphics type='vnc' port='\([0-9]*\)'.*/\1/p" /tmp/step.out | head -n 1)
-	[ -n "$VNC" ] || { WHY="dumpxml shows no VNC port: $(grep '<graphics' /tmp/step.out)"; return 1; }
+	VNC=$(sed -n "s/.*<graphics type='vnc' port='\([0-9]*\)'.*/\1/p" $TMPD/step.out | head -n 1)
+	[ -n "$VNC" ] || { WHY="dumpxml shows no VNC port: $(grep '<graphics' $TMPD/step.out)"; return 1; }
 	step "xl list -l $1" xl list -l "$1" || return 1
 	# one display per vnc block (the device model's and the framebuffer's), 0 when left out
 	_ds=$(awk '/"vnc": \{/ { v = 1; d = 0; next }
 		v && /"display":/ { gsub(/[^0-9]/, ""); d = $0 }
-		v && /^[ \t]*\},?$/ { print d; v = 0 }' /tmp/step.out | sort -u | tr '\n' ' ')
+		v && /^[ \t]*\},?$/ { print d; v = 0 }' $TMPD/step.out | sort -u | tr '\n' ' ')
 	[ "$_ds" = "$((VNC - 5900)) " ] || { WHY="dumpxml says VNC port $VNC, xl list -l says display(s) ${_ds:-none} for domain $2"; return 1; }
 	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
 	_i=0
@@ -264,6 +285,62 @@ vnc_port() {
 		sleep 0.5
 		_i=$((_i + 1))
 	done
+}
+
+# mkimg PATH KIB [MAGIC]: with the libxl backend, an image file of KIB KiB of zeros that
+# starts with MAGIC; the simulated host opens no image, and dry-run.sh must not write to
+# the host's /root
+mkimg() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	dd if=/dev/zero of="$1" bs=1k count="$2" 2>/dev/null
+	[ -z "${3:-}" ] || printf %s "$3" | dd of="$1" conv=notrunc 2>/dev/null
+}
+
+# guest_sees NAME REGEX BEFORE SECS: with the libxl backend, wait until guest NAME's console has
+# more than BEFORE lines matching REGEX (what its init reports of hot-plugged devices); the
+# simulated host's guests print nothing
+guest_sees() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	wait_con "$1" "$2" $(($3 + 1)) "$4"
+}
+# con_count NAME REGEX: how many lines of guest NAME's console match REGEX so far
+con_count() { grep -a -c -E "$2" "$CONLOG/guest-$1.log" 2>/dev/null || true; }
+
+# xl_disk NAME VDEV: libxl's view of guest NAME's disk VDEV, from xl list -l: its pdev_path
+# ("-" when it has none, "gone" when libxl has no such disk)
+xl_disk() {
+	xl list -l "$1" >$TMPD/xl.out 2>&1 || { echo gone; return 0; }
+	awk -v v="$2" '/"pdev_path":/ { p = $2; gsub(/[",]/, "", p) }
+		/"vdev":/ { d = $2; gsub(/[",]/, "", d); if (d == v) { print (p == "" ? "-" : p); f = 1 }; p = "" }
+		/^ *\}/ { p = "" }
+		END { if (!f) print "gone" }' $TMPD/xl.out
+}
+
+# xs_params NAME DEVID: with the libxl backend, the params of guest NAME's vbd DEVID as its
+# backend in xenstore has them (xl block-list gives the backend's path); "" elsewhere
+xs_params() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	_be=$(xl block-list "$1" 2>/dev/null | awk -v d="$2" '$1 == d { print $NF }')
+	[ -n "$_be" ] || { echo "no-vbd-$2"; return 0; }
+	xenstore-read "$_be/params" 2>/dev/null || echo "no-params"
+}
+
+# hvm_media: change-media on the running vx-hvm: virsh, libxl's config and the qdisk backend
+# in xenstore (hdc is vbd 5632) agree on the new media, then on none once ejected
+hvm_media() {
+	step "virsh change-media --update" V change-media vx-hvm hdc /root/cd2.iso --update --live || return 1
+	[ "$(xl_disk vx-hvm hdc)" = /root/cd2.iso ] || { WHY="after change-media xl list -l says hdc is $(xl_disk vx-hvm hdc)"; return 1; }
+	_p=$(xs_params vx-hvm 5632)
+	case $_p in "" | *:/root/cd2.iso) ;; *) WHY="after change-media the backend's params are '$_p'"; return 1 ;; esac
+	step "virsh domblklist" V domblklist vx-hvm || return 1
+	grep -q -E '^ *hdc +/root/cd2.iso$' $TMPD/step.out || { WHY="domblklist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh change-media --eject" V change-media vx-hvm hdc --eject --live || return 1
+	[ "$(xl_disk vx-hvm hdc)" = - ] || { WHY="after the eject xl list -l says hdc is $(xl_disk vx-hvm hdc)"; return 1; }
+	_e=$(xs_params vx-hvm 5632)
+	[ -z "$_e" ] || { WHY="after the eject the backend's params are '$_e'"; return 1; }
+	step "virsh domblklist" V domblklist vx-hvm || return 1
+	grep -q -E '^ *hdc +-$' $TMPD/step.out || { WHY="domblklist after the eject: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	MEDIA="${_p:-/root/cd2.iso}"
 }
 
 # hvm_boot: the first start of vx-hvm, up to its device model and VNC port
@@ -286,6 +363,8 @@ hvm_boot() {
 check_virsh_hvm() {
 	DEBUG_FN="hvm_debug vx-hvm"
 	forget vx-hvm
+	mkimg /root/cd1.iso 64
+	mkimg /root/cd2.iso 128
 	step "virsh define" V define "$XT/guests/vx-hvm.xml" || return 1
 	hold_port 5900 || return 1
 	_rc=0
@@ -294,7 +373,8 @@ check_virsh_hvm() {
 	[ $_rc = 0 ] || return 1
 	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
-	grep -q -E '^OS Type: +hvm$' /tmp/step.out || { WHY="dominfo: $(grep 'OS Type' /tmp/step.out)"; return 1; }
+	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
+	hvm_media || return 1
 	_t=$(now)
 	step "virsh shutdown" V shutdown vx-hvm || return 1
 	# 5 s as a rule; one run on a slow host (its boot took 200 s) had not shut down after 90
@@ -313,25 +393,255 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, shut down in $_down s; define start vnc dominfo shutdown start destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, cdrom media changed ($MEDIA) and ejected, shut down in $_down s; define start vnc dominfo change-media shutdown start destroy undefine"
 }
 
+# The PV guest with a disk and a NIC: it reads the disk's magic and pings dom0 over xenbr0. The
+# guest stays up for virsh-stats and virsh-hotplug, with its counters as they were right after
+# its start (before its kernel ran) in $TMPD/stats-before-*.out.
 check_virsh_pv_dev() {
 	DEBUG_FN="vguest_debug vx-dev"
 	forget vx-dev
 	step "virsh define" V define $XT/guests/vx-dev.xml || return 1
-	vstart vx-dev || return 1
+	AFTER_START=stats_at_start
+	vstart vx-dev || { AFTER_START=; return 1; }
+	AFTER_START=
 	wait_con vx-dev 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
 	step "virsh domblklist" V domblklist vx-dev || return 1
-	grep -q xvda /tmp/step.out || { WHY="domblklist shows no xvda"; return 1; }
+	grep -q xvda $TMPD/step.out || { WHY="domblklist shows no xvda"; return 1; }
 	step "virsh domiflist" V domiflist vx-dev || return 1
-	grep -q xenbr0 /tmp/step.out || { WHY="domiflist shows no NIC on xenbr0"; return 1; }
+	grep -q -E "^ *vif$ID\.0 +bridge +xenbr0 " $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	DETAIL="id $ID: disk read, ping over xenbr0, domiflist names vif$ID.0; left running for virsh-stats and virsh-hotplug"
+}
+
+# stats_at_start NAME: the disk's and the NIC's counters of the guest just started (vstart's
+# AFTER_START), before its kernel has run
+stats_at_start() {
+	V domblkstat "$1" xvda >$TMPD/stats-before-blk.out 2>&1 || true
+	V domifstat "$1" "vif$(V domid "$1").0" >$TMPD/stats-before-if.out 2>&1 || true
+}
+
+# statv FILE NAME: the value of NAME in virsh's "[DEV] NAME VALUE" lines (domblkstat, domifstat,
+# dommemstat), or in domstats' "NAME=VALUE"; empty when absent
+statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit } index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$1"; }
+
+# The statistics of vx-dev (left running by virsh-pv-disk-nic, and for virsh-hotplug) on Xen as
+# libvirt reads them: blkback's counters of xvda (/sys/bus/xen-backend/devices/vbd-ID-51712/
+# statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
+# disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
+# the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
+# domjobinfo no job.
+check_virsh_stats() {
+	DEBUG_FN="vguest_debug vx-dev"
+	state vx-dev running 5 || return 1
+	ID=$(V domid vx-dev)
+	_rd0=$(statv $TMPD/stats-before-blk.out rd_req) _tx0=$(statv $TMPD/stats-before-if.out tx_packets)
+	_rx0=$(statv $TMPD/stats-before-if.out rx_packets)
+	[ -n "$_rd0" ] && [ -n "$_tx0" ] || { WHY="at start: $(cat $TMPD/stats-before-blk.out $TMPD/stats-before-if.out | tr '\n' ' ' | cut -c1-240)"; return 1; }
+	step "virsh domblkstat" V domblkstat vx-dev xvda || return 1
+	_rd=$(statv $TMPD/step.out rd_req) _rb=$(statv $TMPD/step.out rd_bytes)
+	[ "${_rd:-0}" -gt "$_rd0" ] && [ "${_rb:-0}" -gt 0 ] || { WHY="xvda's reads did not grow: rd_req $_rd0 then $_rd ($(tr '\n' ' ' <$TMPD/step.out))"; return 1; }
+	step "virsh domblkstat (all disks)" V domblkstat vx-dev || return 1
+	step "virsh domifstat" V domifstat vx-dev "vif$ID.0" || return 1
+	_tx=$(statv $TMPD/step.out tx_packets) _rx=$(statv $TMPD/step.out rx_packets)
+	[ "${_tx:-0}" -ge $((_tx0 + 3)) ] && [ "${_rx:-0}" -ge $((_rx0 + 3)) ] ||
+		{ WHY="vif$ID.0 did not count 3 pings each way: tx $_tx0 then $_tx, rx $_rx0 then $_rx"; return 1; }
+	step "virsh dommemstat" V dommemstat vx-dev || return 1
+	_act=$(statv $TMPD/step.out actual)
+	[ "${_act:-0}" -gt 0 ] && [ "$(statv $TMPD/step.out available)" = 131072 ] || { WHY="dommemstat: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	step "virsh cpu-stats" V cpu-stats vx-dev || return 1
+	grep -q '^CPU0:' $TMPD/step.out && grep -q '^Total:' $TMPD/step.out || { WHY="cpu-stats: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	_cpu=$(awk '/^Total:/ { t = 1 } t && /cpu_time/ { print $2; exit }' $TMPD/step.out)
+	step "virsh domstats" V domstats vx-dev || return 1
+	for _k in state.state cpu.time balloon.current balloon.maximum vcpu.current vcpu.0.state vcpu.0.time net.count \
+		net.0.name net.0.rx.pkts net.0.tx.bytes block.count block.0.name block.0.rd.reqs block.0.wr.bytes block.0.errors; do
+		[ -n "$(statv $TMPD/step.out $_k)" ] || { WHY="domstats has no $_k: $(tr '\n' ' ' <$TMPD/step.out | cut -c1-300)"; return 1; }
+	done
+	[ "$(statv $TMPD/step.out net.0.name)" = "vif$ID.0" ] || { WHY="domstats names the NIC $(statv $TMPD/step.out net.0.name)"; return 1; }
+	[ "$(statv $TMPD/step.out block.0.rd.reqs)" -ge "$_rd" ] || { WHY="domstats' reads went back: $(statv $TMPD/step.out block.0.rd.reqs) < $_rd"; return 1; }
+	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
+	grep -q -E '^Job type: +None' $TMPD/step.out || { WHY="domjobinfo: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; left running for virsh-hotplug"
+}
+
+# hot_disk NAME: attach-disk --live of an image to the running guest NAME, which the guest
+# reports with the image's size and magic, and libxl and domblklist show; detach-disk --live,
+# which the guest reports, after which neither shows it. VA and VD are how long virsh's calls
+# took (they return once libxl's asynchronous add or remove has completed), ADD and DEL how
+# long until the guest saw it.
+hot_disk() {
+	mkimg /root/hot.img 4096 XENQEMU-HOTDISK!
+	_b=$(con_count "$1" 'DOMU-BLK-ADD xvdb')
+	_t=$(now)
+	step "virsh attach-disk" V attach-disk "$1" /root/hot.img xvdb --live || return 1
+	VA=$(since "$_t")
+	guest_sees "$1" 'DOMU-BLK-ADD xvdb sectors=8192 magic=XENQEMU-HOTDISK!' "$_b" 60 || return 1
+	ADD=$(since "$_t")
+	[ "$(xl_disk "$1" xvdb)" = /root/hot.img ] || { WHY="xl list -l: xvdb is $(xl_disk "$1" xvdb)"; return 1; }
+	step "virsh domblklist" V domblklist "$1" || return 1
+	grep -q -E '^ *xvdb +/root/hot.img$' $TMPD/step.out || { WHY="domblklist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_b=$(con_count "$1" 'DOMU-BLK-DEL xvdb')
+	_t=$(now)
+	step "virsh detach-disk" V detach-disk "$1" xvdb --live || return 1
+	VD=$(since "$_t")
+	guest_sees "$1" 'DOMU-BLK-DEL xvdb' "$_b" 60 || return 1
+	DEL=$(since "$_t")
+	[ "$(xl_disk "$1" xvdb)" = gone ] || { WHY="after detach-disk xl list -l still has xvdb"; return 1; }
+	step "virsh domblklist" V domblklist "$1" || return 1
+	! grep -q xvdb $TMPD/step.out || { WHY="domblklist still shows xvdb"; return 1; }
+}
+
+# hot_nic NAME ID: attach-interface --live on xenbr0 to the running guest NAME (domain ID):
+# domiflist names it vifID.1, and the guest, which gives it its address, pings dom0 through
+# it alone; detach-interface --live, which the guest reports and domiflist shows. NET is how
+# long until the guest's ping through it.
+hot_nic() {
+	_mac=00:16:3e:77:00:03
+	_b=$(con_count "$1" 'DOMU-HOTNET-(OK|FAIL) eth1')
+	_t=$(now)
+	step "virsh attach-interface" V attach-interface "$1" --type bridge --source xenbr0 --mac $_mac --live || return 1
+	guest_sees "$1" 'DOMU-HOTNET-(OK|FAIL) eth1' "$_b" 90 || return 1
+	NET=$(since "$_t")
+	[ "${VX_BACKEND:-libxl}" != libxl ] || grep -a -q 'DOMU-HOTNET-OK eth1' "$CONLOG/guest-$1.log" ||
+		{ WHY="the guest could not ping dom0 through the hot-plugged NIC"; return 1; }
+	step "virsh domiflist" V domiflist "$1" || return 1
+	grep -q -E "^ *vif$2\.1 +bridge +xenbr0 +- +$_mac\$" $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_b=$(con_count "$1" 'DOMU-NET-DEL eth1')
+	step "virsh detach-interface" V detach-interface "$1" --type bridge --mac $_mac --live || return 1
+	guest_sees "$1" 'DOMU-NET-DEL eth1' "$_b" 60 || return 1
+	step "virsh domiflist" V domiflist "$1" || return 1
+	! grep -q $_mac $TMPD/step.out || { WHY="domiflist still shows the detached NIC"; return 1; }
+}
+
+# time_xl_disk NAME: the same image attached and detached with xl block-attach and
+# block-detach (behind the daemon's back; the guest must see the disk come before it is
+# detached), to set beside virsh's VA and VD: XA and XD, or XFAIL saying what failed. One
+# round each, a measure, not a check; before virsh's round, so that virsh's does not have
+# the first use of the image and the block script.
+time_xl_disk() {
+	XA= XD= XFAIL=
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	mkimg /root/hot.img 4096 XENQEMU-HOTDISK!
+	_a=$(con_count "$1" 'DOMU-BLK-ADD xvdc') _b=$(con_count "$1" 'DOMU-BLK-DEL xvdc')
+	_t=$(now)
+	timeout 60 xl block-attach "$1" format=raw,vdev=xvdc,access=rw,target=/root/hot.img >/dev/null 2>&1 ||
+		{ XFAIL="xl block-attach failed"; return 0; }
+	XA=$(since "$_t")
+	wait_con "$1" 'DOMU-BLK-ADD xvdc' $((_a + 1)) 60 || { XFAIL="the guest did not see xl's disk"; return 0; }
+	_t=$(now)
+	timeout 60 xl block-detach "$1" xvdc >/dev/null 2>&1 || { XFAIL="xl block-detach failed"; return 0; }
+	XD=$(since "$_t")
+	wait_con "$1" 'DOMU-BLK-DEL xvdc' $((_b + 1)) 60 || XFAIL="the guest did not see xl's disk go"
+}
+# time_hotplug: the TIME line of virsh-hotplug
+time_hotplug() {
+	[ "${VX_BACKEND:-libxl}" = libxl ] || return 0
+	_t=$(now)
+	V uri >/dev/null 2>&1 || true
+	if [ -n "$XFAIL" ]; then
+		echo "TIME hotplug: virsh attach-disk $VA s, detach-disk $VD s; $XFAIL"
+	else
+		echo "TIME hotplug: virsh attach-disk $VA s, detach-disk $VD s; xl block-attach $XA s, block-detach $XD s (one round each, xl's first; a virsh uri alone takes $(since "$_t") s)"
+	fi
+}
+
+# virsh-hotplug, on the vx-dev guest virsh-pv-disk-nic left running (one boot for both): a
+# disk and a NIC plugged in and unplugged again with stock virsh, as the guest sees them (its
+# init reports devices that come and go) and as libxl and virsh show them; then destroy and
+# undefine.
+check_virsh_hotplug() {
+	DEBUG_FN="vguest_debug vx-dev"
+	state vx-dev running 5 || return 1
+	ID=$(V domid vx-dev)
+	time_xl_disk vx-dev
+	hot_disk vx-dev || return 1
+	time_hotplug
+	hot_nic vx-dev "$ID" || return 1
 	step "virsh destroy" V destroy vx-dev || return 1
 	wait_gone vx-dev 20 || return 1
 	step "virsh undefine" V undefine vx-dev || return 1
-	DETAIL="id $ID: disk read, ping over xenbr0, destroyed, undefined"
+	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
+}
+
+# xl_vcpu NAME VCPU: "CPU HARD-AFFINITY" of one vCPU as xl vcpu-list shows it
+xl_vcpu() { xl vcpu-list "$1" 2>/dev/null | awk -v v="$2" 'NR > 1 && $3 == v { print $4, $7 }'; }
+
+# Monitoring and tuning of a running PV guest with two vCPUs (the host has two CPUs under
+# QEMU, the simulated one four): virsh vcpuinfo shows both on physical CPUs; vcpupin moves vCPU 1 to CPU 0 and xl vcpu-list
+# agrees (CPU and hard affinity), as do vcpupin's query and vcpuinfo's affinity; schedinfo
+# sets weight 512 and cap 50, which xl sched-credit2 (or sched-credit) reports; numatune
+# answers; the host CPU of the capabilities compares identical and has a baseline;
+# dompmsuspend leaves the guest suspended (xl: shut down for suspend) and dompmwakeup
+# resumes it, after which it still acts on a shutdown request.
+check_virsh_tuning() {
+	DEBUG_FN="vguest_debug vx-tune"
+	forget vx-tune
+	step "virsh define" V define $XT/guests/vx-tune.xml || return 1
+	vstart vx-tune || return 1
+	_cpus=$(V nodeinfo | awk '/^CPU\(s\):/ { print $2 }')
+	step "virsh vcpuinfo" V vcpuinfo vx-tune || return 1
+	[ "$(awk -v n="$_cpus" '/^CPU: +[0-9]+$/ && $2 < n { c++ } END { print c + 0 }' $TMPD/step.out)" = 2 ] ||
+		{ WHY="vcpuinfo on a host of ${_cpus:-?} CPUs: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_before="$(xl_vcpu vx-tune 0) / $(xl_vcpu vx-tune 1)"
+	step "virsh vcpupin" V vcpupin vx-tune 1 0 || return 1
+	_i=0
+	until [ "$(xl_vcpu vx-tune 1)" = "0 0" ]; do
+		[ $_i -lt 20 ] || { WHY="after vcpupin 1 0, xl vcpu-list says CPU and affinity '$(xl_vcpu vx-tune 1)' for vCPU 1"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	step "virsh vcpupin (query)" V vcpupin vx-tune || return 1
+	grep -q -E "^ *0 +0-$((_cpus - 1))\$" $TMPD/step.out && grep -q -E '^ *1 +0$' $TMPD/step.out ||
+		{ WHY="vcpupin query: $(tr -s ' ' <$TMPD/step.out | tr '\n' '|')"; return 1; }
+	step "virsh vcpuinfo" V vcpuinfo vx-tune || return 1
+	[ "$(awk '/^VCPU:/ { v = $2 } /^CPU Affinity:/ && v == 1 { print $3 }' $TMPD/step.out)" = "$(printf 'y%*s' $((_cpus - 1)) '' | tr ' ' -)" ] ||
+		{ WHY="vcpuinfo after the pin: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh schedinfo --set" V schedinfo vx-tune --set weight=512 --set cap=50 || return 1
+	_sched=$(sed -n 's/^Scheduler *: //p' $TMPD/step.out)
+	case $_sched in credit | credit2) ;; *) WHY="schedinfo names scheduler '$_sched'"; return 1 ;; esac
+	grep -q -E '^weight +: 512$' $TMPD/step.out && grep -q -E '^cap +: 50$' $TMPD/step.out ||
+		{ WHY="schedinfo --set: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "xl sched-$_sched" xl sched-$_sched -d vx-tune || return 1
+	[ "$(awk 'NR == 2 { print $3, $4 }' $TMPD/step.out)" = "512 50" ] ||
+		{ WHY="xl sched-$_sched -d: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	step "virsh numatune" V numatune vx-tune || return 1
+	grep -q -E '^numa_mode +: interleave$' $TMPD/step.out && grep -q -E '^numa_nodeset +: 0$' $TMPD/step.out ||
+		{ WHY="numatune: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_hw=$(timeout 30 xl info 2>/dev/null | sed -n 's/^hw_caps *: //p')
+	V capabilities >$TMPD/caps.xml 2>&1 || { WHY="virsh capabilities: $(tail -n 1 $TMPD/caps.xml)"; return 1; }
+	_model=$(sed -n 's/^ *<model>\(.*\)<\/model>$/\1/p' $TMPD/caps.xml | head -n 1)
+	if [ -n "$_model" ]; then
+		step "virsh cpu-compare" V cpu-compare $TMPD/caps.xml || return 1
+		grep -q 'identical to host CPU' $TMPD/step.out || { WHY="cpu-compare: $(cat $TMPD/step.out)"; return 1; }
+		step "virsh cpu-baseline" V cpu-baseline $TMPD/caps.xml || return 1
+	else
+		# no model of libvirt's map fits the words Xen reports: the host CPU is unknown
+		echo "<cpu match='minimum'><model>qemu64</model></cpu>" >$TMPD/guest-cpu.xml
+		! V cpu-compare --error $TMPD/guest-cpu.xml >$TMPD/step.out 2>&1 && grep -q 'unknown host CPU' $TMPD/step.out ||
+			{ WHY="cpu-compare with no host CPU model (hw_caps $_hw): $(cat $TMPD/step.out)"; return 1; }
+		printf '%s\n' "<cpu><arch>x86_64</arch><model>Westmere</model></cpu>" "<cpu><arch>x86_64</arch><model>Nehalem</model></cpu>" >$TMPD/cpus.xml
+		step "virsh cpu-baseline" V cpu-baseline $TMPD/cpus.xml || return 1
+		_model="unknown (no model of libvirt's fits)"
+	fi
+	_base=$(sed -n "s/^ *<model fallback='[a-z]*'>\(.*\)<\/model>$/\1/p" $TMPD/step.out)
+	[ -n "$_base" ] || { WHY="cpu-baseline: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	_t=$(now)
+	step "virsh dompmsuspend" V dompmsuspend vx-tune mem || return 1
+	state vx-tune pmsuspended 10 || return 1
+	_susp=$(since "$_t")
+	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
+		step "xl list" xl list vx-tune || return 1
+		awk 'NR == 2 { exit !($5 ~ /s/) }' $TMPD/step.out || { WHY="xl list of the suspended guest: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	fi
+	step "virsh dompmwakeup" V dompmwakeup vx-tune || return 1
+	state vx-tune running 10 || return 1
+	step "virsh shutdown" V shutdown vx-tune || return 1
+	state vx-tune "shut off" 90 || return 1
+	wait_gone vx-tune 10 || return 1
+	step "virsh undefine" V undefine vx-tune || return 1
+	DETAIL="id $ID: vCPUs on CPUs $_before (xl: CPU affinity), vCPU 1 pinned to CPU 0; $_sched weight 512 cap 50 in xl; host CPU $_model${_hw:+ (hw_caps $_hw)}, baseline $_base; suspended in $_susp s, woken, shut down"
 }
 
 # start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
@@ -381,27 +691,27 @@ check_virsh_net_vol() {
 	step "virsh pool-define-as" V pool-define-as vxpool dir --target $VR/pool || return 1
 	step "virsh pool-start" V pool-start vxpool || return 1
 	step "virsh vol-path" V vol-path --pool vxpool disk-nv.img || return 1
-	_path=$(cat /tmp/step.out)
+	_path=$(cat $TMPD/step.out)
 	step "virsh define" V define $XT/guests/vx-netvol.xml || return 1
 	vstart vx-netvol || return 1
 	wait_con vx-netvol 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-netvol.log || { WHY="guest did not read the volume's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-netvol.log || { WHY="guest could not ping dom0 over the network's bridge"; return 1; }
 	step "virsh dumpxml" V dumpxml vx-netvol || return 1
-	_port=$(sed -n "s/^ *<source network='xenbr0' portid='\([0-9a-f-]*\)' bridge='xenbr0'\/>\$/\1/p" /tmp/step.out)
-	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' /tmp/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
-	grep -q "<interface type='bridge'>" /tmp/step.out || { WHY="dumpxml: $(grep '<interface' /tmp/step.out)"; return 1; }
-	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" /tmp/step.out || { WHY="dumpxml: $(grep '<source pool' /tmp/step.out)"; return 1; }
+	_port=$(sed -n "s/^ *<source network='xenbr0' portid='\([0-9a-f-]*\)' bridge='xenbr0'\/>\$/\1/p" $TMPD/step.out)
+	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	grep -q "<interface type='bridge'>" $TMPD/step.out || { WHY="dumpxml: $(grep '<interface' $TMPD/step.out)"; return 1; }
+	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" $TMPD/step.out || { WHY="dumpxml: $(grep '<source pool' $TMPD/step.out)"; return 1; }
 	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
-	[ "$(tr -d ' \n' </tmp/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' </tmp/step.out), dumpxml says $_port"; return 1; }
+	[ "$(tr -d ' \n' <$TMPD/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' <$TMPD/step.out), dumpxml says $_port"; return 1; }
 	step "xl list -l" xl list -l vx-netvol || return 1
-	grep -q "\"pdev_path\": \"$_path\"" /tmp/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path /tmp/step.out)"; return 1; }
-	grep -q '"bridge": "xenbr0"' /tmp/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge /tmp/step.out)"; return 1; }
+	grep -q "\"pdev_path\": \"$_path\"" $TMPD/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path $TMPD/step.out)"; return 1; }
+	grep -q '"bridge": "xenbr0"' $TMPD/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge $TMPD/step.out)"; return 1; }
 	_rss=$(dm_rss "$LPID")
 	step "virsh destroy" V destroy vx-netvol || return 1
 	wait_gone vx-netvol 20 || return 1
 	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
-	[ -z "$(tr -d ' \n' </tmp/step.out)" ] || { WHY="port left after destroy: $(tr '\n' ' ' </tmp/step.out)"; return 1; }
+	[ -z "$(tr -d ' \n' <$TMPD/step.out)" ] || { WHY="port left after destroy: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	step "virsh undefine" V undefine vx-netvol || return 1
 	# nothing of this check stays for the checks after (oracle.sh's libvirtd reads the same
 	# network and storage configuration)
@@ -505,6 +815,10 @@ else
 	skip virsh-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT)"
 fi
 run_check virsh-pv-disk-nic check_virsh_pv_dev
+run_check virsh-stats check_virsh_stats
+run_check virsh-hotplug check_virsh_hotplug
+forget vx-dev # what a failed virsh-hotplug left running
+run_check virsh-tuning check_virsh_tuning
 run_check virsh-net-vol check_virsh_net_vol
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back

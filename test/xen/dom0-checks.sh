@@ -32,16 +32,16 @@ check_toolstack() {
 		printf XENQEMU-DISK-OK! | dd of=/root/disk-$d.img conv=notrunc 2>/dev/null
 	done
 	step "xl info" timeout 60 xl info || return 1
-	cp /tmp/step.out /tmp/xl-info.txt
-	_v=$(awk -F': *' '$1 ~ /^xen_version/ { print $2 }' /tmp/xl-info.txt)
+	cp $TMPD/step.out $TMPD/xl-info.txt
+	_v=$(awk -F': *' '$1 ~ /^xen_version/ { print $2 }' $TMPD/xl-info.txt)
 	case $_v in 4.17*) ;; *) WHY="xl info: xen_version is '$_v', want 4.17"; return 1 ;; esac
 	step "xl list" timeout 30 xl list || return 1
-	grep -q '^Domain-0 ' /tmp/step.out || { WHY="xl list shows no Domain-0"; return 1; }
-	DETAIL="xl info: xen_version $_v, $(grep -E '^(virt_caps|free_memory)' /tmp/xl-info.txt | tr -s ' ' | tr '\n' ' ')"
+	grep -q '^Domain-0 ' $TMPD/step.out || { WHY="xl list shows no Domain-0"; return 1; }
+	DETAIL="xl info: xen_version $_v, $(grep -E '^(virt_caps|free_memory)' $TMPD/xl-info.txt | tr -s ' ' | tr '\n' ' ')"
 }
 toolstack_debug() {
 	grep -E '^(MemFree|Shmem):' /proc/meminfo
-	cat /tmp/step.out
+	cat $TMPD/step.out
 	dmesg | tail -n 20
 }
 
@@ -83,9 +83,9 @@ check_xl_pv_dev() {
 	grep -a -q DOMU-DISK-OK $CONLOG/guest-xt-dev.log || { WHY="guest did not read the disk's magic"; return 1; }
 	grep -a -q DOMU-NET-OK $CONLOG/guest-xt-dev.log || { WHY="guest could not ping dom0 over xenbr0"; return 1; }
 	step "xl block-list" timeout 30 xl block-list xt-dev || return 1
-	grep -q '^51712 ' /tmp/step.out || { WHY="xl block-list shows no xvda"; return 1; }
+	grep -q '^51712 ' $TMPD/step.out || { WHY="xl block-list shows no xvda"; return 1; }
 	step "xl network-list" timeout 30 xl network-list xt-dev || return 1
-	[ "$(wc -l </tmp/step.out)" -ge 2 ] || { WHY="xl network-list shows no vif"; return 1; }
+	[ "$(wc -l <$TMPD/step.out)" -ge 2 ] || { WHY="xl network-list shows no vif"; return 1; }
 	xl_destroy xt-dev || return 1
 	DETAIL="created in $XL_CREATE s, marker at $XL_MARKER s, disk read, ping over xenbr0, destroyed"
 }
@@ -105,7 +105,7 @@ check_xl_hvm() {
 	_dm=$DM
 	_i=0
 	# (not "xl dmesg | grep -q": with pipefail an early grep exit would fail the pipeline)
-	until timeout 30 xl dmesg >/tmp/xl-dmesg.out 2>&1 && grep -q "(d$_id) .*Booting from ROM" /tmp/xl-dmesg.out; do
+	until timeout 30 xl dmesg >$TMPD/xl-dmesg.out 2>&1 && grep -q "(d$_id) .*Booting from ROM" $TMPD/xl-dmesg.out; do
 		[ $_i -lt 120 ] || { WHY="no 'Booting from ROM' from SeaBIOS of d$_id in xl dmesg within 120 s"; return 1; }
 		sleep 1
 		_i=$((_i + 1))

@@ -3,9 +3,12 @@
 # logs in dom0). With xt.dev on the kernel command line it also checks the PV
 # disk (xvda must start with the magic dom0 wrote) and the PV NIC (ping dom0
 # over the in-VM bridge). Then it answers each line typed on its console
-# (virsh console, xl console) with "DOMU-ECHO <line>". A clean shutdown request
-# (xl shutdown, virsh shutdown) makes the kernel run /sbin/poweroff, which
-# powers off at once.
+# (virsh console, xl console) with "DOMU-ECHO <line>", and meanwhile watches for
+# hot-plugged devices: a new block device is reported as DOMU-BLK-ADD with its
+# size and first 16 bytes, a gone one as DOMU-BLK-DEL; a new NIC takes the
+# guest's address (the first NIC goes down) and pings dom0 (DOMU-HOTNET-OK or
+# -FAIL), a gone one is DOMU-NET-DEL. A clean shutdown request (xl shutdown,
+# virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /sbin
@@ -15,9 +18,10 @@ mount -t devtmpfs devtmpfs /dev
 printf '#!/bin/sh\necho DOMU-POWEROFF\nexec /bin/busybox poweroff -f\n' >/sbin/poweroff
 chmod 755 /sbin/poweroff
 echo "DOMU-MARKER-OK kernel=$(uname -r) up=$(cut -d' ' -f1 /proc/uptime)s $(grep MemTotal /proc/meminfo | tr -s ' ')"
+# The PV frontends, so that any guest can take hot-plugged disks and NICs.
+insmod /lib/modules/xen-blkfront.ko
+insmod /lib/modules/xen-netfront.ko
 if grep -q xt.dev /proc/cmdline; then
-	insmod /lib/modules/xen-blkfront.ko
-	insmod /lib/modules/xen-netfront.ko
 	i=0
 	while [ ! -b /dev/xvda ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
 	if [ "$(head -c 16 /dev/xvda 2>/dev/null)" = "XENQEMU-DISK-OK!" ]; then
@@ -31,6 +35,49 @@ if grep -q xt.dev /proc/cmdline; then
 	ip addr add 169.254.77.2/24 dev eth0
 	if ping -c 3 -W 3 169.254.77.1 >/dev/null; then echo "DOMU-NET-OK"; else echo "DOMU-NET-FAIL"; fi
 fi
+blocks() { ls /sys/block | grep -v -E '^(loop|ram)' | tr '\n' ' '; }
+nics() { ls /sys/class/net | grep -v '^lo$' | tr '\n' ' '; }
+# hotplugged NEW OLD: the words of NEW not in OLD
+hotplugged() { for w in $1; do case " $2 " in *" $w "*) ;; *) echo "$w" ;; esac; done; }
+# hotping NIC: ping dom0 through a NIC that just came, for up to a minute. netfront makes
+# the NIC as soon as it probes, but it carries nothing until dom0's hotplug script has
+# put the backend's vif on the bridge, which took 8 s on a loaded host.
+hotping() {
+	i=0
+	until [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" = 1 ] || [ $i -ge 30 ]; do sleep 1; i=$((i + 1)); done
+	i=0
+	until ping -c 1 -W 2 169.254.77.1 >/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 10 ] || return 1
+		sleep 1
+	done
+}
+# watch_devices: report, once a second, the block devices and NICs that came or went
+# (sysfs is the guest's own view: a device is there once its frontend connected)
+watch_devices() {
+	B=$(blocks) N=$(nics)
+	while :; do
+		sleep 1
+		b=$(blocks) n=$(nics)
+		for d in $(hotplugged "$b" "$B"); do
+			i=0
+			while [ ! -b /dev/$d ] && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
+			echo "DOMU-BLK-ADD $d sectors=$(cat /sys/block/$d/size) magic=$(head -c 16 /dev/$d 2>/dev/null | tr -c 'A-Za-z0-9!-' '.')"
+		done
+		for d in $(hotplugged "$B" "$b"); do echo "DOMU-BLK-DEL $d"; done
+		# a new NIC takes over the guest's address, so that a ping can only go through it
+		for d in $(hotplugged "$n" "$N"); do
+			for o in $N; do ip link set "$o" down; ip addr flush dev "$o"; done
+			ip link set "$d" up
+			ip addr add 169.254.77.2/24 dev "$d"
+			if hotping "$d"; then echo "DOMU-HOTNET-OK $d"; else echo "DOMU-HOTNET-FAIL $d"; fi
+		done
+		for d in $(hotplugged "$N" "$n"); do echo "DOMU-NET-DEL $d"; done
+		B=$b N=$n
+	done
+}
+# in the background, away from the console's input, which the loop below reads
+watch_devices </dev/null &
 # stdin is /dev/console, hvc0: not a controlling terminal, so reading it is allowed
 while :; do
 	if read -r line; then echo "DOMU-ECHO $line"; else sleep 3600; fi

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=$(mktemp -d /tmp/virtxend-xen-dry.XXXXXX)
-mkdir -p "$D/xt" "$D/bin" "$D/console"
+mkdir -p "$D/xt" "$D/bin" "$D/console" "$D/tmp"
 go build -o "$D/xt/virtxend" ./cmd/virtxend
 go build -o "$D/bin/simxl" ./cmd/simxl
 cp test/xen/lib.sh test/xen/daemon-checks.sh "$D/xt/"
@@ -31,6 +31,8 @@ sys.exit(0 if out else 1)' "$D/vx/run/virtxend-simhost/host.json" "\$3" ;;
 info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
 # what xl does behind the daemon's back: simxl does it to the simulated host
 pause\ *|unpause\ *|destroy\ *) VIRTXEND_ROOT='$D/vx' '$D/bin/simxl' "\$1" "\$2" ;;
+# what xl reads of the host: simxl reads the simulated host
+vcpu-list\ *|sched-credit*) VIRTXEND_ROOT='$D/vx' '$D/bin/simxl' "\$@" ;;
 *) v list --all ;;
 esac
 XL
@@ -59,7 +61,7 @@ fake_dms() { ps -eo pid,args | awk -v d="$D" '$2 == "/usr/libexec/xen-qemu-syste
 ) &
 FAKE=$!
 trap 'kill $FAKE 2>/dev/null || true; fake_dms | while read -r pid id; do kill "$pid"; done; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true; pkill -F "$D/vx/libvirtd/libvirtd.pid" 2>/dev/null || true' EXIT
-env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" VX_BACKEND=simulated \
+env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" TMPD="$D/tmp" VX_BACKEND=simulated \
 	LIBVIRTD_BESIDE="$PWD/scripts/libvirtd-beside" LVLOG="$D/libvirtd.log" \
 	PATH="$D/bin:$PATH" VX_TIMES=2 busybox sh "$D/xt/daemon-checks.sh" | tee "$D/out.txt"
 echo "work dir: $D"

@@ -4,19 +4,23 @@
 # console, "CHECK PASS|FAIL|SKIP <name>: <detail>", which run.sh on the host
 # collects from QEMU's serial output; anything else printed is for the log only.
 
+# TMPD holds the scripts' scratch files (dry-run.sh gives each run its own, so that two
+# runs on one host do not read each other's)
+TMPD=${TMPD:-/tmp}
+
 # now: seconds since dom0 booted, with centiseconds (from /proc/uptime)
 now() { cut -d' ' -f1 /proc/uptime; }
 # since T0: seconds elapsed since T0 (a value of now), two decimals
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# step DESC CMD...: run CMD (output to /tmp/step.out); on failure set WHY and return 1
+# step DESC CMD...: run CMD (output to $TMPD/step.out); on failure set WHY and return 1
 step() {
 	_d=$1
 	shift
 	_rc=0
-	"$@" >/tmp/step.out 2>&1 || _rc=$?
+	"$@" >$TMPD/step.out 2>&1 || _rc=$?
 	[ "$_rc" = 0 ] && return 0
-	WHY="$_d failed (rc=$_rc): $(tail -n 3 /tmp/step.out | tr '\n' ' ' | cut -c1-240)"
+	WHY="$_d failed (rc=$_rc): $(tail -n 3 $TMPD/step.out | tr '\n' ' ' | cut -c1-240)"
 	return 1
 }
 

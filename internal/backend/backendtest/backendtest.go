@@ -56,7 +56,13 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"MemoryAndVCPUs", testMemoryAndVCPUs},
 		{"OutOfMemory", testOutOfMemory},
 		{"Stats", testStats},
+		{"PinVCPU", testPinVCPU},
+		{"Scheduling", testScheduling},
+		{"NodeAffinity", testNodeAffinity},
+		{"PMSuspend", testPMSuspend},
 		{"NoSuchGuest", testNoSuchGuest},
+		{"Hotplug", testHotplug},
+		{"HotplugNoSuch", testHotplugNoSuch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

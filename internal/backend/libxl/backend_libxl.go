@@ -185,8 +185,8 @@ func (b *Backend) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 		GuestTypes: strings.Fields(v.Capabilities),
 		BootID:     strings.TrimSpace(string(bootID)),
 		HWVirt:     hwVirt(p),
-		PAE:        p.PAE,
 		NUMA:       b.c.NUMA(),
+		HWCap:      p.HWCap,
 	}, nil
 }
 

@@ -72,9 +72,11 @@ func diskImage(t *testing.T) string {
 
 // bootable gives the suite's guests a kernel and initrd that boot here,
 // at least the memory that takes, a disk image that exists and the bridge
-// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs.
+// (VIRTXEND_TEST_BRIDGE, default xenbr0) for their NICs. It embeds the
+// backend itself, not the interface, so that the optional features
+// (pinning, scheduling, ...) stay visible to the suite.
 type bootable struct {
-	backend.Backend
+	*Backend
 	kernel, initrd string
 	disk, bridge   string
 }
@@ -110,4 +112,27 @@ func (b bootable) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts
 
 func (b bootable) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) (uint64, error) {
 	return b.Backend.NeedMemory(ctx, b.boot(cfg))
+}
+
+// The suite's hotplugged disk gets the image too, and its NIC the bridge.
+func (b bootable) AddDevice(ctx context.Context, id backend.DomID, dev backend.Device) (backend.Device, error) {
+	if dev.Disk != nil && dev.Disk.PdevPath == backendtest.HotplugDisk.PdevPath {
+		d := *dev.Disk
+		d.PdevPath = b.disk
+		dev.Disk = &d
+	}
+	if dev.NIC != nil && b.bridge != "" {
+		n := *dev.NIC
+		n.Bridge = b.bridge
+		dev.NIC = &n
+	}
+	return b.Backend.AddDevice(ctx, id, dev)
+}
+
+func (b bootable) RemoveDevice(ctx context.Context, id backend.DomID, dev backend.Device) error {
+	return b.Backend.RemoveDevice(ctx, id, dev)
+}
+
+func (b bootable) InsertMedia(ctx context.Context, id backend.DomID, disk libxltypes.Disk) error {
+	return b.Backend.InsertMedia(ctx, id, disk)
 }

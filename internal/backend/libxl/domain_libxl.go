@@ -177,7 +177,7 @@ type PhysInfo struct {
 	TotalKiB       uint64
 	FreeKiB        uint64
 	HVM, PV, HAP   bool
-	PAE            bool // hw_cap word 0 (CPUID 1 EDX) bit 6, as libvirt reads it
+	HWCap          [8]uint32 // hw_cap
 }
 
 // PhysInfo reads the host's CPUs, memory and capabilities.
@@ -189,7 +189,12 @@ func (c *Context) PhysInfo() (PhysInfo, error) {
 		return PhysInfo{}, c.fail("libxl_get_physinfo", rc)
 	}
 	const pageKiB = 4
+	var hw [8]uint32
+	for i := range hw {
+		hw[i] = uint32(p.hw_cap[i])
+	}
 	return PhysInfo{
+		HWCap:          hw,
 		CPUs:           int(p.nr_cpus),
 		ThreadsPerCore: int(p.threads_per_core),
 		CoresPerSocket: int(p.cores_per_socket),
@@ -200,9 +205,5 @@ func (c *Context) PhysInfo() (PhysInfo, error) {
 		HVM:            bool(p.cap_hvm),
 		PV:             bool(p.cap_pv),
 		HAP:            bool(p.cap_hap),
-		PAE:            p.hw_cap[0]&x86FeaturePAE != 0,
 	}, nil
 }
-
-// x86FeaturePAE is libvirt's LIBXL_X86_FEATURE_PAE_MASK.
-const x86FeaturePAE = 1 << 6

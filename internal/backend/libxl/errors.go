@@ -12,7 +12,9 @@ const (
 	errFail           = -3
 	errNoMem          = -5
 	errInval          = -6
+	errTimedOut       = -9
 	errDomainNotFound = -21
+	errAborted        = -22
 	errNotFound       = -23
 	errDomainDestroy  = -24
 )

@@ -3,6 +3,7 @@ package libxl
 import (
 	"bufio"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -89,11 +90,11 @@ func vbdStats(dir string, devno int) backend.DiskStats {
 		if err != nil {
 			return -1
 		}
-		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if err != nil {
+		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 63)
+		if err != nil || v > math.MaxInt64/uint64(mul) {
 			return -1
 		}
-		return v * mul
+		return int64(v) * mul
 	}
 	vdev, ok := vdevName(devno)
 	if !ok {
@@ -109,24 +110,40 @@ func vbdStats(dir string, devno int) backend.DiskStats {
 // vifStats is the NIC devid of domid: its interface is the one netback
 // made (listed under the device's net/), vifDOMID.DEVID unless named
 // otherwise, and its counters are that interface's, swapped into the
-// guest's view.
+// guest's view. An emulated NIC's tap (the interface's name with "-emu",
+// as libxl names it for the device model) is read beside it when it
+// exists.
 func vifStats(dir string, domid uint32, devid int, counters map[string][16]int64) backend.NICStats {
 	ifname := "vif" + strconv.FormatUint(uint64(domid), 10) + "." + strconv.Itoa(devid)
 	if ents, err := os.ReadDir(filepath.Join(dir, "net")); err == nil && len(ents) == 1 {
 		ifname = ents[0].Name()
 	}
-	s := backend.NICStats{DevID: devid, Ifname: ifname,
-		RxBytes: -1, RxPackets: -1, RxErrs: -1, RxDrop: -1, TxBytes: -1, TxPackets: -1, TxErrs: -1, TxDrop: -1}
+	s := backend.NICStats{DevID: devid, Ifname: ifname, NICCounters: guestView(counters, ifname)}
+	if _, ok := counters[ifname+emuSuffix]; ok {
+		s.Emulated = &backend.EmulatedNIC{Ifname: ifname + emuSuffix, NICCounters: guestView(counters, ifname+emuSuffix)}
+	}
+	return s
+}
+
+// emuSuffix ends the name of an emulated NIC's tap (libxl's
+// libxl__device_nic_devname for LIBXL_NIC_TYPE_VIF_IOEMU).
+const emuSuffix = "-emu"
+
+// guestView is the counters of dom0's interface ifname as the guest sees
+// them: /proc/net/dev's receive bytes, packets, errs, drop (fields 0..3)
+// are what the guest sent, its transmit ones (8..11) what it received,
+// as libvirt's virNetDevTapInterfaceStats swaps them. All are -1 when the
+// interface is not listed.
+func guestView(counters map[string][16]int64, ifname string) backend.NICCounters {
 	c, ok := counters[ifname]
 	if !ok {
-		return s
+		return backend.NICCounters{RxBytes: -1, RxPackets: -1, RxErrs: -1, RxDrop: -1,
+			TxBytes: -1, TxPackets: -1, TxErrs: -1, TxDrop: -1}
 	}
-	// /proc/net/dev: receive bytes, packets, errs, drop, ..., then transmit
-	// bytes, packets, errs, drop at 8..11. What the backend received the
-	// guest sent.
-	s.TxBytes, s.TxPackets, s.TxErrs, s.TxDrop = c[0], c[1], c[2], c[3]
-	s.RxBytes, s.RxPackets, s.RxErrs, s.RxDrop = c[8], c[9], c[10], c[11]
-	return s
+	return backend.NICCounters{
+		TxBytes: c[0], TxPackets: c[1], TxErrs: c[2], TxDrop: c[3],
+		RxBytes: c[8], RxPackets: c[9], RxErrs: c[10], RxDrop: c[11],
+	}
 }
 
 // readNetDev reads /proc/net/dev: the 16 counters of each interface.
@@ -153,11 +170,14 @@ func parseNetDev(r io.Reader) map[string][16]int64 {
 		}
 		var c [16]int64
 		for i, f := range fields {
-			v, err := strconv.ParseInt(f, 10, 64)
+			// The kernel's counters are unsigned: a sign, or a value
+			// past int64, is one that cannot be read.
+			v, err := strconv.ParseUint(f, 10, 63)
 			if err != nil {
-				v = -1
+				c[i] = -1
+				continue
 			}
-			c[i] = v
+			c[i] = int64(v)
 		}
 		out[strings.TrimSpace(name)] = c
 	}

@@ -53,13 +53,14 @@ const netDev = `Inter-|   Receive                                               
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
     lo:     100       1    0    0    0     0          0         0      100       1    0    0    0     0       0          0
 vif5.0:    2000      20    1    2    0     0          0         0     9000      90    3    4    0     0       0          0
+vif5.0-emu:   30       3    0    0    0     0          0         0       40       4    0    0    0     0       0          0
  web-5:      10       1    0    0    0     0          0         0       20       2    0    0    0     0       0          0
 `
 
 // TestReadGuestDevices: the counters of the guests asked for, read as
 // libvirt reads them: sectors of 512 bytes, the vif's receive counters as
-// the guest's transmit ones, a named interface by its name, -1 for what
-// cannot be read.
+// the guest's transmit ones, a named interface by its name, an emulated
+// NIC's tap beside its vif, -1 for what cannot be read.
 func TestReadGuestDevices(t *testing.T) {
 	stats := func(rd, rs, wr, ws, f, oo string) map[string]string {
 		m := map[string]string{}
@@ -94,8 +95,10 @@ func TestReadGuestDevices(t *testing.T) {
 		t.Errorf("disks %+v\nwant %+v", got.disks[5], wantDisks)
 	}
 	wantNICs := []backend.NICStats{
-		{DevID: 0, Ifname: "vif5.0", RxBytes: 9000, RxPackets: 90, RxErrs: 3, RxDrop: 4, TxBytes: 2000, TxPackets: 20, TxErrs: 1, TxDrop: 2},
-		{DevID: 1, Ifname: "web-5", RxBytes: 20, RxPackets: 2, TxBytes: 10, TxPackets: 1},
+		{DevID: 0, Ifname: "vif5.0", NICCounters: backend.NICCounters{RxBytes: 9000, RxPackets: 90, RxErrs: 3, RxDrop: 4,
+			TxBytes: 2000, TxPackets: 20, TxErrs: 1, TxDrop: 2},
+			Emulated: &backend.EmulatedNIC{Ifname: "vif5.0-emu", NICCounters: backend.NICCounters{RxBytes: 40, RxPackets: 4, TxBytes: 30, TxPackets: 3}}},
+		{DevID: 1, Ifname: "web-5", NICCounters: backend.NICCounters{RxBytes: 20, RxPackets: 2, TxBytes: 10, TxPackets: 1}},
 	}
 	if !reflect.DeepEqual(got.nics[5], wantNICs) {
 		t.Errorf("NICs %+v\nwant %+v", got.nics[5], wantNICs)

@@ -202,7 +202,7 @@ func (h *Host) ensureConsoled() {
 // guest id, once the console daemon has made it.
 func (h *Host) ConsoleTTY(ctx context.Context, id backend.DomID, port int, serial bool) (string, error) {
 	if h.opts.ConsoleCommand == "" {
-		return "", fmt.Errorf("%w: this simulated host has no consoles", backend.ErrFailed)
+		return "", fmt.Errorf("%w: %w: this simulated host has no consoles", backend.ErrFailed, backend.ErrUnsupported)
 	}
 	if !consoledRunning(h.opts.Dir) {
 		return "", fmt.Errorf("%w: the simulated console daemon is not running", backend.ErrFailed)

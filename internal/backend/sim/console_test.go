@@ -316,7 +316,7 @@ func TestNoConsolesWithoutACommand(t *testing.T) {
 	dir := t.TempDir()
 	h := open(t, dir, nil)
 	id, _ := h.Create(context.Background(), backendtest.Config("none", 1, 65536, 1), backend.CreateOptions{})
-	if _, err := h.ConsoleTTY(context.Background(), id, 0, false); !errors.Is(err, backend.ErrFailed) {
+	if _, err := h.ConsoleTTY(context.Background(), id, 0, false); !errors.Is(err, backend.ErrFailed) || !errors.Is(err, backend.ErrUnsupported) {
 		t.Fatalf("ConsoleTTY = %v", err)
 	}
 	if consoledRunning(dir) {

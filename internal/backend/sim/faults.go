@@ -21,6 +21,8 @@ import (
 //	      poweroff-after="1m"     ... powers itself off
 //	      reboot-after="90s"      ... reboots itself
 //	      delay="500ms"           every operation on it takes this long
+//	      detach="ignore"         it never lets a hot-unplugged device go
+//	      detach-delay="2s"       it lets one go after 2 s
 //	      idle="yes"/>            reported as blocked rather than running
 //	</metadata>
 //
@@ -39,6 +41,8 @@ type Faults struct {
 	RebootAfter    time.Duration `json:"reboot_after,omitempty"`
 	OpDelay        time.Duration `json:"op_delay,omitempty"`
 	Idle           bool          `json:"idle,omitempty"`
+	IgnoreDetach   bool          `json:"ignore_detach,omitempty"`
+	DetachDelay    time.Duration `json:"detach_delay,omitempty"`
 }
 
 // ParseFaults reads the first <fault> element in the simulator namespace
@@ -91,6 +95,10 @@ func faultsFromAttrs(attrs []xml.Attr) (Faults, error) {
 			f.RebootAfter, err = parseDuration(a.Value)
 		case "delay":
 			f.OpDelay, err = parseDuration(a.Value)
+		case "detach":
+			f.IgnoreDetach, err = enumAttr(a, "ignore", "obey")
+		case "detach-delay":
+			f.DetachDelay, err = parseDuration(a.Value)
 		}
 		if err != nil {
 			return Faults{}, fmt.Errorf("sim:fault %s: %w", a.Name.Local, err)
@@ -101,7 +109,7 @@ func faultsFromAttrs(attrs []xml.Attr) (Faults, error) {
 
 // inRange reports whether every duration is one parseDuration accepts.
 func (f Faults) inRange() bool {
-	for _, d := range []time.Duration{f.ShutdownDelay, f.CrashAfter, f.PoweroffAfter, f.RebootAfter, f.OpDelay} {
+	for _, d := range []time.Duration{f.ShutdownDelay, f.CrashAfter, f.PoweroffAfter, f.RebootAfter, f.OpDelay, f.DetachDelay} {
 		if d < 0 || d > maxDuration {
 			return false
 		}

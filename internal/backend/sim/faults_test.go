@@ -8,13 +8,14 @@ import (
 func TestParseFaults(t *testing.T) {
 	f, err := ParseFaults(`<other xmlns="urn:x"><fault start="fail"/></other>` +
 		`<sim:fault xmlns:sim="urn:virtxend:sim" start="fail" shutdown="ignore" crash-after="1.5"` +
-		` poweroff-after="1m" reboot-after="2s" delay="10ms" shutdown-delay="0" idle="yes"/>`)
+		` poweroff-after="1m" reboot-after="2s" delay="10ms" shutdown-delay="0" idle="yes"` +
+		` detach="ignore" detach-delay="3s"/>`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Faults{FailStart: true, IgnoreShutdown: true, CrashAfter: 1500 * time.Millisecond,
 		PoweroffAfter: time.Minute, RebootAfter: 2 * time.Second, OpDelay: 10 * time.Millisecond,
-		HasDelay: true, Idle: true}
+		HasDelay: true, Idle: true, IgnoreDetach: true, DetachDelay: 3 * time.Second}
 	if f != want {
 		t.Fatalf("got %+v", f)
 	}
@@ -35,6 +36,8 @@ func TestParseFaultsErrors(t *testing.T) {
 		`<s:fault xmlns:s="urn:virtxend:sim" crash-after="-1"/>`,
 		`<s:fault xmlns:s="urn:virtxend:sim" delay="soon"/>`,
 		`<s:fault xmlns:s="urn:virtxend:sim" delay="1e300"/>`,
+		`<s:fault xmlns:s="urn:virtxend:sim" detach="maybe"/>`,
+		`<s:fault xmlns:s="urn:virtxend:sim" detach-delay="-2"/>`,
 		`<unclosed>`,
 	} {
 		if _, err := ParseFaults(in); err == nil {
@@ -46,6 +49,7 @@ func TestParseFaultsErrors(t *testing.T) {
 func FuzzParseFaults(f *testing.F) {
 	f.Add(`<sim:fault xmlns:sim="urn:virtxend:sim" start="fail" crash-after="3"/>`)
 	f.Add(`<sim:fault xmlns:sim="urn:virtxend:sim" delay="1h2m" shutdown="ignore" idle="no"/>`)
+	f.Add(`<sim:fault xmlns:sim="urn:virtxend:sim" detach="ignore" detach-delay="250ms"/>`)
 	f.Add(`<a><b/></a><s:fault xmlns:s="urn:virtxend:sim" reboot-after="NaN"/>`)
 	f.Add(`</metadata><x>`)
 	f.Fuzz(func(t *testing.T, in string) {

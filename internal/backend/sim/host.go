@@ -14,7 +14,8 @@
 // from it and keeps it with the guest in host.json. The host's shape
 // (Shape) comes from libxl.conf's sim_* keys, mapped by the daemon.
 // Per-guest faults are set in the domain XML's metadata (see Namespace),
-// which the driver passes along in backend.CreateOptions.
+// which the driver passes along in backend.CreateOptions. Devices plugged
+// into a running guest join its kept configuration (devices.go).
 //
 // Every guest has consoles on real ptys (ConsoleTTY), held by a console
 // daemon of the host's own, as xenconsoled holds real Xen's (console.go):
@@ -54,6 +55,9 @@ type Shape struct {
 	Dom0MemoryMiB uint64 // sim_dom0_memory_mib: Domain-0's initial allocation
 	XenVersion    string // sim_xen_version, "major.minor.micro"
 	CPUMHz        int    // sim_cpu_mhz
+	// Scheduler is sim_scheduler: the name of the scheduler the host runs
+	// (SchedulerNames; "" is DefaultScheduler).
+	Scheduler string
 }
 
 // Options configure a simulated host.
@@ -104,6 +108,10 @@ type Host struct {
 var _ backend.Backend = (*Host)(nil)
 var _ backend.GuestActions = (*Host)(nil)
 var _ backend.ConsoleTTYs = (*Host)(nil)
+var _ backend.VCPUPinner = (*Host)(nil)
+var _ backend.Scheduling = (*Host)(nil)
+var _ backend.NodeAffinity = (*Host)(nil)
+var _ backend.PMSuspender = (*Host)(nil)
 
 // Open attaches to (or boots) the simulated host in opts.Dir.
 func Open(opts Options) (*Host, error) {
@@ -175,6 +183,9 @@ func validateShape(s Shape) error {
 	case s.MemoryMiB == 0 || s.Dom0MemoryMiB == 0 || s.Dom0MemoryMiB > s.MemoryMiB:
 		return fmt.Errorf("simulated host: need 0 < sim_dom0_memory_mib (%d) <= sim_memory_mib (%d)",
 			s.Dom0MemoryMiB, s.MemoryMiB)
+	}
+	if _, ok := SchedulerNames[s.Scheduler]; !ok && s.Scheduler != "" {
+		return fmt.Errorf("simulated host: sim_scheduler: unknown scheduler %q", s.Scheduler)
 	}
 	if _, _, _, err := splitVersion(s.XenVersion); err != nil {
 		return fmt.Errorf("simulated host: sim_xen_version: %w", err)

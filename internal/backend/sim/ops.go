@@ -56,7 +56,7 @@ func (h *Host) HostInfo(ctx context.Context) (backend.HostInfo, error) {
 			TotalMemKiB: h.totalKiB(), FreeMemKiB: h.freeKiB(st), PageSizeKiB: 4,
 			Dom0MaxMemKiB: h.totalKiB(), XenMajor: major, XenMinor: minor, XenExtra: extra,
 			GuestTypes: []string{"xen-3.0-x86_64", "hvm-3.0-x86_32", "hvm-3.0-x86_32p", "hvm-3.0-x86_64"},
-			BootID:     st.BootID, HWVirt: "vmx",
+			BootID:     st.BootID, HWVirt: "vmx", HWCap: HostHWCap,
 		}
 		return false, nil
 	})

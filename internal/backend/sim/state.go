@@ -30,6 +30,9 @@ type hostState struct {
 	NextDomID    backend.DomID `json:"next_domid"`
 	Dom0MemKiB   uint64        `json:"dom0_mem_kib"`
 	Guests       []*guest      `json:"guests"`
+	// Dom0Tuning is Domain-0's vCPU affinity and scheduler parameters,
+	// once changed.
+	Dom0Tuning tuning `json:"dom0_tuning,omitzero"`
 }
 
 // guest is one simulated domain.
@@ -45,7 +48,7 @@ type guest struct {
 	Paused       bool          `json:"paused,omitempty"`
 	CreatedAt    time.Time     `json:"created_at"`
 	// CPUTime is the CPU time accrued before RunningSince; while the guest
-	// runs it accrues VCPUsOnline seconds per second from RunningSince.
+	// runs each online vCPU accrues busyTime from RunningSince (load.go).
 	CPUTime      time.Duration `json:"cpu_time"`
 	RunningSince time.Time     `json:"running_since,omitzero"`
 	// Shutdown is set once the guest has shut itself down.
@@ -60,6 +63,9 @@ type guest struct {
 	// real Xen would have received it. Hosts written before it was kept
 	// have none (nil); their guests still run, with no devices to count.
 	Config *libxltypes.DomainConfig `json:"config,omitempty"`
+	// Tuning is what was changed of the guest's vCPU affinity and
+	// scheduler parameters since it was created (sched.go).
+	Tuning tuning `json:"tuning,omitzero"`
 }
 
 type request struct {
@@ -70,7 +76,7 @@ type request struct {
 func (g *guest) cpuTime(now time.Time) time.Duration {
 	t := g.CPUTime
 	if !g.RunningSince.IsZero() && now.After(g.RunningSince) {
-		t += now.Sub(g.RunningSince) * time.Duration(g.VCPUsOnline)
+		t += busyTime(g.DomID, g.RunningSince, now) * time.Duration(g.VCPUsOnline)
 	}
 	return t
 }
@@ -208,10 +214,15 @@ func (st *hostState) check() error {
 			return fmt.Errorf("guest %q has a memory target above its maximum", g.Name)
 		case !g.Faults.inRange():
 			return fmt.Errorf("guest %q has a fault duration out of range", g.Name)
+		case !g.Tuning.valid(g.VCPUsMax):
+			return fmt.Errorf("guest %q has vCPU affinity or scheduler parameters out of range", g.Name)
 		case !g.configMatches():
 			return fmt.Errorf("guest %q has the configuration of %q (%s)", g.Name, g.Config.CInfo.Name, g.Config.CInfo.UUID)
 		}
 		seen[g.DomID] = true
+	}
+	if !st.Dom0Tuning.valid(maxHostCPUs) {
+		return fmt.Errorf("Domain-0 has vCPU affinity or scheduler parameters out of range")
 	}
 	return nil
 }

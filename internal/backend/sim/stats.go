@@ -15,21 +15,30 @@ import (
 //
 // The simulated host has no real devices, so the counters of the disks
 // and network interfaces in a guest's configuration are synthetic:
-// deterministic functions of the guest's CPU time in milliseconds, t,
-// which grows while the guest runs (by its online vCPUs per second) and
-// stands still while it is paused or shut down, and of the device's place
-// k (1 for the first disk or NIC, 2 for the second, ...):
+// deterministic functions of the guest's CPU time, which grows while the
+// guest runs (with its load, load.go) and stands still while it is paused
+// or shut down, and of the device's place k (1 for the first disk or NIC,
+// 2 for the second, ...). With b(P) the bursty activity over a period of
+// P of CPU time (load.go: in milliseconds of CPU time, rising at 0.2 to
+// 2.2 per millisecond):
 //
-//	disk: rd_req = t·k/20, rd_bytes = rd_req·4096, wr_req = t·k/50,
-//	      wr_bytes = wr_req·8192, flush_req = wr_req/8, errors = 0
-//	NIC:  rx_packets = t·k/10, rx_bytes = rx_packets·1000,
-//	      tx_packets = t·k/25, tx_bytes = tx_packets·500, errs = drops = 0
+//	disk: rd_req = b(20 s)·k/20, rd_bytes = rd_req·4096,
+//	      wr_req = b(33 s)·k/50, wr_bytes = wr_req·8192,
+//	      flush_req = wr_req/8, errors = 0
+//	NIC:  rx_packets = b(9 s)·k/10, rx_bytes = rx_packets·1000,
+//	      tx_packets = b(13 s)·k/25, tx_bytes = tx_packets·500,
+//	      errs = drops = 0
 //
-// A guest with one vCPU running for a second thus reads 50 requests
-// (200 KiB) from its first disk and receives 100 packets on its first NIC.
+// A guest using one vCPU fully for a second thus reads on average 60
+// requests (240 KiB) from its first disk and receives 120 packets on its
+// first NIC. As on real Xen, only the disks blkback serves have counters
+// (libxl's phy backend, which libxl picks for a raw image when the
+// configuration names none); an emulated NIC (an HVM guest's, nictype
+// vif_ioemu) carries the guest's traffic on its tap, IFNAME-emu, and its
+// netback interface counts nothing.
 // vCPUs: the online ones share the guest's CPU time equally; each runs on
-// a CPU of its hard affinity from the configuration (all CPUs when it sets
-// none), the (domid + vCPU)-th modulo their number.
+// a CPU of its hard affinity (as last pinned, else from the configuration,
+// else all CPUs), the (domid + vCPU)-th modulo their number.
 func (h *Host) Stats(ctx context.Context, ids []backend.DomID) ([]backend.GuestStats, error) {
 	var want map[backend.DomID]bool
 	if ids != nil {
@@ -57,8 +66,13 @@ func (h *Host) Stats(ctx context.Context, ids []backend.DomID) ([]backend.GuestS
 func (h *Host) dom0Stats(st *hostState) backend.GuestStats {
 	s := backend.GuestStats{GuestInfo: h.dom0Info(st)}
 	for k := 0; k < h.opts.Host.CPUs; k++ {
+		aff := h.affinity(st.Dom0Tuning, nil, k)
+		cpu := k
+		if !slices.Contains(aff, k) {
+			cpu = h.pickCPU(aff, k)
+		}
 		s.VCPUs = append(s.VCPUs, backend.VCPUStats{
-			ID: k, Online: true, State: backend.VCPURunning, CPU: k, Affinity: h.allCPUs(),
+			ID: k, Online: true, State: backend.VCPURunning, CPU: cpu, Affinity: aff,
 		})
 	}
 	return s
@@ -70,9 +84,11 @@ func (h *Host) guestStats(g *guest, now time.Time) backend.GuestStats {
 	if g.Config == nil {
 		return s
 	}
-	t := g.cpuTime(now).Milliseconds()
+	t := g.cpuTime(now)
 	for i, d := range g.Config.Disks {
-		s.Disks = append(s.Disks, diskCounters(d, t, int64(i+1)))
+		if blkback(d) {
+			s.Disks = append(s.Disks, diskCounters(d, t, int64(i+1)))
+		}
 	}
 	for i, n := range g.Config.NICs {
 		s.NICs = append(s.NICs, nicCounters(g.DomID, i, n, t, int64(i+1)))
@@ -96,10 +112,7 @@ func (h *Host) vcpuStats(g *guest, gi backend.GuestInfo) []backend.VCPUStats {
 	}
 	out := make([]backend.VCPUStats, 0, gi.VCPUsMax)
 	for k := 0; k < gi.VCPUsMax; k++ {
-		v := backend.VCPUStats{ID: k, State: backend.VCPUOffline, CPU: -1, Affinity: h.allCPUs()}
-		if k < len(hard) && len(hard[k]) > 0 {
-			v.Affinity = slices.Clone(hard[k])
-		}
+		v := backend.VCPUStats{ID: k, State: backend.VCPUOffline, CPU: -1, Affinity: h.affinity(g.Tuning, hard, k)}
 		if k < gi.VCPUsOnline {
 			v.Online, v.State = true, state
 			v.CPUTime = gi.CPUTime / time.Duration(gi.VCPUsOnline)
@@ -133,8 +146,22 @@ func (h *Host) allCPUs() []int {
 	return cpus
 }
 
-func diskCounters(d libxltypes.Disk, t, k int64) backend.DiskStats {
-	rd, wr := t*k/20, t*k/50
+// blkback reports whether libxl serves d with blkback: its phy backend,
+// chosen, or picked for a raw image when none is chosen (as
+// libxl__device_disk_set_backend tries phy first).
+func blkback(d libxltypes.Disk) bool {
+	switch d.Backend {
+	case "phy":
+		return true
+	case "":
+		return d.PdevPath != "" && (d.Format == "" || d.Format == "raw")
+	}
+	return false
+}
+
+func diskCounters(d libxltypes.Disk, t time.Duration, k int64) backend.DiskStats {
+	rd := int64(bursty(t, 20*time.Second)) * k / 20
+	wr := int64(bursty(t, 33*time.Second)) * k / 50
 	return backend.DiskStats{
 		Vdev: d.Vdev, RdReq: rd, RdBytes: rd * 4096, WrReq: wr, WrBytes: wr * 8192, FlushReq: wr / 8,
 	}
@@ -142,7 +169,8 @@ func diskCounters(d libxltypes.Disk, t, k int64) backend.DiskStats {
 
 // nicCounters names the interface as libxl does (vifDOMID.DEVID) unless
 // the configuration names it; a devid left to libxl is the NIC's place.
-func nicCounters(domid backend.DomID, i int, n libxltypes.NIC, t, k int64) backend.NICStats {
+// An emulated NIC's traffic goes through its tap.
+func nicCounters(domid backend.DomID, i int, n libxltypes.NIC, t time.Duration, k int64) backend.NICStats {
 	devid := n.DevID
 	if devid < 0 {
 		devid = i
@@ -151,11 +179,15 @@ func nicCounters(domid backend.DomID, i int, n libxltypes.NIC, t, k int64) backe
 	if ifname == "" {
 		ifname = vifName(domid, devid)
 	}
-	rx, tx := t*k/10, t*k/25
-	return backend.NICStats{
-		DevID: devid, Ifname: ifname,
-		RxPackets: rx, RxBytes: rx * 1000, TxPackets: tx, TxBytes: tx * 500,
+	rx := int64(bursty(t, 9*time.Second)) * k / 10
+	tx := int64(bursty(t, 13*time.Second)) * k / 25
+	traffic := backend.NICCounters{RxPackets: rx, RxBytes: rx * 1000, TxPackets: tx, TxBytes: tx * 500}
+	s := backend.NICStats{DevID: devid, Ifname: ifname, NICCounters: traffic}
+	if n.NICType == "vif_ioemu" {
+		s.NICCounters = backend.NICCounters{}
+		s.Emulated = &backend.EmulatedNIC{Ifname: ifname + "-emu", NICCounters: traffic}
 	}
+	return s
 }
 
 func vifName(domid backend.DomID, devid int) string {

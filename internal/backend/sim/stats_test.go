@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -42,42 +43,96 @@ func TestStatsOneRead(t *testing.T) {
 }
 
 // TestStatsCounters: the synthetic counters follow the documented
-// formula of CPU time, stand still while the guest is paused, and the
-// vCPUs keep their hard affinity.
+// formulas of CPU time, only blkback's disks are counted, an emulated
+// NIC's traffic is on its tap, counters stand still while the guest is
+// paused, and the vCPUs keep their hard affinity.
 func TestStatsCounters(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	h := open(t, t.TempDir(), clk)
 	ctx := context.Background()
 	cfg := backendtest.Config("dev", 1, 65536, 2)
-	cfg.Disks = []libxltypes.Disk{{Vdev: "xvda"}, {Vdev: "xvdb"}}
-	cfg.NICs = []libxltypes.NIC{{DevID: 0}, {DevID: 3, Ifname: "web0"}}
+	cfg.Disks = []libxltypes.Disk{{Vdev: "xvda", PdevPath: "/a.img"}, {Vdev: "xvdb", PdevPath: "/dev/vg/b", Backend: "phy"},
+		{Vdev: "xvdc", PdevPath: "/c.qcow2", Format: "qcow2"}, {Vdev: "xvdd", PdevPath: "/d.img", Backend: "qdisk"}}
+	cfg.NICs = []libxltypes.NIC{{DevID: 0}, {DevID: 3, Ifname: "web0", NICType: "vif_ioemu"}}
 	cfg.BInfo.VCPUHardAffinity = [][]int{{2, 3}}
 	id, err := h.Create(ctx, cfg, backend.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(time.Second) // 2 vCPUs: 2000 ms of CPU time
+	start := clk.Now()
+	clk.Add(time.Second)
+	cpu := 2 * busyTime(id, start, clk.Now())
 	s := statsOf(t, h, id)
-	d, n := s.Disks[1], s.NICs[0]
-	if want := (backend.DiskStats{Vdev: "xvdb", RdReq: 200, RdBytes: 200 * 4096, WrReq: 80, WrBytes: 80 * 8192, FlushReq: 10}); d != want {
+	if s.CPUTime != cpu || cpu <= 0 || cpu >= 2*time.Second {
+		t.Fatalf("CPU time %v, want %v: under a second per vCPU", s.CPUTime, cpu)
+	}
+	if len(s.Disks) != 2 || s.Disks[0].Vdev != "xvda" {
+		t.Fatalf("disks %+v, want xvda and xvdb (blkback's)", s.Disks)
+	}
+	rd, wr := int64(bursty(cpu, 20*time.Second))*2/20, int64(bursty(cpu, 33*time.Second))*2/50
+	d := s.Disks[1]
+	if want := (backend.DiskStats{Vdev: "xvdb", RdReq: rd, RdBytes: rd * 4096, WrReq: wr, WrBytes: wr * 8192, FlushReq: wr / 8}); d != want || rd == 0 {
 		t.Errorf("second disk %+v, want %+v", d, want)
 	}
-	if want := (backend.NICStats{DevID: 0, Ifname: fmt.Sprintf("vif%d.0", id), RxPackets: 200, RxBytes: 200000, TxPackets: 80, TxBytes: 40000}); n != want {
+	rx, tx := int64(bursty(cpu, 9*time.Second))/10, int64(bursty(cpu, 13*time.Second))/25
+	n := s.NICs[0]
+	if want := (backend.NICStats{DevID: 0, Ifname: fmt.Sprintf("vif%d.0", id),
+		NICCounters: backend.NICCounters{RxPackets: rx, RxBytes: rx * 1000, TxPackets: tx, TxBytes: tx * 500}}); !reflect.DeepEqual(n, want) {
 		t.Errorf("first NIC %+v, want %+v", n, want)
 	}
-	if s.NICs[1].Ifname != "web0" || s.NICs[1].DevID != 3 {
-		t.Errorf("named NIC %+v", s.NICs[1])
+	e := s.NICs[1]
+	if e.Ifname != "web0" || e.DevID != 3 || e.RxPackets != 0 || e.Emulated == nil || e.Emulated.Ifname != "web0-emu" ||
+		e.Emulated.RxPackets != int64(bursty(cpu, 9*time.Second))*2/10 {
+		t.Errorf("emulated NIC %+v (%+v)", e, e.Emulated)
 	}
 	v := s.VCPUs
-	if len(v) != 2 || v[0].CPUTime != time.Second || v[0].State != backend.VCPURunning ||
+	if len(v) != 2 || v[0].CPUTime != cpu/2 || v[0].State != backend.VCPURunning ||
 		(v[0].CPU != 2 && v[0].CPU != 3) || len(v[1].Affinity) != 4 {
 		t.Errorf("vCPUs %+v", v)
 	}
 	h.Pause(ctx, id)
 	clk.Add(time.Hour)
 	p := statsOf(t, h, id)
-	if p.Disks[1] != d || p.VCPUs[0].State != backend.VCPUOffline {
-		t.Errorf("paused: %+v, vCPU %+v", p.Disks[1], p.VCPUs[0])
+	if p.Disks[1] != d || p.CPUTime != cpu || p.VCPUs[0].State != backend.VCPUOffline {
+		t.Errorf("paused: %+v, CPU time %v, vCPU %+v", p.Disks[1], p.CPUTime, p.VCPUs[0])
+	}
+}
+
+// TestLoadWanders: a running vCPU is busy between 5% and 95% of each
+// second, not always the same share, and its CPU time grows at every
+// instant, however close, and however far the clock is from its epoch.
+func TestLoadWanders(t *testing.T) {
+	start := time.Unix(1_700_000_000, 123)
+	lo, hi := time.Second, time.Duration(0)
+	for s := 0; s < 120; s++ {
+		from := start.Add(time.Duration(s) * time.Second)
+		b := busyTime(7, from, from.Add(time.Second))
+		lo, hi = min(lo, b), max(hi, b)
+		if b < 50*time.Millisecond || b > 950*time.Millisecond {
+			t.Fatalf("second %d: busy %v", s, b)
+		}
+	}
+	if hi-lo < 300*time.Millisecond {
+		t.Errorf("busy between %v and %v a second: too flat to graph", lo, hi)
+	}
+	if busyTime(7, start, start.Add(time.Minute)) == busyTime(8, start, start.Add(time.Minute)) {
+		t.Error("two guests have the same load")
+	}
+	prev := time.Duration(-1)
+	for ns := 0; ns < 100_000; ns += 7 {
+		b := busyTime(3, start, start.Add(time.Duration(ns)))
+		if b < prev {
+			t.Fatalf("CPU time fell from %v to %v at +%dns", prev, b, ns)
+		}
+		prev = b
+	}
+	last := 0.0
+	for ms := 0; ms < 200_000; ms += 13 {
+		v := bursty(time.Duration(ms)*time.Millisecond, 9*time.Second)
+		if v < last {
+			t.Fatalf("activity fell at %d ms", ms)
+		}
+		last = v
 	}
 }
 

@@ -55,9 +55,9 @@ func GoldenHost() libxlconf.Host {
 // RefusedDefinitions are the xl/xm fixture definitions libvirt's libxl
 // driver would refuse to start, with the reason it gives.
 var RefusedDefinitions = map[string]string{
-	"test-paravirt-net-e1000":     "only model 'netfront' is supported for Xen PV domains",
-	"test-paravirt-net-fakemodel": "only model 'netfront' is supported for Xen PV domains",
-	"test-paravirt-net-vifname":   "only model 'netfront' is supported for Xen PV domains",
+	"test-paravirt-net-e1000":     "only model 'netfront' is supported for Xen PV(H) domains",
+	"test-paravirt-net-fakemodel": "only model 'netfront' is supported for Xen PV(H) domains",
+	"test-paravirt-net-vifname":   "only model 'netfront' is supported for Xen PV(H) domains",
 }
 
 // FixtureDefinitions are libvirt's xl and xm conversion fixtures: a wide

@@ -1,0 +1,312 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
+	"virtxend/internal/events"
+)
+
+// Device hotplug: virDomainAttachDeviceFlags, virDomainDetachDeviceFlags
+// and virDomainUpdateDeviceFlags as libvirt's libxl driver does them
+// (libxlDomainAttachDeviceFlags and friends, libxl_driver.c). The device
+// XML is parsed once per definition it changes; the persistent definition
+// is changed on a copy, checked first, and written only once the live
+// change (if any) succeeded; the live one changes only after the backend
+// did what was asked, and its status file is written at once.
+//
+// The code is split by device kind: devices_config.go (the persistent
+// definition), devices_disk.go, devices_net.go, devices_hostdev.go (host
+// devices and USB controllers).
+//
+// Beyond libvirt's libxl driver, the live definition names the devices it
+// gains (domxml.AssignAliases) and the device events follow, as libvirt's
+// QEMU driver sends them: DEVICE_ADDED after a live attach, DEVICE_REMOVED
+// after a live detach, DEVICE_REMOVAL_FAILED when the guest did not let
+// the device go in time.
+
+// The flags the three calls take (VIR_DOMAIN_DEVICE_MODIFY_*).
+const (
+	modifyLive   = uint32(libvirt.DomainDeviceModifyLive)
+	modifyConfig = uint32(libvirt.DomainDeviceModifyConfig)
+)
+
+// DefaultDeviceRemoveTimeout is how long a detach waits for the guest to
+// let a device go: libxl's LIBXL_DESTROY_TIMEOUT.
+const DefaultDeviceRemoveTimeout = 10 * time.Second
+
+func (drv *Driver) deviceRemoveTimeout() time.Duration {
+	if drv.opts.DeviceRemoveTimeout > 0 {
+		return drv.opts.DeviceRemoveTimeout
+	}
+	return DefaultDeviceRemoveTimeout
+}
+
+// deviceJob finds the domain and takes its job for a device change: not
+// Domain-0, whose devices are the host's.
+func (drv *Driver) deviceJob(ctx context.Context, dom Domain) (*domain, error) {
+	d, err := drv.find(dom)
+	if err != nil {
+		return nil, err
+	}
+	if d.isDom0() {
+		return nil, errDom0()
+	}
+	if err := drv.beginJob(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// parseDevice parses a client's device XML against d's live definition.
+func (drv *Driver) parseDevice(d *domain, xml string, skipValidate bool) (*domxml.Device, error) {
+	return domxml.ParseDevice(xml, d.snap().def, domxml.DeviceOptions{SkipValidate: skipValidate})
+}
+
+// AttachDevice is virDomainAttachDeviceFlags (flags: VIR_DOMAIN_DEVICE_
+// MODIFY_LIVE, _CONFIG; the flagless virDomainAttachDevice is LIVE).
+func (drv *Driver) AttachDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
+	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainAttachDeviceFlags"); err != nil {
+		return err
+	}
+	d, err := drv.deviceJob(ctx, dom)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	if flags, err = modImpact(d.snap(), flags); err != nil {
+		return err
+	}
+	var cfgDef *libvirtxml.Domain
+	var devConf *domxml.Device
+	if flags&modifyConfig != 0 {
+		if devConf, err = drv.parseDevice(d, xml, false); err != nil {
+			return err
+		}
+		if cfgDef, err = drv.persistentCopy(d); err != nil {
+			return err
+		}
+		if err := attachConfig(cfgDef, devConf); err != nil {
+			return err
+		}
+	}
+	if flags&modifyLive != 0 {
+		devLive, err := drv.parseDevice(d, xml, false)
+		if err != nil {
+			return err
+		}
+		if devConf != nil && devConf.Interface != nil {
+			// libxlDomainAttachDeviceNormalize: one MAC in both.
+			mac := *devConf.Interface.MAC
+			devLive.Interface.MAC = &mac
+		}
+		alias, err := drv.attachLive(ctx, d, devLive)
+		// The status is saved even when the attach failed, as libvirt
+		// does: part of it (a USB controller) may have been plugged.
+		if serr := drv.saveStatusIfActive(d); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return err
+		}
+		if alias != "" {
+			drv.broker.Publish(events.NewDevice(events.IDDeviceAdded, d.ref(), alias))
+		}
+	}
+	if cfgDef != nil {
+		return drv.savePersistent(d, cfgDef)
+	}
+	return nil
+}
+
+// attachLive is libxlDomainAttachDeviceLive; it returns the alias of the
+// device the guest gained ("" for a media change).
+func (drv *Driver) attachLive(ctx context.Context, d *domain, dev *domxml.Device) (string, error) {
+	switch dev.Kind {
+	case "disk":
+		return drv.attachDiskLive(ctx, d, dev.Disk)
+	case "controller":
+		return drv.attachControllerLive(ctx, d, dev.Controller)
+	case "interface":
+		return drv.attachNetLive(ctx, d, dev.Interface)
+	case "hostdev":
+		return drv.attachHostdevLive(ctx, d, dev.Hostdev)
+	}
+	return "", libxlErr(libvirt.ErrConfigUnsupported, "device type '%s' cannot be attached", dev.Kind)
+}
+
+// DetachDevice is virDomainDetachDeviceFlags (flags: VIR_DOMAIN_DEVICE_
+// MODIFY_LIVE, _CONFIG; the flagless virDomainDetachDevice is LIVE). A
+// device is named by what identifies it (a disk's target, an interface's
+// MAC, ...); its XML is not validated.
+func (drv *Driver) DetachDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
+	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainDetachDeviceFlags"); err != nil {
+		return err
+	}
+	d, err := drv.deviceJob(ctx, dom)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	if flags, err = modImpact(d.snap(), flags); err != nil {
+		return err
+	}
+	var cfgDef *libvirtxml.Domain
+	if flags&modifyConfig != 0 {
+		dev, err := drv.parseDevice(d, xml, true)
+		if err != nil {
+			return err
+		}
+		if cfgDef, err = drv.persistentCopy(d); err != nil {
+			return err
+		}
+		if err := detachConfig(cfgDef, dev); err != nil {
+			return err
+		}
+	}
+	if flags&modifyLive != 0 {
+		dev, err := drv.parseDevice(d, xml, true)
+		if err != nil {
+			return err
+		}
+		err = drv.detachLive(ctx, d, dev)
+		if serr := drv.saveStatusIfActive(d); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cfgDef != nil {
+		return drv.savePersistent(d, cfgDef)
+	}
+	return nil
+}
+
+// detachLive is libxlDomainDetachDeviceLive.
+func (drv *Driver) detachLive(ctx context.Context, d *domain, dev *domxml.Device) error {
+	switch dev.Kind {
+	case "disk":
+		return drv.detachDiskLive(ctx, d, dev.Disk)
+	case "controller":
+		return drv.detachControllerLive(ctx, d, dev.Controller)
+	case "interface":
+		return drv.detachNetLive(ctx, d, dev.Interface, dev.MACGenerated)
+	case "hostdev":
+		return drv.detachHostdevLive(ctx, d, dev.Hostdev)
+	}
+	return libxlErr(libvirt.ErrConfigUnsupported, "device type '%s' cannot be detached", dev.Kind)
+}
+
+// UpdateDevice is virDomainUpdateDeviceFlags (flags: VIR_DOMAIN_DEVICE_
+// MODIFY_LIVE, _CONFIG): for Xen, a cdrom's media change.
+func (drv *Driver) UpdateDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
+	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainUpdateDeviceFlags"); err != nil {
+		return err
+	}
+	d, err := drv.deviceJob(ctx, dom)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	if flags, err = modImpact(d.snap(), flags); err != nil {
+		return err
+	}
+	var cfgDef *libvirtxml.Domain
+	if flags&modifyConfig != 0 {
+		dev, err := drv.parseDevice(d, xml, false)
+		if err != nil {
+			return err
+		}
+		if cfgDef, err = drv.persistentCopy(d); err != nil {
+			return err
+		}
+		if err := updateConfig(cfgDef, dev); err != nil {
+			return err
+		}
+	}
+	if flags&modifyLive != 0 {
+		dev, err := drv.parseDevice(d, xml, false)
+		if err != nil {
+			return err
+		}
+		err = drv.updateLive(ctx, d, dev)
+		if serr := drv.saveStatusIfActive(d); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cfgDef != nil {
+		return drv.savePersistent(d, cfgDef)
+	}
+	return nil
+}
+
+// updateLive is libxlDomainUpdateDeviceLive: only a cdrom's media.
+func (drv *Driver) updateLive(ctx context.Context, d *domain, dev *domxml.Device) error {
+	if dev.Kind != "disk" {
+		return libxlErr(libvirt.ErrConfigUnsupported, "device type '%s' cannot be updated", dev.Kind)
+	}
+	if dev.Disk.Device != "cdrom" {
+		return libxlErr(libvirt.ErrConfigUnsupported, "disk bus '%s' cannot be updated.", dev.Disk.Target.Bus)
+	}
+	return drv.changeMedia(ctx, d, dev.Disk)
+}
+
+// hotplug is the backend's device hotplug.
+func (drv *Driver) hotplug() (backend.DeviceHotplug, error) {
+	hp, ok := drv.be.(backend.DeviceHotplug)
+	if !ok {
+		return nil, libxlErr(libvirt.ErrNoSupport, "device hotplug")
+	}
+	return hp, nil
+}
+
+// addDevice plugs dev into d's guest.
+func (drv *Driver) addDevice(ctx context.Context, d *domain, dev backend.Device) (backend.Device, error) {
+	hp, err := drv.hotplug()
+	if err != nil {
+		return backend.Device{}, err
+	}
+	added, err := hp.AddDevice(ctx, backend.DomID(d.ref().ID), dev)
+	if err != nil {
+		drv.log.Error("device hotplug failed", "domain", d.ref().Name, "device", dev.Kind(), "err", err)
+	}
+	return added, err
+}
+
+// removeDevice unplugs dev from d's guest, waiting for the guest to let
+// it go as long as a detach may take. If the guest did not, the device
+// stays, alias (the device's) gets DEVICE_REMOVAL_FAILED, and the error
+// wraps backend.ErrTimedOut.
+func (drv *Driver) removeDevice(ctx context.Context, d *domain, dev backend.Device, alias string) error {
+	hp, err := drv.hotplug()
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, drv.deviceRemoveTimeout())
+	defer cancel()
+	err = hp.RemoveDevice(rctx, backend.DomID(d.ref().ID), dev)
+	if err != nil {
+		drv.log.Error("device unplug failed", "domain", d.ref().Name, "device", dev.Kind(), "alias", alias, "err", err)
+	}
+	if errors.Is(err, backend.ErrTimedOut) && alias != "" {
+		drv.broker.Publish(events.NewDevice(events.IDDeviceRemovalFailed, d.ref(), alias))
+	}
+	return err
+}
+
+// removed reports a device gone from the live definition.
+func (drv *Driver) removed(d *domain, alias string) {
+	if alias != "" {
+		drv.broker.Publish(events.NewDevice(events.IDDeviceRemoved, d.ref(), alias))
+	}
+}

@@ -1,0 +1,215 @@
+package driver
+
+import (
+	"context"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/job"
+	"virtxend/internal/typedparam"
+	"virtxend/internal/virerr"
+)
+
+// memoryStatNR is VIR_DOMAIN_MEMORY_STAT_NR: virDomainMemoryStats asks
+// the driver for no more.
+const memoryStatNR = 13
+
+// MemoryStat is one virDomainMemoryStatStruct: a tag and a value in KiB.
+type MemoryStat struct {
+	Tag int32
+	Val uint64
+}
+
+// MemoryStats is virDomainMemoryStats (libxlDomainMemoryStats; no flags):
+// the balloon's current size (VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON) from
+// the hypervisor and the memory the definition gives the guest
+// (VIR_DOMAIN_MEMORY_STAT_AVAILABLE), as many as nr asks for. As the API
+// does, nr 0 asks for nothing, not even whether the domain exists.
+func (drv *Driver) MemoryStats(ctx context.Context, dom Domain, nr uint32, flags uint32) ([]MemoryStat, error) {
+	if nr == 0 {
+		return nil, nil
+	}
+	nr = min(nr, memoryStatNR)
+	if err := checkFlags(flags, 0, "libxlDomainMemoryStats"); err != nil {
+		return nil, err
+	}
+	d, s, err := drv.activeQuery(ctx, dom)
+	if err != nil {
+		return nil, err
+	}
+	defer drv.endJob(d)
+	g, err := drv.be.Guest(ctx, backend.DomID(s.ref.ID))
+	if err != nil {
+		return nil, libxlFailed(err, "libxl_domain_info failed for domain '%d'", s.ref.ID)
+	}
+	out := []MemoryStat{
+		{int32(libvirt.DomainMemoryStatActualBalloon), g.CurrentMemKiB},
+		{int32(libvirt.DomainMemoryStatAvailable), memTotal(s.def)},
+	}
+	return out[:min(int(nr), len(out))], nil
+}
+
+// cpuStatsTotalParams is LIBXL_NB_TOTAL_CPU_STAT_PARAM.
+const cpuStatsTotalParams = 1
+
+// cpuTimeParam is VIR_DOMAIN_CPU_STATS_CPUTIME.
+const cpuTimeParam = "cpu_time"
+
+// GetCPUStats is virDomainGetCPUStats (libxlDomainGetCPUStats; flags:
+// VIR_TYPED_PARAM_STRING_OKAY, which the API adds). With startCPU -1 the
+// domain's CPU time; else, for libxl's driver, the "CPUs" are the guest's
+// vCPUs: the CPU time of each of ncpus from startCPU, in a list of
+// ncpus×nparams slots, empty (Value.D 0) where there is none. With nparams
+// 0 it counts instead: the parameters per CPU, or with ncpus 0 the CPUs.
+// The second result is the call's return value. libvirt's loop over the
+// vCPUs stops at ncpus rather than startCPU+ncpus and puts each vCPU's
+// time in slot i-startCPU whatever nparams is, so that asking from vCPU 1
+// returns nothing; here each vCPU asked for is in its own slot.
+func (drv *Driver) GetCPUStats(ctx context.Context, dom Domain, nparams uint32, startCPU int32, ncpus uint32, flags uint32) (typedparam.List, int32, error) {
+	if err := checkCPUStatsArgs(nparams, startCPU, ncpus); err != nil {
+		return nil, 0, err
+	}
+	flags |= typedparam.StringOkay // libxl's driver supports VIR_DRV_FEATURE_TYPED_PARAM_STRING
+	if err := checkFlags(flags, typedparam.StringOkay, "libxlDomainGetCPUStats"); err != nil {
+		return nil, 0, err
+	}
+	d, err := drv.find(dom)
+	if err != nil {
+		return nil, 0, err
+	}
+	s := d.snap()
+	if !s.active() {
+		return nil, 0, errNotRunning()
+	}
+	id := backend.DomID(s.ref.ID)
+	if startCPU == -1 {
+		if nparams == 0 {
+			return nil, cpuStatsTotalParams, nil
+		}
+		g, err := drv.be.Guest(ctx, id)
+		if err != nil {
+			return nil, 0, libxlErr(libvirt.ErrInternalError, "libxl_domain_info failed for domain '%d'", id)
+		}
+		l := make(typedparam.List, nparams)
+		l[0] = ullongParam(cpuTimeParam, uint64(g.CPUTime))
+		return l, int32(nparams), nil
+	}
+	if nparams == 0 {
+		if ncpus != 0 {
+			return nil, cpuStatsTotalParams, nil
+		}
+		_, maximum := vcpus(s.def)
+		return nil, int32(maximum), nil
+	}
+	g, err := drv.guestStats(ctx, s)
+	if err != nil {
+		return nil, 0, libxlErr(libvirt.ErrInternalError, "Failed to list vcpus for domain '%d' with libxenlight", id)
+	}
+	l := make(typedparam.List, int(ncpus)*int(nparams))
+	for i := int(startCPU); i < len(g.VCPUs) && i < int(startCPU)+int(ncpus); i++ {
+		l[(i-int(startCPU))*int(nparams)] = ullongParam(cpuTimeParam, uint64(g.VCPUs[i].CPUTime))
+	}
+	return l, int32(nparams), nil
+}
+
+func ullongParam(field string, v uint64) libvirt.TypedParam {
+	return libvirt.TypedParam{Field: field, Value: *libvirt.NewTypedParamValueUllong(v)}
+}
+
+// checkCPUStatsArgs is virDomainGetCPUStats' check of its arguments, as
+// the daemon calls it: the list it passes is there exactly when nparams
+// and ncpus are both above zero.
+func checkCPUStatsArgs(nparams uint32, startCPU int32, ncpus uint32) error {
+	const fn = "virDomainGetCPUStats"
+	switch {
+	case startCPU == -1 && ncpus != 1:
+		return virerr.InvalidArg(virerr.FromDomain, fn, "start_cpu", "ncpus must be 1 when start_cpu is -1")
+	case startCPU < -1:
+		return virerr.InvalidArg(virerr.FromDomain, fn, "start_cpu", "start_cpu in %s must be zero or greater", fn)
+	case nparams != 0 && ncpus == 0:
+		return virerr.InvalidArg(virerr.FromDomain, fn, "params", "params in %s must not be NULL", fn)
+	}
+	return nil
+}
+
+// JobInfo is virDomainJobInfo.
+type JobInfo struct {
+	Type                                    int32
+	TimeElapsed                             uint64 // ms
+	DataTotal, DataProcessed, DataRemaining uint64
+	MemTotal, MemProcessed, MemRemaining    uint64
+	FileTotal, FileProcessed, FileRemaining uint64
+}
+
+// GetJobInfo is virDomainGetJobInfo (libxlDomainGetJobInfo): no job, or
+// one running for so many milliseconds, whose end libxl cannot tell
+// (VIR_DOMAIN_JOB_UNBOUNDED). An asynchronous job (save, dump, migration)
+// also reports its progress, bounded once it knows its total.
+func (drv *Driver) GetJobInfo(ctx context.Context, dom Domain) (JobInfo, error) {
+	d, err := drv.find(dom)
+	if err != nil {
+		return JobInfo{}, err
+	}
+	st, ok := d.job.Running()
+	if !ok {
+		return JobInfo{Type: int32(libvirt.DomainJobNone)}, nil
+	}
+	p := st.Progress
+	return JobInfo{
+		Type: int32(jobType(st)), TimeElapsed: uint64(st.Elapsed.Milliseconds()),
+		DataTotal: p.DataTotal, DataProcessed: p.DataProcessed, DataRemaining: p.DataRemaining,
+		MemTotal: p.MemTotal, MemProcessed: p.MemProcessed, MemRemaining: p.MemRemaining,
+		FileTotal: p.DiskTotal, FileProcessed: p.DiskProcessed, FileRemaining: p.DiskRemaining,
+	}, nil
+}
+
+func jobType(st job.Stats) libvirt.DomainJobType {
+	if st.Status == job.StatusBounded {
+		return libvirt.DomainJobBounded
+	}
+	return libvirt.DomainJobUnbounded
+}
+
+// GetJobStats is virDomainGetJobStats (libxlDomainGetJobStats; no flags:
+// VIR_DOMAIN_JOB_STATS_COMPLETED is refused as libvirt's libxl driver
+// refuses it): the job's type and its time elapsed (VIR_DOMAIN_JOB_TIME_ELAPSED,
+// ms); an asynchronous job adds what it does (VIR_DOMAIN_JOB_OPERATION)
+// and the progress it reports, under QEMU's names for them.
+func (drv *Driver) GetJobStats(ctx context.Context, dom Domain, flags uint32) (int32, typedparam.List, error) {
+	completed, keep := uint32(libvirt.DomainJobStatsCompleted), uint32(libvirt.DomainJobStatsKeepCompleted)
+	if flags&keep != 0 && flags&completed == 0 {
+		return 0, nil, virerr.InvalidArg(virerr.FromDomain, "virDomainGetJobStats", "ctl",
+			"Flag '%s' is required by flag '%s'", "VIR_DOMAIN_JOB_STATS_COMPLETED", "VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED")
+	}
+	if err := checkFlags(flags, 0, "libxlDomainGetJobStats"); err != nil {
+		return 0, nil, err
+	}
+	d, err := drv.find(dom)
+	if err != nil {
+		return 0, nil, err
+	}
+	st, ok := d.job.Running()
+	if !ok {
+		return int32(libvirt.DomainJobNone), nil, nil
+	}
+	var l typedparam.List
+	if st.Operation != job.OpUnknown {
+		l.AddInt(int32(st.Operation), "operation")
+	}
+	l.AddULLong(uint64(st.Elapsed.Milliseconds()), "time_elapsed")
+	p := st.Progress
+	for _, c := range []struct {
+		name string
+		v    uint64
+	}{
+		{"data_total", p.DataTotal}, {"data_processed", p.DataProcessed}, {"data_remaining", p.DataRemaining},
+		{"memory_total", p.MemTotal}, {"memory_processed", p.MemProcessed}, {"memory_remaining", p.MemRemaining},
+		{"disk_total", p.DiskTotal}, {"disk_processed", p.DiskProcessed}, {"disk_remaining", p.DiskRemaining},
+	} {
+		if c.v != 0 {
+			l.AddULLong(c.v, c.name)
+		}
+	}
+	return int32(jobType(st)), l, nil
+}

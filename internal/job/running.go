@@ -1,0 +1,25 @@
+package job
+
+import "time"
+
+// Running is the job in progress on the domain, as DOMAIN_GET_JOB_INFO
+// reports it: the asynchronous job's stats while one runs, else the
+// synchronous job's (operation unknown, end unknown, elapsed since it
+// began), as libvirt's libxl driver reports its jobs, which are all
+// synchronous. ok is false when no job runs.
+func (o *Object) Running() (st Stats, ok bool) {
+	if st, ok := o.Current(); ok {
+		return st, true
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.active == None {
+		return Stats{}, false
+	}
+	now := time.Now()
+	elapsed := now.Sub(o.started)
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	return Stats{Operation: OpUnknown, Status: StatusUnbounded, Started: o.started, Elapsed: elapsed}, true
+}

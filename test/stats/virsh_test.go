@@ -1,0 +1,142 @@
+package stats
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"virtxend/test/daemontest"
+)
+
+// TestPerDomainStatistics: virsh's per-guest statistics of a running
+// guest, growing while it runs, with libvirt's errors for what libxl's
+// driver cannot count, and the same answers on the read-only socket.
+func TestPerDomainStatistics(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	define(t, d, "g1", guest(t, "g1", "00:16:3e:5a:00:01", ""))
+	wantError(t, d, "error: Requested operation is not valid: domain is not running", "domblkstat", "g1", "xvda")
+	wantError(t, d, "error: Requested operation is not valid: domain is not running", "dommemstat", "g1")
+	wantError(t, d, "error: Requested operation is not valid: domain is not running", "cpu-stats", "g1")
+	d.MustVirsh("start", "g1")
+	vif := "vif" + domid(t, d, "g1") + ".0"
+	if x := d.MustVirsh("dumpxml", "g1"); !strings.Contains(x, "<target dev='"+vif+"'/>") {
+		t.Fatalf("live XML has no interface name %s:\n%s", vif, x)
+	}
+	time.Sleep(300 * time.Millisecond)
+
+	// domblkstat: the blkback disk, by target and by path, with the
+	// flush count DOMAIN_BLOCK_STATS_FLAGS adds; --human.
+	blk := fields(d.MustVirsh("domblkstat", "g1", "xvda"), "xvda ")
+	for _, k := range []string{"rd_req", "rd_bytes", "wr_req", "wr_bytes", "errs", "flush_operations"} {
+		num(t, blk, k)
+	}
+	if num(t, blk, "rd_req") == 0 || num(t, blk, "rd_bytes") != 4096*num(t, blk, "rd_req") || num(t, blk, "errs") != 0 {
+		t.Errorf("domblkstat xvda: %v", blk)
+	}
+	if h := d.MustVirsh("domblkstat", "g1", "xvda", "--human"); !strings.Contains(h, "number of read operations:") {
+		t.Errorf("domblkstat --human:\n%s", h)
+	}
+	// The qcow2 disk runs on QEMU's qdisk, which libvirt does not count,
+	// and so neither does the sum of every disk.
+	wantError(t, d, "error: Operation not supported: unsupported disk driver qemu", "domblkstat", "g1", "xvdb")
+	wantError(t, d, "error: Operation not supported: unsupported disk driver qemu", "domblkstat", "g1")
+	wantError(t, d, "error: Requested operation is not valid: invalid path: xvdz", "domblkstat", "g1", "xvdz")
+
+	// domifstat, by name and by MAC.
+	ifs := fields(d.MustVirsh("domifstat", "g1", vif), vif+" ")
+	if num(t, ifs, "rx_packets") == 0 || num(t, ifs, "rx_bytes") != 1000*num(t, ifs, "rx_packets") || num(t, ifs, "tx_errs") != 0 {
+		t.Errorf("domifstat %s: %v", vif, ifs)
+	}
+	if byMAC := d.MustVirsh("domifstat", "g1", "00:16:3e:5a:00:01"); !strings.Contains(byMAC, "00:16:3e:5a:00:01 rx_bytes ") {
+		t.Errorf("domifstat by MAC:\n%s", byMAC)
+	}
+	wantError(t, d, "error: invalid argument: 'vif99.9' is not a known interface", "domifstat", "g1", "vif99.9")
+
+	// dommemstat: the balloon and the memory the guest may have, in KiB.
+	mem := fields(d.MustVirsh("dommemstat", "g1"), "")
+	if mem["actual"] != "196608" || mem["available"] != "262144" || len(mem) != 2 {
+		t.Errorf("dommemstat: %v", mem)
+	}
+
+	// cpu-stats: libxl's "CPUs" are the guest's vCPUs (the offline one
+	// has no time); the total is the domain's.
+	cs := d.MustVirsh("cpu-stats", "g1")
+	if !regexp.MustCompile(`CPU0:\n\tcpu_time +[0-9]+\.[0-9]{9} seconds\nCPU1:\n\tcpu_time +0\.000000000 seconds\nTotal:\n\tcpu_time +[0-9.]+ seconds`).MatchString(cs) {
+		t.Errorf("cpu-stats:\n%s", cs)
+	}
+	if one := d.MustVirsh("cpu-stats", "g1", "--start", "1", "--count", "1"); !strings.HasPrefix(strings.TrimSpace(one), "CPU1:") {
+		t.Errorf("cpu-stats --start 1:\n%s", one)
+	}
+	if tot := d.MustVirsh("cpu-stats", "g1", "--total"); !strings.HasPrefix(strings.TrimSpace(tot), "Total:") {
+		t.Errorf("cpu-stats --total:\n%s", tot)
+	}
+	wantError(t, d, "error: Start CPU 2 is out of range (min: 0, max: 1)", "cpu-stats", "g1", "--start", "2")
+
+	// The counters grow while the guest runs and stand still while it is
+	// paused.
+	time.Sleep(time.Second)
+	blk2 := fields(d.MustVirsh("domblkstat", "g1", "xvda"), "xvda ")
+	ifs2 := fields(d.MustVirsh("domifstat", "g1", vif), vif+" ")
+	if num(t, blk2, "rd_req") <= num(t, blk, "rd_req") || num(t, ifs2, "tx_bytes") <= num(t, ifs, "tx_bytes") {
+		t.Errorf("did not grow: %v then %v; %v then %v", blk, blk2, ifs, ifs2)
+	}
+	d.MustVirsh("suspend", "g1")
+	paused := d.MustVirsh("domblkstat", "g1", "xvda")
+	time.Sleep(300 * time.Millisecond)
+	if again := d.MustVirsh("domblkstat", "g1", "xvda"); again != paused {
+		t.Errorf("a paused guest's disk counters moved:\n%s\n%s", paused, again)
+	}
+	d.MustVirsh("resume", "g1")
+
+	// The read-only socket answers them all.
+	ro := func(args ...string) string {
+		t.Helper()
+		r := daemontest.Run(t, "virsh", append([]string{"-q", "-c", d.ROURI()}, args...)...)
+		if r.Code != 0 {
+			t.Fatalf("read-only virsh %v: %s", args, r.Stderr)
+		}
+		return r.Stdout
+	}
+	ro("domblkstat", "g1", "xvda")
+	ro("domifstat", "g1", vif)
+	ro("dommemstat", "g1")
+	ro("cpu-stats", "g1")
+	ro("domjobinfo", "g1")
+	if s := ro("domstats", "g1"); !strings.Contains(s, "block.0.rd.reqs=") {
+		t.Errorf("read-only domstats:\n%s", s)
+	}
+}
+
+// TestDomJobInfo: no job, then a job another client's call holds (a
+// suspend of a guest whose pause takes three seconds), with its time,
+// for domjobinfo and for its typed-parameter form.
+func TestDomJobInfo(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	// The guest's pause takes three seconds (the simulated host's delay
+	// fault), for which the suspend holds the guest's job.
+	define(t, d, "slow", strings.Replace(guest(t, "slow", "00:16:3e:5a:00:02", ""), "</domain>",
+		`<metadata><sim:fault xmlns:sim="urn:virtxend:sim" delay="3s"/></metadata></domain>`, 1))
+	d.MustVirsh("start", "slow")
+	if ji := d.MustVirsh("domjobinfo", "slow"); !regexp.MustCompile(`Job type: +None`).MatchString(ji) {
+		t.Fatalf("idle domjobinfo:\n%s", ji)
+	}
+	done := make(chan daemontest.Result, 1)
+	go func() { done <- d.Virsh("suspend", "slow") }()
+	var ji string
+	for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if ji = d.MustVirsh("domjobinfo", "slow"); strings.Contains(ji, "Unbounded") {
+			break
+		}
+	}
+	if !regexp.MustCompile(`Job type: +Unbounded\s+Operation: +Unknown\s+Time elapsed: +[0-9]+ +ms`).MatchString(ji) {
+		t.Errorf("domjobinfo while suspending:\n%s", ji)
+	}
+	if js := d.MustVirsh("domjobinfo", "slow", "--rawstats"); !regexp.MustCompile(`Job type: 2\s+time_elapsed: [0-9]+`).MatchString(js) {
+		t.Errorf("domjobinfo --rawstats:\n%s", js)
+	}
+	if r := <-done; r.Code != 0 {
+		t.Fatalf("suspend: %s", r.Stderr)
+	}
+	wantError(t, d, "error: unsupported flags (0x1) in function libxlDomainGetJobStats", "domjobinfo", "slow", "--completed")
+}
