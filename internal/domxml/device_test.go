@@ -42,6 +42,9 @@ func TestParseDeviceDefaults(t *testing.T) {
 	if dev.Kind != "disk" || dev.Disk.Target.Bus != "xen" || dev.Disk.Driver.Type != "raw" || dev.Disk.Address != nil || dev.Disk.Alias != nil {
 		t.Fatalf("disk %+v %+v", dev.Disk.Target, dev.Disk)
 	}
+	if dev, err = ParseDevice(`<disk type='file'><source file='/n.img'/><target dev='xvdc'/></disk>`, def, opts); err != nil || dev.Disk.Device != "disk" {
+		t.Fatalf("a disk without a device (virsh attach-disk's): %+v, %v", dev, err)
+	}
 	dev, err = ParseDevice(`<disk type='file' device='cdrom'><target dev='hdd'/></disk>`, def, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -268,9 +268,13 @@ func sameSource(a, b *libvirtxml.DomainChardevSource) bool {
 	return marshalPart(a) == marshalPart(b)
 }
 
-// diskPostParse: libxl's raw default format and qemu driver for network
+// diskPostParse: the device's default, libxl's raw default format and qemu driver for network
 // disks, then the generic bus, read-only and drive address defaults.
 func diskPostParse(d *libvirtxml.Domain, disk *libvirtxml.DomainDisk) error {
+	// a disk's device defaults to disk, which libvirt's format always names
+	if disk.Device == "" {
+		disk.Device = "disk"
+	}
 	if disk.Source != nil && disk.Source.Network != nil {
 		if disk.Driver == nil {
 			disk.Driver = &libvirtxml.DomainDiskDriver{}

@@ -37,6 +37,10 @@ func TestAsLibvirtFormats(t *testing.T) {
 			hvm + "<devices><disk type='file'><driver name='qemu' type='raw' cache='default' copy_on_read='default'/>" +
 				"<source file='/x'/><target dev='hda'/></disk></devices></domain>",
 			[]string{"<driver name='qemu' type='raw'/>"}, []string{"default"}},
+		// (virDomainDiskDefFormat writes the device always; virsh attach-disk gives none)
+		{"a disk without a device is a disk",
+			hvm + "<devices><disk type='file'><source file='/x'/><target dev='hda'/></disk></devices></domain>",
+			[]string{"<disk type='file' device='disk'>"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -43,6 +43,16 @@ func (drv *Driver) attachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 		return "", libxlErr(libvirt.ErrInternalError, "disk source path is missing")
 	}
 	added := *disk
+	// libxlUpdateDiskDef: a disk that names no driver gets the one of
+	// the backend libxl chose, as at start (nameDiskDrivers)
+	if name := diskDriverOf(x); name != "" && (added.Driver == nil || added.Driver.Name == "") {
+		dd := libvirtxml.DomainDiskDriver{}
+		if added.Driver != nil {
+			dd = *added.Driver
+		}
+		dd.Name = name
+		added.Driver = &dd
+	}
 	domxml.AssignDiskAlias(&added)
 	if err := drv.beginHotplug(d, "attach", added); err != nil {
 		return "", err

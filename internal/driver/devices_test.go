@@ -90,8 +90,9 @@ const (
 )
 
 // TestAttachDetachDisk: a disk attached live and to the config is in both
-// definitions, in the guest and its status file, with an alias in the live
-// view and DEVICE_ADDED; detached, it is gone from all, with
+// definitions, in the guest and its status file, with an alias and the
+// driver libxl's backend gives it (libxlUpdateDiskDef) in the live view and
+// DEVICE_ADDED; detached, it is gone from all, with
 // DEVICE_REMOVED; a second detach names it in libvirt's words.
 func TestAttachDetachDisk(t *testing.T) {
 	e := newEnv(t)
@@ -106,10 +107,11 @@ func TestAttachDetachDisk(t *testing.T) {
 	}
 	expectDeviceEvent(t, ev, events.IDDeviceAdded, "xen-disk1")
 	lx := liveXML(t, drv, dom, 0)
-	if !strings.Contains(lx, "<source file='/var/lib/xen/b.img'/>\n      <target dev='xvdb' bus='xen'/>\n      <alias name='xen-disk1'/>") {
+	if !strings.Contains(lx, "<driver name='phy' type='raw'/>\n      <source file='/var/lib/xen/b.img'/>\n      <target dev='xvdb' bus='xen'/>\n      <alias name='xen-disk1'/>") {
 		t.Fatalf("live XML:\n%s", lx)
 	}
-	if px := liveXML(t, drv, dom, inactive); !strings.Contains(px, "<target dev='xvdb' bus='xen'/>") || strings.Contains(px, "alias") {
+	if px := liveXML(t, drv, dom, inactive); !strings.Contains(px, "<target dev='xvdb' bus='xen'/>") || strings.Contains(px, "alias") ||
+		strings.Contains(px, "'phy'") {
 		t.Fatalf("persistent XML:\n%s", px)
 	}
 	if cfg := guestConfig(t, h, drv, dom); len(cfg.Disks) != 2 || cfg.Disks[1].PdevPath != "/var/lib/xen/b.img" {
