@@ -15,8 +15,9 @@
 # vxoracle then normalizes what must differ and compares: one CHECK line per area, failing
 # on any difference that oracle-known.txt does not list.
 #
-# After the session each daemon gets the side-by-side figures (start, destroy, shutdown,
-# reboot of the PV guest; throughput of lookups and dumpxml of it running) as FIGURE lines.
+# The side-by-side figures (start, destroy, shutdown, reboot of the PV guest; throughput of
+# lookups and dumpxml of it running) are FIGURE lines, taken during the session on its own
+# boots of the guest (area_running).
 #
 # "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
 set -eu
@@ -28,7 +29,8 @@ if [ "${1:-}" = --skip ]; then
 fi
 XT=${XT:-/xt}
 . "$XT/lib.sh"
-O=${ORACLE_OUT:-/tmp/oracle}
+O=${ORACLE_OUT:-$TMPD/oracle}
+HOTIMG=$TMPD/oracle-hot.img # the disk attached to vx-dev
 G=$XT/guests
 IN=$XT/oracle-inputs # libvirt's test inputs (libxlxml2domconfigdata, xlconfigdata)
 LSOCK=/run/libvirt/libvirt-sock
@@ -201,22 +203,33 @@ area_errors() {
 	for _c in suspend resume shutdown reboot destroy; do sec "errors/dom0-$_c" "$_c Domain-0"; done
 	sec errors/dom0-autostart "autostart Domain-0"
 	sec errors/dom0-managedsave "managedsave Domain-0"
-	sec errors/dom0-save "save Domain-0 /tmp/oracle-dom0.save"
+	sec errors/dom0-save "save Domain-0 $TMPD/oracle-dom0.save"
 	sec errors/dom0-undefine "undefine Domain-0"
 	sec errors/dom0-after "list --all; dominfo Domain-0"
 	run_batch errors
 }
 
-# vx-pv and vx-dev (disk, NIC) booted; their live XML, lists, states; suspend, resume, destroy,
-# shutdown; a transient guest
+# vx-pv and vx-dev (disk, NIC) booted: their live XML, lists, states, vCPUs, scheduler,
+# statistics, a disk attached to and detached from the running vx-dev; autostart, suspend,
+# resume, reboot and shutdown of vx-pv, destroy of vx-dev; a transient guest. The figures are
+# taken on the way, from the same boots (the session boots a PV guest once and reboots it
+# once, which is most of its time under TCG): vx-pv's starts (the rounds' and the booting
+# one), start until its marker, the throughput of lookups and dumpxml of it running, reboot
+# until the new boot's marker, shutdown until xl no longer lists it; destroy, the rounds'.
 area_running() {
-	sec running/define "define $G/vx-pv.xml; define $G/vx-dev.xml; start vx-pv; start vx-dev"
-	_m=$(markers vx-pv)
-	_d=$(grep -a -c -E 'DOMU-NET-(OK|FAIL)' $CONLOG/guest-vx-dev.log 2>/dev/null || true)
+	# (each count of a guest's console lines is taken before the start that adds one)
+	_d=$(($(con_count vx-dev 'DOMU-NET-(OK|FAIL)') + 1))
+	sec running/define "define $G/vx-pv.xml; define $G/vx-dev.xml; start vx-dev"
 	run_batch running
-	# (a guest that did not start is not waited for: the transcript says why)
-	! xl domid vx-pv >/dev/null 2>&1 || wait_con vx-pv DOMU-MARKER-OK $((_m + 1)) 120 || echo "oracle: $SIDE: $WHY"
-	! xl domid vx-dev >/dev/null 2>&1 || wait_con vx-dev 'DOMU-NET-(OK|FAIL)' $((${_d:-0} + 1)) 120 || echo "oracle: $SIDE: $WHY"
+	[ -n "${ORACLE_NO_FIGURES:-}" ] || rounds
+	_m=$(($(con_count vx-pv DOMU-MARKER-OK) + 1))
+	if timed running/start-pv start vx-pv; then
+		STARTS="$STARTS $T"
+		wait_con_fast vx-pv $_m 1200 && fig start-to-marker "$(since "$_t")" || echo "oracle: $SIDE: vx-pv did not boot"
+	fi
+	! xl domid vx-dev >/dev/null 2>&1 || wait_con vx-dev 'DOMU-NET-(OK|FAIL)' $_d 120 || echo "oracle: $SIDE: $WHY"
+	[ -z "$STARTS" ] || fig start "$(mean $STARTS)"
+	[ -z "$DESTROYS" ] || fig destroy "$(mean $DESTROYS)"
 	for _l in list "list --all" "list --inactive" "list --all --name" "list --all --uuid" "list --all --id" \
 		"list --all --title" "list --all --table" "list --state-running" "list --state-shutoff" "list --state-paused" \
 		"list --state-other" "list --persistent" "list --transient" "list --autostart" "list --no-autostart" \
@@ -239,21 +252,68 @@ area_running() {
 	sec running/domiflist-inactive "domiflist --inactive vx-dev"
 	sec running/domuuid-domname "domuuid vx-dev; domname vx-dev"
 	sec running/dom0 "dumpxml Domain-0; dominfo Domain-0; domstate --reason Domain-0; domblklist Domain-0; domiflist Domain-0"
+	# vCPUs and the scheduler (issue 6); statistics (issue 7), whose counters vxoracle
+	# normalizes: their keys and shape are compared, not the traffic of the moment
+	sec running/vcpuinfo "vcpuinfo vx-dev; vcpuinfo Domain-0"
+	sec running/vcpupin "vcpupin vx-dev; vcpupin vx-dev --vcpu 0"
+	sec running/vcpucount "vcpucount vx-dev"
+	sec running/schedinfo "schedinfo vx-dev; schedinfo Domain-0"
+	sec running/domblkstat "domblkstat vx-dev xvda"
+	sec running/domblkstat-bad "domblkstat vx-dev xvdz"
+	_vif=vif$(xl domid vx-dev 2>/dev/null).0
+	sec running/domifstat "domifstat vx-dev $_vif"
+	sec running/domifstat-bad "domifstat vx-dev vif4242.0"
+	sec running/dommemstat "dommemstat vx-dev"
+	sec running/cpu-stats "cpu-stats vx-dev --total"
+	sec running/domjobinfo "domjobinfo vx-dev"
 	sec running/autostart "autostart vx-pv; dominfo vx-pv; list --autostart; autostart --disable vx-pv"
 	sec running/suspend "suspend vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --state-paused"
 	sec running/resume "resume vx-pv; domstate --reason vx-pv"
-	# -- later issues: their commands on the running guests join here --
-	# (console: ttyconsole; stats: vcpuinfo, schedinfo, domstats, dommemstat, domblkstat,
-	#  domifstat; devices: attach-device, detach-device; save: save, restore, managedsave;
-	#  migration; PCI: nodedev-detach, hostdev)
-	sec running/destroy "destroy vx-pv; domstate --reason vx-pv; dominfo vx-pv"
-	sec running/shutdown "shutdown vx-dev"
+	# device hotplug (issue 10): a disk attached to the running vx-dev, its live XML; detached
+	# once the guest has seen it (its init reports it), the live XML again
+	dd if=/dev/zero of=$HOTIMG bs=1k count=4096 2>/dev/null
+	_b=$(($(con_count vx-dev 'DOMU-BLK-ADD xvdb') + 1))
+	sec running/attach-disk "attach-disk vx-dev $HOTIMG xvdb --live; domblklist vx-dev; dumpxml vx-dev"
+	sec running/attach-disk-again "attach-disk vx-dev $HOTIMG xvdb --live"
 	run_batch running
-	state_off vx-dev 90
-	sec running/after-shutdown "domstate --reason vx-dev; list --all"
+	[ -n "${ORACLE_NO_FIGURES:-}" ] || load
+	wait_con vx-dev 'DOMU-BLK-ADD xvdb' $_b 60 || echo "oracle: $SIDE: $WHY"
+	sec running/detach-disk "detach-disk vx-dev xvdb --live; domblklist vx-dev; dumpxml vx-dev; dumpxml --inactive vx-dev"
+	sec running/detach-disk-again "detach-disk vx-dev xvdb --live"
+	run_batch running
+	# (console: skipped, an interactive session does not compare; save, restore, managedsave,
+	#  migration and PCI passthrough join when their issues land)
+	_m=$(($(con_count vx-pv DOMU-MARKER-OK) + 1))
+	timed running/reboot reboot vx-pv && wait_con_fast vx-pv $_m 1200 &&
+		fig reboot-to-marker "$(since "$_t")" || echo "oracle: $SIDE: vx-pv's reboot did not boot it again"
+	timed running/shutdown shutdown vx-pv && wait_gone_fast vx-pv 900 &&
+		fig shutdown "$(since "$_t")" || echo "oracle: $SIDE: vx-pv did not shut down"
+	sec running/after-shutdown "domstate --reason vx-pv; dominfo vx-pv"
+	sec running/destroy "destroy vx-dev; domstate --reason vx-dev; dominfo vx-dev; list --all"
 	sec running/transient "create --paused $G/oracle/o-transient.xml; list --transient; dominfo o-transient; dumpxml o-transient; destroy o-transient; dominfo o-transient"
 	sec running/undefine "undefine vx-pv; undefine vx-dev; list --all"
 	run_batch running
+	rm -f $HOTIMG
+}
+# timed SECTION VIRSH-ARGS...: one virsh command against URI as section SECTION of the
+# running area's transcript; T is its wall time (virsh's connection included, as a client
+# sees it), _t when it began
+timed() {
+	echo "@@@ $1" >>"$OD/running.txt"
+	shift
+	_t=$(now)
+	_rc=0
+	timeout 120 virsh -t -c "$URI" "$@" >>"$OD/running.txt" 2>&1 || _rc=$?
+	T=$(since "$_t")
+	return $_rc
+}
+# mean X...: their mean, two decimals
+mean() { echo "$@" | awk '{ for (i = 1; i <= NF; i++) s += $i; if (NF) printf "%.2f", s / NF }'; }
+# con_count NAME REGEX: how many lines of guest NAME's console match REGEX so far (0 before
+# its first start)
+con_count() {
+	_c=$(grep -a -c -E "$2" "$CONLOG/guest-$1.log" 2>/dev/null || true)
+	echo "${_c:-0}"
 }
 # state_off NAME SECS: wait until the guest is shut off (xl no longer lists it)
 state_off() { wait_gone "$1" "$2" || echo "oracle: $SIDE: $WHY"; }
@@ -277,45 +337,29 @@ archive() {
 	echo "ORACLE-ARCHIVE-END"
 }
 
-# ---- the figures: FIGURE SIDE WHAT VALUE
+# ---- the figures: FIGURE SIDE WHAT VALUE (most are taken in area_running, on its boots)
 fig() { echo "FIGURE $SIDE $1 $2" | tee -a "$O/figures.txt"; }
 V() { timeout 120 virsh -q -c "$URI" "$@"; }
-figures() {
-	fig daemon-up "$UP"
-	V define $G/vx-pv.xml >/dev/null 2>&1 || { echo "oracle: figures: define failed"; return 0; }
-	_c=0 _d=0 _n=0
-	while [ $_n -lt "${ORACLE_ROUNDS:-3}" ]; do
+# rounds: ORACLE_ROUNDS (default 2) starts of the defined vx-pv, each destroyed at once (before
+# its kernel is far), into STARTS and DESTROYS
+rounds() {
+	_n=0
+	while [ $_n -lt "${ORACLE_ROUNDS:-2}" ]; do
 		_t=$(now)
 		V start vx-pv >/dev/null 2>&1 || { echo "oracle: figures: start failed"; return 0; }
-		_c=$(awk -v s="$_c" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		STARTS="$STARTS $(since "$_t")"
 		_t=$(now)
 		V destroy vx-pv >/dev/null 2>&1 || { echo "oracle: figures: destroy failed"; return 0; }
-		_d=$(awk -v s="$_d" -v d="$(since "$_t")" 'BEGIN { print s + d }')
+		DESTROYS="$DESTROYS $(since "$_t")"
 		_n=$((_n + 1))
 	done
-	fig start "$(awk -v s="$_c" -v n="$_n" 'BEGIN { printf "%.2f", s / n }')"
-	fig destroy "$(awk -v s="$_d" -v n="$_n" 'BEGIN { printf "%.2f", s / n }')"
-	# one boot and one reboot (each boot under TCG is most of the figures' time): start until
-	# the marker, reboot until the new boot's marker, the load on the guest running, shutdown
-	# until xl no longer lists it
-	_m=$(($(markers vx-pv) + 1))
-	_t=$(now)
-	V start vx-pv >/dev/null 2>&1 && wait_con_fast vx-pv $_m 1200 || { echo "oracle: figures: no boot"; return 0; }
-	fig start-to-marker "$(since "$_t")"
-	_m=$(($(markers vx-pv) + 1))
-	_t=$(now)
-	V reboot vx-pv >/dev/null 2>&1 && wait_con_fast vx-pv $_m 1200 || { echo "oracle: figures: reboot failed"; return 0; }
-	fig reboot-to-marker "$(since "$_t")"
-	if [ -x $XT/virtxend-load ]; then
-		$XT/virtxend-load -socket "$SOCK" -domain vx-pv -workloads version,lookup,dumpxml -conns 4 \
-			-duration "${ORACLE_LOAD:-2s}" -pid $SPID -json >"$O/$SIDE/load.json" 2>"$O/$SIDE/load.err" || true
-		sed "s/^/FIGURE $SIDE load /" "$O/$SIDE/load.json" | tee -a "$O/figures.txt"
-	fi
-	_t=$(now)
-	V shutdown vx-pv >/dev/null 2>&1 && wait_gone_fast vx-pv 600 || { echo "oracle: figures: shutdown failed"; return 0; }
-	fig shutdown "$(since "$_t")"
-	V destroy vx-pv >/dev/null 2>&1 || true
-	V undefine vx-pv >/dev/null 2>&1 || true
+}
+# load: the throughput of version, lookups and dumpxml of the running vx-pv, 4 connections
+load() {
+	[ -x $XT/virtxend-load ] || return 0
+	$XT/virtxend-load -socket "$SOCK" -domain vx-pv -workloads version,lookup,dumpxml -conns 4 \
+		-duration "${ORACLE_LOAD:-2s}" -pid $SPID -json >"$O/$SIDE/load.json" 2>"$O/$SIDE/load.err" || true
+	sed "s/^/FIGURE $SIDE load /" "$O/$SIDE/load.json" | tee -a "$O/figures.txt"
 }
 # wait_gone_fast NAME TENTHS, wait_con_fast NAME COUNT TENTHS: as wait_gone and wait_con, polled
 # every 0.1 s, so that the figures are not rounded up to the next second
@@ -329,7 +373,7 @@ wait_gone_fast() {
 }
 wait_con_fast() {
 	_i=0
-	until [ "$(markers "$1")" -ge "$2" ]; do
+	until [ "$(con_count "$1" DOMU-MARKER-OK)" -ge "$2" ]; do
 		[ $_i -lt "$3" ] || return 1
 		sleep 0.1
 		_i=$((_i + 1))
@@ -341,6 +385,8 @@ side() {
 	SIDE=$1
 	OD=$O/$1
 	echo "=== oracle: session against $1 (up in $UP s)"
+	fig daemon-up "$UP"
+	STARTS= DESTROYS=
 	_ts=$(now)
 	area_host
 	area_define
@@ -350,7 +396,6 @@ side() {
 	area_started
 	echo "oracle: $1 session in $(since "$_ts") s"
 	fig session "$(since "$_ts")"
-	[ -n "${ORACLE_NO_FIGURES:-}" ] || figures
 }
 
 check_start() {
@@ -395,10 +440,10 @@ if [ ! -f $XT/oracle-driver/libvirt_driver_libxl.so ] || [ ! -x $XT/vxoracle ]; 
 fi
 run_check oracle-start check_start
 if [ -s "$O/libvirt/host.txt" ] && [ -s "$O/virtxend/host.txt" ]; then
-	if $XT/vxoracle compare -known $XT/oracle-known.txt -inputs $G -inputs $IN "$O/libvirt" "$O/virtxend" >/tmp/oracle-compare.out 2>&1; then
-		cat /tmp/oracle-compare.out
+	if $XT/vxoracle compare -known $XT/oracle-known.txt -inputs $G -inputs $IN "$O/libvirt" "$O/virtxend" >$TMPD/oracle-compare.out 2>&1; then
+		cat $TMPD/oracle-compare.out
 	else
-		for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: vxoracle: $(tail -n 1 /tmp/oracle-compare.out)"; done
+		for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: vxoracle: $(tail -n 1 $TMPD/oracle-compare.out)"; done
 	fi
 else
 	for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: no session to compare (oracle-start failed)"; done

@@ -30,6 +30,12 @@ var (
 	reTime    = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?\b`)
 	reSpaces  = regexp.MustCompile(`(\S)[ \t]{2,}`)
 	reKiB     = regexp.MustCompile(`\b[0-9]+ KiB\b`)
+	// a vCPU's physical CPU (vcpuinfo) is the scheduler's choice of the moment
+	reVcpuCPU = regexp.MustCompile(`^(CPU:\s+)[0-9]+$`)
+	// statistics (domblkstat, domifstat: "DEV FIELD N"; cpu-stats: "FIELD N.N seconds") count
+	// the traffic of the moment: their fields are compared, not their values
+	reCounter = regexp.MustCompile(`^(\s*\S+\s+[a-z_]+\s+)-?[0-9]+$`)
+	reSeconds = regexp.MustCompile(`^(\s*[a-z_]+\s+)[0-9]+\.[0-9]+ seconds$`)
 	// the daemon's own version: libvirt's is its release (9.0.0), ours the libvirt
 	// release whose API it serves
 	reDaemonVersion = regexp.MustCompile(`^(Running against daemon:\s+).*$`)
@@ -95,6 +101,8 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 	// the host's free memory moves between the two sessions (Xen's own
 	// allocations, a guest's pages not yet scrubbed)
 	freeMem := strings.HasPrefix(section, "host/freecell")
+	counters := strings.HasSuffix(section, "/domblkstat") || strings.HasSuffix(section, "/domifstat") ||
+		strings.HasSuffix(section, "/cpu-stats")
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
 		l = strings.TrimRight(l, " \t\r")
@@ -110,6 +118,11 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 			l = reKiB.ReplaceAllString(l, "FREE KiB")
 		}
 		l = reCPUTime.ReplaceAllString(l, "${1}T")
+		l = reVcpuCPU.ReplaceAllString(l, "${1}N")
+		if counters {
+			l = reCounter.ReplaceAllString(l, "${1}N")
+			l = reSeconds.ReplaceAllString(l, "${1}N seconds")
+		}
 		l = reDaemonVersion.ReplaceAllString(l, "${1}VERSION")
 		if reAutoGfx.MatchString(l) {
 			l = rePortAt.ReplaceAllString(l, "$1='PORT'")

@@ -38,6 +38,13 @@ func TestNormalizeLines(t *testing.T) {
 		{"host/uri", "xen+unix:///system?socket=/vxo/run/libvirt/virtxend-sock", "xen+unix:///system?socket=SOCKET"},
 		{"x/y", "Running against daemon: 11.3.0", "Running against daemon: VERSION"},
 		{"x/y", "  <cmdline>a  b</cmdline>  ", "  <cmdline>a b</cmdline>"},
+		{"running/vcpuinfo", "CPU:            1", "CPU: N"},
+		{"running/vcpuinfo", "CPU Affinity:   yy", "CPU Affinity: yy"},
+		{"running/domblkstat", "xvda rd_req 4", "xvda rd_req N"},
+		{"running/domifstat", "vif34.0 tx_drop 0", "vifID.0 tx_drop N"},
+		{"running/dommemstat", "actual 131072", "actual 131072"},
+		{"running/cpu-stats", "\tcpu_time             6.621881484 seconds", "\tcpu_time N seconds"},
+		{"running/cpu-stats", "Total:", "Total:"},
 	}
 	for _, c := range cases {
 		got := n.Lines(c.section, []string{c.in})
