@@ -2,7 +2,8 @@
 # /init of the dom0 initramfs. It does what udev and xencommons would do on a
 # real dom0 (filesystems, /dev links, Xen modules, xenfs), runs the checks
 # (/xt/dom0-checks.sh, then /xt/daemon-checks.sh and /xt/oracle.sh if the daemon is in
-# the image; with XT_ONLY=oracle on the kernel's command line, only what oracle.sh needs)
+# the image; with XT_ONLY=oracle on the kernel's command line, only what oracle.sh needs;
+# with XT_NO_ORACLE=1, all but oracle.sh)
 # and powers the machine off, which ends QEMU. As PID 1 it must not exit, so it
 # runs without "set -e"; the check scripts themselves use set -eu.
 /bin/busybox --install -s /bin
@@ -37,7 +38,11 @@ if [ "${XT_ONLY:-}" = oracle ]; then
 elif [ -x /xt/virtxend ]; then
 	/bin/sh /xt/daemon-checks.sh
 fi
-[ -x /xt/virtxend ] && /bin/sh /xt/oracle.sh
+if [ -n "${XT_NO_ORACLE:-}" ]; then
+	/bin/sh /xt/oracle.sh --skip "not run (NO_ORACLE=1)"
+elif [ -x /xt/virtxend ]; then
+	/bin/sh /xt/oracle.sh
+fi
 echo "=== memory at the end"
 free -m
 xl info 2>/dev/null | grep -E '^(total|free)_memory'

@@ -17,7 +17,8 @@
 # without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
 # (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log),
 # ONLY=oracle (only the toolstack and oracle.sh: the others SKIP, to work on the oracle),
-# ORACLE_NO_FIGURES=1 (oracle.sh without its side-by-side figures).
+# NO_ORACLE=1 (everything but oracle.sh, whose checks SKIP: scripts/test's retry when the
+# oracle passed), ORACLE_NO_FIGURES=1 (oracle.sh without its side-by-side figures).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -223,7 +224,7 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM loglvl=a
 # initramfs's tmpfs (capped at half of dom0's memory while it unpacks) too small for the image
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 swiotlb=4096 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3}"
 # (the kernel hands these NAME=VALUE words to /init as its environment)
-DOM0_ARGS="$DOM0_ARGS${ONLY:+ XT_ONLY=$ONLY}${ORACLE_NO_FIGURES:+ ORACLE_NO_FIGURES=1}"
+DOM0_ARGS="$DOM0_ARGS${ONLY:+ XT_ONLY=$ONLY}${NO_ORACLE:+ XT_NO_ORACLE=1}${ORACLE_NO_FIGURES:+ ORACLE_NO_FIGURES=1}"
 TB=$SECONDS
 T0US=${EPOCHREALTIME/./}
 # serial -> log, each line prefixed with the seconds since QEMU started
