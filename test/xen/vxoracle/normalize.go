@@ -32,6 +32,8 @@ var (
 	reKiB     = regexp.MustCompile(`\b[0-9]+ KiB\b`)
 	// a vCPU's physical CPU (vcpuinfo) is the scheduler's choice of the moment
 	reVcpuCPU = regexp.MustCompile(`^(CPU:\s+)[0-9]+$`)
+	// and whether it runs or waits (an idle guest's vCPU is mostly blocked); offline stays
+	reVcpuState = regexp.MustCompile(`^(State:\s+)(running|blocked)$`)
 	// statistics (domblkstat, domifstat: "DEV FIELD N"; cpu-stats: "FIELD N.N seconds") count
 	// the traffic of the moment: their fields are compared, not their values
 	reCounter = regexp.MustCompile(`^(\s*\S+\s+[a-z_]+\s+)-?[0-9]+$`)
@@ -101,6 +103,7 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 	// the host's free memory moves between the two sessions (Xen's own
 	// allocations, a guest's pages not yet scrubbed)
 	freeMem := strings.HasPrefix(section, "host/freecell")
+	vcpus := strings.HasSuffix(section, "/vcpuinfo")
 	counters := strings.HasSuffix(section, "/domblkstat") || strings.HasSuffix(section, "/domifstat") ||
 		strings.HasSuffix(section, "/cpu-stats")
 	out := make([]string, 0, len(lines))
@@ -119,6 +122,9 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 		}
 		l = reCPUTime.ReplaceAllString(l, "${1}T")
 		l = reVcpuCPU.ReplaceAllString(l, "${1}N")
+		if vcpus {
+			l = reVcpuState.ReplaceAllString(l, "${1}running|blocked")
+		}
 		if counters {
 			l = reCounter.ReplaceAllString(l, "${1}N")
 			l = reSeconds.ReplaceAllString(l, "${1}N seconds")
