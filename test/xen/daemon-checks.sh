@@ -343,8 +343,33 @@ hvm_media() {
 	MEDIA="${_p:-/root/cd2.iso}"
 }
 
-# hvm_boot: the first start of vx-hvm, up to its device model and VNC port
-hvm_boot() {
+# hvm_vnc: vx-hvm, shut off, defined anew with a VNC server (vx-hvm-vnc.xml) and started paused
+# (its device model serves the VNC server from its start; paused, the guest runs no VGA BIOS)
+# while port 5900 is held: a new id, xl agrees, a device model, and its VNC port
+hvm_vnc() {
+	step "virsh undefine" V undefine vx-hvm || return 1
+	step "virsh define" V define "$XT/guests/vx-hvm-vnc.xml" || return 1
+	step "virsh start --paused" V start --paused vx-hvm || return 1
+	state vx-hvm paused 10 || return 1
+	ID=$(V domid vx-hvm)
+	[ "$ID" != "$_id1" ] || { WHY="restarted guest kept id $ID"; return 1; }
+	[ "$(xl domid vx-hvm 2>/dev/null)" = "$ID" ] || { WHY="virsh says id $ID, xl says $(xl domid vx-hvm 2>&1)"; return 1; }
+	dm_up "$ID" 10 || return 1
+	vnc_port vx-hvm "$ID"
+}
+
+# The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn; no graphics,
+# so no VGA BIOS): define, start, the marker (its Linux boots in about 90 s under nested TCG),
+# dominfo, change-media, shutdown (PV, the guest has Xen's drivers); then, with a VNC server
+# (vx-hvm-vnc.xml), start paused with port 5900 held by another process: a new id and device
+# model, its VNC port (dumpxml, xl list -l and the device model agree, and it is not the held
+# one); destroy (its device model must go too), undefine
+check_virsh_hvm() {
+	DEBUG_FN="hvm_debug vx-hvm"
+	forget vx-hvm
+	mkimg /root/cd1.iso 64
+	mkimg /root/cd2.iso 128
+	step "virsh define" V define "$XT/guests/vx-hvm.xml" || return 1
 	_t=$(now)
 	vstart vx-hvm 300 || return 1
 	_boot=$(since "$_t")
@@ -352,26 +377,6 @@ hvm_boot() {
 	dm_up "$ID" 10 || return 1
 	_dm=$DM
 	_rss=$(dm_rss "$DM")
-	vnc_port vx-hvm "$ID"
-}
-
-# The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn): define,
-# start with port 5900 held by another process, the marker (its Linux boots in about 90 s
-# under nested TCG), its VNC port (dumpxml, xl list -l and the device model agree, and it is
-# not the held one), dominfo, shutdown (PV, the guest has Xen's drivers), start again (a new
-# id and device model; no wait for its boot), destroy (its device model must go too), undefine
-check_virsh_hvm() {
-	DEBUG_FN="hvm_debug vx-hvm"
-	forget vx-hvm
-	mkimg /root/cd1.iso 64
-	mkimg /root/cd2.iso 128
-	step "virsh define" V define "$XT/guests/vx-hvm.xml" || return 1
-	hold_port 5900 || return 1
-	_rc=0
-	hvm_boot || _rc=1
-	[ -z "$HELD" ] || kill "$HELD" 2>/dev/null || true
-	[ $_rc = 0 ] || return 1
-	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
 	hvm_media || return 1
@@ -382,18 +387,18 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	_down=$(since "$_t")
 	dm_gone "$_id1" 15 || return 1
-	step "virsh start" V start vx-hvm || return 1
-	state vx-hvm running 10 || return 1
-	ID=$(V domid vx-hvm)
-	[ "$ID" != "$_id1" ] || { WHY="restarted guest kept id $ID"; return 1; }
-	[ "$(xl domid vx-hvm 2>/dev/null)" = "$ID" ] || { WHY="virsh says id $ID, xl says $(xl domid vx-hvm 2>&1)"; return 1; }
-	dm_up "$ID" 10 || return 1
+	hold_port 5900 || return 1
+	_rc=0
+	hvm_vnc || _rc=1
+	[ -z "$HELD" ] || kill "$HELD" 2>/dev/null || true
+	[ $_rc = 0 ] || return 1
+	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
 	step "virsh destroy" V destroy vx-hvm || return 1
 	state vx-hvm "shut off" 10 || return 1
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, cdrom media changed ($MEDIA) and ejected, shut down in $_down s; define start vnc dominfo change-media shutdown start destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, shut down in $_down s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl; define start dominfo change-media shutdown undefine define start-paused vnc destroy undefine"
 }
 
 # The PV guest with a disk and a NIC: it reads the disk's magic and pings dom0 over xenbr0. The
