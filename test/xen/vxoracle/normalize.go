@@ -32,8 +32,9 @@ var (
 	reKiB     = regexp.MustCompile(`\b[0-9]+ KiB\b`)
 	// a vCPU's physical CPU (vcpuinfo) is the scheduler's choice of the moment
 	reVcpuCPU = regexp.MustCompile(`^(CPU:\s+)[0-9]+$`)
-	// and whether it runs or waits (an idle guest's vCPU is mostly blocked); offline stays
-	reVcpuState = regexp.MustCompile(`^(State:\s+)(running|blocked)$`)
+	// and its state: running, blocked, or, when neither (runnable, waiting for a CPU),
+	// offline, as libvirt's libxlDomainGetVcpus reads libxl's vcpuinfo (and we do)
+	reVcpuState = regexp.MustCompile(`^(State:\s+)(running|blocked|offline)$`)
 	// statistics (domblkstat, domifstat: "DEV FIELD N"; cpu-stats: "FIELD N.N seconds") count
 	// the traffic of the moment: their fields are compared, not their values
 	reCounter = regexp.MustCompile(`^(\s*\S+\s+[a-z_]+\s+)-?[0-9]+$`)
@@ -123,7 +124,7 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 		l = reCPUTime.ReplaceAllString(l, "${1}T")
 		l = reVcpuCPU.ReplaceAllString(l, "${1}N")
 		if vcpus {
-			l = reVcpuState.ReplaceAllString(l, "${1}running|blocked")
+			l = reVcpuState.ReplaceAllString(l, "${1}STATE")
 		}
 		if counters {
 			l = reCounter.ReplaceAllString(l, "${1}N")
