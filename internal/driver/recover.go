@@ -68,7 +68,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		d := newDomain(def, uuid)
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
 		d.netPorts = st.ports()
-		d.hotplug = st.Hotplug
+		d.hotplug, d.saving = st.Hotplug, st.Saving
 		drv.mu.Lock()
 		drv.addLocked(d)
 		drv.mu.Unlock()
@@ -145,6 +145,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		}
 		return
 	}
+	g = drv.recoverSave(ctx, d, g)
 	// A shut-down guest is handled by the shutdown event the backend
 	// delivers for it; until then it counts as running.
 	switch {

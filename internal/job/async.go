@@ -173,3 +173,11 @@ func (o *Object) AbortAsync() error {
 	a.cancel(ErrAborted)
 	return nil
 }
+
+// ForgetCompleted drops the last async job's outcome, as a report of it
+// without VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED does.
+func (o *Object) ForgetCompleted() {
+	o.mu.Lock()
+	o.completed = nil
+	o.mu.Unlock()
+}
