@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"os"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -59,7 +58,7 @@ func (drv *Driver) dump(a *job.Async, d *domain, dumper backend.CoreDumper, to s
 	}
 	err := dumper.CoreDump(ctx, id, to, drv.progressOf(a))
 	if err != nil {
-		os.Remove(to)
+		removePartial(to)
 		err = drv.jobFailed(a, err, "domain core dump", "Failed to dump core of domain '%d' with libxenlight", id)
 	} else if crash {
 		return drv.crashAfterDump(a, d)

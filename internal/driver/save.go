@@ -158,7 +158,7 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 		dropCache(f)
 	}
 	if err != nil {
-		os.Remove(path)
+		removePartial(path)
 		return drv.jobFailed(a, err, "domain save", "Failed to save domain '%d' with libxenlight", s.ref.ID)
 	}
 	return drv.saved(a, d)
@@ -237,6 +237,14 @@ func (drv *Driver) jobFailed(a *job.Async, err error, name, format string, args 
 	}
 	drv.log.Error("job failed", "job", name, "err", err)
 	return libxlFailed(err, format, args...)
+}
+
+// removePartial removes what a failed save or dump left at path: a
+// regular file only, not the fifo or device a client asked to write to.
+func removePartial(path string) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() {
+		os.Remove(path)
+	}
 }
 
 // xml is the element the status file keeps, "" for none.

@@ -127,18 +127,34 @@ func Read(r io.Reader) (Header, string, error) {
 // the caller has the hypervisor write its stream after them, and Commit
 // marks the image complete.
 type Writer struct {
-	f   *os.File
-	hdr Header
+	f *os.File
+	// seekable: f is a regular file, which Commit can rewrite in place.
+	// A pipe or device (a save to a fifo) is written straight through
+	// with the complete magic, as libvirt writes it.
+	seekable bool
 }
 
-// Begin writes the partial header and xml at f's start and leaves f's
-// offset where the stream goes.
+// Begin writes the header and xml at f's start and leaves f's offset
+// where the stream goes.
 func Begin(f *os.File, xml string, state State) (*Writer, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{f: f, seekable: fi.Mode().IsRegular()}
 	area := areaFor(len(xml))
-	w := &Writer{f: f, hdr: Header{Version: Version, XMLLen: uint32(area), State: state}}
+	magic := PartialMagic
+	if !w.seekable {
+		magic = Magic
+	}
+	hdr := Header{Version: Version, XMLLen: uint32(area), State: state}
 	buf := make([]byte, HeaderSize+area)
-	copy(buf, w.hdr.marshal(PartialMagic))
+	copy(buf, hdr.marshal(magic))
 	copy(buf[HeaderSize:], xml)
+	if !w.seekable {
+		_, err := f.Write(buf)
+		return w, err
+	}
 	if _, err := f.WriteAt(buf, 0); err != nil {
 		return nil, err
 	}
@@ -155,6 +171,9 @@ func areaFor(n int) int {
 
 // Commit makes the image complete once the stream is written and synced.
 func (w *Writer) Commit() error {
+	if !w.seekable {
+		return nil
+	}
 	if err := w.f.Sync(); err != nil {
 		return err
 	}

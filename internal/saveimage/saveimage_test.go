@@ -143,3 +143,27 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestFifo: an image written into a pipe goes straight through, complete.
+func TestFifo(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	iw, err := Begin(w, domXML, StateRunning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("STREAM")
+	if err := iw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	b := <-done
+	h, x, err := Read(bytes.NewReader(b))
+	if err != nil || x != domXML || h.State != StateRunning || !bytes.HasSuffix(b, []byte("STREAM")) {
+		t.Fatalf("read %+v %q %v", h, x, err)
+	}
+}

@@ -245,6 +245,20 @@ func TestSaveJob(t *testing.T) {
 	if _, err := os.Stat(img); !os.IsNotExist(err) {
 		t.Errorf("the interrupted image is left: %v", err)
 	}
+
+	// A client that goes away mid-save neither cancels nor spoils it.
+	gone := exec.Command("virsh", "-c", d.URI(), "save", "g", img)
+	if err := gone.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, d, "g", "Data processed")
+	gone.Process.Kill()
+	gone.Wait()
+	d.WaitState("g", "shut off (saved)")
+	d.MustVirsh("restore", img)
+	if got := d.DomState("g"); got != "paused (user)" {
+		t.Errorf("restored after the client went: %q", got)
+	}
 }
 
 // waitJob polls domjobinfo until it shows want.
