@@ -151,6 +151,18 @@ func (drv *Driver) managedImage(d *domain) (*image, error) {
 	return img, nil
 }
 
+// dropStaleManagedSave removes the managed save image of a guest found
+// running: a start restored it and was killed before removing it (a save
+// that did not finish is recoverSave's).
+func (drv *Driver) dropStaleManagedSave(d *domain) {
+	name := d.ref().Name
+	if !drv.hasManagedSave(name) {
+		return
+	}
+	drv.log.Warn("removing the managed save image of a running guest", "domain", name)
+	removePartial(drv.managedSavePath(name))
+}
+
 // useImageDef makes the image's definition d's live one (the persistent
 // one stays), as virDomainObjAssignDef does for a restore.
 func (drv *Driver) useImageDef(d *domain, img *image) {

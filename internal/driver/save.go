@@ -138,34 +138,43 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 	if flags&savePaused != 0 || (flags&saveRunning == 0 && wasPaused) {
 		state = saveimage.StatePaused
 	}
+	// The status file names the image before it exists, so that a kill
+	// at any moment leaves nothing a restarted daemon does not clean.
+	if err := drv.markSaving(d, &saveInFlight{Path: path, Paused: wasPaused}); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
+		drv.markSaving(d, nil)
 		return errSystem(err, "Failed to create domain save file '%s'", path)
 	}
 	defer f.Close()
 	w, err := saveimage.Begin(f, text, state)
 	if err == nil {
-		err = drv.markSaving(d, &saveInFlight{Path: path, Paused: wasPaused})
+		err = saver.Save(a.Context(), backend.DomID(s.ref.ID), f, drv.progressOf(a))
 	}
 	if err == nil {
-		err = saver.Save(a.Context(), backend.DomID(s.ref.ID), f, drv.progressOf(a))
-		if err == nil {
-			err = w.Commit()
-		}
-		drv.markSaving(d, nil)
+		err = w.Commit()
 	}
 	if err == nil && flags&saveBypassCache != 0 {
 		dropCache(f)
 	}
+	if err == nil {
+		err = drv.saved(a, d)
+	}
 	if err != nil {
+		drv.markSaving(d, nil)
 		removePartial(path)
 		return drv.jobFailed(a, err, "domain save", "Failed to save domain '%d' with libxenlight", s.ref.ID)
 	}
-	return drv.saved(a, d)
+	return nil
 }
 
 // saved ends a complete save: the guest is destroyed and the domain
-// stopped with reason saved, in a nested step of the job.
+// stopped with reason saved, in a nested step of the job. Until the guest
+// is gone the status file keeps the save in flight: a daemon killed
+// before then finds the guest and drops the image (recoverSave), one
+// killed after finds it gone and keeps the image.
 func (drv *Driver) saved(a *job.Async, d *domain) error {
 	if err := a.Begin(drv.jobWait()); err != nil {
 		return err
@@ -178,6 +187,9 @@ func (drv *Driver) saved(a *job.Async, d *domain) error {
 	if err := drv.be.Destroy(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID)); err != nil && !errors.Is(err, backend.ErrNoGuest) {
 		return libxlFailed(err, "Failed to destroy domain '%d'", s.ref.ID)
 	}
+	d.mu.Lock()
+	d.saving = nil
+	d.mu.Unlock()
 	drv.stopped(d, int32(libvirt.DomainShutoffSaved), int32(libvirt.DomainEventStoppedSaved))
 	return nil
 }
@@ -260,9 +272,12 @@ func (sv *saveInFlight) xml() (string, error) {
 }
 
 // recoverSave, when the daemon reconnects to a guest whose status file
-// has a save in flight (the daemon was killed mid-save): a guest the
-// backend left suspended for the save is resumed, paused again if it was,
-// and the partial image goes. The caller writes the status file.
+// has a save in flight (the daemon was killed mid-save): the guest still
+// exists, so the save did not happen. The image goes, complete or not
+// (restoring it later would fork the guest from its running self), and a
+// guest the backend left suspended for the save is resumed, and paused
+// again if it was. A guest that is gone was saved: reconnect reports it
+// stopped and its image stays. The caller writes the status file.
 func (drv *Driver) recoverSave(ctx context.Context, d *domain, g backend.GuestInfo) backend.GuestInfo {
 	d.mu.Lock()
 	sv, name := d.saving, d.name
@@ -272,13 +287,7 @@ func (drv *Driver) recoverSave(ctx context.Context, d *domain, g backend.GuestIn
 		return g
 	}
 	drv.log.Warn("the daemon stopped during a save; the guest keeps running", "domain", name, "image", sv.Path)
-	if f, err := os.Open(sv.Path); err == nil {
-		_, _, rerr := saveimage.Read(f)
-		f.Close()
-		if errors.Is(rerr, saveimage.ErrIncomplete) {
-			os.Remove(sv.Path)
-		}
-	}
+	removePartial(sv.Path)
 	if g.State != backend.StateShutdown || g.ShutdownReason != backend.ReasonSuspend {
 		return g
 	}

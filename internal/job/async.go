@@ -85,9 +85,11 @@ func (a *Async) Context() context.Context { return a.ctx }
 
 // Begin takes the synchronous slot for a step of the job (libvirt's nested
 // job), waiting for a query or other allowed job to finish; End on the
-// Object releases it.
+// Object releases it. An abort does not stop the wait: the job's owner
+// decides what an abort means for the step (the last step of a save that
+// is complete has to finish).
 func (a *Async) Begin(wait time.Duration) error {
-	return a.obj.begin(a.ctx, nested, a, wait)
+	return a.obj.begin(context.WithoutCancel(a.ctx), nested, a, wait)
 }
 
 // SetPhase records the step the job is in.
