@@ -68,8 +68,9 @@ func (drv *Driver) Save(ctx context.Context, dom Domain, to, dxml string, flags 
 }
 
 // ManagedSave saves the guest to its managed save image
-// (virDomainManagedSave; flags as Save's): its next start restores it.
-func (drv *Driver) ManagedSave(ctx context.Context, dom Domain, flags uint32) error {
+// (virDomainManagedSave; flags as Save's; dxml as Save's, from
+// virDomainSaveParams): its next start restores it.
+func (drv *Driver) ManagedSave(ctx context.Context, dom Domain, dxml string, flags uint32) error {
 	if err := checkSaveFlags(flags, "libxlDomainManagedSave"); err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func (drv *Driver) ManagedSave(ctx context.Context, dom Domain, flags uint32) er
 	if d.isDom0() {
 		return errDom0()
 	}
-	return drv.saveJob(ctx, d, drv.managedSavePath(d.ref().Name), "", flags, true)
+	return drv.saveJob(ctx, d, drv.managedSavePath(d.ref().Name), dxml, flags, true)
 }
 
 // beginAsync starts d's async job doing op, with beginJobOf's errors.

@@ -357,6 +357,13 @@ threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(
 g = conn.lookupByName("g")
 g.save(sys.argv[2] + "/g.save")
 conn.restore(sys.argv[2] + "/g.save")
+g = conn.lookupByName("g")
+g.saveParams({libvirt.VIR_DOMAIN_SAVE_PARAM_FILE: sys.argv[2] + "/p.save"}, libvirt.VIR_DOMAIN_SAVE_PAUSED)
+conn.restoreParams({libvirt.VIR_DOMAIN_SAVE_PARAM_FILE: sys.argv[2] + "/p.save"})
+print("params", g.state()[0] == libvirt.VIR_DOMAIN_PAUSED)
+g.saveParams({})
+print("managed", g.hasManagedSaveImage())
+g.create()
 s = conn.lookupByName("s")
 def abort():
     while s.jobInfo()[0] == libvirt.VIR_DOMAIN_JOB_NONE:
@@ -374,9 +381,12 @@ time.sleep(0.5)
 print("events", [(n, e, d) for n, e, d in seen if n == "g"])
 `, dir)
 	want := []string{
+		"params True",
+		"managed 1",
 		"aborted True True",
 		"completed True True",
-		"events [('g', 5, 4), ('g', 2, 2)]", // STOPPED/SAVED, STARTED/RESTORED
+		// STOPPED/SAVED, STARTED/RESTORED, three times
+		"events [('g', 5, 4), ('g', 2, 2), ('g', 5, 4), ('g', 2, 2), ('g', 5, 4), ('g', 2, 2)]",
 	}
 	for _, w := range want {
 		if !strings.Contains(r.Stdout, w) {
