@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -392,5 +393,24 @@ print("events", [(n, e, d) for n, e, d in seen if n == "g"])
 		if !strings.Contains(r.Stdout, w) {
 			t.Errorf("libvirt-python: want %q in:\n%s%s", w, r.Stdout, r.Stderr)
 		}
+	}
+}
+
+// TestSaveFails: a save the hypervisor fails half-way (the simulated
+// host's save='fail') leaves the guest running and no image.
+func TestSaveFails(t *testing.T) {
+	t.Parallel()
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	id := defineStart(t, d, "f", guestXML("f", faults(`save="fail"`)))
+	img := filepath.Join(t.TempDir(), "f.save")
+	mustFail(t, d.Virsh("save", "f", img), "internal error: Failed to save domain '"+strconv.Itoa(id)+"' with libxenlight")
+	if got := d.DomState("f"); got != "running (booted)" || domid(t, d, "f") != id {
+		t.Errorf("after the failed save: %q", got)
+	}
+	if _, err := os.Stat(img); !os.IsNotExist(err) {
+		t.Errorf("the failed save left an image: %v", err)
+	}
+	if got := d.MustVirsh("domjobinfo", "--completed", "f"); !strings.Contains(got, "Failed") {
+		t.Errorf("domjobinfo --completed: %s", got)
 	}
 }
