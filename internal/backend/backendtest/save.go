@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/libxltypes"
 )
 
 // testSaveRestore saves a booted guest, destroys it, restores it under a
@@ -38,6 +39,9 @@ func testSaveRestore(t *testing.T, b backend.Backend) {
 	if err := b.Destroy(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	// Xen gives a destroyed domain's memory back a moment later: wait for
+	// it, as the driver makes memory free before any start.
+	waitFreeMemory(t, b, cfg)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
@@ -70,4 +74,21 @@ func testSaveRestore(t *testing.T, b backend.Backend) {
 	if gi.DomID != id {
 		t.Fatalf("after the aborted save: %+v", gi)
 	}
+}
+
+// waitFreeMemory waits until the host has the memory a guest of cfg needs.
+func waitFreeMemory(t *testing.T, b backend.Backend, cfg *libxltypes.DomainConfig) {
+	t.Helper()
+	ctx := context.Background()
+	need, err := b.NeedMemory(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hi backend.HostInfo
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if hi, err = b.HostInfo(ctx); err == nil && hi.FreeMemKiB >= need {
+			return
+		}
+	}
+	t.Fatalf("the host has %d KiB free, a guest needs %d KiB (%v)", hi.FreeMemKiB, need, err)
 }
