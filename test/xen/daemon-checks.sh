@@ -706,7 +706,7 @@ check_virsh_save() {
 	step "virsh define" V define $XT/guests/vx-save.xml || return 1
 	vstart vx-save || return 1
 	_real=${VX_BACKEND:-libxl}
-	[ "$_real" != libxl ] || wait_con vx-save 'DOMU-COUNT 2$' 1 60 || return 1
+	[ "$_real" != libxl ] || wait_con vx-save 'DOMU-COUNT 2([^0-9]|$)' 1 60 || return 1
 	last_count vx-save
 	_t=$(now)
 	step "virsh save" V save vx-save "$_img" || return 1
