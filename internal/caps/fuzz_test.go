@@ -33,6 +33,9 @@ func FuzzCapabilities(f *testing.F) {
 			t.Fatalf("%d guests from %q", len(c.Guests), xencaps)
 		}
 		for _, g := range c.Guests {
+			if xencaps == "" {
+				break // the string derived from the host's arch
+			}
 			named := map[string]string{"i686": "x86_32", "ppc64": "powerpc64"}[g.Arch.Name]
 			if named == "" {
 				named = g.Arch.Name
