@@ -138,7 +138,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if int(h.XMLLen) > len(data)-HeaderSize || len(x) >= int(h.XMLLen) || strings.IndexByte(x, 0) >= 0 {
+		if int(h.XMLLen) > len(data)-HeaderSize || len(x) > int(h.XMLLen) || strings.IndexByte(x, 0) >= 0 {
 			t.Fatalf("header %+v, xml of %d bytes, from %d bytes", h, len(x), len(data))
 		}
 	})
