@@ -150,6 +150,7 @@ type statusFile struct {
 	DomID   int32            `xml:"domid,attr"`
 	Ports   []rawPort        `xml:"networkport"`
 	Hotplug *hotplugInFlight `xml:"hotplug"`
+	Saving  *saveInFlight    `xml:"saving"`
 	Inner   string           `xml:",innerxml"`
 	parsed  domxml.Ports
 }
@@ -195,8 +196,12 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return libxlErr(libvirt.ErrInternalError, "%v", err)
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug)
+	saving, err := s.saving.xml()
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "%v", err)
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)

@@ -19,6 +19,7 @@ var messages = map[Code][2]string{
 	libvirt.ErrRPC:                  {"RPC error", "%s"},
 	libvirt.ErrNoDomain:             {"Domain not found", "Domain not found: %s"},
 	libvirt.ErrOperationInvalid:     {"Requested operation is not valid", "Requested operation is not valid: %s"},
+	libvirt.ErrOperationAborted:     {"operation aborted", "operation aborted: %s"},
 	libvirt.ErrConfigUnsupported:    {"unsupported configuration", "unsupported configuration: %s"},
 	libvirt.ErrOperationTimeout:     {"Timed out during operation", "Timed out during operation: %s"},
 	libvirt.ErrAuthFailed:           {"authentication failed", "authentication failed: %s"},
