@@ -79,9 +79,9 @@ type Options struct {
 	// the device go before it fails; 0 means DefaultDeviceRemoveTimeout,
 	// libxl's. Tests shorten it.
 	DeviceRemoveTimeout time.Duration
-	// Hostname names this host in migration cookies (libvirt's
-	// virGetHostname); nil means os.Hostname. Tests and two daemons on
-	// one machine set their own.
+	// Hostname names this host in migration cookies; nil means libvirt's
+	// virGetHostname (internal/hostname). Tests and two daemons on one
+	// machine set their own.
 	Hostname func() (string, error)
 }
 

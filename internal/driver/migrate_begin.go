@@ -2,12 +2,12 @@ package driver
 
 import (
 	"context"
-	"os"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/hostname"
 	"virtxend/internal/migration"
 )
 
@@ -46,18 +46,18 @@ func (drv *Driver) MigrateBegin(ctx context.Context, dom Domain, params []libvir
 		return "", nil, err
 	}
 	defer drv.endJob(d)
-	return drv.migrateBegin(d, p.DestXML)
+	return drv.migrateBegin(ctx, d, p.DestXML)
 }
 
 // migrateBegin is libxlDomainMigrationSrcBegin, with the domain's job held.
-func (drv *Driver) migrateBegin(d *domain, xmlin string) (string, []byte, error) {
+func (drv *Driver) migrateBegin(ctx context.Context, d *domain, xmlin string) (string, []byte, error) {
 	s := d.snap()
 	// The guest may have stopped while we waited for the job; libvirt
 	// would send a stopped guest's definition on.
 	if !s.active() {
 		return "", nil, errNotRunning()
 	}
-	host, err := drv.hostname()
+	host, err := drv.hostname(ctx)
 	if err != nil {
 		return "", nil, err
 	}
@@ -94,15 +94,10 @@ func migrationAllowed(def *libvirtxml.Domain) error {
 	return nil
 }
 
-// hostname is virGetHostname, with its error.
-func (drv *Driver) hostname() (string, error) {
-	get := drv.opts.Hostname
-	if get == nil {
-		get = os.Hostname
+// hostname is virGetHostname, or the name Options gives.
+func (drv *Driver) hostname(ctx context.Context) (string, error) {
+	if drv.opts.Hostname != nil {
+		return drv.opts.Hostname()
 	}
-	h, err := get()
-	if err != nil {
-		return "", errSystem(err, "failed to determine host name")
-	}
-	return h, nil
+	return hostname.Get(ctx)
 }

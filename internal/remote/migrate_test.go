@@ -1,13 +1,14 @@
 package remote
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/hostname"
 	"virtxend/internal/migration"
 	"virtxend/internal/virerr"
 )
@@ -28,7 +29,7 @@ func TestMigrateBegin3Params(t *testing.T) {
 		t.Errorf("XML %q", ret.XML)
 	}
 	c, err := migration.Decode(ret.CookieOut)
-	host, _ := os.Hostname()
+	host, _ := hostname.Get(context.Background())
 	if err != nil || c.Name != "g" || c.Hostname != host || c.StreamVersion != 2 {
 		t.Errorf("cookie %+v, %v", c, err)
 	}
