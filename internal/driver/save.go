@@ -196,8 +196,7 @@ func (drv *Driver) saved(a *job.Async, d *domain) error {
 }
 
 // imageXML is the definition a save stores: the live one, or dxml when
-// given, which must name the same domain (libvirt's ABI check, on name
-// and uuid).
+// given, which must keep the domain's identity (libvirt's ABI check).
 func (drv *Driver) imageXML(s snapshot, dxml string) (string, error) {
 	def := s.def
 	if dxml != "" {
@@ -205,13 +204,8 @@ func (drv *Driver) imageXML(s snapshot, dxml string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if repl.Name != s.ref.Name {
-			return "", domainErr(libvirt.ErrConfigUnsupported,
-				"Target domain name '%s' does not match source '%s'", repl.Name, s.ref.Name)
-		}
-		if uuid != backend.UUID(s.ref.UUID) {
-			return "", domainErr(libvirt.ErrConfigUnsupported,
-				"Target domain uuid %s does not match source %s", uuid, backend.UUID(s.ref.UUID))
+		if err := checkABI(s.def, s.ref.UUID, repl, uuid); err != nil {
+			return "", err
 		}
 		def = repl
 	}
