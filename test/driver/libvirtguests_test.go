@@ -31,7 +31,7 @@ func runLibvirtGuests(t *testing.T, state, conf, action string) string {
 	script := `set -e
 mount --bind "$1/default" /etc/default
 mkdir -p /var/lib/libvirt && mount --bind "$1/lib" /var/lib/libvirt
-mount --bind "$1/lock" "$(readlink -f /var/lock)"
+lock=$(readlink -f /var/lock) && mkdir -p "$lock" && mount --bind "$1/lock" "$lock"
 exec ` + libvirtGuests + ` "$2"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", state, action)
 	out, err := cmd.CombinedOutput()
