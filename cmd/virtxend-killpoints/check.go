@@ -20,6 +20,7 @@ import (
 	"virtxend/internal/config"
 	"virtxend/internal/driver"
 	"virtxend/internal/paths"
+	"virtxend/internal/saveimage"
 	"virtxend/internal/store"
 )
 
@@ -43,6 +44,9 @@ func checkFiles(root string, justKilled bool) (leftovers int, problems []string)
 	problems = append(problems, checkConfigs(p)...)
 	problems = append(problems, linkProblems...)
 	problems = append(problems, checkStatuses(p)...)
+	if !justKilled {
+		problems = append(problems, checkImages(p)...)
+	}
 	hostJSON := filepath.Join(p.SimHostDir(), "host.json")
 	if b, err := os.ReadFile(hostJSON); err == nil && !json.Valid(b) {
 		problems = append(problems, "half-written "+hostJSON)
@@ -123,6 +127,23 @@ func checkLinks(p paths.Paths) (dangling, problems []string) {
 	return dangling, problems
 }
 
+// checkImages: after a restart every managed save image is complete (the
+// restarted daemon removes what a save cut short left).
+func checkImages(p paths.Paths) []string {
+	var problems []string
+	for _, n := range entries(p.SaveDir()) {
+		f, err := os.Open(filepath.Join(p.SaveDir(), n))
+		if err == nil {
+			_, _, err = saveimage.Read(f)
+			f.Close()
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("managed save image %s: %v", n, err))
+		}
+	}
+	return problems
+}
+
 // domStatus is the driver's status file, read as far as this check needs.
 type domStatus struct {
 	XMLName xml.Name          `xml:"domstatus"`
@@ -191,7 +212,19 @@ func observe(l *libvirt.Libvirt, name string) (guest, error) {
 		return guest{}, err
 	}
 	autostart, err := l.DomainGetAutostart(d)
+	if err != nil {
+		return guest{}, err
+	}
 	g.Autostart = autostart == 1
+	saved, err := l.DomainHasManagedSaveImage(d, 0)
+	if err != nil || saved != 1 {
+		return g, err
+	}
+	g.Saved = true
+	x, err := l.DomainManagedSaveGetXMLDesc(d, 0)
+	if err == nil {
+		g.SavedMemMiB, g.SavedMeta, g.SavedDisk, err = parseDef(x)
+	}
 	return g, err
 }
 
@@ -204,6 +237,11 @@ func readDef(l *libvirt.Libvirt, d libvirt.Domain, flags libvirt.DomainXMLFlags)
 	if err != nil {
 		return 0, 0, false, err
 	}
+	return parseDef(s)
+}
+
+// parseDef reads what readDef reads from a definition's XML.
+func parseDef(s string) (memMiB uint, meta int, disk bool, err error) {
 	var def libvirtxml.Domain
 	if err := def.Unmarshal(s); err != nil {
 		return 0, 0, false, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"virtxend/internal/paths"
+	"virtxend/internal/store"
 )
 
 // killPointEnv arms a daemon built with -tags killpoints (see
@@ -72,7 +73,7 @@ func (d *daemon) collect(r io.ReadCloser) {
 	for sc.Scan() {
 		line := sc.Text()
 		d.mu.Lock()
-		if strings.HasPrefix(line, "virtxend-killpoint ") {
+		if _, ok := store.ParseKillPoint(line); ok {
 			d.killLine = line
 		}
 		if d.out.Len() < 1<<20 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"virtxend/internal/paths"
+	"virtxend/internal/store"
 )
 
 // harness is one run: a root, the daemon binary, the ledger and the figures.
@@ -146,12 +147,12 @@ func (h *harness) record(d *daemon, k kill, served, timedOut bool, errs []error)
 		}
 	}
 	where := fmt.Sprintf("at %v", time.Duration(k.delay).Round(time.Millisecond))
-	switch line := d.hookLine(); {
-	case line != "":
+	kp, atWrite := store.ParseKillPoint(d.hookLine())
+	switch {
+	case atWrite:
 		h.sum.AtWrite++
-		f := strings.Fields(line) // virtxend-killpoint N STEP PATH
-		h.sum.Steps[f[2]+" "+fileKind(h.root, f[3])]++
-		where = "at " + strings.Join(f[1:], " ")
+		h.sum.Steps[kp.Step+" "+fileKind(h.root, kp.Path)]++
+		where = fmt.Sprintf("at %d %s %s", kp.N, kp.Step, kp.Path)
 	case timedOut:
 		h.sum.NoWrite++
 		where = fmt.Sprintf("at the cycle limit, before write %d", k.atWrite)

@@ -343,9 +343,10 @@ type GuestActions interface {
 }
 
 // CoreDumper is the optional feature of dumping a guest's memory to a file
-// (libxl_domain_core_dump), used by on_crash='coredump-*'.
+// as an ELF core (libxl_domain_core_dump), used by virsh dump and by
+// on_crash='coredump-*'. progress may be nil.
 type CoreDumper interface {
-	CoreDump(ctx context.Context, id DomID, path string) error
+	CoreDump(ctx context.Context, id DomID, path string, progress Progress) error
 }
 
 // ConsoleTTYs is the optional feature of guest consoles on host ptys

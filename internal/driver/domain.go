@@ -54,6 +54,9 @@ type domain struct {
 	// hotplug is a live disk hotplug under way, which the status file
 	// records while the backend acts (devices_inflight.go).
 	hotplug *hotplugInFlight
+	// saving is the save under way, which the status file records
+	// (save.go).
+	saving *saveInFlight
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
@@ -138,6 +141,7 @@ type snapshot struct {
 	newDef     *libvirtxml.Domain
 	netPorts   domxml.Ports
 	hotplug    *hotplugInFlight
+	saving     *saveInFlight
 	state      libvirt.DomainState
 	reason     int32
 	persistent bool
@@ -149,7 +153,7 @@ func (d *domain) snap() snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return snapshot{
-		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, state: d.state, reason: d.reason,
+		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, saving: d.saving, state: d.state, reason: d.reason,
 		persistent: d.persistent, autostart: d.autostart, updated: d.updated,
 	}
 }

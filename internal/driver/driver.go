@@ -79,6 +79,10 @@ type Options struct {
 	// the device go before it fails; 0 means DefaultDeviceRemoveTimeout,
 	// libxl's. Tests shorten it.
 	DeviceRemoveTimeout time.Duration
+	// Hostname names this host in migration cookies; nil means libvirt's
+	// virGetHostname (internal/hostname). Tests and two daemons on one
+	// machine set their own.
+	Hostname func() (string, error)
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.

@@ -11,7 +11,8 @@ func FuzzStatusFile(f *testing.F) {
 	f.Add(`<domstatus state='1' reason='1' domid='3'><domain type='xen'><name>a</name></domain></domstatus>`)
 	f.Add(`<domstatus><domain/></domstatus>`)
 	f.Add(`<domstatus state='1' reason='1' domid='3'><domain type='xen'><name>a</name></domain>` +
-		`<networkport><uuid>2e1c3ab4-52b3-4b2f-9f52-6d3e0e0e0e0e</uuid><plug type='bridge' bridge='xenbr0'/></networkport></domstatus>`)
+		`<networkport><uuid>2e1c3ab4-52b3-4b2f-9f52-6d3e0e0e0e0e</uuid><owner><name>a</name><uuid>8e3327c9-dc19-4662-a471-c8936ba9319f</uuid></owner>` +
+		`<mac address='00:16:3e:00:00:01'/><plug type='bridge' bridge='xenbr0'/></networkport></domstatus>`)
 	f.Add(`<domstatus state='x'>`)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, content string) {

@@ -150,7 +150,7 @@ func (drv *Driver) coreDump(ctx context.Context, d *domain) {
 	}
 	ref := d.ref()
 	path := filepath.Join(drv.paths.DumpDir(), ref.Name+"-"+time.Now().Format("2006-01-02-15:04:05"))
-	if err := dumper.CoreDump(ctx, backend.DomID(ref.ID), path); err != nil {
+	if err := dumper.CoreDump(ctx, backend.DomID(ref.ID), path, nil); err != nil {
 		drv.log.Warn("core dump failed", "domain", ref.Name, "err", err)
 	}
 }

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
 	"virtxend/internal/job"
+	"virtxend/internal/libxltypes"
 )
 
 // parseDef parses and validates a client's XML (domxml fills defaults) and
@@ -175,9 +177,13 @@ func (drv *Driver) Undefine(ctx context.Context, dom Domain, flags uint32) error
 }
 
 // Create starts a defined domain (virDomainCreateWithFlags; flags:
-// VIR_DOMAIN_START_PAUSED) and returns it with its new id.
+// VIR_DOMAIN_START_PAUSED; and as libvirt's QEMU driver, which its Xen
+// driver refuses: _BYPASS_CACHE for the restore of a managed save image,
+// _FORCE_BOOT to discard that image and boot) and returns it with its new
+// id.
 func (drv *Driver) Create(ctx context.Context, dom Domain, flags uint32) (Domain, error) {
-	if err := checkFlags(flags, uint32(libvirt.DomainStartPaused), "libxlDomainCreateWithFlags"); err != nil {
+	paused, bypass, force := uint32(libvirt.DomainStartPaused), uint32(libvirt.DomainStartBypassCache), uint32(libvirt.DomainStartForceBoot)
+	if err := checkFlags(flags, paused|bypass|force, "libxlDomainCreateWithFlags"); err != nil {
 		return Domain{}, err
 	}
 	d, err := drv.findForJob(ctx, dom)
@@ -189,7 +195,12 @@ func (drv *Driver) Create(ctx context.Context, dom Domain, flags uint32) (Domain
 	if d.snap().active() {
 		return Domain{}, libxlErr(libvirt.ErrOperationInvalid, "Domain is already running")
 	}
-	if err := drv.start(ctx, d, flags&uint32(libvirt.DomainStartPaused) != 0); err != nil {
+	if flags&force != 0 {
+		if err := drv.removeManagedSave(d); err != nil {
+			return Domain{}, err
+		}
+	}
+	if err := drv.start(ctx, d, flags&paused != 0); err != nil {
 		return Domain{}, err
 	}
 	return d.ref(), nil
@@ -280,13 +291,38 @@ func (d *domain) restoreDefs() {
 	d.updated = false
 }
 
-// start boots an inactive domain; the caller holds its job
-// (libxlDomainStartNew): the definition is translated once, the memory
-// made free and checked once, then the backend creates the guest from the
-// translation. The status file is on disk before it returns.
+// start boots an inactive domain, or restores it from its managed save
+// image when it has one (libxlDomainStartNew); the caller holds its job.
+// The image is removed once the guest runs from it.
 func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
+	img, err := drv.managedImage(d)
+	if err != nil {
+		return err
+	}
+	if img == nil {
+		return drv.boot(ctx, d, paused, nil)
+	}
+	defer img.Close()
+	if err := drv.boot(ctx, d, paused || img.paused, img); err != nil {
+		return err
+	}
+	if err := os.Remove(img.f.Name()); err != nil {
+		drv.log.Warn("Failed to remove the managed state", "path", img.f.Name(), "err", err)
+	}
+	return nil
+}
+
+// boot creates the guest of an inactive domain, from img when set (a
+// restore); the caller holds its job. The definition is translated once,
+// the memory made free and checked once, then the backend creates the
+// guest from the translation. The status file is on disk before it
+// returns.
+func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image) error {
 	if err := drv.prepareLiveDef(d); err != nil {
 		return err
+	}
+	if img != nil {
+		drv.useImageDef(d, img)
 	}
 	vols, err := drv.prepareDevices(ctx, d)
 	if err != nil {
@@ -304,10 +340,13 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 		return err
 	}
 	opts := backend.CreateOptions{Paused: true, Marker: Marker, Metadata: metadataXML(def)}
-	id, err := drv.be.Create(ctx, cfg, opts)
+	id, err := drv.create(ctx, cfg, opts, img)
 	if err != nil {
 		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
 		drv.dropLiveDef(d)
+		if img != nil {
+			return libxlErr(libvirt.ErrInternalError, "libxenlight failed to restore domain '%s'", def.Name)
+		}
 		return errCreate(def.Name)
 	}
 	drv.setID(d, int32(id))
@@ -331,9 +370,25 @@ func (drv *Driver) start(ctx context.Context, d *domain, paused bool) error {
 	d.updated = false
 	d.mu.Unlock()
 	drv.holdFor(d)
-	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(libvirt.DomainEventStartedBooted))
+	detail := libvirt.DomainEventStartedBooted
+	if img != nil {
+		detail = libvirt.DomainEventStartedRestored
+	}
+	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(detail))
 	drv.recordConsoles(d, int32(id))
 	return nil
+}
+
+// create has the backend create the guest of cfg, or restore it from img.
+func (drv *Driver) create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, img *image) (backend.DomID, error) {
+	if img == nil {
+		return drv.be.Create(ctx, cfg, opts)
+	}
+	saver, ok := drv.be.(backend.Saver)
+	if !ok {
+		return 0, fmt.Errorf("%w: restore", backend.ErrUnsupported)
+	}
+	return saver.Restore(ctx, cfg, opts, img.f, img.hdr.Version)
 }
 
 // holdFor counts d as running once (the inhibitor), releaseFor undoes it.

@@ -84,11 +84,9 @@ func (drv *Driver) createNetPort(ctx context.Context, network string, want *libv
 		return nil, handle, err
 	}
 	desc, err := nd.NetworkPortGetXMLDesc(ctx, handle, 0)
-	port := &libvirtxml.NetworkPort{}
+	var port *libvirtxml.NetworkPort
 	if err == nil {
-		if perr := port.Unmarshal(desc); perr != nil {
-			err = libxlErr(libvirt.ErrInternalError, "cannot parse network port: %v", perr)
-		}
+		port, err = domxml.ParseNetworkPort(desc)
 	}
 	if err != nil {
 		drv.deleteNetPort(ctx, handle)

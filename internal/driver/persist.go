@@ -144,25 +144,42 @@ func (drv *Driver) removeStaleLinks() error {
 // interface's <actual>), and by the disk hotplug under way, if any. The
 // layout is virtxend's own.
 type statusFile struct {
-	XMLName xml.Name                 `xml:"domstatus"`
-	State   int32                    `xml:"state,attr"`
-	Reason  int32                    `xml:"reason,attr"`
-	DomID   int32                    `xml:"domid,attr"`
-	Ports   []libvirtxml.NetworkPort `xml:"networkport"`
-	Hotplug *hotplugInFlight         `xml:"hotplug"`
-	Inner   string                   `xml:",innerxml"`
+	XMLName xml.Name         `xml:"domstatus"`
+	State   int32            `xml:"state,attr"`
+	Reason  int32            `xml:"reason,attr"`
+	DomID   int32            `xml:"domid,attr"`
+	Ports   []rawPort        `xml:"networkport"`
+	Hotplug *hotplugInFlight `xml:"hotplug"`
+	Saving  *saveInFlight    `xml:"saving"`
+	Inner   string           `xml:",innerxml"`
+	parsed  domxml.Ports
+}
+
+// rawPort is a network port as the status file has it, read as the
+// network driver's description of it is (domxml.ParseNetworkPort).
+type rawPort struct {
+	Inner string `xml:",innerxml"`
+}
+
+// readPorts reads the status file's network ports: one libvirt would not
+// take from the network driver makes the file unreadable.
+func (st *statusFile) readPorts() error {
+	for _, r := range st.Ports {
+		p, err := domxml.ParseNetworkPort("<networkport>" + r.Inner + "</networkport>")
+		if err != nil {
+			return err
+		}
+		if st.parsed == nil {
+			st.parsed = domxml.Ports{}
+		}
+		st.parsed[p.UUID] = p
+	}
+	return nil
 }
 
 // ports are the status file's network ports by id.
 func (st *statusFile) ports() domxml.Ports {
-	if len(st.Ports) == 0 {
-		return nil
-	}
-	out := domxml.Ports{}
-	for i := range st.Ports {
-		out[st.Ports[i].UUID] = &st.Ports[i]
-	}
-	return out
+	return st.parsed
 }
 
 // writeStatus saves the live status of an active domain (virDomainObjSave).
@@ -179,8 +196,12 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return libxlErr(libvirt.ErrInternalError, "%v", err)
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug)
+	saving, err := s.saving.xml()
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "%v", err)
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)
@@ -220,6 +241,9 @@ func readStatus(path string) (*statusFile, *libvirtxml.Domain, error) {
 	}
 	st := &statusFile{}
 	if err := xml.Unmarshal(b, st); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := st.readPorts(); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	def := &libvirtxml.Domain{}

@@ -68,7 +68,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		d := newDomain(def, uuid)
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
 		d.netPorts = st.ports()
-		d.hotplug = st.Hotplug
+		d.hotplug, d.saving = st.Hotplug, st.Saving
 		drv.mu.Lock()
 		drv.addLocked(d)
 		drv.mu.Unlock()
@@ -153,6 +153,8 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		}
 		return
 	}
+	g = drv.recoverSave(ctx, d, g)
+	drv.dropStaleManagedSave(d)
 	// A shut-down guest is handled by the shutdown event the backend
 	// delivers for it; until then it counts as running.
 	switch {
@@ -253,7 +255,8 @@ func (drv *Driver) loadConfig(name string, loaded map[backend.UUID]bool) error {
 // adoptOrphans handles guests carrying our marker that no status file
 // describes: the daemon died between creating one and recording it, so its
 // start was never acknowledged. A guest of a persistent domain that has
-// run is adopted as it is; any other is destroyed, the start undone.
+// run is adopted as it is; any other, or one restored from a managed save
+// image that is still there, is destroyed, the start undone.
 func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo) {
 	for _, g := range guests {
 		if g.DomID == backend.Dom0 || g.Marker != Marker {
@@ -265,7 +268,10 @@ func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo)
 		if known {
 			continue
 		}
-		if d == nil || d.snap().active() || d.isDom0() || neverRan(g) {
+		// A managed save image still there means the start restoring it
+		// did not finish (it goes once the guest is recorded): the image
+		// is the domain's state, the guest half a start.
+		if d == nil || d.snap().active() || d.isDom0() || neverRan(g) || drv.hasManagedSave(d.ref().Name) {
 			drv.log.Warn("destroying unrecorded guest", "domid", g.DomID, "name", g.Name)
 			if err := drv.be.Destroy(ctx, g.DomID); err != nil {
 				drv.log.Warn("cannot destroy unrecorded guest", "domid", g.DomID, "err", err)

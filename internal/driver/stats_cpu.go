@@ -137,6 +137,7 @@ func checkCPUStatsArgs(nparams uint32, startCPU int32, ncpus uint32) error {
 type JobInfo struct {
 	Type                                    int32
 	TimeElapsed                             uint64 // ms
+	TimeRemaining                           uint64 // ms, estimated
 	DataTotal, DataProcessed, DataRemaining uint64
 	MemTotal, MemProcessed, MemRemaining    uint64
 	FileTotal, FileProcessed, FileRemaining uint64
@@ -157,7 +158,7 @@ func (drv *Driver) GetJobInfo(ctx context.Context, dom Domain) (JobInfo, error) 
 	}
 	p := st.Progress
 	return JobInfo{
-		Type: int32(jobType(st)), TimeElapsed: uint64(st.Elapsed.Milliseconds()),
+		Type: int32(jobType(st)), TimeElapsed: uint64(st.Elapsed.Milliseconds()), TimeRemaining: timeRemaining(st),
 		DataTotal: p.DataTotal, DataProcessed: p.DataProcessed, DataRemaining: p.DataRemaining,
 		MemTotal: p.MemTotal, MemProcessed: p.MemProcessed, MemRemaining: p.MemRemaining,
 		FileTotal: p.DiskTotal, FileProcessed: p.DiskProcessed, FileRemaining: p.DiskRemaining,
@@ -165,39 +166,75 @@ func (drv *Driver) GetJobInfo(ctx context.Context, dom Domain) (JobInfo, error) 
 }
 
 func jobType(st job.Stats) libvirt.DomainJobType {
-	if st.Status == job.StatusBounded {
+	switch st.Status {
+	case job.StatusBounded:
 		return libvirt.DomainJobBounded
+	case job.StatusCompleted:
+		return libvirt.DomainJobCompleted
+	case job.StatusFailed:
+		return libvirt.DomainJobFailed
+	case job.StatusCancelled:
+		return libvirt.DomainJobCancelled
 	}
 	return libvirt.DomainJobUnbounded
 }
 
-// GetJobStats is virDomainGetJobStats (libxlDomainGetJobStats; no flags:
-// VIR_DOMAIN_JOB_STATS_COMPLETED is refused as libvirt's libxl driver
-// refuses it): the job's type and its time elapsed (VIR_DOMAIN_JOB_TIME_ELAPSED,
-// ms); an asynchronous job adds what it does (VIR_DOMAIN_JOB_OPERATION)
-// and the progress it reports, under QEMU's names for them.
+// GetJobStats is virDomainGetJobStats (libxlDomainGetJobStats): the job's
+// type and its time elapsed (VIR_DOMAIN_JOB_TIME_ELAPSED, ms); an
+// asynchronous job adds what it does (VIR_DOMAIN_JOB_OPERATION) and the
+// progress it reports, under QEMU's names for them. With
+// VIR_DOMAIN_JOB_STATS_COMPLETED it reports how the last async job ended,
+// which libvirt's Xen driver refuses and its QEMU driver serves: the
+// report forgets it unless VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED.
 func (drv *Driver) GetJobStats(ctx context.Context, dom Domain, flags uint32) (int32, typedparam.List, error) {
 	completed, keep := uint32(libvirt.DomainJobStatsCompleted), uint32(libvirt.DomainJobStatsKeepCompleted)
 	if flags&keep != 0 && flags&completed == 0 {
 		return 0, nil, virerr.InvalidArg(virerr.FromDomain, "virDomainGetJobStats", "ctl",
 			"Flag '%s' is required by flag '%s'", "VIR_DOMAIN_JOB_STATS_COMPLETED", "VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED")
 	}
-	if err := checkFlags(flags, 0, "libxlDomainGetJobStats"); err != nil {
+	if err := checkFlags(flags, completed|keep, "libxlDomainGetJobStats"); err != nil {
 		return 0, nil, err
 	}
 	d, err := drv.find(dom)
 	if err != nil {
 		return 0, nil, err
 	}
-	st, ok := d.job.Running()
+	var st job.Stats
+	var ok bool
+	if flags&completed != 0 {
+		st, ok = d.job.Completed()
+		if ok && flags&keep == 0 {
+			d.job.ForgetCompleted()
+		}
+	} else {
+		st, ok = d.job.Running()
+	}
 	if !ok {
 		return int32(libvirt.DomainJobNone), nil, nil
 	}
+	return int32(jobType(st)), jobParams(st), nil
+}
+
+// timeRemaining estimates, in ms, how long a bounded job still runs at
+// the pace it has kept so far.
+func timeRemaining(st job.Stats) uint64 {
+	p := st.Progress
+	if st.Status != job.StatusBounded || p.DataProcessed == 0 {
+		return 0
+	}
+	return uint64(float64(st.Elapsed.Milliseconds()) * float64(p.DataRemaining) / float64(p.DataProcessed))
+}
+
+// jobParams are a job's statistics as typed parameters.
+func jobParams(st job.Stats) typedparam.List {
 	var l typedparam.List
 	if st.Operation != job.OpUnknown {
 		l.AddInt(int32(st.Operation), "operation")
 	}
 	l.AddULLong(uint64(st.Elapsed.Milliseconds()), "time_elapsed")
+	if st.Status == job.StatusBounded {
+		l.AddULLong(timeRemaining(st), "time_remaining")
+	}
 	p := st.Progress
 	for _, c := range []struct {
 		name string
@@ -207,9 +244,12 @@ func (drv *Driver) GetJobStats(ctx context.Context, dom Domain, flags uint32) (i
 		{"memory_total", p.MemTotal}, {"memory_processed", p.MemProcessed}, {"memory_remaining", p.MemRemaining},
 		{"disk_total", p.DiskTotal}, {"disk_processed", p.DiskProcessed}, {"disk_remaining", p.DiskRemaining},
 	} {
-		if c.v != 0 {
+		if c.v != 0 || (c.name == "data_remaining" && p.DataTotal != 0) || (c.name == "memory_remaining" && p.MemTotal != 0) {
 			l.AddULLong(c.v, c.name)
 		}
 	}
-	return int32(jobType(st)), l, nil
+	if st.Err != nil && st.Status == job.StatusFailed {
+		l.AddString(st.Err.Error(), "errmsg")
+	}
+	return l
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -120,11 +121,53 @@ func (drv *Driver) ensureMemory(ctx context.Context, name string, cfg *libxltype
 		return errCreate(name)
 	}
 	if need > host.FreeMemKiB {
+		host = drv.awaitDyingMemory(ctx, need, host)
+	}
+	if need > host.FreeMemKiB {
 		drv.log.Error("not enough free memory for the guest", "domain", name,
 			"need_kib", need, "free_kib", host.FreeMemKiB)
 		return errCreate(name)
 	}
 	return nil
+}
+
+// dyingMemoryWait bounds how long a start waits for the memory of guests
+// that are being destroyed (libxl's wait_for_free_memory in xl, 10 s).
+const dyingMemoryWait = 10 * time.Second
+
+// awaitDyingMemory waits, while some domain is dying, for need KiB to be
+// free: Xen gives a destroyed guest's memory back a moment after the
+// destroy returns, and a restore right after a save (or a start right
+// after a destroy) must not fail for it, as xl's create waits for it.
+func (drv *Driver) awaitDyingMemory(ctx context.Context, need uint64, host backend.HostInfo) backend.HostInfo {
+	deadline := time.Now().Add(dyingMemoryWait)
+	for time.Now().Before(deadline) && drv.someDying(ctx) {
+		select {
+		case <-ctx.Done():
+			return host
+		case <-time.After(100 * time.Millisecond):
+		}
+		if h, err := drv.be.HostInfo(ctx); err == nil {
+			host = h
+			if host.FreeMemKiB >= need {
+				break
+			}
+		}
+	}
+	return host
+}
+
+func (drv *Driver) someDying(ctx context.Context) bool {
+	guests, err := drv.be.Guests(ctx)
+	if err != nil {
+		return false
+	}
+	for _, g := range guests {
+		if g.State == backend.StateDying {
+			return true
+		}
+	}
+	return false
 }
 
 // freeMem balloons Domain-0 down so that need KiB are free

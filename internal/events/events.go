@@ -7,6 +7,7 @@ package events
 
 import (
 	"errors"
+	"slices"
 	"sync"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -110,6 +111,7 @@ func NewBroker() *Broker {
 }
 
 type callback struct {
+	id      int32
 	eventID int32
 	dom     *[16]byte
 	legacy  bool
@@ -118,11 +120,15 @@ type callback struct {
 // Subscriber is one consumer (a client connection): a bounded queue and
 // the callbacks it registered.
 type Subscriber struct {
-	b         *Broker
-	ch        chan Delivery
-	done      chan struct{}
-	err       error
-	callbacks map[int32]callback
+	b    *Broker
+	ch   chan Delivery
+	done chan struct{}
+	err  error
+	// callbacks in the order registered, which is the order libvirt
+	// dispatches an event to them (virObjectEventStateDispatchCallbacks
+	// walks its list): a client with several matching callbacks gets
+	// their messages in that order.
+	callbacks []callback
 }
 
 // Subscribe adds a consumer whose queue holds queueLen deliveries
@@ -133,7 +139,6 @@ func (b *Broker) Subscribe(queueLen int) *Subscriber {
 	}
 	s := &Subscriber{
 		b: b, ch: make(chan Delivery, queueLen), done: make(chan struct{}),
-		callbacks: map[int32]callback{},
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -172,12 +177,12 @@ func (b *Broker) Subscribers() int {
 }
 
 func (s *Subscriber) deliverLocked(ev Event) {
-	for id, cb := range s.callbacks {
+	for _, cb := range s.callbacks {
 		if cb.eventID != ev.ID || (cb.dom != nil && *cb.dom != ev.Dom.UUID) {
 			continue
 		}
 		select {
-		case s.ch <- Delivery{CallbackID: id, Legacy: cb.legacy, Event: ev}:
+		case s.ch <- Delivery{CallbackID: cb.id, Legacy: cb.legacy, Event: ev}:
 		default:
 			s.dropLocked(ErrOverflow)
 			return
@@ -240,7 +245,7 @@ func (s *Subscriber) Register(eventID int32, dom *[16]byte, legacy bool) (int32,
 		c := *dom
 		d = &c
 	}
-	s.callbacks[id] = callback{eventID: eventID, dom: d, legacy: legacy}
+	s.callbacks = append(s.callbacks, callback{id: id, eventID: eventID, dom: d, legacy: legacy})
 	return id, nil
 }
 
@@ -248,11 +253,12 @@ func (s *Subscriber) Register(eventID int32, dom *[16]byte, legacy bool) (int32,
 func (s *Subscriber) Deregister(callbackID int32) error {
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
-	if _, ok := s.callbacks[callbackID]; !ok {
+	i := slices.IndexFunc(s.callbacks, func(cb callback) bool { return cb.id == callbackID })
+	if i < 0 {
 		return virerr.New(virerr.FromNone, libvirt.ErrInvalidArg,
 			"could not find event callback %d for deletion", callbackID)
 	}
-	delete(s.callbacks, callbackID)
+	s.callbacks = slices.Delete(s.callbacks, i, i+1)
 	return nil
 }
 

@@ -85,9 +85,11 @@ func (a *Async) Context() context.Context { return a.ctx }
 
 // Begin takes the synchronous slot for a step of the job (libvirt's nested
 // job), waiting for a query or other allowed job to finish; End on the
-// Object releases it.
+// Object releases it. An abort does not stop the wait: the job's owner
+// decides what an abort means for the step (the last step of a save that
+// is complete has to finish).
 func (a *Async) Begin(wait time.Duration) error {
-	return a.obj.begin(a.ctx, nested, a, wait)
+	return a.obj.begin(context.WithoutCancel(a.ctx), nested, a, wait)
 }
 
 // SetPhase records the step the job is in.
@@ -172,4 +174,12 @@ func (o *Object) AbortAsync() error {
 	}
 	a.cancel(ErrAborted)
 	return nil
+}
+
+// ForgetCompleted drops the last async job's outcome, as a report of it
+// without VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED does.
+func (o *Object) ForgetCompleted() {
+	o.mu.Lock()
+	o.completed = nil
+	o.mu.Unlock()
 }

@@ -2,13 +2,13 @@ package remote
 
 import (
 	"context"
-	"os"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/caps"
+	"virtxend/internal/hostname"
 	"virtxend/internal/rpc"
 	"virtxend/internal/virerr"
 )
@@ -37,10 +37,12 @@ func (p *program) getVersion(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*
 	return &libvirt.ConnectGetVersionRet{HvVer: uint64(h.XenMajor)*1000000 + uint64(h.XenMinor)*1000}, nil
 }
 
-func (p *program) getHostname(context.Context, *rpc.Client, *rpc.Void) (*libvirt.ConnectGetHostnameRet, error) {
-	name, err := os.Hostname()
+// getHostname is libxlConnectGetHostname: virGetHostname, the name the
+// migration cookie gives too.
+func (p *program) getHostname(ctx context.Context, _ *rpc.Client, _ *rpc.Void) (*libvirt.ConnectGetHostnameRet, error) {
+	name, err := hostname.Get(ctx)
 	if err != nil {
-		return nil, virerr.New(virerr.FromNone, libvirt.ErrSystemError, "cannot get hostname: %v", err)
+		return nil, err
 	}
 	return &libvirt.ConnectGetHostnameRet{Hostname: name}, nil
 }

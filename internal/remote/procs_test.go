@@ -124,9 +124,9 @@ func TestNewAnswersEveryCall(t *testing.T) {
 		msg  string
 		from virerr.Domain
 	}{
-		{55, "this function is not supported by the connection driver: virDomainSave", 20},
+		{303, "this function is not supported by the connection driver: virDomainMigratePrepare3Params", 20},
 		{187, "this function is not supported by the connection driver: virDomainSnapshotNum", 35},
-		{53, "this function is not supported by the connection driver: virDomainCoreDump", 20},
+		{334, "this function is not supported by the connection driver: virDomainCoreDumpWithFormat", 20},
 		{210, "this function is not supported by the connection driver: virDomainInjectNMI", 20},
 	} {
 		p := prog.Procedure(c.num)

@@ -123,7 +123,7 @@ func (p *program) jobInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainG
 	if err != nil {
 		return nil, err
 	}
-	return &libvirt.DomainGetJobInfoRet{Type: ji.Type, TimeElapsed: ji.TimeElapsed,
+	return &libvirt.DomainGetJobInfoRet{Type: ji.Type, TimeElapsed: ji.TimeElapsed, TimeRemaining: ji.TimeRemaining,
 		DataTotal: ji.DataTotal, DataProcessed: ji.DataProcessed, DataRemaining: ji.DataRemaining,
 		MemTotal: ji.MemTotal, MemProcessed: ji.MemProcessed, MemRemaining: ji.MemRemaining,
 		FileTotal: ji.FileTotal, FileProcessed: ji.FileProcessed, FileRemaining: ji.FileRemaining}, nil

@@ -59,12 +59,17 @@ func Dial(ctx context.Context, path string, log *slog.Logger, onMessage func(h H
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	return newConn(nc, log.With("peer", path), onMessage), nil
+}
+
+// newConn runs a client connection over nc.
+func newConn(nc net.Conn, log *slog.Logger, onMessage func(h Header, body []byte)) *Conn {
 	c := &Conn{
-		nc: nc, log: log.With("peer", path), onMessage: onMessage,
+		nc: nc, log: log, onMessage: onMessage,
 		pending: map[uint32]chan Reply{}, streams: map[uint32]*ClientStream{}, done: make(chan struct{}),
 	}
 	go c.readLoop()
-	return c, nil
+	return c
 }
 
 // Done is closed once the connection has ended.
@@ -197,8 +202,17 @@ func (c *Conn) route(h Header, body []byte) {
 		}
 		return
 	}
+	// A reply answers its call once: the call leaves the table as its
+	// reply is taken, so a server repeating a reply finds no one waiting
+	// (and cannot block this loop on a full channel), and a stream call,
+	// which stays open after its reply, leaves no entry behind.
 	c.mu.Lock()
-	ch, st := c.pending[h.Serial], c.streams[h.Serial]
+	var ch chan Reply
+	if h.Type == TypeReply {
+		ch = c.pending[h.Serial]
+		delete(c.pending, h.Serial)
+	}
+	st := c.streams[h.Serial]
 	c.mu.Unlock()
 	switch {
 	case h.Type == TypeReply && ch != nil:

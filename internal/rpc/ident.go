@@ -135,8 +135,13 @@ func ProcessStartTime(pid int) (uint64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	// The command name (field 2) may hold spaces: count from its end.
-	s := string(b)
+	return parseStartTime(string(b))
+}
+
+// parseStartTime reads field 22 of a /proc/PID/stat line.
+func parseStartTime(s string) (uint64, bool) {
+	// The command name (field 2) may hold spaces and parentheses: count
+	// from its end, the last ')'.
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
 		return 0, false

@@ -43,7 +43,7 @@ func crashPoint(step, path string) {
 		return
 	}
 	if n := passed.Add(1); n == killAt {
-		fmt.Fprintf(os.Stderr, "virtxend-killpoint %d %s %s\n", n, step, path)
+		fmt.Fprintln(os.Stderr, KillPoint{N: n, Step: step, Path: path}.Line())
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way: go no further
 	}

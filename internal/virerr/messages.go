@@ -24,6 +24,7 @@ var messages = map[Code][2]string{
 	libvirt.ErrNoStorageVol:         {"Storage volume not found", "Storage volume not found: %s"},
 	libvirt.ErrNoSecret:             {"Secret not found", "Secret not found: %s"},
 	libvirt.ErrOperationInvalid:     {"Requested operation is not valid", "Requested operation is not valid: %s"},
+	libvirt.ErrOperationAborted:     {"operation aborted", "operation aborted: %s"},
 	libvirt.ErrConfigUnsupported:    {"unsupported configuration", "unsupported configuration: %s"},
 	libvirt.ErrOperationTimeout:     {"Timed out during operation", "Timed out during operation: %s"},
 	libvirt.ErrAuthFailed:           {"authentication failed", "authentication failed: %s"},

@@ -24,6 +24,7 @@ const (
 	FromRPC     Domain = 7
 	FromConf    Domain = 9
 	FromXenXM   Domain = 15
+	FromNetwork Domain = 19
 	FromCPU     Domain = 31
 	FromDomain  Domain = 20
 	FromStreams Domain = 38

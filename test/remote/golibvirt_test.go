@@ -123,10 +123,10 @@ func TestGoLibvirtUnsupportedWriteOnReadOnlySocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro := d.GoLibvirt(paths.ROSocketName)
-	wantLibvirtError(t, "save on ro", ro.DomainSave(dom, "/tmp/g1.save"), libvirt.ErrOperationDenied,
-		"operation forbidden: read only access prevents virDomainSave")
-	wantLibvirtError(t, "save on rw", rw.DomainSave(dom, "/tmp/g1.save"), libvirt.ErrNoSupport,
-		"this function is not supported by the connection driver: virDomainSave")
+	wantLibvirtError(t, "inject-nmi on ro", ro.DomainInjectNmi(dom, 0), libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virDomainInjectNMI")
+	wantLibvirtError(t, "inject-nmi on rw", rw.DomainInjectNmi(dom, 0), libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainInjectNMI")
 	// Reads that libvirt lets through answer "not supported" on both.
 	_, err = ro.DomainSnapshotNum(dom, 0)
 	wantLibvirtError(t, "snapshot count on ro", err, libvirt.ErrNoSupport,

@@ -138,5 +138,9 @@ func TestDomJobInfo(t *testing.T) {
 	if r := <-done; r.Code != 0 {
 		t.Fatalf("suspend: %s", r.Stderr)
 	}
-	wantError(t, d, "error: unsupported flags (0x1) in function libxlDomainGetJobStats", "domjobinfo", "slow", "--completed")
+	// --completed reports the last async job (a save, a dump), which
+	// libvirt's Xen driver refuses and its QEMU driver serves: none yet.
+	if ji := d.MustVirsh("domjobinfo", "slow", "--completed"); !regexp.MustCompile(`Job type: +None`).MatchString(ji) {
+		t.Errorf("domjobinfo --completed with no job done:\n%s", ji)
+	}
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"Scheduling", testScheduling},
 		{"NodeAffinity", testNodeAffinity},
 		{"PMSuspend", testPMSuspend},
+		{"SaveRestore", testSaveRestore},
 		{"NoSuchGuest", testNoSuchGuest},
 		{"Hotplug", testHotplug},
 		{"HotplugNoSuch", testHotplugNoSuch},

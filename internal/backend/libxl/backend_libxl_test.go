@@ -114,6 +114,11 @@ func (b bootable) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) 
 	return b.Backend.NeedMemory(ctx, b.boot(cfg))
 }
 
+// A restored guest is the guest that was saved: its configuration too.
+func (b bootable) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, f *os.File, version uint32) (backend.DomID, error) {
+	return b.Backend.Restore(ctx, b.boot(cfg), opts, f, version)
+}
+
 // The suite's hotplugged disk gets the image too, and its NIC the bridge.
 func (b bootable) AddDevice(ctx context.Context, id backend.DomID, dev backend.Device) (backend.Device, error) {
 	if dev.Disk != nil && dev.Disk.PdevPath == backendtest.HotplugDisk.PdevPath {

@@ -194,9 +194,7 @@ func (b *Backend) SuspendToRAM(ctx context.Context, id backend.DomID) error {
 	return b.guestErr(id, b.c.SuspendOnly(uint32(id)))
 }
 
-// Wakeup implements backend.PMSuspender. libxl reports a domain's
-// shutdown once: as libvirt does, the watch is made anew after the
-// resume, so that the guest's next shutdown is reported.
+// Wakeup implements backend.PMSuspender.
 func (b *Backend) Wakeup(ctx context.Context, id backend.DomID) error {
 	info, err := b.c.Info(uint32(id))
 	if err != nil {
@@ -205,15 +203,5 @@ func (b *Backend) Wakeup(ctx context.Context, id backend.DomID) error {
 	if !info.Shutdown || backend.ShutdownReason(info.ShutdownCode) != backend.ReasonSuspend {
 		return fmt.Errorf("%w: domain %d is not suspended", backend.ErrInvalid, id)
 	}
-	if err := b.c.ResumeCancel(uint32(id)); err != nil {
-		return b.guestErr(id, err)
-	}
-	b.mu.Lock()
-	_, ours := b.known[id]
-	b.mu.Unlock()
-	if ours {
-		b.c.Unwatch(uint32(id))
-		return b.c.Watch(uint32(id))
-	}
-	return nil
+	return b.guestErr(id, b.resumeSuspended(id))
 }

@@ -23,7 +23,10 @@ import (
 //	      delay="500ms"           every operation on it takes this long
 //	      detach="ignore"         it never lets a hot-unplugged device go
 //	      detach-delay="2s"       it lets one go after 2 s
-//	      idle="yes"/>            reported as blocked rather than running
+//	      idle="yes"              reported as blocked rather than running
+//	      save="fail"             a save fails half-way
+//	      save-rate="50"/>        a save or dump writes 50 MiB of its memory
+//	                              per second (DefaultSaveRate unless set)
 //	</metadata>
 //
 // Durations are seconds ("30", "0.5") or Go durations ("1m30s").
@@ -43,6 +46,16 @@ type Faults struct {
 	Idle           bool          `json:"idle,omitempty"`
 	IgnoreDetach   bool          `json:"ignore_detach,omitempty"`
 	DetachDelay    time.Duration `json:"detach_delay,omitempty"`
+	FailSave       bool          `json:"fail_save,omitempty"`
+	SaveRate       int           `json:"save_rate,omitempty"`
+}
+
+// saveRate is the MiB of guest memory a save or dump writes per second.
+func (f Faults) saveRate() int {
+	if f.SaveRate > 0 {
+		return f.SaveRate
+	}
+	return DefaultSaveRate
 }
 
 // ParseFaults reads the first <fault> element in the simulator namespace
@@ -97,6 +110,13 @@ func faultsFromAttrs(attrs []xml.Attr) (Faults, error) {
 			f.OpDelay, err = parseDuration(a.Value)
 		case "detach":
 			f.IgnoreDetach, err = enumAttr(a, "ignore", "obey")
+		case "save":
+			f.FailSave, err = enumAttr(a, "fail", "ok")
+		case "save-rate":
+			f.SaveRate, err = strconv.Atoi(a.Value)
+			if err == nil && (f.SaveRate <= 0 || f.SaveRate > 1<<20) {
+				err = fmt.Errorf("%q out of range", a.Value)
+			}
 		case "detach-delay":
 			f.DetachDelay, err = parseDuration(a.Value)
 		}

@@ -99,6 +99,12 @@ func (h *Host) slow(ctx context.Context, id backend.DomID) error {
 // Create implements backend.Backend: the guest gets its name, uuid and
 // sizing from cfg, which it keeps.
 func (h *Host) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	return h.add(ctx, cfg, opts, nil)
+}
+
+// add makes a new guest of cfg (Create, Restore); restored, when set,
+// gives it the state a save kept.
+func (h *Host) add(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, restored *savedGuest) (backend.DomID, error) {
 	shape, err := shapeOf(cfg)
 	if err != nil {
 		return 0, err
@@ -137,6 +143,7 @@ func (h *Host) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts ba
 			VCPUsMax: shape.vcpusMax, VCPUsOnline: shape.vcpusOnline,
 			Paused: opts.Paused, CreatedAt: now, Faults: faults, Config: kept,
 		}
+		restored.applyTo(g)
 		g.settle(now)
 		st.Guests = append(st.Guests, g)
 		h.ensureConsoled()

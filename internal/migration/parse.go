@@ -1,0 +1,86 @@
+package migration
+
+import (
+	"math"
+
+	"virtxend/internal/backend"
+)
+
+// isSpace is g_ascii_isspace.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func hexVal(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// parseUUID is virUUIDParse: blanks around, 32 hex digits in pairs with
+// '-' or ' ' allowed between pairs.
+func parseUUID(s string) (backend.UUID, bool) {
+	var u backend.UUID
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	for n := 0; n < len(u); {
+		if i >= len(s) {
+			return u, false
+		}
+		if s[i] == '-' || s[i] == ' ' {
+			i++
+			continue
+		}
+		hi, ok1 := hexVal(s[i])
+		if !ok1 || i+1 >= len(s) {
+			return u, false
+		}
+		lo, ok2 := hexVal(s[i+1])
+		if !ok2 {
+			return u, false
+		}
+		u[n] = hi<<4 | lo
+		n, i = n+1, i+2
+	}
+	for ; i < len(s); i++ {
+		if !isSpace(s[i]) {
+			return u, false
+		}
+	}
+	return u, true
+}
+
+// parseUInt is virXPathUInt's virStrToLong_uip in base 10: blanks before,
+// an optional '+', digits to the end, no '-', within an unsigned int.
+func parseUInt(s string) (uint32, bool) {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i < len(s) && s[i] == '+' {
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+		if v > math.MaxUint32 {
+			return 0, false
+		}
+	}
+	return uint32(v), true
+}
