@@ -15,8 +15,8 @@
 # vxoracle then normalizes what must differ and compares: one CHECK line per area, failing
 # on any difference that oracle-known.txt does not list.
 #
-# The side-by-side figures (start, destroy, shutdown, reboot of the PV guest; throughput of
-# lookups and dumpxml of it running) are FIGURE lines, taken during the session on its own
+# The side-by-side figures (start, destroy, shutdown, reboot, save, restore of the PV guest;
+# throughput of lookups and dumpxml of it running) are FIGURE lines, taken during the session on its own
 # boots of the guest (area_running).
 #
 # "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
@@ -31,6 +31,7 @@ XT=${XT:-/xt}
 . "$XT/lib.sh"
 O=${ORACLE_OUT:-$TMPD/oracle}
 HOTIMG=$TMPD/oracle-hot.img # the disk attached to vx-dev
+SAVEIMG=$TMPD/oracle-pv.save # vx-pv saved
 G=$XT/guests
 IN=$XT/oracle-inputs # libvirt's test inputs (libxlxml2domconfigdata, xlconfigdata)
 LSOCK=/run/libvirt/libvirt-sock
@@ -211,11 +212,12 @@ area_errors() {
 
 # vx-pv and vx-dev (disk, NIC) booted: their live XML, lists, states, vCPUs, scheduler,
 # statistics, a disk attached to and detached from the running vx-dev; autostart, suspend,
-# resume, reboot and shutdown of vx-pv, destroy of vx-dev; a transient guest. The figures are
-# taken on the way, from the same boots (the session boots a PV guest once and reboots it
-# once, which is most of its time under TCG): vx-pv's starts (the rounds' and the booting
-# one), start until its marker, the throughput of lookups and dumpxml of it running, reboot
-# until the new boot's marker, shutdown until xl no longer lists it; destroy, the rounds'.
+# resume, reboot, save, restore, managed save and its start, and shutdown of vx-pv, destroy
+# of vx-dev; a transient guest. The figures are taken on the way, from the same boots (the
+# session boots a PV guest once and reboots it once, which is most of its time under TCG):
+# vx-pv's starts (the rounds' and the booting one), start until its marker, the throughput
+# of lookups and dumpxml of it running, reboot until the new boot's marker, save, restore,
+# shutdown until xl no longer lists it; destroy, the rounds'.
 area_running() {
 	# (each count of a guest's console lines is taken before the start that adds one)
 	_d=$(($(con_count vx-dev 'DOMU-NET-(OK|FAIL)') + 1))
@@ -281,11 +283,22 @@ area_running() {
 	sec running/detach-disk "detach-disk vx-dev xvdb --live; domblklist vx-dev; dumpxml vx-dev; dumpxml --inactive vx-dev"
 	sec running/detach-disk-again "detach-disk vx-dev xvdb --live"
 	run_batch running
-	# (console: skipped, an interactive session does not compare; save, restore, managedsave,
-	#  migration and PCI passthrough join when their issues land)
+	# (console: skipped, an interactive session does not compare; migration and PCI
+	#  passthrough join when their issues land)
 	_m=$(($(con_count vx-pv DOMU-MARKER-OK) + 1))
 	timed running/reboot reboot vx-pv && wait_con_fast vx-pv $_m 1200 &&
 		fig reboot-to-marker "$(since "$_t")" || echo "oracle: $SIDE: vx-pv's reboot did not boot it again"
+	# save and restore (issue 15) of the booted vx-pv, each timed for the figures; then a
+	# managed save and the start that restores it
+	timed running/save save vx-pv $SAVEIMG && fig save "$T" || echo "oracle: $SIDE: save failed"
+	sec running/after-save "domstate --reason vx-pv; dominfo vx-pv; list --all"
+	run_batch running
+	timed running/restore restore $SAVEIMG && fig restore "$T" || echo "oracle: $SIDE: restore failed"
+	rm -f $SAVEIMG
+	sec running/after-restore "domstate --reason vx-pv; dominfo vx-pv"
+	sec running/managedsave "managedsave vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --with-managed-save; list --managed-save --name"
+	sec running/managedsave-start "start vx-pv; domstate --reason vx-pv; list --with-managed-save"
+	run_batch running
 	timed running/shutdown shutdown vx-pv && wait_gone_fast vx-pv 900 &&
 		fig shutdown "$(since "$_t")" || echo "oracle: $SIDE: vx-pv did not shut down"
 	sec running/after-shutdown "domstate --reason vx-pv; dominfo vx-pv"
