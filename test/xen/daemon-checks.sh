@@ -113,7 +113,12 @@ slowest_cases() {
 	sed -n 's/^ *--- PASS: TestBackendConformance\/\([^ /]*\) (\([0-9.]*\)s)$/\2 \1/p' $TMPD/conformance.out |
 		sort -rn | head -n 3 | awk '{ printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1 }'
 }
-conformance_debug() { grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' $TMPD/conformance.out | tail -n 50; }
+# (a crash's header first: its goroutine dump would push it out of the tail; run_check shows
+# 60 lines)
+conformance_debug() {
+	grep -m 1 -B 5 -A 20 -E '^(panic: |fatal error: |SIG[A-Z]+: )' $TMPD/conformance.out || true
+	grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' $TMPD/conformance.out | tail -n 32
+}
 
 check_daemon_start() {
 	DEBUG_FN=daemon_debug

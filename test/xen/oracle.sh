@@ -447,6 +447,11 @@ start_debug() {
 
 # ORACLE_LIB=1: only define the functions (to try a session by hand against one daemon)
 [ -z "${ORACLE_LIB:-}" ] || return 0
+# run.sh packs libvirt's driver, the test inputs, vxoracle and virtxend-load (dom0's root tmpfs
+# has no room for them unpacked while the save checks run)
+if [ -f $XT/oracle.tgz ]; then
+	tar -xzf $XT/oracle.tgz -C $XT && rm -f $XT/oracle.tgz || echo "oracle: $XT/oracle.tgz did not unpack"
+fi
 if [ ! -f $XT/oracle-driver/libvirt_driver_libxl.so ] || [ ! -x $XT/vxoracle ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: libvirt's libxl driver or vxoracle is not in the image"; done
 	exit 0

@@ -94,11 +94,13 @@ PHASE="building virtxend with -tags libxl"
 BACKEND=
 if grep -l -E '^//go:build .*\blibxl\b' internal/backend/libxl/*.go >/dev/null 2>&1; then BACKEND=1; fi
 rm -f "$W/virtxend" "$W/libxl.test" "$W/vxoracle" "$W/virtxend-load"
+# (without DWARF, -w: dom0's root is a tmpfs that the save checks fill nearly to its cap, and
+# a Go binary's panics and tracebacks need none)
 DAEMON_SKIP=
 if [ -n "$BACKEND" ]; then
 	log "$PHASE"
-	if timeout 900 go build -tags libxl -o "$W/virtxend" ./cmd/virtxend >"$W/go-build.log" 2>&1 &&
-		timeout 900 go test -c -tags libxl -o "$W/libxl.test" ./internal/backend/libxl >>"$W/go-build.log" 2>&1 &&
+	if timeout 900 go build -tags libxl -ldflags=-w -o "$W/virtxend" ./cmd/virtxend >"$W/go-build.log" 2>&1 &&
+		timeout 900 go test -c -tags libxl -ldflags=-w -o "$W/libxl.test" ./internal/backend/libxl >>"$W/go-build.log" 2>&1 &&
 		CGO_ENABLED=0 timeout 900 go build -ldflags=-s -o "$W/vxoracle" ./test/xen/vxoracle >>"$W/go-build.log" 2>&1 &&
 		CGO_ENABLED=0 timeout 900 go build -ldflags=-s -o "$W/virtxend-load" ./cmd/virtxend-load >>"$W/go-build.log" 2>&1; then
 		result PASS "daemon-build: virtxend and libxl.test built with -tags libxl"
@@ -176,10 +178,14 @@ if [ -z "$DAEMON_SKIP" ]; then
 	# the oracle (oracle.sh): libvirt's libxl driver, which oracle.sh puts among libvirtd's
 	# modules for its own libvirtd only (the libvirtd of virsh-net-vol runs beside virtxend and
 	# must not manage Xen too), the CPU map its capabilities read, libvirt's test inputs, and
-	# our comparer and load generator
-	mkdir -p "$R/xt/oracle-driver"
-	cp "$X$LVMOD/connection-driver/libvirt_driver_libxl.so" "$R/xt/oracle-driver/"
-	mkdir -p "$R/usr/share/libvirt/cpu_map" "$R/xt/oracle-inputs"
+	# our comparer and load generator. All but the map go into /xt/oracle.tgz, which oracle.sh
+	# unpacks: 3 MB in dom0's root tmpfs until then instead of 8 (the save checks before it
+	# need the room)
+	OS=$W/oracle-stage
+	rm -rf "$OS"
+	mkdir -p "$OS/oracle-driver" "$OS/oracle-inputs"
+	cp "$X$LVMOD/connection-driver/libvirt_driver_libxl.so" "$OS/oracle-driver/"
+	mkdir -p "$R/usr/share/libvirt/cpu_map"
 	cp /usr/share/libvirt/cpu_map/index.xml /usr/share/libvirt/cpu_map/x86_* "$R/usr/share/libvirt/cpu_map/"
 	# every model of the map has vme, which TCG lacks: no model would decode the host CPU, and
 	# libvirt's libxl driver would not initialize ("Cannot find suitable CPU model for given
@@ -187,15 +193,16 @@ if [ -z "$DAEMON_SKIP" ]; then
 	sed -i "/<feature name='vme'\/>/d" "$R/usr/share/libvirt/cpu_map/x86_486.xml"
 	FIX=$REPO/../shared/fixtures/libvirt-tests
 	for d in libxlxml2domconfigdata xlconfigdata xmconfigdata; do
-		if [ -d "$FIX/$d" ]; then cp -r "$FIX/$d" "$R/xt/oracle-inputs/"; fi
+		if [ -d "$FIX/$d" ]; then cp -r "$FIX/$d" "$OS/oracle-inputs/"; fi
 	done
-	cp "$W/vxoracle" "$W/virtxend-load" "$R/xt/"
+	cp "$W/vxoracle" "$W/virtxend-load" "$OS/"
+	tar -czf "$R/xt/oracle.tgz" -C "$OS" .
 	# libvirt reads the host's SMBIOS with dmidecode (virSysinfoReadDMI): sysinfo compared
 	cp /usr/sbin/dmidecode "$R/usr/sbin/"
 fi
 # shared libraries: the ldd closure of every dynamic binary (a failing ldd must not end the loop)
 for f in "$R$XB"/* "$R"/usr/bin/* "$R"/usr/sbin/* "$R"/usr/libexec/* "$R"/bin/bash "$R"/xt/virtxend "$R"/xt/libxl.test \
-	"$R$LVMOD"/*/*.so "$R"/xt/oracle-driver/*.so; do
+	"$R$LVMOD"/*/*.so "$W"/oracle-stage/oracle-driver/*.so; do
 	if [ -f "$f" ]; then ldd "$f" 2>/dev/null || true; fi
 done | awk '/=> \// { print $3 } /^[ \t]*\/lib64\// { print $1 }' | sort -u |
 	while read -r l; do cp -L --parents "$l" "$R"; done
