@@ -27,3 +27,20 @@ type Saver interface {
 	// opts (the guest stays paused when opts.Paused).
 	Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts CreateOptions, f *os.File, version uint32) (DomID, error)
 }
+
+// Migrator is the optional feature a live migration's source needs beyond
+// Saver: sending a guest's state while the guest runs, and giving the
+// guest back its run when the state went nowhere. The destination uses
+// Saver.Restore, reading the stream from a socket or pipe.
+type Migrator interface {
+	// SaveLive is Save with the guest running while its memory is sent
+	// (libxl_domain_suspend with LIBXL_SUSPEND_LIVE): it is suspended only
+	// for the last round. f may be a socket or a pipe. As Save: on success
+	// the guest is left suspended; on failure or abort, as it was.
+	SaveLive(ctx context.Context, id DomID, f *os.File, progress Progress) error
+	// Resume continues a guest that a successful Save or SaveLive left
+	// suspended, from where it stopped (libxl_domain_resume with
+	// suspend_cancel): the migration that took its state failed later. A
+	// guest that is not suspended so is refused with ErrInvalid.
+	Resume(ctx context.Context, id DomID) error
+}

@@ -83,6 +83,11 @@ type Options struct {
 	// virGetHostname (internal/hostname). Tests and two daemons on one
 	// machine set their own.
 	Hostname func() (string, error)
+	// DialPeer opens a connection to the destination daemon of a
+	// peer-to-peer migration, named by its libvirt URI (dconnuri), as
+	// libvirt's virConnectOpenAuth does; nil refuses peer-to-peer
+	// migration.
+	DialPeer func(ctx context.Context, uri string) (MigrationPeer, error)
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
