@@ -88,8 +88,13 @@ type Libxl struct {
 	KeepaliveInterval int    // keepalive_interval (migration connections)
 	KeepaliveCount    uint   // keepalive_count
 	NestedHVM         bool   // nested_hvm
-	FileExists        bool   // libxl.conf was present (libvirt skips autoballoon detection otherwise)
-	Sim               SimHost
+	// MigrationPortMin and MigrationPortMax (migration_port_min/_max, ours)
+	// bound the ports an incoming migration listens on; libvirt fixes
+	// them at 49152-49216.
+	MigrationPortMin int
+	MigrationPortMax int
+	FileExists       bool // libxl.conf was present (libvirt skips autoballoon detection otherwise)
+	Sim              SimHost
 }
 
 // SimHost is the shape of the simulated Xen host (sim_* keys).
@@ -106,6 +111,7 @@ type SimHost struct {
 func DefaultLibxl() *Libxl {
 	return &Libxl{
 		KeepaliveInterval: 5, KeepaliveCount: 5,
+		MigrationPortMin: 49152, MigrationPortMax: 49216,
 		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2"},
 	}
 }

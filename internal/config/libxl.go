@@ -26,6 +26,9 @@ func libxlKeys() []key[Libxl] {
 		{name: "keepalive_count", field: func(l *Libxl) any { return &l.KeepaliveCount }},
 		{name: "nested_hvm", field: func(l *Libxl) any { return &l.NestedHVM }},
 
+		{name: "migration_port_min", field: func(l *Libxl) any { return &l.MigrationPortMin },
+			check: func(l *Libxl) string { return between(l.MigrationPortMin, 1, 65535) }},
+		{name: "migration_port_max", field: func(l *Libxl) any { return &l.MigrationPortMax }, check: checkMigrationPorts},
 		{name: "backend", field: func(l *Libxl) any { return &l.Backend }, check: checkBackend},
 		{name: "sim_cpus", field: func(l *Libxl) any { return &l.Sim.CPUs },
 			check: func(l *Libxl) string { return between(l.Sim.CPUs, 1, MaxSimCPUs) }},
@@ -66,6 +69,17 @@ func ParseLibxl(path string, data []byte) (*Libxl, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// checkMigrationPorts: a range of at least one port.
+func checkMigrationPorts(l *Libxl) string {
+	if msg := between(l.MigrationPortMax, 1, 65535); msg != "" {
+		return msg
+	}
+	if l.MigrationPortMax < l.MigrationPortMin {
+		return fmt.Sprintf("must not be below migration_port_min (%d)", l.MigrationPortMin)
+	}
+	return ""
 }
 
 func between(n, lo, hi int) string {

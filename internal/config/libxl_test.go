@@ -15,7 +15,7 @@ func TestLibxlDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Libxl{
-		KeepaliveInterval: 5, KeepaliveCount: 5,
+		KeepaliveInterval: 5, KeepaliveCount: 5, MigrationPortMin: 49152, MigrationPortMax: 49216,
 		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2"},
 	}
 	if !reflect.DeepEqual(*l, want) {
@@ -36,6 +36,8 @@ lock_manager = "nop"
 keepalive_interval = -1
 keepalive_count = 9
 nested_hvm = 1
+migration_port_min = 50000
+migration_port_max = 50001
 backend = "simulated"
 sim_cpus = 64
 sim_memory_mib = 1048576
@@ -53,6 +55,7 @@ func TestLibxlEveryKey(t *testing.T) {
 	want := Libxl{
 		Backend: "simulated", Autoballoon: false, AutoballoonSet: true, LockManager: "nop",
 		KeepaliveInterval: -1, KeepaliveCount: 9, NestedHVM: true, FileExists: true,
+		MigrationPortMin: 50000, MigrationPortMax: 50001,
 		Sim: SimHost{CPUs: 64, MemoryMiB: 1 << 20, Dom0MemoryMiB: 2048, XenVersion: "4.19.1", CPUMHz: 3000, Scheduler: "credit"},
 	}
 	if !reflect.DeepEqual(*l, want) {
@@ -107,6 +110,9 @@ func TestLibxlRejects(t *testing.T) {
 		{"lock_manager = ''", `l.conf:1: lock_manager: unknown lock manager "" (libvirt has "lockd" and "sanlock")`},
 		{"keepalive_interval = 'x'", "l.conf:1: keepalive_interval: expected a signed integer"},
 		{"keepalive_count = -1", "l.conf:1: keepalive_count: expected an unsigned integer"},
+		{"migration_port_min = 0", "l.conf:1: migration_port_min: must be between 1 and 65535"},
+		{"migration_port_max = 65536", "l.conf:1: migration_port_max: must be between 1 and 65535"},
+		{"migration_port_min = 50000\nmigration_port_max = 49999", "l.conf:2: migration_port_max: must not be below migration_port_min (50000)"},
 		{"backend = 'xen'", `l.conf:1: backend: unknown backend "xen": use "libxl" or "simulated"`},
 		{"backend = 'x'\nbackend = 'libxl'", `l.conf:1: backend: unknown backend "x": use "libxl" or "simulated"`},
 		{"backend = ['libxl']", "l.conf:1: backend: expected a string"},

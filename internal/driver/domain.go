@@ -57,6 +57,11 @@ type domain struct {
 	// saving is the save under way, which the status file records
 	// (save.go).
 	saving *saveInFlight
+	// incoming is the migration the domain is arriving by, between
+	// Prepare and Finish (migrate_in.go); outgoing the one it leaves by,
+	// between Begin and Confirm (migrate_out.go).
+	incoming *incoming
+	outgoing *outgoing
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool

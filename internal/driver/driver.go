@@ -42,6 +42,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/config"
 	"virtxend/internal/events"
+	"virtxend/internal/migration"
 	"virtxend/internal/paths"
 	"virtxend/internal/store"
 )
@@ -112,6 +113,8 @@ type Driver struct {
 	active   int
 
 	ports portAllocator
+	// migrationPorts are the ports incoming migrations listen on.
+	migrationPorts *migration.Ports
 	// consoles are the console sessions clients have open.
 	consoles chrdevs
 	// hostCPU is the host CPU decoded from the hypervisor's CPUID words.
@@ -144,6 +147,7 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
 	drv.ports.probe = be.Capabilities().LocalDeviceModels
+	drv.migrationPorts = &migration.Ports{Min: cfg.MigrationPortMin, Max: cfg.MigrationPortMax}
 	if drv.broker == nil {
 		drv.broker = events.NewBroker()
 	}

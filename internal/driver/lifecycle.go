@@ -352,7 +352,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	drv.setID(d, int32(id))
 	drv.nameDevices(d, int32(id), cfg)
 	if paused {
-		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
+		d.setState(libvirt.DomainPaused, img.pausedReason())
 	} else {
 		if err := drv.be.Unpause(ctx, id); err != nil {
 			drv.log.Warn("cannot unpause new guest", "domain", def.Name, "err", err)
@@ -370,11 +370,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	d.updated = false
 	d.mu.Unlock()
 	drv.holdFor(d)
-	detail := libvirt.DomainEventStartedBooted
-	if img != nil {
-		detail = libvirt.DomainEventStartedRestored
-	}
-	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(detail))
+	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(img.startedDetail()))
 	drv.recordConsoles(d, int32(id))
 	return nil
 }
@@ -573,7 +569,11 @@ func (drv *Driver) Resume(ctx context.Context, dom Domain) error {
 	defer drv.endJob(d)
 	s := d.snap()
 	if s.state == libvirt.DomainPaused {
-		if err := drv.be.Unpause(ctx, backend.DomID(s.ref.ID)); err != nil {
+		resumed, err := drv.resumeSuspended(ctx, d, s)
+		if err == nil && !resumed {
+			err = drv.be.Unpause(ctx, backend.DomID(s.ref.ID))
+		}
+		if err != nil {
 			return libxlFailed(err, "Failed to resume domain '%d' with libxenlight", s.ref.ID)
 		}
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnpaused))

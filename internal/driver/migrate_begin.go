@@ -6,8 +6,10 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/caller"
 	"virtxend/internal/domxml"
 	"virtxend/internal/hostname"
+	"virtxend/internal/job"
 	"virtxend/internal/migration"
 )
 
@@ -39,14 +41,32 @@ func (drv *Driver) MigrateBegin(ctx context.Context, dom Domain, params []libvir
 	if !d.snap().active() {
 		return "", nil, errNotRunning()
 	}
-	// libvirt holds this job until Confirm ends the migration. Until
-	// Perform and Confirm exist here, Begin holds it only while it works,
-	// so that a migration abandoned after Begin cannot wedge the guest.
-	if err := drv.beginJob(ctx, d); err != nil {
+	// The job is held until Confirm ends the migration, or until a
+	// failed Perform or the caller's going away does.
+	a, err := drv.beginAsync(ctx, d, job.OpMigrationOut)
+	if err != nil {
 		return "", nil, err
 	}
-	defer drv.endJob(d)
-	return drv.migrateBegin(ctx, d, p.DestXML)
+	xml, cookie, err := drv.beginOutgoing(ctx, d, a, p.DestXML, flags)
+	if err != nil {
+		a.End(err)
+		return "", nil, err
+	}
+	return xml, cookie, nil
+}
+
+// beginOutgoing is Begin with d's migration job held: on success d has
+// the outgoing migration a runs.
+func (drv *Driver) beginOutgoing(ctx context.Context, d *domain, a *job.Async, xmlin string, flags uint32) (string, []byte, error) {
+	a.SetPhase("begin3")
+	xml, cookie, err := drv.migrateBegin(ctx, d, xmlin)
+	if err != nil {
+		return "", nil, err
+	}
+	d.mu.Lock()
+	d.outgoing = &outgoing{a: a, flags: flags, owner: caller.From(ctx).Client}
+	d.mu.Unlock()
+	return xml, cookie, nil
 }
 
 // migrateBegin is libxlDomainMigrationSrcBegin, with the domain's job held.

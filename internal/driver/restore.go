@@ -23,6 +23,29 @@ type image struct {
 	uuid backend.UUID
 	// paused: the guest comes back paused.
 	paused bool
+	// migrated: the image is an incoming migration's data.
+	migrated bool
+}
+
+// startedDetail is the detail of the STARTED event of a guest booted from
+// img (nil: booted afresh).
+func (img *image) startedDetail() libvirt.DomainEventStartedDetailType {
+	switch {
+	case img == nil:
+		return libvirt.DomainEventStartedBooted
+	case img.migrated:
+		return libvirt.DomainEventStartedMigrated
+	}
+	return libvirt.DomainEventStartedRestored
+}
+
+// pausedReason is the reason of a guest booted paused from img: an
+// incoming migration's guest waits for its Finish.
+func (img *image) pausedReason() int32 {
+	if img != nil && img.migrated {
+		return int32(libvirt.DomainPausedMigration)
+	}
+	return int32(libvirt.DomainPausedUser)
 }
 
 // openImage opens and checks the image at path (libxlDomainSaveImageOpen).

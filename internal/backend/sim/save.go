@@ -132,8 +132,9 @@ func (h *Host) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts b
 	if err != nil {
 		return 0, fmt.Errorf("%w: restore: %v", backend.ErrFailed, err)
 	}
-	if cfg == nil || cfg.CInfo.Name != saved.Name {
-		return 0, fmt.Errorf("%w: restore: the image holds domain %q", backend.ErrInvalid, saved.Name)
+	// The name may change (a migration's destination name), the guest may not.
+	if cfg == nil || cfg.CInfo.UUID != saved.UUID.String() {
+		return 0, fmt.Errorf("%w: restore: the image holds domain %q (%s)", backend.ErrInvalid, saved.Name, saved.UUID)
 	}
 	return h.add(ctx, cfg, opts, saved)
 }

@@ -56,6 +56,14 @@ func readProtocol(path string) ([]xproc, error) {
 	return procs, nil
 }
 
+// handWrittenStreams are the procedures that open a stream without saying
+// so in an annotation: their dispatchers are written by hand
+// (@generate: none) and make the stream themselves
+// (remoteDispatchDomainMigratePrepareTunnel3Params).
+var handWrittenStreams = map[string]string{
+	"DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS": "write",
+}
+
 func newXProc(name, num, notes string, structs map[string]bool) (xproc, error) {
 	n, err := strconv.ParseUint(num, 10, 32)
 	if err != nil {
@@ -75,6 +83,9 @@ func newXProc(name, num, notes string, structs map[string]bool) (xproc, error) {
 		case "writestream":
 			p.stream = "write"
 		}
+	}
+	if p.stream == "" {
+		p.stream = handWrittenStreams[name]
 	}
 	switch p.generate {
 	case "none", "client", "server", "both":

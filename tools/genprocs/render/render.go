@@ -208,7 +208,7 @@ func writeSpecs(b *bytes.Buffer, procs []typed) {
 		case !p.goTypes:
 			fmt.Fprintf(b, "\t// %s is newer than go-libvirt: no Go types.\n", p.Name)
 		case p.Stream != "" && p.Ret:
-			fmt.Fprintf(b, "\t// %s opens a stream and replies with data, which rpc cannot serve.\n", p.Name)
+			fmt.Fprintf(b, "\t%s = rpc.StreamSpec[%s]%s // its reply, %s, is the Stream's Ret\n", name, args, ref, ret)
 		case p.Stream != "":
 			fmt.Fprintf(b, "\t%s = rpc.StreamSpec[%s]%s\n", name, args, ref)
 		default:

@@ -1,0 +1,123 @@
+package driver
+
+import (
+	"context"
+	"io"
+	"os"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/job"
+	"virtxend/internal/migration"
+)
+
+// migratePeer2Peer is a peer-to-peer migration, the whole of it run by
+// this daemon (libxlDomainMigrationSrcPerformP2P, libxlDoMigrateSrcP2P):
+// Begin here, Prepare on the destination's daemon at dconnuri, the data
+// sent directly or through the connection (VIR_MIGRATE_TUNNELLED),
+// Finish there and Confirm here.
+func (drv *Driver) migratePeer2Peer(ctx context.Context, d *domain, dconnuri string, p migration.Params, flags uint32) error {
+	if drv.opts.DialPeer == nil {
+		return domainErr(libvirt.ErrNoSupport, "%s", "virDomainMigratePerform3Params")
+	}
+	if d.isDom0() {
+		return libxlErr(libvirt.ErrOperationInvalid, "Domain-0 cannot be migrated")
+	}
+	peer, err := drv.opts.DialPeer(ctx, dconnuri)
+	if err != nil {
+		return err
+	}
+	defer peer.Close()
+	a, err := drv.beginAsync(ctx, d, job.OpMigrationOut)
+	if err != nil {
+		return err
+	}
+	xml, cookie, err := drv.beginOutgoing(ctx, d, a, p.DestXML, flags)
+	if err != nil {
+		a.End(err)
+		return err
+	}
+	out := d.migrationOut()
+	dparams := []libvirt.TypedParam{stringParam(libvirt.MigrateParamDestXML, xml)}
+	if p.DestName != "" {
+		dparams = append(dparams, stringParam(libvirt.MigrateParamDestName, p.DestName))
+	}
+	if p.URI != "" {
+		dparams = append(dparams, stringParam(libvirt.MigrateParamURI, p.URI))
+	}
+	// The destination need not know it is peer-to-peer.
+	destFlags := flags &^ migratePeer2Peer
+	prepared, err := drv.sendToPeer(d, out, peer, dparams, cookie, destFlags)
+	cancelled := err != nil
+	if prepared {
+		if p.DestName == "" {
+			dparams = append(dparams, stringParam(libvirt.MigrateParamDestName, d.ref().Name))
+		}
+		out.a.SetPhase("finish3")
+		if ferr := peer.Finish(out.a.Context(), dparams, destFlags, cancelled); ferr != nil && err == nil {
+			err, cancelled = ferr, true
+		}
+	}
+	if cerr := drv.confirmOutgoing(d, out, flags, cancelled); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sendToPeer prepares the destination and sends the guest's state there;
+// prepared says the destination took the domain, so that Finish is due.
+func (drv *Driver) sendToPeer(d *domain, out *outgoing, peer MigrationPeer, params []libvirt.TypedParam, cookie []byte, flags uint32) (prepared bool, err error) {
+	ctx := out.a.Context()
+	out.a.SetPhase("prepare3")
+	if flags&migrateTunnelled != 0 {
+		tun, err := peer.PrepareTunnel(ctx, params, cookie, flags)
+		if err != nil {
+			return false, drv.jobFailed(out.a, err, "migration out", "")
+		}
+		return true, drv.sendTunnelled(d, out, tun)
+	}
+	uri, err := peer.Prepare(ctx, params, cookie, flags)
+	if err != nil {
+		return false, drv.jobFailed(out.a, err, "migration out", "")
+	}
+	if uri == "" {
+		return true, libxlErr(libvirt.ErrInternalError, "domainMigratePrepare3 did not set uri")
+	}
+	return true, drv.sendDirect(d, out, uri)
+}
+
+// sendTunnelled sends the guest's state on the connection's stream: the
+// backend writes a pipe, whose other end feeds the stream
+// (libxlMigrationSrcStartTunnel).
+func (drv *Driver) sendTunnelled(d *domain, out *outgoing, tun Tunnel) error {
+	out.a.SetPhase("perform3")
+	r, w, err := os.Pipe()
+	if err != nil {
+		tun.Abort()
+		return errSystem(err, "cannot create pipe")
+	}
+	copied := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(tun, r)
+		r.Close()
+		copied <- err
+	}()
+	err = drv.sendState(d, out, w)
+	w.Close()
+	cerr := <-copied
+	if err == nil && cerr != nil {
+		err = libxlFailed(cerr, "tunnelled migration failed to send to destination")
+	}
+	if err != nil {
+		tun.Abort()
+		return err
+	}
+	if err := tun.Finish(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func stringParam(field, value string) libvirt.TypedParam {
+	return libvirt.TypedParam{Field: field, Value: *libvirt.NewTypedParamValueString(value)}
+}

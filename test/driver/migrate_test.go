@@ -1,0 +1,130 @@
+package drivertests
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"virtxend/test/daemontest"
+)
+
+// Migration between two simulated hosts (daemontest.StartHosts: two
+// daemons in network namespaces of their own, joined by a veth pair) with
+// stock virsh and libvirt-python, as libvirt's client drives it: Begin,
+// Prepare, Perform, Finish and Confirm.
+
+// hostState is the guest's state on h, "" when h does not have it.
+func hostState(h *daemontest.Host, name string) string {
+	r := h.Virsh("domstate", "--reason", name)
+	if r.Code != 0 {
+		return ""
+	}
+	return strings.TrimSpace(r.Stdout)
+}
+
+func TestMigrateLive(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	wa, wb := watchEvents(t, a.Daemon), watchEvents(t, b.Daemon)
+	defineStart(t, a.Daemon, "g", guestXML("g", ""))
+	cpuBefore := a.MustVirsh("dominfo", "g")
+
+	// No URI: the destination names itself by its hostname, which the
+	// source resolves to its address on the link.
+	a.MustVirsh("migrate", "--live", "g", b.URI())
+	if got := hostState(b, "g"); got != "running (migrated)" {
+		t.Errorf("on the destination: %q", got)
+	}
+	if got := hostState(a, "g"); got != "shut off (migrated)" {
+		t.Errorf("on the source: %q", got)
+	}
+	if got := b.MustVirsh("dominfo", "g"); !strings.Contains(got, "Persistent:     no") {
+		t.Errorf("migrated without --persistent, the guest is transient there:\n%s\n(before: %s)", got, cpuBefore)
+	}
+	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED")
+	wb.exactly(b.Daemon, "g", "STARTED/MIGRATED", "RESUMED/MIGRATED")
+
+	// Back, persistent there and undefined here, by an explicit URI.
+	b.MustVirsh("migrate", "--live", "--persistent", "--undefinesource", "g", a.URI(), "tcp://"+a.Addr)
+	if got := hostState(a, "g"); got != "running (migrated)" {
+		t.Errorf("back on the source: %q", got)
+	}
+	if got := hostState(b, "g"); got != "" {
+		t.Errorf("the destination keeps the guest: %q", got)
+	}
+	wa.waitFor("g", 7)
+	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED",
+		"STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
+
+	// A new name there, paused, persistent: the source's definition goes.
+	a.MustVirsh("migrate", "--persistent", "--undefinesource", "--suspend", "--dname", "g2", "g", b.URI())
+	if got := hostState(b, "g2"); got != "paused (user)" {
+		t.Errorf("--suspend --dname g2: %q", got)
+	}
+	if got := hostState(a, "g"); got != "" {
+		t.Errorf("--undefinesource left %q", got)
+	}
+	if got := b.MustVirsh("dominfo", "g2"); !strings.Contains(got, "Persistent:     yes") {
+		t.Errorf("--persistent: %s", got)
+	}
+}
+
+func TestMigrateAbort(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	defineStart(t, a.Daemon, "g", slowGuest("g"))
+	mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "g", b.URI())
+	var migErr bytes.Buffer
+	mig.Stderr = &migErr
+	if err := mig.Start(); err != nil {
+		t.Fatal(err)
+	}
+	info := waitJob(t, a.Daemon, "g", "Data processed")
+	for _, want := range []string{"Job type:         Bounded", "Operation:        Outgoing migration", "Memory remaining:"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("domjobinfo during the migration lacks %q:\n%s", want, info)
+		}
+	}
+	a.MustVirsh("domjobabort", "g")
+	if err := mig.Wait(); err == nil || !strings.Contains(migErr.String(), "operation aborted: job 'migration out' canceled by client") {
+		t.Errorf("aborted migration: %v: %s", err, migErr.String())
+	}
+	if got := hostState(a, "g"); got != "running (booted)" {
+		t.Errorf("the source after the abort: %q", got)
+	}
+	if got := hostState(b, "g"); got != "" {
+		t.Errorf("the destination after the abort: %q", got)
+	}
+	if got := a.MustVirsh("domjobinfo", "--completed", "g"); !strings.Contains(got, "Cancelled") {
+		t.Errorf("domjobinfo --completed: %s", got)
+	}
+	// The guest can go afterwards.
+	a.MustVirsh("migrate", "--live", "g", b.URI())
+	if got := hostState(b, "g"); got != "running (migrated)" {
+		t.Errorf("after the abort, migrated: %q", got)
+	}
+}
+
+// TestMigrateRefused: what the destination or the source refuses, with
+// libvirt's errors, the guest running where it was.
+func TestMigrateRefused(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	defineStart(t, a.Daemon, "g", guestXML("g", ""))
+	// The destination has another domain of that name.
+	define(t, b.Daemon, "g", guestXML("g", ""))
+	mustFail(t, a.Virsh("migrate", "g", b.URI()), "already exists with uuid")
+	b.MustVirsh("undefine", "g")
+	// Flags libvirt's Xen driver does not take.
+	mustFail(t, a.Virsh("migrate", "--compressed", "g", b.URI()), "unsupported flags")
+	mustFail(t, a.Virsh("migrate", "Domain-0", b.URI()), "Domain-0 cannot be migrated")
+	// A URI naming an address the destination does not have.
+	mustFail(t, a.Virsh("migrate", "g", b.URI(), "tcp://10.99.0.77"), "Fail to create socket for incoming migration")
+	if got := hostState(a, "g"); got != "running (booted)" {
+		t.Errorf("source after the refusals: %q", got)
+	}
+	if got := hostState(b, "g"); got != "" {
+		t.Errorf("destination after the refusals: %q", got)
+	}
+}
