@@ -3,6 +3,7 @@ package driver
 import (
 	"strings"
 	"testing"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -19,7 +20,8 @@ func strParam(f, v string) libvirt.TypedParam {
 func TestMigrateBegin(t *testing.T) {
 	e := newEnv(t)
 	h := e.sim()
-	drv, err := New(e.cfg, e.root, h, nil, Options{Hostname: func() (string, error) { return "src.example.org", nil }})
+	drv, err := New(e.cfg, e.root, h, nil, Options{JobWait: 100 * time.Millisecond,
+		Hostname: func() (string, error) { return "src.example.org", nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +44,27 @@ func TestMigrateBegin(t *testing.T) {
 		t.Errorf("cookie %+v, %v; want %+v", c, err, want)
 	}
 
+	// Begin holds the job until Confirm ends the migration.
+	if err := drv.Suspend(ctx, g); err == nil || !strings.Contains(err.Error(), "cannot acquire state change lock") {
+		t.Errorf("Suspend during the migration: %v", err)
+	}
+	if err := drv.MigrateConfirm(ctx, g, nil, 0, true); err != nil {
+		t.Errorf("Confirm, cancelled: %v", err)
+	}
+
 	// The destination XML, when given, is what the destination gets.
 	dxml := domXML("g1", 1, "<description>there</description>")
 	xml, _, err = drv.MigrateBegin(ctx, g, []libvirt.TypedParam{strParam("destination_xml", dxml), strParam("destination_name", "g2")}, 0)
 	if err != nil || !strings.Contains(xml, "<description>there</description>") || strings.Contains(xml, " id=") {
 		t.Errorf("Begin with destination XML = %q, %v", xml, err)
 	}
-	// The job is free again: nothing waits on it.
+	// A client that goes away ends the migrations it began.
+	drv.MigrationCallerGone(0)
 	if err := drv.Suspend(ctx, g); err != nil {
-		t.Errorf("job still held after Begin: %v", err)
+		t.Errorf("job still held after its client went: %v", err)
+	}
+	if ji, err := drv.GetJobInfo(ctx, g); err != nil || ji.Type != int32(libvirt.DomainJobNone) {
+		t.Errorf("a job is left: %+v, %v", ji, err)
 	}
 }
 

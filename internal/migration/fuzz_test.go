@@ -31,3 +31,27 @@ func FuzzDecode(f *testing.F) {
 func eol(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
+
+// FuzzParseIncoming: a URI the destination accepts names a host, and the
+// URI it reports for it reads back as the same endpoint.
+func FuzzParseIncoming(f *testing.F) {
+	for _, s := range []string{"tcp://h.example:49200", "h", "[::1]:5", "tcp://:1", "tcp://h:99999", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		e, err := ParseIncoming(uri)
+		if err != nil {
+			return
+		}
+		if e.Host == "" {
+			t.Fatalf("%q: no host", uri)
+		}
+		if e.Port == 0 {
+			e.Port = PortMin
+		}
+		back, err := ParseOutgoing(e.URI())
+		if err != nil || back != e {
+			t.Fatalf("%q: %+v reported as %q, read back as %+v, %v", uri, e, e.URI(), back, err)
+		}
+	})
+}

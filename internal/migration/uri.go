@@ -60,6 +60,10 @@ func parse(uri string) (Endpoint, error) {
 		return Endpoint{}, err
 	}
 	e := Endpoint{Host: u.Hostname()}
+	// Only an IPv6 address, in brackets, holds a colon.
+	if strings.Contains(e.Host, ":") && net.ParseIP(e.Host) == nil {
+		return Endpoint{}, strconv.ErrSyntax
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n > 65535 {

@@ -128,3 +128,38 @@ func TestMigrateRefused(t *testing.T) {
 		t.Errorf("destination after the refusals: %q", got)
 	}
 }
+
+// TestMigratePython: libvirt-python's migrate3 with parameters (a
+// destination name and XML, the URI) and the completed job's statistics.
+func TestMigratePython(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	defineStart(t, a.Daemon, "g", guestXML("g", ""))
+	r := a.Python(`
+import sys, libvirt
+src, dst = libvirt.open(sys.argv[1]), libvirt.open(sys.argv[2])
+g = src.lookupByName("g")
+xml = g.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE).replace("</domain>", "<description>moved</description></domain>")
+params = {libvirt.VIR_MIGRATE_PARAM_DEST_NAME: "g-there", libvirt.VIR_MIGRATE_PARAM_DEST_XML: xml,
+          libvirt.VIR_MIGRATE_PARAM_URI: "tcp://" + sys.argv[3]}
+there = g.migrate3(dst, params, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST)
+print("there", there.name(), there.isActive(), there.isPersistent(), "moved" in there.XMLDesc(0))
+st = g.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+print("completed", st["type"] == libvirt.VIR_DOMAIN_JOB_COMPLETED, st["operation"] == libvirt.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+print("source", g.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, g.state()[1] == libvirt.VIR_DOMAIN_SHUTOFF_MIGRATED)
+try:
+    g.migrate3(dst, {libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 10}, 0)
+except libvirt.libvirtError as e:
+    print("refused", e.get_error_code(), e.get_error_message())
+`, b.URI(), b.Addr)
+	for _, w := range []string{
+		"there g-there 1 1 True",
+		"completed True True",
+		"source True True",
+		"refused 74 argument unsupported: parameter 'bandwidth' not supported",
+	} {
+		if !strings.Contains(r.Stdout, w) {
+			t.Errorf("libvirt-python: want %q in:\n%s%s", w, r.Stdout, r.Stderr)
+		}
+	}
+}
