@@ -18,6 +18,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // StreamVersion is LIBXL_SAVE_VERSION, the libxl stream version a source
@@ -95,7 +96,7 @@ func fromFields(f map[string]string) (Cookie, error) {
 		return Cookie{}, cookieErr("malformed uuid element")
 	}
 	c.UUID = u
-	v, ok := parseUInt(f["migration-stream-version"])
+	v, ok := virstring.ToUIntP(f["migration-stream-version"])
 	if !ok {
 		return Cookie{}, cookieErr("missing Xen migration stream version")
 	}
