@@ -174,26 +174,9 @@ func (b *Backend) resumeSuspended(id backend.DomID) error {
 
 // Restore implements backend.Saver as Create does, from the stream in f.
 func (b *Backend) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, f *os.File, version uint32) (backend.DomID, error) {
-	js, err := configJSON(cfg)
-	if err != nil {
-		return 0, err
-	}
-	u, err := backend.ParseUUID(cfg.CInfo.UUID)
-	if err != nil {
-		return 0, errors.Join(backend.ErrInvalid, err)
-	}
-	domid, err := b.c.RestoreFromJSON(js, int(f.Fd()), version)
-	if err != nil {
-		return 0, err
-	}
-	id := backend.DomID(domid)
-	if err := b.adoptNew(id, u, opts); err != nil {
-		b.c.Unwatch(domid)
-		b.c.Destroy(domid)
-		b.forget(id)
-		return 0, err
-	}
-	return id, nil
+	return b.makeGuest(cfg, opts, func(js []byte) (uint32, error) {
+		return b.c.RestoreFromJSON(js, int(f.Fd()), version)
+	})
 }
 
 // CoreDump implements backend.CoreDumper; the progress is the core
