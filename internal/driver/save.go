@@ -177,21 +177,47 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 // before then finds the guest and drops the image (recoverSave), one
 // killed after finds it gone and keeps the image.
 func (drv *Driver) saved(a *job.Async, d *domain) error {
+	return drv.destroyInStep(a, d, guestEnd{
+		reason:     int32(libvirt.DomainShutoffSaved),
+		detail:     int32(libvirt.DomainEventStoppedSaved),
+		ifStopped:  errNotRunning(),
+		vanishedOK: true,
+	})
+}
+
+// guestEnd is how an async job's last step stops its domain: the shutoff
+// reason and STOPPED event detail; what the step returns when the guest
+// stopped by itself before it; and whether a guest that vanished under
+// Destroy (backend.ErrNoGuest) counts as destroyed.
+type guestEnd struct {
+	reason, detail int32
+	ifStopped      error
+	vanishedOK     bool
+}
+
+// destroyInStep destroys d's guest and marks the domain stopped as end
+// says, in a nested step of a's job, so that no other call on the domain
+// comes between the two. The destroy is not cancelled by an abort of the
+// job: the job's work is done by then.
+func (drv *Driver) destroyInStep(a *job.Async, d *domain, end guestEnd) error {
 	if err := a.Begin(drv.jobWait()); err != nil {
 		return err
 	}
 	defer drv.endJob(d)
 	s := d.snap()
 	if !s.active() {
-		return errNotRunning()
+		return end.ifStopped
 	}
-	if err := drv.be.Destroy(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID)); err != nil && !errors.Is(err, backend.ErrNoGuest) {
+	err := drv.be.Destroy(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID))
+	if err != nil && !(end.vanishedOK && errors.Is(err, backend.ErrNoGuest)) {
 		return libxlFailed(err, "Failed to destroy domain '%d'", s.ref.ID)
 	}
+	// With the guest gone no save is in flight (nil already but for a
+	// save's last step).
 	d.mu.Lock()
 	d.saving = nil
 	d.mu.Unlock()
-	drv.stopped(d, int32(libvirt.DomainShutoffSaved), int32(libvirt.DomainEventStoppedSaved))
+	drv.stopped(d, end.reason, end.detail)
 	return nil
 }
 
