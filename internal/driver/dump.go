@@ -21,12 +21,9 @@ func (drv *Driver) CoreDump(ctx context.Context, dom Domain, to string, flags ui
 	if err := checkFlags(flags, live|crash|bypass, "libxlDomainCoreDump"); err != nil {
 		return err
 	}
-	d, err := drv.find(dom)
+	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return err
-	}
-	if d.isDom0() {
-		return errDom0()
 	}
 	dumper, ok := drv.be.(backend.CoreDumper)
 	if !ok {

@@ -54,15 +54,9 @@ func checkSaveFlags(flags uint32, fn string) error {
 // it (virDomainSaveFlags; flags: VIR_DOMAIN_SAVE_BYPASS_CACHE, _RUNNING,
 // _PAUSED); dxml, when set, replaces the definition stored in the image.
 func (drv *Driver) Save(ctx context.Context, dom Domain, to, dxml string, flags uint32) error {
-	if err := checkSaveFlags(flags, "libxlDomainSaveFlags"); err != nil {
-		return err
-	}
-	d, err := drv.find(dom)
+	d, err := drv.saveTarget(dom, flags, "libxlDomainSaveFlags")
 	if err != nil {
 		return err
-	}
-	if d.isDom0() {
-		return errDom0()
 	}
 	return drv.saveJob(ctx, d, to, dxml, flags, false)
 }
@@ -71,17 +65,20 @@ func (drv *Driver) Save(ctx context.Context, dom Domain, to, dxml string, flags 
 // (virDomainManagedSave; flags as Save's; dxml as Save's, from
 // virDomainSaveParams): its next start restores it.
 func (drv *Driver) ManagedSave(ctx context.Context, dom Domain, dxml string, flags uint32) error {
-	if err := checkSaveFlags(flags, "libxlDomainManagedSave"); err != nil {
-		return err
-	}
-	d, err := drv.find(dom)
+	d, err := drv.saveTarget(dom, flags, "libxlDomainManagedSave")
 	if err != nil {
 		return err
 	}
-	if d.isDom0() {
-		return errDom0()
-	}
 	return drv.saveJob(ctx, d, drv.managedSavePath(d.ref().Name), dxml, flags, true)
+}
+
+// saveTarget is the save calls' prologue: their flags checked (fn names
+// the call in libvirt's error), then the domain found, not Domain-0.
+func (drv *Driver) saveTarget(dom Domain, flags uint32, fn string) (*domain, error) {
+	if err := checkSaveFlags(flags, fn); err != nil {
+		return nil, err
+	}
+	return drv.findNonDom0(dom)
 }
 
 // beginAsync starts d's async job doing op, with beginJobOf's errors.
