@@ -5,6 +5,7 @@ package libxl
 /*
 #include <stdlib.h>
 #include <libxl.h>
+#include "xl_ao.h"
 #include "xl_devices.h"
 */
 import "C"
@@ -34,8 +35,11 @@ var deviceCalls = map[int][3]string{
 	DeviceUSBDev:  {"libxl_device_usbdev_add", "libxl_device_usbdev_remove", ""},
 }
 
-//export goLibxlDeviceDone
-func goLibxlDeviceDone(h C.uintptr_t, rc C.int) {
+// goLibxlAODone is the completion callback of libxl's asynchronous calls
+// (xl_ao.c): rc goes to the channel whose handle the call was given.
+//
+//export goLibxlAODone
+func goLibxlAODone(h C.uintptr_t, rc C.int) {
 	cgo.Handle(h).Value().(chan int) <- int(rc)
 }
 
@@ -84,7 +88,7 @@ func (c *Context) deviceOp(ctx context.Context, domid uint32, d *device, op int)
 	select {
 	case rc = <-done:
 	case <-ctx.Done():
-		C.vx_dev_abort(c.ctx, C.uintptr_t(h))
+		C.vx_ao_abort(c.ctx, C.uintptr_t(h))
 		rc = <-done
 	}
 	return c.check(name, C.int(rc))

@@ -4,39 +4,14 @@ package libxl
 
 /*
 #include <stdint.h>
-#include <string.h>
 #include <libxl.h>
-
-extern void goLibxlDeviceDone(uintptr_t h, int rc);
-
-static void vx_save_done(libxl_ctx *ctx, int rc, void *for_callback)
-{
-	(void)ctx;
-	goLibxlDeviceDone((uintptr_t)for_callback, rc);
-}
-
-static libxl_asyncop_how vx_save_how(uintptr_t handle)
-{
-	libxl_asyncop_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.callback = vx_save_done;
-	how.u.for_callback = (void *)handle;
-	return how;
-}
+#include "xl_ao.h"
 
 static int vx_suspend(libxl_ctx *ctx, uint32_t domid, int fd, uintptr_t handle)
 {
-	libxl_asyncop_how how = vx_save_how(handle);
+	libxl_asyncop_how how = vx_ao_how(handle);
 
 	return libxl_domain_suspend(ctx, domid, fd, 0, &how);
-}
-
-static int vx_save_abort(libxl_ctx *ctx, uintptr_t handle)
-{
-	libxl_asyncop_how how = vx_save_how(handle);
-
-	return libxl_ao_abort(ctx, &how);
 }
 
 static int vx_restore(libxl_ctx *ctx, const char *json, int fd, uint32_t version,
@@ -92,7 +67,7 @@ func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int) error {
 	select {
 	case rc = <-done:
 	case <-ctx.Done():
-		C.vx_save_abort(c.ctx, C.uintptr_t(h))
+		C.vx_ao_abort(c.ctx, C.uintptr_t(h))
 		rc = <-done
 	}
 	return c.check("libxl_domain_suspend", C.int(rc))
