@@ -42,7 +42,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime/cgo"
 	"time"
 
 	"virtxend/internal/backend"
@@ -57,20 +56,9 @@ var _ backend.CoreDumper = (*Backend)(nil)
 // first libxl is asked to abort (its save helper is stopped) and the wait
 // goes on for its callback.
 func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int) error {
-	done := make(chan int, 1)
-	h := cgo.NewHandle(done)
-	defer h.Delete()
-	if rc := C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), C.uintptr_t(h)); rc != 0 {
-		return c.fail("libxl_domain_suspend", rc)
-	}
-	var rc int
-	select {
-	case rc = <-done:
-	case <-ctx.Done():
-		C.vx_ao_abort(c.ctx, C.uintptr_t(h))
-		rc = <-done
-	}
-	return c.check("libxl_domain_suspend", C.int(rc))
+	return c.asyncOp(ctx, "libxl_domain_suspend", func(h C.uintptr_t) C.int {
+		return C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), h)
+	})
 }
 
 // RestoreFromJSON creates a domain, paused, from libxl_domain_config JSON
