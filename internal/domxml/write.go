@@ -28,7 +28,7 @@ func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
 			b.WriteByte('"')
 		} else {
 			b.WriteString("='")
-			b.WriteString(escapeVirBuffer(a.value))
+			b.WriteString(EscapeString(a.value))
 			b.WriteByte('\'')
 		}
 	}
@@ -79,9 +79,11 @@ func writeMixed(b *strings.Builder, n *node) {
 	}
 }
 
-// escapeVirBuffer is virBufferEscapeString: the five XML specials become
-// entities and other control characters are dropped.
-func escapeVirBuffer(s string) string {
+// EscapeString is virBufferEscapeString: the five XML specials become
+// entities and control characters other than tab, newline and carriage
+// return are dropped silently. Exported for the other XML libvirt writes
+// with virBuffer by hand, such as the migration cookie.
+func EscapeString(s string) string {
 	if !strings.ContainsAny(s, "<>&'\"") && !hasControl(s) {
 		return s
 	}
@@ -117,7 +119,7 @@ func hasControl(s string) bool {
 
 func escapeText(s string, libxml bool) string {
 	if !libxml {
-		return escapeVirBuffer(s)
+		return EscapeString(s)
 	}
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#13;")
 	return r.Replace(s)

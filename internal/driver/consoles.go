@@ -159,12 +159,9 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 	if err := checkFlags(flags, force, "libxlDomainOpenConsole"); err != nil {
 		return nil, err
 	}
-	d, err := drv.find(dom)
+	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return nil, err
-	}
-	if d.isDom0() {
-		return nil, errDom0()
 	}
 	s := d.snap()
 	if !s.active() {

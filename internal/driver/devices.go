@@ -51,12 +51,9 @@ func (drv *Driver) deviceRemoveTimeout() time.Duration {
 // deviceJob finds the domain and takes its job for a device change: not
 // Domain-0, whose devices are the host's.
 func (drv *Driver) deviceJob(ctx context.Context, dom Domain) (*domain, error) {
-	d, err := drv.find(dom)
+	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return nil, err
-	}
-	if d.isDom0() {
-		return nil, errDom0()
 	}
 	if err := drv.beginJob(ctx, d); err != nil {
 		return nil, err

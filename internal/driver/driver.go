@@ -269,6 +269,19 @@ func (drv *Driver) find(dom Domain) (*domain, error) {
 	return d, nil
 }
 
+// findNonDom0 is find for the calls Domain-0 refuses, because the host's
+// own domain cannot be stopped, saved or changed as a guest is.
+func (drv *Driver) findNonDom0(dom Domain) (*domain, error) {
+	d, err := drv.find(dom)
+	if err != nil {
+		return nil, err
+	}
+	if d.isDom0() {
+		return nil, errDom0()
+	}
+	return d, nil
+}
+
 func (drv *Driver) lookupUUID(uuid backend.UUID) *domain {
 	drv.mu.RLock()
 	defer drv.mu.RUnlock()

@@ -21,12 +21,9 @@ func (drv *Driver) CoreDump(ctx context.Context, dom Domain, to string, flags ui
 	if err := checkFlags(flags, live|crash|bypass, "libxlDomainCoreDump"); err != nil {
 		return err
 	}
-	d, err := drv.find(dom)
+	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return err
-	}
-	if d.isDom0() {
-		return errDom0()
 	}
 	dumper, ok := drv.be.(backend.CoreDumper)
 	if !ok {
@@ -72,21 +69,14 @@ func (drv *Driver) dump(a *job.Async, d *domain, dumper backend.CoreDumper, to s
 	return err
 }
 
-// crashAfterDump destroys the guest once dumped with VIR_DUMP_CRASH.
+// crashAfterDump destroys the guest once dumped with VIR_DUMP_CRASH
+// (STOPPED/CRASHED); a guest that stopped by itself meanwhile is no
+// error, for the dump is written.
 func (drv *Driver) crashAfterDump(a *job.Async, d *domain) error {
-	if err := a.Begin(drv.jobWait()); err != nil {
-		return err
-	}
-	defer drv.endJob(d)
-	s := d.snap()
-	if !s.active() {
-		return nil
-	}
-	if err := drv.be.Destroy(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID)); err != nil {
-		return libxlFailed(err, "Failed to destroy domain '%d'", s.ref.ID)
-	}
-	drv.stopped(d, int32(libvirt.DomainShutoffCrashed), int32(libvirt.DomainEventStoppedCrashed))
-	return nil
+	return drv.destroyInStep(a, d, guestEnd{
+		reason: int32(libvirt.DomainShutoffCrashed),
+		detail: int32(libvirt.DomainEventStoppedCrashed),
+	})
 }
 
 // AbortJob aborts the domain's async job (virDomainAbortJobFlags, which

@@ -442,12 +442,9 @@ func (drv *Driver) dropLiveDef(d *domain) {
 // domainForOp finds a domain, refuses Domain-0 (LIBXL_CHECK_DOM0_GOTO)
 // and takes the job; the domain must be active.
 func (drv *Driver) activeNonDom0(ctx context.Context, dom Domain, kind job.Kind) (*domain, error) {
-	d, err := drv.find(dom)
+	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return nil, err
-	}
-	if d.isDom0() {
-		return nil, errDom0()
 	}
 	if err := drv.beginJobOf(ctx, d, kind); err != nil {
 		return nil, err

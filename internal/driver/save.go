@@ -54,15 +54,9 @@ func checkSaveFlags(flags uint32, fn string) error {
 // it (virDomainSaveFlags; flags: VIR_DOMAIN_SAVE_BYPASS_CACHE, _RUNNING,
 // _PAUSED); dxml, when set, replaces the definition stored in the image.
 func (drv *Driver) Save(ctx context.Context, dom Domain, to, dxml string, flags uint32) error {
-	if err := checkSaveFlags(flags, "libxlDomainSaveFlags"); err != nil {
-		return err
-	}
-	d, err := drv.find(dom)
+	d, err := drv.saveTarget(dom, flags, "libxlDomainSaveFlags")
 	if err != nil {
 		return err
-	}
-	if d.isDom0() {
-		return errDom0()
 	}
 	return drv.saveJob(ctx, d, to, dxml, flags, false)
 }
@@ -71,17 +65,20 @@ func (drv *Driver) Save(ctx context.Context, dom Domain, to, dxml string, flags 
 // (virDomainManagedSave; flags as Save's; dxml as Save's, from
 // virDomainSaveParams): its next start restores it.
 func (drv *Driver) ManagedSave(ctx context.Context, dom Domain, dxml string, flags uint32) error {
-	if err := checkSaveFlags(flags, "libxlDomainManagedSave"); err != nil {
-		return err
-	}
-	d, err := drv.find(dom)
+	d, err := drv.saveTarget(dom, flags, "libxlDomainManagedSave")
 	if err != nil {
 		return err
 	}
-	if d.isDom0() {
-		return errDom0()
-	}
 	return drv.saveJob(ctx, d, drv.managedSavePath(d.ref().Name), dxml, flags, true)
+}
+
+// saveTarget is the save calls' prologue: their flags checked (fn names
+// the call in libvirt's error), then the domain found, not Domain-0.
+func (drv *Driver) saveTarget(dom Domain, flags uint32, fn string) (*domain, error) {
+	if err := checkSaveFlags(flags, fn); err != nil {
+		return nil, err
+	}
+	return drv.findNonDom0(dom)
 }
 
 // beginAsync starts d's async job doing op, with beginJobOf's errors.
@@ -177,21 +174,47 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 // before then finds the guest and drops the image (recoverSave), one
 // killed after finds it gone and keeps the image.
 func (drv *Driver) saved(a *job.Async, d *domain) error {
+	return drv.destroyInStep(a, d, guestEnd{
+		reason:     int32(libvirt.DomainShutoffSaved),
+		detail:     int32(libvirt.DomainEventStoppedSaved),
+		ifStopped:  errNotRunning(),
+		vanishedOK: true,
+	})
+}
+
+// guestEnd is how an async job's last step stops its domain: the shutoff
+// reason and STOPPED event detail; what the step returns when the guest
+// stopped by itself before it; and whether a guest that vanished under
+// Destroy (backend.ErrNoGuest) counts as destroyed.
+type guestEnd struct {
+	reason, detail int32
+	ifStopped      error
+	vanishedOK     bool
+}
+
+// destroyInStep destroys d's guest and marks the domain stopped as end
+// says, in a nested step of a's job, so that no other call on the domain
+// comes between the two. The destroy is not cancelled by an abort of the
+// job: the job's work is done by then.
+func (drv *Driver) destroyInStep(a *job.Async, d *domain, end guestEnd) error {
 	if err := a.Begin(drv.jobWait()); err != nil {
 		return err
 	}
 	defer drv.endJob(d)
 	s := d.snap()
 	if !s.active() {
-		return errNotRunning()
+		return end.ifStopped
 	}
-	if err := drv.be.Destroy(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID)); err != nil && !errors.Is(err, backend.ErrNoGuest) {
+	err := drv.be.Destroy(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID))
+	if err != nil && !(end.vanishedOK && errors.Is(err, backend.ErrNoGuest)) {
 		return libxlFailed(err, "Failed to destroy domain '%d'", s.ref.ID)
 	}
+	// With the guest gone no save is in flight (nil already but for a
+	// save's last step).
 	d.mu.Lock()
 	d.saving = nil
 	d.mu.Unlock()
-	drv.stopped(d, int32(libvirt.DomainShutoffSaved), int32(libvirt.DomainEventStoppedSaved))
+	drv.stopped(d, end.reason, end.detail)
 	return nil
 }
 

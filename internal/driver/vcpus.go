@@ -146,12 +146,9 @@ func (drv *Driver) GetAutostart(ctx context.Context, dom Domain) (bool, error) {
 // SetAutostart is virDomainSetAutostart: a symlink in the autostart
 // directory to the config.
 func (drv *Driver) SetAutostart(ctx context.Context, dom Domain, autostart bool) error {
-	d, err := drv.find(dom)
+	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return err
-	}
-	if d.isDom0() {
-		return errDom0()
 	}
 	if err := drv.beginJob(ctx, d); err != nil {
 		return err

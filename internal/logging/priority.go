@@ -6,6 +6,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // Priority is libvirt's virLogPriority: 1 debug, 2 info, 3 warning, 4 error.
@@ -78,38 +79,12 @@ func (p Priority) syslogSeverity() int {
 
 func (p Priority) valid() bool { return p >= PriorityDebug && p <= PriorityError }
 
-// parsePriorityNumber reads a priority the way libvirt's virStrToLong_uip
-// does: optional leading white space and '+', decimal digits filling the
-// rest of the string, no '-', and a value that fits an unsigned int.
-// Range checking is left to the caller, whose message differs per use.
+// parsePriorityNumber reads a priority the way libvirt does, with
+// virStrToLong_uip. Range checking is left to the caller, whose message
+// differs per use.
 func parsePriorityNumber(s string) (Priority, bool) {
-	i := 0
-	for i < len(s) && isCSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '+' {
-		i++
-	}
-	if i == len(s) {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v > 0xFFFFFFFF {
-			return 0, false
-		}
-	}
-	return Priority(v), true
-}
-
-// isCSpace is C's isspace in the "C" locale.
-func isCSpace(c byte) bool {
-	return c == ' ' || (c >= '\t' && c <= '\r')
+	v, ok := virstring.ToUIntP(s)
+	return Priority(v), ok
 }
 
 // ParseLevel reads LIBVIRT_DEBUG's value: a number 1-4 or its word.

@@ -18,6 +18,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // StreamVersion is LIBXL_SAVE_VERSION, the libxl stream version a source
@@ -44,38 +45,13 @@ type Cookie struct {
 func (c Cookie) Encode() []byte {
 	var b bytes.Buffer
 	b.WriteString("<libxl-migration>\n")
-	fmt.Fprintf(&b, "  <name>%s</name>\n", escape(c.Name))
+	fmt.Fprintf(&b, "  <name>%s</name>\n", domxml.EscapeString(c.Name))
 	fmt.Fprintf(&b, "  <uuid>%s</uuid>\n", c.UUID)
-	fmt.Fprintf(&b, "  <hostname>%s</hostname>\n", escape(c.Hostname))
+	fmt.Fprintf(&b, "  <hostname>%s</hostname>\n", domxml.EscapeString(c.Hostname))
 	fmt.Fprintf(&b, "  <migration-stream-version>%d</migration-stream-version>\n", c.StreamVersion)
 	b.WriteString("</libxl-migration>\n")
 	b.WriteByte(0)
 	return b.Bytes()
-}
-
-// escape is virBufferEscapeString: the five XML specials become entities
-// and control characters other than tab, newline and carriage return are
-// dropped silently.
-func escape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '"':
-			b.WriteString("&quot;")
-		case r == '\'':
-			b.WriteString("&apos;")
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func cookieErr(format string) error {
@@ -120,7 +96,7 @@ func fromFields(f map[string]string) (Cookie, error) {
 		return Cookie{}, cookieErr("malformed uuid element")
 	}
 	c.UUID = u
-	v, ok := parseUInt(f["migration-stream-version"])
+	v, ok := virstring.ToUIntP(f["migration-stream-version"])
 	if !ok {
 		return Cookie{}, cookieErr("missing Xen migration stream version")
 	}

@@ -1,15 +1,9 @@
 package migration
 
 import (
-	"math"
-
 	"virtxend/internal/backend"
+	"virtxend/internal/virstring"
 )
-
-// isSpace is g_ascii_isspace.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
 
 func hexVal(c byte) (byte, bool) {
 	switch {
@@ -28,7 +22,7 @@ func hexVal(c byte) (byte, bool) {
 func parseUUID(s string) (backend.UUID, bool) {
 	var u backend.UUID
 	i := 0
-	for i < len(s) && isSpace(s[i]) {
+	for i < len(s) && virstring.IsSpace(s[i]) {
 		i++
 	}
 	for n := 0; n < len(u); {
@@ -51,36 +45,9 @@ func parseUUID(s string) (backend.UUID, bool) {
 		n, i = n+1, i+2
 	}
 	for ; i < len(s); i++ {
-		if !isSpace(s[i]) {
+		if !virstring.IsSpace(s[i]) {
 			return u, false
 		}
 	}
 	return u, true
-}
-
-// parseUInt is virXPathUInt's virStrToLong_uip in base 10: blanks before,
-// an optional '+', digits to the end, no '-', within an unsigned int.
-func parseUInt(s string) (uint32, bool) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '+' {
-		i++
-	}
-	if i == len(s) {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v > math.MaxUint32 {
-			return 0, false
-		}
-	}
-	return uint32(v), true
 }

@@ -39,6 +39,25 @@ func (b *Backend) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) 
 // Create builds the guest paused, marks it ours, watches it, and unpauses
 // it unless asked not to.
 func (b *Backend) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	return b.makeGuest(cfg, opts, func(js []byte) (uint32, error) {
+		debug := b.log.Enabled(ctx, slog.LevelDebug)
+		domid, started, err := b.c.CreateFromJSON(js, true, debug)
+		if err == nil && debug {
+			// libvirt's libxl driver writes this to the domain's log as
+			// "Domain start: JSON": libxl's defaults in it, so that the two
+			// daemons' configurations compare as libxl took them
+			// (test/xen/oracle.sh).
+			b.log.Debug("Domain start", "domain", cfg.CInfo.Name, "domid", domid, "json", string(started))
+		}
+		return domid, err
+	})
+}
+
+// makeGuest is what Create and Restore share: build makes the domain,
+// paused, from cfg's JSON; then it is adopted as opts say. A domain that
+// cannot be adopted is destroyed, so that a failed start leaves no guest
+// behind that the driver does not know of.
+func (b *Backend) makeGuest(cfg *libxltypes.DomainConfig, opts backend.CreateOptions, build func(js []byte) (uint32, error)) (backend.DomID, error) {
 	js, err := configJSON(cfg)
 	if err != nil {
 		return 0, err
@@ -47,17 +66,9 @@ func (b *Backend) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts
 	if err != nil {
 		return 0, errors.Join(backend.ErrInvalid, err)
 	}
-	debug := b.log.Enabled(ctx, slog.LevelDebug)
-	domid, started, err := b.c.CreateFromJSON(js, true, debug)
+	domid, err := build(js)
 	if err != nil {
 		return 0, err
-	}
-	if debug {
-		// libvirt's libxl driver writes this to the domain's log as
-		// "Domain start: JSON": libxl's defaults in it, so that the two
-		// daemons' configurations compare as libxl took them
-		// (test/xen/oracle.sh).
-		b.log.Debug("Domain start", "domain", cfg.CInfo.Name, "domid", domid, "json", string(started))
 	}
 	id := backend.DomID(domid)
 	if err := b.adoptNew(id, u, opts); err != nil {

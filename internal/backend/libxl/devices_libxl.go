@@ -12,7 +12,6 @@ import "C"
 import (
 	"context"
 	"log/slog"
-	"runtime/cgo"
 	"unsafe"
 )
 
@@ -32,11 +31,6 @@ var deviceCalls = map[int][3]string{
 	DevicePCI:     {"libxl_device_pci_add", "libxl_device_pci_remove", ""},
 	DeviceUSBCtrl: {"libxl_device_usbctrl_add", "libxl_device_usbctrl_remove", ""},
 	DeviceUSBDev:  {"libxl_device_usbdev_add", "libxl_device_usbdev_remove", ""},
-}
-
-//export goLibxlDeviceDone
-func goLibxlDeviceDone(h C.uintptr_t, rc C.int) {
-	cgo.Handle(h).Value().(chan int) <- int(rc)
 }
 
 // device is a libxl device struct in C memory, from JSON or looked up.
@@ -73,21 +67,9 @@ func (c *Context) deviceJSON(d *device) []byte {
 // call (a removal then leaves the device with the guest), and the wait goes
 // on: libxl may use the struct until its callback.
 func (c *Context) deviceOp(ctx context.Context, domid uint32, d *device, op int) error {
-	name := deviceCalls[d.kind][op]
-	done := make(chan int, 1)
-	h := cgo.NewHandle(done)
-	defer h.Delete()
-	if rc := C.vx_dev_op(c.ctx, C.uint32_t(domid), d.p, C.int(op), C.uintptr_t(h)); rc != 0 {
-		return c.fail(name, rc)
-	}
-	var rc int
-	select {
-	case rc = <-done:
-	case <-ctx.Done():
-		C.vx_dev_abort(c.ctx, C.uintptr_t(h))
-		rc = <-done
-	}
-	return c.check(name, C.int(rc))
+	return c.asyncOp(ctx, deviceCalls[d.kind][op], func(h C.uintptr_t) C.int {
+		return C.vx_dev_op(c.ctx, C.uint32_t(domid), d.p, C.int(op), h)
+	})
 }
 
 // AddDevice plugs the device of kind whose JSON is js into domain domid,

@@ -4,39 +4,14 @@ package libxl
 
 /*
 #include <stdint.h>
-#include <string.h>
 #include <libxl.h>
-
-extern void goLibxlDeviceDone(uintptr_t h, int rc);
-
-static void vx_save_done(libxl_ctx *ctx, int rc, void *for_callback)
-{
-	(void)ctx;
-	goLibxlDeviceDone((uintptr_t)for_callback, rc);
-}
-
-static libxl_asyncop_how vx_save_how(uintptr_t handle)
-{
-	libxl_asyncop_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.callback = vx_save_done;
-	how.u.for_callback = (void *)handle;
-	return how;
-}
+#include "xl_ao.h"
 
 static int vx_suspend(libxl_ctx *ctx, uint32_t domid, int fd, uintptr_t handle)
 {
-	libxl_asyncop_how how = vx_save_how(handle);
+	libxl_asyncop_how how = vx_ao_how(handle);
 
 	return libxl_domain_suspend(ctx, domid, fd, 0, &how);
-}
-
-static int vx_save_abort(libxl_ctx *ctx, uintptr_t handle)
-{
-	libxl_asyncop_how how = vx_save_how(handle);
-
-	return libxl_ao_abort(ctx, &how);
 }
 
 static int vx_restore(libxl_ctx *ctx, const char *json, int fd, uint32_t version,
@@ -67,7 +42,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime/cgo"
 	"time"
 
 	"virtxend/internal/backend"
@@ -82,20 +56,9 @@ var _ backend.CoreDumper = (*Backend)(nil)
 // first libxl is asked to abort (its save helper is stopped) and the wait
 // goes on for its callback.
 func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int) error {
-	done := make(chan int, 1)
-	h := cgo.NewHandle(done)
-	defer h.Delete()
-	if rc := C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), C.uintptr_t(h)); rc != 0 {
-		return c.fail("libxl_domain_suspend", rc)
-	}
-	var rc int
-	select {
-	case rc = <-done:
-	case <-ctx.Done():
-		C.vx_save_abort(c.ctx, C.uintptr_t(h))
-		rc = <-done
-	}
-	return c.check("libxl_domain_suspend", C.int(rc))
+	return c.asyncOp(ctx, "libxl_domain_suspend", func(h C.uintptr_t) C.int {
+		return C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), h)
+	})
 }
 
 // RestoreFromJSON creates a domain, paused, from libxl_domain_config JSON
@@ -174,26 +137,9 @@ func (b *Backend) resumeSuspended(id backend.DomID) error {
 
 // Restore implements backend.Saver as Create does, from the stream in f.
 func (b *Backend) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, f *os.File, version uint32) (backend.DomID, error) {
-	js, err := configJSON(cfg)
-	if err != nil {
-		return 0, err
-	}
-	u, err := backend.ParseUUID(cfg.CInfo.UUID)
-	if err != nil {
-		return 0, errors.Join(backend.ErrInvalid, err)
-	}
-	domid, err := b.c.RestoreFromJSON(js, int(f.Fd()), version)
-	if err != nil {
-		return 0, err
-	}
-	id := backend.DomID(domid)
-	if err := b.adoptNew(id, u, opts); err != nil {
-		b.c.Unwatch(domid)
-		b.c.Destroy(domid)
-		b.forget(id)
-		return 0, err
-	}
-	return id, nil
+	return b.makeGuest(cfg, opts, func(js []byte) (uint32, error) {
+		return b.c.RestoreFromJSON(js, int(f.Fd()), version)
+	})
 }
 
 // CoreDump implements backend.CoreDumper; the progress is the core

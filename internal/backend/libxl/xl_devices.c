@@ -5,8 +5,8 @@
 #include <libxl.h>
 #include <libxl_utils.h>
 
+#include "xl_ao.h"
 #include "xl_devices.h"
-#include "_cgo_export.h"
 
 struct vx_dev {
 	int kind;
@@ -18,22 +18,6 @@ struct vx_dev {
 		libxl_device_usbdev usbdev;
 	} u;
 };
-
-static void vx_ao_done(libxl_ctx *ctx, int rc, void *for_callback)
-{
-	(void)ctx;
-	goLibxlDeviceDone((uintptr_t)for_callback, rc);
-}
-
-static libxl_asyncop_how vx_how(uintptr_t handle)
-{
-	libxl_asyncop_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.callback = vx_ao_done;
-	how.u.for_callback = (void *)handle;
-	return how;
-}
 
 static struct vx_dev *vx_dev_new(int kind)
 {
@@ -165,7 +149,7 @@ struct vx_dev *vx_dev_lookup(libxl_ctx *ctx, uint32_t domid, const struct vx_dev
 
 int vx_dev_op(libxl_ctx *ctx, uint32_t domid, struct vx_dev *d, int op, uintptr_t handle)
 {
-	libxl_asyncop_how how = vx_how(handle);
+	libxl_asyncop_how how = vx_ao_how(handle);
 
 	switch (d->kind * 4 + op) {
 	case VX_DISK * 4 + VX_ADD: return libxl_device_disk_add(ctx, domid, &d->u.disk, &how);
@@ -181,13 +165,6 @@ int vx_dev_op(libxl_ctx *ctx, uint32_t domid, struct vx_dev *d, int op, uintptr_
 	case VX_USBDEV * 4 + VX_REMOVE: return libxl_device_usbdev_remove(ctx, domid, &d->u.usbdev, &how);
 	}
 	return ERROR_INVAL;
-}
-
-int vx_dev_abort(libxl_ctx *ctx, uintptr_t handle)
-{
-	libxl_asyncop_how how = vx_how(handle);
-
-	return libxl_ao_abort(ctx, &how);
 }
 
 char *vx_dev_to_json(libxl_ctx *ctx, struct vx_dev *d)

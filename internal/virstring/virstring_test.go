@@ -1,0 +1,55 @@
+package virstring
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestToUIntP(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint32
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"2", 2, true},
+		{"+7", 7, true},
+		{" \t\n\v\f\r42", 42, true},
+		{"4294967295", 4294967295, true},
+		{"4294967296", 0, false},
+		{"99999999999999999999999", 0, false},
+		{"", 0, false},
+		{"+", 0, false},
+		{"  ", 0, false},
+		{"-1", 0, false},
+		{"-0", 0, false},
+		{"1 ", 0, false},
+		{"1x", 0, false},
+		{"+ 1", 0, false},
+		{"0x10", 0, false},
+	} {
+		got, ok := ToUIntP(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ToUIntP(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// FuzzToUIntP checks the parser against strconv on the same input with
+// the blanks and '+' that virStrToLong_uip allows taken off first.
+func FuzzToUIntP(f *testing.F) {
+	for _, s := range []string{"1", " +4", "-1", "4294967296", "\v9", "1e3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ToUIntP(s)
+		rest := strings.TrimPrefix(strings.TrimLeft(s, " \t\n\v\f\r"), "+")
+		want, err := strconv.ParseUint(rest, 10, 32)
+		digits := rest != "" && strings.Trim(rest, "0123456789") == ""
+		wantOK := err == nil && digits
+		if ok != wantOK || (ok && uint64(got) != want) {
+			t.Fatalf("ToUIntP(%q) = %d, %v; strconv gives %d, %v", s, got, ok, want, err)
+		}
+	})
+}

@@ -1,0 +1,121 @@
+# shellcheck shell=sh
+# virsh-pv and virsh-pvh: a guest's life through the daemon (define, start, console,
+# reboot, shutdown, destroy, undefine). Sourced by daemon-checks.sh, whose helpers it uses.
+
+# vreboot NAME: virsh reboot of a running guest (id in ID); the driver destroys it and starts it
+# again (on_reboot = restart), so wait for the next marker and check the new id with xl
+vreboot() {
+	_m=$(($(markers "$1") + 1))
+	_old=$ID
+	_t=$(now)
+	step "virsh reboot $1" V reboot "$1" || return 1
+	wait_con "$1" DOMU-MARKER-OK $_m 120 || return 1
+	state "$1" running 30 || return 1
+	ID=$(V domid "$1")
+	[ "$ID" != "$_old" ] || { WHY="rebooted guest kept id $ID"; return 1; }
+	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="after reboot virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
+	REBOOT="$(since "$_t")"
+}
+
+# vtty NAME: virsh ttyconsole names the pty xenconsoled gave the guest's console (the daemon
+# records it a moment after the start, as libvirt does); the simulated host's console daemon
+# gives one too
+vtty() {
+	TTY=
+	_i=0
+	while [ $_i -lt 20 ]; do
+		TTY=$(V ttyconsole "$1" 2>/dev/null | head -n 1)
+		[ -n "$TTY" ] && break
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	[ -n "$TTY" ] || { WHY="virsh ttyconsole $1 names no pty within 10 s"; return 1; }
+	[ -c "$TTY" ] || { WHY="virsh ttyconsole $1: '$TTY' is not a character device"; return 1; }
+}
+
+# con_has FILE REGEX SECS: wait until FILE (a console session's output) has a line matching REGEX
+con_has() {
+	_j=0
+	until grep -a -q -E "$2" "$1" 2>/dev/null; do
+		[ $_j -lt "$3" ] || { WHY="virsh console printed no '$2' within $3 s: $(tail -c 300 "$1" 2>/dev/null | tr -d '\r' | tr '\n' '|')"; return 1; }
+		sleep 1
+		_j=$((_j + 1))
+	done
+}
+
+# vconsole NAME: virsh console through the daemon, on script(1)'s pty as a user runs it: it
+# shows the boot output the guest printed before anyone connected (xenconsoled keeps it in
+# the pty) with the guest's marker, then the guest's answer to a typed line; ^] ends it. The
+# simulated guest prints its own banner and answers a line with the line.
+vconsole() {
+	_out=$TMPD/console-$1.out
+	_in=$TMPD/console-$1.in
+	_tok=vx-console-$$
+	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
+		_boot=DOMU-MARKER-OK _answer="^DOMU-ECHO $_tok"
+	else
+		_boot="Booting simulated Xen guest '$1'" _answer="^$_tok"
+	fi
+	rm -f "$_out" "$_in"
+	mkfifo "$_in"
+	_t=$(now)
+	script -q -f -c "virsh -c '$URI' console $1" "$_out" <"$_in" >/dev/null 2>&1 &
+	_sp=$!
+	exec 3>"$_in"
+	_rc=0
+	con_has "$_out" "Escape character" 60 && con_has "$_out" "$_boot" 60 &&
+		printf '%s\r' "$_tok" >&3 && con_has "$_out" "$_answer" 60 || _rc=1
+	printf '\035' >&3 # ^]
+	exec 3>&-
+	_j=0
+	while kill -0 $_sp 2>/dev/null; do
+		[ $_j -lt 20 ] || { kill $_sp; WHY="${WHY:-virsh console did not end on ^]}"; _rc=1; break; }
+		sleep 0.5
+		_j=$((_j + 1))
+	done
+	wait $_sp 2>/dev/null || true
+	rm -f "$_in"
+	[ $_rc = 0 ] || return 1
+	CONSOLE="console: '$_boot' and '${_answer#^}' in $(since "$_t") s"
+}
+
+# lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot,] shutdown, start,
+# destroy, undefine
+lifecycle() {
+	DEBUG_FN="vguest_debug $1"
+	REBOOT= CONSOLE=
+	forget "$1"
+	step "virsh define" V define "$XT/guests/$1.xml" || return 1
+	state "$1" "shut off" 5 || return 1
+	vstart "$1" || return 1
+	_id1=$ID
+	step "virsh dominfo" V dominfo "$1" || return 1
+	grep -q -E '^State: +running' $TMPD/step.out || { WHY="dominfo: $(grep State $TMPD/step.out)"; return 1; }
+	grep -q -E "^Id: +$ID\$" $TMPD/step.out || { WHY="dominfo: $(grep Id: $TMPD/step.out), want $ID"; return 1; }
+	step "virsh dumpxml" V dumpxml "$1" || return 1
+	grep -q "<domain type='xen' id='$ID'>" $TMPD/step.out || { WHY="dumpxml: $(head -n 1 $TMPD/step.out)"; return 1; }
+	grep -q "<name>$1</name>" $TMPD/step.out || { WHY="dumpxml has no <name>$1</name>"; return 1; }
+	vtty "$1" || return 1
+	if [ "${2:-}" = reboot ]; then
+		vconsole "$1" || return 1
+		vreboot "$1" || return 1
+	fi
+	_id2=$ID
+	step "virsh shutdown" V shutdown "$1" || return 1
+	state "$1" "shut off" 90 || return 1
+	wait_gone "$1" 10 || return 1
+	vstart "$1" || return 1
+	[ "$ID" != "$_id2" ] || { WHY="restarted guest kept id $ID"; return 1; }
+	step "virsh destroy" V destroy "$1" || return 1
+	state "$1" "shut off" 10 || return 1
+	wait_gone "$1" 10 || return 1
+	step "virsh undefine" V undefine "$1" || return 1
+	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
+	if [ -n "$REBOOT" ]; then
+		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $ID after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot shutdown start destroy undefine"
+	else
+		DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
+	fi
+}
+check_virsh_pv() { lifecycle vx-pv reboot; }
+check_virsh_pvh() { lifecycle vx-pvh; }

@@ -1,0 +1,82 @@
+# shellcheck shell=sh
+# virsh-net-vol: a guest on a network and a volume of Debian's libvirtd beside the daemon.
+# Sourced by daemon-checks.sh, whose helpers it uses.
+
+# start_libvirtd: Debian's libvirtd beside the daemon, serving the network, storage and secret
+# drivers (the only ones in the image) on $VR/run/libvirt/libvirt-sock, where virtxend looks;
+# LIBVIRTD_BESIDE, if set, starts it instead (dry-run.sh: scripts/libvirtd-beside, so that it
+# touches nothing of the host). LPID is its pid.
+LVLOG=${LVLOG:-/var/log/libvirtd.log}
+start_libvirtd() {
+	if [ -n "${LIBVIRTD_BESIDE:-}" ]; then
+		$LIBVIRTD_BESIDE $VR >>$LVLOG 2>&1 &
+	else
+		mkdir -p /etc/libvirt $VR/run/libvirt
+		printf 'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' $VR/run/libvirt >/etc/libvirt/libvirtd.conf
+		libvirtd -f /etc/libvirt/libvirtd.conf >>$LVLOG 2>&1 &
+	fi
+	LPID=$!
+	_i=0
+	until V net-list --all >/dev/null 2>&1; do
+		kill -0 $LPID 2>/dev/null || { WHY="libvirtd exited: $(tail -n 2 $LVLOG | tr '\n' ' ')"; return 1; }
+		[ $_i -lt 120 ] || { WHY="libvirtd did not serve within 60 s: $(V net-list 2>&1 | tail -n 1)"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+}
+netvol_debug() {
+	vguest_debug vx-netvol
+	echo "--- libvirtd log"
+	grep -a -v 'ethtool ioctl' $LVLOG | tail -n 20
+}
+
+# A PV guest whose NIC is on a libvirt network bridged to xenbr0 (<forward mode='bridge'/>),
+# whose port libvirtd's network driver gives at start, and whose disk is a volume of a dir pool
+# libvirtd's storage driver resolves: the guest reads the volume's magic and pings dom0; the
+# live XML shows the port (<interface type='bridge'>, <source network portid bridge>) and the
+# pool and volume; libxl got xenbr0 and the volume's path; destroy deletes the port.
+check_virsh_net_vol() {
+	DEBUG_FN=netvol_debug
+	forget vx-netvol
+	_t=$(now)
+	start_libvirtd || return 1
+	_up=$(since "$_t")
+	step "virsh net-define" V net-define $XT/guests/net-xenbr0.xml || return 1
+	step "virsh net-start" V net-start xenbr0 || return 1
+	mkdir -p $VR/pool
+	dd if=/dev/zero of=$VR/pool/disk-nv.img bs=1M count=8 2>/dev/null
+	printf XENQEMU-DISK-OK! | dd of=$VR/pool/disk-nv.img conv=notrunc 2>/dev/null
+	step "virsh pool-define-as" V pool-define-as vxpool dir --target $VR/pool || return 1
+	step "virsh pool-start" V pool-start vxpool || return 1
+	step "virsh vol-path" V vol-path --pool vxpool disk-nv.img || return 1
+	_path=$(cat $TMPD/step.out)
+	step "virsh define" V define $XT/guests/vx-netvol.xml || return 1
+	vstart vx-netvol || return 1
+	wait_con vx-netvol 'DOMU-NET-(OK|FAIL)' 1 120 || return 1
+	grep -a -q DOMU-DISK-OK $CONLOG/guest-vx-netvol.log || { WHY="guest did not read the volume's magic"; return 1; }
+	grep -a -q DOMU-NET-OK $CONLOG/guest-vx-netvol.log || { WHY="guest could not ping dom0 over the network's bridge"; return 1; }
+	step "virsh dumpxml" V dumpxml vx-netvol || return 1
+	_port=$(sed -n "s/^ *<source network='xenbr0' portid='\([0-9a-f-]*\)' bridge='xenbr0'\/>\$/\1/p" $TMPD/step.out)
+	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	grep -q "<interface type='bridge'>" $TMPD/step.out || { WHY="dumpxml: $(grep '<interface' $TMPD/step.out)"; return 1; }
+	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" $TMPD/step.out || { WHY="dumpxml: $(grep '<source pool' $TMPD/step.out)"; return 1; }
+	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
+	[ "$(tr -d ' \n' <$TMPD/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' <$TMPD/step.out), dumpxml says $_port"; return 1; }
+	step "xl list -l" xl list -l vx-netvol || return 1
+	grep -q "\"pdev_path\": \"$_path\"" $TMPD/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path $TMPD/step.out)"; return 1; }
+	grep -q '"bridge": "xenbr0"' $TMPD/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge $TMPD/step.out)"; return 1; }
+	_rss=$(dm_rss "$LPID")
+	step "virsh destroy" V destroy vx-netvol || return 1
+	wait_gone vx-netvol 20 || return 1
+	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
+	[ -z "$(tr -d ' \n' <$TMPD/step.out)" ] || { WHY="port left after destroy: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	step "virsh undefine" V undefine vx-netvol || return 1
+	# nothing of this check stays for the checks after (oracle.sh's libvirtd reads the same
+	# network and storage configuration)
+	for _c in "net-destroy xenbr0" "net-undefine xenbr0" "pool-destroy vxpool" "pool-undefine vxpool"; do
+		V $_c >/dev/null 2>&1 || echo "virsh-net-vol: virsh $_c failed"
+	done
+	kill "$LPID" 2>/dev/null || true
+	wait "$LPID" 2>/dev/null || true
+	DETAIL="libvirtd serving in $_up s (RSS ${_rss:-?}); id $ID: port $_port on xenbr0, volume $_path; disk read, ping over xenbr0, port deleted on destroy"
+}
