@@ -62,6 +62,9 @@ type domain struct {
 	// between Begin and Confirm (migrate_out.go).
 	incoming *incoming
 	outgoing *outgoing
+	// migrating is what the status file records of either
+	// (migrate_recover.go).
+	migrating *migrationInFlight
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
@@ -147,6 +150,7 @@ type snapshot struct {
 	netPorts   domxml.Ports
 	hotplug    *hotplugInFlight
 	saving     *saveInFlight
+	migrating  *migrationInFlight
 	state      libvirt.DomainState
 	reason     int32
 	persistent bool
@@ -158,7 +162,7 @@ func (d *domain) snap() snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return snapshot{
-		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, saving: d.saving, state: d.state, reason: d.reason,
+		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, saving: d.saving, migrating: d.migrating, state: d.state, reason: d.reason,
 		persistent: d.persistent, autostart: d.autostart, updated: d.updated,
 	}
 }

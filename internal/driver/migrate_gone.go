@@ -79,6 +79,11 @@ func (drv *Driver) resumeSuspended(ctx context.Context, d *domain, s snapshot) (
 	if !ok {
 		return false, nil
 	}
-	err := m.Resume(ctx, backend.DomID(s.ref.ID))
-	return err == nil, err
+	if err := m.Resume(ctx, backend.DomID(s.ref.ID)); err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	d.migrating = nil
+	d.mu.Unlock()
+	return true, nil
 }

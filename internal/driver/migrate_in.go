@@ -205,6 +205,8 @@ func (drv *Driver) prepareIncoming(ctx context.Context, params []libvirt.TypedPa
 	in := &incoming{version: c.StreamVersion, owner: caller.From(ctx).Client, created: created, done: make(chan struct{})}
 	d.mu.Lock()
 	d.incoming = in
+	// The status file the start writes says so (migrate_recover.go).
+	d.migrating = &migrationInFlight{Dir: "in"}
 	d.mu.Unlock()
 	return d, in, p, nil
 }
@@ -213,7 +215,7 @@ func (drv *Driver) prepareIncoming(ctx context.Context, params []libvirt.TypedPa
 func (drv *Driver) abandonIncoming(d *domain, in *incoming) {
 	in.halt()
 	d.mu.Lock()
-	d.incoming = nil
+	d.incoming, d.migrating = nil, nil
 	d.mu.Unlock()
 	d.restoreDefs()
 	drv.endJob(d)
@@ -309,7 +311,7 @@ func (drv *Driver) finishIncoming(ctx context.Context, d *domain, in *incoming, 
 			return Domain{}, err
 		}
 	}
-	if err := drv.writeStatus(d.snap()); err != nil {
+	if err := drv.markMigrating(d, nil); err != nil {
 		return Domain{}, err
 	}
 	return d.ref(), nil
@@ -351,6 +353,9 @@ func (drv *Driver) persistIncoming(d *domain) error {
 // dropIncoming removes what a failed or cancelled incoming migration left:
 // the guest, if it arrived (STOPPED/FAILED), and a domain that was new.
 func (drv *Driver) dropIncoming(ctx context.Context, d *domain, in *incoming) {
+	d.mu.Lock()
+	d.migrating = nil
+	d.mu.Unlock()
 	s := d.snap()
 	if s.active() {
 		if err := drv.be.Destroy(ctx, backend.DomID(s.ref.ID)); err != nil && !errors.Is(err, backend.ErrNoGuest) {

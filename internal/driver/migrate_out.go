@@ -111,6 +111,10 @@ func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
 	}
 	id := backend.DomID(s.ref.ID)
 	progress := drv.progressOf(out.a)
+	wasPaused := s.state == libvirt.DomainPaused
+	if err := drv.markMigrating(d, &migrationInFlight{Dir: "out", Paused: wasPaused}); err != nil {
+		return err
+	}
 	var err error
 	if m, ok := drv.be.(backend.Migrator); ok && out.flags&migrateLive != 0 {
 		err = m.SaveLive(out.a.Context(), id, f, progress)
@@ -120,12 +124,13 @@ func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
 		return domainErr(libvirt.ErrNoSupport, "%s", "virDomainMigratePerform3Params")
 	}
 	if err != nil {
+		drv.markMigrating(d, nil)
 		return drv.jobFailed(out.a, err, "migration out", "Failed to send migration data to destination host")
 	}
-	out.sent, out.wasPaused = true, s.state == libvirt.DomainPaused
+	out.sent, out.wasPaused = true, wasPaused
 	d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedMigration))
 	drv.emit(s.ref, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedMigrated))
-	return nil
+	return drv.markMigrating(d, &migrationInFlight{Dir: "out", Sent: true, Paused: wasPaused})
 }
 
 // MigrateConfirm is virDomainMigrateConfirm3Params on the source: the
@@ -192,6 +197,9 @@ func (drv *Driver) endOutgoing(d *domain, out *outgoing, err error) {
 // migrated ends the guest that went: destroyed here, the domain stopped
 // (STOPPED/MIGRATED) and, with VIR_MIGRATE_UNDEFINE_SOURCE, undefined.
 func (drv *Driver) migrated(d *domain, flags uint32) error {
+	d.mu.Lock()
+	d.migrating = nil
+	d.mu.Unlock()
 	s := d.snap()
 	if s.active() {
 		if err := drv.be.Destroy(context.Background(), backend.DomID(s.ref.ID)); err != nil && !errors.Is(err, backend.ErrNoGuest) {
@@ -240,5 +248,5 @@ func (drv *Driver) resumeSource(d *domain, out *outgoing) error {
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningMigrationCanceled))
 	}
 	drv.emit(s.ref, libvirt.DomainEventResumed, int32(libvirt.DomainEventResumedMigrated))
-	return drv.writeStatus(d.snap())
+	return drv.markMigrating(d, nil)
 }

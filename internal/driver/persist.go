@@ -151,6 +151,8 @@ type statusFile struct {
 	Ports   []rawPort        `xml:"networkport"`
 	Hotplug *hotplugInFlight `xml:"hotplug"`
 	Saving  *saveInFlight    `xml:"saving"`
+	// Migrating is a migration under way (migrate_recover.go).
+	Migrating *migrationInFlight `xml:"migrating"`
 	Inner   string           `xml:",innerxml"`
 	parsed  domxml.Ports
 }
@@ -200,8 +202,12 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return libxlErr(libvirt.ErrInternalError, "%v", err)
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving)
+	migrating, err := s.migrating.xml()
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "%v", err)
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving, migrating)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)

@@ -68,7 +68,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		d := newDomain(def, uuid)
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
 		d.netPorts = st.ports()
-		d.hotplug, d.saving = st.Hotplug, st.Saving
+		d.hotplug, d.saving, d.migrating = st.Hotplug, st.Saving, st.Migrating
 		drv.mu.Lock()
 		drv.addLocked(d)
 		drv.mu.Unlock()
@@ -154,10 +154,16 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		return
 	}
 	g = drv.recoverSave(ctx, d, g)
+	g, gone := drv.recoverMigration(ctx, d, g)
+	if gone {
+		return
+	}
 	drv.dropStaleManagedSave(d)
 	// A shut-down guest is handled by the shutdown event the backend
 	// delivers for it; until then it counts as running.
 	switch {
+	case d.snap().reason == int32(libvirt.DomainPausedMigration) && d.snap().state == libvirt.DomainPaused:
+		// suspended by a migration whose end is unknown (recoverMigration)
 	case g.State == backend.StateShutdown && g.ShutdownReason == backend.ReasonSuspend:
 		d.setState(libvirt.DomainPmsuspended, int32(libvirt.DomainPmsuspendedUnknown))
 	case g.State == backend.StatePaused && s.state != libvirt.DomainPaused:
