@@ -23,6 +23,21 @@ type Host struct {
 	*Daemon
 	Name string // its hostname, which the other host resolves
 	Addr string // its address on the link between the two
+
+	t      testing.TB
+	netns  string
+	script string
+}
+
+// Start starts the host's daemon (again, once it has exited) and waits
+// until it serves.
+func (h *Host) Start() {
+	h.t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", h.netns,
+		"unshare", "--uts", "--mount", "--propagation", "private", "sh", "-c", h.script)
+	cmd.Env = append(os.Environ(), paths.RootEnv+"="+h.Root)
+	h.Daemon = Launch(h.t, cmd, h.Root)
+	h.WaitForSocket(filepath.Join(h.Paths.SocketDir(), paths.RWSocketName))
 }
 
 // StartHosts starts two daemons, each in a fresh root of its own, as two
@@ -55,12 +70,9 @@ func StartHosts(t testing.TB, libxlConf string) (a, b *Host) {
 		hostsFile := WriteFile(t, root, "hosts", table.String())
 		// ip netns exec, unshare and sh each exec the next, so the process
 		// started is the daemon's.
-		script := fmt.Sprintf("hostname %s && mount --bind %s /etc/hosts && exec %s", h.Name, hostsFile, Binary(t))
-		cmd := exec.Command("ip", "netns", "exec", netns[i],
-			"unshare", "--uts", "--mount", "--propagation", "private", "sh", "-c", script)
-		cmd.Env = append(os.Environ(), paths.RootEnv+"="+root)
-		h.Daemon = Launch(t, cmd, root)
-		h.WaitForSocket(filepath.Join(h.Paths.SocketDir(), paths.RWSocketName))
+		h.t, h.netns, h.Daemon = t, netns[i], &Daemon{Root: root}
+		h.script = fmt.Sprintf("hostname %s && mount --bind %s /etc/hosts && exec %s", h.Name, hostsFile, Binary(t))
+		h.Start()
 	}
 	return hosts[0], hosts[1]
 }

@@ -163,3 +163,38 @@ except libvirt.libvirtError as e:
 		}
 	}
 }
+
+// TestMigrateKilled: a daemon killed mid-transfer, source or destination,
+// leaves the guest running on the source once both serve again, and
+// nothing on the destination.
+func TestMigrateKilled(t *testing.T) {
+	t.Parallel()
+	for _, victim := range []string{"destination", "source"} {
+		t.Run(victim, func(t *testing.T) {
+			a, b := daemontest.StartHosts(t, "")
+			defineStart(t, a.Daemon, "g", slowGuest("g"))
+			mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "g", b.URI())
+			if err := mig.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitJob(t, a.Daemon, "g", "Data processed")
+			killed := b
+			if victim == "source" {
+				killed = a
+			}
+			killed.Cmd.Process.Kill()
+			killed.Wait(bound)
+			mig.Wait()
+			killed.Start()
+			a.WaitState("g", "running (booted)")
+			if got := hostState(b, "g"); got != "" {
+				t.Errorf("the destination keeps %q", got)
+			}
+			// And it can go now.
+			a.MustVirsh("migrate", "--live", "g", b.URI())
+			if got := hostState(b, "g"); got != "running (migrated)" {
+				t.Errorf("migrated after the kill: %q", got)
+			}
+		})
+	}
+}
