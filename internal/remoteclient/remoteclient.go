@@ -120,10 +120,11 @@ func invoke(ctx context.Context, conn *rpc.Conn, proc uint32, args, ret any, str
 
 // CallError is a failed call's error as libvirt's client reports it: the
 // daemon's own error as it came (or a transport's own account of its
-// end), a connection that ended as virNetSocketReadWire's end of file, a
-// server gone silent as virKeepAliveTimer's timeout.
+// end), a connection that ended or failed as virNetSocketReadWire says
+// it, a server gone silent as virKeepAliveTimer's timeout.
 func CallError(err error) error {
 	var e *virerr.Error
+	var errno syscall.Errno
 	switch {
 	case errors.As(err, &e):
 		return e
@@ -131,6 +132,8 @@ func CallError(err error) error {
 		return err
 	case errors.Is(err, rpc.ErrKeepaliveTimeout):
 		return virerr.Wrap(err, virerr.FromRPC, libvirt.ErrInternalError, "connection closed due to keepalive timeout")
+	case errors.Is(err, rpc.ErrConnClosed) && errors.As(err, &errno):
+		return virerr.System(virerr.FromRPC, errno, "Cannot recv data")
 	case errors.Is(err, rpc.ErrConnClosed):
 		return virerr.System(virerr.FromRPC, syscall.EIO, "End of file while reading data")
 	}

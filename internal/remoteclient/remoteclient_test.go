@@ -111,6 +111,7 @@ func TestCallError(t *testing.T) {
 		{relayed, "Domain not found"},
 		{fmt.Errorf("%w: %w", rpc.ErrConnClosed, explained), "End of file while reading data: ssh: no route: Input/output error"},
 		{fmt.Errorf("%w: %w", rpc.ErrConnClosed, sshSaid{}), "End of file while reading data: Input/output error"},
+		{fmt.Errorf("%w: %w", rpc.ErrConnClosed, &net.OpError{Op: "read", Err: syscall.ECONNRESET}), "Cannot recv data: Connection reset by peer"},
 		{rpc.ErrKeepaliveTimeout, "internal error: connection closed due to keepalive timeout"},
 		{syscall.EPIPE, "Cannot write data: Broken pipe"},
 	} {
