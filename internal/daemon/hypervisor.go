@@ -2,11 +2,13 @@ package daemon
 
 import (
 	"fmt"
+	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/sim"
 	"virtxend/internal/config"
 	"virtxend/internal/driver"
+	"virtxend/internal/peer"
 )
 
 // backendOpeners are the hypervisor backends compiled in; the libxl one
@@ -43,6 +45,18 @@ func openSimulated(d *daemon) (backend.Backend, error) {
 	})
 }
 
+// peerDialer opens a peer-to-peer migration's connection to the
+// destination, with libxl.conf's keepalive settings, as libvirt's
+// libxlDomainMigrationSrcPerformP2P sets them on it.
+func (d *daemon) peerDialer() *peer.Dialer {
+	return &peer.Dialer{
+		SocketDir:         d.opts.Paths.SocketDir(),
+		KeepaliveInterval: time.Duration(d.libxl.KeepaliveInterval) * time.Second,
+		KeepaliveCount:    int(d.libxl.KeepaliveCount),
+		Log:               d.logger.Slog().With("module", "peer"),
+	}
+}
+
 // startDriver opens the hypervisor backend and the Xen driver, which
 // recovers the guests a previous daemon left running. The daemon counts
 // as busy meanwhile, and while any guest runs.
@@ -61,6 +75,7 @@ func (d *daemon) startDriver() error {
 		driver.Options{
 			OnActiveChange: func(n int) { d.idle.set("guests", n) },
 			Networks:       d.libvirtd, Storage: d.libvirtd, Secrets: d.libvirtd,
+			DialPeer: d.peerDialer().Dial,
 		})
 	if err != nil {
 		be.Close()

@@ -20,9 +20,9 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/remoteclient"
 	"virtxend/internal/rpc"
 	"virtxend/internal/virerr"
-	"virtxend/internal/xdr"
 )
 
 // Driver names one of libvirt's secondary drivers, as its URI scheme and
@@ -143,25 +143,5 @@ func (c *Client) call(ctx context.Context, d Driver, proc uint32, args, ret any)
 	if err != nil {
 		return err
 	}
-	return invoke(ctx, conn, proc, args, ret)
-}
-
-func invoke(ctx context.Context, conn *rpc.Conn, proc uint32, args, ret any) error {
-	var body []byte
-	if args != nil {
-		var err error
-		if body, err = xdr.Marshal(args); err != nil {
-			return virerr.Wrap(err, virerr.FromRPC, libvirt.ErrRPC, "cannot encode the arguments of procedure %d: %v", proc, err)
-		}
-	}
-	r, err := conn.Call(ctx, program, version, proc, body)
-	if err != nil {
-		return callError(err)
-	}
-	if ret != nil {
-		if err := xdr.Unmarshal(r.Body, ret); err != nil {
-			return virerr.Wrap(err, virerr.FromRPC, libvirt.ErrRPC, "cannot decode the reply of procedure %d: %v", proc, err)
-		}
-	}
-	return nil
+	return remoteclient.Invoke(ctx, conn, proc, args, ret)
 }

@@ -1,17 +1,17 @@
 package libvirtd
 
-import "virtxend/internal/virerr"
+import "virtxend/internal/remoteclient"
 
 // The remote program and the procedures this client calls, with libvirt's
 // numbers (remote_protocol.x; procs_test.go checks them against
 // tools/genprocs' record of libvirt's source).
 const (
-	program = 0x20008086
-	version = 1
+	program = remoteclient.Program
+	version = remoteclient.Version
 
-	procConnectOpen             = 1
+	procConnectOpen             = remoteclient.ProcConnectOpen
 	procNetworkLookupByName     = 46
-	procAuthList                = 66
+	procAuthList                = remoteclient.ProcAuthList
 	procStoragePoolLookupByName = 84
 	procStoragePoolGetXMLDesc   = 88
 	procStorageVolLookupByName  = 95
@@ -26,7 +26,7 @@ const (
 	procNetworkPortCreateXML    = 406
 	procNetworkPortGetXMLDesc   = 409
 	procNetworkPortDelete       = 410
-	procConnectSetIdentity      = 419
+	procConnectSetIdentity      = remoteclient.ProcConnectSetIdentity
 )
 
 // procNames are the procedures' names in remote_protocol.x, for the test.
@@ -52,8 +52,4 @@ var procNames = map[uint32]string{
 }
 
 // authNone is REMOTE_AUTH_NONE: no authentication step is needed.
-const authNone = 0
-
-// fromRemote is VIR_FROM_REMOTE, the domain of libvirt's client-side
-// errors.
-const fromRemote virerr.Domain = 13
+const authNone = remoteclient.AuthNone

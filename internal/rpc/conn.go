@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"virtxend/internal/virerr"
 	"virtxend/internal/xdr"
@@ -22,7 +25,7 @@ import (
 // its keepalive PINGs are answered. Conn's methods are safe from any
 // goroutine.
 type Conn struct {
-	nc  net.Conn
+	nc  io.ReadWriteCloser
 	log *slog.Logger
 	// onMessage receives the server's MESSAGE packets (events), in order,
 	// on the read loop: it must not block.
@@ -36,6 +39,9 @@ type Conn struct {
 	streams map[uint32]*ClientStream
 	err     error // why the connection ended
 	done    chan struct{}
+
+	lastRecv atomic.Int64 // unix nanoseconds of the last packet read
+	kaMissed atomic.Int64 // our keepalive PINGs sent since then
 }
 
 // Reply is a server's answer to a call: the reply header and its payload
@@ -62,12 +68,24 @@ func Dial(ctx context.Context, path string, log *slog.Logger, onMessage func(h H
 	return newConn(nc, log.With("peer", path), onMessage), nil
 }
 
+// NewConn runs a client connection over rwc, a transport already
+// connected to a libvirt RPC server (a TCP connection, or the pipes of a
+// command such as ssh that reaches one); the connection owns rwc and
+// closes it when it ends. log may be nil.
+func NewConn(rwc io.ReadWriteCloser, log *slog.Logger, onMessage func(h Header, body []byte)) *Conn {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return newConn(rwc, log, onMessage)
+}
+
 // newConn runs a client connection over nc.
-func newConn(nc net.Conn, log *slog.Logger, onMessage func(h Header, body []byte)) *Conn {
+func newConn(nc io.ReadWriteCloser, log *slog.Logger, onMessage func(h Header, body []byte)) *Conn {
 	c := &Conn{
 		nc: nc, log: log, onMessage: onMessage,
 		pending: map[uint32]chan Reply{}, streams: map[uint32]*ClientStream{}, done: make(chan struct{}),
 	}
+	c.lastRecv.Store(time.Now().UnixNano())
 	go c.readLoop()
 	return c
 }
@@ -185,9 +203,13 @@ func (c *Conn) readLoop() {
 	for {
 		h, body, err := readPacket(br)
 		if err != nil {
-			c.fail(fmt.Errorf("%w: %v", ErrConnClosed, err))
+			// Both wrapped: a transport may explain its end (ssh's
+			// standard error) with an error of its own.
+			c.fail(fmt.Errorf("%w: %w", ErrConnClosed, err))
 			return
 		}
+		c.lastRecv.Store(time.Now().UnixNano())
+		c.kaMissed.Store(0)
 		c.route(h, body)
 	}
 }

@@ -3,7 +3,7 @@ package rpc
 import (
 	"bytes"
 	"context"
-
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -201,5 +201,27 @@ func TestForwardedCall(t *testing.T) {
 		if dh != vh || !bytes.Equal(db, vb) {
 			t.Errorf("%s: direct %v %x, forwarded %v %x", name, dh, db, vh, vb)
 		}
+	}
+}
+
+// explainedEOF is a transport's own account of its end.
+type explainedEOF struct{}
+
+func (explainedEOF) Error() string { return "the command reaching the server exited" }
+
+type failingTransport struct{ io.Writer }
+
+func (failingTransport) Read([]byte) (int, error) { return 0, explainedEOF{} }
+func (failingTransport) Close() error             { return nil }
+
+// TestConnTransportError: the transport's read error stays reachable
+// beside ErrConnClosed.
+func TestConnTransportError(t *testing.T) {
+	c := NewConn(failingTransport{io.Discard}, nil, nil)
+	<-c.Done()
+	_, err := c.Call(ctx, remoteProg, 1, 157, nil)
+	var e explainedEOF
+	if !errors.Is(err, ErrConnClosed) || !errors.As(err, &e) {
+		t.Fatalf("%v", err)
 	}
 }

@@ -1,6 +1,9 @@
 package rpc
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // keepaliveMessage answers a PING with a PONG; a PONG needs nothing more
 // (any packet already reset the keepalive state). The PONG holds a request
@@ -68,6 +71,51 @@ func (c *Client) keepaliveLoop(interval time.Duration, count int64) {
 		}
 		c.kaMissed.Add(1)
 		c.enqueue(outMsg{data: keepalivePacket(keepalivePing)})
+		timer.Reset(interval)
+	}
+}
+
+// ErrKeepaliveTimeout is the cause of calls on a Conn that StartKeepalive
+// closed because the server stopped answering.
+var ErrKeepaliveTimeout = fmt.Errorf("%w: keepalive timeout", ErrConnClosed)
+
+// StartKeepalive is libvirt's virKeepAliveStart on the client side: after
+// interval without a packet from the server the connection PINGs it, and
+// once count PINGs in a row went unanswered (at once, with count 0) it
+// ends with ErrKeepaliveTimeout. A migration's source sets it on its
+// connection to the destination, so that a destination that vanished
+// fails the migration instead of hanging it. The server must have said it
+// supports the keepalive program (VIR_DRV_FEATURE_PROGRAM_KEEPALIVE).
+// interval <= 0 does nothing; call it once.
+func (c *Conn) StartKeepalive(interval time.Duration, count int) {
+	if interval <= 0 {
+		return
+	}
+	go c.keepaliveLoop(interval, int64(max(count, 0)))
+}
+
+// keepaliveLoop is Client.keepaliveLoop's twin on this side of the wire.
+func (c *Conn) keepaliveLoop(interval time.Duration, count int64) {
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-timer.C:
+		}
+		idle := time.Since(time.Unix(0, c.lastRecv.Load()))
+		if idle < interval {
+			timer.Reset(interval - idle)
+			continue
+		}
+		if c.kaMissed.Load() >= count {
+			c.log.Warn("connection closed due to keepalive timeout", "interval", interval, "count", count)
+			c.fail(ErrKeepaliveTimeout)
+			return
+		}
+		c.kaMissed.Add(1)
+		go c.write(Header{Prog: KeepaliveProgram, Vers: KeepaliveVersion, Proc: keepalivePing, Type: TypeMessage}, nil)
 		timer.Reset(interval)
 	}
 }

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -77,4 +79,60 @@ func TestKeepaliveDisabled(t *testing.T) {
 	if f.onlyClient(t).kaStarted.Load() {
 		t.Fatal("keepalive started with interval -1")
 	}
+}
+
+// A Conn with keepalive on PINGs a silent server and, answered (our server
+// answers PINGs with PONGs), stays open across many intervals.
+func TestConnKeepaliveAnswered(t *testing.T) {
+	f := start(t, nil)
+	c := dialFixture(t, f, nil)
+	c.StartKeepalive(5*time.Millisecond, 2)
+	time.Sleep(100 * time.Millisecond)
+	if _, err := c.Call(ctx, remoteProg, 1, 157, nil); err != nil {
+		t.Fatalf("call after 20 intervals: %v", err)
+	}
+}
+
+// A server that never answers gets count PINGs, then the connection ends
+// with ErrKeepaliveTimeout, which a waiting call returns.
+func TestConnKeepaliveTimeout(t *testing.T) {
+	ours, theirs := net.Pipe()
+	defer theirs.Close()
+	c := NewConn(ours, nil, nil)
+	defer c.Close()
+	c.StartKeepalive(5*time.Millisecond, 3)
+	failed := make(chan error, 1)
+	go func() { // a call the server never answers
+		_, err := c.Call(ctx, remoteProg, 1, 157, nil)
+		failed <- err
+	}()
+	br := newReader(theirs)
+	pings := 0
+	for {
+		h, _, err := readPacket(br)
+		if err != nil {
+			break
+		}
+		if isPing(h) {
+			pings++
+		}
+	}
+	if pings != 3 {
+		t.Fatalf("%d PINGs before the close, want 3", pings)
+	}
+	if err := <-failed; !errors.Is(err, ErrKeepaliveTimeout) || !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("call failed with %v", err)
+	}
+}
+
+// A count of 0 closes after one interval of silence, without a PING.
+func TestConnKeepaliveCountZero(t *testing.T) {
+	ours, theirs := net.Pipe()
+	defer theirs.Close()
+	c := NewConn(ours, nil, nil)
+	c.StartKeepalive(5*time.Millisecond, 0)
+	if _, _, err := readPacket(newReader(theirs)); err == nil {
+		t.Fatal("got a packet, want the close")
+	}
+	<-c.Done()
 }

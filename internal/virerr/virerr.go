@@ -23,12 +23,14 @@ const (
 	FromDom     Domain = 6
 	FromRPC     Domain = 7
 	FromConf    Domain = 9
+	FromRemote  Domain = 13
 	FromXenXM   Domain = 15
 	FromNetwork Domain = 19
 	FromCPU     Domain = 31
 	FromDomain  Domain = 20
 	FromStreams Domain = 38
 	FromLibxl   Domain = 41
+	FromURI     Domain = 45
 	FromAdmin   Domain = 62
 	FromXenXL   Domain = 64
 )

@@ -39,10 +39,16 @@ var forbidden = map[string][]string{
 		"virtxend/internal/virerr",
 	},
 	"virtxend/internal/rpc":    {"virtxend/internal/driver"},
-	"virtxend/internal/driver": {"virtxend/internal/rpc", "virtxend/internal/xdr", "virtxend/internal/libvirtd"},
+	"virtxend/internal/driver": {"virtxend/internal/rpc", "virtxend/internal/xdr", "virtxend/internal/libvirtd", "virtxend/internal/peer"},
 	// The client of libvirt's daemons serves the driver through the
 	// driver's own interfaces, without knowing it.
 	"virtxend/internal/libvirtd": {"virtxend/internal/driver", "virtxend/internal/remote"},
+	// The client side of the remote program is shared by libvirtd and
+	// peer, and knows neither the driver nor the server side.
+	"virtxend/internal/remoteclient": {"virtxend/internal/driver", "virtxend/internal/remote"},
+	// A migration's destination is reached as any libvirt daemon is: the
+	// peer implements the driver's seam, without the server side.
+	"virtxend/internal/peer": {"virtxend/internal/remote", "virtxend/internal/libvirtd", "virtxend/internal/daemon"},
 }
 
 // TestDependencyDirection runs go list -deps (with and without the libxl
