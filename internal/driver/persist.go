@@ -153,8 +153,8 @@ type statusFile struct {
 	Saving  *saveInFlight    `xml:"saving"`
 	// Migrating is a migration under way (migrate_recover.go).
 	Migrating *migrationInFlight `xml:"migrating"`
-	Inner   string           `xml:",innerxml"`
-	parsed  domxml.Ports
+	Inner     string             `xml:",innerxml"`
+	parsed    domxml.Ports
 }
 
 // rawPort is a network port as the status file has it, read as the
