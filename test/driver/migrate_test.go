@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"virtxend/test/daemontest"
 )
@@ -196,5 +197,53 @@ func TestMigrateKilled(t *testing.T) {
 				t.Errorf("migrated after the kill: %q", got)
 			}
 		})
+	}
+}
+
+// TestMigratePeer2Peer: the source's daemon runs the migration itself,
+// connecting to the destination's (--p2p), the data direct or through
+// that connection (--tunnelled); its job can be aborted there too.
+func TestMigratePeer2Peer(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	wa, wb := watchEvents(t, a.Daemon), watchEvents(t, b.Daemon)
+	defineStart(t, a.Daemon, "g", guestXML("g", ""))
+	a.MustVirsh("migrate", "--live", "--p2p", "g", b.URI())
+	if got := hostState(b, "g"); got != "running (migrated)" {
+		t.Errorf("--p2p: %q", got)
+	}
+	b.MustVirsh("migrate", "--live", "--p2p", "--tunnelled", "--persistent", "g", a.URI())
+	if got := hostState(a, "g"); got != "running (migrated)" {
+		t.Errorf("--p2p --tunnelled: %q", got)
+	}
+	wa.waitFor("g", 7)
+	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED",
+		"STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
+	wb.exactly(b.Daemon, "g", "STARTED/MIGRATED", "RESUMED/MIGRATED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED")
+
+	// A destination that is not there: libvirt's client error, the guest
+	// running here.
+	mustFail(t, a.Virsh("migrate", "--p2p", "g", "xen+unix:///system?socket=/nonexistent"), "Failed to connect socket to '/nonexistent'")
+
+	// Aborted while its data goes through the tunnel.
+	defineStart(t, a.Daemon, "s", slowGuest("s"))
+	mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "--p2p", "--tunnelled", "s", b.URI())
+	var migErr bytes.Buffer
+	mig.Stderr = &migErr
+	if err := mig.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, a.Daemon, "s", "Data processed")
+	a.MustVirsh("domjobabort", "s")
+	if err := mig.Wait(); err == nil || !strings.Contains(migErr.String(), "canceled by client") {
+		t.Errorf("aborted tunnelled migration: %v: %s", err, migErr.String())
+	}
+	if got := hostState(a, "s"); got != "running (booted)" {
+		t.Errorf("the source after the abort: %q", got)
+	}
+	for deadline := time.Now().Add(bound); hostState(b, "s") != "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	}
+	if got := hostState(b, "s"); got != "" {
+		t.Errorf("the destination after the abort: %q", got)
 	}
 }
