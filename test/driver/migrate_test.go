@@ -100,6 +100,16 @@ func TestMigrateAbort(t *testing.T) {
 	if got := a.MustVirsh("domjobinfo", "--completed", "g"); !strings.Contains(got, "Cancelled") {
 		t.Errorf("domjobinfo --completed: %s", got)
 	}
+	// Ctrl-C on virsh migrate --verbose aborts it too.
+	tm := daemontest.StartTerminal(t, "virsh", "-c", a.URI(), "migrate", "--live", "--verbose", "g", b.URI())
+	tm.Expect("Migration: [")
+	tm.Type("\x03")
+	if tm.Wait() == 0 || !strings.Contains(tm.Output(), "canceled by client") {
+		t.Errorf("virsh migrate --verbose after Ctrl-C: %s", tm.Output())
+	}
+	if got := hostState(a, "g"); got != "running (booted)" {
+		t.Errorf("the source after Ctrl-C: %q", got)
+	}
 	// The guest can go afterwards.
 	a.MustVirsh("migrate", "--live", "g", b.URI())
 	if got := hostState(b, "g"); got != "running (migrated)" {
