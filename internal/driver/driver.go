@@ -182,6 +182,16 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		go drv.watchLoop(w)
 	}
 	drv.autostart(ctx)
+	// The host CPU is decoded from its CPUID words once, in the
+	// background, so the first client asking for the capabilities (every
+	// virt-manager and virt-install) does not wait for it.
+	drv.handlers.Add(1)
+	go func() {
+		defer drv.handlers.Done()
+		if _, _, err := drv.HostCPU(ctx); err != nil {
+			drv.log.Debug("cannot decode the host CPU yet", "err", err)
+		}
+	}()
 	return drv, nil
 }
 
