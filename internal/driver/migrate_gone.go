@@ -61,7 +61,7 @@ func (drv *Driver) abortIncoming(d *domain, in *incoming) {
 
 // abandonOutgoing ends an outgoing migration no Confirm will end.
 func (drv *Driver) abandonOutgoing(d *domain, out *outgoing) {
-	if out.sent {
+	if sent, _ := d.sentState(out); sent {
 		drv.log.Warn("Migration finished but we don't know if the domain was successfully started on destination or not; it stays paused here",
 			"domain", d.ref().Name)
 	}

@@ -27,10 +27,19 @@ type outgoing struct {
 	a     *job.Async
 	flags uint32
 	owner uint64 // the client that began it
+
+	// Guarded by the domain's mu: a client's going away reads them.
 	// sent: the guest's state went and the guest is suspended here.
 	sent bool
 	// wasPaused: the guest was paused when it was sent.
 	wasPaused bool
+}
+
+// sentState says whether out's guest went, and whether it was paused.
+func (d *domain) sentState(out *outgoing) (sent, wasPaused bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return out.sent, out.wasPaused
 }
 
 const (
@@ -127,7 +136,9 @@ func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
 		drv.markMigrating(d, nil)
 		return drv.jobFailed(out.a, err, "migration out", "Failed to send migration data to destination host")
 	}
+	d.mu.Lock()
 	out.sent, out.wasPaused = true, wasPaused
+	d.mu.Unlock()
 	d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedMigration))
 	drv.emit(s.ref, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedMigrated))
 	return drv.markMigrating(d, &migrationInFlight{Dir: "out", Sent: true, Paused: wasPaused})
@@ -222,7 +233,8 @@ func (drv *Driver) migrated(d *domain, flags uint32) error {
 // after its state was sent (RESUMED/MIGRATED); a paused guest stays
 // paused.
 func (drv *Driver) resumeSource(d *domain, out *outgoing) error {
-	if !out.sent {
+	sent, wasPaused := d.sentState(out)
+	if !sent {
 		return nil
 	}
 	s := d.snap()
@@ -238,8 +250,10 @@ func (drv *Driver) resumeSource(d *domain, out *outgoing) error {
 		drv.log.Warn("Guest probably left in 'paused' state on source", "domain", s.ref.Name, "err", err)
 		return libxlFailed(err, "Failed to resume domain '%d' with libxenlight", s.ref.ID)
 	}
+	d.mu.Lock()
 	out.sent = false
-	if out.wasPaused {
+	d.mu.Unlock()
+	if wasPaused {
 		if err := drv.be.Pause(context.Background(), id); err != nil {
 			drv.log.Warn("cannot pause the guest again", "domain", s.ref.Name, "err", err)
 		}
