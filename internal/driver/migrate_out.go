@@ -106,6 +106,10 @@ func (drv *Driver) sendDirect(d *domain, out *outgoing, uri string) error {
 		return errSystem(err, "unable to connect to server at '%s:%s'", at.Host, port)
 	}
 	defer f.Close()
+	// An abort cuts the connection: a send blocked on a link gone quiet
+	// returns at once, whatever the backend does with its context.
+	stop := context.AfterFunc(out.a.Context(), func() { shutdowner{f}.Close() })
+	defer stop()
 	return drv.sendState(d, out, f)
 }
 

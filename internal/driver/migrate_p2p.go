@@ -96,6 +96,10 @@ func (drv *Driver) sendTunnelled(d *domain, out *outgoing, tun Tunnel) error {
 		tun.Abort()
 		return errSystem(err, "cannot create pipe")
 	}
+	// An abort gives the stream up, which ends a copy blocked on it, and
+	// with it the backend's writes.
+	stop := context.AfterFunc(out.a.Context(), func() { tun.Abort(); r.Close() })
+	defer stop()
 	copied := make(chan error, 1)
 	go func() {
 		_, err := io.Copy(tun, r)

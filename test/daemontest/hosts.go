@@ -77,6 +77,13 @@ func StartHosts(t testing.TB, libxlConf string) (a, b *Host) {
 	return hosts[0], hosts[1]
 }
 
+// LinkDown takes the host's end of the link down: the other host's
+// traffic to it goes unanswered, as when a cable is pulled.
+func (h *Host) LinkDown() {
+	h.t.Helper()
+	mustRun(h.t, "ip", "-n", h.netns, "link", "set", "vx0", "down")
+}
+
 // link makes the two network namespaces and the veth pair between them,
 // removed when the test ends.
 func link(t testing.TB, netns [2]string, addrA, addrB string) {

@@ -257,3 +257,35 @@ func TestMigratePeer2Peer(t *testing.T) {
 		t.Errorf("the destination after the abort: %q", got)
 	}
 }
+
+// TestMigrateLinkDown: the link between the hosts goes quiet mid-transfer
+// (its destination end down, nothing answering); domjobabort still ends
+// the migration at once, the guest running on the source, nothing left on
+// the destination.
+func TestMigrateLinkDown(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	// 8 GiB at 2 GiB/s: 32 MiB of the simulated stream in 4 s, more than
+	// the socket buffers take once nothing answers.
+	big := strings.Replace(guestXML("g", faults(`save-rate="2048"`)), "128", "8192", 1)
+	defineStart(t, a.Daemon, "g", big)
+	mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "g", b.URI())
+	var migErr bytes.Buffer
+	mig.Stderr = &migErr
+	if err := mig.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, a.Daemon, "g", "Data processed")
+	b.LinkDown()
+	time.Sleep(2 * time.Second) // the send blocks
+	a.MustVirsh("domjobabort", "g")
+	if err := mig.Wait(); err == nil || !strings.Contains(migErr.String(), "canceled by client") {
+		t.Errorf("aborted migration: %v: %s", err, migErr.String())
+	}
+	if got := hostState(a, "g"); got != "running (booted)" {
+		t.Errorf("the source after the abort: %q", got)
+	}
+	if got := hostState(b, "g"); got != "" {
+		t.Errorf("the destination after the abort: %q", got)
+	}
+}
