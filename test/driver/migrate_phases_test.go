@@ -101,4 +101,3 @@ func (m *phases) run(after string, die func()) {
 func param(field, value string) libvirt.TypedParam {
 	return libvirt.TypedParam{Field: field, Value: *libvirt.NewTypedParamValueString(value)}
 }
-
