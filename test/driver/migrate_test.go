@@ -58,8 +58,14 @@ func TestMigrateLive(t *testing.T) {
 	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED",
 		"STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
 
-	// A new name there, paused, persistent: the source's definition goes.
-	a.MustVirsh("migrate", "--persistent", "--undefinesource", "--suspend", "--dname", "g2", "g", b.URI())
+	// A new name there, paused, persistent, with a definition of the
+	// caller's: the source's definition goes.
+	xml := strings.Replace(a.MustVirsh("dumpxml", "--migratable", "g"), "</domain>", "<description>moved</description></domain>", 1)
+	xmlPath := daemontest.WriteFile(t, t.TempDir(), "g.xml", xml)
+	a.MustVirsh("migrate", "--persistent", "--undefinesource", "--suspend", "--dname", "g2", "--xml", xmlPath, "g", b.URI())
+	if got := b.MustVirsh("dumpxml", "g2"); !strings.Contains(got, "<description>moved</description>") {
+		t.Errorf("--xml: %s", got)
+	}
 	if got := hostState(b, "g2"); got != "paused (user)" {
 		t.Errorf("--suspend --dname g2: %q", got)
 	}
