@@ -124,7 +124,7 @@ func TestNewAnswersEveryCall(t *testing.T) {
 		msg  string
 		from virerr.Domain
 	}{
-		{303, "this function is not supported by the connection driver: virDomainMigratePrepare3Params", 20},
+		{214, "this function is not supported by the connection driver: virDomainMigratePrepare3", 20},
 		{187, "this function is not supported by the connection driver: virDomainSnapshotNum", 35},
 		{334, "this function is not supported by the connection driver: virDomainCoreDumpWithFormat", 20},
 		{210, "this function is not supported by the connection driver: virDomainInjectNMI", 20},
