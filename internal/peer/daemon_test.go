@@ -16,8 +16,8 @@ import (
 // TestRealDaemon dials the real virtxend (simulated host, temporary
 // root) as a migration's source would: each URI form an admin uses opens
 // it and passes the migration-parameters check, and a Prepare gets the
-// daemon's own answer back. (This branch's daemon does not serve
-// Prepare yet: its "not supported" error proves the round trip.)
+// daemon's own answer back: its error for a definition without an OS
+// type proves the round trip.
 func TestRealDaemon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the daemon")
@@ -37,11 +37,11 @@ func TestRealDaemon(t *testing.T) {
 		p := dial(t, dialer, uri)
 		params := []libvirt.TypedParam{strParam("destination_xml", "<domain type='xen'><name>g</name></domain>")}
 		_, err := p.Prepare(ctx, params, nil, 0)
-		wantErr(t, uri+": Prepare", err, libvirt.ErrNoSupport, virerr.FromDomain,
-			"this function is not supported by the connection driver: virDomainMigratePrepare3Params")
+		wantErr(t, uri+": Prepare", err, libvirt.ErrXMLError, virerr.FromDomain,
+			"XML error: an os <type> must be specified")
 		_, err = p.PrepareTunnel(ctx, params, nil, 0)
-		wantErr(t, uri+": PrepareTunnel", err, libvirt.ErrNoSupport, virerr.FromDomain,
-			"this function is not supported by the connection driver: virDomainMigratePrepareTunnel3Params")
+		wantErr(t, uri+": PrepareTunnel", err, libvirt.ErrXMLError, virerr.FromDomain,
+			"XML error: an os <type> must be specified")
 		if err := p.Close(); err != nil {
 			t.Errorf("%s: Close: %v", uri, err)
 		}

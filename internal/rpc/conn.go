@@ -143,23 +143,30 @@ func (c *Conn) call(ctx context.Context, prog, vers, proc uint32, body []byte, s
 		forget()
 		return Reply{}, nil, err
 	}
+	var r Reply
 	select {
-	case r := <-ch:
-		if r.Header.Status != StatusOK {
-			forget()
-			return r, nil, relayedError(r.Body)
-		}
-		if st == nil {
-			forget()
-		}
-		return r, st, nil
+	case r = <-ch:
 	case <-ctx.Done():
 		forget()
 		return Reply{}, nil, ctx.Err()
 	case <-c.done:
-		forget()
-		return Reply{}, nil, c.cause()
+		// The reply may have come just before the end (a server that
+		// closes after answering CONNECT_CLOSE): it wins.
+		select {
+		case r = <-ch:
+		default:
+			forget()
+			return Reply{}, nil, c.cause()
+		}
 	}
+	if r.Header.Status != StatusOK {
+		forget()
+		return r, nil, relayedError(r.Body)
+	}
+	if st == nil {
+		forget()
+	}
+	return r, st, nil
 }
 
 // write sends one packet.
