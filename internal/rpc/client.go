@@ -29,8 +29,7 @@ type Client struct {
 	closeOnce sync.Once
 	done      chan struct{}
 
-	lastRecv  atomic.Int64 // unix nanoseconds of the last packet read
-	kaMissed  atomic.Int64 // keepalive PINGs sent since then
+	ka        keepalive
 	kaStarted atomic.Bool
 
 	mu            sync.Mutex
@@ -71,7 +70,7 @@ func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions, peer p
 	}
 	c.cond = sync.NewCond(&c.mu)
 	c.log = s.log.With("client", id)
-	c.lastRecv.Store(time.Now().UnixNano())
+	c.ka.received()
 	return c
 }
 
@@ -341,8 +340,7 @@ func (c *Client) readLoop() {
 			c.readFailed(err)
 			return
 		}
-		c.lastRecv.Store(time.Now().UnixNano())
-		c.kaMissed.Store(0)
+		c.ka.received()
 		if err := c.route(h, payload); err != nil {
 			c.log.Warn("closing client", "err", err)
 			c.Close()

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"virtxend/internal/virerr"
 	"virtxend/internal/xdr"
@@ -40,8 +38,7 @@ type Conn struct {
 	err     error // why the connection ended
 	done    chan struct{}
 
-	lastRecv atomic.Int64 // unix nanoseconds of the last packet read
-	kaMissed atomic.Int64 // our keepalive PINGs sent since then
+	ka keepalive
 }
 
 // Reply is a server's answer to a call: the reply header and its payload
@@ -85,7 +82,7 @@ func newConn(nc io.ReadWriteCloser, log *slog.Logger, onMessage func(h Header, b
 		nc: nc, log: log, onMessage: onMessage,
 		pending: map[uint32]chan Reply{}, streams: map[uint32]*ClientStream{}, done: make(chan struct{}),
 	}
-	c.lastRecv.Store(time.Now().UnixNano())
+	c.ka.received()
 	go c.readLoop()
 	return c
 }
@@ -215,8 +212,7 @@ func (c *Conn) readLoop() {
 			c.fail(fmt.Errorf("%w: %w", ErrConnClosed, err))
 			return
 		}
-		c.lastRecv.Store(time.Now().UnixNano())
-		c.kaMissed.Store(0)
+		c.ka.received()
 		c.route(h, body)
 	}
 }

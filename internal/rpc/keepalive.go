@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,30 +48,51 @@ func (s *Server) SetKeepalive(interval time.Duration, count int) {
 	s.KeepaliveInterval, s.KeepaliveCount = interval, count
 }
 
-// keepaliveLoop is libvirt's virKeepAliveTimer: after each interval of
-// inbound silence send a PING, and once count PINGs went unanswered,
-// close the connection.
+// keepaliveLoop is the server side of the keepalive timer.
 func (c *Client) keepaliveLoop(interval time.Duration, count int64) {
+	c.ka.run(c.ctx.Done(), interval, count,
+		func() { c.enqueue(outMsg{data: keepalivePacket(keepalivePing)}) },
+		func() {
+			c.log.Warn("connection closed due to keepalive timeout")
+			c.Close()
+		})
+}
+
+// keepalive is what a connection's keepalive timer reads: when a packet
+// last came, and how many PINGs went out since.
+type keepalive struct {
+	lastRecv atomic.Int64 // unix nanoseconds of the last packet read
+	missed   atomic.Int64 // PINGs sent since then
+}
+
+// received records a packet from the other side.
+func (k *keepalive) received() {
+	k.lastRecv.Store(time.Now().UnixNano())
+	k.missed.Store(0)
+}
+
+// run is libvirt's virKeepAliveTimer: after each interval of inbound
+// silence ping, and once count PINGs went unanswered, give up; until done.
+func (k *keepalive) run(done <-chan struct{}, interval time.Duration, count int64, ping, giveUp func()) {
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-done:
 			return
 		case <-timer.C:
 		}
-		idle := time.Since(time.Unix(0, c.lastRecv.Load()))
+		idle := time.Since(time.Unix(0, k.lastRecv.Load()))
 		if idle < interval {
 			timer.Reset(interval - idle)
 			continue
 		}
-		if c.kaMissed.Load() >= count {
-			c.log.Warn("connection closed due to keepalive timeout")
-			c.Close()
+		if k.missed.Load() >= count {
+			giveUp()
 			return
 		}
-		c.kaMissed.Add(1)
-		c.enqueue(outMsg{data: keepalivePacket(keepalivePing)})
+		k.missed.Add(1)
+		ping()
 		timer.Reset(interval)
 	}
 }
@@ -94,28 +116,14 @@ func (c *Conn) StartKeepalive(interval time.Duration, count int) {
 	go c.keepaliveLoop(interval, int64(max(count, 0)))
 }
 
-// keepaliveLoop is Client.keepaliveLoop's twin on this side of the wire.
+// keepaliveLoop is the client side of the keepalive timer.
 func (c *Conn) keepaliveLoop(interval time.Duration, count int64) {
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-timer.C:
-		}
-		idle := time.Since(time.Unix(0, c.lastRecv.Load()))
-		if idle < interval {
-			timer.Reset(interval - idle)
-			continue
-		}
-		if c.kaMissed.Load() >= count {
+	c.ka.run(c.done, interval, count,
+		func() {
+			go c.write(Header{Prog: KeepaliveProgram, Vers: KeepaliveVersion, Proc: keepalivePing, Type: TypeMessage}, nil)
+		},
+		func() {
 			c.log.Warn("connection closed due to keepalive timeout", "interval", interval, "count", count)
 			c.fail(ErrKeepaliveTimeout)
-			return
-		}
-		c.kaMissed.Add(1)
-		go c.write(Header{Prog: KeepaliveProgram, Vers: KeepaliveVersion, Proc: keepalivePing, Type: TypeMessage}, nil)
-		timer.Reset(interval)
-	}
+		})
 }
