@@ -81,12 +81,7 @@ func TestMigrateAbort(t *testing.T) {
 	t.Parallel()
 	a, b := daemontest.StartHosts(t, "")
 	defineStart(t, a.Daemon, "g", slowGuest("g"))
-	mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "g", b.URI())
-	var migErr bytes.Buffer
-	mig.Stderr = &migErr
-	if err := mig.Start(); err != nil {
-		t.Fatal(err)
-	}
+	mig, migErr := startMigration(t, a, "--live", "g", b.URI())
 	info := waitJob(t, a.Daemon, "g", "Data processed")
 	for _, want := range []string{"Job type:         Bounded", "Operation:        Outgoing migration", "Memory remaining:"} {
 		if !strings.Contains(info, want) {
@@ -190,10 +185,7 @@ func TestMigrateKilled(t *testing.T) {
 		t.Run(victim, func(t *testing.T) {
 			a, b := daemontest.StartHosts(t, "")
 			defineStart(t, a.Daemon, "g", slowGuest("g"))
-			mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "g", b.URI())
-			if err := mig.Start(); err != nil {
-				t.Fatal(err)
-			}
+			mig, _ := startMigration(t, a, "--live", "g", b.URI())
 			waitJob(t, a.Daemon, "g", "Data processed")
 			killed := b
 			if victim == "source" {
@@ -243,12 +235,7 @@ func TestMigratePeer2Peer(t *testing.T) {
 
 	// Aborted while its data goes through the tunnel.
 	defineStart(t, a.Daemon, "s", slowGuest("s"))
-	mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "--p2p", "--tunnelled", "s", b.URI())
-	var migErr bytes.Buffer
-	mig.Stderr = &migErr
-	if err := mig.Start(); err != nil {
-		t.Fatal(err)
-	}
+	mig, migErr := startMigration(t, a, "--live", "--p2p", "--tunnelled", "s", b.URI())
 	waitJob(t, a.Daemon, "s", "Data processed")
 	a.MustVirsh("domjobabort", "s")
 	if err := mig.Wait(); err == nil || !strings.Contains(migErr.String(), "canceled by client") {
@@ -275,12 +262,7 @@ func TestMigrateLinkDown(t *testing.T) {
 	// the socket buffers take once nothing answers.
 	big := strings.Replace(guestXML("g", faults(`save-rate="2048"`)), "128", "8192", 1)
 	defineStart(t, a.Daemon, "g", big)
-	mig := exec.Command("virsh", "-c", a.URI(), "migrate", "--live", "g", b.URI())
-	var migErr bytes.Buffer
-	mig.Stderr = &migErr
-	if err := mig.Start(); err != nil {
-		t.Fatal(err)
-	}
+	mig, migErr := startMigration(t, a, "--live", "g", b.URI())
 	waitJob(t, a.Daemon, "g", "Data processed")
 	b.LinkDown()
 	time.Sleep(2 * time.Second) // the send blocks
@@ -294,4 +276,17 @@ func TestMigrateLinkDown(t *testing.T) {
 	if got := hostState(b, "g"); got != "" {
 		t.Errorf("the destination after the abort: %q", got)
 	}
+}
+
+// startMigration starts virsh migrate on a's guest with args, returning
+// the command and what it prints to stderr.
+func startMigration(t *testing.T, a *daemontest.Host, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	mig := exec.Command("virsh", append([]string{"-c", a.URI(), "migrate"}, args...)...)
+	var stderr bytes.Buffer
+	mig.Stderr = &stderr
+	if err := mig.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return mig, &stderr
 }
