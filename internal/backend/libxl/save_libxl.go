@@ -25,11 +25,11 @@ static libxl_asyncop_how vx_save_how(uintptr_t handle)
 	return how;
 }
 
-static int vx_suspend(libxl_ctx *ctx, uint32_t domid, int fd, uintptr_t handle)
+static int vx_suspend(libxl_ctx *ctx, uint32_t domid, int fd, int flags, uintptr_t handle)
 {
 	libxl_asyncop_how how = vx_save_how(handle);
 
-	return libxl_domain_suspend(ctx, domid, fd, 0, &how);
+	return libxl_domain_suspend(ctx, domid, fd, flags, &how);
 }
 
 static int vx_save_abort(libxl_ctx *ctx, uintptr_t handle)
@@ -65,27 +65,32 @@ import "C"
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"runtime/cgo"
-	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/libxltypes"
 )
 
 var _ backend.Saver = (*Backend)(nil)
+var _ backend.Migrator = (*Backend)(nil)
 var _ backend.CoreDumper = (*Backend)(nil)
 
-// SuspendToFD saves domain domid to fd (libxl_domain_suspend, not live:
-// the guest suspends first, then its memory is written). When ctx ends
-// first libxl is asked to abort (its save helper is stopped) and the wait
-// goes on for its callback.
-func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int) error {
+// SuspendToFD saves domain domid to fd (libxl_domain_suspend). Not live,
+// the guest suspends first, then its memory is written; live
+// (LIBXL_SUSPEND_LIVE), its memory is sent while it runs, then what it
+// dirtied meanwhile, in rounds, and it is suspended for the last one.
+// When ctx ends first libxl is asked to abort (its save helper is
+// stopped) and the wait goes on for its callback.
+func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bool) error {
+	var flags C.int
+	if live {
+		flags = C.LIBXL_SUSPEND_LIVE
+	}
 	done := make(chan int, 1)
 	h := cgo.NewHandle(done)
 	defer h.Delete()
-	if rc := C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), C.uintptr_t(h)); rc != 0 {
+	if rc := C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), flags, C.uintptr_t(h)); rc != 0 {
 		return c.fail("libxl_domain_suspend", rc)
 	}
 	var rc int
@@ -123,11 +128,31 @@ func (c *Context) CoreDumpTo(domid uint32, path string) error {
 	return c.check("libxl_domain_core_dump", C.libxl_domain_core_dump(c.ctx, C.uint32_t(domid), cs, nil))
 }
 
-// Save implements backend.Saver. libxl suspends the guest co-operatively,
-// so a paused guest is unpaused for it and paused again if the save
-// fails; a failed or aborted save resumes the suspended guest
-// (libxl_domain_resume with suspend_cancel, as xl does).
+// Save implements backend.Saver.
 func (b *Backend) Save(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress) error {
+	return b.save(ctx, id, f, progress, false)
+}
+
+// SaveLive implements backend.Migrator: Save with LIBXL_SUSPEND_LIVE.
+func (b *Backend) SaveLive(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress) error {
+	return b.save(ctx, id, f, progress, true)
+}
+
+// Resume implements backend.Migrator: what Wakeup does for a guest
+// suspended to RAM, libxl_domain_resume with suspend_cancel, is what
+// continues one a save left suspended (xl migrate does it when the
+// destination failed).
+func (b *Backend) Resume(ctx context.Context, id backend.DomID) error {
+	return b.Wakeup(ctx, id)
+}
+
+// save is Save, live or not. libxl suspends the guest co-operatively, so
+// a paused guest is unpaused for it and paused again if the save fails;
+// a failed or aborted save resumes the suspended guest
+// (libxl_domain_resume with suspend_cancel, as xl does). The progress is
+// the stream's bytes against the guest's memory (watchStream); a live
+// save sends more, pages the guest dirtied being sent again.
+func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress, live bool) error {
 	info, err := b.c.Info(uint32(id))
 	if err != nil {
 		return b.guestErr(id, err)
@@ -137,9 +162,13 @@ func (b *Backend) Save(ctx context.Context, id backend.DomID, f *os.File, progre
 			return b.guestErr(id, err)
 		}
 	}
-	stop := watchGrowth(f, info.CurrentKiB*1024, progress)
-	err = b.c.SuspendToFD(ctx, uint32(id), int(f.Fd()))
-	stop()
+	out, end, err := watchStream(f, info.CurrentKiB*1024, progress)
+	if err == nil {
+		err = b.c.SuspendToFD(ctx, uint32(id), int(out.Fd()), live)
+		if eerr := end(ctx, err == nil); err == nil {
+			err = eerr
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -209,54 +238,4 @@ func (b *Backend) CoreDump(ctx context.Context, id backend.DomID, path string, p
 		defer stop()
 	}
 	return b.guestErr(id, b.c.CoreDumpTo(uint32(id), path))
-}
-
-// progressEvery is how often a save's or dump's file is looked at.
-const progressEvery = 200 * time.Millisecond
-
-// watchGrowth reports, until stopped, how much f has grown from its
-// current offset against total (raised if the file outgrows it): libxl
-// has no progress callback for a save, its helper just writes the fd.
-func watchGrowth(f *os.File, total uint64, progress backend.Progress) (stop func()) {
-	if progress == nil {
-		return func() {}
-	}
-	start, _ := f.Seek(0, io.SeekCurrent)
-	return poll(func() (int64, error) {
-		st, err := f.Stat()
-		if err != nil {
-			return 0, err
-		}
-		return st.Size() - start, nil
-	}, total, progress)
-}
-
-func watchPathGrowth(path string, total uint64, progress backend.Progress) (stop func()) {
-	return poll(func() (int64, error) {
-		st, err := os.Stat(path)
-		if err != nil {
-			return 0, err
-		}
-		return st.Size(), nil
-	}, total, progress)
-}
-
-func poll(size func() (int64, error), total uint64, progress backend.Progress) (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(progressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-			}
-			if n, err := size(); err == nil && n > 0 {
-				progress(uint64(n), max(total, uint64(n)))
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
 }
