@@ -65,6 +65,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime/cgo"
 
@@ -157,6 +158,11 @@ func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progre
 	if err != nil {
 		return b.guestErr(id, err)
 	}
+	if live && info.PV {
+		if err := b.canSavePVLive(id); err != nil {
+			return err
+		}
+	}
 	if info.Paused {
 		if err := b.c.Unpause(uint32(id)); err != nil {
 			return b.guestErr(id, err)
@@ -182,6 +188,20 @@ func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progre
 		b.c.Pause(uint32(id))
 	}
 	return b.guestErr(id, err)
+}
+
+// canSavePVLive refuses a live save of PV guest id on a Xen built without
+// shadow paging (Debian's): Xen tracks the pages a PV guest dirties with
+// it, and without it libxc fails to enable log-dirty mode (EOPNOTSUPP),
+// which libxl reports as the guest not answering the suspend request. A
+// save that is not live needs no log-dirty mode.
+func (b *Backend) canSavePVLive(id backend.DomID) error {
+	p, err := b.c.PhysInfo()
+	if err != nil || p.Shadow {
+		return nil
+	}
+	return fmt.Errorf("%w: domain %d is PV, and this Xen cannot save a PV domain live: it was built without shadow paging, "+
+		"which tracks the pages a PV domain dirties; save or migrate it offline", backend.ErrUnsupported, id)
 }
 
 // resumeSuspended resumes a guest that suspended itself. libxl reports a
