@@ -82,8 +82,10 @@ var _ backend.CoreDumper = (*Backend)(nil)
 // (LIBXL_SUSPEND_LIVE), its memory is sent while it runs, then what it
 // dirtied meanwhile, in rounds, and it is suspended for the last one.
 // When ctx ends first libxl is asked to abort (its save helper is
-// stopped) and the wait goes on for its callback.
-func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bool) error {
+// stopped) and the wait goes on for its callback; the abort waits for
+// started, closed once libxl has handed the stream to its save helper:
+// libxl crashes when aborted before (stream.go).
+func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bool, started <-chan struct{}) error {
 	var flags C.int
 	if live {
 		flags = C.LIBXL_SUSPEND_LIVE
@@ -98,8 +100,12 @@ func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bo
 	select {
 	case rc = <-done:
 	case <-ctx.Done():
-		C.vx_save_abort(c.ctx, C.uintptr_t(h))
-		rc = <-done
+		select {
+		case <-started:
+			C.vx_save_abort(c.ctx, C.uintptr_t(h))
+			rc = <-done
+		case rc = <-done:
+		}
 	}
 	return c.check("libxl_domain_suspend", C.int(rc))
 }
@@ -150,9 +156,10 @@ func (b *Backend) Resume(ctx context.Context, id backend.DomID) error {
 // save is Save, live or not. libxl suspends the guest co-operatively, so
 // a paused guest is unpaused for it and paused again if the save fails;
 // a failed or aborted save resumes the suspended guest
-// (libxl_domain_resume with suspend_cancel, as xl does). The progress is
-// the stream's bytes against the guest's memory (watchStream); a live
-// save sends more, pages the guest dirtied being sent again.
+// (libxl_domain_resume with suspend_cancel, as xl does). libxl writes
+// the stream through a saveStream, which counts its octets for progress
+// against the guest's memory (a live save sends more, pages the guest
+// dirtied being sent again) and keeps libxl out of its crash.
 func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress, live bool) error {
 	info, err := b.c.Info(uint32(id))
 	if err != nil {
@@ -168,10 +175,10 @@ func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progre
 			return b.guestErr(id, err)
 		}
 	}
-	out, end, err := watchStream(f, info.CurrentKiB*1024, progress)
+	stream, err := newSaveStream(f, info.CurrentKiB*1024, progress)
 	if err == nil {
-		err = b.c.SuspendToFD(ctx, uint32(id), int(out.Fd()), live)
-		if eerr := end(ctx, err == nil); err == nil {
+		err = b.c.SuspendToFD(ctx, uint32(id), int(stream.in.Fd()), live, stream.Started())
+		if eerr := stream.End(ctx, err == nil); err == nil {
 			err = eerr
 		}
 	}
@@ -221,7 +228,8 @@ func (b *Backend) resumeSuspended(id backend.DomID) error {
 	return nil
 }
 
-// Restore implements backend.Saver as Create does, from the stream in f.
+// Restore implements backend.Saver as Create does, from the stream in f,
+// which restoreInput looks at first.
 func (b *Backend) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, f *os.File, version uint32) (backend.DomID, error) {
 	js, err := configJSON(cfg)
 	if err != nil {
@@ -231,7 +239,12 @@ func (b *Backend) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opt
 	if err != nil {
 		return 0, errors.Join(backend.ErrInvalid, err)
 	}
-	domid, err := b.c.RestoreFromJSON(js, int(f.Fd()), version)
+	in, done, err := restoreInput(ctx, f, version)
+	if err != nil {
+		return 0, err
+	}
+	domid, err := b.c.RestoreFromJSON(js, int(in.Fd()), version)
+	done()
 	if err != nil {
 		return 0, err
 	}
