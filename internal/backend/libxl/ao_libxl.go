@@ -24,9 +24,9 @@ func goLibxlAODone(h C.uintptr_t, rc C.int) {
 // asyncOp runs one of libxl's asynchronous calls, named name, which start
 // makes with the how vx_ao_how builds from the handle it is given, and
 // waits for its completion callback. When ctx ends first libxl is asked
-// to abort the call, and the wait goes on: libxl may use the call's memory
-// until its callback.
-func (c *Context) asyncOp(ctx context.Context, name string, start func(h C.uintptr_t) C.int) error {
+// to abort the call (once abortable is closed, when it is not nil), and
+// the wait goes on: libxl may use the call's memory until its callback.
+func (c *Context) asyncOp(ctx context.Context, name string, abortable <-chan struct{}, start func(h C.uintptr_t) C.int) error {
 	done := make(chan int, 1)
 	h := cgo.NewHandle(done)
 	defer h.Delete()
@@ -37,6 +37,13 @@ func (c *Context) asyncOp(ctx context.Context, name string, start func(h C.uintp
 	select {
 	case rc = <-done:
 	case <-ctx.Done():
+		if abortable != nil {
+			select {
+			case <-abortable:
+			case rc = <-done:
+				return c.check(name, C.int(rc))
+			}
+		}
 		C.vx_ao_abort(c.ctx, C.uintptr_t(h))
 		rc = <-done
 	}

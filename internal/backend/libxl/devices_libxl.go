@@ -67,7 +67,7 @@ func (c *Context) deviceJSON(d *device) []byte {
 // call (a removal then leaves the device with the guest), and the wait goes
 // on: libxl may use the struct until its callback.
 func (c *Context) deviceOp(ctx context.Context, domid uint32, d *device, op int) error {
-	return c.asyncOp(ctx, deviceCalls[d.kind][op], func(h C.uintptr_t) C.int {
+	return c.asyncOp(ctx, deviceCalls[d.kind][op], nil, func(h C.uintptr_t) C.int {
 		return C.vx_dev_op(c.ctx, C.uint32_t(domid), d.p, C.int(op), h)
 	})
 }

@@ -52,6 +52,7 @@ type DomainInfo struct {
 	VCPUsOnline  uint32
 	VCPUMaxID    uint32
 	ShutdownCode int // libxl_shutdown_reason, meaningful when Shutdown
+	PV           bool
 }
 
 // CreateFromJSON creates a domain from libxl_domain_config JSON (as
@@ -131,6 +132,7 @@ func (c *Context) dominfo(d *C.libxl_dominfo) DomainInfo {
 		VCPUsOnline:  uint32(d.vcpu_online),
 		VCPUMaxID:    uint32(d.vcpu_max_id),
 		ShutdownCode: int(d.shutdown_reason),
+		PV:           d.domain_type == C.LIBXL_DOMAIN_TYPE_PV,
 	}
 	if name := C.libxl_domid_to_name(c.ctx, d.domid); name != nil {
 		info.Name = C.GoString(name)
@@ -177,7 +179,10 @@ type PhysInfo struct {
 	TotalKiB       uint64
 	FreeKiB        uint64
 	HVM, PV, HAP   bool
-	HWCap          [8]uint32 // hw_cap
+	// Shadow: Xen has shadow paging, without which it cannot track a PV
+	// guest's dirty pages, so cannot save one live.
+	Shadow bool
+	HWCap  [8]uint32 // hw_cap
 }
 
 // PhysInfo reads the host's CPUs, memory and capabilities.
@@ -205,5 +210,6 @@ func (c *Context) PhysInfo() (PhysInfo, error) {
 		HVM:            bool(p.cap_hvm),
 		PV:             bool(p.cap_pv),
 		HAP:            bool(p.cap_hap),
+		Shadow:         bool(p.cap_shadow),
 	}, nil
 }

@@ -7,11 +7,11 @@ package libxl
 #include <libxl.h>
 #include "xl_ao.h"
 
-static int vx_suspend(libxl_ctx *ctx, uint32_t domid, int fd, uintptr_t handle)
+static int vx_suspend(libxl_ctx *ctx, uint32_t domid, int fd, int flags, uintptr_t handle)
 {
 	libxl_asyncop_how how = vx_ao_how(handle);
 
-	return libxl_domain_suspend(ctx, domid, fd, 0, &how);
+	return libxl_domain_suspend(ctx, domid, fd, flags, &how);
 }
 
 static int vx_restore(libxl_ctx *ctx, const char *json, int fd, uint32_t version,
@@ -40,24 +40,31 @@ import "C"
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"os"
-	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/libxltypes"
 )
 
 var _ backend.Saver = (*Backend)(nil)
+var _ backend.Migrator = (*Backend)(nil)
 var _ backend.CoreDumper = (*Backend)(nil)
 
-// SuspendToFD saves domain domid to fd (libxl_domain_suspend, not live:
-// the guest suspends first, then its memory is written). When ctx ends
-// first libxl is asked to abort (its save helper is stopped) and the wait
-// goes on for its callback.
-func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int) error {
-	return c.asyncOp(ctx, "libxl_domain_suspend", func(h C.uintptr_t) C.int {
-		return C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), h)
+// SuspendToFD saves domain domid to fd (libxl_domain_suspend). Not live,
+// the guest suspends first, then its memory is written; live
+// (LIBXL_SUSPEND_LIVE), its memory is sent while it runs, then what it
+// dirtied meanwhile, in rounds, and it is suspended for the last one.
+// When ctx ends first libxl is asked to abort (its save helper is
+// stopped) once started is closed, when libxl has handed the stream to
+// its save helper: libxl crashes when aborted before (stream.go).
+func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bool, started <-chan struct{}) error {
+	var flags C.int
+	if live {
+		flags = C.LIBXL_SUSPEND_LIVE
+	}
+	return c.asyncOp(ctx, "libxl_domain_suspend", started, func(h C.uintptr_t) C.int {
+		return C.vx_suspend(c.ctx, C.uint32_t(domid), C.int(fd), flags, h)
 	})
 }
 
@@ -86,23 +93,53 @@ func (c *Context) CoreDumpTo(domid uint32, path string) error {
 	return c.check("libxl_domain_core_dump", C.libxl_domain_core_dump(c.ctx, C.uint32_t(domid), cs, nil))
 }
 
-// Save implements backend.Saver. libxl suspends the guest co-operatively,
-// so a paused guest is unpaused for it and paused again if the save
-// fails; a failed or aborted save resumes the suspended guest
-// (libxl_domain_resume with suspend_cancel, as xl does).
+// Save implements backend.Saver.
 func (b *Backend) Save(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress) error {
+	return b.save(ctx, id, f, progress, false)
+}
+
+// SaveLive implements backend.Migrator: Save with LIBXL_SUSPEND_LIVE.
+func (b *Backend) SaveLive(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress) error {
+	return b.save(ctx, id, f, progress, true)
+}
+
+// Resume implements backend.Migrator: what Wakeup does for a guest
+// suspended to RAM, libxl_domain_resume with suspend_cancel, is what
+// continues one a save left suspended (xl migrate does it when the
+// destination failed).
+func (b *Backend) Resume(ctx context.Context, id backend.DomID) error {
+	return b.Wakeup(ctx, id)
+}
+
+// save is Save, live or not. libxl suspends the guest co-operatively, so
+// a paused guest is unpaused for it and paused again if the save fails;
+// a failed or aborted save resumes the suspended guest
+// (libxl_domain_resume with suspend_cancel, as xl does). libxl writes
+// the stream through a saveStream, which counts its octets for progress
+// against the guest's memory (a live save sends more, pages the guest
+// dirtied being sent again) and keeps libxl out of its crash.
+func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress, live bool) error {
 	info, err := b.c.Info(uint32(id))
 	if err != nil {
 		return b.guestErr(id, err)
+	}
+	if live && info.PV {
+		if err := b.canSavePVLive(id); err != nil {
+			return err
+		}
 	}
 	if info.Paused {
 		if err := b.c.Unpause(uint32(id)); err != nil {
 			return b.guestErr(id, err)
 		}
 	}
-	stop := watchGrowth(f, info.CurrentKiB*1024, progress)
-	err = b.c.SuspendToFD(ctx, uint32(id), int(f.Fd()))
-	stop()
+	stream, err := newSaveStream(f, info.CurrentKiB*1024, progress)
+	if err == nil {
+		err = b.c.SuspendToFD(ctx, uint32(id), int(stream.in.Fd()), live, stream.Started())
+		if eerr := stream.End(ctx, err == nil); err == nil {
+			err = eerr
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -116,6 +153,20 @@ func (b *Backend) Save(ctx context.Context, id backend.DomID, f *os.File, progre
 		b.c.Pause(uint32(id))
 	}
 	return b.guestErr(id, err)
+}
+
+// canSavePVLive refuses a live save of PV guest id on a Xen built without
+// shadow paging (Debian's): Xen tracks the pages a PV guest dirties with
+// it, and without it libxc fails to enable log-dirty mode (EOPNOTSUPP),
+// which libxl reports as the guest not answering the suspend request. A
+// save that is not live needs no log-dirty mode.
+func (b *Backend) canSavePVLive(id backend.DomID) error {
+	p, err := b.c.PhysInfo()
+	if err != nil || p.Shadow {
+		return nil
+	}
+	return fmt.Errorf("%w: domain %d is PV, and this Xen cannot save a PV domain live: it was built without shadow paging, "+
+		"which tracks the pages a PV domain dirties; save or migrate it offline", backend.ErrUnsupported, id)
 }
 
 // resumeSuspended resumes a guest that suspended itself. libxl reports a
@@ -135,10 +186,16 @@ func (b *Backend) resumeSuspended(id backend.DomID) error {
 	return nil
 }
 
-// Restore implements backend.Saver as Create does, from the stream in f.
+// Restore implements backend.Saver as Create does, from the stream in f,
+// which restoreInput looks at first.
 func (b *Backend) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, f *os.File, version uint32) (backend.DomID, error) {
+	in, done, err := restoreInput(ctx, f, version)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	return b.makeGuest(cfg, opts, func(js []byte) (uint32, error) {
-		return b.c.RestoreFromJSON(js, int(f.Fd()), version)
+		return b.c.RestoreFromJSON(js, int(in.Fd()), version)
 	})
 }
 
@@ -155,54 +212,4 @@ func (b *Backend) CoreDump(ctx context.Context, id backend.DomID, path string, p
 		defer stop()
 	}
 	return b.guestErr(id, b.c.CoreDumpTo(uint32(id), path))
-}
-
-// progressEvery is how often a save's or dump's file is looked at.
-const progressEvery = 200 * time.Millisecond
-
-// watchGrowth reports, until stopped, how much f has grown from its
-// current offset against total (raised if the file outgrows it): libxl
-// has no progress callback for a save, its helper just writes the fd.
-func watchGrowth(f *os.File, total uint64, progress backend.Progress) (stop func()) {
-	if progress == nil {
-		return func() {}
-	}
-	start, _ := f.Seek(0, io.SeekCurrent)
-	return poll(func() (int64, error) {
-		st, err := f.Stat()
-		if err != nil {
-			return 0, err
-		}
-		return st.Size() - start, nil
-	}, total, progress)
-}
-
-func watchPathGrowth(path string, total uint64, progress backend.Progress) (stop func()) {
-	return poll(func() (int64, error) {
-		st, err := os.Stat(path)
-		if err != nil {
-			return 0, err
-		}
-		return st.Size(), nil
-	}, total, progress)
-}
-
-func poll(size func() (int64, error), total uint64, progress backend.Progress) (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(progressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-			}
-			if n, err := size(); err == nil && n > 0 {
-				progress(uint64(n), max(total, uint64(n)))
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
 }

@@ -215,6 +215,12 @@ func (h *Host) onGuest(ctx context.Context, id backend.DomID, fn func(st *hostSt
 	if err := h.slow(ctx, id); err != nil {
 		return err
 	}
+	return h.update(id, fn)
+}
+
+// update runs fn on guest id at once and saves the state if fn succeeds:
+// the later steps of one operation, whose delay onGuest applied.
+func (h *Host) update(id backend.DomID, fn func(st *hostState, g *guest, now time.Time) error) error {
 	return h.mutate(func(st *hostState) (bool, error) {
 		g, err := st.find(id)
 		if err != nil {

@@ -253,15 +253,20 @@ func (h *Host) SuspendToRAM(ctx context.Context, id backend.DomID) error {
 }
 
 // Wakeup implements backend.PMSuspender: a guest suspended by
-// SuspendToRAM runs again from where it stopped (libxl_domain_resume with
-// suspend_cancel); any other guest is refused.
+// SuspendToRAM, or by a save (Resume), runs again from where it stopped
+// (libxl_domain_resume with suspend_cancel); any other guest is refused.
 func (h *Host) Wakeup(ctx context.Context, id backend.DomID) error {
 	return h.onGuest(ctx, id, func(st *hostState, g *guest, now time.Time) error {
-		if !g.Shutdown || g.Reason != backend.ReasonSuspend {
-			return fmt.Errorf("%w: domain %d is not suspended", backend.ErrInvalid, id)
-		}
-		g.Shutdown, g.Reason, g.ShutdownAt = false, 0, time.Time{}
-		g.settle(now)
-		return nil
+		return g.wake(now)
 	})
+}
+
+// wake resumes a suspended guest; its CPU time runs again.
+func (g *guest) wake(now time.Time) error {
+	if !g.Shutdown || g.Reason != backend.ReasonSuspend {
+		return fmt.Errorf("%w: domain %d is not suspended", backend.ErrInvalid, g.DomID)
+	}
+	g.Shutdown, g.Reason, g.ShutdownAt = false, 0, time.Time{}
+	g.settle(now)
+	return nil
 }

@@ -1,0 +1,136 @@
+package backendtest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"virtxend/internal/backend"
+)
+
+// MigrateName starts the names of MigrateLive's guests, so that a
+// backend's test wrapper can give them a type its host saves live (Xen
+// without shadow paging cannot save a PV guest live, a PVH one it can).
+const MigrateName = "conf-mig"
+
+// testMigrateLive migrates a guest to this same host as a live migration
+// does between two: a live save into one end of a socket pair while a
+// restore reads the other end into a paused guest. The copy has another
+// name and uuid: libxl refuses two domains of one name (xl migrate to
+// localhost renames the source instead), and the simulated host two of
+// one uuid. First the migration fails after its stream went: the copy is
+// destroyed and the source resumed. Then it succeeds: the suspended
+// source is destroyed and the copy unpaused. A host that cannot save the
+// guest live (ErrUnsupported) must leave it running; the case is then
+// skipped.
+func testMigrateLive(t *testing.T, b backend.Backend) {
+	m, live := b.(backend.Migrator)
+	saver, ok := b.(backend.Saver)
+	if !live || !ok {
+		t.Skip("backend cannot migrate guests")
+	}
+	ctx := context.Background()
+	cfg := Config(MigrateName, 41, 64*1024, 2)
+	src := create(t, b, cfg, false)
+	defer func() { b.Destroy(ctx, src) }()
+	Eventually(t, b, src, "booted (both vCPUs online)", func(gi backend.GuestInfo) bool { return gi.VCPUsOnline == 2 })
+
+	failed := migrateLive(t, b, m, saver, src, MigrateName+"-failed", 42)
+	stopped := guest(t, b, src).CPUTime
+	if err := b.Destroy(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Resume(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, b, src, "running again", func(gi backend.GuestInfo) bool {
+		return (gi.State == backend.StateRunning || gi.State == backend.StateBlocked) && gi.CPUTime > stopped
+	})
+	if err := m.Resume(ctx, src); err == nil {
+		t.Error("resumed a running guest")
+	}
+
+	waitFreeMemory(t, b, cfg)
+	dst := migrateLive(t, b, m, saver, src, MigrateName+"-incoming", 43)
+	defer func() { b.Destroy(ctx, dst) }()
+	if err := b.Destroy(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	paused := guest(t, b, dst).CPUTime
+	if err := b.Unpause(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, b, dst, "the copy running", func(gi backend.GuestInfo) bool {
+		return (gi.State == backend.StateRunning || gi.State == backend.StateBlocked) && gi.CPUTime > paused
+	})
+}
+
+// migrateLive sends guest id live through a unix socket pair, as through
+// a migration's connection, into a paused guest name restored from it at
+// the same time, and checks both ends: the source suspended, the copy
+// paused. It returns the copy's id.
+func migrateLive(t *testing.T, b backend.Backend, m backend.Migrator, saver backend.Saver, id backend.DomID, name string, uuid byte) backend.DomID {
+	t.Helper()
+	ctx := context.Background()
+	r, w := socketPair(t)
+	type restored struct {
+		id  backend.DomID
+		err error
+		at  time.Duration
+	}
+	start := time.Now()
+	done := make(chan restored, 1)
+	go func() {
+		// Closed at once when the restore fails, so that the save fails
+		// too rather than block.
+		defer r.Close()
+		id, err := saver.Restore(ctx, Config(name, uuid, 64*1024, 2), backend.CreateOptions{Paused: true, Marker: "conformance"}, r, 2)
+		done <- restored{id, err, time.Since(start)}
+	}()
+	var sent atomic.Uint64
+	err := m.SaveLive(ctx, id, w, func(done, total uint64) { sent.Store(done) })
+	saved := time.Since(start)
+	w.Close()
+	res := <-done
+	if errors.Is(err, backend.ErrUnsupported) && res.err != nil {
+		if gi := guest(t, b, id); gi.State == backend.StateShutdown {
+			t.Fatalf("the source after a refused live save: %+v", gi)
+		}
+		t.Skipf("the host cannot save the guest live: %v", err)
+	}
+	if err != nil || res.err != nil {
+		if res.err == nil {
+			b.Destroy(ctx, res.id)
+		}
+		t.Fatalf("live save: %v; restore: %v", err, res.err)
+	}
+	t.Logf("%s: live save %v, restore done %v after its start; %d KiB reported sent",
+		name, saved.Round(time.Millisecond), res.at.Round(time.Millisecond), sent.Load()/1024)
+	if gi := guest(t, b, id); gi.State != backend.StateShutdown || gi.ShutdownReason != backend.ReasonSuspend {
+		b.Destroy(ctx, res.id)
+		t.Fatalf("the source after its live save: %+v", gi)
+	}
+	if gi := guest(t, b, res.id); gi.Name != name || gi.State != backend.StatePaused || gi.Marker != "conformance" {
+		b.Destroy(ctx, res.id)
+		t.Fatalf("the copy: %+v", gi)
+	}
+	if sent.Load() == 0 {
+		t.Error("no progress reported")
+	}
+	return res.id
+}
+
+// socketPair is a connected pair of unix stream sockets as files: what a
+// migration's TCP connection is to the backend, a file it cannot seek.
+func socketPair(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(fds[0]), "migration-in"), os.NewFile(uintptr(fds[1]), "migration-out")
+}
