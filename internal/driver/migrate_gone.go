@@ -75,11 +75,7 @@ func (drv *Driver) resumeSuspended(ctx context.Context, d *domain, s snapshot) (
 	if s.state != libvirt.DomainPaused || s.reason != int32(libvirt.DomainPausedMigration) || d.migrationOut() != nil {
 		return false, nil
 	}
-	m, ok := drv.be.(backend.Migrator)
-	if !ok {
-		return false, nil
-	}
-	if err := m.Resume(ctx, backend.DomID(s.ref.ID)); err != nil {
+	if err := drv.resumeGuest(ctx, backend.DomID(s.ref.ID), false); err != nil {
 		return false, err
 	}
 	d.mu.Lock()

@@ -128,14 +128,7 @@ func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
 	if err := drv.markMigrating(d, &migrationInFlight{Dir: "out", Paused: wasPaused}); err != nil {
 		return err
 	}
-	var err error
-	if m, ok := drv.be.(backend.Migrator); ok && out.flags&migrateLive != 0 {
-		err = m.SaveLive(out.a.Context(), id, f, progress)
-	} else if saver, ok := drv.be.(backend.Saver); ok {
-		err = saver.Save(out.a.Context(), id, f, progress)
-	} else {
-		return domainErr(libvirt.ErrNoSupport, "%s", "virDomainMigratePerform3Params")
-	}
+	err := drv.send(out, id, f, progress)
 	if err != nil {
 		drv.markMigrating(d, nil)
 		return drv.jobFailed(out.a, err, "migration out", "Failed to send migration data to destination host")
@@ -146,6 +139,26 @@ func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
 	d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedMigration))
 	drv.emit(s.ref, libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedMigrated))
 	return drv.markMigrating(d, &migrationInFlight{Dir: "out", Sent: true, Paused: wasPaused})
+}
+
+// send writes the guest's state, live when asked and possible. A guest
+// the hypervisor cannot send live (a PV guest on a Xen without shadow
+// paging, as Debian builds it: it cannot track a PV guest's dirty memory)
+// is sent as xl would send it without --live, suspended first: the
+// migration works, with a longer pause.
+func (drv *Driver) send(out *outgoing, id backend.DomID, f *os.File, progress backend.Progress) error {
+	saver, ok := drv.be.(backend.Saver)
+	if !ok {
+		return domainErr(libvirt.ErrNoSupport, "%s", "virDomainMigratePerform3Params")
+	}
+	if m, ok := drv.be.(backend.Migrator); ok && out.flags&migrateLive != 0 {
+		err := m.SaveLive(out.a.Context(), id, f, progress)
+		if !errors.Is(err, backend.ErrUnsupported) {
+			return err
+		}
+		drv.log.Warn("the hypervisor cannot send this guest live; sending it suspended", "domid", id, "err", err)
+	}
+	return saver.Save(out.a.Context(), id, f, progress)
 }
 
 // MigrateConfirm is virDomainMigrateConfirm3Params on the source: the
@@ -245,12 +258,7 @@ func (drv *Driver) resumeSource(d *domain, out *outgoing) error {
 	if !s.active() {
 		return nil
 	}
-	id := backend.DomID(s.ref.ID)
-	m, ok := drv.be.(backend.Migrator)
-	if !ok {
-		return domainErr(libvirt.ErrNoSupport, "%s", "virDomainMigrateConfirm3Params")
-	}
-	if err := m.Resume(context.Background(), id); err != nil {
+	if err := drv.resumeGuest(context.Background(), backend.DomID(s.ref.ID), wasPaused); err != nil {
 		drv.log.Warn("Guest probably left in 'paused' state on source", "domain", s.ref.Name, "err", err)
 		return libxlFailed(err, "Failed to resume domain '%d' with libxenlight", s.ref.ID)
 	}
@@ -258,9 +266,6 @@ func (drv *Driver) resumeSource(d *domain, out *outgoing) error {
 	out.sent = false
 	d.mu.Unlock()
 	if wasPaused {
-		if err := drv.be.Pause(context.Background(), id); err != nil {
-			drv.log.Warn("cannot pause the guest again", "domain", s.ref.Name, "err", err)
-		}
 		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
 	} else {
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningMigrationCanceled))

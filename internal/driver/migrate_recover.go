@@ -71,24 +71,6 @@ func (drv *Driver) recoverMigration(ctx context.Context, d *domain, g backend.Gu
 		return g, false
 	}
 	drv.log.Warn("the daemon stopped during an outgoing migration; the guest keeps running", "domain", name)
-	return drv.resumeUnsent(ctx, d, g, m.Paused), false
-}
-
-// resumeUnsent resumes a guest a backend left suspended by a send that
-// did not finish, paused again if it was.
-func (drv *Driver) resumeUnsent(ctx context.Context, d *domain, g backend.GuestInfo, paused bool) backend.GuestInfo {
-	if g.State != backend.StateShutdown || g.ShutdownReason != backend.ReasonSuspend {
-		return g
-	}
-	m, ok := drv.be.(backend.Migrator)
-	if !ok || m.Resume(ctx, g.DomID) != nil {
-		return g
-	}
-	if paused {
-		drv.be.Pause(ctx, g.DomID)
-	}
-	if now, err := drv.be.Guest(ctx, g.DomID); err == nil {
-		return now
-	}
-	return g
+	now, _ := drv.resumeLeftSuspended(ctx, d, g, m.Paused)
+	return now, false
 }

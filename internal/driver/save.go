@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -151,6 +152,8 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 	if err == nil {
 		err = saver.Save(a.Context(), backend.DomID(s.ref.ID), f, drv.progressOf(a))
 	}
+	// From here the guest is suspended: a failure gives it back its run.
+	suspended := err == nil
 	if err == nil {
 		err = w.Commit()
 	}
@@ -161,6 +164,11 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 		err = drv.saved(a, d)
 	}
 	if err != nil {
+		if suspended && d.snap().active() {
+			if rerr := drv.resumeGuest(context.WithoutCancel(a.Context()), backend.DomID(s.ref.ID), wasPaused); rerr != nil {
+				drv.log.Error("cannot resume the guest of a failed save", "domain", s.ref.Name, "err", rerr)
+			}
+		}
 		drv.markSaving(d, nil)
 		removePartial(path)
 		return drv.jobFailed(a, err, "domain save", "Failed to save domain '%d' with libxenlight", s.ref.ID)
@@ -306,26 +314,47 @@ func (drv *Driver) recoverSave(ctx context.Context, d *domain, g backend.GuestIn
 	}
 	drv.log.Warn("the daemon stopped during a save; the guest keeps running", "domain", name, "image", sv.Path)
 	removePartial(sv.Path)
-	if g.State != backend.StateShutdown || g.ShutdownReason != backend.ReasonSuspend {
-		return g
-	}
-	pm, ok := drv.be.(backend.PMSuspender)
-	if !ok {
-		return g
-	}
-	id := backend.DomID(g.DomID)
-	if err := pm.Wakeup(ctx, id); err != nil {
-		drv.log.Error("cannot resume the guest of an interrupted save", "domain", name, "err", err)
-		return g
-	}
-	if sv.Paused {
-		drv.be.Pause(ctx, id)
-		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
-	} else {
+	now, resumed := drv.resumeLeftSuspended(ctx, d, g, sv.Paused)
+	if resumed && !sv.Paused {
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningSaveCanceled))
 	}
-	if now, err := drv.be.Guest(ctx, id); err == nil {
-		return now
+	return now
+}
+
+// resumeGuest continues a guest that a save or a migration's send left
+// suspended (backend.Migrator's Resume), paused again if it was.
+func (drv *Driver) resumeGuest(ctx context.Context, id backend.DomID, paused bool) error {
+	m, ok := drv.be.(backend.Migrator)
+	if !ok {
+		return fmt.Errorf("%w: resume a suspended guest", backend.ErrUnsupported)
 	}
-	return g
+	if err := m.Resume(ctx, id); err != nil {
+		return err
+	}
+	if paused {
+		if err := drv.be.Pause(ctx, id); err != nil {
+			drv.log.Warn("cannot pause the resumed guest again", "domid", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// resumeLeftSuspended is resumeGuest at reconnect, for a guest a killed
+// daemon's save or send left suspended: g as it is then, and whether it
+// was resumed (a paused one takes the paused state).
+func (drv *Driver) resumeLeftSuspended(ctx context.Context, d *domain, g backend.GuestInfo, paused bool) (backend.GuestInfo, bool) {
+	if g.State != backend.StateShutdown || g.ShutdownReason != backend.ReasonSuspend {
+		return g, false
+	}
+	if err := drv.resumeGuest(ctx, g.DomID, paused); err != nil {
+		drv.log.Error("cannot resume the guest the daemon left suspended", "domain", d.ref().Name, "err", err)
+		return g, false
+	}
+	if paused {
+		d.setState(libvirt.DomainPaused, int32(libvirt.DomainPausedUser))
+	}
+	if now, err := drv.be.Guest(ctx, g.DomID); err == nil {
+		return now, true
+	}
+	return g, true
 }
