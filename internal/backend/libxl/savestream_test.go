@@ -141,12 +141,27 @@ func TestSaveStreamContextEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	go s.in.Write(make([]byte, 8<<20))
+	waitBlocked(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	time.Sleep(100 * time.Millisecond)
 	if err := s.End(ctx, true); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("End: %v", err)
 	}
+}
+
+// waitBlocked waits until s's copy is stuck on its reader: something was
+// sent and nothing more for a while. (A fixed sleep was not enough on a
+// loaded machine: the writer had not filled the buffers yet.)
+func waitBlocked(t *testing.T, s *saveStream) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		before := s.sent.Load()
+		time.Sleep(100 * time.Millisecond)
+		if now := s.sent.Load(); now > 0 && now == before {
+			return
+		}
+	}
+	t.Fatal("the copy never blocked")
 }
 
 // TestSaveStreamFile: a regular file gets the stream from its offset.
