@@ -81,7 +81,7 @@ mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,$XB,etc,proc,sys,dev,run,tmp,root,lib/m
 ln -s ../run "$R/var/run"
 cp /bin/busybox "$R/bin/"
 install -m 755 "$HERE/dom0-init.sh" "$R/init"
-cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE"/daemon-*.sh "$HERE/oracle.sh" "$HERE/oracle-known.txt" "$R/xt/"
+cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE"/daemon-*.sh "$HERE/oracle.sh" "$HERE/oracle-known.txt" "$HERE/migrate-checks.sh" "$R/xt/"
 cp -r "$HERE/guests" "$R/xt/"
 # Debian's /usr/sbin/xl and friends are links to xen-utils-wrapper: take the real binaries
 for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
@@ -117,6 +117,9 @@ if [ -z "$DAEMON_SKIP" ]; then
 	# testdata/ beside it (libxlconftest.TestdataDir)
 	[ -d internal/libxlconf/testdata ] && cp -r internal/libxlconf/testdata "$R/xt/"
 	cp /usr/bin/virsh "$R/usr/bin/"
+	# migrate.sh: libvirt's bridge from a remote client's connection to the host's daemon
+	# (what xen+ssh runs on the far end), behind busybox nc on TCP: Debian 12 has no virtproxyd
+	cp /usr/bin/virt-ssh-helper "$R/usr/bin/"
 	# util-linux's script: virsh console wants a terminal, which busybox cannot give it
 	cp "$(command -v script)" "$R/usr/bin/"
 	# libvirtd with only the drivers the Xen driver uses (network, storage with its dir
@@ -166,6 +169,8 @@ for m in xen/xen-evtchn xen/xen-privcmd xen/xenfs/xenfs xen/xen-gntdev xen/xen-g
 	cp "$MODS/drivers/$m.ko" "$R/lib/modules/"
 done
 cp "$MODS/net/llc/llc.ko" "$MODS/net/802/stp.ko" "$MODS/net/bridge/bridge.ko" "$R/lib/modules/"
+# migrate.sh's link between two hosts: QEMU's e1000 NIC
+cp "$MODS/drivers/net/ethernet/intel/e1000/e1000.ko" "$R/lib/modules/"
 # the domU kernel and initramfs; the kernel gzipped, dom0-init.sh unpacks it (see there)
 gzip -1 -c "$W/vmlinuz" >"$R/root/vmlinuz.gz"
 cp "$W/domu.cpio.gz" "$R/root/"
