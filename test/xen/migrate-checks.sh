@@ -165,7 +165,8 @@ link_debug() {
 # ---- a: a guest, counting on its console, moved between the hosts
 
 # logsize HOST NAME: the size of guest NAME's console log on HOST (0 when it has none)
-logsize() { on "$1" "wc -c <$CONLOG/guest-$2.log 2>/dev/null || echo 0"; }
+# (b's agent returns stderr with stdout: no error message may take the number's place)
+logsize() { on "$1" "if [ -f $CONLOG/guest-$2.log ]; then wc -c <$CONLOG/guest-$2.log; else echo 0; fi"; }
 # conlog HOST NAME [OFFSET]: guest NAME's console log on HOST, from byte OFFSET on
 conlog() { on "$1" "tail -c +$((${3:-0} + 1)) $CONLOG/guest-$2.log 2>/dev/null || true"; }
 # lastcount HOST NAME: the last counter guest NAME printed on HOST
@@ -236,7 +237,7 @@ mig() {
 # and its first in TO-LOG, its usual gap (median of the 30 before) and the lines lost
 gap() {
 	GAP=$(awk '
-		{ sub(/\r$/, "") }
+		{ gsub(/\r/, "") }
 		$2 != "DOMU-COUNT" || $1 !~ /^[0-9]+\.[0-9]+$/ { next }
 		FILENAME == ARGV[1] {
 			# a counter that starts again is a new boot of a guest of the same name
@@ -315,15 +316,16 @@ check_abort() {
 	virsh -c "$LA" migrate --live $_g "$RB" >$TMPD/abort.out 2>&1 &
 	_m=$!
 	_i=0
-	until V a domjobinfo $_g >$TMPD/jobinfo.out 2>&1 && grep -q 'Data processed' $TMPD/jobinfo.out; do
-		kill -0 $_m 2>/dev/null || { WHY="the migration ended before domjobinfo showed data: $(tr '\n' ' ' <$TMPD/abort.out)"; return 1; }
-		[ $_i -lt 240 ] || { WHY="domjobinfo showed no data within 120 s: $(tr '\n' ' ' <$TMPD/jobinfo.out)"; kill $_m; return 1; }
+	until V a domjobinfo $_g >$TMPD/jobinfo.out 2>&1 && grep -q -E 'Job type: +(Unbounded|Bounded)' $TMPD/jobinfo.out; do
+		kill -0 $_m 2>/dev/null || { WHY="the migration ended before domjobinfo showed it: $(tr '\n' ' ' <$TMPD/abort.out)"; return 1; }
+		[ $_i -lt 240 ] || { WHY="domjobinfo showed no job within 120 s: $(tr -s ' ' <$TMPD/jobinfo.out | tr '\n' ';')"; kill $_m; return 1; }
 		sleep 0.5
 		_i=$((_i + 1))
 	done
 	sleep 2
 	V a domjobinfo $_g >$TMPD/jobinfo.out 2>&1 || true
-	_info=$(grep -E 'Operation|Time elapsed|Data processed|Data remaining|Memory processed' $TMPD/jobinfo.out | tr -s ' ' | tr '\n' ';')
+	_info=$(grep -E 'Job type|Operation|Time elapsed|Data processed|Data remaining|Data total' $TMPD/jobinfo.out | tr -s ' ' | tr '\n' ';')
+	grep -q 'Data processed' $TMPD/jobinfo.out || { WHY="domjobinfo during the migration shows no progress: $_info"; kill $_m; return 1; }
 	echo "domjobinfo during the migration of $_g:"
 	cat $TMPD/jobinfo.out
 	_ta=$(since "$_t")
@@ -358,7 +360,7 @@ check_xl_migrate() {
 	step "xl create" timeout 180 xl create $G/xt-mig.cfg || return 1
 	_off=$(logsize a $_g)
 	_i=0
-	until conlog a $_g "$_off" | grep -a -q 'DOMU-COUNT 5[0-9]'; do
+	until conlog a $_g "$_off" | grep -a -q 'DOMU-COUNT 5[0-9]*'; do
 		[ $_i -lt 240 ] || { WHY="$_g not counting 240 s after its start"; return 1; }
 		sleep 1
 		_i=$((_i + 1))
@@ -400,26 +402,34 @@ check_rolling_libvirtd() {
 		{ WHY="b: $(cat $TMPD/rolling.out)"; return 1; }
 	step "virsh version (b)" V b version || return 1
 	grep -q 'hypervisor: Xen' $TMPD/step.out || { WHY="b: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	ROLLING=1
 	DETAIL="b: virtxend stopped, libvirtd --listen with libvirt's libxl driver: $(grep -E 'library|daemon' $TMPD/step.out | tr -s ' ' | tr '\n' ';')"
 }
+# rolling: libvirtd serves b (rolling-libvirtd passed); else the rolling checks say so
+ROLLING=
+rolling() { [ -n "$ROLLING" ] || { WHY="b does not run libvirt's driver (rolling-libvirtd failed)"; return 1; }; }
 rolling_debug() {
 	cat $TMPD/step.out $TMPD/rolling.out 2>/dev/null | tail -n 10
 	on_b "tail -n 20 $LVLOG; tail -n 5 /var/log/libvirtd.out" | cut -c1-300
 }
 check_roll_to_direct() {
+	rolling || return 1
 	vcreate a $G/vx-mig.xml vx-mig || return 1
 	mig roll-to-direct vx-mig a b virsh -c "$LA" migrate --live vx-mig "$RB" || return 1
 	DETAIL="virtxend -> libvirtd, virsh migrate --live (virsh talking to both): $MIG"
 }
 check_roll_from_p2p() {
+	rolling || return 1
 	mig roll-from-p2p vx-mig b a virsh -c "$RB" migrate --live --p2p vx-mig "$RA" || return 1
 	DETAIL="libvirtd -> virtxend, virsh -c $RB migrate --live --p2p (libvirt's driver talking to ours): $MIG"
 }
 check_roll_to_p2p() {
+	rolling || return 1
 	mig roll-to-p2p vx-mig a b virsh -c "$LA" migrate --live --p2p vx-mig "$RB" || return 1
 	DETAIL="virtxend -> libvirtd, --p2p (ours talking to libvirt's): $MIG"
 }
 check_roll_from_direct() {
+	rolling || return 1
 	mig roll-from-direct vx-mig b a virsh -c "$RB" migrate --live vx-mig "$RA" || return 1
 	vdestroy a vx-mig
 	DETAIL="libvirtd -> virtxend, virsh migrate --live (virsh talking to both): $MIG"
@@ -442,6 +452,7 @@ run_src() {
 	vdestroy b vx-mig-pv
 	run_check mig-abort check_abort
 	vdestroy a vx-mig-big
+	vdestroy b vx-mig-big
 	run_check xl-migrate check_xl_migrate
 	timeout 60 xl destroy xt-mig >/dev/null 2>&1 || true
 	on_b "xl destroy xt-mig" >/dev/null 2>&1 || true
@@ -455,7 +466,7 @@ run_src() {
 	clock
 	echo "=== b's logs"
 	on_b "grep -a -E ': (warning|error) : ' $VXLOG | tail -n 20; tail -n 20 $LVLOG" 2>&1 | cut -c1-300 || true
-	on_b "clock; touch /tmp/mig-done" || true
+	on_b "clock >/dev/console; touch /tmp/mig-done" || true
 	echo "=== a's virtxend log: $(grep -a -c -E ': (warning|error) : ' $VXLOG || true) warnings and errors"
 	grep -a -E ': (warning|error) : ' $VXLOG | cut -c1-300 | tail -n 20 || true
 }
@@ -466,6 +477,7 @@ run_dst() {
 	clock
 	# a says when it is done (on_b "touch /tmp/mig-done"); migrate.sh bounds the wait
 	until [ -e /tmp/mig-done ]; do sleep 2; done
+	clock
 }
 
 case ${1:-} in

@@ -163,7 +163,7 @@ done
 # from b to a)
 clock_of() { # clock_of HOST: mean of (host's clock - the reading's time), in s
 	awk -v t0="$T0US" '/ MIGCLOCK/ {
-		r = $0; sub(/^\[ */, "", r); sub(/\].*/, "", r)
+		gsub(/\r/, ""); r = $0; sub(/^\[ */, "", r); sub(/\].*/, "", r)
 		for (i = 2; i <= NF; i++) if ($i == "MIGCLOCK" && $(i - 1) ~ /^[0-9]+\.[0-9]+$/) { s += $(i - 1) - (t0 / 1e6 + r); n++ }
 	} END { if (n) printf "%.3f %d", s / n, n }' "$W/serial-$1.log"
 }
