@@ -158,9 +158,10 @@ for h in a b; do
 done
 
 # the figures: the offset of b's clock from a's (each MIGCLOCK line's own time less the time
-# migrate.sh read it from that console), then each MIGTIME line's downtime: the guest's gap
-# across the move, less its usual gap, less the clock offset when it went from a to b (plus
-# from b to a)
+# migrate.sh read it from that console), for the log only: a guest's clock across a move does
+# not take the destination's (corrected by it, a live move's downtime came out negative); then
+# each MIGTIME line's downtime as the guest's own clock shows it: its gap across the move less
+# its usual gap
 clock_of() { # clock_of HOST: mean of (host's clock - the reading's time), in s
 	awk -v t0="$T0US" '/ MIGCLOCK/ {
 		gsub(/\r/, ""); r = $0; sub(/^\[ */, "", r); sub(/\].*/, "", r)
@@ -171,16 +172,16 @@ read -r CA NA <<<"$(clock_of a)" || true
 read -r CB NB <<<"$(clock_of b)" || true
 if [ -n "${CA:-}" ] && [ -n "${CB:-}" ]; then
 	OFF=$(awk -v a="$CA" -v b="$CB" 'BEGIN { printf "%.3f", b - a }')
-	echo "    clocks: b's dom0 clock is $OFF s ahead of a's (from $NA and $NB readings; a reading's own delay, the same on both, cancels)"
+	echo "    clocks: b's dom0 clock is $OFF s ahead of a's (from $NA and $NB readings), not applied below: a guest's clock across a move does not follow the destination's"
 else
 	OFF=0
 	echo "    clocks: no MIGCLOCK readings; downtimes uncorrected"
 fi
-echo "    figures (s): wall is virsh's (or xl's) own, downtime the guest's clock gap across the move less its usual gap (tick) and the clocks' offset"
+echo "    figures (s): wall is virsh's (or xl's) own, downtime the gap in the guest's own clock across the move less its usual gap (tick)"
 grep -a -h -o -E 'MIGTIME .*' "$W/serial-a.log" | awk -v off="$OFF" '{
 	for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	dt = "?"
-	if (v["gap"] != "?" && v["gap"] != "") dt = sprintf("%.3f", v["gap"] - v["tick"] - ($3 == "a" ? off : -off))
+	if (v["gap"] != "?" && v["gap"] != "") dt = sprintf("%.3f", v["gap"] - v["tick"])
 	printf "    %-18s %s->%s  wall %7s  downtime %7s  (gap %s, tick %s, lost %s)\n", $2, $3, $4, v["wall"], dt, v["gap"], v["tick"], v["lost"]
 }' || true
 echo "    host: wall $((SECONDS - T0)) s (build $((TB - T0)) s, both QEMUs $BOOT s), QEMU peak RSS a $((HWM[a] / 1024)) MiB, b $((HWM[b] / 1024)) MiB (-m $MEM, dom0 $DOM0_MEM, -smp $SMP); $SKIPPED skipped; logs $W/serial-{a,b}.log"
