@@ -11,40 +11,6 @@ check_dom0_boot() {
 	DETAIL="dom0 $(uname -r) reached /init under Xen $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra), up $(now) s"
 }
 
-# what xencommons does: modules, xenfs, xenstored, xen-init-dom0, xenconsoled; then a bridge
-check_toolstack() {
-	DEBUG_FN=toolstack_debug
-	for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback xen-netback loop llc stp bridge; do
-		step "insmod $m" insmod "/lib/modules/$m.ko" || return 1
-	done
-	step "mount xenfs" mount -t xenfs xenfs /proc/xen || return 1
-	step xenstored xenstored --pid-file /run/xen/xenstored.pid || return 1
-	_i=0
-	while [ ! -s /run/xen/xenstored.pid ] && [ $_i -lt 30 ]; do sleep 1; _i=$((_i + 1)); done
-	step xen-init-dom0 timeout 60 xen-init-dom0 || return 1
-	step xenconsoled xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=$CONLOG || return 1
-	# loopback, where a device model's VNC server listens (libxl's default 127.0.0.1)
-	step "loopback" ip link set lo up || return 1
-	# in-VM bridge for the PV NICs (QEMU has no NIC: nothing leaves the VM)
-	step "bridge xenbr0" sh -c 'brctl addbr xenbr0 && ip link set xenbr0 up && ip addr add 169.254.77.1/24 dev xenbr0' || return 1
-	for d in xl vx; do
-		dd if=/dev/zero of=/root/disk-$d.img bs=1M count=8 2>/dev/null
-		printf XENQEMU-DISK-OK! | dd of=/root/disk-$d.img conv=notrunc 2>/dev/null
-	done
-	step "xl info" timeout 60 xl info || return 1
-	cp $TMPD/step.out $TMPD/xl-info.txt
-	_v=$(awk -F': *' '$1 ~ /^xen_version/ { print $2 }' $TMPD/xl-info.txt)
-	case $_v in 4.17*) ;; *) WHY="xl info: xen_version is '$_v', want 4.17"; return 1 ;; esac
-	step "xl list" timeout 30 xl list || return 1
-	grep -q '^Domain-0 ' $TMPD/step.out || { WHY="xl list shows no Domain-0"; return 1; }
-	DETAIL="xl info: xen_version $_v, $(grep -E '^(virt_caps|free_memory)' $TMPD/xl-info.txt | tr -s ' ' | tr '\n' ' ')"
-}
-toolstack_debug() {
-	grep -E '^(MemFree|Shmem):' /proc/meminfo
-	cat $TMPD/step.out
-	dmesg | tail -n 20
-}
-
 # guest NAME created from xl config CFG shows its marker
 xl_up() {
 	DEBUG_FN="guest_debug $1"

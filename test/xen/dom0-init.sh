@@ -3,7 +3,7 @@
 # real dom0 (filesystems, /dev links, Xen modules, xenfs), runs the checks
 # (/xt/dom0-checks.sh, then /xt/daemon-checks.sh and /xt/oracle.sh if the daemon is in
 # the image; with XT_ONLY=oracle on the kernel's command line, only what oracle.sh needs;
-# with XT_NO_ORACLE=1, all but oracle.sh)
+# with XT_NO_ORACLE=1, all but oracle.sh; with XT_ROLE=mig-src or mig-dst, migrate-checks.sh alone)
 # and powers the machine off, which ends QEMU. As PID 1 it must not exit, so it
 # runs without "set -e"; the check scripts themselves use set -eu.
 /bin/busybox --install -s /bin
@@ -32,16 +32,21 @@ ln -s /run/lock /var/lock
 hostname dom0
 syslogd -O /var/log/messages # the hotplug scripts log through logger
 echo "DOM0-INIT up=$(cut -d' ' -f1 /proc/uptime)"
-/bin/sh /xt/dom0-checks.sh
-if [ "${XT_ONLY:-}" = oracle ]; then
-	/bin/sh /xt/daemon-checks.sh --skip "not run (ONLY=oracle)"
-elif [ -x /xt/virtxend ]; then
-	/bin/sh /xt/daemon-checks.sh
-fi
-if [ -n "${XT_NO_ORACLE:-}" ]; then
-	/bin/sh /xt/oracle.sh --skip "not run (NO_ORACLE=1)"
-elif [ -x /xt/virtxend ]; then
-	/bin/sh /xt/oracle.sh
+if [ -n "${XT_ROLE:-}" ]; then
+	# migrate.sh: one of two hosts (XT_ROLE=mig-src or mig-dst), its checks only
+	/bin/sh /xt/migrate-checks.sh
+else
+	/bin/sh /xt/dom0-checks.sh
+	if [ "${XT_ONLY:-}" = oracle ]; then
+		/bin/sh /xt/daemon-checks.sh --skip "not run (ONLY=oracle)"
+	elif [ -x /xt/virtxend ]; then
+		/bin/sh /xt/daemon-checks.sh
+	fi
+	if [ -n "${XT_NO_ORACLE:-}" ]; then
+		/bin/sh /xt/oracle.sh --skip "not run (NO_ORACLE=1)"
+	elif [ -x /xt/virtxend ]; then
+		/bin/sh /xt/oracle.sh
+	fi
 fi
 echo "=== memory at the end"
 free -m

@@ -7,8 +7,8 @@
 # hot-plugged devices: a new block device is reported as DOMU-BLK-ADD with its
 # size and first 16 bytes, a gone one as DOMU-BLK-DEL; a new NIC takes the
 # guest's address (the first NIC goes down) and pings dom0 (DOMU-HOTNET-OK or
-# -FAIL), a gone one is DOMU-NET-DEL. With xt.count it prints DOMU-COUNT N once a second
-# (N from 0 at boot). A clean shutdown request (xl shutdown,
+# -FAIL), a gone one is DOMU-NET-DEL. With xt.count it prints "TIME DOMU-COUNT N" once a
+# second (N from 0 at boot, TIME the guest's clock). A clean shutdown request (xl shutdown,
 # virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
@@ -79,17 +79,20 @@ watch_devices() {
 }
 # in the background, away from the console's input, which the loop below reads
 watch_devices </dev/null &
-# With xt.count, a counter on the console once a second: a saved and restored guest goes
-# on from where it stopped, a rebooted one starts again from 0.
+# With xt.count, a counter on the console once a second (xt.count=SECS: every SECS), each
+# line after the guest's clock with microseconds (busybox ts): a saved and restored guest goes
+# on from where it stopped, a rebooted one starts again from 0, and a migrated one's gap in
+# the clock between two lines, less the usual one, is the time it did not run
 if grep -q xt.count /proc/cmdline; then
+	tick=$(sed -n 's/.*xt\.count=\([0-9.]*\).*/\1/p' /proc/cmdline)
 	(
 		n=0
 		while :; do
 			echo "DOMU-COUNT $n"
 			n=$((n + 1))
-			sleep 1
+			sleep "${tick:-1}"
 		done
-	) </dev/null &
+	) </dev/null | ts '%.s' &
 fi
 # stdin is /dev/console, hvc0: not a controlling terminal, so reading it is allowed
 while :; do
