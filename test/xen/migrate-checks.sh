@@ -292,7 +292,7 @@ check_pv() {
 	vcreate a $G/vx-mig-pv.xml vx-mig-pv || return 1
 	_live="--live: "
 	if timeout 300 virsh -c "$LA" migrate --live vx-mig-pv "$RB" >$TMPD/pv-live.out 2>&1; then
-		_live="$_live migrated (as an offline migration: the backend has no live send)"
+		_live="$_live migrated, sent suspended (the driver falls back when the backend cannot send live)"
 		mig pv-back vx-mig-pv b a virsh -c "$RB" migrate --p2p vx-mig-pv "$RA" || return 1
 	else
 		_live="$_live refused, $(tr '\n' ' ' <$TMPD/pv-live.out | cut -c1-200)"
