@@ -54,7 +54,10 @@ func (drv *Driver) migratePeer2Peer(ctx context.Context, d *domain, dconnuri str
 			dparams = append(dparams, stringParam(libvirt.MigrateParamDestName, d.ref().Name))
 		}
 		out.a.SetPhase("finish3")
-		if ferr := peer.Finish(out.a.Context(), dparams, destFlags, cancelled); ferr != nil && err == nil {
+		// Finish is not aborted: its answer alone says whether the
+		// destination runs the guest, and the source must know before it
+		// resumes its own.
+		if ferr := peer.Finish(context.WithoutCancel(out.a.Context()), dparams, destFlags, cancelled); ferr != nil && err == nil {
 			err, cancelled = ferr, true
 		}
 	}
