@@ -3,6 +3,7 @@ package drivertests
 import (
 	"bytes"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,8 @@ func TestMigrateLive(t *testing.T) {
 	a, b := daemontest.StartHosts(t, "")
 	wa, wb := watchEvents(t, a.Daemon), watchEvents(t, b.Daemon)
 	defineStart(t, a.Daemon, "g", guestXML("g", ""))
-	cpuBefore := a.MustVirsh("dominfo", "g")
+	time.Sleep(300 * time.Millisecond) // some CPU time to carry over
+	cpuBefore := cpuTime(t, a.Daemon, "g")
 
 	// No URI: the destination names itself by its hostname, which the
 	// source resolves to its address on the link.
@@ -41,7 +43,12 @@ func TestMigrateLive(t *testing.T) {
 		t.Errorf("on the source: %q", got)
 	}
 	if got := b.MustVirsh("dominfo", "g"); !strings.Contains(got, "Persistent:     no") {
-		t.Errorf("migrated without --persistent, the guest is transient there:\n%s\n(before: %s)", got, cpuBefore)
+		t.Errorf("migrated without --persistent, the guest is transient there:\n%s", got)
+	}
+	// The simulated guest's state travels: its CPU time goes on from
+	// where it was.
+	if after := cpuTime(t, b.Daemon, "g"); cpuBefore == 0 || after < cpuBefore {
+		t.Errorf("CPU time %v on the destination, %v before the move", after, cpuBefore)
 	}
 	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED")
 	wb.exactly(b.Daemon, "g", "STARTED/MIGRATED", "RESUMED/MIGRATED")
@@ -289,4 +296,20 @@ func startMigration(t *testing.T, a *daemontest.Host, args ...string) (*exec.Cmd
 		t.Fatal(err)
 	}
 	return mig, &stderr
+}
+
+// cpuTime is the guest's CPU time as dominfo shows it.
+func cpuTime(t *testing.T, d *daemontest.Daemon, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(d.MustVirsh("dominfo", name), "\n") {
+		if v, ok := strings.CutPrefix(line, "CPU time:"); ok {
+			secs, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "s"), 64)
+			if err != nil {
+				t.Fatalf("dominfo CPU time %q: %v", v, err)
+			}
+			return secs
+		}
+	}
+	t.Fatalf("dominfo %s has no CPU time", name)
+	return 0
 }
