@@ -27,7 +27,6 @@ import (
 type incoming struct {
 	version uint32 // of the libxl stream, from the source's cookie
 	owner   uint64 // the client that prepared it
-	created bool   // the domain was new here: it goes if the guest does not come
 
 	// port is the port of the migration range its listener took (0: none).
 	port int
@@ -202,7 +201,7 @@ func (drv *Driver) prepareIncoming(ctx context.Context, params []libvirt.TypedPa
 			return nil, nil, p, err
 		}
 	}
-	in := &incoming{version: c.StreamVersion, owner: caller.From(ctx).Client, created: created, done: make(chan struct{})}
+	in := &incoming{version: c.StreamVersion, owner: caller.From(ctx).Client, done: make(chan struct{})}
 	d.mu.Lock()
 	d.incoming = in
 	// The status file the start writes says so (migrate_recover.go).

@@ -98,7 +98,9 @@ func (drv *Driver) sendDirect(d *domain, out *outgoing, uri string) error {
 	var dialer net.Dialer
 	conn, err := dialer.DialContext(out.a.Context(), "tcp", net.JoinHostPort(at.Host, port))
 	if err != nil {
-		return drv.jobFailed(out.a, errSystem(err, "unable to connect to server at '%s:%s'", at.Host, port), "migration out", "")
+		// libvirt's virNetSocketNewConnectTCP reports the system error.
+		return drv.jobFailed(out.a, errSystem(err, "unable to connect to server at '%s:%s'", at.Host, port),
+			"migration out", "unable to connect to server at '%s:%s'", at.Host, port)
 	}
 	f, err := conn.(*net.TCPConn).File()
 	conn.Close()

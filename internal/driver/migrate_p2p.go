@@ -75,13 +75,13 @@ func (drv *Driver) sendToPeer(d *domain, out *outgoing, peer MigrationPeer, para
 	if flags&migrateTunnelled != 0 {
 		tun, err := peer.PrepareTunnel(ctx, params, cookie, flags)
 		if err != nil {
-			return false, drv.jobFailed(out.a, err, "migration out", "")
+			return false, drv.jobFailed(out.a, err, "migration out", "the destination did not prepare the migration")
 		}
 		return true, drv.sendTunnelled(d, out, tun)
 	}
 	uri, err := peer.Prepare(ctx, params, cookie, flags)
 	if err != nil {
-		return false, drv.jobFailed(out.a, err, "migration out", "")
+		return false, drv.jobFailed(out.a, err, "migration out", "the destination did not prepare the migration")
 	}
 	if uri == "" {
 		return true, libxlErr(libvirt.ErrInternalError, "domainMigratePrepare3 did not set uri")
