@@ -14,6 +14,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/caller"
+	"virtxend/internal/job"
 	"virtxend/internal/migration"
 	"virtxend/internal/saveimage"
 )
@@ -201,6 +202,7 @@ func (drv *Driver) prepareIncoming(ctx context.Context, params []libvirt.TypedPa
 			return nil, nil, p, err
 		}
 	}
+	d.job.SetOperation(job.OpMigrationIn)
 	in := &incoming{version: c.StreamVersion, owner: caller.From(ctx).Client, done: make(chan struct{})}
 	d.mu.Lock()
 	d.incoming = in

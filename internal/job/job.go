@@ -128,6 +128,7 @@ type Object struct {
 	active  Kind
 	owner   Owner
 	started time.Time
+	op      Operation // what the synchronous job does, when its holder says
 
 	async     *Async
 	completed *Stats // the last async job's outcome
@@ -159,7 +160,7 @@ func (o *Object) TryBegin(ctx context.Context, kind Kind) bool {
 func (o *Object) End() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.active, o.owner = None, Owner{}
+	o.active, o.owner, o.op = None, Owner{}, OpUnknown
 	o.wakeLocked()
 }
 

@@ -21,5 +21,14 @@ func (o *Object) Running() (st Stats, ok bool) {
 	if elapsed < 0 {
 		elapsed = 0
 	}
-	return Stats{Operation: OpUnknown, Status: StatusUnbounded, Started: o.started, Elapsed: elapsed}, true
+	return Stats{Operation: o.op, Status: StatusUnbounded, Started: o.started, Elapsed: elapsed}, true
+}
+
+// SetOperation says what the synchronous job its caller holds does, for
+// Running to report (an incoming migration holds one from Prepare to
+// Finish); End forgets it.
+func (o *Object) SetOperation(op Operation) {
+	o.mu.Lock()
+	o.op = op
+	o.mu.Unlock()
 }

@@ -95,6 +95,9 @@ func TestMigrateAbort(t *testing.T) {
 			t.Errorf("domjobinfo during the migration lacks %q:\n%s", want, info)
 		}
 	}
+	if got := b.Virsh("domjobinfo", "g").Stdout; !strings.Contains(got, "Operation:        Incoming migration") {
+		t.Errorf("domjobinfo on the destination:\n%s", got)
+	}
 	a.MustVirsh("domjobabort", "g")
 	if err := mig.Wait(); err == nil || !strings.Contains(migErr.String(), "operation aborted: job 'migration out' canceled by client") {
 		t.Errorf("aborted migration: %v: %s", err, migErr.String())
