@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"virtxend/internal/libxltypes"
+	"virtxend/internal/virstring"
 )
 
 // DomID is a Xen domain id. Domain-0 is 0; guests get increasing ids that
@@ -56,8 +57,8 @@ func ParseUUID(s string) (UUID, error) {
 		if n == 16 || i+1 >= len(s) {
 			return UUID{}, fmt.Errorf("malformed uuid %q", s)
 		}
-		hi, ok1 := unhex(s[i])
-		lo, ok2 := unhex(s[i+1])
+		hi, ok1 := virstring.HexDigit(s[i])
+		lo, ok2 := virstring.HexDigit(s[i+1])
 		if !ok1 || !ok2 {
 			return UUID{}, fmt.Errorf("malformed uuid %q", s)
 		}
@@ -69,18 +70,6 @@ func ParseUUID(s string) (UUID, error) {
 		return UUID{}, fmt.Errorf("malformed uuid %q", s)
 	}
 	return u, nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // State is what the hypervisor reports about a guest (Xen's dominfo flags).

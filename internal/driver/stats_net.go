@@ -10,6 +10,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // InterfaceStats is virDomainInterfaceStats (libxlDomainInterfaceStats):
@@ -87,7 +88,7 @@ func parseMAC(s string) ([6]byte, bool) {
 		}
 		var v byte
 		for _, c := range []byte(p) {
-			h, ok := hexDigit(c)
+			h, ok := virstring.HexDigit(c)
 			if !ok {
 				return mac, false
 			}
@@ -96,16 +97,4 @@ func parseMAC(s string) ([6]byte, bool) {
 		mac[i] = v
 	}
 	return mac, true
-}
-
-func hexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }

@@ -5,18 +5,6 @@ import (
 	"virtxend/internal/virstring"
 )
 
-func hexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
 // parseUUID is virUUIDParse: blanks around, 32 hex digits in pairs with
 // '-' or ' ' allowed between pairs.
 func parseUUID(s string) (backend.UUID, bool) {
@@ -33,11 +21,11 @@ func parseUUID(s string) (backend.UUID, bool) {
 			i++
 			continue
 		}
-		hi, ok1 := hexVal(s[i])
+		hi, ok1 := virstring.HexDigit(s[i])
 		if !ok1 || i+1 >= len(s) {
 			return u, false
 		}
-		lo, ok2 := hexVal(s[i+1])
+		lo, ok2 := virstring.HexDigit(s[i+1])
 		if !ok2 {
 			return u, false
 		}

@@ -40,3 +40,16 @@ func ToUIntP(s string) (uint32, bool) {
 	}
 	return uint32(v), true
 }
+
+// HexDigit is g_ascii_xdigit_value: the value of a hex digit, either case.
+func HexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
