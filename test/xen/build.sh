@@ -3,7 +3,7 @@
 # the host tools, the Xen and kernel packages (downloaded and unpacked, never
 # installed), virtxend built with -tags libxl and the backend's test binary, the domU
 # initramfs and the dom0 initramfs, into $W. Sourced, not run: it expects the caller's
-# REPO, HERE, W, XV, XB, LVMOD and T0, and its functions result and log; it sets
+# REPO, HERE and W, and harness.sh's XV, XB, LVMOD, T0, result and log; it sets
 # DAEMON_SKIP (empty when the daemon is in the image), KPKG, KVER and MODS.
 
 # ---- 1. host tools; the Xen and kernel packages, downloaded and unpacked only

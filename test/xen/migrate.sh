@@ -29,33 +29,15 @@ W=${XEN_WORK:-/tmp/virtxend-xenmig}
 LIMIT=${LIMIT:-1500}
 MEM=${MEM:-1280} DOM0_MEM=${DOM0_MEM:-512M} SMP=${SMP:-1} CPU=${CPU:-qemu64,+svm,+npt}
 NET_PORT=${NET_PORT:-47201}
-XV=4.17
-XB=/usr/lib/xen-$XV/bin
-LVMOD=/usr/lib/x86_64-linux-gnu/libvirt
-export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/go/bin:$PATH
-T0=$SECONDS
-PASSED=0 FAILED=0 SKIPPED=0 DONE=
+. "$HERE/harness.sh"
 declare -A QPID=() PIPE=() HWM=()
-
-result() { # result PASS|FAIL|SKIP LINE
-	echo "$1 ${2}"
-	case $1 in PASS) PASSED=$((PASSED + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; *) SKIPPED=$((SKIPPED + 1)) ;; esac
-}
 on_exit() {
 	rc=$?
 	for h in "${!QPID[@]}"; do kill -9 "${QPID[$h]}" 2>/dev/null || true; done
-	if [ -z "$DONE" ]; then
-		result FAIL "harness: migrate.sh stopped early (rc=$rc) while: ${PHASE:-starting}; see $W"
-		echo "$PASSED passed, $FAILED failed"
-		exit 1
-	fi
+	[ -n "$DONE" ] || stopped_early migrate.sh "$rc"
 }
 trap on_exit EXIT
-log() { echo "--- $*"; }
-
-[ "$(id -u)" = 0 ] || { echo "migrate.sh: must run as root (apt-get, and the checks)" >&2; exit 2; }
-mkdir -p "$W"
-case $(realpath "$W") in "$REPO" | "$REPO"/*) echo "migrate.sh: XEN_WORK must be outside the repo" >&2; exit 2 ;; esac
+harness_start migrate.sh
 
 # ---- 1. to 4.: the host tools, the packages, the daemon and the images (as run.sh's)
 . "$HERE/build.sh"

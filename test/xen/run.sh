@@ -26,33 +26,15 @@ HERE=$REPO/test/xen
 W=${XEN_WORK:-/tmp/virtxend-xen}
 LIMIT=${LIMIT:-1500}
 MEM=${MEM:-1024} DOM0_MEM=${DOM0_MEM:-512M} SMP=${SMP:-2} CPU=${CPU:-qemu64,+svm,+npt}
-XV=4.17
-XB=/usr/lib/xen-$XV/bin
-LVMOD=/usr/lib/x86_64-linux-gnu/libvirt # libvirtd's driver modules
-export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/go/bin:$PATH
-T0=$SECONDS
-PASSED=0 FAILED=0 SKIPPED=0 DONE=
+. "$HERE/harness.sh"
 QPID=
-
-result() { # result PASS|FAIL|SKIP LINE
-	echo "$1 ${2}"
-	case $1 in PASS) PASSED=$((PASSED + 1)) ;; FAIL) FAILED=$((FAILED + 1)) ;; *) SKIPPED=$((SKIPPED + 1)) ;; esac
-}
 on_exit() {
 	rc=$?
 	if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then kill -9 "$QPID" 2>/dev/null || true; fi
-	if [ -z "$DONE" ]; then
-		result FAIL "harness: run.sh stopped early (rc=$rc) while: ${PHASE:-starting}; see $W"
-		echo "$PASSED passed, $FAILED failed"
-		exit 1
-	fi
+	[ -n "$DONE" ] || stopped_early run.sh "$rc"
 }
 trap on_exit EXIT
-log() { echo "--- $*"; }
-
-[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (apt-get, and the checks)" >&2; exit 2; }
-mkdir -p "$W"
-case $(realpath "$W") in "$REPO" | "$REPO"/*) echo "run.sh: XEN_WORK must be outside the repo" >&2; exit 2 ;; esac
+harness_start run.sh
 
 # ---- 1. to 4.: the host tools, the packages, the daemon and the images (shared with migrate.sh)
 . "$HERE/build.sh"
