@@ -117,6 +117,10 @@ slowest_cases() {
 # 60 lines)
 conformance_debug() {
 	grep -m 1 -B 5 -A 20 -E '^(panic: |fatal error: |SIG[A-Z]+: )' $TMPD/conformance.out || true
+	# the failing cases' own messages (t.Error, t.Fatal: "    FILE.go:LINE: ..."), which the
+	# libxl log lines around them can push out of the tail below
+	echo "--- what the failing cases said"
+	grep -E '^ +[A-Za-z0-9_]+\.go:[0-9]+: ' $TMPD/conformance.out | head -n 20 || true
 	grep -v -E -- '^=== (RUN|PAUSE|CONT)|--- PASS|--- SKIP|fixtures not found|TestOpenOnXen covers it|^ok |^PASS' $TMPD/conformance.out | tail -n 32
 }
 
