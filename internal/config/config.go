@@ -105,6 +105,9 @@ type SimHost struct {
 	XenVersion    string // sim_xen_version, "major.minor.micro"
 	CPUMHz        int    // sim_cpu_mhz
 	Scheduler     string // sim_scheduler: credit2 (Xen's default), credit, ...
+	// PCISysfs is sim_pci_sysfs: the sysfs PCI tree (/sys/bus/pci) whose
+	// devices the simulated host has, read and never written.
+	PCISysfs string
 }
 
 // DefaultLibxl returns libvirt's libxl.conf defaults and a modest simulated host.
@@ -112,6 +115,6 @@ func DefaultLibxl() *Libxl {
 	return &Libxl{
 		KeepaliveInterval: 5, KeepaliveCount: 5,
 		MigrationPortMin: 49152, MigrationPortMax: 49216,
-		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2"},
+		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2", PCISysfs: "/sys/bus/pci"},
 	}
 }

@@ -70,7 +70,7 @@ func TestDiffLibxl(t *testing.T) {
 	live, restart := DiffLibxl(DefaultLibxl(), changed)
 	// autoballoon = 0 equals the default value, but it entered the file.
 	want := []string{"autoballoon", "lock_manager", "keepalive_interval", "keepalive_count", "nested_hvm", "migration_port_min", "migration_port_max",
-		"backend", "sim_cpus", "sim_memory_mib", "sim_dom0_memory_mib", "sim_xen_version", "sim_cpu_mhz", "sim_scheduler"}
+		"backend", "sim_cpus", "sim_memory_mib", "sim_dom0_memory_mib", "sim_xen_version", "sim_cpu_mhz", "sim_scheduler", "sim_pci_sysfs"}
 	if live != nil || !reflect.DeepEqual(restart, want) {
 		t.Errorf("live %v restart %v\nwant restart %v", live, restart, want)
 	}

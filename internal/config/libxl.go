@@ -38,6 +38,7 @@ func libxlKeys() []key[Libxl] {
 		{name: "sim_cpu_mhz", field: func(l *Libxl) any { return &l.Sim.CPUMHz },
 			check: func(l *Libxl) string { return between(l.Sim.CPUMHz, 1, MaxSimCPUMHz) }},
 		{name: "sim_scheduler", field: func(l *Libxl) any { return &l.Sim.Scheduler }, check: checkSimScheduler},
+		{name: "sim_pci_sysfs", field: func(l *Libxl) any { return &l.Sim.PCISysfs }},
 	}
 }
 

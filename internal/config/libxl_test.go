@@ -16,7 +16,7 @@ func TestLibxlDefaults(t *testing.T) {
 	}
 	want := Libxl{
 		KeepaliveInterval: 5, KeepaliveCount: 5, MigrationPortMin: 49152, MigrationPortMax: 49216,
-		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2"},
+		Sim: SimHost{CPUs: 4, MemoryMiB: 16384, Dom0MemoryMiB: 4096, XenVersion: "4.17.0", CPUMHz: 2400, Scheduler: "credit2", PCISysfs: "/sys/bus/pci"},
 	}
 	if !reflect.DeepEqual(*l, want) {
 		t.Errorf("missing file gave %+v", *l)
@@ -45,6 +45,7 @@ sim_dom0_memory_mib = 2048
 sim_xen_version = "4.19.1"
 sim_cpu_mhz = 3000
 sim_scheduler = "credit"
+sim_pci_sysfs = "/tmp/fixture"
 `
 
 func TestLibxlEveryKey(t *testing.T) {
@@ -56,7 +57,7 @@ func TestLibxlEveryKey(t *testing.T) {
 		Backend: "simulated", Autoballoon: false, AutoballoonSet: true, LockManager: "nop",
 		KeepaliveInterval: -1, KeepaliveCount: 9, NestedHVM: true, FileExists: true,
 		MigrationPortMin: 50000, MigrationPortMax: 50001,
-		Sim: SimHost{CPUs: 64, MemoryMiB: 1 << 20, Dom0MemoryMiB: 2048, XenVersion: "4.19.1", CPUMHz: 3000, Scheduler: "credit"},
+		Sim: SimHost{CPUs: 64, MemoryMiB: 1 << 20, Dom0MemoryMiB: 2048, XenVersion: "4.19.1", CPUMHz: 3000, Scheduler: "credit", PCISysfs: "/tmp/fixture"},
 	}
 	if !reflect.DeepEqual(*l, want) {
 		t.Errorf("got  %+v\nwant %+v", *l, want)

@@ -58,6 +58,10 @@ type Shape struct {
 	// Scheduler is sim_scheduler: the name of the scheduler the host runs
 	// (SchedulerNames; "" is DefaultScheduler).
 	Scheduler string
+	// PCISysfs is sim_pci_sysfs: the sysfs PCI tree whose devices the
+	// host has (the real /sys/bus/pci by default, or a fixture), read
+	// once and never written; "" means no PCI devices.
+	PCISysfs string
 }
 
 // Options configure a simulated host.
