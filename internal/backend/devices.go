@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"virtxend/internal/libxltypes"
+	"virtxend/internal/pci"
 )
 
 // Device is one device of a running guest as libxl's configuration has
@@ -62,4 +63,11 @@ func (d Device) Kind() string {
 		return "usbdev"
 	}
 	return ""
+}
+
+// PCIHost is the optional feature of a host PCI bus whose devices guests
+// can be given (PCI passthrough): the real one in sysfs, or the simulated
+// host's, which never touches a real device.
+type PCIHost interface {
+	PCIBus() pci.Bus
 }

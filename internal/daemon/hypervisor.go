@@ -74,7 +74,7 @@ func (d *daemon) startDriver() error {
 	drv, err := driver.New(d.libxl, d.opts.Paths, be, d.logger.Slog().With("module", "driver"),
 		driver.Options{
 			OnActiveChange: func(n int) { d.idle.set("guests", n) },
-			Networks:       d.libvirtd, Storage: d.libvirtd, Secrets: d.libvirtd,
+			Networks:       d.libvirtd, Storage: d.libvirtd, Secrets: d.libvirtd, NodeDevices: d.libvirtd,
 			DialPeer: d.peerDialer().Dial,
 		})
 	if err != nil {

@@ -17,9 +17,9 @@ import (
 // driver plugs them: PV USB controllers with libxl_device_usbctrl_add and
 // _remove, USB host devices with _usbdev_add and _remove (into a new
 // controller when every port is taken), PCI devices with _pci_add and
-// _remove. Preparing the host's side of a device (binding a PCI device to
-// pciback, virHostdevPreparePCIDevices) is the PCI passthrough issue's:
-// here the device is handed to libxl as libvirt hands it.
+// _remove. A PCI device is taken from the host before libxl plugs it and
+// given back after libxl unplugged it (hostdevs.go), as
+// libxlDomainAttachHostPCIDevice and libxlDomainDetachHostPCIDevice do.
 
 // defaultUSBPorts is the ports of a USB controller that names none.
 const defaultUSBPorts = 8
@@ -134,14 +134,23 @@ func (drv *Driver) attachPCILive(ctx context.Context, d *domain, h *libvirtxml.D
 	if domxml.FindHostdev(d.snap().def, h) >= 0 {
 		return libxlErr(libvirt.ErrOperationFailed, "target pci device %s already exists", addr)
 	}
+	name := d.ref().Name
+	devs := pciDevices(&libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Hostdevs: []libvirtxml.DomainHostdev{*h}}})
+	if drv.hostdevs != nil {
+		if err := drv.hostdevs.Prepare(name, devs); err != nil {
+			return err
+		}
+	}
 	p, err := libxlconf.PCIDevice(h)
-	if err != nil {
-		return err
+	if err == nil {
+		if _, err = drv.addDevice(ctx, d, backend.Device{PCI: &p}); err != nil {
+			err = libxlFailed(err, "libxenlight failed to attach pci device %s", addr)
+		}
 	}
-	if _, err := drv.addDevice(ctx, d, backend.Device{PCI: &p}); err != nil {
-		return libxlFailed(err, "libxenlight failed to attach pci device %s", addr)
+	if err != nil && drv.hostdevs != nil {
+		drv.hostdevs.Release(name, devs)
 	}
-	return nil
+	return err
 }
 
 // attachUSBLive is libxlDomainAttachHostUSBDevice: with no port free on
@@ -225,6 +234,9 @@ func (drv *Driver) detachHostdevLive(ctx context.Context, d *domain, h *libvirtx
 			def.Devices.Hostdevs = append(def.Devices.Hostdevs[:j], def.Devices.Hostdevs[j+1:]...)
 		}
 	})
+	if typ == "pci" {
+		drv.releaseHostdevs(d.ref().Name, &libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Hostdevs: []libvirtxml.DomainHostdev{gone}}})
+	}
 	drv.removed(d, alias)
 	return nil
 }

@@ -42,6 +42,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/config"
 	"virtxend/internal/events"
+	"virtxend/internal/hostdev"
 	"virtxend/internal/migration"
 	"virtxend/internal/paths"
 	"virtxend/internal/store"
@@ -76,6 +77,9 @@ type Options struct {
 	Networks NetworkDriver
 	Storage  StorageDriver
 	Secrets  SecretDriver
+	// NodeDevices is libvirt's node device driver, which names the PCI
+	// devices of the node device procedures.
+	NodeDevices NodeDevDriver
 	// DeviceRemoveTimeout is how long a detach waits for the guest to let
 	// the device go before it fails; 0 means DefaultDeviceRemoveTimeout,
 	// libxl's. Tests shorten it.
@@ -121,6 +125,9 @@ type Driver struct {
 	hostCPU hostCPUCache
 	// images are the disk images' sizes bulk statistics read.
 	images imageCache
+	// hostdevs keeps the host PCI devices guests use; nil when the
+	// backend has no PCI bus.
+	hostdevs *hostdev.Manager
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup
@@ -162,6 +169,9 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		return nil, fmt.Errorf("libxl driver lock: %w", err)
 	}
 	drv.lock = lock
+	if h, ok := be.(backend.PCIHost); ok {
+		drv.hostdevs = hostdev.New(newPCIHost(h.PCIBus()), p.HostdevState(), log)
+	}
 	// Only the lock holder may clean up: another daemon's temp files are
 	// writes in flight.
 	if err := drv.cleanTemp(); err != nil {

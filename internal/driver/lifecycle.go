@@ -329,6 +329,10 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		drv.dropLiveDef(d)
 		return err
 	}
+	if err := drv.prepareHostdevs(d); err != nil {
+		drv.dropLiveDef(d)
+		return err
+	}
 	cfg, host, err := drv.buildConfig(ctx, d, vols)
 	if err != nil {
 		drv.dropLiveDef(d)
@@ -419,14 +423,15 @@ func (drv *Driver) cleanup(d *domain) {
 }
 
 // dropLiveDef ends a live definition: its graphics ports go back to the
-// allocator, its network ports are deleted and the persistent definition
-// returns.
+// allocator, its PCI devices to the host, its network ports are deleted
+// and the persistent definition returns.
 func (drv *Driver) dropLiveDef(d *domain) {
 	drv.releasePorts(d)
 	d.mu.Lock()
 	def, ports := d.def, d.netPorts
 	d.netPorts = nil
 	d.mu.Unlock()
+	drv.releaseHostdevs(d.ref().Name, def)
 	drv.releaseNetPorts(def, ports)
 	d.restoreDefs()
 	// A transient domain keeps its live definition for its next run, but

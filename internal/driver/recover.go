@@ -39,6 +39,7 @@ func (drv *Driver) recover(ctx context.Context) error {
 		return err
 	}
 	drv.adoptOrphans(ctx, guests)
+	drv.releaseOrphanHostdevs()
 	return nil
 }
 
@@ -172,6 +173,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown))
 	}
 	drv.settleHotplug(ctx, d)
+	drv.adoptHostdevs(d)
 	drv.holdFor(d)
 	drv.reservePorts(d)
 	ports := drv.reclaimNetPorts(s.def, s.netPorts)
@@ -294,6 +296,7 @@ func (drv *Driver) adoptOrphans(ctx context.Context, guests []backend.GuestInfo)
 		} else {
 			d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown))
 		}
+		drv.adoptHostdevs(d)
 		drv.holdFor(d)
 		if err := drv.writeStatus(d.snap()); err != nil {
 			drv.log.Warn("Cannot update XML for running Xen guest", "domain", g.Name, "err", err)

@@ -124,3 +124,11 @@ func (c *Client) SecretGetValue(ctx context.Context, secret libvirt.Secret, flag
 	err := c.call(ctx, Secret, procSecretGetValue, &libvirt.SecretGetValueArgs{OptSecret: secret, Flags: flags}, &r)
 	return r.Value, err
 }
+
+// NodeDeviceGetXMLDesc is virNodeDeviceGetXMLDesc of the device named name
+// (the remote protocol names node devices by name alone).
+func (c *Client) NodeDeviceGetXMLDesc(ctx context.Context, name string, flags uint32) (string, error) {
+	var r libvirt.NodeDeviceGetXMLDescRet
+	err := c.call(ctx, NodeDev, procNodeDeviceGetXMLDesc, &libvirt.NodeDeviceGetXMLDescArgs{Name: name, Flags: flags}, &r)
+	return r.XML, err
+}

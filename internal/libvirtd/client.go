@@ -1,9 +1,11 @@
 // Package libvirtd is the daemon's own client of libvirt's daemons for the
 // secondary drivers the Xen driver uses itself: the network driver (ports
 // for <interface type='network'>), the storage driver (the paths of
-// <disk type='volume'>) and the secret driver (the keys of authenticated
-// network disks), as libvirt's libxl driver reaches them through
-// virGetConnectNetwork, virGetConnectStorage and virGetConnectSecret.
+// <disk type='volume'>), the secret driver (the keys of authenticated
+// network disks) and the node device driver (the PCI addresses of the
+// devices nodedev-detach names), as libvirt's libxl driver reaches them
+// through virGetConnectNetwork, virGetConnectStorage, virGetConnectSecret
+// and virGetConnectNodeDev.
 //
 // Each driver's daemon gets one connection for the whole daemon, opened on
 // first use with the daemon's own identity and opened again once libvirt's
@@ -34,6 +36,7 @@ const (
 	Network Driver = "network"
 	Storage Driver = "storage"
 	Secret  Driver = "secret"
+	NodeDev Driver = "nodedev"
 )
 
 // uri is what the daemon's connection opens: the system driver, as a

@@ -20,6 +20,7 @@ const (
 	procSecretLookupByUUID      = 141
 	procSecretGetValue          = 145
 	procSecretLookupByUsage     = 147
+	procNodeDeviceGetXMLDesc    = 114
 	procStoragePoolIsActive     = 154
 	procNetworkGetDHCPLeases    = 341
 	procNetworkPortLookupByUUID = 405
@@ -38,6 +39,7 @@ var procNames = map[uint32]string{
 	procStoragePoolGetXMLDesc:   "STORAGE_POOL_GET_XML_DESC",
 	procStorageVolLookupByName:  "STORAGE_VOL_LOOKUP_BY_NAME",
 	procStorageVolGetInfo:       "STORAGE_VOL_GET_INFO",
+	procNodeDeviceGetXMLDesc:    "NODE_DEVICE_GET_XML_DESC",
 	procStorageVolGetPath:       "STORAGE_VOL_GET_PATH",
 	procSecretLookupByUUID:      "SECRET_LOOKUP_BY_UUID",
 	procSecretGetValue:          "SECRET_GET_VALUE",

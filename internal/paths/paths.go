@@ -75,6 +75,10 @@ func (p Paths) StateDir() string { return filepath.Join(p.RunStateDir, "libvirt"
 // DriverLock is the pid file that keeps two daemons from driving one host.
 func (p Paths) DriverLock() string { return filepath.Join(p.StateDir(), "driver.pid") }
 
+// HostdevState is where the driver keeps which host PCI devices guests
+// use (internal/hostdev).
+func (p Paths) HostdevState() string { return filepath.Join(p.StateDir(), "hostdevs.json") }
+
 // AutostartMarker exists once autostart has run since the host booted.
 func (p Paths) AutostartMarker() string { return filepath.Join(p.StateDir(), "autostarted") }
 

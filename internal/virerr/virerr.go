@@ -28,6 +28,7 @@ const (
 	FromNetwork Domain = 19
 	FromCPU     Domain = 31
 	FromDomain  Domain = 20
+	FromNodedev Domain = 22
 	FromStreams Domain = 38
 	FromLibxl   Domain = 41
 	FromURI     Domain = 45
