@@ -3,8 +3,9 @@ package pci
 import "errors"
 
 // ErrNoDevice: the bus has no device at the address (it was never there,
-// or it vanished: hot-unplugged, or its driver removed it). Every method
-// taking an address fails with an error wrapping it then.
+// or it vanished: hot-unplugged, or its driver removed it). Every Bus
+// method taking an address and returning an error fails with one wrapping
+// it then.
 var ErrNoDevice = errors.New("no such PCI device")
 
 // ErrModuleProhibited: the module was not loaded because the admin's
@@ -14,7 +15,7 @@ var ErrModuleProhibited = errors.New("module is blacklisted")
 
 // Bus is the host's PCI bus: what sysfs offers under /sys/bus/pci. The
 // operations are the kernel's, one file each; the rules built on them are
-// this package's functions.
+// Host's methods.
 type Bus interface {
 	// Devices lists the addresses of every device on the bus.
 	Devices() ([]Addr, error)
