@@ -3,17 +3,24 @@ package pci
 import "errors"
 
 // ErrNoDevice: the bus has no device at the address (it was never there,
-// or it vanished: hot-unplugged, or its driver removed it).
+// or it vanished: hot-unplugged, or its driver removed it). Every Bus
+// method taking an address and returning an error fails with one wrapping
+// it then.
 var ErrNoDevice = errors.New("no such PCI device")
+
+// ErrModuleProhibited: the module was not loaded because the admin's
+// modprobe configuration blacklists it (libvirt's virKModIsProhibited),
+// which libvirt's message tells apart from other failures to load.
+var ErrModuleProhibited = errors.New("module is blacklisted")
 
 // Bus is the host's PCI bus: what sysfs offers under /sys/bus/pci. The
 // operations are the kernel's, one file each; the rules built on them are
-// this package's functions.
+// Host's methods.
 type Bus interface {
 	// Devices lists the addresses of every device on the bus.
 	Devices() ([]Addr, error)
 	// Config reads the device's config space: the first 256 bytes, or all
-	// 4096 of a PCI Express device.
+	// 4096 of a PCI Express device. The slice is the caller's.
 	Config(a Addr) ([]byte, error)
 	// WriteConfig writes b at offset off of the device's config space.
 	WriteConfig(a Addr, off int, b []byte) error
@@ -23,7 +30,8 @@ type Bus interface {
 	// HasDriver says whether a driver of that name is registered
 	// (/sys/bus/pci/drivers/NAME exists).
 	HasDriver(name string) bool
-	// LoadModule loads a kernel module (modprobe).
+	// LoadModule loads a kernel module (modprobe); the error wraps
+	// ErrModuleProhibited when modprobe's configuration blacklists it.
 	LoadModule(name string) error
 	// SetDriverOverride writes the device's driver_override: only that
 	// driver may bind it from now on; "\n" clears it.

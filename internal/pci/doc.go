@@ -4,8 +4,12 @@
 // rules (FLR, power-management reset, secondary bus reset).
 //
 // The bus itself is an interface, Bus: Sysfs is the real one under
-// /sys/bus/pci; the simulated Xen host has its own, which never touches a
-// real device. Everything above the bus (these functions, and the
-// bookkeeping of who uses which device in internal/hostdev) is the same
-// code for both.
+// /sys/bus/pci; the simulated Xen host uses simbus's, which never touches
+// a real device. Config reads capabilities out of config space bytes and
+// knows no bus. Host holds the rules, over any Bus: Reset, BindToStub,
+// UnbindFromStub, ProbeStub, Assignable, Parent, Lookup.
+//
+// Which devices a guest uses, and whether we bound a device to the stub
+// (libvirt's active and inactive lists, unbind_from_stub), is bookkeeping
+// above this package, in internal/hostdev; Host keeps no state.
 package pci
