@@ -45,6 +45,7 @@ import (
 	"virtxend/internal/hostdev"
 	"virtxend/internal/migration"
 	"virtxend/internal/paths"
+	"virtxend/internal/pci"
 	"virtxend/internal/store"
 )
 
@@ -170,7 +171,7 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 	}
 	drv.lock = lock
 	if h, ok := be.(backend.PCIHost); ok {
-		drv.hostdevs = hostdev.New(newPCIHost(h.PCIBus()), p.HostdevState(), log)
+		drv.hostdevs = hostdev.New(pci.Host{Bus: h.PCIBus(), Log: log}, p.HostdevState(), log)
 	}
 	// Only the lock holder may clean up: another daemon's temp files are
 	// writes in flight.

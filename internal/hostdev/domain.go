@@ -57,12 +57,18 @@ func (m *Manager) present(devs []Device) []Device {
 // checkAssignable is Prepare's first step: endpoints only, none in use.
 func (m *Manager) checkAssignable(devs []Device) error {
 	for _, d := range devs {
-		ok, err := m.host.IsEndpoint(d.Addr)
+		h, err := m.host.HeaderType(d.Addr)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if h != pci.HeaderEndpoint {
 			return internalErr("Non-endpoint PCI devices cannot be assigned to guests")
+		}
+		// libxl's driver asks for no strict ACS check: only a topology
+		// that cannot be read makes a device unassignable.
+		if ok, err := m.host.Assignable(d.Addr, false); !ok {
+			m.log.Info("PCI device is not assignable", "addr", d.Addr.String(), "err", err)
+			return virerr.New(virerr.FromNone, libvirt.ErrOperationInvalid, "PCI device %s is not assignable", d.Addr)
 		}
 		if err := m.usedErr(d.Addr); err != nil {
 			return err
@@ -85,16 +91,11 @@ func (m *Manager) takeFromHost(d Device) error {
 	if err != nil {
 		return err
 	}
-	if !isStub(drv) {
+	if !pci.IsStubDriver(drv) {
 		return virerr.New(virerr.FromNone, libvirt.ErrOperationInvalid, "Unmanaged PCI device %s must be manually detached from the host", d.Addr)
 	}
 	m.inactive[d.Addr] = &entry{Addr: d.Addr}
 	return nil
-}
-
-// isStub: the stub drivers libvirt knows (virPCIStubDriver).
-func isStub(drv string) bool {
-	return drv == "pciback" || drv == "pci-stub" || drv == "vfio-pci"
 }
 
 // detach is virPCIDeviceDetach: bind a to the stub and add it to the
@@ -109,6 +110,12 @@ func (m *Manager) detach(a pci.Addr, managed bool) error {
 	}
 	bound, err := m.host.BindToStub(a, Stub)
 	if err != nil {
+		// A bind that failed half way may have left the override set or
+		// the device unbound: libvirt leaves it so; giving the device
+		// back to its driver is kinder to the host.
+		if uerr := m.host.UnbindFromStub(a); uerr != nil {
+			m.log.Warn("cannot return a PCI device after a failed detach", "addr", a.String(), "err", uerr)
+		}
 		return err
 	}
 	if m.inactive[a] == nil {

@@ -22,13 +22,15 @@ const DriverName = "xenlight"
 
 // Stub is the stub driver Xen's guests get devices from (xen-pciback,
 // named "pciback" in sysfs).
-const Stub = "pciback"
+const Stub = pci.StubXen
 
 // Host is what the manager asks of the host's PCI devices: package pci's
 // rules over the host's bus.
 type Host interface {
 	Exists(a pci.Addr) bool
-	IsEndpoint(a pci.Addr) (bool, error)
+	HeaderType(a pci.Addr) (pci.Header, error)
+	// Assignable is virPCIDeviceIsAssignable.
+	Assignable(a pci.Addr, strictACS bool) (bool, error)
 	Driver(a pci.Addr) (string, error)
 	ProbeStub(stub string) error
 	// BindToStub reports whether it moved the device (false: it was on

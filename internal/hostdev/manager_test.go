@@ -33,14 +33,18 @@ func newFakeHost(addrs ...pci.Addr) *fakeHost {
 }
 
 func (h *fakeHost) Exists(a pci.Addr) bool { _, ok := h.driver[a]; return ok }
-func (h *fakeHost) IsEndpoint(a pci.Addr) (bool, error) {
+func (h *fakeHost) HeaderType(a pci.Addr) (pci.Header, error) {
 	if !h.Exists(a) {
-		return false, pci.ErrNoDevice
+		return 0, pci.ErrNoDevice
 	}
-	return !h.bridge[a], nil
+	if h.bridge[a] {
+		return pci.HeaderPCIBridge, nil
+	}
+	return pci.HeaderEndpoint, nil
 }
-func (h *fakeHost) Driver(a pci.Addr) (string, error) { return h.driver[a], nil }
-func (h *fakeHost) ProbeStub(string) error            { return h.stubErr }
+func (h *fakeHost) Assignable(pci.Addr, bool) (bool, error) { return true, nil }
+func (h *fakeHost) Driver(a pci.Addr) (string, error)       { return h.driver[a], nil }
+func (h *fakeHost) ProbeStub(string) error                  { return h.stubErr }
 func (h *fakeHost) BindToStub(a pci.Addr, stub string) (bool, error) {
 	if h.driver[a] == stub {
 		return false, nil

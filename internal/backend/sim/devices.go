@@ -28,6 +28,11 @@ const detachPoll = 20 * time.Millisecond
 // AddDevice implements backend.DeviceHotplug.
 func (h *Host) AddDevice(ctx context.Context, id backend.DomID, dev backend.Device) (backend.Device, error) {
 	var added backend.Device
+	if dev.PCI != nil {
+		if err := h.claimPCI(*dev.PCI); err != nil {
+			return added, err
+		}
+	}
 	err := h.onGuest(ctx, id, func(st *hostState, g *guest, now time.Time) error {
 		cfg := g.devices()
 		var err error
@@ -53,6 +58,9 @@ func (h *Host) AddDevice(ctx context.Context, id backend.DomID, dev backend.Devi
 		case dev.PCI != nil:
 			if findPCI(cfg, *dev.PCI) >= 0 {
 				return fmt.Errorf("%w: PCI device %s is already assigned", backend.ErrInvalid, pciName(*dev.PCI))
+			}
+			if err := pciTaken(st, id, *dev.PCI); err != nil {
+				return err
 			}
 			cfg.PCIDevs = append(cfg.PCIDevs, *dev.PCI)
 			added.PCI = dev.PCI

@@ -103,6 +103,9 @@ type Host struct {
 	// call costs one.
 	reads atomic.Int64
 
+	// pci is the host's PCI bus, made on first use (pci.go).
+	pci simPCI
+
 	q       *eventQueue
 	stop    chan struct{}
 	stopped sync.WaitGroup

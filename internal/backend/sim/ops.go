@@ -124,11 +124,21 @@ func (h *Host) add(ctx context.Context, cfg *libxltypes.DomainConfig, opts backe
 	if err != nil {
 		return 0, err
 	}
+	for _, p := range cfg.PCIDevs {
+		if err := h.claimPCI(p); err != nil {
+			return 0, err
+		}
+	}
 	var id backend.DomID
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
 			if g.UUID == shape.uuid || g.Name == name {
 				return false, fmt.Errorf("%w: domain %q (%s) exists as domid %d", backend.ErrInvalid, g.Name, g.UUID, g.DomID)
+			}
+		}
+		for _, p := range cfg.PCIDevs {
+			if err := pciTaken(st, st.NextDomID, p); err != nil {
+				return false, err
 			}
 		}
 		if free := h.freeKiB(st); free < shape.targetMemKiB {

@@ -33,6 +33,9 @@ type hostState struct {
 	// Dom0Tuning is Domain-0's vCPU affinity and scheduler parameters,
 	// once changed.
 	Dom0Tuning tuning `json:"dom0_tuning,omitzero"`
+	// PCI is the bindings of the PCI devices whose driver or
+	// driver_override the daemon changed, by address (pci.go).
+	PCI map[string]pciBinding `json:"pci,omitempty"`
 }
 
 // guest is one simulated domain.

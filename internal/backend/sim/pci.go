@@ -1,0 +1,176 @@
+package sim
+
+import (
+	"fmt"
+	"sync"
+
+	"virtxend/internal/backend"
+	"virtxend/internal/libxltypes"
+	"virtxend/internal/pci"
+	"virtxend/internal/pci/simbus"
+)
+
+// The simulated host's PCI bus: the devices of sim_pci_sysfs (the real
+// machine's /sys/bus/pci by default), read once, on first use, into a
+// simbus.Bus that behaves as the kernel's driver core does. Binding a
+// device to pciback, resetting it or returning it happens to that copy
+// alone: no real device is ever touched. What changes of a device's
+// binding (its driver and driver_override) is kept in host.json, so it
+// outlives the daemon as a real host's bindings do, until the host
+// "reboots".
+
+// pcibackModule is the module that registers Xen's stub driver.
+const pcibackModule = "xen-pciback"
+
+// pciBinding is a device's binding as host.json keeps it.
+type pciBinding struct {
+	Driver   string `json:"driver,omitempty"`
+	Override string `json:"override,omitempty"`
+}
+
+// pciBus is the simulated bus, recording every change of a binding.
+type pciBus struct {
+	*simbus.Bus
+	h *Host
+}
+
+var _ backend.PCIHost = (*Host)(nil)
+
+// simPCI holds the bus once made.
+type simPCI struct {
+	once sync.Once
+	bus  *pciBus
+}
+
+// PCIBus is the host's PCI bus (backend.PCIHost).
+func (h *Host) PCIBus() pci.Bus {
+	h.pci.once.Do(h.openPCI)
+	return h.pci.bus
+}
+
+// openPCI reads the devices and puts back the bindings host.json kept.
+func (h *Host) openPCI() {
+	b := simbus.New()
+	if root := h.opts.Host.PCISysfs; root != "" {
+		read, err := simbus.FromSysfs(root)
+		if err != nil {
+			h.opts.Logger.Warn("simulated host has no PCI devices: cannot read the PCI tree", "path", root, "err", err)
+		} else {
+			b = read
+		}
+	}
+	b.AddModule(pcibackModule, pci.StubXen, nil)
+	h.pci.bus = &pciBus{Bus: b, h: h}
+	err := h.mutate(func(st *hostState) (bool, error) {
+		for name, bd := range st.PCI {
+			if a, err := pci.ParseAddr(name); err == nil {
+				h.pci.bus.restore(a, bd)
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		h.opts.Logger.Warn("cannot restore the simulated PCI devices' bindings", "err", err)
+	}
+}
+
+// restore rebinds a as bd says, through the bus's own operations.
+func (p *pciBus) restore(a pci.Addr, bd pciBinding) {
+	if bd.Driver == pci.StubXen || bd.Override == pci.StubXen {
+		_ = p.Bus.LoadModule(pcibackModule)
+	}
+	override := bd.Override
+	if override == "" {
+		override = "\n"
+	}
+	_ = p.Bus.SetDriverOverride(a, override)
+	_ = p.Bus.Unbind(a)
+	if bd.Driver != "" {
+		_ = p.Bus.Probe(a)
+	}
+}
+
+// record keeps a's binding in host.json.
+func (p *pciBus) record(a pci.Addr) {
+	drv, err := p.Bus.Driver(a)
+	if err != nil {
+		return // vanished: nothing to keep
+	}
+	bd := pciBinding{Driver: drv, Override: p.Bus.Override(a)}
+	err = p.h.mutate(func(st *hostState) (bool, error) {
+		if st.PCI == nil {
+			st.PCI = map[string]pciBinding{}
+		}
+		st.PCI[a.String()] = bd
+		return true, nil
+	})
+	if err != nil {
+		p.h.opts.Logger.Warn("cannot record a simulated PCI device's binding", "addr", a.String(), "err", err)
+	}
+}
+
+func (p *pciBus) SetDriverOverride(a pci.Addr, driver string) error {
+	err := p.Bus.SetDriverOverride(a, driver)
+	p.record(a)
+	return err
+}
+
+func (p *pciBus) Unbind(a pci.Addr) error {
+	err := p.Bus.Unbind(a)
+	p.record(a)
+	return err
+}
+
+func (p *pciBus) Probe(a pci.Addr) error {
+	err := p.Bus.Probe(a)
+	p.record(a)
+	return err
+}
+
+// pciAddrOf is a libxl PCI device's host address.
+func pciAddrOf(p libxltypes.PCIDev) pci.Addr {
+	return pci.Addr{Domain: uint32(p.Domain), Bus: uint8(p.Bus), Slot: uint8(p.Dev), Function: uint8(p.Func)}
+}
+
+// claimPCI checks what libxl_device_pci_add checks of a device's binding
+// before it gives it to a guest: the device exists and is bound to pciback,
+// or libxl binds it there itself when asked to seize it. It takes the
+// bus's own lock and host.json's: call it outside mutate.
+func (h *Host) claimPCI(dev libxltypes.PCIDev) error {
+	a := pciAddrOf(dev)
+	bus := h.PCIBus()
+	drv, err := bus.Driver(a)
+	if err != nil {
+		return fmt.Errorf("%w: PCI device %x:%x:%x.%x: %v", backend.ErrFailed, a.Domain, a.Bus, a.Slot, a.Function, err)
+	}
+	if drv == pci.StubXen {
+		return nil
+	}
+	if !dev.Seize {
+		return fmt.Errorf("%w: PCI device %x:%x:%x.%x is not assignable", backend.ErrFailed, a.Domain, a.Bus, a.Slot, a.Function)
+	}
+	host := pci.Host{Bus: bus}
+	if err := host.ProbeStub(pci.StubXen); err != nil {
+		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
+	}
+	if _, err := host.BindToStub(a, pci.StubXen); err != nil {
+		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
+	}
+	return nil
+}
+
+// pciTaken refuses a device another guest than id has, as libxl does.
+func pciTaken(st *hostState, id backend.DomID, dev libxltypes.PCIDev) error {
+	a := pciAddrOf(dev)
+	for _, g := range st.Guests {
+		if g.DomID == id || g.Config == nil {
+			continue
+		}
+		for _, o := range g.Config.PCIDevs {
+			if pciAddrOf(o) == a {
+				return fmt.Errorf("%w: PCI device %x:%x:%x.%x already attached to a domain", backend.ErrInvalid, a.Domain, a.Bus, a.Slot, a.Function)
+			}
+		}
+	}
+	return nil
+}
