@@ -21,9 +21,12 @@ type Libvirtd struct {
 	Root string
 	// Socket is its read-write socket, where virtxend finds it.
 	Socket string
-	cmd    *exec.Cmd
-	out    *SyncBuffer
-	done   chan struct{}
+	// PCI is the fixture PCI tree it sees in place of the host's PCI
+	// devices (StartLibvirtdWithPCI), "" when it sees the host's.
+	PCI  string
+	cmd  *exec.Cmd
+	out  *SyncBuffer
+	done chan struct{}
 }
 
 var (
@@ -49,12 +52,35 @@ func RepoDir(t testing.TB) string {
 // serves; it is stopped, with its namespaces, when the test ends.
 func StartLibvirtd(t testing.TB, root string) *Libvirtd {
 	t.Helper()
+	return startLibvirtd(t, root, "")
+}
+
+// StartLibvirtdWithPCI is StartLibvirtd with libvirtd's node device driver
+// seeing the fixture PCI tree in fix (NewPCIFixture, PCIFixture.Write)
+// instead of the host's PCI devices: scripts/libvirtd-beside's
+// LIBVIRTD_BESIDE_PCI.
+func StartLibvirtdWithPCI(t testing.TB, root, fix string) *Libvirtd {
+	t.Helper()
+	return startLibvirtd(t, root, fix)
+}
+
+func startLibvirtd(t testing.TB, root, fix string) *Libvirtd {
+	t.Helper()
 	if _, err := exec.LookPath("libvirtd"); err != nil {
 		t.Skip("libvirtd is not installed")
 	}
-	l := &Libvirtd{t: t, Root: root, Socket: filepath.Join(root, "run", "libvirt", "libvirt-sock"),
+	l := &Libvirtd{t: t, Root: root, Socket: filepath.Join(root, "run", "libvirt", "libvirt-sock"), PCI: fix,
 		out: &SyncBuffer{}, done: make(chan struct{})}
 	l.cmd = exec.Command(filepath.Join(RepoDir(t), "scripts", "libvirtd-beside"), root)
+	// The fixture is this call's choice, never the environment's.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LIBVIRTD_BESIDE_PCI=") {
+			l.cmd.Env = append(l.cmd.Env, kv)
+		}
+	}
+	if fix != "" {
+		l.cmd.Env = append(l.cmd.Env, "LIBVIRTD_BESIDE_PCI="+fix)
+	}
 	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
