@@ -185,7 +185,14 @@ func (drv *Driver) attachUSBLive(ctx context.Context, d *domain, h *libvirtxml.D
 	if err != nil {
 		return err
 	}
+	name := d.ref().Name
+	if err := drv.prepareUSB(name, []libxltypes.USBDev{x}); err != nil {
+		return err
+	}
 	if _, err := drv.addDevice(ctx, d, backend.Device{USBDev: &x}); err != nil {
+		if drv.hostdevs != nil {
+			drv.hostdevs.ReleaseUSB(name, usbOf(x))
+		}
 		bus, dev := domxml.USBBusDevice(h.SubsysUSB.Source)
 		return libxlFailed(err, "libxenlight failed to attach usb device Busnum:%3x, Devnum:%3x", bus, dev)
 	}
@@ -234,8 +241,11 @@ func (drv *Driver) detachHostdevLive(ctx context.Context, d *domain, h *libvirtx
 			def.Devices.Hostdevs = append(def.Devices.Hostdevs[:j], def.Devices.Hostdevs[j+1:]...)
 		}
 	})
-	if typ == "pci" {
-		drv.releaseHostdevs(d.ref().Name, &libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Hostdevs: []libvirtxml.DomainHostdev{gone}}})
+	switch {
+	case x.PCI != nil && drv.hostdevs != nil:
+		drv.hostdevs.Release(d.ref().Name, pciDevices(&libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Hostdevs: []libvirtxml.DomainHostdev{gone}}}))
+	case x.USBDev != nil && drv.hostdevs != nil:
+		drv.hostdevs.ReleaseUSB(d.ref().Name, usbOf(*x.USBDev))
 	}
 	drv.removed(d, alias)
 	return nil

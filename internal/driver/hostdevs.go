@@ -7,6 +7,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/hostdev"
+	"virtxend/internal/libxltypes"
 	"virtxend/internal/pci"
 	"virtxend/internal/virerr"
 )
@@ -79,7 +80,7 @@ func (drv *Driver) prepareHostdevs(d *domain) error {
 }
 
 // releaseHostdevs gives the PCI devices of def, a domain that stopped or
-// failed to start, back to the host.
+// failed to start, back to the host, and its USB devices to other guests.
 func (drv *Driver) releaseHostdevs(name string, def *libvirtxml.Domain) {
 	if drv.hostdevs == nil {
 		return
@@ -87,6 +88,25 @@ func (drv *Driver) releaseHostdevs(name string, def *libvirtxml.Domain) {
 	if devs := pciDevices(def); len(devs) > 0 {
 		drv.hostdevs.Release(name, devs)
 	}
+	drv.hostdevs.ReleaseAllUSB(name)
+}
+
+// usbOf names libxl's USB host devices as the books do.
+func usbOf(devs ...libxltypes.USBDev) []hostdev.USB {
+	out := make([]hostdev.USB, 0, len(devs))
+	for _, u := range devs {
+		out = append(out, hostdev.USB{Bus: u.HostDev.HostBus, Dev: u.HostDev.HostAddr})
+	}
+	return out
+}
+
+// prepareUSB marks the USB host devices libxl is about to get as the
+// domain's; another guest's is refused (virHostdevPrepareUSBDevices).
+func (drv *Driver) prepareUSB(name string, devs []libxltypes.USBDev) error {
+	if drv.hostdevs == nil || len(devs) == 0 {
+		return nil
+	}
+	return drv.hostdevs.PrepareUSB(name, usbOf(devs...))
 }
 
 // adoptHostdevs records the PCI devices of d, a running guest the daemon

@@ -334,6 +334,9 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		return err
 	}
 	cfg, host, err := drv.buildConfig(ctx, d, vols)
+	if err == nil {
+		err = drv.prepareUSB(d.ref().Name, cfg.USBDevs)
+	}
 	if err != nil {
 		drv.dropLiveDef(d)
 		return err

@@ -260,6 +260,11 @@ func (m *Manager) Adopt(domain string, devs []Device) {
 func (m *Manager) ReleaseOrphans(running func(domain string) bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for u, owner := range m.usb {
+		if !running(owner) {
+			delete(m.usb, u)
+		}
+	}
 	var gone []Device
 	for a, e := range m.active {
 		if !running(e.Domain) {
@@ -267,10 +272,9 @@ func (m *Manager) ReleaseOrphans(running func(domain string) bool) {
 			gone = append(gone, Device{Addr: a, Managed: e.Managed})
 		}
 	}
-	if len(gone) == 0 {
-		return
+	if len(gone) > 0 {
+		m.deactivate(gone)
 	}
-	m.deactivate(gone)
 	m.save()
 }
 

@@ -70,18 +70,21 @@ type Manager struct {
 	log      *slog.Logger
 	active   map[pci.Addr]*entry
 	inactive map[pci.Addr]*entry
+	// usb are the USB host devices in use, with their domains (usb.go).
+	usb map[USB]string
 }
 
 // state is the state file's content.
 type state struct {
-	Active   []*entry `json:"active"`
-	Inactive []*entry `json:"inactive"`
+	Active   []*entry   `json:"active"`
+	Inactive []*entry   `json:"inactive"`
+	USB      []usbEntry `json:"usb,omitempty"`
 }
 
 // New loads the lists from path (none yet: both empty). An unreadable
 // file is logged and set aside: the lists start empty, as libvirt's do.
 func New(host Host, path string, log *slog.Logger) *Manager {
-	m := &Manager{host: host, path: path, log: log, active: map[pci.Addr]*entry{}, inactive: map[pci.Addr]*entry{}}
+	m := &Manager{host: host, path: path, log: log, active: map[pci.Addr]*entry{}, inactive: map[pci.Addr]*entry{}, usb: map[USB]string{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return m
@@ -96,6 +99,9 @@ func New(host Host, path string, log *slog.Logger) *Manager {
 	}
 	m.load(st.Active, m.active)
 	m.load(st.Inactive, m.inactive)
+	for _, u := range st.USB {
+		m.usb[USB{Bus: u.Bus, Dev: u.Dev}] = u.Domain
+	}
 	return m
 }
 
@@ -114,7 +120,7 @@ func (m *Manager) load(es []*entry, into map[pci.Addr]*entry) {
 // save writes both lists; the caller holds m.mu. A failure is logged: the
 // lists in memory stay right, and the next change writes them again.
 func (m *Manager) save() {
-	st := state{Active: sorted(m.active), Inactive: sorted(m.inactive)}
+	st := state{Active: sorted(m.active), Inactive: sorted(m.inactive), USB: m.usbEntries()}
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err == nil {
 		err = store.WriteFile(m.path, append(b, '\n'), 0o600)

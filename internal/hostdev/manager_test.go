@@ -229,3 +229,29 @@ func TestUnreadableStateStartsEmpty(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+func TestUSBDeviceOfOneGuestAtATime(t *testing.T) {
+	m, path := newManager(t, newFakeHost())
+	u := USB{Bus: 1, Dev: 4}
+	if err := m.PrepareUSB("vm1", []USB{u}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, m.PrepareUSB("vm2", []USB{{Bus: 2, Dev: 1}, u}), "Requested operation is not valid: USB device 001:004 is in use by driver xenlight, domain vm1")
+	if got := m.USBInUse(); len(got) != 1 {
+		t.Fatalf("a refused prepare marked devices: %v", got)
+	}
+	m.ReleaseUSB("vm2", []USB{u})
+	if m.USBInUse()[u] != "vm1" {
+		t.Fatal("another guest's release took vm1's device")
+	}
+	m2 := New(newFakeHost(), path, slog.New(slog.DiscardHandler))
+	wantErr(t, m2.PrepareUSB("vm2", []USB{u}), "in use by driver xenlight, domain vm1")
+	m2.ReleaseOrphans(func(string) bool { return false })
+	if err := m2.PrepareUSB("vm2", []USB{u}); err != nil {
+		t.Fatal(err)
+	}
+	m2.ReleaseAllUSB("vm2")
+	if len(m2.USBInUse()) != 0 {
+		t.Fatal("stop kept a USB device")
+	}
+}

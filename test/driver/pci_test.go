@@ -198,3 +198,21 @@ func TestHostdevsSurviveRestart(t *testing.T) {
 	define(t, d, "r4", pciGuest("r4", true, daemontest.PCIAudio))
 	d.MustVirsh("start", "r4")
 }
+
+// A USB host device is one guest's at a time, at start and at hotplug, and
+// free again once that guest stops.
+func TestUSBHostdevOneGuestAtATime(t *testing.T) {
+	d := startPCI(t)
+	usb := `<hostdev mode='subsystem' type='usb'><source><address bus='1' device='4'/></source></hostdev>`
+	defineStart(t, d, "u1", guestXML("u1", "<devices>"+usb+"</devices>"))
+	define(t, d, "u2", guestXML("u2", "<devices>"+usb+"</devices>"))
+	wantFail(t, d.Virsh("start", "u2"), "Requested operation is not valid: USB device 001:004 is in use by driver xenlight, domain u1")
+	defineStart(t, d, "u3", guestXML("u3", ""))
+	path := daemontest.WriteFile(t, t.TempDir(), "usb.xml", usb)
+	wantFail(t, d.Virsh("attach-device", "u3", path, "--live"), "USB device 001:004 is in use by driver xenlight, domain u1")
+	d.MustVirsh("destroy", "u1")
+	d.MustVirsh("attach-device", "u3", path, "--live")
+	wantFail(t, d.Virsh("start", "u2"), "USB device 001:004 is in use by driver xenlight, domain u3")
+	d.MustVirsh("detach-device", "u3", path, "--live")
+	d.MustVirsh("start", "u2")
+}
