@@ -157,7 +157,11 @@ func checkStatuses(p paths.Paths) []string {
 	for _, n := range entries(dir) {
 		stem, ok := strings.CutSuffix(n, ".xml")
 		if !ok {
-			if n != filepath.Base(p.DriverLock()) && n != filepath.Base(p.AutostartMarker()) {
+			switch n {
+			case filepath.Base(p.DriverLock()), filepath.Base(p.AutostartMarker()):
+			case filepath.Base(p.HostdevState()):
+				problems = append(problems, checkHostdevState(p.HostdevState())...)
+			default:
 				problems = append(problems, "unexpected file "+filepath.Join(dir, n))
 			}
 			continue
@@ -319,4 +323,20 @@ func hostHasDisk(h *sim.Host, id backend.DomID) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// checkHostdevState: the books of host devices, when the driver wrote
+// them, are whole (the load has no PCI or USB devices to give guests).
+func checkHostdevState(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return []string{fmt.Sprintf("host devices' state: %v", err)}
+	}
+	var st struct {
+		Active, Inactive, USB []json.RawMessage
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return []string{fmt.Sprintf("host devices' state %s is not whole: %v", path, err)}
+	}
+	return nil
 }

@@ -260,9 +260,11 @@ func (m *Manager) Adopt(domain string, devs []Device) {
 func (m *Manager) ReleaseOrphans(running func(domain string) bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	changed := false
 	for u, owner := range m.usb {
 		if !running(owner) {
 			delete(m.usb, u)
+			changed = true
 		}
 	}
 	var gone []Device
@@ -274,8 +276,11 @@ func (m *Manager) ReleaseOrphans(running func(domain string) bool) {
 	}
 	if len(gone) > 0 {
 		m.deactivate(gone)
+		changed = true
 	}
-	m.save()
+	if changed {
+		m.save()
+	}
 }
 
 // dropOthers gives back the devices active for domain that devs does not
