@@ -74,6 +74,8 @@ mkdir -p "$U/bin" "$U/lib/modules"
 cp /bin/busybox "$U/bin/"
 install -m 755 "$HERE/domu-init.sh" "$U/init"
 cp "$MODS/drivers/block/xen-blkfront.ko" "$MODS/drivers/net/xen-netfront.ko" "$U/lib/modules/"
+# PCI passthrough (xt.pci): pcifront, and the driver of the NIC run.sh gives dom0 for it
+cp "$MODS/drivers/pci/xen-pcifront.ko" "$MODS/drivers/net/ethernet/intel/e1000e/e1000e.ko" "$U/lib/modules/"
 (cd "$U" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/domu.cpio.gz"
 
 # ---- 4. the dom0 initramfs
@@ -171,6 +173,8 @@ done
 cp "$MODS/net/llc/llc.ko" "$MODS/net/802/stp.ko" "$MODS/net/bridge/bridge.ko" "$R/lib/modules/"
 # migrate.sh's link between two hosts: QEMU's e1000 NIC
 cp "$MODS/drivers/net/ethernet/intel/e1000/e1000.ko" "$R/lib/modules/"
+# PCI passthrough (pci-probe.sh): the driver of the e1000e NIC run.sh gives dom0, and pciback
+cp "$MODS/drivers/net/ethernet/intel/e1000e/e1000e.ko" "$MODS/drivers/xen/xen-pciback/xen-pciback.ko" "$R/lib/modules/"
 # the domU kernel and initramfs; the kernel gzipped, dom0-init.sh unpacks it (see there)
 gzip -1 -c "$W/vmlinuz" >"$R/root/vmlinuz.gz"
 cp "$W/domu.cpio.gz" "$R/root/"
