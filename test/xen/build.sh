@@ -74,6 +74,8 @@ mkdir -p "$U/bin" "$U/lib/modules"
 cp /bin/busybox "$U/bin/"
 install -m 755 "$HERE/domu-init.sh" "$U/init"
 cp "$MODS/drivers/block/xen-blkfront.ko" "$MODS/drivers/net/xen-netfront.ko" "$U/lib/modules/"
+# PCI passthrough (xt.pci): pcifront, and the driver of the NIC run.sh gives dom0 for it
+cp "$MODS/drivers/pci/xen-pcifront.ko" "$MODS/drivers/net/ethernet/intel/e1000e/e1000e.ko" "$U/lib/modules/"
 (cd "$U" && find . | cpio -o -H newc --quiet) | gzip -1 >"$W/domu.cpio.gz"
 
 # ---- 4. the dom0 initramfs
@@ -81,7 +83,7 @@ mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,$XB,etc,proc,sys,dev,run,tmp,root,lib/m
 ln -s ../run "$R/var/run"
 cp /bin/busybox "$R/bin/"
 install -m 755 "$HERE/dom0-init.sh" "$R/init"
-cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE"/daemon-*.sh "$HERE/oracle.sh" "$HERE/oracle-known.txt" "$HERE/migrate-checks.sh" "$R/xt/"
+cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/pci-probe.sh" "$HERE"/daemon-*.sh "$HERE/oracle.sh" "$HERE/oracle-known.txt" "$HERE/migrate-checks.sh" "$R/xt/"
 cp -r "$HERE/guests" "$R/xt/"
 # Debian's /usr/sbin/xl and friends are links to xen-utils-wrapper: take the real binaries
 for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
@@ -171,6 +173,8 @@ done
 cp "$MODS/net/llc/llc.ko" "$MODS/net/802/stp.ko" "$MODS/net/bridge/bridge.ko" "$R/lib/modules/"
 # migrate.sh's link between two hosts: QEMU's e1000 NIC
 cp "$MODS/drivers/net/ethernet/intel/e1000/e1000.ko" "$R/lib/modules/"
+# PCI passthrough (pci-probe.sh): the driver of the e1000e NIC run.sh gives dom0, and pciback
+cp "$MODS/drivers/net/ethernet/intel/e1000e/e1000e.ko" "$MODS/drivers/xen/xen-pciback/xen-pciback.ko" "$R/lib/modules/"
 # the domU kernel and initramfs; the kernel gzipped, dom0-init.sh unpacks it (see there)
 gzip -1 -c "$W/vmlinuz" >"$R/root/vmlinuz.gz"
 cp "$W/domu.cpio.gz" "$R/root/"

@@ -4,6 +4,7 @@
 set -eu
 set -o pipefail
 . /xt/lib.sh
+. /xt/pci-probe.sh
 XL_TIMES=${XL_TIMES:-3}
 
 check_dom0_boot() {
@@ -102,7 +103,7 @@ run_check dom0-boot check_dom0_boot
 run_check toolstack check_toolstack
 if [ "${XT_ONLY:-}" = oracle ]; then
 	# run.sh ONLY=oracle: the toolstack is all the oracle needs of this script
-	for c in xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm; do skip $c "not run (ONLY=oracle)"; done
+	for c in xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci; do skip $c "not run (ONLY=oracle)"; done
 	exit 0
 fi
 run_check xl-pv check_xl_pv
@@ -118,4 +119,5 @@ if has_hap; then
 else
 	skip xl-hvm "Xen reports no HAP (the emulated CPU lacks SVM+NPT); Debian's Xen has no shadow paging"
 fi
+run_check xl-pci check_xl_pci
 time_xl

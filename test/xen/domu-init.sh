@@ -7,8 +7,9 @@
 # hot-plugged devices: a new block device is reported as DOMU-BLK-ADD with its
 # size and first 16 bytes, a gone one as DOMU-BLK-DEL; a new NIC takes the
 # guest's address (the first NIC goes down) and pings dom0 (DOMU-HOTNET-OK or
-# -FAIL), a gone one is DOMU-NET-DEL. With xt.count it prints "TIME DOMU-COUNT N" once a
-# second (N from 0 at boot, TIME the guest's clock). A clean shutdown request (xl shutdown,
+# -FAIL), a gone one is DOMU-NET-DEL. With xt.pci it lists the PCI devices it sees
+# (DOMU-PCI lines). With xt.count it prints "TIME DOMU-COUNT N" once a second (N from 0
+# at boot, TIME the guest's clock). A clean shutdown request (xl shutdown,
 # virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
@@ -22,6 +23,24 @@ echo "DOMU-MARKER-OK kernel=$(uname -r) up=$(cut -d' ' -f1 /proc/uptime)s $(grep
 # The PV frontends, so that any guest can take hot-plugged disks and NICs.
 insmod /lib/modules/xen-blkfront.ko
 insmod /lib/modules/xen-netfront.ko
+# With xt.pci (PCI passthrough; xt.pci=SECS: wait that long for a device), pcifront and the
+# passed-through NIC's driver, then one DOMU-PCI line per PCI device the guest sees, with the
+# driver that took it, and DOMU-PCI-DONE. A PV guest sees its devices through pcifront on a
+# bus of its own (0000:00:00.0 for the first), an HVM guest among the device model's.
+if grep -q xt.pci /proc/cmdline; then
+	insmod /lib/modules/xen-pcifront.ko
+	insmod /lib/modules/e1000e.ko
+	w=$(sed -n 's/.*xt\.pci=\([0-9]*\).*/\1/p' /proc/cmdline)
+	i=0
+	while [ -z "$(ls /sys/bus/pci/devices 2>/dev/null)" ] && [ $i -lt "${w:-30}" ]; do sleep 1; i=$((i + 1)); done
+	sleep 2
+	for d in /sys/bus/pci/devices/*; do
+		[ -e "$d" ] || continue
+		dr=$(readlink "$d/driver")
+		echo "DOMU-PCI ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") class=$(cat "$d/class") driver=${dr##*/}"
+	done
+	echo "DOMU-PCI-DONE $(ls /sys/bus/pci/devices | wc -l) devices, NICs: $(ls /sys/class/net | tr '\n' ' ')"
+fi
 if grep -q xt.dev /proc/cmdline; then
 	i=0
 	while [ ! -b /dev/xvda ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
