@@ -125,10 +125,11 @@ if [ -z "$DAEMON_SKIP" ]; then
 	# util-linux's script: virsh console wants a terminal, which busybox cannot give it
 	cp "$(command -v script)" "$R/usr/bin/"
 	# libvirtd with only the drivers the Xen driver uses (network, storage with its dir
-	# backend, secret): it loads the modules it finds and skips the others
+	# backend, secret, node devices): it loads the modules it finds and skips the others
 	cp /usr/sbin/libvirtd "$R/usr/sbin/"
 	for m in connection-driver/libvirt_driver_network connection-driver/libvirt_driver_storage \
-		connection-driver/libvirt_driver_secret storage-backend/libvirt_storage_backend_fs \
+		connection-driver/libvirt_driver_secret connection-driver/libvirt_driver_nodedev \
+		storage-backend/libvirt_storage_backend_fs \
 		storage-file/libvirt_storage_file_fs; do
 		cp -L --parents "$LVMOD/$m.so" "$R"
 	done

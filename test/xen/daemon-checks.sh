@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-net-vol daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-net-vol virsh-pci daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -161,9 +161,10 @@ xl_disk() {
 
 # The checks of each area are in files of their own beside this one, which run.sh and
 # dry-run.sh copy with it (every daemon-*.sh); the helpers above and below serve them all.
-for _part in lifecycle hvm devices tuning save net-vol; do
+for _part in lifecycle hvm devices tuning save net-vol pci; do
 	. "$XT/daemon-$_part.sh"
 done
+. "$XT/pci-probe.sh" # the device run.sh gives dom0 (virsh-pci)
 
 check_kill9() {
 	DEBUG_FN="vguest_debug vx-pv"
@@ -263,6 +264,7 @@ forget vx-dev # what a failed virsh-hotplug left running
 run_check virsh-tuning check_virsh_tuning
 run_check virsh-save check_virsh_save
 run_check virsh-net-vol check_virsh_net_vol
+run_check virsh-pci check_virsh_pci
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back
 time_daemon

@@ -12,7 +12,7 @@ D=$(mktemp -d /tmp/virtxend-xen-dry.XXXXXX)
 mkdir -p "$D/xt" "$D/bin" "$D/console" "$D/tmp"
 go build -o "$D/xt/virtxend" ./cmd/virtxend
 go build -o "$D/bin/simxl" ./cmd/simxl
-cp test/xen/lib.sh test/xen/daemon-*.sh "$D/xt/"
+cp test/xen/lib.sh test/xen/pci-probe.sh test/xen/daemon-*.sh "$D/xt/"
 cp -r test/xen/guests "$D/xt/"
 URI="xen+unix:///system?socket=$D/vx/run/libvirt/virtxend-sock"
 cat >"$D/bin/xl" <<XL
