@@ -30,6 +30,10 @@ step() {
 run_check() {
 	_name=$1
 	DETAIL= WHY= DEBUG_FN=
+	if ! only "$_name"; then
+		skip "$_name" "not run (ONLY=$XT_ONLY)"
+		return 0
+	fi
 	_t0=$(now)
 	echo "=== check $_name (up $_t0 s)"
 	if "$2"; then
@@ -40,6 +44,13 @@ run_check() {
 	fi
 }
 skip() { echo "CHECK SKIP $1: $2"; }
+# only NAME: whether check NAME runs. run.sh ONLY=CHECK,CHECK (XT_ONLY) runs those checks and
+# what they stand on (dom0-boot, toolstack, daemon-start); ONLY=oracle is dom0-init.sh's own.
+only() {
+	case ${XT_ONLY:-} in "" | oracle | save) return 0 ;; esac
+	case ",$XT_ONLY,dom0-boot,toolstack,daemon-start," in *",$1,"*) return 0 ;; esac
+	return 1
+}
 
 CONLOG=${CONLOG:-/var/log/xen/console}
 # markers NAME: how many times guest NAME has printed DOMU-MARKER-OK since boot
