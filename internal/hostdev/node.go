@@ -21,24 +21,18 @@ func (m *Manager) exists(a pci.Addr) error {
 // NodeDetach binds a device to the stub for later use by guests (an
 // unmanaged hostdev); it stays there, inactive, until NodeReattach.
 func (m *Manager) NodeDetach(a pci.Addr) error {
-	if err := m.exists(a); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.usedErr(a); err != nil {
-		return err
-	}
-	if err := m.detach(a, false); err != nil {
-		return err
-	}
-	m.save()
-	return nil
+	return m.onUnused(a, func() error { return m.detach(a, false) })
 }
 
 // NodeReattach returns a device that no guest uses to its host driver,
 // whoever bound it to the stub.
 func (m *Manager) NodeReattach(a pci.Addr) error {
+	return m.onUnused(a, func() error { return m.reattach(&entry{Addr: a, UnbindFromStub: true}) })
+}
+
+// onUnused runs op on a device the host has and no guest uses, holding
+// the lock, and saves the books after it.
+func (m *Manager) onUnused(a pci.Addr, op func() error) error {
 	if err := m.exists(a); err != nil {
 		return err
 	}
@@ -47,8 +41,7 @@ func (m *Manager) NodeReattach(a pci.Addr) error {
 	if err := m.usedErr(a); err != nil {
 		return err
 	}
-	e := &entry{Addr: a, UnbindFromStub: true}
-	if err := m.reattach(e); err != nil {
+	if err := op(); err != nil {
 		return err
 	}
 	m.save()
