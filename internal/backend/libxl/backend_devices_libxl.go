@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/libxltypes"
@@ -88,7 +89,7 @@ func (b *Backend) RemoveDevice(ctx context.Context, id backend.DomID, dev backen
 	if err != nil {
 		return err
 	}
-	err = b.c.RemoveDevice(ctx, uint32(id), kind, js)
+	err = b.removeDevice(ctx, id, kind, js)
 	var le *Error
 	switch {
 	case err == nil:
@@ -102,6 +103,25 @@ func (b *Backend) RemoveDevice(ctx context.Context, id backend.DomID, dev backen
 		return fmt.Errorf("%w: domain %d kept its %s: %v", backend.ErrTimedOut, id, dev.Kind(), err)
 	}
 	return b.guestErr(id, err)
+}
+
+// removeDevice asks libxl to unplug a device until the guest lets it go or
+// ctx ends. libxl gives up after its own 10 s (LIBXL_DESTROY_TIMEOUT); a
+// caller's context that allows more is asked again, as a guest still
+// connecting the device (a slow boot, a device plugged a moment ago)
+// answers a later request.
+func (b *Backend) removeDevice(ctx context.Context, id backend.DomID, kind int, js []byte) error {
+	for {
+		err := b.c.RemoveDevice(ctx, uint32(id), kind, js)
+		var le *Error
+		if err == nil || !errors.As(err, &le) || le.Code != errTimedOut || ctx.Err() != nil {
+			return err
+		}
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) < time.Second {
+			return err
+		}
+		b.log.Info("the guest has not let its device go; asking again", "domid", id, "device", kind)
+	}
 }
 
 // InsertMedia implements backend.DeviceHotplug.
