@@ -44,11 +44,12 @@ run_check() {
 	fi
 }
 skip() { echo "CHECK SKIP $1: $2"; }
-# only NAME: whether check NAME runs. run.sh ONLY=CHECK,CHECK (XT_ONLY) runs those checks and
+# only NAME: whether check NAME runs. run.sh ONLY=CHECK+CHECK (XT_ONLY) runs those checks and
 # what they stand on (dom0-boot, toolstack, daemon-start); ONLY=oracle is dom0-init.sh's own.
+# (Not commas: QEMU's multiboot -initrd separates its modules, command lines and all, by them.)
 only() {
 	case ${XT_ONLY:-} in "" | oracle | save) return 0 ;; esac
-	case ",$XT_ONLY,dom0-boot,toolstack,daemon-start," in *",$1,"*) return 0 ;; esac
+	case "+$XT_ONLY+dom0-boot+toolstack+daemon-start+" in *"+$1+"*) return 0 ;; esac
 	return 1
 }
 

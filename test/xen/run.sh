@@ -17,7 +17,7 @@
 # without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
 # (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log),
 # ONLY=oracle (only the toolstack and oracle.sh: the others SKIP, to work on the oracle),
-# ONLY=CHECK,CHECK (those checks and the ones they stand on; lib.sh's only),
+# ONLY=CHECK+CHECK (those checks and the ones they stand on; lib.sh's only),
 # NO_ORACLE=1 (everything but oracle.sh, whose checks SKIP: scripts/test's retry when the
 # oracle passed), ORACLE_NO_FIGURES=1 (oracle.sh without its side-by-side figures).
 set -euo pipefail
