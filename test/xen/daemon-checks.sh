@@ -235,6 +235,18 @@ time_daemon() {
 	awk -v c="$_c" -v d="$_d" -v n="$_n" -v v="$_v" 'BEGIN { printf "TIME virtxend: PV guest start %.2f s, destroy %.2f s (mean of %d, virsh included; a virsh uri alone takes %.2f s)\n", c / n, d / n, n, v / n }'
 }
 
+if [ "${XT_ONLY:-}" = save ]; then
+	# run.sh ONLY=save: the daemon, virsh-save, and the save's figures
+	skip libxl-conformance "not run (ONLY=save)"
+	run_check daemon-start check_daemon_start
+	run_check virsh-save check_virsh_save
+	time_save
+	for c in $CHECKS; do
+		case $c in libxl-conformance | daemon-start | virsh-save) ;; *) skip $c "not run (ONLY=save)" ;; esac
+	done
+	kill "$DPID" 2>/dev/null || true
+	exit 0
+fi
 if [ -x $XT/libxl.test ]; then
 	run_check libxl-conformance check_conformance
 else
