@@ -11,9 +11,9 @@ import (
 	"virtxend/internal/backend"
 )
 
-// saveStream is the way a save stream goes from libxl to f, whatever f
-// is (a file, a socket, a pipe): libxl writes into a pipe and a goroutine
-// copies it to f. On the way it counts the octets, the save's progress
+// saveStream is the way a save stream goes from libxl to an f that
+// libxl cannot be given directly (a socket, a pipe, a file fileStream
+// cannot take): libxl writes into a pipe and a goroutine copies it to f. On the way it counts the octets, the save's progress
 // (libxl has no progress callback, and a socket or pipe no size to
 // poll), and watches for the LIBXC_CONTEXT record: once that has gone by
 // libxl's save helper runs, and only from then can libxl abort the save
@@ -40,6 +40,8 @@ func newSaveStream(f *os.File, total uint64, progress backend.Progress) (*saveSt
 	s.stopPoll = poll(func() (int64, error) { return s.sent.Load(), nil }, total, progress)
 	return s, nil
 }
+
+func (s *saveStream) FD() int { return int(s.in.Fd()) }
 
 // Started is closed once libxl has handed the stream to its save helper
 // (or the stream turned out not to be the libxl format this knows, in
