@@ -92,7 +92,7 @@ check_conformance() {
 	DEBUG_FN=conformance_debug
 	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
-	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s >$TMPD/conformance.out 2>&1) || _rc=$?
+	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s ${CONF_RUN:+-test.run "$CONF_RUN"} >$TMPD/conformance.out 2>&1) || _rc=$?
 	# for the log: where the suite's time goes
 	echo "slowest of libxl.test: $(grep -E -- '^ *--- (PASS|FAIL): TestBackendConformance/' $TMPD/conformance.out |
 		sed 's/.*Conformance\/\([^ ]*\) (\([0-9.]*\)s)/\2 \1/' | sort -n -r | head -n 6 | tr '\n' ' ')"
@@ -102,10 +102,10 @@ check_conformance() {
 		WHY="libxl.test rc=$_rc; failed: $(grep -- '--- FAIL' $TMPD/conformance.out | awk '{print $3}' | head -n 8 | tr '\n' ' ')"
 		return 1
 	fi
-	for _t in TestBackendConformance TestOpenOnXen; do
+	for _t in ${CONF_MUST:-TestBackendConformance TestOpenOnXen}; do
 		grep -q -- "--- PASS: $_t " $TMPD/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
 	done
-	DETAIL="libxl.test: $_p passed, $_s skipped; the backend suite ran on Xen; slowest: $(slowest_cases)"
+	DETAIL="libxl.test${CONF_RUN:+ -test.run '$CONF_RUN'}: $_p passed, $_s skipped; the backend suite ran on Xen; slowest: $(slowest_cases)"
 }
 # slowest_cases: the three conformance cases that took longest, with their times (the check
 # takes a good part of the run, and the log keeps nothing else of libxl.test's output)
@@ -236,6 +236,24 @@ time_daemon() {
 	awk -v c="$_c" -v d="$_d" -v n="$_n" -v v="$_v" 'BEGIN { printf "TIME virtxend: PV guest start %.2f s, destroy %.2f s (mean of %d, virsh included; a virsh uri alone takes %.2f s)\n", c / n, d / n, n, v / n }'
 }
 
+if [ "${XT_ONLY:-}" = save ]; then
+	# run.sh ONLY=save: the backend suite's save cases (SaveRestore aborts a save into a file
+	# in its first 100 ms; MigrateLive saves into a pipe), the daemon, virsh-save, the figures
+	if [ -x $XT/libxl.test ]; then
+		CONF_RUN='^(TestBackendConformance|TestSaveLivePVRefused)$/^(SaveRestore|MigrateLive)$' \
+			CONF_MUST="TestBackendConformance/SaveRestore TestBackendConformance/MigrateLive" run_check libxl-conformance check_conformance
+	else
+		skip libxl-conformance "no libxl test binary in the image"
+	fi
+	run_check daemon-start check_daemon_start
+	run_check virsh-save check_virsh_save
+	time_save
+	for c in $CHECKS; do
+		case $c in libxl-conformance | daemon-start | virsh-save) ;; *) skip $c "not run (ONLY=save)" ;; esac
+	done
+	kill "$DPID" 2>/dev/null || true
+	exit 0
+fi
 if [ -x $XT/libxl.test ]; then
 	run_check libxl-conformance check_conformance
 else

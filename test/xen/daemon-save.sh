@@ -48,6 +48,23 @@ vsave_abort() {
 		{ WHY="aborted save: rc=$_rc: $(tr '\n' ' ' <$TMPD/save-abort.out)"; return 1; }
 	state "$1" running 30 || return 1
 }
+# full_save NAME: virsh save into a filesystem with no room for the stream (a 512 KiB tmpfs)
+# fails, before libxl starts (the daemon's log names the backend's fallocate of the stream's
+# start: a failed write of libxl's own start would crash libxl), and the guest runs on
+full_save() {
+	_d=$TMPD/save-full
+	mkdir -p "$_d"
+	mount -t tmpfs -o size=512k tmpfs "$_d" || { WHY="cannot mount a 512 KiB tmpfs on $_d"; return 1; }
+	_l=$(wc -l <$DLOG)
+	_rc=0
+	V save "$1" "$_d/img" >$TMPD/save-full.out 2>&1 || _rc=$?
+	umount "$_d" || true
+	[ $_rc != 0 ] && grep -q "Failed to save domain" $TMPD/save-full.out ||
+		{ WHY="save into a full filesystem: rc=$_rc: $(tr '\n' ' ' <$TMPD/save-full.out)"; return 1; }
+	tail -n +$((_l + 1)) $DLOG | grep -a -q 'fallocate .*no space left on device' ||
+		{ WHY="save into a full filesystem: the daemon's log does not say fallocate found no space"; return 1; }
+	state "$1" running 30
+}
 # elf_core FILE: FILE starts as an ELF core file (ELFCLASS64, ELFDATA2LSB, e_type ET_CORE)
 elf_core() {
 	_h=$(od -A n -t x1 -N 18 "$1" | tr -d ' \n')
@@ -55,7 +72,8 @@ elf_core() {
 }
 
 # virsh-save: the PV guest counting on its console is saved and restored, managed-saved and
-# started, and goes on counting from where it stopped; an aborted save leaves it running; dump
+# started, and goes on counting from where it stopped; an aborted save, and one into a full
+# filesystem, leave it running; dump
 # writes an ELF core; and xl save / xl restore of the same guest for the figures
 check_virsh_save() {
 	DEBUG_FN="vguest_debug vx-save"
@@ -89,8 +107,13 @@ check_virsh_save() {
 	_c2=${CONT:-}
 	V dominfo vx-save | grep -q 'Managed save: *no' || { WHY="the managed save image outlived the start"; return 1; }
 	vsave_abort vx-save || return 1
+	_full=
+	if [ "$_real" = libxl ]; then
+		full_save vx-save || return 1
+		_full="; save into a full filesystem: refused, running on"
+	fi
 	last_count vx-save
-	if [ "$_real" = libxl ]; then counts_on vx-save "aborted save" || return 1; fi
+	if [ "$_real" = libxl ]; then counts_on vx-save "aborted and refused saves" || return 1; fi
 	step "virsh dump" V dump vx-save $TMPD/vx-save.core || return 1
 	elf_core $TMPD/vx-save.core || { WHY="the dump is no ELF core: $(od -A n -t x1 -N 18 $TMPD/vx-save.core)"; return 1; }
 	_core=$(($(wc -c <$TMPD/vx-save.core) / 1024))
@@ -114,5 +137,45 @@ check_virsh_save() {
 		echo "TIME save: virsh save ${_ts} s (${_size} KiB), virsh restore ${_tr} s$_xl"
 	fi
 	forget vx-save
-	DETAIL="save ${_ts} s (${_size} KiB), restore ${_tr} s, counter $_c1; managed save and start: counter $_c2; domjobabort: running on; dump: ELF core of ${_core} KiB$_xl"
+	DETAIL="save ${_ts} s (${_size} KiB), restore ${_tr} s, counter $_c1; managed save and start: counter $_c2; domjobabort: running on$_full; dump: ELF core of ${_core} KiB$_xl"
+}
+
+# TIME line (run.sh ONLY=save): SAVE_ROUNDS saves and restores of the booted PV guest vx-save,
+# each timed through virsh, then as many through xl, in the same boot
+time_save() {
+	forget vx-save
+	_img=$TMPD/vx-save.img
+	_b=$(grep -a -c -E 'DOMU-COUNT 2([^0-9]|$)' "$CONLOG/guest-vx-save.log" 2>/dev/null || true)
+	V define $XT/guests/vx-save.xml >/dev/null 2>&1 && V start vx-save >/dev/null 2>&1 ||
+		{ echo "TIME save rounds: vx-save did not start"; forget vx-save; return 0; }
+	[ "${VX_BACKEND:-libxl}" != libxl ] || wait_con vx-save 'DOMU-COUNT 2([^0-9]|$)' $((${_b:-0} + 1)) 60 ||
+		{ echo "TIME save rounds: vx-save did not boot: $WHY"; forget vx-save; return 0; }
+	_s= _r= _n=0
+	while [ $_n -lt "${SAVE_ROUNDS:-3}" ]; do
+		_t=$(now)
+		V save vx-save "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: virsh save failed"; break; }
+		_s="$_s $(since "$_t")"
+		_t=$(now)
+		V restore "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: virsh restore failed"; break; }
+		_r="$_r $(since "$_t")"
+		rm -f "$_img"
+		_n=$((_n + 1))
+	done
+	echo "TIME save rounds: virsh save$_s s, virsh restore$_r s"
+	[ "${VX_BACKEND:-libxl}" = libxl ] || { forget vx-save; return 0; }
+	_s= _r= _n=0
+	while [ $_n -lt "${SAVE_ROUNDS:-3}" ]; do
+		_t=$(now)
+		xl save vx-save "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: xl save failed"; break; }
+		_s="$_s $(since "$_t")"
+		_t=$(now)
+		xl restore "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: xl restore failed"; break; }
+		_r="$_r $(since "$_t")"
+		rm -f "$_img"
+		_n=$((_n + 1))
+	done
+	echo "TIME save rounds: xl save$_s s, xl restore$_r s"
+	rm -f "$_img"
+	xl destroy vx-save >/dev/null 2>&1 || true
+	forget vx-save
 }

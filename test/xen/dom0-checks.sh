@@ -101,11 +101,12 @@ time_xl() {
 
 run_check dom0-boot check_dom0_boot
 run_check toolstack check_toolstack
-if [ "${XT_ONLY:-}" = oracle ]; then
-	# run.sh ONLY=oracle: the toolstack is all the oracle needs of this script
-	for c in xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci; do skip $c "not run (ONLY=oracle)"; done
+case ${XT_ONLY:-} in oracle | save)
+	# run.sh ONLY=oracle or ONLY=save: the toolstack is all they need of this script
+	for c in xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci; do skip $c "not run (ONLY=$XT_ONLY)"; done
 	exit 0
-fi
+	;;
+esac
 run_check xl-pv check_xl_pv
 run_check xl-pv-shutdown check_xl_pv_shutdown
 if has_hap; then

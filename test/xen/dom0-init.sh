@@ -3,6 +3,7 @@
 # real dom0 (filesystems, /dev links, Xen modules, xenfs), runs the checks
 # (/xt/dom0-checks.sh, then /xt/daemon-checks.sh and /xt/oracle.sh if the daemon is in
 # the image; with XT_ONLY=oracle on the kernel's command line, only what oracle.sh needs;
+# with XT_ONLY=save, only the save checks and figures of both (daemon-checks.sh, oracle.sh);
 # with XT_NO_ORACLE=1, all but oracle.sh; with XT_ROLE=mig-src or mig-dst, migrate-checks.sh alone)
 # and powers the machine off, which ends QEMU. As PID 1 it must not exit, so it
 # runs without "set -e"; the check scripts themselves use set -eu.

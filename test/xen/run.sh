@@ -17,6 +17,8 @@
 # without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
 # (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log),
 # ONLY=oracle (only the toolstack and oracle.sh: the others SKIP, to work on the oracle),
+# ONLY=save (only the toolstack, virsh-save, and SAVE_ROUNDS timed saves and restores of a PV
+# guest through xl, virtxend and libvirt's libxl driver: the others SKIP, to work on save),
 # ONLY=CHECK+CHECK (those checks and the ones they stand on; lib.sh's only),
 # NO_ORACLE=1 (everything but oracle.sh, whose checks SKIP: scripts/test's retry when the
 # oracle passed), ORACLE_NO_FIGURES=1 (oracle.sh without its side-by-side figures).
@@ -48,7 +50,7 @@ rm -f "$SERIAL" "$W/qemu.pid"
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM loglvl=all guest_loglvl=all console_timestamps=boot"
 # swiotlb: dom0 drives no DMA devices here, and the default 64 MB bounce buffer left the
 # initramfs's tmpfs (capped at half of dom0's memory while it unpacks) too small for the image
-DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 swiotlb=4096 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3}"
+DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 swiotlb=4096 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3} SAVE_ROUNDS=${SAVE_ROUNDS:-3}"
 # (the kernel hands these NAME=VALUE words to /init as its environment)
 DOM0_ARGS="$DOM0_ARGS${ONLY:+ XT_ONLY=$ONLY}${NO_ORACLE:+ XT_NO_ORACLE=1}${ORACLE_NO_FIGURES:+ ORACLE_NO_FIGURES=1}"
 TB=$SECONDS

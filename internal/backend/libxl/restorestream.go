@@ -132,7 +132,7 @@ func relayRestore(f *os.File) (*os.File, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, w, err := os.Pipe()
+	r, w, err := relayPipe()
 	if err != nil {
 		return nil, nil, err
 	}

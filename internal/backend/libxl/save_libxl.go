@@ -115,9 +115,9 @@ func (b *Backend) Resume(ctx context.Context, id backend.DomID) error {
 // a paused guest is unpaused for it and paused again if the save fails;
 // a failed or aborted save resumes the suspended guest
 // (libxl_domain_resume with suspend_cancel, as xl does). libxl writes
-// the stream through a saveStream, which counts its octets for progress
-// against the guest's memory (a live save sends more, pages the guest
-// dirtied being sent again) and keeps libxl out of its crash.
+// the stream into a saveOutput, which keeps libxl out of its crash and
+// reports the progress against the guest's memory (a live save sends
+// more, pages the guest dirtied being sent again).
 func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progress backend.Progress, live bool) error {
 	info, err := b.c.Info(uint32(id))
 	if err != nil {
@@ -128,17 +128,19 @@ func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progre
 			return err
 		}
 	}
+	out, err := newSaveOutput(ctx, f, info.CurrentKiB*1024, progress)
+	if err != nil {
+		return err
+	}
 	if info.Paused {
 		if err := b.c.Unpause(uint32(id)); err != nil {
+			out.End(ctx, false)
 			return b.guestErr(id, err)
 		}
 	}
-	stream, err := newSaveStream(f, info.CurrentKiB*1024, progress)
-	if err == nil {
-		err = b.c.SuspendToFD(ctx, uint32(id), int(stream.in.Fd()), live, stream.Started())
-		if eerr := stream.End(ctx, err == nil); err == nil {
-			err = eerr
-		}
+	err = b.c.SuspendToFD(ctx, uint32(id), out.FD(), live, out.Started())
+	if eerr := out.End(ctx, err == nil); err == nil {
+		err = eerr
 	}
 	if err == nil {
 		return nil

@@ -8,14 +8,37 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"virtxend/internal/backend"
 )
 
-// saveStream is the way a save stream goes from libxl to f, whatever f
-// is (a file, a socket, a pipe): libxl writes into a pipe and a goroutine
-// copies it to f. On the way it counts the octets, the save's progress
-// (libxl has no progress callback, and a socket or pipe no size to
-// poll), and watches for the LIBXC_CONTEXT record: once that has gone by
+// relayPipeSize is the buffer of the relays' pipes. With a pipe's default
+// 64 KiB a 128 MiB save took libxl 2.3 to 3.4 s under TCG, 1.5 to 1.7 s
+// with 1 MiB: its save helper waited on the full pipe every 64 KiB, and
+// each wait was a switch to the relay's goroutine and back.
+const relayPipeSize = 1 << 20
+
+// relayPipe is os.Pipe with a buffer of relayPipeSize, or of the default
+// size when the kernel refuses it (beyond /proc/sys/fs/pipe-max-size, 1
+// MiB by default, or the user's share of pipe buffers).
+func relayPipe() (r, w *os.File, err error) {
+	r, w, err = os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, err := r.SyscallConn(); err == nil {
+		c.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, relayPipeSize) })
+	}
+	return r, w, nil
+}
+
+// saveStream is the way a save stream goes from libxl to an f that
+// libxl cannot be given directly (a socket, a pipe, a file fileStream
+// cannot take): libxl writes into a pipe and a goroutine copies it to f.
+// On the way it counts the octets, the save's progress (libxl has no
+// progress callback, and a socket or pipe no size to poll), and
+// watches for the LIBXC_CONTEXT record: once that has gone by
 // libxl's save helper runs, and only from then can libxl abort the save
 // or see its stream fail without crashing (stream.go). Until then a
 // failure of f is kept from libxl: the copy goes on into nothing.
@@ -31,7 +54,7 @@ type saveStream struct {
 // newSaveStream starts the copy to f and the progress reports against
 // total (the guest's memory; raised if the stream outgrows it).
 func newSaveStream(f *os.File, total uint64, progress backend.Progress) (*saveStream, error) {
-	out, in, err := os.Pipe()
+	out, in, err := relayPipe()
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +64,8 @@ func newSaveStream(f *os.File, total uint64, progress backend.Progress) (*saveSt
 	return s, nil
 }
 
+func (s *saveStream) FD() int { return int(s.in.Fd()) }
+
 // Started is closed once libxl has handed the stream to its save helper
 // (or the stream turned out not to be the libxl format this knows, in
 // which case nothing better can be done than to go on as if it had).
@@ -49,7 +74,7 @@ func (s *saveStream) Started() <-chan struct{} { return s.started }
 func (s *saveStream) start() { s.startOnce.Do(func() { close(s.started) }) }
 
 func (s *saveStream) copy(f *os.File) {
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, relayPipeSize)
 	var head []byte // the stream's start, until its LIBXC_CONTEXT record
 	var werr error
 	for {

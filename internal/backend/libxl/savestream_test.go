@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func socketpair(t *testing.T) (a, b *os.File) {
@@ -149,19 +151,37 @@ func TestSaveStreamContextEnds(t *testing.T) {
 	}
 }
 
-// waitBlocked waits until s's copy is stuck on its reader: something was
-// sent and nothing more for a while. (A fixed sleep was not enough on a
-// loaded machine: the writer had not filled the buffers yet.)
+// waitBlocked waits until s's copy is stuck on its reader: the pipe holds
+// octets and nothing more was sent for a while. (A fixed sleep was not
+// enough on a loaded machine: the writer had not filled the buffers yet.
+// Nothing sent is no sign: the copy's first write of a pipe's worth may
+// be the one that blocks.)
 func waitBlocked(t *testing.T, s *saveStream) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		before := s.sent.Load()
 		time.Sleep(100 * time.Millisecond)
-		if now := s.sent.Load(); now > 0 && now == before {
+		if now := s.sent.Load(); now == before && pipeHolds(t, s.out) > 0 {
 			return
 		}
 	}
 	t.Fatal("the copy never blocked")
+}
+
+// pipeHolds is how many octets wait in the pipe whose reading end is r
+// (FIONREAD, which Linux calls TIOCINQ).
+func pipeHolds(t *testing.T, r *os.File) int {
+	t.Helper()
+	c, err := r.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	c.Control(func(fd uintptr) { n, err = unix.IoctlGetInt(int(fd), unix.TIOCINQ) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestSaveStreamFile: a regular file gets the stream from its offset.
@@ -183,5 +203,26 @@ func TestSaveStreamFile(t *testing.T) {
 	}
 	if st, _ := f.Stat(); st.Size() != 116 || p.done != 100 || p.total != 100 {
 		t.Fatalf("file of %d octets, last progress %d of %d", st.Size(), p.done, p.total)
+	}
+}
+
+// TestRelayPipeSize: the relays' pipes hold relayPipeSize octets (unless
+// the kernel refuses so much to a user that is not root).
+func TestRelayPipeSize(t *testing.T) {
+	r, w, err := relayPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	n, err := unix.FcntlInt(w.Fd(), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < relayPipeSize {
+		if os.Geteuid() != 0 {
+			t.Skipf("the pipe holds %d octets: the kernel refused %d to this user", n, relayPipeSize)
+		}
+		t.Fatalf("the pipe holds %d octets, want %d", n, relayPipeSize)
 	}
 }

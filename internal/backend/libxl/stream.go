@@ -19,8 +19,9 @@ import (
 // yet set up, and helper_done calls its completion_callback, still NULL
 // (libxl_save_callout.c). A save aborted in its first milliseconds, a
 // save whose destination is gone before the first record, a restore of
-// a stream that ends or is not libxl's: each kills the daemon. The save
-// relay (saveStream) and restoreInput keep libxl out of that window.
+// a stream that ends or is not libxl's: each kills the daemon. A save's
+// saveOutput (fileStream for a regular file, else the relay saveStream)
+// and restoreInput keep libxl out of that window.
 const (
 	streamIdent     = 0x4c6962786c466d74 // "LibxlFmt"
 	streamVersion   = 2
