@@ -162,8 +162,17 @@ func TestUnmanagedHostdevNeedsDetach(t *testing.T) {
 
 func TestHostdevHotplug(t *testing.T) {
 	d := startPCI(t)
-	defineStart(t, d, "hp", guestXML("hp", ""))
 	path := daemontest.WriteFile(t, t.TempDir(), "nic.xml", hostdevXML(daemontest.PCINIC, "yes"))
+	// Xen gives a guest PCI devices later only when it was created with
+	// an IOMMU context: one with PCI devices at its start, or one that
+	// asks for it (libxl's passthrough).
+	defineStart(t, d, "nopt", guestXML("nopt", ""))
+	wantFail(t, d.Virsh("attach-device", "nopt", path, "--live"), "internal error: libxenlight failed to attach pci device 0000:00:03.0")
+	if got := simBinding(t, d, daemontest.PCINIC); got != "e1000e" {
+		t.Fatalf("a failed hotplug left the NIC on %q", got)
+	}
+	passthrough := "<features><xen><passthrough state='on'/></xen></features>"
+	defineStart(t, d, "hp", guestXML("hp", passthrough))
 	d.MustVirsh("attach-device", "hp", path, "--live")
 	if got := simBinding(t, d, daemontest.PCINIC); got != "pciback" {
 		t.Fatalf("hotplugged NIC is on %q", got)
@@ -171,7 +180,7 @@ func TestHostdevHotplug(t *testing.T) {
 	if x := d.MustVirsh("dumpxml", "hp"); !strings.Contains(x, "<alias name='hostdev0'/>") {
 		t.Fatalf("live XML lacks the hostdev:\n%s", x)
 	}
-	defineStart(t, d, "hp2", guestXML("hp2", ""))
+	defineStart(t, d, "hp2", guestXML("hp2", passthrough))
 	wantFail(t, d.Virsh("attach-device", "hp2", path, "--live"), "PCI device 0000:00:03.0 is in use by driver xenlight, domain hp")
 	d.MustVirsh("detach-device", "hp", path, "--live")
 	if got := simBinding(t, d, daemontest.PCINIC); got != "e1000e" {

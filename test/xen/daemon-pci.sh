@@ -11,9 +11,13 @@ pci_guest_debug() {
 }
 
 # vx_pci_xml NAME XT_PCI [HOSTDEV]: a PV guest whose init lists its PCI devices (xt.pci=SECS
-# waits that long for one), with HOSTDEV among its devices
+# waits that long for one), with HOSTDEV among its devices. Xen gives a guest a device later
+# only if it was created with an IOMMU context, which libxl makes for a guest that starts with
+# PCI devices, or asks for one: <passthrough state='on'/> (without it, a hotplug fails with
+# libxl's "xc_assign_device failed ... operation not supported").
 vx_pci_xml() {
 	sed -e "s|<name>vx-pv</name>|<name>$1</name>|" -e "s|<cmdline>console=hvc0</cmdline>|<cmdline>console=hvc0 xt.pci=$2</cmdline>|" \
+		-e "s|</os>|</os><features><xen><passthrough state='on'/></xen></features>|" \
 		-e "s|<devices>|<devices>${3:-}|" $XT/guests/vx-pv.xml
 }
 

@@ -62,6 +62,9 @@ func (h *Host) AddDevice(ctx context.Context, id backend.DomID, dev backend.Devi
 			if err := pciTaken(st, id, *dev.PCI); err != nil {
 				return err
 			}
+			if err := canTakePCI(g, *dev.PCI); err != nil {
+				return err
+			}
 			cfg.PCIDevs = append(cfg.PCIDevs, *dev.PCI)
 			added.PCI = dev.PCI
 		default:

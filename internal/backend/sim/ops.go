@@ -152,6 +152,7 @@ func (h *Host) add(ctx context.Context, cfg *libxltypes.DomainConfig, opts backe
 			MaxMemKiB: shape.maxMemKiB, TargetMemKiB: shape.targetMemKiB,
 			VCPUsMax: shape.vcpusMax, VCPUsOnline: shape.vcpusOnline,
 			Paused: opts.Paused, CreatedAt: now, Faults: faults, Config: kept,
+			NoIOMMU: passthroughOf(cfg) == "disabled",
 		}
 		restored.applyTo(g)
 		g.settle(now)

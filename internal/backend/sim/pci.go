@@ -174,3 +174,28 @@ func pciTaken(st *hostState, id backend.DomID, dev libxltypes.PCIDev) error {
 	}
 	return nil
 }
+
+// passthroughOf is the IOMMU context libxl creates a guest with
+// (libxl__domain_config_setdefault): as asked, else enabled when it starts
+// with PCI devices and disabled when not. Only a guest with one can be
+// given a PCI device later.
+func passthroughOf(cfg *libxltypes.DomainConfig) string {
+	switch {
+	case cfg.CInfo.Passthrough != "":
+		return cfg.CInfo.Passthrough
+	case len(cfg.PCIDevs) > 0:
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// canTakePCI refuses a PCI hotplug into a guest created without an IOMMU
+// context, as Xen's XEN_DOMCTL_assign_device does.
+func canTakePCI(g *guest, dev libxltypes.PCIDev) error {
+	if !g.NoIOMMU {
+		return nil
+	}
+	a := pciAddrOf(dev)
+	return fmt.Errorf("%w: Domain %d:xc_assign_device failed for PCI device %x:%x:%x.%x: operation not supported (the domain was created without passthrough)",
+		backend.ErrFailed, g.DomID, a.Domain, a.Bus, a.Slot, a.Function)
+}

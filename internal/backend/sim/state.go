@@ -69,6 +69,9 @@ type guest struct {
 	// Tuning is what was changed of the guest's vCPU affinity and
 	// scheduler parameters since it was created (sched.go).
 	Tuning tuning `json:"tuning,omitzero"`
+	// NoIOMMU: the guest was created without an IOMMU context, so it can
+	// be given no PCI device (pci.go).
+	NoIOMMU bool `json:"no_iommu,omitempty"`
 }
 
 type request struct {
