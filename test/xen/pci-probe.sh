@@ -6,8 +6,16 @@
 # behind it) behind a pcie-root-port, so 0000:01:00.0 in dom0, its native driver e1000e. It has
 # no FLR; its PM capability has No_Soft_Reset clear, so libvirt's rules pick a PM reset
 # (D3hot and back), and, not being on bus 0, a secondary bus reset of its root port would do
-# too: Linux's reset_method says "pm bus". The IOMMU Xen needs to assign it to a guest is
-# QEMU's intel-iommu (VT-d), hence run.sh's q35 machine.
+# too: Linux's reset_method says "pm bus", and its sysfs reset works with either. The IOMMU
+# Xen needs to assign it to a guest is QEMU's intel-iommu (VT-d), hence run.sh's q35 machine.
+#
+# By hand in dom0 (what pci_modules, pci_find and pci_bind do):
+#   insmod /lib/modules/e1000e.ko; insmod /lib/modules/xen-pciback.ko
+#   A=0000:01:00.0; D=/sys/bus/pci/devices/$A      # readlink $D/driver: .../e1000e
+#   echo pciback >$D/driver_override; echo $A >$D/driver/unbind; echo $A >/sys/bus/pci/drivers_probe
+#   echo >$D/driver_override                       # now on pciback, listed in its slots
+#   echo $A >$D/driver/unbind; echo $A >/sys/bus/pci/drivers_probe   # back on e1000e
+#   cat $D/reset_method; echo 1 >$D/reset          # "pm bus"; a PM reset
 
 PCI_ID=${PCI_ID:-8086:10d3} # vendor:device of the device to pass through
 PCI_NATIVE=${PCI_NATIVE:-e1000e}
