@@ -61,13 +61,18 @@ func pciAddr(a *libvirtxml.DomainAddressPCI) pci.Addr {
 	if a == nil {
 		return pci.Addr{}
 	}
+	return pciAddrOf(a.Domain, a.Bus, a.Slot, a.Function)
+}
+
+// pciAddrOf is an address from the optional numbers XML has (absent: 0).
+func pciAddrOf(domain, bus, slot, function *uint) pci.Addr {
 	v := func(p *uint) uint {
 		if p == nil {
 			return 0
 		}
 		return *p
 	}
-	return pci.Addr{Domain: uint32(v(a.Domain)), Bus: uint8(v(a.Bus)), Slot: uint8(v(a.Slot)), Function: uint8(v(a.Function))}
+	return pci.Addr{Domain: uint32(v(domain)), Bus: uint8(v(bus)), Slot: uint8(v(slot)), Function: uint8(v(function))}
 }
 
 // prepareHostdevs takes d's PCI devices from the host for its start.
@@ -192,11 +197,5 @@ func nodeDevicePCIAddr(x string) (pci.Addr, error) {
 	if c == nil {
 		return pci.Addr{}, virerr.New(virerr.FromDomain, libvirt.ErrInvalidArg, "device %s is not a PCI device", dev.Name)
 	}
-	v := func(p *uint) uint {
-		if p == nil {
-			return 0
-		}
-		return *p
-	}
-	return pci.Addr{Domain: uint32(v(c.Domain)), Bus: uint8(v(c.Bus)), Slot: uint8(v(c.Slot)), Function: uint8(v(c.Function))}, nil
+	return pciAddrOf(c.Domain, c.Bus, c.Slot, c.Function), nil
 }
