@@ -135,7 +135,7 @@ func (drv *Driver) attachPCILive(ctx context.Context, d *domain, h *libvirtxml.D
 		return libxlErr(libvirt.ErrOperationFailed, "target pci device %s already exists", addr)
 	}
 	name := d.ref().Name
-	devs := pciDevices(&libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Hostdevs: []libvirtxml.DomainHostdev{*h}}})
+	devs := pciDevice(h)
 	if drv.hostdevs != nil {
 		if err := drv.hostdevs.Prepare(name, devs); err != nil {
 			return err
@@ -243,7 +243,7 @@ func (drv *Driver) detachHostdevLive(ctx context.Context, d *domain, h *libvirtx
 	})
 	switch {
 	case x.PCI != nil && drv.hostdevs != nil:
-		drv.hostdevs.Release(d.ref().Name, pciDevices(&libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Hostdevs: []libvirtxml.DomainHostdev{gone}}}))
+		drv.hostdevs.Release(d.ref().Name, pciDevice(&gone))
 	case x.USBDev != nil && drv.hostdevs != nil:
 		drv.hostdevs.ReleaseUSB(d.ref().Name, usbOf(*x.USBDev))
 	}

@@ -42,10 +42,7 @@ func pciDevices(def *libvirtxml.Domain) []hostdev.Device {
 	}
 	var out []hostdev.Device
 	for i := range def.Devices.Hostdevs {
-		h := &def.Devices.Hostdevs[i]
-		if h.SubsysPCI != nil && h.SubsysPCI.Source != nil {
-			out = append(out, hostdev.Device{Addr: pciAddr(h.SubsysPCI.Source.Address), Managed: h.Managed == "yes"})
-		}
+		out = append(out, pciDevice(&def.Devices.Hostdevs[i])...)
 	}
 	for i := range def.Devices.Interfaces {
 		ifc := &def.Devices.Interfaces[i]
@@ -54,6 +51,14 @@ func pciDevices(def *libvirtxml.Domain) []hostdev.Device {
 		}
 	}
 	return out
+}
+
+// pciDevice is h as the books name it: none unless h is a PCI device.
+func pciDevice(h *libvirtxml.DomainHostdev) []hostdev.Device {
+	if h.SubsysPCI == nil || h.SubsysPCI.Source == nil {
+		return nil
+	}
+	return []hostdev.Device{{Addr: pciAddr(h.SubsysPCI.Source.Address), Managed: h.Managed == "yes"}}
 }
 
 // pciAddr is a hostdev source's address as the host names it.

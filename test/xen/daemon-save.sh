@@ -140,6 +140,23 @@ check_virsh_save() {
 	DETAIL="save ${_ts} s (${_size} KiB), restore ${_tr} s, counter $_c1; managed save and start: counter $_c2; domjobabort: running on$_full; dump: ELF core of ${_core} KiB$_xl"
 }
 
+# save_rounds NAME CMD: SAVE_ROUNDS saves and restores of vx-save into $_img through CMD (V or
+# xl), each timed; one TIME line
+save_rounds() {
+	_s= _r= _n=0
+	while [ $_n -lt "${SAVE_ROUNDS:-3}" ]; do
+		_t=$(now)
+		$2 save vx-save "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: $1 save failed"; break; }
+		_s="$_s $(since "$_t")"
+		_t=$(now)
+		$2 restore "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: $1 restore failed"; break; }
+		_r="$_r $(since "$_t")"
+		rm -f "$_img"
+		_n=$((_n + 1))
+	done
+	echo "TIME save rounds: $1 save$_s s, $1 restore$_r s"
+}
+
 # TIME line (run.sh ONLY=save): SAVE_ROUNDS saves and restores of the booted PV guest vx-save,
 # each timed through virsh, then as many through xl, in the same boot
 time_save() {
@@ -150,31 +167,9 @@ time_save() {
 		{ echo "TIME save rounds: vx-save did not start"; forget vx-save; return 0; }
 	[ "${VX_BACKEND:-libxl}" != libxl ] || wait_con vx-save 'DOMU-COUNT 2([^0-9]|$)' $((${_b:-0} + 1)) 60 ||
 		{ echo "TIME save rounds: vx-save did not boot: $WHY"; forget vx-save; return 0; }
-	_s= _r= _n=0
-	while [ $_n -lt "${SAVE_ROUNDS:-3}" ]; do
-		_t=$(now)
-		V save vx-save "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: virsh save failed"; break; }
-		_s="$_s $(since "$_t")"
-		_t=$(now)
-		V restore "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: virsh restore failed"; break; }
-		_r="$_r $(since "$_t")"
-		rm -f "$_img"
-		_n=$((_n + 1))
-	done
-	echo "TIME save rounds: virsh save$_s s, virsh restore$_r s"
+	save_rounds virsh V
 	[ "${VX_BACKEND:-libxl}" = libxl ] || { forget vx-save; return 0; }
-	_s= _r= _n=0
-	while [ $_n -lt "${SAVE_ROUNDS:-3}" ]; do
-		_t=$(now)
-		xl save vx-save "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: xl save failed"; break; }
-		_s="$_s $(since "$_t")"
-		_t=$(now)
-		xl restore "$_img" >/dev/null 2>&1 || { echo "TIME save rounds: xl restore failed"; break; }
-		_r="$_r $(since "$_t")"
-		rm -f "$_img"
-		_n=$((_n + 1))
-	done
-	echo "TIME save rounds: xl save$_s s, xl restore$_r s"
+	save_rounds xl xl
 	rm -f "$_img"
 	xl destroy vx-save >/dev/null 2>&1 || true
 	forget vx-save
