@@ -30,4 +30,9 @@ type DiskSnapshotter interface {
 	// SnapshotDisksInternal takes an internal snapshot called name in each
 	// qcow2 disk vdevs names (QEMU's blockdev-snapshot-internal-sync).
 	SnapshotDisksInternal(ctx context.Context, id DomID, vdevs []string, name string) error
+	// DeleteDisksInternal deletes the internal snapshot called name from
+	// each qcow2 disk vdevs names (QEMU's
+	// blockdev-snapshot-delete-internal-sync); a disk without it is not
+	// an error. The guest may run.
+	DeleteDisksInternal(ctx context.Context, id DomID, vdevs []string, name string) error
 }
