@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,16 +83,20 @@ func TestQemuImgFails(t *testing.T) {
 
 // A context that ends kills qemu-img, and says so.
 func TestContext(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep in PATH")
+	}
 	slow := filepath.Join(t.TempDir(), "qemu-img")
 	// sh's sleep outlives sh and holds the pipes: WaitDelay ends the wait.
-	if err := os.WriteFile(slow, []byte("#!/bin/sh\nsleep 30\n"), 0o755); err != nil {
+	if err := os.WriteFile(slow, []byte("#!/bin/sh\n"+sleep+" 30\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	tool := &Tool{Path: slow}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := tool.run(ctx, "info", "/x")
+	_, err = tool.run(ctx, "info", "/x")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got %v, want the deadline", err)
 	}
