@@ -105,9 +105,9 @@ func createExcl(path string) error {
 var qcow2Magic = []byte{'Q', 'F', 'I', 0xfb}
 
 // CheckQcow2 reads the first bytes of the image at path, without running
-// qemu-img: nil if it is a qcow2 image, ErrNotQcow2 if not, which is
-// what internal snapshots need and what libvirt checks first. A read
-// error is returned as is.
+// qemu-img: nil if it is a qcow2 image, ErrNotQcow2 if not. Internal
+// snapshots need qcow2; this confirms what the domain declares before
+// qemu-img is run on it. A read error is returned as is.
 func CheckQcow2(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
