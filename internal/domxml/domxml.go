@@ -43,6 +43,10 @@ type Options struct {
 	// Rand is the randomness for generated UUIDs and MAC addresses;
 	// nil means crypto/rand.
 	Rand io.Reader
+	// SkipValidate leaves out the validation after the defaults
+	// (VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE), as libvirt parses the
+	// domain kept in a snapshot: it was valid when it was taken.
+	SkipValidate bool
 }
 
 func (o *Options) fill() {
@@ -82,6 +86,9 @@ func ParseWith(xml string, o Options) (*libvirtxml.Domain, error) {
 	}
 	if err := postParse(d, &o); err != nil {
 		return nil, err
+	}
+	if o.SkipValidate {
+		return d, nil
 	}
 	if err := validate(d, &o); err != nil {
 		return nil, err

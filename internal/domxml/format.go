@@ -45,15 +45,38 @@ func FormatFlags(d *libvirtxml.Domain, flags FormatFlag) (out string, err error)
 // interfaces have ports: its live view shows each such interface with its
 // actual device, as libvirt does; the inactive and migratable views show
 // the interface as configured.
-func FormatWithPorts(d *libvirtxml.Domain, flags FormatFlag, ports Ports) (out string, err error) {
+func FormatWithPorts(d *libvirtxml.Domain, flags FormatFlag, ports Ports) (string, error) {
+	root, err := formatTree(d, flags, ports)
+	if err != nil {
+		return "", err
+	}
+	return writeLibvirt(root), nil
+}
+
+// FormatNested writes d inside another document, as
+// virDomainDefFormatInternalSetRootName does for a snapshot's <domain>
+// and <inactiveDomain>: the root element is called rootName and the
+// whole is indented by depth levels (two spaces each), the rest as
+// FormatFlags.
+func FormatNested(d *libvirtxml.Domain, flags FormatFlag, rootName string, depth int) (string, error) {
+	root, err := formatTree(d, flags, nil)
+	if err != nil {
+		return "", err
+	}
+	root.name = rootName
+	return writeLibvirtAt(root, depth), nil
+}
+
+// formatTree is the document FormatWithPorts writes, as a tree.
+func formatTree(d *libvirtxml.Domain, flags FormatFlag, ports Ports) (root *node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = "", internalErr("cannot format domain XML: %v", r)
+			root, err = nil, internalErr("cannot format domain XML: %v", r)
 		}
 	}()
 	c := Copy(d)
 	if c == nil {
-		return "", internalErr("cannot format domain XML")
+		return nil, internalErr("cannot format domain XML")
 	}
 	if c.ID == nil || *c.ID < 0 {
 		flags |= FormatInactive
@@ -67,17 +90,16 @@ func FormatWithPorts(d *libvirtxml.Domain, flags FormatFlag, ports Ports) (out s
 		extra = applyActual(c, ports)
 	}
 	raw, err := xml.Marshal(c) // unindented: whitespace stays data
-	s := string(raw)
 	if err != nil {
-		return "", internalErr("cannot format domain XML: %v", err)
+		return nil, internalErr("cannot format domain XML: %v", err)
 	}
-	root, err := parseTree(s)
+	root, err = parseTree(string(raw))
 	if err != nil {
-		return "", internalErr("cannot format domain XML: %v", err)
+		return nil, internalErr("cannot format domain XML: %v", err)
 	}
 	addSourceAttrs(root, extra)
 	libvirtOrder(root)
-	return writeLibvirt(root), nil
+	return root, nil
 }
 
 func applyFormatRules(c *libvirtxml.Domain, flags FormatFlag) {

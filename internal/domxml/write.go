@@ -9,12 +9,26 @@ import (
 // elements, text inline. The subtree under <metadata> is written the way
 // libxml2's xmlNodeDump does (double quotes), as libvirt hands it to libxml2.
 func writeLibvirt(root *node) string {
+	return writeLibvirtAt(root, 0)
+}
+
+// writeLibvirtAt is writeLibvirt for a document embedded in another one
+// (a snapshot's <domain>): every line that virBuffer would indent is
+// indented by base more levels. Text that spans lines is not, as
+// virBuffer indents only where one of its writes starts a line.
+func writeLibvirtAt(root *node, base int) string {
 	var b strings.Builder
-	writeNode(&b, root, 0, false)
+	writeNodeAt(&b, root, base, base, false)
 	return b.String()
 }
 
 func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
+	writeNodeAt(b, n, depth, 0, libxml)
+}
+
+// writeNodeAt writes n at depth; base is the depth of the document's
+// root, against which the rules for particular elements are checked.
+func writeNodeAt(b *strings.Builder, n *node, depth, base int, libxml bool) {
 	indent := strings.Repeat("  ", depth)
 	b.WriteString(indent)
 	b.WriteByte('<')
@@ -35,7 +49,7 @@ func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
 	elems := n.elems()
 	text := n.content()
 	switch {
-	case len(elems) == 0 && text == "" && !libxml && alwaysOpen(n.name, depth):
+	case len(elems) == 0 && text == "" && !libxml && alwaysOpen(n.name, depth-base):
 		b.WriteString(">\n" + indent + "</" + n.name + ">\n")
 	case len(elems) == 0 && text == "":
 		b.WriteString("/>\n")
@@ -50,9 +64,9 @@ func writeNode(b *strings.Builder, n *node, depth int, libxml bool) {
 		b.WriteString("</" + n.name + ">\n")
 	default:
 		b.WriteString(">\n")
-		childLibxml := libxml || (depth == 1 && n.name == "metadata")
+		childLibxml := libxml || (depth-base == 1 && n.name == "metadata")
 		for _, k := range elems {
-			writeNode(b, k, depth+1, childLibxml)
+			writeNodeAt(b, k, depth+1, base, childLibxml)
 		}
 		b.WriteString(indent + "</" + n.name + ">\n")
 	}

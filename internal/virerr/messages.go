@@ -42,6 +42,11 @@ var messages = map[Code][2]string{
 	libvirt.ErrCPUIncompatible:      {"the CPU is incompatible with host CPU", "the CPU is incompatible with host CPU: %s"},
 	libvirt.ErrXMLInvalidSchema:     {"XML document failed to validate against schema", "XML document failed to validate against schema: %s"},
 	libvirt.ErrDeviceMissing:        {"device not found", "device not found: %s"},
+
+	// snapshots
+	libvirt.ErrInvalidDomainSnapshot: {"Invalid domain snapshot", "Invalid domain snapshot: %s"},
+	libvirt.ErrNoDomainSnapshot:      {"Domain snapshot not found", "Domain snapshot not found: %s"},
+	libvirt.ErrSnapshotRevertRisky:   {"revert requires force", "revert requires force: %s"},
 }
 
 func messageFor(code Code) (plain, withInfo string) {

@@ -34,6 +34,10 @@ const (
 	FromURI     Domain = 45
 	FromAdmin   Domain = 62
 	FromXenXL   Domain = 64
+
+	// FromDomainSnapshot is VIR_FROM_DOMAIN_SNAPSHOT: snapshot XML and
+	// a domain's snapshot list (src/conf/snapshot_conf.c).
+	FromDomainSnapshot Domain = 35
 )
 
 // Code is libvirt's virErrorNumber.

@@ -25,6 +25,10 @@ func TestNewUsesLibvirtsTexts(t *testing.T) {
 		{New(FromXenXL, libvirt.ErrNoNetwork, "%s", "xenbr0"), "Network not found: xenbr0", "Network not found: %s", "xenbr0"},
 		{New(FromRPC, libvirt.ErrRPC, "%s", "Unable to decode message payload"), "Unable to decode message payload", "%s",
 			"Unable to decode message payload"},
+		// virDomainSnapshotLookupByName's answer for a name it lacks
+		{New(FromDomainSnapshot, libvirt.ErrNoDomainSnapshot, "no domain snapshot with matching name '%s'", "s1"),
+			"Domain snapshot not found: no domain snapshot with matching name 's1'", "Domain snapshot not found: %s",
+			"no domain snapshot with matching name 's1'"},
 	} {
 		if w := c.e.Wire(); w.Message != c.msg || w.Str1 != c.str1 || w.Str2 != c.str2 || w.Int1 != -1 || w.Int2 != -1 {
 			t.Errorf("%+v, want message %q str1 %q str2 %q", c.e, c.msg, c.str1, c.str2)

@@ -53,3 +53,77 @@ func HexDigit(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// ToLL is virStrToLong_ll in base 10 with no trailing text allowed:
+// leading blanks, an optional sign, then only decimal digits, within
+// the range of a long long.
+func ToLL(s string) (int64, bool) {
+	i := 0
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<63-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		return -int64(v), true // v == 1<<63 wraps to MinInt64, as wanted
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// ToInt is virStrToLong_i in base 10: ToLL within the range of an int.
+func ToInt(s string) (int32, bool) {
+	v, ok := ToLL(s)
+	if !ok || v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, false
+	}
+	return int32(v), true
+}
+
+// ToULLP is virStrToLong_ullp in base 10: ToUIntP's rules, with the
+// range of an unsigned long long.
+func ToULLP(s string) (uint64, bool) {
+	i := 0
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	if i < len(s) && s[i] == '+' {
+		i++
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}

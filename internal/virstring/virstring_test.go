@@ -53,3 +53,42 @@ func FuzzToUIntP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzToLL checks ToLL, ToInt and ToULLP against strconv, the way
+// FuzzToUIntP checks ToUIntP.
+func FuzzToLL(f *testing.F) {
+	for _, s := range []string{"1", " -4", "+4", "-9223372036854775808", "9223372036854775808",
+		"18446744073709551615", "18446744073709551616", "2147483648", "-2147483649", "\v9", "1e3", "-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rest := strings.TrimLeft(s, " \t\n\v\f\r")
+		unsigned := strings.TrimPrefix(rest, "+")
+		signed := unsigned
+		if strings.HasPrefix(rest, "-") {
+			signed = rest
+		}
+		// one sign at most, and only before the digits
+		digits := func(r string) bool {
+			if r == rest && strings.HasPrefix(r, "-") {
+				r = r[1:]
+			}
+			return r != "" && strings.Trim(r, "0123456789") == ""
+		}
+		ll, ok := ToLL(s)
+		want, err := strconv.ParseInt(signed, 10, 64)
+		if wantOK := err == nil && digits(signed); ok != wantOK || (ok && ll != want) {
+			t.Fatalf("ToLL(%q) = %d, %v; strconv gives %d, %v", s, ll, ok, want, err)
+		}
+		i, ok := ToInt(s)
+		want, err = strconv.ParseInt(signed, 10, 32)
+		if wantOK := err == nil && digits(signed); ok != wantOK || (ok && int64(i) != want) {
+			t.Fatalf("ToInt(%q) = %d, %v; strconv gives %d, %v", s, i, ok, want, err)
+		}
+		u, ok := ToULLP(s)
+		wantU, err := strconv.ParseUint(unsigned, 10, 64)
+		if wantOK := err == nil && digits(unsigned) && !strings.HasPrefix(unsigned, "-"); ok != wantOK || (ok && u != wantU) {
+			t.Fatalf("ToULLP(%q) = %d, %v; strconv gives %d, %v", s, u, ok, wantU, err)
+		}
+	})
+}
