@@ -13,6 +13,7 @@ import (
 	"virtxend/internal/domxml"
 	"virtxend/internal/events"
 	"virtxend/internal/job"
+	dsnap "virtxend/internal/snapshot"
 )
 
 // Domain identifies a domain to callers as remote_nonnull_domain does:
@@ -68,6 +69,9 @@ type domain struct {
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
+	// snaps is the domain's snapshot tree (snapshot_meta.go), changed
+	// only under the domain's job.
+	snaps *dsnap.Tree
 	// xml is the last dumpxml answer. Definitions are never changed in
 	// place, so the definition, id and flags it was made from fix its text.
 	xml formattedXML
@@ -104,7 +108,7 @@ func (d *domain) formatCached(def *libvirtxml.Domain, id int32, flags domxml.For
 
 func newDomain(def *libvirtxml.Domain, uuid backend.UUID) *domain {
 	return &domain{
-		uuid: uuid, name: def.Name, def: def, id: -1,
+		uuid: uuid, name: def.Name, def: def, id: -1, snaps: dsnap.NewTree(),
 		state: libvirt.DomainShutoff, reason: int32(libvirt.DomainShutoffUnknown),
 	}
 }

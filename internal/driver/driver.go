@@ -43,6 +43,7 @@ import (
 	"virtxend/internal/config"
 	"virtxend/internal/events"
 	"virtxend/internal/hostdev"
+	"virtxend/internal/qemuimg"
 	"virtxend/internal/migration"
 	"virtxend/internal/paths"
 	"virtxend/internal/pci"
@@ -129,6 +130,8 @@ type Driver struct {
 	// hostdevs keeps the host PCI devices guests use; nil when the
 	// backend has no PCI bus.
 	hostdevs *hostdev.Manager
+	// qemuImg makes and changes the disk images of snapshots.
+	qemuImg qemuimg.Tool
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup
@@ -331,7 +334,14 @@ func (drv *Driver) addLocked(d *domain) {
 }
 
 // remove drops d from the list; operations waiting for its job then fail.
+// A transient domain's snapshot metadata goes with it, as libvirt's
+// qemuDomainRemoveInactive drops it.
 func (drv *Driver) remove(d *domain) {
+	if d.snapshotCount() > 0 {
+		if err := drv.dropSnapshotMetadata(d); err != nil {
+			drv.log.Warn("cannot remove snapshot metadata", "domain", d.ref().Name, "err", err)
+		}
+	}
 	drv.mu.Lock()
 	defer drv.mu.Unlock()
 	d.mu.Lock()

@@ -142,7 +142,7 @@ func (drv *Driver) defineExisting(d *domain, def *libvirtxml.Domain) (Domain, er
 // Undefine removes a persistent config (virDomainUndefineFlags; flags:
 // VIR_DOMAIN_UNDEFINE_MANAGED_SAVE). A running domain becomes transient.
 func (drv *Driver) Undefine(ctx context.Context, dom Domain, flags uint32) error {
-	if err := checkFlags(flags, uint32(libvirt.DomainUndefineManagedSave), "libxlDomainUndefineFlags"); err != nil {
+	if err := checkFlags(flags, uint32(libvirt.DomainUndefineManagedSave|libvirt.DomainUndefineSnapshotsMetadata), "libxlDomainUndefineFlags"); err != nil {
 		return err
 	}
 	d, err := drv.findForJob(ctx, dom)
@@ -153,6 +153,9 @@ func (drv *Driver) Undefine(ctx context.Context, dom Domain, flags uint32) error
 	s := d.snap()
 	if !s.persistent {
 		return libxlErr(libvirt.ErrOperationInvalid, "cannot undefine transient domain")
+	}
+	if err := drv.undefineSnapshots(d, s, flags); err != nil {
+		return err
 	}
 	if drv.hasManagedSave(s.ref.Name) {
 		if flags&uint32(libvirt.DomainUndefineManagedSave) == 0 {
@@ -321,7 +324,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	if err := drv.prepareLiveDef(d); err != nil {
 		return err
 	}
-	if img != nil {
+	if img.restores() {
 		drv.useImageDef(d, img)
 	}
 	vols, err := drv.prepareDevices(ctx, d)
@@ -351,7 +354,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	if err != nil {
 		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
 		drv.dropLiveDef(d)
-		if img != nil {
+		if img.restores() {
 			return libxlErr(libvirt.ErrInternalError, "libxenlight failed to restore domain '%s'", def.Name)
 		}
 		return errCreate(def.Name)
@@ -384,7 +387,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 
 // create has the backend create the guest of cfg, or restore it from img.
 func (drv *Driver) create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions, img *image) (backend.DomID, error) {
-	if img == nil {
+	if !img.restores() {
 		return drv.be.Create(ctx, cfg, opts)
 	}
 	saver, ok := drv.be.(backend.Saver)

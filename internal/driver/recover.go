@@ -38,6 +38,7 @@ func (drv *Driver) recover(ctx context.Context) error {
 	if err := drv.loadConfigs(map[backend.UUID]bool{}); err != nil {
 		return err
 	}
+	drv.loadAllSnapshots()
 	drv.adoptOrphans(ctx, guests)
 	drv.releaseOrphanHostdevs()
 	return nil

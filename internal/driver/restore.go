@@ -25,7 +25,13 @@ type image struct {
 	paused bool
 	// migrated: the image is an incoming migration's data.
 	migrated bool
+	// fromSnapshot: the guest starts as a revert to a snapshot has it,
+	// from the snapshot's memory when f is set, else booted afresh.
+	fromSnapshot bool
 }
+
+// restores says whether a start from img restores a guest's memory.
+func (img *image) restores() bool { return img != nil && img.f != nil }
 
 // startedDetail is the detail of the STARTED event of a guest booted from
 // img (nil: booted afresh).
@@ -33,6 +39,8 @@ func (img *image) startedDetail() libvirt.DomainEventStartedDetailType {
 	switch {
 	case img == nil:
 		return libvirt.DomainEventStartedBooted
+	case img.fromSnapshot:
+		return libvirt.DomainEventStartedFromSnapshot
 	case img.migrated:
 		return libvirt.DomainEventStartedMigrated
 	}
@@ -44,6 +52,9 @@ func (img *image) startedDetail() libvirt.DomainEventStartedDetailType {
 func (img *image) pausedReason() int32 {
 	if img != nil && img.migrated {
 		return int32(libvirt.DomainPausedMigration)
+	}
+	if img.restores() && img.fromSnapshot {
+		return int32(libvirt.DomainPausedFromSnapshot)
 	}
 	return int32(libvirt.DomainPausedUser)
 }

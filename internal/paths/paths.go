@@ -91,6 +91,11 @@ func (p Paths) SaveDir() string { return filepath.Join(p.LibDir(), "save") }
 // DumpDir holds core dumps.
 func (p Paths) DumpDir() string { return filepath.Join(p.LibDir(), "dump") }
 
+// SnapshotDir holds each domain's snapshot metadata, one directory per
+// domain and a file per snapshot, where libvirt's QEMU driver keeps its
+// own (cfg->snapshotDir: /var/lib/libvirt/qemu/snapshot).
+func (p Paths) SnapshotDir() string { return filepath.Join(p.LibDir(), "snapshot") }
+
 // LogDir is the daemon's log directory.
 func (p Paths) LogDir() string { return filepath.Join(p.LocalStateDir, "log", "libvirt") }
 

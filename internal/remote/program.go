@@ -42,7 +42,7 @@ func New(deps Deps) *rpc.Program {
 	}
 	prog := rpc.NewProgram(ProgramNumber, ProgramVersion)
 	for _, area := range [][]*rpc.Procedure{p.connectProcs(), p.identityProcs(), p.hostProcs(), p.nodeDevProcs(), p.domainListProcs(),
-		p.lifecycleProcs(), p.saveProcs(), p.domainConfigProcs(), p.domainDeviceProcs(), p.tuningProcs(), p.consoleProcs(), p.eventProcs(),
+		p.lifecycleProcs(), p.saveProcs(), p.snapshotProcs(), p.domainConfigProcs(), p.domainDeviceProcs(), p.tuningProcs(), p.consoleProcs(), p.eventProcs(),
 		p.nativeProcs(), p.forwardedProcs(), p.statsProcs(), p.migrateProcs()} {
 		prog.Add(area...)
 	}

@@ -2,14 +2,13 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/libxltypes"
+	"virtxend/internal/qemuimg"
 )
 
 // Disk snapshots of running guests on the simulated host. The images are
@@ -35,8 +34,8 @@ func (h *Host) SwitchDisks(ctx context.Context, id backend.DomID, overlays []bac
 			if err != nil {
 				return err
 			}
-			if err := isQcow2(o.Path); err != nil {
-				return err
+			if err := qemuimg.CheckQcow2(o.Path); err != nil {
+				return fmt.Errorf("%w: %v", backend.ErrInvalid, err)
 			}
 			cfg.Disks[i].PdevPath, cfg.Disks[i].Format = o.Path, o.Format
 		}
@@ -59,9 +58,9 @@ func (h *Host) SnapshotDisksInternal(ctx context.Context, id backend.DomID, vdev
 			if cfg.Disks[i].Format != "qcow2" {
 				return fmt.Errorf("%w: disk %s is not qcow2: no internal snapshot", backend.ErrInvalid, v)
 			}
-			out, err := exec.CommandContext(ctx, "qemu-img", "snapshot", "-c", name, cfg.Disks[i].PdevPath).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("%w: disk %s: %s", backend.ErrFailed, v, strings.TrimSpace(string(out)))
+			var tool qemuimg.Tool
+			if err := tool.SnapshotCreate(ctx, cfg.Disks[i].PdevPath, name); err != nil {
+				return fmt.Errorf("%w: disk %s: %v", backend.ErrFailed, v, err)
 			}
 		}
 		return nil
@@ -77,9 +76,9 @@ func (h *Host) DeleteDisksInternal(ctx context.Context, id backend.DomID, vdevs 
 			if err != nil {
 				return err
 			}
-			out, err := exec.CommandContext(ctx, "qemu-img", "snapshot", "-d", name, cfg.Disks[i].PdevPath).CombinedOutput()
-			if err != nil && !strings.Contains(string(out), "not found") {
-				return fmt.Errorf("%w: disk %s: %s", backend.ErrFailed, v, strings.TrimSpace(string(out)))
+			var tool qemuimg.Tool
+			if err := tool.SnapshotDelete(ctx, cfg.Disks[i].PdevPath, name); err != nil && !errors.Is(err, qemuimg.ErrNoSnapshot) {
+				return fmt.Errorf("%w: disk %s: %v", backend.ErrFailed, v, err)
 			}
 		}
 		return nil
@@ -109,18 +108,4 @@ func qdiskOf(cfg *libxltypes.DomainConfig, vdev string) (int, error) {
 		return -1, fmt.Errorf("%w: disk %s is a cdrom", backend.ErrInvalid, vdev)
 	}
 	return i, nil
-}
-
-// isQcow2 checks that path is a qcow2 image, as QEMU would when it opens it.
-func isQcow2(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
-	}
-	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := f.ReadAt(magic, 0); err != nil || string(magic) != "QFI\xfb" {
-		return fmt.Errorf("%w: %s is not a qcow2 image", backend.ErrInvalid, path)
-	}
-	return nil
 }

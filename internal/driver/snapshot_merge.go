@@ -1,0 +1,214 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	dsnap "virtxend/internal/snapshot"
+)
+
+// diskMerge is what deleting an external snapshot does to one disk
+// (qemuSnapshotDeleteExternalData): merge the overlay into the image the
+// snapshot froze (backing), rebase the image above it (above, "" when
+// the overlay is the domain's disk itself), or, for a leaf off the
+// domain's chain, remove the image only that snapshot still needed.
+type diskMerge struct {
+	target          string
+	overlay         string
+	backing, format string
+	above           string
+	remove          string
+}
+
+// prepareMerge is qemuSnapshotDeleteExternalPrepare: nothing for an
+// internal snapshot or a delete of children; for an external one, each
+// disk's merge, checked against the domain's backing chain.
+func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Obj, flags uint32) ([]diskMerge, error) {
+	def := obj.Def
+	if !def.IsExternal() || flags&(deleteChildren|deleteChildrenOnly) != 0 {
+		return nil, nil
+	}
+	d.mu.Lock()
+	cur, firstChild := d.snaps.Current(), d.snaps.FirstChild(obj)
+	d.mu.Unlock()
+	parentSnap := func(disk string) *dsnap.Obj {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.snaps.ParentForDisk(obj, disk)
+	}
+	s := d.snap()
+	merge := obj == cur || firstChild != nil
+	var out []diskMerge
+	for i := range def.Disks {
+		sd := &def.Disks[i]
+		if sd.Snapshot != locExternal {
+			continue
+		}
+		pd := targetDisk(def.Dom, sd.Name)
+		if pd == nil {
+			return nil, libxlErr(libvirt.ErrOperationFailed, "failed to find disk '%s' in snapshot VM XML", sd.Name)
+		}
+		m := diskMerge{target: sd.Name, backing: diskPath(pd), format: diskFormat(pd)}
+		if !merge {
+			if ps := parentSnap(sd.Name); ps != nil && ps.Def.IsExternal() {
+				m.remove = m.backing
+			}
+			out = append(out, m)
+			continue
+		}
+		if ps := parentSnap(sd.Name); ps != nil && !ps.Def.IsExternal() {
+			return nil, libxlErr(libvirt.ErrOperationUnsupported, "deleting external snapshot that has internal snapshot as parent not supported")
+		}
+		m.overlay = sd.Path()
+		switch {
+		case firstChild != nil:
+			if cd := targetDisk(firstChild.Def.Dom, sd.Name); cd != nil {
+				m.overlay = diskPath(cd)
+			}
+		case obj == cur:
+			if dd := targetDisk(s.def, sd.Name); dd != nil {
+				m.overlay = diskPath(dd)
+			}
+		}
+		if err := drv.placeInChain(ctx, s.def, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// placeInChain finds m's overlay in the backing chain of the domain's
+// disk and the image above it, and checks that the image below is the
+// one the snapshot froze.
+func (drv *Driver) placeInChain(ctx context.Context, def *libvirtxml.Domain, m *diskMerge) error {
+	dd := targetDisk(def, m.target)
+	if dd == nil {
+		return libxlErr(libvirt.ErrInvalidArg, "disk '%s' not found in domain", m.target)
+	}
+	chain, err := drv.qemuImg.Chain(ctx, diskPath(dd))
+	if err != nil {
+		return qemuImgErr(err)
+	}
+	for k, img := range chain {
+		if img.Filename != m.overlay {
+			continue
+		}
+		if k+1 >= len(chain) {
+			return libxlErr(libvirt.ErrOperationFailed, "failed to find parent disk source in backing chain")
+		}
+		if chain[k+1].Filename != m.backing {
+			return libxlErr(libvirt.ErrOperationFailed, "snapshot VM disk source and parent disk source are not the same")
+		}
+		if k > 0 {
+			m.above = chain[k-1].Filename
+		}
+		return nil
+	}
+	return libxlErr(libvirt.ErrOperationFailed, "VM disk source and snapshot disk source are not the same")
+}
+
+// discardExternal is qemuSnapshotDiscardExternal with qemu-img: each
+// overlay committed into its backing image, the image above rebased onto
+// that (or the domain's disk pointed at it), the overlay removed; a
+// leaf's frozen image removed.
+func (drv *Driver) discardExternal(ctx context.Context, d *domain, obj *dsnap.Obj, merge []diskMerge) error {
+	for _, m := range merge {
+		if m.remove != "" {
+			if err := os.Remove(m.remove); err != nil && !errors.Is(err, os.ErrNotExist) {
+				drv.log.Warn("Failed to remove snapshot image", "path", m.remove, "err", err)
+			}
+			continue
+		}
+		if m.overlay == "" {
+			continue
+		}
+		if err := drv.qemuImg.Commit(ctx, m.overlay); err != nil {
+			return libxlErr(libvirt.ErrInternalError, "block commit failed while deleting disk '%s' snapshot: '%v'", m.target, err)
+		}
+		if m.above != "" {
+			if err := drv.qemuImg.Rebase(ctx, m.above, m.backing, m.format, true); err != nil {
+				return qemuImgErr(err)
+			}
+		} else if err := drv.repointDisk(d, m); err != nil {
+			return err
+		}
+		if err := os.Remove(m.overlay); err != nil && !errors.Is(err, os.ErrNotExist) {
+			drv.log.Warn("Failed to remove merged snapshot image", "path", m.overlay, "err", err)
+		}
+	}
+	return nil
+}
+
+// repointDisk makes the domain's disk m.target read m's backing image
+// again, its overlay merged into it.
+func (drv *Driver) repointDisk(d *domain, m diskMerge) error {
+	s := d.snap()
+	next, err := cloneDef(s.def)
+	if err != nil {
+		return err
+	}
+	setDiskImage(next, m.overlay, m.backing, m.format)
+	if s.persistent {
+		if err := drv.writeConfig(next); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	d.def = next
+	d.mu.Unlock()
+	return nil
+}
+
+// setDiskImage points the disks of def that read from at to, of format.
+func setDiskImage(def *libvirtxml.Domain, from, to, format string) {
+	if def == nil || def.Devices == nil {
+		return
+	}
+	for i := range def.Devices.Disks {
+		dd := &def.Devices.Disks[i]
+		if diskPath(dd) != from {
+			continue
+		}
+		dd.Source = &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: to}}
+		if dd.Driver == nil {
+			dd.Driver = &libvirtxml.DomainDiskDriver{}
+		}
+		dd.Driver.Type = format
+	}
+}
+
+// mergedInto is a descendant's definition once merges are done: disks
+// that read a merged overlay read its backing image
+// (qemuSnapshotUpdateDisksSingle).
+func mergedInto(def *dsnap.Def, merge []diskMerge) *dsnap.Def {
+	nd := *def
+	if def.Dom != nil {
+		nd.Dom, _ = cloneDef(def.Dom)
+	}
+	if def.InactiveDom != nil {
+		nd.InactiveDom, _ = cloneDef(def.InactiveDom)
+	}
+	for _, m := range merge {
+		if m.overlay != "" {
+			setDiskImage(nd.Dom, m.overlay, m.backing, m.format)
+			setDiskImage(nd.InactiveDom, m.overlay, m.backing, m.format)
+		}
+	}
+	return &nd
+}
+
+// targetDisk is def's disk with target dev, nil if none.
+func targetDisk(def *libvirtxml.Domain, dev string) *libvirtxml.DomainDisk {
+	if def == nil {
+		return nil
+	}
+	if i := diskByTarget(def, dev); i >= 0 {
+		return &def.Devices.Disks[i]
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package driver
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
+	dsnap "virtxend/internal/snapshot"
+	"virtxend/internal/store"
+)
+
+// A domain's snapshots: the tree in memory (d.snaps, guarded by d.mu,
+// changed only under the domain's job) and a metadata file per snapshot
+// in SnapshotDir/<domain>/<snapshot>.xml, libvirt's own format with
+// <active>1</active> on the current one, written atomically. A new
+// current snapshot is written after the old one loses the mark, so that
+// a kill between the two leaves none current rather than two.
+
+// snapshotDirOf is the directory of a domain's snapshot metadata.
+func (drv *Driver) snapshotDirOf(dom string) string {
+	return filepath.Join(drv.paths.SnapshotDir(), dom)
+}
+
+// writeSnapshotMeta writes one snapshot's metadata file.
+func (drv *Driver) writeSnapshotMeta(d *domain, obj *dsnap.Obj, current bool) error {
+	ref := d.ref()
+	dom, uuid := ref.Name, backend.UUID(ref.UUID).String()
+	text, err := dsnap.FormatMetadata(obj.Def, string(uuid), current)
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "unable to save metadata for snapshot %s", obj.Def.Name)
+	}
+	dir := drv.snapshotDirOf(dom)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return errSystem(err, "cannot create snapshot directory '%s'", dir)
+	}
+	if err := store.WriteFile(filepath.Join(dir, obj.Def.Name+".xml"), []byte(text), 0o600); err != nil {
+		return libxlErr(libvirt.ErrInternalError, "unable to save metadata for snapshot %s", obj.Def.Name)
+	}
+	return nil
+}
+
+// currentSnapshot is d's current snapshot, nil for none.
+func (drv *Driver) currentSnapshot(d *domain) *dsnap.Obj {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.snaps.Current()
+}
+
+// assignSnapshot puts a snapshot about to be taken in d's tree, child
+// of the current one (virDomainSnapshotAssignDef); dropSnapshot takes it
+// out again if it fails.
+func (drv *Driver) assignSnapshot(d *domain, def *dsnap.Def) (*dsnap.Obj, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	obj, err := d.snaps.Add(def)
+	if err != nil {
+		return nil, err
+	}
+	if cur := d.snaps.Current(); cur != nil {
+		def.ParentName = cur.Def.Name
+	}
+	return obj, nil
+}
+
+func (drv *Driver) dropSnapshot(d *domain, obj *dsnap.Obj) {
+	d.mu.Lock()
+	d.snaps.Remove(obj)
+	d.mu.Unlock()
+}
+
+// linkSnapshot makes a taken snapshot current, writes it and links it to
+// its parent (qemuSnapshotCreateWriteMetadata).
+func (drv *Driver) linkSnapshot(d *domain, obj *dsnap.Obj) error {
+	if err := drv.makeCurrent(d, obj); err != nil {
+		drv.dropSnapshot(d, obj)
+		return err
+	}
+	return nil
+}
+
+// makeCurrent makes obj d's current snapshot and writes its metadata,
+// after the old current one's (qemuSnapshotSetCurrent).
+func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Obj) error {
+	d.mu.Lock()
+	old := d.snaps.Current()
+	d.snaps.SetCurrent(obj)
+	d.mu.Unlock()
+	if old != nil && old != obj {
+		if err := drv.writeSnapshotMeta(d, old, false); err != nil {
+			drv.log.Warn("failed to update old current snapshot", "snapshot", old.Def.Name, "err", err)
+		}
+	}
+	return drv.writeSnapshotMeta(d, obj, true)
+}
+
+// removeSnapshotMeta removes one snapshot's metadata file.
+func (drv *Driver) removeSnapshotMeta(dom, snap string) {
+	path := filepath.Join(drv.snapshotDirOf(dom), snap+".xml")
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		drv.log.Warn("Failed to unlink snapshot metadata", "path", path, "err", err)
+	}
+}
+
+// dropSnapshotMetadata forgets all of d's snapshots, their files and the
+// memory images of internal ones (qemuSnapshotDiscardAllMetadata).
+func (drv *Driver) dropSnapshotMetadata(d *domain) error {
+	d.mu.Lock()
+	name := d.name
+	d.snaps = dsnap.NewTree()
+	d.mu.Unlock()
+	if err := os.RemoveAll(drv.snapshotDirOf(name)); err != nil {
+		return errSystem(err, "cannot remove snapshot metadata of domain '%s'", name)
+	}
+	return nil
+}
+
+// snapshotCount is how many snapshots d has.
+func (d *domain) snapshotCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.snaps.Len()
+}
+
+// loadAllSnapshots loads the snapshots of every domain that has a
+// metadata directory (one listing, not a lookup per domain).
+func (drv *Driver) loadAllSnapshots() {
+	entries, err := os.ReadDir(drv.paths.SnapshotDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		drv.mu.RLock()
+		d := drv.byName[e.Name()]
+		drv.mu.RUnlock()
+		if d == nil {
+			drv.log.Warn("snapshot metadata of an unknown domain", "domain", e.Name())
+			continue
+		}
+		drv.loadSnapshots(d)
+	}
+}
+
+// loadSnapshots reads d's snapshot metadata at start
+// (qemuDomainSnapshotLoad): files that do not parse are skipped with a
+// warning, a stray temporary is removed, and if more than one claims to
+// be current none is.
+func (drv *Driver) loadSnapshots(d *domain) {
+	name := d.ref().Name
+	dir := drv.snapshotDirOf(name)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	tree := dsnap.NewTree()
+	var current []*dsnap.Obj
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if !strings.HasSuffix(e.Name(), ".xml") {
+			if store.IsTemp(e.Name()) {
+				os.Remove(path)
+			}
+			continue
+		}
+		obj, cur, err := loadSnapshot(tree, path)
+		if err != nil {
+			drv.log.Error("Failed to parse snapshot XML from file", "path", path, "err", err)
+			continue
+		}
+		if cur {
+			current = append(current, obj)
+		}
+	}
+	for _, o := range tree.Fixup() {
+		drv.log.Warn("snapshot's parent is missing; it becomes a root", "domain", name, "snapshot", o)
+	}
+	switch {
+	case len(current) == 1:
+		tree.SetCurrent(current[0])
+	case len(current) > 1:
+		drv.log.Error("Too many snapshots claiming to be current for domain", "domain", name)
+	}
+	d.mu.Lock()
+	d.snaps = tree
+	d.mu.Unlock()
+}
+
+func loadSnapshot(tree *dsnap.Tree, path string) (*dsnap.Obj, bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	def, current, err := dsnap.ParseMetadata(string(b), dsnap.Options{})
+	if err != nil {
+		return nil, false, err
+	}
+	obj, err := tree.Add(def)
+	return obj, current, err
+}
+
+// undefineSnapshots is qemuDomainUndefineFlags' rule: an inactive domain
+// with snapshots is undefined only with VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+// which drops their metadata (the images stay).
+func (drv *Driver) undefineSnapshots(d *domain, s snapshot, flags uint32) error {
+	n := d.snapshotCount()
+	if s.active() || n == 0 {
+		return nil
+	}
+	if flags&uint32(libvirt.DomainUndefineSnapshotsMetadata) == 0 {
+		return libxlErr(libvirt.ErrOperationInvalid, "cannot delete inactive domain with %d snapshots", n)
+	}
+	return drv.dropSnapshotMetadata(d)
+}

@@ -1,0 +1,405 @@
+package drivertests
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"virtxend/test/daemontest"
+)
+
+// Domain snapshots through virsh on the simulated host, with libvirt's
+// QEMU driver's semantics: external disk-only snapshots offline and of a
+// running guest, internal snapshots of qcow2 disks, full snapshots with
+// the memory state, revert to each, delete with each flag, the undefine
+// rules, events, and the metadata surviving a restart and a kill -9.
+// The images are real files and qemu-img/qemu-io look at them.
+
+func needQemuImg(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"qemu-img", "qemu-io"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (qemu-utils)", tool)
+		}
+	}
+}
+
+// image creates a disk image of format at dir/name with pattern written
+// at offset 0 (0: none) and returns its path.
+func image(t *testing.T, dir, name, format string, pattern byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	run(t, "qemu-img", "create", "-q", "-f", format, path, "4M")
+	if pattern != 0 {
+		writeAt(t, path, 0, pattern)
+	}
+	return path
+}
+
+// writeAt writes 4 KiB of pattern at offset off (in 4 KiB blocks) into
+// the image at path, through its backing chain as a guest would.
+func writeAt(t *testing.T, path string, block int, pattern byte) {
+	t.Helper()
+	run(t, "qemu-io", "-c", "write -P "+strconv.Itoa(int(pattern))+" "+strconv.Itoa(block*4096)+" 4k", path)
+}
+
+// holds reports whether the image at path (through its chain) reads
+// pattern at block.
+func holds(t *testing.T, path string, block int, pattern byte) bool {
+	t.Helper()
+	out, err := exec.Command("qemu-io", "-r", "-U", "-c", "read -P "+strconv.Itoa(int(pattern))+" "+strconv.Itoa(block*4096)+" 4k", path).CombinedOutput()
+	if strings.Contains(string(out), "Pattern verification failed") {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("qemu-io read %s: %v: %s", path, err, out)
+	}
+	return true
+}
+
+// chain is the image files of path's backing chain, top first.
+func chain(t *testing.T, path string) []string {
+	t.Helper()
+	out, err := exec.Command("qemu-img", "info", "-U", "--output=json", "--backing-chain", path).Output()
+	if err != nil {
+		t.Fatalf("qemu-img info %s: %v", path, err)
+	}
+	var infos []struct {
+		Filename string `json:"filename"`
+	}
+	if err := json.Unmarshal(out, &infos); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, i := range infos {
+		files = append(files, filepath.Base(i.Filename))
+	}
+	return files
+}
+
+// internalSnapshots lists the internal snapshots of the qcow2 image at path.
+func internalSnapshots(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("qemu-img", "snapshot", "-U", "-l", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("qemu-img snapshot -l %s: %v: %s", path, err, out)
+	}
+	return string(out)
+}
+
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// diskGuest is a PV guest with one file disk xvda of format at path.
+func diskGuest(name, path, format, extra string) string {
+	return guestXML(name, `<devices><disk type='file' device='disk'><driver name='qemu' type='`+format+`'/><source file='`+path+`'/><target dev='xvda' bus='xen'/></disk></devices>`+extra)
+}
+
+// blk is the source virsh domblklist names for xvda.
+func blk(t *testing.T, d *daemontest.Daemon, name string, inactive bool) string {
+	t.Helper()
+	args := []string{"domblklist", name}
+	if inactive {
+		args = append(args, "--inactive")
+	}
+	for _, l := range strings.Split(d.MustVirsh(args...), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "xvda" {
+			return f[1]
+		}
+	}
+	t.Fatalf("domblklist %s has no xvda", name)
+	return ""
+}
+
+func snapInfo(t *testing.T, d *daemontest.Daemon, dom, snap string) map[string]string {
+	t.Helper()
+	info := map[string]string{}
+	for _, l := range strings.Split(d.MustVirsh("snapshot-info", dom, snap), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			info[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return info
+}
+
+func TestSnapshotDiskOnlyOffline(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	base := image(t, dir, "base.img", "raw", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	define(t, d, "g", diskGuest("g", base, "raw", ""))
+
+	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--description", "first")
+	s1 := blk(t, d, "g", false)
+	if s1 != filepath.Join(dir, "base.s1") {
+		t.Fatalf("after s1 xvda is %s", s1)
+	}
+	if c := chain(t, s1); strings.Join(c, " ") != "base.s1 base.img" {
+		t.Errorf("chain after s1: %v", c)
+	}
+	if i := snapInfo(t, d, "g", "s1"); i["State"] != "shutoff" || i["Location"] != "external" || i["Current"] != "yes" || i["Parent"] != "-" {
+		t.Errorf("snapshot-info s1: %v", i)
+	}
+	writeAt(t, s1, 1, 0x22)
+	d.MustVirsh("snapshot-create-as", "g", "s2", "--disk-only")
+	s2 := blk(t, d, "g", false)
+	if c := chain(t, s2); strings.Join(c, " ") != "base.s2 base.s1 base.img" {
+		t.Errorf("chain after s2: %v", c)
+	}
+	if tree := d.MustVirsh("snapshot-list", "g", "--tree"); !strings.Contains(tree, "s1") || !strings.Contains(tree, "+- s2") {
+		t.Errorf("snapshot-list --tree:\n%s", tree)
+	}
+	if p := strings.TrimSpace(d.MustVirsh("snapshot-parent", "g", "s2")); p != "s1" {
+		t.Errorf("snapshot-parent s2: %q", p)
+	}
+	if x := d.MustVirsh("snapshot-dumpxml", "g", "s1"); !strings.Contains(x, "<description>first</description>") ||
+		!strings.Contains(x, "<disk name='xvda' snapshot='external' type='file'>") || !strings.Contains(x, "<source file='"+base+"'/>") {
+		t.Errorf("snapshot-dumpxml s1:\n%s", x)
+	}
+
+	// Revert to s1: a new overlay on base.img, without what was written
+	// after s1; to s2: one on base.s1, with it.
+	d.MustVirsh("snapshot-revert", "g", "s1")
+	now := blk(t, d, "g", false)
+	if c := chain(t, now); len(c) != 2 || c[1] != "base.img" {
+		t.Errorf("chain after revert to s1: %v", c)
+	}
+	if !holds(t, now, 0, 0x11) || holds(t, now, 1, 0x22) {
+		t.Errorf("after revert to s1 the disk is not s1's")
+	}
+	if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "g", "--name")); cur != "s1" {
+		t.Errorf("current after revert: %q", cur)
+	}
+	d.MustVirsh("snapshot-revert", "g", "s2")
+	now = blk(t, d, "g", false)
+	if !holds(t, now, 1, 0x22) {
+		t.Errorf("after revert to s2 the disk lacks what s1 had written")
+	}
+
+	// Deleting the current leaf merges its overlay back into its backing
+	// file, which the domain uses again.
+	writeAt(t, now, 2, 0x33)
+	d.MustVirsh("snapshot-delete", "g", "s2")
+	if got := blk(t, d, "g", false); got != s1 {
+		t.Errorf("after deleting s2 xvda is %s, want %s", got, s1)
+	}
+	if !holds(t, s1, 2, 0x33) {
+		t.Errorf("deleting s2 lost what was written after it")
+	}
+	if _, err := os.Stat(now); !os.IsNotExist(err) {
+		t.Errorf("the merged overlay %s is still there: %v", now, err)
+	}
+	if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "g", "--name")); cur != "s1" {
+		t.Errorf("current after deleting s2: %q", cur)
+	}
+
+	// undefine keeps a domain with snapshots unless told to drop their
+	// metadata.
+	mustFail(t, d.Virsh("undefine", "g"), "cannot delete inactive domain with 1 snapshots")
+	d.MustVirsh("undefine", "g", "--snapshots-metadata")
+	if _, err := os.Stat(filepath.Join(d.Root, "var/lib/libvirt/libxl/snapshot/g")); !os.IsNotExist(err) {
+		t.Errorf("snapshot metadata left after undefine: %v", err)
+	}
+}
+
+func TestSnapshotInternalOffline(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	w := watchEvents(t, d)
+	define(t, d, "g", diskGuest("g", disk, "qcow2", ""))
+
+	// virt-manager's snapshot: a name and a description, nothing else.
+	x := daemontest.WriteFile(t, dir, "s.xml", "<domainsnapshot><name>i1</name><description>clean</description></domainsnapshot>")
+	d.MustVirsh("snapshot-create", "g", x)
+	if l := internalSnapshots(t, disk); !strings.Contains(l, "i1") {
+		t.Errorf("qemu-img snapshot -l after i1:\n%s", l)
+	}
+	if i := snapInfo(t, d, "g", "i1"); i["Location"] != "internal" || i["State"] != "shutoff" {
+		t.Errorf("snapshot-info i1: %v", i)
+	}
+	writeAt(t, disk, 0, 0x22)
+	d.MustVirsh("snapshot-create-as", "g", "i2")
+	d.MustVirsh("snapshot-revert", "g", "i1")
+	if !holds(t, disk, 0, 0x11) {
+		t.Errorf("after revert to i1 the disk is not i1's")
+	}
+	// libvirt boots a shut-off snapshot's domain: running (booted), with
+	// the event STARTED/FROM_SNAPSHOT.
+	d.MustVirsh("snapshot-revert", "g", "i2", "--running")
+	if got := d.DomState("g"); got != "running (booted)" {
+		t.Errorf("after revert --running: %q", got)
+	}
+	d.MustVirsh("destroy", "g")
+
+	// --children-only drops i2 (i1's child), --metadata keeps the image's.
+	d.MustVirsh("snapshot-delete", "g", "i1", "--children-only")
+	if l := internalSnapshots(t, disk); strings.Contains(l, "i2") || !strings.Contains(l, "i1") {
+		t.Errorf("after --children-only:\n%s", l)
+	}
+	d.MustVirsh("snapshot-delete", "g", "i1", "--metadata")
+	if l := internalSnapshots(t, disk); !strings.Contains(l, "i1") {
+		t.Errorf("--metadata removed the image's snapshot:\n%s", l)
+	}
+	if n := strings.TrimSpace(d.MustVirsh("snapshot-list", "g", "--name")); n != "" {
+		t.Errorf("snapshots left: %q", n)
+	}
+	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/FROM_SNAPSHOT", "STOPPED/DESTROYED")
+}
+
+func TestSnapshotRunning(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	w := watchEvents(t, d)
+	defineStart(t, d, "g", diskGuest("g", disk, "qcow2", ""))
+
+	mustFail(t, d.Virsh("snapshot-create-as", "g", "q", "--disk-only", "--quiesce"), "QEMU guest agent is not configured")
+
+	// Disk-only of the running guest: it switches to the overlay live.
+	d.MustVirsh("snapshot-create-as", "g", "d1", "--disk-only")
+	over := blk(t, d, "g", false)
+	if c := chain(t, over); strings.Join(c, " ") != "disk.d1 disk.qcow2" {
+		t.Errorf("chain after a live disk-only snapshot: %v", c)
+	}
+	if got := d.DomState("g"); got != "running (booted)" {
+		t.Errorf("after a live disk-only snapshot: %q", got)
+	}
+	if i := snapInfo(t, d, "g", "d1"); i["State"] != "disk-snapshot" {
+		t.Errorf("snapshot-info d1: %v", i)
+	}
+
+	// A full snapshot with the memory in a file of the caller's.
+	mem := filepath.Join(dir, "f1.mem")
+	d.MustVirsh("snapshot-create-as", "g", "f1", "--memspec", "file="+mem+",snapshot=external")
+	if _, err := os.Stat(mem); err != nil {
+		t.Fatalf("memory state: %v", err)
+	}
+	if i := snapInfo(t, d, "g", "f1"); i["State"] != "running" || i["Location"] != "external" {
+		t.Errorf("snapshot-info f1: %v", i)
+	}
+	writeAt(t, blk(t, d, "g", false), 1, 0x22)
+
+	// Revert to the full snapshot: the guest runs again from its memory,
+	// on a disk without what was written after it.
+	d.MustVirsh("snapshot-revert", "g", "f1")
+	if got := d.DomState("g"); got != "running (from snapshot)" {
+		t.Errorf("after revert to f1: %q", got)
+	}
+	if holds(t, blk(t, d, "g", false), 1, 0x22) {
+		t.Errorf("after revert to f1 the disk keeps a later write")
+	}
+	d.MustVirsh("snapshot-revert", "g", "d1")
+	if got := d.DomState("g"); got != "shut off (from snapshot)" {
+		t.Errorf("after revert to the disk-only d1: %q", got)
+	}
+	d.MustVirsh("snapshot-revert", "g", "f1", "--paused")
+	if got := d.DomState("g"); got != "paused (from snapshot)" {
+		t.Errorf("after revert --paused: %q", got)
+	}
+
+	// --halt leaves the guest shut off once the snapshot is taken.
+	d.MustVirsh("resume", "g")
+	d.MustVirsh("snapshot-create-as", "g", "h1", "--memspec", "file="+filepath.Join(dir, "h1.mem"), "--halt")
+	if got := d.DomState("g"); got != "shut off (from snapshot)" {
+		t.Errorf("after --halt: %q", got)
+	}
+	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED",
+		"STOPPED/FROM_SNAPSHOT", "STARTED/FROM_SNAPSHOT", // revert f1
+		"STOPPED/FROM_SNAPSHOT", // revert d1
+		"STARTED/FROM_SNAPSHOT", "SUSPENDED/FROM_SNAPSHOT", // revert f1 --paused
+		"RESUMED/UNPAUSED", "STOPPED/FROM_SNAPSHOT") // resume, --halt
+}
+
+func TestSnapshotRunningInternal(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "g", diskGuest("g", disk, "qcow2", ""))
+
+	// What virt-manager asks of a running guest: an internal snapshot
+	// with its memory. The disks keep their files.
+	d.MustVirsh("snapshot-create-as", "g", "r1")
+	if got := blk(t, d, "g", false); got != disk {
+		t.Errorf("an internal snapshot changed the disk to %s", got)
+	}
+	if l := internalSnapshots(t, disk); !strings.Contains(l, "r1") {
+		t.Errorf("qemu-img snapshot -l after r1:\n%s", l)
+	}
+	if i := snapInfo(t, d, "g", "r1"); i["State"] != "running" || i["Location"] != "internal" {
+		t.Errorf("snapshot-info r1: %v", i)
+	}
+	d.MustVirsh("destroy", "g")
+	writeAt(t, disk, 0, 0x22)
+	d.MustVirsh("snapshot-revert", "g", "r1")
+	if got := d.DomState("g"); got != "running (from snapshot)" {
+		t.Errorf("after revert to r1: %q", got)
+	}
+	d.MustVirsh("destroy", "g")
+	if !holds(t, disk, 0, 0x11) {
+		t.Errorf("after revert to r1 the disk is not r1's")
+	}
+	d.MustVirsh("snapshot-delete", "g", "r1")
+	if l := internalSnapshots(t, disk); strings.Contains(l, "r1") {
+		t.Errorf("r1 is still in the image:\n%s", l)
+	}
+}
+
+func TestSnapshotRestart(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root)
+	define(t, d, "g", diskGuest("g", disk, "qcow2", ""))
+	d.MustVirsh("snapshot-create-as", "g", "a")
+	d.MustVirsh("snapshot-create-as", "g", "b")
+	d.MustVirsh("snapshot-revert", "g", "a")
+	d.MustVirsh("snapshot-create-as", "g", "c")
+	d.Stop()
+
+	d = daemontest.Start(t, root)
+	if tree := d.MustVirsh("snapshot-list", "g", "--tree"); !strings.Contains(tree, "+- b") || !strings.Contains(tree, "+- c") {
+		t.Errorf("tree after a restart:\n%s", tree)
+	}
+	if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "g", "--name")); cur != "c" {
+		t.Errorf("current after a restart: %q", cur)
+	}
+
+	// A kill -9 while a full snapshot's memory is being written: the
+	// next start has the snapshots it had, the guest running, and no
+	// half-made snapshot.
+	slow := strings.Replace(diskGuest("s", image(t, dir, "s.qcow2", "qcow2", 0), "qcow2", faults(`save-rate="16"`)), "128", "256", 1)
+	defineStart(t, d, "s", slow)
+	go d.Virsh("snapshot-create-as", "s", "m", "--memspec", "file="+filepath.Join(dir, "m.mem"))
+	waitJob(t, d, "s", "Data processed")
+	d.Signal(syscall.SIGKILL)
+	d.Wait(bound)
+	d = daemontest.Start(t, root)
+	if n := strings.TrimSpace(d.MustVirsh("snapshot-list", "s", "--name")); n != "" {
+		t.Errorf("a snapshot cut by a kill is listed: %q", n)
+	}
+	if got := d.DomState("s"); !strings.HasPrefix(got, "running") {
+		t.Errorf("guest after a kill mid-snapshot: %q", got)
+	}
+	if n := strings.Fields(d.MustVirsh("snapshot-list", "g", "--name")); len(n) != 3 {
+		t.Errorf("g's snapshots after the kill: %v", n)
+	}
+}
