@@ -43,10 +43,10 @@ import (
 	"virtxend/internal/config"
 	"virtxend/internal/events"
 	"virtxend/internal/hostdev"
-	"virtxend/internal/qemuimg"
 	"virtxend/internal/migration"
 	"virtxend/internal/paths"
 	"virtxend/internal/pci"
+	"virtxend/internal/qemuimg"
 	"virtxend/internal/store"
 )
 

@@ -191,7 +191,7 @@ func (drv *Driver) revertInactive(a *job.Async, d *domain, plan *revertPlan, fla
 		if err := drv.boot(ctx, d, paused, &image{fromSnapshot: true}); err != nil {
 			return err
 		}
-			if paused {
+		if paused {
 			drv.emit(d.ref(), libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedFromSnapshot))
 		}
 	}

@@ -320,7 +320,7 @@ func TestSnapshotRunning(t *testing.T) {
 	}
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED",
 		"STOPPED/FROM_SNAPSHOT", "STARTED/FROM_SNAPSHOT", // revert f1
-		"STOPPED/FROM_SNAPSHOT", // revert d1
+		"STOPPED/FROM_SNAPSHOT",                            // revert d1
 		"STARTED/FROM_SNAPSHOT", "SUSPENDED/FROM_SNAPSHOT", // revert f1 --paused
 		"RESUMED/UNPAUSED", "STOPPED/FROM_SNAPSHOT") // resume, --halt
 }
