@@ -223,9 +223,8 @@ func (drv *Driver) revertDisks(ctx context.Context, plan *revertPlan, def *libvi
 	if !snap.IsExternal() {
 		return drv.snapshotQcow2(ctx, snap.Dom, snap.Disks, snap.Name, "-a")
 	}
-	now := time.Now().Unix()
-	tmp := &dsnap.Def{Name: strconv.FormatInt(now, 10), CreationTime: now}
-	if err := dsnap.AlignDisks(tmp, def, locExternal, false, true); err != nil {
+	tmp, err := revertOverlayNames(def)
+	if err != nil {
 		return err
 	}
 	for i := range tmp.Disks {
@@ -242,6 +241,37 @@ func (drv *Driver) revertDisks(ctx context.Context, plan *revertPlan, def *libvi
 	pointDisks(def, tmp.Disks)
 	plan.overlays = tmp
 	return nil
+}
+
+// revertOverlayNames names a revert's new overlays as libvirt does, after
+// the time (seconds), with a count after it when a revert in the same
+// second took those names already.
+func revertOverlayNames(def *libvirtxml.Domain) (*dsnap.Def, error) {
+	now := time.Now().Unix()
+	for n := 0; ; n++ {
+		name := strconv.FormatInt(now, 10)
+		if n > 0 {
+			name += "-" + strconv.Itoa(n)
+		}
+		tmp := &dsnap.Def{Name: name, CreationTime: now}
+		if err := dsnap.AlignDisks(tmp, def, locExternal, false, true); err != nil {
+			return nil, err
+		}
+		if n >= 100 || !anyExists(tmp.Disks) {
+			return tmp, nil
+		}
+	}
+}
+
+func anyExists(disks []dsnap.Disk) bool {
+	for i := range disks {
+		if disks[i].Snapshot == locExternal {
+			if _, err := os.Stat(disks[i].Path()); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // assignInactive makes inactive the domain's persistent definition
@@ -311,7 +341,13 @@ func (drv *Driver) finishRevert(d *domain, plan *revertPlan) error {
 		plan.obj.Def = &nd
 		d.mu.Unlock()
 	}
-	return drv.makeCurrent(d, plan.obj)
+	if err := drv.makeCurrent(d, plan.obj); err != nil {
+		return err
+	}
+	if plan.inactive != nil && d.snap().persistent {
+		drv.emit(d.ref(), libvirt.DomainEventDefined, int32(libvirt.DomainEventDefinedFromSnapshot))
+	}
+	return nil
 }
 
 // dropCurrentOverlays removes the overlays the current snapshot made,

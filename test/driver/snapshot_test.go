@@ -256,7 +256,9 @@ func TestSnapshotInternalOffline(t *testing.T) {
 	if n := strings.TrimSpace(d.MustVirsh("snapshot-list", "g", "--name")); n != "" {
 		t.Errorf("snapshots left: %q", n)
 	}
-	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/FROM_SNAPSHOT", "STOPPED/DESTROYED")
+	w.exactly(d, "g", "DEFINED/ADDED", "DEFINED/FROM_SNAPSHOT", // revert i1
+		"STARTED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert i2 --running
+		"STOPPED/DESTROYED")
 }
 
 func TestSnapshotRunning(t *testing.T) {
@@ -319,9 +321,9 @@ func TestSnapshotRunning(t *testing.T) {
 		t.Errorf("after --halt: %q", got)
 	}
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED",
-		"STOPPED/FROM_SNAPSHOT", "STARTED/FROM_SNAPSHOT", // revert f1
-		"STOPPED/FROM_SNAPSHOT",                            // revert d1
-		"STARTED/FROM_SNAPSHOT", "SUSPENDED/FROM_SNAPSHOT", // revert f1 --paused
+		"STOPPED/FROM_SNAPSHOT", "STARTED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert f1
+		"STOPPED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert d1
+		"STARTED/FROM_SNAPSHOT", "SUSPENDED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert f1 --paused
 		"RESUMED/UNPAUSED", "STOPPED/FROM_SNAPSHOT") // resume, --halt
 }
 
