@@ -405,3 +405,117 @@ func TestSnapshotRestart(t *testing.T) {
 		t.Errorf("g's snapshots after the kill: %v", n)
 	}
 }
+
+// TestSnapshotAbort: a full snapshot's memory is written as a job with
+// progress that domjobabort cancels: no snapshot, no memory file, the
+// guest running on its own disk.
+func TestSnapshotAbort(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	disk := image(t, dir, "disk.qcow2", "qcow2", 0)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "s", strings.Replace(diskGuest("s", disk, "qcow2", faults(`save-rate="16"`)), "128", "256", 1))
+	mem := filepath.Join(dir, "m.mem")
+	done := make(chan daemontest.Result, 1)
+	go func() { done <- d.Virsh("snapshot-create-as", "s", "m", "--memspec", "file="+mem) }()
+	if info := waitJob(t, d, "s", "Data processed"); !strings.Contains(info, "Snapshot") {
+		t.Errorf("domjobinfo during a snapshot:\n%s", info)
+	}
+	d.MustVirsh("domjobabort", "s")
+	mustFail(t, <-done, "canceled by client")
+	if n := strings.TrimSpace(d.MustVirsh("snapshot-list", "s", "--name")); n != "" {
+		t.Errorf("an aborted snapshot is listed: %q", n)
+	}
+	if _, err := os.Stat(mem); !os.IsNotExist(err) {
+		t.Errorf("the aborted snapshot's memory file: %v", err)
+	}
+	if got := d.DomState("s"); !strings.HasPrefix(got, "running") {
+		t.Errorf("after the abort: %q", got)
+	}
+	if got := blk(t, d, "s", false); got != disk {
+		t.Errorf("after the abort the disk is %s", got)
+	}
+}
+
+// TestSnapshotListAndErrors: the list filters, redefine, --no-metadata,
+// and libvirt's errors for what cannot be done.
+func TestSnapshotListAndErrors(t *testing.T) {
+	t.Parallel()
+	needQemuImg(t)
+	dir := t.TempDir()
+	disk := image(t, dir, "disk.qcow2", "qcow2", 0)
+	raw := image(t, dir, "raw.img", "raw", 0)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	define(t, d, "g", diskGuest("g", disk, "qcow2", ""))
+	define(t, d, "r", diskGuest("r", raw, "raw", ""))
+
+	mustFail(t, d.Virsh("snapshot-create-as", "r", "x"), "internal snapshot for disk xvda unsupported for storage type raw")
+	mustFail(t, d.Virsh("snapshot-create-as", "g", "a/b"), "invalid snapshot name 'a/b': name can't contain '/'")
+	mustFail(t, d.Virsh("snapshot-current", "g"), "domain 'g' has no current snapshot")
+	mustFail(t, d.Virsh("snapshot-info", "g", "nope"), "no domain snapshot with matching name 'nope'")
+
+	d.MustVirsh("snapshot-create-as", "g", "i1")
+	d.MustVirsh("snapshot-create-as", "g", "i2")
+	mustFail(t, d.Virsh("snapshot-create-as", "g", "i2"), "already exists")
+	d.MustVirsh("snapshot-revert", "g", "i1")
+	d.MustVirsh("snapshot-create-as", "g", "i3")
+	d.MustVirsh("snapshot-create-as", "g", "e1", "--disk-only")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--roots"}, "i1"},
+		{[]string{"--leaves"}, "e1 i2"},
+		{[]string{"--no-leaves"}, "i1 i3"},
+		{[]string{"--internal"}, "i1 i2 i3"},
+		{[]string{"--external"}, "e1"},
+		{[]string{"--inactive"}, "e1 i1 i2 i3"},
+		{[]string{"--active"}, ""},
+		{[]string{"--from", "i1"}, "i2 i3"},
+		{[]string{"--from", "i1", "--descendants"}, "e1 i2 i3"},
+		{[]string{"--topological"}, ""},
+	} {
+		out := strings.Fields(d.MustVirsh(append([]string{"snapshot-list", "g", "--name"}, c.args...)...))
+		if c.args[0] == "--topological" {
+			if len(out) != 4 || out[0] != "i1" {
+				t.Errorf("snapshot-list --topological: %v", out)
+			}
+			continue
+		}
+		sortStrings(out)
+		if got := strings.Join(out, " "); got != c.want {
+			t.Errorf("snapshot-list %v: %q, want %q", c.args, got, c.want)
+		}
+	}
+
+	// Redefine: the metadata of i2, deleted with --metadata, comes back
+	// from its XML, and --current makes it current.
+	x := daemontest.WriteFile(t, dir, "i2.xml", d.MustVirsh("snapshot-dumpxml", "g", "i2", "--security-info"))
+	d.MustVirsh("snapshot-delete", "g", "i2", "--metadata")
+	d.MustVirsh("snapshot-create", "g", x, "--redefine", "--current")
+	if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "g", "--name")); cur != "i2" {
+		t.Errorf("current after a redefine --current: %q", cur)
+	}
+	if p := strings.TrimSpace(d.MustVirsh("snapshot-parent", "g", "i2")); p != "i1" {
+		t.Errorf("redefined i2's parent: %q", p)
+	}
+
+	// --no-metadata: the image has it, the domain does not list it.
+	d.MustVirsh("snapshot-revert", "g", "i1")
+	d.MustVirsh("snapshot-create-as", "g", "ghost", "--no-metadata")
+	if l := internalSnapshots(t, disk); !strings.Contains(l, "ghost") {
+		t.Errorf("--no-metadata snapshot not in the image:\n%s", l)
+	}
+	if n := d.MustVirsh("snapshot-list", "g", "--name"); strings.Contains(n, "ghost") {
+		t.Errorf("--no-metadata snapshot listed")
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
