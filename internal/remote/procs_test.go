@@ -125,7 +125,7 @@ func TestNewAnswersEveryCall(t *testing.T) {
 		from virerr.Domain
 	}{
 		{214, "this function is not supported by the connection driver: virDomainMigratePrepare3", 20},
-		{187, "this function is not supported by the connection driver: virDomainSnapshotNum", 35},
+		{412, "this function is not supported by the connection driver: virDomainCheckpointGetXMLDesc", 69},
 		{334, "this function is not supported by the connection driver: virDomainCoreDumpWithFormat", 20},
 		{210, "this function is not supported by the connection driver: virDomainInjectNMI", 20},
 	} {

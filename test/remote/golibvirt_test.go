@@ -71,9 +71,15 @@ func TestGoLibvirtLifecycle(t *testing.T) {
 	if ids, err := l.ConnectListDomains(16384); err != nil || len(ids) != 2 {
 		t.Errorf("16384 ids: %v %v", ids, err)
 	}
-	_, err = l.DomainSnapshotNum(dom, 0)
-	wantLibvirtError(t, "snapshot count", err, libvirt.ErrNoSupport,
-		"this function is not supported by the connection driver: virDomainSnapshotNum")
+	if n, err := l.DomainSnapshotNum(dom, 0); err != nil || n != 0 {
+		t.Errorf("snapshot count: %d %v", n, err)
+	}
+	_, err = l.DomainSnapshotCurrent(dom, 0)
+	wantLibvirtError(t, "current snapshot", err, libvirt.ErrNoDomainSnapshot, "the domain does not have a current snapshot")
+	_, err = l.DomainSnapshotLookupByName(dom, "nosuch", 0)
+	wantLibvirtError(t, "missing snapshot", err, libvirt.ErrNoDomainSnapshot, "no domain snapshot with matching name 'nosuch'")
+	_, err = l.DomainSnapshotListNames(dom, 16385, 0)
+	wantLibvirtError(t, "16385 snapshot names", err, libvirt.ErrRPC, "maxnames > REMOTE_DOMAIN_SNAPSHOT_LIST_MAX")
 	if err := l.DomainDestroy(dom); err != nil {
 		t.Fatal(err)
 	}
@@ -127,10 +133,17 @@ func TestGoLibvirtUnsupportedWriteOnReadOnlySocket(t *testing.T) {
 		"operation forbidden: read only access prevents virDomainInjectNMI")
 	wantLibvirtError(t, "inject-nmi on rw", rw.DomainInjectNmi(dom, 0), libvirt.ErrNoSupport,
 		"this function is not supported by the connection driver: virDomainInjectNMI")
+	// Snapshot reads pass on the read-only socket, changes do not.
+	if n, err := ro.DomainSnapshotNum(dom, 0); err != nil || n != 0 {
+		t.Errorf("snapshot count on ro: %d %v", n, err)
+	}
+	_, err = ro.DomainSnapshotCreateXML(dom, "<domainsnapshot/>", 0)
+	wantLibvirtError(t, "snapshot on ro", err, libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virDomainSnapshotCreateXML")
 	// Reads that libvirt lets through answer "not supported" on both.
-	_, err = ro.DomainSnapshotNum(dom, 0)
-	wantLibvirtError(t, "snapshot count on ro", err, libvirt.ErrNoSupport,
-		"this function is not supported by the connection driver: virDomainSnapshotNum")
+	_, _, err = ro.DomainListAllCheckpoints(dom, 1, 0)
+	wantLibvirtError(t, "checkpoints on ro", err, libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainListAllCheckpoints")
 }
 
 // rawClient speaks the protocol by hand for what no client library sends.
