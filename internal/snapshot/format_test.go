@@ -94,3 +94,50 @@ func TestFormatNetworkSource(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// An ssh source's known hosts file and identity come after its host, as
+// virDomainDiskSourceFormatNetwork writes them; an nfs identity keeps
+// only its user and group, before anything else but the hosts.
+func TestFormatSSHAndNFSSources(t *testing.T) {
+	def, err := Parse("<domainsnapshot><name>s</name><disks>"+
+		"<disk name='xvdc' type='network'><source protocol='ssh' name='/img'>"+
+		"<identity username='u' keyfile='/k' user='ignored'/><knownHosts path='/kh'/><host name='h'/></source></disk>"+
+		"<disk name='xvdd' type='network'><source protocol='nfs' name='/export/img'>"+
+		"<snapshot name='sn'/><identity user='u' group='g' username='ignored'/><host name='n'/></source></disk>"+
+		"</disks></domainsnapshot>", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Format(def, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"      <source protocol='ssh' name='/img'>\n" +
+			"        <host name='h' port='22'/>\n" +
+			"        <knownHosts path='/kh'/>\n" +
+			"        <identity username='u' keyfile='/k'/>\n" +
+			"      </source>\n",
+		"      <source protocol='nfs' name='/export/img'>\n" +
+			"        <host name='n'/>\n" +
+			"        <identity user='u' group='g'/>\n" +
+			"        <snapshot name='sn'/>\n" +
+			"      </source>\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got\n%s\nwant\n%s", out, want)
+		}
+	}
+	for doc, msg := range map[string]string{
+		"<knownHosts/>":                           "XML error: Missing required attribute 'path' in element 'knownHosts'",
+		"<identity keyfile='/k'/>":                "XML error: Missing required attribute 'username' in element 'identity'",
+		"<identity username='u'/>":                "XML error: element 'identity' requires either 'keyfile' or 'agentsock' attribute",
+		"<identity username='u' agentsock='/a'/>": "",
+	} {
+		_, err := Parse("<domainsnapshot><disks><disk name='a' type='network'><source protocol='ssh' name='/i'>"+
+			doc+"</source></disk></disks></domainsnapshot>", 0)
+		if (err == nil) != (msg == "") || (err != nil && err.Error() != msg) {
+			t.Errorf("%s: %v, want %q", doc, err, msg)
+		}
+	}
+}

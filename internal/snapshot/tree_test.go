@@ -243,3 +243,10 @@ func TestReplace(t *testing.T) {
 		t.Error("DescendsFrom")
 	}
 }
+
+func TestRelationsErrorText(t *testing.T) {
+	e := &RelationsError{Orphans: []string{"o"}, Cycles: []string{"x", "y"}}
+	if e.Error() != "inconsistent snapshot relations: snapshots lacking their parent: o; snapshots in a circular chain: x, y" {
+		t.Error(e.Error())
+	}
+}
