@@ -52,3 +52,21 @@ func TestParseSkipValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// virCPUDefFormatBuf writes mode, match, check; libvirtxml writes match
+// first.
+func TestCPUAttributeOrder(t *testing.T) {
+	d, err := Parse("<domain type='xen'><name>v</name><memory>262144</memory>" +
+		"<os><type arch='x86_64'>hvm</type></os><cpu match='exact' mode='custom' check='none'>" +
+		"<model fallback='forbid'>qemu64</model></cpu></domain>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := FormatFlags(d, FormatInactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "<cpu mode='custom' match='exact' check='none'>") {
+		t.Errorf("cpu attributes out of libvirt's order:\n%s", out)
+	}
+}

@@ -22,6 +22,7 @@ var attrOrders = map[string][]string{
 	"graphics":        {"type", "socket", "port", "tlsPort", "autoport", "websocket", "listen", "keymap", "defaultMode", "sharePolicy", "powerControl", "passwd", "passwdValidTo", "connected"},
 	"os/loader":       {"readonly", "secure", "stateless", "type", "format"},
 	"domain/vcpu":     {"placement", "cpuset", "current"},
+	"domain/cpu":      {"mode", "match", "check", "migratable", "deprecated_features"},
 	"interface/model": {"type"},
 	"clock":           {"offset", "timezone", "adjustment", "basis", "start"},
 	"clock/timer":     {"name", "present", "tickpolicy", "track", "frequency", "mode"},

@@ -6,7 +6,6 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
-	"virtxend/internal/backend"
 	"virtxend/internal/job"
 	dsnap "virtxend/internal/snapshot"
 	"virtxend/internal/virerr"
@@ -174,7 +173,7 @@ func (drv *Driver) createSnapshot(a *job.Async, d *domain, def *dsnap.Def, flags
 	if err := prepareSnapshot(s, def, &flags); err != nil {
 		return err
 	}
-	var obj *dsnap.Obj
+	var obj *dsnap.Snapshot
 	if flags&snapNoMetadata == 0 {
 		var err error
 		if obj, err = drv.assignSnapshot(d, def); err != nil {
@@ -311,12 +310,12 @@ func prepareSnapshot(s snapshot, def *dsnap.Def, flags *uint32) error {
 // taken elsewhere (or of one of the domain's, replaced), checked against
 // the tree and written; current with VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT.
 func (drv *Driver) redefineSnapshot(d *domain, def *dsnap.Def, flags uint32) error {
-	ref := d.ref()
 	d.mu.Lock()
-	other, err := d.snaps.RedefinePrep(def, ref.Name, backend.UUID(ref.UUID).String(), flags&snapDiskOnly != 0)
-	var obj *dsnap.Obj
+	other, err := d.snaps.RedefinePrep(def, d.def, flags&snapDiskOnly != 0)
+	var obj *dsnap.Snapshot
 	if err == nil && other != nil {
-		other.Def, obj = def, other
+		d.snaps.Replace(other, def)
+		obj = other
 	} else if err == nil {
 		obj, err = d.snaps.Add(def)
 	}

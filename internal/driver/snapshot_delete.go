@@ -85,12 +85,12 @@ func (drv *Driver) deleteSnapshot(ctx context.Context, d *domain, name string, f
 	return drv.discardSnapshot(ctx, d, obj, nil, metaOnly)
 }
 
-// descendants is obj's subtree below it, children after their parents
-// are listed last first, so that each is a leaf when it goes.
-func (drv *Driver) descendants(d *domain, obj *dsnap.Obj) []*dsnap.Obj {
+// descendants is obj's subtree below it, deepest last-made first, so
+// that each is a leaf when it goes.
+func (drv *Driver) descendants(d *domain, obj *dsnap.Snapshot) []*dsnap.Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	list := d.snaps.List(obj, snapListDescendants|snapListTopological)
+	list := d.snaps.Descendants(obj)
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
@@ -98,7 +98,7 @@ func (drv *Driver) descendants(d *domain, obj *dsnap.Obj) []*dsnap.Obj {
 }
 
 // validateDelete is qemuSnapshotDeleteValidate.
-func (drv *Driver) validateDelete(d *domain, obj *dsnap.Obj, flags uint32) error {
+func (drv *Driver) validateDelete(d *domain, obj *dsnap.Snapshot, flags uint32) error {
 	s := d.snap()
 	def := obj.Def
 	if flags&(deleteChildren|deleteChildrenOnly) != 0 {
@@ -121,7 +121,8 @@ func (drv *Driver) validateDelete(d *domain, obj *dsnap.Obj, flags uint32) error
 		return nil
 	}
 	d.mu.Lock()
-	cur, children, ancestor := d.snaps.Current(), d.snaps.NumChildren(obj), d.snaps.IsAncestor(d.snaps.Current(), obj)
+	cur, children := d.snaps.Current(), obj.NumChildren()
+	ancestor := cur != nil && cur.DescendsFrom(obj)
 	d.mu.Unlock()
 	switch {
 	case flags&deleteChildren != 0:
@@ -140,7 +141,7 @@ func (drv *Driver) validateDelete(d *domain, obj *dsnap.Obj, flags uint32) error
 
 // discardSnapshot is qemuSnapshotDiscardImpl with update_parent: the
 // snapshot's data, then its metadata.
-func (drv *Driver) discardSnapshot(ctx context.Context, d *domain, obj *dsnap.Obj, merge []diskMerge, metaOnly bool) error {
+func (drv *Driver) discardSnapshot(ctx context.Context, d *domain, obj *dsnap.Snapshot, merge []diskMerge, metaOnly bool) error {
 	if !metaOnly {
 		if err := drv.discardData(ctx, d, obj, merge); err != nil {
 			return err
@@ -150,7 +151,7 @@ func (drv *Driver) discardSnapshot(ctx context.Context, d *domain, obj *dsnap.Ob
 }
 
 // discardData removes what a snapshot keeps outside its metadata.
-func (drv *Driver) discardData(ctx context.Context, d *domain, obj *dsnap.Obj, merge []diskMerge) error {
+func (drv *Driver) discardData(ctx context.Context, d *domain, obj *dsnap.Snapshot, merge []diskMerge) error {
 	def := obj.Def
 	s := d.snap()
 	if def.IsExternal() {
@@ -187,28 +188,21 @@ func (drv *Driver) discardData(ctx context.Context, d *domain, obj *dsnap.Obj, m
 // discardMetadata is qemuSnapshotDiscardMetadata with update_parent: the
 // children reparented and rewritten, the parent's revert disks made its
 // disks, the parent current if this one was, the file removed.
-func (drv *Driver) discardMetadata(d *domain, obj *dsnap.Obj, merge []diskMerge) error {
+func (drv *Driver) discardMetadata(d *domain, obj *dsnap.Snapshot, merge []diskMerge) error {
 	d.mu.Lock()
 	name := d.name
-	children := d.snaps.Children(obj)
-	parent := d.snaps.Lookup(obj.Def.ParentName)
-	wasCurrent := d.snaps.Current() == obj
-	for _, c := range children {
-		nd := *c.Def
-		nd.ParentName = obj.Def.ParentName
-		c.Def = &nd
-	}
+	parent := obj.Parent()
 	if len(merge) > 0 {
-		for _, o := range d.snaps.List(obj, snapListDescendants) {
-			o.Def = mergedInto(o.Def, merge)
+		for _, o := range d.snaps.Descendants(obj) {
+			d.snaps.Replace(o, mergedInto(o.Def, merge))
 		}
 	}
 	if parent != nil && parent.Def.RevertDisks != nil {
 		nd := *parent.Def
 		nd.Disks, nd.RevertDisks = nd.RevertDisks, nil
-		parent.Def = &nd
+		d.snaps.Replace(parent, &nd)
 	}
-	d.snaps.Remove(obj)
+	children, wasCurrent := d.snaps.Remove(obj)
 	if wasCurrent {
 		d.snaps.SetCurrent(parent)
 	}

@@ -27,18 +27,22 @@ type diskMerge struct {
 // prepareMerge is qemuSnapshotDeleteExternalPrepare: nothing for an
 // internal snapshot or a delete of children; for an external one, each
 // disk's merge, checked against the domain's backing chain.
-func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Obj, flags uint32) ([]diskMerge, error) {
+func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Snapshot, flags uint32) ([]diskMerge, error) {
 	def := obj.Def
 	if !def.IsExternal() || flags&(deleteChildren|deleteChildrenOnly) != 0 {
 		return nil, nil
 	}
 	d.mu.Lock()
-	cur, firstChild := d.snaps.Current(), d.snaps.FirstChild(obj)
+	cur := d.snaps.Current()
+	var firstChild *dsnap.Snapshot
+	if c := obj.Children(); len(c) > 0 {
+		firstChild = c[0]
+	}
 	d.mu.Unlock()
-	parentSnap := func(disk string) *dsnap.Obj {
+	parentSnap := func(disk string) *dsnap.Snapshot {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		return d.snaps.ParentForDisk(obj, disk)
+		return parentForDisk(obj, disk)
 	}
 	s := d.snap()
 	merge := obj == cur || firstChild != nil
@@ -82,6 +86,19 @@ func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Obj, 
 	return out, nil
 }
 
+// parentForDisk is qemuSnapshotFindParentSnapForDisk: the nearest
+// ancestor of s that snapshotted the disk named disk.
+func parentForDisk(s *dsnap.Snapshot, disk string) *dsnap.Snapshot {
+	for p := s.Parent(); p != nil; p = p.Parent() {
+		for _, pd := range p.Def.Disks {
+			if pd.Name == disk && pd.Snapshot != locNo {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
 // placeInChain finds m's overlay in the backing chain of the domain's
 // disk and the image above it, and checks that the image below is the
 // one the snapshot froze.
@@ -116,7 +133,7 @@ func (drv *Driver) placeInChain(ctx context.Context, def *libvirtxml.Domain, m *
 // overlay committed into its backing image, the image above rebased onto
 // that (or the domain's disk pointed at it), the overlay removed; a
 // leaf's frozen image removed.
-func (drv *Driver) discardExternal(ctx context.Context, d *domain, obj *dsnap.Obj, merge []diskMerge) error {
+func (drv *Driver) discardExternal(ctx context.Context, d *domain, obj *dsnap.Snapshot, merge []diskMerge) error {
 	for _, m := range merge {
 		if m.remove != "" {
 			if err := os.Remove(m.remove); err != nil && !errors.Is(err, os.ErrNotExist) {

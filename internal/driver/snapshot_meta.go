@@ -26,7 +26,7 @@ func (drv *Driver) snapshotDirOf(dom string) string {
 }
 
 // writeSnapshotMeta writes one snapshot's metadata file.
-func (drv *Driver) writeSnapshotMeta(d *domain, obj *dsnap.Obj, current bool) error {
+func (drv *Driver) writeSnapshotMeta(d *domain, obj *dsnap.Snapshot, current bool) error {
 	ref := d.ref()
 	dom, uuid := ref.Name, backend.UUID(ref.UUID).String()
 	text, err := dsnap.FormatMetadata(obj.Def, string(uuid), current)
@@ -44,7 +44,7 @@ func (drv *Driver) writeSnapshotMeta(d *domain, obj *dsnap.Obj, current bool) er
 }
 
 // currentSnapshot is d's current snapshot, nil for none.
-func (drv *Driver) currentSnapshot(d *domain) *dsnap.Obj {
+func (drv *Driver) currentSnapshot(d *domain) *dsnap.Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.snaps.Current()
@@ -53,20 +53,16 @@ func (drv *Driver) currentSnapshot(d *domain) *dsnap.Obj {
 // assignSnapshot puts a snapshot about to be taken in d's tree, child
 // of the current one (virDomainSnapshotAssignDef); dropSnapshot takes it
 // out again if it fails.
-func (drv *Driver) assignSnapshot(d *domain, def *dsnap.Def) (*dsnap.Obj, error) {
+func (drv *Driver) assignSnapshot(d *domain, def *dsnap.Def) (*dsnap.Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	obj, err := d.snaps.Add(def)
-	if err != nil {
-		return nil, err
-	}
 	if cur := d.snaps.Current(); cur != nil {
 		def.ParentName = cur.Def.Name
 	}
-	return obj, nil
+	return d.snaps.Add(def)
 }
 
-func (drv *Driver) dropSnapshot(d *domain, obj *dsnap.Obj) {
+func (drv *Driver) dropSnapshot(d *domain, obj *dsnap.Snapshot) {
 	d.mu.Lock()
 	d.snaps.Remove(obj)
 	d.mu.Unlock()
@@ -74,7 +70,7 @@ func (drv *Driver) dropSnapshot(d *domain, obj *dsnap.Obj) {
 
 // linkSnapshot makes a taken snapshot current, writes it and links it to
 // its parent (qemuSnapshotCreateWriteMetadata).
-func (drv *Driver) linkSnapshot(d *domain, obj *dsnap.Obj) error {
+func (drv *Driver) linkSnapshot(d *domain, obj *dsnap.Snapshot) error {
 	if err := drv.makeCurrent(d, obj); err != nil {
 		drv.dropSnapshot(d, obj)
 		return err
@@ -84,7 +80,7 @@ func (drv *Driver) linkSnapshot(d *domain, obj *dsnap.Obj) error {
 
 // makeCurrent makes obj d's current snapshot and writes its metadata,
 // after the old current one's (qemuSnapshotSetCurrent).
-func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Obj) error {
+func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Snapshot) error {
 	d.mu.Lock()
 	old := d.snaps.Current()
 	d.snaps.SetCurrent(obj)
@@ -110,7 +106,7 @@ func (drv *Driver) removeSnapshotMeta(dom, snap string) {
 func (drv *Driver) dropSnapshotMetadata(d *domain) error {
 	d.mu.Lock()
 	name := d.name
-	d.snaps = dsnap.NewTree()
+	d.snaps.RemoveAll()
 	d.mu.Unlock()
 	if err := os.RemoveAll(drv.snapshotDirOf(name)); err != nil {
 		return errSystem(err, "cannot remove snapshot metadata of domain '%s'", name)
@@ -156,7 +152,7 @@ func (drv *Driver) loadSnapshots(d *domain) {
 		return
 	}
 	tree := dsnap.NewTree()
-	var current []*dsnap.Obj
+	var current []*dsnap.Snapshot
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		if !strings.HasSuffix(e.Name(), ".xml") {
@@ -174,21 +170,20 @@ func (drv *Driver) loadSnapshots(d *domain) {
 			current = append(current, obj)
 		}
 	}
-	for _, o := range tree.Fixup() {
-		drv.log.Warn("snapshot's parent is missing; it becomes a root", "domain", name, "snapshot", o)
-	}
-	switch {
-	case len(current) == 1:
+	if len(current) == 1 {
 		tree.SetCurrent(current[0])
-	case len(current) > 1:
+	} else if len(current) > 1 {
 		drv.log.Error("Too many snapshots claiming to be current for domain", "domain", name)
+	}
+	if err := tree.UpdateRelations(); err != nil {
+		drv.log.Error("Snapshots have inconsistent relations for domain", "domain", name, "err", err)
 	}
 	d.mu.Lock()
 	d.snaps = tree
 	d.mu.Unlock()
 }
 
-func loadSnapshot(tree *dsnap.Tree, path string) (*dsnap.Obj, bool, error) {
+func loadSnapshot(tree *dsnap.Tree, path string) (*dsnap.Snapshot, bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, false, err

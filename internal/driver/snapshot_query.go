@@ -37,14 +37,14 @@ func virerrSnapshot(code virerr.Code, format string, args ...any) error {
 
 // withSnapshots runs fn on dom's domain with its lock held (fn must not
 // block); from, when set, names a snapshot fn gets, which must exist.
-func (drv *Driver) withSnapshots(dom Domain, from *string, fn func(d *domain, obj *dsnap.Obj) error) error {
+func (drv *Driver) withSnapshots(dom Domain, from *string, fn func(d *domain, obj *dsnap.Snapshot) error) error {
 	d, err := drv.find(dom)
 	if err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var obj *dsnap.Obj
+	var obj *dsnap.Snapshot
 	if from != nil {
 		if obj = d.snaps.Lookup(*from); obj == nil {
 			return errNoSnapshot(*from)
@@ -65,9 +65,9 @@ func (drv *Driver) ListSnapshots(ctx context.Context, dom Domain, from *string, 
 		return nil, err
 	}
 	var out []Snapshot
-	err := drv.withSnapshots(dom, from, func(d *domain, obj *dsnap.Obj) error {
+	err := drv.withSnapshots(dom, from, func(d *domain, obj *dsnap.Snapshot) error {
 		ref := d.refLocked()
-		for _, o := range d.snaps.List(obj, flags) {
+		for _, o := range d.snaps.List(obj, dsnap.ListFlag(flags)) {
 			out = append(out, Snapshot{Dom: ref, Name: o.Def.Name})
 		}
 		return nil
@@ -81,7 +81,7 @@ func (drv *Driver) SnapshotLookupByName(ctx context.Context, dom Domain, name st
 		return Snapshot{}, err
 	}
 	var out Snapshot
-	err := drv.withSnapshots(dom, &name, func(d *domain, obj *dsnap.Obj) error {
+	err := drv.withSnapshots(dom, &name, func(d *domain, obj *dsnap.Snapshot) error {
 		out = Snapshot{Dom: d.refLocked(), Name: obj.Def.Name}
 		return nil
 	})
@@ -94,7 +94,7 @@ func (drv *Driver) HasCurrentSnapshot(ctx context.Context, dom Domain, flags uin
 		return false, err
 	}
 	var has bool
-	err := drv.withSnapshots(dom, nil, func(d *domain, _ *dsnap.Obj) error {
+	err := drv.withSnapshots(dom, nil, func(d *domain, _ *dsnap.Snapshot) error {
 		has = d.snaps.Current() != nil
 		return nil
 	})
@@ -107,7 +107,7 @@ func (drv *Driver) SnapshotCurrent(ctx context.Context, dom Domain, flags uint32
 		return Snapshot{}, err
 	}
 	var out Snapshot
-	err := drv.withSnapshots(dom, nil, func(d *domain, _ *dsnap.Obj) error {
+	err := drv.withSnapshots(dom, nil, func(d *domain, _ *dsnap.Snapshot) error {
 		cur := d.snaps.Current()
 		if cur == nil {
 			return libxlErr(libvirt.ErrNoDomainSnapshot, "the domain does not have a current snapshot")
@@ -124,7 +124,7 @@ func (drv *Driver) SnapshotParent(ctx context.Context, sn Snapshot, flags uint32
 		return Snapshot{}, err
 	}
 	var out Snapshot
-	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Obj) error {
+	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Snapshot) error {
 		if obj.Def.ParentName == "" {
 			return libxlErr(libvirt.ErrNoDomainSnapshot, "snapshot '%s' does not have a parent", obj.Def.Name)
 		}
@@ -140,7 +140,7 @@ func (drv *Driver) SnapshotIsCurrent(ctx context.Context, sn Snapshot, flags uin
 		return false, err
 	}
 	var cur bool
-	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Obj) error {
+	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Snapshot) error {
 		cur = d.snaps.Current() == obj
 		return nil
 	})
@@ -152,7 +152,7 @@ func (drv *Driver) SnapshotHasMetadata(ctx context.Context, sn Snapshot, flags u
 	if err := checkFlags(flags, 0, "libxlDomainSnapshotHasMetadata"); err != nil {
 		return false, err
 	}
-	err := drv.withSnapshots(sn.Dom, &sn.Name, func(*domain, *dsnap.Obj) error { return nil })
+	err := drv.withSnapshots(sn.Dom, &sn.Name, func(*domain, *dsnap.Snapshot) error { return nil })
 	return err == nil, err
 }
 
@@ -162,14 +162,11 @@ func (drv *Driver) SnapshotXMLDesc(ctx context.Context, sn Snapshot, flags uint3
 	if err := checkFlags(flags, snapXMLSecure, "libxlDomainSnapshotGetXMLDesc"); err != nil {
 		return "", err
 	}
-	var def *dsnap.Def
-	var uuid string
-	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Obj) error {
-		def, uuid = obj.Def, d.uuid.String()
-		return nil
+	var text string
+	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Snapshot) error {
+		var err error
+		text, err = dsnap.Format(obj.Def, d.uuid.String(), dsnap.XMLFlags(flags))
+		return err
 	})
-	if err != nil {
-		return "", err
-	}
-	return dsnap.Format(def, uuid, dsnap.XMLFlags(flags))
+	return text, err
 }

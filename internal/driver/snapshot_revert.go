@@ -62,7 +62,7 @@ func (drv *Driver) RevertToSnapshot(ctx context.Context, sn Snapshot, flags uint
 
 // revertPlan is what a revert makes of the domain.
 type revertPlan struct {
-	obj *dsnap.Obj
+	obj *dsnap.Snapshot
 	// config is the definition the guest runs with (a snapshot with
 	// memory), inactive the persistent one; either may be nil.
 	config, inactive *libvirtxml.Domain
@@ -120,7 +120,7 @@ func (drv *Driver) validateRevert(s snapshot, def *dsnap.Def, flags uint32) erro
 
 // revertPrep is qemuSnapshotRevertPrep: the definitions to come back to,
 // with the domain's current name.
-func revertPrep(s snapshot, obj *dsnap.Obj) (*revertPlan, error) {
+func revertPrep(s snapshot, obj *dsnap.Snapshot) (*revertPlan, error) {
 	def := obj.Def
 	config, err := cloneDef(def.Dom)
 	if err != nil {
@@ -333,7 +333,7 @@ func (drv *Driver) finishRevert(d *domain, plan *revertPlan) error {
 		drv.dropCurrentOverlays(d)
 		d.mu.Lock()
 		nd := *plan.obj.Def
-		if d.snaps.HasChildren(plan.obj) {
+		if plan.obj.NumChildren() > 0 {
 			nd.RevertDisks = plan.overlays.Disks
 		} else {
 			nd.Disks, nd.RevertDisks = plan.overlays.Disks, nil

@@ -10,15 +10,18 @@ import (
 	"virtxend/internal/domxml"
 )
 
-// AlignDisks is virDomainSnapshotAlignDisks: afterwards def has one disk
-// entry per disk of its domain (def.Dom, else existing), in the domain's
-// order, named by target, each with its location: what was asked, else
-// the domain disk's snapshot attribute (unless forceDefault), else loc;
-// an empty drive is never snapshotted. With uniformInternal and loc
-// internal, every disk must be internal or excluded. External disks
-// without a file get one named after the snapshot
-// (virDomainSnapshotDefAssignExternalNames).
-func AlignDisks(def *Def, existing *libvirtxml.Domain, loc Location, uniformInternal, forceDefault bool) error {
+// AlignDisks is virDomainSnapshotAlignDisks: it makes def.Disks one entry
+// per disk of the domain, in the domain's order, named by target.
+// Disks the snapshot names keep what it says of them (refused if unknown,
+// named twice, or, with uniformInternal and an internal default, not
+// internal); the others get the location the domain's disk asks for
+// (unless forceDefault) or dflt, and empty drives none. An external disk
+// without a file is given one beside its source, the source's name with
+// its suffix replaced by the snapshot's name.
+//
+// The domain is def.Dom; a redefinition without one passes the
+// definition of the snapshot it replaces as existing.
+func AlignDisks(def *Def, existing *libvirtxml.Domain, dflt Location, uniformInternal, forceDefault bool) error {
 	dom := def.Dom
 	if dom == nil {
 		dom = existing
@@ -33,103 +36,150 @@ func AlignDisks(def *Def, existing *libvirtxml.Domain, loc Location, uniformInte
 	if len(def.Disks) > len(domDisks) {
 		return snapErr(libvirt.ErrConfigUnsupported, "too many disk snapshot requests for domain")
 	}
+	requireMatch := uniformInternal && dflt == LocationInternal
 	if len(domDisks) == 0 {
 		return nil
 	}
-	asked, err := askedDisks(def.Disks, dom, loc, uniformInternal && loc == LocationInternal)
+	asked, err := checkAsked(def.Disks, dom, dflt, requireMatch)
 	if err != nil {
 		return err
 	}
 	disks := make([]Disk, len(domDisks))
-	for i := range domDisks {
-		dd := &domDisks[i]
-		if a, ok := asked[target(dd)]; ok {
-			disks[i] = a
+	for i, dd := range domDisks {
+		dst := target(dd)
+		if d, ok := asked[dst]; ok {
+			disks[i] = *d
 			continue
 		}
-		disks[i] = Disk{Name: target(dd), Type: "file"}
-		switch l, _ := LocationFromString(dd.Snapshot); {
-		case domxml.DiskSourceName(*dd) == "":
+		disks[i] = Disk{Name: dst, Type: "file"}
+		switch {
+		case sourceEmpty(dd):
 			disks[i].Snapshot = LocationNo
 		case !forceDefault:
-			disks[i].Snapshot = l
+			disks[i].Snapshot = domLocation(dd)
 		}
 		if disks[i].Snapshot == LocationDefault {
-			disks[i].Snapshot = loc
+			disks[i].Snapshot = dflt
 		}
 	}
 	def.Disks = disks
 	return assignExternalNames(def, domDisks)
 }
 
-// askedDisks checks the disks the snapshot names and gives each its
-// location, keyed by the domain disk's target.
-func askedDisks(list []Disk, dom *libvirtxml.Domain, loc Location, requireMatch bool) (map[string]Disk, error) {
-	asked := map[string]Disk{}
-	for _, sd := range list {
-		i := domxml.DiskIndexByName(dom, sd.Name, false)
-		if i < 0 {
-			return nil, snapErr(libvirt.ErrConfigUnsupported, "no disk named '%s'", sd.Name)
+// checkAsked checks the disks the snapshot names and settles their
+// locations; it returns them by target.
+func checkAsked(asked []Disk, dom *libvirtxml.Domain, dflt Location, requireMatch bool) (map[string]*Disk, error) {
+	byTarget := map[string]*Disk{}
+	for i := range asked {
+		d := &asked[i]
+		idx := domxml.DiskIndexByName(dom, d.Name, false)
+		if idx < 0 {
+			return nil, snapErr(libvirt.ErrConfigUnsupported, "no disk named '%s'", d.Name)
 		}
-		dd := &dom.Devices.Disks[i]
-		if _, dup := asked[target(dd)]; dup {
-			return nil, snapErr(libvirt.ErrConfigUnsupported, "disk '%s' specified twice", sd.Name)
+		dd := dom.Devices.Disks[idx]
+		dst := target(dd)
+		if _, dup := byTarget[dst]; dup {
+			return nil, snapErr(libvirt.ErrConfigUnsupported, "disk '%s' specified twice", d.Name)
 		}
-		domLoc, _ := LocationFromString(dd.Snapshot)
-		switch {
-		case sd.Snapshot == LocationDefault:
-			sd.Snapshot = loc
+		byTarget[dst] = d
+		domLoc := domLocation(dd)
+		if d.Snapshot == LocationDefault {
+			d.Snapshot = dflt
 			if domLoc != LocationDefault && (!requireMatch || domLoc == LocationNo) {
-				sd.Snapshot = domLoc
+				d.Snapshot = domLoc
 			}
-		case requireMatch && sd.Snapshot != loc && !(sd.Snapshot == LocationNo && domLoc == LocationNo):
-			return nil, snapErr(libvirt.ErrConfigUnsupported, "disk '%s' must use snapshot mode '%s'", sd.Name, loc)
+		} else if requireMatch && d.Snapshot != dflt && !(d.Snapshot == LocationNo && domLoc == LocationNo) {
+			return nil, snapErr(libvirt.ErrConfigUnsupported, "disk '%s' must use snapshot mode '%s'", d.Name, dflt)
 		}
-		if sd.Path() != "" && sd.Snapshot != LocationExternal {
-			return nil, snapErr(libvirt.ErrConfigUnsupported, "file '%s' for disk '%s' requires use of external snapshot mode", sd.Path(), sd.Name)
+		if p := d.Path(); p != "" && d.Snapshot != LocationExternal {
+			return nil, snapErr(libvirt.ErrConfigUnsupported,
+				"file '%s' for disk '%s' requires use of external snapshot mode", p, d.Name)
 		}
-		sd.Name = target(dd)
-		asked[sd.Name] = sd
+		d.Name = dst
 	}
-	return asked, nil
+	return byTarget, nil
 }
 
-// assignExternalNames names the new image of each external disk without
-// one: the domain disk's file without its suffix, then "." and the
-// snapshot's name.
+func target(dd libvirtxml.DomainDisk) string {
+	if dd.Target == nil {
+		return ""
+	}
+	return dd.Target.Dev
+}
+
+// domLocation is the domain disk's snapshot attribute.
+func domLocation(dd libvirtxml.DomainDisk) Location {
+	l, _ := LocationFromString(dd.Snapshot)
+	return l
+}
+
+// sourcePath is virDomainDiskGetSource: the domain disk's src->path.
+func sourcePath(dd libvirtxml.DomainDisk) string {
+	s := dd.Source
+	switch {
+	case s == nil:
+	case s.File != nil:
+		return s.File.File
+	case s.Block != nil:
+		return s.Block.Dev
+	case s.Dir != nil:
+		return s.Dir.Dir
+	case s.Network != nil:
+		return s.Network.Name
+	}
+	return ""
+}
+
+// sourceEmpty is virStorageSourceIsEmpty: local storage without a path,
+// no storage at all, or a network source without a protocol.
+func sourceEmpty(dd libvirtxml.DomainDisk) bool {
+	s := dd.Source
+	switch {
+	case s == nil:
+		return true
+	case s.File != nil, s.Block != nil, s.Dir != nil:
+		return sourcePath(dd) == ""
+	case s.Network != nil:
+		return s.Network.Protocol == "" || s.Network.Protocol == "none"
+	case s.Volume != nil, s.NVME != nil, s.VHostUser != nil, s.VHostVDPA != nil:
+		return false
+	}
+	return true
+}
+
+// assignExternalNames is virDomainSnapshotDefAssignExternalNames: each
+// external disk without a file gets its source's path, suffix dropped,
+// with the snapshot's name appended. def.Disks is aligned to domDisks.
 func assignExternalNames(def *Def, domDisks []libvirtxml.DomainDisk) error {
 	for i := range def.Disks {
-		sd := &def.Disks[i]
-		if sd.Snapshot != LocationExternal || sd.Path() != "" {
+		d := &def.Disks[i]
+		if d.Snapshot != LocationExternal || d.Path() != "" {
 			continue
 		}
-		if sd.storageType() != "file" {
-			return snapErr(libvirt.ErrConfigUnsupported, "cannot generate external snapshot name for disk '%s' on a '%s' device", sd.Name, sd.storageType())
+		if d.storageType() != "file" {
+			return snapErr(libvirt.ErrConfigUnsupported,
+				"cannot generate external snapshot name for disk '%s' on a '%s' device", d.Name, d.storageType())
 		}
-		orig := domxml.DiskSourceName(domDisks[i])
+		orig := sourcePath(domDisks[i])
 		if orig == "" {
-			return snapErr(libvirt.ErrConfigUnsupported, "cannot generate external snapshot name for disk '%s' without source", sd.Name)
+			return snapErr(libvirt.ErrConfigUnsupported,
+				"cannot generate external snapshot name for disk '%s' without source", d.Name)
 		}
-		if fi, err := os.Stat(orig); err != nil || !fi.Mode().IsRegular() {
-			return snapErr(libvirt.ErrConfigUnsupported, "source for disk '%s' is not a regular file; refusing to generate external snapshot name", sd.Name)
+		if st, err := os.Stat(orig); err != nil || !st.Mode().IsRegular() {
+			return snapErr(libvirt.ErrConfigUnsupported,
+				"source for disk '%s' is not a regular file; refusing to generate external snapshot name", d.Name)
 		}
 		base := orig
 		if dot := strings.LastIndexByte(base, '.'); dot >= 0 && !strings.Contains(base[dot:], "/") {
 			base = base[:dot]
 		}
-		sd.setFile(base + "." + def.Name)
+		d.setFile(base + "." + def.Name)
 		for j := 0; j < i; j++ {
-			if def.Disks[j].Path() == sd.Path() {
-				return snapErr(libvirt.ErrConfigUnsupported, "cannot generate external snapshot name for disk '%s': collision with disk '%s'", sd.Name, def.Disks[j].Name)
+			if def.Disks[j].Path() == d.Path() {
+				return snapErr(libvirt.ErrConfigUnsupported,
+					"cannot generate external snapshot name for disk '%s': collision with disk '%s'", d.Name, def.Disks[j].Name)
 			}
 		}
 	}
 	return nil
-}
-
-func target(dd *libvirtxml.DomainDisk) string {
-	if dd.Target == nil {
-		return ""
-	}
-	return dd.Target.Dev
 }

@@ -4,144 +4,114 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 )
 
-// The list flags of virDomainSnapshotList* and virDomainListAllSnapshots.
-const (
-	listRoots       = uint32(libvirt.DomainSnapshotListRoots)
-	listDescendants = uint32(libvirt.DomainSnapshotListDescendants)
-	listLeaves      = uint32(libvirt.DomainSnapshotListLeaves)
-	listNoLeaves    = uint32(libvirt.DomainSnapshotListNoLeaves)
-	listMetadata    = uint32(libvirt.DomainSnapshotListMetadata)
-	listNoMetadata  = uint32(libvirt.DomainSnapshotListNoMetadata)
-	listInactive    = uint32(libvirt.DomainSnapshotListInactive)
-	listActive      = uint32(libvirt.DomainSnapshotListActive)
-	listDiskOnly    = uint32(libvirt.DomainSnapshotListDiskOnly)
-	listInternal    = uint32(libvirt.DomainSnapshotListInternal)
-	listExternal    = uint32(libvirt.DomainSnapshotListExternal)
+// ListFlag is virDomainSnapshotListFlags, go-libvirt's
+// DomainSnapshotListFlags.
+type ListFlag uint32
 
-	filtersLeaves   = listLeaves | listNoLeaves
-	filtersMetadata = listMetadata | listNoMetadata
-	filtersStatus   = listInactive | listActive | listDiskOnly
-	filtersLocation = listInternal | listExternal
+// The list flags, with libvirt's values. ListRoots and ListDescendants
+// are one bit: roots for a domain's list, the whole subtree for a
+// snapshot's children.
+const (
+	ListRoots       = ListFlag(libvirt.DomainSnapshotListRoots)
+	ListDescendants = ListFlag(libvirt.DomainSnapshotListDescendants)
+	ListMetadata    = ListFlag(libvirt.DomainSnapshotListMetadata)
+	ListLeaves      = ListFlag(libvirt.DomainSnapshotListLeaves)
+	ListNoLeaves    = ListFlag(libvirt.DomainSnapshotListNoLeaves)
+	ListNoMetadata  = ListFlag(libvirt.DomainSnapshotListNoMetadata)
+	ListInactive    = ListFlag(libvirt.DomainSnapshotListInactive)
+	ListActive      = ListFlag(libvirt.DomainSnapshotListActive)
+	ListDiskOnly    = ListFlag(libvirt.DomainSnapshotListDiskOnly)
+	ListInternal    = ListFlag(libvirt.DomainSnapshotListInternal)
+	ListExternal    = ListFlag(libvirt.DomainSnapshotListExternal)
+	ListTopological = ListFlag(libvirt.DomainSnapshotListTopological)
+
+	// ListFlagsAll is what the list and count calls accept
+	// (ROOTS or DESCENDANTS, TOPOLOGICAL, VIR_DOMAIN_SNAPSHOT_FILTERS_ALL):
+	// a driver refuses other bits with virerr.UnsupportedFlags.
+	ListFlagsAll = ListRoots | ListTopological | filtersMetadata | filtersLeaves | filtersStatus | filtersLocation
+
+	filtersMetadata = ListMetadata | ListNoMetadata
+	filtersLeaves   = ListLeaves | ListNoLeaves
+	filtersStatus   = ListInactive | ListActive | ListDiskOnly
+	filtersLocation = ListInternal | ListExternal
 )
 
-// List is virDomainSnapshotObjListGetNames and virDomainListSnapshots:
-// from nil lists every snapshot, or only the roots with
-// VIR_DOMAIN_SNAPSHOT_LIST_ROOTS; from set lists its children, or all
-// its descendants with VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS (the two
-// flags share a value). The filter groups (leaves, metadata, status,
-// location) each keep what any of their set flags matches; a group with
-// no flag set keeps everything. The order is always topological, parents
-// before children, siblings oldest first, which also satisfies
-// VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL.
-func (t *Tree) List(from *Obj, flags uint32) []*Obj {
-	if flags&filtersMetadata == listNoMetadata {
-		return nil // every snapshot here has metadata
+// List is virDomainSnapshotObjListGetNames' selection. With from nil it
+// lists the domain's snapshots (all, or with ListRoots the top-level
+// ones); with a snapshot, its children (or with ListDescendants its whole
+// subtree). The filter groups select as libvirt's do: leaves or not,
+// metadata (every snapshot here has it, so ListNoMetadata alone selects
+// none), the state (shut off, running, disk-only), internal or external.
+// A group with all its bits set does not filter, except the leaves
+// group: libvirt maps both bits through and keeps nothing.
+//
+// libvirt's order follows its hash table and is unspecified unless
+// ListTopological is given; this one is always the tree's, parents
+// before children and siblings oldest first (creation time, then name),
+// so it is topological with or without the flag. Flags outside
+// ListFlagsAll are ignored; callers check them.
+func (t *Tree) List(from *Snapshot, flags ListFlag) []*Snapshot {
+	subtree := flags&ListDescendants != 0
+	if from == nil {
+		// ROOTS and DESCENDANTS share the bit with opposite meanings
+		from, subtree = &t.root, !subtree
 	}
-	deep := from == nil
-	if flags&listRoots != 0 { // also listDescendants
-		deep = from != nil
+	if flags&filtersMetadata == ListNoMetadata {
+		return nil
 	}
-	var out []*Obj
-	t.walk(from, deep, func(o *Obj) {
-		if t.keep(o, flags) {
-			out = append(out, o)
+	candidates := from.children
+	if subtree {
+		candidates = t.Descendants(from)
+	}
+	status, location := flags&filtersStatus, flags&filtersLocation
+	if status == filtersStatus {
+		status = 0
+	}
+	if location == filtersLocation {
+		location = 0
+	}
+	var out []*Snapshot
+	for _, s := range candidates {
+		if flags&ListLeaves != 0 && len(s.children) > 0 ||
+			flags&ListNoLeaves != 0 && len(s.children) == 0 {
+			continue
 		}
-	})
+		if matches(s.Def, status, location) {
+			out = append(out, s)
+		}
+	}
 	return out
 }
 
-// keep applies the filter groups to o.
-func (t *Tree) keep(o *Obj, flags uint32) bool {
-	if f := flags & filtersLeaves; f != 0 && f != filtersLeaves {
-		leaf := !t.HasChildren(o)
-		if (f == listLeaves) != leaf {
+// matches is virDomainSnapshotFilter.
+func matches(d *Def, status, location ListFlag) bool {
+	if status != 0 {
+		switch {
+		case d.IsInactive() && status&ListInactive == 0,
+			d.IsDiskOnly() && status&ListDiskOnly == 0,
+			d.IsActive() && status&ListActive == 0:
 			return false
 		}
 	}
-	if f := flags & filtersStatus; f != 0 {
-		d := o.Def
-		if !(f&listInactive != 0 && d.IsInactive() || f&listDiskOnly != 0 && d.IsDiskOnly() || f&listActive != 0 && d.IsActive()) {
-			return false
-		}
-	}
-	if f := flags & filtersLocation; f != 0 {
-		ext := o.Def.IsExternal()
-		if !(f&listExternal != 0 && ext || f&listInternal != 0 && !ext) {
-			return false
-		}
+	switch {
+	case location&ListInternal != 0 && d.IsExternal(),
+		location&ListExternal != 0 && !d.IsExternal():
+		return false
 	}
 	return true
 }
 
-// CheckCycles is virDomainMomentCheckCycles: def's parent exists and
-// taking it as parent makes no cycle.
-func (t *Tree) CheckCycles(def *Def, domName string) error {
-	if def.ParentName == "" {
-		return nil
+// Names is List's names (virDomainSnapshotListNames and
+// ListChildrenNames). libvirt counts every match even beyond the
+// caller's maxnames; the caller keeps the first maxnames.
+func (t *Tree) Names(from *Snapshot, flags ListFlag) []string {
+	l := t.List(from, flags)
+	names := make([]string, len(l))
+	for i, s := range l {
+		names[i] = s.Def.Name
 	}
-	if def.ParentName == def.Name {
-		return domainErr(libvirt.ErrInvalidArg, "cannot set moment %s as its own parent", def.Name)
-	}
-	other := t.Lookup(def.ParentName)
-	if other == nil {
-		return domainErr(libvirt.ErrInvalidArg, "parent %s for moment %s not found", def.ParentName, def.Name)
-	}
-	for n := 0; other.Def.ParentName != "" && n <= t.Len(); n++ {
-		if other.Def.ParentName == def.Name {
-			return domainErr(libvirt.ErrInvalidArg, "parent %s would create cycle to %s", other.Def.Name, def.Name)
-		}
-		if other = t.Lookup(other.Def.ParentName); other == nil {
-			break
-		}
-	}
-	return nil
+	return names
 }
 
-// RedefinePrep is virDomainSnapshotRedefinePrep: def, a redefinition for
-// the domain of uuid named domName, is checked against the snapshot it
-// replaces (returned, nil if new) and aligned to its domain.
-func (t *Tree) RedefinePrep(def *Def, domName, uuid string, diskOnly bool) (*Obj, error) {
-	if err := t.CheckCycles(def, domName); err != nil {
-		return nil, err
-	}
-	other := t.Lookup(def.Name)
-	if err := redefineValidate(def, uuid, other, diskOnly); err != nil {
-		return nil, err
-	}
-	loc := LocationInternal
-	if def.State == StateDiskSnapshot || def.IsExternal() {
-		loc = LocationExternal
-	}
-	var existing = (*Def)(nil)
-	if other != nil {
-		existing = other.Def
-	}
-	if existing != nil && existing.Dom != nil {
-		return other, AlignDisks(def, existing.Dom, loc, true, false)
-	}
-	if def.Dom == nil {
-		return other, nil
-	}
-	return other, AlignDisks(def, nil, loc, true, false)
-}
-
-// redefineValidate is virDomainSnapshotRedefineValidate.
-func redefineValidate(def *Def, uuid string, other *Obj, diskOnly bool) error {
-	if diskOnly && def.State != StateDiskSnapshot {
-		return snapErr(libvirt.ErrInvalidArg, "disk-only flag for snapshot %s requires disk-snapshot state", def.Name)
-	}
-	if def.Dom != nil && def.Dom.UUID != "" && def.Dom.UUID != uuid {
-		return snapErr(libvirt.ErrInvalidArg, "definition for snapshot %s must use uuid %s", def.Name, uuid)
-	}
-	if other == nil {
-		return nil
-	}
-	online := func(s State) bool { return s == StateRunning || s == StatePaused }
-	if online(other.Def.State) != online(def.State) {
-		return snapErr(libvirt.ErrInvalidArg, "cannot change between online and offline snapshot state in snapshot %s", def.Name)
-	}
-	if (other.Def.State == StateDiskSnapshot) != (def.State == StateDiskSnapshot) {
-		return snapErr(libvirt.ErrInvalidArg, "cannot change between disk only and full system in snapshot %s", def.Name)
-	}
-	return nil
-}
+// Num is how many List selects (virDomainSnapshotNum, NumChildren).
+func (t *Tree) Num(from *Snapshot, flags ListFlag) int { return len(t.List(from, flags)) }

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -239,8 +238,9 @@ func firstTyped(doms []*elem) bool {
 
 // domain is virDomainDefParseNode with VIR_DOMAIN_DEF_PARSE_INACTIVE and
 // SKIP_VALIDATE on the element's own text, renamed to <domain> (the
-// domain parser does not look at the root's name) and given the
-// namespace prefixes the snapshot's root declares.
+// domain parser does not look at the root's name). Namespaces declared
+// on the snapshot's root do not reach it; libvirt writes a metadata
+// element's declarations on the element.
 func (p *parser) domain(n *elem) (*libvirtxml.Domain, error) {
 	raw := n.raw
 	if n.name != "domain" {
@@ -249,29 +249,9 @@ func (p *parser) domain(n *elem) (*libvirtxml.Domain, error) {
 			raw = raw[:i] + "</domain>"
 		}
 	}
-	raw = inheritNamespaces(raw, p.root, n)
 	o := p.o.Domain
 	o.Live, o.SkipValidate = false, true
 	return domxml.ParseWith(raw, o)
-}
-
-// inheritNamespaces adds to the start tag of raw (a <domain>) the
-// prefixes root declares that n does not.
-func inheritNamespaces(raw string, root, n *elem) string {
-	var add strings.Builder
-	for _, a := range root.attrs {
-		q := qname(a.Name)
-		if q != "xmlns" && !strings.HasPrefix(q, "xmlns:") {
-			continue
-		}
-		if _, ok := n.attr(q); !ok {
-			fmt.Fprintf(&add, " %s=\"%s\"", q, domxml.EscapeString(a.Value))
-		}
-	}
-	if add.Len() == 0 {
-		return raw
-	}
-	return "<domain" + add.String() + strings.TrimPrefix(raw, "<domain")
 }
 
 // memory reads <memory> and applies libvirt's rules on where the memory
@@ -288,7 +268,6 @@ func (p *parser) memory(def *Def) error {
 			return snapErr(libvirt.ErrXMLError, "'manual' memory snapshot mode not supported")
 		}
 		def.Memory = loc
-		def.MemoryFile = file
 	}
 	if def.Memory == LocationDefault {
 		switch {
@@ -300,6 +279,7 @@ func (p *parser) memory(def *Def) error {
 			def.Memory = LocationInternal
 		}
 	}
+	def.MemoryFile = file
 	return checkMemory(def.Memory, file, hasFile, p.offline)
 }
 
