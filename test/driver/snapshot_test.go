@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"virtxend/test/daemontest"
 )
@@ -295,12 +296,21 @@ func TestSnapshotRunning(t *testing.T) {
 		t.Errorf("snapshot-info f1: %v", i)
 	}
 	writeAt(t, blk(t, d, "g", false), 1, 0x22)
+	atSnapshot := cpuTime(t, d, "g")
+	before := atSnapshot
+	for deadline := time.Now().Add(bound); before < atSnapshot+0.3 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		before = cpuTime(t, d, "g")
+	}
 
 	// Revert to the full snapshot: the guest runs again from its memory,
-	// on a disk without what was written after it.
+	// its counters where they were, on a disk without what was written
+	// after it.
 	d.MustVirsh("snapshot-revert", "g", "f1")
 	if got := d.DomState("g"); got != "running (from snapshot)" {
 		t.Errorf("after revert to f1: %q", got)
+	}
+	if after := cpuTime(t, d, "g"); after >= before {
+		t.Errorf("CPU time after the revert %.2f s, before it %.2f s, at the snapshot %.2f s", after, before, atSnapshot)
 	}
 	if holds(t, blk(t, d, "g", false), 1, 0x22) {
 		t.Errorf("after revert to f1 the disk keeps a later write")
