@@ -1,8 +1,8 @@
 // Package tools checks that Debian's unchanged virt-manager tools work
 // against the daemon on the simulated Xen host, with Debian's libvirtd
 // beside it for storage and networks as scripts/run-simulated runs them:
-// virt-install, virt-clone, virt-xml, and virt-manager's New VM wizard
-// under Xvfb.
+// virt-install, virt-clone, virt-xml, and virt-manager under Xvfb (its New
+// VM wizard, a guest's text console, performance graphs and snapshots).
 package tools
 
 import (

@@ -61,25 +61,33 @@ func TestVirtManagerNewVM(t *testing.T) {
 	}
 }
 
-// wizard is virt-manager showing its New VM wizard on an Xvfb display.
-type wizard struct {
+// vmm is virt-manager showing one of its windows (the New VM wizard, a
+// guest's details) on an Xvfb display, driven from the keyboard.
+type vmm struct {
 	t     *testing.T
 	x     *daemontest.Display
-	win   string // the wizard's X window id
+	win   string // the window's X window id
 	log   *daemontest.SyncBuffer
 	shots string // the directory of its screenshots
 	done  chan struct{}
 }
 
-// startWizard starts virt-manager on a new display with the New VM wizard
-// of the daemon's connection (--show-domain-creator) and its debug log,
-// and waits for the wizard's window.
-func startWizard(t *testing.T, d *daemontest.Daemon) *wizard {
+// startWizard starts virt-manager with the New VM wizard of the daemon's
+// connection (--show-domain-creator) and waits for the wizard's window.
+func startWizard(t *testing.T, d *daemontest.Daemon) *vmm {
+	t.Helper()
+	return startVirtManager(t, d, "^New VM$", "--show-domain-creator")
+}
+
+// startVirtManager starts virt-manager on a new display with its debug
+// log, connected to the daemon, with more arguments (the window to show),
+// and waits for a window whose name matches title, a regular expression.
+func startVirtManager(t *testing.T, d *daemontest.Daemon, title string, args ...string) *vmm {
 	t.Helper()
 	x := daemontest.StartXvfb(t)
-	w := &wizard{t: t, x: x, log: &daemontest.SyncBuffer{}, shots: t.TempDir(), done: make(chan struct{})}
+	w := &vmm{t: t, x: x, log: &daemontest.SyncBuffer{}, shots: t.TempDir(), done: make(chan struct{})}
 	daemontest.KeepOnFailure(t, w.shots)
-	cmd := exec.Command("virt-manager", "--no-fork", "--debug", "--connect", d.URI(), "--show-domain-creator")
+	cmd := exec.Command("virt-manager", append([]string{"--no-fork", "--debug", "--connect", d.URI()}, args...)...)
 	cmd.Env = append(x.Env(), "HOME="+t.TempDir())
 	cmd.Stdout, cmd.Stderr = w.log, w.log
 	if err := cmd.Start(); err != nil {
@@ -93,32 +101,43 @@ func startWizard(t *testing.T, d *daemontest.Daemon) *wizard {
 			t.Logf("virt-manager's log:\n%s", w.log.String())
 		}
 	})
-	w.win = strings.TrimSpace(x.Xdotool("search", "--sync", "--name", "^New VM$"))
-	if i := strings.IndexByte(w.win, '\n'); i >= 0 {
-		w.win = w.win[:i]
-	}
+	// --onlyvisible: a window that exists but is not mapped yet takes no
+	// focus (virt-manager logs "Showing VM details" before it maps it).
+	w.win = firstLine(x.Xdotool("search", "--sync", "--onlyvisible", "--name", title))
 	return w
 }
 
-// keys presses keys in the wizard's window, one after another. With no
-// window manager on the display, the window is given the focus first.
-func (w *wizard) keys(keys ...string) {
+// keys presses keys in the window, one after another. With no window
+// manager on the display, the window is given the focus first.
+func (w *vmm) keys(keys ...string) {
+	w.t.Helper()
+	w.keysIn(w.win, keys...)
+}
+
+// keysIn presses keys in another window of virt-manager's (a dialog).
+func (w *vmm) keysIn(win string, keys ...string) {
 	w.t.Helper()
 	w.check()
-	w.x.Xdotool(append([]string{"windowfocus", "--sync", w.win, "key", "--delay", "150"}, keys...)...)
+	w.x.Xdotool(append([]string{"windowfocus", "--sync", win, "key", "--delay", "150"}, keys...)...)
 	time.Sleep(300 * time.Millisecond) // for GTK to act on them before the next
 }
 
-// text types s into the wizard's focused field.
-func (w *wizard) text(s string) {
+// text types s into the window's focused field.
+func (w *vmm) text(s string) {
+	w.t.Helper()
+	w.textIn(w.win, s)
+}
+
+// textIn types s into the focused field of another window (a dialog).
+func (w *vmm) textIn(win, s string) {
 	w.t.Helper()
 	w.check()
-	w.x.Xdotool("windowfocus", "--sync", w.win, "type", "--delay", "30", s)
+	w.x.Xdotool("windowfocus", "--sync", win, "type", "--delay", "30", s)
 	time.Sleep(300 * time.Millisecond)
 }
 
-// step takes a screenshot of the wizard at a step, named name.png.
-func (w *wizard) step(name string) {
+// step takes a screenshot of the screen at a step, named name.png.
+func (w *vmm) step(name string) {
 	w.t.Helper()
 	w.check()
 	if err := w.x.Screenshot(filepath.Join(w.shots, name+".png")); err != nil {
@@ -127,7 +146,7 @@ func (w *wizard) step(name string) {
 }
 
 // waitLog waits until virt-manager's debug log has s.
-func (w *wizard) waitLog(s string) {
+func (w *vmm) waitLog(s string) {
 	w.t.Helper()
 	if !poll(60*time.Second, func() bool { w.check(); return strings.Contains(w.log.String(), s) }) {
 		w.step("timeout")
@@ -137,7 +156,7 @@ func (w *wizard) waitLog(s string) {
 
 // check fails the test, with a screenshot, if virt-manager showed an error
 // dialog.
-func (w *wizard) check() {
+func (w *vmm) check() {
 	w.t.Helper()
 	_, msg, ok := strings.Cut(w.log.String(), "error dialog message:")
 	if !ok {
