@@ -178,9 +178,22 @@ func (drv *Driver) loadSnapshots(d *domain) {
 	if err := tree.UpdateRelations(); err != nil {
 		drv.log.Error("Snapshots have inconsistent relations for domain", "domain", name, "err", err)
 	}
+	drv.dropOrphanMemory(dir, tree)
 	d.mu.Lock()
 	d.snaps = tree
 	d.mu.Unlock()
+}
+
+// dropOrphanMemory removes the memory image of an internal snapshot that
+// has no metadata: a daemon killed between taking it and writing it.
+func (drv *Driver) dropOrphanMemory(dir string, tree *dsnap.Tree) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".save"); ok && tree.Lookup(name) == nil {
+			drv.log.Warn("removing the memory image of a snapshot that was never recorded", "path", filepath.Join(dir, e.Name()))
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func loadSnapshot(tree *dsnap.Tree, path string) (*dsnap.Snapshot, bool, error) {

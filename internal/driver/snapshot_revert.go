@@ -54,6 +54,9 @@ func (drv *Driver) RevertToSnapshot(ctx context.Context, sn Snapshot, flags uint
 	}
 	err = drv.revert(a, d, sn.Name, flags)
 	a.End(err)
+	if s := d.snap(); err != nil && !s.persistent && !s.active() {
+		drv.remove(d) // qemuDomainRemoveInactive: a transient domain left stopped goes
+	}
 	if err == nil {
 		drv.awaitConsoles(ctx, d) // once the job is over: recording takes it
 	}
@@ -237,6 +240,12 @@ func (drv *Driver) revertDisks(ctx context.Context, plan *revertPlan, def *libvi
 	}
 	if _, err := drv.createOverlays(ctx, def, tmp.Disks, false); err != nil {
 		return err
+	}
+	// The persistent definition of a snapshot with memory reads the
+	// frozen images too: it moves to the new overlays with the live one,
+	// or its next boot would write into the snapshot.
+	if other := plan.inactive; other != nil && other != def {
+		pointDisksByName(other, def, tmp.Disks)
 	}
 	pointDisks(def, tmp.Disks)
 	plan.overlays = tmp

@@ -315,6 +315,10 @@ func TestSnapshotRunning(t *testing.T) {
 	if holds(t, blk(t, d, "g", false), 1, 0x22) {
 		t.Errorf("after revert to f1 the disk keeps a later write")
 	}
+	// The next boot writes the new overlay too, never the frozen image.
+	if live, persistent := blk(t, d, "g", false), blk(t, d, "g", true); live != persistent {
+		t.Errorf("after revert to f1 the guest runs on %s, its next boot would use %s", live, persistent)
+	}
 	d.MustVirsh("snapshot-revert", "g", "d1")
 	if got := d.DomState("g"); got != "shut off (from snapshot)" {
 		t.Errorf("after revert to the disk-only d1: %q", got)
