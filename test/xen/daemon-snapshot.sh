@@ -1,0 +1,93 @@
+# shellcheck shell=sh
+# virsh-snapshot: domain snapshots of a running PV guest with a qcow2 disk (libxl's qdisk
+# backend, QEMU's block layer), through virsh and the daemon. Sourced by daemon-checks.sh,
+# whose helpers it uses (and lib.sh's guest_write, guest_read, img_word; daemon-save.sh's
+# last_count).
+
+SNAP_IMG=/root/vx-snap.qcow2
+
+# first_count_after NAME: the first counter guest NAME printed after its log's size LOGSIZE
+# (within 60 s), in FIRST; fails if it booted again meanwhile
+first_count_after() {
+	_j=0
+	FIRST=
+	until [ -n "$FIRST" ]; do
+		[ $_j -lt 60 ] || { WHY="$1 printed no counter within 60 s of the revert"; return 1; }
+		sleep 1
+		_j=$((_j + 1))
+		FIRST=$(tail -c +$((LOGSIZE + 1)) "$CONLOG/guest-$1.log" | grep -a -o 'DOMU-COUNT [0-9]*' | head -n 1 | cut -d' ' -f2)
+	done
+	! tail -c +$((LOGSIZE + 1)) "$CONLOG/guest-$1.log" | grep -a -q DOMU-MARKER-OK || { WHY="$1 booted again instead of coming back from its memory"; return 1; }
+}
+
+# want_read NAME SECTOR WORD: guest NAME reads WORD ("-": nothing) in sector SECTOR of xvda
+want_read() {
+	guest_read "$1" xvda "$2" || return 1
+	[ "$READ" = "$3" ] || { WHY="$4: the guest reads '$READ' in sector $2, want '$3'"; return 1; }
+}
+
+# virsh-snapshot: the guest writes MARK1; a disk-only snapshot d1 switches its disk to an
+# overlay while it is paused (the base keeps MARK1 alone); it writes MARK2; a full snapshot f1
+# (memory in a file, the disk on a second overlay); it writes MARK3 and counts on; revert to f1:
+# it runs from f1's memory (its counter went back, no reboot) on a disk with MARK1 and MARK2 but
+# not MARK3. Then an internal snapshot r1 of the running guest (memory beside the metadata, the
+# qcow2 snapshot taken by QEMU), MARK4, revert to r1: MARK4 gone. Times of each step.
+check_virsh_snapshot() {
+	DEBUG_FN="vguest_debug vx-snap"
+	forget_snap
+	rm -f /root/vx-snap.*
+	step "qemu-img create" qemu-img create -q -f qcow2 "$SNAP_IMG" 16M || return 1
+	step "virsh define" V define $XT/guests/vx-snap.xml || return 1
+	vstart vx-snap || return 1
+	wait_con vx-snap 'DOMU-COUNT 2([^0-9]|$)' 1 60 || return 1
+	guest_write vx-snap xvda 1 MARK1 || return 1
+	_t=$(now)
+	step "virsh snapshot-create-as --disk-only" V snapshot-create-as vx-snap d1 --disk-only || return 1
+	_td=$(since "$_t")
+	state vx-snap running 10 || return 1
+	_ov=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	[ "$_ov" = /root/vx-snap.d1 ] || { WHY="after d1 xvda is '$_ov'"; return 1; }
+	[ "$(xl_disk vx-snap xvda)" = /root/vx-snap.d1 ] || { WHY="after d1 xl list -l says xvda is $(xl_disk vx-snap xvda)"; return 1; }
+	guest_write vx-snap xvda 2 MARK2 || return 1
+	[ "$(img_word "$SNAP_IMG" 1)" = MARK1 ] && [ "$(img_word "$SNAP_IMG" 2)" = - ] ||
+		{ WHY="the base image after d1: sector 1 '$(img_word "$SNAP_IMG" 1)', sector 2 '$(img_word "$SNAP_IMG" 2)'"; return 1; }
+	[ "$(img_word /root/vx-snap.d1 2)" = MARK2 ] || { WHY="the overlay d1 lacks MARK2"; return 1; }
+	_t=$(now)
+	step "virsh snapshot-create-as --memspec" V snapshot-create-as vx-snap f1 --memspec file=/root/vx-snap.f1mem || return 1
+	_tf=$(since "$_t")
+	state vx-snap running 10 || return 1
+	guest_write vx-snap xvda 3 MARK3 || return 1
+	wait_con vx-snap 'DOMU-COUNT' 1 5 || true
+	sleep 3
+	last_count vx-snap
+	_before=$COUNT
+	_t=$(now)
+	step "virsh snapshot-revert f1" V snapshot-revert vx-snap f1 || return 1
+	_tr=$(since "$_t")
+	state vx-snap running 10 || return 1
+	first_count_after vx-snap || return 1
+	[ "$FIRST" -lt "$_before" ] || { WHY="after the revert to f1 the counter went on from $_before to $FIRST"; return 1; }
+	want_read vx-snap 1 MARK1 "revert to f1" || return 1
+	want_read vx-snap 2 MARK2 "revert to f1" || return 1
+	want_read vx-snap 3 - "revert to f1" || return 1
+	_t=$(now)
+	step "virsh snapshot-create-as (internal, running)" V snapshot-create-as vx-snap r1 || return 1
+	_ti=$(since "$_t")
+	guest_write vx-snap xvda 4 MARK4 || return 1
+	step "virsh snapshot-revert r1" V snapshot-revert vx-snap r1 || return 1
+	state vx-snap running 10 || return 1
+	want_read vx-snap 4 - "revert to r1" || return 1
+	want_read vx-snap 2 MARK2 "revert to r1" || return 1
+	step "virsh snapshot-list --tree" V snapshot-list vx-snap --tree || return 1
+	_tree=$(tr -s ' \n' ' ' <$TMPD/step.out)
+	forget_snap
+	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), internal ${_ti} s; tree: $_tree"
+	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, internal with memory ${_ti} s"
+}
+
+# forget_snap: vx-snap gone, with its snapshots' metadata and files
+forget_snap() {
+	V destroy vx-snap >/dev/null 2>&1 || true
+	V undefine vx-snap --snapshots-metadata >/dev/null 2>&1 || true
+	rm -f /root/vx-snap.*
+}
