@@ -13,7 +13,7 @@ log "$PHASE"
 	timeout 600 apt-get update -q
 	timeout 900 apt-get install -y -q --no-install-recommends \
 		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients libvirt-daemon gcc libc6-dev \
-		dmidecode
+		dmidecode qemu-utils socat
 } >"$W/apt.log" 2>&1
 PHASE="downloading the Xen and kernel packages"
 log "$PHASE"
@@ -106,6 +106,11 @@ cp "$X/usr/share/seabios/vgabios-cirrus.bin" "$R/usr/share/seabios/"
 ln -s ../seabios/vgabios-cirrus.bin "$R/usr/share/qemu/vgabios-cirrus.bin"
 cp /usr/share/qemu/linuxboot.bin "$R/usr/share/qemu/"
 cp /usr/share/qemu/keymaps/en-us "$R/usr/share/qemu/keymaps/"
+# disk snapshots (xl-snapshot): qemu-img makes the overlays and lists internal snapshots,
+# qemu-io reads the images beside the device model, socat talks QMP to it (HMP, which xl
+# qemu-monitor-command speaks, cannot name a xen-block disk's node to snapshot_blkdev). The
+# host's qemu-utils is the QEMU release of qemu-system-xen
+cp /usr/bin/qemu-img /usr/bin/qemu-io "$(command -v socat)" "$R/usr/bin/"
 # the hotplug scripts want bash and the real flock, losetup, stat, readlink
 cp /bin/bash "$R/bin/"
 cp "$(command -v flock)" "$(command -v losetup)" "$(command -v stat)" "$(command -v readlink)" "$R/usr/bin/"

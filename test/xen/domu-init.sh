@@ -10,10 +10,12 @@
 # -FAIL), a gone one is DOMU-NET-DEL. With xt.pci it lists the PCI devices it sees
 # (DOMU-PCI lines). With xt.count it prints "TIME DOMU-COUNT N" once a second (N from 0
 # at boot, TIME the guest's clock). A clean shutdown request (xl shutdown,
-# virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once.
+# virsh shutdown) makes the kernel run /sbin/poweroff, which powers off at once. A line
+# "xt-write DEV SECTOR WORD" typed on its console writes WORD into that sector of a disk and
+# answers DOMU-WROTE, "xt-read DEV SECTOR" answers DOMU-READ with the sector's first word.
 # PID 1 must never exit, hence no "set -e" here.
 /bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev /sbin
+mkdir -p /proc /sys /dev /sbin /tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -113,7 +115,37 @@ if grep -q xt.count /proc/cmdline; then
 		done
 	) </dev/null | ts '%.s' &
 fi
-# stdin is /dev/console, hvc0: not a controlling terminal, so reading it is allowed
+# xt_write DEV SECTOR WORD: WORD, padded with blanks to 512 bytes, into sector SECTOR of
+# block device DEV, flushed to the disk (fsync: blkfront sends the write and a flush)
+xt_write() {
+	i=0
+	while [ ! -b "/dev/$1" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+	printf '%-512s' "$3" >/tmp/xt-sector
+	dd if=/tmp/xt-sector of="/dev/$1" bs=512 seek="$2" count=1 conv=notrunc,fsync 2>/dev/null
+	echo "DOMU-WROTE $1 $2 $3 rc=$?"
+}
+# xt_read DEV SECTOR: the first word of sector SECTOR of DEV as the disk has it now (the
+# page cache dropped first: a restored guest's cache is its memory's)
+xt_read() {
+	i=0
+	while [ ! -b "/dev/$1" ] && [ $i -lt 30 ]; do sleep 1; i=$((i + 1)); done
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	w=$(dd if="/dev/$1" bs=512 skip="$2" count=1 2>/dev/null | tr -c 'A-Za-z0-9-' ' ' | awk '{ print $1 }')
+	echo "DOMU-READ $1 $2 ${w:--}"
+}
+# stdin is /dev/console, hvc0: not a controlling terminal, so reading it is allowed. A typed
+# "xt-write DEV SECTOR WORD" or "xt-read DEV SECTOR" (dom0's lib.sh: guest_write, guest_read)
+# writes or reads a sector of a disk; any other line is echoed
 while :; do
-	if read -r line; then echo "DOMU-ECHO $line"; else sleep 3600; fi
+	if read -r line; then
+		set -- $line
+		case $1 in
+		xt-write) [ $# = 4 ] && xt_write "$2" "$3" "$4" || echo "DOMU-WROTE bad: $line" ;;
+		xt-read) [ $# = 3 ] && xt_read "$2" "$3" || echo "DOMU-READ bad: $line" ;;
+		*) echo "DOMU-ECHO $line" ;;
+		esac
+	else
+		sleep 3600
+	fi
 done

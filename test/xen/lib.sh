@@ -69,6 +69,84 @@ wait_con() {
 	WHY="guest $1: no '$2' (#$3) on its console within $4 s"
 	return 1
 }
+# con_type NAME LINE: type LINE, and Enter, on guest NAME's console: into the pty that
+# xenconsoled made for it (the one xl console and virsh console open)
+con_type() {
+	_id=$(xl domid "$1" 2>/dev/null) || { WHY="con_type: no domain $1"; return 1; }
+	_tty=$(xenstore-read "/local/domain/$_id/console/tty" 2>/dev/null) || { WHY="con_type: d$_id has no console tty in xenstore"; return 1; }
+	printf '%s\r' "$2" >"$_tty" || { WHY="con_type: could not write to $_tty"; return 1; }
+}
+# guest_write NAME DEV SECTOR WORD: guest NAME writes WORD (no blanks) into sector SECTOR of its
+# disk DEV and flushes it (domu-init.sh's xt-write), within 60 s
+guest_write() {
+	_n=$(grep -a -c "DOMU-WROTE $2 $3 $4 rc=" "$CONLOG/guest-$1.log" 2>/dev/null || true)
+	con_type "$1" "xt-write $2 $3 $4" || return 1
+	wait_con "$1" "DOMU-WROTE $2 $3 $4 rc=" $((${_n:-0} + 1)) 60 || return 1
+	_r=$(grep -a "DOMU-WROTE $2 $3 $4 rc=" "$CONLOG/guest-$1.log" | tail -n 1 | tr -d '\r')
+	[ "${_r##*rc=}" = 0 ] || { WHY="guest $1 could not write $4 into sector $3 of $2: $_r"; return 1; }
+}
+# guest_read NAME DEV SECTOR: READ is the first word guest NAME reads in sector SECTOR of its
+# disk DEV, its cache dropped first (domu-init.sh's xt-read); "-" for none
+guest_read() {
+	_n=$(grep -a -c "DOMU-READ $2 $3 " "$CONLOG/guest-$1.log" 2>/dev/null || true)
+	con_type "$1" "xt-read $2 $3" || return 1
+	wait_con "$1" "DOMU-READ $2 $3 " $((${_n:-0} + 1)) 60 || return 1
+	READ=$(grep -a "DOMU-READ $2 $3 " "$CONLOG/guest-$1.log" | tail -n 1 | tr -d '\r' | awk '{ print $4 }')
+}
+# img_word IMAGE SECTOR: the first word in sector SECTOR of disk image IMAGE, through its
+# backing chain, as qemu-io reads it beside the device model that has it open (-U: no lock
+# taken); "-" for none. qemu-io's read -v prints the offset, 16 bytes in hex, then the same as
+# text from the 61st column, with "." for all but letters and digits: hence markers of letters
+# and digits only
+img_word() {
+	qemu-io -r -U -c "read -v $(($2 * 512)) 16" "$1" >$TMPD/qemu-io.out 2>&1 || { echo "qemu-io-failed"; return 0; }
+	_w=$(awk 'NR == 1 { print substr($0, 61) }' $TMPD/qemu-io.out | tr '.' ' ' | awk '{ print $1 }')
+	echo "${_w:--}"
+}
+# qmp ID CMD...: send each QMP command (JSON, one line) to the device model of domain ID on
+# libxl's QMP socket, through socat, after qmp_capabilities, and wait (30 s at most) until
+# each has its answer; the answers are in $TMPD/qmp.out, one a line. Fails unless every
+# command returned (WHY then has the error). The socket serves one client at a time: libxl
+# connects to it for its own commands, waiting meanwhile.
+qmp() {
+	_qid=$1
+	_s=/var/run/xen/qmp-libxl-$1
+	shift
+	rm -f $TMPD/qmp.in $TMPD/qmp.out
+	mkfifo $TMPD/qmp.in
+	socat -t 5 - "UNIX-CONNECT:$_s" <$TMPD/qmp.in >$TMPD/qmp.out 2>&1 &
+	_sp=$!
+	exec 4>$TMPD/qmp.in
+	echo '{"execute": "qmp_capabilities"}' >&4
+	_want=1
+	for _c in "$@"; do
+		echo "$_c" >&4
+		_want=$((_want + 1))
+	done
+	_j=0
+	until [ "$(grep -c -E '^\{"(return|error)"' $TMPD/qmp.out 2>/dev/null || true)" -ge $_want ]; do
+		if [ $_j -ge 150 ] || ! kill -0 $_sp 2>/dev/null; then break; fi
+		sleep 0.2
+		_j=$((_j + 1))
+	done
+	exec 4>&-
+	wait $_sp 2>/dev/null || true
+	rm -f $TMPD/qmp.in
+	_got=$(grep -c -E '^\{"return"' $TMPD/qmp.out 2>/dev/null || true)
+	[ "${_got:-0}" -ge $_want ] && return 0
+	WHY="QMP to d$_qid's device model: $( (grep -E '"error"|socat' $TMPD/qmp.out || tail -n 2 $TMPD/qmp.out) | head -n 2 | tr '\n' ' ' | cut -c1-300)"
+	return 1
+}
+# hmp NAME CMD: an HMP command to guest NAME's device model (xl qemu-monitor-command, libxl's
+# libxl_qemu_monitor_command); its output in $TMPD/step.out. Fails when it printed an error,
+# which xl does not count as one
+hmp() {
+	step "xl qemu-monitor-command $1 '$2'" timeout 30 xl qemu-monitor-command "$1" "$2" || return 1
+	if grep -q '^Error' $TMPD/step.out; then
+		WHY="HMP $2: $(head -n 1 $TMPD/step.out)"
+		return 1
+	fi
+}
 # wait_gone NAME SECS: wait until xl no longer lists domain NAME
 wait_gone() {
 	_i=0

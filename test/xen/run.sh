@@ -20,6 +20,8 @@
 # ONLY=save (only the toolstack, virsh-save, and SAVE_ROUNDS timed saves and restores of a PV
 # guest through xl, virtxend and libvirt's libxl driver: the others SKIP, to work on save),
 # ONLY=CHECK+CHECK (those checks and the ones they stand on; lib.sh's only),
+# CONF_RUN=REGEX (libxl-conformance runs only the tests of libxl.test that -test.run REGEX picks:
+# no blanks or commas in it),
 # NO_ORACLE=1 (everything but oracle.sh, whose checks SKIP: scripts/test's retry when the
 # oracle passed), ORACLE_NO_FIGURES=1 (oracle.sh without its side-by-side figures).
 set -euo pipefail
@@ -52,7 +54,7 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM loglvl=a
 # initramfs's tmpfs (capped at half of dom0's memory while it unpacks) too small for the image
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 swiotlb=4096 XL_TIMES=${XL_TIMES:-3} VX_TIMES=${VX_TIMES:-3} SAVE_ROUNDS=${SAVE_ROUNDS:-3}"
 # (the kernel hands these NAME=VALUE words to /init as its environment)
-DOM0_ARGS="$DOM0_ARGS${ONLY:+ XT_ONLY=$ONLY}${NO_ORACLE:+ XT_NO_ORACLE=1}${ORACLE_NO_FIGURES:+ ORACLE_NO_FIGURES=1}"
+DOM0_ARGS="$DOM0_ARGS${ONLY:+ XT_ONLY=$ONLY}${CONF_RUN:+ XT_CONF_RUN=$CONF_RUN}${NO_ORACLE:+ XT_NO_ORACLE=1}${ORACLE_NO_FIGURES:+ ORACLE_NO_FIGURES=1}"
 TB=$SECONDS
 T0US=${EPOCHREALTIME/./}
 # PCI passthrough (xl-pci, pci-probe.sh): q35 for QEMU's VT-d (intel-iommu), which Xen
@@ -106,7 +108,7 @@ PHASE="collecting the results"
 [ -n "${VERBOSE:-}" ] && cat "$SERIAL"
 grep -a -E 'Xen version|DOM0-INIT|ALL-CHECKS-DONE|^\[ *[0-9.]+\] === ' "$SERIAL" | sed 's/^/    /' || true
 [ -n "$DAEMON_SKIP" ] && { bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP"; bash "$HERE/oracle.sh" --skip "$DAEMON_SKIP"; } >"$W/skips.txt"
-EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh" "$HERE/oracle.sh")"
+EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci xl-snapshot $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh" "$HERE/oracle.sh")"
 {
 	grep -a -o -E 'CHECK (PASS|FAIL|SKIP) [a-z0-9-]+: .*' "$SERIAL" || true
 	cat "$W/skips.txt" 2>/dev/null || true

@@ -1,0 +1,42 @@
+package libxl
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"virtxend/internal/backend"
+)
+
+// FuzzQMPAnswers: whatever a device model sends, the session reads the
+// disks from it or fails with a backend error, without a panic; a disk it
+// reads that xenDisk picks has a root node.
+func FuzzQMPAnswers(f *testing.F) {
+	f.Add(qmpGreeting + "\n" + `{"return": {}, "id": 1}` + "\n" + `{"return": ` + pvBlock + `, "id": 2}` + "\n" + `{"return": "xvda0", "id": 3}` + "\n")
+	f.Add(qmpGreeting + "\n" + `{"event": "X"}{"return": {}, "id": 1}{"return": [{"qdev": "a", "inserted": {"node-name": "n", "file": "f"}}], "id": 2}{"error": {"class": "GenericError", "desc": "no vdev"}, "id": 3}`)
+	f.Add(qmpGreeting + "\n" + `{"return": {}, "id": 1}{"return": [{"qdev": "a"}, {"qdev": "b", "inserted": null}], "id": 2}{"return": 5, "id": 3}`)
+	f.Add(`{"QMP": {}}{"return": {}, "id": "1"}`)
+	f.Fuzz(func(t *testing.T, stream string) {
+		s, err := newQMPSession(struct {
+			io.Reader
+			io.Writer
+		}{strings.NewReader(stream), io.Discard})
+		if err != nil {
+			var qe *QMPError
+			if !errors.Is(err, backend.ErrFailed) && !errors.As(err, &qe) {
+				t.Fatalf("error of no kind: %v", err)
+			}
+			return
+		}
+		disks, err := s.disks()
+		if err != nil {
+			return
+		}
+		for _, d := range disks {
+			if got, err := xenDisk(disks, d.Vdev); err == nil && got.Node == "" {
+				t.Fatalf("picked %+v with no root node", got)
+			}
+		}
+	})
+}
