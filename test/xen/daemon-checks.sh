@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-net-vol virsh-pci daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-snapshot virsh-net-vol virsh-pci daemon-kill9 behind-back"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -167,7 +167,7 @@ xl_disk() {
 
 # The checks of each area are in files of their own beside this one, which run.sh and
 # dry-run.sh copy with it (every daemon-*.sh); the helpers above and below serve them all.
-for _part in lifecycle hvm devices tuning save net-vol pci; do
+for _part in lifecycle hvm devices tuning save snapshot net-vol pci; do
 	. "$XT/daemon-$_part.sh"
 done
 . "$XT/pci-probe.sh" # the device run.sh gives dom0 (virsh-pci)
@@ -290,6 +290,7 @@ run_check virsh-hotplug check_virsh_hotplug
 forget vx-dev # what a failed virsh-hotplug left running
 run_check virsh-tuning check_virsh_tuning
 run_check virsh-save check_virsh_save
+run_check virsh-snapshot check_virsh_snapshot
 run_check virsh-net-vol check_virsh_net_vol
 run_check virsh-pci check_virsh_pci
 run_check daemon-kill9 check_kill9
