@@ -330,6 +330,14 @@ func TestSnapshotRunning(t *testing.T) {
 
 	// --halt leaves the guest shut off once the snapshot is taken.
 	d.MustVirsh("resume", "g")
+	// --live writes the memory while the guest runs, as a migration does.
+	d.MustVirsh("snapshot-create-as", "g", "l1", "--live", "--memspec", "file="+filepath.Join(dir, "l1.mem"))
+	if i := snapInfo(t, d, "g", "l1"); i["State"] != "running" {
+		t.Errorf("snapshot-info l1: %v", i)
+	}
+	if got := d.DomState("g"); got != "running (unpaused)" {
+		t.Errorf("after --live: %q", got)
+	}
 	d.MustVirsh("snapshot-create-as", "g", "h1", "--memspec", "file="+filepath.Join(dir, "h1.mem"), "--halt")
 	if got := d.DomState("g"); got != "shut off (from snapshot)" {
 		t.Errorf("after --halt: %q", got)
@@ -514,6 +522,23 @@ func TestSnapshotListAndErrors(t *testing.T) {
 	if p := strings.TrimSpace(d.MustVirsh("snapshot-parent", "g", "i2")); p != "i1" {
 		t.Errorf("redefined i2's parent: %q", p)
 	}
+
+	// --children takes a snapshot's whole subtree, images and all.
+	d.MustVirsh("snapshot-delete", "g", "i2", "--children")
+	if l := internalSnapshots(t, disk); strings.Contains(l, "i2") {
+		t.Errorf("i2 left in the image by --children:\n%s", l)
+	}
+	if n := strings.Fields(d.MustVirsh("snapshot-list", "g", "--name")); len(n) != 3 {
+		t.Errorf("after deleting i2 with its children: %v", n)
+	}
+
+	// A snapshot without memory state over a managed save image is a
+	// risky revert, done only with --force.
+	d.MustVirsh("start", "g")
+	d.MustVirsh("managedsave", "g")
+	mustFail(t, d.Virsh("snapshot-revert", "g", "i1"), "removal of existing managed saved state strongly recommended")
+	d.MustVirsh("snapshot-revert", "g", "i1", "--force")
+	d.MustVirsh("managedsave-remove", "g")
 
 	// --no-metadata: the image has it, the domain does not list it.
 	d.MustVirsh("snapshot-revert", "g", "i1")
