@@ -180,6 +180,8 @@ func fileKind(root, path string) string {
 		return "autostart-marker"
 	case dir == p.StateDir():
 		return "status"
+	case strings.HasPrefix(path, p.SnapshotDir()+"/"):
+		return "snapshot"
 	}
 	return "directory"
 }
@@ -210,6 +212,9 @@ func (h *harness) check() error {
 	}
 	_, problems := checkFiles(h.root, false)
 	for _, p := range problems {
+		h.sum.problem("cycle %d, after the restart: %s", h.ledger.cycle, p)
+	}
+	for _, p := range checkSnapshotOwners(h.root, seen) {
 		h.sum.problem("cycle %d, after the restart: %s", h.ledger.cycle, p)
 	}
 	for _, p := range checkHost(h.root, seen) {
