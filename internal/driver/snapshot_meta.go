@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,7 +95,7 @@ func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Snapshot) error {
 // removeSnapshotMeta removes one snapshot's metadata file.
 func (drv *Driver) removeSnapshotMeta(dom, snap string) {
 	path := filepath.Join(drv.snapshotDirOf(dom), snap+".xml")
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := store.Remove(path); err != nil {
 		drv.log.Warn("Failed to unlink snapshot metadata", "path", path, "err", err)
 	}
 }
