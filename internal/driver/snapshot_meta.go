@@ -195,16 +195,16 @@ func loadSnapshot(tree *dsnap.Tree, path string) (*dsnap.Snapshot, bool, error) 
 	return obj, current, err
 }
 
-// undefineSnapshots is qemuDomainUndefineFlags' rule: an inactive domain
-// with snapshots is undefined only with VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
-// which drops their metadata (the images stay).
-func (drv *Driver) undefineSnapshots(d *domain, s snapshot, flags uint32) error {
+// checkUndefineSnapshots is qemuDomainUndefineFlags' rule: an inactive
+// domain with snapshots is undefined only with
+// VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA. Their metadata (not the images)
+// goes with the domain (remove), after its config: libvirt drops it
+// first, and a kill between would leave the domain defined without its
+// snapshots, or some of them.
+func (drv *Driver) checkUndefineSnapshots(d *domain, s snapshot, flags uint32) error {
 	n := d.snapshotCount()
-	if s.active() || n == 0 {
+	if s.active() || n == 0 || flags&uint32(libvirt.DomainUndefineSnapshotsMetadata) != 0 {
 		return nil
 	}
-	if flags&uint32(libvirt.DomainUndefineSnapshotsMetadata) == 0 {
-		return libxlErr(libvirt.ErrOperationInvalid, "cannot delete inactive domain with %d snapshots", n)
-	}
-	return drv.dropSnapshotMetadata(d)
+	return libxlErr(libvirt.ErrOperationInvalid, "cannot delete inactive domain with %d snapshots", n)
 }
