@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,10 +134,30 @@ func (drv *Driver) loadAllSnapshots() {
 		d := drv.byName[e.Name()]
 		drv.mu.RUnlock()
 		if d == nil {
-			drv.log.Warn("snapshot metadata of an unknown domain", "domain", e.Name())
+			drv.dropOrphanSnapshots(e.Name())
 			continue
 		}
 		drv.loadSnapshots(d)
+	}
+}
+
+// dropOrphanSnapshots removes the snapshot directory of a domain that has
+// neither a config nor a status file: a domain ends with the removal of
+// the one it had, and its metadata goes after that, so a kill between
+// leaves this directory. Kept, it would be loaded as the snapshots of the
+// next domain given the name, at the next start. A directory beside a
+// file the daemon could not load is kept, with a warning.
+func (drv *Driver) dropOrphanSnapshots(name string) {
+	dir := drv.snapshotDirOf(name)
+	for _, f := range []string{drv.configPath(name), drv.statusPath(name)} {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			drv.log.Warn("snapshot metadata of an unknown domain", "domain", name, "beside", f)
+			return
+		}
+	}
+	drv.log.Info("removing the snapshot metadata of a domain that is gone", "domain", name, "dir", dir)
+	if err := os.RemoveAll(dir); err != nil {
+		drv.log.Warn("cannot remove snapshot metadata", "dir", dir, "err", err)
 	}
 }
 
