@@ -313,8 +313,15 @@ func (h *harness) judge(name string, got guest) {
 		return
 	}
 	h.sum.InFlight++
+	f := h.sum.InFlightByOp[p.op]
+	if f == nil {
+		f = &flight{}
+		h.sum.InFlightByOp[p.op] = f
+	}
+	f.N++
 	if p.after.matches(got) && !p.before.matches(got) {
 		h.sum.InFlightApplied++
+		f.Applied++
 	}
 	if p.before.matches(got) || p.after.matches(got) {
 		return
@@ -322,6 +329,7 @@ func (h *harness) judge(name string, got guest) {
 	for _, mid := range p.partial {
 		if mid.matches(got) {
 			h.sum.InFlightPartial++
+			f.Partial++
 			return
 		}
 	}
