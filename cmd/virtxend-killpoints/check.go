@@ -25,7 +25,8 @@ import (
 )
 
 // checkFiles looks at the files the daemon keeps: every one is whole (its
-// old or its new content, never a mix). Straight after a kill (justKilled)
+// old or its new content, never a mix), and no domain has two snapshots
+// marked current. Straight after a kill (justKilled)
 // the temporaries of writes in flight and the autostart link of an
 // undefine killed half-way may remain, and are counted as leftovers, which
 // the next start must remove; after a restart, any is a problem.
@@ -44,6 +45,7 @@ func checkFiles(root string, justKilled bool) (leftovers int, problems []string)
 	problems = append(problems, checkConfigs(p)...)
 	problems = append(problems, linkProblems...)
 	problems = append(problems, checkStatuses(p)...)
+	problems = append(problems, checkSnapshotFiles(p)...)
 	if !justKilled {
 		problems = append(problems, checkImages(p)...)
 	}
@@ -200,6 +202,9 @@ func observe(l *libvirt.Libvirt, name string) (guest, error) {
 	case libvirt.DomainShutoff:
 	default:
 		return guest{}, fmt.Errorf("%s is in state %d", name, state)
+	}
+	if g.Snaps, g.Current, err = readSnapshots(l, d); err != nil {
+		return guest{}, err
 	}
 	if g.Running || g.Paused {
 		g.ID = d.ID

@@ -180,6 +180,8 @@ func fileKind(root, path string) string {
 		return "autostart-marker"
 	case dir == p.StateDir():
 		return "status"
+	case strings.HasPrefix(path, p.SnapshotDir()+"/"):
+		return "snapshot"
 	}
 	return "directory"
 }
@@ -210,6 +212,9 @@ func (h *harness) check() error {
 	}
 	_, problems := checkFiles(h.root, false)
 	for _, p := range problems {
+		h.sum.problem("cycle %d, after the restart: %s", h.ledger.cycle, p)
+	}
+	for _, p := range checkSnapshotOwners(h.root, seen) {
 		h.sum.problem("cycle %d, after the restart: %s", h.ledger.cycle, p)
 	}
 	for _, p := range checkHost(h.root, seen) {
@@ -308,8 +313,15 @@ func (h *harness) judge(name string, got guest) {
 		return
 	}
 	h.sum.InFlight++
+	f := h.sum.InFlightByOp[p.op]
+	if f == nil {
+		f = &flight{}
+		h.sum.InFlightByOp[p.op] = f
+	}
+	f.N++
 	if p.after.matches(got) && !p.before.matches(got) {
 		h.sum.InFlightApplied++
+		f.Applied++
 	}
 	if p.before.matches(got) || p.after.matches(got) {
 		return
@@ -317,6 +329,7 @@ func (h *harness) judge(name string, got guest) {
 	for _, mid := range p.partial {
 		if mid.matches(got) {
 			h.sum.InFlightPartial++
+			f.Partial++
 			return
 		}
 	}

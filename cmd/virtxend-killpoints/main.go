@@ -5,9 +5,10 @@
 //
 // It runs the real daemon binary, built with -tags killpoints, on the
 // simulated Xen host in a temporary root. Several go-libvirt clients
-// define, redefine, undefine, start, destroy, toggle autostart and set
-// metadata on domains of their own, recording each operation before it is
-// sent and once it is acknowledged. Each cycle ends with a SIGKILL: at a
+// define, redefine, undefine, start, destroy, managed-save, toggle
+// autostart, set metadata, attach and detach a disk, and redefine and
+// delete snapshot metadata on domains of their own, recording each
+// operation before it is sent and once it is acknowledged. Each cycle ends with a SIGKILL: at a
 // random moment after the daemon was started (during its recovery, too),
 // or at its Nth store write, where the crash point the killpoints build
 // compiles into internal/store makes the daemon kill itself between two
@@ -17,13 +18,16 @@
 // the first, at one of its first writes. Then:
 //
 //   - the files the kill left are whole: every config, status file,
-//     autostart link, the hypervisor's state and the autostart marker;
+//     autostart link, snapshot metadata file, the hypervisor's state and
+//     the autostart marker; no domain has two snapshots marked current;
 //   - a restarted daemon removes every temporary, and shows each domain
 //     as its last acknowledged operation left it, or, if an operation was
 //     in flight, as before or after it (or in one of the in-between states
 //     that operation declares, see op.partial), never anything else;
 //   - every guest acknowledged running runs with its domid, and the
-//     hypervisor runs exactly the guests the daemon shows running.
+//     hypervisor runs exactly the guests the daemon shows running;
+//   - every snapshot directory belongs to a domain the daemon shows, and
+//     holds only snapshots of its uuid.
 //
 // What the restarted daemon shows becomes the next cycle's starting state.
 // The exit status is 0 when nothing was lost, 1 otherwise; the root of a

@@ -31,6 +31,11 @@ type guest struct {
 	SavedMemMiB uint
 	SavedMeta   int
 	SavedDisk   bool
+	// Snaps are the domain's snapshots with their parents, in
+	// snapTree's encoding (a string, so that guest stays comparable);
+	// Current is the current one, "" for none.
+	Snaps   string
+	Current string
 }
 
 // anyID stands for the domid of a start not yet acknowledged: the daemon
@@ -56,7 +61,7 @@ func (g guest) normal() guest {
 		g.SavedMemMiB, g.SavedMeta, g.SavedDisk = 0, 0, false
 	}
 	if !g.exists() {
-		g.UUID = ""
+		g.UUID, g.Snaps, g.Current = "", "", ""
 	}
 	return g
 }
@@ -81,6 +86,9 @@ func (g guest) String() string {
 	}
 	if g.Saved {
 		s += fmt.Sprintf(" saved(mem=%d meta=%d%s)", g.SavedMemMiB, g.SavedMeta, diskWord(g.SavedDisk))
+	}
+	if g.Snaps != "" {
+		s += fmt.Sprintf(" snapshots(%s current=%q)", g.Snaps, g.Current)
 	}
 	switch {
 	case g.Running && g.ID == anyID:
@@ -139,7 +147,13 @@ var ops = []op{
 			return g
 		},
 		do: func(l *libvirt.Libvirt, name string, before, _ guest) (int32, error) {
-			return 0, l.DomainUndefineFlags(domRef(name, before), 0)
+			// a shut-off domain with snapshots goes only with their
+			// metadata; a running one keeps them while it runs
+			var flags libvirt.DomainUndefineFlagsValues
+			if before.Snaps != "" {
+				flags = libvirt.DomainUndefineSnapshotsMetadata
+			}
+			return 0, l.DomainUndefineFlags(domRef(name, before), flags)
 		}},
 	{name: "start", can: func(g guest) bool { return g.Defined && !g.active() },
 		plan: func(g guest, _ int, _ *rand.Rand) guest {
@@ -191,6 +205,12 @@ var ops = []op{
 			return 0, l.DomainDetachDeviceFlags(domRef(name, before), diskXML, uint32(affected(before)))
 		},
 		partial: halves},
+	{name: "snapshot-redefine", can: canAddSnapshot, plan: planRedefine(false), do: redefineOp},
+	{name: "snapshot-redefine-current", can: canMakeCurrent, plan: planRedefine(true), do: redefineOp,
+		partial: noneCurrent},
+	{name: "snapshot-delete", can: hasSnapshot, plan: planDelete, do: deleteOp(0), partial: deleteHalves},
+	{name: "snapshot-delete-metadata", can: hasSnapshot, plan: planDelete,
+		do: deleteOp(libvirt.DomainSnapshotDeleteMetadataOnly), partial: deleteHalves},
 }
 
 // diskXML is the disk attach-disk plugs in and detach-disk unplugs. The

@@ -334,13 +334,13 @@ func (drv *Driver) addLocked(d *domain) {
 }
 
 // remove drops d from the list; operations waiting for its job then fail.
-// A transient domain's snapshot metadata goes with it, as libvirt's
-// qemuDomainRemoveInactive drops it.
+// Its snapshot metadata goes with it, directory and all, as libvirt's
+// qemuDomainRemoveInactive drops it: a transient domain's, or an
+// undefined one's (the undefine checked it may). A directory left by a
+// domain whose snapshots were all deleted goes too.
 func (drv *Driver) remove(d *domain) {
-	if d.snapshotCount() > 0 {
-		if err := drv.dropSnapshotMetadata(d); err != nil {
-			drv.log.Warn("cannot remove snapshot metadata", "domain", d.ref().Name, "err", err)
-		}
+	if err := drv.dropSnapshotMetadata(d); err != nil {
+		drv.log.Warn("cannot remove snapshot metadata", "domain", d.ref().Name, "err", err)
 	}
 	drv.mu.Lock()
 	defer drv.mu.Unlock()

@@ -154,7 +154,7 @@ func (drv *Driver) Undefine(ctx context.Context, dom Domain, flags uint32) error
 	if !s.persistent {
 		return libxlErr(libvirt.ErrOperationInvalid, "cannot undefine transient domain")
 	}
-	if err := drv.undefineSnapshots(d, s, flags); err != nil {
+	if err := drv.checkUndefineSnapshots(d, s, flags); err != nil {
 		return err
 	}
 	if drv.hasManagedSave(s.ref.Name) {

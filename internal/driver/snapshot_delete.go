@@ -187,8 +187,18 @@ func (drv *Driver) discardData(ctx context.Context, d *domain, obj *dsnap.Snapsh
 
 // discardMetadata is qemuSnapshotDiscardMetadata with update_parent: the
 // children reparented and rewritten, the parent's revert disks made its
-// disks, the parent current if this one was, the file removed.
+// disks, the parent current if this one was, the file removed. Unlike
+// libvirt, a current snapshot is first rewritten without its mark: the
+// parent is written marked before the file goes, and a kill between the
+// two would leave two current (which the next start takes as none, and
+// which stay on disk). A kill at any step leaves the snapshot there, some
+// children moved to the parent (a valid tree), and at most one current.
 func (drv *Driver) discardMetadata(d *domain, obj *dsnap.Snapshot, merge []diskMerge) error {
+	if drv.currentSnapshot(d) == obj {
+		if err := drv.writeSnapshotMeta(d, obj, false); err != nil {
+			return err
+		}
+	}
 	d.mu.Lock()
 	name := d.name
 	parent := obj.Parent()

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,7 +97,7 @@ func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Snapshot) error {
 // removeSnapshotMeta removes one snapshot's metadata file.
 func (drv *Driver) removeSnapshotMeta(dom, snap string) {
 	path := filepath.Join(drv.snapshotDirOf(dom), snap+".xml")
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := store.Remove(path); err != nil {
 		drv.log.Warn("Failed to unlink snapshot metadata", "path", path, "err", err)
 	}
 }
@@ -133,10 +134,30 @@ func (drv *Driver) loadAllSnapshots() {
 		d := drv.byName[e.Name()]
 		drv.mu.RUnlock()
 		if d == nil {
-			drv.log.Warn("snapshot metadata of an unknown domain", "domain", e.Name())
+			drv.dropOrphanSnapshots(e.Name())
 			continue
 		}
 		drv.loadSnapshots(d)
+	}
+}
+
+// dropOrphanSnapshots removes the snapshot directory of a domain that has
+// neither a config nor a status file: a domain ends with the removal of
+// the one it had, and its metadata goes after that, so a kill between
+// leaves this directory. Kept, it would be loaded as the snapshots of the
+// next domain given the name, at the next start. A directory beside a
+// file the daemon could not load is kept, with a warning.
+func (drv *Driver) dropOrphanSnapshots(name string) {
+	dir := drv.snapshotDirOf(name)
+	for _, f := range []string{drv.configPath(name), drv.statusPath(name)} {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			drv.log.Warn("snapshot metadata of an unknown domain", "domain", name, "beside", f)
+			return
+		}
+	}
+	drv.log.Info("removing the snapshot metadata of a domain that is gone", "domain", name, "dir", dir)
+	if err := os.RemoveAll(dir); err != nil {
+		drv.log.Warn("cannot remove snapshot metadata", "dir", dir, "err", err)
 	}
 }
 
@@ -209,16 +230,16 @@ func loadSnapshot(tree *dsnap.Tree, path string) (*dsnap.Snapshot, bool, error) 
 	return obj, current, err
 }
 
-// undefineSnapshots is qemuDomainUndefineFlags' rule: an inactive domain
-// with snapshots is undefined only with VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
-// which drops their metadata (the images stay).
-func (drv *Driver) undefineSnapshots(d *domain, s snapshot, flags uint32) error {
+// checkUndefineSnapshots is qemuDomainUndefineFlags' rule: an inactive
+// domain with snapshots is undefined only with
+// VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA. Their metadata (not the images)
+// goes with the domain (remove), after its config: libvirt drops it
+// first, and a kill between would leave the domain defined without its
+// snapshots, or some of them.
+func (drv *Driver) checkUndefineSnapshots(d *domain, s snapshot, flags uint32) error {
 	n := d.snapshotCount()
-	if s.active() || n == 0 {
+	if s.active() || n == 0 || flags&uint32(libvirt.DomainUndefineSnapshotsMetadata) != 0 {
 		return nil
 	}
-	if flags&uint32(libvirt.DomainUndefineSnapshotsMetadata) == 0 {
-		return libxlErr(libvirt.ErrOperationInvalid, "cannot delete inactive domain with %d snapshots", n)
-	}
-	return drv.dropSnapshotMetadata(d)
+	return libxlErr(libvirt.ErrOperationInvalid, "cannot delete inactive domain with %d snapshots", n)
 }

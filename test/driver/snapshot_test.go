@@ -558,3 +558,53 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TestSnapshotMetadataOfRemovedDomain: a domain's snapshot metadata goes
+// with it, directory and all (an undefine with --snapshots-metadata, and
+// one after every snapshot was deleted), and a start removes the
+// directory a removal cut short left (here: the config gone, the
+// metadata not), which would otherwise become the snapshots of the next
+// domain given the name.
+func TestSnapshotMetadataOfRemovedDomain(t *testing.T) {
+	t.Parallel()
+	root := daemontest.NewRoot(t)
+	snapDir := func(dom string) string { return filepath.Join(root, "var/lib/libvirt/libxl/snapshot", dom) }
+	d := daemontest.Start(t, root)
+	redefine := func(dom, snap string) {
+		uuid := strings.TrimSpace(d.MustVirsh("domuuid", dom))
+		x := `<domainsnapshot><name>` + snap + `</name><state>shutoff</state><creationTime>1700000000</creationTime>` +
+			strings.Replace(guestXML(dom, ""), "<memory", "<uuid>"+uuid+"</uuid><memory", 1) + `</domainsnapshot>`
+		d.MustVirsh("snapshot-create", dom, daemontest.WriteFile(t, t.TempDir(), snap+".xml", x), "--redefine", "--current")
+	}
+	gone := func(dom string) {
+		t.Helper()
+		if _, err := os.Stat(snapDir(dom)); !os.IsNotExist(err) {
+			t.Errorf("the snapshot directory of %s: %v", dom, err)
+		}
+	}
+
+	define(t, d, "g", guestXML("g", ""))
+	redefine("g", "a")
+	mustFail(t, d.Virsh("undefine", "g"), "cannot delete inactive domain with 1 snapshots")
+	d.MustVirsh("undefine", "g", "--snapshots-metadata")
+	gone("g")
+
+	define(t, d, "g", guestXML("g", ""))
+	redefine("g", "a")
+	d.MustVirsh("snapshot-delete", "g", "a")
+	d.MustVirsh("undefine", "g")
+	gone("g")
+
+	define(t, d, "h", guestXML("h", ""))
+	redefine("h", "a")
+	d.Stop()
+	if err := os.Remove(filepath.Join(root, "etc/libvirt/libxl/h.xml")); err != nil {
+		t.Fatal(err)
+	}
+	d = daemontest.Start(t, root)
+	gone("h")
+	define(t, d, "h", guestXML("h", ""))
+	if n := strings.TrimSpace(d.MustVirsh("snapshot-list", "h", "--name")); n != "" {
+		t.Errorf("a new h has the snapshots of the one before: %q", n)
+	}
+}

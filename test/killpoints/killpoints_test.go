@@ -37,7 +37,8 @@ type summary struct {
 }
 
 // TestKillPointsShort: 30 kills (or 25 seconds of them) without a lost
-// change, a half-applied one, a half-written file or a leftover.
+// change, a half-applied one, a half-written file, a leftover, or two
+// snapshots marked current.
 func TestKillPointsShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the daemon dozens of times")
@@ -62,6 +63,9 @@ func TestKillPointsShort(t *testing.T) {
 	}
 	if s.Kills < 10 || s.AtWrite == 0 || s.Random == 0 || s.Acked == 0 {
 		t.Fatalf("too little was tried: %+v", s)
+	}
+	if s.AckedByOp["snapshot-redefine"]+s.AckedByOp["snapshot-redefine-current"] == 0 {
+		t.Errorf("no snapshot was redefined: %v", s.AckedByOp)
 	}
 }
 
