@@ -76,23 +76,25 @@ func (drv *Driver) createOverlays(ctx context.Context, def *libvirtxml.Domain, d
 // (qemuSnapshotDomainDefUpdateDisk).
 func pointDisks(def *libvirtxml.Domain, disks []dsnap.Disk) {
 	for i := range disks {
-		sd := &disks[i]
-		if sd.Snapshot != locExternal || i >= len(def.Devices.Disks) {
-			continue
+		if disks[i].Snapshot == locExternal && i < len(def.Devices.Disks) {
+			pointDisk(&def.Devices.Disks[i], &disks[i])
 		}
-		dd := &def.Devices.Disks[i]
-		src := &libvirtxml.DomainDiskSource{}
-		if sd.Type == "block" {
-			src.Block = &libvirtxml.DomainDiskSourceBlock{Dev: sd.Path()}
-		} else {
-			src.File = &libvirtxml.DomainDiskSourceFile{File: sd.Path()}
-		}
-		dd.Source = src
-		if dd.Driver == nil {
-			dd.Driver = &libvirtxml.DomainDiskDriver{}
-		}
-		dd.Driver.Type = snapDiskFormat(sd)
 	}
+}
+
+// pointDisk makes dd read sd's new image.
+func pointDisk(dd *libvirtxml.DomainDisk, sd *dsnap.Disk) {
+	src := &libvirtxml.DomainDiskSource{}
+	if sd.Type == "block" {
+		src.Block = &libvirtxml.DomainDiskSourceBlock{Dev: sd.Path()}
+	} else {
+		src.File = &libvirtxml.DomainDiskSourceFile{File: sd.Path()}
+	}
+	dd.Source = src
+	if dd.Driver == nil {
+		dd.Driver = &libvirtxml.DomainDiskDriver{}
+	}
+	dd.Driver.Type = snapDiskFormat(sd)
 }
 
 // internalDisks is the paths of def's disks that snap snapshots

@@ -307,10 +307,7 @@ func pointDisksByName(def, live *libvirtxml.Domain, disks []dsnap.Disk) {
 		target := diskTarget(&live.Devices.Disks[i])
 		for j := range def.Devices.Disks {
 			if diskTarget(&def.Devices.Disks[j]) == target && diskPath(&def.Devices.Disks[j]) == diskPath(&live.Devices.Disks[i]) {
-				one := []dsnap.Disk{disks[i]}
-				tmp := &libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{Disks: []libvirtxml.DomainDisk{def.Devices.Disks[j]}}}
-				pointDisks(tmp, one)
-				def.Devices.Disks[j] = tmp.Devices.Disks[0]
+				pointDisk(&def.Devices.Disks[j], &disks[i])
 			}
 		}
 	}
