@@ -13,6 +13,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"syscall"
 	"time"
@@ -51,19 +52,12 @@ func (b *Backend) SwitchDisks(ctx context.Context, id backend.DomID, overlays []
 		}
 		vdevs[i] = o.Vdev
 	}
-	if err := b.qdiskDisks(id, vdevs); err != nil {
-		return err
-	}
 	t0 := time.Now()
-	s, closer, err := dialQMP(ctx, uint32(id))
+	s, disks, closer, err := b.qdiskSession(ctx, id, vdevs)
 	if err != nil {
-		return b.guestErr(id, err)
+		return err
 	}
 	defer closer.Close()
-	disks, err := s.disks()
-	if err != nil {
-		return err
-	}
 	used, err := s.nodeNames()
 	if err != nil {
 		return err
@@ -124,19 +118,12 @@ func (b *Backend) SnapshotDisksInternal(ctx context.Context, id backend.DomID, v
 	case name == "":
 		return fmt.Errorf("%w: an internal snapshot needs a name", backend.ErrInvalid)
 	}
-	if err := b.qdiskDisks(id, vdevs); err != nil {
-		return err
-	}
 	t0 := time.Now()
-	s, closer, err := dialQMP(ctx, uint32(id))
+	s, disks, closer, err := b.qdiskSession(ctx, id, vdevs)
 	if err != nil {
-		return b.guestErr(id, err)
+		return err
 	}
 	defer closer.Close()
-	disks, err := s.disks()
-	if err != nil {
-		return err
-	}
 	actions := make([]qmpAction, len(vdevs))
 	for i, v := range vdevs {
 		d, err := xenDisk(disks, v)
@@ -153,6 +140,24 @@ func (b *Backend) SnapshotDisksInternal(ctx context.Context, id backend.DomID, v
 	}
 	b.log.Info("internal snapshot of disks taken", "domid", id, "disks", vdevs, "name", name, "took", time.Since(t0))
 	return nil
+}
+
+// qdiskSession checks domain id's disks vdevs (qdiskDisks), then opens a
+// QMP session with its device model and reads the disks it serves.
+func (b *Backend) qdiskSession(ctx context.Context, id backend.DomID, vdevs []string) (*qmpSession, []qemuDisk, io.Closer, error) {
+	if err := b.qdiskDisks(id, vdevs); err != nil {
+		return nil, nil, nil, err
+	}
+	s, closer, err := dialQMP(ctx, uint32(id))
+	if err != nil {
+		return nil, nil, nil, b.guestErr(id, err)
+	}
+	disks, err := s.disks()
+	if err != nil {
+		closer.Close()
+		return nil, nil, nil, err
+	}
+	return s, disks, closer, nil
 }
 
 // qdiskDisks checks that domain id has each disk of vdevs, once, served by
@@ -243,18 +248,11 @@ func (b *Backend) DeleteDisksInternal(ctx context.Context, id backend.DomID, vde
 	if name == "" {
 		return fmt.Errorf("%w: an internal snapshot needs a name", backend.ErrInvalid)
 	}
-	if err := b.qdiskDisks(id, vdevs); err != nil {
-		return err
-	}
-	s, closer, err := dialQMP(ctx, uint32(id))
+	s, disks, closer, err := b.qdiskSession(ctx, id, vdevs)
 	if err != nil {
-		return b.guestErr(id, err)
+		return err
 	}
 	defer closer.Close()
-	disks, err := s.disks()
-	if err != nil {
-		return err
-	}
 	for _, v := range vdevs {
 		d, err := xenDisk(disks, v)
 		if err != nil {
