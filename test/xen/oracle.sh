@@ -367,7 +367,8 @@ start_beside() {
 	libvirtd -f /etc/libvirt/libvirtd-beside.conf -p /run/libvirtd-beside.pid >>/var/log/libvirtd-beside.log 2>&1 &
 	BPID=$!
 	_i=0
-	until timeout 30 virsh -q -c "xen+unix:///system?socket=$VR/run/libvirt/libvirt-sock" nodedev-list --cap pci >/dev/null 2>&1; do
+	# (through virtxend, as virsh-net-vol: libvirtd has no driver of its own for xen:///)
+	until V nodedev-list --cap pci >/dev/null 2>&1; do
 		kill -0 $BPID 2>/dev/null || { WHY="libvirtd beside virtxend exited: $(tail -n 2 /var/log/libvirtd-beside.log | tr '\n' ' ')"; return 1; }
 		[ $_i -lt 120 ] || { WHY="libvirtd beside virtxend did not serve within 60 s"; return 1; }
 		sleep 0.5
