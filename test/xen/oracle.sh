@@ -296,11 +296,16 @@ area_running() {
 	sec running/after-save "domstate --reason vx-pv; dominfo vx-pv; list --all"
 	run_batch running
 	timed running/restore restore $SAVEIMG && fig restore "$T" || echo "oracle: $SIDE: restore failed"
-	keep_image
+	rm -f $SAVEIMG
 	sec running/after-restore "domstate --reason vx-pv; dominfo vx-pv"
 	sec running/managedsave "managedsave vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --with-managed-save; list --managed-save --name"
+	run_batch running
+	# the managed save image stays for the other daemon (keep_image): linked before the
+	# start that restores it removes it, so that it takes no room of its own until then
+	ln "$MSAVE/vx-pv.save" "$TMPD/oracle-xchg-$SIDE.save" || echo "oracle: $SIDE: no managed save image to keep"
 	sec running/managedsave-start "start vx-pv; domstate --reason vx-pv; list --with-managed-save"
 	run_batch running
+	keep_image
 	timed running/shutdown shutdown vx-pv && wait_gone_fast vx-pv 900 &&
 		fig shutdown "$(since "$_t")" || echo "oracle: $SIDE: vx-pv did not shut down"
 	sec running/after-shutdown "domstate --reason vx-pv; dominfo vx-pv"
@@ -310,15 +315,18 @@ area_running() {
 	run_batch running
 	rm -f $HOTIMG
 }
-# keep_image: vx-pv's save image stays, sparse (only the guest's pages that are not zero take
-# room in dom0's root tmpfs, beside the managed save to come), as $TMPD/oracle-xchg-SIDE.save
-# for the other daemon to read and restore (area_xchg_in)
+# keep_image: vx-pv's managed save image, linked as $TMPD/oracle-xchg-SIDE.save, stays for
+# the other daemon to read and restore (area_xchg_in), sparse: only the guest's pages that are
+# not zero (about half) take room in dom0's root tmpfs, which has room for one whole image
+# beside what the session has there, not for two (ENOSPC: libxl's saves, xenstored, userdata)
 keep_image() {
-	if [ -s $SAVEIMG ] && $XT/vxoracle sparse $SAVEIMG; then
-		mv $SAVEIMG "$TMPD/oracle-xchg-$SIDE.save"
-		echo "oracle: $SIDE: save image kept for the other daemon ($(du -k "$TMPD/oracle-xchg-$SIDE.save" | cut -f1) KiB in use)"
+	_k=$TMPD/oracle-xchg-$SIDE.save
+	[ -f "$_k" ] || return 0
+	if [ -s "$_k" ] && $XT/vxoracle sparse "$_k"; then
+		echo "oracle: $SIDE: save image kept for the other daemon ($(du -k "$_k" | cut -f1) KiB in use)"
 	else
-		rm -f $SAVEIMG
+		echo "oracle: $SIDE: the managed save image could not be kept"
+		rm -f "$_k"
 	fi
 }
 
@@ -381,11 +389,12 @@ stop_beside() {
 }
 
 # ---- save images across the daemons (issue 15): both write libvirt's libxl save header, the
-# domain XML and libxl's stream. Each side keeps its own image of vx-pv (keep_image) and reads
-# it (area_xchg_own); the other daemon then reads it and restores it, ours at its session's
-# start (area_xchg_in: dom0's root tmpfs holds one sparse image besides a side's own saves),
-# libvirt's in a short session of its own after ours (side_xchg). The sections are named by
-# whose image they read, so each compares the two daemons on the same image.
+# domain XML and libxl's stream. Each side keeps its own managed save image of vx-pv
+# (keep_image) and reads it (area_xchg_own: libvirt 9.0's libxl driver has no
+# save-image-dumpxml, which is listed); the other daemon then reads it and restores it, ours
+# at its session's start (area_xchg_in, before any save of its own), libvirt's in a short
+# session of its own after ours (side_xchg). The sections are named by whose image they
+# read, so each compares the two daemons on the same image.
 area_xchg_own() {
 	[ -f "$TMPD/oracle-xchg-$SIDE.save" ] || return 0
 	sec "xchg/image-$SIDE" "save-image-dumpxml $TMPD/oracle-xchg-$SIDE.save"
@@ -397,7 +406,6 @@ area_xchg_in() {
 	[ -f "$TMPD/oracle-xchg-$_o.save" ] || return 0
 	mv "$TMPD/oracle-xchg-$_o.save" $XCHG
 	sec "xchg/image-$_o" "save-image-dumpxml $XCHG"
-	sec xchg/image-secure "save-image-dumpxml --security-info $XCHG"
 	sec xchg/restore "restore $XCHG; domstate --reason vx-pv; dominfo vx-pv; dumpxml vx-pv; list --all"
 	run_batch xchg
 	# a guest that did not survive its resume (on_crash destroy) is gone by now
@@ -504,6 +512,8 @@ wait_con_fast() {
 side() {
 	SIDE=$1
 	OD=$O/$1
+	MSAVE=/var/lib/libvirt/libxl/save # where its managed saves go
+	[ "$1" = libvirt ] || MSAVE=$VR/var/lib/libvirt/libxl/save
 	echo "=== oracle: session against $1 (up in $UP s)"
 	fig daemon-up "$UP"
 	STARTS= DESTROYS=
