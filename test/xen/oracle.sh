@@ -22,16 +22,18 @@
 # "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
 set -eu
 set -o pipefail
-CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json"
+CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json oracle-pci oracle-saveimage"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
 fi
 XT=${XT:-/xt}
 . "$XT/lib.sh"
+. "$XT/pci-probe.sh" # the NIC run.sh gives dom0 (area_pci)
 O=${ORACLE_OUT:-$TMPD/oracle}
 HOTIMG=$TMPD/oracle-hot.img # the disk attached to vx-dev
 SAVEIMG=$TMPD/oracle-pv.save # vx-pv saved
+XCHG=$TMPD/oracle-xchg.save   # the other daemon's save image of vx-pv, restored (area_xchg_in)
 G=$XT/guests
 IN=$XT/oracle-inputs # libvirt's test inputs (libxlxml2domconfigdata, xlconfigdata)
 LSOCK=/run/libvirt/libvirt-sock
@@ -297,8 +299,13 @@ area_running() {
 	rm -f $SAVEIMG
 	sec running/after-restore "domstate --reason vx-pv; dominfo vx-pv"
 	sec running/managedsave "managedsave vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --with-managed-save; list --managed-save --name"
+	run_batch running
+	# the managed save image stays for the other daemon (keep_image): linked before the
+	# start that restores it removes it, so that it takes no room of its own until then
+	ln "$MSAVE/vx-pv.save" "$TMPD/oracle-xchg-$SIDE.save" || echo "oracle: $SIDE: no managed save image to keep"
 	sec running/managedsave-start "start vx-pv; domstate --reason vx-pv; list --with-managed-save"
 	run_batch running
+	keep_image
 	timed running/shutdown shutdown vx-pv && wait_gone_fast vx-pv 900 &&
 		fig shutdown "$(since "$_t")" || echo "oracle: $SIDE: vx-pv did not shut down"
 	sec running/after-shutdown "domstate --reason vx-pv; dominfo vx-pv"
@@ -308,6 +315,114 @@ area_running() {
 	run_batch running
 	rm -f $HOTIMG
 }
+# keep_image: vx-pv's managed save image, linked as $TMPD/oracle-xchg-SIDE.save, stays for
+# the other daemon to read and restore (area_xchg_in), sparse: only the guest's pages that are
+# not zero (about half) take room in dom0's root tmpfs, which has room for one whole image
+# beside what the session has there, not for two (ENOSPC: libxl's saves, xenstored, userdata)
+keep_image() {
+	_k=$TMPD/oracle-xchg-$SIDE.save
+	[ -f "$_k" ] || return 0
+	if [ -s "$_k" ] && $XT/vxoracle sparse "$_k"; then
+		echo "oracle: $SIDE: save image kept for the other daemon ($(du -k "$_k" | cut -f1) KiB in use)"
+	else
+		echo "oracle: $SIDE: the managed save image could not be kept"
+		rm -f "$_k"
+	fi
+}
+
+# ---- PCI (issue 16): nodedev-detach, -reset, -reattach of the NIC run.sh gives dom0, by
+# node device name, with their errors; a PV guest started paused with it as a managed
+# hostdev (when Xen has an IOMMU), its live XML, the device in use, and its return at
+# destroy. libvirt's libxl driver takes these calls itself and asks libvirtd's node device
+# driver for the device; ours asks a libvirtd beside it (start_beside), as virsh-pci.
+area_pci() {
+	_a=$(pci_find "$PCI_ID") || { echo "oracle: $SIDE: dom0 has no PCI device $PCI_ID"; return 0; }
+	_nat=$(pci_driver "$_a")
+	_nd=pci_$(echo "$_a" | tr ':.' '__')
+	[ "$SIDE" != virtxend ] || start_beside || { echo "oracle: $SIDE: $WHY"; return 0; }
+	sec pci/list "nodedev-list --cap pci"
+	sec pci/dumpxml "nodedev-dumpxml $_nd"
+	sec pci/reattach-attached "nodedev-reattach $_nd; nodedev-dumpxml $_nd"
+	sec pci/reset-attached "nodedev-reset $_nd"
+	sec pci/detach "nodedev-detach $_nd; nodedev-dumpxml $_nd"
+	sec pci/detach-again "nodedev-detach $_nd"
+	sec pci/reset "nodedev-reset $_nd"
+	sec pci/reattach "nodedev-reattach $_nd; nodedev-dumpxml $_nd"
+	sec pci/detach-driver-xen "nodedev-detach --driver xen $_nd; nodedev-dumpxml $_nd; nodedev-reattach $_nd"
+	sec pci/detach-driver-vfio "nodedev-detach --driver vfio $_nd; nodedev-dumpxml $_nd; nodedev-reattach $_nd"
+	sec pci/unknown "nodedev-detach pci_0000_09_00_0; nodedev-reset pci_0000_09_00_0; nodedev-reattach pci_0000_09_00_0; nodedev-detach nosuch"
+	sec pci/not-pci "nodedev-detach computer; nodedev-reset computer; nodedev-reattach computer"
+	if timeout 30 xl info | grep '^virt_caps' | grep -q -w pv_directio; then
+		sed -e "s|<name>vx-pv</name>|<name>o-pci</name>|" -e "s|<devices>|<devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x${_a%%:*}' bus='0x$(echo "$_a" | cut -d: -f2)' slot='0x$(echo "$_a" | cut -d: -f3 | cut -d. -f1)' function='0x${_a##*.}'/></source></hostdev>|" \
+			$G/vx-pv.xml >$TMPD/o-pci.xml
+		sec pci/hostdev-start "define $TMPD/o-pci.xml; start --paused o-pci; domstate --reason o-pci; nodedev-dumpxml $_nd"
+		sec pci/hostdev-dumpxml "dumpxml o-pci; dumpxml --inactive o-pci"
+		sec pci/hostdev-in-use "nodedev-reattach $_nd; nodedev-reset $_nd; nodedev-detach $_nd"
+		sec pci/hostdev-destroy "destroy o-pci; nodedev-dumpxml $_nd; undefine o-pci"
+	else
+		echo "oracle: $SIDE: Xen has no IOMMU: no guest with the device"
+	fi
+	run_batch pci
+	# the next side starts from the device on its own driver
+	[ "$(pci_driver "$_a")" = "$_nat" ] || { echo "oracle: $SIDE: $_a left on '$(pci_driver "$_a")'"; pci_bind "$_a" "$_nat" || echo "oracle: $WHY"; }
+	[ "$SIDE" != virtxend ] || stop_beside
+}
+# start_beside, stop_beside: Debian's libvirtd (no libxl driver) on virtxend's run directory,
+# where virtxend looks for libvirt's node device driver; BPID is its pid
+start_beside() {
+	mkdir -p /etc/libvirt $VR/run/libvirt
+	printf 'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' $VR/run/libvirt >/etc/libvirt/libvirtd-beside.conf
+	libvirtd -f /etc/libvirt/libvirtd-beside.conf -p /run/libvirtd-beside.pid >>/var/log/libvirtd-beside.log 2>&1 &
+	BPID=$!
+	_i=0
+	# (through virtxend, as virsh-net-vol: libvirtd has no driver of its own for xen:///)
+	until V nodedev-list --cap pci >/dev/null 2>&1; do
+		kill -0 $BPID 2>/dev/null || { WHY="libvirtd beside virtxend exited: $(tail -n 2 /var/log/libvirtd-beside.log | tr '\n' ' ')"; return 1; }
+		[ $_i -lt 120 ] || { WHY="libvirtd beside virtxend did not serve within 60 s"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+}
+stop_beside() {
+	kill $BPID 2>/dev/null || true
+	wait $BPID 2>/dev/null || true
+}
+
+# ---- save images across the daemons (issue 15): both write libvirt's libxl save header, the
+# domain XML and libxl's stream. Each side keeps its own managed save image of vx-pv
+# (keep_image) and reads it (area_xchg_own: libvirt 9.0's libxl driver has no
+# save-image-dumpxml, which is listed); the other daemon then reads it and restores it, ours
+# at its session's start (area_xchg_in, before any save of its own), libvirt's in a short
+# session of its own after ours (side_xchg). The sections are named by whose image they
+# read, so each compares the two daemons on the same image.
+area_xchg_own() {
+	[ -f "$TMPD/oracle-xchg-$SIDE.save" ] || return 0
+	sec "xchg/image-$SIDE" "save-image-dumpxml $TMPD/oracle-xchg-$SIDE.save"
+	run_batch xchg
+}
+area_xchg_in() {
+	_o=libvirt
+	[ "$SIDE" = virtxend ] || _o=virtxend
+	[ -f "$TMPD/oracle-xchg-$_o.save" ] || return 0
+	mv "$TMPD/oracle-xchg-$_o.save" $XCHG
+	sec "xchg/image-$_o" "save-image-dumpxml $XCHG"
+	sec xchg/restore "restore $XCHG; domstate --reason vx-pv; dominfo vx-pv; dumpxml vx-pv; list --all"
+	run_batch xchg
+	# a guest that did not survive its resume (on_crash destroy) is gone by now
+	sleep 2
+	sec xchg/restored "domstate --reason vx-pv; destroy vx-pv; list --all"
+	run_batch xchg
+	rm -f $XCHG
+}
+# side_xchg: after ours, libvirt's daemon again, on ours' image alone
+side_xchg() {
+	SIDE=$1
+	OD=$O/$1
+	_ts=$(now)
+	area_xchg_in
+	echo "oracle: $1: save image of virtxend read and restored in $(since "$_ts") s"
+}
+
 # timed SECTION VIRSH-ARGS...: one virsh command against URI as section SECTION of the
 # running area's transcript; T is its wall time (virsh's connection included, as a client
 # sees it), _t when it began
@@ -397,16 +512,21 @@ wait_con_fast() {
 side() {
 	SIDE=$1
 	OD=$O/$1
+	MSAVE=/var/lib/libvirt/libxl/save # where its managed saves go
+	[ "$1" = libvirt ] || MSAVE=$VR/var/lib/libvirt/libxl/save
 	echo "=== oracle: session against $1 (up in $UP s)"
 	fig daemon-up "$UP"
 	STARTS= DESTROYS=
 	_ts=$(now)
+	area_xchg_in
 	area_host
 	area_define
 	area_native
 	area_errors
 	area_running
 	area_started
+	area_pci
+	area_xchg_own
 	echo "oracle: $1 session in $(since "$_ts") s"
 	fig session "$(since "$_ts")"
 }
@@ -452,6 +572,9 @@ check_start() {
 		echo "oracle: $_n left running by the checks before; destroying it"
 		timeout 60 xl destroy "$_n" || true
 	done
+	rm -f $TMPD/oracle-xchg*.save
+	# the NIC for area_pci: its driver and pciback (as virsh-pci, which ONLY=oracle skips)
+	pci_modules || echo "oracle: $WHY"
 	URI=$LURI SOCK=$LSOCK
 	start_libvirtd || return 1
 	$SIDE_FN libvirt
@@ -473,6 +596,15 @@ check_start() {
 	fi
 	$XT/vxoracle json-virtxend $VLOG "$O/virtxend/json" || true
 	archive virtxend
+	if [ -f $TMPD/oracle-xchg-virtxend.save ]; then
+		URI=$LURI SOCK=$LSOCK
+		start_libvirtd || return 1
+		side_xchg libvirt
+		stop_daemon
+		rm -f $LXMOD
+		archive libvirt/xchg.txt
+	fi
+	rm -f $TMPD/oracle-xchg*.save
 	DETAIL="libvirtd with libvirt's libxl driver, then virtxend: $(awk '$3 == "session" { printf "%s%s %s s", s, $2, $4; s = ", " }' "$O/figures.txt")"
 }
 start_debug() {

@@ -22,10 +22,13 @@ var checkOf = map[string]string{
 	"running": "oracle-running",
 	"started": "oracle-running",
 	"json":    "oracle-json",
+	"pci":     "oracle-pci",
+	"xchg":    "oracle-saveimage",
 }
 
 // checkOrder is the order of the CHECK lines (oracle.sh's CHECKS, less oracle-start).
-var checkOrder = []string{"oracle-host", "oracle-define", "oracle-native", "oracle-errors", "oracle-running", "oracle-json"}
+var checkOrder = []string{"oracle-host", "oracle-define", "oracle-native", "oracle-errors", "oracle-running", "oracle-json",
+	"oracle-pci", "oracle-saveimage"}
 
 // Section is one compared section: its differences, each with the entry that lists it.
 type Section struct {

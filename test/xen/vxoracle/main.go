@@ -4,6 +4,7 @@
 //	vxoracle compare [-known FILE] [-inputs DIR]... [-report FILE] LIBVIRT-DIR VIRTXEND-DIR
 //	vxoracle json-libvirt LOGDIR OUTDIR    libvirt's "Domain start: JSON" lines, one file a guest
 //	vxoracle json-virtxend LOGFILE OUTDIR  virtxend's "Domain start" debug records, likewise
+//	vxoracle sparse FILE                   punch holes where FILE has whole zero blocks
 //
 // compare reads each side's transcripts (AREA.txt, sections headed "@@@ area/section") and
 // json/NAME.json, normalizes what must differ between two daemons (domain ids, uuids and MACs
@@ -31,6 +32,11 @@ func main() {
 		err = extractCmd(os.Args[2:], extractLibvirt)
 	case "json-virtxend":
 		err = extractCmd(os.Args[2:], extractVirtxend)
+	case "sparse":
+		if len(os.Args) != 3 {
+			usage()
+		}
+		err = sparse(os.Args[2])
 	default:
 		usage()
 	}
@@ -42,7 +48,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: vxoracle compare [-known FILE] [-inputs DIR]... [-report FILE] LIBVIRT-DIR VIRTXEND-DIR\n"+
-		"       vxoracle json-libvirt LOGDIR OUTDIR\n       vxoracle json-virtxend LOGFILE OUTDIR")
+		"       vxoracle json-libvirt LOGDIR OUTDIR\n       vxoracle json-virtxend LOGFILE OUTDIR\n"+
+		"       vxoracle sparse FILE")
 	os.Exit(2)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,5 +205,25 @@ func TestExtract(t *testing.T) {
 	}
 	if vx["vx-pv"] != "{\n  \"c_info\": {}\n}" || vx["a b"] != `{"x": 1}` || len(vx) != 2 {
 		t.Errorf("virtxend: %q", vx)
+	}
+}
+
+func TestSparse(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "img")
+	data := make([]byte, 5*64<<10+100)
+	copy(data[64<<10+7:], "not zero")
+	data[len(data)-1] = 1
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := sparse(p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("sparse changed the file's contents")
 	}
 }
