@@ -284,7 +284,7 @@ func prepareSnapshot(s snapshot, def *dsnap.Def, flags *uint32) error {
 		case locManual:
 			forbidInternal = true
 		case locNo:
-			if diskPath(dd) != "" && dd.ReadOnly == nil {
+			if diskSource(dd) != "" && dd.ReadOnly == nil {
 				forbidInternal = true
 			}
 		}

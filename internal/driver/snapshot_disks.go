@@ -26,19 +26,6 @@ const (
 	locManual   = dsnap.LocationManual
 )
 
-// diskPath is the file or block device a disk reads, "" for none.
-func diskPath(disk *libvirtxml.DomainDisk) string {
-	switch s := disk.Source; {
-	case s == nil:
-		return ""
-	case s.File != nil:
-		return s.File.File
-	case s.Block != nil:
-		return s.Block.Dev
-	}
-	return ""
-}
-
 // snapDiskFormat is the format of a snapshot disk's new image: qcow2
 // unless it says otherwise.
 func snapDiskFormat(sd *dsnap.Disk) string {
@@ -61,7 +48,7 @@ func (drv *Driver) createOverlays(ctx context.Context, def *libvirtxml.Domain, d
 		dd := &def.Devices.Disks[i]
 		path := sd.Path()
 		_, statErr := os.Stat(path)
-		if err := drv.qemuImg.CreateOverlay(ctx, path, diskPath(dd), diskFormat(dd)); err != nil {
+		if err := drv.qemuImg.CreateOverlay(ctx, path, diskSource(dd), diskFormat(dd)); err != nil {
 			removeFiles(created)
 			return nil, qemuImgErr(err)
 		}
@@ -116,7 +103,7 @@ func internalDisks(def *libvirtxml.Domain, disks []dsnap.Disk, create bool) ([]s
 			}
 			continue
 		}
-		paths = append(paths, diskPath(dd))
+		paths = append(paths, diskSource(dd))
 	}
 	return paths, nil
 }

@@ -56,7 +56,7 @@ func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Snaps
 		if pd == nil {
 			return nil, libxlErr(libvirt.ErrOperationFailed, "failed to find disk '%s' in snapshot VM XML", sd.Name)
 		}
-		m := diskMerge{target: sd.Name, backing: diskPath(pd), format: diskFormat(pd)}
+		m := diskMerge{target: sd.Name, backing: diskSource(pd), format: diskFormat(pd)}
 		if !merge {
 			if ps := parentSnap(sd.Name); ps != nil && ps.Def.IsExternal() {
 				m.remove = m.backing
@@ -71,11 +71,11 @@ func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Snaps
 		switch {
 		case firstChild != nil:
 			if cd := targetDisk(firstChild.Def.Dom, sd.Name); cd != nil {
-				m.overlay = diskPath(cd)
+				m.overlay = diskSource(cd)
 			}
 		case obj == cur:
 			if dd := targetDisk(s.def, sd.Name); dd != nil {
-				m.overlay = diskPath(dd)
+				m.overlay = diskSource(dd)
 			}
 		}
 		if err := drv.placeInChain(ctx, s.def, &m); err != nil {
@@ -107,7 +107,7 @@ func (drv *Driver) placeInChain(ctx context.Context, def *libvirtxml.Domain, m *
 	if dd == nil {
 		return libxlErr(libvirt.ErrInvalidArg, "disk '%s' not found in domain", m.target)
 	}
-	chain, err := drv.qemuImg.Chain(ctx, diskPath(dd))
+	chain, err := drv.qemuImg.Chain(ctx, diskSource(dd))
 	if err != nil {
 		return qemuImgErr(err)
 	}
@@ -188,7 +188,7 @@ func setDiskImage(def *libvirtxml.Domain, from, to, format string) {
 	}
 	for i := range def.Devices.Disks {
 		dd := &def.Devices.Disks[i]
-		if diskPath(dd) != from {
+		if diskSource(dd) != from {
 			continue
 		}
 		dd.Source = &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: to}}

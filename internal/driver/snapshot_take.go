@@ -306,7 +306,7 @@ func pointDisksByName(def, live *libvirtxml.Domain, disks []dsnap.Disk) {
 		}
 		target := diskTarget(&live.Devices.Disks[i])
 		for j := range def.Devices.Disks {
-			if diskTarget(&def.Devices.Disks[j]) == target && diskPath(&def.Devices.Disks[j]) == diskPath(&live.Devices.Disks[i]) {
+			if diskTarget(&def.Devices.Disks[j]) == target && diskSource(&def.Devices.Disks[j]) == diskSource(&live.Devices.Disks[i]) {
 				pointDisk(&def.Devices.Disks[j], &disks[i])
 			}
 		}

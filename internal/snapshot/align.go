@@ -114,21 +114,7 @@ func domLocation(dd libvirtxml.DomainDisk) Location {
 }
 
 // sourcePath is virDomainDiskGetSource: the domain disk's src->path.
-func sourcePath(dd libvirtxml.DomainDisk) string {
-	s := dd.Source
-	switch {
-	case s == nil:
-	case s.File != nil:
-		return s.File.File
-	case s.Block != nil:
-		return s.Block.Dev
-	case s.Dir != nil:
-		return s.Dir.Dir
-	case s.Network != nil:
-		return s.Network.Name
-	}
-	return ""
-}
+func sourcePath(dd libvirtxml.DomainDisk) string { return sourcePathOf(dd.Source) }
 
 // sourceEmpty is virStorageSourceIsEmpty: local storage without a path,
 // no storage at all, or a network source without a protocol.

@@ -110,8 +110,11 @@ type Disk struct {
 
 // Path is the disk's src->path: the new image's file or device, or a
 // network image's name; "" when there is none.
-func (d *Disk) Path() string {
-	s := d.Source
+func (d *Disk) Path() string { return sourcePathOf(d.Source) }
+
+// sourcePathOf is a disk source's src->path: its file or device, or a
+// network image's name; "" for none.
+func sourcePathOf(s *libvirtxml.DomainDiskSource) string {
 	switch {
 	case s == nil:
 		return ""

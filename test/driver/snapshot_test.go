@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,48 +19,6 @@ import (
 // the memory state, revert to each, delete with each flag, the undefine
 // rules, events, and the metadata surviving a restart and a kill -9.
 // The images are real files and qemu-img/qemu-io look at them.
-
-func needQemuImg(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"qemu-img", "qemu-io"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (qemu-utils)", tool)
-		}
-	}
-}
-
-// image creates a disk image of format at dir/name with pattern written
-// at offset 0 (0: none) and returns its path.
-func image(t *testing.T, dir, name, format string, pattern byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	run(t, "qemu-img", "create", "-q", "-f", format, path, "4M")
-	if pattern != 0 {
-		writeAt(t, path, 0, pattern)
-	}
-	return path
-}
-
-// writeAt writes 4 KiB of pattern at offset off (in 4 KiB blocks) into
-// the image at path, through its backing chain as a guest would.
-func writeAt(t *testing.T, path string, block int, pattern byte) {
-	t.Helper()
-	run(t, "qemu-io", "-c", "write -P "+strconv.Itoa(int(pattern))+" "+strconv.Itoa(block*4096)+" 4k", path)
-}
-
-// holds reports whether the image at path (through its chain) reads
-// pattern at block.
-func holds(t *testing.T, path string, block int, pattern byte) bool {
-	t.Helper()
-	out, err := exec.Command("qemu-io", "-r", "-U", "-c", "read -P "+strconv.Itoa(int(pattern))+" "+strconv.Itoa(block*4096)+" 4k", path).CombinedOutput()
-	if strings.Contains(string(out), "Pattern verification failed") {
-		return false
-	}
-	if err != nil {
-		t.Fatalf("qemu-io read %s: %v: %s", path, err, out)
-	}
-	return true
-}
 
 // chain is the image files of path's backing chain, top first.
 func chain(t *testing.T, path string) []string {
@@ -83,26 +40,15 @@ func chain(t *testing.T, path string) []string {
 	return files
 }
 
-// internalSnapshots lists the internal snapshots of the qcow2 image at path.
-func internalSnapshots(t *testing.T, path string) string {
-	t.Helper()
-	out, err := exec.Command("qemu-img", "snapshot", "-U", "-l", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("qemu-img snapshot -l %s: %v: %s", path, err, out)
-	}
-	return string(out)
-}
-
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-}
-
 // diskGuest is a PV guest with one file disk xvda of format at path.
 func diskGuest(name, path, format, extra string) string {
 	return guestXML(name, `<devices><disk type='file' device='disk'><driver name='qemu' type='`+format+`'/><source file='`+path+`'/><target dev='xvda' bus='xen'/></disk></devices>`+extra)
+}
+
+// slowDiskGuest is slowGuest with the qcow2 disk at path: its memory takes
+// 16 s to save, time to watch and abort a snapshot's job.
+func slowDiskGuest(name, path string) string {
+	return strings.Replace(diskGuest(name, path, "qcow2", faults(`save-rate="16"`)), "128", "256", 1)
 }
 
 // blk is the source virsh domblklist names for xvda.
@@ -121,22 +67,11 @@ func blk(t *testing.T, d *daemontest.Daemon, name string, inactive bool) string 
 	return ""
 }
 
-func snapInfo(t *testing.T, d *daemontest.Daemon, dom, snap string) map[string]string {
-	t.Helper()
-	info := map[string]string{}
-	for _, l := range strings.Split(d.MustVirsh("snapshot-info", dom, snap), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			info[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	return info
-}
-
 func TestSnapshotDiskOnlyOffline(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	base := image(t, dir, "base.img", "raw", 0x11)
+	base := daemontest.Image(t, dir, "base.img", "raw", 0x11)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	define(t, d, "g", diskGuest("g", base, "raw", ""))
 
@@ -148,10 +83,10 @@ func TestSnapshotDiskOnlyOffline(t *testing.T) {
 	if c := chain(t, s1); strings.Join(c, " ") != "base.s1 base.img" {
 		t.Errorf("chain after s1: %v", c)
 	}
-	if i := snapInfo(t, d, "g", "s1"); i["State"] != "shutoff" || i["Location"] != "external" || i["Current"] != "yes" || i["Parent"] != "-" {
+	if i := d.SnapshotInfo("g", "s1"); i["State"] != "shutoff" || i["Location"] != "external" || i["Current"] != "yes" || i["Parent"] != "-" {
 		t.Errorf("snapshot-info s1: %v", i)
 	}
-	writeAt(t, s1, 1, 0x22)
+	daemontest.WriteBlock(t, s1, 1, 0x22)
 	d.MustVirsh("snapshot-create-as", "g", "s2", "--disk-only")
 	s2 := blk(t, d, "g", false)
 	if c := chain(t, s2); strings.Join(c, " ") != "base.s2 base.s1 base.img" {
@@ -175,7 +110,7 @@ func TestSnapshotDiskOnlyOffline(t *testing.T) {
 	if c := chain(t, now); len(c) != 2 || c[1] != "base.img" {
 		t.Errorf("chain after revert to s1: %v", c)
 	}
-	if !holds(t, now, 0, 0x11) || holds(t, now, 1, 0x22) {
+	if !daemontest.HoldsBlock(t, now, 0, 0x11) || daemontest.HoldsBlock(t, now, 1, 0x22) {
 		t.Errorf("after revert to s1 the disk is not s1's")
 	}
 	if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "g", "--name")); cur != "s1" {
@@ -183,18 +118,18 @@ func TestSnapshotDiskOnlyOffline(t *testing.T) {
 	}
 	d.MustVirsh("snapshot-revert", "g", "s2")
 	now = blk(t, d, "g", false)
-	if !holds(t, now, 1, 0x22) {
+	if !daemontest.HoldsBlock(t, now, 1, 0x22) {
 		t.Errorf("after revert to s2 the disk lacks what s1 had written")
 	}
 
 	// Deleting the current leaf merges its overlay back into its backing
 	// file, which the domain uses again.
-	writeAt(t, now, 2, 0x33)
+	daemontest.WriteBlock(t, now, 2, 0x33)
 	d.MustVirsh("snapshot-delete", "g", "s2")
 	if got := blk(t, d, "g", false); got != s1 {
 		t.Errorf("after deleting s2 xvda is %s, want %s", got, s1)
 	}
-	if !holds(t, s1, 2, 0x33) {
+	if !daemontest.HoldsBlock(t, s1, 2, 0x33) {
 		t.Errorf("deleting s2 lost what was written after it")
 	}
 	if _, err := os.Stat(now); !os.IsNotExist(err) {
@@ -215,9 +150,9 @@ func TestSnapshotDiskOnlyOffline(t *testing.T) {
 
 func TestSnapshotInternalOffline(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0x11)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	w := watchEvents(t, d)
 	define(t, d, "g", diskGuest("g", disk, "qcow2", ""))
@@ -225,16 +160,16 @@ func TestSnapshotInternalOffline(t *testing.T) {
 	// virt-manager's snapshot: a name and a description, nothing else.
 	x := daemontest.WriteFile(t, dir, "s.xml", "<domainsnapshot><name>i1</name><description>clean</description></domainsnapshot>")
 	d.MustVirsh("snapshot-create", "g", x)
-	if l := internalSnapshots(t, disk); !strings.Contains(l, "i1") {
+	if l := daemontest.InternalSnapshots(t, disk); !strings.Contains(l, "i1") {
 		t.Errorf("qemu-img snapshot -l after i1:\n%s", l)
 	}
-	if i := snapInfo(t, d, "g", "i1"); i["Location"] != "internal" || i["State"] != "shutoff" {
+	if i := d.SnapshotInfo("g", "i1"); i["Location"] != "internal" || i["State"] != "shutoff" {
 		t.Errorf("snapshot-info i1: %v", i)
 	}
-	writeAt(t, disk, 0, 0x22)
+	daemontest.WriteBlock(t, disk, 0, 0x22)
 	d.MustVirsh("snapshot-create-as", "g", "i2")
 	d.MustVirsh("snapshot-revert", "g", "i1")
-	if !holds(t, disk, 0, 0x11) {
+	if !daemontest.HoldsBlock(t, disk, 0, 0x11) {
 		t.Errorf("after revert to i1 the disk is not i1's")
 	}
 	// libvirt boots a shut-off snapshot's domain: running (booted), with
@@ -247,11 +182,11 @@ func TestSnapshotInternalOffline(t *testing.T) {
 
 	// --children-only drops i2 (i1's child), --metadata keeps the image's.
 	d.MustVirsh("snapshot-delete", "g", "i1", "--children-only")
-	if l := internalSnapshots(t, disk); strings.Contains(l, "i2") || !strings.Contains(l, "i1") {
+	if l := daemontest.InternalSnapshots(t, disk); strings.Contains(l, "i2") || !strings.Contains(l, "i1") {
 		t.Errorf("after --children-only:\n%s", l)
 	}
 	d.MustVirsh("snapshot-delete", "g", "i1", "--metadata")
-	if l := internalSnapshots(t, disk); !strings.Contains(l, "i1") {
+	if l := daemontest.InternalSnapshots(t, disk); !strings.Contains(l, "i1") {
 		t.Errorf("--metadata removed the image's snapshot:\n%s", l)
 	}
 	if n := strings.TrimSpace(d.MustVirsh("snapshot-list", "g", "--name")); n != "" {
@@ -264,9 +199,9 @@ func TestSnapshotInternalOffline(t *testing.T) {
 
 func TestSnapshotRunning(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0x11)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	w := watchEvents(t, d)
 	defineStart(t, d, "g", diskGuest("g", disk, "qcow2", ""))
@@ -282,7 +217,7 @@ func TestSnapshotRunning(t *testing.T) {
 	if got := d.DomState("g"); got != "running (booted)" {
 		t.Errorf("after a live disk-only snapshot: %q", got)
 	}
-	if i := snapInfo(t, d, "g", "d1"); i["State"] != "disk-snapshot" {
+	if i := d.SnapshotInfo("g", "d1"); i["State"] != "disk-snapshot" {
 		t.Errorf("snapshot-info d1: %v", i)
 	}
 
@@ -292,10 +227,10 @@ func TestSnapshotRunning(t *testing.T) {
 	if _, err := os.Stat(mem); err != nil {
 		t.Fatalf("memory state: %v", err)
 	}
-	if i := snapInfo(t, d, "g", "f1"); i["State"] != "running" || i["Location"] != "external" {
+	if i := d.SnapshotInfo("g", "f1"); i["State"] != "running" || i["Location"] != "external" {
 		t.Errorf("snapshot-info f1: %v", i)
 	}
-	writeAt(t, blk(t, d, "g", false), 1, 0x22)
+	daemontest.WriteBlock(t, blk(t, d, "g", false), 1, 0x22)
 	atSnapshot := cpuTime(t, d, "g")
 	before := atSnapshot
 	// A gap of 2 s of guest CPU time: the revert and the read after it
@@ -314,7 +249,7 @@ func TestSnapshotRunning(t *testing.T) {
 	if after := cpuTime(t, d, "g"); after >= before {
 		t.Errorf("CPU time after the revert %.2f s, before it %.2f s, at the snapshot %.2f s", after, before, atSnapshot)
 	}
-	if holds(t, blk(t, d, "g", false), 1, 0x22) {
+	if daemontest.HoldsBlock(t, blk(t, d, "g", false), 1, 0x22) {
 		t.Errorf("after revert to f1 the disk keeps a later write")
 	}
 	// The next boot writes the new overlay too, never the frozen image.
@@ -334,7 +269,7 @@ func TestSnapshotRunning(t *testing.T) {
 	d.MustVirsh("resume", "g")
 	// --live writes the memory while the guest runs, as a migration does.
 	d.MustVirsh("snapshot-create-as", "g", "l1", "--live", "--memspec", "file="+filepath.Join(dir, "l1.mem"))
-	if i := snapInfo(t, d, "g", "l1"); i["State"] != "running" {
+	if i := d.SnapshotInfo("g", "l1"); i["State"] != "running" {
 		t.Errorf("snapshot-info l1: %v", i)
 	}
 	if got := d.DomState("g"); got != "running (unpaused)" {
@@ -353,9 +288,9 @@ func TestSnapshotRunning(t *testing.T) {
 
 func TestSnapshotRunningInternal(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0x11)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	defineStart(t, d, "g", diskGuest("g", disk, "qcow2", ""))
 
@@ -365,33 +300,33 @@ func TestSnapshotRunningInternal(t *testing.T) {
 	if got := blk(t, d, "g", false); got != disk {
 		t.Errorf("an internal snapshot changed the disk to %s", got)
 	}
-	if l := internalSnapshots(t, disk); !strings.Contains(l, "r1") {
+	if l := daemontest.InternalSnapshots(t, disk); !strings.Contains(l, "r1") {
 		t.Errorf("qemu-img snapshot -l after r1:\n%s", l)
 	}
-	if i := snapInfo(t, d, "g", "r1"); i["State"] != "running" || i["Location"] != "internal" {
+	if i := d.SnapshotInfo("g", "r1"); i["State"] != "running" || i["Location"] != "internal" {
 		t.Errorf("snapshot-info r1: %v", i)
 	}
 	d.MustVirsh("destroy", "g")
-	writeAt(t, disk, 0, 0x22)
+	daemontest.WriteBlock(t, disk, 0, 0x22)
 	d.MustVirsh("snapshot-revert", "g", "r1")
 	if got := d.DomState("g"); got != "running (from snapshot)" {
 		t.Errorf("after revert to r1: %q", got)
 	}
 	d.MustVirsh("destroy", "g")
-	if !holds(t, disk, 0, 0x11) {
+	if !daemontest.HoldsBlock(t, disk, 0, 0x11) {
 		t.Errorf("after revert to r1 the disk is not r1's")
 	}
 	d.MustVirsh("snapshot-delete", "g", "r1")
-	if l := internalSnapshots(t, disk); strings.Contains(l, "r1") {
+	if l := daemontest.InternalSnapshots(t, disk); strings.Contains(l, "r1") {
 		t.Errorf("r1 is still in the image:\n%s", l)
 	}
 }
 
 func TestSnapshotRestart(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	disk := image(t, dir, "disk.qcow2", "qcow2", 0x11)
+	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0x11)
 	root := daemontest.NewRoot(t)
 	d := daemontest.Start(t, root)
 	define(t, d, "g", diskGuest("g", disk, "qcow2", ""))
@@ -412,8 +347,7 @@ func TestSnapshotRestart(t *testing.T) {
 	// A kill -9 while a full snapshot's memory is being written: the
 	// next start has the snapshots it had, the guest running, and no
 	// half-made snapshot.
-	slow := strings.Replace(diskGuest("s", image(t, dir, "s.qcow2", "qcow2", 0), "qcow2", faults(`save-rate="16"`)), "128", "256", 1)
-	defineStart(t, d, "s", slow)
+	defineStart(t, d, "s", slowDiskGuest("s", daemontest.Image(t, dir, "s.qcow2", "qcow2", 0)))
 	go d.Virsh("snapshot-create-as", "s", "m", "--memspec", "file="+filepath.Join(dir, "m.mem"))
 	waitJob(t, d, "s", "Data processed")
 	d.Signal(syscall.SIGKILL)
@@ -435,11 +369,11 @@ func TestSnapshotRestart(t *testing.T) {
 // guest running on its own disk.
 func TestSnapshotAbort(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	disk := image(t, dir, "disk.qcow2", "qcow2", 0)
+	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
-	defineStart(t, d, "s", strings.Replace(diskGuest("s", disk, "qcow2", faults(`save-rate="16"`)), "128", "256", 1))
+	defineStart(t, d, "s", slowDiskGuest("s", disk))
 	mem := filepath.Join(dir, "m.mem")
 	done := make(chan daemontest.Result, 1)
 	go func() { done <- d.Virsh("snapshot-create-as", "s", "m", "--memspec", "file="+mem) }()
@@ -466,10 +400,10 @@ func TestSnapshotAbort(t *testing.T) {
 // and libvirt's errors for what cannot be done.
 func TestSnapshotListAndErrors(t *testing.T) {
 	t.Parallel()
-	needQemuImg(t)
+	daemontest.NeedQemuImg(t)
 	dir := t.TempDir()
-	disk := image(t, dir, "disk.qcow2", "qcow2", 0)
-	raw := image(t, dir, "raw.img", "raw", 0)
+	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0)
+	raw := daemontest.Image(t, dir, "raw.img", "raw", 0)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	define(t, d, "g", diskGuest("g", disk, "qcow2", ""))
 	define(t, d, "r", diskGuest("r", raw, "raw", ""))
@@ -527,7 +461,7 @@ func TestSnapshotListAndErrors(t *testing.T) {
 
 	// --children takes a snapshot's whole subtree, images and all.
 	d.MustVirsh("snapshot-delete", "g", "i2", "--children")
-	if l := internalSnapshots(t, disk); strings.Contains(l, "i2") {
+	if l := daemontest.InternalSnapshots(t, disk); strings.Contains(l, "i2") {
 		t.Errorf("i2 left in the image by --children:\n%s", l)
 	}
 	if n := strings.Fields(d.MustVirsh("snapshot-list", "g", "--name")); len(n) != 3 {
@@ -545,7 +479,7 @@ func TestSnapshotListAndErrors(t *testing.T) {
 	// --no-metadata: the image has it, the domain does not list it.
 	d.MustVirsh("snapshot-revert", "g", "i1")
 	d.MustVirsh("snapshot-create-as", "g", "ghost", "--no-metadata")
-	if l := internalSnapshots(t, disk); !strings.Contains(l, "ghost") {
+	if l := daemontest.InternalSnapshots(t, disk); !strings.Contains(l, "ghost") {
 		t.Errorf("--no-metadata snapshot not in the image:\n%s", l)
 	}
 	if n := d.MustVirsh("snapshot-list", "g", "--name"); strings.Contains(n, "ghost") {

@@ -37,26 +37,26 @@ func TestVirtManagerSnapshots(t *testing.T) {
 
 	t.Run("shutoff", func(t *testing.T) {
 		d := d.For(t)
-		disk := qcow2(t, dir, "off.qcow2", 0x11)
+		disk := daemontest.Image(t, dir, "off.qcow2", "qcow2", 0x11)
 		defineXML(t, d, qcow2Guest("off", disk))
 		w := startSnapshots(t, d, "off")
 		w.createSnapshot("clean", "before the upgrade")
 		w.checkListed("2-created")
-		info := snapshotInfo(t, d, "off", "clean")
+		info := d.SnapshotInfo("off", "clean")
 		if info["State"] != "shutoff" || info["Location"] != "internal" || info["Current"] != "yes" {
 			t.Errorf("snapshot-info off clean: %v", info)
 		}
-		mustContain(t, "qemu-img snapshot -l", imageSnapshots(t, disk), "clean")
+		mustContain(t, "qemu-img snapshot -l", daemontest.InternalSnapshots(t, disk), "clean")
 		mustContain(t, "snapshot-dumpxml", d.MustVirsh("snapshot-dumpxml", "off", "clean"),
 			"<description>before the upgrade</description>")
 
-		qemuIO(t, disk, "write -P 34 0 4k") // after the snapshot
+		daemontest.WriteBlock(t, disk, 0, 34) // after the snapshot
 		w.runSnapshot("off", "clean")
 		w.checkListed("4-reverted")
 		if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "off", "--name")); cur != "clean" {
 			t.Errorf("snapshot-current after the revert: %q", cur)
 		}
-		if !reads(t, disk, 0x11) {
+		if !daemontest.HoldsBlock(t, disk, 0, 0x11) {
 			t.Errorf("after the revert the disk keeps what was written after the snapshot")
 		}
 		if got := d.DomState("off"); !strings.HasPrefix(got, "shut off") {
@@ -66,25 +66,25 @@ func TestVirtManagerSnapshots(t *testing.T) {
 
 	t.Run("running", func(t *testing.T) {
 		d := d.For(t)
-		disk := qcow2(t, dir, "on.qcow2", 0x11)
+		disk := daemontest.Image(t, dir, "on.qcow2", "qcow2", 0x11)
 		defineXML(t, d, qcow2Guest("on", disk))
 		d.MustVirsh("start", "on")
 		waitRunning(t, d, "on")
 		w := startSnapshots(t, d, "on")
 		w.createSnapshot("live", "while it runs")
 		w.checkListed("2-created")
-		info := snapshotInfo(t, d, "on", "live")
+		info := d.SnapshotInfo("on", "live")
 		if info["State"] != "running" || info["Location"] != "internal" || info["Current"] != "yes" {
 			t.Errorf("snapshot-info on live: %v", info)
 		}
-		mustContain(t, "qemu-img snapshot -l", imageSnapshots(t, disk), "live")
+		mustContain(t, "qemu-img snapshot -l", daemontest.InternalSnapshots(t, disk), "live")
 		mustContain(t, "snapshot-dumpxml", d.MustVirsh("snapshot-dumpxml", "on", "live"),
 			"<description>while it runs</description>", "<state>running</state>", "<memory snapshot='internal'/>")
 		if got := d.DomState("on"); got != "running (booted)" {
 			t.Errorf("after the snapshot the guest is %q", got)
 		}
 
-		qemuIO(t, disk, "write -P 34 0 4k") // after the snapshot
+		daemontest.WriteBlock(t, disk, 0, 34) // after the snapshot
 		w.runSnapshot("on", "live")
 		w.checkListed("4-reverted")
 		if got := d.DomState("on"); got != "running (from snapshot)" {
@@ -93,7 +93,7 @@ func TestVirtManagerSnapshots(t *testing.T) {
 		if cur := strings.TrimSpace(d.MustVirsh("snapshot-current", "on", "--name")); cur != "live" {
 			t.Errorf("snapshot-current after the revert: %q", cur)
 		}
-		if !reads(t, disk, 0x11) {
+		if !daemontest.HoldsBlock(t, disk, 0, 0x11) {
 			t.Errorf("after the revert the disk keeps what was written after the snapshot")
 		}
 	})
@@ -279,59 +279,4 @@ func defineXML(t *testing.T, d *daemontest.Daemon, xml string) {
 		t.Fatal(err)
 	}
 	d.MustVirsh("define", p)
-}
-
-// qcow2 creates a qcow2 image of 4 MiB at dir/name whose first 4 KiB hold
-// pattern, and returns its path.
-func qcow2(t *testing.T, dir, name string, pattern byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", p, "4M").CombinedOutput(); err != nil {
-		t.Fatalf("qemu-img create: %v: %s", err, out)
-	}
-	qemuIO(t, p, "write -P "+strconv.Itoa(int(pattern))+" 0 4k")
-	return p
-}
-
-// qemuIO runs one qemu-io command on the image at path.
-func qemuIO(t *testing.T, path, command string) {
-	t.Helper()
-	if out, err := exec.Command("qemu-io", "-c", command, path).CombinedOutput(); err != nil {
-		t.Fatalf("qemu-io -c %q %s: %v: %s", command, path, err, out)
-	}
-}
-
-// reads reports whether the first 4 KiB of the image at path hold pattern.
-func reads(t *testing.T, path string, pattern byte) bool {
-	t.Helper()
-	out, err := exec.Command("qemu-io", "-r", "-U", "-c", "read -P "+strconv.Itoa(int(pattern))+" 0 4k", path).CombinedOutput()
-	if strings.Contains(string(out), "Pattern verification failed") {
-		return false
-	}
-	if err != nil {
-		t.Fatalf("qemu-io read %s: %v: %s", path, err, out)
-	}
-	return true
-}
-
-// imageSnapshots lists the internal snapshots of the qcow2 image at path.
-func imageSnapshots(t *testing.T, path string) string {
-	t.Helper()
-	out, err := exec.Command("qemu-img", "snapshot", "-U", "-l", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("qemu-img snapshot -l %s: %v: %s", path, err, out)
-	}
-	return string(out)
-}
-
-// snapshotInfo is virsh snapshot-info's fields.
-func snapshotInfo(t *testing.T, d *daemontest.Daemon, dom, snap string) map[string]string {
-	t.Helper()
-	info := map[string]string{}
-	for _, l := range strings.Split(d.MustVirsh("snapshot-info", dom, snap), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			info[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	return info
 }
