@@ -175,3 +175,20 @@ func firstAddress(ls []libvirtxml.DomainGraphicListener, flags FormatFlag) strin
 	}
 	return ""
 }
+
+// HasSecrets reports whether d's view without FormatSecure differs from
+// its view with it: whether a graphics device has a password.
+func HasSecrets(d *libvirtxml.Domain) bool {
+	if d == nil || d.Devices == nil {
+		return false
+	}
+	for _, g := range d.Devices.Graphics {
+		switch {
+		case g.VNC != nil && g.VNC.Passwd != "",
+			g.Spice != nil && g.Spice.Passwd != "",
+			g.RDP != nil && g.RDP.Passwd != "":
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,10 @@
 package driver
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -40,6 +44,47 @@ func BenchmarkDefineUndefine(b *testing.B) {
 			b.Fatal(err)
 		}
 		if err := drv.Undefine(ctx, d, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStart10000 is the driver's start with 10,000 defined domains:
+// what the daemon does before READY.
+func BenchmarkStart10000(b *testing.B) {
+	e := newEnv(b)
+	drv, h := e.start()
+	define(b, drv, "bench", 1, "")
+	drv.Close()
+	h.Close()
+	writeCopies(b, e, "bench", 10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		h := e.sim()
+		drv, err := New(e.cfg, e.root, h, nil, Options{WatchInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		drv.Close()
+		h.Close()
+	}
+}
+
+// writeCopies writes n copies of name's config under other names and
+// uuids, directly: defining them through the driver costs two fsyncs each.
+func writeCopies(b *testing.B, e *env, name string, n int) {
+	b.Helper()
+	text, err := os.ReadFile(filepath.Join(e.root.DomainConfigDir(), name+".xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	uuid := uuidOf(1).String()
+	for i := range n {
+		copyName := fmt.Sprintf("copy-%05d", i)
+		s := strings.ReplaceAll(string(text), "<name>"+name+"</name>", "<name>"+copyName+"</name>")
+		s = strings.ReplaceAll(s, "virsh edit "+name, "virsh edit "+copyName)
+		s = strings.ReplaceAll(s, uuid, fmt.Sprintf("%08x-0000-4000-8000-000000000000", i))
+		if err := os.WriteFile(filepath.Join(e.root.DomainConfigDir(), copyName+".xml"), []byte(s), 0o600); err != nil {
 			b.Fatal(err)
 		}
 	}

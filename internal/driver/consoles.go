@@ -78,7 +78,7 @@ func portOf(p *uint) int {
 // beside the start, as libvirt's callback does, and gives up on the ptys
 // after consoleWait.
 func (drv *Driver) recordConsoles(d *domain, id int32) {
-	def := d.snap().def
+	def := d.snap().def.parsed()
 	chars := ptyChars(def)
 	ttys, ok := drv.be.(backend.ConsoleTTYs)
 	if !ok {
@@ -175,7 +175,7 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 		}
 		s = d.snap()
 	}
-	src, alias, found := consoleChardev(s.def, devName)
+	src, alias, found := consoleChardev(s.def.parsed(), devName)
 	if !found {
 		return nil, libxlErr(libvirt.ErrInternalError, "cannot find character device %s", nullStr(devName))
 	}

@@ -63,7 +63,7 @@ func (drv *Driver) deviceJob(ctx context.Context, dom Domain) (*domain, error) {
 
 // parseDevice parses a client's device XML against d's live definition.
 func (drv *Driver) parseDevice(d *domain, xml string, skipValidate bool) (*domxml.Device, error) {
-	return domxml.ParseDevice(xml, d.snap().def, domxml.DeviceOptions{SkipValidate: skipValidate})
+	return domxml.ParseDevice(xml, d.snap().def.parsed(), domxml.DeviceOptions{SkipValidate: skipValidate})
 }
 
 // AttachDevice is virDomainAttachDeviceFlags (flags: VIR_DOMAIN_DEVICE_

@@ -31,7 +31,7 @@ func (drv *Driver) attachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 	if disk.Target.Bus != "xen" {
 		return "", libxlErr(libvirt.ErrConfigUnsupported, "disk bus '%s' cannot be hotplugged.", disk.Target.Bus)
 	}
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	if domxml.DiskIndexByName(live, dst, true) >= 0 {
 		return "", libxlErr(libvirt.ErrOperationFailed, "target %s already exists", dst)
 	}
@@ -94,7 +94,7 @@ func (drv *Driver) detachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 	if disk.Target.Bus != "xen" {
 		return libxlErr(libvirt.ErrConfigUnsupported, "disk bus '%s' cannot be hot unplugged.", disk.Target.Bus)
 	}
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	i := domxml.DiskIndexByName(live, disk.Target.Dev, false)
 	if i < 0 {
 		return libxlErr(libvirt.ErrOperationFailed, "disk %s not found", disk.Target.Dev)
@@ -120,7 +120,7 @@ func (drv *Driver) detachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 // changeMedia is libxlDomainChangeEjectableMedia: the cdrom with disk's
 // bus and target takes disk's media; a disk without a source ejects.
 func (drv *Driver) changeMedia(ctx context.Context, d *domain, disk *libvirtxml.DomainDisk) error {
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	i := -1
 	for j, o := range live.Devices.Disks {
 		if o.Target.Bus == disk.Target.Bus && o.Target.Dev == disk.Target.Dev {

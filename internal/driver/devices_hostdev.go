@@ -29,7 +29,7 @@ func (drv *Driver) attachControllerLive(ctx context.Context, d *domain, ctl *lib
 	if ctl.Type != "usb" {
 		return "", libxlErr(libvirt.ErrOperationUnsupported, "'%s' controller cannot be hot plugged.", ctl.Type)
 	}
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	c := *ctl
 	if c.Index == nil {
 		idx := domxml.UnusedControllerIndex(live, "usb")
@@ -59,7 +59,7 @@ func (drv *Driver) detachControllerLive(ctx context.Context, d *domain, ctl *lib
 	if ctl.Type != "usb" {
 		return libxlErr(libvirt.ErrOperationUnsupported, "'%s' controller cannot be hot plugged.", ctl.Type)
 	}
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	i, idx := -1, -1
 	if ctl.Index != nil {
 		idx = int(*ctl.Index)
@@ -131,7 +131,7 @@ func (drv *Driver) attachHostdevLive(ctx context.Context, d *domain, h *libvirtx
 // attachPCILive is libxlDomainAttachHostPCIDevice.
 func (drv *Driver) attachPCILive(ctx context.Context, d *domain, h *libvirtxml.DomainHostdev) error {
 	addr := domxml.PCIAddress(h)
-	if domxml.FindHostdev(d.snap().def, h) >= 0 {
+	if domxml.FindHostdev(d.snap().def.parsed(), h) >= 0 {
 		return libxlErr(libvirt.ErrOperationFailed, "target pci device %s already exists", addr)
 	}
 	name := d.ref().Name
@@ -157,7 +157,7 @@ func (drv *Driver) attachPCILive(ctx context.Context, d *domain, h *libvirtxml.D
 // the guest's USB controllers, a USB 2.0 controller of 8 ports is plugged
 // first.
 func (drv *Driver) attachUSBLive(ctx context.Context, d *domain, h *libvirtxml.DomainHostdev) error {
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	ports, used := 0, 0
 	for _, c := range live.Devices.Controllers {
 		if c.Type != "usb" {
@@ -205,7 +205,7 @@ func (drv *Driver) detachHostdevLive(ctx context.Context, d *domain, h *libvirtx
 	if typ == "" {
 		return libxlErr(libvirt.ErrConfigUnsupported, "hostdev mode '%s' not supported", "capabilities")
 	}
-	live := d.snap().def
+	live := d.snap().def.parsed()
 	i := domxml.FindHostdev(live, h)
 	var x backend.Device
 	switch typ {

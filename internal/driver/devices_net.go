@@ -23,7 +23,7 @@ func (drv *Driver) attachNetLive(ctx context.Context, d *domain, ifc *libvirtxml
 	var port *libvirtxml.NetworkPort
 	actual := *ifc
 	if ifc.Source.Network != nil {
-		p, err := drv.allocateNetPort(ctx, s.def, ifc)
+		p, err := drv.allocateNetPort(ctx, s.def.parsed(), ifc)
 		if err != nil {
 			return "", err
 		}
@@ -34,7 +34,7 @@ func (drv *Driver) attachNetLive(ctx context.Context, d *domain, ifc *libvirtxml
 	} else if err := validateActual(actual); err != nil {
 		return "", err
 	}
-	err := drv.plugNet(ctx, d, s.def, ifc, &actual, port)
+	err := drv.plugNet(ctx, d, s.def.parsed(), ifc, &actual, port)
 	if err != nil {
 		if port != nil {
 			drv.releaseIfcPort(ifc)
@@ -99,11 +99,12 @@ func (drv *Driver) plugNetPCI(ctx context.Context, d *domain, actual *libvirtxml
 // virDomainNetFindIdx finds it, unplugged, and its port deleted.
 func (drv *Driver) detachNetLive(ctx context.Context, d *domain, ifc *libvirtxml.DomainInterface, macGenerated bool) error {
 	s := d.snap()
-	i, err := domxml.FindNet(s.def, ifc, macGenerated)
+	live := s.def.parsed()
+	i, err := domxml.FindNet(live, ifc, macGenerated)
 	if err != nil {
 		return err
 	}
-	gone := s.def.Devices.Interfaces[i]
+	gone := live.Devices.Interfaces[i]
 	actual := gone
 	port := s.netPorts.PortOf(&gone)
 	if port != nil {

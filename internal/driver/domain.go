@@ -33,10 +33,10 @@ type domain struct {
 	uuid backend.UUID
 	name string
 	// def is the live definition while active, else the persistent one.
-	def *libvirtxml.Domain
+	def *definition
 	// newDef is the persistent definition while active (nil for a
 	// transient domain or an inactive one).
-	newDef     *libvirtxml.Domain
+	newDef     *definition
 	id         int32 // -1 when inactive
 	state      libvirt.DomainState
 	reason     int32
@@ -106,9 +106,9 @@ func (d *domain) formatCached(def *libvirtxml.Domain, id int32, flags domxml.For
 	return text, nil
 }
 
-func newDomain(def *libvirtxml.Domain, uuid backend.UUID) *domain {
+func newDomain(name string, def *definition, uuid backend.UUID) *domain {
 	return &domain{
-		uuid: uuid, name: def.Name, def: def, id: -1, snaps: dsnap.NewTree(),
+		uuid: uuid, name: name, def: def, id: -1, snaps: dsnap.NewTree(),
 		state: libvirt.DomainShutoff, reason: int32(libvirt.DomainShutoffUnknown),
 	}
 }
@@ -128,16 +128,27 @@ func (d *domain) activeLocked() bool { return d.id >= 0 }
 
 func (d *domain) isDom0() bool { return d.name == Dom0Name }
 
+// setDefLocked makes def the domain's definition (d.def). saved, when
+// def was just written as its config, is kept instead while the domain
+// is inactive: d.def is then the persistent definition.
+func (d *domain) setDefLocked(def *libvirtxml.Domain, saved *definition) {
+	if saved != nil && !d.activeLocked() {
+		d.def = saved
+		return
+	}
+	d.def = liveDef(def)
+}
+
 // persistentDefLocked is virDomainObjGetPersistentDef: newDef while
 // active, def otherwise.
 func (d *domain) persistentDefLocked() *libvirtxml.Domain {
 	if d.activeLocked() && d.newDef != nil {
-		return d.newDef
+		return d.newDef.parsed()
 	}
 	if !d.persistent {
 		return nil
 	}
-	return d.def
+	return d.def.parsed()
 }
 
 func (d *domain) setState(state libvirt.DomainState, reason int32) {
@@ -149,8 +160,8 @@ func (d *domain) setState(state libvirt.DomainState, reason int32) {
 // snapshot is a consistent copy of the fields callers read.
 type snapshot struct {
 	ref        Domain
-	def        *libvirtxml.Domain
-	newDef     *libvirtxml.Domain
+	def        *definition
+	newDef     *definition
 	netPorts   domxml.Ports
 	hotplug    *hotplugInFlight
 	saving     *saveInFlight

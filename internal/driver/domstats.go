@@ -190,13 +190,13 @@ func (drv *Driver) domainRecord(ctx context.Context, d *domain, s snapshot, live
 		p.AddULLong(uint64(g.CPUTime), "cpu.time")
 	}
 	if stats&statsBalloon != 0 {
-		balloonStats(p, s.def, g)
+		balloonStats(p, s.def.info(), g)
 	}
 	if stats&statsVCPU != 0 {
-		vcpuStats(p, s.def, g)
+		vcpuStats(p, s.def.info(), g)
 	}
 	if stats&statsInterface != 0 && s.active() {
-		netStats(p, s.def, g)
+		netStats(p, s.def.parsed(), g)
 	}
 	if stats&statsBlock != 0 {
 		drv.blockStats(p, s, g, haveJob, rc)
@@ -206,22 +206,21 @@ func (drv *Driver) domainRecord(ctx context.Context, d *domain, s snapshot, live
 
 // balloonStats is qemuDomainGetStatsBalloon: the balloon's size (libxl's
 // current_memkb while running) and the definition's memory, in KiB.
-func balloonStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats) {
-	cur := curBalloon(def)
+func balloonStats(p *typedparam.List, f *defFacts, g *backend.GuestStats) {
+	cur := f.curKiB
 	if g != nil {
 		cur = g.CurrentMemKiB
 	}
 	p.AddULLong(cur, "balloon.current")
-	p.AddULLong(memTotal(def), "balloon.maximum")
+	p.AddULLong(f.memKiB, "balloon.maximum")
 }
 
 // vcpuStats is qemuDomainGetStatsVcpu: the vCPU counts, and for a running
 // domain each online vCPU's state (virVcpuState) and CPU time. Xen
 // reports neither wait nor delay times, which are left out.
-func vcpuStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats) {
-	cur, maximum := vcpus(def)
-	p.AddUInt(uint32(cur), "vcpu.current")
-	p.AddUInt(uint32(maximum), "vcpu.maximum")
+func vcpuStats(p *typedparam.List, f *defFacts, g *backend.GuestStats) {
+	p.AddUInt(uint32(f.vcpusCur), "vcpu.current")
+	p.AddUInt(uint32(f.vcpusMax), "vcpu.maximum")
 	if g == nil {
 		return
 	}
@@ -274,17 +273,16 @@ func netStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats)
 // as libvirt defines it for Xen); and the image's sizes where the daemon
 // can read them.
 func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestStats, haveJob bool, rc *recordContext) {
-	disks := diskDevices(s.def)
+	disks := s.def.info().disks
 	p.AddUInt(uint32(len(disks)), "block.count")
-	for i := range disks {
-		disk := &disks[i]
-		p.AddString(disk.Target.Dev, key("block.", i, ".name"))
-		path := localSource(disk)
+	for i, disk := range disks {
+		p.AddString(disk.dev, key("block.", i, ".name"))
+		path := disk.path
 		if path != "" {
 			p.AddString(path, key("block.", i, ".path"))
 		}
 		if g != nil && haveJob {
-			if v := blkbackStats(disk.Target.Dev, g.Disks); v != nil {
+			if v := blkbackStats(disk.dev, g.Disks); v != nil {
 				for _, c := range []struct {
 					name string
 					v    int64
@@ -304,7 +302,7 @@ func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestSt
 		if rc.images != nil {
 			rc.images[path] = true
 		}
-		if sz, ok := drv.images.sizes(path, diskFormat(disk), rc.now); ok {
+		if sz, ok := drv.images.sizes(path, disk.format, rc.now); ok {
 			for _, c := range []struct {
 				name string
 				v    uint64

@@ -77,7 +77,7 @@ func orDefault(action, def string) string {
 // for reason; record it, report it, then do what on_poweroff, on_reboot or
 // on_crash says, as libxl does.
 func (drv *Driver) guestShutdown(ctx context.Context, d *domain, reason backend.ShutdownReason) {
-	def := d.snap().def
+	def := d.snap().def.parsed()
 	var stateReason, detail int32
 	var action string
 	switch reason {

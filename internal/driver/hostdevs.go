@@ -86,7 +86,7 @@ func (drv *Driver) prepareHostdevs(d *domain) error {
 		return nil
 	}
 	s := d.snap()
-	return drv.hostdevs.Prepare(s.ref.Name, pciDevices(s.def))
+	return drv.hostdevs.Prepare(s.ref.Name, pciDevices(s.def.parsed()))
 }
 
 // releaseHostdevs gives the PCI devices of def, a domain that stopped or
@@ -126,7 +126,7 @@ func (drv *Driver) adoptHostdevs(d *domain) {
 		return
 	}
 	s := d.snap()
-	if devs := pciDevices(s.def); len(devs) > 0 {
+	if devs := pciDevices(s.def.parsed()); len(devs) > 0 {
 		drv.hostdevs.Adopt(s.ref.Name, devs)
 	}
 }

@@ -56,10 +56,11 @@ func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceA
 		return nil, err
 	}
 	var out []InterfaceAddrs
-	if s.def.Devices == nil {
+	def := s.def.parsed()
+	if def.Devices == nil {
 		return nil, nil
 	}
-	for _, ifc := range s.def.Devices.Interfaces {
+	for _, ifc := range def.Devices.Interfaces {
 		if ifc.Source == nil || ifc.Source.Network == nil {
 			continue
 		}

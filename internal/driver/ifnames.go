@@ -16,13 +16,14 @@ import (
 // interfaces up by their device lose the guest until it restarts.
 func (drv *Driver) nameReconnected(d *domain, id int32) {
 	s := d.snap()
-	if s.def.Devices == nil || !unnamedNICs(s.def.Devices.Interfaces, s.netPorts) {
+	def := s.def.parsed()
+	if def.Devices == nil || !unnamedNICs(def.Devices.Interfaces, s.netPorts) {
 		return
 	}
-	hvm := domxml.KindOf(s.def) == domxml.HVM
+	hvm := domxml.KindOf(def) == domxml.HVM
 	var nics []libxltypes.NIC
-	for i := range s.def.Devices.Interfaces {
-		ifc := &s.def.Devices.Interfaces[i]
+	for i := range def.Devices.Interfaces {
+		ifc := &def.Devices.Interfaces[i]
 		if isPCIInterface(ifc, s.netPorts) {
 			continue
 		}

@@ -63,7 +63,7 @@ func (drv *Driver) addOrFind(ctx context.Context, def *libvirtxml.Domain, uuid b
 		return nil, false, domainErr(libvirt.ErrOperationFailed,
 			"domain '%s' already exists with uuid %s", def.Name, other.uuid)
 	}
-	d = newDomain(def, uuid)
+	d = newDomain(def.Name, liveDef(def), uuid)
 	d.job.Begin(ctx, job.Modify, 0) // a new object's job is free
 	drv.addLocked(d)
 	return d, true, nil
@@ -107,10 +107,14 @@ func (drv *Driver) defineNew(d *domain, def *libvirtxml.Domain) (Domain, error) 
 	d.mu.Lock()
 	d.persistent = true
 	d.mu.Unlock()
-	if err := drv.writeConfig(def); err != nil {
+	saved, err := drv.writeConfig(def)
+	if err != nil {
 		drv.remove(d)
 		return Domain{}, err
 	}
+	d.mu.Lock()
+	d.def = saved
+	d.mu.Unlock()
 	ref := d.ref()
 	drv.emit(ref, libvirt.DomainEventDefined, int32(libvirt.DomainEventDefinedAdded))
 	return ref, nil
@@ -118,15 +122,16 @@ func (drv *Driver) defineNew(d *domain, def *libvirtxml.Domain) (Domain, error) 
 
 func (drv *Driver) defineExisting(d *domain, def *libvirtxml.Domain) (Domain, error) {
 	defer drv.endJob(d)
-	if err := drv.writeConfig(def); err != nil {
+	saved, err := drv.writeConfig(def)
+	if err != nil {
 		return Domain{}, err
 	}
 	d.mu.Lock()
 	hadConfig := d.persistent
 	if d.activeLocked() {
-		d.newDef = def
+		d.newDef = saved
 	} else {
-		d.def = def
+		d.def = saved
 	}
 	d.persistent = true
 	ref := d.refLocked()
@@ -264,7 +269,7 @@ func (drv *Driver) adoptLiveDef(ctx context.Context, d *domain, def *libvirtxml.
 	if d.newDef == nil {
 		d.newDef = d.def
 	}
-	d.def = def
+	d.def = liveDef(def)
 	return nil
 }
 
@@ -276,11 +281,14 @@ func (drv *Driver) prepareLiveDef(d *domain) error {
 	if !d.persistent || d.newDef != nil {
 		return nil
 	}
-	live, err := cloneDef(d.def)
+	if err := d.def.parseErr(); err != nil {
+		return libxlErr(libvirt.ErrInternalError, "cannot parse the config of domain '%s': %v", d.name, err)
+	}
+	live, err := cloneDef(d.def.parsed())
 	if err != nil {
 		return err
 	}
-	d.newDef, d.def = d.def, live
+	d.newDef, d.def = d.def, liveDef(live)
 	return nil
 }
 
@@ -292,6 +300,8 @@ func (d *domain) restoreDefs() {
 		d.def, d.newDef = d.newDef, nil
 	}
 	d.updated = false
+	// The live view's text would keep the live definition.
+	d.xml = formattedXML{}
 }
 
 // start boots an inactive domain, or restores it from its managed save
@@ -344,7 +354,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		drv.dropLiveDef(d)
 		return err
 	}
-	def := d.snap().def
+	def := d.snap().def.parsed()
 	if err := drv.ensureMemory(ctx, def.Name, cfg, host); err != nil {
 		drv.dropLiveDef(d)
 		return err
@@ -434,7 +444,7 @@ func (drv *Driver) cleanup(d *domain) {
 func (drv *Driver) dropLiveDef(d *domain) {
 	drv.releasePorts(d)
 	d.mu.Lock()
-	def, ports := d.def, d.netPorts
+	def, ports := d.def.parsed(), d.netPorts
 	d.netPorts = nil
 	d.mu.Unlock()
 	drv.releaseHostdevs(d.ref().Name, def)
@@ -445,7 +455,7 @@ func (drv *Driver) dropLiveDef(d *domain) {
 	d.mu.Lock()
 	kept := d.def
 	d.mu.Unlock()
-	if hasGeneratedIfnames(kept) {
+	if !kept.saved() && hasGeneratedIfnames(kept.parsed()) {
 		drv.editLive(d, domxml.DropGeneratedIfnames)
 	}
 }

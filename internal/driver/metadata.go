@@ -124,7 +124,7 @@ func (drv *Driver) GetMetadata(ctx context.Context, dom Domain, typ int32, uri *
 	if flags, err = modImpact(s, flags); err != nil {
 		return "", err
 	}
-	def := s.def
+	def := s.def.parsed()
 	if flags&config != 0 && pd != nil {
 		def = pd
 	}

@@ -82,13 +82,13 @@ func (drv *Driver) migrateBegin(ctx context.Context, d *domain, xmlin string) (s
 		return "", nil, err
 	}
 	cookie := migration.Cookie{Name: s.ref.Name, UUID: s.ref.UUID, Hostname: host, StreamVersion: migration.StreamVersion}
-	def, id, ports := s.def, s.ref.ID, s.netPorts
+	def, id, ports := s.def.parsed(), s.ref.ID, s.netPorts
 	if xmlin != "" {
 		tmp, uuid, err := parseDef(xmlin, false)
 		if err != nil {
 			return "", nil, err
 		}
-		if err := checkABI(s.def, s.ref.UUID, tmp, uuid); err != nil {
+		if err := checkABI(s.def.parsed(), s.ref.UUID, tmp, uuid); err != nil {
 			return "", nil, err
 		}
 		// libvirt parses it as an inactive definition: it has no id,

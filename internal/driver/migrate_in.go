@@ -231,7 +231,7 @@ func (drv *Driver) receive(d *domain, in *incoming, open func() (*os.File, error
 	defer close(in.done)
 	f, err := open()
 	if err == nil {
-		img := &image{f: f, hdr: saveimage.Header{Version: in.version}, def: d.snap().def, uuid: d.uuid,
+		img := &image{f: f, hdr: saveimage.Header{Version: in.version}, def: d.snap().def.parsed(), uuid: d.uuid,
 			paused: true, migrated: true}
 		err = drv.boot(context.Background(), d, true, img)
 		f.Close()
@@ -328,20 +328,21 @@ var errMigrationCancelled = libxlErr(libvirt.ErrOperationAborted, "migration was
 func (drv *Driver) persistIncoming(d *domain) error {
 	d.mu.Lock()
 	was := d.persistent
-	keep := d.newDef
+	keep := d.newDef.parsed()
 	d.mu.Unlock()
 	if keep == nil {
-		live, err := cloneDef(d.snap().def)
+		live, err := cloneDef(d.snap().def.parsed())
 		if err != nil {
 			return err
 		}
 		keep = live
 	}
-	if err := drv.writeConfig(keep); err != nil {
+	saved, err := drv.writeConfig(keep)
+	if err != nil {
 		return err
 	}
 	d.mu.Lock()
-	d.persistent, d.newDef = true, keep
+	d.persistent, d.newDef = true, saved
 	d.mu.Unlock()
 	detail := libvirt.DomainEventDefinedAdded
 	if was {

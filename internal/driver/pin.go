@@ -128,16 +128,16 @@ func (drv *Driver) PinVcpuFlags(ctx context.Context, dom Domain, vcpu uint32, cp
 	if flags, err = modImpact(s, flags); err != nil {
 		return err
 	}
-	target := s.def
+	target := s.def.parsed()
 	if flags&live == 0 && s.newDef != nil {
-		target = s.newDef
+		target = s.newDef.parsed()
 	}
 	online, _ := vcpus(target)
 	if int64(vcpu) >= int64(online) {
 		return libxlErr(libvirt.ErrInvalidArg, "vcpu '%d' is not active", vcpu)
 	}
 	if flags&config != 0 && flags&live != 0 && s.newDef != nil {
-		if n, _ := vcpus(s.newDef); int64(vcpu) >= int64(n) {
+		if n, _ := vcpus(s.newDef.parsed()); int64(vcpu) >= int64(n) {
 			return libxlErr(libvirt.ErrInvalidArg, "vcpu '%d' is not active", vcpu)
 		}
 	}
@@ -186,9 +186,9 @@ func (drv *Driver) GetVcpuPinInfo(ctx context.Context, dom Domain, ncpumaps, map
 	if flags, err = modImpact(s, flags); err != nil {
 		return nil, 0, err
 	}
-	def := s.def
+	def := s.def.parsed()
 	if flags&live == 0 && s.newDef != nil {
-		def = s.newDef
+		def = s.newDef.parsed()
 	}
 	host, err := drv.be.HostInfo(ctx)
 	if err != nil {

@@ -112,10 +112,10 @@ func (drv *Driver) recordPorts(d *domain, acquired []int, chosen map[int]int) er
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.ports = append(d.ports, acquired...)
-	if len(chosen) == 0 && !needsLoopback(d.def) {
+	if len(chosen) == 0 && !needsLoopback(d.def.parsed()) {
 		return nil
 	}
-	live, err := cloneDef(d.def)
+	live, err := cloneDef(d.def.parsed())
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (drv *Driver) recordPorts(d *domain, acquired []int, chosen map[int]int) er
 		}
 	}
 	setLoopback(live)
-	d.def = live
+	d.def = liveDef(live)
 	return nil
 }
 
@@ -185,7 +185,7 @@ func setLoopback(def *libvirtxml.Domain) {
 func (drv *Driver) reservePorts(d *domain) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, p := range autoPorts(d.def) {
+	for _, p := range autoPorts(d.def.parsed()) {
 		if *p >= graphicsPortMin && *p <= graphicsPortMax && drv.ports.reserve(*p) {
 			d.ports = append(d.ports, *p)
 		}

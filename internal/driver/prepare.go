@@ -31,7 +31,7 @@ import (
 // get ports (recorded in a new live copy and in d), its volume disks paths
 // (returned by disk index). On failure nothing is left allocated.
 func (drv *Driver) prepareDevices(ctx context.Context, d *domain) (map[int]volumeSource, error) {
-	def := d.snap().def
+	def := d.snap().def.parsed()
 	if !namesLibvirtObjects(def) {
 		return nil, nil
 	}
@@ -49,7 +49,7 @@ func (drv *Driver) prepareDevices(ctx context.Context, d *domain) (map[int]volum
 		return nil, err
 	}
 	d.mu.Lock()
-	d.def, d.netPorts = live, ports
+	d.def, d.netPorts = liveDef(live), ports
 	d.mu.Unlock()
 	return vols, nil
 }

@@ -67,7 +67,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 			drv.log.Error("Failed to load status for domain", "domain", name, "err", err)
 			continue
 		}
-		d := newDomain(def, uuid)
+		d := newDomain(def.Name, liveDef(def), uuid)
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
 		d.netPorts = st.ports()
 		d.hotplug, d.saving, d.migrating = st.Hotplug, st.Saving, st.Migrating
@@ -113,11 +113,11 @@ func (drv *Driver) addDom0(ctx context.Context) error {
 	defer drv.mu.Unlock()
 	if d := drv.byUUID[backend.UUID{}]; d != nil {
 		d.mu.Lock()
-		d.def = def
+		d.def = liveDef(def)
 		d.mu.Unlock()
 		return nil
 	}
-	d := newDomain(def, backend.UUID{})
+	d := newDomain(def.Name, liveDef(def), backend.UUID{})
 	d.id, d.persistent = 0, true
 	d.state, d.reason = libvirt.DomainRunning, int32(libvirt.DomainRunningUnknown)
 	drv.addLocked(d)
@@ -177,7 +177,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	drv.adoptHostdevs(d)
 	drv.holdFor(d)
 	drv.reservePorts(d)
-	ports := drv.reclaimNetPorts(s.def, s.netPorts)
+	ports := drv.reclaimNetPorts(s.def.parsed(), s.netPorts)
 	d.mu.Lock()
 	d.netPorts = ports
 	d.mu.Unlock()
@@ -188,11 +188,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 }
 
 func (drv *Driver) hasConfig(name string, uuid backend.UUID) bool {
-	def, err := readConfig(drv.configPath(name))
-	if err != nil {
-		return false
-	}
-	u, err := backend.ParseUUID(def.UUID)
+	_, _, u, err := loadSaved(drv.configPath(name))
 	return err == nil && u == uuid
 }
 
@@ -214,16 +210,12 @@ func (drv *Driver) loadConfigs(loaded map[backend.UUID]bool) error {
 
 func (drv *Driver) loadConfig(name string, loaded map[backend.UUID]bool) error {
 	path := drv.configPath(name)
-	def, err := readConfig(path)
+	def, defName, uuid, err := loadSaved(path)
 	if err != nil {
 		return err
 	}
-	if def.Name != name {
-		return fmt.Errorf("config file %s holds domain %q", path, def.Name)
-	}
-	uuid, err := backend.ParseUUID(def.UUID)
-	if err != nil {
-		return err
+	if defName != name {
+		return fmt.Errorf("config file %s holds domain %q", path, defName)
 	}
 	autostart := store.LinkPointsTo(drv.autostartPath(name), path)
 	drv.mu.Lock()
@@ -233,7 +225,7 @@ func (drv *Driver) loadConfig(name string, loaded map[backend.UUID]bool) error {
 			drv.mu.Unlock()
 			return fmt.Errorf("domain '%s' already exists with uuid %s", name, other.uuid)
 		}
-		d = newDomain(def, uuid)
+		d = newDomain(name, def, uuid)
 		d.persistent, d.autostart = true, autostart
 		drv.addLocked(d)
 		drv.mu.Unlock()

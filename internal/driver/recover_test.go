@@ -244,7 +244,7 @@ func TestReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := drv.writeConfig(other); err != nil {
+	if _, err := drv.writeConfig(other); err != nil {
 		t.Fatal(err)
 	}
 	edited, _ := parseDefForTest(domXML("r", 1, "<description>edited</description>"))

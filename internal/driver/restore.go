@@ -205,7 +205,7 @@ func (drv *Driver) useImageDef(d *domain, img *image) {
 	if d.persistent && d.newDef == nil {
 		d.newDef = d.def
 	}
-	d.def = img.def
+	d.def = liveDef(img.def)
 }
 
 // ManagedSaveRemove deletes the managed save image (virDomainManagedSaveRemove).

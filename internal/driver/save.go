@@ -229,13 +229,13 @@ func (drv *Driver) destroyInStep(a *job.Async, d *domain, end guestEnd) error {
 // imageXML is the definition a save stores: the live one, or dxml when
 // given, which must keep the domain's identity (libvirt's ABI check).
 func (drv *Driver) imageXML(s snapshot, dxml string) (string, error) {
-	def := s.def
+	def := s.def.parsed()
 	if dxml != "" {
 		repl, uuid, err := parseDef(dxml, false)
 		if err != nil {
 			return "", err
 		}
-		if err := checkABI(s.def, s.ref.UUID, repl, uuid); err != nil {
+		if err := checkABI(s.def.parsed(), s.ref.UUID, repl, uuid); err != nil {
 			return "", err
 		}
 		def = repl

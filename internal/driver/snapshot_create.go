@@ -202,19 +202,19 @@ func (drv *Driver) takeSnapshot(a *job.Async, d *domain, s snapshot, def *dsnap.
 	case flags&snapDiskOnly != 0:
 		return drv.snapshotInactiveExternal(a.Context(), d, def, flags&snapReuseExt != 0)
 	}
-	return drv.snapshotQcow2(a.Context(), s.def, def.Disks, def.Name, "-c")
+	return drv.snapshotQcow2(a.Context(), s.def.parsed(), def.Disks, def.Name, "-c")
 }
 
 // alignSnapshot is qemuSnapshotCreateAlignDisks: the snapshot keeps the
 // domain's definitions, and each disk gets its location.
 func (drv *Driver) alignSnapshot(s snapshot, def *dsnap.Def, flags uint32) error {
-	dom, err := cloneDef(s.def)
+	dom, err := cloneDef(s.def.parsed())
 	if err != nil {
 		return err
 	}
 	def.Dom = dom
 	if s.newDef != nil {
-		if def.InactiveDom, err = cloneDef(s.newDef); err != nil {
+		if def.InactiveDom, err = cloneDef(s.newDef.parsed()); err != nil {
 			return err
 		}
 	}
@@ -266,7 +266,7 @@ func prepareSnapshot(s snapshot, def *dsnap.Def, flags *uint32) error {
 	disks := def.Disks
 	for i := range disks {
 		sd := &disks[i]
-		dd := &s.def.Devices.Disks[i]
+		dd := &s.def.parsed().Devices.Disks[i]
 		switch sd.Snapshot {
 		case locInternal:
 			foundInternal = true
@@ -311,7 +311,7 @@ func prepareSnapshot(s snapshot, def *dsnap.Def, flags *uint32) error {
 // the tree and written; current with VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT.
 func (drv *Driver) redefineSnapshot(d *domain, def *dsnap.Def, flags uint32) error {
 	d.mu.Lock()
-	other, err := d.snaps.RedefinePrep(def, d.def, flags&snapDiskOnly != 0)
+	other, err := d.snaps.RedefinePrep(def, d.def.parsed(), flags&snapDiskOnly != 0)
 	var obj *dsnap.Snapshot
 	if err == nil && other != nil {
 		d.snaps.Replace(other, def)

@@ -171,7 +171,7 @@ func (drv *Driver) discardData(ctx context.Context, d *domain, obj *dsnap.Snapsh
 	if !s.active() {
 		domDef := def.Dom
 		if domDef == nil {
-			domDef = s.def
+			domDef = s.def.parsed()
 		}
 		return drv.snapshotQcow2(ctx, domDef, def.Disks, def.Name, "-d")
 	}
@@ -179,7 +179,7 @@ func (drv *Driver) discardData(ctx context.Context, d *domain, obj *dsnap.Snapsh
 	if !ok {
 		return libxlErr(libvirt.ErrOperationUnsupported, "this host cannot change the disks of a running guest")
 	}
-	if err := ds.DeleteDisksInternal(ctx, backend.DomID(s.ref.ID), liveInternal(s.def, def.Disks), def.Name); err != nil {
+	if err := ds.DeleteDisksInternal(ctx, backend.DomID(s.ref.ID), liveInternal(s.def.parsed(), def.Disks), def.Name); err != nil {
 		return libxlFailed(err, "Failed to delete internal snapshot '%s' of domain '%d'", def.Name, s.ref.ID)
 	}
 	return nil

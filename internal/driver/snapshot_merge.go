@@ -74,11 +74,11 @@ func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Snaps
 				m.overlay = diskSource(cd)
 			}
 		case obj == cur:
-			if dd := targetDisk(s.def, sd.Name); dd != nil {
+			if dd := targetDisk(s.def.parsed(), sd.Name); dd != nil {
 				m.overlay = diskSource(dd)
 			}
 		}
-		if err := drv.placeInChain(ctx, s.def, &m); err != nil {
+		if err := drv.placeInChain(ctx, s.def.parsed(), &m); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -165,18 +165,19 @@ func (drv *Driver) discardExternal(ctx context.Context, d *domain, obj *dsnap.Sn
 // again, its overlay merged into it.
 func (drv *Driver) repointDisk(d *domain, m diskMerge) error {
 	s := d.snap()
-	next, err := cloneDef(s.def)
+	next, err := cloneDef(s.def.parsed())
 	if err != nil {
 		return err
 	}
 	setDiskImage(next, m.overlay, m.backing, m.format)
+	var saved *definition
 	if s.persistent {
-		if err := drv.writeConfig(next); err != nil {
+		if saved, err = drv.writeConfig(next); err != nil {
 			return err
 		}
 	}
 	d.mu.Lock()
-	d.def = next
+	d.setDefLocked(next, saved)
 	d.mu.Unlock()
 	return nil
 }

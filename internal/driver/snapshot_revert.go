@@ -289,13 +289,15 @@ func (drv *Driver) assignInactive(d *domain, inactive *libvirtxml.Domain) error 
 	if inactive == nil {
 		return nil
 	}
+	var saved *definition
 	if d.snap().persistent {
-		if err := drv.writeConfig(inactive); err != nil {
+		var err error
+		if saved, err = drv.writeConfig(inactive); err != nil {
 			return err
 		}
 	}
 	d.mu.Lock()
-	d.def = inactive
+	d.setDefLocked(inactive, saved)
 	d.mu.Unlock()
 	return nil
 }

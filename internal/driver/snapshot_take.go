@@ -63,21 +63,23 @@ func diskSourceType(dd *libvirtxml.DomainDisk) string {
 // overlays made, the persistent definition pointed at them and written.
 func (drv *Driver) snapshotInactiveExternal(ctx context.Context, d *domain, def *dsnap.Def, reuse bool) error {
 	s := d.snap()
-	created, err := drv.createOverlays(ctx, s.def, def.Disks, reuse)
+	inactive := s.def.parsed()
+	created, err := drv.createOverlays(ctx, inactive, def.Disks, reuse)
 	if err != nil {
 		return err
 	}
-	next, err := cloneDef(s.def)
+	next, err := cloneDef(inactive)
+	var saved *definition
 	if err == nil {
 		pointDisks(next, def.Disks)
-		err = drv.writeConfig(next)
+		saved, err = drv.writeConfig(next)
 	}
 	if err != nil {
 		removeFiles(created)
 		return err
 	}
 	d.mu.Lock()
-	d.def = next
+	d.setDefLocked(next, saved)
 	d.mu.Unlock()
 	return nil
 }
@@ -96,7 +98,7 @@ func (drv *Driver) snapshotActiveExternal(a *job.Async, d *domain, def *dsnap.De
 	if err != nil {
 		return err
 	}
-	created, err := drv.createOverlays(a.Context(), s.def, def.Disks, flags&snapReuseExt != 0)
+	created, err := drv.createOverlays(a.Context(), s.def.parsed(), def.Disks, flags&snapReuseExt != 0)
 	if err == nil {
 		err = drv.switchDisks(a.Context(), d, s, def)
 	}
@@ -125,7 +127,7 @@ func (drv *Driver) snapshotActiveInternal(a *job.Async, d *domain, def *dsnap.De
 	if err != nil {
 		return err
 	}
-	if err := ds.SnapshotDisksInternal(a.Context(), backend.DomID(s.ref.ID), liveInternal(s.def, def.Disks), def.Name); err != nil {
+	if err := ds.SnapshotDisksInternal(a.Context(), backend.DomID(s.ref.ID), liveInternal(s.def.parsed(), def.Disks), def.Name); err != nil {
 		stop.undo(drv, d)
 		return libxlFailed(err, "Failed to snapshot the disks of domain '%d'", s.ref.ID)
 	}
@@ -258,7 +260,7 @@ func (drv *Driver) sendMemory(a *job.Async, saver backend.Saver, id backend.DomI
 // overlays, then points the live and persistent definitions at them
 // (qemuSnapshotDiskUpdateSource).
 func (drv *Driver) switchDisks(ctx context.Context, d *domain, s snapshot, def *dsnap.Def) error {
-	overlays := liveOverlays(s.def, def.Disks)
+	overlays := liveOverlays(s.def.parsed(), def.Disks)
 	if len(overlays) == 0 {
 		return nil
 	}
@@ -272,25 +274,26 @@ func (drv *Driver) switchDisks(ctx context.Context, d *domain, s snapshot, def *
 		}
 		return libxlFailed(err, "Failed to switch the disks of domain '%d' to their snapshot overlays", s.ref.ID)
 	}
-	live, err := cloneDef(s.def)
+	live, err := cloneDef(s.def.parsed())
 	if err != nil {
 		return err
 	}
 	pointDisks(live, def.Disks)
-	var persistent *libvirtxml.Domain
+	var saved *definition
 	if s.newDef != nil {
-		if persistent, err = cloneDef(s.newDef); err != nil {
+		persistent, err := cloneDef(s.newDef.parsed())
+		if err != nil {
 			return err
 		}
-		pointDisksByName(persistent, s.def, def.Disks)
-		if err := drv.writeConfig(persistent); err != nil {
+		pointDisksByName(persistent, s.def.parsed(), def.Disks)
+		if saved, err = drv.writeConfig(persistent); err != nil {
 			return err
 		}
 	}
 	d.mu.Lock()
-	d.def = live
-	if persistent != nil {
-		d.newDef = persistent
+	d.def = liveDef(live)
+	if saved != nil {
+		d.newDef = saved
 	}
 	d.mu.Unlock()
 	return nil

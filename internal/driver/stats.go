@@ -109,7 +109,7 @@ func (drv *Driver) guestStats(ctx context.Context, s snapshot) (backend.GuestSta
 
 // gatherBlock is libxlDomainBlockStatsGather.
 func (drv *Driver) gatherBlock(ctx context.Context, s snapshot, path string) (BlockStats, error) {
-	disks := diskDevices(s.def)
+	disks := diskDevices(s.def.parsed())
 	if path != "" {
 		i := diskIndexByName(disks, path)
 		if i < 0 {

@@ -45,7 +45,7 @@ func (drv *Driver) MemoryStats(ctx context.Context, dom Domain, nr uint32, flags
 	}
 	out := []MemoryStat{
 		{int32(libvirt.DomainMemoryStatActualBalloon), g.CurrentMemKiB},
-		{int32(libvirt.DomainMemoryStatAvailable), memTotal(s.def)},
+		{int32(libvirt.DomainMemoryStatAvailable), memTotal(s.def.parsed())},
 	}
 	return out[:min(int(nr), len(out))], nil
 }
@@ -99,7 +99,7 @@ func (drv *Driver) GetCPUStats(ctx context.Context, dom Domain, nparams uint32, 
 		if ncpus != 0 {
 			return nil, cpuStatsTotalParams, nil
 		}
-		_, maximum := vcpus(s.def)
+		_, maximum := vcpus(s.def.parsed())
 		return nil, int32(maximum), nil
 	}
 	g, err := drv.guestStats(ctx, s)

@@ -22,7 +22,7 @@ func (drv *Driver) InterfaceStats(ctx context.Context, dom Domain, device string
 		return backend.NICCounters{}, err
 	}
 	defer drv.endJob(d)
-	ifc, err := netFind(s.def, device)
+	ifc, err := netFind(s.def.parsed(), device)
 	if err != nil {
 		return backend.NICCounters{}, err
 	}

@@ -23,7 +23,7 @@ import (
 // the translation too. The caller holds d's job.
 func (drv *Driver) buildConfig(ctx context.Context, d *domain, vols map[int]volumeSource) (*libxltypes.DomainConfig, backend.HostInfo, error) {
 	s := d.snap()
-	def := s.def
+	def := s.def.parsed()
 	host, err := drv.be.HostInfo(ctx)
 	if err != nil {
 		drv.log.Error("cannot read the host for the domain configuration", "domain", def.Name, "err", err)

@@ -52,8 +52,8 @@ func (drv *Driver) GetInfo(ctx context.Context, dom Domain) (Info, error) {
 		return Info{}, err
 	}
 	s := d.snap()
-	cur, _ := vcpus(s.def)
-	info := Info{State: s.state, MaxMemKiB: memTotal(s.def), MemKiB: curBalloon(s.def), NrVirtCPU: uint16(cur)}
+	f := s.def.info()
+	info := Info{State: s.state, MaxMemKiB: f.memKiB, MemKiB: f.curKiB, NrVirtCPU: uint16(f.vcpusCur)}
 	if s.active() {
 		g, err := drv.be.Guest(ctx, backend.DomID(s.ref.ID))
 		if err != nil {
@@ -91,11 +91,20 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, dom Domain, flags uint32) (st
 	s := d.snap()
 	// MIGRATABLE alone keeps the live view (id, ports): libvirtd answers so.
 	f := domxml.FormatFlag(flags)
-	def := s.def
+	x, inactiveView := s.def, !s.active()
 	if f&domxml.FormatInactive != 0 && s.newDef != nil {
-		def = s.newDef
+		x, inactiveView = s.newDef, true
 	}
-	return d.formatCached(def, s.ref.ID, f, s.netPorts)
+	if inactiveView {
+		if text, ok := x.savedText(f); ok {
+			return text, nil
+		}
+	}
+	text, err := d.formatCached(x.parsed(), s.ref.ID, f, s.netPorts)
+	if err == nil && inactiveView {
+		x.canonicalize(f, text)
+	}
+	return text, err
 }
 
 // IsActive is virDomainIsActive.
@@ -133,7 +142,7 @@ func (drv *Driver) GetOSType(ctx context.Context, dom Domain) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	def := d.snap().def
+	def := d.snap().def.parsed()
 	if def.OS == nil || def.OS.Type == nil {
 		return "", nil
 	}
@@ -149,7 +158,7 @@ func (drv *Driver) GetMaxMemory(ctx context.Context, dom Domain) (uint64, error)
 	if err != nil {
 		return 0, err
 	}
-	return memTotal(d.snap().def), nil
+	return memTotal(d.snap().def.parsed()), nil
 }
 
 // modImpact is virDomainObjUpdateModificationImpact: CURRENT becomes LIVE
@@ -205,7 +214,7 @@ func (drv *Driver) SetMemoryFlags(ctx context.Context, dom Domain, kib uint64, f
 		}
 		return nil
 	}
-	if kib > memTotal(s.def) {
+	if kib > memTotal(s.def.parsed()) {
 		return libxlErr(libvirt.ErrInvalidArg, "cannot set memory higher than max memory")
 	}
 	if flags&live != 0 {
@@ -251,14 +260,15 @@ func (drv *Driver) persistentCopy(d *domain) (*libvirtxml.Domain, error) {
 // makes it the persistent definition (virDomainDefSave, then
 // virDomainObjAssignDef).
 func (drv *Driver) savePersistent(d *domain, c *libvirtxml.Domain) error {
-	if err := drv.writeConfig(c); err != nil {
+	saved, err := drv.writeConfig(c)
+	if err != nil {
 		return err
 	}
 	d.mu.Lock()
 	if d.activeLocked() && d.newDef != nil {
-		d.newDef = c
+		d.newDef = saved
 	} else {
-		d.def = c
+		d.setDefLocked(c, saved)
 	}
 	d.mu.Unlock()
 	return nil
@@ -268,13 +278,13 @@ func (drv *Driver) savePersistent(d *domain, c *libvirtxml.Domain) error {
 func (drv *Driver) editLive(d *domain, fn func(def *libvirtxml.Domain)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c, err := cloneDef(d.def)
+	c, err := cloneDef(d.def.parsed())
 	if err != nil {
 		drv.log.Error("cannot copy live definition", "domain", d.name, "err", err)
 		return
 	}
 	fn(c)
-	d.def = c
+	d.def = liveDef(c)
 }
 
 func (drv *Driver) saveStatusIfActive(d *domain) error {

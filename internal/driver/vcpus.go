@@ -61,7 +61,7 @@ func (drv *Driver) SetVcpusFlags(ctx context.Context, dom Domain, n uint32, flag
 		return libxlFailed(err, "could not determine max vcpus for the domain")
 	}
 	limit := host.MaxCPUs
-	if _, m := vcpus(s.def); flags&maximum == 0 && m < limit {
+	if _, m := vcpus(s.def.parsed()); flags&maximum == 0 && m < limit {
 		limit = m
 	}
 	if int(n) > limit {
@@ -109,7 +109,7 @@ func (drv *Driver) GetVcpusFlags(ctx context.Context, dom Domain, flags uint32) 
 	if flags&live != 0 && flags&config != 0 {
 		return -1, libxlErr(libvirt.ErrInvalidArg, "invalid flag combination: (0x%x)", flags)
 	}
-	def := s.def
+	def := s.def.parsed()
 	if flags&live != 0 {
 		if !s.active() {
 			return -1, libxlErr(libvirt.ErrOperationInvalid, "Domain is not running")
@@ -119,7 +119,7 @@ func (drv *Driver) GetVcpusFlags(ctx context.Context, dom Domain, flags uint32) 
 			return -1, libxlErr(libvirt.ErrOperationInvalid, "domain is transient")
 		}
 		if s.newDef != nil {
-			def = s.newDef
+			def = s.newDef.parsed()
 		}
 	}
 	cur, m := vcpus(def)
