@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/backend"
 )
 
 // BenchmarkGetXMLDesc is dumpxml of a running guest with a disk, a NIC and
@@ -51,13 +53,28 @@ func BenchmarkDefineUndefine(b *testing.B) {
 
 // BenchmarkStart10000 is the driver's start with 10,000 defined domains:
 // what the daemon does before READY.
-func BenchmarkStart10000(b *testing.B) {
+func BenchmarkStart10000(b *testing.B) { benchmarkStart(b, 10000, 0) }
+
+// BenchmarkStart10000Running1000 is the start with 1,000 of them running
+// on the simulated host, each reconnected.
+func BenchmarkStart10000Running1000(b *testing.B) { benchmarkStart(b, 10000, 1000) }
+
+func benchmarkStart(b *testing.B, defined, running int) {
 	e := newEnv(b)
+	e.cfg.Sim.MemoryMiB, e.cfg.Sim.CPUs = 1<<20, 64
 	drv, h := e.start()
 	define(b, drv, "bench", 1, "")
 	drv.Close()
 	h.Close()
-	writeCopies(b, e, "bench", 10000)
+	writeCopies(b, e, "bench", defined)
+	drv, h = e.start()
+	for i := range running {
+		if _, err := drv.Create(ctx, Domain{UUID: copyUUID(i * (defined / running))}, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	drv.Close()
+	h.Close()
 	b.ReportAllocs()
 	for b.Loop() {
 		h := e.sim()
@@ -83,9 +100,14 @@ func writeCopies(b *testing.B, e *env, name string, n int) {
 		copyName := fmt.Sprintf("copy-%05d", i)
 		s := strings.ReplaceAll(string(text), "<name>"+name+"</name>", "<name>"+copyName+"</name>")
 		s = strings.ReplaceAll(s, "virsh edit "+name, "virsh edit "+copyName)
-		s = strings.ReplaceAll(s, uuid, fmt.Sprintf("%08x-0000-4000-8000-000000000000", i))
+		s = strings.ReplaceAll(s, uuid, copyUUID(i).String())
 		if err := os.WriteFile(filepath.Join(e.root.DomainConfigDir(), copyName+".xml"), []byte(s), 0o600); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func copyUUID(i int) backend.UUID {
+	u, _ := backend.ParseUUID(fmt.Sprintf("%08x-0000-4000-8000-000000000000", i))
+	return u
 }

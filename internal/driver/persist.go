@@ -222,6 +222,13 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	return nil
 }
 
+// sameStatus reports whether a and b make the same status file.
+func sameStatus(a, b snapshot) bool {
+	return a.ref == b.ref && a.def == b.def && a.state == b.state && a.reason == b.reason &&
+		samePorts(a.netPorts, b.netPorts) && a.hotplug == b.hotplug && a.saving == b.saving &&
+		a.migrating == b.migrating
+}
+
 // portsXML is the ports' XML for the status file, in a stable order.
 func portsXML(ports domxml.Ports) (string, error) {
 	ids := make([]string, 0, len(ports))

@@ -182,7 +182,13 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	d.netPorts = ports
 	d.mu.Unlock()
 	drv.nameReconnected(d, s.ref.ID)
-	if err := drv.writeStatus(d.snap()); err != nil {
+	// Rewriting a status file that would come out the same costs a
+	// format and an fsync a guest: most of a start with 1,000 running.
+	now := d.snap()
+	if sameStatus(s, now) {
+		return
+	}
+	if err := drv.writeStatus(now); err != nil {
 		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
 	}
 }

@@ -95,13 +95,15 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, dom Domain, flags uint32) (st
 	if f&domxml.FormatInactive != 0 && s.newDef != nil {
 		x, inactiveView = s.newDef, true
 	}
-	if inactiveView {
-		if text, ok := x.savedText(f); ok {
-			return text, nil
-		}
+	if !inactiveView || !x.saved() {
+		return d.formatCached(x.parsed(), s.ref.ID, f, s.netPorts)
 	}
-	text, err := d.formatCached(x.parsed(), s.ref.ID, f, s.netPorts)
-	if err == nil && inactiveView {
+	if text, ok := x.savedText(f); ok {
+		return text, nil
+	}
+	// Not through the cache, which would keep the parsed form.
+	text, err := formatLive(x.parsed(), s.ref.ID, f, s.netPorts)
+	if err == nil {
 		x.canonicalize(f, text)
 	}
 	return text, err
