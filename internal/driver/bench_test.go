@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -110,4 +111,36 @@ func writeCopies(b *testing.B, e *env, name string, n int) {
 func copyUUID(i int) backend.UUID {
 	u, _ := backend.ParseUUID(fmt.Sprintf("%08x-0000-4000-8000-000000000000", i))
 	return u
+}
+
+// BenchmarkHeldPerDomain reports the heap the driver holds per defined
+// domain, with 10,000 defined and loaded at start (heapB/domain).
+func BenchmarkHeldPerDomain(b *testing.B) {
+	const n = 10000
+	e := newEnv(b)
+	drv, h := e.start()
+	define(b, drv, "bench", 1, "")
+	drv.Close()
+	h.Close()
+	writeCopies(b, e, "bench", n)
+	for b.Loop() {
+		before := heapInUse()
+		h := e.sim()
+		drv, err := New(e.cfg, e.root, h, nil, Options{WatchInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		drv.packLoaded() // as the daemon does after READY
+		b.ReportMetric(float64(heapInUse()-before)/n, "heapB/domain")
+		runtime.KeepAlive(drv)
+		drv.Close()
+		h.Close()
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"strings"
 	"sync"
 	"weak"
 
@@ -32,14 +33,14 @@ type definition struct {
 	// live is the parsed form of a live definition; nil for a saved one.
 	live *libvirtxml.Domain
 	// text is a saved definition's config body (FormatInactive and
-	// FormatSecure, as virDomainDefSave writes it).
-	text string
+	// FormatSecure, as virDomainDefSave writes it), deflated once packed
+	// (pack.go).
+	text   string
+	packed bool
 	// canonical: text is what this daemon's formatter made of the
 	// definition, so dumpxml can answer with it. A text read from a
 	// config file may have been written by another version or by libvirt.
 	canonical bool
-	// name and uuid stand for a text that would not parse (below).
-	name, uuid string
 
 	mu     sync.Mutex
 	cached weak.Pointer[libvirtxml.Domain]
@@ -76,15 +77,15 @@ func liveDef(def *libvirtxml.Domain) *definition {
 // savedDef holds a definition as its saved text, which this daemon's
 // formatter made of def.
 func savedDef(def *libvirtxml.Domain, text string) *definition {
-	x := &definition{text: text, canonical: true, facts: factsOf(def)}
+	x := &definition{text: pack(text), packed: true, canonical: true, facts: factsOf(def)}
 	x.cached = weak.Make(def)
 	return x
 }
 
-// loadedDef holds a definition read from a config file, of that name and
-// uuid: its text, parsed when first needed unless parsed is given.
-func loadedDef(text, name, uuid string, parsed *libvirtxml.Domain) *definition {
-	x := &definition{text: text, name: name, uuid: uuid}
+// loadedDef holds a definition read from a config file: its text, parsed
+// when first needed unless parsed is given.
+func loadedDef(text string, parsed *libvirtxml.Domain) *definition {
+	x := &definition{text: text}
 	if parsed != nil {
 		x.cached, x.facts = weak.Make(parsed), factsOf(parsed)
 	}
@@ -108,10 +109,14 @@ func (x *definition) parsed() *libvirtxml.Domain {
 	if def := x.cached.Value(); def != nil {
 		return def
 	}
-	def, err := parseConfig(x.text)
+	text, err := x.textLocked()
+	var def *libvirtxml.Domain
+	if err == nil {
+		def, err = parseConfig(text)
+	}
 	if err != nil {
 		x.bad = err
-		def = &libvirtxml.Domain{Type: "xen", Name: x.name, UUID: x.uuid}
+		def = stubDef(text)
 	}
 	x.cached = weak.Make(def)
 	if x.facts == nil {
@@ -167,7 +172,28 @@ func (x *definition) savedText(flags domxml.FormatFlag) (string, bool) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.text, true
+	text, err := x.textLocked()
+	return text, err == nil
+}
+
+// textLocked is the saved text, inflated; the caller holds x.mu.
+func (x *definition) textLocked() (string, error) {
+	if !x.packed {
+		return x.text, nil
+	}
+	return unpack(x.text)
+}
+
+// pack deflates a saved text loaded as it was read.
+func (x *definition) pack() {
+	if !x.saved() {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.packed {
+		x.text, x.packed = pack(x.text), true
+	}
 }
 
 // canonicalize tells a saved definition what this daemon's formatter
@@ -184,8 +210,18 @@ func (x *definition) canonicalize(flags domxml.FormatFlag, text string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.canonical && x.bad == nil {
-		x.text, x.canonical = text, true
+		x.text, x.packed, x.canonical = pack(text), true, true
 	}
+}
+
+// stubDef stands for a saved text that would not parse: the name and uuid
+// that loadSaved found in it.
+func stubDef(text string) *libvirtxml.Domain {
+	_, name, _ := strings.Cut(text, "<name>")
+	name, _, _ = strings.Cut(name, "</name>")
+	_, uuid, _ := strings.Cut(text, "<uuid>")
+	uuid, _, _ = strings.Cut(uuid, "</uuid>")
+	return &libvirtxml.Domain{Type: "xen", Name: name, UUID: uuid}
 }
 
 func factsOf(def *libvirtxml.Domain) *defFacts {

@@ -196,6 +196,11 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		go drv.watchLoop(w)
 	}
 	drv.autostart(ctx)
+	drv.handlers.Add(1)
+	go func() {
+		defer drv.handlers.Done()
+		drv.packLoaded()
+	}()
 	// The host CPU is decoded from its CPUID words once, in the
 	// background, so the first client asking for the capabilities (every
 	// virt-manager and virt-install) does not wait for it.

@@ -314,7 +314,10 @@ func loadSaved(path string) (*definition, string, backend.UUID, error) {
 	text := string(b)
 	if body, name, uuidText, ok := scanIdentity(text); ok {
 		if uuid, err := backend.ParseUUID(uuidText); err == nil {
-			return loadedDef(body, name, uuid.String(), nil), name, uuid, nil
+			// The name is kept as long as the domain, the text only until
+			// it is packed: the name must not hold on to the whole file.
+			name = strings.Clone(name)
+			return loadedDef(body, nil), name, uuid, nil
 		}
 	}
 	def, err := parseConfig(text)
@@ -325,7 +328,7 @@ func loadSaved(path string) (*definition, string, backend.UUID, error) {
 	if err != nil {
 		return nil, "", backend.UUID{}, err
 	}
-	return loadedDef(text, def.Name, def.UUID, def), def.Name, uuid, nil
+	return loadedDef(text, def), def.Name, uuid, nil
 }
 
 // scanIdentity reads the name and uuid from a config laid out as

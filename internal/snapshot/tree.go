@@ -68,8 +68,10 @@ type Tree struct {
 }
 
 // NewTree is an empty tree.
+// The map is made with the first snapshot: most domains have none, and
+// an empty map for each of 10,000 costs half a megabyte.
 func NewTree() *Tree {
-	return &Tree{byName: map[string]*Snapshot{}}
+	return &Tree{}
 }
 
 func (t *Tree) warn(format string, args ...any) {
@@ -99,6 +101,9 @@ func (t *Tree) Add(def *Def) (*Snapshot, error) {
 		return nil, domainErr(libvirt.ErrOperationFailed, "domain moment %s already exists", def.Name)
 	}
 	s := &Snapshot{Def: def}
+	if t.byName == nil {
+		t.byName = map[string]*Snapshot{}
+	}
 	t.byName[def.Name] = s
 	t.linkParent(s)
 	return s, nil
@@ -153,7 +158,7 @@ func (t *Tree) Remove(s *Snapshot) (reparented []*Snapshot, wasCurrent bool) {
 
 // RemoveAll empties the tree (virDomainSnapshotObjListRemoveAll).
 func (t *Tree) RemoveAll() {
-	t.byName = map[string]*Snapshot{}
+	t.byName = nil
 	t.root.children = nil
 	t.current = nil
 }
