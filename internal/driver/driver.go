@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -200,6 +201,10 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 	go func() {
 		defer drv.handlers.Done()
 		drv.packLoaded()
+		// The start's garbage (every config read, the texts just
+		// packed) is several times what stays: give it back now rather
+		// than keep it resident until the scavenger gets to it.
+		debug.FreeOSMemory()
 	}()
 	// The host CPU is decoded from its CPUID words once, in the
 	// background, so the first client asking for the capabilities (every

@@ -1,0 +1,84 @@
+package driver
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"virtxend/internal/domxml"
+)
+
+// TestSavedDefinitionDumpxml: an inactive domain's dumpxml is its saved
+// text, the same before and after a restart (which loads it unparsed),
+// and its secrets only with FormatSecure.
+func TestSavedDefinitionDumpxml(t *testing.T) {
+	e := newEnv(t)
+	drv, h := e.start()
+	d := define(t, drv, "saved", 1, `<devices><graphics type='vnc' port='-1' autoport='yes' passwd='sesame'/></devices>`)
+	views := map[uint32]string{}
+	for _, f := range []domxml.FormatFlag{0, domxml.FormatSecure, domxml.FormatInactive, domxml.FormatMigratable} {
+		x, err := drv.GetXMLDesc(ctx, d, uint32(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		views[uint32(f)] = x
+	}
+	if strings.Contains(views[0], "sesame") || !strings.Contains(views[uint32(domxml.FormatSecure)], "sesame") {
+		t.Fatalf("secrets: plain %q, secure %q", views[0], views[uint32(domxml.FormatSecure)])
+	}
+	file, err := os.ReadFile(drv.configPath("saved"))
+	if err != nil || !strings.HasSuffix(string(file), views[uint32(domxml.FormatSecure)]) {
+		t.Fatalf("config file %q does not end with the secure view (%v)", file, err)
+	}
+	drv.Close()
+	h.Close()
+	drv, _ = e.start()
+	for f, want := range views {
+		for range 2 { // formatted once after the restart, then the text
+			got, err := drv.GetXMLDesc(ctx, d, f)
+			if err != nil || got != want {
+				t.Fatalf("flags %d after restart: %v\n%s\nwant\n%s", f, err, got, want)
+			}
+		}
+	}
+}
+
+// TestLoadUnparsedBrokenConfig: a config laid out as the daemon writes
+// one is loaded without parsing it, so one edited by hand into something
+// that does not parse is listed; it cannot start. One laid out otherwise
+// is parsed at load and, broken, refused there as before.
+func TestLoadUnparsedBrokenConfig(t *testing.T) {
+	e := newEnv(t)
+	drv, h := e.start()
+	define(t, drv, "edited", 1, "")
+	drv.Close()
+	h.Close()
+	path := e.root.DomainConfigDir() + "/edited.xml"
+	b, _ := os.ReadFile(path)
+	broken := strings.Replace(string(b), "<memory unit='KiB'>262144</memory>", "<memory unit='KiB'>lots</memory>", 1)
+	if broken == string(b) {
+		t.Fatalf("no memory element in %s", b)
+	}
+	os.WriteFile(path, []byte(broken), 0o600)
+	os.WriteFile(e.root.DomainConfigDir()+"/other.xml", []byte("<domain type='xen'><name>other</name><memory>x</memory></domain>"), 0o600)
+	drv, _ = e.start()
+	if _, err := drv.LookupByName(ctx, "other"); err == nil {
+		t.Fatal("a broken config of another layout was loaded")
+	}
+	d, err := drv.LookupByName(ctx, "edited")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := drv.Create(ctx, d, 0); err == nil || !strings.Contains(err.Error(), "cannot parse the config") {
+		t.Fatalf("start of an unparsable config: %v", err)
+	}
+}
+
+func TestPackRoundTrip(t *testing.T) {
+	for _, s := range []string{"", "<domain/>", packDict, strings.Repeat("x", 100000)} {
+		got, err := unpack(pack(s))
+		if err != nil || got != s {
+			t.Fatalf("unpack(pack(%.40q)) = %.40q, %v", s, got, err)
+		}
+	}
+}
