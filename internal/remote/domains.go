@@ -26,16 +26,24 @@ func domainOf(d libvirt.Domain) driver.Domain {
 	return driver.Domain{Name: d.Name, UUID: backend.UUID(d.UUID), ID: d.ID}
 }
 
+// inline marks a procedure whose handler only reads the driver's memory,
+// never waiting (no job, no backend, no other daemon): the client's reader
+// runs it rather than a worker (rpc.Procedure.Inline).
+func inline(p *rpc.Procedure) *rpc.Procedure {
+	p.Inline = true
+	return p
+}
+
 func (p *program) domainListProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Handle(procConnectListAllDomains, p.listAll),
-		rpc.Handle(procConnectListDomains, p.listIDs),
-		rpc.Handle(procConnectNumOfDomains, p.numActive),
-		rpc.Handle(procConnectListDefinedDomains, p.listDefined),
-		rpc.Handle(procConnectNumOfDefinedDomains, p.numDefined),
-		rpc.Handle(procDomainLookupByID, p.lookupByID),
-		rpc.Handle(procDomainLookupByUUID, p.lookupByUUID),
-		rpc.Handle(procDomainLookupByName, p.lookupByName),
+		inline(rpc.Handle(procConnectListAllDomains, p.listAll)),
+		inline(rpc.Handle(procConnectListDomains, p.listIDs)),
+		inline(rpc.Handle(procConnectNumOfDomains, p.numActive)),
+		inline(rpc.Handle(procConnectListDefinedDomains, p.listDefined)),
+		inline(rpc.Handle(procConnectNumOfDefinedDomains, p.numDefined)),
+		inline(rpc.Handle(procDomainLookupByID, p.lookupByID)),
+		inline(rpc.Handle(procDomainLookupByUUID, p.lookupByUUID)),
+		inline(rpc.Handle(procDomainLookupByName, p.lookupByName)),
 	}
 }
 

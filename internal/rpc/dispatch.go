@@ -41,6 +41,12 @@ func (c *Client) route(h Header, payload []byte) error {
 		fallthrough
 	case TypeCall:
 		c.acquire()
+		if p := c.srv.procedure(h); p != nil && p.Inline {
+			c.srv.activeCalls.Add(1)
+			c.serveCall(h, payload)
+			c.srv.activeCalls.Add(-1)
+			return nil
+		}
 		c.srv.dispatch(c, h, payload)
 	case TypeStream, TypeStreamHole:
 		c.streamPacket(h, payload)
@@ -69,13 +75,19 @@ func (s *Server) payloadUnused(h Header) bool {
 	return false
 }
 
+// procedure is the procedure a call names, or nil.
+func (s *Server) procedure(h Header) *Procedure {
+	if prog := s.program(h.Prog, h.Vers); prog != nil {
+		return prog.Procedure(h.Proc)
+	}
+	return nil
+}
+
 // dispatch queues a call for the workers, with its procedure's priority.
 func (s *Server) dispatch(c *Client, h Header, payload []byte) {
 	high := false
-	if prog := s.program(h.Prog, h.Vers); prog != nil {
-		if p := prog.Procedure(h.Proc); p != nil {
-			high = p.High
-		}
+	if p := s.procedure(h); p != nil {
+		high = p.High
 	}
 	s.activeCalls.Add(1)
 	ok := s.pool.submit(job{high: high, run: func() {

@@ -23,6 +23,12 @@ type Procedure struct {
 	// High marks a high-priority call: it may run on the priority workers
 	// when every normal worker is busy.
 	High bool
+	// Inline has the client's reader run the call itself, in place of a
+	// worker: for a handler that never waits (no job, no backend, no other
+	// daemon) and is short, such as a lookup, handing it to a worker cost
+	// more than the call, in the two goroutine switches and the threads
+	// they wake. The client's next calls are read once it returns.
+	Inline bool
 	// NoAuth allows the call before the client has authenticated.
 	NoAuth bool
 	// ReadOnly says whether a read-only client may make the call.
