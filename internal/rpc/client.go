@@ -67,6 +67,8 @@ type outMsg struct {
 	tracked bool          // releases a request slot once written
 	event   bool          // counts against MaxQueuedMessages
 	done    chan struct{} // closed once written or dropped
+	// pooled is the reply buffer data is in, for replyBufs once written.
+	pooled *[]byte
 }
 
 func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions, peer peerCreds) *Client {
@@ -305,6 +307,7 @@ func (c *Client) wakeAfterWriteLocked(m outMsg) {
 // finishLocked gives back what a written message held: its request slot,
 // its place among the queued events.
 func (c *Client) finishLocked(m outMsg) {
+	recycle(m.pooled)
 	if m.tracked {
 		c.inflight--
 	}

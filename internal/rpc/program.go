@@ -114,6 +114,24 @@ func Handle[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (*R, er
 	return &p
 }
 
+// HandleMarshaled is Handle for a handler that returns its reply as a
+// Marshaler of R's XDR form rather than as an R: for a large reply that
+// would otherwise be copied into an R first, such as a list of 10,000
+// domains. Nothing checks that the bytes are R's; a test of the handler's
+// type should.
+func HandleMarshaled[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (xdr.Marshaler, error)) *Procedure {
+	p := *s.Proc
+	p.NewArgs = func() any { return new(A) }
+	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
+		r, err := h(ctx, c, args.(*A))
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	return &p
+}
+
 // HandleStream returns a copy of s's procedure that runs h, whose stream
 // then carries the data.
 func HandleStream[A any](s StreamSpec[A], h func(context.Context, *Client, *A) (*Stream, error)) *Procedure {
