@@ -56,8 +56,10 @@ func (drv *Driver) listView() *listView {
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return compareRefs(a.ref, b.ref) })
 	v := &listView{doms: make([]*domain, len(entries)), refs: make([]Domain, len(entries))}
+	arena := packNames(entries, func(e entry) string { return e.ref.Name })
 	for i, e := range entries {
 		v.doms[i], v.refs[i] = e.d, e.ref
+		v.refs[i].Name, arena = arena[:len(e.ref.Name)], arena[len(e.ref.Name):]
 	}
 	v.named = v.refs
 	if slices.ContainsFunc(v.refs, func(r Domain) bool { return r.Name == "" }) {
@@ -65,6 +67,24 @@ func (drv *Driver) listView() *listView {
 	}
 	drv.view.Store(v)
 	return v
+}
+
+// packNames copies the names of list into one string, in order. The
+// view's names are slices of it: reading the list in order (to encode it)
+// then reads its names in sequence, rather than each from wherever its
+// domain's name lies in the heap, a cache miss per domain that was half
+// the cost of encoding 10,000.
+func packNames[E any](list []E, name func(E) string) string {
+	n := 0
+	for _, e := range list {
+		n += len(name(e))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, e := range list {
+		b.WriteString(name(e))
+	}
+	return b.String()
 }
 
 // compareRefs orders active domains first by id, then inactive ones by
