@@ -2,7 +2,7 @@
 // for a few dozen kills, CI's share of issue 20's thousand: the daemon,
 // built with -tags killpoints, is killed at random moments and at store
 // writes under a mixed load, restarted and checked against the
-// acknowledged history each time. The long run's figures are in README.md.
+// acknowledged history each time. The long run's figures are in docs/testing.md.
 package killpoints
 
 import (

@@ -40,7 +40,7 @@ type hostileReport struct {
 // storms). The lookups all succeed, the daemon's memory stays bounded
 // during the flood and comes back after it. Latency is logged, not
 // asserted: on two shared cores it says more about the machine than the
-// daemon (README.md has the long run's figures).
+// daemon (docs/testing.md has the long run's figures).
 func TestHostileFloodShort(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	load := daemontest.Tool(t, "virtxend-load")

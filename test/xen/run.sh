@@ -131,6 +131,12 @@ else
 	result FAIL "vm: QEMU ended after $BOOT s before dom0 finished its checks"
 fi
 grep -a -o -E 'TIME .*' "$SERIAL" | sed 's/^/    /' || true
+# the daemon's start and destroy over xl's on this boot, virsh's own start-up taken off
+grep -a -o -E 'TIME (xl|virtxend): PV guest .*' "$SERIAL" | awk '
+	/TIME xl:/ { xc = $6; xd = $9 }
+	/TIME virtxend:/ { vc = $6; vd = $9; for (i = 1; i <= NF; i++) if ($i == "takes") vu = $(i + 1) }
+	END { if (xc > 0 && xd > 0 && vc != "")
+		printf "    RATIO daemon/xl: PV guest start %.2f, destroy %.2f (virsh start-up of %.2f s taken off)\n", (vc - vu) / xc, (vd - vu) / xd, vu }' || true
 bash "$HERE/oracle-host.sh" "$SERIAL" "$W/oracle" || true
 echo "    host: wall $((SECONDS - T0)) s (build $((TB - T0)) s, QEMU $BOOT s), QEMU peak RSS $((HWM / 1024)) MiB (-m $MEM, dom0 $DOM0_MEM); $SKIPPED skipped; log $SERIAL"
 DONE=1
