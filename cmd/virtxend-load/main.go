@@ -102,43 +102,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "virtxend-load: -socket is required")
 		os.Exit(2)
 	}
-	switch {
-	case *ready:
-		rs.command = flag.Args()
-		if len(rs.command) == 0 {
-			fmt.Fprintln(os.Stderr, "virtxend-load: -ready needs the daemon's command after the flags")
-			os.Exit(2)
-		}
-		r, err := runReady(s, rs)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
-			os.Exit(1)
-		}
-		report(os.Stdout, []result{r}, s.jsonOut)
-		if r.Errors > 0 {
-			os.Exit(1)
-		}
-		return
-	case *startN > 0:
-		if err := startRunning(s, *startN); err != nil {
-			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
-			os.Exit(1)
-		}
-		return
-	case *soak:
-		progress := io.Writer(os.Stdout)
-		if s.jsonOut {
-			progress = os.Stderr
-		}
-		rep, err := runSoak(s, ss, progress)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
-			os.Exit(1)
-		}
-		rep.print(os.Stdout, s.jsonOut)
-		if rep.Flagged != "" {
-			os.Exit(3)
-		}
+	if runMode(s, modes{ready: *ready, rs: rs, startN: *startN, soak: *soak, ss: ss}) {
 		return
 	}
 	if *floodOnly {
@@ -163,4 +127,59 @@ func main() {
 		os.Exit(1)
 	}
 	report(os.Stdout, results, s.jsonOut)
+}
+
+// modes are the runs other than the workloads: -ready, -start-running,
+// -soak.
+type modes struct {
+	ready  bool
+	rs     readySettings
+	startN int
+	soak   bool
+	ss     soakSettings
+}
+
+// runMode runs the mode m asks for, if any, and exits on failure; it
+// reports whether there was one.
+func runMode(s settings, m modes) bool {
+	switch {
+	case m.ready:
+		m.rs.command = flag.Args()
+		if len(m.rs.command) == 0 {
+			fmt.Fprintln(os.Stderr, "virtxend-load: -ready needs the daemon's command after the flags")
+			os.Exit(2)
+		}
+		r, err := runReady(s, m.rs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		report(os.Stdout, []result{r}, s.jsonOut)
+		if r.Errors > 0 {
+			os.Exit(1)
+		}
+		return true
+	case m.startN > 0:
+		if err := startRunning(s, m.startN); err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		return true
+	case m.soak:
+		progress := io.Writer(os.Stdout)
+		if s.jsonOut {
+			progress = os.Stderr
+		}
+		rep, err := runSoak(s, m.ss, progress)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		rep.print(os.Stdout, s.jsonOut)
+		if rep.Flagged != "" {
+			os.Exit(3)
+		}
+		return true
+	}
+	return false
 }

@@ -64,59 +64,26 @@ func runSoak(s settings, ss soakSettings, progress io.Writer) (*soakReport, erro
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for range rep.Listeners {
-		l, err := connect(s)
+		l, err := listen(ctx, s, &events)
 		if err != nil {
 			return nil, err
 		}
 		defer l.Disconnect()
-		ch, err := l.LifecycleEvents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("register for lifecycle events: %w", err)
-		}
-		go func() {
-			for range ch {
-				events.Add(1)
-			}
-		}()
 	}
-	var cycles, errs atomic.Int64
-	var firstErr atomic.Value
+	c := &cyclers{s: s, total: int64(ss.cycles), stop: time.Now().Add(ss.max)}
 	start := time.Now()
-	stop := start.Add(ss.max)
 	sample := func() soakSample {
 		rss, _ := daemonMemory(s.pid)
-		return soakSample{ElapsedS: time.Since(start).Seconds(), Cycles: cycles.Load(), Events: events.Load(),
+		smp := soakSample{ElapsedS: time.Since(start).Seconds(), Cycles: c.done.Load(), Events: events.Load(),
 			RSSKB: rss, FDs: daemonFDs(s.pid)}
+		printSample(progress, smp)
+		return smp
 	}
 	rep.Samples = append(rep.Samples, sample())
-	printSample(progress, rep.Samples[0])
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var claimed atomic.Int64
-	for range s.conns {
-		l, err := connect(s)
-		if err != nil {
-			return nil, err
-		}
-		defer l.Disconnect()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) && errs.Load() < soakErrorLimit {
-				i := claimed.Add(1)
-				if i > int64(ss.cycles) {
-					return
-				}
-				if err := soakCycle(l, s, i); err != nil {
-					firstErr.CompareAndSwap(nil, err.Error())
-					errs.Add(1)
-					continue
-				}
-				cycles.Add(1)
-			}
-		}()
+	done, err := c.start()
+	if err != nil {
+		return nil, err
 	}
-	go func() { wg.Wait(); close(done) }()
 	tick := time.NewTicker(ss.interval)
 	defer tick.Stop()
 	for running := true; running; {
@@ -125,13 +92,9 @@ func runSoak(s settings, ss soakSettings, progress io.Writer) (*soakReport, erro
 			running = false
 		case <-tick.C:
 			rep.Samples = append(rep.Samples, sample())
-			printSample(progress, rep.Samples[len(rep.Samples)-1])
 		}
 	}
-	rep.Cycles, rep.Errors = cycles.Load(), errs.Load()
-	if v := firstErr.Load(); v != nil {
-		rep.FirstError = v.(string)
-	}
+	rep.Cycles, rep.Errors, rep.FirstError = c.done.Load(), c.errs.Load(), c.firstError()
 	// Each cycle makes four events (defined, started, stopped, undefined)
 	// for each listener; wait a little for those still on their way.
 	rep.Expected = 4 * rep.Cycles * int64(rep.Listeners)
@@ -140,11 +103,88 @@ func runSoak(s settings, ss soakSettings, progress io.Writer) (*soakReport, erro
 	}
 	rep.Events = events.Load()
 	rep.ElapsedS = time.Since(start).Seconds()
-	last := sample()
-	rep.Samples = append(rep.Samples, last)
-	printSample(progress, last)
+	rep.Samples = append(rep.Samples, sample())
 	rep.judge(int64(ss.cycles))
 	return rep, nil
+}
+
+// listen connects a client registered for lifecycle events, counting
+// those it receives in n.
+func listen(ctx context.Context, s settings, n *atomic.Int64) (*libvirt.Libvirt, error) {
+	l, err := connect(s)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := l.LifecycleEvents(ctx)
+	if err != nil {
+		l.Disconnect()
+		return nil, fmt.Errorf("register for lifecycle events: %w", err)
+	}
+	go func() {
+		for range ch {
+			n.Add(1)
+		}
+	}()
+	return l, nil
+}
+
+// cyclers run the soak's cycles on s.conns connections until total are
+// claimed, the stop time comes or too many failed.
+type cyclers struct {
+	s             settings
+	total         int64
+	stop          time.Time
+	claimed, done atomic.Int64
+	errs          atomic.Int64
+	firstErr      atomic.Value
+}
+
+// start connects and starts the connections' loops; the channel closes
+// when all have ended, and their connections with them.
+func (c *cyclers) start() (<-chan struct{}, error) {
+	conns := make([]*libvirt.Libvirt, c.s.conns)
+	for i := range conns {
+		l, err := connect(c.s)
+		if err != nil {
+			for _, l := range conns[:i] {
+				l.Disconnect()
+			}
+			return nil, err
+		}
+		conns[i] = l
+	}
+	var wg sync.WaitGroup
+	for _, l := range conns {
+		wg.Go(func() {
+			defer l.Disconnect()
+			c.loop(l)
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return done, nil
+}
+
+func (c *cyclers) loop(l *libvirt.Libvirt) {
+	for time.Now().Before(c.stop) && c.errs.Load() < soakErrorLimit {
+		i := c.claimed.Add(1)
+		if i > c.total {
+			return
+		}
+		if err := soakCycle(l, c.s, i); err != nil {
+			c.firstErr.CompareAndSwap(nil, err.Error())
+			c.errs.Add(1)
+			continue
+		}
+		c.done.Add(1)
+	}
+}
+
+func (c *cyclers) firstError() string {
+	if v := c.firstErr.Load(); v != nil {
+		return v.(string)
+	}
+	return ""
 }
 
 // soakCycle is one guest's life: define, start, destroy, undefine.
