@@ -11,11 +11,24 @@
 // of PINGs read and unread, connect storms; see flood.go), then alone again
 // after -settle, with the daemon's resident memory before, at its peak
 // during, and after.
+//
+// With -pid, each workload also reports the daemon's CPU time per call
+// over its timed phase (/proc/PID/stat), and the memory workload its
+// resident memory idle and with -domains defined.
+//
+// With -ready it starts a daemon (the command after the flags) and times
+// it from exec to sd_notify's READY=1, then checks it recovered
+// -expect-running guests; -start-running N starts N guests beforehand, for
+// the restart. With -soak it runs -soak-cycles define/start/destroy/undefine
+// cycles while clients registered for lifecycle events receive at least
+// -soak-events deliveries, printing the daemon's resident memory as it goes,
+// and flags growth.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -64,6 +77,18 @@ func main() {
 	flag.StringVar(&s.floodKinds, "flood", "", "with -hostile: comma-separated kinds of abuse, of: "+strings.Join(floodKindNames(), ",")+" (default: all)")
 	flag.IntVar(&s.floodNice, "flood-nice", 0, "with -hostile: nice value of the flooding process (19: it gets the CPU others leave, so what is measured is the daemon's handling of the flood, not the flooder's own use of the cores)")
 	floodOnly := flag.Bool("flood-only", false, "only flood the daemon for -duration and print the counts (the -hostile run's second process)")
+	var rs readySettings
+	ready := flag.Bool("ready", false, "start the daemon command given after the flags with NOTIFY_SOCKET set, time it to READY=1, check -expect-running, and leave it running")
+	flag.IntVar(&rs.expectRunning, "expect-running", 0, "with -ready: running guests the daemon must have after its start (-1: any)")
+	flag.StringVar(&rs.log, "ready-log", os.DevNull, "with -ready: file the daemon's output is appended to")
+	flag.DurationVar(&rs.timeout, "ready-timeout", 5*time.Minute, "with -ready: how long to wait for READY=1")
+	startN := flag.Int("start-running", 0, "define the -domains domains of the list-all workload if need be, start the first N of them, then exit")
+	var ss soakSettings
+	soak := flag.Bool("soak", false, "run -soak-cycles define/start/destroy/undefine cycles with -soak-events lifecycle event deliveries, sampling the daemon's memory")
+	flag.IntVar(&ss.cycles, "soak-cycles", 10000, "with -soak: cycles to run")
+	flag.IntVar(&ss.events, "soak-events", 100000, "with -soak: event deliveries to make at least (four per cycle per listener)")
+	flag.DurationVar(&ss.max, "soak-max", 30*time.Minute, "with -soak: stop here, done or not")
+	flag.DurationVar(&ss.interval, "soak-interval", 5*time.Second, "with -soak: between memory samples")
 	ratio := flag.Bool("ratio", false, "compare two -json result files given as arguments: ours, then the baseline")
 	flag.Parse()
 	if *ratio {
@@ -76,6 +101,9 @@ func main() {
 	if s.socket == "" {
 		fmt.Fprintln(os.Stderr, "virtxend-load: -socket is required")
 		os.Exit(2)
+	}
+	if runMode(s, modes{ready: *ready, rs: rs, startN: *startN, soak: *soak, ss: ss}) {
+		return
 	}
 	if *floodOnly {
 		if err := runFloodOnly(s); err != nil {
@@ -99,4 +127,59 @@ func main() {
 		os.Exit(1)
 	}
 	report(os.Stdout, results, s.jsonOut)
+}
+
+// modes are the runs other than the workloads: -ready, -start-running,
+// -soak.
+type modes struct {
+	ready  bool
+	rs     readySettings
+	startN int
+	soak   bool
+	ss     soakSettings
+}
+
+// runMode runs the mode m asks for, if any, and exits on failure; it
+// reports whether there was one.
+func runMode(s settings, m modes) bool {
+	switch {
+	case m.ready:
+		m.rs.command = flag.Args()
+		if len(m.rs.command) == 0 {
+			fmt.Fprintln(os.Stderr, "virtxend-load: -ready needs the daemon's command after the flags")
+			os.Exit(2)
+		}
+		r, err := runReady(s, m.rs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		report(os.Stdout, []result{r}, s.jsonOut)
+		if r.Errors > 0 {
+			os.Exit(1)
+		}
+		return true
+	case m.startN > 0:
+		if err := startRunning(s, m.startN); err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		return true
+	case m.soak:
+		progress := io.Writer(os.Stdout)
+		if s.jsonOut {
+			progress = os.Stderr
+		}
+		rep, err := runSoak(s, m.ss, progress)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "virtxend-load:", err)
+			os.Exit(1)
+		}
+		rep.print(os.Stdout, s.jsonOut)
+		if rep.Flagged != "" {
+			os.Exit(3)
+		}
+		return true
+	}
+	return false
 }

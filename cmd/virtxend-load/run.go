@@ -27,6 +27,19 @@ type result struct {
 	MaxUs       float64 `json:"max_us"`
 	DaemonRSSKB int64   `json:"daemon_rss_kib,omitempty"`
 	DaemonHWMKB int64   `json:"daemon_peak_rss_kib,omitempty"`
+	// DaemonCPUus is the daemon's CPU time (user and system, all threads)
+	// over the timed phase, per call: what the daemon spends on a call,
+	// whatever the client spends decoding the reply.
+	DaemonCPUus float64 `json:"daemon_cpu_us_per_call,omitempty"`
+
+	// The figures of the untimed workloads (memory.go, ready.go).
+	IdleRSSKB    int64   `json:"idle_rss_kib,omitempty"`
+	Domains      int     `json:"domains,omitempty"`
+	DefinedRSSKB int64   `json:"defined_rss_kib,omitempty"`
+	PerDomainB   float64 `json:"rss_per_domain_bytes,omitempty"`
+	ReadyMs      float64 `json:"start_to_ready_ms,omitempty"`
+	Running      int     `json:"running,omitempty"`
+	Recovered    int     `json:"recovered,omitempty"`
 }
 
 func connect(s settings) (*libvirt.Libvirt, error) {
@@ -43,6 +56,9 @@ func connect(s settings) (*libvirt.Libvirt, error) {
 
 func run(s settings) ([]result, error) {
 	pidTag = int64(os.Getpid())
+	// The daemon as it was before this run made any connection: its idle
+	// memory, if it was just started.
+	idleRSSKB, _ = daemonMemory(s.pid)
 	// The control connection stays open for the whole run: libvirtd's test
 	// driver forgets its domains when its last connection closes.
 	ctl, err := connect(s)
@@ -57,6 +73,14 @@ func run(s settings) ([]result, error) {
 	var out []result
 	for _, w := range workloads {
 		if !slices.Contains(only, w.name) {
+			continue
+		}
+		if w.measure != nil {
+			r, err := w.measure(ctl, s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", w.name, err)
+			}
+			out = append(out, r)
 			continue
 		}
 		if w.setup != nil {
@@ -89,6 +113,10 @@ func runWorkload(w workload, s settings) (result, error) {
 	var errs int
 	var firstErr string
 	var wg sync.WaitGroup
+	cpu0, err := daemonCPU(s.pid)
+	if err != nil {
+		return result{}, err
+	}
 	start := time.Now()
 	deadline := start.Add(s.duration)
 	interval := time.Duration(0)
@@ -132,7 +160,15 @@ func runWorkload(w workload, s settings) (result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return summarize(w.name, s, lat, errs, firstErr, elapsed), nil
+	cpu1, err := daemonCPU(s.pid)
+	if err != nil {
+		return result{}, err
+	}
+	r := summarize(w.name, s, lat, errs, firstErr, elapsed)
+	if len(lat) > 0 {
+		r.DaemonCPUus = float64((cpu1 - cpu0).Microseconds()) / float64(len(lat))
+	}
+	return r, nil
 }
 
 func summarize(name string, s settings, lat []time.Duration, errs int, firstErr string, elapsed time.Duration) result {
@@ -149,22 +185,4 @@ func summarize(name string, s settings, lat []time.Duration, errs int, firstErr 
 		r.DaemonRSSKB, r.DaemonHWMKB = daemonMemory(s.pid)
 	}
 	return r
-}
-
-// daemonMemory reads VmRSS and VmHWM (peak) of pid, in KiB.
-func daemonMemory(pid int) (rss, hwm int64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		var v int64
-		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &v); err == nil {
-			rss = v
-		}
-		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &v); err == nil {
-			hwm = v
-		}
-	}
-	return rss, hwm
 }

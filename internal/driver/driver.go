@@ -34,8 +34,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -115,6 +115,8 @@ type Driver struct {
 	byUUID map[backend.UUID]*domain
 	byName map[string]*domain
 	byID   map[int32]*domain
+	// view is the list in list order (list.go), nil after a change.
+	view atomic.Pointer[listView]
 
 	activeMu sync.Mutex
 	active   int
@@ -341,6 +343,7 @@ func (drv *Driver) addLocked(d *domain) {
 	if d.id >= 0 {
 		drv.byID[d.id] = d
 	}
+	drv.invalidateList()
 }
 
 // remove drops d from the list; operations waiting for its job then fail.
@@ -364,6 +367,7 @@ func (drv *Driver) remove(d *domain) {
 		delete(drv.byID, d.id)
 	}
 	d.removed = true
+	drv.invalidateList()
 }
 
 // setID changes d's domid and the id index together.
@@ -379,29 +383,5 @@ func (drv *Driver) setID(d *domain, id int32) {
 	if id >= 0 && !d.removed {
 		drv.byID[id] = d
 	}
-}
-
-// all returns every domain, sorted by active first (by id), then by name.
-func (drv *Driver) all() []*domain {
-	drv.mu.RLock()
-	list := make([]*domain, 0, len(drv.byUUID))
-	for _, d := range drv.byUUID {
-		list = append(list, d)
-	}
-	drv.mu.RUnlock()
-	refs := make(map[*domain]Domain, len(list))
-	for _, d := range list {
-		refs[d] = d.ref()
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := refs[list[i]], refs[list[j]]
-		if (a.ID >= 0) != (b.ID >= 0) {
-			return a.ID >= 0
-		}
-		if a.ID != b.ID {
-			return a.ID < b.ID
-		}
-		return a.Name < b.Name
-	})
-	return list
+	drv.invalidateList()
 }

@@ -9,6 +9,7 @@ import (
 	"virtxend/internal/driver"
 	"virtxend/internal/rpc"
 	"virtxend/internal/virerr"
+	"virtxend/internal/xdr"
 )
 
 // listMax is libvirt's REMOTE_DOMAIN_LIST_MAX: no list call returns more.
@@ -26,20 +27,28 @@ func domainOf(d libvirt.Domain) driver.Domain {
 	return driver.Domain{Name: d.Name, UUID: backend.UUID(d.UUID), ID: d.ID}
 }
 
+// inline marks a procedure whose handler only reads the driver's memory,
+// never waiting (no job, no backend, no other daemon): the client's reader
+// runs it rather than a worker (rpc.Procedure.Inline).
+func inline(p *rpc.Procedure) *rpc.Procedure {
+	p.Inline = true
+	return p
+}
+
 func (p *program) domainListProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
-		rpc.Handle(procConnectListAllDomains, p.listAll),
-		rpc.Handle(procConnectListDomains, p.listIDs),
-		rpc.Handle(procConnectNumOfDomains, p.numActive),
-		rpc.Handle(procConnectListDefinedDomains, p.listDefined),
-		rpc.Handle(procConnectNumOfDefinedDomains, p.numDefined),
-		rpc.Handle(procDomainLookupByID, p.lookupByID),
-		rpc.Handle(procDomainLookupByUUID, p.lookupByUUID),
-		rpc.Handle(procDomainLookupByName, p.lookupByName),
+		inline(rpc.HandleMarshaled(procConnectListAllDomains, p.listAll)),
+		inline(rpc.Handle(procConnectListDomains, p.listIDs)),
+		inline(rpc.Handle(procConnectNumOfDomains, p.numActive)),
+		inline(rpc.Handle(procConnectListDefinedDomains, p.listDefined)),
+		inline(rpc.Handle(procConnectNumOfDefinedDomains, p.numDefined)),
+		inline(rpc.Handle(procDomainLookupByID, p.lookupByID)),
+		inline(rpc.Handle(procDomainLookupByUUID, p.lookupByUUID)),
+		inline(rpc.Handle(procDomainLookupByName, p.lookupByName)),
 	}
 }
 
-func (p *program) listAll(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectListAllDomainsArgs) (*libvirt.ConnectListAllDomainsRet, error) {
+func (p *program) listAll(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectListAllDomainsArgs) (xdr.Marshaler, error) {
 	doms, err := p.drv.ListAll(ctx, uint32(a.Flags))
 	if err != nil {
 		return nil, err
@@ -48,14 +57,39 @@ func (p *program) listAll(ctx context.Context, _ *rpc.Client, a *libvirt.Connect
 		return nil, virerr.New(virerr.FromRPC, libvirt.ErrRPC,
 			"Too many domains '%d' for limit '%d'", len(doms), listMax)
 	}
-	ret := &libvirt.ConnectListAllDomainsRet{Ret: uint32(len(doms))}
+	ret := &listAllRet{ret: uint32(len(doms))}
 	if a.NeedResults != 0 {
-		ret.Domains = make([]libvirt.Domain, len(doms))
-		for i, d := range doms {
-			ret.Domains[i] = wireDomain(d)
-		}
+		ret.doms = doms
 	}
 	return ret, nil
+}
+
+// listAllRet is remote_connect_list_all_domains_ret (go-libvirt's
+// ConnectListAllDomainsRet) encoded straight from the driver's list, which
+// it must not change: a ConnectListAllDomainsRet would hold a copy of
+// every domain, 440 KB for 10,000, for the collector to scan.
+type listAllRet struct {
+	doms []driver.Domain
+	ret  uint32
+}
+
+// MarshalXDR writes remote_nonnull_domain domains<>, then unsigned ret,
+// into a buffer grown once to their size.
+func (r *listAllRet) MarshalXDR(e *xdr.Encoder) error {
+	size := 8
+	for i := range r.doms {
+		size += 4 + (len(r.doms[i].Name)+3)&^3 + len(r.doms[i].UUID) + 4
+	}
+	e.Grow(size)
+	e.Uint32(uint32(len(r.doms)))
+	for i := range r.doms {
+		d := &r.doms[i]
+		e.String(d.Name)
+		e.FixedOpaque(d.UUID[:])
+		e.Int32(d.ID)
+	}
+	e.Uint32(r.ret)
+	return nil
 }
 
 // checkMax applies libvirt's bound on a caller's maxids/maxnames.

@@ -8,9 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrClientClosed is returned when sending to a client that is gone.
@@ -18,8 +22,11 @@ var ErrClientClosed = errors.New("rpc: client closed")
 
 // Client is one connection. Its methods are safe from any goroutine.
 type Client struct {
-	srv       *Server
-	conn      net.Conn
+	srv  *Server
+	conn net.Conn
+	// raw is conn's file descriptor, for a write that must not wait
+	// (writeNow); nil for a connection that has none.
+	raw       syscall.RawConn
 	id        uint64
 	peer      peerCreds
 	connected time.Time
@@ -42,6 +49,7 @@ type Client struct {
 	closed        bool
 	draining      bool // Shutdown: read no more calls
 	delayedClose  bool // close once idle
+	writing       bool // a goroutine is writing to the socket
 	readerWaiting bool // read loop blocked by max_client_requests
 	values        map[any]any
 	hooks         []func()
@@ -59,6 +67,8 @@ type outMsg struct {
 	tracked bool          // releases a request slot once written
 	event   bool          // counts against MaxQueuedMessages
 	done    chan struct{} // closed once written or dropped
+	// pooled is the reply buffer data is in, for replyBufs once written.
+	pooled *[]byte
 }
 
 func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions, peer peerCreds) *Client {
@@ -69,6 +79,11 @@ func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions, peer p
 		readOnly: opts.ReadOnly, authenticated: !opts.RequireAuth,
 	}
 	c.cond = sync.NewCond(&c.mu)
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
 	c.log = s.log.With("client", id)
 	c.ka.received()
 	return c
@@ -211,12 +226,11 @@ func (c *Client) SendMessage(prog, vers, proc, serial uint32, body any) error {
 		return ErrClientClosed
 	}
 	c.nEvents++
-	c.pushLocked(outMsg{data: buf, event: true})
-	c.mu.Unlock()
+	c.sendLocked(outMsg{data: buf, event: true})
 	return nil
 }
 
-// enqueue queues a packet; false if the client is closed.
+// enqueue sends a packet; false if the client is closed.
 func (c *Client) enqueue(m outMsg) bool {
 	c.mu.Lock()
 	if c.closed {
@@ -226,9 +240,80 @@ func (c *Client) enqueue(m outMsg) bool {
 		}
 		return false
 	}
-	c.pushLocked(m)
-	c.mu.Unlock()
+	c.sendLocked(m)
 	return true
+}
+
+// sendLocked writes m at once if nothing is queued or being written, else
+// queues it for the writer; it releases c.mu. Writing at once saves waking
+// the writer goroutine for each reply, which cost as much as a small call.
+func (c *Client) sendLocked(m outMsg) {
+	if c.raw == nil || c.writing || len(c.out) > 0 {
+		c.pushLocked(m)
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	c.writeNow(m)
+}
+
+// writeNow makes one write(2) of m, never waiting for the socket: what
+// the socket does not take goes to the writer, ahead of anything queued
+// meanwhile. The caller set c.writing, so no one else writes.
+func (c *Client) writeNow(m outMsg) {
+	n := 0
+	c.raw.Write(func(fd uintptr) bool {
+		n, _ = unix.Write(int(fd), m.data)
+		return true // done, whatever happened: never wait
+	})
+	c.mu.Lock()
+	c.writing = false
+	switch {
+	case c.closed:
+	case n < len(m.data):
+		m.data = m.data[max(n, 0):]
+		c.out = slices.Insert(c.out, 0, m)
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		return
+	default:
+		c.finishLocked(m)
+		c.wakeAfterWriteLocked(m)
+		c.mu.Unlock()
+		if m.done != nil {
+			close(m.done)
+		}
+		return
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if m.done != nil {
+		close(m.done)
+	}
+}
+
+// wakeAfterWriteLocked wakes those waiting on c.cond that the write of m
+// concerns, and no one else: a needless wake of the writer goroutine woke
+// a thread too, as much CPU as the rest of a small call. The writer waits
+// for queued messages (possibly queued while m was written) or, closing,
+// for the last reply; the reader for a request slot.
+func (c *Client) wakeAfterWriteLocked(m outMsg) {
+	if len(c.out) > 0 || (c.delayedClose && c.inflight == 0) || (m.tracked && c.readerWaiting) {
+		c.cond.Broadcast()
+	}
+}
+
+// finishLocked gives back what a written message held: its request slot,
+// its place among the queued events.
+func (c *Client) finishLocked(m outMsg) {
+	recycle(m.pooled)
+	if m.tracked {
+		c.inflight--
+	}
+	if m.event {
+		c.nEvents--
+	}
 }
 
 func (c *Client) pushLocked(m outMsg) {
@@ -448,8 +533,8 @@ func (c *Client) writeLoop() {
 func (c *Client) nextBatch() ([]outMsg, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.out) == 0 && !c.closed {
-		if c.delayedClose && c.inflight == 0 {
+	for !c.closed && (len(c.out) == 0 || c.writing) {
+		if len(c.out) == 0 && !c.writing && c.delayedClose && c.inflight == 0 {
 			go c.Close()
 			return nil, false
 		}
@@ -460,18 +545,15 @@ func (c *Client) nextBatch() ([]outMsg, bool) {
 	}
 	batch := c.out
 	c.out = nil
+	c.writing = true
 	return batch, true
 }
 
 func (c *Client) finishBatch(batch []outMsg) {
 	c.mu.Lock()
+	c.writing = false
 	for _, m := range batch {
-		if m.tracked {
-			c.inflight--
-		}
-		if m.event {
-			c.nEvents--
-		}
+		c.finishLocked(m)
 	}
 	c.cond.Broadcast()
 	c.mu.Unlock()

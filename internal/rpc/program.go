@@ -23,6 +23,12 @@ type Procedure struct {
 	// High marks a high-priority call: it may run on the priority workers
 	// when every normal worker is busy.
 	High bool
+	// Inline has the client's reader run the call itself, in place of a
+	// worker: for a handler that never waits (no job, no backend, no other
+	// daemon) and is short, such as a lookup, handing it to a worker cost
+	// more than the call, in the two goroutine switches and the threads
+	// they wake. The client's next calls are read once it returns.
+	Inline bool
 	// NoAuth allows the call before the client has authenticated.
 	NoAuth bool
 	// ReadOnly says whether a read-only client may make the call.
@@ -102,6 +108,24 @@ func Handle[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (*R, er
 		}
 		if r == nil {
 			return new(R), nil
+		}
+		return r, nil
+	}
+	return &p
+}
+
+// HandleMarshaled is Handle for a handler that returns its reply as a
+// Marshaler of R's XDR form rather than as an R: for a large reply that
+// would otherwise be copied into an R first, such as a list of 10,000
+// domains. Nothing checks that the bytes are R's; a test of the handler's
+// type should.
+func HandleMarshaled[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (xdr.Marshaler, error)) *Procedure {
+	p := *s.Proc
+	p.NewArgs = func() any { return new(A) }
+	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
+		r, err := h(ctx, c, args.(*A))
+		if err != nil {
+			return nil, err
 		}
 		return r, nil
 	}

@@ -24,7 +24,9 @@
 // when decoding (as the <N> of an XDR declaration does).
 //
 // A type may take over its own encoding by implementing Marshaler and
-// Unmarshaler.
+// Unmarshaler. A value handed to Encode, Marshal or Append that is a
+// Marshaler encodes itself even without an Unmarshaler: a reply type that
+// is only ever sent.
 //
 // Decoding never trusts a length word: a count is checked against the bytes
 // left in the input (each element needs at least its minimum encoded size)

@@ -3,6 +3,7 @@ package xdr
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // Encoder appends XDR items to a byte slice. The zero value is ready to use.
@@ -64,12 +65,23 @@ func (e *Encoder) FixedOpaque(b []byte) {
 
 func (e *Encoder) pad(n int) {
 	if r := n & 3; r != 0 {
-		e.buf = append(e.buf, make([]byte, 4-r)...)
+		e.buf = append(e.buf, zeros[:4-r]...)
 	}
 }
 
-// Encode appends the XDR form of v (a value or a pointer to one).
+// zeros is padding; never written.
+var zeros [3]byte
+
+// Grow makes room for n more bytes, so that a Marshaler that knows its
+// size grows the buffer once rather than by doubling as it appends.
+func (e *Encoder) Grow(n int) { e.buf = slices.Grow(e.buf, n) }
+
+// Encode appends the XDR form of v (a value or a pointer to one). A v that
+// is a Marshaler encodes itself, with no lookup of its type's codec.
 func (e *Encoder) Encode(v any) error {
+	if m, ok := v.(Marshaler); ok {
+		return m.MarshalXDR(e)
+	}
 	p, c, _, err := pointerTo(v)
 	if err != nil {
 		return err
