@@ -158,6 +158,11 @@ func parseInterface(dev *Device, root *node, doc string, o DeviceOptions) error 
 }
 
 func parseHostdev(dev *Device, root *node, doc string, def *libvirtxml.Domain) error {
+	// virXMLPropEnumDefault: no mode is subsystem, an unknown one an error
+	// (libvirtxml would read the rest and format a hostdev without a mode)
+	if m, ok := root.attr("mode"); ok && m != "subsystem" && m != "capabilities" {
+		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "mode", "hostdev", m)
+	}
 	h := &libvirtxml.DomainHostdev{}
 	if err := unmarshalDevice(doc, h); err != nil {
 		return err

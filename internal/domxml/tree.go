@@ -63,6 +63,10 @@ func parseTree(doc string) (*node, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			line, _ := d.InputPos()
+			if bad := badQName(t); bad != "" {
+				// libxml2's namespace error, which libvirt's parser fails on
+				return nil, &syntaxError{line, d.InputOffset(), fmt.Sprintf("Failed to parse QName '%s'", bad)}
+			}
 			n := &node{name: qname(t.Name), line: line}
 			for _, a := range t.Attr {
 				n.attrs = append(n.attrs, attr{qname(a.Name), a.Value})
@@ -192,4 +196,22 @@ func libxmlMessage(msg string) string {
 		return "Premature end of data"
 	}
 	return msg
+}
+
+// badQName is the first name of t with an empty prefix or local part
+// ("q:", ":q"), which encoding/xml reads as a name and libxml2 refuses;
+// "" if none.
+func badQName(t xml.StartElement) string {
+	bad := func(n xml.Name) bool {
+		return n.Space == "" && (strings.HasPrefix(n.Local, ":") || strings.HasSuffix(n.Local, ":"))
+	}
+	if bad(t.Name) {
+		return t.Name.Local
+	}
+	for _, a := range t.Attr {
+		if bad(a.Name) {
+			return a.Name.Local
+		}
+	}
+	return ""
 }
