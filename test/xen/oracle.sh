@@ -465,11 +465,12 @@ con_end() {
 	if [ "$1" = a ]; then exec 5>&-; else exec 6>&-; fi
 }
 # con_section SECTION ID: session ID's transcript into console.txt: virsh's first two lines,
-# then from the guest's answer on (what virsh printed when it ended), blank lines aside
+# then from the guest's answer on (what virsh printed when it ended), blank lines and
+# script(1)'s footer aside
 con_section() {
 	{
 		echo "@@@ $1"
-		tr -d '\r' <$TMPD/oracle-con-$2.out | awk '/^(Connected to domain|Escape character)/ { print; next } /DOMU-ECHO oracle-con-/ { on = 1; sub(/^.*DOMU-ECHO/, "DOMU-ECHO") } on && NF' 
+		tr -d '\r' <$TMPD/oracle-con-$2.out | awk '/^Script (started|done) on / { next } /^(Connected to domain|Escape character)/ { print; next } /DOMU-ECHO oracle-con-/ { on = 1; sub(/^.*DOMU-ECHO/, "DOMU-ECHO") } on && NF' 
 	} >>"$OD/console.txt"
 	rm -f $TMPD/oracle-con-$2.in $TMPD/oracle-con-$2.out
 }
