@@ -104,7 +104,7 @@ sec() { B="$B echo @@@ $1; $2;"; }
 run_batch() {
 	_tb=$(now)
 	_rc=0
-	timeout "${ORACLE_BATCH_LIMIT:-240}" virsh -t -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
+	timeout "${ORACLE_BATCH_LIMIT:-480}" virsh -t -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
 	echo "oracle: $SIDE: $1 batch in $(since "$_tb") s (virsh rc $_rc)"
 	# a virsh killed by timeout (rc 124) hung: say where, for the log
 	[ $_rc != 124 ] || { echo "oracle: $SIDE: $1 batch hung after:"; tail -n 5 "$OD/$1.txt"; }
