@@ -206,6 +206,10 @@ func (drv *Driver) SetMemoryFlags(ctx context.Context, dom Domain, kib uint64, f
 			if err := drv.be.SetMaxMemory(ctx, id, kib); err != nil {
 				return libxlFailed(err, "Failed to set maximum memory for domain '%d' with libxenlight", id)
 			}
+			// Unlike libvirt (9.0 and 11.3), which leaves the live <memory> as it was
+			// (dominfo and the live XML then show the old maximum, and a setmem
+			// --live above it is refused though Xen would take it), the live
+			// definition follows Xen's new maximum (test/xen/oracle-known.txt).
 			drv.editLive(d, func(def *libvirtxml.Domain) { setMemTotal(def, kib) })
 			if err := drv.saveStatusIfActive(d); err != nil {
 				return err

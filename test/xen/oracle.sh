@@ -22,7 +22,7 @@
 # "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
 set -eu
 set -o pipefail
-CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json oracle-pci oracle-saveimage"
+CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json oracle-pci oracle-saveimage oracle-console oracle-tuning oracle-stats oracle-jobs"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -104,7 +104,7 @@ sec() { B="$B echo @@@ $1; $2;"; }
 run_batch() {
 	_tb=$(now)
 	_rc=0
-	timeout "${ORACLE_BATCH_LIMIT:-240}" virsh -t -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
+	timeout "${ORACLE_BATCH_LIMIT:-480}" virsh -t -c "$URI" "$B" >>"$OD/$1.txt" 2>&1 || _rc=$?
 	echo "oracle: $SIDE: $1 batch in $(since "$_tb") s (virsh rc $_rc)"
 	# a virsh killed by timeout (rc 124) hung: say where, for the log
 	[ $_rc != 124 ] || { echo "oracle: $SIDE: $1 batch hung after:"; tail -n 5 "$OD/$1.txt"; }
@@ -190,10 +190,12 @@ area_errors() {
 	sec errors/off-setmem-over-max "setmem o-pv 999999999 --config"
 	sec errors/off-setvcpus-over-max "setvcpus o-pv 999 --config"
 	sec errors/off-setvcpus-live "setvcpus o-pv 1 --live"
+	tuning_off
 	# o-pv's one start (its disk and NIC make it the slowest to start): its live XML here too
 	sec errors/start-paused "start --paused o-pv; domstate --reason o-pv; dumpxml o-pv; dominfo o-pv"
 	sec errors/start-twice "start o-pv"
 	sec errors/create-running "create $G/oracle/o-pv.xml"
+	tuning_live
 	sec errors/suspend-paused "suspend o-pv; domstate --reason o-pv"
 	sec errors/destroy-graceful "destroy --graceful o-pv"
 	sec errors/shutdown-initctl "shutdown --mode initctl o-pv"
@@ -210,6 +212,47 @@ area_errors() {
 	sec errors/dom0-undefine "undefine Domain-0"
 	sec errors/dom0-after "list --all; dominfo Domain-0"
 	run_batch errors
+}
+
+# ---- tuning (issue 6: vCPUs, scheduler, NUMA; issue 7: memory statistics), each call's answer
+# and error on both daemons, in the errors area's batch on its o-pv (no start of its own):
+# tuning_off while o-pv is defined and shut off, on it and on o-tune, a copy of it only
+# defined (its persistent changes would otherwise reach o-pv's start), and tuning_live while
+# o-pv runs paused. The sections are tuning/* (check oracle-tuning); console/* likewise.
+tuning_off() {
+	sed -e 's|<name>o-pv</name>|<name>o-tune</name>|' -e '/<uuid>/d' $G/oracle/o-pv.xml >$TMPD/o-tune.xml
+	sec tuning/config "define $TMPD/o-tune.xml; setmem o-tune 100M --config; setmaxmem o-tune 200M --config; setvcpus o-tune 3 --config --maximum; setvcpus o-tune 2 --config; vcpupin o-tune 1 0 --config; vcpupin o-tune --config; vcpucount o-tune; dominfo o-tune; dumpxml --inactive o-tune"
+	sec tuning/config-current "setmem o-tune 90M; setvcpus o-tune 1; vcpupin o-tune 0 0-1; vcpucount o-tune; vcpupin o-tune; dominfo o-tune"
+	sec tuning/config-errors "setmem o-tune 300M --config; setvcpus o-tune 4 --config; setvcpus o-tune 0 --config; vcpupin o-tune 5 0 --config; vcpupin o-tune 0 99 --config; schedinfo o-tune --config --set weight=300"
+	sec tuning/config-maxmem-below "setmaxmem o-tune 64M --config; dominfo o-tune"
+	sec tuning/config-link "domif-getlink o-tune 00:16:3e:4f:1c:2a --config; domif-setlink o-tune 00:16:3e:4f:1c:2a down --config; domif-getlink o-tune 00:16:3e:4f:1c:2a --config"
+	sec tuning/config-others "memtune o-tune --config; numatune o-tune --config; blkiotune o-tune --config; dommemstat o-tune --period 5 --config; undefine o-tune"
+	sec tuning/off-live "setmem o-pv 100M --live; setmaxmem o-pv 200M --live; vcpupin o-pv 0 0 --live; vcpupin o-pv --live"
+	sec tuning/off-schedinfo "schedinfo o-pv; schedinfo o-pv --set weight=512"
+	sec tuning/off-others "numatune o-pv; memtune o-pv; blkiotune o-pv; domtime o-pv; dommemstat o-pv; dommemstat o-pv --period 5; domif-getlink o-pv 00:16:3e:4f:1c:2a"
+	sec console/off "ttyconsole o-pv; console o-pv"
+}
+tuning_live() {
+	sec tuning/setmem-live "setmem o-pv 100M --live; dominfo o-pv; dommemstat o-pv"
+	sec tuning/setmem-current "setmem o-pv 110M; dominfo o-pv"
+	sec tuning/setmem-config "setmem o-pv 150M --config; dominfo o-pv; dumpxml --inactive o-pv"
+	sec tuning/setmem-errors "setmem o-pv 300M --live; setmem o-pv 300M --config; setmem o-pv 100M --live --config --current"
+	sec tuning/setmaxmem "setmaxmem o-pv 200M --live; dominfo o-pv; setmaxmem o-pv 180M --config; dominfo o-pv; dumpxml --inactive o-pv"
+	sec tuning/setvcpus-live "setvcpus o-pv 2 --live; vcpucount o-pv; dominfo o-pv"
+	sec tuning/setvcpus-config "setvcpus o-pv 1 --config; vcpucount o-pv"
+	sec tuning/setvcpus-errors "setvcpus o-pv 3 --live; setvcpus o-pv 2 --live --maximum; setvcpus o-pv 0 --live; setvcpus o-pv 3 --config"
+	sec tuning/vcpupin-live "vcpupin o-pv 1 0 --live; vcpupin o-pv; vcpupin o-pv --config"
+	sec tuning/vcpupin-config "vcpupin o-pv 1 0-1 --config; vcpupin o-pv --config; vcpupin o-pv"
+	sec tuning/vcpupin-errors "vcpupin o-pv 5 0; vcpupin o-pv 0 99"
+	sec tuning/schedinfo-set "schedinfo o-pv --set weight=512; schedinfo o-pv --set cap=50; schedinfo o-pv; schedinfo o-pv --set weight=256 --set cap=0; schedinfo o-pv"
+	sec tuning/schedinfo-errors "schedinfo o-pv --set weight=0; schedinfo o-pv --set cap=1000; schedinfo o-pv --set nosuch=1; schedinfo o-pv --config --set weight=300; schedinfo o-pv --live --set weight=300"
+	sec tuning/numatune "numatune o-pv; numatune o-pv --live; numatune o-pv --mode strict --nodeset 0"
+	sec tuning/memtune "memtune o-pv; memtune o-pv --hard-limit 200000"
+	sec tuning/blkiotune "blkiotune o-pv; blkiotune o-pv --weight 500"
+	sec tuning/domif-link "domif-getlink o-pv 00:16:3e:4f:1c:2a; domif-setlink o-pv 00:16:3e:4f:1c:2a down; domif-getlink o-pv 00:16:3e:4f:1c:2a; domif-getlink o-pv 00:16:3e:00:00:99"
+	sec tuning/domtime "domtime o-pv; domtime o-pv --now; domtime o-pv --sync"
+	sec tuning/dommemstat-period "dommemstat o-pv --period 5 --live; dommemstat o-pv --period 5 --config; dommemstat o-pv --period -1"
+	sec console/paused "ttyconsole o-pv"
 }
 
 # vx-pv and vx-dev (disk, NIC) booted: their live XML, lists, states, vCPUs, scheduler,
@@ -270,6 +313,21 @@ area_running() {
 	sec running/dommemstat "dommemstat vx-dev"
 	sec running/cpu-stats "cpu-stats vx-dev --total"
 	sec running/domjobinfo "domjobinfo vx-dev"
+	# bulk statistics (issue 7): libvirt's libxl driver has no virConnectGetAllDomainStats
+	for _g in "" --state --cpu-total --balloon --vcpu --interface --block; do
+		sec "stats/domstats${_g:+-${_g#--}}" "domstats $_g vx-dev"
+	done
+	sec stats/domstats-all "domstats"
+	sec stats/domstats-list-running "domstats --list-running --state"
+	sec stats/domstats-list-shutoff "domstats --list-shutoff --state"
+	sec stats/domstats-enforce "domstats --enforce --perf vx-dev"
+	# jobs, snapshots and checkpoints (issues 15, 18): what libvirt's libxl driver lacks
+	sec jobs/domjobabort "domjobabort vx-dev"
+	sec jobs/domjobinfo-completed "domjobinfo --completed vx-dev"
+	sec jobs/snapshot-list-running "snapshot-list vx-dev"
+	sec jobs/checkpoint-list "checkpoint-list vx-dev"
+	sec jobs/managedsave-dumpxml-none "managedsave-dumpxml vx-dev"
+	sec jobs/save-image-dumpxml-missing "save-image-dumpxml $TMPD/oracle-nosuch.save"
 	sec running/autostart "autostart vx-pv; dominfo vx-pv; list --autostart; autostart --disable vx-pv"
 	sec running/suspend "suspend vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --state-paused"
 	sec running/resume "resume vx-pv; domstate --reason vx-pv"
@@ -285,8 +343,7 @@ area_running() {
 	sec running/detach-disk "detach-disk vx-dev xvdb --live; domblklist vx-dev; dumpxml vx-dev; dumpxml --inactive vx-dev"
 	sec running/detach-disk-again "detach-disk vx-dev xvdb --live"
 	run_batch running
-	# (console: skipped, an interactive session does not compare; migration and PCI
-	#  passthrough join when their issues land)
+	area_console
 	_m=$(($(con_count vx-pv DOMU-MARKER-OK) + 1))
 	timed running/reboot reboot vx-pv && wait_con_fast vx-pv $_m 1200 &&
 		fig reboot-to-marker "$(since "$_t")" || echo "oracle: $SIDE: vx-pv's reboot did not boot it again"
@@ -299,6 +356,7 @@ area_running() {
 	rm -f $SAVEIMG
 	sec running/after-restore "domstate --reason vx-pv; dominfo vx-pv"
 	sec running/managedsave "managedsave vx-pv; domstate --reason vx-pv; dominfo vx-pv; list --with-managed-save; list --managed-save --name"
+	sec jobs/managedsave-dumpxml "managedsave-dumpxml vx-pv; managedsave-dumpxml --security-info vx-pv"
 	run_batch running
 	# the managed save image stays for the other daemon (keep_image): linked before the
 	# start that restores it removes it, so that it takes no room of its own until then
@@ -310,10 +368,111 @@ area_running() {
 		fig shutdown "$(since "$_t")" || echo "oracle: $SIDE: vx-pv did not shut down"
 	sec running/after-shutdown "domstate --reason vx-pv; dominfo vx-pv"
 	sec running/destroy "destroy vx-dev; domstate --reason vx-dev; dominfo vx-dev; list --all"
+	# a disk-only snapshot of the shut-off vx-dev (ours: a qcow2 overlay over its raw image),
+	# its metadata dropped again so that the undefine below takes it
+	sec jobs/snapshot-create-disk-only "snapshot-create-as vx-dev o-snap --disk-only --diskspec xvda,file=$TMPD/oracle-snap.qcow2; snapshot-list vx-dev; snapshot-current vx-dev --name; domblklist vx-dev"
+	sec jobs/snapshot-delete-metadata "snapshot-delete vx-dev o-snap --metadata; snapshot-list vx-dev"
 	sec running/transient "create --paused $G/oracle/o-transient.xml; list --transient; dominfo o-transient; dumpxml o-transient; destroy o-transient; dominfo o-transient"
 	sec running/undefine "undefine vx-pv; undefine vx-dev; list --all"
 	run_batch running
-	rm -f $HOTIMG
+	rm -f $HOTIMG $TMPD/oracle-snap.qcow2
+}
+# ---- the console (issue 9): virsh console runs only on a terminal, so these run on
+# script(1)'s pty. A session on the booted vx-pv (the guest answers a typed line with
+# DOMU-ECHO), a second one refused while it is open, one with --force that takes the console
+# over (the first ends), and the wrong calls; ttyconsole of both guests. A session's
+# transcript keeps virsh's lines and the guest's answer (the guest's boot output, which the
+# pty held for whoever connects first, and its echo of the typed line are not compared).
+area_console() {
+	sec console/ttyconsole "ttyconsole vx-pv; ttyconsole vx-dev; ttyconsole Domain-0"
+	sec console/errors "console vx-pv nosuch; console vx-pv --safe; console Domain-0; console nosuch"
+	run_tty_batch console
+	con_open a vx-pv || echo "oracle: $SIDE: $WHY"
+	con_line a oracle-con-a || echo "oracle: $SIDE: $WHY"
+	sec console/busy "console vx-pv"
+	run_tty_batch console
+	con_open b "--force vx-pv" || echo "oracle: $SIDE: $WHY"
+	con_line b oracle-con-b || echo "oracle: $SIDE: $WHY"
+	# the first session ends by itself once the second forced it out; ^] if it did not
+	con_end a 10 noescape
+	con_end b 10
+	con_section console/session a
+	con_section console/session-force b
+}
+# run_tty_batch AREA: run_batch on script(1)'s pty
+run_tty_batch() {
+	_tb=$(now)
+	rm -f $TMPD/oracle-tty.in $TMPD/oracle-tty.out
+	mkfifo $TMPD/oracle-tty.in
+	script -q -f -c "timeout 30 virsh -t -c '$URI' '$B'" $TMPD/oracle-tty.out <$TMPD/oracle-tty.in >/dev/null 2>&1 &
+	_sp=$!
+	exec 4>$TMPD/oracle-tty.in
+	_j=0
+	while kill -0 $_sp 2>/dev/null && [ $_j -lt 350 ]; do sleep 0.1; _j=$((_j + 1)); done
+	kill $_sp 2>/dev/null || true
+	exec 4>&-
+	wait $_sp 2>/dev/null || true
+	# (script(1) writes a header and a footer into its file even with -q when its input is
+	# no terminal)
+	tr -d '\r' <$TMPD/oracle-tty.out | grep -a -v -E '^(Script (started|done) on |Authorization not available)' >>"$OD/$1.txt"
+	rm -f $TMPD/oracle-tty.in $TMPD/oracle-tty.out
+	echo "oracle: $SIDE: $1 batch on a pty in $(since "$_tb") s"
+	B=
+}
+# con_open ID ARGS: "virsh console ARGS" on script(1)'s pty in the background, its input the
+# fifo $TMPD/oracle-con-ID.in (held open on fd 5 or 6), its output $TMPD/oracle-con-ID.out;
+# until it says "Escape character" (30 s)
+con_open() {
+	rm -f $TMPD/oracle-con-$1.in $TMPD/oracle-con-$1.out
+	mkfifo $TMPD/oracle-con-$1.in
+	script -q -f -c "virsh -c '$URI' console $2" $TMPD/oracle-con-$1.out <$TMPD/oracle-con-$1.in >/dev/null 2>&1 &
+	eval "CONPID_$1=$!"
+	if [ "$1" = a ]; then exec 5>$TMPD/oracle-con-$1.in; else exec 6>$TMPD/oracle-con-$1.in; fi
+	con_wait "$1" 'Escape character' 30
+}
+# con_wait ID REGEX SECS: until session ID's output has a line matching REGEX
+con_wait() {
+	_j=0
+	until tr -d '\r' <$TMPD/oracle-con-$1.out 2>/dev/null | grep -a -q -E "$2"; do
+		[ $_j -lt $(($3 * 10)) ] || { WHY="console session $1 printed no '$2' within $3 s: $(tail -c 200 $TMPD/oracle-con-$1.out 2>/dev/null | tr -d '\r' | tr '\n' '|')"; return 1; }
+		sleep 0.1
+		_j=$((_j + 1))
+	done
+}
+# con_line ID TOKEN: type TOKEN into session ID, until the guest's DOMU-ECHO of it (30 s)
+con_line() {
+	if [ "$1" = a ]; then printf '%s\r' "$2" >&5; else printf '%s\r' "$2" >&6; fi
+	con_wait "$1" "DOMU-ECHO $2" 30
+}
+# con_end ID SECS [noescape]: ^] into session ID (at once, or with noescape after SECS if it
+# still runs), until it exits
+con_end() {
+	eval "_p=\$CONPID_$1"
+	_j=0
+	if [ -z "${3:-}" ]; then
+		if [ "$1" = a ]; then printf '\035' >&5; else printf '\035' >&6; fi
+	fi
+	while kill -0 $_p 2>/dev/null; do
+		if [ $_j = $(($2 * 10)) ]; then
+			echo "oracle: $SIDE: console session $1 still runs after $2 s; ^]"
+			if [ "$1" = a ]; then printf '\035' >&5; else printf '\035' >&6; fi
+		fi
+		[ $_j -lt $(($2 * 20)) ] || { kill $_p; break; }
+		sleep 0.1
+		_j=$((_j + 1))
+	done
+	wait $_p 2>/dev/null || true
+	if [ "$1" = a ]; then exec 5>&-; else exec 6>&-; fi
+}
+# con_section SECTION ID: session ID's transcript into console.txt: virsh's first two lines,
+# then from the guest's answer on (what virsh printed when it ended), blank lines and
+# script(1)'s footer aside
+con_section() {
+	{
+		echo "@@@ $1"
+		tr -d '\r' <$TMPD/oracle-con-$2.out | awk '/^Script (started|done) on / { next } /^(Connected to domain|Escape character)/ { print; next } /DOMU-ECHO oracle-con-/ { on = 1; sub(/^.*DOMU-ECHO/, "DOMU-ECHO") } on && NF' 
+	} >>"$OD/console.txt"
+	rm -f $TMPD/oracle-con-$2.in $TMPD/oracle-con-$2.out
 }
 # keep_image: vx-pv's managed save image, linked as $TMPD/oracle-xchg-SIDE.save, stays for
 # the other daemon to read and restore (area_xchg_in), sparse: only the guest's pages that are

@@ -24,11 +24,15 @@ var checkOf = map[string]string{
 	"json":    "oracle-json",
 	"pci":     "oracle-pci",
 	"xchg":    "oracle-saveimage",
+	"console": "oracle-console",
+	"tuning":  "oracle-tuning",
+	"stats":   "oracle-stats",
+	"jobs":    "oracle-jobs",
 }
 
 // checkOrder is the order of the CHECK lines (oracle.sh's CHECKS, less oracle-start).
 var checkOrder = []string{"oracle-host", "oracle-define", "oracle-native", "oracle-errors", "oracle-running", "oracle-json",
-	"oracle-pci", "oracle-saveimage"}
+	"oracle-pci", "oracle-saveimage", "oracle-console", "oracle-tuning", "oracle-stats", "oracle-jobs"}
 
 // Section is one compared section: its differences, each with the entry that lists it.
 type Section struct {

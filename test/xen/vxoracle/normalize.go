@@ -24,12 +24,15 @@ var (
 	reInfoID  = regexp.MustCompile(`^(Id:\s+)([1-9][0-9]*)$`)
 	reListRow = regexp.MustCompile(`^(\s*)([1-9][0-9]*)(\s+\S+\s+(?:running|idle|paused|in shutdown|shut off|crashed|pmsuspended|blocked|other)\b.*)$`)
 	reBareNum = regexp.MustCompile(`^\s*[1-9][0-9]*\s*$`)
-	reCPUTime = regexp.MustCompile(`^(CPU time:\s+)[0-9.]+s$`)
-	reAutoGfx = regexp.MustCompile(`^\s*<graphics .*autoport='yes'`)
-	rePortAt  = regexp.MustCompile(`\b(port|tlsPort|websocket)='[0-9]+'`)
-	reTime    = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?\b`)
-	reSpaces  = regexp.MustCompile(`(\S)[ \t]{2,}`)
-	reKiB     = regexp.MustCompile(`\b[0-9]+ KiB\b`)
+	// libvirt's libxl driver names a running domain by its id in libxl's errors ("Failed to
+	// set scheduler parameters for domain '5' with libxenlight")
+	reErrDomID = regexp.MustCompile(`(\b[Dd]omain ')([1-9][0-9]*)(')`)
+	reCPUTime  = regexp.MustCompile(`^(CPU time:\s+)[0-9.]+s$`)
+	reAutoGfx  = regexp.MustCompile(`^\s*<graphics .*autoport='yes'`)
+	rePortAt   = regexp.MustCompile(`\b(port|tlsPort|websocket)='[0-9]+'`)
+	reTime     = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?\b`)
+	reSpaces   = regexp.MustCompile(`(\S)[ \t]{2,}`)
+	reKiB      = regexp.MustCompile(`\b[0-9]+ KiB\b`)
 	// a vCPU's physical CPU (vcpuinfo) is the scheduler's choice of the moment
 	reVcpuCPU = regexp.MustCompile(`^(CPU:\s+)[0-9]+$`)
 	// and its state: running, blocked, or, when neither (runnable, waiting for a CPU),
@@ -115,6 +118,7 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 		l = reDomID.ReplaceAllString(l, "${1}ID${3}")
 		l = reInfoID.ReplaceAllString(l, "${1}ID")
 		l = reListRow.ReplaceAllString(l, "${1}ID${3}")
+		l = reErrDomID.ReplaceAllString(l, "${1}ID${3}")
 		if bareIDs && reBareNum.MatchString(l) {
 			l = "ID"
 		}
