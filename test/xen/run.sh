@@ -12,7 +12,7 @@
 # line per check, then "N passed, N failed". Exit status 0 only if none failed.
 #
 # Work files go to $XEN_WORK (default /tmp/virtxend-xen), never into the repo.
-# Settings (environment): XEN_WORK, LIMIT (s the VM may run, default 1800),
+# Settings (environment): XEN_WORK, LIMIT (s the VM may run, default 2400),
 # MEM (MiB, default 1024), DOM0_MEM (default 512M), SMP (2), CPU (qemu64,+svm,+npt;
 # without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
 # (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log),
@@ -29,7 +29,7 @@ cd "$(dirname "$0")/../.."
 REPO=$PWD
 HERE=$REPO/test/xen
 W=${XEN_WORK:-/tmp/virtxend-xen}
-LIMIT=${LIMIT:-1800}
+LIMIT=${LIMIT:-2400}
 MEM=${MEM:-1024} DOM0_MEM=${DOM0_MEM:-512M} SMP=${SMP:-2} CPU=${CPU:-qemu64,+svm,+npt}
 . "$HERE/harness.sh"
 QPID=
