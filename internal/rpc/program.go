@@ -99,19 +99,13 @@ type StreamSpec[A any] struct{ Proc *Procedure }
 // Handle returns a copy of s's procedure that runs h. A nil *R from h is
 // sent as R's zero value.
 func Handle[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (*R, error)) *Procedure {
-	p := *s.Proc
-	p.NewArgs = func() any { return new(A) }
-	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
-		r, err := h(ctx, c, args.(*A))
-		if err != nil {
-			return nil, err
+	return bind(s.Proc, func(ctx context.Context, c *Client, a *A) (*R, error) {
+		r, err := h(ctx, c, a)
+		if err == nil && r == nil {
+			r = new(R)
 		}
-		if r == nil {
-			return new(R), nil
-		}
-		return r, nil
-	}
-	return &p
+		return r, err
+	})
 }
 
 // HandleMarshaled is Handle for a handler that returns its reply as a
@@ -120,7 +114,19 @@ func Handle[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (*R, er
 // domains. Nothing checks that the bytes are R's; a test of the handler's
 // type should.
 func HandleMarshaled[A, R any](s Spec[A, R], h func(context.Context, *Client, *A) (xdr.Marshaler, error)) *Procedure {
-	p := *s.Proc
+	return bind(s.Proc, h)
+}
+
+// HandleStream returns a copy of s's procedure that runs h, whose stream
+// then carries the data.
+func HandleStream[A any](s StreamSpec[A], h func(context.Context, *Client, *A) (*Stream, error)) *Procedure {
+	return bind(s.Proc, h)
+}
+
+// bind returns a copy of proc that decodes its arguments as an A and
+// answers with what h returns.
+func bind[A, T any](proc *Procedure, h func(context.Context, *Client, *A) (T, error)) *Procedure {
+	p := *proc
 	p.NewArgs = func() any { return new(A) }
 	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
 		r, err := h(ctx, c, args.(*A))
@@ -128,21 +134,6 @@ func HandleMarshaled[A, R any](s Spec[A, R], h func(context.Context, *Client, *A
 			return nil, err
 		}
 		return r, nil
-	}
-	return &p
-}
-
-// HandleStream returns a copy of s's procedure that runs h, whose stream
-// then carries the data.
-func HandleStream[A any](s StreamSpec[A], h func(context.Context, *Client, *A) (*Stream, error)) *Procedure {
-	p := *s.Proc
-	p.NewArgs = func() any { return new(A) }
-	p.Handler = func(ctx context.Context, c *Client, args any) (any, error) {
-		st, err := h(ctx, c, args.(*A))
-		if err != nil {
-			return nil, err
-		}
-		return st, nil
 	}
 	return &p
 }
