@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,13 +39,42 @@ type Result struct {
 	Code           int
 }
 
-// Run runs a client command (virsh, virt-admin, python3) to completion.
+// clientLimit bounds one client command. A call the daemon never answers
+// must fail its own test, with the daemon's goroutines when the daemon is
+// known, rather than hang the package until go test's timeout, whose dump
+// shows only the test's side of the wait.
+const clientLimit = 5 * time.Minute
+
+// Run runs a client command (virsh, virt-admin, python3) to completion,
+// failing t if it is still running after clientLimit.
 func Run(t testing.TB, name string, args ...string) Result {
+	t.Helper()
+	return runBounded(t, nil, name, args...)
+}
+
+// runBounded is Run; when the command outlives clientLimit it is killed
+// and, if d is the daemon it talks to, d is sent SIGABRT first so that its
+// goroutines (where the call waits) are in its output, logged on failure.
+func runBounded(t testing.TB, d *Daemon, name string, args ...string) Result {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("%s is not installed", name)
 	}
-	return run(exec.Command(name, args...))
+	ctx, cancel := context.WithTimeout(context.Background(), clientLimit)
+	defer cancel()
+	r := run(exec.CommandContext(ctx, name, args...))
+	if ctx.Err() == nil {
+		return r
+	}
+	if d != nil && !d.Exited() {
+		d.Cmd.Process.Signal(syscall.SIGABRT)
+		select {
+		case <-d.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	t.Fatalf("%s %s: no answer after %v\n%s%s", name, strings.Join(args, " "), clientLimit, r.Stdout, r.Stderr)
+	return r
 }
 
 func run(cmd *exec.Cmd) Result {
@@ -91,7 +121,7 @@ func (d *Daemon) MustVirtTool(name string, args ...string) string {
 // Virsh runs virsh against the daemon's read-write socket.
 func (d *Daemon) Virsh(args ...string) Result {
 	d.t.Helper()
-	return Run(d.t, "virsh", append([]string{"-q", "-c", d.URI()}, args...)...)
+	return runBounded(d.t, d, "virsh", append([]string{"-q", "-c", d.URI()}, args...)...)
 }
 
 // MustVirsh runs virsh and fails the test unless it succeeds.
@@ -107,7 +137,7 @@ func (d *Daemon) MustVirsh(args ...string) string {
 // VirtAdmin runs virt-admin against the daemon's admin socket.
 func (d *Daemon) VirtAdmin(args ...string) Result {
 	d.t.Helper()
-	return Run(d.t, "virt-admin", append([]string{"-q", "-c", d.AdminURI()}, args...)...)
+	return runBounded(d.t, d, "virt-admin", append([]string{"-q", "-c", d.AdminURI()}, args...)...)
 }
 
 // Python runs a python3-libvirt script (Debian's interpreter, where the
@@ -117,7 +147,7 @@ func (d *Daemon) Python(script string, args ...string) Result {
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import libvirt").CombinedOutput(); err != nil {
 		d.t.Skipf("python3-libvirt is not installed: %s", out)
 	}
-	return Run(d.t, "/usr/bin/python3", append([]string{"-c", script, d.URI()}, args...)...)
+	return runBounded(d.t, d, "/usr/bin/python3", append([]string{"-c", script, d.URI()}, args...)...)
 }
 
 // GoLibvirt opens a go-libvirt connection on the socket named by sock

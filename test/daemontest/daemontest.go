@@ -29,6 +29,9 @@ var (
 // Main runs a test package's tests and removes the binary built for them.
 // Call it from TestMain.
 func Main(m interface{ Run() int }) int {
+	if w := startWatchdog(); w != nil {
+		defer w.Stop()
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -193,6 +196,7 @@ func Launch(t testing.TB, cmd *exec.Cmd, root string) *Daemon {
 		t.Fatal(err)
 	}
 	go func() { *d.waitErr = cmd.Wait(); close(d.done) }()
+	track(d)
 	t.Cleanup(func() {
 		if !d.Exited() {
 			cmd.Process.Kill()
