@@ -83,7 +83,7 @@ mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,$XB,etc,proc,sys,dev,run,tmp,root,lib/m
 ln -s ../run "$R/var/run"
 cp /bin/busybox "$R/bin/"
 install -m 755 "$HERE/dom0-init.sh" "$R/init"
-cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/pci-probe.sh" "$HERE"/daemon-*.sh "$HERE/oracle.sh" "$HERE/oracle-known.txt" "$HERE/migrate-checks.sh" "$R/xt/"
+cp "$HERE/lib.sh" "$HERE/dom0-checks.sh" "$HERE/pci-probe.sh" "$HERE"/daemon-*.sh "$HERE"/oracle*.sh "$HERE/oracle-known.txt" "$HERE/migrate-checks.sh" "$R/xt/"
 cp -r "$HERE/guests" "$R/xt/"
 # Debian's /usr/sbin/xl and friends are links to xen-utils-wrapper: take the real binaries
 for b in xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper xenstore-control; do
