@@ -41,6 +41,14 @@ func compareFiles(w io.Writer, ours, baseline string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	ownBy := map[string]result{}
+	for _, r := range a {
+		ownBy[r.Workload] = r
+	}
+	if def, lim := ownBy["define-undefine"], ownBy["durable-limit"]; lim.OpsPerSec > 0 {
+		fmt.Fprintf(w, "define+undefine: ours %.0f ops/s, the same writes made directly %.0f ops/s: %.0f%% of the disk's durable-write limit\n",
+			def.OpsPerSec, lim.OpsPerSec, 100*div(def.OpsPerSec, lim.OpsPerSec))
+	}
 	for _, r := range a {
 		base := b[r.Workload]
 		switch r.Workload {

@@ -53,6 +53,7 @@ type settings struct {
 	floodKinds string        // comma-separated kinds of the flood, "" for all
 	floodNice  int           // nice value of the flooding process
 	settle     time.Duration // wait after the flood before measuring again
+	durableDir string        // where durable-limit writes, on the daemon's filesystem
 }
 
 func main() {
@@ -69,6 +70,7 @@ func main() {
 	flag.StringVar(&s.only, "workloads", "", "comma-separated workloads of: "+strings.Join(workloadNames(), ",")+
 		" (default: "+strings.Join(defaultWorkloads, ",")+")")
 	flag.BoolVar(&s.jsonOut, "json", false, "print results as JSON lines")
+	flag.StringVar(&s.durableDir, "durable-dir", "", "a directory on the daemon's filesystem: define-undefine is followed by durable-limit, its writes and fsyncs made there directly, the disk's limit for it")
 	flag.Float64Var(&s.rate, "rate", 0, "calls per second over all connections, each due at a fixed time (0: each connection calls as soon as answered)")
 	flag.BoolVar(&s.hostile, "hostile", false, "measure lookups before, during and after a flood of malformed packets (-duration each)")
 	flag.IntVar(&s.flooders, "flooders", 4, "with -hostile: concurrent goroutines of the flooding process")

@@ -93,6 +93,13 @@ func run(s settings) ([]result, error) {
 			return nil, err
 		}
 		out = append(out, r)
+		if w.name == "define-undefine" && s.durableDir != "" {
+			// The disk's limit in the same run, right after, for the ratio.
+			if r, err = runWorkload(durableLimit, s); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }

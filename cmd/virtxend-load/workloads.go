@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/store"
 )
 
 // workload is one kind of call sequence; op runs it once on a connection.
@@ -72,6 +75,19 @@ var workloads = []workload{
 		return err
 	}},
 }
+
+// durableLimit is define-undefine's writes made directly in -durable-dir
+// (a directory on the daemon's filesystem), as fast as the disk takes
+// them: a config written atomically (data and directory fsynced), then
+// removed (directory fsynced), as internal/store does for the daemon. Its
+// rate is the most any durable define+undefine can reach on this disk.
+var durableLimit = workload{name: "durable-limit", op: func(_ *libvirt.Libvirt, s settings, seq int64) error {
+	path := filepath.Join(s.durableDir, fmt.Sprintf("load-%d-%d.xml", pidTag, seq))
+	if err := store.WriteFile(path, []byte(domainXML(s.domType, filepath.Base(path))), 0o600); err != nil {
+		return err
+	}
+	return store.Remove(path)
+}}
 
 // defaultWorkloads run when -workloads is not given: the hypervisor's.
 var defaultWorkloads = []string{"version", "lookup", "dumpxml", "define-undefine", "list-all", "cold-dumpxml"}
