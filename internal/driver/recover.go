@@ -50,9 +50,18 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 	if err != nil {
 		return nil, err
 	}
-	var live []*domain
-	for _, name := range names {
+	type read struct {
+		st  *statusFile
+		def *libvirtxml.Domain
+		err error
+	}
+	reads := inParallel(names, func(name string) read {
 		st, def, err := readStatus(drv.statusPath(name))
+		return read{st, def, err}
+	})
+	var live []*domain
+	for i, name := range names {
+		st, def, err := reads[i].st, reads[i].def, reads[i].err
 		if err == nil && def.Name != name {
 			err = fmt.Errorf("status file %s.xml holds domain %q", name, def.Name)
 		}
@@ -206,24 +215,39 @@ func (drv *Driver) loadConfigs(loaded map[backend.UUID]bool) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range names {
-		if err := drv.loadConfig(name, loaded); err != nil {
+	saved := inParallel(names, func(name string) savedConfig {
+		var c savedConfig
+		path := drv.configPath(name)
+		c.def, c.name, c.uuid, c.err = loadSaved(path)
+		c.autostart = c.err == nil && store.LinkPointsTo(drv.autostartPath(name), path)
+		return c
+	})
+	for i, name := range names {
+		if err := drv.loadConfig(name, saved[i], loaded); err != nil {
 			drv.log.Error("Failed to load config for domain", "domain", name, "err", err)
 		}
 	}
 	return nil
 }
 
-func (drv *Driver) loadConfig(name string, loaded map[backend.UUID]bool) error {
-	path := drv.configPath(name)
-	def, defName, uuid, err := loadSaved(path)
-	if err != nil {
-		return err
+// savedConfig is what loadSaved read of a config file, and whether its
+// autostart link points at it.
+type savedConfig struct {
+	def       *definition
+	name      string
+	uuid      backend.UUID
+	autostart bool
+	err       error
+}
+
+func (drv *Driver) loadConfig(name string, c savedConfig, loaded map[backend.UUID]bool) error {
+	if c.err != nil {
+		return c.err
 	}
-	if defName != name {
-		return fmt.Errorf("config file %s holds domain %q", path, defName)
+	if c.name != name {
+		return fmt.Errorf("config file %s holds domain %q", drv.configPath(name), c.name)
 	}
-	autostart := store.LinkPointsTo(drv.autostartPath(name), path)
+	def, uuid, autostart := c.def, c.uuid, c.autostart
 	drv.mu.Lock()
 	d := drv.byUUID[uuid]
 	if d == nil {
