@@ -53,8 +53,9 @@ func compareFiles(w io.Writer, ours, baseline string) error {
 		base := b[r.Workload]
 		switch r.Workload {
 		case "memory":
-			fmt.Fprintf(w, "idle RSS: ours %d KiB, baseline %d KiB (%.2f×)\n", r.IdleRSSKB, base.IdleRSSKB,
-				div(float64(r.IdleRSSKB), float64(base.IdleRSSKB)))
+			fmt.Fprintf(w, "idle RSS: ours %d KiB, baseline %d KiB (%.2f×); anonymous: ours %d KiB, baseline %d KiB (%.2f×)\n",
+				r.IdleRSSKB, base.IdleRSSKB, div(float64(r.IdleRSSKB), float64(base.IdleRSSKB)),
+				r.IdleAnonKB, base.IdleAnonKB, div(float64(r.IdleAnonKB), float64(base.IdleAnonKB)))
 			fmt.Fprintf(w, "RSS per defined domain (%d defined): ours %.0f bytes, baseline %.0f bytes (%.2f×)\n",
 				r.Domains, r.PerDomainB, base.PerDomainB, div(r.PerDomainB, base.PerDomainB))
 		case "start-ready":

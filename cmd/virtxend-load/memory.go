@@ -6,9 +6,31 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 )
 
-// idleRSSKB is the daemon's resident memory when this run started, before
-// it made any connection: its idle memory, if it was just started.
-var idleRSSKB int64
+// idleRSSKB and idleAnonKB are the daemon's resident memory, all of it
+// and its anonymous part (RssAnon: what is not the executable's and
+// libraries' pages), when this run started, before it made any
+// connection: its idle memory, if it was just started.
+var idleRSSKB, idleAnonKB int64
+
+// idleSettle is how long the idle memory is sampled, the lowest sample
+// kept: a daemon just started may still be finishing its start in the
+// background and giving back that garbage.
+const idleSettle = 2 * time.Second
+
+// sampleIdle sets idleRSSKB and idleAnonKB.
+func sampleIdle(pid int) {
+	if pid <= 0 {
+		return
+	}
+	idleRSSKB, _ = daemonMemory(pid)
+	idleAnonKB = daemonAnon(pid)
+	for end := time.Now().Add(idleSettle); time.Now().Before(end); {
+		time.Sleep(250 * time.Millisecond)
+		if rss, _ := daemonMemory(pid); rss > 0 && rss < idleRSSKB {
+			idleRSSKB, idleAnonKB = rss, daemonAnon(pid)
+		}
+	}
+}
 
 // memorySettle is how long the memory workload waits after defining the
 // domains, taking the lowest of the samples it reads meanwhile: the
@@ -28,7 +50,7 @@ func init() {
 // scripts/bench-compare starts them) and with the domains defined, and the
 // difference per domain the daemon then has.
 func measureMemory(ctl *libvirt.Libvirt, s settings) (result, error) {
-	r := result{Workload: "memory", Conns: 1, IdleRSSKB: idleRSSKB}
+	r := result{Workload: "memory", Conns: 1, IdleRSSKB: idleRSSKB, IdleAnonKB: idleAnonKB}
 	if s.pid <= 0 {
 		return r, nil
 	}

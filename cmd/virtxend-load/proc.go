@@ -26,6 +26,23 @@ func daemonMemory(pid int) (rss, hwm int64) {
 	return rss, hwm
 }
 
+// daemonAnon is pid's anonymous resident memory (RssAnon), in KiB: its
+// resident memory less the pages of its executable and libraries, which
+// the page cache shares.
+func daemonAnon(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		var v int64
+		if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &v); err == nil {
+			return v
+		}
+	}
+	return 0
+}
+
 // clockTick is the unit of utime and stime in /proc/PID/stat: USER_HZ,
 // 100 on every Linux architecture Go supports.
 const clockTick = 10 * time.Millisecond

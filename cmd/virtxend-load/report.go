@@ -28,8 +28,8 @@ func report(w io.Writer, results []result, asJSON bool) {
 	for _, r := range results {
 		switch r.Workload {
 		case "memory":
-			fmt.Fprintf(w, "memory: idle %d KiB, %d KiB with %d domains: %.0f bytes per domain\n",
-				r.IdleRSSKB, r.DefinedRSSKB, r.Domains, r.PerDomainB)
+			fmt.Fprintf(w, "memory: idle %d KiB (%d KiB anonymous), %d KiB with %d domains: %.0f bytes per domain\n",
+				r.IdleRSSKB, r.IdleAnonKB, r.DefinedRSSKB, r.Domains, r.PerDomainB)
 		case "start-ready":
 			fmt.Fprintf(w, "start to READY=1: %.0f ms with %d domains, %d running guests (%d expected, -1: unchecked), rss %d KiB\n",
 				r.ReadyMs, r.Domains, r.Recovered, r.Running, r.DaemonRSSKB)

@@ -34,6 +34,7 @@ type result struct {
 
 	// The figures of the untimed workloads (memory.go, ready.go).
 	IdleRSSKB    int64   `json:"idle_rss_kib,omitempty"`
+	IdleAnonKB   int64   `json:"idle_anon_rss_kib,omitempty"`
 	Domains      int     `json:"domains,omitempty"`
 	DefinedRSSKB int64   `json:"defined_rss_kib,omitempty"`
 	PerDomainB   float64 `json:"rss_per_domain_bytes,omitempty"`
@@ -58,7 +59,7 @@ func run(s settings) ([]result, error) {
 	pidTag = int64(os.Getpid())
 	// The daemon as it was before this run made any connection: its idle
 	// memory, if it was just started.
-	idleRSSKB, _ = daemonMemory(s.pid)
+	sampleIdle(s.pid)
 	// The control connection stays open for the whole run: libvirtd's test
 	// driver forgets its domains when its last connection closes.
 	ctl, err := connect(s)
