@@ -52,12 +52,17 @@ vfail() {
 	# for the log: virsh's words and the daemon's reason
 	echo "=== virsh start $1 ($_s s): $(tr '\n' ' ' <$TMPD/fail.err)"
 	grep -a -F "$1" $DLOG | grep -a -E ': (warning|error) : ' | tail -n 3 | cut -c1-400
-	if _id=$(xl domid "$1" 2>/dev/null); then
-		WHY="after the failed start xl lists $1 as d$_id"
-		return 1
-	fi
-	[ "$(xl list 2>/dev/null | wc -l)" = "$_xl" ] ||
-		{ WHY="after the failed start of $1 xl lists $(($(xl list 2>/dev/null | wc -l) - _xl)) more domains: $(xl list 2>&1 | tr -s ' ' | tr '\n' '|')"; return 1; }
+	# (a domain libxl destroyed may be listed, dying, for a moment: 10 s for it to go)
+	_i=0
+	while _id=$(xl domid "$1" 2>/dev/null) || [ "$(xl list 2>/dev/null | wc -l)" != "$_xl" ]; do
+		if [ $_i -ge 10 ]; then
+			WHY="10 s after the failed start of $1 xl lists ${_id:+it as d$_id and }$(($(xl list 2>/dev/null | wc -l) - _xl)) domains more than before: $(xl list 2>&1 | tr -s ' ' | tr '\n' '|')"
+			return 1
+		fi
+		[ $_i != 0 ] || echo "=== xl still lists a domain after the failed start of $1: $(xl list 2>&1 | tr -s ' ' | tr '\n' '|')"
+		sleep 1
+		_i=$((_i + 1))
+	done
 	[ "$(V domstate "$1" 2>&1 | head -n 1)" = "shut off" ] ||
 		{ WHY="after the failed start virsh domstate $1 says '$(V domstate "$1" 2>&1 | head -n 1)'"; return 1; }
 	[ ! -e "$VR/run/libvirt/libxl/$1.xml" ] || { WHY="the failed start of $1 left its status file $VR/run/libvirt/libxl/$1.xml"; return 1; }
