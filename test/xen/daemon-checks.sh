@@ -8,7 +8,7 @@
 # uses it on the host when the libxl backend is not built.
 set -eu
 set -o pipefail
-CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-snapshot virsh-net-vol virsh-pci daemon-kill9 behind-back"
+CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-snapshot virsh-net-vol virsh-pci daemon-kill9 behind-back virsh-libxl-failures"
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -167,7 +167,7 @@ xl_disk() {
 
 # The checks of each area are in files of their own beside this one, which run.sh and
 # dry-run.sh copy with it (every daemon-*.sh); the helpers above and below serve them all.
-for _part in lifecycle hvm devices tuning save snapshot net-vol pci; do
+for _part in lifecycle hvm devices tuning save snapshot net-vol pci failures; do
 	. "$XT/daemon-$_part.sh"
 done
 . "$XT/pci-probe.sh" # the device run.sh gives dom0 (virsh-pci)
@@ -295,6 +295,7 @@ run_check virsh-net-vol check_virsh_net_vol
 run_check virsh-pci check_virsh_pci
 run_check daemon-kill9 check_kill9
 run_check behind-back check_behind_back
+run_check virsh-libxl-failures check_virsh_libxl_failures
 time_daemon
 kill "$DPID" 2>/dev/null || true
 # for the log: what the daemon warned about or failed at during the checks

@@ -28,7 +28,9 @@ out = [{"domid": g["domid"], "config": g.get("config", {})} for g in st["guests"
 json.dump(out, sys.stdout, indent=4)
 print()
 sys.exit(0 if out else 1)' "$D/vx/run/virtxend-simhost/host.json" "\$3" ;;
-info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n' ;;
+# xl info: Xen's free memory is the simulated host's (virsh freecell)
+info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n'
+	v freecell | awk '/KiB/ { printf "free_memory            : %d\n", \$(NF - 1) / 1024 }' ;;
 # what xl does behind the daemon's back: simxl does it to the simulated host
 pause\ *|unpause\ *|destroy\ *) VIRTXEND_ROOT='$D/vx' '$D/bin/simxl' "\$1" "\$2" ;;
 # what xl reads of the host: simxl reads the simulated host
