@@ -93,6 +93,7 @@ check_conformance() {
 	[ -x $XT/libxl.test ] || { WHY="no test binary"; return 1; }
 	_rc=0
 	(cd "$XT" && VIRTXEND_TEST_REAL_XEN=1 VIRTXEND_TEST_KERNEL=/root/vmlinuz VIRTXEND_TEST_INITRD=/root/domu.cpio.gz timeout 600 ./libxl.test -test.v -test.timeout 580s ${CONF_RUN:+-test.run "$CONF_RUN"} >$TMPD/conformance.out 2>&1) || _rc=$?
+	conformance_leftovers
 	# for the log: where the suite's time goes
 	echo "slowest of libxl.test: $(grep -E -- '^ *--- (PASS|FAIL): TestBackendConformance/' $TMPD/conformance.out |
 		sed 's/.*Conformance\/\([^ ]*\) (\([0-9.]*\)s)/\2 \1/' | sort -n -r | head -n 6 | tr '\n' ' ')"
@@ -112,6 +113,23 @@ check_conformance() {
 		grep -q -- "--- PASS: $_t " $TMPD/conformance.out || { WHY="$_t did not run (skipped?)"; return 1; }
 	done
 	DETAIL="libxl.test${CONF_RUN:+ -test.run '$CONF_RUN'}: $_p passed, $_s skipped; the backend suite ran on Xen; slowest: $(slowest_cases)"
+}
+# conformance_leftovers: what a libxl.test killed mid-case left, removed. Once (2026-12-06) a
+# flaky MigrateLive left a guest and its files, the OOM killer then killed the test binary, its
+# temporary directories stayed in dom0's memory-backed /tmp, and every check from virsh-save on
+# failed for want of space or memory. Its guests are named conf-*; Go's t.TempDir makes
+# /tmp/TestNAME*; a test that ends cleanly leaves neither.
+conformance_leftovers() {
+	for _g in $(timeout 30 xl list 2>/dev/null | awk 'NR > 1 && $1 ~ /^conf-/ { print $1 }'); do
+		echo "libxl.test left guest $_g: destroyed"
+		timeout 60 xl destroy "$_g" >/dev/null 2>&1 || true
+	done
+	for _d in /tmp/Test*; do
+		[ -e "$_d" ] || continue
+		echo "libxl.test left $_d ($(du -sh "$_d" 2>/dev/null | awk '{ print $1 }')): removed"
+		umount -l "$_d"/* 2>/dev/null || true
+		rm -rf "$_d"
+	done
 }
 # slowest_cases: the three conformance cases that took longest, with their times (the check
 # takes a good part of the run, and the log keeps nothing else of libxl.test's output)
