@@ -10,37 +10,31 @@ import (
 
 // daemonMemory reads VmRSS and VmHWM (peak) of pid, in KiB.
 func daemonMemory(pid int) (rss, hwm int64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		var v int64
-		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &v); err == nil {
-			rss = v
-		}
-		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &v); err == nil {
-			hwm = v
-		}
-	}
-	return rss, hwm
+	kb := statusKB(pid)
+	return kb["VmRSS"], kb["VmHWM"]
 }
 
 // daemonAnon is pid's anonymous resident memory (RssAnon), in KiB: its
 // resident memory less the pages of its executable and libraries, which
 // the page cache shares.
-func daemonAnon(pid int) int64 {
+func daemonAnon(pid int) int64 { return statusKB(pid)["RssAnon"] }
+
+// statusKB is the "NAME: N kB" figures of /proc/PID/status; none if pid
+// is gone.
+func statusKB(pid int) map[string]int64 {
+	kb := map[string]int64{}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return kb
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		var v int64
-		if _, err := fmt.Sscanf(line, "RssAnon: %d kB", &v); err == nil {
-			return v
+		name, rest, ok := strings.Cut(line, ":")
+		value, isKB := strings.CutSuffix(strings.TrimSpace(rest), " kB")
+		if v, err := strconv.ParseInt(value, 10, 64); ok && isKB && err == nil {
+			kb[name] = v
 		}
 	}
-	return 0
+	return kb
 }
 
 // clockTick is the unit of utime and stime in /proc/PID/stat: USER_HZ,

@@ -41,7 +41,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: %+v", r.Workload, r)
 		}
 	}
-	if m := results[0]; m.Workload != "memory" || m.IdleRSSKB == 0 || m.DefinedRSSKB == 0 || m.Domains < 20 {
+	if m := results[0]; m.Workload != "memory" || m.IdleRSSKB == 0 || m.IdleAnonKB == 0 || m.DefinedRSSKB == 0 || m.Domains < 20 {
 		t.Errorf("memory: %+v", m)
 	}
 
