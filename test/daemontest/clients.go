@@ -49,20 +49,25 @@ const clientLimit = 5 * time.Minute
 // failing t if it is still running after clientLimit.
 func Run(t testing.TB, name string, args ...string) Result {
 	t.Helper()
-	return runBounded(t, nil, name, args...)
+	return runBounded(t, nil, clientLimit, nil, name, args...)
 }
 
-// runBounded is Run; when the command outlives clientLimit it is killed
-// and, if d is the daemon it talks to, d is sent SIGABRT first so that its
-// goroutines (where the call waits) are in its output, logged on failure.
-func runBounded(t testing.TB, d *Daemon, name string, args ...string) Result {
+// runBounded runs a client command to completion, with env added to this
+// process's environment. When it outlives limit it is killed and, if d is
+// the daemon it talks to, d is sent SIGABRT first so that its goroutines
+// (where the call waits) are in its output, logged on failure.
+func runBounded(t testing.TB, d *Daemon, limit time.Duration, env []string, name string, args ...string) Result {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("%s is not installed", name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), clientLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	r := run(exec.CommandContext(ctx, name, args...))
+	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	r := run(cmd)
 	if ctx.Err() == nil {
 		return r
 	}
@@ -73,7 +78,7 @@ func runBounded(t testing.TB, d *Daemon, name string, args ...string) Result {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	t.Fatalf("%s %s: no answer after %v\n%s%s", name, strings.Join(args, " "), clientLimit, r.Stdout, r.Stderr)
+	t.Fatalf("%s %s: no answer after %v\n%s%s", name, strings.Join(args, " "), limit, r.Stdout, r.Stderr)
 	return r
 }
 
@@ -94,18 +99,8 @@ const toolLimit = 3 * time.Minute
 // root's; it is killed after toolLimit.
 func (d *Daemon) VirtTool(name string, args ...string) Result {
 	d.t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		d.t.Skipf("%s is not installed", name)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), toolLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, append([]string{"--connect", d.URI()}, args...)...)
-	cmd.Env = append(os.Environ(), "HOME="+d.t.TempDir())
-	r := run(cmd)
-	if ctx.Err() != nil {
-		d.t.Fatalf("%s %s: still running after %v\n%s%s", name, strings.Join(args, " "), toolLimit, r.Stdout, r.Stderr)
-	}
-	return r
+	return runBounded(d.t, d, toolLimit, []string{"HOME=" + d.t.TempDir()}, name,
+		append([]string{"--connect", d.URI()}, args...)...)
 }
 
 // MustVirtTool runs VirtTool and fails the test unless the tool succeeds.
@@ -121,7 +116,7 @@ func (d *Daemon) MustVirtTool(name string, args ...string) string {
 // Virsh runs virsh against the daemon's read-write socket.
 func (d *Daemon) Virsh(args ...string) Result {
 	d.t.Helper()
-	return runBounded(d.t, d, "virsh", append([]string{"-q", "-c", d.URI()}, args...)...)
+	return runBounded(d.t, d, clientLimit, nil, "virsh", append([]string{"-q", "-c", d.URI()}, args...)...)
 }
 
 // MustVirsh runs virsh and fails the test unless it succeeds.
@@ -137,7 +132,7 @@ func (d *Daemon) MustVirsh(args ...string) string {
 // VirtAdmin runs virt-admin against the daemon's admin socket.
 func (d *Daemon) VirtAdmin(args ...string) Result {
 	d.t.Helper()
-	return runBounded(d.t, d, "virt-admin", append([]string{"-q", "-c", d.AdminURI()}, args...)...)
+	return runBounded(d.t, d, clientLimit, nil, "virt-admin", append([]string{"-q", "-c", d.AdminURI()}, args...)...)
 }
 
 // Python runs a python3-libvirt script (Debian's interpreter, where the
@@ -147,7 +142,7 @@ func (d *Daemon) Python(script string, args ...string) Result {
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import libvirt").CombinedOutput(); err != nil {
 		d.t.Skipf("python3-libvirt is not installed: %s", out)
 	}
-	return runBounded(d.t, d, "/usr/bin/python3", append([]string{"-c", script, d.URI()}, args...)...)
+	return runBounded(d.t, d, clientLimit, nil, "/usr/bin/python3", append([]string{"-c", script, d.URI()}, args...)...)
 }
 
 // GoLibvirt opens a go-libvirt connection on the socket named by sock
