@@ -103,20 +103,9 @@ func Format(d *libvirtxml.Domain) (string, error) {
 	return FormatFlags(d, 0)
 }
 
-// Copy returns a deep copy of d.
-func Copy(d *libvirtxml.Domain) *libvirtxml.Domain {
-	if d == nil {
-		return nil
-	}
-	c, err := roundTrip(d)
-	if err != nil {
-		return nil
-	}
-	return c
-}
-
-// roundTrip copies through libvirtxml's own encoding, which covers every
-// field it knows; it never panics.
+// roundTrip writes d with libvirtxml's own encoding and reads it back, as
+// a saved config is on the next start: Parse refuses what fails it. It
+// never panics.
 func roundTrip(d *libvirtxml.Domain) (c *libvirtxml.Domain, err error) {
 	defer func() {
 		if r := recover(); r != nil {
