@@ -105,15 +105,23 @@ func configFile(name, text string) string {
 // removed, the config is put back and the undefine fails having changed
 // nothing.
 func (drv *Driver) deleteConfig(name string) error {
-	path := drv.configPath(name)
-	saved, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errSystem(err, "cannot read config %s", path)
+	path, link := drv.configPath(name), drv.autostartPath(name)
+	// The config is read only to be put back should the link stay: the
+	// undefine of a domain that does not autostart reads nothing.
+	_, err := os.Lstat(link)
+	hasLink := !errors.Is(err, fs.ErrNotExist)
+	var saved []byte
+	if hasLink {
+		if saved, err = os.ReadFile(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return errSystem(err, "cannot read config %s", path)
+		}
 	}
 	if err := store.Remove(path); err != nil {
 		return errSystem(err, "cannot remove config %s", path)
 	}
-	link := drv.autostartPath(name)
+	if !hasLink {
+		return nil
+	}
 	if err := store.Remove(link); err != nil {
 		if saved != nil {
 			if rerr := store.WriteFile(path, saved, 0o600); rerr != nil {

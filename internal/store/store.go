@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -136,6 +137,61 @@ func LinkPointsTo(link, target string) bool {
 
 // SyncDir fsyncs a directory so that renames and unlinks in it are durable.
 func SyncDir(dir string) error {
+	v, ok := dirSyncers.Load(dir)
+	if !ok {
+		v, _ = dirSyncers.LoadOrStore(dir, newDirSyncer())
+	}
+	return v.(*dirSyncer).sync(dir)
+}
+
+// dirSyncers are the directories' syncers, by the path SyncDir was given.
+var dirSyncers sync.Map
+
+// A dirSyncer lets concurrent callers share the syncs of one directory (a
+// group commit): a sync covers every change made in the directory before
+// it began, so a caller waits for the next sync to begin after its call
+// and end, which one caller makes for all that wait. Under concurrent
+// defines this saves most of the directory syncs, each as costly as the
+// file's own.
+type dirSyncer struct {
+	mu      sync.Mutex
+	ended   *sync.Cond
+	begun   uint64 // syncs begun
+	done    uint64 // the latest sync that ended
+	running bool
+	err     error // of the latest sync that ended
+}
+
+func newDirSyncer() *dirSyncer {
+	s := &dirSyncer{}
+	s.ended = sync.NewCond(&s.mu)
+	return s
+}
+
+func (s *dirSyncer) sync(dir string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// A sync running now may have begun before this caller's change.
+	want := s.begun + 1
+	for s.done < want {
+		if s.running {
+			s.ended.Wait()
+			continue
+		}
+		s.running = true
+		s.begun++
+		n := s.begun
+		s.mu.Unlock()
+		err := syncDirNow(dir)
+		s.mu.Lock()
+		s.running, s.done, s.err = false, n, err
+		s.ended.Broadcast()
+	}
+	return s.err
+}
+
+// syncDirNow is the sync itself (a variable for the test of the sharing).
+var syncDirNow = func(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

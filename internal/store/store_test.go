@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestWriteFileReplacesAtomically(t *testing.T) {
@@ -161,4 +164,46 @@ func TestPidFileExcludesSecondHolder(t *testing.T) {
 		t.Fatalf("after release: %v", err)
 	}
 	c.Release()
+}
+
+// TestSyncDirShared: concurrent callers share syncs, and each returns only
+// after a sync that began after its change (counted before its call) ended.
+func TestSyncDirShared(t *testing.T) {
+	var changes, covered atomic.Int64 // changes made; the most any ended sync covers
+	var syncs atomic.Int32
+	real := syncDirNow
+	syncDirNow = func(dir string) error {
+		syncs.Add(1)
+		c := changes.Load()
+		time.Sleep(time.Millisecond)
+		for {
+			old := covered.Load()
+			if c <= old || covered.CompareAndSwap(old, c) {
+				break
+			}
+		}
+		return real(dir)
+	}
+	defer func() { syncDirNow = real }()
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	const callers = 64
+	for range callers {
+		wg.Go(func() {
+			mine := changes.Add(1)
+			if err := SyncDir(dir); err != nil {
+				t.Error(err)
+			}
+			if covered.Load() < mine {
+				t.Errorf("change %d returned before a sync covered it", mine)
+			}
+		})
+	}
+	wg.Wait()
+	if n := syncs.Load(); n >= callers {
+		t.Errorf("%d syncs for %d concurrent callers: none shared", n, callers)
+	}
+	if err := SyncDir(filepath.Join(dir, "missing")); err == nil {
+		t.Error("sync of a missing directory succeeded")
+	}
 }
