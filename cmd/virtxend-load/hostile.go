@@ -83,9 +83,13 @@ func startFloodProcess(s settings) (*exec.Cmd, *bytes.Buffer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command("nice", "-n", strconv.Itoa(s.floodNice), self, "-flood-only", "-socket", s.socket,
+	args := []string{"nice", "-n", strconv.Itoa(s.floodNice), self, "-flood-only", "-socket", s.socket,
 		"-duration", s.duration.String(), "-flooders", strconv.Itoa(s.flooders), "-held", strconv.Itoa(s.held),
-		"-flood", s.floodKinds)
+		"-flood", s.floodKinds}
+	if s.floodCPUs != "" {
+		args = append([]string{"taskset", "-c", s.floodCPUs}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, os.Stderr
 	return cmd, out, cmd.Start()

@@ -52,6 +52,7 @@ type settings struct {
 	held       int           // half-open connections the flood keeps
 	floodKinds string        // comma-separated kinds of the flood, "" for all
 	floodNice  int           // nice value of the flooding process
+	floodCPUs  string        // CPUs the flooding process is bound to, "" for any
 	settle     time.Duration // wait after the flood before measuring again
 	durableDir string        // where durable-limit writes, on the daemon's filesystem
 }
@@ -78,6 +79,7 @@ func main() {
 	flag.DurationVar(&s.settle, "settle", 5*time.Second, "with -hostile: wait this long after the flood before measuring again")
 	flag.StringVar(&s.floodKinds, "flood", "", "with -hostile: comma-separated kinds of abuse, of: "+strings.Join(floodKindNames(), ",")+" (default: all)")
 	flag.IntVar(&s.floodNice, "flood-nice", 0, "with -hostile: nice value of the flooding process (19: it gets the CPU others leave, so what is measured is the daemon's handling of the flood, not the flooder's own use of the cores)")
+	flag.StringVar(&s.floodCPUs, "flood-cpus", "", "with -hostile: CPUs (taskset -c list) the flooding process runs on; with this process and the daemon bound to others, what moves the lookups is the daemon's handling of the flood alone, not the flood's own use of the cores")
 	floodOnly := flag.Bool("flood-only", false, "only flood the daemon for -duration and print the counts (the -hostile run's second process)")
 	var rs readySettings
 	ready := flag.Bool("ready", false, "start the daemon command given after the flags with NOTIFY_SOCKET set, time it to READY=1, check -expect-running, and leave it running")
