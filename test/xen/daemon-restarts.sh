@@ -86,9 +86,9 @@ restarts_xenstored() {
 	step "virsh dominfo" V dominfo vx-pv || return 1
 	grep -q "^Id: *$ID\$" $TMPD/step.out || { WHY="dominfo after xenstored's restart: $(tr -s ' ' <$TMPD/step.out | tr '\n' '|' | cut -c1-200)"; return 1; }
 	# the guest that ran before: its destroy, then a new guest started and destroyed
-	_d="destroyed"
+	_od="destroyed"
 	if ! V destroy vx-pv >$TMPD/destroy.out 2>&1; then
-		_d="destroy refused ($(tr '\n' ' ' <$TMPD/destroy.out | cut -c1-160))"
+		_od="destroy refused ($(tr '\n' ' ' <$TMPD/destroy.out | cut -c1-160))"
 	fi
 	state vx-pv "shut off" 20 || return 1
 	step "virsh start (new guest)" V start vx-pv || return 1
@@ -100,7 +100,7 @@ restarts_xenstored() {
 	WHY=
 	step "virsh destroy (new guest)" V destroy vx-pv || return 1
 	wait_gone vx-pv 20 || return 1
-	XSD="during the outage domstate said '$DOWN'; context renewed ${_ren} s after the kill; list, domstate, dominfo of d$ID; old guest $_d; new guest d$_nid started ($_m) and destroyed"
+	XSD="during the outage domstate said '$DOWN'; context renewed ${_ren} s after the kill; list, domstate, dominfo of d$ID; old guest $_od; new guest d$_nid started ($_m) and destroyed"
 }
 
 check_virsh_xen_restarts() {
