@@ -345,6 +345,15 @@ type ConsoleTTYs interface {
 	ConsoleTTY(ctx context.Context, id DomID, port int, serial bool) (string, error)
 }
 
+// ConsoleServers is the optional feature of a console daemon whose
+// restart moves every guest's console to a new pty (xenconsoled):
+// ConsoleServer names the one running now, a name that changes when it
+// restarts, so that the driver reads the ptys again only then. It fails
+// when none runs.
+type ConsoleServers interface {
+	ConsoleServer(ctx context.Context) (string, error)
+}
+
 // Errors every backend reports (wrapped with detail).
 var (
 	ErrNoGuest  = errors.New("no such domain")

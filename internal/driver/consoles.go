@@ -93,8 +93,11 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 		defer drv.handlers.Done()
 		defer recorded()
 		var paths map[int]string
+		// named before the ptys are read: a console daemon that restarts
+		// meanwhile makes the next refreshConsoles read them again
+		server := drv.consoleServer()
 		if len(chars) > 0 {
-			paths = drv.pollConsoles(ttys, chars, id)
+			paths = drv.pollConsoles(ttys, chars, id, consoleWait)
 		}
 		ctx := context.Background()
 		if drv.beginJob(ctx, d) != nil {
@@ -104,6 +107,12 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 		if d.ref().ID != id {
 			return // stopped or restarted meanwhile
 		}
+		d.mu.Lock()
+		d.consoleServer = ""
+		if len(paths) == len(chars) {
+			d.consoleServer = server
+		}
+		d.mu.Unlock()
 		drv.editLive(d, func(def *libvirtxml.Domain) {
 			for i, c := range ptyChars(def) {
 				if p := paths[i]; p != "" && len(chars) > 0 {
@@ -155,16 +164,16 @@ func nameSerials(def *libvirtxml.Domain) {
 // session that holds it, which ends (Console.Read's ErrConsoleTaken);
 // without it a held pty is refused.
 func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string, flags uint32) (*Console, error) {
-	force := uint32(libvirt.DomainConsoleForce)
-	if err := checkFlags(flags, force, "libxlDomainOpenConsole"); err != nil {
+	forceFlag := uint32(libvirt.DomainConsoleForce)
+	if err := checkFlags(flags, forceFlag, "libxlDomainOpenConsole"); err != nil {
 		return nil, err
 	}
+	force := flags&forceFlag != 0
 	d, err := drv.findNonDom0(dom)
 	if err != nil {
 		return nil, err
 	}
-	s := d.snap()
-	if !s.active() {
+	if !d.snap().active() {
 		return nil, errNotRunning()
 	}
 	// Just started (by xl, or a start that gave up waiting): its ptys may
@@ -173,7 +182,22 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s = d.snap()
+	}
+	drv.refreshConsoles(d, false)
+	c, err := drv.openConsole(d, devName, force)
+	if err != nil && isOpenFailure(err) {
+		// the pty recorded is gone: a console daemon restarted unseen
+		drv.refreshConsoles(d, true)
+		c, err = drv.openConsole(d, devName, force)
+	}
+	return c, err
+}
+
+// openConsole opens d's console devName as recorded now.
+func (drv *Driver) openConsole(d *domain, devName *string, force bool) (*Console, error) {
+	s := d.snap()
+	if !s.active() {
+		return nil, errNotRunning()
 	}
 	src, alias, found := consoleChardev(s.def.parsed(), devName)
 	if !found {
@@ -189,7 +213,7 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 	if src.Pty.Path == "" {
 		return nil, virerr.New(virerr.FromNone, libvirt.ErrOperationFailed, "PTY device is not yet assigned")
 	}
-	return drv.consoles.openPTY(src.Pty.Path, flags&force != 0)
+	return drv.consoles.openPTY(src.Pty.Path, force)
 }
 
 // consoleChardev finds the character device libxlDomainOpenConsole opens:
@@ -236,13 +260,13 @@ func nullStr(s *string) string {
 }
 
 // pollConsoles asks for each pty until all have one, the driver stops,
-// consoleWait passes or the backend says it has no consoles at all (a
+// wait passes or the backend says it has no consoles at all (a
 // simulated host without a console daemon, as the driver's unit tests
 // run it: waiting there made every start take consoleWait); the answer is
 // by index into chars.
-func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32) map[int]string {
+func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32, wait time.Duration) map[int]string {
 	paths := map[int]string{}
-	deadline := time.Now().Add(consoleWait)
+	deadline := time.Now().Add(wait)
 	for {
 		for i, c := range chars {
 			if paths[i] != "" {

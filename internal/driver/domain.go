@@ -45,6 +45,9 @@ type domain struct {
 	updated    bool
 	// held: the domain counts toward the running-guest inhibitor.
 	held bool
+	// consoleServer names the console daemon that gave the live
+	// definition's ptys (console_refresh.go); "" when unknown.
+	consoleServer string
 	// ports are the graphics ports the driver chose for the live
 	// definition, returned when the domain stops.
 	ports []int

@@ -88,9 +88,12 @@ func (drv *Driver) GetXMLDesc(ctx context.Context, dom Domain, flags uint32) (st
 	if err != nil {
 		return "", err
 	}
+	f := domxml.FormatFlag(flags)
+	if f&domxml.FormatInactive == 0 {
+		drv.refreshConsoles(d, false) // virsh ttyconsole reads the live XML
+	}
 	s := d.snap()
 	// MIGRATABLE alone keeps the live view (id, ports): libvirtd answers so.
-	f := domxml.FormatFlag(flags)
 	x, inactiveView := s.def, !s.active()
 	if f&domxml.FormatInactive != 0 && s.newDef != nil {
 		x, inactiveView = s.newDef, true

@@ -296,3 +296,47 @@ func TestVirshStartConsole(t *testing.T) {
 	}
 	d.WaitState("con", "shut off (shutdown)")
 }
+
+// A console daemon that restarts gives the running guest's console a new
+// pty (as xenconsoled does): virsh ttyconsole names the new one and virsh
+// console reaches the guest through it (issue 20).
+func TestConsoleAfterConsoledRestart(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "con", guestXML("con", ""))
+	old := ttyconsole(t, d, "con")
+	// Held open, the old pty keeps its number: the new one cannot reuse it.
+	f, err := os.OpenFile(old, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pid := consoledPid(t, d)
+	syscall.Kill(pid, syscall.SIGKILL)
+	// the simulated host starts a console daemon again at the next create
+	defineStart(t, d, "other", guestXML("other", ""))
+	for deadline := time.Now().Add(bound); ; time.Sleep(50 * time.Millisecond) {
+		if now := consoledPid(t, d); now != pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new console daemon")
+		}
+	}
+	tty := ttyconsole(t, d, "con")
+	if tty == old {
+		t.Fatalf("virsh ttyconsole still names %s after the console daemon's restart", old)
+	}
+	if live := d.MustVirsh("dumpxml", "con"); !strings.Contains(live, "<source path='"+tty+"'/>") {
+		t.Fatalf("live XML does not name %s:\n%s", tty, live)
+	}
+	tm := console(t, d, "con")
+	tm.Type("after restart\r")
+	tm.Expect("after restart\r\nafter restart\r\n")
+	tm.Type("\x1d")
+	if code := tm.Wait(); code != 0 {
+		t.Fatalf("virsh console exited %d on ^]", code)
+	}
+	d.MustVirsh("destroy", "con")
+	d.MustVirsh("destroy", "other")
+	waitNoConsoled(t, d)
+}

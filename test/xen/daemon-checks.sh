@@ -9,8 +9,10 @@
 set -eu
 set -o pipefail
 CHECKS="libxl-conformance daemon-start virsh-pv virsh-pvh virsh-hvm virsh-pv-disk-nic virsh-stats virsh-hotplug virsh-tuning virsh-save virsh-snapshot virsh-net-vol virsh-pci daemon-kill9 behind-back virsh-libxl-failures"
+# "daemon-checks.sh --restarts" runs these alone, after oracle.sh (daemon-restarts.sh)
+RESTART_CHECKS="virsh-xen-restarts"
 if [ "${1:-}" = --skip ]; then
-	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
+	for c in $CHECKS $RESTART_CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
 fi
 XT=${XT:-/xt} # this directory in the image (dry-run.sh points it elsewhere)
@@ -185,7 +187,7 @@ xl_disk() {
 
 # The checks of each area are in files of their own beside this one, which run.sh and
 # dry-run.sh copy with it (every daemon-*.sh); the helpers above and below serve them all.
-for _part in lifecycle hvm devices tuning save snapshot net-vol pci failures; do
+for _part in lifecycle hvm devices tuning save snapshot net-vol pci failures restarts; do
 	. "$XT/daemon-$_part.sh"
 done
 . "$XT/pci-probe.sh" # the device run.sh gives dom0 (virsh-pci)
@@ -260,6 +262,23 @@ time_daemon() {
 	awk -v c="$_c" -v d="$_d" -v n="$_n" -v v="$_v" 'BEGIN { printf "TIME virtxend: PV guest start %.2f s, destroy %.2f s (mean of %d, virsh included; a virsh uri alone takes %.2f s)\n", c / n, d / n, n, v / n }'
 }
 
+if [ "${1:-}" = --restarts ]; then
+	# dom0-init.sh, last: xenstored's restart would spoil every check after it
+	case ${XT_ONLY:-} in
+	save) skip virsh-xen-restarts "not run (ONLY=save)" ;;
+	*)
+		if ! only virsh-xen-restarts; then
+			skip virsh-xen-restarts "not run (ONLY=$XT_ONLY)"
+		elif start_daemon; then
+			run_check virsh-xen-restarts check_virsh_xen_restarts
+			kill "$DPID" 2>/dev/null || true
+		else
+			echo "CHECK FAIL virsh-xen-restarts: $WHY"
+		fi
+		;;
+	esac
+	exit 0
+fi
 if [ "${XT_ONLY:-}" = save ]; then
 	# run.sh ONLY=save: the backend suite's save cases (SaveRestore aborts a save into a file
 	# in its first 100 ms; MigrateLive saves into a pipe), the daemon, virsh-save, the figures

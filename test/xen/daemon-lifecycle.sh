@@ -43,7 +43,7 @@ con_has() {
 	done
 }
 
-# vconsole NAME: virsh console through the daemon, on script(1)'s pty as a user runs it: it
+# vconsole NAME [FIRST]: virsh console through the daemon, on script(1)'s pty as a user runs it: it
 # shows the boot output the guest printed before anyone connected (xenconsoled keeps it in
 # the pty) with the guest's marker, then the guest's answer to a typed line; ^] ends it. The
 # simulated guest prints its own banner and answers a line with the line.
@@ -56,6 +56,7 @@ vconsole() {
 	else
 		_boot="Booting simulated Xen guest '$1'" _answer="^$_tok"
 	fi
+	[ -z "${2:-}" ] || _boot=$2 # what shows first, when the boot output is not replayed
 	rm -f "$_out" "$_in"
 	mkfifo "$_in"
 	_t=$(now)

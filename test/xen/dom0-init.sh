@@ -48,6 +48,11 @@ else
 	elif [ -x /xt/virtxend ]; then
 		/bin/sh /xt/oracle.sh
 	fi
+	# xenstored and xenconsoled restarted under the daemon: last, as a restarted xenstored
+	# has lost dom0's backend watches
+	if [ "${XT_ONLY:-}" != oracle ] && [ -x /xt/virtxend ]; then
+		/bin/sh /xt/daemon-checks.sh --restarts
+	fi
 fi
 echo "=== memory at the end"
 free -m

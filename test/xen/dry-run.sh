@@ -63,8 +63,11 @@ fake_dms() { ps -eo pid,args | awk -v d="$D" '$2 == "/usr/libexec/xen-qemu-syste
 ) &
 FAKE=$!
 trap 'kill $FAKE 2>/dev/null || true; fake_dms | while read -r pid id; do kill "$pid"; done; pkill -F "$D/vx/run/virtxend.pid" 2>/dev/null || true; pkill -F "$D/vx/libvirtd/libvirtd.pid" 2>/dev/null || true' EXIT
-env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" TMPD="$D/tmp" VX_BACKEND=simulated \
-	LIBVIRTD_BESIDE="$PWD/scripts/libvirtd-beside" LVLOG="$D/libvirtd.log" \
-	PATH="$D/bin:$PATH" VX_TIMES=2 busybox sh "$D/xt/daemon-checks.sh" | tee "$D/out.txt"
+# the checks, then the one dom0-init.sh runs last (--restarts)
+for mode in "" --restarts; do
+	env XT="$D/xt" VR="$D/vx" CONLOG="$D/console" DLOG="$D/virtxend.log" TMPD="$D/tmp" VX_BACKEND=simulated \
+		LIBVIRTD_BESIDE="$PWD/scripts/libvirtd-beside" LVLOG="$D/libvirtd.log" \
+		PATH="$D/bin:$PATH" VX_TIMES=2 busybox sh "$D/xt/daemon-checks.sh" $mode
+done | tee "$D/out.txt"
 echo "work dir: $D"
 ! grep -q '^CHECK FAIL' "$D/out.txt"

@@ -108,7 +108,7 @@ PHASE="collecting the results"
 [ -n "${VERBOSE:-}" ] && cat "$SERIAL"
 grep -a -E 'Xen version|DOM0-INIT|ALL-CHECKS-DONE|^\[ *[0-9.]+\] === ' "$SERIAL" | sed 's/^/    /' || true
 [ -n "$DAEMON_SKIP" ] && { bash "$HERE/daemon-checks.sh" --skip "$DAEMON_SKIP"; bash "$HERE/oracle.sh" --skip "$DAEMON_SKIP"; } >"$W/skips.txt"
-EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci xl-snapshot $(sed -n 's/^CHECKS="\(.*\)"$/\1/p' "$HERE/daemon-checks.sh" "$HERE/oracle.sh")"
+EXPECT="dom0-boot toolstack xl-pv xl-pv-shutdown xl-pvh xl-pv-disk-nic xl-hvm xl-pci xl-snapshot $(sed -n 's/^\(RESTART_\)*CHECKS="\(.*\)"$/\2/p' "$HERE/daemon-checks.sh" "$HERE/oracle.sh")"
 {
 	grep -a -o -E 'CHECK (PASS|FAIL|SKIP) [a-z0-9-]+: .*' "$SERIAL" || true
 	cat "$W/skips.txt" 2>/dev/null || true

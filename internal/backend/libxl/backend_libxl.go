@@ -39,9 +39,10 @@ type Backend struct {
 }
 
 var (
-	_ backend.Backend       = (*Backend)(nil)
-	_ backend.FlaskResolver = (*Backend)(nil)
-	_ backend.ConsoleTTYs   = (*Backend)(nil)
+	_ backend.Backend        = (*Backend)(nil)
+	_ backend.FlaskResolver  = (*Backend)(nil)
+	_ backend.ConsoleTTYs    = (*Backend)(nil)
+	_ backend.ConsoleServers = (*Backend)(nil)
 )
 
 // New opens libxl and adopts the guests a previous run started (those

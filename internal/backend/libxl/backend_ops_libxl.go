@@ -271,3 +271,9 @@ func (b *Backend) ConsoleTTY(ctx context.Context, id backend.DomID, port int, se
 	}
 	return b.c.ConsoleTTY(uint32(id), port, typ)
 }
+
+// ConsoleServer names the xenconsoled running now (backend.ConsoleServers):
+// each restart gives every guest's console a new pty.
+func (b *Backend) ConsoleServer(ctx context.Context) (string, error) {
+	return consoledID("/proc", consoledPidFiles)
+}

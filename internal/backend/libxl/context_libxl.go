@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"runtime/cgo"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -75,20 +76,43 @@ func (s *logSink) takeLastError() string {
 
 // Context is an open libxl context: libxl_ctx with a logger into slog, and
 // the SIGCHLD arrangement a Go program needs. It is safe for concurrent
-// use, as libxl_ctx is.
+// use, as libxl_ctx is. When xenstored goes away, the libxl_ctx's
+// connection to it is dead for good, so the Context renews its libxl_ctx
+// once xenstored is back (renew_libxl.go): every call holds mu for
+// reading, the renewal for writing.
 type Context struct {
+	mu     sync.RWMutex // guards ctx, pump and canary
 	ctx    *C.libxl_ctx
 	lg     *C.xentoollog_logger
-	handle cgo.Handle
+	handle cgo.Handle // the logSink's
+	self   cgo.Handle // this Context's, for libxl's disaster callback
 	sink   *logSink
+	log    *slog.Logger
 	sigc   chan os.Signal
 	done   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
 
 	pump    *eventPump
+	events  chan DomainEvent // every pump's output, across renewals
 	watchMu sync.Mutex
 	watches map[uint32]*C.libxl_evgen_domain_death
+
+	stale    chan struct{} // a token: the libxl_ctx's xenstore connection died
+	canary   *xsCanary     // our own connection to xenstored, to see it die
+	renewals atomic.Int64  // libxl_ctx renewals so far
+	// disaster is set by libxl's disaster callback: the event loop of
+	// this libxl_ctx is broken (xenstored gone) until it is renewed.
+	disaster atomic.Bool
+}
+
+// hold takes the context for one call, so that no renewal frees it
+// meanwhile; the caller defers the function it returns. Only exported
+// methods (and those the Backend calls) hold it, never one another: a
+// second read lock behind a waiting renewal would deadlock.
+func (c *Context) hold() func() {
+	c.mu.RLock()
+	return c.mu.RUnlock
 }
 
 // Open allocates a libxl context. libxl logs at detail level and above go
@@ -100,25 +124,33 @@ func Open(log *slog.Logger) (*Context, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Context{sink: &logSink{log: log}, done: make(chan struct{})}
+	c := &Context{sink: &logSink{log: log}, log: log, done: make(chan struct{}),
+		events: make(chan DomainEvent), stale: make(chan struct{}, 1),
+		watches: map[uint32]*C.libxl_evgen_domain_death{}}
 	c.handle = cgo.NewHandle(c.sink)
+	c.self = cgo.NewHandle(c)
 	c.lg = C.vx_logger_new(C.uintptr_t(c.handle), xtlDetail)
 	if c.lg == nil {
 		c.handle.Delete()
+		c.self.Delete()
 		return nil, &Error{Op: "xentoollog", Code: errNoMem, Name: "NOMEM"}
 	}
-	if rc := C.libxl_ctx_alloc(&c.ctx, C.LIBXL_VERSION, 0, c.lg); rc != 0 {
-		err := c.fail("libxl_ctx_alloc", rc)
+	// The canary first: a xenstored that dies after it connected is seen.
+	c.canary = openCanary(xenstoredSocket(), c.markStale)
+	ctx, err := c.alloc()
+	if err != nil {
+		c.canary.Close()
 		C.xtl_logger_destroy(c.lg)
 		c.handle.Delete()
+		c.self.Delete()
 		return nil, err
 	}
-	// Before anything can fork.
-	C.vx_childproc_mainloop(c.ctx)
+	c.ctx = ctx
 	c.sigc = make(chan os.Signal, 8)
 	signal.Notify(c.sigc, syscall.SIGCHLD)
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.reap()
+	go c.renewLoop()
 	if err := c.startEvents(); err != nil {
 		c.Close()
 		return nil, err
@@ -126,12 +158,28 @@ func Open(log *slog.Logger) (*Context, error) {
 	return c, nil
 }
 
+// alloc makes a libxl_ctx set up as this package needs it, before
+// anything can fork or enable an event: the Go runtime owns SIGCHLD, and
+// libxl reports a broken event loop (xenstored gone) to goLibxlDisaster
+// rather than calling exit(-1), its default.
+func (c *Context) alloc() (*C.libxl_ctx, error) {
+	var ctx *C.libxl_ctx
+	if rc := C.libxl_ctx_alloc(&ctx, C.LIBXL_VERSION, 0, c.lg); rc != 0 {
+		return nil, c.fail("libxl_ctx_alloc", rc)
+	}
+	C.vx_childproc_mainloop(ctx)
+	C.vx_event_hooks(ctx, C.uintptr_t(c.self))
+	return ctx, nil
+}
+
 func (c *Context) reap() {
 	defer c.wg.Done()
 	for {
 		select {
 		case <-c.sigc:
+			release := c.hold()
 			C.libxl_childproc_sigchld_occurred(c.ctx)
+			release()
 		case <-c.done:
 			return
 		}
@@ -141,15 +189,16 @@ func (c *Context) reap() {
 // Close frees the context. No call may be in progress or follow.
 func (c *Context) Close() error {
 	c.once.Do(func() {
-		if c.pump != nil {
-			c.stopEvents()
-		}
 		signal.Stop(c.sigc)
 		close(c.done)
-		c.wg.Wait()
+		c.wg.Wait() // the renewer included: c.ctx is the last one
+		c.stopEvents()
+		close(c.events)
+		c.canary.Close()
 		C.libxl_ctx_free(c.ctx)
 		C.xtl_logger_destroy(c.lg)
 		c.handle.Delete()
+		c.self.Delete()
 	})
 	return nil
 }

@@ -75,6 +75,7 @@ func (c *Context) deviceOp(ctx context.Context, domid uint32, d *device, op int)
 // AddDevice plugs the device of kind whose JSON is js into domain domid,
 // and returns the device's JSON as libxl completed it (the devid it chose).
 func (c *Context) AddDevice(ctx context.Context, domid uint32, kind int, js []byte) ([]byte, error) {
+	defer c.hold()()
 	d, err := c.deviceFromJSON(kind, js)
 	if err != nil {
 		return nil, err
@@ -90,6 +91,7 @@ func (c *Context) AddDevice(ctx context.Context, domid uint32, kind int, js []by
 // a NIC's MAC, ...), as libxl knows it. ERROR_NOTFOUND from the lookup
 // means the domain has no such device.
 func (c *Context) RemoveDevice(ctx context.Context, domid uint32, kind int, js []byte) error {
+	defer c.hold()()
 	key, err := c.deviceFromJSON(kind, js)
 	if err != nil {
 		return err
@@ -108,6 +110,7 @@ func (c *Context) RemoveDevice(ctx context.Context, domid uint32, kind int, js [
 // InsertMedia puts the disk whose JSON is js into domain domid's cdrom of
 // the same vdev (libxl_cdrom_insert).
 func (c *Context) InsertMedia(ctx context.Context, domid uint32, js []byte) error {
+	defer c.hold()()
 	d, err := c.deviceFromJSON(DeviceDisk, js)
 	if err != nil {
 		return err

@@ -62,6 +62,7 @@ type DomainInfo struct {
 // (libxl_domain_config_to_json after libxl_domain_create_new), as libvirt's
 // libxl driver logs it; else that is nil.
 func (c *Context) CreateFromJSON(js []byte, paused, wantStarted bool) (uint32, []byte, error) {
+	defer c.hold()()
 	cs, free := cstring(string(js))
 	defer free()
 	var domid C.uint32_t
@@ -95,6 +96,7 @@ func (c *Context) CreateFromJSON(js []byte, paused, wantStarted bool) (uint32, [
 
 // Destroy destroys a domain at once.
 func (c *Context) Destroy(domid uint32) error {
+	defer c.hold()()
 	if rc := C.libxl_domain_destroy(c.ctx, C.uint32_t(domid), nil); rc != 0 {
 		return c.fail("libxl_domain_destroy", rc)
 	}
@@ -103,6 +105,7 @@ func (c *Context) Destroy(domid uint32) error {
 
 // List is every domain on the host, Domain-0 included.
 func (c *Context) List() ([]DomainInfo, error) {
+	defer c.hold()()
 	var n C.int
 	list := C.libxl_list_domain(c.ctx, &n)
 	if list == nil {
@@ -156,6 +159,7 @@ type VersionInfo struct {
 
 // Version is the running hypervisor's version.
 func (c *Context) Version() (VersionInfo, error) {
+	defer c.hold()()
 	vi := C.libxl_get_version_info(c.ctx)
 	if vi == nil {
 		return VersionInfo{}, c.fail("libxl_get_version_info", errFail)
@@ -187,6 +191,7 @@ type PhysInfo struct {
 
 // PhysInfo reads the host's CPUs, memory and capabilities.
 func (c *Context) PhysInfo() (PhysInfo, error) {
+	defer c.hold()()
 	var p C.libxl_physinfo
 	C.libxl_physinfo_init(&p)
 	defer C.libxl_physinfo_dispose(&p)

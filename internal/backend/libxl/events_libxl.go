@@ -12,7 +12,12 @@ import (
 	"os"
 	"runtime/cgo"
 	"sync"
+	"time"
 )
+
+// disasterPace is how often the event loop goes round once libxl has
+// reported a disaster, until the context is renewed.
+const disasterPace = 100 * time.Millisecond
 
 // libxl_event_type values this package passes on.
 const (
@@ -69,8 +74,8 @@ func (p *eventPump) push(ev DomainEvent) {
 	}
 }
 
-func newEventPump() *eventPump {
-	return &eventPump{out: make(chan DomainEvent), more: make(chan struct{}, 1), stop: make(chan struct{})}
+func newEventPump(out chan DomainEvent) *eventPump {
+	return &eventPump{out: out, more: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 func (c *Context) startEvents() error {
@@ -78,23 +83,27 @@ func (c *Context) startEvents() error {
 	if err != nil {
 		return err
 	}
-	p := newEventPump()
+	p := newEventPump(c.events)
 	p.wakeR, p.wakeW = r, w
 	p.handle = cgo.NewHandle(p)
 	c.pump = p
-	c.watches = map[uint32]*C.libxl_evgen_domain_death{}
 	p.wg.Add(2)
-	go c.pollLoop()
+	go c.pollLoop(p, c.ctx)
 	go p.deliver()
 	return nil
 }
 
-func (c *Context) pollLoop() {
-	p := c.pump
+// pollLoop runs libxl's event loop on the context it started with: a
+// renewal stops it (stopEvents) before it frees that context. After a
+// disaster it goes on, slowly: xenstore's fd stays readable at its end,
+// and asynchronous calls in flight still need the loop for their
+// timeouts, without which they would hold the context, and the renewal,
+// forever.
+func (c *Context) pollLoop(p *eventPump, ctx *C.libxl_ctx) {
 	defer p.wg.Done()
 	fd := C.int(p.wakeR.Fd())
 	for {
-		rc := C.vx_poll_once(c.ctx, fd, C.uintptr_t(p.handle))
+		rc := C.vx_poll_once(ctx, fd, C.uintptr_t(p.handle))
 		if rc < 0 {
 			p.mu.Lock()
 			p.failed = c.fail("libxl event loop", rc)
@@ -102,7 +111,14 @@ func (c *Context) pollLoop() {
 			return
 		}
 		if rc == 1 {
-			return // woken by Close
+			return // woken by stopEvents
+		}
+		if c.disaster.Load() {
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(disasterPace):
+			}
 		}
 	}
 }
@@ -110,7 +126,6 @@ func (c *Context) pollLoop() {
 // deliver hands queued events to the reader in order.
 func (p *eventPump) deliver() {
 	defer p.wg.Done()
-	defer close(p.out)
 	for {
 		p.mu.Lock()
 		var ev DomainEvent
@@ -137,11 +152,12 @@ func (p *eventPump) deliver() {
 }
 
 // Events delivers the shutdown and death events of watched domains,
-// until Close.
-func (c *Context) Events() <-chan DomainEvent { return c.pump.out }
+// until Close, across renewals of the context.
+func (c *Context) Events() <-chan DomainEvent { return c.events }
 
 // Watch asks for a domain's shutdown and death events.
 func (c *Context) Watch(domid uint32) error {
+	defer c.hold()()
 	c.watchMu.Lock()
 	defer c.watchMu.Unlock()
 	if _, ok := c.watches[domid]; ok {
@@ -158,6 +174,7 @@ func (c *Context) Watch(domid uint32) error {
 // Unwatch stops a domain's events (after its death, or before destroying
 // it so that no death event follows).
 func (c *Context) Unwatch(domid uint32) {
+	defer c.hold()()
 	c.watchMu.Lock()
 	defer c.watchMu.Unlock()
 	if gen, ok := c.watches[domid]; ok {
@@ -166,19 +183,35 @@ func (c *Context) Unwatch(domid uint32) {
 	}
 }
 
-// stopEvents ends the loop and the delivery, and drops every watch.
-func (c *Context) stopEvents() {
+// stopEvents ends the loop and the delivery, and drops every watch; it
+// returns the domains that were watched. Events still queued are lost: a
+// renewal watches the domains again, and libxl reports the death of one
+// that died meanwhile at once.
+func (c *Context) stopEvents() []uint32 {
 	p := c.pump
+	if p == nil {
+		return c.dropWatches() // a renewal could not start them
+	}
 	p.wakeW.Write([]byte{0})
 	close(p.stop)
 	p.wg.Wait()
-	c.watchMu.Lock()
-	for id, gen := range c.watches {
-		C.libxl_evdisable_domain_death(c.ctx, gen)
-		delete(c.watches, id)
-	}
-	c.watchMu.Unlock()
+	ids := c.dropWatches()
 	p.handle.Delete()
 	p.wakeR.Close()
 	p.wakeW.Close()
+	c.pump = nil
+	return ids
+}
+
+// dropWatches disables every death watch, returning the domains watched.
+func (c *Context) dropWatches() []uint32 {
+	c.watchMu.Lock()
+	ids := make([]uint32, 0, len(c.watches))
+	for id, gen := range c.watches {
+		C.libxl_evdisable_domain_death(c.ctx, gen)
+		delete(c.watches, id)
+		ids = append(ids, id)
+	}
+	c.watchMu.Unlock()
+	return ids
 }

@@ -47,6 +47,7 @@ import (
 // out again: libxl's own form of the configuration, defaults dropped, as
 // libvirt's libxlxml2domconfigtest compares them.
 func (c *Context) CanonicalJSON(js []byte) ([]byte, error) {
+	defer c.hold()()
 	return canonical(c.ctx, c.sink, js)
 }
 

@@ -44,38 +44,45 @@ import "unsafe"
 
 // Pause pauses a domain.
 func (c *Context) Pause(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_domain_pause", C.libxl_domain_pause(c.ctx, C.uint32_t(domid), nil))
 }
 
 // Unpause unpauses a domain.
 func (c *Context) Unpause(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_domain_unpause", C.libxl_domain_unpause(c.ctx, C.uint32_t(domid), nil))
 }
 
 // Shutdown asks a PV-aware guest to power off through xenstore.
 func (c *Context) Shutdown(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_domain_shutdown", C.libxl_domain_shutdown(c.ctx, C.uint32_t(domid), nil))
 }
 
 // Reboot asks a PV-aware guest to reboot through xenstore.
 func (c *Context) Reboot(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_domain_reboot", C.libxl_domain_reboot(c.ctx, C.uint32_t(domid), nil))
 }
 
 // PowerButton presses an HVM guest's ACPI power button.
 func (c *Context) PowerButton(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_send_trigger",
 		C.libxl_send_trigger(c.ctx, C.uint32_t(domid), C.LIBXL_TRIGGER_POWER, 0, nil))
 }
 
 // SetMemoryTarget sets the balloon target in KiB, enforced.
 func (c *Context) SetMemoryTarget(domid uint32, kib uint64) error {
+	defer c.hold()()
 	return c.check("libxl_set_memory_target",
 		C.libxl_set_memory_target(c.ctx, C.uint32_t(domid), C.int64_t(kib), 0, 1))
 }
 
 // SetMaxMemory sets the most memory a domain may have, in KiB.
 func (c *Context) SetMaxMemory(domid uint32, kib uint64) error {
+	defer c.hold()()
 	return c.check("libxl_domain_setmaxmem",
 		C.libxl_domain_setmaxmem(c.ctx, C.uint32_t(domid), C.uint64_t(kib)))
 }
@@ -83,12 +90,14 @@ func (c *Context) SetMaxMemory(domid uint32, kib uint64) error {
 // SetVCPUsOnline brings vCPUs 0..n-1 online and the others, up to max,
 // offline.
 func (c *Context) SetVCPUsOnline(domid uint32, max, n int) error {
+	defer c.hold()()
 	return c.check("libxl_set_vcpuonline",
 		C.vx_vcpus_online(c.ctx, C.uint32_t(domid), C.int(max), C.int(n)))
 }
 
 // FlaskSID resolves a FLASK security context to its sid.
 func (c *Context) FlaskSID(label string) (uint32, error) {
+	defer c.hold()()
 	cs, free := cstring(label)
 	defer free()
 	var sid C.uint32_t
@@ -100,6 +109,7 @@ func (c *Context) FlaskSID(label string) (uint32, error) {
 
 // MaxCPUs is the most vCPUs a guest may have (libxl_get_max_cpus).
 func (c *Context) MaxCPUs() (int, error) {
+	defer c.hold()()
 	n := C.libxl_get_max_cpus(c.ctx)
 	if n < 0 {
 		return 0, c.fail("libxl_get_max_cpus", n)
@@ -109,6 +119,12 @@ func (c *Context) MaxCPUs() (int, error) {
 
 // Info reports one domain.
 func (c *Context) Info(domid uint32) (DomainInfo, error) {
+	defer c.hold()()
+	return c.info(domid)
+}
+
+// info is Info for a caller that holds the context.
+func (c *Context) info(domid uint32) (DomainInfo, error) {
 	var d C.libxl_dominfo
 	C.libxl_dominfo_init(&d)
 	defer C.libxl_dominfo_dispose(&d)
@@ -121,6 +137,7 @@ func (c *Context) Info(domid uint32) (DomainInfo, error) {
 // NeedMemory is how much free host memory, in KiB, a domain built from
 // this configuration needs (libxl_domain_need_memory).
 func (c *Context) NeedMemory(js []byte) (uint64, error) {
+	defer c.hold()()
 	cs, free := cstring(string(js))
 	defer free()
 	var need C.uint64_t
@@ -136,6 +153,7 @@ const userdataID = "virtxend"
 
 // StoreMarker stores data with the domain, for as long as it lives.
 func (c *Context) StoreMarker(domid uint32, data []byte) error {
+	defer c.hold()()
 	id, free := cstring(userdataID)
 	defer free()
 	var p *C.uint8_t
@@ -149,6 +167,7 @@ func (c *Context) StoreMarker(domid uint32, data []byte) error {
 
 // Marker returns what StoreMarker stored; nil when there is none.
 func (c *Context) Marker(domid uint32) ([]byte, error) {
+	defer c.hold()()
 	id, free := cstring(userdataID)
 	defer free()
 	var p *C.uint8_t
@@ -171,6 +190,7 @@ const (
 
 // ConsoleTTY is the pty of a domain's console number n.
 func (c *Context) ConsoleTTY(domid uint32, n int, typ int) (string, error) {
+	defer c.hold()()
 	var path *C.char
 	rc := C.libxl_console_get_tty(c.ctx, C.uint32_t(domid), C.int(n), C.libxl_console_type(typ), &path)
 	if rc != 0 {

@@ -21,6 +21,7 @@ const invalidEntry = ^uint32(0)
 // (libxl_get_numainfo, libxl_get_cpu_topology), as libxlCapsInitNuma
 // does; nil when libxl reports none.
 func (c *Context) NUMA() []backend.NUMANode {
+	defer c.hold()()
 	var nr C.int
 	info := C.libxl_get_numainfo(c.ctx, &nr)
 	if info == nil {

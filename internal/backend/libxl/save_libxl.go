@@ -59,6 +59,7 @@ var _ backend.CoreDumper = (*Backend)(nil)
 // stopped) once started is closed, when libxl has handed the stream to
 // its save helper: libxl crashes when aborted before (stream.go).
 func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bool, started <-chan struct{}) error {
+	defer c.hold()()
 	var flags C.int
 	if live {
 		flags = C.LIBXL_SUSPEND_LIVE
@@ -72,6 +73,7 @@ func (c *Context) SuspendToFD(ctx context.Context, domid uint32, fd int, live bo
 // and the save stream of the given version read from fd
 // (libxl_domain_create_restore).
 func (c *Context) RestoreFromJSON(js []byte, fd int, version uint32) (uint32, error) {
+	defer c.hold()()
 	cs, free := cstring(string(js))
 	defer free()
 	var domid C.uint32_t
@@ -88,6 +90,7 @@ func (c *Context) RestoreFromJSON(js []byte, fd int, version uint32) (uint32, er
 // CoreDumpTo writes domain domid's memory to path as an ELF core
 // (libxl_domain_core_dump).
 func (c *Context) CoreDumpTo(domid uint32, path string) error {
+	defer c.hold()()
 	cs, free := cstring(path)
 	defer free()
 	return c.check("libxl_domain_core_dump", C.libxl_domain_core_dump(c.ctx, C.uint32_t(domid), cs, nil))

@@ -96,6 +96,7 @@ var (
 
 // SetVCPUAffinity sets a vCPU's hard affinity (libxl_set_vcpuaffinity).
 func (c *Context) SetVCPUAffinity(domid uint32, vcpu int, cpus []int) error {
+	defer c.hold()()
 	cs := make([]C.int, len(cpus)+1) // never empty, for the pointer
 	for i, v := range cpus {
 		cs[i] = C.int(v)
@@ -106,6 +107,7 @@ func (c *Context) SetVCPUAffinity(domid uint32, vcpu int, cpus []int) error {
 
 // Scheduler is libxl_get_scheduler: the scheduler of Domain-0's pool.
 func (c *Context) Scheduler() (backend.Scheduler, error) {
+	defer c.hold()()
 	s := C.libxl_get_scheduler(c.ctx)
 	if s < 0 {
 		return backend.SchedUnknown, c.fail("libxl_get_scheduler", C.int(s))
@@ -115,6 +117,7 @@ func (c *Context) Scheduler() (backend.Scheduler, error) {
 
 // SchedParams is libxl_domain_sched_params_get's weight and cap.
 func (c *Context) SchedParams(domid uint32) (backend.SchedParams, error) {
+	defer c.hold()()
 	var w, cp C.int
 	if rc := C.vx_sched_get(c.ctx, C.uint32_t(domid), &w, &cp); rc != 0 {
 		return backend.SchedParams{}, c.fail("libxl_domain_sched_params_get", rc)
@@ -124,12 +127,14 @@ func (c *Context) SchedParams(domid uint32) (backend.SchedParams, error) {
 
 // SetSchedParams is libxl_domain_sched_params_set of weight and cap.
 func (c *Context) SetSchedParams(domid uint32, p backend.SchedParams) error {
+	defer c.hold()()
 	return c.check("libxl_domain_sched_params_set",
 		C.vx_sched_set(c.ctx, C.uint32_t(domid), C.int(p.Weight), C.int(p.Cap)))
 }
 
 // NodeAffinity is libxl_domain_get_nodeaffinity as a list of nodes.
 func (c *Context) NodeAffinity(domid uint32) ([]int, error) {
+	defer c.hold()()
 	max := int(C.libxl_get_max_nodes(c.ctx))
 	if max <= 0 {
 		return nil, fmt.Errorf("libxl_get_max_nodes: %d: %w", max, backend.ErrFailed)
@@ -150,12 +155,14 @@ func (c *Context) NodeAffinity(domid uint32) ([]int, error) {
 // (libxl_domain_suspend_only): the guest suspends itself and stays
 // shut down for suspend, its memory kept.
 func (c *Context) SuspendOnly(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_domain_suspend_only", C.libxl_domain_suspend_only(c.ctx, C.uint32_t(domid), nil))
 }
 
 // ResumeCancel resumes a suspended domain co-operatively
 // (libxl_domain_resume with suspend_cancel).
 func (c *Context) ResumeCancel(domid uint32) error {
+	defer c.hold()()
 	return c.check("libxl_domain_resume", C.libxl_domain_resume(c.ctx, C.uint32_t(domid), 1, nil))
 }
 

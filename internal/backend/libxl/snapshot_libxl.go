@@ -199,6 +199,7 @@ type diskServing struct {
 // diskServed is how domain domid's disk vdev is served, from libxl's list
 // of its disks (xenstore); false when libxl lists no such disk.
 func (c *Context) diskServed(domid uint32, vdev string) (diskServing, bool) {
+	defer c.hold()()
 	cs, free := cstring(vdev)
 	defer free()
 	var be, cdrom C.int
@@ -216,6 +217,7 @@ func (c *Context) diskServed(domid uint32, vdev string) (diskServing, bool) {
 // repointStoredDisks makes libxl's stored configuration of domain domid
 // name each overlay as its disk's image (vx_stored_disks_repoint).
 func (c *Context) repointStoredDisks(domid uint32, overlays []backend.DiskOverlay) error {
+	defer c.hold()()
 	n := len(overlays)
 	vdevs := (*[1 << 20]*C.char)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))[:n:n]
 	paths := (*[1 << 20]*C.char)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))[:n:n]

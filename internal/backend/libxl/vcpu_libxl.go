@@ -29,11 +29,12 @@ type VCPUInfo struct {
 // ListVCPU reports every vCPU of a domain (libxl_list_vcpu). A domain
 // that does not exist is backend.ErrNoGuest, as Info reports it.
 func (c *Context) ListVCPU(domid uint32) ([]VCPUInfo, error) {
+	defer c.hold()()
 	var n, nrCPUs C.int
 	list := C.libxl_list_vcpu(c.ctx, C.uint32_t(domid), &n, &nrCPUs)
 	if list == nil {
 		err := c.fail("libxl_list_vcpu", errFail)
-		if _, ierr := c.Info(domid); errors.Is(ierr, backend.ErrNoGuest) {
+		if _, ierr := c.info(domid); errors.Is(ierr, backend.ErrNoGuest) {
 			return nil, ierr
 		}
 		return nil, err

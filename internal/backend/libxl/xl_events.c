@@ -67,3 +67,23 @@ int vx_poll_once(libxl_ctx *ctx, int wakefd, uintptr_t handle)
 	}
 	return woken;
 }
+
+/* libxl's disaster callback (libxl_event_register_callbacks): without it
+ * libxl calls exit(-1) when its event loop breaks, as it does when
+ * xenstored goes away. It may not call libxl: it only tells Go. */
+static void vx_disaster(void *user, libxl_event_type type, const char *msg,
+                        int errnoval)
+{
+	goLibxlDisaster((uintptr_t)user, (int)type, (char *)msg, errnoval);
+}
+
+static const libxl_event_hooks vx_hooks_disaster = {
+	.event_occurs_mask = 0,
+	.event_occurs = NULL,
+	.disaster = vx_disaster,
+};
+
+void vx_event_hooks(libxl_ctx *ctx, uintptr_t handle)
+{
+	libxl_event_register_callbacks(ctx, &vx_hooks_disaster, (void *)handle);
+}

@@ -13,5 +13,6 @@ int vx_childproc_mainloop(libxl_ctx *ctx);
 libxl_ctx *vx_offline_ctx(xentoollog_logger *lg);
 void vx_offline_ctx_free(libxl_ctx *ctx);
 int vx_poll_once(libxl_ctx *ctx, int wakefd, uintptr_t handle);
+void vx_event_hooks(libxl_ctx *ctx, uintptr_t handle);
 
 #endif

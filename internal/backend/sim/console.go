@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"virtxend/internal/backend"
@@ -221,4 +222,20 @@ func (h *Host) ConsoleTTY(ctx context.Context, id backend.DomID, port int, seria
 		}
 	}
 	return "", fmt.Errorf("%w: domain %d has no console %d yet", backend.ErrFailed, id, port)
+}
+
+// ConsoleServer implements backend.ConsoleServers: the console daemon's
+// pid, as it recorded it with the ptys it made.
+func (h *Host) ConsoleServer(ctx context.Context) (string, error) {
+	if h.opts.ConsoleCommand == "" || !consoledRunning(h.opts.Dir) {
+		return "", fmt.Errorf("%w: the simulated console daemon is not running", backend.ErrFailed)
+	}
+	cf, err := loadConsoleFile(filepath.Join(h.opts.Dir, consoleFileName))
+	if err != nil {
+		return "", err
+	}
+	if !alive(cf.Pid) {
+		return "", fmt.Errorf("%w: the simulated console daemon is starting", backend.ErrFailed)
+	}
+	return strconv.Itoa(cf.Pid), nil
 }

@@ -115,6 +115,7 @@ type Host struct {
 var _ backend.Backend = (*Host)(nil)
 var _ backend.GuestActions = (*Host)(nil)
 var _ backend.ConsoleTTYs = (*Host)(nil)
+var _ backend.ConsoleServers = (*Host)(nil)
 var _ backend.VCPUPinner = (*Host)(nil)
 var _ backend.Scheduling = (*Host)(nil)
 var _ backend.NodeAffinity = (*Host)(nil)
