@@ -205,16 +205,9 @@ func (h *Host) ConsoleTTY(ctx context.Context, id backend.DomID, port int, seria
 	if h.opts.ConsoleCommand == "" {
 		return "", fmt.Errorf("%w: %w: this simulated host has no consoles", backend.ErrFailed, backend.ErrUnsupported)
 	}
-	if !consoledRunning(h.opts.Dir) {
-		return "", fmt.Errorf("%w: the simulated console daemon is not running", backend.ErrFailed)
-	}
-	cf, err := loadConsoleFile(filepath.Join(h.opts.Dir, consoleFileName))
+	cf, err := h.liveConsoleFile()
 	if err != nil {
 		return "", err
-	}
-	if !alive(cf.Pid) {
-		// A console daemon killed before the running one rewrote it.
-		return "", fmt.Errorf("%w: the simulated console daemon is starting", backend.ErrFailed)
 	}
 	for _, e := range cf.Consoles {
 		if e.key() == (consoleKey{id, serial, port}) {
@@ -227,15 +220,28 @@ func (h *Host) ConsoleTTY(ctx context.Context, id backend.DomID, port int, seria
 // ConsoleServer implements backend.ConsoleServers: the console daemon's
 // pid, as it recorded it with the ptys it made.
 func (h *Host) ConsoleServer(ctx context.Context) (string, error) {
-	if h.opts.ConsoleCommand == "" || !consoledRunning(h.opts.Dir) {
+	if h.opts.ConsoleCommand == "" {
 		return "", fmt.Errorf("%w: the simulated console daemon is not running", backend.ErrFailed)
 	}
-	cf, err := loadConsoleFile(filepath.Join(h.opts.Dir, consoleFileName))
+	cf, err := h.liveConsoleFile()
 	if err != nil {
 		return "", err
 	}
-	if !alive(cf.Pid) {
-		return "", fmt.Errorf("%w: the simulated console daemon is starting", backend.ErrFailed)
-	}
 	return strconv.Itoa(cf.Pid), nil
+}
+
+// liveConsoleFile is the console file of the console daemon running now.
+func (h *Host) liveConsoleFile() (*consoleFile, error) {
+	if !consoledRunning(h.opts.Dir) {
+		return nil, fmt.Errorf("%w: the simulated console daemon is not running", backend.ErrFailed)
+	}
+	cf, err := loadConsoleFile(filepath.Join(h.opts.Dir, consoleFileName))
+	if err != nil {
+		return nil, err
+	}
+	if !alive(cf.Pid) {
+		// A console daemon killed before the running one rewrote it.
+		return nil, fmt.Errorf("%w: the simulated console daemon is starting", backend.ErrFailed)
+	}
+	return cf, nil
 }
