@@ -177,6 +177,23 @@ func TestPMSuspendAndWakeup(t *testing.T) {
 	}
 	err = drv.PMWakeup(ctx, d, 2)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x2) in function libxlDomainPMWakeup")
+	// A paused guest: libxl reports the suspend done though the guest
+	// never acknowledged it, so the domain is PMSUSPENDED and cannot be
+	// woken up (libvirt's libxl driver on Xen 4.17 answered so in
+	// test/xen's oracle, tuning/pm-suspend, and ours alike).
+	if err := drv.Suspend(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(lc{"pm", libvirt.DomainEventSuspended, int32(libvirt.DomainEventSuspendedPaused)})
+	if err := drv.PMSuspendForDuration(ctx, d, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(lc{"pm", libvirt.DomainEventPmsuspended, int32(libvirt.DomainEventPmsuspendedMemory)})
+	err = drv.PMWakeup(ctx, d, 0)
+	wantErr(t, err, libvirt.ErrInternalError, virerr.FromLibxl, "internal error: Failed to resume domain '1'")
+	if st, reason, _ := drv.GetState(ctx, d, 0); st != libvirt.DomainPmsuspended || reason != int32(libvirt.DomainPmsuspendedUnknown) {
+		t.Fatalf("paused, suspended, not woken up: %d %d", st, reason)
+	}
 	dom0, _ := drv.LookupByID(ctx, 0)
 	err = drv.PMSuspendForDuration(ctx, dom0, 0, 0, 0)
 	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "Requested operation is not valid: Domain-0 does not support requested operation")

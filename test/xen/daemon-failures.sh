@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # virsh-libxl-failures: guest creations that libxl refuses half-way (issue 20), through the
-# daemon. Sourced by daemon-checks.sh, whose helpers it uses.
+# daemon. Sourced by daemon-checks.sh, whose helpers it uses; oracle.sh sources it for failxml,
+# to start the same guests through libvirt's own driver and ours (area_failed_starts).
 
 # failxml NAME MIB KERNEL DEVICES SIMFAULT: a PV guest's XML, in $TMPD/NAME.xml, of MIB MiB
 # booting KERNEL, with DEVICES (XML) beside its console. The simulated backend (dry-run.sh)

@@ -30,6 +30,7 @@ fi
 XT=${XT:-/xt}
 . "$XT/lib.sh"
 . "$XT/pci-probe.sh" # the NIC run.sh gives dom0 (area_pci)
+. "$XT/daemon-failures.sh" # failxml: the guests of the failed starts (area_failed_starts)
 O=${ORACLE_OUT:-$TMPD/oracle}
 HOTIMG=$TMPD/oracle-hot.img # the disk attached to vx-dev
 SAVEIMG=$TMPD/oracle-pv.save # vx-pv saved
