@@ -144,6 +144,7 @@ check_start() {
 	rm -f $LXMOD
 	fig daemon-rss "${RSS:-?}"
 	$XT/vxoracle json-libvirt /var/log/libvirt/libxl "$O/libvirt/json" || true
+	keep_log $LLOG libvirt/daemon-log.gz
 	archive libvirt
 	URI=$VURI SOCK=$VSOCK
 	SIDE=virtxend
@@ -157,6 +158,8 @@ check_start() {
 		return 0
 	fi
 	$XT/vxoracle json-virtxend $VLOG "$O/virtxend/json" || true
+	keep_log $VLOG virtxend/daemon-log.gz
+	keep_log /var/log/virtxend-oracle.out virtxend/daemon-out.gz
 	archive virtxend
 	if [ -f $TMPD/oracle-xchg-virtxend.save ]; then
 		URI=$LURI SOCK=$LSOCK
@@ -168,6 +171,12 @@ check_start() {
 	fi
 	rm -f $TMPD/oracle-xchg*.save
 	DETAIL="libvirtd with libvirt's libxl driver, then virtxend: $(awk '$3 == "session" { printf "%s%s %s s", s, $2, $4; s = ", " }' "$O/figures.txt")"
+}
+# keep_log LOG FILE: the end of a daemon's log, gzipped into FILE below $O, so that a session
+# that went wrong on one side can be read afterwards in the archive (vxoracle compares only the
+# *.txt files)
+keep_log() {
+	tail -n 3000 "$1" 2>/dev/null | gzip >"$O/$2" || true
 }
 start_debug() {
 	echo "--- libvirtd log"
