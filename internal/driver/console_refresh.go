@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,17 +17,40 @@ import (
 // restarted to give a running guest's consoles their new ptys.
 const consoleRefreshWait = 2 * time.Second
 
+// consoledAskEvery bounds how often a live dumpxml asks the backend for
+// its console daemon: on Xen that reads xenconsoled's pid file and its
+// /proc stat, which the dumpxml of a running guest, read from a cache,
+// would otherwise pay on every call (virt-manager asks several times a
+// second). A restart is seen within this time, or at once by a console
+// open whose pty is gone.
+const consoledAskEvery = time.Second
+
+// consoledMemo is the console daemon's name as last asked, and when.
+type consoledMemo struct {
+	mu   sync.Mutex
+	name string
+	at   time.Time
+}
+
 // consoleServer names the backend's console daemon now ("" when the
-// backend has no such feature, or none runs).
-func (drv *Driver) consoleServer() string {
+// backend has no such feature, or none runs); unless fresh, as asked
+// within consoledAskEvery.
+func (drv *Driver) consoleServer(fresh bool) string {
 	cs, ok := drv.be.(backend.ConsoleServers)
 	if !ok {
 		return ""
 	}
+	m := &drv.consoled
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !fresh && !m.at.IsZero() && time.Since(m.at) < consoledAskEvery {
+		return m.name
+	}
 	name, err := cs.ConsoleServer(context.Background())
 	if err != nil {
-		return ""
+		name = ""
 	}
+	m.name, m.at = name, time.Now()
 	return name
 }
 
@@ -50,7 +74,7 @@ func (drv *Driver) refreshConsoles(d *domain, force bool) {
 		return
 	}
 	chars := ptyChars(s.def.parsed())
-	server := drv.consoleServer()
+	server := drv.consoleServer(force)
 	if len(chars) == 0 || server == "" {
 		return
 	}

@@ -95,7 +95,7 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 		var paths map[int]string
 		// named before the ptys are read: a console daemon that restarts
 		// meanwhile makes the next refreshConsoles read them again
-		server := drv.consoleServer()
+		server := drv.consoleServer(true)
 		if len(chars) > 0 {
 			paths = drv.pollConsoles(ttys, chars, id, consoleWait)
 		}

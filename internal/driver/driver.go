@@ -126,6 +126,8 @@ type Driver struct {
 	migrationPorts *migration.Ports
 	// consoles are the console sessions clients have open.
 	consoles chrdevs
+	// consoled is the backend's console daemon as last named.
+	consoled consoledMemo
 	// hostCPU is the host CPU decoded from the hypervisor's CPUID words.
 	hostCPU hostCPUCache
 	// images are the disk images' sizes bulk statistics read.

@@ -35,7 +35,9 @@ restarts_consoled() {
 		_i=$((_i + 1))
 	done
 	exec 5>&-
+	# the driver asks for xenconsoled at most once a second: a second try may be needed
 	_t=$(V ttyconsole vx-pv 2>&1 | head -n 1)
+	[ "$_t" = "$_new" ] || { sleep 1; _t=$(V ttyconsole vx-pv 2>&1 | head -n 1); }
 	[ "$_t" = "$_new" ] || { WHY="after xenconsoled's restart virsh ttyconsole says '$_t', xenstore '$_new' (was $_old)"; return 1; }
 	# the boot output went to the old pty: the session shows the answer to a typed line
 	vconsole vx-pv "Escape character" || return 1
