@@ -142,7 +142,7 @@ func parseInterface(dev *Device, root *node, doc string, o DeviceOptions) error 
 	if !anyFieldSet(ifc.Source) {
 		// A type libvirtxml does not know: libvirt's virXMLPropEnum error.
 		typ, _ := root.attr("type")
-		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "type", "interface", typ)
+		return enumErr("type", "interface", typ)
 	}
 	generated, err := normalizeMAC(ifc, o.Rand)
 	if err != nil {
@@ -161,7 +161,7 @@ func parseHostdev(dev *Device, root *node, doc string, def *libvirtxml.Domain) e
 	// virXMLPropEnumDefault: no mode is subsystem, an unknown one an error
 	// (libvirtxml would read the rest and format a hostdev without a mode)
 	if m, ok := root.attr("mode"); ok && m != "subsystem" && m != "capabilities" {
-		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "mode", "hostdev", m)
+		return enumErr("mode", "hostdev", m)
 	}
 	h := &libvirtxml.DomainHostdev{}
 	if err := unmarshalDevice(doc, h); err != nil {
@@ -174,7 +174,7 @@ func parseHostdev(dev *Device, root *node, doc string, def *libvirtxml.Domain) e
 			attr = "type"
 		}
 		v, _ := root.attr(attr)
-		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", attr, "hostdev", v)
+		return enumErr(attr, "hostdev", v)
 	}
 	dropAlias(&h.Alias)
 	if err := hostdevPostParse(def, h); err != nil {

@@ -1,6 +1,7 @@
 package domxml
 
 import (
+	"slices"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -28,9 +29,21 @@ func checkDiskTargets(root *node) error {
 }
 
 // checkDiskNode is what virDomainDiskDefParseXML refuses in one disk: a
-// network source without a protocol, then no target (the error names the
-// disk's source path, if any).
+// type or device libvirt does not know (virXMLPropEnumDefault: present, it
+// must be one, even empty), a network source without a protocol, then no
+// target (the error names the disk's source path, if any).
 func checkDiskNode(k *node) error {
+	for _, e := range []struct {
+		attr  string
+		known []string
+	}{
+		{"type", diskTypes},
+		{"device", diskDevices},
+	} {
+		if v, ok := k.attr(e.attr); ok && !slices.Contains(e.known, v) {
+			return enumErr(e.attr, "disk", v)
+		}
+	}
 	if typ, _ := k.attr("type"); typ == "network" {
 		if src := k.child("source"); src != nil {
 			if p, ok := src.attr("protocol"); !ok || p == "" {
@@ -50,6 +63,13 @@ func checkDiskNode(k *node) error {
 	}
 	return virerr.New(virerr.FromDomain, libvirt.ErrNoTarget, "%s", path)
 }
+
+// diskTypes and diskDevices are libvirt 11.3's virStorageType (but its
+// "none", which the parser refuses) and virDomainDiskDevice.
+var (
+	diskTypes   = []string{"file", "block", "dir", "network", "volume", "nvme", "vhostuser", "vhostvdpa"}
+	diskDevices = []string{"disk", "cdrom", "floppy", "lun"}
+)
 
 // rawDiskPath is the disk's source path as libvirt stores it for its type.
 func rawDiskPath(disk *node) string {

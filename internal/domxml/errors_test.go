@@ -88,6 +88,17 @@ func TestParseErrors(t *testing.T) {
 		{"empty block source", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
 			`<disk type='block'><source/><target dev='xvda'/></disk></devices></domain>`,
 			virerr.FromDomain, libvirt.ErrNoSource, "missing source information for device xvda"},
+		{"unknown disk device", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='file' device='[isk'><source file='/a'/><target dev='xvda'/></disk></devices></domain>`,
+			virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'device' in element 'disk': '[isk'."},
+		{"empty disk device", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='file' device=''><source file='/a'/><target dev='xvda'/></disk></devices></domain>`,
+			virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'device' in element 'disk': ''."},
+		{"disk type none", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
+			`<disk type='none'><source file='/a'/><target dev='xvda'/></disk></devices></domain>`,
+			virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'type' in element 'disk': 'none'."},
+		{"unknown vcpu placement", `<domain type='xen'><name>g</name><memory>1024</memory><vcpu placement='bogus'>1</vcpu><os><type>linux</type></os></domain>`,
+			virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'placement' in element 'vcpu': 'bogus'."},
 		{"network without protocol", `<domain type='xen'><name>g</name><memory>1024</memory><os><type>linux</type></os><devices>` +
 			`<disk type='network'><source name='x'/></disk></devices></domain>`,
 			virerr.FromXML, libvirt.ErrXMLError, "XML error: Missing required attribute 'protocol' in element 'source'"},

@@ -85,6 +85,13 @@ func xmlErr(format string, args ...any) error {
 	return virerr.New(virerr.FromDomain, libvirt.ErrXMLError, format, args...)
 }
 
+// enumErr is virXMLPropEnum's refusal of an attribute's value, an error
+// of libvirt's XML utilities (VIR_FROM_XML), not of the domain parser.
+func enumErr(attr, elem, value string) error {
+	return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
+		"Invalid value for attribute '%s' in element '%s': '%s'.", attr, elem, value)
+}
+
 func unsupported(format string, args ...any) error {
 	return virerr.New(virerr.FromDomain, libvirt.ErrConfigUnsupported, format, args...)
 }
@@ -187,7 +194,7 @@ func checkVCPU(root *node) error {
 	}
 	p, _ := v.attr("placement")
 	if p != "" && p != "static" && p != "auto" {
-		return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'.", "placement", "vcpu", p)
+		return enumErr("placement", "vcpu", p)
 	}
 	if s, ok := v.attr("cpuset"); ok && p != "auto" {
 		if _, err := checkCPUSet(s); err != nil {
