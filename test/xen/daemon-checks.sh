@@ -63,6 +63,14 @@ forget() {
 	V undefine "$1" >/dev/null 2>&1 || true
 }
 
+# vremove NAME: the end of a check's guest: destroyed through the daemon, gone from xl's list
+# within 20 s, undefined
+vremove() {
+	step "virsh destroy $1" V destroy "$1" || return 1
+	wait_gone "$1" 20 || return 1
+	step "virsh undefine $1" V undefine "$1"
+}
+
 # vstart NAME [SECS]: start a defined guest, wait (SECS, default 120) for the next marker, check
 # that xl agrees on its id.
 # The ids are compared once the guest has booted: a guest that resets itself early (a PVH
@@ -204,9 +212,7 @@ check_kill9() {
 	start_daemon || return 1
 	state vx-pv running 10 || return 1
 	[ "$(V domid vx-pv)" = "$_id" ] || { WHY="after restart virsh says id $(V domid vx-pv), want $_id"; return 1; }
-	step "virsh destroy" V destroy vx-pv || return 1
-	wait_gone vx-pv 20 || return 1
-	step "virsh undefine" V undefine vx-pv || return 1
+	vremove vx-pv || return 1
 	DETAIL="daemon pid $_old killed, pid $DPID found vx-pv running with id $_id"
 }
 

@@ -176,8 +176,6 @@ check_virsh_hotplug() {
 	hot_disk vx-dev || return 1
 	time_hotplug
 	hot_nic vx-dev "$ID" || return 1
-	step "virsh destroy" V destroy vx-dev || return 1
-	wait_gone vx-dev 20 || return 1
-	step "virsh undefine" V undefine vx-dev || return 1
+	vremove vx-dev || return 1
 	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
 }

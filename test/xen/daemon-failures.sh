@@ -100,9 +100,7 @@ check_virsh_libxl_failures() {
 	state vx-pv running 10 || return 1
 	_id=$(V domid vx-pv)
 	[ "$(xl domid vx-pv 2>/dev/null)" = "$_id" ] || { WHY="virsh says vx-pv is d$_id, xl says $(xl domid vx-pv 2>&1)"; return 1; }
-	step "virsh destroy vx-pv" V destroy vx-pv || return 1
-	wait_gone vx-pv 20 || return 1
-	step "virsh undefine vx-pv" V undefine vx-pv || return 1
+	vremove vx-pv || return 1
 	DETAIL="free_memory ${_free} MiB; $FAILS; then vx-pv started as d$_id"
 }
 failures_debug() {
