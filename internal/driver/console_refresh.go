@@ -59,9 +59,9 @@ func (drv *Driver) consoleServer(fresh bool) string {
 // gives every guest's console a new pty, and libvirt's record (the live
 // XML's tty, what virsh ttyconsole and virsh console use) would name a
 // pty that is gone or, worse, another guest's. force reads them whatever
-// the daemon (the recorded pty failed to open). Unchanged, it costs one
-// look at the console daemon; a start still recording its ptys is left
-// alone. The status file is written without the domain's job, so that a
+// the daemon (the recorded pty failed to open). Unchanged, it costs the
+// console daemon's name, asked of the backend at most once a second; a
+// start still recording its ptys is left alone. The status file is written without the domain's job, so that a
 // long job does not hold up dumpxml: a job that writes it meanwhile may
 // keep the old ptys there, which the next daemon's first refresh mends.
 func (drv *Driver) refreshConsoles(d *domain, force bool) {
