@@ -111,7 +111,7 @@ func Symlink(target, link string) error {
 			return err
 		}
 		crashPoint("symlink:temp-created", tmp)
-		if err := os.Rename(tmp, link); err != nil {
+		if err := rename(tmp, link); err != nil {
 			os.Remove(tmp)
 			return err
 		}
@@ -206,7 +206,7 @@ var syncDirNow = func(dir string) error {
 }
 
 // rename is rename(2): os.Rename first stats the target, to refuse a
-// directory, which none of ours is.
+// directory, which none of ours is (rename(2) refuses one too, EISDIR).
 func rename(from, to string) error {
 	if err := syscall.Rename(from, to); err != nil {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
