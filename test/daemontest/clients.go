@@ -76,6 +76,7 @@ func runUntil(t testing.TB, d *Daemon, limit time.Duration, env []string, done f
 	var out bytes.Buffer
 	errb := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = &out, errb
+	cmd.WaitDelay = time.Second // a child left holding the output does not hold the test
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
