@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -33,44 +34,92 @@ func IsTemp(name string) bool {
 
 // WriteFile atomically replaces path with data: temp file, write, fsync,
 // rename, fsync of the directory. On error the old content is untouched.
+//
+// It makes its system calls itself: an *os.File would also offer the file
+// to the poller (which refuses a regular file, one call more) and
+// os.CreateTemp would add a chmod for a file made 0600 anyway; a define is
+// mostly these calls.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+tempMarker+"*")
+	fd, tmp, err := createTemp(dir, base, perm)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	crashPoint("write:temp-created", tmp)
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
+	if err := writeSynced(fd, tmp, data, perm); err != nil {
+		syscall.Close(fd)
+		syscall.Unlink(tmp)
+		return &fs.PathError{Op: "write", Path: tmp, Err: err}
+	}
+	if err := syscall.Close(fd); err != nil {
+		syscall.Unlink(tmp)
+		return &fs.PathError{Op: "close", Path: tmp, Err: err}
+	}
+	if err := rename(tmp, path); err != nil {
+		syscall.Unlink(tmp)
 		return err
+	}
+	crashPoint("write:renamed", path)
+	return syncDirAfter("write:dir-synced", dir, path)
+}
+
+// tempSeq numbers this process's temporary files; pid is the process's
+// (os.Getpid is a system call each time).
+var (
+	tempSeq atomic.Uint64
+	pid     = os.Getpid()
+)
+
+// tempName is a new temporary name for base in dir.
+func tempName(dir, base string) string {
+	return filepath.Join(dir, fmt.Sprintf(".%s%s%d-%d", base, tempMarker, pid, tempSeq.Add(1)))
+}
+
+// createTemp creates a new temporary file for base in dir, named with the
+// process and a sequence number, and returns its descriptor and path.
+func createTemp(dir, base string, perm fs.FileMode) (int, string, error) {
+	for attempt := 0; ; attempt++ {
+		tmp := tempName(dir, base)
+		fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, uint32(perm.Perm()))
+		if err == syscall.EINTR || (err == syscall.EEXIST && attempt < 100) {
+			continue // EEXIST: a file of a killed process with this pid
+		}
+		if err != nil {
+			return -1, "", &fs.PathError{Op: "open", Path: tmp, Err: err}
+		}
+		return fd, tmp, nil
+	}
+}
+
+// writeSynced writes data to fd (the file tmp), gives it perm and syncs it. The umask
+// takes bits away from the mode the file was created with; the owner's own
+// read and write (all a 0600 file has) are never among them, as without
+// them the daemon could not work at all, so only other modes are set again.
+func writeSynced(fd int, tmp string, data []byte, perm fs.FileMode) error {
+	for len(data) > 0 {
+		n, err := syscall.Write(fd, data)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
 	}
 	crashPoint("write:data-written", tmp)
-	if err := f.Chmod(perm); err != nil {
-		return err
+	if perm.Perm()&^0o600 != 0 {
+		if err := syscall.Fchmod(fd, uint32(perm.Perm())); err != nil {
+			return err
+		}
 	}
-	if err := f.Sync(); err != nil {
+	if err := syscall.Fsync(fd); err != nil {
 		return err
 	}
 	crashPoint("write:temp-synced", tmp)
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	crashPoint("write:renamed", path)
-	return syncDirAfter("write:dir-synced", dir, path)
+	return nil
 }
 
 // syncDirAfter syncs dir, the last step of an operation on path, and
@@ -102,7 +151,7 @@ func Symlink(target, link string) error {
 		dir = "."
 	}
 	for attempt := 0; ; attempt++ {
-		tmp := filepath.Join(dir, fmt.Sprintf(".%s%s%d-%d", base, tempMarker, os.Getpid(), attempt))
+		tmp := tempName(dir, base)
 		err := os.Symlink(target, tmp)
 		if errors.Is(err, fs.ErrExist) && attempt < 100 {
 			continue
