@@ -75,9 +75,9 @@ func liveDef(def *libvirtxml.Domain) *definition {
 }
 
 // savedDef holds a definition as its saved text, which this daemon's
-// formatter made of def.
+// formatter made of def, not yet packed (Driver.packLater).
 func savedDef(def *libvirtxml.Domain, text string) *definition {
-	x := &definition{text: pack(text), packed: true, canonical: true, facts: factsOf(def)}
+	x := &definition{text: text, canonical: true, facts: factsOf(def)}
 	x.cached = weak.Make(def)
 	return x
 }

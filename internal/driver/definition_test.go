@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"virtxend/internal/domxml"
 )
@@ -80,5 +81,38 @@ func TestPackRoundTrip(t *testing.T) {
 		if err != nil || got != s {
 			t.Fatalf("unpack(pack(%.40q)) = %.40q, %v", s, got, err)
 		}
+	}
+}
+
+// TestDefinePacksLater: a defined domain's saved text is deflated a
+// moment after the define (packLater), and its dumpxml is the same
+// before and after.
+func TestDefinePacksLater(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	dom := define(t, drv, "later", 1, "")
+	before, err := drv.GetXMLDesc(ctx, dom, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := drv.find(dom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed := func() bool {
+		d.mu.Lock()
+		x := d.def
+		d.mu.Unlock()
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return x.packed
+	}
+	for deadline := time.Now().Add(time.Minute); !packed(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the saved text was not packed")
+		}
+	}
+	if after, err := drv.GetXMLDesc(ctx, dom, 0); err != nil || after != before {
+		t.Fatalf("dumpxml after packing: %v\n%s\nbefore\n%s", err, after, before)
 	}
 }

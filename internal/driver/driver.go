@@ -130,6 +130,8 @@ type Driver struct {
 	consoled consoledMemo
 	// hostCPU is the host CPU decoded from the hypervisor's CPUID words.
 	hostCPU hostCPUCache
+	// packs are the saved texts to deflate a moment after their define.
+	packs pendingPacks
 	// images are the disk images' sizes bulk statistics read.
 	images imageCache
 	// hostdevs keeps the host PCI devices guests use; nil when the

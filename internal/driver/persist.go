@@ -84,7 +84,9 @@ func (drv *Driver) writeConfig(def *libvirtxml.Domain) (*definition, error) {
 	if err := store.WriteFile(path, []byte(configFile(def.Name, s)), 0o600); err != nil {
 		return nil, errSystem(err, "cannot save config file '%s'", path)
 	}
-	return savedDef(def, s), nil
+	saved := savedDef(def, s)
+	drv.packLater(saved)
+	return saved, nil
 }
 
 // configFile is a config file's content: the header, then the text.
