@@ -136,13 +136,13 @@ func TestMigrateRefused(t *testing.T) {
 	defineStart(t, a.Daemon, "g", guestXML("g", ""))
 	// The destination has another domain of that name.
 	define(t, b.Daemon, "g", guestXML("g", ""))
-	mustFail(t, a.Virsh("migrate", "g", b.URI()), "already exists with uuid")
+	mustFail(t, jobFails(a.Daemon, "conn.lookupByName('g').migrate3(dest, {}, 0)", b.URI()), "already exists with uuid")
 	b.MustVirsh("undefine", "g")
 	// Flags libvirt's Xen driver does not take.
-	mustFail(t, a.Virsh("migrate", "--compressed", "g", b.URI()), "unsupported flags")
-	mustFail(t, a.Virsh("migrate", "Domain-0", b.URI()), "Domain-0 cannot be migrated")
+	mustFail(t, jobFails(a.Daemon, "conn.lookupByName('g').migrate3(dest, {}, libvirt.VIR_MIGRATE_COMPRESSED)", b.URI()), "unsupported flags")
+	mustFail(t, jobFails(a.Daemon, "conn.lookupByName('Domain-0').migrate3(dest, {}, 0)", b.URI()), "Domain-0 cannot be migrated")
 	// A URI naming an address the destination does not have.
-	mustFail(t, a.Virsh("migrate", "g", b.URI(), "tcp://10.99.0.77"), "Fail to create socket for incoming migration")
+	mustFail(t, jobFails(a.Daemon, "conn.lookupByName('g').migrate3(dest, {libvirt.VIR_MIGRATE_PARAM_URI: 'tcp://10.99.0.77'}, 0)", b.URI()), "Fail to create socket for incoming migration")
 	if got := hostState(a, "g"); got != "running (booted)" {
 		t.Errorf("source after the refusals: %q", got)
 	}
@@ -241,7 +241,7 @@ func TestMigratePeer2Peer(t *testing.T) {
 
 	// A destination that is not there: libvirt's client error, the guest
 	// running here.
-	mustFail(t, a.Virsh("migrate", "--p2p", "g", "xen+unix:///system?socket=/nonexistent"), "Failed to connect socket to '/nonexistent'")
+	mustFail(t, jobFails(a.Daemon, "conn.lookupByName('g').migrateToURI3('xen+unix:///system?socket=/nonexistent', {}, libvirt.VIR_MIGRATE_PEER2PEER)"), "Failed to connect socket to '/nonexistent'")
 
 	// Aborted while its data goes through the tunnel.
 	defineStart(t, a.Daemon, "s", slowGuest("s"))
