@@ -47,11 +47,10 @@ func (a Attr[T]) Get() (T, bool) { return a.Value, a.Set }
 // peerCreds is what the kernel says of a Unix socket's peer, read once at
 // accept; ok is false for any other connection, whose peer is unknown.
 type peerCreds struct {
-	ok        bool
-	uid, gid  uint32
-	pid       int32        // 0 when the peer is in another pid namespace
-	startTime Attr[uint64] // of pid
-	label     string       // SO_PEERSEC, "" if the kernel has none
+	ok       bool
+	uid, gid uint32
+	pid      int32  // 0 when the peer is in another pid namespace
+	label    string // SO_PEERSEC, "" if the kernel has none
 }
 
 func readPeerCreds(conn net.Conn) peerCreds {
@@ -74,11 +73,6 @@ func readPeerCreds(conn net.Conn) peerCreds {
 		// sockets, and then there is no context.
 		p.label, _ = unix.GetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_PEERSEC)
 	})
-	if p.pid > 0 {
-		if t, ok := ProcessStartTime(int(p.pid)); ok {
-			p.startTime = Known(t)
-		}
-	}
 	return p
 }
 
@@ -99,7 +93,9 @@ func (p peerCreds) logPID() int64 {
 
 // identity is virNetServerClientCreateIdentity's: the names of the uid and
 // gid, the ids, the pid (-1 when the kernel gives none) and its start time
-// (then ULLONG_MAX), and the security label. libvirt fails every call of a
+// (then ULLONG_MAX), and the security label. As in libvirt it is made when
+// first needed, and the start time read then: a connection that never asks
+// costs no read of /proc (a storm of them spent 40% of the daemon there). libvirt fails every call of a
 // client whose uid or gid has no name, or whose start time it cannot read;
 // here that attribute is unknown instead.
 func (p peerCreds) identity() Identity {
@@ -119,7 +115,10 @@ func (p peerCreds) identity() Identity {
 	case p.pid == 0:
 		id.ProcessID, id.ProcessTime = Known(int64(-1)), Known(uint64(math.MaxUint64))
 	default:
-		id.ProcessID, id.ProcessTime = Known(int64(p.pid)), p.startTime
+		id.ProcessID = Known(int64(p.pid))
+		if t, ok := ProcessStartTime(int(p.pid)); ok {
+			id.ProcessTime = Known(t)
+		}
 	}
 	if p.label != "" {
 		id.SELinuxContext = Known(p.label)
