@@ -410,12 +410,21 @@ func (c *Client) runHook(f func()) {
 // calls in one read, and small because every connection holds one.
 const readBufSize = 4 << 10
 
+// yieldEvery is how many packets a connection's reader handles back to
+// back, its input never running dry, before it waits for the others' turn
+// (pollturn.go): PINGs and calls of unknown programs are answered by the
+// reader itself, and a client streaming them kept it from ever blocking.
+const yieldEvery = 16
+
 // readLoop reads packets while the client has a free request slot:
 // with max_client_requests calls in flight the socket is simply not read.
 func (c *Client) readLoop() {
 	br := bufio.NewReaderSize(c.conn, readBufSize)
 	var head [lenSize + HeaderSize]byte
-	for c.waitForSlot() {
+	for n := 1; c.waitForSlot(); n++ {
+		if n%yieldEvery == 0 && br.Buffered() > 0 {
+			c.srv.turn.wait()
+		}
 		h, n, err := readHeader(br, &head)
 		var payload []byte
 		if err == nil {

@@ -61,7 +61,10 @@ type Server struct {
 	recvStall time.Duration // 0: defaultReceiveStall (tests shorten it)
 	budget    *recvBudget
 
-	initOnce    sync.Once
+	initOnce sync.Once
+	// turn is where goroutines whose input never runs dry wait for the
+	// others' turn (pollturn.go).
+	turn        *pollTurn
 	log         *slog.Logger
 	pool        *pool
 	programs    atomic.Pointer[map[[2]uint32]*Program]
@@ -105,6 +108,7 @@ func (s *Server) init() {
 		s.budget = newRecvBudget(s.MaxReceiving, s.recvStall)
 		s.maxRequests.Store(int64(s.MaxClientRequests))
 		s.pool = newPool(s.MinWorkers, s.MaxWorkers, s.PrioWorkers)
+		s.turn = newPollTurn()
 		s.changed = make(chan struct{}, 1)
 		s.roomCond = sync.NewCond(&s.mu)
 		s.listeners = map[net.Listener]struct{}{}
@@ -180,6 +184,7 @@ func (s *Server) ServeListener(ln net.Listener, opts ListenerOptions) error {
 		}
 		backoff = 0
 		s.addClient(conn, opts)
+		s.turn.wait()
 	}
 }
 
@@ -216,9 +221,8 @@ func (s *Server) isClosing() bool {
 }
 
 func (s *Server) addClient(conn net.Conn, opts ListenerOptions) *Client {
-	// The peer's credentials, and its process's start time from /proc,
-	// are read before the server lock is taken: under it, a storm of
-	// connections made every client's coming and going wait on /proc.
+	// The peer's credentials are read before the server lock is taken,
+	// which every client's coming and going waits on.
 	peer := readPeerCreds(conn)
 	s.mu.Lock()
 	// The limits may have been lowered while Accept was blocked, and other
@@ -346,6 +350,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.Close()
 	}
 	s.pool.stop()
+	s.turn.close()
 	return err
 }
 
@@ -357,6 +362,7 @@ func (s *Server) Close() error {
 		c.Close()
 	}
 	s.pool.stop()
+	s.turn.close()
 	return nil
 }
 
