@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +73,7 @@ func runUntil(t testing.TB, d *Daemon, limit time.Duration, env []string, stuck 
 		cmd.Env = append(os.Environ(), env...)
 	}
 	var out bytes.Buffer
-	errb := &lockedBuffer{}
+	errb := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = &out, errb
 	cmd.WaitDelay = time.Second // a child left holding the output does not hold the test
 	if err := cmd.Start(); err != nil {
@@ -118,24 +117,6 @@ func runUntil(t testing.TB, d *Daemon, limit time.Duration, env []string, stuck 
 			return r
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer a command writes while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // watchedCommands are the virsh commands whose call runs in a worker
