@@ -421,8 +421,12 @@ const yieldEvery = 16
 func (c *Client) readLoop() {
 	br := bufio.NewReaderSize(c.conn, readBufSize)
 	var head [lenSize + HeaderSize]byte
-	for n := 1; c.waitForSlot(); n++ {
-		if n%yieldEvery == 0 && br.Buffered() > 0 {
+	streak := 0 // packets handled since the input last ran dry
+	for c.waitForSlot() {
+		if br.Buffered() == 0 {
+			streak = 0
+		} else if streak++; streak == yieldEvery {
+			streak = 0
 			c.srv.turn.wait()
 		}
 		h, n, err := readHeader(br, &head)
