@@ -77,6 +77,8 @@ func FuzzServerConn(f *testing.F) {
 		rawPacket(Header{Prog: remoteProg, Vers: 1, Proc: procEcho, Type: TypeStream, Serial: 3, Status: StatusOK}, nil)), false)
 	f.Add(seq(call(procBanner, 4, nil), call(34, 5, &libvirt.DomainSuspendArgs{}), unhex(f, goldenPing)), true)
 	f.Add(call(procPanic, 6, nil), false)
+	// PINGs back to back, more than yieldEvery: the reader waits for a turn.
+	f.Add(bytes.Repeat(unhex(f, goldenPing), 3*yieldEvery), false)
 	srv := &Server{Name: "fuzz", MinWorkers: 1, MaxWorkers: 2, PrioWorkers: 1}
 	srv.Register(fuzzProgram())
 	defer srv.Close()
