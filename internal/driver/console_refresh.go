@@ -61,9 +61,10 @@ func (drv *Driver) consoleServer(fresh bool) string {
 // pty that is gone or, worse, another guest's. force reads them whatever
 // the daemon (the recorded pty failed to open). Unchanged, it costs the
 // console daemon's name, asked of the backend at most once a second; a
-// start still recording its ptys is left alone. The status file is written without the domain's job, so that a
-// long job does not hold up dumpxml: a job that writes it meanwhile may
-// keep the old ptys there, which the next daemon's first refresh mends.
+// start still recording its ptys is left alone. The status file is written
+// without the domain's job, so that a long job does not hold up dumpxml: a
+// job that writes it meanwhile may keep the old ptys there, which the next
+// daemon's first refresh mends.
 func (drv *Driver) refreshConsoles(d *domain, force bool) {
 	ttys, ok := drv.be.(backend.ConsoleTTYs)
 	if !ok || drv.consoles.recorded(d) != nil {

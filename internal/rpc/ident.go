@@ -95,9 +95,9 @@ func (p peerCreds) logPID() int64 {
 // gid, the ids, the pid (-1 when the kernel gives none) and its start time
 // (then ULLONG_MAX), and the security label. As in libvirt it is made when
 // first needed, and the start time read then: a connection that never asks
-// costs no read of /proc (a storm of them spent 40% of the daemon there). libvirt fails every call of a
-// client whose uid or gid has no name, or whose start time it cannot read;
-// here that attribute is unknown instead.
+// costs no read of /proc (a storm of them spent 40% of the daemon there).
+// libvirt fails every call of a client whose uid or gid has no name, or
+// whose start time it cannot read; here that attribute is unknown instead.
 func (p peerCreds) identity() Identity {
 	var id Identity
 	if !p.ok {

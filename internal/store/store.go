@@ -94,10 +94,11 @@ func createTemp(dir, base string, perm fs.FileMode) (int, string, error) {
 	}
 }
 
-// writeSynced writes data to fd (the file tmp), gives it perm and syncs it. The umask
-// takes bits away from the mode the file was created with; the owner's own
-// read and write (all a 0600 file has) are never among them, as without
-// them the daemon could not work at all, so only other modes are set again.
+// writeSynced writes data to fd (the file tmp), gives it perm and syncs
+// it. The umask takes bits away from the mode the file was created with;
+// the owner's own read and write (all a 0600 file has) are never among
+// them, as without them the daemon could not work at all, so only other
+// modes are set again.
 func writeSynced(fd int, tmp string, data []byte, perm fs.FileMode) error {
 	for len(data) > 0 {
 		n, err := syscall.Write(fd, data)
