@@ -10,6 +10,7 @@ import (
 
 	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // Type says whether a definition describes a host CPU or a guest's
@@ -545,16 +546,16 @@ func (c *CPU) Format() string {
 			fmt.Fprintf(&kids, " fallback='%s'", fallbackNames[c.Fallback])
 		}
 		if c.Type == Guest && c.VendorID != "" {
-			fmt.Fprintf(&kids, " vendor_id='%s'", escape(c.VendorID))
+			fmt.Fprintf(&kids, " vendor_id='%s'", virstring.EscapeString(c.VendorID))
 		}
 		if c.Model != "" {
-			fmt.Fprintf(&kids, ">%s</model>\n", escape(c.Model))
+			fmt.Fprintf(&kids, ">%s</model>\n", virstring.EscapeString(c.Model))
 		} else {
 			kids.WriteString("/>\n")
 		}
 	}
 	if formatModel && c.Vendor != "" {
-		fmt.Fprintf(&kids, "  <vendor>%s</vendor>\n", escape(c.Vendor))
+		fmt.Fprintf(&kids, "  <vendor>%s</vendor>\n", virstring.EscapeString(c.Vendor))
 	}
 	if c.Type == Host && c.SigFamily != 0 {
 		fmt.Fprintf(&kids, "  <signature family='%d' model='%d' stepping='%d'/>\n", c.SigFamily, c.SigModel, c.SigStepping)
@@ -578,8 +579,3 @@ func (c *CPU) Format() string {
 	}
 	return "<cpu" + attrs.String() + ">\n" + kids.String() + "</cpu>\n"
 }
-
-// escape is virBufferEscapeString's escaping for XML.
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", "\"", "&quot;")
-
-func escape(s string) string { return escaper.Replace(s) }

@@ -2,6 +2,8 @@ package domxml
 
 import (
 	"strings"
+
+	"virtxend/internal/virstring"
 )
 
 // writeLibvirt writes a tree the way libvirt's virBuffer formatter does:
@@ -42,7 +44,7 @@ func writeNodeAt(b *strings.Builder, n *node, depth, base int, libxml bool) {
 			b.WriteByte('"')
 		} else {
 			b.WriteString("='")
-			b.WriteString(EscapeString(a.value))
+			b.WriteString(virstring.EscapeString(a.value))
 			b.WriteByte('\'')
 		}
 	}
@@ -93,47 +95,9 @@ func writeMixed(b *strings.Builder, n *node) {
 	}
 }
 
-// EscapeString is virBufferEscapeString: the five XML specials become
-// entities and control characters other than tab, newline and carriage
-// return are dropped silently. Exported for the other XML libvirt writes
-// with virBuffer by hand, such as the migration cookie.
-func EscapeString(s string) string {
-	if !strings.ContainsAny(s, "<>&'\"") && !hasControl(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '"':
-			b.WriteString("&quot;")
-		case r == '\'':
-			b.WriteString("&apos;")
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			return true
-		}
-	}
-	return false
-}
-
 func escapeText(s string, libxml bool) string {
 	if !libxml {
-		return EscapeString(s)
+		return virstring.EscapeString(s)
 	}
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#13;")
 	return r.Replace(s)

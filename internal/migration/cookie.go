@@ -45,9 +45,9 @@ type Cookie struct {
 func (c Cookie) Encode() []byte {
 	var b bytes.Buffer
 	b.WriteString("<libxl-migration>\n")
-	fmt.Fprintf(&b, "  <name>%s</name>\n", domxml.EscapeString(c.Name))
+	fmt.Fprintf(&b, "  <name>%s</name>\n", virstring.EscapeString(c.Name))
 	fmt.Fprintf(&b, "  <uuid>%s</uuid>\n", c.UUID)
-	fmt.Fprintf(&b, "  <hostname>%s</hostname>\n", domxml.EscapeString(c.Hostname))
+	fmt.Fprintf(&b, "  <hostname>%s</hostname>\n", virstring.EscapeString(c.Hostname))
 	fmt.Fprintf(&b, "  <migration-stream-version>%d</migration-stream-version>\n", c.StreamVersion)
 	b.WriteString("</libxl-migration>\n")
 	b.WriteByte(0)

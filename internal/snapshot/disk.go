@@ -6,7 +6,6 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
-	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
 	"virtxend/internal/virstring"
 )
@@ -151,7 +150,7 @@ func formatDisk(b *strings.Builder, d *Disk, depth int) error {
 		return nil
 	}
 	ind := strings.Repeat("  ", depth)
-	attrs := fmt.Sprintf(" name='%s'", domxml.EscapeString(d.Name))
+	attrs := fmt.Sprintf(" name='%s'", virstring.EscapeString(d.Name))
 	if d.Snapshot > LocationDefault {
 		attrs += fmt.Sprintf(" snapshot='%s'", d.Snapshot)
 	}
@@ -178,7 +177,7 @@ func formatDriver(b *strings.Builder, d *Disk, depth int) {
 	ind := strings.Repeat("  ", depth)
 	attrs := ""
 	if d.Format != "" {
-		attrs = fmt.Sprintf(" type='%s'", domxml.EscapeString(d.Format))
+		attrs = fmt.Sprintf(" type='%s'", virstring.EscapeString(d.Format))
 	}
 	if d.MetadataCacheMaxSize == 0 {
 		if attrs != "" {

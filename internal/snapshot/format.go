@@ -6,6 +6,7 @@ import (
 
 	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // FormatFlag is virDomainSnapshotFormatFlags.
@@ -85,7 +86,7 @@ func FormatMetadata(def *Def, domainUUID string, current bool) (string, error) {
 
 // formatHead writes name to memory, each line as virBuffer does.
 func formatHead(b *strings.Builder, def *Def) {
-	esc := domxml.EscapeString
+	esc := virstring.EscapeString
 	if def.Name != "" {
 		b.WriteString("  <name>" + esc(def.Name) + "</name>\n")
 	}

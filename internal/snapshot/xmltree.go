@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"virtxend/internal/domxml"
+	"virtxend/internal/virstring"
 )
 
 // elem is one element of a parsed document, enough to answer the XPath
@@ -168,7 +168,7 @@ func writeElem(b *strings.Builder, e *elem, depth int) {
 	ind := strings.Repeat("  ", depth)
 	b.WriteString(ind + "<" + e.name)
 	for _, a := range e.attrs {
-		b.WriteString(" " + qname(a.Name) + "='" + domxml.EscapeString(a.Value) + "'")
+		b.WriteString(" " + qname(a.Name) + "='" + virstring.EscapeString(a.Value) + "'")
 	}
 	text := strings.Join(e.text, "")
 	switch {
@@ -183,6 +183,6 @@ func writeElem(b *strings.Builder, e *elem, depth int) {
 	case text == "":
 		b.WriteString("/>\n")
 	default:
-		b.WriteString(">" + domxml.EscapeString(text) + "</" + e.name + ">\n")
+		b.WriteString(">" + virstring.EscapeString(text) + "</" + e.name + ">\n")
 	}
 }

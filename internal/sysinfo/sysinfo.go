@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"virtxend/internal/virstring"
 )
 
 // Args are dmidecode's arguments in virSysinfoReadDMI: BIOS, system, base
@@ -153,7 +155,8 @@ func every(out, title, tag string, fields []field) []Section {
 }
 
 // memoryDevices is virSysinfoParseX86Memory: a slot whose size begins
-// what "No Module Installed" says is left out.
+// what "No Module Installed" says is left out (libvirt's STREQLEN over the
+// size's line: a line that is a prefix of it, the empty one included).
 func memoryDevices(out string) []Section {
 	const title = "Memory Device"
 	var ss []Section
@@ -224,9 +227,9 @@ func (d *Def) Format() string {
 		fmt.Fprintf(&b, "  <%s>\n", s.Tag)
 		for _, e := range s.Entries {
 			if e.Name == "" {
-				fmt.Fprintf(&b, "    <entry>%s</entry>\n", escape(e.Value))
+				fmt.Fprintf(&b, "    <entry>%s</entry>\n", virstring.EscapeString(e.Value))
 			} else {
-				fmt.Fprintf(&b, "    <entry name='%s'>%s</entry>\n", e.Name, escape(e.Value))
+				fmt.Fprintf(&b, "    <entry name='%s'>%s</entry>\n", e.Name, virstring.EscapeString(e.Value))
 			}
 		}
 		fmt.Fprintf(&b, "  </%s>\n", s.Tag)
@@ -234,6 +237,3 @@ func (d *Def) Format() string {
 	b.WriteString("</sysinfo>\n")
 	return b.String()
 }
-
-// escape is virBufferEscapeString's: the five XML specials.
-var escape = strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;", "'", "&apos;", `"`, "&quot;").Replace

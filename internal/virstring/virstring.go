@@ -1,9 +1,53 @@
 // Package virstring holds the few string helpers of libvirt's
 // src/util/virstring.c that more than one package reads libvirt's input
-// with, so that each accepts exactly what libvirt accepts.
+// with, so that each accepts exactly what libvirt accepts, and the escaping
+// of virBufferEscapeString that every XML written by hand uses, so that
+// each writes what libvirt writes.
 package virstring
 
-import "math"
+import (
+	"math"
+	"strings"
+)
+
+// EscapeString is virBufferEscapeString: the five XML specials become
+// entities and control characters other than tab, newline and carriage
+// return are dropped silently (XML 1.0 has no way to write them).
+// libvirt's list of them stops at 0x19, so it writes 0x1A to 0x1F as they
+// are, in a document no XML reader then takes; those are dropped too.
+func EscapeString(s string) string {
+	if !strings.ContainsAny(s, "<>&'\"") && !hasControl(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '"':
+			b.WriteString("&quot;")
+		case r == '\'':
+			b.WriteString("&apos;")
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
 
 // IsSpace is g_ascii_isspace, which is also C's isspace in the "C"
 // locale: what strtoul skips before a number.

@@ -92,3 +92,18 @@ func FuzzToLL(f *testing.F) {
 		}
 	})
 }
+
+func TestEscapeString(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":              "plain",
+		`a<b>&'c"`:           "a&lt;b&gt;&amp;&apos;c&quot;",
+		"tab\tnl\ncr\r":      "tab\tnl\ncr\r",
+		"x\x01\x08\x0b\x19y": "xy",
+		"x\x1a\x1fy":         "xy",
+		"héllo":              "héllo",
+	} {
+		if got := EscapeString(in); got != want {
+			t.Errorf("EscapeString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
