@@ -66,10 +66,26 @@ func (drv *Driver) parseDevice(d *domain, xml string, skipValidate bool) (*domxm
 	return domxml.ParseDevice(xml, d.snap().def.parsed(), domxml.DeviceOptions{SkipValidate: skipValidate})
 }
 
-// AttachDevice is virDomainAttachDeviceFlags (flags: VIR_DOMAIN_DEVICE_
-// MODIFY_LIVE, _CONFIG; the flagless virDomainAttachDevice is LIVE).
-func (drv *Driver) AttachDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
-	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainAttachDeviceFlags"); err != nil {
+// deviceCall is one of the three device calls, as libvirt's libxl driver
+// makes each (libxlDomain{Attach,Detach,Update}DeviceFlags): the flags
+// checked, the job taken, the persistent definition changed on a copy and
+// checked first, then the guest changed, its status saved even when that
+// failed (part of it, a USB controller, may have been plugged), and the
+// copy written last.
+type deviceCall struct {
+	api string // libvirt's function, for the unsupported-flags error
+	// skipValidate: the device's XML only names a device (detach), and
+	// is not validated.
+	skipValidate bool
+	config       func(def *libvirtxml.Domain, dev *domxml.Device) error
+	// live changes the running guest; conf is the device parsed for the
+	// persistent definition, nil without _CONFIG. It returns the alias of
+	// a device the guest gained, for DEVICE_ADDED.
+	live func(ctx context.Context, d *domain, dev, conf *domxml.Device) (added string, err error)
+}
+
+func (drv *Driver) deviceCall(ctx context.Context, dom Domain, xml string, flags uint32, c deviceCall) error {
+	if err := checkFlags(flags, modifyLive|modifyConfig, c.api); err != nil {
 		return err
 	}
 	d, err := drv.deviceJob(ctx, dom)
@@ -83,43 +99,53 @@ func (drv *Driver) AttachDevice(ctx context.Context, dom Domain, xml string, fla
 	var cfgDef *libvirtxml.Domain
 	var devConf *domxml.Device
 	if flags&modifyConfig != 0 {
-		if devConf, err = drv.parseDevice(d, xml, false); err != nil {
+		if devConf, err = drv.parseDevice(d, xml, c.skipValidate); err != nil {
 			return err
 		}
 		if cfgDef, err = drv.persistentCopy(d); err != nil {
 			return err
 		}
-		if err := attachConfig(cfgDef, devConf); err != nil {
+		if err := c.config(cfgDef, devConf); err != nil {
 			return err
 		}
 	}
 	if flags&modifyLive != 0 {
-		devLive, err := drv.parseDevice(d, xml, false)
+		dev, err := drv.parseDevice(d, xml, c.skipValidate)
 		if err != nil {
 			return err
 		}
-		if devConf != nil && devConf.Interface != nil {
-			// libxlDomainAttachDeviceNormalize: one MAC in both.
-			mac := *devConf.Interface.MAC
-			devLive.Interface.MAC = &mac
-		}
-		alias, err := drv.attachLive(ctx, d, devLive)
-		// The status is saved even when the attach failed, as libvirt
-		// does: part of it (a USB controller) may have been plugged.
+		added, err := c.live(ctx, d, dev, devConf)
 		if serr := drv.saveStatusIfActive(d); err == nil {
 			err = serr
 		}
 		if err != nil {
 			return err
 		}
-		if alias != "" {
-			drv.broker.Publish(events.NewDevice(events.IDDeviceAdded, d.ref(), alias))
+		if added != "" {
+			drv.broker.Publish(events.NewDevice(events.IDDeviceAdded, d.ref(), added))
 		}
 	}
 	if cfgDef != nil {
 		return drv.savePersistent(d, cfgDef)
 	}
 	return nil
+}
+
+// AttachDevice is virDomainAttachDeviceFlags (flags: VIR_DOMAIN_DEVICE_
+// MODIFY_LIVE, _CONFIG; the flagless virDomainAttachDevice is LIVE).
+func (drv *Driver) AttachDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
+	return drv.deviceCall(ctx, dom, xml, flags, deviceCall{
+		api:    "libxlDomainAttachDeviceFlags",
+		config: attachConfig,
+		live: func(ctx context.Context, d *domain, dev, conf *domxml.Device) (string, error) {
+			if conf != nil && conf.Interface != nil {
+				// libxlDomainAttachDeviceNormalize: one MAC in both.
+				mac := *conf.Interface.MAC
+				dev.Interface.MAC = &mac
+			}
+			return drv.attachLive(ctx, d, dev)
+		},
+	})
 }
 
 // attachLive is libxlDomainAttachDeviceLive; it returns the alias of the
@@ -143,47 +169,12 @@ func (drv *Driver) attachLive(ctx context.Context, d *domain, dev *domxml.Device
 // device is named by what identifies it (a disk's target, an interface's
 // MAC, ...); its XML is not validated.
 func (drv *Driver) DetachDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
-	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainDetachDeviceFlags"); err != nil {
-		return err
-	}
-	d, err := drv.deviceJob(ctx, dom)
-	if err != nil {
-		return err
-	}
-	defer drv.endJob(d)
-	if flags, err = modImpact(d.snap(), flags); err != nil {
-		return err
-	}
-	var cfgDef *libvirtxml.Domain
-	if flags&modifyConfig != 0 {
-		dev, err := drv.parseDevice(d, xml, true)
-		if err != nil {
-			return err
-		}
-		if cfgDef, err = drv.persistentCopy(d); err != nil {
-			return err
-		}
-		if err := detachConfig(cfgDef, dev); err != nil {
-			return err
-		}
-	}
-	if flags&modifyLive != 0 {
-		dev, err := drv.parseDevice(d, xml, true)
-		if err != nil {
-			return err
-		}
-		err = drv.detachLive(ctx, d, dev)
-		if serr := drv.saveStatusIfActive(d); err == nil {
-			err = serr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if cfgDef != nil {
-		return drv.savePersistent(d, cfgDef)
-	}
-	return nil
+	return drv.deviceCall(ctx, dom, xml, flags, deviceCall{
+		api: "libxlDomainDetachDeviceFlags", skipValidate: true, config: detachConfig,
+		live: func(ctx context.Context, d *domain, dev, _ *domxml.Device) (string, error) {
+			return "", drv.detachLive(ctx, d, dev)
+		},
+	})
 }
 
 // detachLive is libxlDomainDetachDeviceLive.
@@ -204,47 +195,12 @@ func (drv *Driver) detachLive(ctx context.Context, d *domain, dev *domxml.Device
 // UpdateDevice is virDomainUpdateDeviceFlags (flags: VIR_DOMAIN_DEVICE_
 // MODIFY_LIVE, _CONFIG): for Xen, a cdrom's media change.
 func (drv *Driver) UpdateDevice(ctx context.Context, dom Domain, xml string, flags uint32) error {
-	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainUpdateDeviceFlags"); err != nil {
-		return err
-	}
-	d, err := drv.deviceJob(ctx, dom)
-	if err != nil {
-		return err
-	}
-	defer drv.endJob(d)
-	if flags, err = modImpact(d.snap(), flags); err != nil {
-		return err
-	}
-	var cfgDef *libvirtxml.Domain
-	if flags&modifyConfig != 0 {
-		dev, err := drv.parseDevice(d, xml, false)
-		if err != nil {
-			return err
-		}
-		if cfgDef, err = drv.persistentCopy(d); err != nil {
-			return err
-		}
-		if err := updateConfig(cfgDef, dev); err != nil {
-			return err
-		}
-	}
-	if flags&modifyLive != 0 {
-		dev, err := drv.parseDevice(d, xml, false)
-		if err != nil {
-			return err
-		}
-		err = drv.updateLive(ctx, d, dev)
-		if serr := drv.saveStatusIfActive(d); err == nil {
-			err = serr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if cfgDef != nil {
-		return drv.savePersistent(d, cfgDef)
-	}
-	return nil
+	return drv.deviceCall(ctx, dom, xml, flags, deviceCall{
+		api: "libxlDomainUpdateDeviceFlags", config: updateConfig,
+		live: func(ctx context.Context, d *domain, dev, _ *domxml.Device) (string, error) {
+			return "", drv.updateLive(ctx, d, dev)
+		},
+	})
 }
 
 // updateLive is libxlDomainUpdateDeviceLive: only a cdrom's media.
