@@ -181,6 +181,9 @@ func (r *hostileReport) print(w io.Writer, asJSON bool) {
 	fmt.Fprintf(w, "daemon RSS KiB each second after the flood: %v\n", r.RSSSettleKB)
 	if r.Before.P99us > 0 {
 		fmt.Fprintf(w, "p99 during / before: %.2f; p50: %.2f\n", r.During.P99us/r.Before.P99us, r.During.P50us/r.Before.P50us)
+		// Both phases without a flood: how far a p99 moves on this
+		// machine by itself, which bounds what "during / before" can say.
+		fmt.Fprintf(w, "p99 after / before (no flood in either): %.2f\n", r.After.P99us/r.Before.P99us)
 	}
 	fmt.Fprintf(w, "flood:\n%s", r.Flood)
 	if r.FloodErr != "" {
