@@ -2,9 +2,10 @@ package driver
 
 import (
 	"context"
-	"fmt"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/domxml"
 )
 
 // InterfaceAddrs is one interface's addresses (virDomainInterface).
@@ -66,8 +67,8 @@ func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceA
 		}
 		mac := ""
 		if ifc.MAC != nil {
-			if m, ok := parseMAC(ifc.MAC.Address); ok {
-				mac = formatMAC(m)
+			if m, ok := domxml.ParseMAC(ifc.MAC.Address); ok {
+				mac = m
 			}
 		}
 		net, err := nd.NetworkLookupByName(ctx, ifc.Source.Network.Network)
@@ -91,9 +92,4 @@ func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceA
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-// formatMAC is virMacAddrFormat: lower-case hex pairs.
-func formatMAC(m [6]byte) string {
-	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
 }

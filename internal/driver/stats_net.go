@@ -3,14 +3,13 @@ package driver
 import (
 	"context"
 	"errors"
-	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
-	"virtxend/internal/virstring"
 )
 
 // InterfaceStats is virDomainInterfaceStats (libxlDomainInterfaceStats):
@@ -56,10 +55,10 @@ func netFind(def *libvirtxml.Domain, device string) (*libvirtxml.DomainInterface
 	if def.Devices != nil {
 		ifcs = def.Devices.Interfaces
 	}
-	if mac, ok := parseMAC(device); ok {
+	if mac, ok := domxml.ParseMAC(device); ok {
 		for i := range ifcs {
 			if m := ifcs[i].MAC; m != nil {
-				if theirs, ok := parseMAC(m.Address); ok && theirs == mac {
+				if theirs, ok := domxml.ParseMAC(m.Address); ok && theirs == mac {
 					return &ifcs[i], nil
 				}
 			}
@@ -72,29 +71,4 @@ func netFind(def *libvirtxml.Domain, device string) (*libvirtxml.DomainInterface
 		}
 	}
 	return nil, domainErr(libvirt.ErrInvalidArg, "'%s' is not a known interface", device)
-}
-
-// parseMAC is virMacAddrParse: six hex numbers of at most two digits
-// each, separated by colons.
-func parseMAC(s string) ([6]byte, bool) {
-	var mac [6]byte
-	parts := strings.Split(s, ":")
-	if len(parts) != 6 {
-		return mac, false
-	}
-	for i, p := range parts {
-		if len(p) == 0 || len(p) > 2 {
-			return mac, false
-		}
-		var v byte
-		for _, c := range []byte(p) {
-			h, ok := virstring.HexDigit(c)
-			if !ok {
-				return mac, false
-			}
-			v = v<<4 | h
-		}
-		mac[i] = v
-	}
-	return mac, true
 }

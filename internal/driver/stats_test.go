@@ -191,8 +191,12 @@ func TestInterfaceStats(t *testing.T) {
 	if err != nil || a.RxPackets <= 0 || a.TxBytes < 0 || a.RxErrs != 0 {
 		t.Fatalf("%s: %+v, %v", vif, a, err)
 	}
-	if b, err := drv.InterfaceStats(ctx, started, "00:16:3E:00:00:0A"); err != nil || b.RxPackets < a.RxPackets {
-		t.Errorf("by MAC: %+v, %v", b, err)
+	// virMacAddrParse: either case, one digit an octet, and anything
+	// from a blank on after the sixth.
+	for _, mac := range []string{"00:16:3E:00:00:0A", "0:16:3e:0:0:a", "00:16:3e:00:00:0a \n"} {
+		if b, err := drv.InterfaceStats(ctx, started, mac); err != nil || b.RxPackets < a.RxPackets {
+			t.Errorf("by MAC %q: %+v, %v", mac, b, err)
+		}
 	}
 	_, err = drv.InterfaceStats(ctx, started, "vif99.0")
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromDomain, "invalid argument: 'vif99.0' is not a known interface")
