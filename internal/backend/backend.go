@@ -43,30 +43,11 @@ func (u UUID) String() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
-// ParseUUID accepts libvirt's forms: 32 hex digits, optionally with dashes
-// (libvirt skips '-' and blanks between digit pairs).
+// ParseUUID is libvirt's virUUIDParse (virstring.ParseUUID): 32 hex
+// digits in pairs, '-' or ' ' between pairs, blanks around.
 func ParseUUID(s string) (UUID, error) {
-	var u UUID
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c == '-' || c == ' ' {
-			i++
-			continue
-		}
-		if n == 16 || i+1 >= len(s) {
-			return UUID{}, fmt.Errorf("malformed uuid %q", s)
-		}
-		hi, ok1 := virstring.HexDigit(s[i])
-		lo, ok2 := virstring.HexDigit(s[i+1])
-		if !ok1 || !ok2 {
-			return UUID{}, fmt.Errorf("malformed uuid %q", s)
-		}
-		u[n] = hi<<4 | lo
-		n++
-		i += 2
-	}
-	if n != 16 {
+	u, ok := virstring.ParseUUID(s)
+	if !ok {
 		return UUID{}, fmt.Errorf("malformed uuid %q", s)
 	}
 	return u, nil

@@ -28,6 +28,7 @@ func TestParseErrors(t *testing.T) {
 		{"root", `<network/>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: expecting root element of 'domain', not 'network'"},
 		{"no name", `<domain type='xen'><memory>1</memory><os><type>hvm</type></os></domain>`, virerr.FromDomain, libvirt.ErrNoName, "missing name information"},
 		{"bad uuid", `<domain type='xen'><name>g</name><uuid>1234</uuid></domain>`, virerr.FromDomain, libvirt.ErrInternalError, "internal error: malformed uuid element"},
+		{"uuid with a dash inside a pair", `<domain type='xen'><name>g</name><uuid>4-dea22b31d52d8f32516782e98ab3fa0</uuid></domain>`, virerr.FromDomain, libvirt.ErrInternalError, "internal error: malformed uuid element"},
 		{"no type", `<domain><name>g</name></domain>`, virerr.FromDomain, libvirt.ErrInternalError, "internal error: missing domain type attribute"},
 		{"bad type", `<domain type='foo'><name>g</name></domain>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: invalid domain type foo"},
 		{"no os", `<domain type='xen'><name>g</name><memory>1</memory></domain>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: an os <type> must be specified"},
@@ -264,5 +265,18 @@ func TestParseCPUSet(t *testing.T) {
 	}
 	if _, err := ParseCPUSet("4096", 4096); err == nil {
 		t.Error("4096 accepted with a bound of 4096")
+	}
+}
+
+// TestUUIDForms: a <uuid> is read as virUUIDParse reads it (blanks
+// around, '-' or ' ' between digit pairs) and kept canonical.
+func TestUUIDForms(t *testing.T) {
+	for _, u := range []string{" 4DEA22B3 1d52 d8f3 2516 782e98ab3fa0\n", "4d-ea-22-b3-1d-52-d8-f3-25-16-78-2e-98-ab-3f-a0"} {
+		d, err := Parse(strings.Replace(okPV, "<name>g</name>", "<name>g</name><uuid>"+u+"</uuid>", 1))
+		if err != nil {
+			t.Errorf("uuid %q: %v", u, err)
+		} else if d.UUID != "4dea22b3-1d52-d8f3-2516-782e98ab3fa0" {
+			t.Errorf("uuid %q read as %q", u, d.UUID)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // parseDocument checks well-formedness and the root element, reporting
@@ -289,37 +290,14 @@ func unmarshal(doc string) (d *libvirtxml.Domain, err error) {
 	return d, nil
 }
 
-// parseUUID is virUUIDParse: 32 hex digits, dashes allowed between
-// them, surrounding blanks ignored. It returns the canonical form.
+// parseUUID is virUUIDParse (virstring.ParseUUID); it returns the
+// canonical form, lower case 8-4-4-4-12.
 func parseUUID(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	var hex []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '-' {
-			continue
-		}
-		if !isHex(c) || len(hex) == 32 {
-			return "", false
-		}
-		hex = append(hex, lower(c))
-	}
-	if len(hex) != 32 {
+	u, ok := virstring.ParseUUID(s)
+	if !ok {
 		return "", false
 	}
-	h := string(hex)
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]), true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'F' {
-		return c + 'a' - 'A'
-	}
-	return c
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), true
 }
 
 // KnownArch reports whether a is one of libvirt's virArch names.

@@ -91,7 +91,7 @@ func fromFields(f map[string]string) (Cookie, error) {
 	if f["uuid"] == "" {
 		return Cookie{}, cookieErr("missing uuid element in migration data")
 	}
-	u, ok := parseUUID(f["uuid"])
+	u, ok := virstring.ParseUUID(f["uuid"])
 	if !ok {
 		return Cookie{}, cookieErr("malformed uuid element")
 	}

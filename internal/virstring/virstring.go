@@ -171,3 +171,38 @@ func ToULLP(s string) (uint64, bool) {
 	}
 	return v, true
 }
+
+// ParseUUID is virUUIDParse: blanks around, then 32 hex digits in pairs,
+// a '-' or ' ' allowed anywhere between two pairs (never inside one).
+func ParseUUID(s string) ([16]byte, bool) {
+	var u [16]byte
+	i := 0
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	for n := 0; n < len(u); {
+		if i >= len(s) {
+			return u, false
+		}
+		if s[i] == '-' || s[i] == ' ' {
+			i++
+			continue
+		}
+		hi, ok1 := HexDigit(s[i])
+		if !ok1 || i+1 >= len(s) {
+			return u, false
+		}
+		lo, ok2 := HexDigit(s[i+1])
+		if !ok2 {
+			return u, false
+		}
+		u[n] = hi<<4 | lo
+		n, i = n+1, i+2
+	}
+	for ; i < len(s); i++ {
+		if !IsSpace(s[i]) {
+			return u, false
+		}
+	}
+	return u, true
+}

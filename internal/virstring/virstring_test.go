@@ -1,6 +1,7 @@
 package virstring
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +105,34 @@ func TestEscapeString(t *testing.T) {
 	} {
 		if got := EscapeString(in); got != want {
 			t.Errorf("EscapeString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseUUID(t *testing.T) {
+	const want = "4dea22b31d52d8f32516782e98ab3fa0"
+	for _, s := range []string{
+		"4dea22b3-1d52-d8f3-2516-782e98ab3fa0",
+		"4DEA22B31D52D8F32516782E98AB3FA0",
+		" \t4dea22b3 1d52 d8f3 2516 782e98ab3fa0\n",
+		"4d-ea-22-b3-1d-52-d8-f3-25-16-78-2e-98-ab-3f-a0",
+		"--4dea22b31d52d8f32516782e98ab3fa0",
+	} {
+		u, ok := ParseUUID(s)
+		if !ok || fmt.Sprintf("%x", u) != want {
+			t.Errorf("ParseUUID(%q) = %x, %v", s, u, ok)
+		}
+	}
+	for _, s := range []string{
+		"", "4dea22b3", "4dea22b3-1d52-d8f3-2516-782e98ab3fa",
+		"4dea22b3-1d52-d8f3-2516-782e98ab3fa0aa",
+		"4-dea22b31d52d8f32516782e98ab3fa0",      // a dash inside a pair
+		"4dea22b31d52d8f32516782e98ab3fa0-",      // nothing but blanks after
+		"\u00a04dea22b31d52d8f32516782e98ab3fa0", // not an ASCII blank
+		"zz",
+	} {
+		if _, ok := ParseUUID(s); ok {
+			t.Errorf("ParseUUID(%q) accepted", s)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
+	"virtxend/internal/virstring"
 )
 
 // Result is a cfg converted to domain XML.
@@ -141,28 +142,11 @@ func (c *conf) parseUUID(d *libvirtxml.Domain) error {
 	if u == "" {
 		return c.errorCode(codeConfSyntax, "uuid", "%s can't be empty", "uuid")
 	}
-	if !validUUID(u) {
+	if _, ok := virstring.ParseUUID(u); !ok {
 		return c.errorCode(codeConfSyntax, "uuid", "%s not parseable", u)
 	}
 	d.UUID = u
 	return nil
-}
-
-// validUUID accepts what virUUIDParse does: 32 hex digits, with dashes
-// and blanks anywhere between them.
-func validUUID(s string) bool {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch == '-' || ch == ' ':
-		case ch >= '0' && ch <= '9', ch >= 'a' && ch <= 'f', ch >= 'A' && ch <= 'F':
-			n++
-		default:
-			return false
-		}
-	}
-	return n == 32
 }
 
 func (c *conf) parseMem(d *libvirtxml.Domain) error {
