@@ -210,57 +210,25 @@ func checkVCPU(root *node) error {
 	return nil
 }
 
-// unitScale maps libvirt's size suffixes (virScaleInteger) to bytes.
-func unitScale(u string) (uint64, bool) {
-	switch u {
-	case "", "k", "K", "KiB":
-		return 1 << 10, true
-	case "b", "B", "bytes":
-		return 1, true
-	case "KB":
-		return 1000, true
-	case "m", "M", "MiB":
-		return 1 << 20, true
-	case "MB":
-		return 1000 * 1000, true
-	case "g", "G", "GiB":
-		return 1 << 30, true
-	case "GB":
-		return 1000 * 1000 * 1000, true
-	case "t", "T", "TiB":
-		return 1 << 40, true
-	case "TB":
-		return 1000 * 1000 * 1000 * 1000, true
-	case "p", "P", "PiB":
-		return 1 << 50, true
-	case "PB":
-		return 1000 * 1000 * 1000 * 1000 * 1000, true
-	case "e", "E", "EiB":
-		return 1 << 60, true
-	case "EB":
-		return 1000 * 1000 * 1000 * 1000 * 1000 * 1000, true
-	}
-	return 0, false
-}
-
-// scaledKiB is virDomainParseMemory: value × unit, rounded up to KiB.
+// scaledKiB is virDomainParseMemory: the number as virStrToLong_ullp
+// reads it, times its unit (virScaleInteger, KiB without one), rounded up
+// to KiB; at most virMemoryMaxValue (LLONG_MAX bytes on 64-bit hosts).
 func scaledKiB(n *node, xpath string) (uint64, error) {
-	s := strings.TrimSpace(n.content())
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, xmlErr("Invalid value '%s' for element or attribute '%s'", s, xpath)
+	s := n.content()
+	v, ok := virstring.ToULLP(s)
+	// libvirt also takes a '+' before the number; libvirtxml, which
+	// reads the number again with strconv, cannot: refused here with
+	// libvirt's words for a bad number rather than strconv's.
+	if !ok || strings.Contains(s, "+") {
+		return 0, virerr.New(virerr.FromXML, libvirt.ErrXMLError,
+			"Invalid value '%s' for element or attribute '%s'", s, xpath)
 	}
 	unit, _ := n.attr("unit")
-	scale, ok := unitScale(unit)
-	if !ok {
-		return 0, virerr.New(virerr.FromDomain, libvirt.ErrInvalidArg, "unknown suffix '%s'", unit)
+	const limit = math.MaxInt64
+	bytes, err := virstring.ScaleInteger(v, unit, 1024, limit)
+	if err != nil {
+		return 0, err
 	}
-	const limit = math.MaxInt64 // virMemoryMaxValue on 64-bit hosts
-	if v > limit/scale {
-		return 0, virerr.New(virerr.FromDomain, libvirt.ErrOverflow,
-			"%s", "size value too large")
-	}
-	bytes := v * scale
 	kib := (bytes + 1023) / 1024
 	if kib >= (limit+1023)/1024 {
 		return 0, virerr.New(virerr.FromDomain, libvirt.ErrOverflow,

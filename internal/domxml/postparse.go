@@ -1,7 +1,11 @@
 package domxml
 
 import (
+	"math"
+
 	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/virstring"
 )
 
 // postParse runs, in libvirt's order, virDomainAssignControllerIndexes,
@@ -132,11 +136,11 @@ func memoryPostParse(d *libvirtxml.Domain) error {
 }
 
 func cellKiB(c libvirtxml.DomainCell) uint {
-	scale, ok := unitScale(c.Unit)
-	if !ok {
+	bytes, err := virstring.ScaleInteger(uint64(c.Memory), c.Unit, 1024, math.MaxInt64)
+	if err != nil {
 		return 0
 	}
-	return uint((uint64(c.Memory)*scale + 1023) / 1024)
+	return uint((bytes + 1023) / 1024)
 }
 
 // bootOrderPostParse: per-device <boot order> and <os><boot> exclude each

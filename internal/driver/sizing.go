@@ -1,52 +1,22 @@
 package driver
 
 import (
-	"fmt"
-	"strings"
+	"math"
 
 	"libvirt.org/go/libvirtxml"
+
+	"virtxend/internal/virstring"
 )
 
-// scaleToKiB converts a libvirt memory value with its unit attribute to KiB,
-// rounding up, as virScaleInteger does for <memory unit='...'>. An empty unit
-// means KiB.
+// scaleToKiB is a libvirt memory value with its unit attribute in KiB,
+// rounded up, as virDomainParseMemory reads <memory unit='...'> (no unit:
+// KiB).
 func scaleToKiB(value uint64, unit string) (uint64, error) {
-	var scale uint64
-	switch strings.ToLower(unit) {
-	case "", "k", "kib":
-		return value, nil
-	case "b", "bytes":
-		return (value + 1023) / 1024, nil
-	case "kb":
-		return ceilDiv(value*1000, 1024, value, 1000)
-	case "m", "mib":
-		scale = 1 << 10
-	case "mb":
-		return ceilDiv(value*1000*1000, 1024, value, 1000*1000)
-	case "g", "gib":
-		scale = 1 << 20
-	case "gb":
-		return ceilDiv(value*1000*1000*1000, 1024, value, 1000*1000*1000)
-	case "t", "tib":
-		scale = 1 << 30
-	case "p", "pib":
-		scale = 1 << 40
-	case "e", "eib":
-		scale = 1 << 50
-	default:
-		return 0, fmt.Errorf("unknown suffix '%s'", unit)
+	bytes, err := virstring.ScaleInteger(value, unit, 1024, math.MaxUint64)
+	if err != nil {
+		return 0, err
 	}
-	if value > ^uint64(0)/scale {
-		return 0, fmt.Errorf("value too large: %d%s", value, unit)
-	}
-	return value * scale, nil
-}
-
-func ceilDiv(product, div, value, mul uint64) (uint64, error) {
-	if value != 0 && product/value != mul {
-		return 0, fmt.Errorf("value too large: %d", value)
-	}
-	return (product + div - 1) / div, nil
+	return bytes/1024 + min(bytes%1024, 1), nil
 }
 
 // memoryKiB returns a <memory>-style element in KiB (0 when absent).

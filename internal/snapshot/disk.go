@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -95,7 +96,7 @@ func parseDriver(n *elem, d *Disk) error {
 			"Invalid value '%s' for element or attribute '%s'", sizes[0].str(), xpath)
 	}
 	unit, _ := firstAttr(sizes, "unit")
-	size, err := scaleInteger(v, unit)
+	size, err := virstring.ScaleInteger(v, unit, 1, math.MaxUint64)
 	if err != nil {
 		return err
 	}
@@ -112,36 +113,6 @@ func firstAttr(els []*elem, attr string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// scaleInteger is virScaleInteger with scale 1 and no limit beyond
-// unsigned long long.
-func scaleInteger(v uint64, suffix string) (uint64, error) {
-	scale := uint64(1)
-	switch low := strings.ToLower(suffix); {
-	case suffix == "", low == "b", low == "byte", low == "bytes":
-	default:
-		var base uint64
-		switch {
-		case len(suffix) == 1 || strings.EqualFold(suffix[1:], "iB"):
-			base = 1024
-		case len(suffix) == 2 && (suffix[1] == 'b' || suffix[1] == 'B'):
-			base = 1000
-		default:
-			return 0, virerr.New(virerr.FromNone, libvirt.ErrInvalidArg, "unknown suffix '%s'", suffix)
-		}
-		power := strings.IndexByte("kmgtpe", low[0]) + 1
-		if power == 0 {
-			return 0, virerr.New(virerr.FromNone, libvirt.ErrInvalidArg, "unknown suffix '%s'", suffix)
-		}
-		for i := 0; i < power; i++ {
-			scale *= base
-		}
-	}
-	if v != 0 && v > ^uint64(0)/scale {
-		return 0, virerr.New(virerr.FromNone, libvirt.ErrOverflow, "value too large: %d%s", v, suffix)
-	}
-	return v * scale, nil
 }
 
 // formatDisk is virDomainSnapshotDiskDefFormat at the given depth.

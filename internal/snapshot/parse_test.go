@@ -81,7 +81,7 @@ func TestParseErrors(t *testing.T) {
 		{"<domainsnapshot><disks><disk name='a'><driver><metadata_cache><max_size unit='zz'>1</max_size></metadata_cache></driver></disk></disks></domainsnapshot>", 0,
 			virerr.FromNone, libvirt.ErrInvalidArg, "invalid argument: unknown suffix 'zz'"},
 		{"<domainsnapshot><disks><disk name='a'><driver><metadata_cache><max_size unit='EiB'>16</max_size></metadata_cache></driver></disk></disks></domainsnapshot>", 0,
-			virerr.FromNone, libvirt.ErrOverflow, "value too large: value too large: 16EiB"},
+			virerr.FromNone, libvirt.ErrOverflow, "numerical overflow: value too large: 16EiB"},
 		{"<domainsnapshot><disks><disk name='a' type='network'><source name='x'/></disk></disks></domainsnapshot>", 0,
 			virerr.FromXML, libvirt.ErrXMLError, "XML error: Missing required attribute 'protocol' in element 'source'"},
 		{"<domainsnapshot><disks><disk name='a' type='network'><source protocol='smb' name='x'/></disk></disks></domainsnapshot>", 0,

@@ -1,13 +1,18 @@
-// Package virstring holds the few string helpers of libvirt's
-// src/util/virstring.c that more than one package reads libvirt's input
-// with, so that each accepts exactly what libvirt accepts, and the escaping
-// of virBufferEscapeString that every XML written by hand uses, so that
-// each writes what libvirt writes.
+// Package virstring holds the few of libvirt's text helpers that more
+// than one package reads libvirt's input with, so that each accepts exactly
+// what libvirt accepts: numbers (virstring.c), sizes with a unit
+// (virScaleInteger), UUIDs (virUUIDParse); and the escaping of
+// virBufferEscapeString that every XML written by hand uses, so that each
+// writes what libvirt writes.
 package virstring
 
 import (
 	"math"
 	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/virerr"
 )
 
 // EscapeString is virBufferEscapeString: the five XML specials become
@@ -205,4 +210,43 @@ func ParseUUID(s string) ([16]byte, bool) {
 		}
 	}
 	return u, true
+}
+
+// ScaleInteger is virScaleInteger: v times the unit suffix names (scale
+// when there is none), which is at most limit. Units are read as libvirt
+// reads them, in any case: b, byte, bytes; k, m, g, t, p, e alone or with
+// "iB" for powers of 1024, with "B" for powers of 1000. Its errors are
+// libvirt's, of no error domain (virutil.c).
+func ScaleInteger(v uint64, suffix string, scale, limit uint64) (uint64, error) {
+	low := strings.ToLower(suffix)
+	switch {
+	case suffix == "":
+		if scale == 0 {
+			return 0, virerr.New(virerr.FromNone, libvirt.ErrInternalError, "invalid scale %d", scale)
+		}
+	case low == "b" || low == "byte" || low == "bytes":
+		scale = 1
+	default:
+		var base uint64
+		switch {
+		case len(low) == 1 || low[1:] == "ib":
+			base = 1024
+		case len(low) == 2 && low[1] == 'b':
+			base = 1000
+		default:
+			return 0, virerr.New(virerr.FromNone, libvirt.ErrInvalidArg, "unknown suffix '%s'", suffix)
+		}
+		power := strings.IndexByte("kmgtpe", low[0]) + 1
+		if power == 0 {
+			return 0, virerr.New(virerr.FromNone, libvirt.ErrInvalidArg, "unknown suffix '%s'", suffix)
+		}
+		scale = 1
+		for range power {
+			scale *= base
+		}
+	}
+	if v != 0 && v > limit/scale {
+		return 0, virerr.New(virerr.FromNone, libvirt.ErrOverflow, "value too large: %d%s", v, suffix)
+	}
+	return v * scale, nil
 }
