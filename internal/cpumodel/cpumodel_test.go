@@ -246,3 +246,23 @@ func runHostCPUIDs(t *testing.T, dir string) {
 		})
 	}
 }
+
+// TestTopologyNumbers: topology attributes are read as virXMLPropUInt
+// reads them (virStrToLong_uip): leading blanks and a '+' taken, a '-'
+// and trailing text refused.
+func TestTopologyNumbers(t *testing.T) {
+	cpu := func(sockets string) string {
+		return "<cpu><topology sockets='" + sockets + "' cores='2' threads='1'/></cpu>"
+	}
+	for _, s := range []string{"2", " 2", "+2"} {
+		c, err := ParseXML(cpu(s), Auto, false)
+		if err != nil || c.Sockets != 2 {
+			t.Errorf("sockets=%q: %+v, %v", s, c, err)
+		}
+	}
+	for _, s := range []string{"-2", "2 ", "two", ""} {
+		if _, err := ParseXML(cpu(s), Auto, false); err == nil {
+			t.Errorf("sockets=%q accepted", s)
+		}
+	}
+}

@@ -477,13 +477,14 @@ func enumAttr(e *xmlElem, name string, names []string) error {
 	return nil
 }
 
-// parseUint is virStrToLong_uip in base 10: no sign, no trailing text.
+// parseUint is virStrToLong_uip in base 10 (virstring.ToUIntP): leading
+// blanks and a '+' taken, no '-', no trailing text.
 func parseUint(s string) (uint, error) {
-	if s == "" || s[0] == '-' || s[0] == '+' {
+	v, ok := virstring.ToUIntP(s)
+	if !ok {
 		return 0, fmt.Errorf("not a non-negative integer")
 	}
-	v, err := strconv.ParseUint(s, 10, 32)
-	return uint(v), err
+	return uint(v), nil
 }
 
 // uintAttr is virXMLPropUInt with VIR_XML_PROP_REQUIRED and, if nonzero,
