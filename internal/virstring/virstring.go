@@ -66,26 +66,9 @@ func IsSpace(c byte) bool {
 // unsigned int. Range checks beyond that are the caller's, whose message
 // differs per use.
 func ToUIntP(s string) (uint32, bool) {
-	i := 0
-	for i < len(s) && IsSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '+' {
-		i++
-	}
-	if i == len(s) {
+	v, ok := ToULLP(s)
+	if !ok || v > math.MaxUint32 {
 		return 0, false
-	}
-	var v uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v > math.MaxUint32 {
-			return 0, false
-		}
 	}
 	return uint32(v), true
 }

@@ -122,11 +122,29 @@ func dropRedundantUnionKeys(m map[string]any) {
 // per path.
 func Diff(want, got any) []string {
 	var out []string
+	for _, d := range Differences(want, got) {
+		out = append(out, fmt.Sprintf("%s: want %s, got %s", d.Path, d.WantJSON, d.GotJSON))
+	}
+	return out
+}
+
+// Difference is one path at which two normalised documents differ: each
+// side's value there (nil where it has none) and that value as JSON.
+type Difference struct {
+	Path              string
+	Want, Got         any
+	WantJSON, GotJSON []byte
+}
+
+// Differences lists where two normalised documents differ: objects key by
+// key in key order, lists of one length item by item, anything else whole.
+func Differences(want, got any) []Difference {
+	var out []Difference
 	diffAt("", want, got, &out)
 	return out
 }
 
-func diffAt(path string, want, got any, out *[]string) {
+func diffAt(path string, want, got any, out *[]Difference) {
 	wm, wok := want.(map[string]any)
 	gm, gok := got.(map[string]any)
 	if wok && gok {
@@ -158,6 +176,6 @@ func diffAt(path string, want, got any, out *[]string) {
 	wj, _ := json.Marshal(want)
 	gj, _ := json.Marshal(got)
 	if !bytes.Equal(wj, gj) {
-		*out = append(*out, fmt.Sprintf("%s: want %s, got %s", path, wj, gj))
+		*out = append(*out, Difference{Path: path, Want: want, Got: got, WantJSON: wj, GotJSON: gj})
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -184,7 +182,7 @@ func compareJSON(a, b string, n *Normalizer) ([]*Section, error) {
 		case errb != nil:
 			d = []DiffLine{{'+', "(no JSON: " + errb.Error() + ")"}}
 		default:
-			jsonDiff("", ja, jb, &d)
+			jsonDiff(ja, jb, &d)
 		}
 		out = append(out, &Section{Name: "json/" + name, Diff: d})
 	}
@@ -204,46 +202,15 @@ func readJSON(file string, n *Normalizer) (any, error) {
 	return n.JSON(v), nil
 }
 
-// jsonDiff is jsondiff.Diff's walk, one difference line a side: "PATH = VALUE".
-func jsonDiff(path string, a, b any, out *[]DiffLine) {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if aok && bok {
-		keys := map[string]bool{}
-		for k := range am {
-			keys[k] = true
+// jsonDiff is jsondiff's differences, one line a side: "PATH = VALUE".
+func jsonDiff(a, b any, out *[]DiffLine) {
+	for _, d := range jsondiff.Differences(a, b) {
+		if d.Want != nil {
+			*out = append(*out, DiffLine{'-', d.Path + " = " + string(d.WantJSON)})
 		}
-		for k := range bm {
-			keys[k] = true
+		if d.Got != nil {
+			*out = append(*out, DiffLine{'+', d.Path + " = " + string(d.GotJSON)})
 		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
-			jsonDiff(path+"/"+k, am[k], bm[k], out)
-		}
-		return
-	}
-	al, aok := a.([]any)
-	bl, bok := b.([]any)
-	if aok && bok && len(al) == len(bl) {
-		for i := range al {
-			jsonDiff(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
-		}
-		return
-	}
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	if bytes.Equal(ja, jb) {
-		return
-	}
-	if a != nil {
-		*out = append(*out, DiffLine{'-', path + " = " + string(ja)})
-	}
-	if b != nil {
-		*out = append(*out, DiffLine{'+', path + " = " + string(jb)})
 	}
 }
 
