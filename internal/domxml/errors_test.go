@@ -304,3 +304,48 @@ func TestMemoryUnits(t *testing.T) {
 		}
 	}
 }
+
+// TestParseErrorsAsLibvirtd: wrong definitions a comparison with libvirtd
+// 9.0's own parser found answered otherwise here (accepted, or refused in
+// strconv's words), each with the error libvirtd gave (its test driver,
+// through libvirt-python; the same domain_conf.c as its Xen driver).
+func TestParseErrorsAsLibvirtd(t *testing.T) {
+	const head = `<domain type='xen'><name>g</name>`
+	const os = `<os><type>linux</type><kernel>/k</kernel></os>`
+	mem := `<memory>131072</memory>`
+	for _, c := range []struct {
+		name, body string
+		dom        virerr.Domain
+		code       libvirt.ErrorNumber
+		msg        string
+	}{
+		{"clock offset", mem + os + `<clock offset='martian'/>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unknown clock offset 'martian'"},
+		{"cpu mode", mem + os + `<cpu mode='turbo'/>`, virerr.FromCPU, libvirt.ErrConfigUnsupported, "unsupported configuration: Invalid mode attribute 'turbo'"},
+		{"cputune period", mem + os + `<cputune><period>10</period></cputune>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: Value of cputune 'period' must be in range [1000, 1000000]"},
+		{"cputune shares", mem + os + `<cputune><shares>x</shares></cputune>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: can't parse cputune shares value"},
+		{"feature", mem + os + `<features><bogus/></features>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unexpected feature 'bogus'"},
+		{"genid", `<genid>zz</genid>` + mem + os, virerr.FromDomain, libvirt.ErrInternalError, "internal error: malformed genid element"},
+		{"idmap", mem + os + `<idmap><uid start='0' target='x' count='1'/></idmap>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: invalid idmap start/target/count settings"},
+		{"iothreads", mem + os + `<iothreads>x</iothreads>`, virerr.FromDomain, libvirt.ErrXMLError, "XML error: invalid iothreads count 'x'"},
+		{"keywrap", mem + os + `<keywrap><cipher name='des' state='on'/></keywrap>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'name' in element 'cipher': 'des'."},
+		{"maxMemory without slots", mem + `<maxMemory>1048576</maxMemory>` + os, virerr.FromDomain, libvirt.ErrXMLError, "XML error: both maximum memory size and memory slot count must be specified"},
+		{"empty memory", `<memory></memory>` + os, virerr.FromDomain, libvirt.ErrXMLError, "XML error: Memory size must be specified via <memory> or in the <numa> configuration"},
+		{"memtune", mem + `<memtune><hard_limit>x</hard_limit></memtune>` + os, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value 'x' for element or attribute './memtune/hard_limit[1]'"},
+		{"numa cell", mem + `<vcpu>4</vcpu>` + os + `<cpu><numa><cell id='0' cpus='0-3' memory='x'/></numa></cpu>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value 'x' for element or attribute './@memory'"},
+		{"on_crash", mem + os + `<on_crash>x</on_crash>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unknown on_crash action: x"},
+		{"on_poweroff", mem + os + `<on_poweroff>explode</on_poweroff>`, virerr.FromDomain, libvirt.ErrConfigUnsupported, "unsupported configuration: unknown on_poweroff action: explode"},
+		{"pm", mem + os + `<pm><suspend-to-mem enabled='maybe'/></pm>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'enabled' in element 'suspend-to-mem': 'maybe'."},
+		{"seclabel", mem + os + `<seclabel type='weird'/>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'type' in element 'seclabel': 'weird'."},
+		{"vcpu current", mem + `<vcpu current='x'>2</vcpu>` + os, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'current' in element 'vcpu': 'x'. Expected non-negative integer value"},
+		{"vcpu blank after", mem + `<vcpu>2 </vcpu>` + os, virerr.FromDomain, libvirt.ErrXMLError, "XML error: maximum vcpus count must be an integer"},
+	} {
+		_, err := Parse(head + c.body + `</domain>`)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		if e := virerr.As(err); e.Domain != c.dom || e.Code != c.code || e.Error() != c.msg {
+			t.Errorf("%s: got (%d, %d, %q), want (%d, %d, %q)", c.name, e.Domain, e.Code, e.Error(), c.dom, c.code, c.msg)
+		}
+	}
+}

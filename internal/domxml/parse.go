@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -124,26 +123,36 @@ func precheck(root *node) error {
 			return internalErr("malformed uuid element")
 		}
 	}
+	if err := checkGenID(root); err != nil {
+		return err
+	}
 	if err := checkCaps(root); err != nil {
 		return err
 	}
 	if t := root.child("title"); t != nil && strings.Contains(t.content(), "\n") {
 		return xmlErr("Domain title can't contain newlines")
 	}
+	if err := checkSeclabels(root); err != nil {
+		return err
+	}
 	for _, el := range []string{"memory", "currentMemory", "maxMemory"} {
-		if n := root.child(el); n != nil {
+		// An empty one is as none (virXPathString's NULL for "").
+		if n := root.child(el); n != nil && n.content() != "" {
 			if _, err := scaledKiB(n, "./"+el+"[1]"); err != nil {
 				return err
 			}
 		}
 	}
-	if err := checkVCPU(root); err != nil {
-		return err
+	for _, check := range []func(*node) error{
+		checkMaxMemory, checkMemtune, checkVCPU, checkCPUTuneNumbers, checkCPUTune, checkCPUMode,
+		checkNUMACells, checkFeatureNames, checkLifecycle, checkClockOffset, checkDiskTargets,
+		checkIdmap, checkKeywrap,
+	} {
+		if err := check(root); err != nil {
+			return err
+		}
 	}
-	if err := checkCPUTune(root); err != nil {
-		return err
-	}
-	return checkDiskTargets(root)
+	return nil
 }
 
 func checkCaps(root *node) error {
@@ -179,17 +188,23 @@ func checkVCPU(root *node) error {
 	if v == nil {
 		return nil
 	}
-	max, err := strconv.ParseUint(strings.TrimSpace(v.content()), 10, 32)
-	if err != nil {
+	// virXPathUInt: blanks before, none after. ('+' too for libvirt, but
+	// libvirtxml reads the count again with strconv, and a '-' wraps in
+	// libvirt to UINT_MAX vCPUs, which its own clients then fail on.)
+	max64, ok := virstring.ToULLP(v.content())
+	if !ok || max64 > math.MaxUint32 || strings.Contains(v.content(), "+") {
 		return xmlErr("maximum vcpus count must be an integer")
 	}
+	max := max64
 	if s, ok := v.attr("current"); ok {
-		cur, err := strconv.ParseUint(s, 10, 32)
-		if err != nil {
-			return xmlErr("Invalid value for attribute '%s' in element '%s': '%s'. Expected non-negative integer value",
+		// virXMLPropUInt, an error of libvirt's XML utilities.
+		cur, ok := virstring.ToUIntP(s)
+		if !ok || strings.Contains(s, "+") {
+			return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
+				"Invalid value for attribute '%s' in element '%s': '%s'. Expected non-negative integer value",
 				"current", "vcpu", s)
 		}
-		if cur > max {
+		if uint64(cur) > max {
 			return unsupported("maximum vCPU count must not be less than current vCPU count")
 		}
 	}
@@ -210,11 +225,16 @@ func checkVCPU(root *node) error {
 	return nil
 }
 
-// scaledKiB is virDomainParseMemory: the number as virStrToLong_ullp
+// scaledKiB is virDomainParseMemory of an element and its unit.
+func scaledKiB(n *node, xpath string) (uint64, error) {
+	unit, _ := n.attr("unit")
+	return scaledValueKiB(n.content(), unit, xpath)
+}
+
+// scaledValueKiB is virDomainParseMemory: the number as virStrToLong_ullp
 // reads it, times its unit (virScaleInteger, KiB without one), rounded up
 // to KiB; at most virMemoryMaxValue (LLONG_MAX bytes on 64-bit hosts).
-func scaledKiB(n *node, xpath string) (uint64, error) {
-	s := n.content()
+func scaledValueKiB(s, unit, xpath string) (uint64, error) {
 	v, ok := virstring.ToULLP(s)
 	// libvirt also takes a '+' before the number; libvirtxml, which
 	// reads the number again with strconv, cannot: refused here with
@@ -223,7 +243,6 @@ func scaledKiB(n *node, xpath string) (uint64, error) {
 		return 0, virerr.New(virerr.FromXML, libvirt.ErrXMLError,
 			"Invalid value '%s' for element or attribute '%s'", s, xpath)
 	}
-	unit, _ := n.attr("unit")
 	const limit = math.MaxInt64
 	bytes, err := virstring.ScaleInteger(v, unit, 1024, limit)
 	if err != nil {

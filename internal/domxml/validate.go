@@ -16,7 +16,7 @@ import (
 func validate(d *libvirtxml.Domain, o *Options) error {
 	checks := []func(*libvirtxml.Domain, *Options) error{
 		checkFeatures, checkSupported, checkFirmware, checkACPITables,
-		checkDisks, checkSounds, checkNets, checkDuplicateDisks, checkVideos,
+		checkDisks, checkSounds, checkNets, checkDuplicateDisks, checkVideos, checkCPUTuneRanges,
 	}
 	for _, c := range checks {
 		if err := c(d, o); err != nil {
