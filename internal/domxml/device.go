@@ -89,6 +89,9 @@ func ParseDevice(doc string, def *libvirtxml.Domain, o DeviceOptions) (*Device, 
 	if !ok {
 		return nil, unsupported("unknown device type '%s'", root.name)
 	}
+	if err := checkDeviceNode(root); err != nil {
+		return nil, err
+	}
 	dev := &Device{Kind: kind}
 	switch kind {
 	case "disk":

@@ -145,7 +145,7 @@ func precheck(root *node) error {
 	}
 	for _, check := range []func(*node) error{
 		checkMaxMemory, checkMemtune, checkVCPU, checkCPUTuneNumbers, checkCPUTune, checkCPUMode,
-		checkNUMACells, checkFeatureNames, checkLifecycle, checkClockOffset, checkDiskTargets,
+		checkNUMACells, checkFeatureNames, checkLifecycle, checkClockOffset, checkDeviceValues, checkDiskTargets,
 		checkIdmap, checkKeywrap,
 	} {
 		if err := check(root); err != nil {

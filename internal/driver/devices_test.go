@@ -178,7 +178,7 @@ func TestDeviceRefusals(t *testing.T) {
 			libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: network device with mac 00:16:3e:00:00:01 already exists"},
 		{"pv model", dom, `<interface type='bridge'><source bridge='xenbr0'/><model type='e1000'/></interface>`, live, drv.AttachDevice,
 			libvirt.ErrConfigUnsupported, virerr.FromLibxl, "unsupported configuration: only model 'netfront' is supported for Xen PV(H) domains"},
-		{"no such mac", dom, `<interface type='bridge'><mac address='00:16:3e:00:00:09'/></interface>`, live, drv.DetachDevice,
+		{"no such mac", dom, `<interface type='bridge'><mac address='00:16:3e:00:00:09'/><source bridge='xenbr0'/></interface>`, live, drv.DetachDevice,
 			libvirt.ErrDeviceMissing, virerr.FromDomain, "device not found: no device found at address '(<null>)' matching MAC address '00:16:3e:00:00:09' and alias '(<null>)'"},
 		{"ide controller", dom, `<controller type='ide' index='1'/>`, live, drv.AttachDevice,
 			libvirt.ErrOperationUnsupported, virerr.FromLibxl, "Operation not supported: 'ide' controller cannot be hot plugged."},
@@ -267,7 +267,7 @@ func TestInterfaceNames(t *testing.T) {
 	if cfg := guestConfig(t, h, drv, dom); len(cfg.NICs) != 2 || cfg.NICs[1].DevID != 1 {
 		t.Fatalf("guest NICs %+v", cfg.NICs)
 	}
-	if err := drv.DetachDevice(ctx, dom, `<interface type='bridge'><mac address='00:16:3E:00:00:02'/></interface>`, live); err != nil {
+	if err := drv.DetachDevice(ctx, dom, `<interface type='bridge'><mac address='00:16:3E:00:00:02'/><source bridge='xenbr0'/></interface>`, live); err != nil {
 		t.Fatal(err)
 	}
 	expectDeviceEvent(t, ev, events.IDDeviceRemoved, "net1")

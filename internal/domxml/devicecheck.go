@@ -1,0 +1,299 @@
+package domxml
+
+import (
+	"strings"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
+)
+
+// The values libvirt's device parsers (domain_conf.c, 9.0) refuse that
+// libvirtxml keeps, or refuses in its own words ("did not consume entire
+// element"): each attribute's names, and how libvirt says no. Found by
+// comparing define with libvirtd 9.0 (test/driver's
+// TestDefineAnswersAsLibvirtd). Checked on the raw tree, for a definition
+// (precheck) and for a device alone (ParseDevice).
+
+// valueRule is one attribute of a device's element (path: the elements
+// below the device, none for the device's own) and the values libvirt
+// takes.
+type valueRule struct {
+	path   []string
+	attr   string
+	values []string
+	// refuse is libvirt's error for a value not among them; nil:
+	// virXMLPropEnum's (enumErr).
+	refuse func(v string) error
+}
+
+func configErr(format string) func(string) error {
+	return func(v string) error { return unsupported(format, v) }
+}
+
+// chrTypes are virDomainChr's names: what a character device's type may be.
+var chrTypes = []string{"null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix",
+	"spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus"}
+
+var chrType = valueRule{attr: "type", values: chrTypes,
+	refuse: configErr("unknown type presented to host for character device: %s")}
+
+// deviceRules, by device element. Index 0 of an enumeration that libvirt
+// reads with VIR_XML_PROP_NONZERO ("none" of a disk bus, "default" of an
+// I/O mode) is left out of its names, as libvirt refuses it.
+var deviceRules = map[string][]valueRule{
+	"disk": {
+		{attr: "snapshot", values: []string{"no", "internal", "external", "manual"}},
+		{path: []string{"driver"}, attr: "cache", values: []string{"default", "none", "writethrough", "writeback", "directsync", "unsafe"}},
+		{path: []string{"driver"}, attr: "io", values: []string{"native", "threads", "io_uring"}},
+		{path: []string{"source"}, attr: "startupPolicy", values: []string{"mandatory", "requisite", "optional"}},
+		{path: []string{"target"}, attr: "bus", values: []string{"ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd", "nvme"}},
+	},
+	"controller": {
+		{attr: "type", values: []string{"ide", "fdc", "scsi", "sata", "virtio-serial", "ccid", "usb", "pci", "xenbus", "isa"}},
+	},
+	"interface": {
+		{attr: "type", values: []string{"user", "ethernet", "vhostuser", "server", "client", "mcast", "network", "bridge",
+			"internal", "direct", "hostdev", "udp", "vdpa", "null", "vds"}},
+		{path: []string{"link"}, attr: "state", values: []string{"up", "down"}, refuse: configErr("unknown interface link state '%s'")},
+	},
+	"serial":   {chrType},
+	"parallel": {chrType},
+	"console":  {chrType},
+	"channel":  {chrType},
+	"input": {
+		{attr: "type", values: []string{"mouse", "tablet", "keyboard", "passthrough", "evdev"}, refuse: configErr("unknown input device type '%s'")},
+		{attr: "bus", values: []string{"ps2", "usb", "xen", "parallels", "virtio", "none"}, refuse: configErr("unknown input bus type '%s'")},
+	},
+	"graphics": {
+		{attr: "type", values: []string{"sdl", "vnc", "rdp", "desktop", "spice", "egl-headless", "dbus"}},
+		{path: []string{"listen"}, attr: "type", values: []string{"none", "address", "network", "socket"}},
+	},
+	"sound": {
+		{attr: "model", values: []string{"sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb", "ich7"}},
+	},
+	"video": {
+		{path: []string{"model"}, attr: "type", values: []string{"default", "vga", "cirrus", "vmvga", "xen", "vbox", "qxl",
+			"parallels", "virtio", "gop", "none", "bochs", "ramfb"}, refuse: configErr("unknown video model '%s'")},
+	},
+	"watchdog": {
+		{attr: "model", values: []string{"i6300esb", "ib700", "diag288", "itco"}, refuse: configErr("unknown watchdog model '%s'")},
+	},
+	"memballoon": {
+		{attr: "model", values: []string{"virtio", "xen", "none", "virtio-transitional", "virtio-non-transitional"}},
+	},
+	"rng": {
+		{attr: "model", values: []string{"virtio", "virtio-transitional", "virtio-non-transitional"}, refuse: configErr("unknown RNG model '%s'")},
+	},
+	"tpm": {
+		{attr: "model", values: []string{"tpm-tis", "tpm-crb", "tpm-spapr", "spapr-tpm-proxy"}},
+	},
+}
+
+// deviceOrder is the order in which virDomainDefParseXML reads the kinds
+// of device, so that of several wrong ones the first libvirt meets is
+// the one refused.
+var deviceOrder = []string{"disk", "controller", "interface", "parallel", "serial", "console", "channel",
+	"input", "graphics", "sound", "video", "hostdev", "watchdog", "memballoon", "rng", "tpm"}
+
+// checkDeviceValues is the rules of the devices of a definition, kind by
+// kind in libvirt's order.
+func checkDeviceValues(root *node) error {
+	devs := root.child("devices")
+	if devs == nil {
+		return nil
+	}
+	for _, kind := range deviceOrder {
+		for _, d := range devs.elems() {
+			if d.localName() != kind {
+				continue
+			}
+			if err := checkDeviceNode(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkDeviceNode is the rules of one device element: its values, then
+// its numbers.
+func checkDeviceNode(d *node) error {
+	if err := checkDeviceEnums(d); err != nil {
+		return err
+	}
+	return checkDeviceNumbers(d)
+}
+
+// addressTypes are virDomainDeviceAddress's names but "none", which
+// libvirt refuses too.
+var addressTypes = []string{"pci", "drive", "virtio-serial", "ccid", "usb", "spapr-vio", "virtio-s390",
+	"ccw", "virtio-mmio", "isa", "dimm", "unassigned"}
+
+// sourcedNets are the interface types virDomainNetDefParseXML wants a
+// <source> of (virDomainNetDefParseXMLRequireSource).
+var sourcedNets = []string{"network", "vds", "internal", "bridge", "direct", "vdpa", "client", "server", "mcast", "udp"}
+
+// checkDeviceShape is what libvirt requires of a device's parts before
+// their values: a known address type, a source for the interfaces and
+// host devices that need one, a known host device type.
+func checkDeviceShape(d *node) error {
+	if a := d.child("address"); a != nil {
+		if t, ok := a.attr("type"); ok && !contains(addressTypes, t) {
+			return unsupported("unknown address type '%s'", t)
+		}
+	}
+	switch d.localName() {
+	case "interface":
+		if t, _ := d.attr("type"); contains(sourcedNets, t) && d.child("source") == nil {
+			return xmlErr("interface type='%s' requires a 'source' element", t)
+		}
+	case "hostdev":
+		if m, _ := d.attr("mode"); m == "" || m == "subsystem" {
+			t, _ := d.attr("type")
+			if !contains([]string{"usb", "pci", "scsi", "scsi_host", "mdev"}, t) {
+				return unsupported("unknown host device source address type '%s'", t)
+			}
+			if d.child("source") == nil {
+				return xmlErr("Missing <source> element in hostdev device")
+			}
+		}
+	}
+	return nil
+}
+
+func checkDeviceEnums(d *node) error {
+	if err := checkDeviceShape(d); err != nil {
+		return err
+	}
+	for _, r := range deviceRules[d.localName()] {
+		n := d
+		for _, p := range r.path {
+			if n = n.child(p); n == nil {
+				break
+			}
+		}
+		if n == nil {
+			continue
+		}
+		v, ok := n.attr(r.attr)
+		if !ok || contains(r.values, v) {
+			continue
+		}
+		if r.refuse != nil {
+			return r.refuse(v)
+		}
+		return enumErr(r.attr, n.localName(), v)
+	}
+	return nil
+}
+
+// numberRule is a number of a device's element that libvirt reads with
+// its own message for one that does not parse (libvirtxml reads it again
+// with strconv, whose words would show): path below the device, the
+// attribute. A '+' is refused too: strconv has none.
+type numberRule struct {
+	path   []string
+	attr   string
+	signed bool
+	refuse func(elem, v string) error
+}
+
+func propUIntErr(elem, attr, v string) error {
+	return propErr(attr, elem, v, "Expected non-negative integer value")
+}
+
+func propErr(attr, elem, v, expected string) error {
+	return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
+		"Invalid value for attribute '%s' in element '%s': '%s'. %s", attr, elem, v, expected)
+}
+
+var chrPort = numberRule{path: []string{"target"}, attr: "port",
+	refuse: func(_, v string) error { return xmlErr("Invalid port number: %s", v) }}
+
+var bootOrder = numberRule{path: []string{"boot"}, attr: "order",
+	refuse: func(elem, v string) error { return propUIntErr(elem, "order", v) }}
+
+var numberRules = map[string][]numberRule{
+	"disk": {bootOrder},
+	"controller": {{attr: "index", signed: true,
+		refuse: func(elem, v string) error { return propErr("index", elem, v, "Expected integer value") }}},
+	"interface": {bootOrder,
+		{path: []string{"mtu"}, attr: "size", refuse: func(_, _ string) error { return xmlErr("malformed mtu size") }}},
+	"hostdev":  {bootOrder},
+	"serial":   {chrPort},
+	"parallel": {chrPort},
+	"console":  {chrPort},
+	"video": {
+		{path: []string{"model"}, attr: "vram", refuse: func(_, v string) error { return xmlErr("cannot parse video vram '%s'", v) }},
+		{path: []string{"model"}, attr: "ram", refuse: func(_, v string) error { return xmlErr("cannot parse video ram '%s'", v) }},
+		{path: []string{"model"}, attr: "heads", refuse: func(_, v string) error { return xmlErr("cannot parse video heads '%s'", v) }},
+	},
+}
+
+// checkDeviceNumbers is the number rules of one device element, and the
+// ones libvirt reads per child: a disk's <iotune> fields, an interface's
+// bandwidth, a graphics device's ports.
+func checkDeviceNumbers(d *node) error {
+	for _, r := range numberRules[d.localName()] {
+		n := d
+		for _, p := range r.path {
+			if n = n.child(p); n == nil {
+				break
+			}
+		}
+		if n == nil {
+			continue
+		}
+		if v, ok := n.attr(r.attr); ok && !isNumber(v, r.signed) {
+			return r.refuse(n.localName(), v)
+		}
+	}
+	switch d.localName() {
+	case "disk":
+		if io := d.child("iotune"); io != nil {
+			for _, f := range io.elems() {
+				if f.localName() != "group_name" && !isNumber(f.content(), false) {
+					return xmlErr("disk iotune field '%s' must be an integer", f.localName())
+				}
+			}
+		}
+	case "interface":
+		if bw := d.child("bandwidth"); bw != nil {
+			for _, dir := range bw.elems() {
+				for _, a := range []string{"average", "peak", "burst", "floor"} {
+					if v, ok := dir.attr(a); ok && !isNumber(v, false) {
+						return virerr.New(virerr.FromNone, libvirt.ErrConfigUnsupported,
+							"could not convert bandwidth %s value '%s'", a, v)
+					}
+				}
+			}
+		}
+	case "graphics":
+		t, _ := d.attr("type")
+		if v, ok := d.attr("port"); ok && (t == "vnc" || t == "rdp") && !isNumber(v, true) {
+			return internalErr("cannot parse %s port %s", t, v)
+		}
+		for _, a := range []string{"tlsPort", "websocket"} { // virXMLPropInt
+			if v, ok := d.attr(a); ok && !isNumber(v, true) {
+				return propErr(a, "graphics", v, "Expected integer value")
+			}
+		}
+	}
+	return nil
+}
+
+// isNumber: s reads as virStrToLong_ull (or _ll when signed) reads it,
+// with no '+'.
+func isNumber(s string, signed bool) bool {
+	if strings.Contains(s, "+") {
+		return false
+	}
+	if signed {
+		_, ok := virstring.ToLL(s)
+		return ok
+	}
+	_, ok := virstring.ToULLP(s)
+	return ok
+}
