@@ -26,6 +26,15 @@ type valueRule struct {
 	// refuse is libvirt's error for a value not among them; nil:
 	// virXMLPropEnum's (enumErr).
 	refuse func(v string) error
+	// missing is libvirt's error for an element without the attribute;
+	// nil: the attribute is optional.
+	missing error
+}
+
+// requiredAttr is virXMLPropEnum's refusal of an element without a
+// VIR_XML_PROP_REQUIRED attribute.
+func requiredAttr(attr, elem string) error {
+	return virerr.New(virerr.FromXML, libvirt.ErrXMLError, "Missing required attribute '%s' in element '%s'", attr, elem)
 }
 
 func configErr(format string) func(string) error {
@@ -63,15 +72,19 @@ var deviceRules = map[string][]valueRule{
 	"console":  {chrType},
 	"channel":  {chrType},
 	"input": {
-		{attr: "type", values: []string{"mouse", "tablet", "keyboard", "passthrough", "evdev"}, refuse: configErr("unknown input device type '%s'")},
+		{attr: "type", values: []string{"mouse", "tablet", "keyboard", "passthrough", "evdev"}, refuse: configErr("unknown input device type '%s'"),
+			missing: internalErr("missing input device type")},
 		{attr: "bus", values: []string{"ps2", "usb", "xen", "parallels", "virtio", "none"}, refuse: configErr("unknown input bus type '%s'")},
 	},
 	"graphics": {
-		{attr: "type", values: []string{"sdl", "vnc", "rdp", "desktop", "spice", "egl-headless", "dbus"}},
-		{path: []string{"listen"}, attr: "type", values: []string{"none", "address", "network", "socket"}},
+		{attr: "type", values: []string{"sdl", "vnc", "rdp", "desktop", "spice", "egl-headless", "dbus"},
+			missing: requiredAttr("type", "graphics")},
+		{path: []string{"listen"}, attr: "type", values: []string{"none", "address", "network", "socket"},
+			missing: requiredAttr("type", "listen")},
 	},
 	"sound": {
-		{attr: "model", values: []string{"sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb", "ich7"}},
+		{attr: "model", values: []string{"sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb", "ich7"},
+			missing: requiredAttr("model", "sound")},
 	},
 	"video": {
 		{path: []string{"model"}, attr: "type", values: []string{"default", "vga", "cirrus", "vmvga", "xen", "vbox", "qxl",
@@ -81,7 +94,8 @@ var deviceRules = map[string][]valueRule{
 		{attr: "model", values: []string{"i6300esb", "ib700", "diag288", "itco"}, refuse: configErr("unknown watchdog model '%s'")},
 	},
 	"memballoon": {
-		{attr: "model", values: []string{"virtio", "xen", "none", "virtio-transitional", "virtio-non-transitional"}},
+		{attr: "model", values: []string{"virtio", "xen", "none", "virtio-transitional", "virtio-non-transitional"},
+			missing: requiredAttr("model", "memballoon")},
 	},
 	"rng": {
 		{attr: "model", values: []string{"virtio", "virtio-transitional", "virtio-non-transitional"}, refuse: configErr("unknown RNG model '%s'")},
@@ -178,6 +192,9 @@ func checkDeviceEnums(d *node) error {
 			continue
 		}
 		v, ok := n.attr(r.attr)
+		if !ok && r.missing != nil {
+			return r.missing
+		}
 		if !ok || contains(r.values, v) {
 			continue
 		}
