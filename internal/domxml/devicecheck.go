@@ -1,6 +1,7 @@
 package domxml
 
 import (
+	"slices"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -154,19 +155,19 @@ var sourcedNets = []string{"network", "vds", "internal", "bridge", "direct", "vd
 // host devices that need one, a known host device type.
 func checkDeviceShape(d *node) error {
 	if a := d.child("address"); a != nil {
-		if t, ok := a.attr("type"); ok && !contains(addressTypes, t) {
+		if t, ok := a.attr("type"); ok && !slices.Contains(addressTypes, t) {
 			return unsupported("unknown address type '%s'", t)
 		}
 	}
 	switch d.localName() {
 	case "interface":
-		if t, _ := d.attr("type"); contains(sourcedNets, t) && d.child("source") == nil {
+		if t, _ := d.attr("type"); slices.Contains(sourcedNets, t) && d.child("source") == nil {
 			return xmlErr("interface type='%s' requires a 'source' element", t)
 		}
 	case "hostdev":
 		if m, _ := d.attr("mode"); m == "" || m == "subsystem" {
 			t, _ := d.attr("type")
-			if !contains([]string{"usb", "pci", "scsi", "scsi_host", "mdev"}, t) {
+			if !slices.Contains([]string{"usb", "pci", "scsi", "scsi_host", "mdev"}, t) {
 				return unsupported("unknown host device source address type '%s'", t)
 			}
 			if d.child("source") == nil {
@@ -182,12 +183,7 @@ func checkDeviceEnums(d *node) error {
 		return err
 	}
 	for _, r := range deviceRules[d.localName()] {
-		n := d
-		for _, p := range r.path {
-			if n = n.child(p); n == nil {
-				break
-			}
-		}
+		n := d.descend(r.path)
 		if n == nil {
 			continue
 		}
@@ -195,7 +191,7 @@ func checkDeviceEnums(d *node) error {
 		if !ok && r.missing != nil {
 			return r.missing
 		}
-		if !ok || contains(r.values, v) {
+		if !ok || slices.Contains(r.values, v) {
 			continue
 		}
 		if r.refuse != nil {
@@ -254,12 +250,7 @@ var numberRules = map[string][]numberRule{
 // bandwidth, a graphics device's ports.
 func checkDeviceNumbers(d *node) error {
 	for _, r := range numberRules[d.localName()] {
-		n := d
-		for _, p := range r.path {
-			if n = n.child(p); n == nil {
-				break
-			}
-		}
+		n := d.descend(r.path)
 		if n == nil {
 			continue
 		}
@@ -313,4 +304,15 @@ func isNumber(s string, signed bool) bool {
 	}
 	_, ok := virstring.ToULLP(s)
 	return ok
+}
+
+// descend is the element at path below n (its first child of each name),
+// nil if there is none.
+func (n *node) descend(path []string) *node {
+	for _, p := range path {
+		if n = n.child(p); n == nil {
+			return nil
+		}
+	}
+	return n
 }

@@ -1,7 +1,7 @@
 package domxml
 
 import (
-	"strings"
+	"slices"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -69,7 +69,7 @@ func checkMemtune(root *node) error {
 // reads the numbers again with strconv, which has none.
 func checkCPUTuneNumbers(root *node) error {
 	if n := root.child("iothreads"); n != nil {
-		if s := n.content(); s != "" && !unsignedNumber(s) {
+		if s := n.content(); s != "" && !isNumber(s, false) {
 			return xmlErr("invalid iothreads count '%s'", s)
 		}
 	}
@@ -82,23 +82,11 @@ func checkCPUTuneNumbers(root *node) error {
 		if n == nil || n.content() == "" {
 			continue
 		}
-		ok := unsignedNumber(n.content())
-		if t.signed {
-			_, ok = virstring.ToLL(n.content())
-			ok = ok && !strings.Contains(n.content(), "+")
-		}
-		if !ok {
+		if !isNumber(n.content(), t.signed) {
 			return xmlErr("can't parse cputune %s value", t.name)
 		}
 	}
 	return nil
-}
-
-// unsignedNumber: s reads as virStrToLong_ullp reads it, and has no '+'
-// (see checkTunables).
-func unsignedNumber(s string) bool {
-	_, ok := virstring.ToULLP(s)
-	return ok && !strings.Contains(s, "+")
 }
 
 // checkCPUMode is virCPUDefParseXML's reading of a guest CPU's mode.
@@ -153,20 +141,11 @@ func checkFeatureNames(root *node) error {
 		return nil
 	}
 	for _, e := range f.elems() {
-		if !knownFeature(e.localName()) {
+		if !slices.Contains(featureOrder, e.localName()) {
 			return unsupported("unexpected feature '%s'", e.localName())
 		}
 	}
 	return nil
-}
-
-func knownFeature(name string) bool {
-	for _, f := range featureOrder {
-		if f == name {
-			return true
-		}
-	}
-	return false
 }
 
 // lifecycleActions are virDomainLifecycleAction's names; lockFailures
@@ -187,7 +166,7 @@ func checkLifecycle(root *node) error {
 		if n == nil || n.content() == "" {
 			continue
 		}
-		if !contains(a.names, n.content()) {
+		if !slices.Contains(a.names, n.content()) {
 			return unsupported("unknown %s action: %s", a.elem, n.content())
 		}
 	}
@@ -210,19 +189,10 @@ func checkClockOffset(root *node) error {
 		return nil
 	}
 	if o, ok := c.attr("offset"); ok && o != "" &&
-		!contains([]string{"utc", "localtime", "variable", "timezone", "absolute"}, o) {
+		!slices.Contains([]string{"utc", "localtime", "variable", "timezone", "absolute"}, o) {
 		return unsupported("unknown clock offset '%s'", o)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // checkCPUTuneRanges is virDomainDefCputuneValidate: the cgroup limits of
@@ -281,7 +251,7 @@ func checkSeclabels(root *node) error {
 		if sl.localName() != "seclabel" {
 			continue
 		}
-		if t, ok := sl.attr("type"); ok && !contains([]string{"none", "dynamic", "static"}, t) {
+		if t, ok := sl.attr("type"); ok && !slices.Contains([]string{"none", "dynamic", "static"}, t) {
 			return enumErr("type", "seclabel", t)
 		}
 	}
@@ -321,7 +291,7 @@ func checkIdmap(root *node) error {
 			continue
 		}
 		for _, a := range []string{"start", "target", "count"} {
-			if v, ok := m.attr(a); !ok || !unsignedNumber(v) {
+			if v, ok := m.attr(a); !ok || !isNumber(v, false) {
 				return xmlErr("invalid idmap start/target/count settings")
 			}
 		}
@@ -349,7 +319,7 @@ func checkKeywrap(root *node) error {
 				return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
 					"Missing required attribute '%s' in element '%s'", a.attr, "cipher")
 			}
-			if !contains(a.values, v) {
+			if !slices.Contains(a.values, v) {
 				return enumErr(a.attr, "cipher", v)
 			}
 		}
