@@ -49,6 +49,13 @@ var chrTypes = []string{"null", "vc", "pty", "dev", "file", "pipe", "stdio", "ud
 var chrType = valueRule{attr: "type", values: chrTypes,
 	refuse: configErr("unknown type presented to host for character device: %s")}
 
+// chrTarget is the target types a kind of character device takes
+// (virDomainChrTargetTypeFromString).
+func chrTarget(types ...string) valueRule {
+	return valueRule{path: []string{"target"}, attr: "type", values: types,
+		refuse: configErr("unknown target type '%s' specified for character device")}
+}
+
 // deviceRules, by device element. Index 0 of an enumeration that libvirt
 // reads with VIR_XML_PROP_NONZERO ("none" of a disk bus, "default" of an
 // I/O mode) is left out of its names, as libvirt refuses it.
@@ -68,10 +75,11 @@ var deviceRules = map[string][]valueRule{
 			"internal", "direct", "hostdev", "udp", "vdpa", "null", "vds"}},
 		{path: []string{"link"}, attr: "state", values: []string{"up", "down"}, refuse: configErr("unknown interface link state '%s'")},
 	},
-	"serial":   {chrType},
+	"serial": {chrType, chrTarget("none", "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial",
+		"system-serial", "sclp-serial", "isa-debug")},
 	"parallel": {chrType},
-	"console":  {chrType},
-	"channel":  {chrType},
+	"console":  {chrType, chrTarget("none", "serial", "xen", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm")},
+	"channel":  {chrType, chrTarget("none", "guestfwd", "virtio", "xen")},
 	"input": {
 		{attr: "type", values: []string{"mouse", "tablet", "keyboard", "passthrough", "evdev"}, refuse: configErr("unknown input device type '%s'"),
 			missing: internalErr("missing input device type")},

@@ -35,9 +35,8 @@ for name, body in sorted(json.loads(sys.argv[3]).items()):
 // body stands for the guest's OS (a kernel for ours, which boots PV). Left
 // out, as they differ on purpose (internal/domxml/precheck.go): a '+' or
 // '-' before a vCPU count, and <maxMemory> with slots, which libvirt's
-// test driver takes and its Xen driver refuses; and two not yet matched:
-// a console's unknown target type (taken here), a disk's empty target
-// name (refused in other words).
+// test driver takes and its Xen driver refuses; and one not yet matched:
+// a disk's empty target name (refused in other words).
 func TestDefineAnswersAsLibvirtd(t *testing.T) {
 	d, l := daemontest.StartWithLibvirtd(t)
 	const mem, os = "<memory>131072</memory>", "<os/>"
@@ -77,6 +76,9 @@ func TestDefineAnswersAsLibvirtd(t *testing.T) {
 		"keywrap":                      mem + os + "<keywrap><cipher name='des' state='on'/></keywrap>",
 		"idmap":                        mem + os + "<idmap><uid start='0' target='x' count='1'/></idmap>",
 		"dev-channel-type-bad":         devices(`<channel type='carrier'><target type='virtio' name='x'/></channel>`),
+		"dev-console-target-type-bad":  devices(`<console type='pty'><target type='telepathy'/></console>`),
+		"dev-serial-target-type-bad":   devices(`<serial type='pty'><target type='usb-parallel'/></serial>`),
+		"dev-channel-target-type-bad":  devices(`<channel type='pty'><target type='carrier'/></channel>`),
 		"dev-console-type-bad":         devices(`<console type='smoke'/>`),
 		"dev-controller-index-text":    devices(`<controller type='usb' index='x'/>`),
 		"dev-controller-type-bad":      devices(`<controller type='warp'/>`),
