@@ -116,3 +116,34 @@ func TestDefinePacksLater(t *testing.T) {
 		t.Fatalf("dumpxml after packing: %v\n%s\nbefore\n%s", err, after, before)
 	}
 }
+
+// TestLoadConfigRefusedSince: a config saved before the parser grew
+// stricter (values libvirt's parser refuses, which this daemon took until
+// the checks of domxml's precheck.go) is still loaded and listed after an
+// upgrade, its text kept, as libvirt loads a config that parses but no
+// longer validates; a new define of the same is refused.
+func TestLoadConfigRefusedSince(t *testing.T) {
+	e := newEnv(t)
+	drv, h := e.start()
+	define(t, drv, "old", 1, "")
+	drv.Close()
+	h.Close()
+	path := e.root.DomainConfigDir() + "/old.xml"
+	b, _ := os.ReadFile(path)
+	old := strings.Replace(string(b), "<on_crash>destroy</on_crash>", "<on_crash>explode</on_crash>", 1)
+	if old == string(b) {
+		t.Fatalf("no on_crash to change in %s", b)
+	}
+	os.WriteFile(path, []byte(old), 0o600)
+	drv, _ = e.start()
+	d, err := drv.LookupByName(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err := drv.GetXMLDesc(ctx, d, 0); err != nil || !strings.Contains(x, "explode") {
+		t.Fatalf("the old config's XML: %v\n%s", err, x)
+	}
+	if _, err := drv.Define(ctx, domXML("new", 2, "<on_crash>explode</on_crash>"), 0); err == nil {
+		t.Fatal("a new define with an unknown on_crash action was taken")
+	}
+}
