@@ -55,6 +55,10 @@ func checkDiskNode(k *node) error {
 	if t := k.child("target"); t != nil {
 		if d, ok := t.attr("dev"); ok && d != "" {
 			return nil
+		} else if ok && k.child("address") == nil {
+			// An empty name is a name to libvirt's parser; the address
+			// its post-parse then derives from it is what fails.
+			return xmlErr("Unknown disk name '' and no address specified")
 		}
 	}
 	path := rawDiskPath(k)

@@ -35,8 +35,7 @@ for name, body in sorted(json.loads(sys.argv[3]).items()):
 // body stands for the guest's OS (a kernel for ours, which boots PV). Left
 // out, as they differ on purpose (internal/domxml/precheck.go): a '+' or
 // '-' before a vCPU count, and <maxMemory> with slots, which libvirt's
-// test driver takes and its Xen driver refuses; and one not yet matched:
-// a disk's empty target name (refused in other words).
+// test driver takes and its Xen driver refuses.
 func TestDefineAnswersAsLibvirtd(t *testing.T) {
 	d, l := daemontest.StartWithLibvirtd(t)
 	const mem, os = "<memory>131072</memory>", "<os/>"
@@ -93,6 +92,7 @@ func TestDefineAnswersAsLibvirtd(t *testing.T) {
 		"dev-disk-serial-bad":          devices(`<disk type='file' device='disk'><source file='/a'/><target dev='xvda'/><serial>a b</serial></disk>`),
 		"dev-disk-snapshot-bad":        devices(`<disk type='file' device='disk' snapshot='maybe'><source file='/a'/><target dev='xvda'/></disk>`),
 		"dev-disk-startup-bad":         devices(`<disk type='file' device='cdrom'><source file='/a' startupPolicy='sometimes'/><target dev='xvdc'/></disk>`),
+		"dev-disk-target-empty":        devices(`<disk type='file' device='disk'><source file='/a'/><target dev=''/></disk>`),
 		"dev-disk-type-bad":            devices(`<disk type='floppyish' device='disk'><source file='/a'/><target dev='xvda'/></disk>`),
 		"dev-graphics-autoport-bad":    devices(`<graphics type='vnc' autoport='maybe'/>`),
 		"dev-graphics-listen-type-bad": devices(`<graphics type='vnc'><listen type='carrier-pigeon'/></graphics>`),
