@@ -50,19 +50,9 @@ func TestSavedDefinitionDumpxml(t *testing.T) {
 // is parsed at load and, broken, refused there as before.
 func TestLoadUnparsedBrokenConfig(t *testing.T) {
 	e := newEnv(t)
-	drv, h := e.start()
-	define(t, drv, "edited", 1, "")
-	drv.Close()
-	h.Close()
-	path := e.root.DomainConfigDir() + "/edited.xml"
-	b, _ := os.ReadFile(path)
-	broken := strings.Replace(string(b), "<memory unit='KiB'>262144</memory>", "<memory unit='KiB'>lots</memory>", 1)
-	if broken == string(b) {
-		t.Fatalf("no memory element in %s", b)
-	}
-	os.WriteFile(path, []byte(broken), 0o600)
+	editSavedConfig(t, e, "edited", "<memory unit='KiB'>262144</memory>", "<memory unit='KiB'>lots</memory>")
 	os.WriteFile(e.root.DomainConfigDir()+"/other.xml", []byte("<domain type='xen'><name>other</name><memory>x</memory></domain>"), 0o600)
-	drv, _ = e.start()
+	drv, _ := e.start()
 	if _, err := drv.LookupByName(ctx, "other"); err == nil {
 		t.Fatal("a broken config of another layout was loaded")
 	}
@@ -124,18 +114,8 @@ func TestDefinePacksLater(t *testing.T) {
 // longer validates; a new define of the same is refused.
 func TestLoadConfigRefusedSince(t *testing.T) {
 	e := newEnv(t)
-	drv, h := e.start()
-	define(t, drv, "old", 1, "")
-	drv.Close()
-	h.Close()
-	path := e.root.DomainConfigDir() + "/old.xml"
-	b, _ := os.ReadFile(path)
-	old := strings.Replace(string(b), "<on_crash>destroy</on_crash>", "<on_crash>explode</on_crash>", 1)
-	if old == string(b) {
-		t.Fatalf("no on_crash to change in %s", b)
-	}
-	os.WriteFile(path, []byte(old), 0o600)
-	drv, _ = e.start()
+	editSavedConfig(t, e, "old", "<on_crash>destroy</on_crash>", "<on_crash>explode</on_crash>")
+	drv, _ := e.start()
 	d, err := drv.LookupByName(ctx, "old")
 	if err != nil {
 		t.Fatal(err)
@@ -145,5 +125,28 @@ func TestLoadConfigRefusedSince(t *testing.T) {
 	}
 	if _, err := drv.Define(ctx, domXML("new", 2, "<on_crash>explode</on_crash>"), 0); err == nil {
 		t.Fatal("a new define with an unknown on_crash action was taken")
+	}
+}
+
+// editSavedConfig defines domain name on a driver of e, stops it, and
+// changes from into to in the config it saved, as an admin's editor or an
+// older daemon would have left it.
+func editSavedConfig(t *testing.T, e *env, name, from, to string) {
+	t.Helper()
+	drv, h := e.start()
+	define(t, drv, name, 1, "")
+	drv.Close()
+	h.Close()
+	path := e.root.DomainConfigDir() + "/" + name + ".xml"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), from, to, 1)
+	if edited == string(b) {
+		t.Fatalf("no %s in %s", from, b)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
