@@ -2,12 +2,10 @@ package domxml
 
 import (
 	"slices"
-	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/virerr"
-	"virtxend/internal/virstring"
 )
 
 // The values libvirt's device parsers (domain_conf.c, 9.0) refuse that
@@ -298,20 +296,6 @@ func checkDeviceNumbers(d *node) error {
 		}
 	}
 	return nil
-}
-
-// isNumber: s reads as virStrToLong_ull (or _ll when signed) reads it,
-// with no '+'.
-func isNumber(s string, signed bool) bool {
-	if strings.Contains(s, "+") {
-		return false
-	}
-	if signed {
-		_, ok := virstring.ToLL(s)
-		return ok
-	}
-	_, ok := virstring.ToULLP(s)
-	return ok
 }
 
 // descend is the element at path below n (its first child of each name),

@@ -188,23 +188,21 @@ func checkVCPU(root *node) error {
 	if v == nil {
 		return nil
 	}
-	// virXPathUInt: blanks before, none after. ('+' too for libvirt, but
-	// libvirtxml reads the count again with strconv, and a '-' wraps in
-	// libvirt to UINT_MAX vCPUs, which its own clients then fail on.)
-	max64, ok := virstring.ToULLP(v.content())
-	if !ok || max64 > math.MaxUint32 || strings.Contains(v.content(), "+") {
+	// virXPathUInt: blanks before, none after (readUint; and a '-', which
+	// libvirt wraps to UINT_MAX vCPUs that its own clients then fail on).
+	max, ok := readUint(v.content())
+	if !ok || max > math.MaxUint32 {
 		return xmlErr("maximum vcpus count must be an integer")
 	}
-	max := max64
 	if s, ok := v.attr("current"); ok {
 		// virXMLPropUInt, an error of libvirt's XML utilities.
-		cur, ok := virstring.ToUIntP(s)
-		if !ok || strings.Contains(s, "+") {
+		cur, ok := readUint(s)
+		if !ok || cur > math.MaxUint32 {
 			return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
 				"Invalid value for attribute '%s' in element '%s': '%s'. Expected non-negative integer value",
 				"current", "vcpu", s)
 		}
-		if uint64(cur) > max {
+		if cur > max {
 			return unsupported("maximum vCPU count must not be less than current vCPU count")
 		}
 	}
@@ -235,11 +233,8 @@ func scaledKiB(n *node, xpath string) (uint64, error) {
 // reads it, times its unit (virScaleInteger, KiB without one), rounded up
 // to KiB; at most virMemoryMaxValue (LLONG_MAX bytes on 64-bit hosts).
 func scaledValueKiB(s, unit, xpath string) (uint64, error) {
-	v, ok := virstring.ToULLP(s)
-	// libvirt also takes a '+' before the number; libvirtxml, which
-	// reads the number again with strconv, cannot: refused here with
-	// libvirt's words for a bad number rather than strconv's.
-	if !ok || strings.Contains(s, "+") {
+	v, ok := readUint(s)
+	if !ok {
 		return 0, virerr.New(virerr.FromXML, libvirt.ErrXMLError,
 			"Invalid value '%s' for element or attribute '%s'", s, xpath)
 	}
@@ -254,6 +249,26 @@ func scaledValueKiB(s, unit, xpath string) (uint64, error) {
 			"%s", "size value too large")
 	}
 	return kib, nil
+}
+
+// isNumber: s reads as virStrToLong_ull (or _ll when signed) reads it,
+// with no '+' (readUint).
+func isNumber(s string, signed bool) bool {
+	if !signed {
+		_, ok := readUint(s)
+		return ok
+	}
+	_, ok := virstring.ToLL(s)
+	return ok && !strings.Contains(s, "+")
+}
+
+// readUint reads an unsigned number as libvirt (virStrToLong_ullp) reads
+// it, but for a '+' before it, which libvirt takes and libvirtxml, reading
+// the number again with strconv, cannot: such a number is refused in
+// libvirt's words for a bad one rather than strconv's.
+func readUint(s string) (uint64, bool) {
+	v, ok := virstring.ToULLP(s)
+	return v, ok && !strings.Contains(s, "+")
 }
 
 // unmarshal fills the libvirtxml model; its own errors (bad numbers in

@@ -316,8 +316,7 @@ func checkKeywrap(root *node) error {
 		}{{"name", []string{"aes", "dea"}}, {"state", []string{"on", "off"}}} {
 			v, ok := c.attr(a.attr)
 			if !ok {
-				return virerr.New(virerr.FromXML, libvirt.ErrXMLError,
-					"Missing required attribute '%s' in element '%s'", a.attr, "cipher")
+				return requiredAttr(a.attr, "cipher")
 			}
 			if !slices.Contains(a.values, v) {
 				return enumErr(a.attr, "cipher", v)
