@@ -73,7 +73,8 @@ type domain struct {
 	// that waited for the job on it then reports "no domain".
 	removed bool
 	// snaps is the domain's snapshot tree (snapshot_meta.go), changed
-	// only under the domain's job.
+	// only under the domain's job; nil until its first use
+	// (snapshotsLocked).
 	snaps *dsnap.Tree
 	// xml is the last dumpxml answer. Definitions are never changed in
 	// place, so the definition, id and flags it was made from fix its text.
@@ -111,7 +112,7 @@ func (d *domain) formatCached(def *libvirtxml.Domain, id int32, flags domxml.For
 
 func newDomain(name string, def *definition, uuid backend.UUID) *domain {
 	return &domain{
-		uuid: uuid, name: name, def: def, id: -1, snaps: dsnap.NewTree(),
+		uuid: uuid, name: name, def: def, id: -1,
 		state: libvirt.DomainShutoff, reason: int32(libvirt.DomainShutoffUnknown),
 	}
 }

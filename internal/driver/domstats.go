@@ -121,7 +121,7 @@ func (drv *Driver) statsDomains(doms []Domain, filters uint32) []*domain {
 	}
 	kept := list[:0]
 	for _, d := range list {
-		if drv.matches(d.snap(), filters) {
+		if drv.matches(d, d.snap(), filters) {
 			kept = append(kept, d)
 		}
 	}

@@ -124,7 +124,7 @@ func (drv *Driver) ListAll(ctx context.Context, flags uint32) ([]Domain, error) 
 		if v.refs[i].Name == "" || !idMatches(flags, v.refs[i]) {
 			continue
 		}
-		if flags&^activeFilters != 0 && !drv.matches(d.snap(), flags) {
+		if flags&^activeFilters != 0 && !drv.matches(d, d.snap(), flags) {
 			continue
 		}
 		out = append(out, v.refs[i])
@@ -149,12 +149,15 @@ func pair(flags uint32, yes, no libvirt.ConnectListAllDomainsFlags, v bool) bool
 	return (y && v) || (n && !v)
 }
 
-func (drv *Driver) matches(s snapshot, flags uint32) bool {
+func (drv *Driver) matches(d *domain, s snapshot, flags uint32) bool {
 	if !pair(flags, libvirt.ConnectListDomainsActive, libvirt.ConnectListDomainsInactive, s.active()) ||
 		!pair(flags, libvirt.ConnectListDomainsPersistent, libvirt.ConnectListDomainsTransient, s.persistent) ||
 		!pair(flags, libvirt.ConnectListDomainsAutostart, libvirt.ConnectListDomainsNoAutostart, s.autostart) ||
-		!pair(flags, libvirt.ConnectListDomainsHasSnapshot, libvirt.ConnectListDomainsNoSnapshot, false) ||
 		!pair(flags, libvirt.ConnectListDomainsHasCheckpoint, libvirt.ConnectListDomainsNoCheckpoint, false) {
+		return false
+	}
+	if flags&uint32(libvirt.ConnectListDomainsHasSnapshot|libvirt.ConnectListDomainsNoSnapshot) != 0 &&
+		!pair(flags, libvirt.ConnectListDomainsHasSnapshot, libvirt.ConnectListDomainsNoSnapshot, d.snapshotCount() > 0) {
 		return false
 	}
 	if flags&uint32(libvirt.ConnectListDomainsManagedsave|libvirt.ConnectListDomainsNoManagedsave) != 0 &&

@@ -311,15 +311,15 @@ func prepareSnapshot(s snapshot, def *dsnap.Def, flags *uint32) error {
 // the tree and written; current with VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT.
 func (drv *Driver) redefineSnapshot(d *domain, def *dsnap.Def, flags uint32) error {
 	d.mu.Lock()
-	other, err := d.snaps.RedefinePrep(def, d.def.parsed(), flags&snapDiskOnly != 0)
+	other, err := d.snapshotsLocked().RedefinePrep(def, d.def.parsed(), flags&snapDiskOnly != 0)
 	var obj *dsnap.Snapshot
 	if err == nil && other != nil {
-		d.snaps.Replace(other, def)
+		d.snapshotsLocked().Replace(other, def)
 		obj = other
 	} else if err == nil {
-		obj, err = d.snaps.Add(def)
+		obj, err = d.snapshotsLocked().Add(def)
 	}
-	current := d.snaps.Current() == obj
+	current := d.snapshotsLocked().Current() == obj
 	d.mu.Unlock()
 	if err != nil {
 		return err

@@ -54,7 +54,7 @@ func (drv *Driver) SnapshotDelete(ctx context.Context, sn Snapshot, flags uint32
 
 func (drv *Driver) deleteSnapshot(ctx context.Context, d *domain, name string, flags uint32) error {
 	d.mu.Lock()
-	obj := d.snaps.Lookup(name)
+	obj := d.snapshotsLocked().Lookup(name)
 	d.mu.Unlock()
 	if obj == nil {
 		return errNoSnapshot(name)
@@ -90,7 +90,7 @@ func (drv *Driver) deleteSnapshot(ctx context.Context, d *domain, name string, f
 func (drv *Driver) descendants(d *domain, obj *dsnap.Snapshot) []*dsnap.Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	list := d.snaps.Descendants(obj)
+	list := d.snapshotsLocked().Descendants(obj)
 	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 		list[i], list[j] = list[j], list[i]
 	}
@@ -121,7 +121,7 @@ func (drv *Driver) validateDelete(d *domain, obj *dsnap.Snapshot, flags uint32) 
 		return nil
 	}
 	d.mu.Lock()
-	cur, children := d.snaps.Current(), obj.NumChildren()
+	cur, children := d.snapshotsLocked().Current(), obj.NumChildren()
 	ancestor := cur != nil && cur.DescendsFrom(obj)
 	d.mu.Unlock()
 	switch {
@@ -203,20 +203,20 @@ func (drv *Driver) discardMetadata(d *domain, obj *dsnap.Snapshot, merge []diskM
 	name := d.name
 	parent := obj.Parent()
 	if len(merge) > 0 {
-		for _, o := range d.snaps.Descendants(obj) {
-			d.snaps.Replace(o, mergedInto(o.Def, merge))
+		for _, o := range d.snapshotsLocked().Descendants(obj) {
+			d.snapshotsLocked().Replace(o, mergedInto(o.Def, merge))
 		}
 	}
 	if parent != nil && parent.Def.RevertDisks != nil {
 		nd := *parent.Def
 		nd.Disks, nd.RevertDisks = nd.RevertDisks, nil
-		d.snaps.Replace(parent, &nd)
+		d.snapshotsLocked().Replace(parent, &nd)
 	}
-	children, wasCurrent := d.snaps.Remove(obj)
+	children, wasCurrent := d.snapshotsLocked().Remove(obj)
 	if wasCurrent {
-		d.snaps.SetCurrent(parent)
+		d.snapshotsLocked().SetCurrent(parent)
 	}
-	current := d.snaps.Current()
+	current := d.snapshotsLocked().Current()
 	d.mu.Unlock()
 	var first error
 	for _, c := range children {

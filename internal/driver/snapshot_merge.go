@@ -33,7 +33,7 @@ func (drv *Driver) prepareMerge(ctx context.Context, d *domain, obj *dsnap.Snaps
 		return nil, nil
 	}
 	d.mu.Lock()
-	cur := d.snaps.Current()
+	cur := d.snapshotsLocked().Current()
 	var firstChild *dsnap.Snapshot
 	if c := obj.Children(); len(c) > 0 {
 		firstChild = c[0]

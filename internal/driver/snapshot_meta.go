@@ -44,11 +44,21 @@ func (drv *Driver) writeSnapshotMeta(d *domain, obj *dsnap.Snapshot, current boo
 	return nil
 }
 
+// snapshotsLocked is d's snapshot tree, made on first use: most domains
+// never have a snapshot, and an empty tree each is 80 bytes of every
+// defined domain's. The caller holds d.mu.
+func (d *domain) snapshotsLocked() *dsnap.Tree {
+	if d.snaps == nil {
+		d.snaps = dsnap.NewTree()
+	}
+	return d.snaps
+}
+
 // currentSnapshot is d's current snapshot, nil for none.
 func (drv *Driver) currentSnapshot(d *domain) *dsnap.Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.snaps.Current()
+	return d.snapshotsLocked().Current()
 }
 
 // assignSnapshot puts a snapshot about to be taken in d's tree, child
@@ -57,15 +67,15 @@ func (drv *Driver) currentSnapshot(d *domain) *dsnap.Snapshot {
 func (drv *Driver) assignSnapshot(d *domain, def *dsnap.Def) (*dsnap.Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if cur := d.snaps.Current(); cur != nil {
+	if cur := d.snapshotsLocked().Current(); cur != nil {
 		def.ParentName = cur.Def.Name
 	}
-	return d.snaps.Add(def)
+	return d.snapshotsLocked().Add(def)
 }
 
 func (drv *Driver) dropSnapshot(d *domain, obj *dsnap.Snapshot) {
 	d.mu.Lock()
-	d.snaps.Remove(obj)
+	d.snapshotsLocked().Remove(obj)
 	d.mu.Unlock()
 }
 
@@ -83,8 +93,8 @@ func (drv *Driver) linkSnapshot(d *domain, obj *dsnap.Snapshot) error {
 // after the old current one's (qemuSnapshotSetCurrent).
 func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Snapshot) error {
 	d.mu.Lock()
-	old := d.snaps.Current()
-	d.snaps.SetCurrent(obj)
+	old := d.snapshotsLocked().Current()
+	d.snapshotsLocked().SetCurrent(obj)
 	d.mu.Unlock()
 	if old != nil && old != obj {
 		if err := drv.writeSnapshotMeta(d, old, false); err != nil {
@@ -107,7 +117,7 @@ func (drv *Driver) removeSnapshotMeta(dom, snap string) {
 func (drv *Driver) dropSnapshotMetadata(d *domain) error {
 	d.mu.Lock()
 	name := d.name
-	d.snaps.RemoveAll()
+	d.snaps = nil // made again on its next use
 	d.mu.Unlock()
 	if err := os.RemoveAll(drv.snapshotDirOf(name)); err != nil {
 		return errSystem(err, "cannot remove snapshot metadata of domain '%s'", name)
@@ -119,6 +129,9 @@ func (drv *Driver) dropSnapshotMetadata(d *domain) error {
 func (d *domain) snapshotCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.snaps == nil { // not made for the count, which list filters ask of every domain
+		return 0
+	}
 	return d.snaps.Len()
 }
 

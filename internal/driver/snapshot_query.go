@@ -46,7 +46,7 @@ func (drv *Driver) withSnapshots(dom Domain, from *string, fn func(d *domain, ob
 	defer d.mu.Unlock()
 	var obj *dsnap.Snapshot
 	if from != nil {
-		if obj = d.snaps.Lookup(*from); obj == nil {
+		if obj = d.snapshotsLocked().Lookup(*from); obj == nil {
 			return errNoSnapshot(*from)
 		}
 	}
@@ -67,7 +67,7 @@ func (drv *Driver) ListSnapshots(ctx context.Context, dom Domain, from *string, 
 	var out []Snapshot
 	err := drv.withSnapshots(dom, from, func(d *domain, obj *dsnap.Snapshot) error {
 		ref := d.refLocked()
-		for _, o := range d.snaps.List(obj, dsnap.ListFlag(flags)) {
+		for _, o := range d.snapshotsLocked().List(obj, dsnap.ListFlag(flags)) {
 			out = append(out, Snapshot{Dom: ref, Name: o.Def.Name})
 		}
 		return nil
@@ -95,7 +95,7 @@ func (drv *Driver) HasCurrentSnapshot(ctx context.Context, dom Domain, flags uin
 	}
 	var has bool
 	err := drv.withSnapshots(dom, nil, func(d *domain, _ *dsnap.Snapshot) error {
-		has = d.snaps.Current() != nil
+		has = d.snapshotsLocked().Current() != nil
 		return nil
 	})
 	return has, err
@@ -108,7 +108,7 @@ func (drv *Driver) SnapshotCurrent(ctx context.Context, dom Domain, flags uint32
 	}
 	var out Snapshot
 	err := drv.withSnapshots(dom, nil, func(d *domain, _ *dsnap.Snapshot) error {
-		cur := d.snaps.Current()
+		cur := d.snapshotsLocked().Current()
 		if cur == nil {
 			return libxlErr(libvirt.ErrNoDomainSnapshot, "the domain does not have a current snapshot")
 		}
@@ -141,7 +141,7 @@ func (drv *Driver) SnapshotIsCurrent(ctx context.Context, sn Snapshot, flags uin
 	}
 	var cur bool
 	err := drv.withSnapshots(sn.Dom, &sn.Name, func(d *domain, obj *dsnap.Snapshot) error {
-		cur = d.snaps.Current() == obj
+		cur = d.snapshotsLocked().Current() == obj
 		return nil
 	})
 	return cur, err

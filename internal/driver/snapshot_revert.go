@@ -75,7 +75,7 @@ type revertPlan struct {
 
 func (drv *Driver) revert(a *job.Async, d *domain, name string, flags uint32) error {
 	d.mu.Lock()
-	obj := d.snaps.Lookup(name)
+	obj := d.snapshotsLocked().Lookup(name)
 	d.mu.Unlock()
 	if obj == nil {
 		return errNoSnapshot(name)
@@ -365,7 +365,7 @@ func (drv *Driver) finishRevert(d *domain, plan *revertPlan) error {
 // which held what the domain wrote since, and forgets its revert disks.
 func (drv *Driver) dropCurrentOverlays(d *domain) {
 	d.mu.Lock()
-	cur := d.snaps.Current()
+	cur := d.snapshotsLocked().Current()
 	if cur == nil {
 		d.mu.Unlock()
 		return

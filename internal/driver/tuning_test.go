@@ -7,6 +7,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/events"
+	dsnap "virtxend/internal/snapshot"
 	"virtxend/internal/virerr"
 )
 
@@ -166,6 +167,10 @@ func TestListAllFilters(t *testing.T) {
 	drv.Create(ctx, a, uint32(libvirt.DomainStartPaused))
 	drv.CreateXML(ctx, domXML("c", 3, ""), 0)
 	drv.SetAutostart(ctx, domOf(2), true)
+	withSnapshot, _ := drv.find(domOf(3))
+	withSnapshot.mu.Lock()
+	withSnapshot.snapshotsLocked().Add(&dsnap.Def{Name: "s"})
+	withSnapshot.mu.Unlock()
 	names := func(flags libvirt.ConnectListAllDomainsFlags) string {
 		list, err := drv.ListAll(ctx, uint32(flags))
 		if err != nil {
@@ -186,7 +191,9 @@ func TestListAllFilters(t *testing.T) {
 		libvirt.ConnectListDomainsRunning | libvirt.ConnectListDomainsShutoff:        "Domain-0,c,b",
 		libvirt.ConnectListDomainsAutostart:                                          "b",
 		libvirt.ConnectListDomainsPersistent | libvirt.ConnectListDomainsNoAutostart: "Domain-0,a",
-		libvirt.ConnectListDomainsHasSnapshot:                                        "",
+		libvirt.ConnectListDomainsHasSnapshot:                                        "c",
+		libvirt.ConnectListDomainsNoSnapshot | libvirt.ConnectListDomainsActive:      "Domain-0,a",
+		libvirt.ConnectListDomainsHasCheckpoint:                                      "",
 		libvirt.ConnectListDomainsNoManagedsave | libvirt.ConnectListDomainsInactive: "b",
 	} {
 		if got := names(flags); got != want {

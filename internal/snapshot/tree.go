@@ -156,13 +156,6 @@ func (t *Tree) Remove(s *Snapshot) (reparented []*Snapshot, wasCurrent bool) {
 	return reparented, wasCurrent
 }
 
-// RemoveAll empties the tree (virDomainSnapshotObjListRemoveAll).
-func (t *Tree) RemoveAll() {
-	t.byName = nil
-	t.root.children = nil
-	t.current = nil
-}
-
 // linkParent is virDomainMomentLinkParent.
 func (t *Tree) linkParent(s *Snapshot) {
 	parent := t.byName[s.Def.ParentName]

@@ -194,10 +194,6 @@ func TestTreeAddRemove(t *testing.T) {
 	if _, cur := tr.Remove(&Snapshot{Def: &Def{Name: "b"}}); cur || tr.Lookup("b") == nil {
 		t.Error("removed a snapshot of another tree")
 	}
-	tr.RemoveAll()
-	if tr.Len() != 0 || tr.Num(nil, 0) != 0 {
-		t.Error("RemoveAll left some")
-	}
 }
 
 // Loaded in any order, the snapshots link up; a missing parent or a

@@ -419,6 +419,13 @@ func TestSnapshotListAndErrors(t *testing.T) {
 	d.MustVirsh("snapshot-revert", "g", "i1")
 	d.MustVirsh("snapshot-create-as", "g", "i3")
 	d.MustVirsh("snapshot-create-as", "g", "e1", "--disk-only")
+	// virsh list's snapshot filter (virDomainObjListFilter) sees them.
+	if got := strings.Fields(d.MustVirsh("list", "--inactive", "--with-snapshot", "--name")); len(got) != 1 || got[0] != "g" {
+		t.Errorf("list --with-snapshot: %v", got)
+	}
+	if got := strings.Fields(d.MustVirsh("list", "--inactive", "--without-snapshot", "--name")); len(got) != 1 || got[0] != "r" {
+		t.Errorf("list --without-snapshot: %v", got)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
