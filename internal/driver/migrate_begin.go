@@ -77,6 +77,12 @@ func (drv *Driver) migrateBegin(ctx context.Context, d *domain, xmlin string) (s
 	if !s.active() {
 		return "", nil, errNotRunning()
 	}
+	// qemuMigrationSrcIsAllowed's rule, libvirt's for a driver with
+	// snapshots: their metadata would stay behind, and a revert here
+	// would write to disks the guest then runs on elsewhere.
+	if n := d.snapshotCount(); n > 0 {
+		return "", nil, libxlErr(libvirt.ErrOperationInvalid, "cannot migrate domain with %d snapshots", n)
+	}
 	host, err := drv.hostname(ctx)
 	if err != nil {
 		return "", nil, err

@@ -8,6 +8,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/migration"
+	dsnap "virtxend/internal/snapshot"
 	"virtxend/internal/virerr"
 )
 
@@ -76,6 +77,15 @@ func TestMigrateBeginErrors(t *testing.T) {
 	if _, err := drv.Create(ctx, g, 0); err != nil {
 		t.Fatal(err)
 	}
+	withSnapshots := define(t, drv, "snap", 4, "")
+	if _, err := drv.Create(ctx, withSnapshots, 0); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := drv.find(withSnapshots)
+	d.mu.Lock()
+	d.snapshotsLocked().Add(&dsnap.Def{Name: "s1"})
+	d.snapshotsLocked().Add(&dsnap.Def{Name: "s2", ParentName: "s1"})
+	d.mu.Unlock()
 	hostdev := `<devices><hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='3' slot='0' function='1'/></source></hostdev></devices>`
 	tests := []struct {
 		name   string
@@ -99,6 +109,8 @@ func TestMigrateBeginErrors(t *testing.T) {
 			"unsupported configuration: Target domain uuid 03345678-1234-1234-1234-123456789abc does not match source 01345678-1234-1234-1234-123456789abc"},
 		{"other name", g, []libvirt.TypedParam{strParam("destination_xml", domXML("g9", 1, ""))}, 0, libvirt.ErrConfigUnsupported, virerr.FromDomain,
 			"unsupported configuration: Target domain name 'g9' does not match source 'g1'"},
+		{"snapshots", withSnapshots, nil, 0, libvirt.ErrOperationInvalid, virerr.FromLibxl,
+			"Requested operation is not valid: cannot migrate domain with 2 snapshots"},
 		{"host device", g, []libvirt.TypedParam{strParam("destination_xml", domXML("g1", 1, hostdev))}, 0, libvirt.ErrOperationInvalid, virerr.FromLibxl,
 			"Requested operation is not valid: domain has assigned host devices"},
 	}

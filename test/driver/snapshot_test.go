@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"virtxend/internal/paths"
 	"virtxend/test/daemontest"
 )
 
@@ -220,6 +221,10 @@ func TestSnapshotRunning(t *testing.T) {
 	if i := d.SnapshotInfo("g", "d1"); i["State"] != "disk-snapshot" {
 		t.Errorf("snapshot-info d1: %v", i)
 	}
+	// A guest with snapshots stays on its host, as libvirt's QEMU driver
+	// keeps it: the source refuses at Begin, before any destination acts.
+	self := "xen+unix:///system?socket=" + filepath.Join(d.Paths.SocketDir(), paths.RWSocketName)
+	mustFail(t, d.Virsh("migrate", "--live", "g", self), "cannot migrate domain with 1 snapshots")
 
 	// A full snapshot with the memory in a file of the caller's.
 	mem := filepath.Join(dir, "f1.mem")

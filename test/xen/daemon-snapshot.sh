@@ -33,7 +33,8 @@ want_read() {
 # (memory in a file, the disk on a second overlay); it writes MARK3 and counts on; revert to f1:
 # it runs from f1's memory (its counter went back, no reboot) on a disk with MARK1 and MARK2 but
 # not MARK3. Then an internal snapshot r1 of the running guest (memory beside the metadata, the
-# qcow2 snapshot taken by QEMU), MARK4, revert to r1: MARK4 gone. Times of each step.
+# qcow2 snapshot taken by QEMU), MARK4, revert to r1: MARK4 gone. virsh list --with-snapshot
+# names it, and virsh migrate is refused. Times of each step.
 check_virsh_snapshot() {
 	DEBUG_FN="vguest_debug vx-snap"
 	forget_snap
@@ -85,6 +86,16 @@ check_virsh_snapshot() {
 	want_read vx-snap 2 MARK2 "revert to r1" || return 1
 	step "virsh snapshot-list --tree" V snapshot-list vx-snap --tree || return 1
 	_tree=$(tr -s ' \n' ' ' <$TMPD/step.out)
+	# virsh list's filter sees them, and they keep the guest on its host, as libvirt's QEMU
+	# driver keeps it (qemuMigrationSrcIsAllowed: refused at Begin, before any destination acts)
+	_with=$(V list --with-snapshot --name | tr -d ' \n')
+	[ "$_with" = vx-snap ] || { WHY="virsh list --with-snapshot: '$_with'"; return 1; }
+	if V migrate --live vx-snap "$URI" >$TMPD/step.out 2>&1; then
+		WHY="virsh migrate of a guest with snapshots was not refused"
+		return 1
+	fi
+	grep -q 'cannot migrate domain with 2 snapshots' $TMPD/step.out ||
+		{ WHY="virsh migrate with snapshots: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	forget_snap
 	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), internal ${_ti} s; tree: $_tree"
 	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, internal with memory ${_ti} s"
