@@ -204,6 +204,15 @@ if [ "${XT_ONLY:-}" = save ]; then
 	for c in ${CHECKS#oracle-start }; do skip $c "not run (ONLY=save)"; done
 	exit 0
 fi
+# run.sh ONLY=CHECK+CHECK: without an oracle check all of them skip; with one, the session
+# it stands on (oracle-start) runs too.
+_named=
+for c in $CHECKS; do only "$c" && _named=1; done
+if [ -z "$_named" ]; then
+	for c in $CHECKS; do skip $c "not run (ONLY=$XT_ONLY)"; done
+	exit 0
+fi
+only oracle-start || XT_ONLY="$XT_ONLY+oracle-start"
 run_check oracle-start check_start
 if [ -s "$O/libvirt/host.txt" ] && [ -s "$O/virtxend/host.txt" ]; then
 	if $XT/vxoracle compare -known $XT/oracle-known.txt -inputs $G -inputs $IN "$O/libvirt" "$O/virtxend" >$TMPD/oracle-compare.out 2>&1; then
