@@ -57,8 +57,11 @@ func (drv *Driver) dump(a *job.Async, d *domain, dumper backend.CoreDumper, to s
 	if err != nil {
 		removePartial(to)
 		err = drv.jobFailed(a, err, "domain core dump", "Failed to dump core of domain '%d' with libxenlight", id)
-	} else if crash {
-		return drv.crashAfterDump(a, d)
+	} else {
+		drv.announceCompleted(d, a)
+		if crash {
+			return drv.crashAfterDump(a, d)
+		}
 	}
 	if paused && d.snap().active() {
 		if uerr := drv.be.Unpause(context.WithoutCancel(ctx), id); uerr != nil {

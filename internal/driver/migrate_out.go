@@ -199,8 +199,8 @@ func (drv *Driver) confirmOutgoing(d *domain, out *outgoing, flags uint32, cance
 	var err error
 	if cancelled {
 		err = drv.resumeSource(d, out)
-	} else {
-		err = drv.migrated(d, flags)
+	} else if err = drv.migrated(d, flags); err == nil {
+		drv.announceCompleted(d, out.a)
 	}
 	drv.endJob(d)
 	switch {

@@ -161,6 +161,7 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 		dropCache(f)
 	}
 	if err == nil {
+		drv.announceCompleted(d, a)
 		err = drv.saved(a, d)
 	}
 	if err != nil {

@@ -245,6 +245,7 @@ func (drv *Driver) saveMemory(a *job.Async, d *domain, s snapshot, path string, 
 		removePartial(path)
 		return drv.jobFailed(a, err, "snapshot", "Failed to save domain '%d' with libxenlight", s.ref.ID)
 	}
+	drv.announceCompleted(d, a)
 	return nil
 }
 

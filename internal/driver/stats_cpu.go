@@ -6,6 +6,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/events"
 	"virtxend/internal/job"
 	"virtxend/internal/typedparam"
 	"virtxend/internal/virerr"
@@ -223,6 +224,17 @@ func timeRemaining(st job.Stats) uint64 {
 		return 0
 	}
 	return uint64(float64(st.Elapsed.Milliseconds()) * float64(p.DataRemaining) / float64(p.DataProcessed))
+}
+
+// announceCompleted sends VIR_DOMAIN_EVENT_ID_JOB_COMPLETED with a's
+// statistics once its guest's state is out of the hypervisor: a save's or
+// a memory snapshot's image written, a core dump written, a migration
+// confirmed. libvirt's QEMU driver sends it at those points
+// (qemuDomainEventEmitJobCompleted after qemuMigrationSrcToFile and in
+// qemuMigrationSrcComplete); its Xen driver, which keeps no completed jobs,
+// sends none.
+func (drv *Driver) announceCompleted(d *domain, a *job.Async) {
+	drv.broker.Publish(events.NewJobCompleted(d.ref(), jobParams(a.Finished())))
 }
 
 // jobParams are a job's statistics as typed parameters.

@@ -25,6 +25,9 @@ const (
 	IDDeviceRemoved       = int32(libvirt.DomainEventIDDeviceRemoved)
 	IDDeviceAdded         = int32(libvirt.DomainEventIDDeviceAdded)
 	IDDeviceRemovalFailed = int32(libvirt.DomainEventIDDeviceRemovalFailed)
+	// IDJobCompleted follows a job that took the guest's state out (a
+	// save, a dump, a migration), as libvirt's QEMU driver sends it.
+	IDJobCompleted = int32(libvirt.DomainEventIDJobCompleted)
 	// IDLast is VIR_DOMAIN_EVENT_ID_LAST in libvirt 11.x.
 	IDLast = int32(libvirt.DomainEventIDNicMacChange) + 1
 )
@@ -42,13 +45,15 @@ type Domain struct {
 }
 
 // Event is one domain event. Lifecycle is set for IDLifecycle, Metadata for
-// IDMetadataChange, DevAlias (the device's alias) for the device events.
+// IDMetadataChange, DevAlias (the device's alias) for the device events,
+// JobStats (virDomainGetJobStats' parameters) for IDJobCompleted.
 type Event struct {
 	ID        int32
 	Dom       Domain
 	Lifecycle Lifecycle
 	Metadata  MetadataChange
 	DevAlias  string
+	JobStats  []libvirt.TypedParam
 }
 
 // Lifecycle is libvirt's (event, detail) pair, e.g. (STOPPED, DESTROYED):
@@ -79,6 +84,11 @@ func NewMetadataChange(dom Domain, typ int32, nsuri string) Event {
 // IDDeviceRemovalFailed, alias the device's.
 func NewDevice(id int32, dom Domain, alias string) Event {
 	return Event{ID: id, Dom: dom, DevAlias: alias}
+}
+
+// NewJobCompleted builds a job-completed event with the job's statistics.
+func NewJobCompleted(dom Domain, stats []libvirt.TypedParam) Event {
+	return Event{ID: IDJobCompleted, Dom: dom, JobStats: stats}
 }
 
 // Delivery is an event as queued for one registered callback.

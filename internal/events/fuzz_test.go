@@ -2,6 +2,7 @@ package events
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -122,7 +123,7 @@ func (m *modelSub) check(t *testing.T) {
 		}
 		break
 	}
-	if !slices.Equal(got, m.queue) {
+	if !reflect.DeepEqual(got, m.queue) {
 		t.Fatalf("queued %+v, want %+v", got, m.queue)
 	}
 	m.queue = nil

@@ -120,6 +120,15 @@ func (a *Async) stats(now time.Time) Stats {
 	return st
 }
 
+// Finished is the job's statistics as of now, marked completed: for the
+// announcement of work done while the job still has its last steps to
+// take (a save's image is written before its guest is destroyed).
+func (a *Async) Finished() Stats {
+	st := a.stats(time.Now())
+	st.Status = StatusCompleted
+	return st
+}
+
 // End ends the job; err is why it failed (nil: it completed). A job whose
 // context was aborted counts as cancelled.
 func (a *Async) End(err error) {

@@ -91,14 +91,18 @@ func eventMessage(d events.Delivery) (uint32, any) {
 	case ev.ID == events.IDDeviceRemoved:
 		return msgDomainEventCallbackDeviceRemoved, &libvirt.DomainEventCallbackDeviceRemovedMsg{CallbackID: d.CallbackID,
 			Msg: libvirt.DomainEventDeviceRemovedMsg{Dom: dom, DevAlias: ev.DevAlias}}
-	// libvirt's daemon sends these two in the callback form whatever the
-	// registration (remoteRelayDomainEventDeviceAdded, ...RemovalFailed).
+	// libvirt's daemon sends these three in the callback form whatever the
+	// registration (remoteRelayDomainEventDeviceAdded, ...RemovalFailed,
+	// ...JobCompleted).
 	case ev.ID == events.IDDeviceAdded:
 		return msgDomainEventCallbackDeviceAdded, &libvirt.DomainEventCallbackDeviceAddedMsg{CallbackID: d.CallbackID,
 			Dom: dom, DevAlias: ev.DevAlias}
 	case ev.ID == events.IDDeviceRemovalFailed:
 		return msgDomainEventCallbackDeviceRemovalFailed, &libvirt.DomainEventCallbackDeviceRemovalFailedMsg{
 			CallbackID: d.CallbackID, Dom: dom, DevAlias: ev.DevAlias}
+	case ev.ID == events.IDJobCompleted:
+		return msgDomainEventCallbackJobCompleted, &libvirt.DomainEventCallbackJobCompletedMsg{
+			CallbackID: d.CallbackID, Dom: dom, Params: ev.JobStats}
 	case ev.ID == events.IDMetadataChange && !d.Legacy:
 		msg := &libvirt.DomainEventCallbackMetadataChangeMsg{CallbackID: d.CallbackID, Dom: dom, Type: ev.Metadata.Type}
 		if ev.Metadata.NSURI != "" {

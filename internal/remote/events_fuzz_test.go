@@ -20,6 +20,7 @@ var eventMsgTypes = map[uint32]reflect.Type{
 	msgDomainEventCallbackDeviceAdded:         reflect.TypeFor[libvirt.DomainEventCallbackDeviceAddedMsg](),
 	msgDomainEventCallbackDeviceRemovalFailed: reflect.TypeFor[libvirt.DomainEventCallbackDeviceRemovalFailedMsg](),
 	msgDomainEventCallbackMetadataChange:      reflect.TypeFor[libvirt.DomainEventCallbackMetadataChangeMsg](),
+	msgDomainEventCallbackJobCompleted:        reflect.TypeFor[libvirt.DomainEventCallbackJobCompletedMsg](),
 }
 
 // FuzzEventMessage: whatever event the broker delivers, eventMessage
@@ -40,6 +41,10 @@ func FuzzEventMessage(f *testing.F) {
 			add(events.Delivery{CallbackID: 4, Legacy: legacy, Event: events.NewDevice(id, dom, "net0")})
 		}
 	}
+	for _, legacy := range []bool{false, true} {
+		add(events.Delivery{CallbackID: 5, Legacy: legacy, Event: events.Event{ID: events.IDJobCompleted, Dom: dom,
+			Lifecycle: events.Lifecycle{Detail: 2}, DevAlias: "operation"}})
+	}
 	add(events.Delivery{CallbackID: -1, Event: events.Event{ID: events.IDLast, Dom: events.Domain{ID: -1}}})
 	f.Fuzz(func(t *testing.T, cbID int32, legacy bool, id int32, name string, uuid []byte, domID, event, detail, mtype int32, nsuri, alias string) {
 		d := events.Delivery{CallbackID: cbID, Legacy: legacy, Event: events.Event{
@@ -48,6 +53,10 @@ func FuzzEventMessage(f *testing.F) {
 			Metadata:  events.MetadataChange{Type: mtype, NSURI: nsuri}, DevAlias: alias,
 		}}
 		copy(d.Event.Dom.UUID[:], uuid)
+		if id == events.IDJobCompleted {
+			// The job's statistics, from the fields the corpus has.
+			d.Event.JobStats = []libvirt.TypedParam{{Field: alias, Value: *libvirt.NewTypedParamValueInt(detail)}}
+		}
 		proc, body := eventMessage(d)
 		if body == nil {
 			if proc != 0 {
@@ -98,6 +107,8 @@ func checkCarried(t *testing.T, d events.Delivery, v reflect.Value) {
 				got, want = f.Interface(), ev.Lifecycle.Detail
 			case "DevAlias":
 				got, want = f.Interface(), ev.DevAlias
+			case "Params":
+				got, want = f.Interface(), ev.JobStats
 			case "Type":
 				got, want = f.Interface(), ev.Metadata.Type
 			case "Nsuri":

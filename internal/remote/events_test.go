@@ -54,3 +54,19 @@ func TestDeviceEventMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestJobCompletedMessage: a job-completed event goes out in the callback
+// form whatever the registration, with the job's statistics
+// (remoteRelayDomainEventJobCompleted).
+func TestJobCompletedMessage(t *testing.T) {
+	dom := events.Domain{Name: "g", UUID: [16]byte{1}, ID: 7}
+	stats := []libvirt.TypedParam{{Field: "operation", Value: *libvirt.NewTypedParamValueInt(2)}}
+	for _, legacy := range []bool{false, true} {
+		proc, body := eventMessage(events.Delivery{CallbackID: 3, Legacy: legacy, Event: events.NewJobCompleted(dom, stats)})
+		msg, ok := body.(*libvirt.DomainEventCallbackJobCompletedMsg)
+		if proc != 363 || !ok || msg.CallbackID != 3 || msg.Dom.Name != "g" || msg.Dom.ID != 7 ||
+			len(msg.Params) != 1 || msg.Params[0].Field != "operation" {
+			t.Errorf("legacy %v: procedure %d, %+v", legacy, proc, body)
+		}
+	}
+}

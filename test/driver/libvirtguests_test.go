@@ -75,7 +75,7 @@ func TestLibvirtGuests(t *testing.T) {
 	if got := d.DomState("off"); got != "shut off (unknown)" {
 		t.Errorf("a guest that was off: %q", got)
 	}
-	w.exactly(d, "a", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SAVED", "STARTED/RESTORED")
+	w.exactly(d, "a", "DEFINED/ADDED", "STARTED/BOOTED", "JOB_COMPLETED/SAVE", "STOPPED/SAVED", "STARTED/RESTORED")
 
 	conf = strings.Replace(conf, "ON_SHUTDOWN=suspend", "ON_SHUTDOWN=shutdown", 1)
 	out = runLibvirtGuests(t, state, conf, "stop")

@@ -102,6 +102,9 @@ conn = libvirt.open(sys.argv[1])
 def lifecycle(conn, dom, event, detail, opaque):
     print("%s %d %d" % (dom.name(), event, detail), flush=True)
 conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle, None)
+def job(conn, dom, params, opaque):
+    print("%s job %d" % (dom.name(), params.get("operation", -1)), flush=True)
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, job, None)
 def loop():
     while True:
         libvirt.virEventRunDefaultImpl()
@@ -155,10 +158,14 @@ func (w *eventWatcher) read(r io.Reader) {
 		if len(f) != 3 {
 			continue
 		}
-		ev, _ := strconv.Atoi(f[1])
-		detail, _ := strconv.Atoi(f[2])
+		name := jobEventName(f[2])
+		if f[1] != "job" {
+			ev, _ := strconv.Atoi(f[1])
+			detail, _ := strconv.Atoi(f[2])
+			name = eventName(ev, detail)
+		}
 		w.mu.Lock()
-		w.lines = append(w.lines, f[0]+" "+eventName(ev, detail))
+		w.lines = append(w.lines, f[0]+" "+name)
 		w.mu.Unlock()
 	}
 }
@@ -175,7 +182,8 @@ func (w *eventWatcher) close() {
 	w.cmd.Wait()
 }
 
-// of returns the events seen so far for domain name, e.g. "STOPPED/DESTROYED".
+// of returns the events seen so far for domain name, e.g. "STOPPED/DESTROYED"
+// or "JOB_COMPLETED/SAVE".
 func (w *eventWatcher) of(name string) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -213,6 +221,17 @@ func (w *eventWatcher) exactly(d *daemontest.Daemon, name string, want ...string
 	if got := w.of(name); strings.Join(got, " ") != strings.Join(want, " ") {
 		w.t.Fatalf("%s: events %v, want %v", name, got, want)
 	}
+}
+
+// jobEventName spells a job-completed event by the job's operation
+// (VIR_DOMAIN_JOB_OPERATION_SAVE...): "JOB_COMPLETED/SAVE".
+func jobEventName(operation string) string {
+	ops := []string{"UNKNOWN", "START", "SAVE", "RESTORE", "MIGRATION_IN", "MIGRATION_OUT", "SNAPSHOT",
+		"SNAPSHOT_REVERT", "DUMP", "BACKUP", "SNAPSHOT_DELETE"}
+	if op, err := strconv.Atoi(operation); err == nil && op >= 0 && op < len(ops) {
+		operation = ops[op]
+	}
+	return "JOB_COMPLETED/" + operation
 }
 
 // eventName spells a lifecycle event/detail pair as libvirt's constants

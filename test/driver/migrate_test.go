@@ -50,7 +50,7 @@ func TestMigrateLive(t *testing.T) {
 	if after := cpuTime(t, b.Daemon, "g"); cpuBefore == 0 || after < cpuBefore {
 		t.Errorf("CPU time %v on the destination, %v before the move", after, cpuBefore)
 	}
-	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED")
+	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED", "JOB_COMPLETED/MIGRATION_OUT")
 	wb.exactly(b.Daemon, "g", "STARTED/MIGRATED", "RESUMED/MIGRATED")
 
 	// Back, persistent there and undefined here, by an explicit URI.
@@ -61,9 +61,9 @@ func TestMigrateLive(t *testing.T) {
 	if got := hostState(b, "g"); got != "" {
 		t.Errorf("the destination keeps the guest: %q", got)
 	}
-	wa.waitFor("g", 7)
+	wa.waitFor("g", 8)
 	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED",
-		"STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
+		"JOB_COMPLETED/MIGRATION_OUT", "STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
 
 	// A new name there, paused, persistent, with a definition of the
 	// caller's: the source's definition goes.
@@ -234,10 +234,11 @@ func TestMigratePeer2Peer(t *testing.T) {
 	if got := hostState(a, "g"); got != "running (migrated)" {
 		t.Errorf("--p2p --tunnelled: %q", got)
 	}
-	wa.waitFor("g", 7)
+	wa.waitFor("g", 8)
 	wa.exactly(a.Daemon, "g", "DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED",
-		"STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
-	wb.exactly(b.Daemon, "g", "STARTED/MIGRATED", "RESUMED/MIGRATED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED")
+		"JOB_COMPLETED/MIGRATION_OUT", "STARTED/MIGRATED", "RESUMED/MIGRATED", "DEFINED/UPDATED")
+	wb.exactly(b.Daemon, "g", "STARTED/MIGRATED", "RESUMED/MIGRATED", "SUSPENDED/MIGRATED", "STOPPED/MIGRATED",
+		"JOB_COMPLETED/MIGRATION_OUT")
 
 	// A destination that is not there: libvirt's client error, the guest
 	// running here.

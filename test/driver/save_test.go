@@ -72,7 +72,7 @@ func TestSaveRestore(t *testing.T) {
 	if got, newID := d.DomState("g"), domid(t, d, "g"); got != "running (booted)" || newID == id {
 		t.Errorf("after restore: %q, id %d (was %d)", got, newID, id)
 	}
-	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SAVED", "STARTED/RESTORED")
+	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "JOB_COMPLETED/SAVE", "STOPPED/SAVED", "STARTED/RESTORED")
 
 	// A paused guest is saved paused and comes back paused; --running and
 	// --paused decide otherwise, at save or at restore.
@@ -206,7 +206,7 @@ func TestManagedSave(t *testing.T) {
 	// start --force-boot discards the image; managedsave-remove too.
 	d.MustVirsh("managedsave", "g")
 	d.MustVirsh("start", "--force-boot", "g")
-	w2.exactly(d, "g", "STARTED/RESTORED", "STOPPED/SAVED", "STARTED/BOOTED")
+	w2.exactly(d, "g", "STARTED/RESTORED", "JOB_COMPLETED/SAVE", "STOPPED/SAVED", "STARTED/BOOTED")
 	d.MustVirsh("managedsave", "g")
 	d.MustVirsh("managedsave-remove", "g")
 	if got := d.MustVirsh("dominfo", "g"); !strings.Contains(got, "Managed save:   no") {
@@ -352,7 +352,8 @@ func TestCoreDump(t *testing.T) {
 	if got := d.DomState("g"); got != "shut off (crashed)" {
 		t.Errorf("after dump --crash: %q", got)
 	}
-	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/CRASHED")
+	// A dump is announced once written, before --crash stops the guest.
+	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "JOB_COMPLETED/DUMP", "JOB_COMPLETED/DUMP", "JOB_COMPLETED/DUMP", "STOPPED/CRASHED")
 
 	// A slow dump is a job, and its abort leaves the guest running.
 	define(t, d, "s", slowGuest("s"))

@@ -284,11 +284,15 @@ func TestSnapshotRunning(t *testing.T) {
 	if got := d.DomState("g"); got != "shut off (from snapshot)" {
 		t.Errorf("after --halt: %q", got)
 	}
+	// A snapshot whose memory goes to a file is announced once it is
+	// written, as libvirt's QEMU driver announces it.
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED",
+		"JOB_COMPLETED/SNAPSHOT", // f1
 		"STOPPED/FROM_SNAPSHOT", "STARTED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert f1
 		"STOPPED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert d1
 		"STARTED/FROM_SNAPSHOT", "SUSPENDED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert f1 --paused
-		"RESUMED/UNPAUSED", "STOPPED/FROM_SNAPSHOT") // resume, --halt
+		"RESUMED/UNPAUSED", "JOB_COMPLETED/SNAPSHOT", // resume, l1
+		"JOB_COMPLETED/SNAPSHOT", "STOPPED/FROM_SNAPSHOT") // h1 --halt
 }
 
 func TestSnapshotRunningInternal(t *testing.T) {

@@ -65,13 +65,43 @@ full_save() {
 		{ WHY="save into a full filesystem: the daemon's log does not say fallocate found no space"; return 1; }
 	state "$1" running 30
 }
+# watch_events NAME: virsh event --all --loop on guest NAME into $TMPD/events.out in the
+# background ($EVW), once it is seen to receive: a title set live until its metadata change shows
+watch_events() {
+	timeout 600 virsh -q -c "$URI" event --domain "$1" --all --loop >$TMPD/events.out 2>&1 &
+	EVW=$!
+	_j=0
+	until grep -q "metadata-change" $TMPD/events.out; do
+		[ $_j -lt 30 ] || { WHY="virsh event on $1 saw no metadata change in 30 s"; kill $EVW 2>/dev/null; return 1; }
+		V desc "$1" --live --title "events $_j" >/dev/null 2>&1 || true
+		sleep 1
+		_j=$((_j + 1))
+	done
+}
+# saved_events: the watcher (watch_events) got the save's job-completed event (operation 2,
+# VIR_DOMAIN_JOB_OPERATION_SAVE), as libvirt's QEMU driver sends it, before its Stopped Saved
+saved_events() {
+	_j=0
+	until grep -q "Stopped Saved" $TMPD/events.out; do
+		[ $_j -lt 30 ] || break
+		sleep 1
+		_j=$((_j + 1))
+	done
+	kill $EVW 2>/dev/null || true
+	_job=$(grep -n "event 'job-completed'" $TMPD/events.out | head -n 1 | cut -d: -f1)
+	_stop=$(grep -n "Stopped Saved" $TMPD/events.out | head -n 1 | cut -d: -f1)
+	[ -n "$_job" ] && [ -n "$_stop" ] && [ "$_job" -lt "$_stop" ] &&
+		sed -n "$((_job + 1))p" $TMPD/events.out | grep -q "operation: 2" ||
+		{ WHY="virsh event during the save: $(tr '\n\t' '  ' <$TMPD/events.out)"; return 1; }
+}
 # elf_core FILE: FILE starts as an ELF core file (ELFCLASS64, ELFDATA2LSB, e_type ET_CORE)
 elf_core() {
 	_h=$(od -A n -t x1 -N 18 "$1" | tr -d ' \n')
 	[ "$(echo "$_h" | cut -c1-12)" = 7f454c460201 ] && [ "$(echo "$_h" | cut -c33-36)" = 0400 ]
 }
 
-# virsh-save: the PV guest counting on its console is saved and restored, managed-saved and
+# virsh-save: the PV guest counting on its console is saved (virsh event sees its job-completed
+# event, then Stopped Saved) and restored, managed-saved and
 # started, and goes on counting from where it stopped; an aborted save, and one into a full
 # filesystem, leave it running; dump
 # writes an ELF core; and xl save / xl restore of the same guest for the figures
@@ -84,9 +114,11 @@ check_virsh_save() {
 	_real=${VX_BACKEND:-libxl}
 	[ "$_real" != libxl ] || wait_con vx-save 'DOMU-COUNT 2([^0-9]|$)' 1 60 || return 1
 	last_count vx-save
+	watch_events vx-save || return 1
 	_t=$(now)
 	step "virsh save" V save vx-save "$_img" || return 1
 	_ts=$(since "$_t")
+	saved_events || return 1
 	_size=$(($(wc -c <"$_img") / 1024))
 	state vx-save "shut off" 10 || return 1
 	step "virsh save-image-dumpxml" V save-image-dumpxml "$_img" || return 1
