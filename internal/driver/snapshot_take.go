@@ -98,6 +98,11 @@ func (drv *Driver) snapshotActiveExternal(a *job.Async, d *domain, def *dsnap.De
 	if err != nil {
 		return err
 	}
+	if memory {
+		// qemuSaveImageCreate's announcement; an internal snapshot's
+		// memory (QEMU's savevm) has none.
+		drv.announceCompleted(d, a)
+	}
 	created, err := drv.createOverlays(a.Context(), s.def.parsed(), def.Disks, flags&snapReuseExt != 0)
 	if err == nil {
 		err = drv.switchDisks(a.Context(), d, s, def)
@@ -245,7 +250,6 @@ func (drv *Driver) saveMemory(a *job.Async, d *domain, s snapshot, path string, 
 		removePartial(path)
 		return drv.jobFailed(a, err, "snapshot", "Failed to save domain '%d' with libxenlight", s.ref.ID)
 	}
-	drv.announceCompleted(d, a)
 	return nil
 }
 

@@ -301,6 +301,7 @@ func TestSnapshotRunningInternal(t *testing.T) {
 	dir := t.TempDir()
 	disk := daemontest.Image(t, dir, "disk.qcow2", "qcow2", 0x11)
 	d := daemontest.Start(t, daemontest.NewRoot(t))
+	w := watchEvents(t, d)
 	defineStart(t, d, "g", diskGuest("g", disk, "qcow2", ""))
 
 	// What virt-manager asks of a running guest: an internal snapshot
@@ -329,6 +330,9 @@ func TestSnapshotRunningInternal(t *testing.T) {
 	if l := daemontest.InternalSnapshots(t, disk); strings.Contains(l, "r1") {
 		t.Errorf("r1 is still in the image:\n%s", l)
 	}
+	// No JOB_COMPLETED: QEMU's internal snapshot (savevm) has none.
+	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/DESTROYED",
+		"STARTED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", "STOPPED/DESTROYED")
 }
 
 func TestSnapshotRestart(t *testing.T) {
