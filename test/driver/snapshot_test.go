@@ -287,7 +287,7 @@ func TestSnapshotRunning(t *testing.T) {
 	// A snapshot whose memory goes to a file is announced once it is
 	// written, as libvirt's QEMU driver announces it.
 	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED",
-		"JOB_COMPLETED/SNAPSHOT", // f1
+		"JOB_COMPLETED/SNAPSHOT",                                                  // f1
 		"STOPPED/FROM_SNAPSHOT", "STARTED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert f1
 		"STOPPED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert d1
 		"STARTED/FROM_SNAPSHOT", "SUSPENDED/FROM_SNAPSHOT", "DEFINED/FROM_SNAPSHOT", // revert f1 --paused
