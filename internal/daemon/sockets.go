@@ -117,13 +117,27 @@ func clearStaleSocket(path string) error {
 	}
 	conn, err := net.DialTimeout("unix", path, time.Second)
 	if err == nil {
-		conn.Close()
-		return fmt.Errorf("socket '%s' is in use: %w", path, ErrAlreadyRunning)
+		defer conn.Close()
+		return inUse(path, conn)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("failed to remove stale socket '%s': %w", path, err)
 	}
 	return nil
+}
+
+// inUse is the error for a socket that answered conn. It names the
+// process that listened on it (SO_PEERCRED) and says when that one is
+// gone: then a process it started holds the socket.
+func inUse(path string, conn net.Conn) error {
+	_, pid, ok := peerUID(conn)
+	switch {
+	case !ok:
+		return fmt.Errorf("socket '%s' is in use: %w", path, ErrAlreadyRunning)
+	case unix.Kill(pid, 0) == unix.ESRCH:
+		return fmt.Errorf("socket '%s' is in use, held open since its listener (pid %d) ended: %w", path, pid, ErrAlreadyRunning)
+	}
+	return fmt.Errorf("socket '%s' is in use by pid %d: %w", path, pid, ErrAlreadyRunning)
 }
 
 func lookupGroup(name string) (int, error) {

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -124,6 +125,10 @@ func TestSecondInstanceIsRefusedAndDisturbsNothing(t *testing.T) {
 		out, code := runBinary(t, root, args...)
 		if code != 1 || !strings.Contains(out, "another instance of virtxend is already running") {
 			t.Errorf("second daemon %v: exit %d, output %q", args, code, out)
+		}
+		// Without the pid file's lock the sockets refuse it, naming who listens.
+		if byPid := fmt.Sprintf("in use by pid %d", first.Cmd.Process.Pid); args != nil && !strings.Contains(out, byPid) {
+			t.Errorf("second daemon %v: %q does not say %q", args, out, byPid)
 		}
 	}
 	pidAfter, _ := os.ReadFile(first.Paths.PidFile())
