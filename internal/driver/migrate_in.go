@@ -284,6 +284,8 @@ func (drv *Driver) MigrateFinish(ctx context.Context, params []libvirt.TypedPara
 	ref, err := drv.finishIncoming(ctx, d, in, flags, cancelled)
 	if err != nil {
 		drv.dropIncoming(ctx, d, in)
+	} else {
+		d.job.CompleteSync()
 	}
 	return ref, err
 }

@@ -238,3 +238,33 @@ func TestRunning(t *testing.T) {
 		t.Error("a job runs after the async job ended")
 	}
 }
+
+// TestCompleteSync: a synchronous job that said what it does is kept as
+// the completed job once its holder says it completed; a job that did not
+// complete leaves the last completed one as it was.
+func TestCompleteSync(t *testing.T) {
+	var o Object
+	ctx := context.Background()
+	o.CompleteSync() // no job: nothing
+	if _, ok := o.Completed(); ok {
+		t.Fatal("completed job without a job")
+	}
+	if err := o.Begin(ctx, Modify, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	o.SetOperation(OpMigrationIn)
+	time.Sleep(2 * time.Millisecond)
+	o.CompleteSync()
+	o.End()
+	st, ok := o.Completed()
+	if !ok || st.Operation != OpMigrationIn || st.Status != StatusCompleted || st.Elapsed < 2*time.Millisecond {
+		t.Errorf("completed: %+v, %v", st, ok)
+	}
+	if err := o.Begin(ctx, Modify, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	o.End()
+	if st2, _ := o.Completed(); st2 != st {
+		t.Errorf("a job that did not complete replaced the completed one: %+v", st2)
+	}
+}

@@ -32,3 +32,17 @@ func (o *Object) SetOperation(op Operation) {
 	o.op = op
 	o.mu.Unlock()
 }
+
+// CompleteSync records the synchronous job its caller holds, which did
+// what SetOperation said, as the completed job Completed reports: an
+// incoming migration's, once the guest runs here, as libvirt's QEMU
+// driver keeps its destination's (qemuMigrationDstFinish).
+func (o *Object) CompleteSync() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.active == None {
+		return
+	}
+	elapsed := max(time.Since(o.started), 0)
+	o.completed = &Stats{Operation: o.op, Status: StatusCompleted, Started: o.started, Elapsed: elapsed}
+}

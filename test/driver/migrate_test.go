@@ -3,6 +3,7 @@ package drivertests
 import (
 	"bytes"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +45,13 @@ func TestMigrateLive(t *testing.T) {
 	}
 	if got := b.MustVirsh("dominfo", "g"); !strings.Contains(got, "Persistent:     no") {
 		t.Errorf("migrated without --persistent, the guest is transient there:\n%s", got)
+	}
+	// Each side keeps its completed job, as libvirt's QEMU driver does.
+	for h, op := range map[*daemontest.Host]string{a: "Outgoing migration", b: "Incoming migration"} {
+		ji := h.MustVirsh("domjobinfo", "--completed", "g")
+		if !regexp.MustCompile(`Job type: +Completed`).MatchString(ji) || !regexp.MustCompile(`Operation: +`+op).MatchString(ji) {
+			t.Errorf("domjobinfo --completed on the %s side:\n%s", op, ji)
+		}
 	}
 	// The simulated guest's state travels: its CPU time goes on from
 	// where it was.
