@@ -274,7 +274,11 @@ vdestroy() {
 check_direct() {
 	vcreate a $G/vx-mig.xml vx-mig || return 1
 	mig direct vx-mig a b virsh -c "$LA" migrate --live vx-mig "$RB" || return 1
-	DETAIL="virsh migrate --live (virsh talking to both daemons): $MIG"
+	# the destination keeps the migration as its completed job, as libvirt's QEMU driver does
+	V b domjobinfo --completed vx-mig >$TMPD/jobinfo.out 2>&1 || true
+	grep -q -E 'Operation: +Incoming migration' $TMPD/jobinfo.out ||
+		{ WHY="b's domjobinfo --completed: $(tr -s ' ' <$TMPD/jobinfo.out | tr '\n' ';')"; return 1; }
+	DETAIL="virsh migrate --live (virsh talking to both daemons): $MIG; b's domjobinfo --completed: Incoming migration"
 }
 check_p2p() {
 	mig p2p vx-mig b a virsh -c "$RB" migrate --live --p2p vx-mig "$RA" || return 1
