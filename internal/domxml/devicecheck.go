@@ -171,15 +171,29 @@ func checkDeviceShape(d *node) error {
 			return xmlErr("interface type='%s' requires a 'source' element", t)
 		}
 	case "hostdev":
-		if m, _ := d.attr("mode"); m == "" || m == "subsystem" {
-			t, _ := d.attr("type")
-			if !slices.Contains([]string{"usb", "pci", "scsi", "scsi_host", "mdev"}, t) {
-				return unsupported("unknown host device source address type '%s'", t)
-			}
-			if d.child("source") == nil {
-				return xmlErr("Missing <source> element in hostdev device")
-			}
-		}
+		return checkHostdevShape(d)
+	}
+	return nil
+}
+
+// checkHostdevShape is virDomainHostdevDefParseXML's order: a known mode
+// (subsystem when absent), then a type that mode knows, then a source.
+func checkHostdevShape(d *node) error {
+	types := []string{"usb", "pci", "scsi", "scsi_host", "mdev"}
+	switch m, set := d.attr("mode"); {
+	case m == "capabilities":
+		types = []string{"storage", "misc", "net"}
+	case set && m != "subsystem":
+		return unsupported("unknown hostdev mode '%s'", m)
+	}
+	t, set := d.attr("type")
+	switch {
+	case !set:
+		return xmlErr("missing source address type")
+	case !slices.Contains(types, t):
+		return unsupported("unknown host device source address type '%s'", t)
+	case d.child("source") == nil:
+		return xmlErr("Missing <source> element in hostdev device")
 	}
 	return nil
 }
