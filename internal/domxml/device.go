@@ -92,6 +92,7 @@ func ParseDevice(doc string, def *libvirtxml.Domain, o DeviceOptions) (*Device, 
 	if err := checkDeviceNode(root); err != nil {
 		return nil, err
 	}
+	doc = withLibvirtDefaults(doc, []*node{root})
 	dev := &Device{Kind: kind}
 	switch kind {
 	case "disk":

@@ -69,6 +69,16 @@ func TestParseDeviceDefaults(t *testing.T) {
 	if err != nil || dev.Hostdev.Managed != "no" {
 		t.Fatalf("hostdev %+v, %v", dev, err)
 	}
+	// libvirt's defaults where the attribute is left out: a subsystem
+	// host device, a user interface.
+	dev, err = ParseDevice(`<hostdev type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source></hostdev>`, def, opts)
+	if err != nil || dev.Hostdev.SubsysUSB == nil {
+		t.Fatalf("hostdev without a mode: %+v, %v", dev, err)
+	}
+	dev, err = ParseDevice(`<interface/>`, def, opts)
+	if err != nil || dev.Interface.Source == nil || dev.Interface.Source.User == nil {
+		t.Fatalf("interface without a type: %+v, %v", dev, err)
+	}
 	for doc, kind := range map[string]string{
 		`<serial type='pty'/>`: "chr", `<console type='pty'/>`: "chr", `<video><model type='vga'/></video>`: "video",
 		`<controller type='usb' model='qusb1'/>`: "controller", `<input type='tablet' bus='usb'/>`: "input",

@@ -77,6 +77,9 @@ func ParseWith(xml string, o Options) (*libvirtxml.Domain, error) {
 	if err := precheck(root); err != nil {
 		return nil, err
 	}
+	if devs := root.child("devices"); devs != nil {
+		xml = withLibvirtDefaults(xml, devs.elems())
+	}
 	d, err := unmarshal(xml)
 	if err != nil {
 		return nil, err

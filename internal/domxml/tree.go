@@ -20,6 +20,7 @@ type node struct {
 	text  string // character data when this is a text node
 	isTxt bool
 	line  int // where the start tag ended, for error messages
+	start int // the offset of the start tag's '<' in the document
 }
 
 type attr struct {
@@ -67,9 +68,13 @@ func parseTree(doc string) (*node, error) {
 				// libxml2's namespace error, which libvirt's parser fails on
 				return nil, &syntaxError{line, d.InputOffset(), fmt.Sprintf("Failed to parse QName '%s'", bad)}
 			}
-			n := &node{name: qname(t.Name), line: line}
+			n := &node{name: qname(t.Name), line: line, start: int(before)}
 			for _, a := range t.Attr {
-				n.attrs = append(n.attrs, attr{qname(a.Name), a.Value})
+				name := qname(a.Name)
+				if _, dup := n.attr(name); dup {
+					return nil, &syntaxError{line, tagEnd(doc, d.InputOffset()), fmt.Sprintf("Attribute %s redefined", name)}
+				}
+				n.attrs = append(n.attrs, attr{name, a.Value})
 			}
 			if len(stack) == 0 {
 				if root != nil {
@@ -119,6 +124,15 @@ func parseTree(doc string) (*node, error) {
 		return nil, &syntaxError{1, -1, "Document is empty"}
 	}
 	return root, nil
+}
+
+// tagEnd is where libxml2 reports an error in the start tag that ends
+// before end: at its closing '>', or at the '/' of "/>".
+func tagEnd(doc string, end int64) int64 {
+	if end >= 2 && doc[end-2:end] == "/>" {
+		return end - 2
+	}
+	return end - 1
 }
 
 func toSyntaxError(err error, d *xml.Decoder) error {
