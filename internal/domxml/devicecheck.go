@@ -2,10 +2,12 @@ package domxml
 
 import (
 	"slices"
+	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/virerr"
+	"virtxend/internal/virstring"
 )
 
 // The values libvirt's device parsers (domain_conf.c, 9.0) refuse that
@@ -161,8 +163,14 @@ var sourcedNets = []string{"network", "vds", "internal", "bridge", "direct", "vd
 // host devices that need one, a known host device type.
 func checkDeviceShape(d *node) error {
 	if a := d.child("address"); a != nil {
-		if t, ok := a.attr("type"); ok && !slices.Contains(addressTypes, t) {
+		t, ok := a.attr("type")
+		if ok && !slices.Contains(addressTypes, t) {
 			return unsupported("unknown address type '%s'", t)
+		}
+		if t == "pci" {
+			if err := checkPCIAddress(a); err != nil {
+				return err
+			}
 		}
 	}
 	switch d.localName() {
@@ -194,6 +202,46 @@ func checkHostdevShape(d *node) error {
 		return unsupported("unknown host device source address type '%s'", t)
 	case d.child("source") == nil:
 		return xmlErr("Missing <source> element in hostdev device")
+	}
+	if a := d.descend([]string{"source", "address"}); t == "pci" && a != nil {
+		return checkPCIAddress(a)
+	}
+	return nil
+}
+
+// checkPCIAddress is virPCIDeviceAddressParseXML: domain, bus, slot and
+// function read as virXMLPropUInt reads them in any base, multifunction
+// on or off, and an address that names a device within PCI's ranges. A
+// '+' or blank before a number, which libvirt takes and libvirtxml's
+// strconv cannot, is refused with the others.
+func checkPCIAddress(a *node) error {
+	var v [4]uint32
+	for i, name := range []string{"domain", "bus", "slot", "function"} {
+		s, set := a.attr(name)
+		if !set {
+			continue
+		}
+		n, ok := virstring.ToUIntPAnyBase(s)
+		if !ok || strings.TrimLeft(s, "+ \t\n\v\f\r") != s {
+			return propUIntErr(a.localName(), name, s)
+		}
+		v[i] = n
+	}
+	if m, set := a.attr("multifunction"); set && m != "on" && m != "off" {
+		return enumErr("multifunction", a.localName(), m)
+	}
+	domain, bus, slot, function := v[0], v[1], v[2], v[3]
+	pciErr := func(format string, args ...any) error {
+		return virerr.New(virerr.FromNone, libvirt.ErrXMLError, format, args...)
+	}
+	switch {
+	case domain == 0 && bus == 0 && slot == 0: // empty: not checked
+	case bus > 0xFF:
+		return pciErr("Invalid PCI address bus='0x%x', must be <= 0xFF", bus)
+	case slot > 0x1F:
+		return pciErr("Invalid PCI address slot='0x%x', must be <= 0x1F", slot)
+	case function > 7:
+		return pciErr("Invalid PCI address function=0x%x, must be <= 7", function)
 	}
 	return nil
 }

@@ -73,6 +73,41 @@ func ToUIntP(s string) (uint32, bool) {
 	return uint32(v), true
 }
 
+// ToUIntPAnyBase is virStrToLong_uip in base 0, as virXMLPropUInt reads
+// attributes given base 0 (a PCI address): strtoul's leading blanks and
+// '+', then "0x" and hex digits, a '0' and octal ones, or decimal ones,
+// filling the rest of the string, no '-', within an unsigned int.
+func ToUIntPAnyBase(s string) (uint32, bool) {
+	i := 0
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	if i < len(s) && s[i] == '+' {
+		i++
+	}
+	base := uint64(10)
+	switch {
+	case len(s)-i > 2 && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X'):
+		base, i = 16, i+2
+	case len(s)-i > 1 && s[i] == '0':
+		base, i = 8, i+1
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		d, ok := HexDigit(s[i])
+		if !ok || uint64(d) >= base {
+			return 0, false
+		}
+		if v = v*base + uint64(d); v > math.MaxUint32 {
+			return 0, false
+		}
+	}
+	return uint32(v), true
+}
+
 // HexDigit is g_ascii_xdigit_value: the value of a hex digit, either case.
 func HexDigit(c byte) (byte, bool) {
 	switch {

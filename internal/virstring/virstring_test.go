@@ -136,3 +136,15 @@ func TestParseUUID(t *testing.T) {
 		}
 	}
 }
+
+func TestToUIntPAnyBase(t *testing.T) {
+	for s, want := range map[string]int64{
+		"0": 0, "17": 17, "0x1f": 31, "0X1F": 31, "010": 8, " +0x10": 16, "4294967295": 4294967295,
+		"": -1, "0x": -1, "08": -1, "-1": -1, "1 ": -1, "0o7": -1, "0b1": -1, "1_0": -1, "4294967296": -1, "0x100000000": -1,
+	} {
+		v, ok := ToUIntPAnyBase(s)
+		if want < 0 && ok || want >= 0 && (!ok || int64(v) != want) {
+			t.Errorf("%q: %d, %v; want %d", s, v, ok, want)
+		}
+	}
+}
