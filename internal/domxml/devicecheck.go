@@ -351,13 +351,21 @@ func checkDeviceNumbers(d *node) error {
 		if v, ok := d.attr("port"); ok && (t == "vnc" || t == "rdp") && !isNumber(v, true) {
 			return internalErr("cannot parse %s port %s", t, v)
 		}
-		for _, a := range []string{"tlsPort", "websocket"} { // virXMLPropInt
+		for _, a := range graphicsInts[t] {
 			if v, ok := d.attr(a); ok && !isNumber(v, true) {
 				return propErr(a, "graphics", v, "Expected integer value")
 			}
 		}
 	}
 	return nil
+}
+
+// graphicsInts are the graphics attributes libvirt reads with
+// virXMLPropInt, by type: what the type has (a VNC tlsPort is no
+// attribute of libvirt's, nor of libvirtxml's).
+var graphicsInts = map[string][]string{
+	"vnc":   {"websocket"},
+	"spice": {"port", "tlsPort"},
 }
 
 // descend is the element at path below n (its first child of each name),

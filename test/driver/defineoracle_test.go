@@ -101,6 +101,8 @@ func TestDefineAnswersAsLibvirtd(t *testing.T) {
 		"dev-graphics-autoport-bad":    devices(`<graphics type='vnc' autoport='maybe'/>`),
 		"dev-graphics-listen-type-bad": devices(`<graphics type='vnc'><listen type='carrier-pigeon'/></graphics>`),
 		"dev-graphics-port-text":       devices(`<graphics type='vnc' port='x'/>`),
+		"dev-graphics-spice-port-text": devices(`<graphics type='spice' port='A'/>`),
+		"dev-graphics-vnc-tlsport":     devices(`<graphics type='vnc' tlsPort='A'/>`),
 		"dev-graphics-type-bad":        devices(`<graphics type='hologram'/>`),
 		"dev-hostdev-managed-bad":      devices(`<hostdev mode='subsystem' type='pci' managed='maybe'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>`),
 		"dev-hostdev-pci-no-source":    devices(`<hostdev mode='subsystem' type='pci' managed='yes'/>`),
