@@ -184,22 +184,24 @@ func checkDeviceShape(d *node) error {
 	return nil
 }
 
-// checkHostdevShape is virDomainHostdevDefParseXML's order: a known mode
-// (subsystem when absent), then a type that mode knows, then a source.
+// checkHostdevShape is libvirt 11.3's virDomainHostdevDefParseXML: a
+// known mode (subsystem when absent), a type that mode knows, required,
+// then a source, read with virXMLPropEnum's words where 9.0 had its own
+// ("unknown hostdev mode ''"; we follow 11.3).
 func checkHostdevShape(d *node) error {
 	types := []string{"usb", "pci", "scsi", "scsi_host", "mdev"}
 	switch m, set := d.attr("mode"); {
 	case m == "capabilities":
 		types = []string{"storage", "misc", "net"}
 	case set && m != "subsystem":
-		return unsupported("unknown hostdev mode '%s'", m)
+		return enumErr("mode", "hostdev", m)
 	}
 	t, set := d.attr("type")
 	switch {
 	case !set:
-		return xmlErr("missing source address type")
+		return requiredAttr("type", "hostdev")
 	case !slices.Contains(types, t):
-		return unsupported("unknown host device source address type '%s'", t)
+		return enumErr("type", "hostdev", t)
 	case d.child("source") == nil:
 		return xmlErr("Missing <source> element in hostdev device")
 	}
