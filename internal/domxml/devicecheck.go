@@ -187,7 +187,7 @@ func checkDeviceShape(d *node) error {
 // checkHostdevShape is libvirt 11.3's virDomainHostdevDefParseXML: a
 // known mode (subsystem when absent), a type that mode knows, required,
 // then a source, read with virXMLPropEnum's words where 9.0 had its own
-// ("unknown hostdev mode ''"; we follow 11.3).
+// ("unknown hostdev mode 'x'"; we follow 11.3).
 func checkHostdevShape(d *node) error {
 	types := []string{"usb", "pci", "scsi", "scsi_host", "mdev"}
 	switch m, set := d.attr("mode"); {
