@@ -32,7 +32,10 @@ var (
 	rePortAt   = regexp.MustCompile(`\b(port|tlsPort|websocket)='[0-9]+'`)
 	reTime     = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?\b`)
 	reSpaces   = regexp.MustCompile(`(\S)[ \t]{2,}`)
-	reKiB      = regexp.MustCompile(`\b[0-9]+ KiB\b`)
+	// virsh's rule under a table's header is as wide as the table, which an id
+	// of three digits widens
+	reRule = regexp.MustCompile(`^-+$`)
+	reKiB  = regexp.MustCompile(`\b[0-9]+ KiB\b`)
 	// a vCPU's physical CPU (vcpuinfo) is the scheduler's choice of the moment
 	reVcpuCPU = regexp.MustCompile(`^(CPU:\s+)[0-9]+$`)
 	// and its state: running, blocked, or, when neither (runnable, waiting for a CPU),
@@ -141,6 +144,7 @@ func (n *Normalizer) Lines(section string, lines []string) []string {
 		// tables and "Key: value" lists pad their columns to the widest cell (an id
 		// of two digits widens its column): runs of blanks inside a line count as one
 		l = reSpaces.ReplaceAllString(l, "$1 ")
+		l = reRule.ReplaceAllString(l, "---")
 		out = append(out, l)
 	}
 	for len(out) > 0 && out[len(out)-1] == "" {
