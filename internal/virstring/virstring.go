@@ -78,13 +78,7 @@ func ToUIntP(s string) (uint32, bool) {
 // '+', then "0x" and hex digits, a '0' and octal ones, or decimal ones,
 // filling the rest of the string, no '-', within an unsigned int.
 func ToUIntPAnyBase(s string) (uint32, bool) {
-	i := 0
-	for i < len(s) && IsSpace(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '+' {
-		i++
-	}
+	i := unsignedStart(s)
 	base := uint64(10)
 	switch {
 	case len(s)-i > 2 && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X'):
@@ -167,9 +161,9 @@ func ToInt(s string) (int32, bool) {
 	return int32(v), true
 }
 
-// ToULLP is virStrToLong_ullp in base 10: ToUIntP's rules, with the
-// range of an unsigned long long.
-func ToULLP(s string) (uint64, bool) {
+// unsignedStart is where strtoul's digits start in s: after its leading
+// blanks and a '+'.
+func unsignedStart(s string) int {
 	i := 0
 	for i < len(s) && IsSpace(s[i]) {
 		i++
@@ -177,6 +171,13 @@ func ToULLP(s string) (uint64, bool) {
 	if i < len(s) && s[i] == '+' {
 		i++
 	}
+	return i
+}
+
+// ToULLP is virStrToLong_ullp in base 10: ToUIntP's rules, with the
+// range of an unsigned long long.
+func ToULLP(s string) (uint64, bool) {
+	i := unsignedStart(s)
 	if i == len(s) {
 		return 0, false
 	}
