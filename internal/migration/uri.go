@@ -18,9 +18,12 @@ type Endpoint struct {
 	Port int
 }
 
-// URI is the endpoint as the destination reports it (uri_out).
+// URI is the endpoint as the destination reports it (uri_out), its host
+// escaped as virURIFormat escapes it: the host was read unescaped, and a
+// '%' in it must not read back as the start of an escape.
 func (e Endpoint) URI() string {
-	return "tcp://" + net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
+	u := url.URL{Scheme: "tcp", Host: net.JoinHostPort(e.Host, strconv.Itoa(e.Port))}
+	return u.String()
 }
 
 // ParseIncoming reads the URI a destination is given in Prepare
