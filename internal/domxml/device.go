@@ -106,7 +106,7 @@ func ParseDevice(doc string, def *libvirtxml.Domain, o DeviceOptions) (*Device, 
 			dropAlias(&dev.Controller.Alias)
 		}
 	case "hostdev":
-		err = parseHostdev(dev, root, doc, def)
+		err = parseHostdev(dev, doc, def)
 	case "none":
 	default:
 		err = unmarshalDevice(doc, otherDevices[root.name]())
@@ -161,24 +161,12 @@ func parseInterface(dev *Device, root *node, doc string, o DeviceOptions) error 
 	return nil
 }
 
-func parseHostdev(dev *Device, root *node, doc string, def *libvirtxml.Domain) error {
-	// virXMLPropEnumDefault: no mode is subsystem, an unknown one an error
-	// (libvirtxml would read the rest and format a hostdev without a mode)
-	if m, ok := root.attr("mode"); ok && m != "subsystem" && m != "capabilities" {
-		return enumErr("mode", "hostdev", m)
-	}
+// parseHostdev reads a host device whose mode and type checkHostdevShape
+// took: the ones libvirtxml reads.
+func parseHostdev(dev *Device, doc string, def *libvirtxml.Domain) error {
 	h := &libvirtxml.DomainHostdev{}
 	if err := unmarshalDevice(doc, h); err != nil {
 		return err
-	}
-	if !anyFieldSet(h) {
-		// A mode or type libvirtxml does not know: virXMLPropEnum's error.
-		attr := "mode"
-		if m, _ := root.attr("mode"); m == "subsystem" || m == "capabilities" {
-			attr = "type"
-		}
-		v, _ := root.attr(attr)
-		return enumErr(attr, "hostdev", v)
 	}
 	dropAlias(&h.Alias)
 	if err := hostdevPostParse(def, h); err != nil {

@@ -2,7 +2,6 @@ package domxml
 
 import (
 	"slices"
-	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -224,7 +223,7 @@ func checkPCIAddress(a *node) error {
 			continue
 		}
 		n, ok := virstring.ToUIntPAnyBase(s)
-		if !ok || strings.TrimLeft(s, "+ \t\n\v\f\r") != s {
+		if !ok || s[0] < '0' || s[0] > '9' { // no '+' or blank before it
 			return propUIntErr(a.localName(), name, s)
 		}
 		v[i] = n

@@ -311,15 +311,16 @@ func prepareSnapshot(s snapshot, def *dsnap.Def, flags *uint32) error {
 // the tree and written; current with VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT.
 func (drv *Driver) redefineSnapshot(d *domain, def *dsnap.Def, flags uint32) error {
 	d.mu.Lock()
-	other, err := d.snapshotsLocked().RedefinePrep(def, d.def.parsed(), flags&snapDiskOnly != 0)
+	tree := d.snapshotsLocked()
+	other, err := tree.RedefinePrep(def, d.def.parsed(), flags&snapDiskOnly != 0)
 	var obj *dsnap.Snapshot
 	if err == nil && other != nil {
-		d.snapshotsLocked().Replace(other, def)
+		tree.Replace(other, def)
 		obj = other
 	} else if err == nil {
-		obj, err = d.snapshotsLocked().Add(def)
+		obj, err = tree.Add(def)
 	}
-	current := d.snapshotsLocked().Current() == obj
+	current := tree.Current() == obj
 	d.mu.Unlock()
 	if err != nil {
 		return err

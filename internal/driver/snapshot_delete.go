@@ -202,21 +202,22 @@ func (drv *Driver) discardMetadata(d *domain, obj *dsnap.Snapshot, merge []diskM
 	d.mu.Lock()
 	name := d.name
 	parent := obj.Parent()
+	tree := d.snapshotsLocked()
 	if len(merge) > 0 {
-		for _, o := range d.snapshotsLocked().Descendants(obj) {
-			d.snapshotsLocked().Replace(o, mergedInto(o.Def, merge))
+		for _, o := range tree.Descendants(obj) {
+			tree.Replace(o, mergedInto(o.Def, merge))
 		}
 	}
 	if parent != nil && parent.Def.RevertDisks != nil {
 		nd := *parent.Def
 		nd.Disks, nd.RevertDisks = nd.RevertDisks, nil
-		d.snapshotsLocked().Replace(parent, &nd)
+		tree.Replace(parent, &nd)
 	}
-	children, wasCurrent := d.snapshotsLocked().Remove(obj)
+	children, wasCurrent := tree.Remove(obj)
 	if wasCurrent {
-		d.snapshotsLocked().SetCurrent(parent)
+		tree.SetCurrent(parent)
 	}
-	current := d.snapshotsLocked().Current()
+	current := tree.Current()
 	d.mu.Unlock()
 	var first error
 	for _, c := range children {

@@ -67,10 +67,11 @@ func (drv *Driver) currentSnapshot(d *domain) *dsnap.Snapshot {
 func (drv *Driver) assignSnapshot(d *domain, def *dsnap.Def) (*dsnap.Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if cur := d.snapshotsLocked().Current(); cur != nil {
+	tree := d.snapshotsLocked()
+	if cur := tree.Current(); cur != nil {
 		def.ParentName = cur.Def.Name
 	}
-	return d.snapshotsLocked().Add(def)
+	return tree.Add(def)
 }
 
 func (drv *Driver) dropSnapshot(d *domain, obj *dsnap.Snapshot) {
@@ -93,8 +94,9 @@ func (drv *Driver) linkSnapshot(d *domain, obj *dsnap.Snapshot) error {
 // after the old current one's (qemuSnapshotSetCurrent).
 func (drv *Driver) makeCurrent(d *domain, obj *dsnap.Snapshot) error {
 	d.mu.Lock()
-	old := d.snapshotsLocked().Current()
-	d.snapshotsLocked().SetCurrent(obj)
+	tree := d.snapshotsLocked()
+	old := tree.Current()
+	tree.SetCurrent(obj)
 	d.mu.Unlock()
 	if old != nil && old != obj {
 		if err := drv.writeSnapshotMeta(d, old, false); err != nil {
