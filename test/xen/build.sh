@@ -13,7 +13,7 @@ log "$PHASE"
 	timeout 600 apt-get update -q
 	timeout 900 apt-get install -y -q --no-install-recommends \
 		qemu-system-x86 busybox-static cpio gzip xz-utils libxen-dev libvirt-clients libvirt-daemon gcc libc6-dev \
-		dmidecode qemu-utils socat
+		dmidecode qemu-utils socat gdb file
 } >"$W/apt.log" 2>&1
 PHASE="downloading the Xen and kernel packages"
 log "$PHASE"

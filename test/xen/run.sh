@@ -64,8 +64,8 @@ T0US=${EPOCHREALTIME/./}
 # x1: at its default 16 GT/s Linux waits after a bus reset for the link to report Data Link
 # Layer Link Active, which QEMU's port did not within Linux's 1 s, and the reset failed.
 # serial -> log, each line prefixed with the seconds since QEMU started
-timeout -k 5 $((LIMIT + 30)) qemu-system-x86_64 -accel tcg,tb-size=128 -cpu "$CPU" -smp "$SMP" -m "$MEM" \
-	-machine q35 -device intel-iommu \
+in_core_dir timeout -k 5 $((LIMIT + 30)) qemu-system-x86_64 -accel tcg,tb-size=128 -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+	-machine q35,dump-guest-core=off -device intel-iommu \
 	-device pcie-root-port,id=pcirp,chassis=1,addr=0x10,x-speed=2_5,x-width=1 \
 	-device e1000e,bus=pcirp,addr=0,mac=52:54:00:5c:00:01 \
 	-display none -vga none -nic none -monitor none -serial stdio -no-reboot \
@@ -102,6 +102,7 @@ done
 wait $PIPE || true
 BOOT=$((SECONDS - TB))
 QPID=
+core_report
 
 # ---- 6. the results
 PHASE="collecting the results"
