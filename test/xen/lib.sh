@@ -45,11 +45,14 @@ run_check() {
 }
 skip() { echo "CHECK SKIP $1: $2"; }
 # only NAME: whether check NAME runs. run.sh ONLY=CHECK+CHECK (XT_ONLY) runs those checks and
-# what they stand on (dom0-boot, toolstack, daemon-start); ONLY=oracle is dom0-init.sh's own.
+# what they stand on (dom0-boot, toolstack, daemon-start; virsh-pv-disk-nic, whose guest
+# virsh-stats and virsh-hotplug use); ONLY=oracle is dom0-init.sh's own.
 # (Not commas: QEMU's multiboot -initrd separates its modules, command lines and all, by them.)
 only() {
 	case ${XT_ONLY:-} in "" | oracle | save) return 0 ;; esac
-	case "+$XT_ONLY+dom0-boot+toolstack+daemon-start+" in *"+$1+"*) return 0 ;; esac
+	_want="+$XT_ONLY+dom0-boot+toolstack+daemon-start+"
+	case $_want in *+virsh-stats+* | *+virsh-hotplug+*) _want="${_want}virsh-pv-disk-nic+" ;; esac
+	case $_want in *"+$1+"*) return 0 ;; esac
 	return 1
 }
 
