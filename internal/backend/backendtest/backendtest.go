@@ -61,7 +61,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) backend.Backend) {
 		{"NodeAffinity", testNodeAffinity},
 		{"PMSuspend", testPMSuspend},
 		{"SaveRestore", testSaveRestore},
-		{"MigrateLive", testMigrateLive},
+		{"MigrateLive", MigrateLive},
 		{"NoSuchGuest", testNoSuchGuest},
 		{"Hotplug", testHotplug},
 		{"HotplugNoSuch", testHotplugNoSuch},

@@ -18,7 +18,7 @@ import (
 // without shadow paging cannot save a PV guest live, a PVH one it can).
 const MigrateName = "conf-mig"
 
-// testMigrateLive migrates a guest to this same host as a live migration
+// MigrateLive migrates a guest to this same host as a live migration
 // does between two: a live save into one end of a socket pair while a
 // restore reads the other end into a paused guest. The copy has another
 // name and uuid: libxl refuses two domains of one name (xl migrate to
@@ -36,7 +36,9 @@ type BootWaiter interface {
 	WaitBooted(t *testing.T, name string) bool
 }
 
-func testMigrateLive(t *testing.T, b backend.Backend) {
+// MigrateLive is the suite's case of that name, for a backend's own test
+// of how it goes when the guest misbehaves (see bootAndMove).
+func MigrateLive(t *testing.T, b backend.Backend) {
 	m, live := b.(backend.Migrator)
 	saver, ok := b.(backend.Saver)
 	if !live || !ok {

@@ -60,6 +60,33 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// resettingHost is a simulated host on which the first guest of
+// MigrateLive reboots itself during its live save, as a PVH guest under
+// QEMU's TCG triple-faulted in its suspend on real Xen.
+type resettingHost struct {
+	*Host
+	created int // guests of MigrateLive's first name
+}
+
+func (h *resettingHost) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	if cfg.CInfo.Name == backendtest.MigrateName {
+		if h.created++; h.created == 1 {
+			opts.Metadata = `<sim:fault xmlns:sim="urn:virtxend:sim" reboot-after="0.2" save-rate="64"/>`
+		}
+	}
+	return h.Host.Create(ctx, cfg, opts)
+}
+
+// A source that resets itself during its live move is replaced by a new
+// guest, once, and the move then made with it.
+func TestMigrateLiveReplacesAResetSource(t *testing.T) {
+	h := &resettingHost{Host: open(t, t.TempDir(), nil)}
+	backendtest.MigrateLive(t, h)
+	if h.created != 2 {
+		t.Errorf("%d guests named %s created, want 2", h.created, backendtest.MigrateName)
+	}
+}
+
 func TestGuestsOutliveTheProcessView(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
