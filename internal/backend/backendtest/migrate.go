@@ -18,6 +18,14 @@ import (
 // without shadow paging cannot save a PV guest live, a PVH one it can).
 const MigrateName = "conf-mig"
 
+// BootWaiter is what a backend under test may offer to say when the
+// guest named name has booted far enough to answer a suspend request,
+// where its vCPUs coming online cannot say it (a guest of one vCPU).
+type BootWaiter interface {
+	// WaitBooted reports whether the guest booted within EventWait.
+	WaitBooted(t *testing.T, name string) bool
+}
+
 // MigrateLive migrates a guest to this same host as a live migration
 // does between two: a live save into one end of a socket pair while a
 // restore reads the other end into a paused guest. The copy has another
@@ -27,17 +35,8 @@ const MigrateName = "conf-mig"
 // destroyed and the source resumed. Then it succeeds: the suspended
 // source is destroyed and the copy unpaused. A host that cannot save the
 // guest live (ErrUnsupported) must leave it running; the case is then
-// skipped.
-// BootWaiter is what a backend under test may offer to say when the
-// guest named name has booted far enough to answer a suspend request,
-// where its vCPUs coming online cannot say it (a guest of one vCPU).
-type BootWaiter interface {
-	// WaitBooted reports whether the guest booted within EventWait.
-	WaitBooted(t *testing.T, name string) bool
-}
-
-// MigrateLive is the suite's case of that name, for a backend's own test
-// of how it goes when the guest misbehaves (see bootAndMove).
+// skipped. It is exported for a backend's own test of how the case goes
+// when the guest misbehaves (see bootAndMove).
 func MigrateLive(t *testing.T, b backend.Backend) {
 	m, live := b.(backend.Migrator)
 	saver, ok := b.(backend.Saver)
