@@ -223,3 +223,28 @@ var roundTripLossy = map[string]bool{
 	"test-fullvirt-vnuma-autocomplete.xml": true,
 	"test-fullvirt-vnuma-nodistances.xml":  true,
 }
+
+// Strings are quoted as virConfSaveValue quotes them, and read back.
+func TestQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`plain`, `"plain"`},
+		{`say "hi"`, `'say "hi"'`},
+		{`it's`, `"it's"`},
+		{`both " and '`, `"""both " and '"""`},
+		{"two\nlines", "\"\"\"two\nlines\"\"\""},
+		{"a \"quote\"\nand a line", "\"\"\"a \"quote\"\nand a line\"\"\""},
+	} {
+		if got := quote(tc.in); got != tc.want {
+			t.Errorf("quote(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		cfg := []byte("name = " + quote(tc.in) + "\n")
+		r, err := ToXML(cfg, XL, Options{})
+		if err != nil {
+			t.Errorf("%q does not read back: %v", cfg, err)
+			continue
+		}
+		if d, err := domxml.Parse(r.XML); err != nil || d.Name != tc.in {
+			t.Errorf("%q read back as\n%s(%v)", cfg, r.XML, err)
+		}
+	}
+}

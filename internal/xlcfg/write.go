@@ -79,10 +79,22 @@ func writeValue(b *strings.Builder, v value) {
 		}
 		b.WriteString(" ]")
 	default:
-		if strings.Contains(v.s, `"`) {
-			b.WriteString("'" + v.s + "'")
-		} else {
-			b.WriteString(`"` + v.s + `"`)
-		}
+		b.WriteString(quote(v.s))
+	}
+}
+
+// quote quotes a string as virConfSaveValue does: in double quotes, in
+// single ones if it holds a double quote, in triple double quotes if it
+// spans lines or holds both quotes.
+func quote(s string) string {
+	switch {
+	case strings.Contains(s, "\n"):
+		return `"""` + s + `"""`
+	case !strings.Contains(s, `"`):
+		return `"` + s + `"`
+	case !strings.Contains(s, "'"):
+		return "'" + s + "'"
+	default:
+		return `"""` + s + `"""`
 	}
 }
