@@ -14,7 +14,8 @@
 # Work files go to $XEN_WORK (default /tmp/virtxend-xen), never into the repo.
 # Settings (environment): XEN_WORK, LIMIT (s the VM may run, default 2400),
 # MEM (MiB, default 1024), DOM0_MEM (default 512M), SMP (2), CPU (qemu64,+svm,+npt;
-# without +npt Xen has no HAP and the PVH checks are skipped), XL_TIMES/VX_TIMES
+# without +npt Xen has no HAP and the PVH checks are skipped), TCG_THREAD (single or multi,
+# QEMU's -accel tcg,thread=; unset, QEMU's default, multi), XL_TIMES/VX_TIMES
 # (create+destroy rounds timed, default 3), VERBOSE=1 (print the serial log),
 # ONLY=oracle (only the toolstack and oracle.sh: the others SKIP, to work on the oracle),
 # ONLY=save (only the toolstack, virsh-save, and SAVE_ROUNDS timed saves and restores of a PV
@@ -64,7 +65,7 @@ T0US=${EPOCHREALTIME/./}
 # x1: at its default 16 GT/s Linux waits after a bus reset for the link to report Data Link
 # Layer Link Active, which QEMU's port did not within Linux's 1 s, and the reset failed.
 # serial -> log, each line prefixed with the seconds since QEMU started
-in_core_dir timeout -k 5 $((LIMIT + 30)) qemu-system-x86_64 -accel tcg,tb-size=128 -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+in_core_dir timeout -k 5 $((LIMIT + 30)) qemu-system-x86_64 -accel "tcg,tb-size=128${TCG_THREAD:+,thread=$TCG_THREAD}" -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 	-machine q35,dump-guest-core=off -device intel-iommu \
 	-device pcie-root-port,id=pcirp,chassis=1,addr=0x10,x-speed=2_5,x-width=1 \
 	-device e1000e,bus=pcirp,addr=0,mac=52:54:00:5c:00:01 \
