@@ -1,5 +1,5 @@
-// Package scripts tests the shell functions of scripts/test that decide
-// what CI runs, with bash itself.
+// Package scripts tests the shell functions that decide what CI runs
+// (scripts/test's, and test/xen/lib.sh's only), with bash itself.
 package scripts
 
 import (
@@ -62,7 +62,7 @@ func TestRetryScope(t *testing.T) {
 			"[ONLY=libxl-conformance] the checks that failed (libxl-conformance)"},
 		{"QEMU ended early", []string{"PASS xl-pci: ok", "FAIL virsh-pci: no result", "FAIL oracle-host: no result", "FAIL vm: QEMU ended after 548 s"},
 			"[ONLY=virsh-pci+oracle-host] the checks that failed (virsh-pci oracle-host)"},
-		{"what stands on it", []string{"FAIL virsh-stats: x", "FAIL virsh-hotplug: y"},
+		{"two checks", []string{"FAIL virsh-stats: x", "FAIL virsh-hotplug: y"},
 			"[ONLY=virsh-stats+virsh-hotplug] the checks that failed (virsh-stats virsh-hotplug)"},
 		{"only the oracle", []string{"PASS virsh-pv: ok", "FAIL oracle-pci: 3 differences"},
 			"[ONLY=oracle] the oracle alone (only its checks failed)"},
@@ -75,6 +75,32 @@ func TestRetryScope(t *testing.T) {
 	} {
 		if got := retryScope(t, tc.lines...); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// run.sh ONLY=CHECK runs that check and what it stands on.
+func TestOnly(t *testing.T) {
+	for _, tc := range []struct {
+		only, check string
+		runs        bool
+	}{
+		{"", "virsh-pci", true},
+		{"oracle", "virsh-pci", true},
+		{"virsh-pci", "virsh-pci", true},
+		{"virsh-pci", "daemon-start", true},
+		{"virsh-pci", "virsh-pv", false},
+		{"virsh-pci+virsh-stats", "virsh-pv-disk-nic", true},
+		{"virsh-hotplug", "virsh-pv-disk-nic", true},
+		{"virsh-pv-disk-nic", "virsh-stats", false},
+		{"virsh-pcix", "virsh-pci", false},
+	} {
+		script := `eval "$(sed -n '/^only() {/,/^}/p' test/xen/lib.sh)"; XT_ONLY=$1; only "$2"`
+		cmd := exec.Command("bash", "-c", script, "bash", tc.only, tc.check)
+		cmd.Dir = "../.."
+		out, err := cmd.CombinedOutput()
+		if runs := err == nil; runs != tc.runs || len(out) > 0 {
+			t.Errorf("ONLY=%s: %s runs: %v, want %v %s", tc.only, tc.check, runs, tc.runs, out)
 		}
 	}
 }
