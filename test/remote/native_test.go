@@ -81,6 +81,26 @@ func TestVirshDomxmlNativeXM(t *testing.T) {
 	}
 }
 
+// Strings are written as virConfSaveValue writes them, so that any
+// string reads back: one holding both quotes goes in triple quotes.
+func TestVirshDomxmlNativeQuotes(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	const cmdline = `init="/bin/sh -c 'echo hi'" quiet`
+	xml := strings.Replace(pvXML("quotes"), "</kernel>", "</kernel><cmdline>init=&quot;/bin/sh -c &apos;echo hi&apos;&quot; quiet</cmdline>", 1)
+	for _, format := range []string{"xen-xl", "xen-xm"} {
+		cfg := d.MustVirsh("domxml-to-native", format, guestFile(t, "quotes", xml))
+		want := `"""` + cmdline + `"""`
+		if !strings.Contains(cfg, want) {
+			t.Errorf("%s: domxml-to-native lacks %s:\n%s", format, want, cfg)
+		}
+		back := d.MustVirsh("domxml-from-native", format, nativeFile(t, "quotes.cfg", cfg))
+		if !strings.Contains(back, "<cmdline>init=&quot;/bin/sh -c &apos;echo hi&apos;&quot; quiet</cmdline>") &&
+			!strings.Contains(back, "<cmdline>init=\"/bin/sh -c 'echo hi'\" quiet</cmdline>") {
+			t.Errorf("%s: the cfg did not read back its cmdline:\n%s\n%s", format, cfg, back)
+		}
+	}
+}
+
 func TestVirshDomxmlNativeErrors(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	for _, c := range []struct {
