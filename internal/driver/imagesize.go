@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/binary"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -78,64 +79,104 @@ func (c *imageCache) forget(keep map[string]bool) {
 	}
 }
 
-// imageSizes reads the sizes of the image at path of the given format, as
-// QEMU's driver reads an image it cannot ask QEMU about
-// (qemuDomainGetStatsOneBlockFallback): a raw image's capacity is its
-// size; a qcow2 image's is in its header. A block device is its whole
-// size. ok is false when the image cannot be read or its format is
-// neither.
+// imageSizes is readImageSizes for bulk statistics, which leave out the
+// sizes of an image they cannot read.
 func imageSizes(path, format string) (ImageSizes, bool) {
+	s, err := readImageSizes(path, format)
+	return s, err == nil
+}
+
+// readImageSizes reads the sizes of the image at path of the given
+// format as libvirt's QEMU driver reads an image it cannot ask QEMU about
+// (qemuStorageLimitsRefresh: virStorageSourceUpdateBackingSizes, then
+// virStorageSourceUpdateCapacity), with its errors: a file's allocation is
+// its blocks, its capacity and physical size its length; a device's are
+// its whole size. A raw image's capacity is its physical size; another
+// format's is the one its header gives (imageHeaderSizes), or the physical
+// size where the header gives none. A device holding an image of another
+// format than raw has no allocation: only the guest's writes would tell.
+func readImageSizes(path, format string) (ImageSizes, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ImageSizes{}, false
+		return ImageSizes{}, errSystem(err, "Failed to open file '%s'", path)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return ImageSizes{}, false
+		return ImageSizes{}, errSystem(err, "cannot stat file '%s'", path)
+	}
+	hdr := make([]byte, imageHeaderLen)
+	n, err := f.ReadAt(hdr, 0)
+	if err != nil && err != io.EOF {
+		return ImageSizes{}, errSystem(err, "cannot read header '%s'", path)
 	}
 	var s ImageSizes
 	switch {
-	case fi.Mode()&os.ModeDevice != 0:
-		end, err := f.Seek(0, io.SeekEnd)
-		if err != nil {
-			return ImageSizes{}, false
-		}
-		s.Physical = uint64(end)
-		s.Allocation = s.Physical
 	case fi.Mode().IsRegular():
 		s.Physical = uint64(fi.Size())
 		s.Allocation = allocated(fi)
+	case fi.IsDir():
 	default:
-		return ImageSizes{}, false
+		end, err := f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return ImageSizes{}, errSystem(err, "failed to seek to end of %s", path)
+		}
+		s.Physical = uint64(end)
+		block := fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0
+		if format == "raw" || !block {
+			s.Allocation = s.Physical
+		}
 	}
-	switch format {
-	case "raw":
-		s.Capacity = s.Physical
-	case "qcow2":
-		var hdr [qcow2HeaderLen]byte
-		if _, err := f.ReadAt(hdr[:], 0); err != nil {
-			return ImageSizes{}, false
-		}
-		c, ok := qcow2Capacity(hdr[:])
-		if !ok {
-			return ImageSizes{}, false
-		}
+	s.Capacity = s.Physical
+	if c, ok := headerCapacity(format, hdr[:n]); ok && c != 0 {
 		s.Capacity = c
-	default:
-		return ImageSizes{}, false
 	}
-	return s, true
+	return s, nil
 }
 
-// qcow2HeaderLen is as much of a qcow2 header as the capacity needs.
-const qcow2HeaderLen = 32
+// imageHeader is where an image format's header gives the image's size
+// to the guest, as libvirt's fileTypeInfo has it (storage_file_probe.c):
+// a byte offset, the byte order, and the unit.
+type imageHeader struct {
+	offset    int
+	bigEndian bool
+	unit      uint64
+}
 
-// qcow2Capacity reads a qcow2 header: magic "QFI\xfb", a version of 2 or
-// more, and at byte 24 the image's virtual size, big-endian.
-func qcow2Capacity(hdr []byte) (uint64, bool) {
-	if len(hdr) < qcow2HeaderLen || string(hdr[:4]) != "QFI\xfb" || binary.BigEndian.Uint32(hdr[4:8]) < 2 {
+// imageHeaders are the formats whose header libvirt reads a size from;
+// raw and the formats it has no magic for take the physical size.
+var imageHeaders = map[string]imageHeader{
+	"qcow":  {offset: 24, bigEndian: true, unit: 1},
+	"qcow2": {offset: 24, bigEndian: true, unit: 1},
+	"qed":   {offset: 48, unit: 1},
+	"vpc":   {offset: 40, bigEndian: true, unit: 1},
+	"vdi":   {offset: 368, unit: 1},
+	"vmdk":  {offset: 12, unit: 512},
+	"bochs": {offset: 84, unit: 1},
+	"ploop": {offset: 36, unit: 512},
+	"cow":   {offset: 1036, bigEndian: true, unit: 1},
+}
+
+// imageHeaderLen is as much of an image as the formats' sizes need.
+const imageHeaderLen = 1044
+
+// headerCapacity is virStorageFileProbeGetMetadata's capacity: the size
+// the header of an image of the given format gives, read whatever the
+// header's magic (libvirt does not check it for a format it is told); ok
+// is false for a format without one, a header too short to hold it, and a
+// size that would overflow in bytes.
+func headerCapacity(format string, hdr []byte) (uint64, bool) {
+	h, ok := imageHeaders[format]
+	if !ok || len(hdr) < h.offset+8 {
 		return 0, false
 	}
-	return binary.BigEndian.Uint64(hdr[24:32]), true
+	b := hdr[h.offset : h.offset+8]
+	v := binary.LittleEndian.Uint64(b)
+	if h.bigEndian {
+		v = binary.BigEndian.Uint64(b)
+	}
+	if v > math.MaxUint64/h.unit {
+		return 0, false
+	}
+	return v * h.unit, true
 }

@@ -464,37 +464,105 @@ func hasField(l typedparam.List, name string) bool {
 
 const statsPerf = uint32(libvirt.DomainStatsPerf)
 
-// TestImageSizes: raw and qcow2 images as QEMU's fallback reads them.
+// TestImageSizes: images as QEMU's driver reads those it cannot ask QEMU
+// about: a raw image's capacity is its size, another format's the size
+// its header gives, read at libvirt's offset whatever the magic, or the
+// file's size where the header is too short or gives none.
 func TestImageSizes(t *testing.T) {
 	raw, _ := statsDevices(t)
+	dir := filepath.Dir(raw)
 	s, ok := imageSizes(raw, "raw")
 	if !ok || s.Capacity != 1<<20 || s.Physical != 1<<20 {
 		t.Errorf("raw: %+v %v", s, ok)
 	}
-	q := filepath.Join(filepath.Dir(raw), "c.qcow2")
-	s, ok = imageSizes(q, "qcow2")
+	s, ok = imageSizes(filepath.Join(dir, "c.qcow2"), "qcow2")
 	if !ok || s.Capacity != 1<<30 || s.Physical != 32 {
 		t.Errorf("qcow2: %+v %v", s, ok)
 	}
-	if _, ok := imageSizes(raw, "qcow2"); ok {
-		t.Error("a raw image read as qcow2")
+	// a raw image of zeros read as qcow2: a size of 0 in its "header"
+	if s, ok := imageSizes(raw, "qcow2"); !ok || s.Capacity != 1<<20 {
+		t.Errorf("zeros as qcow2: %+v %v", s, ok)
 	}
-	if _, ok := imageSizes(raw, "vmdk"); ok {
-		t.Error("vmdk sized")
+	vmdk := filepath.Join(dir, "d.vmdk")
+	hdr := make([]byte, 20)
+	copy(hdr, "KDMV\x01\x00\x00\x00\x00\x00\x00\x00\x00\x10")
+	if err := os.WriteFile(vmdk, hdr, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := imageSizes("/nonexistent", "raw"); ok {
-		t.Error("a missing image sized")
+	if s, ok := imageSizes(vmdk, "vmdk"); !ok || s.Capacity != 0x1000*512 || s.Physical != 20 {
+		t.Errorf("vmdk, sectors of 512 bytes: %+v %v", s, ok)
+	}
+	short := filepath.Join(dir, "e.qcow2")
+	if err := os.WriteFile(short, []byte("QFI\xfb\x00\x00\x00\x03"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := imageSizes(short, "qcow2"); !ok || s.Capacity != 8 {
+		t.Errorf("a header too short: %+v %v", s, ok)
+	}
+	if s, ok := imageSizes("/dev/null", "raw"); !ok || s != (ImageSizes{}) {
+		t.Errorf("/dev/null: %+v %v", s, ok)
+	}
+	_, err := readImageSizes("/nonexistent", "raw")
+	wantErr(t, err, libvirt.ErrSystemError, virerr.FromLibxl, "Failed to open file '/nonexistent': No such file or directory")
+	_, err = readImageSizes(dir, "raw")
+	wantErr(t, err, libvirt.ErrSystemError, virerr.FromLibxl, "cannot read header '"+dir+"': Is a directory")
+}
+
+// TestBlockInfo: virsh domblkinfo's sizes of a disk named by its target
+// or its source, the guest shut off or running, with the errors of
+// libvirt's QEMU driver for a disk it has not, a drive without media, a
+// network disk and a flag.
+func TestBlockInfo(t *testing.T) {
+	drv, _ := newEnv(t).start()
+	raw, devs := statsDevices(t)
+	devs = strings.Replace(devs, "</devices>", `<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>
+  <disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='rbd' name='pool/image'><host name='mon'/></source><target dev='xvde'/></disk>
+</devices>`, 1)
+	d := define(t, drv, "g", 1, devs)
+	for _, running := range []bool{false, true} {
+		if running {
+			var err error
+			if d, err = drv.Create(ctx, d, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, name := range []string{"xvda", raw} {
+			if s, err := drv.BlockInfo(ctx, d, name, 0); err != nil || s.Capacity != 1<<20 || s.Physical != 1<<20 {
+				t.Errorf("running %v, %s: %+v %v", running, name, s, err)
+			}
+		}
+		if s, err := drv.BlockInfo(ctx, d, "xvdc", 0); err != nil || s.Capacity != 1<<30 || s.Physical != 32 {
+			t.Errorf("running %v, qcow2: %+v %v", running, s, err)
+		}
+		_, err := drv.BlockInfo(ctx, d, "xvdz", 0)
+		wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: invalid path xvdz not assigned to domain")
+		_, err = drv.BlockInfo(ctx, d, "hdc", 0)
+		wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "invalid argument: disk 'hdc' does not currently have a source assigned")
+		_, err = drv.BlockInfo(ctx, d, "xvde", 0)
+		wantErr(t, err, libvirt.ErrInternalError, virerr.FromStorage, "internal error: missing storage backend for network files using rbd protocol")
+		_, err = drv.BlockInfo(ctx, d, "xvda", 1)
+		wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x1) in function libxlDomainGetBlockInfo")
 	}
 }
 
-// FuzzQcow2Capacity: any header is read without a panic, and only one
-// with qcow2's magic has a capacity.
-func FuzzQcow2Capacity(f *testing.F) {
-	f.Add([]byte("QFI\xfb\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x40\x00\x00\x00"))
-	f.Add([]byte("QFI\xfb\x00\x00\x00\x01"))
-	f.Fuzz(func(t *testing.T, hdr []byte) {
-		if _, ok := qcow2Capacity(hdr); ok && string(hdr[:4]) != "QFI\xfb" {
-			t.Fatalf("%q has a capacity", hdr)
+// FuzzHeaderCapacity: any header of any format is read without a panic,
+// and a capacity is the bytes at the format's offset, in its unit.
+func FuzzHeaderCapacity(f *testing.F) {
+	f.Add("qcow2", []byte("QFI\xfb\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x40\x00\x00\x00"))
+	f.Add("qcow2", []byte("QFI\xfb\x00\x00\x00\x01"))
+	f.Add("vmdk", []byte("KDMV\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"))
+	f.Add("raw", []byte("anything"))
+	f.Fuzz(func(t *testing.T, format string, hdr []byte) {
+		c, ok := headerCapacity(format, hdr)
+		h, known := imageHeaders[format]
+		if !ok {
+			if c != 0 {
+				t.Fatalf("%s %q: %d without a capacity", format, hdr, c)
+			}
+			return
+		}
+		if !known || len(hdr) < h.offset+8 || c%h.unit != 0 {
+			t.Fatalf("%s %q: capacity %d", format, hdr, c)
 		}
 	})
 }

@@ -29,6 +29,7 @@ func (p *program) statsProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.Handle(procDomainBlockStats, p.blockStats),
 		rpc.Handle(procDomainBlockStatsFlags, p.blockStatsFlags),
+		rpc.Handle(procDomainGetBlockInfo, p.blockInfo),
 		rpc.Handle(procDomainInterfaceStats, p.interfaceStats),
 		rpc.Handle(procDomainMemoryStats, p.memoryStats),
 		rpc.Handle(procDomainGetCPUStats, p.cpuStats),
@@ -69,6 +70,14 @@ func (p *program) blockStatsFlags(ctx context.Context, _ *rpc.Client, a *libvirt
 		return nil, err
 	}
 	return &libvirt.DomainBlockStatsFlagsRet{Params: out}, nil
+}
+
+func (p *program) blockInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetBlockInfoArgs) (*libvirt.DomainGetBlockInfoRet, error) {
+	s, err := p.drv.BlockInfo(ctx, domainOf(a.Dom), a.Path, a.Flags)
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainGetBlockInfoRet{Allocation: s.Allocation, Capacity: s.Capacity, Physical: s.Physical}, nil
 }
 
 func (p *program) interfaceStats(ctx context.Context, _ *rpc.Client, a *libvirt.DomainInterfaceStatsArgs) (*libvirt.DomainInterfaceStatsRet, error) {

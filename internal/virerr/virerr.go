@@ -25,6 +25,7 @@ const (
 	FromConf    Domain = 9
 	FromRemote  Domain = 13
 	FromXenXM   Domain = 15
+	FromStorage Domain = 18
 	FromNetwork Domain = 19
 	FromCPU     Domain = 31
 	FromDomain  Domain = 20
