@@ -2,7 +2,9 @@ package stats
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,5 +144,53 @@ func TestDomJobInfo(t *testing.T) {
 	// libvirt's Xen driver refuses and its QEMU driver serves: none yet.
 	if ji := d.MustVirsh("domjobinfo", "slow", "--completed"); !regexp.MustCompile(`Job type: +None`).MatchString(ji) {
 		t.Errorf("domjobinfo --completed with no job done:\n%s", ji)
+	}
+}
+
+// TestDomBlkInfo: virsh domblkinfo, which libvirt's Xen driver does not
+// serve, gives each disk's sizes as libvirt's QEMU driver gives them: a
+// raw image's capacity and physical size its length, its allocation
+// its blocks; a qcow2 image's capacity from its header. By target or by
+// path, every disk with --all (a drive without media as "-"), --human,
+// the guest shut off or running, on the read-only socket too, and
+// libvirt's error for a disk the guest has not.
+func TestDomBlkInfo(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	xml := guest(t, "g1", "00:16:3e:5a:00:11", `<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>`)
+	define(t, d, "g1", xml)
+	raw := regexp.MustCompile(`<source file='([^']+\.img)'/>`).FindStringSubmatch(xml)[1]
+	var st syscall.Stat_t
+	if err := syscall.Stat(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	alloc := strconv.FormatInt(st.Blocks*512, 10)
+	for _, state := range []string{"shut off", "running"} {
+		if state == "running" {
+			d.MustVirsh("start", "g1")
+		}
+		for _, disk := range []string{"xvda", raw} {
+			if got, want := d.MustVirsh("domblkinfo", "g1", disk), "Capacity:       67108864\nAllocation:     "+alloc+"\nPhysical:       67108864\n"; strings.TrimLeft(got, "\n") != want {
+				t.Errorf("%s: domblkinfo %s:\n%s\nwant\n%s", state, disk, got, want)
+			}
+		}
+		all := d.MustVirsh("domblkinfo", "g1", "--all")
+		for _, row := range []string{
+			`xvda +67108864 +` + alloc + ` +67108864`,
+			`xvdb +8589934592 +[0-9]+ +32`,
+			`hdc +- +- +-`,
+		} {
+			if !regexp.MustCompile(`(?m)^ ` + row + `$`).MatchString(all) {
+				t.Errorf("%s: domblkinfo --all has no row %q:\n%s", state, row, all)
+			}
+		}
+		if h := d.MustVirsh("domblkinfo", "g1", "xvdb", "--human"); !strings.Contains(h, "Capacity:       8.000 GiB") {
+			t.Errorf("%s: domblkinfo --human:\n%s", state, h)
+		}
+		wantError(t, d, "error: invalid argument: invalid path xvdz not assigned to domain", "domblkinfo", "g1", "xvdz")
+		wantError(t, d, "error: invalid argument: disk 'hdc' does not currently have a source assigned", "domblkinfo", "g1", "hdc")
+		r := daemontest.Run(t, "virsh", "-q", "-c", d.ROURI(), "domblkinfo", "g1", "xvda")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "Physical:       67108864") {
+			t.Errorf("%s: read-only domblkinfo: %d %s%s", state, r.Code, r.Stdout, r.Stderr)
+		}
 	}
 }
