@@ -49,7 +49,7 @@ statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit
 # statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
 # disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
 # the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
-# domjobinfo no job.
+# domjobinfo no job; domblkinfo xvda's image's sizes.
 check_virsh_stats() {
 	DEBUG_FN="vguest_debug vx-dev"
 	state vx-dev running 5 || return 1
@@ -80,7 +80,20 @@ check_virsh_stats() {
 	[ "$(statv $TMPD/step.out block.0.rd.reqs)" -ge "$_rd" ] || { WHY="domstats' reads went back: $(statv $TMPD/step.out block.0.rd.reqs) < $_rd"; return 1; }
 	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
 	grep -q -E '^Job type: +None' $TMPD/step.out || { WHY="domjobinfo: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
-	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; left running for virsh-hotplug"
+	blkinfo_is vx-dev xvda /root/disk-vx.img || return 1
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO; left running for virsh-hotplug"
+}
+
+# blkinfo_is NAME DISK IMAGE: virsh domblkinfo of guest NAME's raw DISK gives IMAGE's length as
+# its capacity and physical size and its blocks as its allocation, as stat(1) reads them in
+# dom0 (BLKINFO: the three)
+blkinfo_is() {
+	# the dry run's guests have no images
+	[ -e "$3" ] || [ "${VX_BACKEND:-libxl}" = libxl ] || { BLKINFO="(no image: $3)"; return 0; }
+	step "virsh domblkinfo" V domblkinfo "$1" "$2" || return 1
+	BLKINFO=$(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' $TMPD/step.out)
+	_want=$(stat -c '%s %b %B' "$3" | awk '{ print $1, $2 * $3, $1 }')
+	[ "$BLKINFO" = "$_want" ] || { WHY="domblkinfo $1 $2: $BLKINFO, stat of $3: $_want (capacity, allocation, physical)"; return 1; }
 }
 
 # hot_disk NAME: attach-disk --live of an image to the running guest NAME, which the guest
