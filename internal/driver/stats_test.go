@@ -638,3 +638,25 @@ func TestReconnectNamesInterfaces(t *testing.T) {
 		t.Errorf("after the reconnect (%v):\n%s", err, x)
 	}
 }
+
+// TestDiskErrors: virsh domblkerror's two calls, the count of a running
+// guest's disks and then its disks in an error state, none; libvirt's
+// errors for a guest that does not run and for a flag.
+func TestDiskErrors(t *testing.T) {
+	drv, _ := newEnv(t).start()
+	_, devs := statsDevices(t)
+	d := define(t, drv, "g", 1, devs)
+	_, err := drv.DiskErrors(ctx, d, 0, 0)
+	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain is not running")
+	if d, err = drv.Create(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := drv.DiskErrors(ctx, d, 0, 0); n != 3 || err != nil {
+		t.Errorf("the count: %d %v", n, err)
+	}
+	if n, err := drv.DiskErrors(ctx, d, 3, 0); n != 0 || err != nil {
+		t.Errorf("the errors: %d %v", n, err)
+	}
+	_, err = drv.DiskErrors(ctx, d, 3, 1)
+	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x1) in function libxlDomainGetDiskErrors")
+}

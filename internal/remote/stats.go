@@ -21,6 +21,7 @@ const (
 	allDomainStatsMax     = 262144 // REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, per record
 	domainInterfaceMax    = 2048   // REMOTE_DOMAIN_INTERFACE_MAX
 	domainIPAddrMax       = 2048   // REMOTE_DOMAIN_IP_ADDR_MAX
+	diskErrorsMax         = 256    // REMOTE_DOMAIN_DISK_ERRORS_MAX
 	errNparamsTooLarge    = "nparams too large"
 	errNparamsNonNegative = "nparams must be non-negative"
 )
@@ -30,6 +31,7 @@ func (p *program) statsProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainBlockStats, p.blockStats),
 		rpc.Handle(procDomainBlockStatsFlags, p.blockStatsFlags),
 		rpc.Handle(procDomainGetBlockInfo, p.blockInfo),
+		rpc.Handle(procDomainGetDiskErrors, p.diskErrors),
 		rpc.Handle(procDomainInterfaceStats, p.interfaceStats),
 		rpc.Handle(procDomainMemoryStats, p.memoryStats),
 		rpc.Handle(procDomainGetCPUStats, p.cpuStats),
@@ -78,6 +80,19 @@ func (p *program) blockInfo(ctx context.Context, _ *rpc.Client, a *libvirt.Domai
 		return nil, err
 	}
 	return &libvirt.DomainGetBlockInfoRet{Allocation: s.Allocation, Capacity: s.Capacity, Physical: s.Physical}, nil
+}
+
+// diskErrors is remoteDispatchDomainGetDiskErrors: the count, and with
+// maxerrors the disks in an error state (none on Xen: driver.DiskErrors).
+func (p *program) diskErrors(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetDiskErrorsArgs) (*libvirt.DomainGetDiskErrorsRet, error) {
+	if a.Maxerrors > diskErrorsMax {
+		return nil, dispatchErr("maxerrors too large")
+	}
+	n, err := p.drv.DiskErrors(ctx, domainOf(a.Dom), a.Maxerrors, a.Flags)
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainGetDiskErrorsRet{Nerrors: int32(n)}, nil
 }
 
 func (p *program) interfaceStats(ctx context.Context, _ *rpc.Client, a *libvirt.DomainInterfaceStatsArgs) (*libvirt.DomainInterfaceStatsRet, error) {

@@ -19,9 +19,9 @@ import (
 // sizes, the state, the vCPUs' pinning) and Domain-0's, round after round,
 // and disables none of the statistics it asks for. It reads them the
 // way tools without bulk statistics do, a call per guest and device; the
-// disk sizes are virDomainGetBlockInfo, which libvirt's Xen driver lacks.
-// (fs_info, which needs a guest agent, and disk_err, which QEMU's I/O
-// error states answer, are not asked: Xen has neither.)
+// disk sizes are virDomainGetBlockInfo and disk_err virDomainGetDiskErrors,
+// which libvirt's Xen driver lacks. (fs_info, which needs a guest agent,
+// is not asked.)
 func TestCollectdVirt(t *testing.T) {
 	collectd, err := exec.LookPath("collectd")
 	if err != nil {
@@ -59,7 +59,7 @@ LoadPlugin virt
   Connection "`+d.URI()+`"
   RefreshInterval 60
   HostnameFormat name
-  ExtraStats "cpu_util disk domain_state job_stats_background pcpu perf vcpupin disk_allocation disk_capacity disk_physical memory vcpu"
+  ExtraStats "cpu_util disk disk_err domain_state job_stats_background pcpu perf vcpupin disk_allocation disk_capacity disk_physical memory vcpu"
 </Plugin>
 `)
 	cmd := exec.Command(collectd, "-f", "-C", conf)

@@ -153,7 +153,7 @@ func TestDomJobInfo(t *testing.T) {
 // its blocks; a qcow2 image's capacity from its header. By target or by
 // path, every disk with --all (a drive without media as "-"), --human,
 // the guest shut off or running, on the read-only socket too, and
-// libvirt's error for a disk the guest has not.
+// libvirt's error for a disk the guest has not. And virsh domblkerror.
 func TestDomBlkInfo(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	xml := guest(t, "g1", "00:16:3e:5a:00:11", `<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>`)
@@ -191,6 +191,13 @@ func TestDomBlkInfo(t *testing.T) {
 		r := daemontest.Run(t, "virsh", "-q", "-c", d.ROURI(), "domblkinfo", "g1", "xvda")
 		if r.Code != 0 || !strings.Contains(r.Stdout, "Physical:       67108864") {
 			t.Errorf("%s: read-only domblkinfo: %d %s%s", state, r.Code, r.Stdout, r.Stderr)
+		}
+		// domblkerror: Xen pauses no guest on a disk error, so none is in
+		// libvirt's error state.
+		if state == "shut off" {
+			wantError(t, d, "error: Requested operation is not valid: domain is not running", "domblkerror", "g1")
+		} else if got := d.MustVirsh("domblkerror", "g1"); strings.TrimSpace(got) != "No errors found" {
+			t.Errorf("domblkerror: %q", got)
 		}
 	}
 }

@@ -49,7 +49,7 @@ statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit
 # statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
 # disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
 # the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
-# domjobinfo no job; domblkinfo xvda's image's sizes.
+# domjobinfo no job; domblkinfo xvda's image's sizes; domblkerror none.
 check_virsh_stats() {
 	DEBUG_FN="vguest_debug vx-dev"
 	state vx-dev running 5 || return 1
@@ -81,7 +81,9 @@ check_virsh_stats() {
 	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
 	grep -q -E '^Job type: +None' $TMPD/step.out || { WHY="domjobinfo: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	blkinfo_is vx-dev xvda /root/disk-vx.img || return 1
-	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO; left running for virsh-hotplug"
+	step "virsh domblkerror" V domblkerror vx-dev || return 1
+	grep -q '^No errors found' $TMPD/step.out || { WHY="domblkerror: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO, no disk errors; left running for virsh-hotplug"
 }
 
 # blkinfo_is NAME DISK IMAGE: virsh domblkinfo of guest NAME's raw DISK gives IMAGE's length as

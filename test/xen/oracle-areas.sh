@@ -238,8 +238,8 @@ area_running() {
 		sec "stats/domstats${_g:+-${_g#--}}" "domstats $_g vx-dev"
 	done
 	sec stats/domstats-all "domstats"
-	# nor has it virDomainGetBlockInfo: the sizes of the disks' images
-	sec stats/domblkinfo "domblkinfo vx-dev xvda; domblkinfo vx-dev --all; domblkinfo vx-dev xvdz"
+	# nor has it virDomainGetBlockInfo (the sizes of the disks' images) and virDomainGetDiskErrors
+	sec stats/domblkinfo "domblkinfo vx-dev xvda; domblkinfo vx-dev --all; domblkinfo vx-dev xvdz; domblkerror vx-dev"
 	sec stats/domstats-list-running "domstats --list-running --state"
 	sec stats/domstats-list-shutoff "domstats --list-shutoff --state"
 	sec stats/domstats-enforce "domstats --enforce --perf vx-dev"
