@@ -268,11 +268,11 @@ func (drv *Driver) loadConfig(name string, c savedConfig, loaded map[backend.UUI
 		return err
 	}
 	defer drv.endJob(d)
+	if d.snap().ref.Name != name {
+		return drv.keepNewerConfig(d, name, c)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.name != name {
-		return fmt.Errorf("domain '%s' is already defined with uuid %s", d.name, uuid)
-	}
 	if d.activeLocked() {
 		d.newDef = def
 	} else {
@@ -281,6 +281,45 @@ func (drv *Driver) loadConfig(name string, c savedConfig, loaded map[backend.UUI
 	d.persistent, d.autostart = true, autostart
 	loaded[uuid] = true
 	return nil
+}
+
+// keepNewerConfig settles a domain's config found under a second name: a
+// rename killed between writing the new config and removing the old
+// (moveConfig). Of a shut-off domain, the newer config is kept, with its
+// autostart link; the other goes, with its own. Anything else is refused
+// as libvirt refuses a second config of a known uuid. The caller holds
+// d's job.
+func (drv *Driver) keepNewerConfig(d *domain, name string, c savedConfig) error {
+	s := d.snap()
+	if s.active() || !s.persistent {
+		return fmt.Errorf("domain '%s' is already defined with uuid %s", s.ref.Name, s.ref.UUID)
+	}
+	keep, drop := s.ref.Name, name
+	if newerFile(drv.configPath(name), drv.configPath(s.ref.Name)) {
+		keep, drop = name, s.ref.Name
+	}
+	drv.log.Warn("a rename was interrupted: keeping the newer config", "domain", keep, "removed", drop)
+	if err := drv.deleteConfig(drop); err != nil {
+		return err
+	}
+	if keep == s.ref.Name {
+		return nil
+	}
+	if err := drv.claimName(d, name); err != nil {
+		return err
+	}
+	drv.renamed(d, name, c.def)
+	d.mu.Lock()
+	d.autostart = c.autostart
+	d.mu.Unlock()
+	return nil
+}
+
+// newerFile reports whether a was modified after b.
+func newerFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && fa.ModTime().After(fb.ModTime())
 }
 
 // packLoaded deflates the texts of the configs loaded at start (pack.go),

@@ -6,6 +6,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/rpc"
+	"virtxend/internal/virerr"
 )
 
 func (p *program) domainConfigProcs() []*rpc.Procedure {
@@ -19,6 +20,7 @@ func (p *program) domainConfigProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainIsUpdated, p.isUpdated),
 		rpc.Handle(procDomainGetAutostart, p.getAutostart),
 		rpc.Handle(procDomainSetAutostart, p.setAutostart),
+		rpc.Handle(procDomainRename, p.rename),
 		rpc.Handle(procDomainGetMaxMemory, p.getMaxMemory),
 		rpc.Handle(procDomainSetMaxMemory, p.setMaxMemory),
 		rpc.Handle(procDomainSetMemory, p.setMemory),
@@ -97,6 +99,18 @@ func (p *program) getAutostart(ctx context.Context, _ *rpc.Client, a *libvirt.Do
 
 func (p *program) setAutostart(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetAutostartArgs) (*rpc.Void, error) {
 	return nil, p.drv.SetAutostart(ctx, domainOf(a.Dom), a.Autostart != 0)
+}
+
+// rename checks virDomainRename's argument, which must be a name.
+func (p *program) rename(ctx context.Context, _ *rpc.Client, a *libvirt.DomainRenameArgs) (*libvirt.DomainRenameRet, error) {
+	const fn = "virDomainRename"
+	switch {
+	case len(a.NewName) == 0:
+		return nil, errNullArg(fn, "new_name")
+	case a.NewName[0] == "":
+		return nil, virerr.InvalidArg(virerr.FromDomain, fn, "new_name", "string %s in %s must not be empty", "new_name", fn)
+	}
+	return &libvirt.DomainRenameRet{}, p.drv.Rename(ctx, domainOf(a.Dom), a.NewName[0], a.Flags)
 }
 
 func (p *program) getMaxMemory(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetMaxMemoryArgs) (*libvirt.DomainGetMaxMemoryRet, error) {
