@@ -81,11 +81,12 @@ vconsole() {
 }
 
 # lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot,] shutdown, start,
-# destroy, undefine
+# destroy, undefine; with reboot, domrename too (vrename)
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
 	REBOOT= CONSOLE=
 	forget "$1"
+	forget "$1-renamed"
 	step "virsh define" V define "$XT/guests/$1.xml" || return 1
 	state "$1" "shut off" 5 || return 1
 	vstart "$1" || return 1
@@ -107,16 +108,35 @@ lifecycle() {
 	wait_gone "$1" 10 || return 1
 	vstart "$1" || return 1
 	[ "$ID" != "$_id2" ] || { WHY="restarted guest kept id $ID"; return 1; }
+	_id3=$ID
 	step "virsh destroy" V destroy "$1" || return 1
 	state "$1" "shut off" 10 || return 1
 	wait_gone "$1" 10 || return 1
+	if [ "${2:-}" = reboot ]; then
+		vrename "$1" || return 1
+	fi
 	step "virsh undefine" V undefine "$1" || return 1
 	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
 	if [ -n "$REBOOT" ]; then
-		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $ID after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot shutdown start destroy undefine"
+		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $_id3 after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot shutdown start destroy domrename (started as d$RENAMED) undefine"
 	else
-		DETAIL="ids $_id1 then $ID; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
+		DETAIL="ids $_id1 then $_id3; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
 	fi
 }
+# vrename NAME: the shut-off guest NAME renamed NAME-renamed (virsh domrename, which libvirt's
+# libxl driver lacks), started under that name, which libxl then has (vstart compares xl's and
+# virsh's ids by name), destroyed, and renamed back; RENAMED is the id it ran as
+vrename() {
+	step "virsh domrename" V domrename "$1" "$1-renamed" || return 1
+	_names=$(V list --all --name | tr '\n' ' ')
+	case " $_names " in *" $1 "*) WHY="after domrename: $_names"; return 1 ;; esac
+	vstart "$1-renamed" || return 1
+	RENAMED=$ID
+	step "virsh destroy" V destroy "$1-renamed" || return 1
+	state "$1-renamed" "shut off" 10 || return 1
+	wait_gone "$1-renamed" 10 || return 1
+	step "virsh domrename (back)" V domrename "$1-renamed" "$1" || return 1
+}
+
 check_virsh_pv() { lifecycle vx-pv reboot; }
 check_virsh_pvh() { lifecycle vx-pvh; }
