@@ -257,6 +257,10 @@ type Backend interface {
 	Reboot(ctx context.Context, id DomID) error
 	Pause(ctx context.Context, id DomID) error
 	Unpause(ctx context.Context, id DomID) error
+	// InjectNMI sends the guest's first vCPU a non-maskable interrupt
+	// (libxl_send_trigger's NMI), which a Linux guest reports on its
+	// console and a crash kernel can be set to act on.
+	InjectNMI(ctx context.Context, id DomID) error
 	// SetMemoryTarget sets the balloon target. For Domain-0 a target it
 	// cannot reach fails.
 	SetMemoryTarget(ctx context.Context, id DomID, kib uint64) error

@@ -24,6 +24,7 @@ func (p *program) lifecycleProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainDestroyFlags, p.destroyFlags),
 		rpc.Handle(procDomainSuspend, p.suspend),
 		rpc.Handle(procDomainResume, p.resume),
+		rpc.Handle(procDomainInjectNMI, p.injectNMI),
 	}
 }
 
@@ -90,6 +91,10 @@ func (p *program) destroy(ctx context.Context, _ *rpc.Client, a *libvirt.DomainD
 
 func (p *program) destroyFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainDestroyFlagsArgs) (*rpc.Void, error) {
 	return nil, p.drv.Destroy(ctx, domainOf(a.Dom), uint32(a.Flags))
+}
+
+func (p *program) injectNMI(ctx context.Context, _ *rpc.Client, a *libvirt.DomainInjectNmiArgs) (*rpc.Void, error) {
+	return nil, p.drv.InjectNMI(ctx, domainOf(a.Dom), a.Flags)
 }
 
 func (p *program) suspend(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSuspendArgs) (*rpc.Void, error) {

@@ -344,3 +344,30 @@ func TestConsoleAfterConsoledRestart(t *testing.T) {
 	d.MustVirsh("destroy", "other")
 	waitNoConsoled(t, d)
 }
+
+// TestVirshInjectNMI: virsh inject-nmi, which libvirt's Xen driver does
+// not serve, reaches the running guest, whose console reports it as Linux
+// does, and the guest goes on running; libvirt's errors for a guest that
+// does not run, for Domain-0 and on the read-only socket.
+func TestVirshInjectNMI(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	define(t, d, "nmi", guestXML("nmi", ""))
+	if r := d.Virsh("inject-nmi", "nmi"); r.Code == 0 || !strings.Contains(r.Stderr, "error: Requested operation is not valid: domain is not running") {
+		t.Errorf("inject-nmi of a shut-off guest: %d %q", r.Code, r.Stderr)
+	}
+	d.MustVirsh("start", "nmi")
+	ttyconsole(t, d, "nmi")
+	tm := console(t, d, "nmi")
+	d.MustVirsh("inject-nmi", "nmi")
+	tm.Expect("Uhhuh. NMI received for unknown reason 00 on CPU 0.\r\nDazed and confused, but trying to continue\r\nnmi# ")
+	if s := d.DomState("nmi"); !strings.HasPrefix(s, "running") {
+		t.Errorf("after the NMI: %s", s)
+	}
+	if r := d.Virsh("inject-nmi", "Domain-0"); r.Code == 0 || !strings.Contains(r.Stderr, "Domain-0 does not support requested operation") {
+		t.Errorf("inject-nmi Domain-0: %d %q", r.Code, r.Stderr)
+	}
+	r := daemontest.Run(t, "virsh", "-c", d.ROURI(), "inject-nmi", "nmi")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "read only access prevents virDomainInjectNMI") {
+		t.Errorf("read-only inject-nmi: %d %q", r.Code, r.Stderr)
+	}
+}

@@ -49,7 +49,8 @@ statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit
 # statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
 # disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
 # the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
-# domjobinfo no job; domblkinfo xvda's image's sizes; domblkerror none.
+# domjobinfo no job; domblkinfo xvda's image's sizes; domblkerror none; an NMI the guest
+# reports and survives.
 check_virsh_stats() {
 	DEBUG_FN="vguest_debug vx-dev"
 	state vx-dev running 5 || return 1
@@ -83,7 +84,13 @@ check_virsh_stats() {
 	blkinfo_is vx-dev xvda /root/disk-vx.img || return 1
 	step "virsh domblkerror" V domblkerror vx-dev || return 1
 	grep -q '^No errors found' $TMPD/step.out || { WHY="domblkerror: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
-	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO, no disk errors; left running for virsh-hotplug"
+	# an NMI (virsh inject-nmi, which libvirt's libxl driver lacks), which the guest's kernel
+	# reports on its console and survives
+	_b=$(con_count vx-dev 'NMI received')
+	step "virsh inject-nmi" V inject-nmi vx-dev || return 1
+	guest_sees vx-dev 'NMI received' "$_b" 60 || return 1
+	state vx-dev running 5 || return 1
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO, no disk errors, an NMI reported; left running for virsh-hotplug"
 }
 
 # blkinfo_is NAME DISK IMAGE: virsh domblkinfo of guest NAME's raw DISK gives IMAGE's length as

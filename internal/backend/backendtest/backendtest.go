@@ -244,6 +244,10 @@ func testCreatePaused(t *testing.T, b backend.Backend) {
 	if gi := guest(t, b, id); gi.State == backend.StatePaused {
 		t.Fatal("still paused")
 	}
+	// An NMI reaches a running guest (what it does then is the guest's).
+	if err := b.InjectNMI(ctx, id); err != nil {
+		t.Fatalf("NMI: %v", err)
+	}
 	b.Destroy(ctx, id)
 }
 
@@ -356,6 +360,7 @@ func testNoSuchGuest(t *testing.T, b backend.Backend) {
 		"pause":   b.Pause(ctx, id),
 		"unpause": b.Unpause(ctx, id),
 		"reboot":  b.Reboot(ctx, id),
+		"nmi":     b.InjectNMI(ctx, id),
 	} {
 		if !errors.Is(err, backend.ErrNoGuest) {
 			t.Errorf("%s: %v", name, err)

@@ -142,6 +142,11 @@ func (b *Backend) Unpause(ctx context.Context, id backend.DomID) error {
 	return b.guestErr(id, b.c.Unpause(uint32(id)))
 }
 
+// InjectNMI sends the guest an NMI.
+func (b *Backend) InjectNMI(ctx context.Context, id backend.DomID) error {
+	return b.guestErr(id, b.c.SendNMI(uint32(id)))
+}
+
 // SetMemoryTarget sets the balloon target.
 func (b *Backend) SetMemoryTarget(ctx context.Context, id backend.DomID, kib uint64) error {
 	return b.guestErr(id, b.c.SetMemoryTarget(uint32(id), kib))

@@ -54,6 +54,12 @@ func (c *Context) Unpause(domid uint32) error {
 	return c.check("libxl_domain_unpause", C.libxl_domain_unpause(c.ctx, C.uint32_t(domid), nil))
 }
 
+// SendNMI sends vCPU 0 of a domain an NMI (xl trigger DOMID nmi).
+func (c *Context) SendNMI(domid uint32) error {
+	defer c.hold()()
+	return c.check("libxl_send_trigger", C.libxl_send_trigger(c.ctx, C.uint32_t(domid), C.LIBXL_TRIGGER_NMI, 0, nil))
+}
+
 // Shutdown asks a PV-aware guest to power off through xenstore.
 func (c *Context) Shutdown(domid uint32) error {
 	defer c.hold()()

@@ -61,6 +61,8 @@ type consoleEntry struct {
 	// Greeted: the guest has printed its boot banner here, so a restarted
 	// console daemon does not print it again.
 	Greeted bool `json:"greeted,omitempty"`
+	// NMIs: how many NMIs the guest has reported here.
+	NMIs int `json:"nmis,omitempty"`
 }
 
 // consoleKey names a console of a guest.

@@ -142,6 +142,7 @@ type guestView struct {
 	uuid    backend.UUID
 	name    string
 	state   int32
+	nmis    int
 	console []consoleKey
 }
 
@@ -185,6 +186,10 @@ func (s *consoled) sync() (bool, error) {
 				c.greeted, dirty = true, true
 				c.say(c.tty.banner(id, g.uuid))
 			}
+			for ; g.state == guestRunning && c.nmis < g.nmis; c.nmis++ {
+				c.say(c.tty.nmi())
+				dirty = true
+			}
 		}
 	}
 	if dirty {
@@ -227,7 +232,7 @@ func (s *consoled) readGuests() (guests map[backend.DomID]guestView, changed boo
 	now := time.Now()
 	for _, g := range st.Guests {
 		g.advance(now) // what time alone has made happen, not saved
-		v := guestView{uuid: g.UUID, name: g.Name, state: guestRunning, console: consolesOf(g.DomID, g.Config)}
+		v := guestView{uuid: g.UUID, name: g.Name, state: guestRunning, nmis: g.NMIs, console: consolesOf(g.DomID, g.Config)}
 		switch {
 		case g.Shutdown:
 			v.state = guestDown
@@ -265,7 +270,9 @@ func (s *consoled) open(k consoleKey, id backend.DomID, g guestView) *guestConso
 	c := &guestConsole{key: k, uuid: g.uuid, pair: p, tty: guestTTY{name: g.name, dev: k.devName()},
 		out: make(chan []byte, 64), done: make(chan struct{})}
 	if prev := s.previous; prev != nil && prev.BootID == s.bootID {
-		c.greeted = slices.ContainsFunc(prev.Consoles, func(e consoleEntry) bool { return e.key() == k && e.Greeted })
+		if i := slices.IndexFunc(prev.Consoles, func(e consoleEntry) bool { return e.key() == k }); i >= 0 {
+			c.greeted, c.nmis = prev.Consoles[i].Greeted, prev.Consoles[i].NMIs
+		}
 	}
 	c.state.Store(g.state)
 	go c.writeLoop()
@@ -278,7 +285,7 @@ func (s *consoled) open(k consoleKey, id backend.DomID, g guestView) *guestConso
 func (s *consoled) save() error {
 	cf := &consoleFile{Version: consoleFileVersion, BootID: s.bootID, Pid: os.Getpid(), Consoles: []consoleEntry{}}
 	for k, c := range s.consoles {
-		cf.Consoles = append(cf.Consoles, consoleEntry{DomID: k.id, Serial: k.serial, Port: k.port, Path: c.pair.Path, Greeted: c.greeted})
+		cf.Consoles = append(cf.Consoles, consoleEntry{DomID: k.id, Serial: k.serial, Port: k.port, Path: c.pair.Path, Greeted: c.greeted, NMIs: c.nmis})
 	}
 	slices.SortFunc(cf.Consoles, func(a, b consoleEntry) int {
 		return cmpKeys(a.key(), b.key())
@@ -354,6 +361,7 @@ type guestConsole struct {
 	pair    *pty.Pair
 	tty     guestTTY // the reading goroutine's alone
 	greeted bool
+	nmis    int // the NMIs reported here
 	state   atomic.Int32
 	out     chan []byte
 	done    chan struct{}

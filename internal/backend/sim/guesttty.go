@@ -31,6 +31,13 @@ func (g *guestTTY) banner(id backend.DomID, uuid backend.UUID) []byte {
 
 func (g *guestTTY) prompt() string { return g.name + "# " }
 
+// nmi is what the guest prints when it is sent an NMI: Linux's report of
+// one it has no handler for.
+func (g *guestTTY) nmi() []byte {
+	return fmt.Appendf(nil, "\r\nUhhuh. NMI received for unknown reason 00 on CPU 0.\r\n"+
+		"Dazed and confused, but trying to continue\r\n%s", g.prompt())
+}
+
 // input consumes typed bytes and returns what the guest prints in answer,
 // and the shutdown it asks for (ok false for none), after which it reads
 // no more.

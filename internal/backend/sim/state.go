@@ -72,6 +72,8 @@ type guest struct {
 	// NoIOMMU: the guest was created without an IOMMU context, so it can
 	// be given no PCI device (pci.go).
 	NoIOMMU bool `json:"no_iommu,omitempty"`
+	// NMIs is how many NMIs the guest was sent; its console reports each.
+	NMIs int `json:"nmis,omitempty"`
 }
 
 type request struct {
