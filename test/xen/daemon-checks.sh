@@ -127,8 +127,9 @@ check_conformance() {
 # conformance_leftovers: what a libxl.test killed mid-case left, removed. Once (2026-12-06) a
 # flaky MigrateLive left a guest and its files, the OOM killer then killed the test binary, its
 # temporary directories stayed in dom0's memory-backed /tmp, and every check from virsh-save on
-# failed for want of space or memory. Its guests are named conf-*; Go's t.TempDir makes
-# /tmp/TestNAME*; a test that ends cleanly leaves neither.
+# failed for want of space or memory. Its guests are named conf-* (since a second time, the
+# killed TestDiskSnapshotsOnXen's guest, then named vx-snap, stayed and took virsh-snapshot's
+# name); Go's t.TempDir makes /tmp/TestNAME*; a test that ends cleanly leaves neither.
 conformance_leftovers() {
 	for _g in $(timeout 30 xl list 2>/dev/null | awk 'NR > 1 && $1 ~ /^conf-/ { print $1 }'); do
 		echo "libxl.test left guest $_g: destroyed"

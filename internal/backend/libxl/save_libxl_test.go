@@ -31,7 +31,7 @@ func TestSaveLivePVRefused(t *testing.T) {
 	if kernel == "" {
 		kernel = "/boot/vmlinuz"
 	}
-	cfg := backendtest.Config("vx-pv-live", 0x5b, bootMinKiB, 1)
+	cfg := backendtest.Config("conf-pv-live", 0x5b, bootMinKiB, 1)
 	cfg.BInfo.Kernel = kernel
 	ctx := context.Background()
 	id, err := b.Create(ctx, cfg, backend.CreateOptions{Paused: true})

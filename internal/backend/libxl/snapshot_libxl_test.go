@@ -54,7 +54,7 @@ func TestDiskSnapshotsOnXen(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.qcow2")
 	run(t, "qemu-img", "create", "-q", "-f", "qcow2", base, "16M")
-	cfg := backendtest.Config("vx-snap", 0x5d, bootMinKiB, 1)
+	cfg := backendtest.Config("conf-snap", 0x5d, bootMinKiB, 1)
 	cfg.BInfo.Kernel, cfg.BInfo.Ramdisk, cfg.BInfo.Cmdline = kernel, os.Getenv("VIRTXEND_TEST_INITRD"), "console=hvc0"
 	cfg.Disks = []libxltypes.Disk{
 		{PdevPath: base, Vdev: "xvda", Format: "qcow2", Readwrite: 1},
@@ -67,7 +67,7 @@ func TestDiskSnapshotsOnXen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
-		if n, err := exec.Command("xl", "domid", "vx-snap").Output(); err == nil {
+		if n, err := exec.Command("xl", "domid", "conf-snap").Output(); err == nil {
 			exec.Command("xl", "destroy", strings.TrimSpace(string(n))).Run()
 		}
 	}()
@@ -112,14 +112,14 @@ func TestDiskSnapshotsOnXen(t *testing.T) {
 
 	// xl save and restore: the restored guest's device model opens what
 	// libxl's record names
-	waitMarker(t, "vx-snap")
-	img := filepath.Join(dir, "vx-snap.save")
+	waitMarker(t, "conf-snap")
+	img := filepath.Join(dir, "conf-snap.save")
 	t0 := time.Now()
 	run(t, "xl", "save", strconv.Itoa(int(id)), img)
 	t1 := time.Now()
 	run(t, "xl", "restore", img)
 	os.Remove(img)
-	id2, err := strconv.Atoi(run(t, "xl", "domid", "vx-snap"))
+	id2, err := strconv.Atoi(run(t, "xl", "domid", "conf-snap"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func TestDomainStartLogged(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Close()
-			cfg := backendtest.Config("vx-startlog", 0x5a, bootMinKiB, 1)
+			cfg := backendtest.Config("conf-startlog", 0x5a, bootMinKiB, 1)
 			cfg.BInfo.Kernel = kernel
 			ctx := context.Background()
 			id, err := b.Create(ctx, cfg, backend.CreateOptions{Paused: true})
@@ -74,8 +74,8 @@ func TestDomainStartLogged(t *testing.T) {
 				t.Fatalf("%d Domain start records, want 1", len(rec.got))
 			}
 			r := rec.got[0]
-			if r["domain"] != "vx-startlog" || r["domid"] != fmtID(id) {
-				t.Errorf("record names domain %q id %q, want vx-startlog id %d", r["domain"], r["domid"], id)
+			if r["domain"] != "conf-startlog" || r["domid"] != fmtID(id) {
+				t.Errorf("record names domain %q id %q, want conf-startlog id %d", r["domain"], r["domid"], id)
 			}
 			var doc struct {
 				CInfo struct {
@@ -89,7 +89,7 @@ func TestDomainStartLogged(t *testing.T) {
 			if err := json.Unmarshal([]byte(r["json"]), &doc); err != nil {
 				t.Fatalf("json: %v\n%s", err, r["json"])
 			}
-			if doc.CInfo.Name != "vx-startlog" || doc.BInfo.Kernel != kernel {
+			if doc.CInfo.Name != "conf-startlog" || doc.BInfo.Kernel != kernel {
 				t.Errorf("json has name %q kernel %q", doc.CInfo.Name, doc.BInfo.Kernel)
 			}
 			if doc.CInfo.RunHotplugScripts != "True" {
