@@ -298,15 +298,19 @@ func (drv *Driver) keepNewerConfig(d *domain, name string, c savedConfig) error 
 	if newerFile(drv.configPath(name), drv.configPath(s.ref.Name)) {
 		keep, drop = name, s.ref.Name
 	}
+	if keep == name {
+		// the name first: should it be taken, nothing is removed
+		if err := drv.claimName(d, name); err != nil {
+			return err
+		}
+	}
 	drv.log.Warn("a rename was interrupted: keeping the newer config", "domain", keep, "removed", drop)
 	if err := drv.deleteConfig(drop); err != nil {
+		drv.releaseName(name, d)
 		return err
 	}
 	if keep == s.ref.Name {
 		return nil
-	}
-	if err := drv.claimName(d, name); err != nil {
-		return err
 	}
 	drv.renamed(d, name, c.def)
 	d.mu.Lock()
