@@ -81,8 +81,8 @@ func (drv *Driver) Define(ctx context.Context, xml string, flags uint32) (Domain
 	if err != nil {
 		return Domain{}, err
 	}
-	if strings.ContainsRune(def.Name, '\n') {
-		return Domain{}, domainErr(libvirt.ErrXMLDetail, "invalid char in name: \n")
+	if err := checkNameNewline(def.Name); err != nil {
+		return Domain{}, err
 	}
 	for {
 		d, created, err := drv.addOrFind(ctx, def, uuid)
@@ -100,6 +100,15 @@ func (drv *Driver) Define(ctx context.Context, xml string, flags uint32) (Domain
 		}
 		return drv.defineExisting(d, def)
 	}
+}
+
+// checkNameNewline refuses a name holding a newline, as libvirt's parser
+// does (virXMLCheckIllegalChars): a config with one would not load.
+func checkNameNewline(name string) error {
+	if strings.ContainsRune(name, '\n') {
+		return domainErr(libvirt.ErrXMLDetail, "invalid char in name: \n")
+	}
+	return nil
 }
 
 func (drv *Driver) defineNew(d *domain, def *libvirtxml.Domain) (Domain, error) {

@@ -46,8 +46,9 @@ func (drv *Driver) Rename(ctx context.Context, dom Domain, newName string, flags
 		return domainErr(libvirt.ErrOperationInvalid, "Can't rename domain to itself")
 	case strings.ContainsRune(newName, '/'):
 		return libxlErr(libvirt.ErrXMLError, "name %s cannot contain '/'", newName)
-	case strings.ContainsRune(newName, '\n'):
-		return domainErr(libvirt.ErrXMLDetail, "invalid char in name: \n")
+	}
+	if err := checkNameNewline(newName); err != nil {
+		return err
 	}
 	if err := drv.claimName(d, newName); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/rpc"
-	"virtxend/internal/virerr"
 )
 
 func (p *program) domainConfigProcs() []*rpc.Procedure {
@@ -108,7 +107,7 @@ func (p *program) rename(ctx context.Context, _ *rpc.Client, a *libvirt.DomainRe
 	case len(a.NewName) == 0:
 		return nil, errNullArg(fn, "new_name")
 	case a.NewName[0] == "":
-		return nil, virerr.InvalidArg(virerr.FromDomain, fn, "new_name", "string %s in %s must not be empty", "new_name", fn)
+		return nil, errEmptyArg(fn, "new_name")
 	}
 	return &libvirt.DomainRenameRet{}, p.drv.Rename(ctx, domainOf(a.Dom), a.NewName[0], a.Flags)
 }

@@ -50,7 +50,7 @@ func migrateParamsCheck(params []libvirt.TypedParam, fn string) error {
 				typedparam.TypeName(typedparam.String), prm.Field, typedparam.TypeName(prm.Value.D))
 		}
 		if dname == "" {
-			return virerr.InvalidArg(virerr.FromDomain, fn, "dname", "string %s in %s must not be empty", "dname", fn)
+			return errEmptyArg(fn, "dname")
 		}
 		break
 	}

@@ -46,6 +46,10 @@ func errNullArg(fn, arg string) error {
 	return virerr.InvalidArg(virerr.FromDomain, fn, arg, "%s in %s must not be NULL", arg, fn)
 }
 
+func errEmptyArg(fn, arg string) error {
+	return virerr.InvalidArg(virerr.FromDomain, fn, arg, "string %s in %s must not be empty", arg, fn)
+}
+
 func errNotPositive(fn, arg string) error {
 	return virerr.InvalidArg(virerr.FromDomain, fn, arg, "%s in %s must be greater than zero", arg, fn)
 }
