@@ -25,6 +25,7 @@ func (p *program) lifecycleProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainSuspend, p.suspend),
 		rpc.Handle(procDomainResume, p.resume),
 		rpc.Handle(procDomainInjectNMI, p.injectNMI),
+		rpc.Handle(procDomainReset, p.reset),
 	}
 }
 
@@ -95,6 +96,10 @@ func (p *program) destroyFlags(ctx context.Context, _ *rpc.Client, a *libvirt.Do
 
 func (p *program) injectNMI(ctx context.Context, _ *rpc.Client, a *libvirt.DomainInjectNmiArgs) (*rpc.Void, error) {
 	return nil, p.drv.InjectNMI(ctx, domainOf(a.Dom), a.Flags)
+}
+
+func (p *program) reset(ctx context.Context, _ *rpc.Client, a *libvirt.DomainResetArgs) (*rpc.Void, error) {
+	return nil, p.drv.Reset(ctx, domainOf(a.Dom), a.Flags)
 }
 
 func (p *program) suspend(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSuspendArgs) (*rpc.Void, error) {

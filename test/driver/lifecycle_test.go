@@ -114,3 +114,57 @@ func waitNewID(t *testing.T, d *daemontest.Daemon, name string, old int) int {
 	t.Fatalf("%s never ran with an id other than %d", name, old)
 	return 0
 }
+
+// TestVirshReset: virsh reset, which libvirt's Xen driver does not serve,
+// boots the running guest again at once (its console prints the banner of
+// a new boot, under a new id, as on Xen), with the events of a destroy and
+// a boot; libvirt-python's reset does the same; libvirt's errors for a
+// guest that does not run, for Domain-0 and on the read-only socket.
+func TestVirshReset(t *testing.T) {
+	t.Parallel() // mostly waiting for guests
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	w := watchEvents(t, d)
+	define(t, d, "g", guestXML("g", ""))
+	if r := d.Virsh("reset", "g"); r.Code == 0 || !strings.Contains(r.Stderr, "error: Requested operation is not valid: domain is not running") {
+		t.Errorf("reset of a shut-off guest: %d %q", r.Code, r.Stderr)
+	}
+	d.MustVirsh("start", "g")
+	ttyconsole(t, d, "g")
+	tm := console(t, d, "g")
+	tm.Expect("(domid 1,")
+	d.MustVirsh("reset", "g")
+	tm.Wait() // the old domain's console hangs up
+	if got, want := domid(t, d, "g"), 2; got != want {
+		t.Fatalf("after reset: id %d, want %d", got, want)
+	}
+	if got := d.DomState("g"); got != "running (booted)" {
+		t.Errorf("after reset: %q", got)
+	}
+	ttyconsole(t, d, "g")
+	tm = console(t, d, "g")
+	tm.Expect("Booting simulated Xen guest 'g' (domid 2,")
+	tm.Type("\x1d")
+	tm.Wait()
+
+	r := d.Python(`
+import sys, libvirt
+conn = libvirt.open(sys.argv[1])
+dom = conn.lookupByName("g")
+dom.suspend()
+print(dom.reset(0), conn.lookupByName("g").ID(), dom.state())
+`)
+	if got := strings.TrimSpace(r.Stdout); got != "0 3 [3, 1]" {
+		t.Errorf("libvirt-python's reset of a paused guest: %q %s", got, r.Stderr)
+	}
+	w.exactly(d, "g", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/DESTROYED", "STARTED/BOOTED",
+		"SUSPENDED/PAUSED", "STOPPED/DESTROYED", "STARTED/BOOTED")
+
+	if r := d.Virsh("reset", "Domain-0"); r.Code == 0 || !strings.Contains(r.Stderr, "Domain-0 does not support requested operation") {
+		t.Errorf("reset Domain-0: %d %q", r.Code, r.Stderr)
+	}
+	r = daemontest.Run(t, "virsh", "-c", d.ROURI(), "reset", "g")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "read only access prevents virDomainReset") {
+		t.Errorf("read-only reset: %d %q", r.Code, r.Stderr)
+	}
+	d.MustVirsh("destroy", "g")
+}

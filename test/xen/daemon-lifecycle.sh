@@ -17,6 +17,24 @@ vreboot() {
 	REBOOT="$(since "$_t")"
 }
 
+# vreset NAME: virsh reset of a running guest (id in ID), which libvirt's libxl driver lacks:
+# Xen cannot reset a domain in place, so the driver destroys it and boots it again at once,
+# without asking its kernel; wait for the next marker and check the new id with xl, and that
+# the old domain is gone
+vreset() {
+	_m=$(($(markers "$1") + 1))
+	_old=$ID
+	_t=$(now)
+	step "virsh reset $1" V reset "$1" || return 1
+	wait_con "$1" DOMU-MARKER-OK $_m 120 || return 1
+	state "$1" running 30 || return 1
+	ID=$(V domid "$1")
+	[ "$ID" != "$_old" ] || { WHY="reset guest kept id $ID"; return 1; }
+	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="after reset virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
+	! xl list "$_old" >/dev/null 2>&1 || { WHY="after reset the old domain $_old is still there"; return 1; }
+	RESET_S="$(since "$_t")"
+}
+
 # vtty NAME: virsh ttyconsole names the pty xenconsoled gave the guest's console (the daemon
 # records it a moment after the start, as libvirt does); the simulated host's console daemon
 # gives one too
@@ -80,11 +98,11 @@ vconsole() {
 	CONSOLE="console: '$_boot' and '${_answer#^}' in $(since "$_t") s"
 }
 
-# lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot,] shutdown, start,
+# lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot, reset,] shutdown, start,
 # destroy, undefine; with reboot, domrename too (vrename)
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
-	REBOOT= CONSOLE=
+	REBOOT= RESET_S= CONSOLE=
 	forget "$1"
 	forget "$1-renamed"
 	step "virsh define" V define "$XT/guests/$1.xml" || return 1
@@ -101,6 +119,8 @@ lifecycle() {
 	if [ "${2:-}" = reboot ]; then
 		vconsole "$1" || return 1
 		vreboot "$1" || return 1
+		_idr=$ID
+		vreset "$1" || return 1
 	fi
 	_id2=$ID
 	step "virsh shutdown" V shutdown "$1" || return 1
@@ -118,7 +138,7 @@ lifecycle() {
 	step "virsh undefine" V undefine "$1" || return 1
 	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
 	if [ -n "$REBOOT" ]; then
-		DETAIL="ids $_id1, $_id2 after reboot (new boot's marker in $REBOOT s), $_id3 after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot shutdown start destroy domrename (started as d$RENAMED) undefine"
+		DETAIL="ids $_id1, $_idr after reboot (new boot's marker in $REBOOT s), $_id2 after reset (marker in $RESET_S s), $_id3 after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot reset shutdown start destroy domrename (started as d$RENAMED) undefine"
 	else
 		DETAIL="ids $_id1 then $_id3; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
 	fi

@@ -28,6 +28,8 @@ out = [{"domid": g["domid"], "config": g.get("config", {})} for g in st["guests"
 json.dump(out, sys.stdout, indent=4)
 print()
 sys.exit(0 if out else 1)' "$D/vx/run/virtxend-simhost/host.json" "\$3" ;;
+# xl list ID: whether a domain has that id
+list\ [0-9]*) v list | awk -v id="\$2" '\$1 == id { f = 1 } END { exit !f }' ;;
 # xl info: Xen's free memory is the simulated host's (virsh freecell)
 info\ *) printf 'xen_version            : 4.17.0\nvirt_caps              : pv hvm hap\n'
 	v freecell | awk '/KiB/ { printf "free_memory            : %d\n", \$(NF - 1) / 1024 }' ;;

@@ -62,6 +62,7 @@ area_errors() {
 	# virsh-pv and virsh-stats)
 	sec errors/domrename-dom0 "domrename Domain-0 renamed"
 	sec errors/inject-nmi-dom0 "inject-nmi Domain-0"
+	sec errors/reset-dom0 "reset Domain-0"
 	sec errors/dominfo-unknown-uuid "dominfo 6ba7b810-9dad-11d1-80b4-00c04fd430c8"
 	for _f in $G/oracle/bad/*.xml; do
 		case $_f in */dup-*) continue ;; esac

@@ -1,0 +1,79 @@
+package driver
+
+import (
+	"testing"
+
+	libvirt "github.com/digitalocean/go-libvirt"
+
+	"virtxend/internal/virerr"
+)
+
+// TestReset: a reset guest is destroyed and booted again with a new id,
+// running as before or paused as before, from the persistent definition;
+// a transient guest keeps its definition; libvirt's errors otherwise.
+func TestReset(t *testing.T) {
+	e := newEnv(t)
+	drv, h := e.start()
+	w := watch(t, drv)
+	d := define(t, drv, "vm1", 1, "")
+	w.expect(lc{"vm1", evDefined, int32(libvirt.DomainEventDefinedAdded)})
+	err := drv.Reset(ctx, d, 0)
+	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromDomain, "Requested operation is not valid: domain is not running")
+	err = drv.Reset(ctx, d, 1)
+	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x1) in function libxlDomainReset")
+	err = drv.Reset(ctx, Domain{Name: "Domain-0", ID: 0}, 0)
+	wantErr(t, err, libvirt.ErrOperationInvalid, virerr.FromLibxl, "Requested operation is not valid: Domain-0 does not support requested operation")
+
+	first, err := drv.Create(ctx, d, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.SetMemoryFlags(ctx, first, 64<<10, uint32(libvirt.DomainMemLive)); err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Reset(ctx, first, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(lc{"vm1", evStarted, int32(libvirt.DomainEventStartedBooted)},
+		lc{"vm1", evStopped, int32(libvirt.DomainEventStoppedDestroyed)},
+		lc{"vm1", evStarted, int32(libvirt.DomainEventStartedBooted)})
+	now, err := drv.LookupByName(ctx, "vm1")
+	if err != nil || now.ID <= first.ID {
+		t.Fatalf("after reset: %+v %v (was id %d)", now, err, first.ID)
+	}
+	if st, r := stateOf(t, drv, now); st != libvirt.DomainRunning || r != int32(libvirt.DomainRunningBooted) {
+		t.Fatalf("state %v/%d", st, r)
+	}
+	if info, _ := drv.GetInfo(ctx, now); info.MemKiB != 128<<10 {
+		t.Errorf("memory after reset: %d KiB, want the definition's 131072", info.MemKiB)
+	}
+	if list, _ := h.Guests(ctx); len(list) != 2 {
+		t.Errorf("guests after reset: %+v", list)
+	}
+
+	// Paused before, paused after.
+	if err := drv.Suspend(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Reset(ctx, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.expect(lc{"vm1", evSuspended, int32(libvirt.DomainEventSuspendedPaused)},
+		lc{"vm1", evStopped, int32(libvirt.DomainEventStoppedDestroyed)},
+		lc{"vm1", evStarted, int32(libvirt.DomainEventStartedBooted)})
+	if st, _ := stateOf(t, drv, d); st != libvirt.DomainPaused {
+		t.Fatalf("a paused guest after reset: state %v", st)
+	}
+
+	// A transient guest is still there after its reset.
+	tr, err := drv.CreateXML(ctx, domXML("tr", 5, ""), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Reset(ctx, tr, 0); err != nil {
+		t.Fatal(err)
+	}
+	if now, err := drv.LookupByName(ctx, "tr"); err != nil || now.ID <= tr.ID {
+		t.Fatalf("transient guest after reset: %+v %v", now, err)
+	}
+}
