@@ -323,6 +323,14 @@ type CoreDumper interface {
 	CoreDump(ctx context.Context, id DomID, path string, progress Progress) error
 }
 
+// Screenshotter is the optional feature of a picture of a guest's display
+// (its device model's screendump): the first screen, written to path, a
+// file the caller made. It returns the picture's MIME type: image/png, or
+// image/x-portable-pixmap from a device model that cannot write PNG.
+type Screenshotter interface {
+	Screenshot(ctx context.Context, id DomID, path string) (mime string, err error)
+}
+
 // ConsoleTTYs is the optional feature of guest consoles on host ptys
 // (libxl_console_get_tty): the pty of console or serial port number port.
 // It may fail or be empty until the console daemon has set it up.

@@ -14,7 +14,24 @@ import (
 func (p *program) consoleProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.HandleStream(procDomainOpenConsole, p.openConsole),
+		rpc.HandleStream(procDomainScreenshot, p.screenshot),
 	}
+}
+
+// screenshot is remoteDispatchDomainScreenshot: the picture's file becomes
+// the call's stream, which ends at the file's end; the reply names its
+// MIME type.
+func (p *program) screenshot(ctx context.Context, _ *rpc.Client, a *libvirt.DomainScreenshotArgs) (*rpc.Stream, error) {
+	f, mime, err := p.drv.Screenshot(ctx, domainOf(a.Dom), a.Screen, a.Flags)
+	if err != nil {
+		return nil, err
+	}
+	return &rpc.Stream{
+		Ret:    &libvirt.DomainScreenshotRet{Mime: libvirt.OptString{mime}},
+		Source: f,
+		Finish: f.Close,
+		Abort:  func() { f.Close() },
+	}, nil
 }
 
 // openConsole is remoteDispatchDomainOpenConsole: the console session

@@ -19,7 +19,8 @@ import (
 // window, under Xvfb and driven as a user would, creates a snapshot (a
 // name and a description, through its dialog), lists it as current, and
 // runs it (reverts to it, confirming the question), for a shut-off guest
-// and for a running one. virt-manager 4.1 offers the tab only when every
+// and for a running one, whose screen's picture (virDomainScreenshot) the
+// dialog shows and virt-manager keeps. virt-manager 4.1 offers the tab only when every
 // writable disk is qcow2, so each guest has one qcow2 disk. The shut-off
 // guest's snapshot is an internal one of that image; the running guest's
 // is a full one (state running, its memory beside the metadata), and the
@@ -38,7 +39,7 @@ func TestVirtManagerSnapshots(t *testing.T) {
 	t.Run("shutoff", func(t *testing.T) {
 		d := d.For(t)
 		disk := daemontest.Image(t, dir, "off.qcow2", "qcow2", 0x11)
-		defineXML(t, d, qcow2Guest("off", disk))
+		defineXML(t, d, qcow2Guest("off", disk, ""))
 		w := startSnapshots(t, d, "off")
 		w.createSnapshot("clean", "before the upgrade")
 		w.checkListed("2-created")
@@ -67,12 +68,19 @@ func TestVirtManagerSnapshots(t *testing.T) {
 	t.Run("running", func(t *testing.T) {
 		d := d.For(t)
 		disk := daemontest.Image(t, dir, "on.qcow2", "qcow2", 0x11)
-		defineXML(t, d, qcow2Guest("on", disk))
+		defineXML(t, d, qcow2Guest("on", disk, "<graphics type='vnc'/>"))
 		d.MustVirsh("start", "on")
 		waitRunning(t, d, "on")
 		w := startSnapshots(t, d, "on")
 		w.createSnapshot("live", "while it runs")
 		w.checkListed("2-created")
+		// The guest has a screen: the dialog showed its picture, which
+		// virt-manager keeps beside the snapshot.
+		shot := w.waitLogLine("Writing screenshot to ")
+		if !strings.HasSuffix(shot, "snap-screenshot-live.png") {
+			t.Errorf("virt-manager kept the guest's screenshot as %q", shot)
+		}
+		checkScreenshot(t, shot)
 		info := d.SnapshotInfo("on", "live")
 		if info["State"] != "running" || info["Location"] != "internal" || info["Current"] != "yes" {
 			t.Errorf("snapshot-info on live: %v", info)
@@ -265,10 +273,10 @@ func rowPixels(t *testing.T, path string, area image.Rectangle) (selected, curre
 }
 
 // qcow2Guest is a PV guest with one qcow2 disk, xvda, at path.
-func qcow2Guest(name, path string) string {
+func qcow2Guest(name, path, devices string) string {
 	return `<domain type='xen'><name>` + name + `</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='xenpv'>linux</type><kernel>/boot/vmlinuz</kernel></os>
-<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='` + path + `'/><target dev='xvda' bus='xen'/></disk></devices></domain>`
+<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='` + path + `'/><target dev='xvda' bus='xen'/></disk>` + devices + `</devices></domain>`
 }
 
 // defineXML defines a guest from its XML.
@@ -279,4 +287,27 @@ func defineXML(t *testing.T, d *daemontest.Daemon, xml string) {
 		t.Fatal(err)
 	}
 	d.MustVirsh("define", p)
+}
+
+// waitLogLine waits until virt-manager's debug log has a line with s and
+// returns the rest of that line.
+func (w *vmm) waitLogLine(s string) string {
+	w.t.Helper()
+	w.waitLog(s)
+	_, rest, _ := strings.Cut(w.log.String(), s)
+	line, _, _ := strings.Cut(rest, "\n")
+	return strings.TrimSpace(line)
+}
+
+// checkScreenshot fails unless path is a PNG of the simulated screen.
+func checkScreenshot(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width != 720 || cfg.Height != 400 {
+		t.Errorf("%s: %+v %v", path, cfg, err)
+	}
 }

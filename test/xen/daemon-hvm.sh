@@ -84,12 +84,33 @@ hvm_vnc() {
 	vnc_port vx-hvm "$ID"
 }
 
+# hvm_shot: virsh screenshot of vx-hvm (which libvirt's libxl driver lacks): without a display,
+# libvirt's error; with its VNC display, paused (a screen its guest has not drawn on yet), the
+# picture its device model writes (QMP screendump), PNG or PPM, whose header SHOT describes; no
+# temporary file left in the daemon's directory
+hvm_shot() {
+	rm -f $TMPD/shot
+	step "virsh screenshot" V screenshot vx-hvm $TMPD/shot || return 1
+	[ -s $TMPD/shot ] || { WHY="virsh screenshot wrote no picture"; return 1; }
+	case $(head -c 4 $TMPD/shot | od -A n -t x1 | tr -d ' \n') in
+	89504e47)
+		set -- $(od -A n -t u1 -j 16 -N 8 $TMPD/shot)
+		SHOT="PNG $(($1 * 16777216 + $2 * 65536 + $3 * 256 + $4))x$(($5 * 16777216 + $6 * 65536 + $7 * 256 + $8))"
+		;;
+	5036*) SHOT="PPM $(sed -n 2p $TMPD/shot | tr ' ' x)" ;;
+	*) WHY="virsh screenshot wrote neither PNG nor PPM: $(head -c 16 $TMPD/shot | od -A n -t x1)"; return 1 ;;
+	esac
+	SHOT="$SHOT, $(wc -c <$TMPD/shot) bytes"
+	_left=$(ls "$VR"/var/lib/libvirt/libxl/screendump.* 2>/dev/null | tr '\n' ' ')
+	[ -z "$_left" ] || { WHY="virsh screenshot left $_left"; return 1; }
+}
+
 # The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn; no graphics,
 # so no VGA BIOS): define, start, the marker (its Linux boots in about 90 s under nested TCG),
 # dominfo, change-media, shutdown (PV, the guest has Xen's drivers); then, with a VNC server
 # (vx-hvm-vnc.xml), start paused with port 5900 held by another process: a new id and device
 # model, its VNC port (dumpxml, xl list -l and the device model agree, and it is not the held
-# one); destroy (its device model must go too), undefine
+# one), and its screenshot; destroy (its device model must go too), undefine
 check_virsh_hvm() {
 	DEBUG_FN="hvm_debug vx-hvm"
 	forget vx-hvm
@@ -103,6 +124,8 @@ check_virsh_hvm() {
 	dm_up "$ID" 10 || return 1
 	_dm=$DM
 	_rss=$(dm_rss "$DM")
+	V screenshot vx-hvm $TMPD/shot >$TMPD/step.out 2>&1 && { WHY="virsh screenshot of a guest without a display succeeded"; return 1; }
+	grep -q 'no screens to take screenshot from' $TMPD/step.out || { WHY="virsh screenshot without a display: $(cat $TMPD/step.out)"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
 	hvm_media || return 1
@@ -115,7 +138,7 @@ check_virsh_hvm() {
 	dm_gone "$_id1" 15 || return 1
 	hold_port 5900 || return 1
 	_rc=0
-	hvm_vnc || _rc=1
+	hvm_vnc && hvm_shot || _rc=1
 	[ -z "$HELD" ] || kill "$HELD" 2>/dev/null || true
 	[ $_rc = 0 ] || return 1
 	[ -z "$HELD" ] || [ "$VNC" != 5900 ] || { WHY="VNC port 5900 handed out while another process listened there"; return 1; }
@@ -124,5 +147,5 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, shut down in $_down s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl; define start dominfo change-media shutdown undefine define start-paused vnc destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, shut down in $_down s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media shutdown undefine define start-paused vnc screenshot destroy undefine"
 }

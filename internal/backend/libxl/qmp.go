@@ -384,3 +384,24 @@ func txError(err error, refused string) error {
 	}
 	return fmt.Errorf("QEMU's answer was lost, it may have done all of it or none (info block tells): %w", err)
 }
+
+// MIME types of the pictures QEMU's screendump writes.
+const (
+	mimePNG = "image/png"
+	mimePPM = "image/x-portable-pixmap"
+)
+
+// screendump has QEMU write its first screen's picture to path: PNG, as
+// libvirt asks of a QEMU that can (7.1 and later, built with libpng),
+// else PPM, QEMU's own format. It returns the picture's MIME type.
+func (s *qmpSession) screendump(path string) (string, error) {
+	err := s.execute("screendump", map[string]string{"filename": path, "format": "png"}, nil)
+	var refused *QMPError
+	if !errors.As(err, &refused) {
+		return mimePNG, err
+	}
+	if err := s.execute("screendump", map[string]string{"filename": path}, nil); err != nil {
+		return "", err
+	}
+	return mimePPM, nil
+}

@@ -247,3 +247,39 @@ func TestOverlayNodeName(t *testing.T) {
 		}
 	}
 }
+
+// screendump asks for PNG, then, from a QEMU that refuses it, for PPM.
+func TestQMPScreendump(t *testing.T) {
+	for _, tc := range []struct {
+		name, answer, mime string
+		sent               int
+	}{
+		{"png", `"return": {}`, mimePNG, 2},
+		{"ppm", `"error": {"class": "GenericError", "desc": "Parameter 'format' is unexpected"}`, mimePPM, 3},
+	} {
+		f := newFakeQEMU(func(cmd string, args json.RawMessage) string {
+			if cmd == "screendump" && strings.Contains(string(args), `"format"`) {
+				return tc.answer
+			}
+			return `"return": {}`
+		})
+		s, err := newQMPSession(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mime, err := s.screendump("/var/lib/libvirt/libxl/shot")
+		if err != nil || mime != tc.mime || len(f.sent) != tc.sent {
+			t.Errorf("%s: %q %v, sent %q", tc.name, mime, err, f.sent)
+		}
+		if last := f.sent[len(f.sent)-1]; !strings.Contains(last, `"filename":"/var/lib/libvirt/libxl/shot"`) {
+			t.Errorf("%s: sent %s", tc.name, last)
+		}
+	}
+	// A device model without screendump: QEMU's refusal of the second.
+	f := newFakeQEMU(pvQEMU)
+	s, _ := newQMPSession(f)
+	var qe *QMPError
+	if _, err := s.screendump("/x"); !errors.As(err, &qe) || qe.Class != "CommandNotFound" || !errors.Is(err, backend.ErrFailed) {
+		t.Errorf("no screendump: %v", err)
+	}
+}
