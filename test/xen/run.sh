@@ -31,7 +31,7 @@ REPO=$PWD
 HERE=$REPO/test/xen
 W=${XEN_WORK:-/tmp/virtxend-xen}
 LIMIT=${LIMIT:-2400}
-MEM=${MEM:-1024} DOM0_MEM=${DOM0_MEM:-512M} SMP=${SMP:-2} CPU=${CPU:-qemu64,+svm,+npt}
+MEM=${MEM:-1280} DOM0_MEM=${DOM0_MEM:-768M} SMP=${SMP:-2} CPU=${CPU:-qemu64,+svm,+npt}
 . "$HERE/harness.sh"
 QPID=
 on_exit() {
