@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"strings"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -75,5 +76,26 @@ func TestReset(t *testing.T) {
 	}
 	if now, err := drv.LookupByName(ctx, "tr"); err != nil || now.ID <= tr.ID {
 		t.Fatalf("transient guest after reset: %+v %v", now, err)
+	}
+}
+
+// SetLifecycleAction's argument checks, as libvirt's entry point and
+// virDomainDefLifecycleActionAllowed make them, and its flags' impact.
+func TestSetLifecycleActionArgs(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	d := define(t, drv, "vm1", 1, "")
+	wantErr(t, drv.SetLifecycleAction(ctx, d, 3, 0, 0), libvirt.ErrInvalidArg, virerr.FromDomain, "invalid argument: invalid lifecycle type '3'")
+	wantErr(t, drv.SetLifecycleAction(ctx, d, 0, 6, 0), libvirt.ErrInvalidArg, virerr.FromDomain, "invalid argument: invalid lifecycle action '6'")
+	wantErr(t, drv.SetLifecycleAction(ctx, d, 1, 5, 0), libvirt.ErrConfigUnsupported, virerr.FromDomain,
+		"unsupported configuration: Lifecycle event 'reboot' doesn't support 'coredump-restart' action")
+	wantErr(t, drv.SetLifecycleAction(ctx, d, 2, 5, uint32(libvirt.DomainAffectLive)), libvirt.ErrOperationInvalid, virerr.FromDomain,
+		"Requested operation is not valid: domain is not running")
+	if err := drv.SetLifecycleAction(ctx, d, 2, 5, 0); err != nil { // current: the config of a shut-off guest
+		t.Fatal(err)
+	}
+	x, _ := drv.GetXMLDesc(ctx, d, uint32(libvirt.DomainXMLInactive))
+	if !strings.Contains(x, "<on_crash>coredump-restart</on_crash>") {
+		t.Errorf("persistent definition after the change:\n%s", x)
 	}
 }

@@ -26,6 +26,7 @@ func (p *program) lifecycleProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainResume, p.resume),
 		rpc.Handle(procDomainInjectNMI, p.injectNMI),
 		rpc.Handle(procDomainReset, p.reset),
+		rpc.Handle(procDomainSetLifecycleAction, p.setLifecycleAction),
 	}
 }
 
@@ -100,6 +101,10 @@ func (p *program) injectNMI(ctx context.Context, _ *rpc.Client, a *libvirt.Domai
 
 func (p *program) reset(ctx context.Context, _ *rpc.Client, a *libvirt.DomainResetArgs) (*rpc.Void, error) {
 	return nil, p.drv.Reset(ctx, domainOf(a.Dom), a.Flags)
+}
+
+func (p *program) setLifecycleAction(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetLifecycleActionArgs) (*rpc.Void, error) {
+	return nil, p.drv.SetLifecycleAction(ctx, domainOf(a.Dom), a.Type, a.Action, uint32(a.Flags))
 }
 
 func (p *program) suspend(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSuspendArgs) (*rpc.Void, error) {

@@ -98,8 +98,9 @@ vconsole() {
 	CONSOLE="console: '$_boot' and '${_answer#^}' in $(since "$_t") s"
 }
 
-# lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, [reboot, reset,] shutdown, start,
-# destroy, undefine; with reboot, domrename too (vrename)
+# lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, shutdown (with reboot: reboot,
+# reset, and a reboot set-lifecycle-action made a poweroff instead), start, destroy, undefine;
+# with reboot, domrename too (vrename)
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
 	REBOOT= RESET_S= CONSOLE=
@@ -123,8 +124,18 @@ lifecycle() {
 		vreset "$1" || return 1
 	fi
 	_id2=$ID
-	step "virsh shutdown" V shutdown "$1" || return 1
-	state "$1" "shut off" 90 || return 1
+	if [ "${2:-}" = reboot ]; then
+		# set-lifecycle-action (which libvirt's libxl driver lacks): this boot's reboot
+		# powers off, which stands for the shutdown (virsh-pvh shuts its guest down)
+		step "virsh set-lifecycle-action" V set-lifecycle-action "$1" reboot destroy --live || return 1
+		step "virsh dumpxml" V dumpxml "$1" || return 1
+		grep -q '<on_reboot>destroy</on_reboot>' $TMPD/step.out || { WHY="the live XML has no <on_reboot>destroy</on_reboot>"; return 1; }
+		step "virsh reboot" V reboot "$1" || return 1
+		state "$1" "shut off" 90 || return 1
+	else
+		step "virsh shutdown" V shutdown "$1" || return 1
+		state "$1" "shut off" 90 || return 1
+	fi
 	wait_gone "$1" 10 || return 1
 	vstart "$1" || return 1
 	[ "$ID" != "$_id2" ] || { WHY="restarted guest kept id $ID"; return 1; }
@@ -138,7 +149,7 @@ lifecycle() {
 	step "virsh undefine" V undefine "$1" || return 1
 	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
 	if [ -n "$REBOOT" ]; then
-		DETAIL="ids $_id1, $_idr after reboot (new boot's marker in $REBOOT s), $_id2 after reset (marker in $RESET_S s), $_id3 after shutdown and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot reset shutdown start destroy domrename (started as d$RENAMED) undefine"
+		DETAIL="ids $_id1, $_idr after reboot (new boot's marker in $REBOOT s), $_id2 after reset (marker in $RESET_S s), $_id3 after a reboot that set-lifecycle-action made a poweroff, and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot reset set-lifecycle-action reboot start destroy domrename (started as d$RENAMED) undefine"
 	else
 		DETAIL="ids $_id1 then $_id3; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
 	fi
