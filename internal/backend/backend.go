@@ -331,6 +331,14 @@ type Screenshotter interface {
 	Screenshot(ctx context.Context, id DomID, path string) (mime string, err error)
 }
 
+// KeySender is the optional feature of key presses on a guest's keyboard
+// (its device model's): keys are QEMU's key numbers (qnum), pressed in
+// order, held holdMs milliseconds (0: the device model's default), then
+// released in reverse.
+type KeySender interface {
+	SendKeys(ctx context.Context, id DomID, keys []uint32, holdMs uint32) error
+}
+
 // ConsoleTTYs is the optional feature of guest consoles on host ptys
 // (libxl_console_get_tty): the pty of console or serial port number port.
 // It may fail or be empty until the console daemon has set it up.

@@ -15,7 +15,12 @@ func (p *program) consoleProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.HandleStream(procDomainOpenConsole, p.openConsole),
 		rpc.HandleStream(procDomainScreenshot, p.screenshot),
+		rpc.Handle(procDomainSendKey, p.sendKey),
 	}
+}
+
+func (p *program) sendKey(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSendKeyArgs) (*rpc.Void, error) {
+	return nil, p.drv.SendKey(ctx, domainOf(a.Dom), a.Codeset, a.Holdtime, a.Keycodes, a.Flags)
 }
 
 // screenshot is remoteDispatchDomainScreenshot: the picture's file becomes

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"virtxend/internal/paths"
 	"virtxend/test/daemontest"
 )
 
@@ -87,5 +88,63 @@ func checkPNG(t *testing.T, path string) {
 	cfg, err := png.DecodeConfig(f)
 	if err != nil || cfg.Width != 720 || cfg.Height != 400 {
 		t.Errorf("%s: %+v %v", path, cfg, err)
+	}
+}
+
+// TestVirshSendKey: virsh send-key, which libvirt's Xen driver does not
+// serve, presses keys on the guest's keyboard (its device model's), in any
+// of libvirt's codesets: Ctrl+Alt+Delete reboots the simulated guest as it
+// reboots Linux (a new id on Xen); other keys are pressed and nothing
+// follows. libvirt's errors for a key with no QEMU number, a guest without
+// a device model or not running, and the read-only socket; go-libvirt's
+// calls past virsh's own checks get the entry point's.
+func TestVirshSendKey(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	w := watchEvents(t, d)
+	define(t, d, "hvm", `<domain type='xen'><name>hvm</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='xenfv'>hvm</type></os></domain>`)
+	define(t, d, "plain", guestXML("plain", ""))
+	if r := d.Virsh("send-key", "hvm", "KEY_ESC"); r.Code == 0 || !strings.Contains(r.Stderr, "error: Requested operation is not valid: domain is not running") {
+		t.Errorf("send-key to a shut-off guest: %d %q", r.Code, r.Stderr)
+	}
+	d.MustVirsh("start", "hvm")
+	d.MustVirsh("start", "plain")
+	d.MustVirsh("send-key", "hvm", "--codeset", "xt", "0x1c")           // Enter
+	d.MustVirsh("send-key", "hvm", "--holdtime", "500", "KEY_LEFTCTRL") // held half a second
+	d.MustVirsh("send-key", "hvm", "KEY_LEFTCTRL", "KEY_LEFTALT", "KEY_DELETE")
+	waitNewID(t, d, "hvm", 1)
+	w.exactly(d, "hvm", "DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN", "STARTED/BOOTED")
+
+	for _, tc := range []struct{ args, want string }{
+		{"hvm --codeset linux 0xffff", "error: internal error: cannot translate keycode 65535 of linux codeset to qnum keycode"},
+		{"plain KEY_ESC", "error: internal error: Failed to send keys to domain '2'"},
+		{"Domain-0 KEY_ESC", "Domain-0 does not support requested operation"},
+	} {
+		if r := d.Virsh(append([]string{"send-key"}, strings.Fields(tc.args)...)...); r.Code == 0 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("send-key %s: %d %q", tc.args, r.Code, r.Stderr)
+		}
+	}
+	r := daemontest.Run(t, "virsh", "-c", d.ROURI(), "send-key", "hvm", "KEY_ESC")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "read only access prevents virDomainSendKey") {
+		t.Errorf("read-only send-key: %d %q", r.Code, r.Stderr)
+	}
+
+	l := d.GoLibvirt(paths.RWSocketName)
+	dom, err := l.DomainLookupByName("hvm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		codeset uint32
+		keys    []uint32
+		want    string
+	}{
+		{0, nil, "nkeycodes in virDomainSendKey must be greater than zero"},
+		{10, []uint32{1}, "Unsupported codeset '10'"},
+		{0, make([]uint32, 17), "nkeycodes must be <= 16"},
+	} {
+		if err := l.DomainSendKey(dom, tc.codeset, 0, tc.keys, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("DomainSendKey codeset %d, %d keys: %v", tc.codeset, len(tc.keys), err)
+		}
 	}
 }

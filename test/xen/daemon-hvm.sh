@@ -105,6 +105,23 @@ hvm_shot() {
 	[ -z "$_left" ] || { WHY="virsh screenshot left $_left"; return 1; }
 }
 
+# hvm_cad: virsh send-key of Ctrl+Alt+Delete to the running vx-hvm (which libvirt's libxl driver
+# lacks): its device model's PS/2 keyboard gets the keys, its Linux reboots (ctrl_alt_del), the
+# daemon starts it again (on_reboot); wait for the new boot's marker and id; CAD is how long
+# from the keys to that marker
+hvm_cad() {
+	_m=$(($(markers vx-hvm) + 1))
+	_old=$ID
+	_t=$(now)
+	step "virsh send-key" V send-key vx-hvm KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE || return 1
+	wait_con vx-hvm DOMU-MARKER-OK $_m 300 || return 1
+	state vx-hvm running 30 || return 1
+	ID=$(V domid vx-hvm)
+	[ "$ID" != "$_old" ] || { WHY="after Ctrl+Alt+Delete the guest kept id $ID"; return 1; }
+	[ "$(xl domid vx-hvm 2>/dev/null)" = "$ID" ] || { WHY="after Ctrl+Alt+Delete virsh says id $ID, xl says $(xl domid vx-hvm 2>&1)"; return 1; }
+	CAD="$(since "$_t")"
+}
+
 # The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn; no graphics,
 # so no VGA BIOS): define, start, the marker (its Linux boots in about 90 s under nested TCG),
 # dominfo, change-media, shutdown (PV, the guest has Xen's drivers); then, with a VNC server
@@ -129,13 +146,16 @@ check_virsh_hvm() {
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
 	hvm_media || return 1
+	hvm_cad || return 1
+	_idc=$ID
+	dm_gone "$_id1" 15 || return 1
 	_t=$(now)
 	step "virsh shutdown" V shutdown vx-hvm || return 1
 	# 5 s as a rule; one run on a slow host (its boot took 200 s) had not shut down after 90
 	state vx-hvm "shut off" 240 || return 1
 	wait_gone vx-hvm 10 || return 1
 	_down=$(since "$_t")
-	dm_gone "$_id1" 15 || return 1
+	dm_gone "$_idc" 15 || return 1
 	hold_port 5900 || return 1
 	_rc=0
 	hvm_vnc && hvm_shot || _rc=1
@@ -147,5 +167,5 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, shut down in $_down s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media shutdown undefine define start-paused vnc screenshot destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, Ctrl+Alt+Delete rebooted it as d$_idc (its marker $CAD s after the keys), shut down in $_down s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media send-key shutdown undefine define start-paused vnc screenshot destroy undefine"
 }

@@ -405,3 +405,21 @@ func (s *qmpSession) screendump(path string) (string, error) {
 	}
 	return mimePPM, nil
 }
+
+// sendKeys has QEMU press keys (QEMU key numbers) together, hold them
+// holdMs (QEMU's default, 100 ms, when 0) and release them, as libvirt's
+// qemuMonitorJSONSendKey asks.
+func (s *qmpSession) sendKeys(keys []uint32, holdMs uint32) error {
+	type keyValue struct {
+		Type string `json:"type"`
+		Data uint32 `json:"data"`
+	}
+	args := struct {
+		Keys     []keyValue `json:"keys"`
+		HoldTime uint32     `json:"hold-time,omitempty"`
+	}{HoldTime: holdMs}
+	for _, k := range keys {
+		args.Keys = append(args.Keys, keyValue{"number", k})
+	}
+	return s.execute("send-key", args, nil)
+}

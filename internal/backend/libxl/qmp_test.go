@@ -283,3 +283,25 @@ func TestQMPScreendump(t *testing.T) {
 		t.Errorf("no screendump: %v", err)
 	}
 }
+
+// send-key as libvirt sends it: numbers, and a hold time only when set.
+func TestQMPSendKeys(t *testing.T) {
+	f := newFakeQEMU(func(string, json.RawMessage) string { return `"return": {}` })
+	s, err := newQMPSession(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sendKeys([]uint32{0x1d, 0x38, 0xd3}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sendKeys([]uint32{0x1c}, 500); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"execute":"send-key","arguments":{"keys":[{"type":"number","data":29},{"type":"number","data":56},{"type":"number","data":211}]},"id":2}`,
+		`{"execute":"send-key","arguments":{"keys":[{"type":"number","data":28}],"hold-time":500},"id":3}`,
+	}
+	if got := f.sent[1:]; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sent:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

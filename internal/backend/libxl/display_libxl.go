@@ -8,6 +8,8 @@ import (
 	"virtxend/internal/backend"
 )
 
+// The device model's display and keyboard, through its QMP socket.
+
 // Screenshot implements backend.Screenshotter: the screendump of the
 // guest's device model (an HVM guest's, or a PV guest's that serves its
 // vfb), over libxl's QMP socket to it.
@@ -18,4 +20,16 @@ func (b *Backend) Screenshot(ctx context.Context, id backend.DomID, path string)
 	}
 	defer closer.Close()
 	return s.screendump(path)
+}
+
+// SendKeys implements backend.KeySender: QMP send-key to the guest's
+// device model, whose emulated keyboard (an HVM guest's PS/2, a PV guest's
+// vkb) the guest reads.
+func (b *Backend) SendKeys(ctx context.Context, id backend.DomID, keys []uint32, holdMs uint32) error {
+	s, closer, err := dialQMP(ctx, uint32(id))
+	if err != nil {
+		return b.guestErr(id, err)
+	}
+	defer closer.Close()
+	return s.sendKeys(keys, holdMs)
 }

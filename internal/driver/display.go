@@ -9,6 +9,8 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/job"
+	"virtxend/internal/keycode"
+	"virtxend/internal/virerr"
 )
 
 // Screenshot is virDomainScreenshot (flags: none), which libvirt's libxl
@@ -74,6 +76,52 @@ func checkScreen(def *libvirtxml.Domain, screen uint32) error {
 		return libxlErr(libvirt.ErrOperationInvalid, "no such screen ID")
 	case screen > 0:
 		return libxlErr(libvirt.ErrOperationUnsupported, "Xen's device model shows only the first screen")
+	}
+	return nil
+}
+
+// maxSendKeys is VIR_DOMAIN_SEND_KEY_MAX_KEYS.
+const maxSendKeys = 16
+
+// SendKey is virDomainSendKey (flags: none), which libvirt's libxl driver
+// lacks, as libvirt's QEMU driver does it (qemuDomainSendKey): the codes,
+// of any of libvirt's codesets, as QEMU's key numbers to the guest's
+// device model, which presses them together, holds them holdMs (its
+// default when 0) and releases them. A guest without a device model has
+// no keyboard to press them on.
+func (drv *Driver) SendKey(ctx context.Context, dom Domain, codeset, holdMs uint32, codes []uint32, flags uint32) error {
+	// the entry point's checks (libvirt-domain.c)
+	switch {
+	case len(codes) == 0:
+		return virerr.InvalidArg(virerr.FromDomain, "virDomainSendKey", "nkeycodes", "nkeycodes in virDomainSendKey must be greater than zero")
+	case !keycode.Set(codeset).Valid():
+		return virerr.InvalidArg(virerr.FromDomain, "virDomainSendKey", "codeset", "Unsupported codeset '%d'", codeset)
+	case len(codes) > maxSendKeys:
+		return virerr.InvalidArg(virerr.FromDomain, "virDomainSendKey", "nkeycodes", "nkeycodes must be <= %d", maxSendKeys)
+	}
+	if err := checkFlags(flags, 0, "libxlDomainSendKey"); err != nil {
+		return err
+	}
+	keys := make([]uint32, len(codes))
+	for i, c := range codes {
+		k, ok := keycode.ToQNum(keycode.Set(codeset), c)
+		if !ok {
+			return libxlErr(libvirt.ErrInternalError, "cannot translate keycode %d of %s codeset to qnum keycode", c, keycode.Set(codeset))
+		}
+		keys[i] = k
+	}
+	d, err := drv.activeNonDom0(ctx, dom, job.Modify)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	sender, ok := drv.be.(backend.KeySender)
+	if !ok {
+		return domainErr(libvirt.ErrNoSupport, "%s", "virDomainSendKey")
+	}
+	id := d.snap().ref.ID
+	if err := sender.SendKeys(ctx, backend.DomID(id), keys, holdMs); err != nil {
+		return libxlFailed(err, "Failed to send keys to domain '%d'", id)
 	}
 	return nil
 }
