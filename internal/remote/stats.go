@@ -36,6 +36,7 @@ func (p *program) statsProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainMemoryStats, p.memoryStats),
 		rpc.Handle(procDomainGetCPUStats, p.cpuStats),
 		rpc.Handle(procDomainGetJobInfo, p.jobInfo),
+		rpc.Handle(procDomainGetControlInfo, p.controlInfo),
 		rpc.Handle(procDomainGetJobStats, p.jobStats),
 		rpc.Handle(procDomainInterfaceAddresses, p.interfaceAddresses),
 		rpc.Handle(procConnectGetAllDomainStats, p.allDomainStats),
@@ -151,6 +152,14 @@ func (p *program) jobInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainG
 		DataTotal: ji.DataTotal, DataProcessed: ji.DataProcessed, DataRemaining: ji.DataRemaining,
 		MemTotal: ji.MemTotal, MemProcessed: ji.MemProcessed, MemRemaining: ji.MemRemaining,
 		FileTotal: ji.FileTotal, FileProcessed: ji.FileProcessed, FileRemaining: ji.FileRemaining}, nil
+}
+
+func (p *program) controlInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetControlInfoArgs) (*libvirt.DomainGetControlInfoRet, error) {
+	state, details, ms, err := p.drv.ControlInfo(ctx, domainOf(a.Dom), a.Flags)
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainGetControlInfoRet{State: state, Details: details, StateTime: ms}, nil
 }
 
 func (p *program) jobStats(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetJobStatsArgs) (*libvirt.DomainGetJobStatsRet, error) {

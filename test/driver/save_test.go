@@ -251,6 +251,10 @@ func TestSaveJob(t *testing.T) {
 	if got := d.DomState("g"); got != "running (booted)" {
 		t.Errorf("state during the save: %q", got)
 	}
+	// virsh domcontrol, which libvirt's Xen driver does not serve
+	if got := d.MustVirsh("domcontrol", "g"); !strings.HasPrefix(got, "background job (") {
+		t.Errorf("domcontrol during the save: %q", got)
+	}
 	d.MustVirsh("domjobabort", "g")
 	if err := save.Wait(); err == nil || !strings.Contains(saveErr.String(), "operation aborted: job 'domain save' canceled by client") {
 		t.Errorf("aborted save: %v: %s", err, saveErr.String())

@@ -49,7 +49,7 @@ statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit
 # statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
 # disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
 # the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
-# domjobinfo no job; domblkinfo xvda's image's sizes; domblkerror none; an NMI the guest
+# domjobinfo no job, domcontrol ok; domblkinfo xvda's image's sizes; domblkerror none; an NMI the guest
 # reports and survives.
 check_virsh_stats() {
 	DEBUG_FN="vguest_debug vx-dev"
@@ -81,6 +81,9 @@ check_virsh_stats() {
 	[ "$(statv $TMPD/step.out block.0.rd.reqs)" -ge "$_rd" ] || { WHY="domstats' reads went back: $(statv $TMPD/step.out block.0.rd.reqs) < $_rd"; return 1; }
 	step "virsh domjobinfo" V domjobinfo vx-dev || return 1
 	grep -q -E '^Job type: +None' $TMPD/step.out || { WHY="domjobinfo: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	# domcontrol (which libvirt's libxl driver lacks): no call holds the guest
+	step "virsh domcontrol" V domcontrol vx-dev || return 1
+	[ "$(cat $TMPD/step.out)" = ok ] || { WHY="domcontrol: $(cat $TMPD/step.out)"; return 1; }
 	blkinfo_is vx-dev xvda /root/disk-vx.img || return 1
 	step "virsh domblkerror" V domblkerror vx-dev || return 1
 	grep -q '^No errors found' $TMPD/step.out || { WHY="domblkerror: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
