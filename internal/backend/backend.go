@@ -339,6 +339,13 @@ type KeySender interface {
 	SendKeys(ctx context.Context, id DomID, keys []uint32, holdMs uint32) error
 }
 
+// DiskResizer is the optional feature of a running guest's disk taking a
+// new size, which its frontend then reports to the guest: disk vdev, whose
+// image is path (a file, or a block device), to bytes.
+type DiskResizer interface {
+	ResizeDisk(ctx context.Context, id DomID, vdev, path string, bytes uint64) error
+}
+
 // ConsoleTTYs is the optional feature of guest consoles on host ptys
 // (libxl_console_get_tty): the pty of console or serial port number port.
 // It may fail or be empty until the console daemon has set it up.

@@ -31,6 +31,7 @@ func (p *program) statsProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainBlockStats, p.blockStats),
 		rpc.Handle(procDomainBlockStatsFlags, p.blockStatsFlags),
 		rpc.Handle(procDomainGetBlockInfo, p.blockInfo),
+		rpc.Handle(procDomainBlockResize, p.blockResize),
 		rpc.Handle(procDomainGetDiskErrors, p.diskErrors),
 		rpc.Handle(procDomainInterfaceStats, p.interfaceStats),
 		rpc.Handle(procDomainMemoryStats, p.memoryStats),
@@ -152,6 +153,10 @@ func (p *program) jobInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainG
 		DataTotal: ji.DataTotal, DataProcessed: ji.DataProcessed, DataRemaining: ji.DataRemaining,
 		MemTotal: ji.MemTotal, MemProcessed: ji.MemProcessed, MemRemaining: ji.MemRemaining,
 		FileTotal: ji.FileTotal, FileProcessed: ji.FileProcessed, FileRemaining: ji.FileRemaining}, nil
+}
+
+func (p *program) blockResize(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockResizeArgs) (*rpc.Void, error) {
+	return nil, p.drv.BlockResize(ctx, domainOf(a.Dom), a.Disk, a.Size, uint32(a.Flags))
 }
 
 func (p *program) controlInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetControlInfoArgs) (*libvirt.DomainGetControlInfoRet, error) {

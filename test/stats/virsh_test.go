@@ -201,3 +201,56 @@ func TestDomBlkInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockResize: virsh blockresize, which libvirt's Xen driver does not
+// serve, grows a running guest's raw image (as blkback serves it: the
+// file, then its loop device), by target or path, in KiB or with a unit;
+// domblkinfo reads the new size; libvirt-python's blockResize in bytes.
+// libvirt's errors for a disk the guest lacks, a cdrom, a shutdown guest
+// and the read-only socket; shrinking and (on the simulated host) a qcow2
+// image are refused as unsupported.
+func TestBlockResize(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	xml := guest(t, "g1", "00:16:3e:5a:00:12", `<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>`)
+	define(t, d, "g1", xml)
+	raw := regexp.MustCompile(`<source file='([^']+\.img)'/>`).FindStringSubmatch(xml)[1]
+	wantError(t, d, "error: Requested operation is not valid: domain is not running", "blockresize", "g1", "xvda", "128M")
+	d.MustVirsh("start", "g1")
+	capacity := func(disk string) string {
+		t.Helper()
+		m := regexp.MustCompile(`Capacity: +([0-9]+)`).FindStringSubmatch(d.MustVirsh("domblkinfo", "g1", disk))
+		if m == nil {
+			t.Fatalf("domblkinfo %s has no capacity", disk)
+		}
+		return m[1]
+	}
+	d.MustVirsh("blockresize", "g1", "xvda", "128M")
+	if got := capacity("xvda"); got != "134217728" {
+		t.Errorf("after blockresize 128M: capacity %s", got)
+	}
+	d.MustVirsh("blockresize", "g1", raw, "200000") // KiB
+	if got := capacity(raw); got != "204800000" {
+		t.Errorf("after blockresize 200000 (KiB): capacity %s", got)
+	}
+	r := d.Python(`
+import sys, libvirt
+conn = libvirt.open(sys.argv[1])
+print(conn.lookupByName("g1").blockResize("xvda", 256 << 20, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES))
+`)
+	if strings.TrimSpace(r.Stdout) != "0" || capacity("xvda") != "268435456" {
+		t.Errorf("libvirt-python's blockResize: %q %s", r.Stdout, r.Stderr)
+	}
+	wantError(t, d, "error: Operation not supported: ", "blockresize", "g1", "xvda", "1M")
+	wantError(t, d, "can only grow", "blockresize", "g1", "xvda", "1M")
+	wantError(t, d, "resizes raw images only", "blockresize", "g1", "xvdb", "16G")
+	wantError(t, d, "error: Operation not supported: can't resize empty or readonly disk 'hdc'", "blockresize", "g1", "hdc", "1G")
+	wantError(t, d, "error: invalid argument: disk 'xvdz' was not found in the domain config", "blockresize", "g1", "xvdz", "1G")
+	wantError(t, d, "Domain-0 does not support requested operation", "blockresize", "Domain-0", "xvda", "1G")
+	r = daemontest.Run(t, "virsh", "-c", d.ROURI(), "blockresize", "g1", "xvda", "1G")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "read only access prevents virDomainBlockResize") {
+		t.Errorf("read-only blockresize: %d %q", r.Code, r.Stderr)
+	}
+	if got := capacity("xvda"); got != "268435456" {
+		t.Errorf("after the refusals: capacity %s", got)
+	}
+}

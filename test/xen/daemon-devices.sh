@@ -124,6 +124,7 @@ hot_disk() {
 	[ "$(xl_disk "$1" xvdb)" = /root/hot.img ] || { WHY="xl list -l: xvdb is $(xl_disk "$1" xvdb)"; return 1; }
 	step "virsh domblklist" V domblklist "$1" || return 1
 	grep -q -E '^ *xvdb +/root/hot.img$' $TMPD/step.out || { WHY="domblklist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	hot_resize "$1" || return 1
 	_b=$(con_count "$1" 'DOMU-BLK-DEL xvdb')
 	_t=$(now)
 	step "virsh detach-disk" V detach-disk "$1" xvdb --live || return 1
@@ -133,6 +134,21 @@ hot_disk() {
 	[ "$(xl_disk "$1" xvdb)" = gone ] || { WHY="after detach-disk xl list -l still has xvdb"; return 1; }
 	step "virsh domblklist" V domblklist "$1" || return 1
 	! grep -q xvdb $TMPD/step.out || { WHY="domblklist still shows xvdb"; return 1; }
+}
+
+# hot_resize NAME: virsh blockresize (which libvirt's libxl driver lacks) of the plugged-in xvdb
+# of guest NAME from 4 to 8 MiB: the image grows, and so its loop device, which blkback serves;
+# the guest's kernel reports the new capacity (blkfront: 8192 to 16384 sectors). RESIZE is how
+# long until it did.
+hot_resize() {
+	# dry-run.sh's simulated host has no image there (mkimg makes none off Xen)
+	[ "${VX_BACKEND:-libxl}" = libxl ] || { RESIZE=-; return 0; }
+	_b=$(con_count "$1" 'xvdb: detected capacity change')
+	_t=$(now)
+	step "virsh blockresize" V blockresize "$1" xvdb 8M || return 1
+	[ "$(stat -c %s /root/hot.img)" = 8388608 ] || { WHY="after blockresize the image is $(stat -c %s /root/hot.img) bytes"; return 1; }
+	guest_sees "$1" 'xvdb: detected capacity change from 8192 to 16384' "$_b" 60 || return 1
+	RESIZE=$(since "$_t")
 }
 
 # hot_nic NAME ID: attach-interface --live on xenbr0 to the running guest NAME (domain ID):
@@ -202,5 +218,5 @@ check_virsh_hotplug() {
 	time_hotplug
 	hot_nic vx-dev "$ID" || return 1
 	vremove vx-dev || return 1
-	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
+	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), grown to 8 MiB by blockresize (the guest saw it in $RESIZE s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
 }

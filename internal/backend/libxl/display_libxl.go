@@ -4,11 +4,13 @@ package libxl
 
 import (
 	"context"
+	"fmt"
 
 	"virtxend/internal/backend"
 )
 
-// The device model's display and keyboard, through its QMP socket.
+// The device model's display and keyboard, through its QMP socket, and
+// the resizing of a running guest's disk.
 
 // Screenshot implements backend.Screenshotter: the screendump of the
 // guest's device model (an HVM guest's, or a PV guest's that serves its
@@ -32,4 +34,37 @@ func (b *Backend) SendKeys(ctx context.Context, id backend.DomID, keys []uint32,
 	}
 	defer closer.Close()
 	return s.sendKeys(keys, holdMs)
+}
+
+// ResizeDisk implements backend.DiskResizer for the disks the running
+// guest's dom0 serves: a qdisk disk through its device model's QMP
+// (block_resize), a raw file blkback serves through its loop device.
+func (b *Backend) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path string, bytes uint64) error {
+	served, ok := b.c.diskServed(uint32(id), vdev)
+	if !ok {
+		if _, err := b.c.Info(uint32(id)); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: domain %d has no disk %s", backend.ErrNoDevice, id, vdev)
+	}
+	switch {
+	case served.cdrom:
+		return fmt.Errorf("%w: disk %s of domain %d is a cdrom", backend.ErrInvalid, vdev, id)
+	case served.backendDomid != 0:
+		return fmt.Errorf("%w: disk %s of domain %d is served from domain %d", backend.ErrUnsupported, vdev, id, served.backendDomid)
+	case served.backend == "phy":
+		return growLoopFile(path, bytes)
+	case served.backend != "qdisk":
+		return fmt.Errorf("%w: disk %s of domain %d is served by libxl's %s backend", backend.ErrUnsupported, vdev, id, served.backend)
+	}
+	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	d, err := xenDisk(disks, vdev)
+	if err != nil {
+		return err
+	}
+	return s.blockResize(d.Node, bytes)
 }

@@ -305,3 +305,18 @@ func TestQMPSendKeys(t *testing.T) {
 		t.Errorf("sent:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// block_resize names the disk's root node and the size in bytes.
+func TestQMPBlockResize(t *testing.T) {
+	f := newFakeQEMU(func(string, json.RawMessage) string { return `"return": {}` })
+	s, err := newQMPSession(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.blockResize("xvda-qcow2", 1<<34); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"execute":"block_resize","arguments":{"node-name":"xvda-qcow2","size":17179869184},"id":2}`; f.sent[1] != want {
+		t.Errorf("sent %s, want %s", f.sent[1], want)
+	}
+}

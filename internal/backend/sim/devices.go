@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"virtxend/internal/backend"
@@ -325,4 +326,44 @@ func (h *Host) InsertMedia(ctx context.Context, id backend.DomID, disk libxltype
 		cfg.Disks[i] = disk
 		return nil
 	})
+}
+
+// ResizeDisk implements backend.DiskResizer as the phy backend serves a
+// raw image file: the file grows to bytes (never shrinks); the simulated
+// guest reads the disk's new size from it. Other formats, which QEMU
+// would resize, are refused: the simulated host writes none of them.
+func (h *Host) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path string, bytes uint64) error {
+	var disk libxltypes.Disk
+	err := h.onGuest(ctx, id, func(st *hostState, g *guest, now time.Time) error {
+		if g.Config != nil {
+			for _, d := range g.Config.Disks {
+				if d.Vdev == vdev {
+					disk = d
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("%w: domain %d has no disk %s", backend.ErrNoDevice, id, vdev)
+	})
+	switch {
+	case err != nil:
+		return err
+	case disk.IsCDROM != 0:
+		return fmt.Errorf("%w: disk %s of domain %d is a cdrom", backend.ErrInvalid, vdev, id)
+	case disk.Format != "" && disk.Format != "raw":
+		return fmt.Errorf("%w: the simulated host resizes raw images only, not %s", backend.ErrUnsupported, disk.Format)
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%w: %s is a block device: grow the device itself", backend.ErrUnsupported, path)
+	case bytes < uint64(st.Size()):
+		return fmt.Errorf("%w: %s is %d bytes: blkback's disks can only grow", backend.ErrUnsupported, path, st.Size())
+	}
+	if err := os.Truncate(path, int64(bytes)); err != nil {
+		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
+	}
+	return nil
 }
