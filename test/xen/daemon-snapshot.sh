@@ -96,8 +96,15 @@ check_virsh_snapshot() {
 	fi
 	grep -q 'cannot migrate domain with 2 snapshots' $TMPD/step.out ||
 		{ WHY="virsh migrate with snapshots: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	# blockresize of its qcow2 disk (which libvirt's libxl driver lacks): QEMU's block_resize,
+	# whose xen-block device tells the guest's blkfront (16 to 32 MiB: 32768 to 65536 sectors)
+	_b=$(con_count vx-snap 'xvda: detected capacity change')
+	_t=$(now)
+	step "virsh blockresize" V blockresize vx-snap xvda 32M || return 1
+	guest_sees vx-snap 'xvda: detected capacity change from 32768 to 65536' "$_b" 60 || return 1
+	_tz=$(since "$_t")
 	forget_snap
-	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), internal ${_ti} s; tree: $_tree"
+	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s"
 	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, internal with memory ${_ti} s"
 }
 
