@@ -105,23 +105,6 @@ hvm_shot() {
 	[ -z "$_left" ] || { WHY="virsh screenshot left $_left"; return 1; }
 }
 
-# hvm_cad: virsh send-key of Ctrl+Alt+Delete to the running vx-hvm (which libvirt's libxl driver
-# lacks): its device model's PS/2 keyboard gets the keys, its Linux reboots (ctrl_alt_del), the
-# daemon starts it again (on_reboot); wait for the new boot's marker and id; CAD is how long
-# from the keys to that marker
-hvm_cad() {
-	_m=$(($(markers vx-hvm) + 1))
-	_old=$ID
-	_t=$(now)
-	step "virsh send-key" V send-key vx-hvm KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE || return 1
-	wait_con vx-hvm DOMU-MARKER-OK $_m 300 || return 1
-	state vx-hvm running 30 || return 1
-	ID=$(V domid vx-hvm)
-	[ "$ID" != "$_old" ] || { WHY="after Ctrl+Alt+Delete the guest kept id $ID"; return 1; }
-	[ "$(xl domid vx-hvm 2>/dev/null)" = "$ID" ] || { WHY="after Ctrl+Alt+Delete virsh says id $ID, xl says $(xl domid vx-hvm 2>&1)"; return 1; }
-	CAD="$(since "$_t")"
-}
-
 # The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn; no graphics,
 # so no VGA BIOS): define, start, the marker (its Linux boots in about 90 s under nested TCG),
 # dominfo, change-media, shutdown (PV, the guest has Xen's drivers); then, with a VNC server
@@ -146,8 +129,10 @@ check_virsh_hvm() {
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
 	hvm_media || return 1
-	hvm_cad || return 1
-	_idc=$ID
+	# send-key (which libvirt's libxl driver lacks) of Ctrl+Alt+Delete: the device model's PS/2
+	# keyboard gives it to the guest's Linux, which reboots (ctrl_alt_del)
+	vrestart vx-hvm 300 send-key vx-hvm KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE || return 1
+	CAD=$RESTART _idc=$ID
 	dm_gone "$_id1" 15 || return 1
 	_t=$(now)
 	step "virsh shutdown" V shutdown vx-hvm || return 1

@@ -2,37 +2,26 @@
 # virsh-pv and virsh-pvh: a guest's life through the daemon (define, start, console,
 # reboot, shutdown, destroy, undefine). Sourced by daemon-checks.sh, whose helpers it uses.
 
-# vreboot NAME: virsh reboot of a running guest (id in ID); the driver destroys it and starts it
-# again (on_reboot = restart), so wait for the next marker and check the new id with xl
-vreboot() {
-	_m=$(($(markers "$1") + 1))
+# vrestart NAME SECS VIRSH-ARGS...: a virsh call that makes the running guest NAME (id in ID)
+# boot again, as a new domain: reboot (the driver destroys it and starts it again, for on_reboot
+# = restart), reset (which libvirt's libxl driver lacks: Xen cannot reset a domain in place, so
+# the driver destroys it and boots it again at once), send-key's Ctrl+Alt+Delete; wait up to
+# SECS for the next marker, check the new id with xl and that the old domain is gone. RESTART is
+# how long from the call to the marker.
+vrestart() {
+	_vrn=$1 _vrs=$2
+	shift 2
+	_m=$(($(markers "$_vrn") + 1))
 	_old=$ID
 	_t=$(now)
-	step "virsh reboot $1" V reboot "$1" || return 1
-	wait_con "$1" DOMU-MARKER-OK $_m 120 || return 1
-	state "$1" running 30 || return 1
-	ID=$(V domid "$1")
-	[ "$ID" != "$_old" ] || { WHY="rebooted guest kept id $ID"; return 1; }
-	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="after reboot virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
-	REBOOT="$(since "$_t")"
-}
-
-# vreset NAME: virsh reset of a running guest (id in ID), which libvirt's libxl driver lacks:
-# Xen cannot reset a domain in place, so the driver destroys it and boots it again at once,
-# without asking its kernel; wait for the next marker and check the new id with xl, and that
-# the old domain is gone
-vreset() {
-	_m=$(($(markers "$1") + 1))
-	_old=$ID
-	_t=$(now)
-	step "virsh reset $1" V reset "$1" || return 1
-	wait_con "$1" DOMU-MARKER-OK $_m 120 || return 1
-	state "$1" running 30 || return 1
-	ID=$(V domid "$1")
-	[ "$ID" != "$_old" ] || { WHY="reset guest kept id $ID"; return 1; }
-	[ "$(xl domid "$1" 2>/dev/null)" = "$ID" ] || { WHY="after reset virsh says id $ID, xl says $(xl domid "$1" 2>&1)"; return 1; }
-	! xl list "$_old" >/dev/null 2>&1 || { WHY="after reset the old domain $_old is still there"; return 1; }
-	RESET_S="$(since "$_t")"
+	step "virsh $*" V "$@" || return 1
+	wait_con "$_vrn" DOMU-MARKER-OK $_m "$_vrs" || return 1
+	state "$_vrn" running 30 || return 1
+	ID=$(V domid "$_vrn")
+	[ "$ID" != "$_old" ] || { WHY="after virsh $1 the guest kept id $ID"; return 1; }
+	[ "$(xl domid "$_vrn" 2>/dev/null)" = "$ID" ] || { WHY="after virsh $1 virsh says id $ID, xl says $(xl domid "$_vrn" 2>&1)"; return 1; }
+	! xl list "$_old" >/dev/null 2>&1 || { WHY="after virsh $1 the old domain $_old is still there"; return 1; }
+	RESTART=$(since "$_t")
 }
 
 # vtty NAME: virsh ttyconsole names the pty xenconsoled gave the guest's console (the daemon
@@ -119,9 +108,10 @@ lifecycle() {
 	vtty "$1" || return 1
 	if [ "${2:-}" = reboot ]; then
 		vconsole "$1" || return 1
-		vreboot "$1" || return 1
-		_idr=$ID
-		vreset "$1" || return 1
+		vrestart "$1" 120 reboot "$1" || return 1
+		REBOOT=$RESTART _idr=$ID
+		vrestart "$1" 120 reset "$1" || return 1
+		RESET_S=$RESTART
 	fi
 	_id2=$ID
 	if [ "${2:-}" = reboot ]; then
