@@ -107,7 +107,8 @@ hvm_shot() {
 
 # The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn; no graphics,
 # so no VGA BIOS): define, start, the marker (its Linux boots in about 90 s under nested TCG),
-# dominfo, change-media, shutdown (PV, the guest has Xen's drivers); then, with a VNC server
+# dominfo, change-media, Ctrl+Alt+Delete (send-key), which restarts it, destroy (until 2026-12-06
+# a PV shutdown here: virsh-pv and virsh-pvh shut theirs down); then, with a VNC server
 # (vx-hvm-vnc.xml), start paused with port 5900 held by another process: a new id and device
 # model, its VNC port (dumpxml, xl list -l and the device model agree, and it is not the held
 # one), and its screenshot; destroy (its device model must go too), undefine
@@ -130,16 +131,25 @@ check_virsh_hvm() {
 	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
 	hvm_media || return 1
 	# send-key (which libvirt's libxl driver lacks) of Ctrl+Alt+Delete: the device model's PS/2
-	# keyboard gives it to the guest's Linux, which reboots (ctrl_alt_del)
-	vrestart vx-hvm 300 send-key vx-hvm KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE || return 1
-	CAD=$RESTART _idc=$ID
-	dm_gone "$_id1" 15 || return 1
+	# keyboard gives it to the guest's Linux, which restarts (ctrl_alt_del: "reboot: Restarting
+	# system" on its console), and the daemon starts it again as a new domain. Its next boot is
+	# not waited for (an HVM boot takes minutes under TCG): that domain is destroyed.
+	_r=$(con_count vx-hvm 'reboot: Restarting system')
 	_t=$(now)
-	step "virsh shutdown" V shutdown vx-hvm || return 1
-	# 5 s as a rule; one run on a slow host (its boot took 200 s) had not shut down after 90
-	state vx-hvm "shut off" 240 || return 1
+	step "virsh send-key" V send-key vx-hvm KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE || return 1
+	guest_sees vx-hvm 'reboot: Restarting system' "$_r" 60 || return 1
+	_i=0
+	until _idc=$(V domid vx-hvm 2>/dev/null) && [ "$_idc" != "$_id1" ] && [ "$_idc" != - ]; do
+		[ $_i -lt 60 ] || { WHY="after Ctrl+Alt+Delete the guest did not restart (domid: $_idc)"; return 1; }
+		sleep 1
+		_i=$((_i + 1))
+	done
+	CAD=$(since "$_t")
+	[ "$(xl domid vx-hvm 2>/dev/null)" = "$_idc" ] || { WHY="after Ctrl+Alt+Delete virsh says id $_idc, xl says $(xl domid vx-hvm 2>&1)"; return 1; }
+	dm_gone "$_id1" 15 || return 1
+	step "virsh destroy" V destroy vx-hvm || return 1
+	state vx-hvm "shut off" 10 || return 1
 	wait_gone vx-hvm 10 || return 1
-	_down=$(since "$_t")
 	dm_gone "$_idc" 15 || return 1
 	hold_port 5900 || return 1
 	_rc=0
@@ -152,5 +162,5 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, Ctrl+Alt+Delete rebooted it as d$_idc (its marker $CAD s after the keys), shut down in $_down s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media send-key shutdown undefine define start-paused vnc screenshot destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, Ctrl+Alt+Delete restarted it as d$_idc in $CAD s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media send-key destroy undefine define start-paused vnc screenshot destroy undefine"
 }
