@@ -4,7 +4,6 @@ package libxl
 
 import (
 	"context"
-	"fmt"
 
 	"virtxend/internal/backend"
 )
@@ -40,22 +39,12 @@ func (b *Backend) SendKeys(ctx context.Context, id backend.DomID, keys []uint32,
 // guest's dom0 serves: a qdisk disk through its device model's QMP
 // (block_resize), a raw file blkback serves through its loop device.
 func (b *Backend) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path string, bytes uint64) error {
-	served, ok := b.c.diskServed(uint32(id), vdev)
-	if !ok {
-		if _, err := b.c.Info(uint32(id)); err != nil {
-			return err
-		}
-		return fmt.Errorf("%w: domain %d has no disk %s", backend.ErrNoDevice, id, vdev)
+	served, err := b.servedDisk(id, vdev)
+	if err != nil {
+		return err
 	}
-	switch {
-	case served.cdrom:
-		return fmt.Errorf("%w: disk %s of domain %d is a cdrom", backend.ErrInvalid, vdev, id)
-	case served.backendDomid != 0:
-		return fmt.Errorf("%w: disk %s of domain %d is served from domain %d", backend.ErrUnsupported, vdev, id, served.backendDomid)
-	case served.backend == "phy":
+	if served.backend == "phy" {
 		return growLoopFile(path, bytes)
-	case served.backend != "qdisk":
-		return fmt.Errorf("%w: disk %s of domain %d is served by libxl's %s backend", backend.ErrUnsupported, vdev, id, served.backend)
 	}
 	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
 	if err != nil {

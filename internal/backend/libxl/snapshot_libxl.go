@@ -169,24 +169,35 @@ func (b *Backend) qdiskDisks(id backend.DomID, vdevs []string) error {
 			return fmt.Errorf("%w: disk %s named twice", backend.ErrInvalid, v)
 		}
 		seen[v] = true
-		served, ok := b.c.diskServed(uint32(id), v)
-		if !ok {
-			if _, err := b.c.Info(uint32(id)); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: domain %d has no disk %s", backend.ErrNoDevice, id, v)
+		served, err := b.servedDisk(id, v)
+		if err != nil {
+			return err
 		}
-		switch {
-		case served.cdrom:
-			return fmt.Errorf("%w: disk %s of domain %d is a cdrom", backend.ErrInvalid, v, id)
-		case served.backend != "qdisk":
+		if served.backend != "qdisk" {
 			return fmt.Errorf("%w: disk %s of domain %d is served by libxl's %s backend (blkback, in the kernel), not by QEMU: "+
 				"its image cannot change under the running guest; only qdisk disks (a qcow2 image, or driver name='qemu') can", backend.ErrUnsupported, v, id, served.backend)
-		case served.backendDomid != 0:
-			return fmt.Errorf("%w: disk %s of domain %d is served from domain %d, not from this dom0's device model", backend.ErrUnsupported, v, id, served.backendDomid)
 		}
 	}
 	return nil
+}
+
+// servedDisk is how this dom0 serves domain id's disk vdev, which must be
+// a disk (not a cdrom) that no other domain serves.
+func (b *Backend) servedDisk(id backend.DomID, vdev string) (diskServing, error) {
+	served, ok := b.c.diskServed(uint32(id), vdev)
+	if !ok {
+		if _, err := b.c.Info(uint32(id)); err != nil {
+			return diskServing{}, err
+		}
+		return diskServing{}, fmt.Errorf("%w: domain %d has no disk %s", backend.ErrNoDevice, id, vdev)
+	}
+	switch {
+	case served.cdrom:
+		return served, fmt.Errorf("%w: disk %s of domain %d is a cdrom", backend.ErrInvalid, vdev, id)
+	case served.backendDomid != 0:
+		return served, fmt.Errorf("%w: disk %s of domain %d is served from domain %d, not from this dom0's device model", backend.ErrUnsupported, vdev, id, served.backendDomid)
+	}
+	return served, nil
 }
 
 // diskServing is how libxl serves one disk of a running domain.
