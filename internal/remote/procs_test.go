@@ -127,7 +127,7 @@ func TestNewAnswersEveryCall(t *testing.T) {
 		{214, "this function is not supported by the connection driver: virDomainMigratePrepare3", 20},
 		{412, "this function is not supported by the connection driver: virDomainCheckpointGetXMLDesc", 69},
 		{334, "this function is not supported by the connection driver: virDomainCoreDumpWithFormat", 20},
-		{226, "this function is not supported by the connection driver: virDomainSendKey", 20},
+		{384, "this function is not supported by the connection driver: virDomainSetVcpu", 20},
 	} {
 		p := prog.Procedure(c.num)
 		_, err := p.Handler(context.Background(), nil, p.NewArgs())

@@ -129,10 +129,10 @@ func TestGoLibvirtUnsupportedWriteOnReadOnlySocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro := d.GoLibvirt(paths.ROSocketName)
-	wantLibvirtError(t, "send-key on ro", ro.DomainSendKey(dom, 0, 0, []uint32{28}, 0), libvirt.ErrOperationDenied,
-		"operation forbidden: read only access prevents virDomainSendKey")
-	wantLibvirtError(t, "send-key on rw", rw.DomainSendKey(dom, 0, 0, []uint32{28}, 0), libvirt.ErrNoSupport,
-		"this function is not supported by the connection driver: virDomainSendKey")
+	wantLibvirtError(t, "setvcpu on ro", ro.DomainSetVcpu(dom, "1", 0, 0), libvirt.ErrOperationDenied,
+		"operation forbidden: read only access prevents virDomainSetVcpu")
+	wantLibvirtError(t, "setvcpu on rw", rw.DomainSetVcpu(dom, "1", 0, 0), libvirt.ErrNoSupport,
+		"this function is not supported by the connection driver: virDomainSetVcpu")
 	// Snapshot reads pass on the read-only socket, changes do not.
 	if n, err := ro.DomainSnapshotNum(dom, 0); err != nil || n != 0 {
 		t.Errorf("snapshot count on ro: %d %v", n, err)
