@@ -36,7 +36,9 @@ func (drv *Driver) Screenshot(ctx context.Context, dom Domain, screen, flags uin
 	if !ok {
 		return nil, "", domainErr(libvirt.ErrNoSupport, "%s", "virDomainScreenshot")
 	}
-	tmp, err := os.CreateTemp(drv.paths.LibDir(), "screendump.")
+	// named as the store names its temporaries: the next start removes
+	// one a killed daemon left (cleanTemp)
+	tmp, err := os.CreateTemp(drv.paths.LibDir(), ".screendump.tmp-*")
 	if err != nil {
 		return nil, "", errSystem(err, "cannot create a file for the screenshot in '%s'", drv.paths.LibDir())
 	}

@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,5 +99,22 @@ func TestSetLifecycleActionArgs(t *testing.T) {
 	x, _ := drv.GetXMLDesc(ctx, d, uint32(libvirt.DomainXMLInactive))
 	if !strings.Contains(x, "<on_crash>coredump-restart</on_crash>") {
 		t.Errorf("persistent definition after the change:\n%s", x)
+	}
+}
+
+// A screendump a killed daemon left (between its creation and removal) is
+// gone after the next start, as the store's temporaries are.
+func TestScreendumpLeftoverSwept(t *testing.T) {
+	e := newEnv(t)
+	left := filepath.Join(e.root.LibDir(), ".screendump.tmp-1234")
+	if err := os.MkdirAll(e.root.LibDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(left, []byte("P6\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the leftover screendump is still there: %v", err)
 	}
 }

@@ -71,7 +71,7 @@ print(mime, len(data))
 		t.Fatalf("libvirt-python's screenshot: %q %s", r.Stdout, r.Stderr)
 	}
 	checkPNG(t, py)
-	left, _ := filepath.Glob(filepath.Join(d.Paths.LibDir(), "screendump.*"))
+	left, _ := filepath.Glob(filepath.Join(d.Paths.LibDir(), ".screendump*"))
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}

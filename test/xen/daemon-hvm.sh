@@ -101,7 +101,7 @@ hvm_shot() {
 	*) WHY="virsh screenshot wrote neither PNG nor PPM: $(head -c 16 $TMPD/shot | od -A n -t x1)"; return 1 ;;
 	esac
 	SHOT="$SHOT, $(wc -c <$TMPD/shot) bytes"
-	_left=$(ls "$VR"/var/lib/libvirt/libxl/screendump.* 2>/dev/null | tr '\n' ' ')
+	_left=$(ls "$VR"/var/lib/libvirt/libxl/.screendump* 2>/dev/null | tr '\n' ' ')
 	[ -z "$_left" ] || { WHY="virsh screenshot left $_left"; return 1; }
 }
 
