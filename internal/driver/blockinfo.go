@@ -40,21 +40,14 @@ func (drv *Driver) BlockInfo(ctx context.Context, dom Domain, path string, flags
 		return ImageSizes{}, libxlErr(libvirt.ErrInvalidArg, "invalid path %s not assigned to domain", path)
 	}
 	disk := &disks[i]
-	src := disk.Source
-	var local string
-	switch {
+	switch src := disk.Source; {
 	case src == nil:
-	case src.File != nil:
-		local = src.File.File
-	case src.Block != nil:
-		local = src.Block.Dev
-	case src.Dir != nil:
-		local = src.Dir.Dir
 	case src.Network != nil && src.Network.Protocol != "":
 		return ImageSizes{}, errNoStorageBackend("network files using %s protocol", src.Network.Protocol)
 	case src.Volume != nil:
 		return ImageSizes{}, errNoStorageBackend("'%s' storage", diskSourceType(disk))
 	}
+	local := diskSourcePath(disk)
 	if local == "" {
 		return ImageSizes{}, libxlErr(libvirt.ErrInvalidArg, "disk '%s' does not currently have a source assigned", path)
 	}
@@ -146,7 +139,8 @@ func (drv *Driver) BlockResize(ctx context.Context, dom Domain, path string, siz
 	return nil
 }
 
-// diskSourcePath is the local file or block device a disk reads, or "".
+// diskSourcePath is the local file, block device or directory a disk
+// reads, or "".
 func diskSourcePath(disk *libvirtxml.DomainDisk) string {
 	switch src := disk.Source; {
 	case src == nil:
@@ -154,6 +148,8 @@ func diskSourcePath(disk *libvirtxml.DomainDisk) string {
 		return src.File.File
 	case src.Block != nil:
 		return src.Block.Dev
+	case src.Dir != nil:
+		return src.Dir.Dir
 	}
 	return ""
 }

@@ -43,20 +43,11 @@ func loopsOver(path string) ([]string, error) {
 	return loops, nil
 }
 
-// growLoopFile grows the raw image path to bytes and the loop devices over
-// it with it. A block device is the admin's to grow (lvextend): blkback
-// follows it by itself. Shrinking is refused: the guest's data beyond the
-// new end would go under it.
+// growLoopFile grows the raw image path to bytes, and the loop devices over
+// it with it (backend.CheckRawGrowth says which images can grow).
 func growLoopFile(path string, bytes uint64) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
-	}
-	switch {
-	case !st.Mode().IsRegular():
-		return fmt.Errorf("%w: %s is a block device, which blkback serves as it is: grow the device itself, and the guest sees its new size", backend.ErrUnsupported, path)
-	case bytes < uint64(st.Size()):
-		return fmt.Errorf("%w: %s is %d bytes: blkback's disks can only grow", backend.ErrUnsupported, path, st.Size())
+	if err := backend.CheckRawGrowth(path, bytes); err != nil {
+		return err
 	}
 	loops, err := loopsOver(path)
 	if err != nil {

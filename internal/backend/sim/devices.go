@@ -329,7 +329,7 @@ func (h *Host) InsertMedia(ctx context.Context, id backend.DomID, disk libxltype
 }
 
 // ResizeDisk implements backend.DiskResizer as the phy backend serves a
-// raw image file: the file grows to bytes (never shrinks); the simulated
+// raw image file: the file grows to bytes (backend.CheckRawGrowth); the simulated
 // guest reads the disk's new size from it. Other formats, which QEMU
 // would resize, are refused: the simulated host writes none of them.
 func (h *Host) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path string, bytes uint64) error {
@@ -353,14 +353,8 @@ func (h *Host) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path stri
 	case disk.Format != "" && disk.Format != "raw":
 		return fmt.Errorf("%w: the simulated host resizes raw images only, not %s", backend.ErrUnsupported, disk.Format)
 	}
-	st, err := os.Stat(path)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
-	case !st.Mode().IsRegular():
-		return fmt.Errorf("%w: %s is a block device: grow the device itself", backend.ErrUnsupported, path)
-	case bytes < uint64(st.Size()):
-		return fmt.Errorf("%w: %s is %d bytes: blkback's disks can only grow", backend.ErrUnsupported, path, st.Size())
+	if err := backend.CheckRawGrowth(path, bytes); err != nil {
+		return err
 	}
 	if err := os.Truncate(path, int64(bytes)); err != nil {
 		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
