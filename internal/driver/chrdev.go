@@ -61,13 +61,24 @@ func (cd *chrdevs) recorded(d *domain) <-chan struct{} {
 
 // Console is an open console session (virFDStreamOpenPTY): the pty's
 // bytes both ways. Read and Write block; Finish or Abort end the session
-// and make a blocked Read return.
+// and make a blocked Read return. A session that can follow (follow set)
+// outlives its pty: when the guest boots again, as a new domain on Xen
+// (a reboot or reset), or its console daemon gives it a new pty, the
+// session moves to the new pty, as a console of libvirt's QEMU driver
+// stays open across the guest's reboot.
 type Console struct {
-	f     *os.File
-	path  string
 	devs  *chrdevs
 	taken atomic.Bool
-	once  sync.Once
+	// follow waits for the pty of the same device after the one at path
+	// hung up; "" when there is none (the guest stopped for good). done is
+	// closed when the session ends.
+	follow func(path string, done <-chan struct{}) string
+
+	mu     sync.Mutex // guards f, path and closed
+	f      *os.File
+	path   string
+	closed bool
+	done   chan struct{} // closed with closed
 }
 
 // openPTY is virChrdevOpen for a pty: the session on path, taking it over
@@ -78,7 +89,7 @@ func (cd *chrdevs) openPTY(path string, force bool) (*Console, error) {
 	defer cd.mu.Unlock()
 	if old := cd.open[path]; old != nil {
 		if !force {
-			return nil, libxlErr(libvirt.ErrOperationFailed, "Active console session exists for this domain")
+			return nil, errConsoleBusy()
 		}
 		old.taken.Store(true)
 		old.closeFile()
@@ -88,12 +99,40 @@ func (cd *chrdevs) openPTY(path string, force bool) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{f: f, path: path, devs: cd}
+	c := &Console{f: f, path: path, devs: cd, done: make(chan struct{})}
 	if cd.open == nil {
 		cd.open = map[string]*Console{}
 	}
 	cd.open[path] = c
 	return c, nil
+}
+
+func errConsoleBusy() error {
+	return libxlErr(libvirt.ErrOperationFailed, "Active console session exists for this domain")
+}
+
+// move puts session c on the pty at path, in place of its own, unless c
+// ended meanwhile or another session holds that pty.
+func (cd *chrdevs) move(c *Console, path string) error {
+	cd.mu.Lock()
+	defer cd.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || cd.open[c.path] != c {
+		return ErrConsoleTaken
+	}
+	if other := cd.open[path]; other != nil && other != c {
+		return errConsoleBusy()
+	}
+	f, err := openTTY(path)
+	if err != nil {
+		return err
+	}
+	c.f.Close()
+	delete(cd.open, c.path)
+	c.f, c.path = f, path
+	cd.open[path] = c
+	return nil
 }
 
 // openTTY opens a pty's slave end in raw mode, with virFDStreamOpenPTY's
@@ -127,17 +166,71 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Read reads what the guest printed; io.EOF once its pty hung up (the
-// guest is gone), ErrConsoleTaken once another session took it over.
-func (c *Console) Read(p []byte) (int, error) {
-	n, err := c.f.Read(p)
-	return n, c.ioErr(err, "cannot read from stream")
+// file is the pty the session is on now, and its path.
+func (c *Console) file() (*os.File, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.f, c.path
 }
 
-// Write sends typed bytes to the guest.
+func (c *Console) ended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Read reads what the guest printed; io.EOF once its pty hung up (the
+// guest is gone) and the session cannot follow it to a new one,
+// ErrConsoleTaken once another session took it over.
+func (c *Console) Read(p []byte) (int, error) {
+	for {
+		f, path := c.file()
+		n, err := f.Read(p)
+		if n > 0 || !hungUp(err) || !c.followFrom(path) {
+			return n, c.ioErr(err, "cannot read from stream")
+		}
+	}
+}
+
+// Write sends typed bytes to the guest. What is typed while the session
+// waits for the guest's next boot is dropped, as keys pressed while a
+// machine restarts are.
 func (c *Console) Write(p []byte) (int, error) {
-	n, err := c.f.Write(p)
-	return n, c.ioErr(err, "cannot write to stream")
+	for {
+		f, _ := c.file()
+		n, err := f.Write(p)
+		switch {
+		case err == nil || c.ended() || c.taken.Load():
+		case c.moved(f):
+			continue // Read moved the session meanwhile
+		case c.follow != nil && (hungUp(err) || errors.Is(err, os.ErrClosed)):
+			return len(p), nil
+		}
+		return n, c.ioErr(err, "cannot write to stream")
+	}
+}
+
+// moved reports whether the session is no longer on f.
+func (c *Console) moved(f *os.File) bool {
+	now, _ := c.file()
+	return now != f
+}
+
+// hungUp reports whether a pty read or write failed because the other
+// end, the console daemon's, closed: the guest is gone.
+func hungUp(err error) bool {
+	return err == io.EOF || errors.Is(err, syscall.EIO)
+}
+
+// followFrom moves the session from the pty at path, which hung up, to
+// the pty of the same device in the guest's next boot; it reports whether
+// it did.
+func (c *Console) followFrom(path string) bool {
+	if c.follow == nil || c.taken.Load() || c.ended() {
+		return false
+	}
+	next := c.follow(path, c.done)
+	return next != "" && c.devs.move(c, next) == nil
 }
 
 func (c *Console) ioErr(err error, what string) error {
@@ -165,11 +258,21 @@ func (c *Console) Abort() { c.release() }
 // session has it already.
 func (c *Console) release() {
 	c.devs.mu.Lock()
-	if c.devs.open[c.path] == c {
-		delete(c.devs.open, c.path)
+	_, path := c.file()
+	if c.devs.open[path] == c {
+		delete(c.devs.open, path)
 	}
 	c.devs.mu.Unlock()
 	c.closeFile()
 }
 
-func (c *Console) closeFile() { c.once.Do(func() { c.f.Close() }) }
+// closeFile ends the session: its pty is closed and it follows no more.
+func (c *Console) closeFile() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		c.f.Close()
+		close(c.done)
+	}
+}

@@ -184,13 +184,18 @@ func (drv *Driver) OpenConsole(ctx context.Context, dom Domain, devName *string,
 		}
 	}
 	drv.refreshConsoles(d, false)
+	id := d.ref().ID
 	c, err := drv.openConsole(d, devName, force)
 	if err != nil && isOpenFailure(err) {
 		// the pty recorded is gone: a console daemon restarted unseen
 		drv.refreshConsoles(d, true)
 		c, err = drv.openConsole(d, devName, force)
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	drv.followConsole(c, d, devName, id)
+	return c, nil
 }
 
 // openConsole opens d's console devName as recorded now.

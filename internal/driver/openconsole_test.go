@@ -50,6 +50,20 @@ func (h *ttyHost) ConsoleTTY(_ context.Context, id backend.DomID, port int, seri
 	return p.Path, nil
 }
 
+// Destroy closes the guest's consoles, as xenconsoled does once the
+// domain is gone: a session on one reads the hangup.
+func (h *ttyHost) Destroy(ctx context.Context, id backend.DomID) error {
+	h.mu.Lock()
+	for key, p := range h.pairs {
+		if strings.HasPrefix(key, fmt.Sprintf("%d/", id)) {
+			p.Close()
+			delete(h.pairs, key)
+		}
+	}
+	h.mu.Unlock()
+	return h.Host.Destroy(ctx, id)
+}
+
 // master is the guest's end of a console the driver asked for.
 func (h *ttyHost) master(id int32, serial bool, port int) *pty.Pair {
 	h.mu.Lock()
@@ -125,9 +139,62 @@ func TestOpenConsoleCarriesBytesBothWays(t *testing.T) {
 		t.Fatalf("guest read %q, %v", s, err)
 	}
 	// The guest going away hangs the console up: EOF.
-	guest.Close()
+	if err := drv.Destroy(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := readSome(t, c); err != io.EOF {
 		t.Fatalf("after hangup: %v, want EOF", err)
+	}
+}
+
+// A session stays open across the guest's reset, which on Xen is a new
+// domain with a new console: it carries the new boot's console both ways,
+// as a console of libvirt's QEMU driver does across a reboot. What is typed
+// in between is dropped.
+func TestOpenConsoleFollowsTheNextBoot(t *testing.T) {
+	drv, h := startTTY(t)
+	d := define(t, drv, "con", 1, "")
+	started := startRecorded(t, drv, d, "<console type='pty' tty='/dev/pts/")
+	c, err := drv.OpenConsole(ctx, d, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	old := h.master(started.ID, false, 0)
+	if err := drv.Reset(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Write([]byte("lost")); n != 4 || err != nil {
+		t.Fatalf("typed between the boots: %d, %v", n, err)
+	}
+	next := d
+	next.ID = started.ID + 1
+	var guest *pty.Pair
+	for deadline := time.Now().Add(10 * time.Second); guest == nil; guest = h.master(next.ID, false, 0) {
+		if time.Now().After(deadline) {
+			t.Fatal("the next boot's console was never asked for")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if guest.Path == old.Path {
+		t.Logf("the new boot's pty reuses %s", old.Path)
+	}
+	guest.Master.Write([]byte("second boot"))
+	if s, err := readSome(t, c); s != "second boot" || err != nil {
+		t.Fatalf("after the reset the session read %q, %v", s, err)
+	}
+	c.Write([]byte("root\r"))
+	if s, err := readSome(t, guest.Master); s != "root\r" || err != nil {
+		t.Fatalf("the new boot read %q, %v", s, err)
+	}
+	// The new boot's console is the session's: a second one is refused.
+	_, err = drv.OpenConsole(ctx, d, nil, 0)
+	wantErr(t, err, libvirt.ErrOperationFailed, virerr.FromLibxl, "operation failed: Active console session exists for this domain")
+	if err := drv.Destroy(ctx, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readSome(t, c); err != io.EOF {
+		t.Fatalf("after the destroy: %v, want EOF", err)
 	}
 }
 

@@ -201,8 +201,10 @@ func TestConsoleAcrossDaemonRestarts(t *testing.T) {
 }
 
 // The banner is printed at every boot: a reboot is a new domain on Xen,
-// with a new console.
-func TestConsoleBannerAtReboot(t *testing.T) {
+// with a new console. The session stays open across it, as a console of
+// libvirt's QEMU driver does, and carries the new boot's console; so does
+// one across a reset. A session ends when the guest stops for good.
+func TestConsoleFollowsReboots(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	defineStart(t, d, "con", guestXML("con", ""))
 	ttyconsole(t, d, "con")
@@ -210,15 +212,24 @@ func TestConsoleBannerAtReboot(t *testing.T) {
 	tm.Expect("(domid 1,")
 	tm.Type("reboot\r")
 	tm.Expect("reboot: Restarting system")
-	tm.Wait() // the old domain's console hangs up
-	for deadline := time.Now().Add(bound); domid(t, d, "con") != 2; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the guest did not come back: %s", d.DomState("con"))
-		}
-	}
-	ttyconsole(t, d, "con")
-	tm = console(t, d, "con")
 	tm.Expect("Booting simulated Xen guest 'con' (domid 2,")
+	if got := domid(t, d, "con"); got != 2 {
+		t.Fatalf("after the reboot the guest runs as %d", got)
+	}
+	awaitLive(t, tm)
+	d.MustVirsh("reset", "con")
+	tm.Expect("Booting simulated Xen guest 'con' (domid 3,")
+	awaitLive(t, tm)
+	// Another session is refused: the new boot's console is this one's.
+	other := d.VirshTerminal("console", "con")
+	other.Expect("error: operation failed: Active console session exists for this domain")
+	other.Wait()
+	tm.Type("poweroff\r")
+	tm.Expect("reboot: Power down")
+	if code := tm.Wait(); code != 0 {
+		t.Fatalf("virsh console exited %d after the guest powered off:\n%q", code, tm.Output())
+	}
+	d.WaitState("con", "shut off (shutdown)")
 }
 
 func TestPythonOpenConsoleReadsTheBanner(t *testing.T) {
@@ -298,8 +309,9 @@ func TestVirshStartConsole(t *testing.T) {
 }
 
 // A console daemon that restarts gives the running guest's console a new
-// pty (as xenconsoled does): virsh ttyconsole names the new one and virsh
-// console reaches the guest through it (issue 20).
+// pty (as xenconsoled does): virsh ttyconsole names the new one, virsh
+// console reaches the guest through it (issue 20), and a session open
+// across the restart moves to it.
 func TestConsoleAfterConsoledRestart(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	defineStart(t, d, "con", guestXML("con", ""))
@@ -310,6 +322,8 @@ func TestConsoleAfterConsoledRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	// A session open across the restart moves to the new pty.
+	held := console(t, d, "con")
 	pid := consoledPid(t, d)
 	syscall.Kill(pid, syscall.SIGKILL)
 	// the simulated host starts a console daemon again at the next create
@@ -332,6 +346,11 @@ func TestConsoleAfterConsoledRestart(t *testing.T) {
 	}
 	if live := d.MustVirsh("dumpxml", "con"); !strings.Contains(live, "<source path='"+tty+"'/>") {
 		t.Fatalf("live XML does not name %s:\n%s", tty, live)
+	}
+	awaitLive(t, held)
+	held.Type("\x1d")
+	if code := held.Wait(); code != 0 {
+		t.Fatalf("virsh console exited %d on ^]", code)
 	}
 	tm := console(t, d, "con")
 	tm.Type("after restart\r")

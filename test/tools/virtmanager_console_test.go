@@ -18,8 +18,8 @@ import (
 // with no graphics shows its text console (a libvirt console stream):
 // the simulated guest's boot banner appears, a line typed there comes back,
 // and "poweroff" typed there shuts the guest down; started again, its
-// Force Reset boots it again. Its screenshots are
-// kept if the test fails.
+// Force Reset boots it again, and the console carries the new boot. Its
+// screenshots are kept if the test fails.
 func TestVirtManagerTextConsole(t *testing.T) {
 	if _, err := exec.LookPath("virt-manager"); err != nil {
 		t.Skip("virt-manager is not installed")
@@ -98,6 +98,24 @@ func TestVirtManagerTextConsole(t *testing.T) {
 	w.waitLog("domain lifecycle event: domain=con state=VIR_DOMAIN_EVENT_STARTED reason=VIR_DOMAIN_EVENT_STARTED_BOOTED")
 	w.step("5-reset")
 	w.check()
+
+	// Its console follows the guest into the new boot: once the new
+	// boot's banner has settled, a line typed there comes back.
+	x.Xdotool("mousemove", "--window", win, "400", "400", "click", "1")
+	settled := 0
+	poll(15*time.Second, func() bool {
+		n := shot("6-new-boot")
+		done := n == settled
+		settled = n
+		return done
+	})
+	x.Xdotool("type", "--delay", "50", "again")
+	x.Xdotool("key", "Return")
+	var again int
+	if !poll(30*time.Second, func() bool { again = shot("7-again"); return again > settled+20 }) {
+		t.Fatalf("after the reset a typed line did not come back: %d text pixels, %d before", again, settled)
+	}
+	t.Logf("text pixels after the reset: %d, %d with a line typed", settled, again)
 	d.MustVirsh("destroy", "con")
 }
 

@@ -87,12 +87,57 @@ vconsole() {
 	CONSOLE="console: '$_boot' and '${_answer#^}' in $(since "$_t") s"
 }
 
+# vfollow_open NAME: a virsh console session on NAME, on script(1)'s pty, held open in the
+# background (its input on fd 7, its output $TMPD/follow-NAME.out) across what comes next,
+# until vfollow_check
+vfollow_open() {
+	_fo=$TMPD/follow-$1.out _fi=$TMPD/follow-$1.in
+	FOLLOW_IN=$_fi
+	rm -f "$_fo" "$_fi"
+	mkfifo "$_fi"
+	script -q -f -c "virsh -c '$URI' console $1" "$_fo" <"$_fi" >/dev/null 2>&1 &
+	FOLLOW_PID=$!
+	exec 7>"$_fi"
+	con_has "$_fo" "Escape character" 60 || { vfollow_end; return 1; }
+}
+# vfollow_check NAME BOOTS: the session vfollow_open opened is still open after the guest
+# booted again BOOTS times (a new domain each time on Xen), printed each new boot's marker
+# and answers a typed line from the boot that runs now; ^] ends it. FOLLOW says what was seen.
+vfollow_check() {
+	_fo=$TMPD/follow-$1.out _tok=vx-follow-$$
+	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
+		_boot=DOMU-MARKER-OK _answer="^DOMU-ECHO $_tok"
+	else
+		_boot="Booting simulated Xen guest '$1'" _answer="^$_tok"
+	fi
+	kill -0 "$FOLLOW_PID" 2>/dev/null || { WHY="the console session ended: $(tail -c 300 "$_fo" 2>/dev/null | tr -d '\r' | tr '\n' '|')"; vfollow_end; return 1; }
+	_n=$(grep -a -c "$_boot" "$_fo" || true)
+	[ "$_n" -ge "$2" ] || { WHY="the console session printed $_n boot markers, want $2: $(tail -c 300 "$_fo" | tr -d '\r' | tr '\n' '|')"; vfollow_end; return 1; }
+	printf '%s\r' "$_tok" >&7
+	con_has "$_fo" "$_answer" 60 || { vfollow_end; return 1; }
+	FOLLOW="one console session across $2 boots: $_n markers and the answer"
+	vfollow_end
+}
+# vfollow_end: ^] into the held session; until it exits (10 s)
+vfollow_end() {
+	printf '\035' >&7 2>/dev/null
+	exec 7>&-
+	_j=0
+	while kill -0 "$FOLLOW_PID" 2>/dev/null; do
+		[ $_j -lt 20 ] || { kill "$FOLLOW_PID"; break; }
+		sleep 0.5
+		_j=$((_j + 1))
+	done
+	wait "$FOLLOW_PID" 2>/dev/null || true
+	rm -f "$FOLLOW_IN"
+}
+
 # lifecycle NAME [reboot]: define, start, dominfo, dumpxml, marker, shutdown (with reboot: reboot,
 # reset, and a reboot set-lifecycle-action made a poweroff instead), start, destroy, undefine;
 # with reboot, domrename too (vrename)
 lifecycle() {
 	DEBUG_FN="vguest_debug $1"
-	REBOOT= RESET_S= CONSOLE=
+	REBOOT= RESET_S= CONSOLE= FOLLOW=
 	forget "$1"
 	forget "$1-renamed"
 	step "virsh define" V define "$XT/guests/$1.xml" || return 1
@@ -108,10 +153,13 @@ lifecycle() {
 	vtty "$1" || return 1
 	if [ "${2:-}" = reboot ]; then
 		vconsole "$1" || return 1
-		vrestart "$1" 120 reboot "$1" || return 1
+		# a console session stays open across the reboot and the reset (a new domain each)
+		vfollow_open "$1" || return 1
+		vrestart "$1" 120 reboot "$1" || { vfollow_end; return 1; }
 		REBOOT=$RESTART _idr=$ID
-		vrestart "$1" 120 reset "$1" || return 1
+		vrestart "$1" 120 reset "$1" || { vfollow_end; return 1; }
 		RESET_S=$RESTART
+		vfollow_check "$1" 2 || return 1
 	fi
 	_id2=$ID
 	if [ "${2:-}" = reboot ]; then
@@ -139,7 +187,7 @@ lifecycle() {
 	step "virsh undefine" V undefine "$1" || return 1
 	! V list --all --name | grep -q -x "$1" || { WHY="undefined guest still listed"; return 1; }
 	if [ -n "$REBOOT" ]; then
-		DETAIL="ids $_id1, $_idr after reboot (new boot's marker in $REBOOT s), $_id2 after reset (marker in $RESET_S s), $_id3 after a reboot that set-lifecycle-action made a poweroff, and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; reboot reset set-lifecycle-action reboot start destroy domrename (started as d$RENAMED) undefine"
+		DETAIL="ids $_id1, $_idr after reboot (new boot's marker in $REBOOT s), $_id2 after reset (marker in $RESET_S s), $_id3 after a reboot that set-lifecycle-action made a poweroff, and start; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} $CONSOLE; $FOLLOW; reboot reset set-lifecycle-action reboot start destroy domrename (started as d$RENAMED) undefine"
 	else
 		DETAIL="ids $_id1 then $_id3; define start dominfo dumpxml marker ttyconsole${TTY:+ $TTY} shutdown start destroy undefine"
 	fi

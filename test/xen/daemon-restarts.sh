@@ -21,13 +21,15 @@ restart_consoled() {
 }
 
 # the xenconsoled part: a running vx-pv's console moves to a new pty, which virsh names and
-# opens. CONSOLED gets what was seen.
+# opens, and to which a session open across the restart moves. CONSOLED gets what was seen.
 restarts_consoled() {
 	vtty vx-pv || return 1
 	_old=$TTY
 	# held open, the old pty keeps its number, so that the new one must differ
 	exec 5<>"$_old"
-	restart_consoled || { exec 5>&-; return 1; }
+	# a console session open across the restart moves to the new pty
+	vfollow_open vx-pv || { exec 5>&-; return 1; }
+	restart_consoled || { exec 5>&-; vfollow_end; return 1; }
 	_i=0
 	until _new=$(xs_tty "$ID") && [ -n "$_new" ] && [ "$_new" != "$_old" ]; do
 		[ $_i -lt 50 ] || { exec 5>&-; WHY="xenstore still names $_old for d$ID 10 s after xenconsoled's restart"; return 1; }
@@ -38,10 +40,11 @@ restarts_consoled() {
 	# the driver asks for xenconsoled at most once a second: a second try may be needed
 	_t=$(V ttyconsole vx-pv 2>&1 | head -n 1)
 	[ "$_t" = "$_new" ] || { sleep 1; _t=$(V ttyconsole vx-pv 2>&1 | head -n 1); }
-	[ "$_t" = "$_new" ] || { WHY="after xenconsoled's restart virsh ttyconsole says '$_t', xenstore '$_new' (was $_old)"; return 1; }
+	[ "$_t" = "$_new" ] || { WHY="after xenconsoled's restart virsh ttyconsole says '$_t', xenstore '$_new' (was $_old)"; vfollow_end; return 1; }
+	vfollow_check vx-pv 0 || return 1
 	# the boot output went to the old pty: the session shows the answer to a typed line
 	vconsole vx-pv "Escape character" || return 1
-	CONSOLED="tty $_old -> $_new, $CONSOLE"
+	CONSOLED="tty $_old -> $_new, the session open across it answered, $CONSOLE"
 }
 
 # restart_xenstored: kill xenstored and start it again as toolstack did; dom0's entries are
