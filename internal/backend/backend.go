@@ -346,6 +346,14 @@ type DiskResizer interface {
 	ResizeDisk(ctx context.Context, id DomID, vdev, path string, bytes uint64) error
 }
 
+// NICRateSetter is the optional feature of a running guest's NIC taking a
+// new limit on what the guest sends (Xen's netback credit): bytes per
+// interval of intervalUs microseconds; bytes 0 lifts the limit. The NIC is
+// the one of MAC address mac.
+type NICRateSetter interface {
+	SetNICRate(ctx context.Context, id DomID, mac string, bytes uint64, intervalUs uint32) error
+}
+
 // ConsoleTTYs is the optional feature of guest consoles on host ptys
 // (libxl_console_get_tty): the pty of console or serial port number port.
 // It may fail or be empty until the console daemon has set it up.

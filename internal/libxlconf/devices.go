@@ -204,7 +204,7 @@ func (t *translation) makeNIC(ifc *libvirtxml.DomainInterface, devid int) (libxl
 	default:
 		return n, unsupported("unsupported interface type %s", interfaceType(src))
 	}
-	n.RateBytes, n.RateInterval = vifRate(ifc.Bandwidth)
+	n.RateBytes, n.RateInterval = VifRate(ifc.Bandwidth)
 	return n, nil
 }
 
@@ -235,9 +235,9 @@ func openvswitch(ifc *libvirtxml.DomainInterface, n *libxltypes.NIC) {
 // vifRateInterval is xl's default credit interval, 50 ms.
 const vifRateInterval = 50000
 
-// vifRate turns the outbound average (KiB/s) into libxl's credit per
-// interval, as xl does when no interval is given.
-func vifRate(bw *libvirtxml.DomainInterfaceBandwidth) (uint64, uint32) {
+// VifRate turns the outbound average (KiB/s) into libxl's credit per
+// interval, as xl does when no interval is given (0, 0: no limit).
+func VifRate(bw *libvirtxml.DomainInterfaceBandwidth) (uint64, uint32) {
 	if bw == nil || bw.Outbound == nil || bw.Outbound.Average == nil || *bw.Outbound.Average <= 0 {
 		return 0, 0
 	}

@@ -16,6 +16,7 @@ const (
 	remoteCpumapsMax              = 8388608 // REMOTE_CPUMAPS_MAX
 	remoteSchedulerParametersMax  = 16      // REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX
 	remoteNumaParametersMax       = 16      // REMOTE_DOMAIN_NUMA_PARAMETERS_MAX
+	remoteInterfaceParametersMax  = 16      // REMOTE_DOMAIN_INTERFACE_PARAMETERS_MAX
 	flagsAffectLiveAndConfigError = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
 )
 
@@ -33,6 +34,8 @@ func (p *program) tuningProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainSetSchedulerParameters, p.setSchedulerParameters),
 		rpc.Handle(procDomainSetSchedulerParametersFlags, p.setSchedulerParametersFlags),
 		rpc.Handle(procDomainGetNumaParameters, p.getNumaParameters),
+		rpc.Handle(procDomainGetInterfaceParameters, p.getInterfaceParameters),
+		rpc.Handle(procDomainSetInterfaceParameters, p.setInterfaceParameters),
 		rpc.Handle(procDomainPMSuspendForDuration, p.pmSuspendForDuration),
 		rpc.Handle(procDomainPMWakeup, p.pmWakeup),
 		rpc.Handle(procConnectCompareCPU, p.compareCPU),
@@ -214,6 +217,36 @@ func (p *program) setSchedulerParametersFlags(ctx context.Context, _ *rpc.Client
 		return nil, err
 	}
 	return nil, p.drv.SetSchedulerParametersFlags(ctx, domainOf(a.Dom), a.Params, a.Flags)
+}
+
+// getInterfaceParameters is remoteDispatchDomainGetInterfaceParameters,
+// the two-call query: with nparams 0 the answer is how many parameters
+// there are. A negative nparams gets the entry point's error (libvirt's
+// daemon would try to allocate that many first).
+func (p *program) getInterfaceParameters(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetInterfaceParametersArgs) (*libvirt.DomainGetInterfaceParametersRet, error) {
+	const fn = "virDomainGetInterfaceParameters"
+	switch {
+	case a.Nparams > remoteInterfaceParametersMax:
+		return nil, dispatchErr("nparams too large")
+	case a.Nparams < 0:
+		return nil, virerr.InvalidArg(virerr.FromDomain, fn, "*nparams", "*nparams in %s must be zero or greater", fn)
+	}
+	params, n, err := p.drv.GetInterfaceParameters(ctx, domainOf(a.Dom), a.Device, int(a.Nparams), uint32(a.Flags)|typedparam.StringOkay)
+	if err != nil {
+		return nil, err
+	}
+	if a.Nparams == 0 {
+		return &libvirt.DomainGetInterfaceParametersRet{Nparams: int32(n)}, nil
+	}
+	out, err := typedparam.Serialize(params, remoteInterfaceParametersMax, uint32(a.Flags))
+	return &libvirt.DomainGetInterfaceParametersRet{Params: out}, err
+}
+
+func (p *program) setInterfaceParameters(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetInterfaceParametersArgs) (*rpc.Void, error) {
+	if err := setParamsCheck(a.Params, "virDomainSetInterfaceParameters"); err != nil {
+		return nil, err
+	}
+	return nil, p.drv.SetInterfaceParameters(ctx, domainOf(a.Dom), a.Device, a.Params, a.Flags)
 }
 
 // getNumaParameters is the two-call query: with nparams 0 the answer is

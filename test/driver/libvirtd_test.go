@@ -43,10 +43,12 @@ func netvolGuest(name string) string {
 }
 
 // simConfig is the libxl configuration the simulated host keeps for the
-// guest named name: its NICs' bridges and its disks' paths.
+// guest named name: its NICs' bridges and rates, and its disks' paths.
 type simConfig struct {
 	NICs []struct {
-		Bridge string `json:"bridge"`
+		Bridge       string `json:"bridge"`
+		RateBytes    uint64 `json:"rate_bytes_per_interval"`
+		RateInterval uint32 `json:"rate_interval_usecs"`
 	} `json:"nics"`
 	Disks []struct {
 		PdevPath string `json:"pdev_path"`

@@ -49,8 +49,8 @@ statv() { awk -v k="$2" '{ sub(/^[ \t]+/, "") } $(NF - 1) == k { print $NF; exit
 # statistics) and its vif's line of /proc/net/dev (swapped into the guest's view) grew by its
 # disk read and its three pings (each way) since its start; dommemstat has libxl's balloon and
 # the definition's 128 MiB; cpu-stats the guest's CPU time; domstats every group of it;
-# domjobinfo no job, domcontrol ok; domblkinfo xvda's image's sizes; domblkerror none; an NMI the guest
-# reports and survives.
+# domjobinfo no job, domcontrol ok; domiftune's rate (vif_rate); domblkinfo xvda's image's sizes;
+# domblkerror none; an NMI the guest reports and survives.
 check_virsh_stats() {
 	DEBUG_FN="vguest_debug vx-dev"
 	state vx-dev running 5 || return 1
@@ -84,6 +84,7 @@ check_virsh_stats() {
 	# domcontrol (which libvirt's libxl driver lacks): no call holds the guest
 	step "virsh domcontrol" V domcontrol vx-dev || return 1
 	[ "$(cat $TMPD/step.out)" = ok ] || { WHY="domcontrol: $(cat $TMPD/step.out)"; return 1; }
+	vif_rate vx-dev || return 1
 	blkinfo_is vx-dev xvda /root/disk-vx.img || return 1
 	step "virsh domblkerror" V domblkerror vx-dev || return 1
 	grep -q '^No errors found' $TMPD/step.out || { WHY="domblkerror: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
@@ -93,7 +94,40 @@ check_virsh_stats() {
 	step "virsh inject-nmi" V inject-nmi vx-dev || return 1
 	guest_sees vx-dev 'NMI received' "$_b" 60 || return 1
 	state vx-dev running 5 || return 1
-	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO, no disk errors, an NMI reported; left running for virsh-hotplug"
+	DETAIL="id $ID: xvda rd_req $_rd0 -> $_rd ($_rb bytes), vif$ID.0 tx $_tx0 -> $_tx rx $_rx0 -> $_rx packets, balloon $_act KiB, CPU ${_cpu:-?} s; domstats: all groups; domblkinfo $BLKINFO, no disk errors, an NMI reported; $IFTUNE; left running for virsh-hotplug"
+}
+
+# vif_rate NAME: virsh domiftune (which libvirt's libxl driver lacks) of the running guest NAME
+# (id in ID), whose vif is vifID.0: --live --outbound 64 becomes the rate netback limits what the
+# guest sends to (64 KiB/s over libxl's 50 ms: 3276 bytes an interval), in the vif's backend
+# directory, which netback watches, and in libxl's record of the device; domiftune shows it;
+# --outbound 0 removes it; a live inbound limit is refused (netback has none). The simulated
+# host keeps the rate in its libxl configuration (xl list -l). IFTUNE says what was seen.
+vif_rate() {
+	_vif=vif$ID.0
+	step "virsh domiftune --live --outbound 64" V domiftune "$1" "$_vif" --live --outbound 64 || return 1
+	_r=$(vif_rate_now "$1")
+	[ "$_r" = 3276,50000 ] || { WHY="after domiftune --outbound 64 the vif's rate is '$_r', want 3276,50000"; return 1; }
+	step "virsh domiftune" V domiftune "$1" "$_vif" || return 1
+	grep -q -E '^outbound.average: 64$' $TMPD/step.out || { WHY="domiftune: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
+	! V domiftune "$1" "$_vif" --live --inbound 100 >$TMPD/iftune.out 2>&1 || { WHY="a live inbound limit was taken"; return 1; }
+	grep -q 'Xen limits only what a running guest sends' $TMPD/iftune.out || { WHY="live inbound: $(cat $TMPD/iftune.out)"; return 1; }
+	step "virsh domiftune --live --outbound 0" V domiftune "$1" "$_vif" --live --outbound 0 || return 1
+	_r0=$(vif_rate_now "$1")
+	[ -z "$_r0" ] || { WHY="after domiftune --outbound 0 the vif's rate is '$_r0'"; return 1; }
+	IFTUNE="domiftune: $_vif rate $_r, then none"
+}
+# vif_rate_now NAME: the rate of guest NAME's vif 0 ("BYTES,USECS"; "" for none): on Xen what
+# netback reads and libxl's record (they must agree), on the simulated host its configuration's
+vif_rate_now() {
+	if [ "${VX_BACKEND:-libxl}" != libxl ]; then
+		xl list -l "$1" | awk -F'[:,]' '/"rate_bytes_per_interval"/ { b = $2 + 0 } /"rate_interval_usecs"/ { u = $2 + 0 } END { if (b) printf "%d,%d", b, u }'
+		return
+	fi
+	_be=$(xenstore-read "/local/domain/0/backend/vif/$ID/0/rate" 2>/dev/null)
+	_lx=$(xenstore-read "/libxl/$ID/device/vif/0/rate" 2>/dev/null)
+	[ "$_be" = "$_lx" ] || { echo "backend '$_be', libxl '$_lx'"; return; }
+	echo "$_be"
 }
 
 # blkinfo_is NAME DISK IMAGE: virsh domblkinfo of guest NAME's raw DISK gives IMAGE's length as

@@ -243,6 +243,7 @@ area_running() {
 	sec running/cpu-stats "cpu-stats vx-dev --total"
 	sec running/domjobinfo "domjobinfo vx-dev"
 	sec running/domcontrol "domcontrol vx-dev"
+	sec running/domiftune "domiftune vx-dev $_vif"
 	# bulk statistics (issue 7): libvirt's libxl driver has no virConnectGetAllDomainStats
 	for _g in "" --state --cpu-total --balloon --vcpu --interface --block; do
 		sec "stats/domstats${_g:+-${_g#--}}" "domstats $_g vx-dev"

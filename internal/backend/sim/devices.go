@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"virtxend/internal/backend"
@@ -360,4 +361,24 @@ func (h *Host) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path stri
 		return fmt.Errorf("%w: %v", backend.ErrFailed, err)
 	}
 	return nil
+}
+
+// SetNICRate implements backend.NICRateSetter: the rate the guest's NIC
+// of MAC address mac is limited to, kept in its configuration as Xen's
+// netback keeps it in xenstore.
+func (h *Host) SetNICRate(ctx context.Context, id backend.DomID, mac string, bytes uint64, intervalUs uint32) error {
+	return h.onGuest(ctx, id, func(st *hostState, g *guest, now time.Time) error {
+		if g.Config != nil {
+			for i := range g.Config.NICs {
+				if n := &g.Config.NICs[i]; strings.EqualFold(n.MAC, mac) {
+					n.RateBytes, n.RateInterval = bytes, intervalUs
+					if bytes == 0 {
+						n.RateInterval = 0
+					}
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("%w: domain %d has no NIC %s", backend.ErrNoDevice, id, mac)
+	})
 }
