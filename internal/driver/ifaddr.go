@@ -4,6 +4,7 @@ import (
 	"context"
 
 	libvirt "github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/domxml"
 )
@@ -49,19 +50,41 @@ func (drv *Driver) InterfaceAddresses(ctx context.Context, dom Domain, source ui
 
 // dhcpInterfaces is libxlGetDHCPInterfaces.
 func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceAddrs, error) {
+	var out []InterfaceAddrs
+	err := drv.eachLeased(ctx, s, func(ifc *libvirtxml.DomainInterface, mac string, leases []libvirt.NetworkDhcpLease) bool {
+		if len(leases) == 0 {
+			return true
+		}
+		a := InterfaceAddrs{HWAddr: mac}
+		if ifc.Target != nil {
+			a.Name = ifc.Target.Dev
+		}
+		for _, l := range leases {
+			a.Addrs = append(a.Addrs, IPAddr{Type: l.Type, Addr: l.Ipaddr, Prefix: l.Prefix})
+		}
+		out = append(out, a)
+		return true
+	})
+	return out, err
+}
+
+// eachLeased hands fn, for each of the running guest's interfaces on a
+// libvirt network in turn, the DHCP leases the network's server gave its
+// MAC address, as the network driver lists them, until fn returns false.
+func (drv *Driver) eachLeased(ctx context.Context, s snapshot, fn func(ifc *libvirtxml.DomainInterface, mac string, leases []libvirt.NetworkDhcpLease) bool) error {
 	nd, err := drv.networks()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := nd.NetworkConnect(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	var out []InterfaceAddrs
 	def := s.def.parsed()
 	if def.Devices == nil {
-		return nil, nil
+		return nil
 	}
-	for _, ifc := range def.Devices.Interfaces {
+	for i := range def.Devices.Interfaces {
+		ifc := &def.Devices.Interfaces[i]
 		if ifc.Source == nil || ifc.Source.Network == nil {
 			continue
 		}
@@ -73,23 +96,48 @@ func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceA
 		}
 		net, err := nd.NetworkLookupByName(ctx, ifc.Source.Network.Network)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		leases, err := nd.NetworkGetDHCPLeases(ctx, net, mac, 0)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if len(leases) == 0 {
-			continue
+		if !fn(ifc, mac, leases) {
+			return nil
 		}
-		a := InterfaceAddrs{HWAddr: mac}
-		if ifc.Target != nil {
-			a.Name = ifc.Target.Dev
-		}
-		for _, l := range leases {
-			a.Addrs = append(a.Addrs, IPAddr{Type: l.Type, Addr: l.Ipaddr, Prefix: l.Prefix})
-		}
-		out = append(out, a)
 	}
-	return out, nil
+	return nil
+}
+
+// GetHostname is virDomainGetHostname (flags: VIR_DOMAIN_GET_HOSTNAME_LEASE),
+// which libvirt's libxl driver lacks, as libvirt's LXC driver serves it
+// (its guests, as Xen's, have no agent to ask): the host name the first of
+// the running guest's interfaces on a libvirt network that has one gave
+// that network's DHCP server, from its leases.
+func (drv *Driver) GetHostname(ctx context.Context, dom Domain, flags uint32) (string, error) {
+	if err := checkFlags(flags, uint32(libvirt.DomainGetHostnameLease), "libxlDomainGetHostname"); err != nil {
+		return "", err
+	}
+	d, s, err := drv.activeQuery(ctx, dom)
+	if err != nil {
+		return "", err
+	}
+	defer drv.endJob(d)
+	hostname := ""
+	err = drv.eachLeased(ctx, s, func(_ *libvirtxml.DomainInterface, _ string, leases []libvirt.NetworkDhcpLease) bool {
+		for _, l := range leases {
+			if len(l.Hostname) > 0 && l.Hostname[0] != "" {
+				hostname = l.Hostname[0]
+				break
+			}
+		}
+		return hostname == ""
+	})
+	if err != nil {
+		return "", err
+	}
+	if hostname == "" {
+		return "", domainErr(libvirt.ErrNoHostname, "no hostname found for domain %s", s.ref.Name)
+	}
+	return hostname, nil
 }

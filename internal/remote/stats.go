@@ -40,6 +40,7 @@ func (p *program) statsProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainGetControlInfo, p.controlInfo),
 		rpc.Handle(procDomainGetJobStats, p.jobStats),
 		rpc.Handle(procDomainInterfaceAddresses, p.interfaceAddresses),
+		rpc.Handle(procDomainGetHostname, p.domainGetHostname),
 		rpc.Handle(procConnectGetAllDomainStats, p.allDomainStats),
 	}
 }
@@ -177,6 +178,14 @@ func (p *program) jobStats(ctx context.Context, _ *rpc.Client, a *libvirt.Domain
 		return nil, err
 	}
 	return &libvirt.DomainGetJobStatsRet{Type: typ, Params: out}, nil
+}
+
+func (p *program) domainGetHostname(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetHostnameArgs) (*libvirt.DomainGetHostnameRet, error) {
+	name, err := p.drv.GetHostname(ctx, domainOf(a.Dom), uint32(a.Flags))
+	if err != nil {
+		return nil, err
+	}
+	return &libvirt.DomainGetHostnameRet{Hostname: name}, nil
 }
 
 // interfaceAddresses is remoteDispatchDomainInterfaceAddresses with

@@ -26,6 +26,7 @@ const leasedNet = `<network><name>leased</name><bridge name='virbr7'/><dns enabl
 // libvirtd's network driver, which picks the guest's MAC out of it, as
 // virsh net-dhcp-leases shows. Without a lease the table is empty; the
 // other sources are refused as libvirt's libxl driver refuses them.
+// domhostname reads the same leases.
 func TestDomifaddrLease(t *testing.T) {
 	root := daemontest.NewRoot(t)
 	l := daemontest.StartLibvirtd(t, root)
@@ -50,6 +51,7 @@ func TestDomifaddrLease(t *testing.T) {
 	if out := d.MustVirsh("domifaddr", "g", "--source", "lease"); strings.TrimSpace(out) != "" {
 		t.Errorf("leases before any was given:\n%s", out)
 	}
+	wantError(t, d, "error: no hostname found for domain g", "domhostname", "g")
 	exp := time.Now().Add(time.Hour).Unix()
 	leases := fmt.Sprintf(`[
   {"ip-address": "192.168.150.23", "mac-address": "00:16:3e:5c:00:01", "hostname": "g", "client-id": "01:00:16:3e:5c:00:01", "expiry-time": %d},
@@ -66,6 +68,26 @@ func TestDomifaddrLease(t *testing.T) {
 	if !row.MatchString(out) || strings.Contains(out, "150.99") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("domifaddr --source lease:\n%s", out)
 	}
+	// domhostname (which libvirt's libxl driver lacks), as libvirt's LXC
+	// driver answers it: the lease's host name, by default and with
+	// --source lease; there is no agent to ask
+	for _, args := range [][]string{{"domhostname", "g"}, {"domhostname", "g", "--source", "lease"}} {
+		if out := strings.TrimSpace(d.MustVirsh(args...)); out != "g" {
+			t.Errorf("virsh %v: %q", args, out)
+		}
+	}
+	wantError(t, d, "error: unsupported flags (0x2) in function libxlDomainGetHostname", "domhostname", "g", "--source", "agent")
+	if r := d.Python(`
+import sys, libvirt
+print(libvirt.open(sys.argv[1]).lookupByName("g").hostname(libvirt.VIR_DOMAIN_GET_HOSTNAME_LEASE))
+`); strings.TrimSpace(r.Stdout) != "g" {
+		t.Errorf("libvirt-python's hostname(): %q %s", r.Stdout, r.Stderr)
+	}
+	// libvirt's entry point refuses it on a read-only connection
+	if ro := daemontest.Run(t, "virsh", "-c", d.ROURI(), "domhostname", "g"); ro.Code == 0 ||
+		!strings.Contains(ro.Stderr, "error: operation forbidden: read only access prevents virDomainGetHostname") {
+		t.Errorf("read-only domhostname: %+v", ro)
+	}
 	ro := daemontest.Run(t, "virsh", "-q", "-c", d.ROURI(), "domifaddr", "g", "--source", "lease")
 	if ro.Code != 0 || !row.MatchString(ro.Stdout) {
 		t.Errorf("read-only domifaddr --source lease: %+v", ro)
@@ -74,4 +96,5 @@ func TestDomifaddrLease(t *testing.T) {
 	wantError(t, d, "error: argument unsupported: Unsupported IP address data source 2", "domifaddr", "g", "--source", "arp")
 	d.MustVirsh("destroy", "g")
 	wantError(t, d, "error: Requested operation is not valid: domain is not running", "domifaddr", "g", "--source", "lease")
+	wantError(t, d, "error: Requested operation is not valid: domain is not running", "domhostname", "g")
 }

@@ -34,7 +34,8 @@ netvol_debug() {
 # whose port libvirtd's network driver gives at start, and whose disk is a volume of a dir pool
 # libvirtd's storage driver resolves: the guest reads the volume's magic and pings dom0; the
 # live XML shows the port (<interface type='bridge'>, <source network portid bridge>) and the
-# pool and volume; libxl got xenbr0 and the volume's path; destroy deletes the port.
+# pool and volume; libxl got xenbr0 and the volume's path; domhostname reads the network's DHCP
+# leases (vhostname); destroy deletes the port.
 check_virsh_net_vol() {
 	DEBUG_FN=netvol_debug
 	forget vx-netvol
@@ -60,6 +61,7 @@ check_virsh_net_vol() {
 	[ -n "$_port" ] || { WHY="dumpxml shows no port on xenbr0: $(grep -A 2 '<interface' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
 	grep -q "<interface type='bridge'>" $TMPD/step.out || { WHY="dumpxml: $(grep '<interface' $TMPD/step.out)"; return 1; }
 	grep -q "<source pool='vxpool' volume='disk-nv.img'/>" $TMPD/step.out || { WHY="dumpxml: $(grep '<source pool' $TMPD/step.out)"; return 1; }
+	vhostname vx-netvol || return 1
 	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
 	[ "$(tr -d ' \n' <$TMPD/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' <$TMPD/step.out), dumpxml says $_port"; return 1; }
 	step "xl list -l" xl list -l vx-netvol || return 1
@@ -78,5 +80,24 @@ check_virsh_net_vol() {
 	done
 	kill "$LPID" 2>/dev/null || true
 	wait "$LPID" 2>/dev/null || true
-	DETAIL="libvirtd serving in $_up s (RSS ${_rss:-?}); id $ID: port $_port on xenbr0, volume $_path; disk read, ping over xenbr0, port deleted on destroy"
+	DETAIL="libvirtd serving in $_up s (RSS ${_rss:-?}); id $ID: port $_port on xenbr0, volume $_path; disk read, ping over xenbr0, $HOSTNAME_SEEN, port deleted on destroy"
+}
+
+# vhostname NAME: virsh domhostname (which libvirt's libxl driver lacks) of the running guest NAME
+# on the network xenbr0 reads the host name from the network's DHCP leases, through libvirtd's
+# network driver: none before a lease ("no hostname found"), then the one of a lease for the
+# guest's MAC, written where dnsmasq's lease helper records it (xenbr0 bridges, so no dnsmasq
+# runs); the lease file is removed after. HOSTNAME_SEEN says what was seen.
+vhostname() {
+	if [ -n "${LIBVIRTD_BESIDE:-}" ]; then _ld=$VR/libvirtd/var-lib-libvirt/dnsmasq; else _ld=/var/lib/libvirt/dnsmasq; fi
+	! V domhostname "$1" >$TMPD/hostname.out 2>&1 || { WHY="domhostname before any lease: $(cat $TMPD/hostname.out)"; return 1; }
+	grep -q "no hostname found for domain $1" $TMPD/hostname.out || { WHY="domhostname before any lease: $(cat $TMPD/hostname.out)"; return 1; }
+	_mac=$(V dumpxml "$1" | sed -n "s/.*<mac address='\([^']*\)'.*/\1/p" | head -n 1)
+	mkdir -p "$_ld"
+	printf '[{"ip-address": "192.0.2.10", "mac-address": "%s", "hostname": "%s-host", "expiry-time": %d}]\n' \
+		"$_mac" "$1" $(($(date +%s) + 3600)) >"$_ld/xenbr0.status"
+	step "virsh domhostname" V domhostname "$1" || { rm -f "$_ld/xenbr0.status"; return 1; }
+	rm -f "$_ld/xenbr0.status"
+	[ "$(cat $TMPD/step.out)" = "$1-host" ] || { WHY="domhostname with a lease for $_mac: $(cat $TMPD/step.out)"; return 1; }
+	HOSTNAME_SEEN="domhostname $1-host from a lease for $_mac"
 }

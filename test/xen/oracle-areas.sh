@@ -244,6 +244,7 @@ area_running() {
 	sec running/domjobinfo "domjobinfo vx-dev"
 	sec running/domcontrol "domcontrol vx-dev"
 	sec running/domiftune "domiftune vx-dev $_vif"
+	sec running/domhostname "domhostname vx-dev"
 	# bulk statistics (issue 7): libvirt's libxl driver has no virConnectGetAllDomainStats
 	for _g in "" --state --cpu-total --balloon --vcpu --interface --block; do
 		sec "stats/domstats${_g:+-${_g#--}}" "domstats $_g vx-dev"
