@@ -9,6 +9,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/virerr"
 )
 
 // listFiltersAll is VIR_CONNECT_LIST_DOMAINS_FILTERS_ALL: every filter bit.
@@ -265,6 +266,45 @@ func (drv *Driver) NodeGetFreeMemory(ctx context.Context) (uint64, error) {
 		return 0, libxlFailed(err, "libxl_get_physinfo_info failed")
 	}
 	return h.FreeMemKiB * 1024, nil
+}
+
+// NodeMemoryStat is one figure of virNodeGetMemoryStats, in KiB.
+type NodeMemoryStat struct {
+	Field string
+	KiB   uint64
+}
+
+// nodeMemoryFields are virNodeGetMemoryStats' figures of the whole host,
+// in libvirt's order (VIR_NODE_MEMORY_STATS_*).
+var nodeMemoryFields = [...]string{"total", "free", "buffers", "cached"}
+
+// NodeGetMemoryStats is virNodeGetMemoryStats (no flags), which libvirt's
+// libxl driver lacks, as libvirt reads a host's (virHostMemGetStats) but
+// of Xen's memory, not Domain-0's kernel's: total and free are the
+// hypervisor's (physinfo, as virsh freecell and nodeinfo give them);
+// buffers and cached, the page cache of a kernel, are none on Xen. The
+// host is one cell, as freecell has it, so cell 0 is the whole host, as
+// libvirt takes it on a host without NUMA. With nparams 0, how many
+// figures there are.
+func (drv *Driver) NodeGetMemoryStats(ctx context.Context, cell int32, nparams int, flags uint32) ([]NodeMemoryStat, int, error) {
+	if flags != 0 {
+		return nil, 0, errUnsupportedFlags(virerr.FromNone, flags, "virHostMemGetStats")
+	}
+	if cell > 0 {
+		return nil, 0, virerr.InvalidArg(virerr.FromNone, "virHostMemGetStats", "cellNum", "cellNum in %s must be less than or equal to %d", "virHostMemGetStats", 0)
+	}
+	n := len(nodeMemoryFields)
+	if nparams == 0 {
+		return nil, n, nil
+	}
+	if nparams != n {
+		return nil, 0, virerr.InvalidArg(virerr.FromNone, "virHostMemGetStatsLinux", "*nparams", "nparams in %s must be %d", "virHostMemGetStatsLinux", n)
+	}
+	h, err := drv.be.HostInfo(ctx)
+	if err != nil {
+		return nil, 0, libxlFailed(err, "libxl_get_physinfo_info failed")
+	}
+	return []NodeMemoryStat{{"total", h.TotalMemKiB}, {"free", h.FreeMemKiB}, {"buffers", 0}, {"cached", 0}}, n, nil
 }
 
 // MaxVcpus is virConnectGetMaxVcpus.

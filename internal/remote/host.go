@@ -24,6 +24,7 @@ func (p *program) hostProcs() []*rpc.Procedure {
 		rpc.Handle(procConnectGetDomainCapabilities, p.getDomainCapabilities),
 		rpc.Handle(procNodeGetFreeMemory, p.nodeFreeMemory),
 		rpc.Handle(procNodeGetCellsFreeMemory, p.nodeCellsFreeMemory),
+		rpc.Handle(procNodeGetMemoryStats, p.nodeMemoryStats),
 		rpc.Handle(procNodeGetSecurityModel, p.nodeSecurityModel),
 	}
 }
@@ -175,6 +176,38 @@ func (p *program) nodeCellsFreeMemory(ctx context.Context, _ *rpc.Client, a *lib
 	free, err := p.drv.NodeGetFreeMemory(ctx)
 	return &libvirt.NodeGetCellsFreeMemoryRet{Cells: []uint64{free}}, err
 }
+
+// nodeMemoryStats is remoteDispatchNodeGetMemoryStats with the entry
+// point's checks; with nparams 0 the answer is how many figures there are.
+func (p *program) nodeMemoryStats(ctx context.Context, _ *rpc.Client, a *libvirt.NodeGetMemoryStatsArgs) (*libvirt.NodeGetMemoryStatsRet, error) {
+	const fn = "virNodeGetMemoryStats"
+	switch {
+	case a.Nparams > remoteNodeMemoryStatsMax:
+		return nil, dispatchErr("nparams too large")
+	case a.Nparams < 0:
+		return nil, virerr.InvalidArg(virerr.FromDomain, fn, "*nparams", "*nparams in %s must be zero or greater", fn)
+	case a.CellNum < 0 && a.CellNum != nodeMemoryStatsAllCells:
+		return nil, virerr.InvalidArg(virerr.FromDomain, fn, "cpuNum", "cellNum in %s only accepts %d as a negative value", fn, nodeMemoryStatsAllCells)
+	}
+	stats, n, err := p.drv.NodeGetMemoryStats(ctx, a.CellNum, int(a.Nparams), a.Flags)
+	if err != nil {
+		return nil, err
+	}
+	if a.Nparams == 0 {
+		return &libvirt.NodeGetMemoryStatsRet{Nparams: int32(n)}, nil
+	}
+	out := make([]libvirt.NodeGetMemoryStats, len(stats))
+	for i, s := range stats {
+		out[i] = libvirt.NodeGetMemoryStats{Field: s.Field, Value: s.KiB}
+	}
+	return &libvirt.NodeGetMemoryStatsRet{Params: out}, nil
+}
+
+// The bounds of NODE_GET_MEMORY_STATS (remote_protocol.x, libvirt-host.h).
+const (
+	remoteNodeMemoryStatsMax = 16 // REMOTE_NODE_MEMORY_STATS_MAX
+	nodeMemoryStatsAllCells  = -1 // VIR_NODE_MEMORY_STATS_ALL_CELLS
+)
 
 // nodeSecurityModel is empty: libxl has no security driver, and an empty
 // model tells virsh dominfo not to ask for a label.

@@ -167,10 +167,19 @@ check_daemon_start() {
 	step "virsh version" V version || return 1
 	grep -q 'hypervisor: Xen 4\.17' $TMPD/step.out || { WHY="virsh version: $(tr '\n' ' ' <$TMPD/step.out)"; return 1; }
 	step "virsh nodeinfo" V nodeinfo || return 1
+	# nodememstats (which libvirt's libxl driver lacks): Xen's memory, as xl info gives it (MiB)
+	step "virsh nodememstats" V nodememstats || return 1
+	_tot=$(awk '$1 == "total" { print $3 }' $TMPD/step.out)
+	if [ "${VX_BACKEND:-libxl}" = libxl ]; then
+		_want=$(xl info | awk '$1 == "total_memory" { print $3 }')
+	else
+		_want=$(($(V nodeinfo | awk '/^Memory size:/ { print $3 }') / 1024))
+	fi
+	[ -n "$_tot" ] && [ $((_tot / 1024)) = "$_want" ] || { WHY="nodememstats: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' '), total_memory $_want MiB"; return 1; }
 	step "virsh capabilities" V capabilities || return 1
 	grep -q '<os_type>xen</os_type>' $TMPD/step.out || { WHY="capabilities have no xen (PV) guest"; return 1; }
 	step "virsh list" V list --all || return 1
-	DETAIL="$(V version | grep hypervisor | tr -s ' '), pid $DPID"
+	DETAIL="$(V version | grep hypervisor | tr -s ' '), pid $DPID, nodememstats total $_tot KiB"
 }
 
 # ---- helpers of more than one area's checks (the files sourced below)

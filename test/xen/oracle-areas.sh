@@ -24,6 +24,7 @@ area_host() {
 	sec host/uri uri
 	sec host/nodecpumap nodecpumap
 	sec host/node-memory-tune node-memory-tune
+	sec host/nodememstats nodememstats
 	sec host/cpu-models "cpu-models x86_64"
 	sec host/list "list --all"
 	run_batch host
