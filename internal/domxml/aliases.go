@@ -221,3 +221,45 @@ func AliasOf(dev *Device) string {
 	}
 	return ""
 }
+
+// DeviceByAlias is virDomainDefFindDevice by alias: the element name
+// ("disk", "interface", ...) and the XML of def's device whose alias is
+// alias; ok is false when it has none.
+func DeviceByAlias(def *libvirtxml.Domain, alias string) (kind, xml string, ok bool, err error) {
+	if def == nil || def.Devices == nil || alias == "" {
+		return "", "", false, nil
+	}
+	v := reflect.ValueOf(def.Devices).Elem()
+	t := v.Type()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("xml"), ",")
+		var devs []reflect.Value
+		switch f.Kind() {
+		case reflect.Slice:
+			for j := 0; j < f.Len(); j++ {
+				devs = append(devs, f.Index(j))
+			}
+		case reflect.Pointer:
+			if !f.IsNil() {
+				devs = append(devs, f.Elem())
+			}
+		}
+		for _, d := range devs {
+			if d.Kind() != reflect.Struct {
+				continue
+			}
+			a := d.FieldByName("Alias")
+			if !a.IsValid() || a.Type() != aliasType || a.IsNil() || a.Interface().(*libvirtxml.DomainAlias).Name != alias {
+				continue
+			}
+			m, found := d.Addr().Interface().(interface{ Marshal() (string, error) })
+			if !found {
+				return name, "", true, fmt.Errorf("no XML for a %s", name)
+			}
+			xml, err := m.Marshal()
+			return name, xml, true, err
+		}
+	}
+	return "", "", false, nil
+}

@@ -263,3 +263,62 @@ func (drv *Driver) removed(d *domain, alias string) {
 		drv.broker.Publish(events.NewDevice(events.IDDeviceRemoved, d.ref(), alias))
 	}
 }
+
+// DetachDeviceAlias is virDomainDetachDeviceAlias (flags:
+// VIR_DOMAIN_AFFECT_LIVE, _CONFIG), which libvirt's libxl driver lacks,
+// as libvirt's QEMU driver serves it: the device of that alias, found in
+// the live and/or the persistent definition (where only a user alias,
+// "ua-...", is kept), is detached as virsh detach-device would detach it.
+// Both are found before anything changes. The call returns once the guest
+// let the device go, as a detach-device does; libvirt's QEMU driver
+// returns once it asked, and both then send DEVICE_REMOVED.
+func (drv *Driver) DetachDeviceAlias(ctx context.Context, dom Domain, alias string, flags uint32) error {
+	if err := checkFlags(flags, modifyLive|modifyConfig, "libxlDomainDetachDeviceAlias"); err != nil {
+		return err
+	}
+	d, err := drv.findNonDom0(dom)
+	if err != nil {
+		return err
+	}
+	if flags, err = modImpact(d.snap(), flags); err != nil {
+		return err
+	}
+	var liveXML, configXML string
+	if flags&modifyConfig != 0 {
+		d.mu.Lock()
+		pd := d.persistentDefLocked()
+		d.mu.Unlock()
+		if configXML, err = detachableByAlias(pd, alias); err != nil {
+			return err
+		}
+	}
+	if flags&modifyLive != 0 {
+		if liveXML, err = detachableByAlias(d.snap().def.parsed(), alias); err != nil {
+			return err
+		}
+		if err := drv.DetachDevice(ctx, dom, liveXML, modifyLive); err != nil {
+			return err
+		}
+	}
+	if configXML != "" {
+		return drv.DetachDevice(ctx, dom, configXML, modifyConfig)
+	}
+	return nil
+}
+
+// detachableByAlias is the XML of def's device of that alias, which must
+// be of a kind a detach takes.
+func detachableByAlias(def *libvirtxml.Domain, alias string) (string, error) {
+	kind, xml, ok, err := domxml.DeviceByAlias(def, alias)
+	switch {
+	case !ok:
+		return "", domainErr(libvirt.ErrInternalError, "no device found with alias %s", alias)
+	case err != nil:
+		return "", err
+	}
+	switch kind {
+	case "disk", "controller", "interface", "hostdev":
+		return xml, nil
+	}
+	return "", libxlErr(libvirt.ErrConfigUnsupported, "device type '%s' cannot be detached", kind)
+}

@@ -18,6 +18,7 @@ func (p *program) domainDeviceProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainAttachDeviceFlags, p.attachDeviceFlags),
 		rpc.Handle(procDomainDetachDevice, p.detachDevice),
 		rpc.Handle(procDomainDetachDeviceFlags, p.detachDeviceFlags),
+		rpc.Handle(procDomainDetachDeviceAlias, p.detachDeviceAlias),
 		rpc.Handle(procDomainUpdateDeviceFlags, p.updateDeviceFlags),
 	}
 }
@@ -38,6 +39,10 @@ func (p *program) detachDevice(ctx context.Context, _ *rpc.Client, a *libvirt.Do
 
 func (p *program) detachDeviceFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainDetachDeviceFlagsArgs) (*rpc.Void, error) {
 	return nil, p.drv.DetachDevice(ctx, domainOf(a.Dom), a.XML, a.Flags)
+}
+
+func (p *program) detachDeviceAlias(ctx context.Context, _ *rpc.Client, a *libvirt.DomainDetachDeviceAliasArgs) (*rpc.Void, error) {
+	return nil, p.drv.DetachDeviceAlias(ctx, domainOf(a.Dom), a.Alias, a.Flags)
 }
 
 func (p *program) updateDeviceFlags(ctx context.Context, _ *rpc.Client, a *libvirt.DomainUpdateDeviceFlagsArgs) (*rpc.Void, error) {

@@ -378,3 +378,50 @@ func TestVirshMediaAndUSB(t *testing.T) {
 		t.Errorf("attach of a video: %q", r.Stderr)
 	}
 }
+
+// TestVirshDetachDeviceAlias: virsh detach-device-alias, which libvirt's
+// Xen driver does not serve, as libvirt's QEMU driver: a live disk and a
+// live interface by the aliases the live XML shows (xen-disk1, net0), with
+// DEVICE_REMOVED; a disk of a user alias from both definitions (the
+// persistent one keeps only user aliases); libvirt's errors.
+func TestVirshDetachDeviceAlias(t *testing.T) {
+	t.Parallel()
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "da", guestXML("da", pvDiskNIC))
+	ev := watchDeviceEvents(t, d)
+	d.MustVirsh("attach-disk", "da", "/var/lib/xen/b.img", "xvdb", "--live")
+	ev.wait(t, "ADDED da xen-disk1")
+	ua := daemontest.WriteFile(t, t.TempDir(), "ua.xml", `<disk type='file' device='disk'><source file='/var/lib/xen/u.img'/><target dev='xvdc' bus='xen'/><alias name='ua-scratch'/></disk>`)
+	d.MustVirsh("attach-device", "da", ua, "--live", "--config")
+	ev.wait(t, "ADDED da ua-scratch")
+
+	d.MustVirsh("detach-device-alias", "da", "xen-disk1")
+	ev.wait(t, "REMOVED da xen-disk1")
+	d.MustVirsh("detach-device-alias", "da", "net0", "--live")
+	ev.wait(t, "REMOVED da net0")
+	if live := d.MustVirsh("dumpxml", "da"); strings.Contains(live, "<interface") || strings.Contains(live, "xvdb") {
+		t.Errorf("live XML after the detaches:\n%s", live)
+	}
+	d.MustVirsh("detach-device-alias", "da", "ua-scratch", "--live", "--config")
+	ev.wait(t, "REMOVED da ua-scratch")
+	if got := blklist(t, d, "da"); got != "xvda=/var/lib/xen/a.img" {
+		t.Errorf("domblklist: %s", got)
+	}
+	if got := blklist(t, d, "da", "--inactive"); got != "xvda=/var/lib/xen/a.img" {
+		t.Errorf("domblklist --inactive: %s", got)
+	}
+	for _, c := range []struct{ args, want string }{
+		{"detach-device-alias da nosuch", "error: internal error: no device found with alias nosuch"},
+		// generated aliases are live only
+		{"detach-device-alias da xen-disk0 --config", "error: internal error: no device found with alias xen-disk0"},
+		{"detach-device-alias Domain-0 xen-disk0", "Domain-0 does not support requested operation"},
+	} {
+		if r := d.Virsh(strings.Fields(c.args)...); r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
+			t.Errorf("virsh %s: %d %q, want %q", c.args, r.Code, r.Stderr, c.want)
+		}
+	}
+	ro := daemontest.Run(t, "virsh", "-c", d.ROURI(), "detach-device-alias", "da", "xen-disk0")
+	if ro.Code == 0 || !strings.Contains(ro.Stderr, "operation forbidden: read only access prevents virDomainDetachDeviceAlias") {
+		t.Errorf("read-only: %+v", ro)
+	}
+}

@@ -187,8 +187,8 @@ hot_resize() {
 
 # hot_nic NAME ID: attach-interface --live on xenbr0 to the running guest NAME (domain ID):
 # domiflist names it vifID.1, and the guest, which gives it its address, pings dom0 through
-# it alone; detach-interface --live, which the guest reports and domiflist shows. NET is how
-# long until the guest's ping through it.
+# it alone; detach-device-alias --live of the alias the live XML gives it (NIC_ALIAS), which the
+# guest reports and domiflist shows. NET is how long until the guest's ping through it.
 hot_nic() {
 	_mac=00:16:3e:77:00:03
 	_b=$(con_count "$1" 'DOMU-HOTNET-(OK|FAIL) eth1')
@@ -200,8 +200,12 @@ hot_nic() {
 		{ WHY="the guest could not ping dom0 through the hot-plugged NIC"; return 1; }
 	step "virsh domiflist" V domiflist "$1" || return 1
 	grep -q -E "^ *vif$2\.1 +bridge +xenbr0 +- +$_mac\$" $TMPD/step.out || { WHY="domiflist: $(tr -s ' ' <$TMPD/step.out | tr '\n' ' ')"; return 1; }
+	# detached by the alias the live XML gives it (detach-device-alias, which libvirt's libxl
+	# driver lacks)
+	NIC_ALIAS=$(V dumpxml "$1" | awk -v m="$_mac" -v q="'" '/<interface/ { f = 0 } index($0, "address=" q m q) { f = 1 } f && /<alias name=/ { split($0, a, q); print a[2]; exit }')
+	[ -n "$NIC_ALIAS" ] || { WHY="the live XML gives the hot-plugged NIC no alias"; return 1; }
 	_b=$(con_count "$1" 'DOMU-NET-DEL eth1')
-	step "virsh detach-interface" V detach-interface "$1" --type bridge --mac $_mac --live || return 1
+	step "virsh detach-device-alias" V detach-device-alias "$1" "$NIC_ALIAS" --live || return 1
 	guest_sees "$1" 'DOMU-NET-DEL eth1' "$_b" 60 || return 1
 	step "virsh domiflist" V domiflist "$1" || return 1
 	! grep -q $_mac $TMPD/step.out || { WHY="domiflist still shows the detached NIC"; return 1; }
@@ -252,5 +256,5 @@ check_virsh_hotplug() {
 	time_hotplug
 	hot_nic vx-dev "$ID" || return 1
 	vremove vx-dev || return 1
-	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), grown to 8 MiB by blockresize (the guest saw it in $RESIZE s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached; destroyed, undefined"
+	DETAIL="id $ID: disk seen by the guest $ADD s after attach-disk (the call $VA s), grown to 8 MiB by blockresize (the guest saw it in $RESIZE s), gone $DEL s after detach-disk (the call $VD s); NIC vif$ID.1 pinging dom0 $NET s after attach-interface, detached by its alias $NIC_ALIAS; destroyed, undefined"
 }

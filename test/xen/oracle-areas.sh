@@ -68,6 +68,7 @@ area_errors() {
 	sec errors/set-lifecycle-action-dom0 "set-lifecycle-action Domain-0 crash preserve"
 	sec errors/send-key-dom0 "send-key Domain-0 KEY_ESC"
 	sec errors/blockresize-dom0 "blockresize Domain-0 xvda 1G"
+	sec errors/detach-device-alias-dom0 "detach-device-alias Domain-0 xen-disk0"
 	sec errors/dominfo-unknown-uuid "dominfo 6ba7b810-9dad-11d1-80b4-00c04fd430c8"
 	for _f in $G/oracle/bad/*.xml; do
 		case $_f in */dup-*) continue ;; esac
