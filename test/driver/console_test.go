@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -45,15 +46,23 @@ func console(t *testing.T, d *daemontest.Daemon, name string, args ...string) *d
 	return tm
 }
 
+// liveLines numbers awaitLive's calls, so that each types lines of its
+// own: a line an earlier call typed is already in the session's output.
+var liveLines atomic.Int32
+
 // awaitLive returns once a virsh console session carries what is typed.
 // virsh prints "Connected" before it makes the terminal raw, with
 // TCSAFLUSH, which drops what was typed meanwhile (and echoes it while
-// cooked): so it types a line of its own until the guest's tty has echoed
-// it and the guest answered it, as it answers every line.
+// cooked), and a session waiting for the guest's next boot drops what is
+// typed: so it types a line of its own until the guest's tty has echoed
+// it and the guest answered it, as it answers every line. (virsh takes ^]
+// only as the first byte it reads at once: a caller that types it next
+// must wait for this answer first.)
 func awaitLive(t *testing.T, tm *daemontest.Terminal) {
 	t.Helper()
+	call := liveLines.Add(1)
 	for try := 0; try < 100; try++ {
-		line := fmt.Sprintf("live%d", try)
+		line := fmt.Sprintf("live%d-%d", call, try)
 		tm.Type(line + "\r")
 		for i := 0; i < 10; i++ {
 			if strings.Contains(tm.Output(), line+"\r\n"+line+"\r\n") {
