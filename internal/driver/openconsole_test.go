@@ -376,3 +376,40 @@ func TestOpenConsoleRightAfterStart(t *testing.T) {
 		t.Fatalf("read %q", s)
 	}
 }
+
+// A session whose pty hung up while the guest still runs waits for a new
+// pty (a console daemon restarting); ending the session ends the wait at
+// once, and what is typed meanwhile is dropped.
+func TestOpenConsoleAbortWhileFollowing(t *testing.T) {
+	drv, h := startTTY(t)
+	d := define(t, drv, "con", 1, "")
+	started := startRecorded(t, drv, d, "<console type='pty' tty='/dev/pts/")
+	c, err := drv.OpenConsole(ctx, d, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.master(started.ID, false, 0).Close()
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 10))
+		read <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // in the wait
+	select {
+	case err := <-read:
+		t.Fatalf("the read ended while the guest runs: %v", err)
+	default:
+	}
+	if n, err := c.Write([]byte("typed")); n != 5 || err != nil {
+		t.Fatalf("typed while waiting: %d, %v", n, err)
+	}
+	c.Abort()
+	select {
+	case err := <-read:
+		if err != io.EOF {
+			t.Fatalf("after Abort: %v, want EOF", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Abort did not end the wait")
+	}
+}
