@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/time/rate"
 )
 
 // ErrClientClosed is returned when sending to a client that is gone.
@@ -38,6 +39,7 @@ type Client struct {
 
 	ka        keepalive
 	kaStarted atomic.Bool
+	pings     *rate.Limiter // how fast its PINGs are answered
 
 	mu            sync.Mutex
 	cond          *sync.Cond // any change to the fields below
@@ -75,7 +77,7 @@ func newClient(s *Server, conn net.Conn, id uint64, opts ListenerOptions, peer p
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
 		srv: s, conn: conn, id: id, peer: peer, connected: time.Now(),
-		ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		ctx: ctx, cancel: cancel, done: make(chan struct{}), pings: newPingLimiter(),
 		readOnly: opts.ReadOnly, authenticated: !opts.RequireAuth,
 	}
 	c.cond = sync.NewCond(&c.mu)

@@ -41,7 +41,8 @@
 //
 // A client's read loop reads a packet while the client has fewer than
 // MaxClientRequests calls in flight (beyond that its socket is not read:
-// backpressure, not rejection). Keepalive PINGs are answered at once;
+// backpressure, not rejection). Keepalive PINGs are answered at once, up
+// to a rate per connection no keepalive comes near (keepalive.go);
 // STREAM packets go to their stream; a CALL becomes a job for the worker
 // pool, on the priority workers too if its procedure is High. A worker then
 // checks, in libvirt's order: program and version known ("Cannot find

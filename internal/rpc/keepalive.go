@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // keepaliveMessage answers a PING with a PONG; a PONG needs nothing more
@@ -12,13 +14,32 @@ import (
 // never reads the PONGs stops being read at max_client_requests of them,
 // where their queue grew without bound (a 7-second flood queued 5.7
 // million, 400 MB).
+//
+// A connection's PINGs are answered at most pingRate a second after a
+// burst of pingBurst: a client keeping its connection alive sends one
+// after each keepalive_interval of silence (5 s), while a client streaming
+// them had the daemon answer 165,000 a second, whose system calls came out
+// of every other client's share of the CPU (docs/testing.md, Hostile
+// clients). Past the limit the reader waits before it answers, and reads
+// no more of that connection meanwhile: the flood waits in its socket.
 func (c *Client) keepaliveMessage(h Header) {
 	if h.Proc != keepalivePing {
 		return
 	}
+	if c.pings.Wait(c.ctx) != nil {
+		return // the client is closing
+	}
 	c.acquire()
 	c.enqueue(outMsg{data: keepalivePacket(keepalivePong), tracked: true})
 }
+
+// The rate at which a connection's PINGs are answered (see keepaliveMessage).
+const (
+	pingRate  = 100 // a second
+	pingBurst = 100
+)
+
+func newPingLimiter() *rate.Limiter { return rate.NewLimiter(pingRate, pingBurst) }
 
 func keepalivePacket(proc uint32) []byte {
 	return rawPacket(Header{Prog: KeepaliveProgram, Vers: KeepaliveVersion, Proc: proc, Type: TypeMessage}, nil)

@@ -136,3 +136,38 @@ func TestConnKeepaliveCountZero(t *testing.T) {
 	}
 	<-c.Done()
 }
+
+// A connection streaming PINGs gets a burst of PONGs at once, then as
+// many as pingRate allows (a lower bound on the time: the limit holds
+// however fast the machine), while another connection's PING is answered
+// at once meanwhile.
+func TestPingFloodIsPaced(t *testing.T) {
+	f := start(t, nil)
+	flood := f.dial(t)
+	const n = pingBurst + pingRate // the burst, then a second's worth
+	var batch []byte
+	for range n {
+		batch = append(batch, unhex(t, goldenPing)...)
+	}
+	start := time.Now()
+	go flood.sendRaw(batch)
+	for i := range n {
+		if h, _ := flood.recv(); h.Proc != keepalivePong {
+			t.Fatalf("PONG %d: got %v", i, h)
+		}
+		if i == pingBurst {
+			other := f.dial(t)
+			asked := time.Now()
+			other.sendRaw(unhex(t, goldenPing))
+			if h, _ := other.recv(); h.Proc != keepalivePong {
+				t.Fatalf("the other connection's PONG: %v", h)
+			}
+			t.Logf("the other connection's PONG in %v, amid the flood", time.Since(asked))
+		}
+	}
+	// n-pingBurst PONGs past the burst take (n-pingBurst)/pingRate s,
+	// less the one token that may refill while the burst is answered.
+	if took, least := time.Since(start), time.Duration(n-pingBurst-1)*time.Second/pingRate; took < least {
+		t.Errorf("%d PONGs in %v, under the %v the limit allows", n, took, least)
+	}
+}
