@@ -61,6 +61,21 @@ func (drv *Driver) deviceJob(ctx context.Context, dom Domain) (*domain, error) {
 	return d, nil
 }
 
+// modifyNonDom0 takes the job of dom, never Domain-0, for a change of its
+// live and/or persistent definition as flags say (VIR_DOMAIN_AFFECT_*,
+// resolved by modImpact). The caller ends the job.
+func (drv *Driver) modifyNonDom0(ctx context.Context, dom Domain, flags uint32) (*domain, uint32, error) {
+	d, err := drv.deviceJob(ctx, dom)
+	if err != nil {
+		return nil, 0, err
+	}
+	if flags, err = modImpact(d.snap(), flags); err != nil {
+		drv.endJob(d)
+		return nil, 0, err
+	}
+	return d, flags, nil
+}
+
 // parseDevice parses a client's device XML against d's live definition.
 func (drv *Driver) parseDevice(d *domain, xml string, skipValidate bool) (*domxml.Device, error) {
 	return domxml.ParseDevice(xml, d.snap().def.parsed(), domxml.DeviceOptions{SkipValidate: skipValidate})
@@ -88,14 +103,11 @@ func (drv *Driver) deviceCall(ctx context.Context, dom Domain, xml string, flags
 	if err := checkFlags(flags, modifyLive|modifyConfig, c.api); err != nil {
 		return err
 	}
-	d, err := drv.deviceJob(ctx, dom)
+	d, flags, err := drv.modifyNonDom0(ctx, dom, flags)
 	if err != nil {
 		return err
 	}
 	defer drv.endJob(d)
-	if flags, err = modImpact(d.snap(), flags); err != nil {
-		return err
-	}
 	var cfgDef *libvirtxml.Domain
 	var devConf *domxml.Device
 	if flags&modifyConfig != 0 {

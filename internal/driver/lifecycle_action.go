@@ -5,8 +5,6 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
-
-	"virtxend/internal/job"
 )
 
 // The lifecycle events and actions of virDomainSetLifecycleAction by
@@ -39,17 +37,11 @@ func (drv *Driver) SetLifecycleAction(ctx context.Context, dom Domain, event, ac
 	if event != uint32(libvirt.DomainLifecycleCrash) && (name == actCoredumpDestroy || name == actCoredumpRestart) {
 		return domainErr(libvirt.ErrConfigUnsupported, "Lifecycle event '%s' doesn't support '%s' action", lifecycleEvents[event], name)
 	}
-	d, err := drv.findNonDom0(dom)
+	d, flags, err := drv.modifyNonDom0(ctx, dom, flags)
 	if err != nil {
 		return err
 	}
-	if err := drv.beginJobOf(ctx, d, job.Modify); err != nil {
-		return err
-	}
 	defer drv.endJob(d)
-	if flags, err = modImpact(d.snap(), flags); err != nil {
-		return err
-	}
 	set := func(def *libvirtxml.Domain) {
 		switch libvirt.DomainLifecycle(event) {
 		case libvirt.DomainLifecyclePoweroff:

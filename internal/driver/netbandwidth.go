@@ -8,7 +8,6 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
-	"virtxend/internal/job"
 	"virtxend/internal/libxlconf"
 	"virtxend/internal/typedparam"
 )
@@ -205,18 +204,12 @@ func (drv *Driver) SetInterfaceParameters(ctx context.Context, dom Domain, devic
 	if err := typedparam.Validate(params, bandwidthParamTypes); err != nil {
 		return err
 	}
-	d, err := drv.findNonDom0(dom)
+	d, flags, err := drv.modifyNonDom0(ctx, dom, flags)
 	if err != nil {
-		return err
-	}
-	if err := drv.beginJobOf(ctx, d, job.Modify); err != nil {
 		return err
 	}
 	defer drv.endJob(d)
 	s := d.snap()
-	if flags, err = modImpact(s, flags); err != nil {
-		return err
-	}
 	change := readBandwidthChange(params)
 	var liveIfc, persistentIfc *libvirtxml.DomainInterface
 	if flags&live != 0 {

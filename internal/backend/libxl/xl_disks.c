@@ -8,6 +8,7 @@
 #include <xenstore.h>
 
 #include "xl_disks.h"
+#include "xl_xenstore.h"
 
 /* vx_disk_served: the backend that serves domain domid's disk vdev
  * (LIBXL_DISK_BACKEND_*: qdisk is the device model's), the domain it runs
@@ -98,6 +99,41 @@ out:
 	return rc;
 }
 
+struct disk_params {
+	uint32_t domid;
+	int devid;
+	const char *vdev, *params;
+};
+
+/* set_disk_params is vx_xs_disk_params' change. */
+static int set_disk_params(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct disk_params *d = arg;
+	char path[128], *dev, *be;
+	unsigned int len;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/dev", d->domid, d->devid);
+	dev = xs_read(xs, t, path, &len);
+	snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/backend", d->domid, d->devid);
+	be = xs_read(xs, t, path, &len);
+	if (!dev || !be || strcmp(dev, d->vdev)) {
+		err = ENOENT;
+	} else {
+		snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/params", d->domid, d->devid);
+		err = vx_xs_set(xs, t, path, d->params);
+		if (!err && strlen(be) + sizeof("/params") > sizeof(path))
+			err = ENAMETOOLONG;
+		if (!err) {
+			snprintf(path, sizeof(path), "%s/params", be);
+			err = vx_xs_set(xs, t, path, d->params);
+		}
+	}
+	free(dev);
+	free(be);
+	return err;
+}
+
 /* vx_xs_disk_params: the params of domain domid's vbd devid (libxl's
  * "FORMAT:PATH" of a qdisk disk), in libxl's own record of the device
  * (/libxl/DOMID/device/vbd/DEVID, which libxl_device_disk_list reads) and
@@ -106,51 +142,7 @@ out:
  * the disk and does not watch them. 0, or an errno. */
 int vx_xs_disk_params(uint32_t domid, int devid, const char *vdev, const char *params)
 {
-	struct xs_handle *xs;
-	xs_transaction_t t;
-	char path[128], *dev = NULL, *be = NULL;
-	unsigned int len;
-	int err = 0, tries;
+	struct disk_params d = {domid, devid, vdev, params};
 
-	xs = xs_open(0);
-	if (!xs)
-		return errno ? errno : EIO;
-	for (tries = 0; tries < 5; tries++) {
-		err = 0;
-		t = xs_transaction_start(xs);
-		if (t == XBT_NULL) {
-			err = errno ? errno : EIO;
-			break;
-		}
-		snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/dev", domid, devid);
-		dev = xs_read(xs, t, path, &len);
-		snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/backend", domid, devid);
-		be = xs_read(xs, t, path, &len);
-		if (!dev || !be || strcmp(dev, vdev)) {
-			err = ENOENT;
-		} else {
-			snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/params", domid, devid);
-			if (!xs_write(xs, t, path, params, strlen(params)))
-				err = errno ? errno : EIO;
-			else if (strlen(be) + sizeof("/params") > sizeof(path))
-				err = ENAMETOOLONG;
-			else {
-				snprintf(path, sizeof(path), "%s/params", be);
-				if (!xs_write(xs, t, path, params, strlen(params)))
-					err = errno ? errno : EIO;
-			}
-		}
-		free(dev);
-		free(be);
-		dev = be = NULL;
-		if (!xs_transaction_end(xs, t, err != 0)) {
-			if (!err && errno == EAGAIN)
-				continue;
-			if (!err)
-				err = errno ? errno : EIO;
-		}
-		break;
-	}
-	xs_close(xs);
-	return err;
+	return vx_xs_transact(set_disk_params, &d);
 }
