@@ -9,11 +9,22 @@ import (
 	"virtxend/internal/libxltypes"
 )
 
+// xenMaxVCPUs is the most vCPUs Xen gives a domain (MAX_VIRT_CPUS on x86;
+// an HVM domain's limit, 128, is lower). A definition may name up to 2^32
+// (libvirt's parser allows any unsigned int): libxl's list of the vCPUs
+// online, one entry each, would be made and sent whole before libxl
+// refused it (22 million took 15 s and gigabytes: the fuzzer's input
+// 2e2751aabcd7d87e).
+const xenMaxVCPUs = 8192
+
 // buildInfo is libxlMakeDomBuildInfo: vCPUs, memory, timers, clock, the
 // guest-type specific part, CPU policy and the xenbus limits.
 func (t *translation) buildInfo(c *libxltypes.DomainConfig) error {
 	b := &c.BInfo
 	d := t.d
+	if n := domxml.MaxVCPUs(d); n > xenMaxVCPUs {
+		return unsupported("%d vCPUs: Xen gives a domain at most %d", n, xenMaxVCPUs)
+	}
 	b.MaxVCPUs = int(domxml.MaxVCPUs(d))
 	b.AvailVCPUs = make([]int, 0, domxml.CurrentVCPUs(d))
 	for i := 0; i < int(domxml.CurrentVCPUs(d)); i++ {
