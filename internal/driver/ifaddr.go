@@ -71,22 +71,24 @@ func (drv *Driver) dhcpInterfaces(ctx context.Context, s snapshot) ([]InterfaceA
 // eachLeased hands fn, for each of the running guest's interfaces on a
 // libvirt network in turn, the DHCP leases the network's server gave its
 // MAC address, as the network driver lists them, until fn returns false.
+// The network driver is reached only for a guest that has such an
+// interface: one without answers without libvirtd.
 func (drv *Driver) eachLeased(ctx context.Context, s snapshot, fn func(ifc *libvirtxml.DomainInterface, mac string, leases []libvirt.NetworkDhcpLease) bool) error {
-	nd, err := drv.networks()
-	if err != nil {
-		return err
-	}
-	if err := nd.NetworkConnect(ctx); err != nil {
-		return err
-	}
 	def := s.def.parsed()
 	if def.Devices == nil {
 		return nil
 	}
+	var nd NetworkDriver
 	for i := range def.Devices.Interfaces {
 		ifc := &def.Devices.Interfaces[i]
 		if ifc.Source == nil || ifc.Source.Network == nil {
 			continue
+		}
+		if nd == nil {
+			var err error
+			if nd, err = drv.connectedNetworks(ctx); err != nil {
+				return err
+			}
 		}
 		mac := ""
 		if ifc.MAC != nil {
@@ -140,4 +142,16 @@ func (drv *Driver) GetHostname(ctx context.Context, dom Domain, flags uint32) (s
 		return "", domainErr(libvirt.ErrNoHostname, "no hostname found for domain %s", s.ref.Name)
 	}
 	return hostname, nil
+}
+
+// connectedNetworks is the network driver, connected.
+func (drv *Driver) connectedNetworks(ctx context.Context) (NetworkDriver, error) {
+	nd, err := drv.networks()
+	if err != nil {
+		return nil, err
+	}
+	if err := nd.NetworkConnect(ctx); err != nil {
+		return nil, err
+	}
+	return nd, nil
 }

@@ -215,7 +215,8 @@ func TestLibvirtdObjectErrors(t *testing.T) {
 }
 
 // TestLibvirtdObjectsWithoutLibvirtd: with no libvirtd, a guest on a
-// network fails to start with the socket's error and others still start.
+// network fails to start with the socket's error and others still start;
+// the DHCP leases of a guest on no network are none, without libvirtd.
 func TestLibvirtdObjectsWithoutLibvirtd(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
 	define(t, d, "onnet", guestXML("onnet", `<devices><interface type='network'><source network='default'/></interface></devices>`))
@@ -226,4 +227,11 @@ func TestLibvirtdObjectsWithoutLibvirtd(t *testing.T) {
 	}
 	define(t, d, "plain", guestXML("plain", ""))
 	d.MustVirsh("start", "plain")
+	// A guest on no network has no leases to read: no libvirtd needed.
+	if out := d.MustVirsh("domifaddr", "plain", "--source", "lease"); strings.Contains(out, "vif") {
+		t.Errorf("domifaddr of a guest on no network:\n%s", out)
+	}
+	if r := d.Virsh("domhostname", "plain"); r.Code == 0 || !strings.Contains(r.Stderr, "error: no hostname found for domain plain") {
+		t.Errorf("domhostname of a guest on no network: %+v", r)
+	}
 }
