@@ -36,10 +36,13 @@ type domain struct {
 	def *definition
 	// newDef is the persistent definition while active (nil for a
 	// transient domain or an inactive one).
-	newDef     *definition
-	id         int32 // -1 when inactive
-	state      libvirt.DomainState
-	reason     int32
+	newDef *definition
+	id     int32 // -1 when inactive
+	state  libvirt.DomainState
+	reason int32
+	// stateGen counts the changes of state: a look at the hypervisor
+	// taken before the last one is stale (watch.go).
+	stateGen   uint64
 	persistent bool
 	autostart  bool
 	updated    bool
@@ -158,7 +161,14 @@ func (d *domain) persistentDefLocked() *libvirtxml.Domain {
 func (d *domain) setState(state libvirt.DomainState, reason int32) {
 	d.mu.Lock()
 	d.state, d.reason = state, reason
+	d.stateGen++
 	d.mu.Unlock()
+}
+
+func (d *domain) stateGeneration() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stateGen
 }
 
 // snapshot is a consistent copy of the fields callers read.

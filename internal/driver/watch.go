@@ -37,38 +37,55 @@ func (drv *Driver) watchLoop(interval time.Duration) {
 	}
 }
 
-// reconcile brings each running domain in line with the hypervisor.
+// watched is a domain as it was before the watch read the hypervisor.
+type watched struct {
+	d   *domain
+	gen uint64 // its stateGeneration then
+}
+
+// reconcile brings each running domain in line with the hypervisor. The
+// domains and their state generations are taken before the hypervisor is
+// read: a domain started, paused or resumed by the driver after that is
+// left to the next look (a start that the read caught still paused, as
+// libxl creates a guest, was taken for a pause behind the driver's back,
+// then an unpause: the oracle saw "running (unpaused)").
 func (drv *Driver) reconcile(ctx context.Context) {
+	drv.mu.RLock()
+	byID := make(map[int32]watched, len(drv.byID))
+	for id, d := range drv.byID {
+		byID[id] = watched{d: d}
+	}
+	drv.mu.RUnlock()
+	for id, w := range byID {
+		w.gen = w.d.stateGeneration()
+		byID[id] = w
+	}
 	guests, err := drv.be.Guests(ctx)
 	if err != nil {
 		drv.log.Debug("cannot read the guests to watch them", "err", err)
 		return
 	}
-	drv.mu.RLock()
-	byID := make(map[int32]*domain, len(drv.byID))
-	for id, d := range drv.byID {
-		byID[id] = d
-	}
-	drv.mu.RUnlock()
 	for _, g := range guests {
-		if d := byID[int32(g.DomID)]; d != nil && g.DomID != backend.Dom0 && g.UUID == d.uuid {
-			drv.reconcileGuest(ctx, d, g)
+		if w, ok := byID[int32(g.DomID)]; ok && g.DomID != backend.Dom0 && g.UUID == w.d.uuid {
+			drv.reconcileGuest(ctx, w, g)
 		}
 	}
 }
 
-// reconcileGuest applies to d what the hypervisor reports of its guest,
-// under d's job and only if the job is free: a change the driver is
-// making right now is not one made behind its back, and the next look
-// will see it settled.
-func (drv *Driver) reconcileGuest(ctx context.Context, d *domain, g backend.GuestInfo) {
+// reconcileGuest applies to w's domain what the hypervisor reports of its
+// guest, under the domain's job and only if the job is free and the
+// domain's state has not changed since the read: a change the driver is
+// making, or has made since, is not one made behind its back, and the
+// next look will see it settled.
+func (drv *Driver) reconcileGuest(ctx context.Context, w watched, g backend.GuestInfo) {
+	d := w.d
 	if !d.job.TryBegin(ctx, job.Modify) {
 		return
 	}
 	defer drv.endJob(d)
 	s := d.snap()
-	if s.ref.ID != int32(g.DomID) {
-		return // stopped or restarted since the read
+	if s.ref.ID != int32(g.DomID) || d.stateGeneration() != w.gen {
+		return // stopped, restarted or changed by the driver since the read
 	}
 	if drv.reconcileState(d, s, g) {
 		if err := drv.writeStatus(d.snap()); err != nil {

@@ -1,11 +1,13 @@
 package driver
 
 import (
+	"context"
 	"testing"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/backend/sim"
 )
 
 // TestPausedBehindTheDriversBack: a guest paused and unpaused by another
@@ -47,5 +49,50 @@ func TestPausedBehindTheDriversBack(t *testing.T) {
 	drv2, _ := e.restart(drv)
 	if st, _ := stateOf(t, drv2, d); st != libvirt.DomainRunning {
 		t.Fatalf("after restart: %v", st)
+	}
+}
+
+// staleHost hands the watch a read of the guests, then lets the test act
+// before the watch goes on with it.
+type staleHost struct {
+	*sim.Host
+	afterRead func()
+}
+
+func (h *staleHost) Guests(ctx context.Context) ([]backend.GuestInfo, error) {
+	g, err := h.Host.Guests(ctx)
+	if f := h.afterRead; f != nil {
+		h.afterRead = nil
+		f()
+	}
+	return g, err
+}
+
+// TestWatchIgnoresAReadOlderThanTheDriversChange: a guest the driver
+// pauses after the watch read the hypervisor (which then still said
+// running) stays paused as the driver left it; the stale read is not
+// taken for an unpause behind its back. (The same race made a guest just
+// started, read while libxl still held it paused, "running (unpaused)".)
+func TestWatchIgnoresAReadOlderThanTheDriversChange(t *testing.T) {
+	e := newEnv(t)
+	h := &staleHost{Host: e.sim()}
+	drv, err := New(e.cfg, e.root, h, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv.Close() })
+	started, err := drv.Create(ctx, define(t, drv, "g", 1, ""), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.afterRead = func() {
+		if err := drv.Suspend(ctx, started); err != nil {
+			t.Error(err)
+		}
+	}
+	drv.reconcile(ctx)
+	drv.reconcile(ctx) // a fresh read: paused, as the driver has it
+	if st, reason := stateOf(t, drv, started); st != libvirt.DomainPaused || reason != int32(libvirt.DomainPausedUser) {
+		t.Fatalf("state %v reason %d, want paused by the user", st, reason)
 	}
 }
