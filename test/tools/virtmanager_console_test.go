@@ -87,6 +87,12 @@ func TestVirtManagerTextConsole(t *testing.T) {
 	// again, with a new id on Xen.
 	d.MustVirsh("start", "con")
 	w := &vmm{t: t, x: x, win: win, log: log, shots: shots}
+	// The shut down menu's button is insensitive while the guest is shut
+	// off: a click before virt-manager handled the start opens nothing (a
+	// loaded run did). It has once it opened the console of the new boot.
+	if !poll(30*time.Second, func() bool { return strings.Count(log.String(), "Opening console stream") >= 2 }) {
+		t.Fatal("virt-manager did not open the console of the guest started again")
+	}
 	w.click(image.Pt(249, 45))
 	w.step("4-shutdown-menu")
 	x.Xdotool("key", "o") // F_orce Reset
