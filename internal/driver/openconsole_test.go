@@ -120,7 +120,11 @@ func readSome(t *testing.T, r io.Reader) (string, error) {
 	}
 }
 
-func TestOpenConsoleCarriesBytesBothWays(t *testing.T) {
+// openedConsole starts a guest "con" on a ttyHost and opens a session on
+// its console, which ends with the test: the driver, the host, the domain,
+// the domain as started and the session.
+func openedConsole(t *testing.T) (*Driver, *ttyHost, Domain, Domain, *Console) {
+	t.Helper()
 	drv, h := startTTY(t)
 	d := define(t, drv, "con", 1, "")
 	started := startRecorded(t, drv, d, "<console type='pty' tty='/dev/pts/")
@@ -128,7 +132,12 @@ func TestOpenConsoleCarriesBytesBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Abort()
+	t.Cleanup(c.Abort)
+	return drv, h, d, started, c
+}
+
+func TestOpenConsoleCarriesBytesBothWays(t *testing.T) {
+	drv, h, d, started, c := openedConsole(t)
 	guest := h.master(started.ID, false, 0)
 	guest.Master.Write([]byte("login: "))
 	if s, err := readSome(t, c); s != "login: " || err != nil {
@@ -152,14 +161,7 @@ func TestOpenConsoleCarriesBytesBothWays(t *testing.T) {
 // as a console of libvirt's QEMU driver does across a reboot. What is typed
 // in between is dropped.
 func TestOpenConsoleFollowsTheNextBoot(t *testing.T) {
-	drv, h := startTTY(t)
-	d := define(t, drv, "con", 1, "")
-	started := startRecorded(t, drv, d, "<console type='pty' tty='/dev/pts/")
-	c, err := drv.OpenConsole(ctx, d, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
+	drv, h, d, started, c := openedConsole(t)
 	old := h.master(started.ID, false, 0)
 	if err := drv.Reset(ctx, d, 0); err != nil {
 		t.Fatal(err)
@@ -188,7 +190,7 @@ func TestOpenConsoleFollowsTheNextBoot(t *testing.T) {
 		t.Fatalf("the new boot read %q, %v", s, err)
 	}
 	// The new boot's console is the session's: a second one is refused.
-	_, err = drv.OpenConsole(ctx, d, nil, 0)
+	_, err := drv.OpenConsole(ctx, d, nil, 0)
 	wantErr(t, err, libvirt.ErrOperationFailed, virerr.FromLibxl, "operation failed: Active console session exists for this domain")
 	if err := drv.Destroy(ctx, d, 0); err != nil {
 		t.Fatal(err)
