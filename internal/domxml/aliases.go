@@ -39,32 +39,47 @@ var aliasType = reflect.TypeOf((*libvirtxml.DomainAlias)(nil))
 
 // eachAlias calls fn with the alias field of every device in dev.
 func eachAlias(dev *libvirtxml.DomainDeviceList, fn func(**libvirtxml.DomainAlias)) {
+	eachDevice(dev, func(_ string, _ reflect.Value, a **libvirtxml.DomainAlias) bool {
+		fn(a)
+		return true
+	})
+}
+
+// eachDevice calls fn with every device in dev that has an alias field:
+// its element name, the device and its alias field, until fn returns
+// false.
+func eachDevice(dev *libvirtxml.DomainDeviceList, fn func(name string, v reflect.Value, a **libvirtxml.DomainAlias) bool) {
 	if dev == nil {
 		return
 	}
 	v := reflect.ValueOf(dev).Elem()
+	t := v.Type()
 	for i := 0; i < v.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("xml"), ",")
 		f := v.Field(i)
 		switch f.Kind() {
 		case reflect.Slice:
 			for j := 0; j < f.Len(); j++ {
-				aliasField(f.Index(j), fn)
+				if !aliasField(name, f.Index(j), fn) {
+					return
+				}
 			}
 		case reflect.Pointer:
-			if !f.IsNil() {
-				aliasField(f.Elem(), fn)
+			if !f.IsNil() && !aliasField(name, f.Elem(), fn) {
+				return
 			}
 		}
 	}
 }
 
-func aliasField(v reflect.Value, fn func(**libvirtxml.DomainAlias)) {
+func aliasField(name string, v reflect.Value, fn func(string, reflect.Value, **libvirtxml.DomainAlias) bool) bool {
 	if v.Kind() != reflect.Struct {
-		return
+		return true
 	}
 	if a := v.FieldByName("Alias"); a.IsValid() && a.Type() == aliasType && a.CanAddr() {
-		fn(a.Addr().Interface().(**libvirtxml.DomainAlias))
+		return fn(name, v, a.Addr().Interface().(**libvirtxml.DomainAlias))
 	}
+	return true
 }
 
 // dropGeneratedAliases removes every alias that is not a user alias: an
@@ -226,40 +241,20 @@ func AliasOf(dev *Device) string {
 // ("disk", "interface", ...) and the XML of def's device whose alias is
 // alias; ok is false when it has none.
 func DeviceByAlias(def *libvirtxml.Domain, alias string) (kind, xml string, ok bool, err error) {
-	if def == nil || def.Devices == nil || alias == "" {
+	if def == nil || alias == "" {
 		return "", "", false, nil
 	}
-	v := reflect.ValueOf(def.Devices).Elem()
-	t := v.Type()
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Field(i)
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("xml"), ",")
-		var devs []reflect.Value
-		switch f.Kind() {
-		case reflect.Slice:
-			for j := 0; j < f.Len(); j++ {
-				devs = append(devs, f.Index(j))
-			}
-		case reflect.Pointer:
-			if !f.IsNil() {
-				devs = append(devs, f.Elem())
-			}
+	eachDevice(def.Devices, func(name string, v reflect.Value, a **libvirtxml.DomainAlias) bool {
+		if *a == nil || (*a).Name != alias {
+			return true
 		}
-		for _, d := range devs {
-			if d.Kind() != reflect.Struct {
-				continue
-			}
-			a := d.FieldByName("Alias")
-			if !a.IsValid() || a.Type() != aliasType || a.IsNil() || a.Interface().(*libvirtxml.DomainAlias).Name != alias {
-				continue
-			}
-			m, found := d.Addr().Interface().(interface{ Marshal() (string, error) })
-			if !found {
-				return name, "", true, fmt.Errorf("no XML for a %s", name)
-			}
-			xml, err := m.Marshal()
-			return name, xml, true, err
+		kind, ok = name, true
+		if m, found := v.Addr().Interface().(interface{ Marshal() (string, error) }); found {
+			xml, err = m.Marshal()
+		} else {
+			err = fmt.Errorf("no XML for a %s", name)
 		}
-	}
-	return "", "", false, nil
+		return false
+	})
+	return kind, xml, ok, err
 }

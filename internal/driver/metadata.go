@@ -114,19 +114,9 @@ func (drv *Driver) GetMetadata(ctx context.Context, dom Domain, typ int32, uri *
 	if extra := flags &^ (live | config); extra != 0 {
 		return "", errUnsupportedFlags(virerr.FromDomain, extra, "virDomainObjGetMetadata")
 	}
-	if flags&live != 0 && flags&config != 0 {
-		return "", domainErr(libvirt.ErrInvalidArg, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
-	}
-	d.mu.Lock()
-	s := snapshot{ref: d.refLocked(), def: d.def, persistent: d.persistent}
-	pd := d.persistentDefLocked()
-	d.mu.Unlock()
-	if flags, err = modImpact(s, flags); err != nil {
+	def, err := drv.oneDef(d, flags)
+	if err != nil {
 		return "", err
-	}
-	def := s.def.parsed()
-	if flags&config != 0 && pd != nil {
-		def = pd
 	}
 	return domxml.GetMetadata(def, int(typ), deref(uri))
 }

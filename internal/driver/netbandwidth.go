@@ -57,14 +57,13 @@ func (drv *Driver) GetInterfaceParameters(ctx context.Context, dom Domain, devic
 	if err != nil {
 		return nil, 0, err
 	}
-	in, out := bandwidthRates(ifc.Bandwidth)
-	values := [...]*uint{in.average, in.peak, in.burst, in.floor, out.average, out.peak, out.burst}
+	values := bandwidthValues(ifc.Bandwidth)
 	var params []libvirt.TypedParam
 	for i, name := range bandwidthParams {
 		if i == nparams {
 			break
 		}
-		params = append(params, typedparam.NewUInt(name, uint32(orZero(values[i]))))
+		params = append(params, typedparam.NewUInt(name, values[i]))
 	}
 	return params, len(params), nil
 }
@@ -91,35 +90,25 @@ func (drv *Driver) oneDef(d *domain, flags uint32) (*libvirtxml.Domain, error) {
 	return s.def.parsed(), nil
 }
 
-// rate is one direction of <bandwidth>.
-type rate struct{ average, peak, burst, floor *uint }
-
-func bandwidthRates(bw *libvirtxml.DomainInterfaceBandwidth) (in, out rate) {
-	if bw == nil {
-		return
+// bandwidthValues is bw as the figures of bandwidthParams, in their order
+// (0 for what it does not set).
+func bandwidthValues(bw *libvirtxml.DomainInterfaceBandwidth) [len(bandwidthParams)]uint32 {
+	var v [len(bandwidthParams)]uint32
+	get := func(p *int) uint32 {
+		if p == nil {
+			return 0
+		}
+		return uint32(*p)
 	}
-	if p := bw.Inbound; p != nil {
-		in = rate{uintOf(p.Average), uintOf(p.Peak), uintOf(p.Burst), uintOf(p.Floor)}
+	if bw != nil && bw.Inbound != nil {
+		p := bw.Inbound
+		v[0], v[1], v[2], v[3] = get(p.Average), get(p.Peak), get(p.Burst), get(p.Floor)
 	}
-	if p := bw.Outbound; p != nil {
-		out = rate{uintOf(p.Average), uintOf(p.Peak), uintOf(p.Burst), uintOf(p.Floor)}
+	if bw != nil && bw.Outbound != nil {
+		p := bw.Outbound
+		v[4], v[5], v[6] = get(p.Average), get(p.Peak), get(p.Burst)
 	}
-	return
-}
-
-func uintOf(p *int) *uint {
-	if p == nil {
-		return nil
-	}
-	v := uint(*p)
-	return &v
-}
-
-func orZero(p *uint) uint {
-	if p == nil {
-		return 0
-	}
-	return *p
+	return v
 }
 
 // bandwidthChange is what one SetInterfaceParameters call asks of the
@@ -134,27 +123,18 @@ type bandwidthChange struct {
 func readBandwidthChange(params []libvirt.TypedParam) bandwidthChange {
 	in := &libvirtxml.DomainInterfaceBandwidthParams{}
 	out := &libvirtxml.DomainInterfaceBandwidthParams{}
-	var c bandwidthChange
+	fields := map[string]**int{
+		bwInAverage: &in.Average, bwInPeak: &in.Peak, bwInBurst: &in.Burst, bwInFloor: &in.Floor,
+		bwOutAverage: &out.Average, bwOutPeak: &out.Peak, bwOutBurst: &out.Burst,
+	}
 	for _, p := range params {
-		v, _ := p.Value.I.(uint32)
-		n := int(v)
-		switch p.Field {
-		case bwInAverage:
-			in.Average, c.inNamed = &n, true
-		case bwInPeak:
-			in.Peak = &n
-		case bwInBurst:
-			in.Burst = &n
-		case bwInFloor:
-			in.Floor, c.inNamed = &n, true
-		case bwOutAverage:
-			out.Average, c.outNamed = &n, true
-		case bwOutPeak:
-			out.Peak = &n
-		case bwOutBurst:
-			out.Burst = &n
+		if f := fields[p.Field]; f != nil {
+			v, _ := p.Value.I.(uint32)
+			n := int(v)
+			*f = &n
 		}
 	}
+	c := bandwidthChange{inNamed: in.Average != nil || in.Floor != nil, outNamed: out.Average != nil}
 	// average or floor are mandatory, peak and burst optional
 	if nonZero(in.Average) || nonZero(in.Floor) {
 		c.in = in
