@@ -338,14 +338,8 @@ func checkDeviceNumbers(d *node) error {
 		}
 	case "interface":
 		if bw := d.child("bandwidth"); bw != nil {
-			for _, dir := range bw.elems() {
-				for _, a := range []string{"average", "peak", "burst", "floor"} {
-					if v, ok := dir.attr(a); ok && !isNumber(v, false) {
-						return virerr.New(virerr.FromNone, libvirt.ErrConfigUnsupported,
-							"could not convert bandwidth %s value '%s'", a, v)
-					}
-				}
-			}
+			t, _ := d.attr("type")
+			return checkBandwidth(bw, t == "network")
 		}
 	case "graphics":
 		t, _ := d.attr("type")
@@ -359,6 +353,85 @@ func checkDeviceNumbers(d *node) error {
 		}
 	}
 	return nil
+}
+
+// checkBandwidth makes virNetDevBandwidthParse's checks of an interface's
+// <bandwidth>: one <inbound> and one <outbound> at most, each with an
+// average (or an inbound floor, which only an interface on a network may
+// have), and whole numbers; other children are ignored, as libvirt ignores
+// them. A domain's interface has no class id.
+func checkBandwidth(bw *node, allowFloor bool) error {
+	if _, ok := bw.attr("classID"); ok {
+		return noneErr(libvirt.ErrXMLDetail, "classID attribute not supported on <bandwidth> in this usage context")
+	}
+	var in, out *node
+	for _, dir := range bw.elems() {
+		switch dir.localName() {
+		case "inbound":
+			if in != nil {
+				return noneErr(libvirt.ErrXMLDetail, "Only one child <inbound> element allowed")
+			}
+			in = dir
+		case "outbound":
+			if out != nil {
+				return noneErr(libvirt.ErrXMLDetail, "Only one child <outbound> element allowed")
+			}
+			out = dir
+		}
+	}
+	if in != nil {
+		floor, err := checkBandwidthRate(in)
+		if err != nil {
+			return err
+		}
+		if floor && !allowFloor {
+			return noneErr(libvirt.ErrConfigUnsupported, "floor attribute is not supported for this config")
+		}
+	}
+	if out != nil {
+		floor, err := checkBandwidthRate(out)
+		if err != nil {
+			return err
+		}
+		if floor {
+			return noneErr(libvirt.ErrConfigUnsupported, "'floor' attribute allowed only in <inbound> element")
+		}
+	}
+	return nil
+}
+
+// checkBandwidthRate is virNetDevBandwidthParseRate's checks of an
+// <inbound> or <outbound>, in its order; floor reports a floor other than
+// 0.
+func checkBandwidthRate(dir *node) (floor bool, err error) {
+	average, hasAverage := dir.attr("average")
+	_, hasFloor := dir.attr("floor")
+	_, hasPeak := dir.attr("peak")
+	_, hasBurst := dir.attr("burst")
+	switch {
+	case hasAverage && !isNumber(average, false):
+		return false, bandwidthValueErr("average", average)
+	case !hasAverage && !hasFloor:
+		return false, noneErr(libvirt.ErrXMLDetail, "Missing mandatory average or floor attributes")
+	case (hasPeak || hasBurst) && !hasAverage:
+		return false, noneErr(libvirt.ErrConfigUnsupported, "'peak' and 'burst' require 'average' attribute")
+	}
+	for _, a := range []string{"peak", "burst", "floor"} {
+		if v, ok := dir.attr(a); ok && !isNumber(v, false) {
+			return false, bandwidthValueErr(a, v)
+		}
+	}
+	v, _ := dir.attr("floor")
+	f, _ := readUint(v)
+	return f != 0, nil
+}
+
+func bandwidthValueErr(attr, v string) error {
+	return noneErr(libvirt.ErrConfigUnsupported, "could not convert bandwidth %s value '%s'", attr, v)
+}
+
+func noneErr(code libvirt.ErrorNumber, format string, args ...any) error {
+	return virerr.New(virerr.FromNone, code, format, args...)
 }
 
 // graphicsInts are the graphics attributes libvirt reads with

@@ -311,6 +311,13 @@ func TestMemoryUnits(t *testing.T) {
 // through libvirt-python; the same domain_conf.c as its Xen driver).
 func TestParseErrorsAsLibvirtd(t *testing.T) {
 	const head = `<domain type='xen'><name>g</name>`
+	bw := func(typ, rates string) string {
+		src := `<source bridge='b'/>`
+		if typ == "network" {
+			src = `<source network='default'/>`
+		}
+		return `<devices><interface type='` + typ + `'>` + src + `<bandwidth>` + rates + `</bandwidth></interface></devices>`
+	}
 	const os = `<os><type>linux</type><kernel>/k</kernel></os>`
 	mem := `<memory>131072</memory>`
 	for _, c := range []struct {
@@ -338,6 +345,16 @@ func TestParseErrorsAsLibvirtd(t *testing.T) {
 		{"seclabel", mem + os + `<seclabel type='weird'/>`, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'type' in element 'seclabel': 'weird'."},
 		{"vcpu current", mem + `<vcpu current='x'>2</vcpu>` + os, virerr.FromXML, libvirt.ErrXMLError, "XML error: Invalid value for attribute 'current' in element 'vcpu': 'x'. Expected non-negative integer value"},
 		{"vcpu blank after", mem + `<vcpu>2 </vcpu>` + os, virerr.FromDomain, libvirt.ErrXMLError, "XML error: maximum vcpus count must be an integer"},
+		// an interface's <bandwidth> (virNetDevBandwidthParse)
+		{"bandwidth without average", mem + os + bw("bridge", `<inbound peak='10'/>`), virerr.FromNone, libvirt.ErrXMLDetail, "Missing mandatory average or floor attributes"},
+		{"bandwidth burst without average", mem + os + bw("bridge", `<inbound burst='10' floor='5'/>`), virerr.FromNone, libvirt.ErrConfigUnsupported, "unsupported configuration: 'peak' and 'burst' require 'average' attribute"},
+		{"bandwidth floor off a network", mem + os + bw("bridge", `<inbound average='1' floor='5'/>`), virerr.FromNone, libvirt.ErrConfigUnsupported, "unsupported configuration: floor attribute is not supported for this config"},
+		{"bandwidth outbound floor", mem + os + bw("network", `<outbound average='1' floor='5'/>`), virerr.FromNone, libvirt.ErrConfigUnsupported, "unsupported configuration: 'floor' attribute allowed only in <inbound> element"},
+		{"bandwidth two inbound", mem + os + bw("bridge", `<inbound average='1'/><inbound average='2'/>`), virerr.FromNone, libvirt.ErrXMLDetail, "Only one child <inbound> element allowed"},
+		{"bandwidth negative", mem + os + bw("bridge", `<inbound average='-1'/>`), virerr.FromNone, libvirt.ErrConfigUnsupported, "unsupported configuration: could not convert bandwidth average value '-1'"},
+		{"bandwidth peak", mem + os + bw("bridge", `<inbound average='1' peak='y'/>`), virerr.FromNone, libvirt.ErrConfigUnsupported, "unsupported configuration: could not convert bandwidth peak value 'y'"},
+		{"bandwidth floor", mem + os + bw("network", `<inbound floor='z'/>`), virerr.FromNone, libvirt.ErrConfigUnsupported, "unsupported configuration: could not convert bandwidth floor value 'z'"},
+		{"bandwidth class", mem + os + `<devices><interface type='bridge'><source bridge='b'/><bandwidth classID='3'/></interface></devices>`, virerr.FromNone, libvirt.ErrXMLDetail, "classID attribute not supported on <bandwidth> in this usage context"},
 	} {
 		_, err := Parse(head + c.body + `</domain>`)
 		if err == nil {
@@ -346,6 +363,23 @@ func TestParseErrorsAsLibvirtd(t *testing.T) {
 		}
 		if e := virerr.As(err); e.Domain != c.dom || e.Code != c.code || e.Error() != c.msg {
 			t.Errorf("%s: got (%d, %d, %q), want (%d, %d, %q)", c.name, e.Domain, e.Code, e.Error(), c.dom, c.code, c.msg)
+		}
+	}
+}
+
+// TestBandwidthAsLibvirtd: the <bandwidth> libvirtd 9.0 takes (its test
+// driver, the same XML): a floor on a network's interface, a floor of 0
+// anywhere, an unknown child beside the rates.
+func TestBandwidthAsLibvirtd(t *testing.T) {
+	const head = `<domain type='xen'><name>g</name><memory>131072</memory><os><type>linux</type><kernel>/k</kernel></os><devices>`
+	for _, ifc := range []string{
+		`<interface type='network'><source network='default'/><bandwidth><inbound average='1' floor='5'/></bandwidth></interface>`,
+		`<interface type='bridge'><source bridge='b'/><bandwidth><inbound average='1' floor='0'/></bandwidth></interface>`,
+		`<interface type='bridge'><source bridge='b'/><bandwidth><foo/><outbound average='5'/></bandwidth></interface>`,
+		`<interface type='bridge'><source bridge='b'/><bandwidth><inbound average='1' peak='2' burst='3'/><outbound average='4'/></bandwidth></interface>`,
+	} {
+		if _, err := Parse(head + ifc + `</devices></domain>`); err != nil {
+			t.Errorf("%s: %v", ifc, err)
 		}
 	}
 }
