@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,10 @@ type recvBudget struct {
 	freeing     bool
 	lastFree    time.Time
 	lastRelease time.Time
+	// spare are the buffers of large calls already decoded (recycle),
+	// at most limit bytes of them, for the next large packets.
+	spare      [][]byte
+	spareBytes int
 }
 
 // reservation is one packet's share of the budget.
@@ -120,8 +125,44 @@ func (b *recvBudget) freeAfterBurst() {
 		return
 	}
 	b.burst, b.lastFree, b.freeing = 0, time.Now(), false
+	b.spare, b.spareBytes = nil, 0
 	b.mu.Unlock()
 	debug.FreeOSMemory()
+}
+
+// buffer is a buffer of n bytes for a packet's payload: a spare one if
+// one is large enough, else a new one. Its bytes are not zeroed: the
+// packet fills it. A payload over bulkPayload made new each time had the
+// collector run for each, and zero it, which is what made a flood of 32
+// MiB calls delay the other clients.
+func (b *recvBudget) buffer(n int) []byte {
+	if n > bulkPayload {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for i, buf := range b.spare {
+			if cap(buf) >= n {
+				b.spare = slices.Delete(b.spare, i, i+1)
+				b.spareBytes -= cap(buf)
+				return buf[:n]
+			}
+		}
+	}
+	return make([]byte, n)
+}
+
+// recycle takes back the buffer of a large call whose arguments are
+// decoded (a copy of every byte they keep): the next large packet is read
+// into it. The spares are dropped after a burst (freeAfterBurst).
+func (b *recvBudget) recycle(buf []byte) {
+	if cap(buf) <= bulkPayload {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.spareBytes+cap(buf) <= b.limit {
+		b.spare = append(b.spare, buf[:0])
+		b.spareBytes += cap(buf)
+	}
 }
 
 // wake makes waiting packets look again (a client closed, time passed).

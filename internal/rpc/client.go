@@ -460,8 +460,13 @@ func (c *Client) readLoop() {
 // buffer is then made whole at once: grown as bytes arrived, each doubling
 // copied what came before, and a copy of 16 MiB cannot be preempted, which
 // held up the collector's stack scans and every other client with them (a
-// flood of 32 MiB packets took lookups' median from 0.6 to 50 ms).
+// flood of 32 MiB packets took lookups' median from 0.6 to 50 ms). A
+// large call's buffer is one a call before it has finished with, if there
+// is one (recvBudget.buffer).
 func (c *Client) readPayload(r io.Reader, h Header, n int) ([]byte, error) {
+	if n > bulkPayload && c.srv.bulk.WaitN(c.ctx, n) != nil {
+		return nil, net.ErrClosed
+	}
 	if c.srv.payloadUnused(h) {
 		return nil, discardN(r, n)
 	}
@@ -475,7 +480,7 @@ func (c *Client) readPayload(r io.Reader, h Header, n int) ([]byte, error) {
 		return nil, net.ErrClosed
 	}
 	defer c.srv.budget.release(res)
-	buf := make([]byte, n)
+	buf := c.srv.budget.buffer(n)
 	return buf, readFull(r, buf, res.touch)
 }
 

@@ -79,7 +79,7 @@ func FuzzServerConn(f *testing.F) {
 	f.Add(call(procPanic, 6, nil), false)
 	// PINGs back to back, more than yieldEvery: the reader waits for a turn.
 	f.Add(bytes.Repeat(unhex(f, goldenPing), 3*yieldEvery), false)
-	srv := &Server{Name: "fuzz", MinWorkers: 1, MaxWorkers: 2, PrioWorkers: 1}
+	srv := &Server{Name: "fuzz", MinWorkers: 1, MaxWorkers: 2, PrioWorkers: 1, unpaced: true}
 	srv.Register(fuzzProgram())
 	defer srv.Close()
 	f.Fuzz(func(t *testing.T, data []byte, readOnly bool) {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // keepaliveMessage answers a PING with a PONG; a PONG needs nothing more
@@ -32,14 +30,6 @@ func (c *Client) keepaliveMessage(h Header) {
 	c.acquire()
 	c.enqueue(outMsg{data: keepalivePacket(keepalivePong), tracked: true})
 }
-
-// The rate at which a connection's PINGs are answered (see keepaliveMessage).
-const (
-	pingRate  = 100 // a second
-	pingBurst = 100
-)
-
-func newPingLimiter() *rate.Limiter { return rate.NewLimiter(pingRate, pingBurst) }
 
 func keepalivePacket(proc uint32) []byte {
 	return rawPacket(Header{Prog: KeepaliveProgram, Vers: KeepaliveVersion, Proc: proc, Type: TypeMessage}, nil)

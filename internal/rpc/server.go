@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"golang.org/x/time/rate"
 	"log/slog"
 	"maps"
 	"net"
@@ -60,6 +61,11 @@ type Server struct {
 
 	recvStall time.Duration // 0: defaultReceiveStall (tests shorten it)
 	budget    *recvBudget
+	// refusals and bulk pace what a hostile client could make the server
+	// do without limit (pace.go); unpaced (tests) leaves them unlimited.
+	refusals *rate.Limiter
+	bulk     *rate.Limiter
+	unpaced  bool
 
 	initOnce sync.Once
 	// turn is where goroutines whose input never runs dry wait for the
@@ -106,6 +112,11 @@ func (s *Server) init() {
 			s.recvStall = defaultReceiveStall
 		}
 		s.budget = newRecvBudget(s.MaxReceiving, s.recvStall)
+		s.refusals, s.bulk = newRefusalLimiter(), newBulkLimiter()
+		if s.unpaced {
+			s.refusals.SetLimit(rate.Inf)
+			s.bulk.SetLimit(rate.Inf)
+		}
 		s.maxRequests.Store(int64(s.MaxClientRequests))
 		s.pool = newPool(s.MinWorkers, s.MaxWorkers, s.PrioWorkers)
 		s.turn = newPollTurn()
@@ -164,10 +175,12 @@ func (s *Server) ServeListener(ln net.Listener, opts ListenerOptions) error {
 		s.mu.Unlock()
 	}()
 	var backoff time.Duration
+	pace := newAcceptLimiter()
 	for {
 		if !s.waitForRoom() {
 			return ErrServerClosed
 		}
+		time.Sleep(pace.Reserve().Delay()) // pace.go
 		conn, err := ln.Accept()
 		if err != nil {
 			if s.isClosing() {
