@@ -258,7 +258,11 @@ func diskIndexByName(disks []libvirtxml.DomainDisk, name string) int {
 }
 
 // diskPathToID is libxlDiskPathToID: the Xen device number of a disk
-// name (xvdX, hdX, sdX or dNpM), -1 if it has none.
+// name (xvdX, hdX, sdX or dNpM), -1 if it has none. An extended xvd number
+// holds a disk below 2^20 and a partition below 256, as Xen's own
+// libxl__device_disk_dev_number has it; libvirt's test reads "or", and
+// numbered d72000777777970777p2 past an int's bits (found by
+// FuzzDiskPathToID).
 func diskPathToID(name string) int {
 	var disk, part, kind int
 	switch {
@@ -288,7 +292,7 @@ func diskPathToID(name string) int {
 		if disk <= 15 && part <= 15 {
 			return 202<<8 | disk<<4 | part
 		}
-		if disk <= 1<<20-1 || part <= 255 {
+		if disk <= 1<<20-1 && part <= 255 {
 			return 1<<28 | disk<<8 | part
 		}
 	case 1:
