@@ -69,6 +69,9 @@ type domain struct {
 	// between Begin and Confirm (migrate_out.go).
 	incoming *incoming
 	outgoing *outgoing
+	// migSpeed is the most MiB a second its migrations send
+	// (migrate_speed.go).
+	migSpeed uint64
 	// migrating is what the status file records of either
 	// (migrate_recover.go).
 	migrating *migrationInFlight
@@ -117,6 +120,7 @@ func newDomain(name string, def *definition, uuid backend.UUID) *domain {
 	return &domain{
 		uuid: uuid, name: name, def: def, id: -1,
 		state: libvirt.DomainShutoff, reason: int32(libvirt.DomainShutoffUnknown),
+		migSpeed: migrateSpeedMax,
 	}
 }
 

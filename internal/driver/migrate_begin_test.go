@@ -98,9 +98,9 @@ func TestMigrateBeginErrors(t *testing.T) {
 	}{
 		{"flags", g, nil, uint32(libvirt.MigrateNonSharedDisk), libvirt.ErrInvalidArg, virerr.FromLibxl,
 			"unsupported flags (0x40) in function libxlDomainMigrateBegin3Params"},
-		{"flags before params", g, []libvirt.TypedParam{strParam("bandwidth", "1")}, uint32(libvirt.MigrateOffline), libvirt.ErrInvalidArg, virerr.FromLibxl, ""},
-		{"params", g, []libvirt.TypedParam{strParam("bandwidth", "1")}, 0, libvirt.ErrArgumentUnsupported, virerr.FromNone,
-			"argument unsupported: parameter 'bandwidth' not supported"},
+		{"flags before params", g, []libvirt.TypedParam{strParam("listen_address", "::")}, uint32(libvirt.MigrateOffline), libvirt.ErrInvalidArg, virerr.FromLibxl, ""},
+		{"params", g, []libvirt.TypedParam{strParam("listen_address", "::")}, 0, libvirt.ErrArgumentUnsupported, virerr.FromNone,
+			"argument unsupported: parameter 'listen_address' not supported"},
 		{"Domain-0", Domain{Name: Dom0Name}, nil, 0, libvirt.ErrOperationInvalid, virerr.FromLibxl,
 			"Requested operation is not valid: Domain-0 cannot be migrated"},
 		{"inactive", off, nil, 0, libvirt.ErrOperationInvalid, virerr.FromDomain,

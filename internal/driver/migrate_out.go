@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -27,6 +28,9 @@ type outgoing struct {
 	a     *job.Async
 	flags uint32
 	owner uint64 // the client that began it
+	// speed paces the data once it is sent; nil before (migrate_speed.go).
+	// The domain's mu guards the pointer.
+	speed *migrationSpeed
 
 	// Guarded by the domain's mu: a client's going away reads them.
 	// sent: the guest's state went and the guest is suspended here.
@@ -72,6 +76,7 @@ func (drv *Driver) MigratePerform(ctx context.Context, dom Domain, dconnuri stri
 	if out == nil {
 		return libxlErr(libvirt.ErrOperationInvalid, "domain '%s' is not being migrated", d.ref().Name)
 	}
+	d.startSpeed(out, p.Bandwidth)
 	if err := drv.sendDirect(d, out, p.URI); err != nil {
 		// libvirt ends the job here: Confirm will not follow a failure.
 		drv.endOutgoing(d, out, err)
@@ -115,11 +120,11 @@ func (drv *Driver) sendDirect(d *domain, out *outgoing, uri string) error {
 	return drv.sendState(d, out, f)
 }
 
-// sendState writes the guest's state to f (libxlDoMigrateSrcSend): live
-// with VIR_MIGRATE_LIVE, the guest running while its memory goes. On
-// success the guest is suspended here (SUSPENDED/MIGRATED) until Confirm;
-// on failure or abort it is as it was.
-func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
+// sendState writes the guest's state to dst (libxlDoMigrateSrcSend),
+// at out's speed: live with VIR_MIGRATE_LIVE, the guest running while its
+// memory goes. On success the guest is suspended here (SUSPENDED/MIGRATED)
+// until Confirm; on failure or abort it is as it was.
+func (drv *Driver) sendState(d *domain, out *outgoing, dst io.Writer) error {
 	s := d.snap()
 	if !s.active() {
 		return errNotRunning()
@@ -130,7 +135,9 @@ func (drv *Driver) sendState(d *domain, out *outgoing, f *os.File) error {
 	if err := drv.markMigrating(d, &migrationInFlight{Dir: "out", Paused: wasPaused}); err != nil {
 		return err
 	}
-	err := drv.send(out, id, f, progress)
+	err := pacedSend(out.a.Context(), dst, out.speed, func(w *os.File) error {
+		return drv.send(out, id, w, progress)
+	})
 	if err != nil {
 		drv.markMigrating(d, nil)
 		return drv.jobFailed(out.a, err, "migration out", "Failed to send migration data to destination host")

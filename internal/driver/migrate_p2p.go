@@ -2,8 +2,6 @@ package driver
 
 import (
 	"context"
-	"io"
-	"os"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
@@ -38,6 +36,7 @@ func (drv *Driver) migratePeer2Peer(ctx context.Context, d *domain, dconnuri str
 		return err
 	}
 	out := d.migrationOut()
+	d.startSpeed(out, p.Bandwidth)
 	dparams := []libvirt.TypedParam{stringParam(libvirt.MigrateParamDestXML, xml)}
 	if p.DestName != "" {
 		dparams = append(dparams, stringParam(libvirt.MigrateParamDestName, p.DestName))
@@ -89,40 +88,19 @@ func (drv *Driver) sendToPeer(d *domain, out *outgoing, peer MigrationPeer, para
 	return true, drv.sendDirect(d, out, uri)
 }
 
-// sendTunnelled sends the guest's state on the connection's stream: the
-// backend writes a pipe, whose other end feeds the stream
-// (libxlMigrationSrcStartTunnel).
+// sendTunnelled sends the guest's state on the connection's stream
+// (libxlMigrationSrcStartTunnel): sendState's pipe feeds it.
 func (drv *Driver) sendTunnelled(d *domain, out *outgoing, tun Tunnel) error {
 	out.a.SetPhase("perform3")
-	r, w, err := os.Pipe()
-	if err != nil {
-		tun.Abort()
-		return errSystem(err, "cannot create pipe")
-	}
-	// An abort gives the stream up, which ends a copy blocked on it, and
-	// with it the backend's writes.
-	stop := context.AfterFunc(out.a.Context(), func() { tun.Abort(); r.Close() })
+	// An abort gives the stream up, which ends a write blocked on it,
+	// and with it the backend's writes.
+	stop := context.AfterFunc(out.a.Context(), tun.Abort)
 	defer stop()
-	copied := make(chan error, 1)
-	go func() {
-		_, err := io.Copy(tun, r)
-		r.Close()
-		copied <- err
-	}()
-	err = drv.sendState(d, out, w)
-	w.Close()
-	cerr := <-copied
-	if err == nil && cerr != nil {
-		err = libxlFailed(cerr, "tunnelled migration failed to send to destination")
-	}
-	if err != nil {
+	if err := drv.sendState(d, out, tun); err != nil {
 		tun.Abort()
 		return err
 	}
-	if err := tun.Finish(); err != nil {
-		return err
-	}
-	return nil
+	return tun.Finish()
 }
 
 func stringParam(field, value string) libvirt.TypedParam {

@@ -20,18 +20,24 @@ const (
 	PortMax = 49216
 )
 
-// paramTypes is LIBXL_MIGRATION_PARAMETERS: all strings, each at most once.
+// paramTypes is LIBXL_MIGRATION_PARAMETERS, each at most once, and
+// VIR_MIGRATE_PARAM_BANDWIDTH, which libvirt's Xen driver lacks and its
+// QEMU driver has.
 var paramTypes = map[string]typedparam.Type{
-	libvirt.MigrateParamURI:      typedparam.String,
-	libvirt.MigrateParamDestName: typedparam.String,
-	libvirt.MigrateParamDestXML:  typedparam.String,
+	libvirt.MigrateParamURI:       typedparam.String,
+	libvirt.MigrateParamDestName:  typedparam.String,
+	libvirt.MigrateParamDestXML:   typedparam.String,
+	libvirt.MigrateParamBandwidth: typedparam.ULLong,
 }
 
-// Params are the migration parameters, "" when not given.
+// Params are the migration parameters, "" or 0 when not given.
 type Params struct {
 	URI      string // VIR_MIGRATE_PARAM_URI: where the data goes
 	DestName string // VIR_MIGRATE_PARAM_DEST_NAME: the guest's name there
 	DestXML  string // VIR_MIGRATE_PARAM_DEST_XML: its definition there
+	// Bandwidth is VIR_MIGRATE_PARAM_BANDWIDTH: the most MiB a second
+	// the source sends, for this migration (0: the domain's own).
+	Bandwidth uint64
 }
 
 // CheckFlags is virCheckFlags(LIBXL_MIGRATION_FLAGS) in the libvirt
@@ -55,6 +61,8 @@ func ParseParams(params []libvirt.TypedParam) (Params, error) {
 	for _, prm := range params {
 		v, _ := prm.Value.I.(string)
 		switch prm.Field {
+		case libvirt.MigrateParamBandwidth:
+			p.Bandwidth, _ = prm.Value.I.(uint64)
 		case libvirt.MigrateParamURI:
 			p.URI = v
 		case libvirt.MigrateParamDestName:

@@ -20,6 +20,16 @@ func (p *program) migrateProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainMigratePerform3Params, p.migratePerform3Params),
 		rpc.Handle(procDomainMigrateFinish3Params, p.migrateFinish3Params),
 		rpc.Handle(procDomainMigrateConfirm3Params, p.migrateConfirm3Params),
+		rpc.Handle(procDomainMigrateSetMaxSpeed, func(ctx context.Context, _ *rpc.Client, a *libvirt.DomainMigrateSetMaxSpeedArgs) (*rpc.Void, error) {
+			return nil, p.drv.MigrateSetMaxSpeed(ctx, domainOf(a.Dom), a.Bandwidth, a.Flags)
+		}),
+		rpc.Handle(procDomainMigrateGetMaxSpeed, func(ctx context.Context, _ *rpc.Client, a *libvirt.DomainMigrateGetMaxSpeedArgs) (*libvirt.DomainMigrateGetMaxSpeedRet, error) {
+			bw, err := p.drv.MigrateGetMaxSpeed(ctx, domainOf(a.Dom), a.Flags)
+			if err != nil {
+				return nil, err
+			}
+			return &libvirt.DomainMigrateGetMaxSpeedRet{Bandwidth: bw}, nil
+		}),
 	}
 }
 

@@ -247,6 +247,7 @@ area_running() {
 	sec running/domcontrol "domcontrol vx-dev"
 	sec running/domiftune "domiftune vx-dev $_vif"
 	sec running/domhostname "domhostname vx-dev"
+	sec running/migrate-getspeed "migrate-getspeed vx-dev"
 	# bulk statistics (issue 7): libvirt's libxl driver has no virConnectGetAllDomainStats
 	for _g in "" --state --cpu-total --balloon --vcpu --interface --block; do
 		sec "stats/domstats${_g:+-${_g#--}}" "domstats $_g vx-dev"
