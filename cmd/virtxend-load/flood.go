@@ -58,7 +58,7 @@ var floodKinds = []floodKind{
 	{"connect-storm", (*flood).connectStorm},
 }
 
-// flood is the hostile client: flooders goroutines cycle through the kinds
+// flood is the hostile client: flooders goroutines for each kind flood
 // until stop; half-open connections are kept, up to held, oldest closed
 // first.
 type flood struct {
@@ -88,24 +88,27 @@ func newFlood(sock string, maxHeld int) *flood {
 	return f
 }
 
-// run floods with n goroutines, cycling through kinds, for d (and until
-// each kind has had a round: a loaded machine may take longer over one
-// round than d) and returns the counts.
+// run floods with n goroutines for each kind, all kinds at once, for d
+// (and until each kind has had a round: a loaded machine may take longer
+// over one round than d) and returns the counts. (Goroutines that cycled
+// through the kinds spent the flood waiting on the slowest kinds, the ones
+// the daemon paces.)
 func (f *flood) run(n int, d time.Duration, kinds []floodKind) floodReport {
 	var wg sync.WaitGroup
-	for g := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; !f.stopped(); i++ {
-				k := kinds[i%len(kinds)]
+	for _, k := range kinds {
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				c := f.counts[k.name]
-				c.Rounds.Add(1)
-				if err := k.round(f); err != nil && !f.stopped() {
-					c.Failures.Add(1)
+				for !f.stopped() {
+					c.Rounds.Add(1)
+					if err := k.round(f); err != nil && !f.stopped() {
+						c.Failures.Add(1)
+					}
 				}
-			}
-		}()
+			}()
+		}
 	}
 	time.Sleep(d)
 	for !f.eachKindStarted(kinds) {

@@ -74,7 +74,7 @@ func main() {
 	flag.StringVar(&s.durableDir, "durable-dir", "", "a directory on the daemon's filesystem: define-undefine is followed by durable-limit, its writes and fsyncs made there directly, the disk's limit for it")
 	flag.Float64Var(&s.rate, "rate", 0, "calls per second over all connections, each due at a fixed time (0: each connection calls as soon as answered)")
 	flag.BoolVar(&s.hostile, "hostile", false, "measure lookups before, during and after a flood of malformed packets (-duration each)")
-	flag.IntVar(&s.flooders, "flooders", 4, "with -hostile: concurrent goroutines of the flooding process")
+	flag.IntVar(&s.flooders, "flooders", 4, "with -hostile: concurrent goroutines of the flooding process for each kind of abuse, all kinds at once")
 	flag.IntVar(&s.held, "held", 500, "with -hostile: half-open connections the flood keeps open at once")
 	flag.DurationVar(&s.settle, "settle", 5*time.Second, "with -hostile: wait this long after the flood before measuring again")
 	flag.StringVar(&s.floodKinds, "flood", "", "with -hostile: comma-separated kinds of abuse, of: "+strings.Join(floodKindNames(), ",")+" (default: all)")
