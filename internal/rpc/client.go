@@ -481,7 +481,11 @@ func (c *Client) readPayload(r io.Reader, h Header, n int) ([]byte, error) {
 	}
 	defer c.srv.budget.release(res)
 	buf := c.srv.budget.buffer(n)
-	return buf, readFull(r, buf, res.touch)
+	if err := readFull(r, buf, res.touch); err != nil {
+		c.srv.budget.recycle(buf) // a packet cut short: nothing holds it
+		return nil, err
+	}
+	return buf, nil
 }
 
 func (c *Client) isClosed() bool {

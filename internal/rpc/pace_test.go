@@ -144,3 +144,19 @@ func TestAcceptsArePaced(t *testing.T) {
 		t.Errorf("%d connections accepted in %v, under the %v the pace allows", n, took, least)
 	}
 }
+
+// TestCutLargePacketBufferIsKept: the buffer of a large packet whose
+// client went away half-way is the next large packet's.
+func TestCutLargePacketBufferIsKept(t *testing.T) {
+	f := start(t, nil)
+	spare := func() int {
+		f.srv.budget.mu.Lock()
+		defer f.srv.budget.mu.Unlock()
+		return f.srv.budget.spareBytes
+	}
+	cut := f.dial(t)
+	pkt := packet(t, Header{Prog: remoteProg, Vers: 1, Proc: 23}, &libvirt.DomainLookupByNameArgs{Name: strings.Repeat("e", 2<<20)})
+	cut.sendRaw(pkt[:len(pkt)/2])
+	cut.conn.Close()
+	waitFor(t, "the cut packet's buffer kept", func() bool { return spare() >= len(pkt)-28 })
+}
