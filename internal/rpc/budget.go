@@ -46,6 +46,8 @@ type recvBudget struct {
 	// at most limit bytes of them, for the next large packets.
 	spare      [][]byte
 	spareBytes int
+	// quiet is freeDelay (tests lengthen it).
+	quiet time.Duration
 }
 
 // reservation is one packet's share of the budget.
@@ -59,7 +61,7 @@ type reservation struct {
 func (r *reservation) touch() { r.last.Store(time.Now().UnixNano()) }
 
 func newRecvBudget(limit int, stall time.Duration) *recvBudget {
-	b := &recvBudget{limit: max(limit, MessageMax), stall: stall, holders: map[*reservation]struct{}{}}
+	b := &recvBudget{limit: max(limit, MessageMax), stall: stall, holders: map[*reservation]struct{}{}, quiet: freeDelay}
 	b.cond = sync.NewCond(&b.mu)
 	return b
 }
@@ -93,16 +95,18 @@ func (b *recvBudget) release(r *reservation) {
 	delete(b.holders, r)
 	b.cond.Broadcast()
 	b.lastRelease = time.Now()
-	if b.used == 0 && b.burst >= burstBytes && !b.freeing {
+	// A large packet's buffer becomes a spare (recycle): those go too.
+	if b.used == 0 && (b.burst >= burstBytes || r.n > bulkPayload) && !b.freeing {
 		b.freeing = true
-		time.AfterFunc(max(freeDelay, time.Until(b.lastFree.Add(freeEvery))), b.freeAfterBurst)
+		time.AfterFunc(max(b.quiet, time.Until(b.lastFree.Add(freeEvery))), b.freeAfterBurst)
 	}
 }
 
-// After a burst of large packets (burstBytes reserved), once none is
-// being received for freeDelay, the garbage they left is collected and
-// the heap's free pages handed back to the system at once, at most once
-// per freeEvery. Left to itself the runtime keeps them until its next
+// After a burst of large packets (burstBytes reserved, or one packet over
+// bulkPayload, whose buffer is kept as a spare), once none is being
+// received for freeDelay, the spares are dropped, the garbage they left is
+// collected and the heap's free pages handed back to the system at once,
+// at most once per freeEvery. Left to itself the runtime keeps them until its next
 // collection, which an idle daemon makes only every two minutes: a flood
 // of 32 MiB packets left 90 MB resident for as long, against 16 MB before
 // it. A forced collection of the daemon's heap costs a few milliseconds;
@@ -119,8 +123,8 @@ func (b *recvBudget) freeAfterBurst() {
 	b.mu.Lock()
 	// Quiet for freeDelay since the last packet, which its call has
 	// finished with by then: else look again when it will have been.
-	if wait := time.Until(b.lastRelease.Add(freeDelay)); wait > 0 || b.used > 0 {
-		time.AfterFunc(max(wait, freeDelay/4), b.freeAfterBurst)
+	if wait := time.Until(b.lastRelease.Add(b.quiet)); wait > 0 || b.used > 0 {
+		time.AfterFunc(max(wait, b.quiet/4), b.freeAfterBurst)
 		b.mu.Unlock()
 		return
 	}

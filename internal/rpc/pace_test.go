@@ -149,6 +149,9 @@ func TestAcceptsArePaced(t *testing.T) {
 // client went away half-way is the next large packet's.
 func TestCutLargePacketBufferIsKept(t *testing.T) {
 	f := start(t, nil)
+	f.srv.budget.mu.Lock()
+	f.srv.budget.quiet = time.Hour // the spares stay while the test looks
+	f.srv.budget.mu.Unlock()
 	spare := func() int {
 		f.srv.budget.mu.Lock()
 		defer f.srv.budget.mu.Unlock()
@@ -159,4 +162,19 @@ func TestCutLargePacketBufferIsKept(t *testing.T) {
 	cut.sendRaw(pkt[:len(pkt)/2])
 	cut.conn.Close()
 	waitFor(t, "the cut packet's buffer kept", func() bool { return spare() >= len(pkt)-28 })
+}
+
+// TestSpareBuffersGo: the spares of a few large calls, under a burst's
+// worth, go a second after the last, as a burst's garbage does.
+func TestSpareBuffersGo(t *testing.T) {
+	f := start(t, nil)
+	spare := func() int {
+		f.srv.budget.mu.Lock()
+		defer f.srv.budget.mu.Unlock()
+		return f.srv.budget.spareBytes
+	}
+	c := f.dial(t)
+	c.sendRaw(packet(t, Header{Prog: remoteProg, Vers: 1, Proc: 23}, &libvirt.DomainLookupByNameArgs{Name: strings.Repeat("f", 2<<20)}))
+	c.recvErr()
+	waitFor(t, "the spare buffer gone", func() bool { return spare() == 0 })
 }
