@@ -152,29 +152,25 @@ func TestCutLargePacketBufferIsKept(t *testing.T) {
 	f.srv.budget.mu.Lock()
 	f.srv.budget.quiet = time.Hour // the spares stay while the test looks
 	f.srv.budget.mu.Unlock()
-	spare := func() int {
-		f.srv.budget.mu.Lock()
-		defer f.srv.budget.mu.Unlock()
-		return f.srv.budget.spareBytes
-	}
 	cut := f.dial(t)
 	pkt := packet(t, Header{Prog: remoteProg, Vers: 1, Proc: 23}, &libvirt.DomainLookupByNameArgs{Name: strings.Repeat("e", 2<<20)})
 	cut.sendRaw(pkt[:len(pkt)/2])
 	cut.conn.Close()
-	waitFor(t, "the cut packet's buffer kept", func() bool { return spare() >= len(pkt)-28 })
+	waitFor(t, "the cut packet's buffer kept", func() bool { return spareBytes(f.srv.budget) >= len(pkt)-28 })
 }
 
 // TestSpareBuffersGo: the spares of a few large calls, under a burst's
 // worth, go a second after the last, as a burst's garbage does.
 func TestSpareBuffersGo(t *testing.T) {
 	f := start(t, nil)
-	spare := func() int {
-		f.srv.budget.mu.Lock()
-		defer f.srv.budget.mu.Unlock()
-		return f.srv.budget.spareBytes
-	}
 	c := f.dial(t)
 	c.sendRaw(packet(t, Header{Prog: remoteProg, Vers: 1, Proc: 23}, &libvirt.DomainLookupByNameArgs{Name: strings.Repeat("f", 2<<20)}))
 	c.recvErr()
-	waitFor(t, "the spare buffer gone", func() bool { return spare() == 0 })
+	waitFor(t, "the spare buffer gone", func() bool { return spareBytes(f.srv.budget) == 0 })
+}
+
+func spareBytes(b *recvBudget) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.spareBytes
 }
