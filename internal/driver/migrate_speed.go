@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sync"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"golang.org/x/time/rate"
@@ -64,27 +63,26 @@ func (drv *Driver) MigrateGetMaxSpeed(ctx context.Context, dom Domain, flags uin
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if out := d.outgoing; out != nil && out.speed != nil {
-		return out.speed.get(), nil
+		return out.speed.mib, nil
 	}
 	return d.migSpeed, nil
 }
 
 // startSpeed gives out its speed: the migration's bandwidth if it has
 // one, else the domain's.
-func (d *domain) startSpeed(out *outgoing, bandwidth uint64) *migrationSpeed {
+func (d *domain) startSpeed(out *outgoing, bandwidth uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if bandwidth == 0 {
 		bandwidth = d.migSpeed
 	}
 	out.speed = newMigrationSpeed(bandwidth)
-	return out.speed
 }
 
-// migrationSpeed is the pace of one migration's data.
+// migrationSpeed is the pace of one migration's data; the domain's mu
+// guards mib (the limiter is safe on its own).
 type migrationSpeed struct {
 	lim *rate.Limiter
-	mu  sync.Mutex
 	mib uint64
 }
 
@@ -99,20 +97,12 @@ func newMigrationSpeed(mib uint64) *migrationSpeed {
 }
 
 func (s *migrationSpeed) set(mib uint64) {
-	s.mu.Lock()
 	s.mib = mib
-	s.mu.Unlock()
 	if mib == 0 || mib >= migrateSpeedMax {
 		s.lim.SetLimit(rate.Inf)
 		return
 	}
 	s.lim.SetLimit(rate.Limit(mib << 20))
-}
-
-func (s *migrationSpeed) get() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.mib
 }
 
 // pacedSend runs send with the write end of a pipe, whose read end it

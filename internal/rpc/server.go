@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 	"errors"
-	"golang.org/x/time/rate"
 	"log/slog"
 	"maps"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Defaults are libvirt's (daemonConfigNew) for fields left zero.
