@@ -220,3 +220,43 @@ func pongs(c net.Conn, limit time.Duration) bool {
 	_, err := io.ReadFull(c, got)
 	return err == nil && got[15] == 2
 }
+
+// TestDaemonPacesRefusals: the daemon answers calls of a program it does
+// not have no faster than its pace of refusals (internal/rpc/pace.go: 100
+// a second after 100), while virsh on another connection is answered
+// amid them.
+func TestDaemonPacesRefusals(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	c, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 150 // the burst, then half a second's worth
+	var batch []byte
+	for i := range n {
+		// length, program 0x0badf00d, version 1, procedure 1, a call, serial i, status OK
+		batch = append(batch, 0, 0, 0, 28, 0x0b, 0xad, 0xf0, 0x0d, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, byte(i), 0, 0, 0, 0)
+	}
+	start := time.Now()
+	go c.Write(batch)
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	for i := range n {
+		var head [4]byte
+		if _, err := io.ReadFull(c, head[:]); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		body := make([]byte, int(head[0])<<24|int(head[1])<<16|int(head[2])<<8|int(head[3])-4)
+		if _, err := io.ReadFull(c, body); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if i == 100 {
+			if got := d.MustVirsh("uri"); !strings.HasPrefix(got, "xen") {
+				t.Errorf("virsh amid the refusals: %q", got)
+			}
+		}
+	}
+	if took := time.Since(start); took < 490*time.Millisecond {
+		t.Errorf("%d refusals in %v, under the 490 ms the pace allows", n, took)
+	}
+}
