@@ -170,9 +170,9 @@ func (r *hostileReport) print(w io.Writer, asJSON bool) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "lookups\tops/s\terrors\tp50 µs\tp99 µs\tmax µs\tdaemon RSS KiB\t")
+	fmt.Fprintln(tw, "lookups\tops/s\terrors\tp50 µs\tp99 µs\tmax µs\tdaemon CPU %\tdaemon RSS KiB\t")
 	row := func(name string, x result, rss string) {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%.0f\t%.0f\t%.0f\t%s\t\n", name, x.OpsPerSec, x.Errors, x.P50us, x.P99us, x.MaxUs, rss)
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t\n", name, x.OpsPerSec, x.Errors, x.P50us, x.P99us, x.MaxUs, x.daemonCPUShare()*100, rss)
 	}
 	row("before the flood", r.Before, strconv.FormatInt(r.RSSBeforeKB, 10))
 	row("during", r.During, fmt.Sprintf("peak %d, at its end %d", r.RSSPeakKB, r.RSSEndKB))

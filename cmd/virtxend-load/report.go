@@ -45,3 +45,8 @@ func report(w io.Writer, results []result, asJSON bool) {
 // untimed says whether r is a figure of its own rather than a timed loop
 // of calls (the memory and start-ready workloads).
 func (r result) untimed() bool { return r.Workload == "memory" || r.Workload == "start-ready" }
+
+// daemonCPUShare is the share of one core the daemon used over the timed
+// phase, whatever it spent it on: in a -hostile run, the flood's cost
+// beside the lookups'.
+func (r result) daemonCPUShare() float64 { return r.DaemonCPUus * r.OpsPerSec / 1e6 }
