@@ -50,6 +50,7 @@ var floodKinds = []floodKind{
 	{"bad-length", (*flood).badLength},
 	{"unknown-program", (*flood).unknownProgram},
 	{"truncated-xdr", (*flood).truncatedXDR},
+	{"not-open", (*flood).notOpen},
 	{"huge-complete", (*flood).hugeComplete},
 	{"huge-truncated", (*flood).hugeTruncated},
 	{"half-open", (*flood).halfOpen},
@@ -237,6 +238,14 @@ func (f *flood) unknownProgram() error {
 func (f *flood) truncatedXDR() error {
 	return f.calls("truncated-xdr", func(i uint32) []byte {
 		return packet(remoteProgram, procLookupName, 0, i, []byte{0, 0, 0, 100, 'a', 'b', 'c', 'd'})
+	})
+}
+
+// notOpen sends well-formed lookups on a connection never opened, which
+// the remote program refuses ("connection not open").
+func (f *flood) notOpen() error {
+	return f.calls("not-open", func(i uint32) []byte {
+		return packet(remoteProgram, procLookupName, 0, i, []byte{0, 0, 0, 4, 'a', 'b', 'c', 'd'})
 	})
 }
 

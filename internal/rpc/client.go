@@ -40,6 +40,10 @@ type Client struct {
 	ka        keepalive
 	kaStarted atomic.Bool
 	pings     *rate.Limiter // how fast its PINGs are answered
+	// owedRefusals counts the calls the program's check refused on a
+	// worker (run), which the reader pays for at the server's pace of
+	// refusals before it reads the next call (payRefusals).
+	owedRefusals atomic.Int32
 
 	mu            sync.Mutex
 	cond          *sync.Cond // any change to the fields below

@@ -41,6 +41,9 @@ func (c *Client) route(h Header, payload []byte) error {
 		payload = payload[4:]
 		fallthrough
 	case TypeCall:
+		if !c.payRefusals() {
+			return nil // the client is closing
+		}
 		c.acquire()
 		call, err := c.admit(h, payload)
 		if err != nil {
@@ -154,6 +157,22 @@ func (c *Client) refuse(h Header, err error) {
 	c.replyError(h, err, true)
 }
 
+// payRefusals waits out, at the server's pace of refusals, the calls the
+// program's check refused on a worker since the reader last read a call.
+// Those are refused after the reader has let them go (the check needs the
+// calls before them done: a connection is open once CONNECT_OPEN has
+// run), so the reader pays for them before the next, as refuse does
+// before answering. False if the client is closing.
+func (c *Client) payRefusals() bool {
+	for c.owedRefusals.Load() > 0 {
+		if c.srv.refusals.Wait(c.ctx) != nil {
+			return false
+		}
+		c.owedRefusals.Add(-1)
+	}
+	return true
+}
+
 // serveCall runs the call's driver checks and handler, on a worker or
 // the reader, and queues the reply, whatever happens.
 func (c *Client) serveCall(call admitted) {
@@ -176,6 +195,7 @@ func (c *Client) run(call admitted) (any, error) {
 	ctx := caller.With(context.WithValue(c.ctx, callKey{}, call.h), caller.Call{Client: c.id, Procedure: call.proc.Name})
 	if call.prog.Check != nil {
 		if err := call.prog.Check(ctx, c, call.proc, call.args); err != nil {
+			c.owedRefusals.Add(1)
 			return nil, err
 		}
 	}

@@ -20,9 +20,10 @@ import "golang.org/x/time/rate"
 //   - Calls the RPC layer refuses (an unknown program, procedure or
 //     status, no authentication yet, undecodable arguments) are answered
 //     refusalRate a second after refusalBurst, over the whole server
-//     (Client.refuse): clients that speak the protocol meet them rarely,
-//     and a flood of them across a thousand connections a second is
-//     bounded only server-wide.
+//     (Client.refuse), and so are those the program's own check refuses
+//     (a call before CONNECT_OPEN: Client.payRefusals). Clients that speak
+//     the protocol meet them rarely, and a flood of them across a thousand
+//     connections a second is bounded only server-wide.
 //   - Packets longer than bulkPayload are received bulkRate bytes a second
 //     after a burst of bulkBurst, over the whole server (readPayload): only
 //     a definition of megabytes needs one (a stream's data comes in packets

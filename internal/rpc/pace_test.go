@@ -43,6 +43,37 @@ func TestRefusalsArePaced(t *testing.T) {
 	}
 }
 
+// TestCheckRefusalsArePaced: calls the program's own check refuses on a
+// worker (a call before CONNECT_OPEN, in the daemon) are paid for at the
+// server's pace of refusals too, by the reader before its next call; only
+// the calls already in flight when the last was refused go unpaid.
+func TestCheckRefusalsArePaced(t *testing.T) {
+	const testProg = remoteProg + 1
+	f := start(t, func(s *Server) {
+		prog := NewProgram(testProg, 1,
+			Proc(1, "NOT_OPEN", "", NoAuth, func(context.Context, *Client, *Void) (*Void, error) { return nil, nil }))
+		prog.Check = func(context.Context, *Client, *Procedure, any) error { return rpcError("connection not open") }
+		s.Register(prog)
+	})
+	flood := f.dial(t)
+	const n = refusalBurst + refusalRate/2 // the burst, then half a second's worth
+	var batch []byte
+	for i := range n {
+		batch = append(batch, packet(t, Header{Prog: testProg, Vers: 1, Proc: 1, Serial: uint32(i)}, nil)...)
+	}
+	start := time.Now()
+	go flood.sendRaw(batch)
+	for i := range n {
+		if _, e := flood.recvErr(); str(e.Message) != "connection not open" {
+			t.Fatalf("refusal %d: %q", i, str(e.Message))
+		}
+	}
+	unpaid := refusalBurst + DefaultMaxClientRequests + 1
+	if took, least := time.Since(start), time.Duration(n-unpaid)*time.Second/refusalRate; took < least {
+		t.Errorf("%d refusals in %v, under the %v the pace allows", n, took, least)
+	}
+}
+
 // TestLargePacketsArePaced: packets over bulkPayload are received at the
 // server's bulk pace, whether read or read past.
 func TestLargePacketsArePaced(t *testing.T) {
