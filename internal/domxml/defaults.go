@@ -2,6 +2,7 @@ package domxml
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -14,29 +15,29 @@ var libvirtDefaults = map[string]attr{
 	"interface": {"type", "user"},
 }
 
-// withLibvirtDefaults writes those attributes into the start tags of the
-// devices (devs, in document order, parsed from doc) that lack them, in
-// the tree and in the text libvirtxml reads.
-func withLibvirtDefaults(doc string, devs []*node) string {
-	var b strings.Builder
-	last := 0
+// defaultEdits writes those attributes into the start tags of the
+// devices (devs, parsed from doc) that lack them, in the tree, and gives
+// the edits that write them into the text libvirtxml reads.
+func defaultEdits(doc string, devs []*node) []textEdit {
+	var edits []textEdit
 	for _, n := range devs {
 		def, known := libvirtDefaults[n.name]
 		if !known {
 			continue
 		}
-		at := n.start + len("<"+n.name)
-		if _, set := n.attr(def.name); set || at <= last || !strings.HasPrefix(doc[n.start:], "<"+n.name) {
+		if _, set := n.attr(def.name); set || !strings.HasPrefix(doc[n.start:], "<"+n.name) {
 			continue
 		}
 		n.attrs = append(n.attrs, def)
-		b.WriteString(doc[last:at])
-		fmt.Fprintf(&b, " %s='%s'", def.name, def.value)
-		last = at
+		at := n.start + len("<"+n.name)
+		edits = append(edits, textEdit{at: at, end: at, insert: fmt.Sprintf(" %s='%s'", def.name, def.value)})
 	}
-	if last == 0 {
-		return doc
-	}
-	b.WriteString(doc[last:])
-	return b.String()
+	return edits
+}
+
+// decodedText is doc, whose tree is root, as libvirtxml is to decode it
+// into a t: with libvirt's defaults for the devices devs (defaultEdits)
+// and without the repeats libvirt ignores (repeatCuts).
+func decodedText(doc string, root *node, t reflect.Type, devs []*node) string {
+	return applyEdits(doc, append(defaultEdits(doc, devs), repeatCuts(root, t)...))
 }

@@ -92,7 +92,7 @@ func ParseDevice(doc string, def *libvirtxml.Domain, o DeviceOptions) (*Device, 
 	if err := checkDeviceNode(root); err != nil {
 		return nil, err
 	}
-	doc = withLibvirtDefaults(doc, []*node{root})
+	doc = decodedText(doc, root, childFields(deviceListType)[root.name].elem, []*node{root})
 	dev := &Device{Kind: kind}
 	switch kind {
 	case "disk":

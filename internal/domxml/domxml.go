@@ -77,10 +77,11 @@ func ParseWith(xml string, o Options) (*libvirtxml.Domain, error) {
 	if err := precheck(root); err != nil {
 		return nil, err
 	}
-	if devs := root.child("devices"); devs != nil {
-		xml = withLibvirtDefaults(xml, devs.elems())
+	var devs []*node
+	if d := root.child("devices"); d != nil {
+		devs = d.elems()
 	}
-	d, err := unmarshal(xml)
+	d, err := unmarshal(decodedText(xml, root, domainType, devs))
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ type node struct {
 	isTxt bool
 	line  int // where the start tag ended, for error messages
 	start int // the offset of the start tag's '<' in the document
+	end   int // the offset past its end tag
 }
 
 type attr struct {
@@ -92,11 +93,13 @@ func parseTree(doc string) (*node, error) {
 				line, _ := d.InputPos()
 				return nil, &syntaxError{line, before, "Extra content at the end of the document"}
 			}
-			if top := stack[len(stack)-1]; top.name != qname(t.Name) {
+			top := stack[len(stack)-1]
+			if top.name != qname(t.Name) {
 				line, _ := d.InputPos()
 				return nil, &syntaxError{line, d.InputOffset(), fmt.Sprintf(
 					"Opening and ending tag mismatch: %s line %d and %s", top.name, top.line, qname(t.Name))}
 			}
+			top.end = int(d.InputOffset())
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) == 0 {
