@@ -180,9 +180,14 @@ func getElement(d *libvirtxml.Domain, uri string) string {
 }
 
 // nsURI resolves an element's namespace from xmlns declarations on it
-// and the given ancestors' declarations.
+// and the given ancestors' declarations. A name whose part after the
+// prefix starts as no NCName may ("q:2x") is in none: libxml2 fails to
+// read it as a QName and takes it whole.
 func nsURI(n *node, inherited map[string]string) string {
 	p := n.prefix()
+	if p != "" && !ncNameStart(n.localName()) {
+		return ""
+	}
 	want := "xmlns"
 	if p != "" {
 		want = "xmlns:" + p
@@ -218,21 +223,38 @@ func injectNamespace(root *node, key, uri string) error {
 	}
 	root.attrs = append(root.attrs, attr{"xmlns:" + key, uri})
 	declsFirst(root)
+	var refused error
 	var visit func(n *node, decls map[string]string)
 	visit = func(n *node, decls map[string]string) {
-		if n.isTxt {
+		if n.isTxt || refused != nil {
 			return
 		}
 		decls = declsOf(n, decls)
 		if nsURI(n, decls) == "" {
-			n.name = key + ":" + n.localName()
+			if p := n.prefix(); p != "" {
+				refused = noNamespaceName(p, n.localName())
+				return
+			}
+			n.name = key + ":" + n.name
 		}
 		for _, k := range n.kids {
 			visit(k, decls)
 		}
 	}
 	visit(root, nil)
-	return nil
+	return refused
+}
+
+// noNamespaceName refuses an element in no namespace whose name has a
+// prefix (undeclared, or before a part that is no NCName), in libxml2's
+// words for it. libvirt takes it whole and puts the new prefix before it
+// ("k:q:x"), a name encoding/xml cannot read back: refused, as an invalid
+// namespace URI is.
+func noNamespaceName(prefix, local string) error {
+	if !ncNameStart(local) {
+		return xmlErr("(metadata_xml): Failed to parse QName '%s:'", prefix)
+	}
+	return xmlErr("(metadata_xml): Namespace prefix %s on %s is not defined", prefix, local)
 }
 
 // declsFirst moves namespace declarations before the other attributes in
@@ -297,6 +319,19 @@ func writeCompact(b *strings.Builder, n *node) {
 		writeCompact(b, k)
 	}
 	b.WriteString("</" + n.name + ">")
+}
+
+// ncNameStart reports whether s starts as an NCName may. encoding/xml has
+// read it as the rest of a name, so its first character is a NameChar, and
+// those of them that may not start a name are these (XML 1.0, 2.3).
+func ncNameStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	switch {
+	case s == "", r == '-', r == '.', '0' <= r && r <= '9', r == 0xB7,
+		0x300 <= r && r <= 0x36F, 0x203F <= r && r <= 0x2040:
+		return false
+	}
+	return true
 }
 
 // isNCName approximates xmlValidateNCName for ASCII prefixes.

@@ -106,6 +106,12 @@ func TestMetadataErrors(t *testing.T) {
 		{"<x/>", "k", "urn:\x01", libvirt.ErrXMLError, virerr.FromDomain, ""},
 		{"<x/>", "k", "urn:a b", libvirt.ErrXMLError, virerr.FromDomain, ""},
 		{"<x/>", "k", "", libvirt.ErrXMLError, virerr.FromDomain, ""},
+		// libvirt stores these as "k:q:x", which encoding/xml cannot read
+		// back (FuzzMetadata, 40f36494a77b5316, once lost the prefix)
+		{"<r><q:x/></r>", "k", "urn:x", libvirt.ErrXMLError, virerr.FromDomain,
+			"XML error: (metadata_xml): Namespace prefix q on x is not defined"},
+		{`<r><q:2y xmlns:q="urn:q"/></r>`, "k", "urn:x", libvirt.ErrXMLError, virerr.FromDomain,
+			"XML error: (metadata_xml): Failed to parse QName 'q:'"},
 	}
 	for _, c := range cases {
 		err := SetMetadata(d, MetadataElement, ptr(c.elem), c.key, c.uri)
