@@ -28,6 +28,7 @@ type NetworkDriver interface {
 	NetworkPortCreateXML(ctx context.Context, net libvirt.Network, xml string, flags uint32) (libvirt.NetworkPort, error)
 	NetworkPortGetXMLDesc(ctx context.Context, port libvirt.NetworkPort, flags uint32) (string, error)
 	NetworkPortLookupByUUID(ctx context.Context, net libvirt.Network, uuid libvirt.UUID) (libvirt.NetworkPort, error)
+	NetworkPortSetParameters(ctx context.Context, port libvirt.NetworkPort, params []libvirt.TypedParam, flags uint32) error
 	NetworkPortDelete(ctx context.Context, port libvirt.NetworkPort, flags uint32) error
 }
 

@@ -114,6 +114,12 @@ func (f *fakeLibvirtd) NetworkPortLookupByUUID(_ context.Context, net libvirt.Ne
 	return libvirt.NetworkPort{Net: net, UUID: uuid}, nil
 }
 
+// NetworkPortSetParameters keeps the port as it is: the driver's tests of
+// bandwidth run against libvirtd's own network driver (test/driver).
+func (f *fakeLibvirtd) NetworkPortSetParameters(context.Context, libvirt.NetworkPort, []libvirt.TypedParam, uint32) error {
+	return nil
+}
+
 func (f *fakeLibvirtd) NetworkPortDelete(_ context.Context, port libvirt.NetworkPort, _ uint32) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/libxlconf"
 	"virtxend/internal/typedparam"
 )
@@ -261,8 +262,14 @@ func (drv *Driver) setLiveBandwidth(ctx context.Context, d *domain, s snapshot, 
 	}
 	next := c.apply(ifc.Bandwidth)
 	mac := macOf(ifc)
+	if err := drv.setPortBandwidth(ctx, d, ifc, next); err != nil {
+		return err
+	}
 	bytes, interval := libxlconf.VifRate(next)
 	if err := setter.SetNICRate(ctx, backend.DomID(s.ref.ID), mac, bytes, interval); err != nil {
+		if perr := drv.setPortBandwidth(ctx, d, ifc, ifc.Bandwidth); perr != nil {
+			drv.log.Warn("cannot give the network port its bandwidth back", "mac", mac, "err", perr)
+		}
 		if errors.Is(err, backend.ErrUnsupported) {
 			return domainErr(libvirt.ErrNoSupport, "%s", "virDomainSetInterfaceParameters")
 		}
@@ -274,4 +281,63 @@ func (drv *Driver) setLiveBandwidth(ctx context.Context, d *domain, s snapshot, 
 		}
 	})
 	return drv.saveStatusIfActive(d)
+}
+
+// setPortBandwidth is virDomainNetBandwidthUpdate for ifc, a running
+// guest's interface: when it is on a network, its port takes bw in
+// libvirt's network driver (virNetworkPortSetParameters, which accounts a
+// floor against the network's), and the copy of the port kept with the
+// domain is read again from there, as the live interface shows the port's
+// bandwidth and a port libvirtd lost is made again from that copy.
+func (drv *Driver) setPortBandwidth(ctx context.Context, d *domain, ifc *libvirtxml.DomainInterface, bw *libvirtxml.DomainInterfaceBandwidth) error {
+	if ifc.Source == nil || ifc.Source.Network == nil || ifc.Source.Network.PortID == "" {
+		return nil
+	}
+	src := ifc.Source.Network
+	nd, err := drv.networks()
+	if err != nil {
+		return err
+	}
+	uuid, err := backend.ParseUUID(src.PortID)
+	if err != nil {
+		return err
+	}
+	net, err := nd.NetworkLookupByName(ctx, src.Network)
+	if err != nil {
+		return err
+	}
+	handle, err := nd.NetworkPortLookupByUUID(ctx, net, libvirt.UUID(uuid))
+	if err != nil {
+		return err
+	}
+	if err := nd.NetworkPortSetParameters(ctx, handle, portBandwidthParams(bw), 0); err != nil {
+		return err
+	}
+	desc, err := nd.NetworkPortGetXMLDesc(ctx, handle, 0)
+	if err != nil {
+		return err
+	}
+	port, err := domxml.ParseNetworkPort(desc)
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "cannot read network port: %v", err)
+	}
+	drv.setNetPort(d, src.PortID, port)
+	return nil
+}
+
+// portBandwidthParams is virDomainNetBandwidthToTypedParams: each direction
+// bw has, as the network port's parameters (VIR_NETWORK_PORT_BANDWIDTH_*,
+// named as the domain's), every figure of it, 0 for what it lacks.
+func portBandwidthParams(bw *libvirtxml.DomainInterfaceBandwidth) []libvirt.TypedParam {
+	v := bandwidthValues(bw)
+	var params []libvirt.TypedParam
+	if bw != nil && bw.Inbound != nil {
+		params = append(params, typedparam.NewUInt(bwInAverage, v[0]), typedparam.NewUInt(bwInPeak, v[1]),
+			typedparam.NewUInt(bwInFloor, v[3]), typedparam.NewUInt(bwInBurst, v[2]))
+	}
+	if bw != nil && bw.Outbound != nil {
+		params = append(params, typedparam.NewUInt(bwOutAverage, v[4]), typedparam.NewUInt(bwOutPeak, v[5]),
+			typedparam.NewUInt(bwOutBurst, v[6]))
+	}
+	return params
 }

@@ -56,6 +56,11 @@ func (c *Client) NetworkPortLookupByUUID(ctx context.Context, net libvirt.Networ
 	return r.Port, err
 }
 
+// NetworkPortSetParameters is virNetworkPortSetParameters.
+func (c *Client) NetworkPortSetParameters(ctx context.Context, port libvirt.NetworkPort, params []libvirt.TypedParam, flags uint32) error {
+	return c.call(ctx, Network, procNetworkPortSetParams, &libvirt.NetworkPortSetParametersArgs{Port: port, Params: params, Flags: flags}, nil)
+}
+
 // NetworkPortDelete is virNetworkPortDelete.
 func (c *Client) NetworkPortDelete(ctx context.Context, port libvirt.NetworkPort, flags uint32) error {
 	return c.call(ctx, Network, procNetworkPortDelete, &libvirt.NetworkPortDeleteArgs{Port: port, Flags: flags}, nil)

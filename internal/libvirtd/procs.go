@@ -25,6 +25,7 @@ const (
 	procNetworkGetDHCPLeases    = 341
 	procNetworkPortLookupByUUID = 405
 	procNetworkPortCreateXML    = 406
+	procNetworkPortSetParams    = 408
 	procNetworkPortGetXMLDesc   = 409
 	procNetworkPortDelete       = 410
 	procConnectSetIdentity      = remoteclient.ProcConnectSetIdentity
@@ -48,6 +49,7 @@ var procNames = map[uint32]string{
 	procNetworkGetDHCPLeases:    "NETWORK_GET_DHCP_LEASES",
 	procNetworkPortLookupByUUID: "NETWORK_PORT_LOOKUP_BY_UUID",
 	procNetworkPortCreateXML:    "NETWORK_PORT_CREATE_XML",
+	procNetworkPortSetParams:    "NETWORK_PORT_SET_PARAMETERS",
 	procNetworkPortGetXMLDesc:   "NETWORK_PORT_GET_XML_DESC",
 	procNetworkPortDelete:       "NETWORK_PORT_DELETE",
 	procConnectSetIdentity:      "CONNECT_SET_IDENTITY",

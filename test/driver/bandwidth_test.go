@@ -68,3 +68,48 @@ print(p["outbound.average"], p["inbound.average"], len(p))
 		t.Errorf("read-only set: %d %q", ro.Code, ro.Stderr)
 	}
 }
+
+// TestDomiftuneOnNetwork: a live domiftune of an interface on a network
+// reaches the network's port in libvirtd (virNetworkPortSetParameters, as
+// libvirt's QEMU driver makes it), and the live XML, which shows the
+// port's bandwidth, shows the new one.
+func TestDomiftuneOnNetwork(t *testing.T) {
+	root := daemontest.NewRoot(t)
+	l := daemontest.StartLibvirtd(t, root)
+	d := daemontest.Start(t, root)
+	d.MustVirsh("net-define", daemontest.WriteFile(t, t.TempDir(), "lan.xml", bridgedNet))
+	d.MustVirsh("net-start", "lan")
+	const mac = "00:16:3e:4e:00:0b"
+	defineStart(t, d, "g", guestXML("g", `<devices>
+  <interface type='network'><mac address='`+mac+`'/><source network='lan'/>
+    <bandwidth><inbound average='100'/></bandwidth></interface>
+</devices>`))
+	m := portIDs.FindStringSubmatch(d.MustVirsh("dumpxml", "g"))
+	if m == nil {
+		t.Fatalf("no port in the live XML:\n%s", d.MustVirsh("dumpxml", "g"))
+	}
+	port := func() string {
+		r := l.Virsh("network", "net-port-dumpxml", "lan", m[2])
+		if r.Code != 0 {
+			t.Fatalf("net-port-dumpxml: %+v", r)
+		}
+		return r.Stdout
+	}
+	d.MustVirsh("domiftune", "g", mac, "--live", "--outbound", "64")
+	if p := port(); !strings.Contains(p, "<inbound average='100'/>") || !strings.Contains(p, "<outbound average='64'/>") {
+		t.Errorf("libvirtd's port after domiftune --outbound 64:\n%s", p)
+	}
+	if live := d.MustVirsh("dumpxml", "g"); !strings.Contains(live, "<outbound average='64'/>") {
+		t.Errorf("live XML:\n%s", live)
+	}
+	if nics := guestConfig(t, d, "g").NICs; len(nics) != 1 || nics[0].RateBytes != 3276 {
+		t.Errorf("the vif's rate on the simulated host: %+v", nics)
+	}
+	d.MustVirsh("domiftune", "g", mac, "--live", "--outbound", "0")
+	if p := port(); !strings.Contains(p, "<inbound average='100'/>") || strings.Contains(p, "outbound") {
+		t.Errorf("libvirtd's port after domiftune --outbound 0:\n%s", p)
+	}
+	if live := d.MustVirsh("dumpxml", "g"); strings.Contains(live, "outbound") {
+		t.Errorf("live XML after --outbound 0:\n%s", live)
+	}
+}

@@ -64,6 +64,7 @@ check_virsh_net_vol() {
 	vhostname vx-netvol || return 1
 	step "virsh net-port-list" V net-port-list xenbr0 --uuid || return 1
 	[ "$(tr -d ' \n' <$TMPD/step.out)" = "$_port" ] || { WHY="net-port-list xenbr0: $(tr '\n' ' ' <$TMPD/step.out), dumpxml says $_port"; return 1; }
+	port_bandwidth vx-netvol "$_port" || return 1
 	step "xl list -l" xl list -l vx-netvol || return 1
 	grep -q "\"pdev_path\": \"$_path\"" $TMPD/step.out || { WHY="libxl's disk is not $_path: $(grep pdev_path $TMPD/step.out)"; return 1; }
 	grep -q '"bridge": "xenbr0"' $TMPD/step.out || { WHY="libxl's NIC is not on xenbr0: $(grep bridge $TMPD/step.out)"; return 1; }
@@ -80,7 +81,27 @@ check_virsh_net_vol() {
 	done
 	kill "$LPID" 2>/dev/null || true
 	wait "$LPID" 2>/dev/null || true
-	DETAIL="libvirtd serving in $_up s (RSS ${_rss:-?}); id $ID: port $_port on xenbr0, volume $_path; disk read, ping over xenbr0, $HOSTNAME_SEEN, port deleted on destroy"
+	DETAIL="libvirtd serving in $_up s (RSS ${_rss:-?}); id $ID: port $_port on xenbr0, volume $_path; disk read, ping over xenbr0, $HOSTNAME_SEEN, $PORT_BW, port deleted on destroy"
+}
+
+# port_bandwidth NAME PORT: a live virsh domiftune --outbound 64 of the running guest NAME's NIC
+# on xenbr0 becomes its vif's rate (vif_rate_now) and reaches its port PORT in libvirtd's network
+# driver (virNetworkPortSetParameters, as libvirt's QEMU driver makes it: net-port-dumpxml shows
+# it), and the live XML shows it; --outbound 0 takes it from both. PORT_BW says what was seen.
+port_bandwidth() {
+	_mac=$(V dumpxml "$1" | sed -n "s/.*<mac address='\([^']*\)'.*/\1/p" | head -n 1)
+	step "virsh domiftune --live --outbound 64" V domiftune "$1" "$_mac" --live --outbound 64 || return 1
+	_r=$(vif_rate_now "$1")
+	[ "$_r" = 3276,50000 ] || { WHY="after domiftune --outbound 64 the vif's rate is '$_r', want 3276,50000"; return 1; }
+	step "virsh net-port-dumpxml" V net-port-dumpxml xenbr0 "$2" || return 1
+	grep -q "<outbound average='64'/>" $TMPD/step.out || { WHY="libvirtd's port after domiftune: $(grep -A 3 '<bandwidth' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	step "virsh dumpxml" V dumpxml "$1" || return 1
+	grep -q "<outbound average='64'/>" $TMPD/step.out || { WHY="live XML after domiftune: $(grep -A 3 '<bandwidth' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	step "virsh domiftune --live --outbound 0" V domiftune "$1" "$_mac" --live --outbound 0 || return 1
+	step "virsh net-port-dumpxml" V net-port-dumpxml xenbr0 "$2" || return 1
+	! grep -q "<outbound" $TMPD/step.out || { WHY="libvirtd's port after domiftune --outbound 0: $(grep -A 3 '<bandwidth' $TMPD/step.out | tr -s ' ' | tr '\n' ' ')"; return 1; }
+	[ -z "$(vif_rate_now "$1")" ] || { WHY="after domiftune --outbound 0 the vif's rate is '$(vif_rate_now "$1")'"; return 1; }
+	PORT_BW="domiftune $_mac: rate $_r and libvirtd's port outbound 64, then neither"
 }
 
 # vhostname NAME: virsh domhostname (which libvirt's libxl driver lacks) of the running guest NAME
