@@ -57,8 +57,8 @@ func applyEdits(doc string, edits []textEdit) string {
 }
 
 // repeatCuts is the edits that cut from the text of n (decoded into a t,
-// a struct type; nil cuts nothing) every element after the first of a name that a field of
-// t, or of the types below it, takes once.
+// a struct type; nil cuts nothing) every element after the first of a
+// name that a field of t, or of the types below it, takes once.
 func repeatCuts(n *node, t reflect.Type) []textEdit {
 	var cuts []textEdit
 	if t != nil {
