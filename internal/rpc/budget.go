@@ -96,15 +96,33 @@ func (b *recvBudget) release(r *reservation) {
 	b.cond.Broadcast()
 	b.lastRelease = time.Now()
 	// A large packet's buffer becomes a spare (recycle): those go too.
-	if b.used == 0 && (b.burst >= burstBytes || r.n > bulkPayload) && !b.freeing {
+	b.scheduleFree(r.n > bulkPayload)
+}
+
+// closed counts what a closed connection left for the collector into the
+// burst after which the heap is handed back: a storm of connections left
+// 10 MB resident, of read buffers and stacks, long after it.
+func (b *recvBudget) closed() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.burst += closedConnBytes
+	b.lastRelease = time.Now()
+	b.scheduleFree(false)
+}
+
+// scheduleFree schedules freeAfterBurst once a burst's worth was received
+// (or one packet over bulkPayload, large) and nothing is being received.
+func (b *recvBudget) scheduleFree(large bool) {
+	if b.used == 0 && (b.burst >= burstBytes || large) && !b.freeing {
 		b.freeing = true
 		time.AfterFunc(max(b.quiet, time.Until(b.lastFree.Add(freeEvery))), b.freeAfterBurst)
 	}
 }
 
 // After a burst of large packets (burstBytes reserved, or one packet over
-// bulkPayload, whose buffer is kept as a spare), once none is being
-// received for freeDelay, the spares are dropped, the garbage they left is
+// bulkPayload, whose buffer is kept as a spare) or of connections closed
+// (closedConnBytes each), once none is being received or closed for
+// freeDelay, the spares are dropped, the garbage they left is
 // collected and the heap's free pages handed back to the system at once,
 // at most once per freeEvery. Left to itself the runtime keeps them until its next
 // collection, which an idle daemon makes only every two minutes: a flood
@@ -117,12 +135,15 @@ const (
 	burstBytes = MessageMax / 4
 	freeDelay  = time.Second
 	freeEvery  = 5 * time.Second
+	// closedConnBytes is about what a closed connection leaves: its read
+	// buffer (readBufSize) and its reader's and writer's stacks.
+	closedConnBytes = readBufSize + 2*8<<10
 )
 
 func (b *recvBudget) freeAfterBurst() {
 	b.mu.Lock()
-	// Quiet for freeDelay since the last packet, which its call has
-	// finished with by then: else look again when it will have been.
+	// Quiet for freeDelay since the last packet (which its call has
+	// finished with by then) or close: else look again when it will have been.
 	if wait := time.Until(b.lastRelease.Add(b.quiet)); wait > 0 || b.used > 0 {
 		time.AfterFunc(max(wait, b.quiet/4), b.freeAfterBurst)
 		b.mu.Unlock()

@@ -205,3 +205,21 @@ func spareBytes(b *recvBudget) int {
 	defer b.mu.Unlock()
 	return b.spareBytes
 }
+
+// TestClosedConnectionsHandBack: a burst of connections closed (what
+// their buffers and stacks leave) has the heap handed back, as a burst of
+// large packets does, once no connection has closed for a while.
+func TestClosedConnectionsHandBack(t *testing.T) {
+	f := start(t, nil)
+	for range burstBytes/closedConnBytes + 1 {
+		c := f.dial(t)
+		c.call(157, 1, nil)
+		c.recv()
+		c.conn.Close()
+	}
+	waitFor(t, "the heap handed back", func() bool {
+		f.srv.budget.mu.Lock()
+		defer f.srv.budget.mu.Unlock()
+		return !f.srv.budget.lastFree.IsZero() && f.srv.budget.burst == 0
+	})
+}

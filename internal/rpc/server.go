@@ -276,6 +276,7 @@ func (s *Server) removeClient(c *Client, wasUnauth bool) {
 	}
 	s.roomCond.Broadcast()
 	s.mu.Unlock()
+	s.budget.closed()
 	s.notifyChanged()
 }
 
