@@ -294,19 +294,7 @@ func (drv *Driver) setPortBandwidth(ctx context.Context, d *domain, ifc *libvirt
 		return nil
 	}
 	src := ifc.Source.Network
-	nd, err := drv.networks()
-	if err != nil {
-		return err
-	}
-	uuid, err := backend.ParseUUID(src.PortID)
-	if err != nil {
-		return err
-	}
-	net, err := nd.NetworkLookupByName(ctx, src.Network)
-	if err != nil {
-		return err
-	}
-	handle, err := nd.NetworkPortLookupByUUID(ctx, net, libvirt.UUID(uuid))
+	nd, handle, err := drv.lookupNetPort(ctx, src)
 	if err != nil {
 		return err
 	}

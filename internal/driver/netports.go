@@ -126,23 +126,30 @@ func (drv *Driver) releaseNetPorts(def *libvirtxml.Domain, ports domxml.Ports) {
 }
 
 func (drv *Driver) releaseNetPort(ctx context.Context, src *libvirtxml.DomainInterfaceSourceNetwork) error {
-	nd, err := drv.networks()
-	if err != nil {
-		return err
-	}
-	uuid, err := backend.ParseUUID(src.PortID)
-	if err != nil {
-		return err
-	}
-	net, err := nd.NetworkLookupByName(ctx, src.Network)
-	if err != nil {
-		return err
-	}
-	port, err := nd.NetworkPortLookupByUUID(ctx, net, libvirt.UUID(uuid))
+	nd, port, err := drv.lookupNetPort(ctx, src)
 	if err != nil {
 		return err
 	}
 	return nd.NetworkPortDelete(ctx, port, 0)
+}
+
+// lookupNetPort is the network driver and the port of an interface on a
+// network (virNetworkLookupByName, virNetworkPortLookupByUUID).
+func (drv *Driver) lookupNetPort(ctx context.Context, src *libvirtxml.DomainInterfaceSourceNetwork) (NetworkDriver, libvirt.NetworkPort, error) {
+	nd, err := drv.networks()
+	if err != nil {
+		return nil, libvirt.NetworkPort{}, err
+	}
+	uuid, err := backend.ParseUUID(src.PortID)
+	if err != nil {
+		return nil, libvirt.NetworkPort{}, err
+	}
+	net, err := nd.NetworkLookupByName(ctx, src.Network)
+	if err != nil {
+		return nil, libvirt.NetworkPort{}, err
+	}
+	port, err := nd.NetworkPortLookupByUUID(ctx, net, libvirt.UUID(uuid))
+	return nd, port, err
 }
 
 // reclaimNetPorts is libxlReconnectNotifyNets for a guest found running
