@@ -187,6 +187,10 @@ func LinkPointsTo(link, target string) bool {
 
 // SyncDir fsyncs a directory so that renames and unlinks in it are durable.
 func SyncDir(dir string) error {
+	// One syncer per directory however it is named: WriteFile's has the
+	// trailing slash of filepath.Split, Remove's not, and a define and an
+	// undefine shared no sync.
+	dir = filepath.Clean(dir)
 	v, ok := dirSyncers.Load(dir)
 	if !ok {
 		v, _ = dirSyncers.LoadOrStore(dir, newDirSyncer())

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,5 +206,27 @@ func TestSyncDirShared(t *testing.T) {
 	}
 	if err := SyncDir(filepath.Join(dir, "missing")); err == nil {
 		t.Error("sync of a missing directory succeeded")
+	}
+}
+
+// TestSyncDirOneSyncerPerDirectory: a directory named with and without a
+// trailing slash (WriteFile's and Remove's) has one syncer, so that a
+// define's sync and an undefine's are shared.
+func TestSyncDirOneSyncerPerDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{dir, dir + "/", dir + "/."} {
+		if err := SyncDir(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	dirSyncers.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), dir) {
+			n++
+		}
+		return true
+	})
+	if n != 1 {
+		t.Errorf("%d syncers for %s", n, dir)
 	}
 }
