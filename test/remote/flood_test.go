@@ -227,11 +227,7 @@ func pongs(c net.Conn, limit time.Duration) bool {
 // amid them.
 func TestDaemonPacesRefusals(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
-	c, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialRW(t, d)
 	const n = 150 // the burst, then half a second's worth
 	var batch []byte
 	for i := range n {

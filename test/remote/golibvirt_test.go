@@ -148,21 +148,23 @@ func TestGoLibvirtUnsupportedWriteOnReadOnlySocket(t *testing.T) {
 
 // rawClient speaks the protocol by hand for what no client library sends.
 func rawClient(t *testing.T, d *daemontest.Daemon) *libvirt.Libvirt {
+	return libvirt.NewWithDialer(dialers.NewAlreadyConnected(dialRW(t, d)))
+}
+
+// dialRW connects to d's read-write socket, closed when the test ends.
+func dialRW(t *testing.T, d *daemontest.Daemon) net.Conn {
+	t.Helper()
 	conn, err := net.DialTimeout("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
+	return conn
 }
 
 func TestCallsBeforeOpenAndAfterClose(t *testing.T) {
 	d := daemontest.Start(t, daemontest.NewRoot(t))
-	conn, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialRW(t, d)
 	l := libvirt.NewWithDialer(dialers.NewAlreadyConnected(conn))
 	if err := l.ConnectToURI("xen:///system"); err != nil {
 		t.Fatal(err)
@@ -176,7 +178,7 @@ func TestCallsBeforeOpenAndAfterClose(t *testing.T) {
 	}
 	// A wrong URI path is refused as libxl refuses it.
 	l2 := rawClient(t, d)
-	err = l2.ConnectToURI("xen:///session")
+	err := l2.ConnectToURI("xen:///session")
 	if err == nil {
 		t.Fatal("xen:///session was accepted")
 	}

@@ -4,13 +4,11 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
-	"virtxend/internal/paths"
 	"virtxend/internal/xdr"
 	"virtxend/test/daemontest"
 )
@@ -24,12 +22,7 @@ type legacyClient struct {
 }
 
 func dialLegacy(t *testing.T, d *daemontest.Daemon) *legacyClient {
-	c, err := net.Dial("unix", filepath.Join(d.Paths.SocketDir(), paths.RWSocketName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	l := &legacyClient{t: t, c: c}
+	l := &legacyClient{t: t, c: dialRW(t, d)}
 	name := "xen:///system"
 	l.call(1, &libvirt.ConnectOpenArgs{Name: libvirt.OptString{name}})
 	return l
