@@ -41,6 +41,14 @@ var childOrders = map[string][]string{
 		"guest", "model", "driver", "backend", "filterref", "tune", "teaming", "link",
 		"mtu", "coalesce", "boot", "alias", "rom", "acpi", "address"},
 	"hostdev/source": {"vendor", "product", "address", "adapter"},
+	// virDomainDiskDefFormatIotune: the size and group before the lengths.
+	"disk/iotune": {"total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
+		"total_iops_sec", "read_iops_sec", "write_iops_sec",
+		"total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
+		"total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max",
+		"size_iops_sec", "group_name",
+		"total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
+		"total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length"},
 }
 
 // infoTail is virDomainDeviceInfoFormat's order, which ends every device.
