@@ -28,6 +28,9 @@ const (
 	// IDJobCompleted follows a job that took the guest's state out (a
 	// save, a dump, a migration), as libvirt's QEMU driver sends it.
 	IDJobCompleted = int32(libvirt.DomainEventIDJobCompleted)
+	// IDTunable follows a change of a guest's tuning (its disks' I/O
+	// limits), as libvirt's QEMU driver sends it.
+	IDTunable = int32(libvirt.DomainEventIDTunable)
 	// IDLast is VIR_DOMAIN_EVENT_ID_LAST in libvirt 11.x.
 	IDLast = int32(libvirt.DomainEventIDNicMacChange) + 1
 )
@@ -46,14 +49,15 @@ type Domain struct {
 
 // Event is one domain event. Lifecycle is set for IDLifecycle, Metadata for
 // IDMetadataChange, DevAlias (the device's alias) for the device events,
-// JobStats (virDomainGetJobStats' parameters) for IDJobCompleted.
+// Params for IDJobCompleted (virDomainGetJobStats' parameters) and
+// IDTunable (the tunables changed, VIR_DOMAIN_TUNABLE_*).
 type Event struct {
 	ID        int32
 	Dom       Domain
 	Lifecycle Lifecycle
 	Metadata  MetadataChange
 	DevAlias  string
-	JobStats  []libvirt.TypedParam
+	Params    []libvirt.TypedParam
 }
 
 // Lifecycle is libvirt's (event, detail) pair, e.g. (STOPPED, DESTROYED):
@@ -88,7 +92,12 @@ func NewDevice(id int32, dom Domain, alias string) Event {
 
 // NewJobCompleted builds a job-completed event with the job's statistics.
 func NewJobCompleted(dom Domain, stats []libvirt.TypedParam) Event {
-	return Event{ID: IDJobCompleted, Dom: dom, JobStats: stats}
+	return Event{ID: IDJobCompleted, Dom: dom, Params: stats}
+}
+
+// NewTunable builds a tunable event with the tunables that changed.
+func NewTunable(dom Domain, params []libvirt.TypedParam) Event {
+	return Event{ID: IDTunable, Dom: dom, Params: params}
 }
 
 // Delivery is an event as queued for one registered callback.

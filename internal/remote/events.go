@@ -91,9 +91,9 @@ func eventMessage(d events.Delivery) (uint32, any) {
 	case ev.ID == events.IDDeviceRemoved:
 		return msgDomainEventCallbackDeviceRemoved, &libvirt.DomainEventCallbackDeviceRemovedMsg{CallbackID: d.CallbackID,
 			Msg: libvirt.DomainEventDeviceRemovedMsg{Dom: dom, DevAlias: ev.DevAlias}}
-	// libvirt's daemon sends these three in the callback form whatever the
+	// libvirt's daemon sends these four in the callback form whatever the
 	// registration (remoteRelayDomainEventDeviceAdded, ...RemovalFailed,
-	// ...JobCompleted).
+	// ...JobCompleted, ...Tunable).
 	case ev.ID == events.IDDeviceAdded:
 		return msgDomainEventCallbackDeviceAdded, &libvirt.DomainEventCallbackDeviceAddedMsg{CallbackID: d.CallbackID,
 			Dom: dom, DevAlias: ev.DevAlias}
@@ -102,7 +102,10 @@ func eventMessage(d events.Delivery) (uint32, any) {
 			CallbackID: d.CallbackID, Dom: dom, DevAlias: ev.DevAlias}
 	case ev.ID == events.IDJobCompleted:
 		return msgDomainEventCallbackJobCompleted, &libvirt.DomainEventCallbackJobCompletedMsg{
-			CallbackID: d.CallbackID, Dom: dom, Params: ev.JobStats}
+			CallbackID: d.CallbackID, Dom: dom, Params: ev.Params}
+	case ev.ID == events.IDTunable:
+		return msgDomainEventCallbackTunable, &libvirt.DomainEventCallbackTunableMsg{
+			CallbackID: d.CallbackID, Dom: dom, Params: ev.Params}
 	case ev.ID == events.IDMetadataChange && !d.Legacy:
 		msg := &libvirt.DomainEventCallbackMetadataChangeMsg{CallbackID: d.CallbackID, Dom: dom, Type: ev.Metadata.Type}
 		if ev.Metadata.NSURI != "" {

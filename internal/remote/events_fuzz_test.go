@@ -21,6 +21,7 @@ var eventMsgTypes = map[uint32]reflect.Type{
 	msgDomainEventCallbackDeviceRemovalFailed: reflect.TypeFor[libvirt.DomainEventCallbackDeviceRemovalFailedMsg](),
 	msgDomainEventCallbackMetadataChange:      reflect.TypeFor[libvirt.DomainEventCallbackMetadataChangeMsg](),
 	msgDomainEventCallbackJobCompleted:        reflect.TypeFor[libvirt.DomainEventCallbackJobCompletedMsg](),
+	msgDomainEventCallbackTunable:             reflect.TypeFor[libvirt.DomainEventCallbackTunableMsg](),
 }
 
 // FuzzEventMessage: whatever event the broker delivers, eventMessage
@@ -44,6 +45,8 @@ func FuzzEventMessage(f *testing.F) {
 	for _, legacy := range []bool{false, true} {
 		add(events.Delivery{CallbackID: 5, Legacy: legacy, Event: events.Event{ID: events.IDJobCompleted, Dom: dom,
 			Lifecycle: events.Lifecycle{Detail: 2}, DevAlias: "operation"}})
+		add(events.Delivery{CallbackID: 6, Legacy: legacy, Event: events.Event{ID: events.IDTunable, Dom: dom,
+			Lifecycle: events.Lifecycle{Detail: 4096}, DevAlias: "blkdeviotune.total_bytes_sec"}})
 	}
 	add(events.Delivery{CallbackID: -1, Event: events.Event{ID: events.IDLast, Dom: events.Domain{ID: -1}}})
 	f.Fuzz(func(t *testing.T, cbID int32, legacy bool, id int32, name string, uuid []byte, domID, event, detail, mtype int32, nsuri, alias string) {
@@ -53,9 +56,9 @@ func FuzzEventMessage(f *testing.F) {
 			Metadata:  events.MetadataChange{Type: mtype, NSURI: nsuri}, DevAlias: alias,
 		}}
 		copy(d.Event.Dom.UUID[:], uuid)
-		if id == events.IDJobCompleted {
-			// The job's statistics, from the fields the corpus has.
-			d.Event.JobStats = []libvirt.TypedParam{{Field: alias, Value: *libvirt.NewTypedParamValueInt(detail)}}
+		if id == events.IDJobCompleted || id == events.IDTunable {
+			// The job's statistics or the tunables, from the fields the corpus has.
+			d.Event.Params = []libvirt.TypedParam{{Field: alias, Value: *libvirt.NewTypedParamValueInt(detail)}}
 		}
 		proc, body := eventMessage(d)
 		if body == nil {
@@ -108,7 +111,7 @@ func checkCarried(t *testing.T, d events.Delivery, v reflect.Value) {
 			case "DevAlias":
 				got, want = f.Interface(), ev.DevAlias
 			case "Params":
-				got, want = f.Interface(), ev.JobStats
+				got, want = f.Interface(), ev.Params
 			case "Type":
 				got, want = f.Interface(), ev.Metadata.Type
 			case "Nsuri":
