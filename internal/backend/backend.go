@@ -346,6 +346,34 @@ type DiskResizer interface {
 	ResizeDisk(ctx context.Context, id DomID, vdev, path string, bytes uint64) error
 }
 
+// DiskThrottle is the limits QEMU's block layer puts on a disk's I/O
+// (block_set_io_throttle): bytes and operations a second, in total or for
+// reads and writes; the bursts above them (Max) and how many seconds each
+// may last (MaxLength); the size one operation is counted in; and the group
+// of disks that share the limits ("": a group of the disk's own). 0 is no
+// limit. The fields are libvirt's virDomainBlockIoTuneInfo, in libvirtxml's
+// order, so that its DomainDiskIOTune converts to this.
+type DiskThrottle struct {
+	TotalBytesSec, ReadBytesSec, WriteBytesSec                            uint64
+	TotalIopsSec, ReadIopsSec, WriteIopsSec                               uint64
+	TotalBytesSecMax, ReadBytesSecMax, WriteBytesSecMax                   uint64
+	TotalIopsSecMax, ReadIopsSecMax, WriteIopsSecMax                      uint64
+	TotalBytesSecMaxLength, ReadBytesSecMaxLength, WriteBytesSecMaxLength uint64
+	TotalIopsSecMaxLength, ReadIopsSecMaxLength, WriteIopsSecMaxLength    uint64
+	SizeIopsSec                                                           uint64
+	GroupName                                                             string
+}
+
+// DiskThrottler is the optional feature of limiting a running guest's disk
+// I/O (disk vdev). Xen has it only for a disk QEMU serves (libxl's qdisk
+// backend); one blkback serves is ErrUnsupported.
+type DiskThrottler interface {
+	// DiskThrottle reads the disk's limits as QEMU applies them.
+	DiskThrottle(ctx context.Context, id DomID, vdev string) (DiskThrottle, error)
+	// SetDiskThrottle replaces them, all at once.
+	SetDiskThrottle(ctx context.Context, id DomID, vdev string, t DiskThrottle) error
+}
+
 // NICRateSetter is the optional feature of a running guest's NIC taking a
 // new limit on what the guest sends (Xen's netback credit): bytes per
 // interval of intervalUs microseconds; bytes 0 lifts the limit. The NIC is

@@ -219,6 +219,45 @@ type qemuDisk struct {
 	Format   string // its format ("qcow2")
 	ReadOnly bool
 	Vdev     string // a xen-block disk's vdev as QEMU spells it ("xvda0"); "" for any other device
+	Throttle qmpThrottle
+}
+
+// qmpThrottle is a disk's I/O limits as QMP names them (query-block's
+// inserted device, block_set_io_throttle's arguments), in the order of
+// backend.DiskThrottle, whose names it has, so that one converts to the
+// other. As libvirt's
+// qemuMonitorJSONSetBlockIoThrottle, every figure is sent but the burst
+// lengths, sent when set, and the group, when named.
+type qmpThrottle struct {
+	TotalBytesSec          uint64 `json:"bps"`
+	ReadBytesSec           uint64 `json:"bps_rd"`
+	WriteBytesSec          uint64 `json:"bps_wr"`
+	TotalIopsSec           uint64 `json:"iops"`
+	ReadIopsSec            uint64 `json:"iops_rd"`
+	WriteIopsSec           uint64 `json:"iops_wr"`
+	TotalBytesSecMax       uint64 `json:"bps_max"`
+	ReadBytesSecMax        uint64 `json:"bps_rd_max"`
+	WriteBytesSecMax       uint64 `json:"bps_wr_max"`
+	TotalIopsSecMax        uint64 `json:"iops_max"`
+	ReadIopsSecMax         uint64 `json:"iops_rd_max"`
+	WriteIopsSecMax        uint64 `json:"iops_wr_max"`
+	TotalBytesSecMaxLength uint64 `json:"bps_max_length,omitempty"`
+	ReadBytesSecMaxLength  uint64 `json:"bps_rd_max_length,omitempty"`
+	WriteBytesSecMaxLength uint64 `json:"bps_wr_max_length,omitempty"`
+	TotalIopsSecMaxLength  uint64 `json:"iops_max_length,omitempty"`
+	ReadIopsSecMaxLength   uint64 `json:"iops_rd_max_length,omitempty"`
+	WriteIopsSecMaxLength  uint64 `json:"iops_wr_max_length,omitempty"`
+	SizeIopsSec            uint64 `json:"iops_size"`
+	GroupName              string `json:"group,omitempty"`
+}
+
+// setThrottle gives the guest device at QOM path qdev the limits t
+// (block_set_io_throttle; all 0 lifts them).
+func (s *qmpSession) setThrottle(qdev string, t qmpThrottle) error {
+	return s.execute("block_set_io_throttle", struct {
+		ID string `json:"id"`
+		qmpThrottle
+	}{qdev, t}, nil)
 }
 
 // queryBlock is query-block's answer, what we read of it.
@@ -230,6 +269,7 @@ type queryBlock []struct {
 		File     string `json:"file"`
 		Drv      string `json:"drv"`
 		RO       bool   `json:"ro"`
+		qmpThrottle
 	} `json:"inserted"`
 }
 
@@ -245,6 +285,7 @@ func (s *qmpSession) disks() ([]qemuDisk, error) {
 		d := qemuDisk{QDev: b.QDev, Device: b.Device}
 		if b.Inserted != nil {
 			d.Node, d.File, d.Format, d.ReadOnly = b.Inserted.NodeName, b.Inserted.File, b.Inserted.Drv, b.Inserted.RO
+			d.Throttle = b.Inserted.qmpThrottle
 		}
 		if b.QDev != "" {
 			var vdev string
@@ -283,21 +324,10 @@ func (s *qmpSession) nodeNames() (map[string]bool, error) {
 // disk until the guest's PV drivers unplug that, and switching one of the
 // two would leave the other writing to the old image.
 func xenDisk(disks []qemuDisk, vdev string) (qemuDisk, error) {
-	want, ok := vdevNumber(vdev)
-	if !ok {
-		return qemuDisk{}, fmt.Errorf("%w: %q is no disk name QEMU reads", backend.ErrInvalid, vdev)
+	d, err := findXenDisk(disks, vdev)
+	if err != nil {
+		return d, err
 	}
-	var found *qemuDisk
-	for i, d := range disks {
-		if n, ok := vdevNumber(d.Vdev); ok && n == want {
-			found = &disks[i]
-			break
-		}
-	}
-	if found == nil {
-		return qemuDisk{}, fmt.Errorf("%w: the device model serves no xen-block disk %s", backend.ErrFailed, vdev)
-	}
-	d := *found
 	switch {
 	case d.Node == "":
 		return d, fmt.Errorf("%w: disk %s has no medium", backend.ErrInvalid, vdev)
@@ -315,6 +345,20 @@ func xenDisk(disks []qemuDisk, vdev string) (qemuDisk, error) {
 		}
 	}
 	return d, nil
+}
+
+// findXenDisk is the xen-block disk the device model serves as vdev.
+func findXenDisk(disks []qemuDisk, vdev string) (qemuDisk, error) {
+	want, ok := vdevNumber(vdev)
+	if !ok {
+		return qemuDisk{}, fmt.Errorf("%w: %q is no disk name QEMU reads", backend.ErrInvalid, vdev)
+	}
+	for _, d := range disks {
+		if n, ok := vdevNumber(d.Vdev); ok && n == want {
+			return d, nil
+		}
+	}
+	return qemuDisk{}, fmt.Errorf("%w: the device model serves no xen-block disk %s", backend.ErrFailed, vdev)
 }
 
 // overlayNodeName names a disk's new overlay node for humans reading

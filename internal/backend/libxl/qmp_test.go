@@ -320,3 +320,42 @@ func TestQMPBlockResize(t *testing.T) {
 		t.Errorf("sent %s, want %s", f.sent[1], want)
 	}
 }
+
+// TestQMPThrottle: query-block's limits of a throttled disk are read into
+// the disk, and block_set_io_throttle names the device by its QOM path and
+// sends what libvirt sends: every figure, the burst lengths and the group
+// only when set.
+func TestQMPThrottle(t *testing.T) {
+	throttled := strings.Replace(pvBlock, `"bps": 0,`, `"bps": 1048576, "bps_max": 2097152, "bps_max_length": 3, "iops_size": 4096, "group": "g1",`, 1)
+	f := newFakeQEMU(func(cmd string, args json.RawMessage) string {
+		if cmd == "query-block" {
+			return `"return": ` + throttled
+		}
+		return pvQEMU(cmd, args)
+	})
+	s, err := newQMPSession(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disks, err := s.disks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := findXenDisk(disks, "xvda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backend.DiskThrottle{TotalBytesSec: 1 << 20, TotalBytesSecMax: 2 << 20, TotalBytesSecMaxLength: 3, SizeIopsSec: 4096, GroupName: "g1"}
+	if got := backend.DiskThrottle(d.Throttle); got != want {
+		t.Fatalf("throttle %+v, want %+v", got, want)
+	}
+	if err := s.setThrottle(d.QDev, qmpThrottle{ReadIopsSec: 20, ReadIopsSecMax: 40}); err == nil {
+		t.Fatal("the fake QEMU has no block_set_io_throttle, and no error came back")
+	}
+	sent := f.sent[len(f.sent)-1]
+	wantSent := `{"execute":"block_set_io_throttle","arguments":{"id":"/machine/unattached/device[2]","bps":0,"bps_rd":0,"bps_wr":0,"iops":0,"iops_rd":20,"iops_wr":0,` +
+		`"bps_max":0,"bps_rd_max":0,"bps_wr_max":0,"iops_max":0,"iops_rd_max":40,"iops_wr_max":0,"iops_size":0},"id":`
+	if !strings.HasPrefix(sent, wantSent) {
+		t.Fatalf("sent %s\nwant %s...", sent, wantSent)
+	}
+}

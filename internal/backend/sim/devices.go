@@ -305,6 +305,9 @@ func (h *Host) tryRemove(id backend.DomID, dev backend.Device, ackAt time.Time) 
 			return false, fmt.Errorf("%w: domain %d has no such %s", backend.ErrNoDevice, id, dev.Kind())
 		}
 		dropDevice(cfg, dev, i)
+		if dev.Disk != nil {
+			delete(g.Throttles, dev.Disk.Vdev) // QEMU's limits go with its device
+		}
 		done = true
 		return true, nil
 	})

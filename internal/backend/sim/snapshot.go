@@ -94,6 +94,12 @@ func stillGuest(g *guest) error {
 	return nil
 }
 
+// servedByQEMU is whether libxl serves d with QEMU (its qdisk backend):
+// unless asked for blkback (phy) or blktap, any format but raw.
+func servedByQEMU(d libxltypes.Disk) bool {
+	return !(d.Backend == "phy" || d.Backend == "tap" || d.Backend == "" && (d.Format == "" || d.Format == "raw"))
+}
+
 // qdiskOf is the index of cfg's disk vdev, which QEMU must serve.
 func qdiskOf(cfg *libxltypes.DomainConfig, vdev string) (int, error) {
 	i := findDisk(cfg, vdev)
@@ -101,7 +107,7 @@ func qdiskOf(cfg *libxltypes.DomainConfig, vdev string) (int, error) {
 		return -1, fmt.Errorf("%w: disk %s", backend.ErrNoDevice, vdev)
 	}
 	d := cfg.Disks[i]
-	if d.Backend == "phy" || d.Backend == "tap" || (d.Backend == "" && (d.Format == "" || d.Format == "raw")) {
+	if !servedByQEMU(d) {
 		return -1, fmt.Errorf("%w: disk %s is served by blkback, not QEMU (qdisk): only a qcow2 disk or one with driver name='qemu' can be snapshotted while the guest runs", backend.ErrUnsupported, vdev)
 	}
 	if d.IsCDROM != 0 {

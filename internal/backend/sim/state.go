@@ -74,6 +74,9 @@ type guest struct {
 	NoIOMMU bool `json:"no_iommu,omitempty"`
 	// NMIs is how many NMIs the guest was sent; its console reports each.
 	NMIs int `json:"nmis,omitempty"`
+	// Throttles are the I/O limits of the disks QEMU serves, by vdev, as
+	// the device model keeps them (throttle.go).
+	Throttles map[string]backend.DiskThrottle `json:"throttles,omitempty"`
 }
 
 type request struct {
