@@ -61,6 +61,12 @@ func (drv *Driver) attachDiskLive(ctx context.Context, d *domain, disk *libvirtx
 	if _, err := drv.addDevice(ctx, d, backend.Device{Disk: &x}); err != nil {
 		return "", libxlFailed(err, "libxenlight failed to attach disk '%s'", dst)
 	}
+	if err := drv.throttleNewDisk(ctx, d.ref(), &added); err != nil {
+		if rerr := drv.removeDevice(ctx, d, backend.Device{Disk: &x}, ""); rerr != nil {
+			drv.log.Error("cannot unplug the disk whose limits failed", "domain", d.ref().Name, "disk", dst, "err", rerr)
+		}
+		return "", err
+	}
 	drv.editLive(d, func(def *libvirtxml.Domain) { domxml.InsertDisk(def, added) })
 	return added.Alias.Name, nil
 }

@@ -380,6 +380,10 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	}
 	drv.setID(d, int32(id))
 	drv.nameDevices(d, int32(id), cfg)
+	if err := drv.applyDiskThrottles(ctx, d); err != nil {
+		drv.abortBoot(ctx, d, id)
+		return err
+	}
 	if paused {
 		d.setState(libvirt.DomainPaused, img.pausedReason())
 	} else {
@@ -389,10 +393,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningBooted))
 	}
 	if err := drv.writeStatus(d.snap()); err != nil {
-		drv.be.Destroy(ctx, id)
-		drv.setID(d, -1)
-		d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffFailed))
-		drv.dropLiveDef(d)
+		drv.abortBoot(ctx, d, id)
 		return err
 	}
 	d.mu.Lock()
@@ -402,6 +403,14 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(img.startedDetail()))
 	drv.recordConsoles(d, int32(id))
 	return nil
+}
+
+// abortBoot destroys the guest boot created, whose start failed after.
+func (drv *Driver) abortBoot(ctx context.Context, d *domain, id backend.DomID) {
+	drv.be.Destroy(ctx, id)
+	drv.setID(d, -1)
+	d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffFailed))
+	drv.dropLiveDef(d)
 }
 
 // create has the backend create the guest of cfg, or restore it from img.

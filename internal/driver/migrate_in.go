@@ -299,6 +299,9 @@ func (drv *Driver) finishIncoming(ctx context.Context, d *domain, in *incoming, 
 	if in.err != nil || !s.active() {
 		return Domain{}, libxlErr(libvirt.ErrOperationFailed, "Migration failed. Domain is not running on destination host")
 	}
+	if err := drv.applyDiskThrottles(ctx, d); err != nil {
+		return Domain{}, err
+	}
 	if flags&uint32(libvirt.MigratePaused) == 0 {
 		if err := drv.be.Unpause(ctx, backend.DomID(s.ref.ID)); err != nil {
 			return Domain{}, libxlErr(libvirt.ErrOperationFailed, "Failed to unpause domain")

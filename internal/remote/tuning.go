@@ -17,11 +17,13 @@ const (
 	remoteSchedulerParametersMax  = 16      // REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX
 	remoteNumaParametersMax       = 16      // REMOTE_DOMAIN_NUMA_PARAMETERS_MAX
 	remoteInterfaceParametersMax  = 16      // REMOTE_DOMAIN_INTERFACE_PARAMETERS_MAX
+	remoteBlockIoTuneParamsMax    = 32      // REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX
 	flagsAffectLiveAndConfigError = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
 )
 
 // tuningProcs are the vCPU, scheduler, NUMA, power management and CPU
-// model calls of libvirt's libxl driver.
+// model calls of libvirt's libxl driver, and the bandwidth and disk I/O
+// limits of libvirt's QEMU driver.
 func (p *program) tuningProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.Handle(procDomainGetVcpus, p.getVcpus),
@@ -36,6 +38,8 @@ func (p *program) tuningProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainGetNumaParameters, p.getNumaParameters),
 		rpc.Handle(procDomainGetInterfaceParameters, p.getInterfaceParameters),
 		rpc.Handle(procDomainSetInterfaceParameters, p.setInterfaceParameters),
+		rpc.Handle(procDomainGetBlockIoTune, p.getBlockIoTune),
+		rpc.Handle(procDomainSetBlockIoTune, p.setBlockIoTune),
 		rpc.Handle(procDomainPMSuspendForDuration, p.pmSuspendForDuration),
 		rpc.Handle(procDomainPMWakeup, p.pmWakeup),
 		rpc.Handle(procConnectCompareCPU, p.compareCPU),
@@ -193,16 +197,22 @@ func (p *program) getSchedulerParametersFlags(ctx context.Context, _ *rpc.Client
 // the driver sees it: its length (virTypedParamsDeserialize), its field
 // names, and the entry point's NULL check of an empty list.
 func setParamsCheck(params []libvirt.TypedParam, fn string) error {
-	if len(params) > remoteSchedulerParametersMax {
-		return virerr.New(virerr.FromNone, libvirt.ErrRPC, "too many parameters '%d' for limit '%d'", len(params), remoteSchedulerParametersMax)
-	}
-	if err := typedparam.CheckFields(params); err != nil {
+	if err := deserializeCheck(params, remoteSchedulerParametersMax); err != nil {
 		return err
 	}
 	if len(params) == 0 {
 		return errNullArg(fn, "params")
 	}
 	return nil
+}
+
+// deserializeCheck is virTypedParamsDeserialize's check of a call's
+// parameters: no more than limit, their names NUL-terminated.
+func deserializeCheck(params []libvirt.TypedParam, limit int) error {
+	if len(params) > limit {
+		return virerr.New(virerr.FromNone, libvirt.ErrRPC, "too many parameters '%d' for limit '%d'", len(params), limit)
+	}
+	return typedparam.CheckFields(params)
 }
 
 func (p *program) setSchedulerParameters(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetSchedulerParametersArgs) (*rpc.Void, error) {
@@ -247,6 +257,46 @@ func (p *program) setInterfaceParameters(ctx context.Context, _ *rpc.Client, a *
 		return nil, err
 	}
 	return nil, p.drv.SetInterfaceParameters(ctx, domainOf(a.Dom), a.Device, a.Params, a.Flags)
+}
+
+// getBlockIoTune is remoteDispatchDomainGetBlockIoTune, the two-call
+// query (nparams 0: how many parameters there are, for any disk or none),
+// with the entry point's checks.
+func (p *program) getBlockIoTune(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetBlockIOTuneArgs) (*libvirt.DomainGetBlockIOTuneRet, error) {
+	const fn = "virDomainGetBlockIoTune"
+	switch {
+	case a.Nparams > remoteBlockIoTuneParamsMax:
+		return nil, dispatchErr("nparams too large")
+	case a.Nparams < 0:
+		return nil, virerr.InvalidArg(virerr.FromDomain, fn, "*nparams", "*nparams in %s must be zero or greater", fn)
+	case a.Nparams != 0 && len(a.Disk) == 0:
+		return nil, errNullArg(fn, "disk")
+	case liveAndConfig(a.Flags):
+		return nil, errLiveAndConfig(fn)
+	}
+	var disk string
+	if len(a.Disk) > 0 {
+		disk = a.Disk[0]
+	}
+	params, n, err := p.drv.GetBlockIoTune(ctx, domainOf(a.Dom), disk, int(a.Nparams), a.Flags|typedparam.StringOkay)
+	if err != nil {
+		return nil, err
+	}
+	if a.Nparams == 0 {
+		return &libvirt.DomainGetBlockIOTuneRet{Nparams: int32(n)}, nil
+	}
+	out, err := typedparam.Serialize(params, remoteBlockIoTuneParamsMax, a.Flags)
+	return &libvirt.DomainGetBlockIOTuneRet{Params: out}, err
+}
+
+func (p *program) setBlockIoTune(ctx context.Context, _ *rpc.Client, a *libvirt.DomainSetBlockIOTuneArgs) (*rpc.Void, error) {
+	if err := deserializeCheck(a.Params, remoteBlockIoTuneParamsMax); err != nil {
+		return nil, err
+	}
+	if len(a.Params) == 0 {
+		return nil, errNotPositive("virDomainSetBlockIoTune", "nparams")
+	}
+	return nil, p.drv.SetBlockIoTune(ctx, domainOf(a.Dom), a.Disk, a.Params, a.Flags)
 }
 
 // getNumaParameters is the two-call query: with nparams 0 the answer is
