@@ -156,6 +156,21 @@ func TestBlockIoTune(t *testing.T) {
 	if xml, _ := drv.GetXMLDesc(ctx, started, 0); strings.Contains(xml, "iotune") {
 		t.Errorf("live XML keeps an <iotune> after all 0:\n%s", xml)
 	}
+	// a hotplugged disk takes its <iotune>; a raw one, which blkback
+	// serves, is plugged without (a warning)
+	src := strings.Split(strings.Split(devs, "<driver name='qemu' type='qcow2'/><source file='")[1], "'")[0]
+	hot := `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='` + src + `'/><target dev='xvdd' bus='xen'/>
+  <iotune><write_bytes_sec>4096</write_bytes_sec></iotune></disk>`
+	if err := drv.AttachDevice(ctx, started, hot, live); err != nil {
+		t.Fatal(err)
+	}
+	if th, err := h.DiskThrottle(ctx, id, "xvdd"); err != nil || th != (backend.DiskThrottle{WriteBytesSec: 4096}) {
+		t.Errorf("the hotplugged disk's limits: %+v, %v", th, err)
+	}
+	raw := strings.Replace(strings.Replace(hot, "xvdd", "xvde", 1), "name='qemu' type='qcow2'", "type='raw'", 1)
+	if err := drv.AttachDevice(ctx, started, raw, live); err != nil {
+		t.Errorf("a raw disk with <iotune>: %v", err)
+	}
 }
 
 // TestBlockIoTuneGroup: a disk that names another disk's group takes the
