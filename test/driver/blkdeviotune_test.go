@@ -3,7 +3,6 @@ package drivertests
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"virtxend/test/daemontest"
 )
@@ -53,15 +52,7 @@ func TestVirshBlkdeviotune(t *testing.T) {
 </devices>`))
 	wantIotune(t, "after the start", iotune(t, d, "g", "xvda"), "total_bytes_sec", "1048576", "read_iops_sec", "0", "group_name", "")
 
-	events := d.VirshTerminal("event", "--all", "--loop")
-	probe := daemontest.WriteFile(t, t.TempDir(), "probe.xml", guestXML("probe", ""))
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(events.Output(), "'probe'"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("virsh event printed nothing:\n%s", events.Output())
-		}
-		d.Virsh("define", probe)
-		d.Virsh("undefine", "probe")
-	}
+	events := virshEvents(t, d)
 	d.MustVirsh("blkdeviotune", "g", "xvda", "--live", "--read-iops-sec", "20", "--write-iops-sec", "30", "--group-name", "g1")
 	events.Expect("event 'tunable' for domain 'g':")
 	events.Expect("blkdeviotune.read_iops_sec: 20")

@@ -21,16 +21,7 @@ func TestVirshDomrename(t *testing.T) {
 	define(t, d, "old", guestXML("old", ""))
 	define(t, d, "taken", guestXML("taken", ""))
 	d.MustVirsh("autostart", "old")
-	events := d.VirshTerminal("event", "--all", "--loop")
-	// The loop listens once a throwaway domain's events reach it.
-	probe := daemontest.WriteFile(t, t.TempDir(), "probe.xml", guestXML("probe", ""))
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(events.Output(), "'probe'"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("virsh event printed nothing:\n%s", events.Output())
-		}
-		d.Virsh("define", probe)
-		d.Virsh("undefine", "probe")
-	}
+	events := virshEvents(t, d)
 
 	d.MustVirsh("domrename", "old", "new")
 	events.Expect("event 'lifecycle' for domain 'old': Undefined Renamed")
@@ -72,6 +63,22 @@ print(conn.lookupByName("py").name())
 }
 
 // virshFails runs virsh and checks that it fails printing want.
+// virshEvents is `virsh event --all --loop`, listening: a throwaway
+// domain's events have reached it.
+func virshEvents(t *testing.T, d *daemontest.Daemon) *daemontest.Terminal {
+	t.Helper()
+	events := d.VirshTerminal("event", "--all", "--loop")
+	probe := daemontest.WriteFile(t, t.TempDir(), "probe.xml", guestXML("probe", ""))
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(events.Output(), "'probe'"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("virsh event printed nothing:\n%s", events.Output())
+		}
+		d.Virsh("define", probe)
+		d.Virsh("undefine", "probe")
+	}
+	return events
+}
+
 func virshFails(t *testing.T, d *daemontest.Daemon, want string, args ...string) {
 	t.Helper()
 	if r := d.Virsh(args...); r.Code == 0 || !strings.Contains(r.Stderr, want) {
