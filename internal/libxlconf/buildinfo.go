@@ -14,7 +14,8 @@ import (
 // (libvirt's parser allows any unsigned int): libxl's list of the vCPUs
 // online, one entry each, would be made and sent whole before libxl
 // refused it (22 million took 15 s and gigabytes: the fuzzer's input
-// 2e2751aabcd7d87e).
+// 2e2751aabcd7d87e). Nor may more be online than the maximum (15 million
+// online of 2 took 2.5 s: FuzzConfigFile's input d0e72eb57532ca18).
 const xenMaxVCPUs = 8192
 
 // buildInfo is libxlMakeDomBuildInfo: vCPUs, memory, timers, clock, the
@@ -22,12 +23,18 @@ const xenMaxVCPUs = 8192
 func (t *translation) buildInfo(c *libxltypes.DomainConfig) error {
 	b := &c.BInfo
 	d := t.d
-	if n := domxml.MaxVCPUs(d); n > xenMaxVCPUs {
-		return unsupported("%d vCPUs: Xen gives a domain at most %d", n, xenMaxVCPUs)
+	maxV, cur := domxml.MaxVCPUs(d), domxml.CurrentVCPUs(d)
+	switch {
+	case maxV > xenMaxVCPUs:
+		return unsupported("%d vCPUs: Xen gives a domain at most %d", maxV, xenMaxVCPUs)
+	case cur > maxV:
+		// The parse refuses it, but a config file is taken without its
+		// parse's checks (it may be older than them).
+		return unsupported("maximum vCPU count must not be less than current vCPU count")
 	}
-	b.MaxVCPUs = int(domxml.MaxVCPUs(d))
-	b.AvailVCPUs = make([]int, 0, domxml.CurrentVCPUs(d))
-	for i := 0; i < int(domxml.CurrentVCPUs(d)); i++ {
+	b.MaxVCPUs = int(maxV)
+	b.AvailVCPUs = make([]int, 0, cur)
+	for i := 0; i < int(cur); i++ {
 		b.AvailVCPUs = append(b.AvailVCPUs, i)
 	}
 	t.vcpuAffinity(b)

@@ -220,6 +220,22 @@ func TestNetworkProtocolRefused(t *testing.T) {
 	}
 }
 
+// TestVCPUsOnlineAboveMax: a definition with more vCPUs online than its
+// maximum, which only a config file taken without its parse's checks has,
+// is refused with the parse's error, not made into a list of every vCPU
+// it names online.
+func TestVCPUsOnlineAboveMax(t *testing.T) {
+	d, err := domxml.Parse(pvHead + `</domain>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.VCPU.Current = 15555555
+	_, err = libxlconf.BuildDomainConfig(d, libxlconftest.FixtureHost())
+	if e := virerr.As(err); e == nil || e.Code != libvirt.ErrConfigUnsupported || e.Error() != "unsupported configuration: maximum vCPU count must not be less than current vCPU count" {
+		t.Fatalf("got %v", err)
+	}
+}
+
 // TestRBDAuth: an RBD disk's <auth> becomes cephx with the key of its
 // secret, base64-encoded, as libxlMakeNetworkDiskSrcStr writes it; without
 // a secret lookup such a disk is refused.
