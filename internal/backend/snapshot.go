@@ -35,4 +35,12 @@ type DiskSnapshotter interface {
 	// blockdev-snapshot-delete-internal-sync); a disk without it is not
 	// an error. The guest may run.
 	DeleteDisksInternal(ctx context.Context, id DomID, vdevs []string, name string) error
+	// CommitDisk merges image top of disk vdev's backing chain into base,
+	// the image below it (of format baseFormat), while the guest runs
+	// (QEMU's block-commit). When top is the disk's active image, the disk
+	// writes to base afterwards, and the guest's configuration as the
+	// hypervisor keeps it names base; otherwise the image above top reads
+	// from base. top is left for the caller to remove. It returns once the
+	// merge is done; ctx's end cancels it, top still in the chain.
+	CommitDisk(ctx context.Context, id DomID, vdev, top, base, baseFormat string) error
 }

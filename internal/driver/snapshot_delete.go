@@ -20,8 +20,10 @@ import (
 // runs through (the current one, or its ancestor) is merged: its overlay
 // committed into the image below it with qemu-img commit, the image above
 // rebased, the overlay removed, where QEMU would block-commit. qemu-img
-// cannot do that under a running guest's device model, so that merge
-// needs the guest shut off. Children are reparented to the parent.
+// cannot do that under a running guest's device model: there the device
+// model block-commits, as libvirt's QEMU driver has QEMU do, which Xen's
+// can for the disks it serves (qdisk). Children are reparented to the
+// parent.
 
 const (
 	deleteChildren     = uint32(libvirt.DomainSnapshotDeleteChildren)
@@ -133,8 +135,8 @@ func (drv *Driver) validateDelete(d *domain, obj *dsnap.Snapshot, flags uint32) 
 		return libxlErr(libvirt.ErrConfigUnsupported, "deletion of non-leaf external snapshot that is not in active chain is not supported")
 	case children > 1:
 		return libxlErr(libvirt.ErrConfigUnsupported, "deletion of external disk snapshot with multiple children snapshots not supported")
-	case s.active() && (obj == cur || children != 0):
-		return libxlErr(libvirt.ErrOperationUnsupported, "deleting external snapshot '%s' merges its overlays into their backing images, which cannot be done under a running Xen guest; shut it off first", def.Name)
+	case s.active() && (obj == cur || children != 0) && !drv.canCommitLive():
+		return libxlErr(libvirt.ErrOperationUnsupported, "deleting external snapshot '%s' merges its overlays into their backing images, which this host cannot do under a running guest; shut it off first", def.Name)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/backend"
 	dsnap "virtxend/internal/snapshot"
 )
 
@@ -144,14 +145,11 @@ func (drv *Driver) discardExternal(ctx context.Context, d *domain, obj *dsnap.Sn
 		if m.overlay == "" {
 			continue
 		}
-		if err := drv.qemuImg.Commit(ctx, m.overlay); err != nil {
-			return libxlErr(libvirt.ErrInternalError, "block commit failed while deleting disk '%s' snapshot: '%v'", m.target, err)
+		merged := drv.commitOffline
+		if d.snap().active() {
+			merged = drv.commitLive
 		}
-		if m.above != "" {
-			if err := drv.qemuImg.Rebase(ctx, m.above, m.backing, m.format, true); err != nil {
-				return qemuImgErr(err)
-			}
-		} else if err := drv.repointDisk(d, m); err != nil {
+		if err := merged(ctx, d, m); err != nil {
 			return err
 		}
 		if err := os.Remove(m.overlay); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -161,8 +159,61 @@ func (drv *Driver) discardExternal(ctx context.Context, d *domain, obj *dsnap.Sn
 	return nil
 }
 
-// repointDisk makes the domain's disk m.target read m's backing image
-// again, its overlay merged into it.
+// commitOffline merges m's overlay into its backing image with qemu-img,
+// and rebases the image above onto it, or has the domain's disk read it.
+func (drv *Driver) commitOffline(ctx context.Context, d *domain, m diskMerge) error {
+	if err := drv.qemuImg.Commit(ctx, m.overlay); err != nil {
+		return errBlockCommit(m, err)
+	}
+	if m.above != "" {
+		if err := drv.qemuImg.Rebase(ctx, m.above, m.backing, m.format, true); err != nil {
+			return qemuImgErr(err)
+		}
+		return nil
+	}
+	return drv.repointDisk(d, m)
+}
+
+func errBlockCommit(m diskMerge, err error) error {
+	return libxlErr(libvirt.ErrInternalError, "block commit failed while deleting disk '%s' snapshot: '%v'", m.target, err)
+}
+
+// canCommitLive is whether the backend merges images under a running guest.
+func (drv *Driver) canCommitLive() bool {
+	_, ok := drv.be.(backend.DiskSnapshotter)
+	return ok
+}
+
+// commitLive merges m's overlay into its backing image under the running
+// guest: its device model block-commits (QEMU rebases the image above
+// itself), and when the overlay was the disk's own image, the disk reads
+// the backing image in both definitions.
+func (drv *Driver) commitLive(ctx context.Context, d *domain, m diskMerge) error {
+	ds, ok := drv.be.(backend.DiskSnapshotter)
+	if !ok {
+		return libxlErr(libvirt.ErrOperationUnsupported, "this host cannot change the disks of a running guest")
+	}
+	if err := ds.CommitDisk(ctx, backend.DomID(d.snap().ref.ID), m.target, m.overlay, m.backing, m.format); err != nil {
+		if errors.Is(err, backend.ErrUnsupported) {
+			return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
+		}
+		return errBlockCommit(m, err)
+	}
+	if m.above != "" {
+		return nil
+	}
+	drv.editLive(d, func(def *libvirtxml.Domain) { setDiskImage(def, m.overlay, m.backing, m.format) })
+	if err := drv.saveStatusIfActive(d); err != nil {
+		return err
+	}
+	if !d.snap().persistent {
+		return nil
+	}
+	return drv.editPersistent(d, func(def *libvirtxml.Domain) { setDiskImage(def, m.overlay, m.backing, m.format) })
+}
+
+// repointDisk makes the inactive domain's disk m.target read m's backing
+// image again, its overlay merged into it.
 func (drv *Driver) repointDisk(d *domain, m diskMerge) error {
 	s := d.snap()
 	next, err := cloneDef(s.def.parsed())

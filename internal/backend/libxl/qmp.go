@@ -391,6 +391,59 @@ func validNodeName(s string) bool {
 	return true
 }
 
+// imageNodes maps each image the device model has open to the node of its
+// format (query-named-block-nodes): the node a commit names. The protocol
+// node below it (drv "file", "host_device") has the same file name.
+func (s *qmpSession) imageNodes() (map[string]string, error) {
+	var nodes []struct {
+		NodeName string `json:"node-name"`
+		File     string `json:"file"`
+		Drv      string `json:"drv"`
+	}
+	if err := s.execute("query-named-block-nodes", map[string]bool{"flat": true}, &nodes); err != nil {
+		return nil, err
+	}
+	byFile := make(map[string]string, len(nodes))
+	for _, n := range nodes {
+		switch n.Drv {
+		case "file", "host_device", "host_cdrom":
+			continue
+		}
+		if _, ok := byFile[n.File]; !ok {
+			byFile[n.File] = n.NodeName
+		}
+	}
+	return byFile, nil
+}
+
+// qmpJob is a job as query-jobs shows it.
+type qmpJob struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // "running", "ready", "concluded", ...
+	Error  string `json:"error"`
+}
+
+// job is the job called id, with ok false when QEMU has none.
+func (s *qmpSession) job(id string) (j qmpJob, ok bool, err error) {
+	var jobs []qmpJob
+	if err := s.execute("query-jobs", nil, &jobs); err != nil {
+		return qmpJob{}, false, err
+	}
+	for _, j := range jobs {
+		if j.ID == id {
+			return j, true, nil
+		}
+	}
+	return qmpJob{}, false, nil
+}
+
+// commitArgs start a commit job called id of the chain under root node
+// root: top's data into base, the job kept once concluded (auto-dismiss
+// off), so that its error can be read.
+func commitArgs(id, root, top, base string) map[string]any {
+	return map[string]any{"job-id": id, "device": root, "top-node": top, "base-node": base, "auto-dismiss": false}
+}
+
 // qmpAction is one action of a QMP transaction.
 type qmpAction struct {
 	Type string `json:"type"`

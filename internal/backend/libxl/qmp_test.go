@@ -359,3 +359,38 @@ func TestQMPThrottle(t *testing.T) {
 		t.Fatalf("sent %s\nwant %s...", sent, wantSent)
 	}
 }
+
+// TestQMPCommitPieces: the images a commit names map to their format
+// nodes, not the protocol nodes below (same file name), and a job is found
+// by its id in query-jobs with its status and error.
+func TestQMPCommitPieces(t *testing.T) {
+	f := newFakeQEMU(func(cmd string, args json.RawMessage) string {
+		switch cmd {
+		case "query-named-block-nodes":
+			return `"return": [{"node-name": "xvda-ov1", "drv": "qcow2", "file": "/root/vx-snap.e1"}, {"node-name": "#block312", "drv": "file", "file": "/root/vx-snap.e1"},` +
+				` {"node-name": "xvda-qcow2", "drv": "qcow2", "file": "/root/vx-snap.qcow2"}, {"node-name": "#block057", "drv": "file", "file": "/root/vx-snap.qcow2"}]`
+		case "query-jobs":
+			return `"return": [{"id": "other", "type": "stream", "status": "running"}, {"id": "vx-commit-xvda", "type": "commit", "status": "concluded", "error": "No space left on device", "current-progress": 5, "total-progress": 9}]`
+		}
+		return pvQEMU(cmd, args)
+	})
+	s, err := newQMPSession(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := s.imageNodes()
+	if err != nil || nodes["/root/vx-snap.e1"] != "xvda-ov1" || nodes["/root/vx-snap.qcow2"] != "xvda-qcow2" || len(nodes) != 2 {
+		t.Fatalf("imageNodes: %v %v", nodes, err)
+	}
+	j, ok, err := s.job("vx-commit-xvda")
+	if err != nil || !ok || j.Status != "concluded" || j.Error != "No space left on device" {
+		t.Fatalf("job: %+v %v %v", j, ok, err)
+	}
+	if _, ok, _ := s.job("gone"); ok {
+		t.Fatal("a job that is not there was found")
+	}
+	b, _ := json.Marshal(commitArgs("vx-commit-xvda", "xvda-ov1", "xvda-ov1", "xvda-qcow2"))
+	if string(b) != `{"auto-dismiss":false,"base-node":"xvda-qcow2","device":"xvda-ov1","job-id":"vx-commit-xvda","top-node":"xvda-ov1"}` {
+		t.Fatalf("commit arguments %s", b)
+	}
+}
