@@ -34,7 +34,8 @@ want_read() {
 # it runs from f1's memory (its counter went back, no reboot) on a disk with MARK1 and MARK2 but
 # not MARK3. Then an internal snapshot r1 of the running guest (memory beside the metadata, the
 # qcow2 snapshot taken by QEMU), MARK4, revert to r1: MARK4 gone. virsh list --with-snapshot
-# names it, and virsh migrate is refused; blockresize; blkdeviotune reaches QEMU (iotune_snap).
+# names it, and virsh migrate is refused; blockresize; blkdeviotune reaches QEMU (iotune_snap);
+# an external snapshot deleted while the guest runs (delete_running_snap).
 # Times of each step.
 check_virsh_snapshot() {
 	DEBUG_FN="vguest_debug vx-snap"
@@ -77,6 +78,7 @@ check_virsh_snapshot() {
 	# before r1's is written
 	step "virsh snapshot-delete f1 --metadata" V snapshot-delete vx-snap f1 --metadata || return 1
 	rm -f /root/vx-snap.f1mem
+	delete_running_snap || return 1
 	_t=$(now)
 	step "virsh snapshot-create-as (internal, running)" V snapshot-create-as vx-snap r1 || return 1
 	_ti=$(since "$_t")
@@ -106,8 +108,29 @@ check_virsh_snapshot() {
 	_tz=$(since "$_t")
 	iotune_snap || return 1
 	forget_snap
-	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU"
-	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, internal with memory ${_ti} s"
+	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU"
+	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, external deleted while running ${_te} s, internal with memory ${_ti} s"
+}
+
+# delete_running_snap: an external snapshot deleted while vx-snap runs, as libvirt's QEMU driver
+# deletes it: e1 (disk-only) puts an overlay over xvda's image; the guest writes MARK5 into it;
+# deleting e1 has QEMU block-commit the overlay into the image below (an active commit, completed
+# once ready), which xvda then reads (domblklist, xl list -l), holding MARK5; the overlay is gone.
+# Sets _te, the delete's time.
+delete_running_snap() {
+	_below=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	step "virsh snapshot-create-as e1 --disk-only" V snapshot-create-as vx-snap e1 --disk-only || return 1
+	guest_write vx-snap xvda 5 MARK5 || return 1
+	_t=$(now)
+	step "virsh snapshot-delete e1 (running)" V snapshot-delete vx-snap e1 || return 1
+	_te=$(since "$_t")
+	state vx-snap running 10 || return 1
+	_now=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	[ "$_now" = "$_below" ] || { WHY="after deleting e1 xvda is '$_now', want '$_below'"; return 1; }
+	[ "$(xl_disk vx-snap xvda)" = "$_below" ] || { WHY="after deleting e1 xl list -l says xvda is $(xl_disk vx-snap xvda)"; return 1; }
+	[ ! -e /root/vx-snap.e1 ] || { WHY="e1's overlay /root/vx-snap.e1 is still there"; return 1; }
+	[ "$(img_word "$_below" 5)" = MARK5 ] || { WHY="$_below lacks MARK5 after the commit: '$(img_word "$_below" 5)'"; return 1; }
+	want_read vx-snap 5 MARK5 "after deleting e1" || return 1
 }
 
 # iotune_snap: blkdeviotune of vx-snap's qcow2 disk (which libvirt's libxl driver lacks): the
