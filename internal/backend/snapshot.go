@@ -35,12 +35,41 @@ type DiskSnapshotter interface {
 	// blockdev-snapshot-delete-internal-sync); a disk without it is not
 	// an error. The guest may run.
 	DeleteDisksInternal(ctx context.Context, id DomID, vdevs []string, name string) error
-	// CommitDisk merges image top of disk vdev's backing chain into base,
-	// the image below it (of format baseFormat), while the guest runs
-	// (QEMU's block-commit). When top is the disk's active image, the disk
-	// writes to base afterwards, and the guest's configuration as the
-	// hypervisor keeps it names base; otherwise the image above top reads
-	// from base. top is left for the caller to remove. It returns once the
-	// merge is done; ctx's end cancels it, top still in the chain.
-	CommitDisk(ctx context.Context, id DomID, vdev, top, base, baseFormat string) error
+}
+
+// CommitJob is a disk's commit job as the device model reports it.
+type CommitJob struct {
+	// Ready: an active commit (of the disk's own image) has mirrored
+	// everything into base and may be completed.
+	Ready bool
+	// Done: the job is over, with Err why it failed ("" if it did not).
+	// The report of a finished job is its last: the device model forgets
+	// it.
+	Done bool
+	Err  string
+	// Cur and End are the job's progress, in bytes of its own count.
+	Cur, End uint64
+}
+
+// DiskCommitter is the optional feature of merging images of a running
+// guest's disk (the device model's block-commit) as a job the caller
+// follows. Disks its device model does not serve are ErrUnsupported.
+type DiskCommitter interface {
+	// StartCommit starts merging image top of disk vdev's backing chain
+	// into base, an image below it, at speed bytes a second (0: no
+	// limit). One job a disk.
+	StartCommit(ctx context.Context, id DomID, vdev, top, base string, speed uint64) error
+	// CommitStatus reports the disk's job; ok is false when it has none.
+	// Once an active commit completed, the guest's configuration as the
+	// hypervisor keeps it names the image the disk then writes to.
+	CommitStatus(ctx context.Context, id DomID, vdev string) (j CommitJob, ok bool, err error)
+	// CompleteCommit has a ready active commit switch the disk to base;
+	// CommitStatus then reports it done.
+	CompleteCommit(ctx context.Context, id DomID, vdev string) error
+	// CancelCommit stops the job; the disk keeps its image (an active
+	// commit's data copied so far stays in base). CommitStatus then
+	// reports it done.
+	CancelCommit(ctx context.Context, id DomID, vdev string) error
+	// SetCommitSpeed changes the job's speed limit.
+	SetCommitSpeed(ctx context.Context, id DomID, vdev string, speed uint64) error
 }

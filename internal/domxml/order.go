@@ -69,12 +69,33 @@ func libvirtOrder(root *node) {
 		if n.name == "virtualport" {
 			dropEmpty(n, "parameters")
 		}
+		if n.name == "mirror" && parent == "disk" {
+			mirrorAttrs(n)
+		}
 		if order, ok := attrOrders[parent+"/"+n.name]; ok {
 			sortAttrs(n, order)
 		} else if order, ok := attrOrders[n.name]; ok {
 			sortAttrs(n, order)
 		}
 	})
+}
+
+// mirrorAttrs is virDomainDiskDefFormatMirror's choice: only a block
+// copy's mirror repeats its file and format as attributes (libvirtxml
+// writes them for every file mirror).
+func mirrorAttrs(n *node) {
+	for _, a := range n.attrs {
+		if a.name == "job" && a.value == "copy" {
+			return
+		}
+	}
+	kept := n.attrs[:0]
+	for _, a := range n.attrs {
+		if a.name != "file" && a.name != "format" {
+			kept = append(kept, a)
+		}
+	}
+	n.attrs = kept
 }
 
 func walk(n *node, parent string, f func(*node, string)) {

@@ -78,6 +78,8 @@ type domain struct {
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
+	// blockJobs are the block jobs of its disks, by target (blockjob.go).
+	blockJobs map[string]*blockJob
 	// snaps is the domain's snapshot tree (snapshot_meta.go), changed
 	// only under the domain's job; nil until its first use
 	// (snapshotsLocked).

@@ -83,6 +83,9 @@ func (drv *Driver) migrateBegin(ctx context.Context, d *domain, xmlin string) (s
 	if n := d.snapshotCount(); n > 0 {
 		return "", nil, libxlErr(libvirt.ErrOperationInvalid, "cannot migrate domain with %d snapshots", n)
 	}
+	if err := noBlockJobs(d); err != nil {
+		return "", nil, err
+	}
 	host, err := drv.hostname(ctx)
 	if err != nil {
 		return "", nil, err

@@ -191,6 +191,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	d.netPorts = ports
 	d.mu.Unlock()
 	drv.nameReconnected(d, s.ref.ID)
+	drv.resumeBlockJobs(d)
 	// Rewriting a status file that would come out the same costs a
 	// format and an fsync a guest: most of a start with 1,000 running.
 	now := d.snap()

@@ -128,6 +128,9 @@ func (drv *Driver) save(a *job.Async, d *domain, saver backend.Saver, path, dxml
 	if managed && !s.persistent {
 		return libxlErr(libvirt.ErrOperationInvalid, "cannot do managed save for transient domain")
 	}
+	if err := noBlockJobs(d); err != nil {
+		return err
+	}
 	text, err := drv.imageXML(s, dxml)
 	if err != nil {
 		return err

@@ -167,6 +167,9 @@ func snapshotStateOf(s snapshot) dsnap.State {
 // domain, checked, taken, then made current and written.
 func (drv *Driver) createSnapshot(a *job.Async, d *domain, def *dsnap.Def, flags uint32) error {
 	s := d.snap()
+	if err := noBlockJobs(d); err != nil {
+		return err
+	}
 	if err := drv.alignSnapshot(s, def, flags); err != nil {
 		return err
 	}

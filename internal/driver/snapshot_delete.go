@@ -55,6 +55,9 @@ func (drv *Driver) SnapshotDelete(ctx context.Context, sn Snapshot, flags uint32
 }
 
 func (drv *Driver) deleteSnapshot(ctx context.Context, d *domain, name string, flags uint32) error {
+	if err := noBlockJobs(d); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	obj := d.snapshotsLocked().Lookup(name)
 	d.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -180,23 +181,31 @@ func errBlockCommit(m diskMerge, err error) error {
 
 // canCommitLive is whether the backend merges images under a running guest.
 func (drv *Driver) canCommitLive() bool {
-	_, ok := drv.be.(backend.DiskSnapshotter)
+	_, ok := drv.be.(backend.DiskCommitter)
 	return ok
 }
 
 // commitLive merges m's overlay into its backing image under the running
 // guest: its device model block-commits (QEMU rebases the image above
-// itself), and when the overlay was the disk's own image, the disk reads
-// the backing image in both definitions.
+// itself), and when the overlay was the disk's own image the commit is
+// completed once ready, and the disk reads the backing image in both
+// definitions.
 func (drv *Driver) commitLive(ctx context.Context, d *domain, m diskMerge) error {
-	ds, ok := drv.be.(backend.DiskSnapshotter)
-	if !ok {
-		return libxlErr(libvirt.ErrOperationUnsupported, "this host cannot change the disks of a running guest")
+	bc, err := drv.committer("virDomainSnapshotDelete")
+	if err != nil {
+		return err
 	}
-	if err := ds.CommitDisk(ctx, backend.DomID(d.snap().ref.ID), m.target, m.overlay, m.backing, m.format); err != nil {
+	if err := noBlockJobOn(d, m.target); err != nil {
+		return err
+	}
+	id := backend.DomID(d.snap().ref.ID)
+	if err := bc.StartCommit(ctx, id, m.target, m.overlay, m.backing, 0); err != nil {
 		if errors.Is(err, backend.ErrUnsupported) {
 			return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
 		}
+		return errBlockCommit(m, err)
+	}
+	if err := waitCommit(ctx, bc, id, m.target, m.above == ""); err != nil {
 		return errBlockCommit(m, err)
 	}
 	if m.above != "" {
@@ -210,6 +219,36 @@ func (drv *Driver) commitLive(ctx context.Context, d *domain, m diskMerge) error
 		return nil
 	}
 	return drv.editPersistent(d, func(def *libvirtxml.Domain) { setDiskImage(def, m.overlay, m.backing, m.format) })
+}
+
+// waitCommit follows disk vdev's commit job to its end, completing an
+// active one once ready; ctx's end cancels it.
+func waitCommit(ctx context.Context, bc backend.DiskCommitter, id backend.DomID, vdev string, active bool) error {
+	completed := false
+	for {
+		select {
+		case <-ctx.Done():
+			bc.CancelCommit(context.WithoutCancel(ctx), id, vdev)
+			return ctx.Err()
+		case <-time.After(blockJobPoll / 2):
+		}
+		st, ok, err := bc.CommitStatus(ctx, id, vdev)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return errors.New("the device model has no such job any more")
+		case st.Done && st.Err != "":
+			return errors.New(st.Err)
+		case st.Done:
+			return nil
+		case st.Ready && active && !completed:
+			if err := bc.CompleteCommit(ctx, id, vdev); err != nil {
+				return err
+			}
+			completed = true
+		}
+	}
 }
 
 // repointDisk makes the inactive domain's disk m.target read m's backing

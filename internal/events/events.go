@@ -31,6 +31,11 @@ const (
 	// IDTunable follows a change of a guest's tuning (its disks' I/O
 	// limits), as libvirt's QEMU driver sends it.
 	IDTunable = int32(libvirt.DomainEventIDTunable)
+	// IDBlockJob and IDBlockJob2 follow a disk's block job (a commit) as
+	// libvirt's QEMU driver sends them: the first names the disk by its
+	// image, the second by its target.
+	IDBlockJob  = int32(libvirt.DomainEventIDBlockJob)
+	IDBlockJob2 = int32(libvirt.DomainEventIDBlockJob2)
 	// IDLast is VIR_DOMAIN_EVENT_ID_LAST in libvirt 11.x.
 	IDLast = int32(libvirt.DomainEventIDNicMacChange) + 1
 )
@@ -50,7 +55,8 @@ type Domain struct {
 // Event is one domain event. Lifecycle is set for IDLifecycle, Metadata for
 // IDMetadataChange, DevAlias (the device's alias) for the device events,
 // Params for IDJobCompleted (virDomainGetJobStats' parameters) and
-// IDTunable (the tunables changed, VIR_DOMAIN_TUNABLE_*).
+// IDTunable (the tunables changed, VIR_DOMAIN_TUNABLE_*), BlockJob for
+// the block job events.
 type Event struct {
 	ID        int32
 	Dom       Domain
@@ -58,6 +64,15 @@ type Event struct {
 	Metadata  MetadataChange
 	DevAlias  string
 	Params    []libvirt.TypedParam
+	BlockJob  BlockJob
+}
+
+// BlockJob is a block job's state: the disk (its image or its target),
+// the job's type (virDomainBlockJobType) and status
+// (virConnectDomainEventBlockJobStatus).
+type BlockJob struct {
+	Disk         string
+	Type, Status int32
 }
 
 // Lifecycle is libvirt's (event, detail) pair, e.g. (STOPPED, DESTROYED):
@@ -93,6 +108,12 @@ func NewDevice(id int32, dom Domain, alias string) Event {
 // NewJobCompleted builds a job-completed event with the job's statistics.
 func NewJobCompleted(dom Domain, stats []libvirt.TypedParam) Event {
 	return Event{ID: IDJobCompleted, Dom: dom, Params: stats}
+}
+
+// NewBlockJob builds a block job event: id is IDBlockJob (disk the
+// disk's image) or IDBlockJob2 (disk its target).
+func NewBlockJob(id int32, dom Domain, disk string, typ, status int32) Event {
+	return Event{ID: id, Dom: dom, BlockJob: BlockJob{Disk: disk, Type: typ, Status: status}}
 }
 
 // NewTunable builds a tunable event with the tunables that changed.

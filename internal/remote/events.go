@@ -103,6 +103,15 @@ func eventMessage(d events.Delivery) (uint32, any) {
 	case ev.ID == events.IDJobCompleted:
 		return msgDomainEventCallbackJobCompleted, &libvirt.DomainEventCallbackJobCompletedMsg{
 			CallbackID: d.CallbackID, Dom: dom, Params: ev.Params}
+	case ev.ID == events.IDBlockJob && d.Legacy:
+		return msgDomainEventBlockJob, &libvirt.DomainEventBlockJobMsg{Dom: dom, Path: ev.BlockJob.Disk,
+			Type: ev.BlockJob.Type, Status: ev.BlockJob.Status}
+	case ev.ID == events.IDBlockJob:
+		return msgDomainEventCallbackBlockJob, &libvirt.DomainEventCallbackBlockJobMsg{CallbackID: d.CallbackID,
+			Msg: libvirt.DomainEventBlockJobMsg{Dom: dom, Path: ev.BlockJob.Disk, Type: ev.BlockJob.Type, Status: ev.BlockJob.Status}}
+	case ev.ID == events.IDBlockJob2:
+		return msgDomainEventBlockJob2, &libvirt.DomainEventBlockJob2Msg{CallbackID: d.CallbackID, Dom: dom,
+			Dst: ev.BlockJob.Disk, Type: ev.BlockJob.Type, Status: ev.BlockJob.Status}
 	case ev.ID == events.IDTunable:
 		return msgDomainEventCallbackTunable, &libvirt.DomainEventCallbackTunableMsg{
 			CallbackID: d.CallbackID, Dom: dom, Params: ev.Params}

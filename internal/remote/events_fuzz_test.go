@@ -22,6 +22,9 @@ var eventMsgTypes = map[uint32]reflect.Type{
 	msgDomainEventCallbackMetadataChange:      reflect.TypeFor[libvirt.DomainEventCallbackMetadataChangeMsg](),
 	msgDomainEventCallbackJobCompleted:        reflect.TypeFor[libvirt.DomainEventCallbackJobCompletedMsg](),
 	msgDomainEventCallbackTunable:             reflect.TypeFor[libvirt.DomainEventCallbackTunableMsg](),
+	msgDomainEventBlockJob:                    reflect.TypeFor[libvirt.DomainEventBlockJobMsg](),
+	msgDomainEventCallbackBlockJob:            reflect.TypeFor[libvirt.DomainEventCallbackBlockJobMsg](),
+	msgDomainEventBlockJob2:                   reflect.TypeFor[libvirt.DomainEventBlockJob2Msg](),
 }
 
 // FuzzEventMessage: whatever event the broker delivers, eventMessage
@@ -47,6 +50,10 @@ func FuzzEventMessage(f *testing.F) {
 			Lifecycle: events.Lifecycle{Detail: 2}, DevAlias: "operation"}})
 		add(events.Delivery{CallbackID: 6, Legacy: legacy, Event: events.Event{ID: events.IDTunable, Dom: dom,
 			Lifecycle: events.Lifecycle{Detail: 4096}, DevAlias: "blkdeviotune.total_bytes_sec"}})
+		for _, id := range []int32{events.IDBlockJob, events.IDBlockJob2} {
+			add(events.Delivery{CallbackID: 7, Legacy: legacy, Event: events.Event{ID: id, Dom: dom,
+				Lifecycle: events.Lifecycle{Event: 4, Detail: 3}, DevAlias: "/var/lib/xen/images/g.qcow2"}})
+		}
 	}
 	add(events.Delivery{CallbackID: -1, Event: events.Event{ID: events.IDLast, Dom: events.Domain{ID: -1}}})
 	f.Fuzz(func(t *testing.T, cbID int32, legacy bool, id int32, name string, uuid []byte, domID, event, detail, mtype int32, nsuri, alias string) {
@@ -56,6 +63,10 @@ func FuzzEventMessage(f *testing.F) {
 			Metadata:  events.MetadataChange{Type: mtype, NSURI: nsuri}, DevAlias: alias,
 		}}
 		copy(d.Event.Dom.UUID[:], uuid)
+		if id == events.IDBlockJob || id == events.IDBlockJob2 {
+			// The disk, job type and status, from the fields the corpus has.
+			d.Event.BlockJob = events.BlockJob{Disk: alias, Type: event, Status: detail}
+		}
 		if id == events.IDJobCompleted || id == events.IDTunable {
 			// The job's statistics or the tunables, from the fields the corpus has.
 			d.Event.Params = []libvirt.TypedParam{{Field: alias, Value: *libvirt.NewTypedParamValueInt(detail)}}
@@ -112,8 +123,15 @@ func checkCarried(t *testing.T, d events.Delivery, v reflect.Value) {
 				got, want = f.Interface(), ev.DevAlias
 			case "Params":
 				got, want = f.Interface(), ev.Params
+			case "Path", "Dst":
+				got, want = f.Interface(), ev.BlockJob.Disk
+			case "Status":
+				got, want = f.Interface(), ev.BlockJob.Status
 			case "Type":
 				got, want = f.Interface(), ev.Metadata.Type
+				if ev.ID == events.IDBlockJob || ev.ID == events.IDBlockJob2 {
+					want = ev.BlockJob.Type
+				}
 			case "Nsuri":
 				s := f.Interface().(libvirt.OptString)
 				got, want = len(s) == 1 && s[0] == ev.Metadata.NSURI, ev.Metadata.NSURI != ""

@@ -16,6 +16,10 @@ const snapshotListMax = 16384
 func (p *program) snapshotProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.Handle(procDomainSnapshotCreateXML, p.snapshotCreate),
+		rpc.Handle(procDomainBlockCommit, p.blockCommit),
+		rpc.Handle(procDomainGetBlockJobInfo, p.blockJobInfo),
+		rpc.Handle(procDomainBlockJobAbort, p.blockJobAbort),
+		rpc.Handle(procDomainBlockJobSetSpeed, p.blockJobSetSpeed),
 		rpc.Handle(procDomainSnapshotGetXMLDesc, p.snapshotXML),
 		rpc.Handle(procDomainSnapshotNum, p.snapshotNum),
 		rpc.Handle(procDomainSnapshotListNames, p.snapshotListNames),
@@ -179,4 +183,35 @@ func boolInt(b bool) int32 {
 		return 1
 	}
 	return 0
+}
+
+// The block jobs of a running guest's disks (blockcommit, blockjob), which
+// change its images' chain as snapshots do.
+
+func (p *program) blockCommit(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockCommitArgs) (*rpc.Void, error) {
+	return nil, p.drv.BlockCommit(ctx, domainOf(a.Dom), a.Disk, optString(a.Base), optString(a.Top), a.Bandwidth, uint32(a.Flags))
+}
+
+// optString is an optional string's value, "" when absent.
+func optString(s libvirt.OptString) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func (p *program) blockJobInfo(ctx context.Context, _ *rpc.Client, a *libvirt.DomainGetBlockJobInfoArgs) (*libvirt.DomainGetBlockJobInfoRet, error) {
+	info, found, err := p.drv.GetBlockJobInfo(ctx, domainOf(a.Dom), a.Path, a.Flags)
+	if err != nil || !found {
+		return &libvirt.DomainGetBlockJobInfoRet{}, err
+	}
+	return &libvirt.DomainGetBlockJobInfoRet{Found: 1, Type: info.Type, Bandwidth: info.Bandwidth, Cur: info.Cur, End: info.End}, nil
+}
+
+func (p *program) blockJobAbort(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockJobAbortArgs) (*rpc.Void, error) {
+	return nil, p.drv.BlockJobAbort(ctx, domainOf(a.Dom), a.Path, uint32(a.Flags))
+}
+
+func (p *program) blockJobSetSpeed(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockJobSetSpeedArgs) (*rpc.Void, error) {
+	return nil, p.drv.BlockJobSetSpeed(ctx, domainOf(a.Dom), a.Path, a.Bandwidth, uint32(a.Flags))
 }

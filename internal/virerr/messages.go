@@ -35,6 +35,7 @@ var messages = map[Code][2]string{
 	libvirt.ErrNoTarget:             {"missing target information for device", "missing target information for device %s"},
 	libvirt.ErrXMLDetail:            {"parser error", "%s"},
 	libvirt.ErrOverflow:             {"numerical overflow", "numerical overflow: %s"},
+	libvirt.ErrBlockCopyActive:      {"block copy still active", "block copy still active: %s"},
 	libvirt.ErrNoDomainMetadata:     {"metadata not found", "metadata not found: %s"},
 	libvirt.ErrNoServer:             {"Server not found", "Server not found: %s"},
 	libvirt.ErrNoClient:             {"Client not found", "Client not found: %s"},

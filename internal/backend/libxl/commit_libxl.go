@@ -5,24 +5,23 @@ package libxl
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"virtxend/internal/backend"
 )
 
-// commitPoll is how often a commit job is looked at: each look is a QMP
-// session of its own, as libxl shares the socket.
-const commitPoll = 100 * time.Millisecond
+// Commit jobs of a running guest's qdisk disks: QEMU's block-commit, one
+// job a disk, named after it. Each call is a QMP session of its own, as
+// libxl shares the socket; the caller follows the job.
 
-// CommitDisk implements backend.DiskSnapshotter: QEMU's block-commit of
-// image top of disk vdev's chain into base. With top the disk's root (its
-// active image) the commit is active: QEMU mirrors top into base, and once
-// the job is ready block-job-complete makes the disk write to base; libxl's
-// configuration of the domain and xenstore then name base again, as
-// SwitchDisks named the overlay. Below the root, QEMU rewrites the
-// backing file of the image above top to base.
-func (b *Backend) CommitDisk(ctx context.Context, id backend.DomID, vdev, top, base, baseFormat string) error {
-	t0 := time.Now()
+var _ backend.DiskCommitter = (*Backend)(nil)
+
+func commitJobID(vdev string) string { return "vx-commit-" + vdev }
+
+// StartCommit implements backend.DiskCommitter: block-commit of top's node
+// into base's, under the disk's root node. With top the root the commit is
+// active: QEMU mirrors top into base until the job is completed. Below the
+// root, QEMU rewrites the backing file of the image above top to base.
+func (b *Backend) StartCommit(ctx context.Context, id backend.DomID, vdev, top, base string, speed uint64) error {
 	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
 	if err != nil {
 		return err
@@ -40,72 +39,71 @@ func (b *Backend) CommitDisk(ctx context.Context, id backend.DomID, vdev, top, b
 	if topNode == "" || baseNode == "" {
 		return fmt.Errorf("%w: disk %s of domain %d: %s over %s is not in the chain its device model has open", backend.ErrInvalid, vdev, id, top, base)
 	}
-	job := "vx-commit-" + vdev
-	if err := s.execute("block-commit", commitArgs(job, d.Node, topNode, baseNode), nil); err != nil {
-		return err
-	}
-	closer.Close()
-	active := topNode == d.Node
-	if err := b.waitCommit(ctx, id, job, active); err != nil {
-		return err
-	}
-	b.log.Info("disk image committed", "domid", id, "disk", vdev, "top", top, "base", base, "active", active, "took", time.Since(t0))
-	if !active {
-		return nil
-	}
-	if err := b.c.repointStoredDisks(uint32(id), []backend.DiskOverlay{{Vdev: vdev, Path: base, Format: baseFormat}}); err != nil {
-		return fmt.Errorf("%w: domain %d's disk %s writes to %s, but libxl's configuration of the domain still names %s: %v", backend.ErrFailed, id, vdev, base, top, err)
-	}
-	if err := xsDiskParams(uint32(id), vdev, baseFormat+":"+base); err != nil {
-		b.log.Warn("xenstore still names the disk's old image", "domid", id, "disk", vdev, "err", err)
-	}
-	return nil
+	return s.execute("block-commit", commitArgs(commitJobID(vdev), d.Node, topNode, baseNode, speed), nil)
 }
 
-// waitCommit follows commit job job of domain id to its end: an active
-// commit is completed once ready; the concluded job is dismissed and its
-// error returned. ctx's end cancels the job.
-func (b *Backend) waitCommit(ctx context.Context, id backend.DomID, job string, active bool) error {
-	completed := false
-	for {
-		select {
-		case <-ctx.Done():
-			b.jobCommand(context.WithoutCancel(ctx), id, "block-job-cancel", map[string]any{"device": job, "force": true})
-			return ctx.Err()
-		case <-time.After(commitPoll):
+// CommitStatus implements backend.DiskCommitter: the job in query-jobs. A
+// concluded one is dismissed; when it succeeded, libxl's configuration of
+// the domain and xenstore name the image the disk's root node reads (base,
+// after an active commit's completion), as SwitchDisks named an overlay.
+func (b *Backend) CommitStatus(ctx context.Context, id backend.DomID, vdev string) (backend.CommitJob, bool, error) {
+	var out backend.CommitJob
+	var found bool
+	var root qemuDisk
+	err := b.withQMP(ctx, id, func(s *qmpSession) error {
+		j, ok, err := s.job(commitJobID(vdev))
+		if err != nil || !ok {
+			return err
 		}
-		var j qmpJob
-		var found bool
-		err := b.withQMP(ctx, id, func(s *qmpSession) (err error) {
-			j, found, err = s.job(job)
-			switch {
-			case err != nil || !found:
-			case j.Status == "ready" && active && !completed:
-				completed = true
-				err = s.execute("block-job-complete", map[string]string{"device": job}, nil)
-			case j.Status == "concluded":
-				err = s.execute("job-dismiss", map[string]string{"id": job}, nil)
-			}
-			return err
-		})
-		switch {
-		case err != nil:
-			return err
-		case !found:
-			return fmt.Errorf("%w: QEMU has no commit job %s any more", backend.ErrFailed, job)
-		case j.Status == "concluded" && j.Error != "":
-			return &QMPError{Command: "block-commit", Class: "GenericError", Desc: j.Error}
-		case j.Status == "concluded":
+		found = true
+		out = backend.CommitJob{Ready: j.Status == "ready", Cur: j.Cur, End: j.End}
+		if j.Status != "concluded" {
 			return nil
 		}
+		out.Done, out.Err = true, j.Error
+		if err := s.execute("job-dismiss", map[string]string{"id": commitJobID(vdev)}, nil); err != nil {
+			return err
+		}
+		if j.Error != "" {
+			return nil
+		}
+		disks, err := s.disks()
+		if err == nil {
+			root, err = findXenDisk(disks, vdev)
+		}
+		return err
+	})
+	if err != nil || !out.Done || out.Err != "" {
+		return out, found, err
 	}
+	if err := b.c.repointStoredDisks(uint32(id), []backend.DiskOverlay{{Vdev: vdev, Path: root.File, Format: root.Format}}); err != nil {
+		return out, true, fmt.Errorf("%w: domain %d's disk %s reads %s, but libxl's configuration of the domain still names its old image: %v", backend.ErrFailed, id, vdev, root.File, err)
+	}
+	if err := xsDiskParams(uint32(id), vdev, root.Format+":"+root.File); err != nil {
+		b.log.Warn("xenstore still names the disk's old image", "domid", id, "disk", vdev, "err", err)
+	}
+	return out, true, nil
 }
 
-// jobCommand sends one command about a job, its failure only logged.
-func (b *Backend) jobCommand(ctx context.Context, id backend.DomID, command string, args any) {
-	if err := b.withQMP(ctx, id, func(s *qmpSession) error { return s.execute(command, args, nil) }); err != nil {
-		b.log.Warn("QMP command about a job failed", "domid", id, "command", command, "err", err)
-	}
+// CompleteCommit implements backend.DiskCommitter: block-job-complete.
+func (b *Backend) CompleteCommit(ctx context.Context, id backend.DomID, vdev string) error {
+	return b.jobCommand(ctx, id, "block-job-complete", map[string]any{"device": commitJobID(vdev)})
+}
+
+// CancelCommit implements backend.DiskCommitter: block-job-cancel, which
+// ends a ready active commit with the disk on its image.
+func (b *Backend) CancelCommit(ctx context.Context, id backend.DomID, vdev string) error {
+	return b.jobCommand(ctx, id, "block-job-cancel", map[string]any{"device": commitJobID(vdev)})
+}
+
+// SetCommitSpeed implements backend.DiskCommitter: block-job-set-speed.
+func (b *Backend) SetCommitSpeed(ctx context.Context, id backend.DomID, vdev string, speed uint64) error {
+	return b.jobCommand(ctx, id, "block-job-set-speed", map[string]any{"device": commitJobID(vdev), "speed": speed})
+}
+
+// jobCommand sends one command about a job.
+func (b *Backend) jobCommand(ctx context.Context, id backend.DomID, command string, args any) error {
+	return b.withQMP(ctx, id, func(s *qmpSession) error { return s.execute(command, args, nil) })
 }
 
 // withQMP runs fn in a QMP session of its own with domain id's device model.

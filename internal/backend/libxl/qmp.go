@@ -421,6 +421,8 @@ type qmpJob struct {
 	ID     string `json:"id"`
 	Status string `json:"status"` // "running", "ready", "concluded", ...
 	Error  string `json:"error"`
+	Cur    uint64 `json:"current-progress"`
+	End    uint64 `json:"total-progress"`
 }
 
 // job is the job called id, with ok false when QEMU has none.
@@ -438,10 +440,15 @@ func (s *qmpSession) job(id string) (j qmpJob, ok bool, err error) {
 }
 
 // commitArgs start a commit job called id of the chain under root node
-// root: top's data into base, the job kept once concluded (auto-dismiss
-// off), so that its error can be read.
-func commitArgs(id, root, top, base string) map[string]any {
-	return map[string]any{"job-id": id, "device": root, "top-node": top, "base-node": base, "auto-dismiss": false}
+// root: top's data into base at speed bytes a second (0: no limit), the
+// job kept once concluded (auto-dismiss off), so that its error can be
+// read.
+func commitArgs(id, root, top, base string, speed uint64) map[string]any {
+	a := map[string]any{"job-id": id, "device": root, "top-node": top, "base-node": base, "auto-dismiss": false}
+	if speed > 0 {
+		a["speed"] = speed
+	}
+	return a
 }
 
 // qmpAction is one action of a QMP transaction.

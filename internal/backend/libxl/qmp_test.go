@@ -389,7 +389,10 @@ func TestQMPCommitPieces(t *testing.T) {
 	if _, ok, _ := s.job("gone"); ok {
 		t.Fatal("a job that is not there was found")
 	}
-	b, _ := json.Marshal(commitArgs("vx-commit-xvda", "xvda-ov1", "xvda-ov1", "xvda-qcow2"))
+	if j.Cur != 5 || j.End != 9 {
+		t.Errorf("progress %d of %d", j.Cur, j.End)
+	}
+	b, _ := json.Marshal(commitArgs("vx-commit-xvda", "xvda-ov1", "xvda-ov1", "xvda-qcow2", 0))
 	if string(b) != `{"auto-dismiss":false,"base-node":"xvda-qcow2","device":"xvda-ov1","job-id":"vx-commit-xvda","top-node":"xvda-ov1"}` {
 		t.Fatalf("commit arguments %s", b)
 	}

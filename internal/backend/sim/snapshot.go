@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"virtxend/internal/backend"
@@ -81,39 +80,6 @@ func (h *Host) DeleteDisksInternal(ctx context.Context, id backend.DomID, vdevs 
 			if err := tool.SnapshotDelete(ctx, cfg.Disks[i].PdevPath, name); err != nil && !errors.Is(err, qemuimg.ErrNoSnapshot) {
 				return fmt.Errorf("%w: disk %s: %v", backend.ErrFailed, v, err)
 			}
-		}
-		return nil
-	})
-}
-
-// CommitDisk implements backend.DiskSnapshotter as QEMU's block layer
-// would, with qemu-img: top's data into base; the disk's image is then
-// base when top was it, else the image above top reads from base.
-func (h *Host) CommitDisk(ctx context.Context, id backend.DomID, vdev, top, base, baseFormat string) error {
-	return h.onGuest(ctx, id, func(_ *hostState, g *guest, _ time.Time) error {
-		cfg := g.devices()
-		i, err := qdiskOf(cfg, vdev)
-		if err != nil {
-			return err
-		}
-		var tool qemuimg.Tool
-		chain, err := tool.Chain(ctx, cfg.Disks[i].PdevPath)
-		if err != nil {
-			return fmt.Errorf("%w: disk %s: %v", backend.ErrFailed, vdev, err)
-		}
-		k := slices.IndexFunc(chain, func(img qemuimg.Image) bool { return img.Filename == top })
-		if k < 0 || k+1 >= len(chain) || chain[k+1].Filename != base {
-			return fmt.Errorf("%w: disk %s: %s over %s is not in its chain", backend.ErrInvalid, vdev, top, base)
-		}
-		if err := tool.Commit(ctx, top); err != nil {
-			return fmt.Errorf("%w: disk %s: %v", backend.ErrFailed, vdev, err)
-		}
-		if k == 0 {
-			cfg.Disks[i].PdevPath, cfg.Disks[i].Format = base, baseFormat
-			return nil
-		}
-		if err := tool.Rebase(ctx, chain[k-1].Filename, base, baseFormat, true); err != nil {
-			return fmt.Errorf("%w: disk %s: %v", backend.ErrFailed, vdev, err)
 		}
 		return nil
 	})

@@ -1,0 +1,129 @@
+package drivertests
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"virtxend/test/daemontest"
+)
+
+// TestVirshBlockcommit: virsh blockcommit, which libvirt's Xen driver does
+// not serve, as libvirt's QEMU driver serves it, on a running guest's
+// qcow2 disk: the backup routine (a disk-only snapshot without metadata,
+// then an active commit with --pivot) brings the disk back to its base
+// with what was written meanwhile, with READY and COMPLETED events and
+// the mirror shown while it waits; a commit below the disk's own image
+// (--top) finishes by itself and --delete removes what it merged; an
+// active commit aborted leaves the disk on its overlay; what libvirt
+// refuses is refused; the read-only socket reads the job but does not
+// change it.
+func TestVirshBlockcommit(t *testing.T) {
+	t.Parallel()
+	daemontest.NeedQemuImg(t)
+	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	events := virshEvents(t, d)
+
+	// the backup routine
+	d.MustVirsh("snapshot-create-as", "g", "backup", "--disk-only", "--no-metadata")
+	ov := blk(t, d, "g", false)
+	daemontest.WriteBlock(t, ov, 1, 0x22)
+	virshFails(t, d, "error: invalid argument: commit of 'xvda' active layer requires active flag", "blockcommit", "g", "xvda")
+	r := daemontest.Run(t, "virsh", "-c", d.URI(), "blockcommit", "g", "xvda", "--active", "--pivot", "--wait", "--verbose")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully pivoted") || !strings.Contains(r.Stderr, "Block commit: [100 %]") {
+		t.Errorf("blockcommit --active --pivot: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + ov + " ready")
+	events.Expect("event 'block-job-2' for domain 'g': Active Block Commit for xvda ready")
+	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + ov + " completed")
+	for _, inactive := range []bool{false, true} {
+		if got := blk(t, d, "g", inactive); got != base {
+			t.Errorf("after the pivot xvda is %s (inactive %v), want %s", got, inactive, base)
+		}
+	}
+	if !daemontest.HoldsBlock(t, base, 1, 0x22) {
+		t.Errorf("the base lacks what was written into the overlay")
+	}
+	if disks := guestConfig(t, d, "g").Disks; len(disks) != 1 || disks[0].PdevPath != base {
+		t.Errorf("the simulated host's disk after the pivot: %+v", disks)
+	}
+	if r := daemontest.Run(t, "virsh", "-c", d.URI(), "blockjob", "g", "xvda", "--info"); !strings.Contains(r.Stdout, "No current block job for xvda") {
+		t.Errorf("blockjob --info after the pivot: %q %q", r.Stdout, r.Stderr)
+	}
+
+	// below the disk's own image: done by itself; --delete
+	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--no-metadata")
+	s1 := blk(t, d, "g", false)
+	daemontest.WriteBlock(t, s1, 2, 0x33)
+	d.MustVirsh("snapshot-create-as", "g", "s2", "--disk-only", "--no-metadata")
+	s2 := blk(t, d, "g", false)
+	virshFails(t, d, "error: invalid argument: active commit requested but '"+s1+"' is not active",
+		"blockcommit", "g", "xvda", "--top", s1, "--active")
+	d.MustVirsh("blockcommit", "g", "xvda", "--top", "xvda[1]", "--base", base, "--delete", "--wait")
+	if c := chain(t, s2); len(c) != 2 || c[1] != "base.qcow2" {
+		t.Errorf("chain after committing s1: %v", c)
+	}
+	if _, err := os.Stat(s1); !os.IsNotExist(err) {
+		t.Errorf("--delete left %s: %v", s1, err)
+	}
+	if !daemontest.HoldsBlock(t, base, 2, 0x33) {
+		t.Errorf("the base lacks s1's data")
+	}
+
+	// an active commit left ready, shown, then aborted
+	d.MustVirsh("blockcommit", "g", "xvda", "--active")
+	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + s2 + " ready")
+	if live := d.MustVirsh("dumpxml", "g"); !strings.Contains(live, "<mirror type='file' job='active-commit' ready='yes'>") {
+		t.Errorf("live XML of a ready active commit:\n%s", live)
+	}
+	ro := daemontest.Run(t, "virsh", "-c", d.ROURI(), "blockjob", "g", "xvda", "--info")
+	if ro.Code != 0 || !strings.Contains(ro.Stderr, "Active Block Commit: [100 %]") {
+		t.Errorf("read-only blockjob --info: %d %q %q", ro.Code, ro.Stdout, ro.Stderr)
+	}
+	ro = daemontest.Run(t, "virsh", "-c", d.ROURI(), "blockjob", "g", "xvda", "--abort")
+	if ro.Code == 0 || !strings.Contains(ro.Stderr, "read only access prevents virDomainBlockJobAbort") {
+		t.Errorf("read-only abort: %d %q", ro.Code, ro.Stderr)
+	}
+	virshFails(t, d, "error: Requested operation is not valid: domain has active block job", "snapshot-create-as", "g", "s3", "--disk-only")
+	virshFails(t, d, "error: block copy still active: disk 'xvda' already in active block job", "blockcommit", "g", "xvda", "--active")
+	d.MustVirsh("blockjob", "g", "xvda", "--abort")
+	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + s2 + " canceled")
+	if got := blk(t, d, "g", false); got != s2 {
+		t.Errorf("after the abort xvda is %s, want %s", got, s2)
+	}
+	if live := d.MustVirsh("dumpxml", "g"); strings.Contains(live, "<mirror") {
+		t.Errorf("the mirror outlived the job:\n%s", live)
+	}
+}
+
+// TestBlockcommitAcrossRestart: an active commit left ready when the daemon
+// stops is followed again by the next one (the mirror in the status
+// file), and pivots.
+func TestBlockcommitAcrossRestart(t *testing.T) {
+	t.Parallel()
+	daemontest.NeedQemuImg(t)
+	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root)
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d.MustVirsh("snapshot-create-as", "g", "backup", "--disk-only", "--no-metadata")
+	d.MustVirsh("blockcommit", "g", "xvda", "--active")
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(d.MustVirsh("dumpxml", "g"), "ready='yes'"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the commit never became ready:\n%s", d.MustVirsh("dumpxml", "g"))
+		}
+	}
+	d.Stop()
+	d = daemontest.Start(t, root)
+	r := daemontest.Run(t, "virsh", "-c", d.URI(), "blockjob", "g", "xvda", "--info")
+	if !strings.Contains(r.Stderr, "Active Block Commit: [100 %]") {
+		t.Errorf("blockjob --info after a restart: %q %q", r.Stdout, r.Stderr)
+	}
+	d.MustVirsh("blockjob", "g", "xvda", "--pivot")
+	if got := blk(t, d, "g", false); got != base {
+		t.Errorf("after the pivot xvda is %s, want %s", got, base)
+	}
+}
