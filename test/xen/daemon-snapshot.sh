@@ -35,7 +35,8 @@ want_read() {
 # not MARK3. Then an internal snapshot r1 of the running guest (memory beside the metadata, the
 # qcow2 snapshot taken by QEMU), MARK4, revert to r1: MARK4 gone. virsh list --with-snapshot
 # names it, and virsh migrate is refused; blockresize; blkdeviotune reaches QEMU (iotune_snap);
-# an external snapshot deleted while the guest runs (delete_running_snap).
+# an external snapshot deleted while the guest runs (delete_running_snap); the backup routine,
+# blockcommit --active --pivot (blockcommit_snap).
 # Times of each step.
 check_virsh_snapshot() {
 	DEBUG_FN="vguest_debug vx-snap"
@@ -79,6 +80,7 @@ check_virsh_snapshot() {
 	step "virsh snapshot-delete f1 --metadata" V snapshot-delete vx-snap f1 --metadata || return 1
 	rm -f /root/vx-snap.f1mem
 	delete_running_snap || return 1
+	blockcommit_snap || return 1
 	_t=$(now)
 	step "virsh snapshot-create-as (internal, running)" V snapshot-create-as vx-snap r1 || return 1
 	_ti=$(since "$_t")
@@ -108,8 +110,8 @@ check_virsh_snapshot() {
 	_tz=$(since "$_t")
 	iotune_snap || return 1
 	forget_snap
-	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU"
-	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, external deleted while running ${_te} s, internal with memory ${_ti} s"
+	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, blockcommit --active --pivot ${_tb} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU"
+	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, external deleted while running ${_te} s, blockcommit --active --pivot ${_tb} s, internal with memory ${_ti} s"
 }
 
 # delete_running_snap: an external snapshot deleted while vx-snap runs, as libvirt's QEMU driver
@@ -131,6 +133,29 @@ delete_running_snap() {
 	[ ! -e /root/vx-snap.e1 ] || { WHY="e1's overlay /root/vx-snap.e1 is still there"; return 1; }
 	[ "$(img_word "$_below" 5)" = MARK5 ] || { WHY="$_below lacks MARK5 after the commit: '$(img_word "$_below" 5)'"; return 1; }
 	want_read vx-snap 5 MARK5 "after deleting e1" || return 1
+}
+
+# blockcommit_snap: the backup routine on vx-snap, as backup tools run it through virsh: a
+# disk-only snapshot without metadata puts an overlay over xvda's image (which could then be
+# copied whole); the guest writes MARK6 into the overlay; blockcommit --active --pivot --wait has
+# QEMU mirror the overlay into the image below and switch the disk to it (domblklist, xl list -l),
+# which then holds MARK6. Sets _tb, the commit's time.
+blockcommit_snap() {
+	_below=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	step "virsh snapshot-create-as --disk-only --no-metadata" V snapshot-create-as vx-snap bk --disk-only --no-metadata || return 1
+	_ov=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	[ "$_ov" != "$_below" ] || { WHY="the backup snapshot left xvda on $_below"; return 1; }
+	guest_write vx-snap xvda 6 MARK6 || return 1
+	_t=$(now)
+	step "virsh blockcommit --active --pivot --wait" V blockcommit vx-snap xvda --active --pivot --wait || return 1
+	_tb=$(since "$_t")
+	state vx-snap running 10 || return 1
+	_now=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	[ "$_now" = "$_below" ] || { WHY="after blockcommit --pivot xvda is '$_now', want '$_below'"; return 1; }
+	[ "$(xl_disk vx-snap xvda)" = "$_below" ] || { WHY="after blockcommit --pivot xl list -l says xvda is $(xl_disk vx-snap xvda)"; return 1; }
+	[ "$(img_word "$_below" 6)" = MARK6 ] || { WHY="$_below lacks MARK6 after the commit: '$(img_word "$_below" 6)'"; return 1; }
+	want_read vx-snap 6 MARK6 "after blockcommit --pivot" || return 1
+	rm -f "$_ov"
 }
 
 # iotune_snap: blkdeviotune of vx-snap's qcow2 disk (which libvirt's libxl driver lacks): the
