@@ -247,6 +247,7 @@ area_running() {
 	sec running/domcontrol "domcontrol vx-dev"
 	sec running/domiftune "domiftune vx-dev $_vif"
 	sec running/blkdeviotune "blkdeviotune vx-dev xvda"
+	sec running/blockjob "blockjob vx-dev xvda --info"
 	sec running/domhostname "domhostname vx-dev"
 	sec running/migrate-getspeed "migrate-getspeed vx-dev"
 	# bulk statistics (issue 7): libvirt's libxl driver has no virConnectGetAllDomainStats
