@@ -403,6 +403,9 @@ func (drv *Driver) finishBlockJob(d *domain, j *blockJob, failure string) {
 	}
 	d.mu.Lock()
 	j.failure = failure
+	if status == blockJobCompleted && j.active && pivoted {
+		j.path = j.base // the events name the disk's image after the change, as libvirt's
+	}
 	d.mu.Unlock()
 	drv.dropBlockJob(d, j)
 	drv.emitBlockJob(d.ref(), j, status)

@@ -38,7 +38,7 @@ func TestVirshBlockcommit(t *testing.T) {
 	}
 	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + ov + " ready")
 	events.Expect("event 'block-job-2' for domain 'g': Active Block Commit for xvda ready")
-	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + ov + " completed")
+	events.Expect("event 'block-job' for domain 'g': Active Block Commit for " + base + " completed")
 	for _, inactive := range []bool{false, true} {
 		if got := blk(t, d, "g", inactive); got != base {
 			t.Errorf("after the pivot xvda is %s (inactive %v), want %s", got, inactive, base)
