@@ -137,9 +137,10 @@ delete_running_snap() {
 
 # blockcommit_snap: the backup routine on vx-snap, as backup tools run it through virsh: a
 # disk-only snapshot without metadata puts an overlay over xvda's image (which could then be
-# copied whole); the guest writes MARK6 into the overlay; blockcommit --active --pivot --wait has
-# QEMU mirror the overlay into the image below and switch the disk to it (domblklist, xl list -l),
-# which then holds MARK6. Sets _tb, the commit's time.
+# copied whole); the guest writes MARK6 into the overlay; blockcommit --active --shallow --pivot
+# --wait has QEMU mirror the overlay into the image right below (without --shallow, libvirt's base
+# is the bottom of the chain) and switch the disk to it (domblklist, xl list -l), which then holds
+# MARK6. Sets _tb, the commit's time.
 blockcommit_snap() {
 	_below=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
 	step "virsh snapshot-create-as --disk-only --no-metadata" V snapshot-create-as vx-snap bk --disk-only --no-metadata || return 1
@@ -147,7 +148,7 @@ blockcommit_snap() {
 	[ "$_ov" != "$_below" ] || { WHY="the backup snapshot left xvda on $_below"; return 1; }
 	guest_write vx-snap xvda 6 MARK6 || return 1
 	_t=$(now)
-	step "virsh blockcommit --active --pivot --wait" V blockcommit vx-snap xvda --active --pivot --wait || return 1
+	step "virsh blockcommit --active --shallow --pivot --wait" V blockcommit vx-snap xvda --active --shallow --pivot --wait || return 1
 	_tb=$(since "$_t")
 	state vx-snap running 10 || return 1
 	_now=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
