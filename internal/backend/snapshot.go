@@ -37,8 +37,8 @@ type DiskSnapshotter interface {
 	DeleteDisksInternal(ctx context.Context, id DomID, vdevs []string, name string) error
 }
 
-// CommitJob is a disk's commit job as the device model reports it.
-type CommitJob struct {
+// DiskJob is a disk's block job as the device model reports it.
+type DiskJob struct {
 	// Ready: an active commit (of the disk's own image) has mirrored
 	// everything into base and may be completed.
 	Ready bool
@@ -51,25 +51,30 @@ type CommitJob struct {
 	Cur, End uint64
 }
 
-// DiskCommitter is the optional feature of merging images of a running
-// guest's disk (the device model's block-commit) as a job the caller
-// follows. Disks its device model does not serve are ErrUnsupported.
-type DiskCommitter interface {
+// DiskJobs is the optional feature of block jobs on a running guest's
+// disk, which the device model runs and the caller follows: a commit
+// (block-commit) or a pull (block-stream), one job a disk. Disks its
+// device model does not serve are ErrUnsupported.
+type DiskJobs interface {
 	// StartCommit starts merging image top of disk vdev's backing chain
 	// into base, an image below it, at speed bytes a second (0: no
-	// limit). One job a disk.
+	// limit).
 	StartCommit(ctx context.Context, id DomID, vdev, top, base string, speed uint64) error
-	// CommitStatus reports the disk's job; ok is false when it has none.
+	// StartPull starts copying into the disk's own image what it reads
+	// from the images above base, an image of its chain ("": the whole
+	// chain); the image then reads from base (or stands alone).
+	StartPull(ctx context.Context, id DomID, vdev, base string, speed uint64) error
+	// JobStatus reports the disk's job; ok is false when it has none.
 	// Once an active commit completed, the guest's configuration as the
 	// hypervisor keeps it names the image the disk then writes to.
-	CommitStatus(ctx context.Context, id DomID, vdev string) (j CommitJob, ok bool, err error)
-	// CompleteCommit has a ready active commit switch the disk to base;
-	// CommitStatus then reports it done.
-	CompleteCommit(ctx context.Context, id DomID, vdev string) error
-	// CancelCommit stops the job; the disk keeps its image (an active
-	// commit's data copied so far stays in base). CommitStatus then
-	// reports it done.
-	CancelCommit(ctx context.Context, id DomID, vdev string) error
-	// SetCommitSpeed changes the job's speed limit.
-	SetCommitSpeed(ctx context.Context, id DomID, vdev string, speed uint64) error
+	JobStatus(ctx context.Context, id DomID, vdev string) (j DiskJob, ok bool, err error)
+	// CompleteJob has a ready active commit switch the disk to base;
+	// JobStatus then reports it done.
+	CompleteJob(ctx context.Context, id DomID, vdev string) error
+	// CancelJob stops the job; the disk keeps its image (an active
+	// commit's data copied so far stays in base). JobStatus then reports
+	// it done.
+	CancelJob(ctx context.Context, id DomID, vdev string) error
+	// SetJobSpeed changes the job's speed limit.
+	SetJobSpeed(ctx context.Context, id DomID, vdev string, speed uint64) error
 }

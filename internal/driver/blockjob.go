@@ -32,6 +32,7 @@ const blockJobPoll = 200 * time.Millisecond
 
 // The job types and states of libvirt's events and job info.
 const (
+	blockJobPull         = int32(libvirt.DomainBlockJobTypePull)
 	blockJobCommit       = int32(libvirt.DomainBlockJobTypeCommit)
 	blockJobActiveCommit = int32(libvirt.DomainBlockJobTypeActiveCommit)
 	blockJobCompleted    = int32(libvirt.DomainBlockJobCompleted)
@@ -46,6 +47,7 @@ type blockJob struct {
 	disk       string // the disk's target
 	path       string // the disk's image when the job began: the BLOCK_JOB event's path
 	active     bool   // an active commit
+	pull       bool   // a pull (block-stream), not a commit
 	top, base  string
 	baseFormat string
 	speed      uint64   // bytes a second; 0 no limit
@@ -59,6 +61,9 @@ type blockJob struct {
 }
 
 func (j *blockJob) kind() int32 {
+	if j.pull {
+		return blockJobPull
+	}
 	if j.active {
 		return blockJobActiveCommit
 	}
@@ -66,8 +71,8 @@ func (j *blockJob) kind() int32 {
 }
 
 // committer is the backend's commit jobs.
-func (drv *Driver) committer(api string) (backend.DiskCommitter, error) {
-	bc, ok := drv.be.(backend.DiskCommitter)
+func (drv *Driver) diskJobs(api string) (backend.DiskJobs, error) {
+	bc, ok := drv.be.(backend.DiskJobs)
 	if !ok {
 		return nil, domainErr(libvirt.ErrNoSupport, "%s", api)
 	}
@@ -123,7 +128,7 @@ func (drv *Driver) BlockCommit(ctx context.Context, dom Domain, disk, base, top 
 	case t > 0 && flags&relative != 0:
 		return libxlErr(libvirt.ErrOperationUnsupported, "can't keep relative backing relationship")
 	}
-	bc, err := drv.committer("virDomainBlockCommit")
+	bc, err := drv.diskJobs("virDomainBlockCommit")
 	if err != nil {
 		return err
 	}
@@ -136,6 +141,87 @@ func (drv *Driver) BlockCommit(ctx context.Context, dom Domain, disk, base, top 
 	}
 	if err := bc.StartCommit(ctx, backend.DomID(d.snap().ref.ID), j.disk, j.top, j.base, speed); err != nil {
 		return backendJobErr(err, "Failed to start the commit of disk '%s'", j.disk)
+	}
+	drv.addBlockJob(d, j)
+	return nil
+}
+
+// BlockPull is virDomainBlockPull (flags:
+// VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES): the disk's own image gets the
+// data of its whole backing chain, and then stands alone.
+func (drv *Driver) BlockPull(ctx context.Context, dom Domain, disk string, bandwidth uint64, flags uint32) error {
+	inBytes := uint32(libvirt.DomainBlockPullBandwidthBytes)
+	if err := checkFlags(flags, inBytes, "libxlDomainBlockPull"); err != nil {
+		return err
+	}
+	return drv.blockPull(ctx, dom, disk, "", bandwidth, flags&inBytes != 0)
+}
+
+// BlockRebase is virDomainBlockRebase (flags: VIR_DOMAIN_BLOCK_REBASE_*)
+// as libvirt's QEMU driver serves it without COPY: a pull into the disk's
+// own image of what it reads from the images above base, an image of its
+// chain (none: the whole chain). A copy (blockcopy) is not served.
+func (drv *Driver) BlockRebase(ctx context.Context, dom Domain, disk, base string, bandwidth uint64, flags uint32) error {
+	copyFlag, relative := uint32(libvirt.DomainBlockRebaseCopy), uint32(libvirt.DomainBlockRebaseRelative)
+	inBytes := uint32(libvirt.DomainBlockRebaseBandwidthBytes)
+	all := uint32(libvirt.DomainBlockRebaseShallow|libvirt.DomainBlockRebaseReuseExt|libvirt.DomainBlockRebaseCopyRaw|libvirt.DomainBlockRebaseCopyDev) |
+		copyFlag | relative | inBytes
+	if err := checkFlags(flags, all, "libxlDomainBlockRebase"); err != nil {
+		return err
+	}
+	if flags&copyFlag != 0 {
+		return libxlErr(libvirt.ErrOperationUnsupported, "block copy is not supported by this host")
+	}
+	if err := checkFlags(flags, relative|inBytes, "libxlDomainBlockPullCommon"); err != nil {
+		return err
+	}
+	switch {
+	case flags&relative != 0 && base == "":
+		return libxlErr(libvirt.ErrInvalidArg, "flag VIR_DOMAIN_BLOCK_REBASE_RELATIVE is valid only with non-null base")
+	case flags&relative != 0:
+		return libxlErr(libvirt.ErrOperationUnsupported, "can't keep relative backing relationship")
+	}
+	return drv.blockPull(ctx, dom, disk, base, bandwidth, flags&inBytes != 0)
+}
+
+// blockPull is qemuDomainBlockPullCommon: a pull job down to base ("" the
+// whole chain) on the running domain's disk.
+func (drv *Driver) blockPull(ctx context.Context, dom Domain, disk, base string, bandwidth uint64, inBytes bool) error {
+	speed, err := bandwidthBytes(bandwidth, inBytes)
+	if err != nil {
+		return err
+	}
+	d, err := drv.activeNonDom0(ctx, dom, job.Modify)
+	if err != nil {
+		return err
+	}
+	defer drv.endJob(d)
+	dd, err := liveDisk(d, disk)
+	if err != nil {
+		return err
+	}
+	src := diskSource(dd)
+	if err := noBlockJobOn(d, dd.Target.Dev); err != nil {
+		return err
+	}
+	j := &blockJob{disk: dd.Target.Dev, path: src, pull: true, top: src, speed: speed, done: make(chan struct{})}
+	if base != "" {
+		chain, err := drv.qemuImg.Chain(ctx, src)
+		if err != nil {
+			return qemuImgErr(err)
+		}
+		b, err := chainLookup(chain, j.disk, base, 1)
+		if err != nil {
+			return err
+		}
+		j.base, j.baseFormat = chain[b].Filename, chain[b].Format
+	}
+	bc, err := drv.diskJobs("virDomainBlockPull")
+	if err != nil {
+		return err
+	}
+	if err := bc.StartPull(ctx, backend.DomID(d.snap().ref.ID), j.disk, j.base, speed); err != nil {
+		return backendJobErr(err, "Failed to start the pull of disk '%s'", j.disk)
 	}
 	drv.addBlockJob(d, j)
 	return nil
@@ -200,26 +286,8 @@ var chainIndex = regexp.MustCompile(`^([^\[]+)\[([0-9]+)\]$`)
 // the disk's image; base empty is the bottom, or with shallow the image
 // below top.
 func commitRange(chain []qemuimg.Image, target, top, base string, shallow bool) (t, b int, err error) {
-	find := func(name string, from int) (int, error) {
-		if m := chainIndex.FindStringSubmatch(name); m != nil && m[1] == target {
-			if i, err := strconv.Atoi(m[2]); err == nil && i >= from && i < len(chain) {
-				return i, nil
-			}
-		}
-		for i := from; i < len(chain); i++ {
-			if chain[i].Filename == name {
-				return i, nil
-			}
-		}
-		for i := 0; i < from; i++ {
-			if chain[i].Filename == name {
-				return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' beneath '%s' in chain for '%s'", name, chain[from-1].Filename, target)
-			}
-		}
-		return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' in chain for '%s'", name, target)
-	}
 	if top != "" && top != target {
-		if t, err = find(top, 0); err != nil {
+		if t, err = chainLookup(chain, target, top, 0); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -232,7 +300,7 @@ func commitRange(chain []qemuimg.Image, target, top, base string, shallow bool) 
 	case base == "":
 		b = len(chain) - 1
 	default:
-		if b, err = find(base, t+1); err != nil {
+		if b, err = chainLookup(chain, target, base, t+1); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -240,6 +308,27 @@ func commitRange(chain []qemuimg.Image, target, top, base string, shallow bool) 
 		return 0, 0, libxlErr(libvirt.ErrInvalidArg, "base '%s' is not immediately below '%s' in chain for '%s'", chain[b].Filename, chain[t].Filename, chain[0].Filename)
 	}
 	return t, b, nil
+}
+
+// chainLookup is virStorageSourceChainLookup: the index of the image
+// called name (a path, or "TARGET[INDEX]") in chain, at from or below.
+func chainLookup(chain []qemuimg.Image, target, name string, from int) (int, error) {
+	if m := chainIndex.FindStringSubmatch(name); m != nil && m[1] == target {
+		if i, err := strconv.Atoi(m[2]); err == nil && i >= from && i < len(chain) {
+			return i, nil
+		}
+	}
+	for i := from; i < len(chain); i++ {
+		if chain[i].Filename == name {
+			return i, nil
+		}
+	}
+	for i := 0; i < from; i++ {
+		if chain[i].Filename == name {
+			return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' beneath '%s' in chain for '%s'", name, chain[from-1].Filename, target)
+		}
+	}
+	return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' in chain for '%s'", name, target)
 }
 
 // addBlockJob records j, shows an active commit's mirror in the live
@@ -313,7 +402,7 @@ func (drv *Driver) showMirror(d *domain, j *blockJob) {
 // or the domain stops, or the driver closes.
 func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 	defer drv.handlers.Done()
-	bc, _ := drv.be.(backend.DiskCommitter)
+	bc, _ := drv.be.(backend.DiskJobs)
 	t := time.NewTicker(blockJobPoll)
 	defer t.Stop()
 	id := d.snap().ref.ID
@@ -327,7 +416,7 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 			drv.dropBlockJob(d, j)
 			return
 		}
-		st, ok, err := bc.CommitStatus(context.Background(), backend.DomID(id), j.disk)
+		st, ok, err := bc.JobStatus(context.Background(), backend.DomID(id), j.disk)
 		switch {
 		case errors.Is(err, backend.ErrNoGuest):
 			drv.dropBlockJob(d, j)
@@ -489,11 +578,11 @@ func (drv *Driver) BlockJobSetSpeed(ctx context.Context, dom Domain, disk string
 		return err
 	}
 	defer drv.endJob(d)
-	bc, err := drv.committer("virDomainBlockJobSetSpeed")
+	bc, err := drv.diskJobs("virDomainBlockJobSetSpeed")
 	if err != nil {
 		return err
 	}
-	if err := bc.SetCommitSpeed(ctx, backend.DomID(d.snap().ref.ID), j.disk, speed); err != nil {
+	if err := bc.SetJobSpeed(ctx, backend.DomID(d.snap().ref.ID), j.disk, speed); err != nil {
 		return backendJobErr(err, "Failed to set the speed of the block job of disk '%s'", j.disk)
 	}
 	d.mu.Lock()
@@ -558,7 +647,7 @@ func (drv *Driver) BlockJobAbort(ctx context.Context, dom Domain, disk string, f
 
 // stopBlockJob asks the device model to complete (pivot) or cancel j.
 func (drv *Driver) stopBlockJob(ctx context.Context, d *domain, j *blockJob, pivot bool) error {
-	bc, err := drv.committer("virDomainBlockJobAbort")
+	bc, err := drv.diskJobs("virDomainBlockJobAbort")
 	if err != nil {
 		return err
 	}
@@ -570,7 +659,7 @@ func (drv *Driver) stopBlockJob(ctx context.Context, d *domain, j *blockJob, piv
 		d.mu.Lock()
 		j.cancel = true
 		d.mu.Unlock()
-		if err := bc.CancelCommit(ctx, id, j.disk); err != nil {
+		if err := bc.CancelJob(ctx, id, j.disk); err != nil {
 			return backendJobErr(err, "Failed to cancel the block job of disk '%s'", j.disk)
 		}
 		return nil
@@ -581,7 +670,7 @@ func (drv *Driver) stopBlockJob(ctx context.Context, d *domain, j *blockJob, piv
 	d.mu.Lock()
 	j.pivot = true
 	d.mu.Unlock()
-	if err := bc.CompleteCommit(ctx, id, j.disk); err != nil {
+	if err := bc.CompleteJob(ctx, id, j.disk); err != nil {
 		return backendJobErr(err, "Failed to pivot disk '%s'", j.disk)
 	}
 	return nil

@@ -181,7 +181,7 @@ func errBlockCommit(m diskMerge, err error) error {
 
 // canCommitLive is whether the backend merges images under a running guest.
 func (drv *Driver) canCommitLive() bool {
-	_, ok := drv.be.(backend.DiskCommitter)
+	_, ok := drv.be.(backend.DiskJobs)
 	return ok
 }
 
@@ -191,7 +191,7 @@ func (drv *Driver) canCommitLive() bool {
 // completed once ready, and the disk reads the backing image in both
 // definitions.
 func (drv *Driver) commitLive(ctx context.Context, d *domain, m diskMerge) error {
-	bc, err := drv.committer("virDomainSnapshotDelete")
+	bc, err := drv.diskJobs("virDomainSnapshotDelete")
 	if err != nil {
 		return err
 	}
@@ -223,16 +223,16 @@ func (drv *Driver) commitLive(ctx context.Context, d *domain, m diskMerge) error
 
 // waitCommit follows disk vdev's commit job to its end, completing an
 // active one once ready; ctx's end cancels it.
-func waitCommit(ctx context.Context, bc backend.DiskCommitter, id backend.DomID, vdev string, active bool) error {
+func waitCommit(ctx context.Context, bc backend.DiskJobs, id backend.DomID, vdev string, active bool) error {
 	completed := false
 	for {
 		select {
 		case <-ctx.Done():
-			bc.CancelCommit(context.WithoutCancel(ctx), id, vdev)
+			bc.CancelJob(context.WithoutCancel(ctx), id, vdev)
 			return ctx.Err()
 		case <-time.After(blockJobPoll / 2):
 		}
-		st, ok, err := bc.CommitStatus(ctx, id, vdev)
+		st, ok, err := bc.JobStatus(ctx, id, vdev)
 		switch {
 		case err != nil:
 			return err
@@ -243,7 +243,7 @@ func waitCommit(ctx context.Context, bc backend.DiskCommitter, id backend.DomID,
 		case st.Done:
 			return nil
 		case st.Ready && active && !completed:
-			if err := bc.CompleteCommit(ctx, id, vdev); err != nil {
+			if err := bc.CompleteJob(ctx, id, vdev); err != nil {
 				return err
 			}
 			completed = true

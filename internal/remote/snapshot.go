@@ -17,6 +17,8 @@ func (p *program) snapshotProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.Handle(procDomainSnapshotCreateXML, p.snapshotCreate),
 		rpc.Handle(procDomainBlockCommit, p.blockCommit),
+		rpc.Handle(procDomainBlockPull, p.blockPull),
+		rpc.Handle(procDomainBlockRebase, p.blockRebase),
 		rpc.Handle(procDomainGetBlockJobInfo, p.blockJobInfo),
 		rpc.Handle(procDomainBlockJobAbort, p.blockJobAbort),
 		rpc.Handle(procDomainBlockJobSetSpeed, p.blockJobSetSpeed),
@@ -190,6 +192,14 @@ func boolInt(b bool) int32 {
 
 func (p *program) blockCommit(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockCommitArgs) (*rpc.Void, error) {
 	return nil, p.drv.BlockCommit(ctx, domainOf(a.Dom), a.Disk, optString(a.Base), optString(a.Top), a.Bandwidth, uint32(a.Flags))
+}
+
+func (p *program) blockPull(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockPullArgs) (*rpc.Void, error) {
+	return nil, p.drv.BlockPull(ctx, domainOf(a.Dom), a.Path, a.Bandwidth, uint32(a.Flags))
+}
+
+func (p *program) blockRebase(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockRebaseArgs) (*rpc.Void, error) {
+	return nil, p.drv.BlockRebase(ctx, domainOf(a.Dom), a.Path, optString(a.Base), a.Bandwidth, uint32(a.Flags))
 }
 
 // optString is an optional string's value, "" when absent.

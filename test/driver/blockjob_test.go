@@ -127,3 +127,30 @@ func TestBlockcommitAcrossRestart(t *testing.T) {
 		t.Errorf("after the pivot xvda is %s, want %s", got, base)
 	}
 }
+
+// TestVirshBlockpull: virsh blockpull of a running guest's disk, which
+// libvirt's Xen driver does not serve: with --base the images above the
+// base give their data to the disk's image, which then reads the base;
+// without, the whole chain, and the image stands alone; PULL events.
+func TestVirshBlockpull(t *testing.T) {
+	t.Parallel()
+	daemontest.NeedQemuImg(t)
+	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	events := virshEvents(t, d)
+	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--no-metadata")
+	daemontest.WriteBlock(t, blk(t, d, "g", false), 1, 0x22)
+	d.MustVirsh("snapshot-create-as", "g", "s2", "--disk-only", "--no-metadata")
+	top := blk(t, d, "g", false)
+	d.MustVirsh("blockpull", "g", "xvda", "--base", base, "--wait")
+	events.Expect("event 'block-job-2' for domain 'g': Block Pull for xvda completed")
+	if c := chain(t, top); len(c) != 2 || c[1] != "base.qcow2" || !daemontest.HoldsBlock(t, top, 1, 0x22) {
+		t.Errorf("after blockpull --base: chain %v", c)
+	}
+	d.MustVirsh("blockpull", "g", "xvda", "--wait")
+	if c := chain(t, top); len(c) != 1 || !daemontest.HoldsBlock(t, top, 0, 0x11) {
+		t.Errorf("after blockpull: chain %v", c)
+	}
+	virshFails(t, d, "error: Operation not supported: block copy is not supported by this host", "blockcopy", "g", "xvda", "/tmp/nowhere.qcow2")
+}

@@ -370,7 +370,7 @@ func TestQMPCommitPieces(t *testing.T) {
 			return `"return": [{"node-name": "xvda-ov1", "drv": "qcow2", "file": "/root/vx-snap.e1"}, {"node-name": "#block312", "drv": "file", "file": "/root/vx-snap.e1"},` +
 				` {"node-name": "xvda-qcow2", "drv": "qcow2", "file": "/root/vx-snap.qcow2"}, {"node-name": "#block057", "drv": "file", "file": "/root/vx-snap.qcow2"}]`
 		case "query-jobs":
-			return `"return": [{"id": "other", "type": "stream", "status": "running"}, {"id": "vx-commit-xvda", "type": "commit", "status": "concluded", "error": "No space left on device", "current-progress": 5, "total-progress": 9}]`
+			return `"return": [{"id": "other", "type": "stream", "status": "running"}, {"id": "vx-block-xvda", "type": "commit", "status": "concluded", "error": "No space left on device", "current-progress": 5, "total-progress": 9}]`
 		}
 		return pvQEMU(cmd, args)
 	})
@@ -382,7 +382,7 @@ func TestQMPCommitPieces(t *testing.T) {
 	if err != nil || nodes["/root/vx-snap.e1"] != "xvda-ov1" || nodes["/root/vx-snap.qcow2"] != "xvda-qcow2" || len(nodes) != 2 {
 		t.Fatalf("imageNodes: %v %v", nodes, err)
 	}
-	j, ok, err := s.job("vx-commit-xvda")
+	j, ok, err := s.job("vx-block-xvda")
 	if err != nil || !ok || j.Status != "concluded" || j.Error != "No space left on device" {
 		t.Fatalf("job: %+v %v %v", j, ok, err)
 	}
@@ -392,8 +392,8 @@ func TestQMPCommitPieces(t *testing.T) {
 	if j.Cur != 5 || j.End != 9 {
 		t.Errorf("progress %d of %d", j.Cur, j.End)
 	}
-	b, _ := json.Marshal(commitArgs("vx-commit-xvda", "xvda-ov1", "xvda-ov1", "xvda-qcow2", 0))
-	if string(b) != `{"auto-dismiss":false,"base-node":"xvda-qcow2","device":"xvda-ov1","job-id":"vx-commit-xvda","top-node":"xvda-ov1"}` {
+	b, _ := json.Marshal(commitArgs("vx-block-xvda", "xvda-ov1", "xvda-ov1", "xvda-qcow2", 0))
+	if string(b) != `{"auto-dismiss":false,"base-node":"xvda-qcow2","device":"xvda-ov1","job-id":"vx-block-xvda","top-node":"xvda-ov1"}` {
 		t.Fatalf("commit arguments %s", b)
 	}
 }

@@ -9,15 +9,15 @@ import (
 	"virtxend/internal/backend"
 )
 
-// Commit jobs of a running guest's qdisk disks: QEMU's block-commit, one
-// job a disk, named after it. Each call is a QMP session of its own, as
+// Block jobs of a running guest's qdisk disks: QEMU's block-commit and
+// block-stream, one job a disk, named after it. Each call is a QMP session of its own, as
 // libxl shares the socket; the caller follows the job.
 
-var _ backend.DiskCommitter = (*Backend)(nil)
+var _ backend.DiskJobs = (*Backend)(nil)
 
-func commitJobID(vdev string) string { return "vx-commit-" + vdev }
+func blockJobID(vdev string) string { return "vx-block-" + vdev }
 
-// StartCommit implements backend.DiskCommitter: block-commit of top's node
+// StartCommit implements backend.DiskJobs: block-commit of top's node
 // into base's, under the disk's root node. With top the root the commit is
 // active: QEMU mirrors top into base until the job is completed. Below the
 // root, QEMU rewrites the backing file of the image above top to base.
@@ -39,29 +39,59 @@ func (b *Backend) StartCommit(ctx context.Context, id backend.DomID, vdev, top, 
 	if topNode == "" || baseNode == "" {
 		return fmt.Errorf("%w: disk %s of domain %d: %s over %s is not in the chain its device model has open", backend.ErrInvalid, vdev, id, top, base)
 	}
-	return s.execute("block-commit", commitArgs(commitJobID(vdev), d.Node, topNode, baseNode, speed), nil)
+	return s.execute("block-commit", commitArgs(blockJobID(vdev), d.Node, topNode, baseNode, speed), nil)
 }
 
-// CommitStatus implements backend.DiskCommitter: the job in query-jobs. A
+// StartPull implements backend.DiskJobs: block-stream into the disk's
+// root node from the images above base's node (the whole chain without
+// one).
+func (b *Backend) StartPull(ctx context.Context, id backend.DomID, vdev, base string, speed uint64) error {
+	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	d, err := xenDisk(disks, vdev)
+	if err != nil {
+		return err
+	}
+	args := map[string]any{"job-id": blockJobID(vdev), "device": d.Node, "auto-dismiss": false}
+	if speed > 0 {
+		args["speed"] = speed
+	}
+	if base != "" {
+		nodes, err := s.imageNodes()
+		if err != nil {
+			return err
+		}
+		if nodes[base] == "" {
+			return fmt.Errorf("%w: disk %s of domain %d: %s is not in the chain its device model has open", backend.ErrInvalid, vdev, id, base)
+		}
+		args["base-node"] = nodes[base]
+	}
+	return s.execute("block-stream", args, nil)
+}
+
+// JobStatus implements backend.DiskJobs: the job in query-jobs. A
 // concluded one is dismissed; when it succeeded, libxl's configuration of
 // the domain and xenstore name the image the disk's root node reads (base,
 // after an active commit's completion), as SwitchDisks named an overlay.
-func (b *Backend) CommitStatus(ctx context.Context, id backend.DomID, vdev string) (backend.CommitJob, bool, error) {
-	var out backend.CommitJob
+func (b *Backend) JobStatus(ctx context.Context, id backend.DomID, vdev string) (backend.DiskJob, bool, error) {
+	var out backend.DiskJob
 	var found bool
 	var root qemuDisk
 	err := b.withQMP(ctx, id, func(s *qmpSession) error {
-		j, ok, err := s.job(commitJobID(vdev))
+		j, ok, err := s.job(blockJobID(vdev))
 		if err != nil || !ok {
 			return err
 		}
 		found = true
-		out = backend.CommitJob{Ready: j.Status == "ready", Cur: j.Cur, End: j.End}
+		out = backend.DiskJob{Ready: j.Status == "ready", Cur: j.Cur, End: j.End}
 		if j.Status != "concluded" {
 			return nil
 		}
 		out.Done, out.Err = true, j.Error
-		if err := s.execute("job-dismiss", map[string]string{"id": commitJobID(vdev)}, nil); err != nil {
+		if err := s.execute("job-dismiss", map[string]string{"id": blockJobID(vdev)}, nil); err != nil {
 			return err
 		}
 		if j.Error != "" {
@@ -85,20 +115,20 @@ func (b *Backend) CommitStatus(ctx context.Context, id backend.DomID, vdev strin
 	return out, true, nil
 }
 
-// CompleteCommit implements backend.DiskCommitter: block-job-complete.
-func (b *Backend) CompleteCommit(ctx context.Context, id backend.DomID, vdev string) error {
-	return b.jobCommand(ctx, id, "block-job-complete", map[string]any{"device": commitJobID(vdev)})
+// CompleteJob implements backend.DiskJobs: block-job-complete.
+func (b *Backend) CompleteJob(ctx context.Context, id backend.DomID, vdev string) error {
+	return b.jobCommand(ctx, id, "block-job-complete", map[string]any{"device": blockJobID(vdev)})
 }
 
-// CancelCommit implements backend.DiskCommitter: block-job-cancel, which
+// CancelJob implements backend.DiskJobs: block-job-cancel, which
 // ends a ready active commit with the disk on its image.
-func (b *Backend) CancelCommit(ctx context.Context, id backend.DomID, vdev string) error {
-	return b.jobCommand(ctx, id, "block-job-cancel", map[string]any{"device": commitJobID(vdev)})
+func (b *Backend) CancelJob(ctx context.Context, id backend.DomID, vdev string) error {
+	return b.jobCommand(ctx, id, "block-job-cancel", map[string]any{"device": blockJobID(vdev)})
 }
 
-// SetCommitSpeed implements backend.DiskCommitter: block-job-set-speed.
-func (b *Backend) SetCommitSpeed(ctx context.Context, id backend.DomID, vdev string, speed uint64) error {
-	return b.jobCommand(ctx, id, "block-job-set-speed", map[string]any{"device": commitJobID(vdev), "speed": speed})
+// SetJobSpeed implements backend.DiskJobs: block-job-set-speed.
+func (b *Backend) SetJobSpeed(ctx context.Context, id backend.DomID, vdev string, speed uint64) error {
+	return b.jobCommand(ctx, id, "block-job-set-speed", map[string]any{"device": blockJobID(vdev), "speed": speed})
 }
 
 // jobCommand sends one command about a job.
