@@ -157,6 +157,13 @@ blockcommit_snap() {
 	[ "$(img_word "$_below" 6)" = MARK6 ] || { WHY="$_below lacks MARK6 after the commit: '$(img_word "$_below" 6)'"; return 1; }
 	want_read vx-snap 6 MARK6 "after blockcommit --pivot" || return 1
 	rm -f "$_ov"
+	# blockpull: QEMU's block-stream copies the whole chain into xvda's image, which then stands
+	# alone and still reads what every layer held
+	step "virsh blockpull --wait" V blockpull vx-snap xvda --wait || return 1
+	qemu-img info -U "$_below" >$TMPD/qi.out 2>&1 && ! grep -q '^backing file:' $TMPD/qi.out ||
+		{ WHY="after blockpull $_below: $(tr '\n' ' ' <$TMPD/qi.out)"; return 1; }
+	want_read vx-snap 1 MARK1 "after blockpull" || return 1
+	want_read vx-snap 6 MARK6 "after blockpull" || return 1
 }
 
 # iotune_snap: blkdeviotune of vx-snap's qcow2 disk (which libvirt's libxl driver lacks): the
