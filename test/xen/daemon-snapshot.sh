@@ -140,7 +140,7 @@ delete_running_snap() {
 # copied whole); the guest writes MARK6 into the overlay; blockcommit --active --shallow --pivot
 # --wait has QEMU mirror the overlay into the image right below (without --shallow, libvirt's base
 # is the bottom of the chain) and switch the disk to it (domblklist, xl list -l), which then holds
-# MARK6. Sets _tb, the commit's time.
+# MARK6; then blockpull makes that image stand alone. Sets _tb, the commit's time.
 blockcommit_snap() {
 	_below=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
 	step "virsh snapshot-create-as --disk-only --no-metadata" V snapshot-create-as vx-snap bk --disk-only --no-metadata || return 1
