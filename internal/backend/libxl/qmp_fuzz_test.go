@@ -11,12 +11,16 @@ import (
 
 // FuzzQMPAnswers: whatever a device model sends, the session reads the
 // disks from it or fails with a backend error, without a panic; a disk it
-// reads that xenDisk picks has a root node.
+// reads that xenDisk picks has a root node; then the image nodes and a
+// block job are read from what follows, without a panic.
 func FuzzQMPAnswers(f *testing.F) {
 	f.Add(qmpGreeting + "\n" + `{"return": {}, "id": 1}` + "\n" + `{"return": ` + pvBlock + `, "id": 2}` + "\n" + `{"return": "xvda0", "id": 3}` + "\n")
 	f.Add(qmpGreeting + "\n" + `{"event": "X"}{"return": {}, "id": 1}{"return": [{"qdev": "a", "inserted": {"node-name": "n", "file": "f"}}], "id": 2}{"error": {"class": "GenericError", "desc": "no vdev"}, "id": 3}`)
 	f.Add(qmpGreeting + "\n" + `{"return": {}, "id": 1}{"return": [{"qdev": "a"}, {"qdev": "b", "inserted": null}], "id": 2}{"return": 5, "id": 3}`)
 	f.Add(`{"QMP": {}}{"return": {}, "id": "1"}`)
+	f.Add(qmpGreeting + "\n" + `{"return": {}, "id": 1}{"return": ` + pvBlock + `, "id": 2}{"return": "xvda0", "id": 3}` +
+		`{"return": [{"node-name": "xvda-qcow2", "drv": "qcow2", "file": "/i.qcow2"}, {"node-name": "#b", "drv": "file", "file": "/i.qcow2"}], "id": 4}` +
+		`{"return": [{"id": "vx-block-xvda", "status": "ready", "current-progress": 3, "total-progress": 3}], "id": 5}`)
 	f.Fuzz(func(t *testing.T, stream string) {
 		s, err := newQMPSession(struct {
 			io.Reader
@@ -37,6 +41,12 @@ func FuzzQMPAnswers(f *testing.F) {
 			if got, err := xenDisk(disks, d.Vdev); err == nil && got.Node == "" {
 				t.Fatalf("picked %+v with no root node", got)
 			}
+		}
+		if _, err := s.imageNodes(); err != nil {
+			return
+		}
+		if j, ok, err := s.job("vx-block-xvda"); err == nil && ok && j.ID != "vx-block-xvda" {
+			t.Fatalf("found job %+v", j)
 		}
 	})
 }
