@@ -92,7 +92,51 @@ func (drv *Driver) BlockCommit(ctx context.Context, dom Domain, disk, base, top 
 	if err := checkFlags(flags, shallow|del|active|relative|bytesFlag, "libxlDomainBlockCommit"); err != nil {
 		return err
 	}
-	speed, err := bandwidthBytes(bandwidth, flags&bytesFlag != 0)
+	return drv.startBlockJob(ctx, dom, disk, bandwidth, flags&bytesFlag != 0, func(d *domain, dd *libvirtxml.DomainDisk, speed uint64) (*blockJob, error) {
+		src := diskSource(dd)
+		if src == "" {
+			return nil, libxlErr(libvirt.ErrConfigUnsupported, "disk %s has no source file to be committed", dd.Target.Dev)
+		}
+		chain, err := drv.qemuImg.Chain(ctx, src)
+		if err != nil {
+			return nil, qemuImgErr(err)
+		}
+		t, b, err := commitRange(chain, dd.Target.Dev, top, base, flags&shallow != 0)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case t == 0 && flags&active == 0:
+			return nil, libxlErr(libvirt.ErrInvalidArg, "commit of '%s' active layer requires active flag", dd.Target.Dev)
+		case t > 0 && flags&active != 0:
+			return nil, libxlErr(libvirt.ErrInvalidArg, "active commit requested but '%s' is not active", chain[t].Filename)
+		case t > 0 && flags&relative != 0:
+			return nil, libxlErr(libvirt.ErrOperationUnsupported, "can't keep relative backing relationship")
+		}
+		bc, err := drv.diskJobs("virDomainBlockCommit")
+		if err != nil {
+			return nil, err
+		}
+		j := &blockJob{disk: dd.Target.Dev, path: src, active: t == 0, top: chain[t].Filename, base: chain[b].Filename,
+			baseFormat: chain[b].Format, speed: speed, done: make(chan struct{})}
+		if flags&del != 0 {
+			for _, img := range chain[t:b] {
+				j.remove = append(j.remove, img.Filename)
+			}
+		}
+		if err := bc.StartCommit(ctx, backend.DomID(d.snap().ref.ID), j.disk, j.top, j.base, speed); err != nil {
+			return nil, backendJobErr(err, "Failed to start the commit of disk '%s'", j.disk)
+		}
+		return j, nil
+	})
+}
+
+// startBlockJob takes the running domain's job, finds its disk named disk,
+// which must have no block job, and follows the job start starts on it at
+// bandwidth (MiB a second unless inBytes).
+func (drv *Driver) startBlockJob(ctx context.Context, dom Domain, disk string, bandwidth uint64, inBytes bool,
+	start func(d *domain, dd *libvirtxml.DomainDisk, speed uint64) (*blockJob, error)) error {
+	speed, err := bandwidthBytes(bandwidth, inBytes)
 	if err != nil {
 		return err
 	}
@@ -105,42 +149,12 @@ func (drv *Driver) BlockCommit(ctx context.Context, dom Domain, disk, base, top 
 	if err != nil {
 		return err
 	}
-	src := diskSource(dd)
-	if src == "" {
-		return libxlErr(libvirt.ErrConfigUnsupported, "disk %s has no source file to be committed", dd.Target.Dev)
-	}
 	if err := noBlockJobOn(d, dd.Target.Dev); err != nil {
 		return err
 	}
-	chain, err := drv.qemuImg.Chain(ctx, src)
-	if err != nil {
-		return qemuImgErr(err)
-	}
-	t, b, err := commitRange(chain, dd.Target.Dev, top, base, flags&shallow != 0)
+	j, err := start(d, dd, speed)
 	if err != nil {
 		return err
-	}
-	switch {
-	case t == 0 && flags&active == 0:
-		return libxlErr(libvirt.ErrInvalidArg, "commit of '%s' active layer requires active flag", dd.Target.Dev)
-	case t > 0 && flags&active != 0:
-		return libxlErr(libvirt.ErrInvalidArg, "active commit requested but '%s' is not active", chain[t].Filename)
-	case t > 0 && flags&relative != 0:
-		return libxlErr(libvirt.ErrOperationUnsupported, "can't keep relative backing relationship")
-	}
-	bc, err := drv.diskJobs("virDomainBlockCommit")
-	if err != nil {
-		return err
-	}
-	j := &blockJob{disk: dd.Target.Dev, path: src, active: t == 0, top: chain[t].Filename, base: chain[b].Filename,
-		baseFormat: chain[b].Format, speed: speed, done: make(chan struct{})}
-	if flags&del != 0 {
-		for _, img := range chain[t:b] {
-			j.remove = append(j.remove, img.Filename)
-		}
-	}
-	if err := bc.StartCommit(ctx, backend.DomID(d.snap().ref.ID), j.disk, j.top, j.base, speed); err != nil {
-		return backendJobErr(err, "Failed to start the commit of disk '%s'", j.disk)
 	}
 	drv.addBlockJob(d, j)
 	return nil
@@ -187,44 +201,29 @@ func (drv *Driver) BlockRebase(ctx context.Context, dom Domain, disk, base strin
 // blockPull is qemuDomainBlockPullCommon: a pull job down to base ("" the
 // whole chain) on the running domain's disk.
 func (drv *Driver) blockPull(ctx context.Context, dom Domain, disk, base string, bandwidth uint64, inBytes bool) error {
-	speed, err := bandwidthBytes(bandwidth, inBytes)
-	if err != nil {
-		return err
-	}
-	d, err := drv.activeNonDom0(ctx, dom, job.Modify)
-	if err != nil {
-		return err
-	}
-	defer drv.endJob(d)
-	dd, err := liveDisk(d, disk)
-	if err != nil {
-		return err
-	}
-	src := diskSource(dd)
-	if err := noBlockJobOn(d, dd.Target.Dev); err != nil {
-		return err
-	}
-	j := &blockJob{disk: dd.Target.Dev, path: src, pull: true, top: src, speed: speed, done: make(chan struct{})}
-	if base != "" {
-		chain, err := drv.qemuImg.Chain(ctx, src)
-		if err != nil {
-			return qemuImgErr(err)
+	return drv.startBlockJob(ctx, dom, disk, bandwidth, inBytes, func(d *domain, dd *libvirtxml.DomainDisk, speed uint64) (*blockJob, error) {
+		src := diskSource(dd)
+		j := &blockJob{disk: dd.Target.Dev, path: src, pull: true, top: src, speed: speed, done: make(chan struct{})}
+		if base != "" {
+			chain, err := drv.qemuImg.Chain(ctx, src)
+			if err != nil {
+				return nil, qemuImgErr(err)
+			}
+			b, err := chainLookup(chain, j.disk, base, 1)
+			if err != nil {
+				return nil, err
+			}
+			j.base, j.baseFormat = chain[b].Filename, chain[b].Format
 		}
-		b, err := chainLookup(chain, j.disk, base, 1)
+		bc, err := drv.diskJobs("virDomainBlockPull")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		j.base, j.baseFormat = chain[b].Filename, chain[b].Format
-	}
-	bc, err := drv.diskJobs("virDomainBlockPull")
-	if err != nil {
-		return err
-	}
-	if err := bc.StartPull(ctx, backend.DomID(d.snap().ref.ID), j.disk, j.base, speed); err != nil {
-		return backendJobErr(err, "Failed to start the pull of disk '%s'", j.disk)
-	}
-	drv.addBlockJob(d, j)
-	return nil
+		if err := bc.StartPull(ctx, backend.DomID(d.snap().ref.ID), j.disk, j.base, speed); err != nil {
+			return nil, backendJobErr(err, "Failed to start the pull of disk '%s'", j.disk)
+		}
+		return j, nil
+	})
 }
 
 // bandwidthBytes is a bandwidth in bytes a second, from MiB a second

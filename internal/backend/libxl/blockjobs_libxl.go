@@ -5,6 +5,7 @@ package libxl
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"virtxend/internal/backend"
 )
@@ -22,15 +23,11 @@ func blockJobID(vdev string) string { return "vx-block-" + vdev }
 // active: QEMU mirrors top into base until the job is completed. Below the
 // root, QEMU rewrites the backing file of the image above top to base.
 func (b *Backend) StartCommit(ctx context.Context, id backend.DomID, vdev, top, base string, speed uint64) error {
-	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
+	s, d, closer, err := b.rootSession(ctx, id, vdev)
 	if err != nil {
 		return err
 	}
 	defer closer.Close()
-	d, err := xenDisk(disks, vdev)
-	if err != nil {
-		return err
-	}
 	nodes, err := s.imageNodes()
 	if err != nil {
 		return err
@@ -46,15 +43,11 @@ func (b *Backend) StartCommit(ctx context.Context, id backend.DomID, vdev, top, 
 // root node from the images above base's node (the whole chain without
 // one).
 func (b *Backend) StartPull(ctx context.Context, id backend.DomID, vdev, base string, speed uint64) error {
-	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
+	s, d, closer, err := b.rootSession(ctx, id, vdev)
 	if err != nil {
 		return err
 	}
 	defer closer.Close()
-	d, err := xenDisk(disks, vdev)
-	if err != nil {
-		return err
-	}
 	args := map[string]any{"job-id": blockJobID(vdev), "device": d.Node, "auto-dismiss": false}
 	if speed > 0 {
 		args["speed"] = speed
@@ -129,6 +122,21 @@ func (b *Backend) CancelJob(ctx context.Context, id backend.DomID, vdev string) 
 // SetJobSpeed implements backend.DiskJobs: block-job-set-speed.
 func (b *Backend) SetJobSpeed(ctx context.Context, id backend.DomID, vdev string, speed uint64) error {
 	return b.jobCommand(ctx, id, "block-job-set-speed", map[string]any{"device": blockJobID(vdev), "speed": speed})
+}
+
+// rootSession is a QMP session with domain id's device model, which must
+// serve disk vdev (xenDisk), and that disk.
+func (b *Backend) rootSession(ctx context.Context, id backend.DomID, vdev string) (*qmpSession, qemuDisk, io.Closer, error) {
+	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
+	if err != nil {
+		return nil, qemuDisk{}, nil, err
+	}
+	d, err := xenDisk(disks, vdev)
+	if err != nil {
+		closer.Close()
+		return nil, qemuDisk{}, nil, err
+	}
+	return s, d, closer, nil
 }
 
 // jobCommand sends one command about a job.

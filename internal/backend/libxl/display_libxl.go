@@ -46,14 +46,10 @@ func (b *Backend) ResizeDisk(ctx context.Context, id backend.DomID, vdev, path s
 	if served.backend == "phy" {
 		return growLoopFile(path, bytes)
 	}
-	s, disks, closer, err := b.qdiskSession(ctx, id, []string{vdev})
+	s, d, closer, err := b.rootSession(ctx, id, vdev)
 	if err != nil {
 		return err
 	}
 	defer closer.Close()
-	d, err := xenDisk(disks, vdev)
-	if err != nil {
-		return err
-	}
 	return s.blockResize(d.Node, bytes)
 }
