@@ -405,6 +405,7 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 	t := time.NewTicker(blockJobPoll)
 	defer t.Stop()
 	id := d.snap().ref.ID
+	warned := false
 	for {
 		select {
 		case <-drv.stop:
@@ -421,7 +422,10 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 			drv.dropBlockJob(d, j)
 			return
 		case err != nil:
-			drv.log.Warn("cannot read a block job's state", "domain", d.ref().Name, "disk", j.disk, "err", err)
+			if !warned { // once: the look is retried five times a second
+				drv.log.Warn("cannot read a block job's state", "domain", d.ref().Name, "disk", j.disk, "err", err)
+				warned = true
+			}
 		case !ok:
 			drv.finishBlockJob(d, j, "the device model has no such job any more")
 			return
