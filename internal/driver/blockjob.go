@@ -413,13 +413,13 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 		case <-t.C:
 		}
 		if s := d.snap(); !s.active() || s.ref.ID != id {
-			drv.dropBlockJob(d, j)
+			drv.stoppedUnder(d, j)
 			return
 		}
 		st, ok, err := bc.JobStatus(context.Background(), backend.DomID(id), j.disk)
 		switch {
 		case errors.Is(err, backend.ErrNoGuest):
-			drv.dropBlockJob(d, j)
+			drv.stoppedUnder(d, j)
 			return
 		case err != nil:
 			if !warned { // once: the look is retried five times a second
@@ -441,6 +441,15 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 			}
 		}
 	}
+}
+
+// stoppedUnder ends j, whose guest stopped: a pivot waited for did not
+// happen. (libvirt sends no event for it.)
+func (drv *Driver) stoppedUnder(d *domain, j *blockJob) {
+	d.mu.Lock()
+	j.failure = "the domain stopped"
+	d.mu.Unlock()
+	drv.dropBlockJob(d, j)
 }
 
 // markReady is an active commit's first READY.
