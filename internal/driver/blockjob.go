@@ -473,6 +473,9 @@ func (drv *Driver) finishBlockJob(d *domain, j *blockJob, failure string) {
 	ctx := context.Background()
 	if err := drv.beginJobOf(ctx, d, job.Modify); err != nil {
 		drv.log.Warn("cannot end a block job", "domain", d.ref().Name, "disk", j.disk, "err", err)
+		d.mu.Lock()
+		j.failure = err.Error()
+		d.mu.Unlock()
 		drv.dropBlockJob(d, j)
 		return
 	}
