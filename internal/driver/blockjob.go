@@ -413,13 +413,13 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 		case <-t.C:
 		}
 		if s := d.snap(); !s.active() || s.ref.ID != id {
-			drv.stoppedUnder(d, j)
+			drv.failBlockJob(d, j, "the domain stopped")
 			return
 		}
 		st, ok, err := bc.JobStatus(context.Background(), backend.DomID(id), j.disk)
 		switch {
 		case errors.Is(err, backend.ErrNoGuest):
-			drv.stoppedUnder(d, j)
+			drv.failBlockJob(d, j, "the domain stopped")
 			return
 		case err != nil:
 			if !warned { // once: the look is retried five times a second
@@ -443,11 +443,13 @@ func (drv *Driver) followBlockJob(d *domain, j *blockJob) {
 	}
 }
 
-// stoppedUnder ends j, whose guest stopped: a pivot waited for did not
-// happen. (libvirt sends no event for it.)
-func (drv *Driver) stoppedUnder(d *domain, j *blockJob) {
+// failBlockJob ends j without its end from the device model (its guest
+// stopped, or its changes could not be made): whoever waits for it learns
+// why, and a pivot waited for did not happen. libvirt sends no event for
+// it.
+func (drv *Driver) failBlockJob(d *domain, j *blockJob, why string) {
 	d.mu.Lock()
-	j.failure = "the domain stopped"
+	j.failure = why
 	d.mu.Unlock()
 	drv.dropBlockJob(d, j)
 }
@@ -473,10 +475,7 @@ func (drv *Driver) finishBlockJob(d *domain, j *blockJob, failure string) {
 	ctx := context.Background()
 	if err := drv.beginJobOf(ctx, d, job.Modify); err != nil {
 		drv.log.Warn("cannot end a block job", "domain", d.ref().Name, "disk", j.disk, "err", err)
-		d.mu.Lock()
-		j.failure = err.Error()
-		d.mu.Unlock()
-		drv.dropBlockJob(d, j)
+		drv.failBlockJob(d, j, err.Error())
 		return
 	}
 	defer drv.endJob(d)
