@@ -331,7 +331,7 @@ func chainLookup(chain []qemuimg.Image, target, name string, from int) (int, err
 }
 
 // addBlockJob records j, shows an active commit's mirror in the live
-// definition, and follows the job.
+// definition (and the status file), and follows the job.
 func (drv *Driver) addBlockJob(d *domain, j *blockJob) {
 	d.mu.Lock()
 	if d.blockJobs == nil {
@@ -339,7 +339,9 @@ func (drv *Driver) addBlockJob(d *domain, j *blockJob) {
 	}
 	d.blockJobs[j.disk] = j
 	d.mu.Unlock()
-	drv.showMirror(d, j)
+	if j.active {
+		drv.showMirror(d, j)
+	}
 	drv.handlers.Add(1)
 	go drv.followBlockJob(d, j)
 }
