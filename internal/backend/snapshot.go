@@ -39,8 +39,8 @@ type DiskSnapshotter interface {
 
 // DiskJob is a disk's block job as the device model reports it.
 type DiskJob struct {
-	// Ready: an active commit (of the disk's own image) has mirrored
-	// everything into base and may be completed.
+	// Ready: an active commit (of the disk's own image) or a copy has
+	// mirrored everything and may be completed.
 	Ready bool
 	// Done: the job is over, with Err why it failed ("" if it did not).
 	// The report of a finished job is its last: the device model forgets
@@ -64,12 +64,16 @@ type DiskJobs interface {
 	// from the images above base, an image of its chain ("": the whole
 	// chain); the image then reads from base (or stands alone).
 	StartPull(ctx context.Context, id DomID, vdev, base string, speed uint64) error
+	// StartCopy starts copying the disk into a new image (drive-mirror),
+	// which it mirrors from then on, ready once copied, until the job is
+	// completed (the disk then writes to the copy) or cancelled.
+	StartCopy(ctx context.Context, id DomID, vdev string, to CopyTarget, speed uint64) error
 	// JobStatus reports the disk's job; ok is false when it has none.
 	// Once an active commit completed, the guest's configuration as the
 	// hypervisor keeps it names the image the disk then writes to.
 	JobStatus(ctx context.Context, id DomID, vdev string) (j DiskJob, ok bool, err error)
-	// CompleteJob has a ready active commit switch the disk to base;
-	// JobStatus then reports it done.
+	// CompleteJob has a ready active commit or copy switch the disk to
+	// base or the copy; JobStatus then reports it done.
 	CompleteJob(ctx context.Context, id DomID, vdev string) error
 	// CancelJob stops the job; the disk keeps its image (an active
 	// commit's data copied so far stays in base). JobStatus then reports
@@ -77,4 +81,16 @@ type DiskJobs interface {
 	CancelJob(ctx context.Context, id DomID, vdev string) error
 	// SetJobSpeed changes the job's speed limit.
 	SetJobSpeed(ctx context.Context, id DomID, vdev string, speed uint64) error
+}
+
+// CopyTarget is where a block copy writes: an image at Path of Format,
+// made by the device model unless Reuse (an existing one, written over).
+// Shallow copies only the disk's own image, the copy backed by the image
+// below it; SyncWrites has the guest's writes wait for the copy's
+// (write-blocking). Granularity and BufSize tune the mirror (0: QEMU's).
+type CopyTarget struct {
+	Path, Format               string
+	Shallow, Reuse, SyncWrites bool
+	Granularity                uint32
+	BufSize                    uint64
 }

@@ -33,6 +33,7 @@ const blockJobPoll = 200 * time.Millisecond
 // The job types and states of libvirt's events and job info.
 const (
 	blockJobPull         = int32(libvirt.DomainBlockJobTypePull)
+	blockJobCopy         = int32(libvirt.DomainBlockJobTypeCopy)
 	blockJobCommit       = int32(libvirt.DomainBlockJobTypeCommit)
 	blockJobActiveCommit = int32(libvirt.DomainBlockJobTypeActiveCommit)
 	blockJobCompleted    = int32(libvirt.DomainBlockJobCompleted)
@@ -48,6 +49,7 @@ type blockJob struct {
 	path       string // the disk's image when the job began: the BLOCK_JOB event's path
 	active     bool   // an active commit
 	pull       bool   // a pull (block-stream), not a commit
+	copy       bool   // a copy (drive-mirror) into base
 	top, base  string
 	baseFormat string
 	speed      uint64   // bytes a second; 0 no limit
@@ -60,9 +62,16 @@ type blockJob struct {
 	failure    string // why it failed, once done
 }
 
+// mirrors is whether the job mirrors the disk until it is completed (an
+// active commit, a copy): it gets ready, shows a <mirror>, and pivots.
+func (j *blockJob) mirrors() bool { return j.active || j.copy }
+
 func (j *blockJob) kind() int32 {
-	if j.pull {
+	switch {
+	case j.pull:
 		return blockJobPull
+	case j.copy:
+		return blockJobCopy
 	}
 	if j.active {
 		return blockJobActiveCommit
@@ -172,9 +181,10 @@ func (drv *Driver) BlockPull(ctx context.Context, dom Domain, disk string, bandw
 }
 
 // BlockRebase is virDomainBlockRebase (flags: VIR_DOMAIN_BLOCK_REBASE_*)
-// as libvirt's QEMU driver serves it without COPY: a pull into the disk's
-// own image of what it reads from the images above base, an image of its
-// chain (none: the whole chain). A copy (blockcopy) is not served.
+// as libvirt's QEMU driver serves it: with COPY a block copy into base
+// (blockcopy.go); without, a pull into the disk's own image of what it
+// reads from the images above base, an image of its chain (none: the
+// whole chain).
 func (drv *Driver) BlockRebase(ctx context.Context, dom Domain, disk, base string, bandwidth uint64, flags uint32) error {
 	copyFlag, relative := uint32(libvirt.DomainBlockRebaseCopy), uint32(libvirt.DomainBlockRebaseRelative)
 	inBytes := uint32(libvirt.DomainBlockRebaseBandwidthBytes)
@@ -184,7 +194,10 @@ func (drv *Driver) BlockRebase(ctx context.Context, dom Domain, disk, base strin
 		return err
 	}
 	if flags&copyFlag != 0 {
-		return libxlErr(libvirt.ErrOperationUnsupported, "block copy is not supported by this host")
+		if flags&relative != 0 {
+			return libxlErr(libvirt.ErrArgumentUnsupported, "Relative backing during copy not supported yet")
+		}
+		return drv.blockCopyFromRebase(ctx, dom, disk, base, bandwidth, flags)
 	}
 	if err := checkFlags(flags, relative|inBytes, "libxlDomainBlockPullCommon"); err != nil {
 		return err
@@ -339,14 +352,14 @@ func (drv *Driver) addBlockJob(d *domain, j *blockJob) {
 	}
 	d.blockJobs[j.disk] = j
 	d.mu.Unlock()
-	if j.active {
+	if j.mirrors() {
 		drv.showMirror(d, j)
 	}
 	drv.handlers.Add(1)
 	go drv.followBlockJob(d, j)
 }
 
-// resumeBlockJobs follows again the active commits a reconnected domain's
+// resumeBlockJobs follows again the active commits and copies a reconnected domain's
 // live definition shows (its disks' <mirror>, as libvirt reconnects its
 // block jobs from its status XML). A commit below a disk's own image, and
 // --delete's list, are not recorded: one that runs across a restart of
@@ -358,18 +371,18 @@ func (drv *Driver) resumeBlockJobs(d *domain) {
 	}
 	for _, dd := range def.Devices.Disks {
 		m := dd.Mirror
-		if m == nil || m.Job != "active-commit" || m.Source == nil || m.Source.File == nil || dd.Target == nil {
+		if m == nil || (m.Job != "active-commit" && m.Job != "copy") || m.Source == nil || m.Source.File == nil || dd.Target == nil {
 			continue
 		}
-		j := &blockJob{disk: dd.Target.Dev, path: diskSource(&dd), active: true, top: diskSource(&dd),
-			base: m.Source.File.File, ready: m.Ready == "yes", done: make(chan struct{})}
+		j := &blockJob{disk: dd.Target.Dev, path: diskSource(&dd), active: m.Job == "active-commit", copy: m.Job == "copy",
+			top: diskSource(&dd), base: m.Source.File.File, ready: m.Ready == "yes", done: make(chan struct{})}
 		if m.Format != nil {
 			j.baseFormat = m.Format.Type
 		}
 		if j.ready {
 			j.cur, j.end = 1, 1 // all mirrored, until the first look
 		}
-		drv.log.Info("following the active commit again", "domain", d.ref().Name, "disk", j.disk)
+		drv.log.Info("following the block job again", "domain", d.ref().Name, "disk", j.disk, "job", m.Job)
 		drv.addBlockJob(d, j)
 	}
 }
@@ -379,9 +392,12 @@ func (drv *Driver) resumeBlockJobs(d *domain) {
 // the status file keeps it, as libvirt's does.
 func (drv *Driver) showMirror(d *domain, j *blockJob) {
 	var m *libvirtxml.DomainDiskMirror
-	if j != nil && j.active {
+	if j.mirrors() {
 		m = &libvirtxml.DomainDiskMirror{Job: "active-commit", Format: &libvirtxml.DomainDiskFormat{Type: j.baseFormat},
 			Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: j.base}}}
+		if j.copy {
+			m.Job = "copy"
+		}
 		d.mu.Lock()
 		if j.ready {
 			m.Ready = "yes"
@@ -491,7 +507,7 @@ func (drv *Driver) finishBlockJob(d *domain, j *blockJob, failure string) {
 	case cancelled:
 		status = blockJobCanceled
 	}
-	if status == blockJobCompleted && j.active && pivoted {
+	if status == blockJobCompleted && j.mirrors() && pivoted {
 		drv.editLive(d, func(def *libvirtxml.Domain) { setDiskImage(def, j.top, j.base, j.baseFormat) })
 		if d.snap().persistent {
 			if err := drv.editPersistent(d, func(def *libvirtxml.Domain) { setDiskImage(def, j.top, j.base, j.baseFormat) }); err != nil {
@@ -499,7 +515,7 @@ func (drv *Driver) finishBlockJob(d *domain, j *blockJob, failure string) {
 			}
 		}
 	}
-	if status == blockJobCompleted && (!j.active || pivoted) {
+	if status == blockJobCompleted && (!j.mirrors() || pivoted) {
 		for _, img := range j.remove {
 			if err := os.Remove(img); err != nil && !errors.Is(err, os.ErrNotExist) {
 				drv.log.Warn("cannot delete a committed image", "path", img, "err", err)
@@ -508,7 +524,7 @@ func (drv *Driver) finishBlockJob(d *domain, j *blockJob, failure string) {
 	}
 	d.mu.Lock()
 	j.failure = failure
-	if status == blockJobCompleted && j.active && pivoted {
+	if status == blockJobCompleted && j.mirrors() && pivoted {
 		j.path = j.base // the events name the disk's image after the change, as libvirt's
 	}
 	d.mu.Unlock()
@@ -525,7 +541,7 @@ func (drv *Driver) dropBlockJob(d *domain, j *blockJob) {
 	}
 	delete(d.blockJobs, j.disk)
 	d.mu.Unlock()
-	if j.active && d.snap().active() {
+	if j.mirrors() && d.snap().active() {
 		drv.showMirror(d, &blockJob{disk: j.disk})
 	}
 	close(j.done)
@@ -680,7 +696,7 @@ func (drv *Driver) stopBlockJob(ctx context.Context, d *domain, j *blockJob, piv
 		}
 		return nil
 	}
-	if !j.active || !ready {
+	if !j.mirrors() || !ready {
 		return libxlErr(libvirt.ErrBlockCopyActive, "disk '%s' not ready for pivot yet", j.disk)
 	}
 	d.mu.Lock()

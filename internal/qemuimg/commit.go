@@ -58,3 +58,23 @@ func (t *Tool) Rebase(ctx context.Context, path, newBacking, backingFormat strin
 	_, err := t.run(ctx, args...)
 	return err
 }
+
+// Convert writes what the image at src reads into a new image at dest of
+// format (qemu-img convert -O format). With backing set, dest is backed
+// by it (of backingFormat) and gets only what src reads differently (-B),
+// a shallow copy; with existing, dest is an image already made, written
+// over (-n).
+func (t *Tool) Convert(ctx context.Context, src, dest, format, backing, backingFormat string, existing bool) error {
+	if err := checkAbsAll(src, dest); err != nil {
+		return err
+	}
+	args := []string{"convert", "-q", "-O", format}
+	if backing != "" {
+		args = append(args, "-B", backing, "-F", backingFormat)
+	}
+	if existing {
+		args = append(args, "-n")
+	}
+	_, err := t.run(ctx, append(args, src, dest)...)
+	return err
+}

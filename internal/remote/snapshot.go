@@ -19,6 +19,7 @@ func (p *program) snapshotProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainBlockCommit, p.blockCommit),
 		rpc.Handle(procDomainBlockPull, p.blockPull),
 		rpc.Handle(procDomainBlockRebase, p.blockRebase),
+		rpc.Handle(procDomainBlockCopy, p.blockCopy),
 		rpc.Handle(procDomainGetBlockJobInfo, p.blockJobInfo),
 		rpc.Handle(procDomainBlockJobAbort, p.blockJobAbort),
 		rpc.Handle(procDomainBlockJobSetSpeed, p.blockJobSetSpeed),
@@ -201,6 +202,16 @@ func (p *program) blockPull(ctx context.Context, _ *rpc.Client, a *libvirt.Domai
 func (p *program) blockRebase(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockRebaseArgs) (*rpc.Void, error) {
 	return nil, p.drv.BlockRebase(ctx, domainOf(a.Dom), a.Path, optString(a.Base), a.Bandwidth, uint32(a.Flags))
 }
+
+func (p *program) blockCopy(ctx context.Context, _ *rpc.Client, a *libvirt.DomainBlockCopyArgs) (*rpc.Void, error) {
+	if err := deserializeCheck(a.Params, remoteBlockCopyParamsMax); err != nil {
+		return nil, err
+	}
+	return nil, p.drv.BlockCopy(ctx, domainOf(a.Dom), a.Path, a.Destxml, a.Params, uint32(a.Flags))
+}
+
+// remoteBlockCopyParamsMax is REMOTE_DOMAIN_BLOCK_COPY_PARAMETERS_MAX.
+const remoteBlockCopyParamsMax = 16
 
 // optString is an optional string's value, "" when absent.
 func optString(s libvirt.OptString) string {

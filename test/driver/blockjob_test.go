@@ -154,3 +154,57 @@ func TestVirshBlockpull(t *testing.T) {
 	}
 	virshFails(t, d, "error: Operation not supported: block copy is not supported by this host", "blockcopy", "g", "xvda", "/tmp/nowhere.qcow2")
 }
+
+// TestVirshBlockcopy: virsh blockcopy, which libvirt's Xen driver does not
+// serve, as libvirt's QEMU driver serves it: refused on a persistent domain
+// without --transient-job; with it, the copy mirrors the disk, shows
+// <mirror job='copy'>, and --pivot moves the disk onto the copy, which
+// holds its data; a shallow copy keeps the image below as its backing; an
+// aborted copy leaves the disk where it was.
+func TestVirshBlockcopy(t *testing.T) {
+	t.Parallel()
+	daemontest.NeedQemuImg(t)
+	dir := t.TempDir()
+	base := daemontest.Image(t, dir, "base.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	events := virshEvents(t, d)
+	dst := dir + "/copy.qcow2"
+	virshFails(t, d, "error: Requested operation is not valid: domain is not transient", "blockcopy", "g", "xvda", dst)
+	virshFails(t, d, "error: invalid argument: absolute path must be used as block copy target", "blockcopy", "g", "xvda", "copy.qcow2", "--transient-job")
+	r := daemontest.Run(t, "virsh", "-c", d.URI(), "blockcopy", "g", "xvda", dst, "--transient-job", "--wait", "--pivot", "--verbose")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully pivoted") {
+		t.Fatalf("blockcopy --pivot: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	events.Expect("event 'block-job-2' for domain 'g': Block Copy for xvda ready")
+	events.Expect("event 'block-job' for domain 'g': Block Copy for " + dst + " completed")
+	for _, inactive := range []bool{false, true} {
+		if got := blk(t, d, "g", inactive); got != dst {
+			t.Errorf("after the pivot xvda is %s (inactive %v), want %s", got, inactive, dst)
+		}
+	}
+	if c := chain(t, dst); len(c) != 1 || !daemontest.HoldsBlock(t, dst, 0, 0x11) {
+		t.Errorf("the full copy: chain %v", c)
+	}
+
+	// shallow: only the disk's own image, over the same backing
+	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--no-metadata")
+	top := blk(t, d, "g", false)
+	daemontest.WriteBlock(t, top, 1, 0x22)
+	shallow := dir + "/shallow.qcow2"
+	d.MustVirsh("blockcopy", "g", "xvda", shallow, "--transient-job", "--shallow", "--wait", "--pivot")
+	if c := chain(t, shallow); len(c) != 2 || c[1] != "copy.qcow2" || !daemontest.HoldsBlock(t, shallow, 1, 0x22) {
+		t.Errorf("the shallow copy: chain %v", c)
+	}
+
+	// aborted: the disk stays on its image
+	d.MustVirsh("blockcopy", "g", "xvda", dir+"/other.qcow2", "--transient-job")
+	events.Expect("event 'block-job' for domain 'g': Block Copy for " + shallow + " ready")
+	if live := d.MustVirsh("dumpxml", "g"); !strings.Contains(live, "<mirror type='file' file='"+dir+"/other.qcow2' format='qcow2' job='copy' ready='yes'>") {
+		t.Errorf("live XML of a ready copy:\n%s", live)
+	}
+	d.MustVirsh("blockjob", "g", "xvda", "--abort")
+	if got := blk(t, d, "g", false); got != shallow {
+		t.Errorf("after the abort xvda is %s, want %s", got, shallow)
+	}
+}

@@ -65,6 +65,18 @@ func (b *Backend) StartPull(ctx context.Context, id backend.DomID, vdev, base st
 	return s.execute("block-stream", args, nil)
 }
 
+// StartCopy implements backend.DiskJobs: drive-mirror of the disk's root
+// node into the target (made by QEMU in mode absolute-paths, backed as the
+// root is for a shallow copy; mode existing for one reused).
+func (b *Backend) StartCopy(ctx context.Context, id backend.DomID, vdev string, to backend.CopyTarget, speed uint64) error {
+	s, d, closer, err := b.rootSession(ctx, id, vdev)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	return s.execute("drive-mirror", mirrorArgs(blockJobID(vdev), d.Node, to, speed), nil)
+}
+
 // JobStatus implements backend.DiskJobs: the job in query-jobs. A
 // concluded one is dismissed; when it succeeded, libxl's configuration of
 // the domain and xenstore name the image the disk's root node reads (base,

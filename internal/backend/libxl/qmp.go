@@ -451,6 +451,28 @@ func commitArgs(id, root, top, base string, speed uint64) map[string]any {
 	return a
 }
 
+// mirrorArgs start a copy job called id of root node root into to
+// (drive-mirror), kept once concluded as commitArgs' are.
+func mirrorArgs(id, root string, to backend.CopyTarget, speed uint64) map[string]any {
+	a := map[string]any{"job-id": id, "device": root, "target": to.Path, "format": to.Format,
+		"sync": "full", "mode": "absolute-paths", "auto-dismiss": false}
+	if to.Shallow {
+		a["sync"] = "top"
+	}
+	if to.Reuse {
+		a["mode"] = "existing"
+	}
+	if to.SyncWrites {
+		a["copy-mode"] = "write-blocking"
+	}
+	for k, v := range map[string]uint64{"speed": speed, "granularity": uint64(to.Granularity), "buf-size": to.BufSize} {
+		if v > 0 {
+			a[k] = v
+		}
+	}
+	return a
+}
+
 // qmpAction is one action of a QMP transaction.
 type qmpAction struct {
 	Type string `json:"type"`

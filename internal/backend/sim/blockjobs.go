@@ -20,15 +20,16 @@ var _ backend.DiskJobs = (*Host)(nil)
 
 // commitJob is one disk's block job: a commit, or a pull.
 type commitJob struct {
-	Pull       bool   `json:"pull,omitempty"`
-	Top        string `json:"top"`
-	Base       string `json:"base"`
-	BaseFormat string `json:"base_format"`
-	Above      string `json:"above,omitempty"` // the image over top, for a commit below the disk's own
-	Active     bool   `json:"active,omitempty"`
-	Completed  bool   `json:"completed,omitempty"`
-	Cancelled  bool   `json:"cancelled,omitempty"`
-	Speed      uint64 `json:"speed,omitempty"`
+	Pull       bool                `json:"pull,omitempty"`
+	Copy       *backend.CopyTarget `json:"copy,omitempty"`
+	Top        string              `json:"top"`
+	Base       string              `json:"base"`
+	BaseFormat string              `json:"base_format"`
+	Above      string              `json:"above,omitempty"` // the image over top, for a commit below the disk's own
+	Active     bool                `json:"active,omitempty"`
+	Completed  bool                `json:"completed,omitempty"`
+	Cancelled  bool                `json:"cancelled,omitempty"`
+	Speed      uint64              `json:"speed,omitempty"`
 }
 
 // StartCommit implements backend.DiskJobs.
@@ -41,6 +42,18 @@ func (h *Host) StartCommit(ctx context.Context, id backend.DomID, vdev, top, bas
 		j := &commitJob{Top: top, Base: base, BaseFormat: chain[b].Format, Active: k == 0, Speed: speed}
 		if k > 0 {
 			j.Above = chain[k-1].Filename
+		}
+		return j, nil
+	})
+}
+
+// StartCopy implements backend.DiskJobs: a copy is ready at once, and
+// made when completed.
+func (h *Host) StartCopy(ctx context.Context, id backend.DomID, vdev string, to backend.CopyTarget, speed uint64) error {
+	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*commitJob, error) {
+		j := &commitJob{Copy: &to, Top: chain[0].Filename, Active: true, Speed: speed}
+		if to.Shallow && len(chain) > 1 {
+			j.Base, j.BaseFormat = chain[1].Filename, chain[1].Format
 		}
 		return j, nil
 	})
@@ -122,12 +135,22 @@ func (h *Host) JobStatus(ctx context.Context, id backend.DomID, vdev string) (ba
 }
 
 // run does what the job did: a pull's data copied into top, which then
-// reads base; a commit's top merged into base, and the disk or the image
-// above top reading base.
+// reads base; a copy made, which the disk then reads; a commit's top
+// merged into base, and the disk or the image above top reading base.
 func (j *commitJob) run(ctx context.Context, cfg *libxltypes.DomainConfig, vdev string) error {
 	var tool qemuimg.Tool
-	if j.Pull {
+	switch {
+	case j.Pull:
 		return tool.Rebase(ctx, j.Top, j.Base, j.BaseFormat, false)
+	case j.Copy != nil:
+		to := j.Copy
+		if err := tool.Convert(ctx, j.Top, to.Path, to.Format, j.Base, j.BaseFormat, to.Reuse); err != nil {
+			return err
+		}
+		if i := findDisk(cfg, vdev); i >= 0 {
+			cfg.Disks[i].PdevPath, cfg.Disks[i].Format = to.Path, to.Format
+		}
+		return nil
 	}
 	if err := tool.Commit(ctx, j.Top); err != nil {
 		return err
