@@ -140,7 +140,8 @@ delete_running_snap() {
 # copied whole); the guest writes MARK6 into the overlay; blockcommit --active --shallow --pivot
 # --wait has QEMU mirror the overlay into the image right below (without --shallow, libvirt's base
 # is the bottom of the chain) and switch the disk to it (domblklist, xl list -l), which then holds
-# MARK6; then blockpull makes that image stand alone. Sets _tb, the commit's time.
+# MARK6; then blockpull makes that image stand alone, and blockcopy moves the disk onto a copy of
+# it. Sets _tb, the commit's time.
 blockcommit_snap() {
 	_below=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
 	step "virsh snapshot-create-as --disk-only --no-metadata" V snapshot-create-as vx-snap bk --disk-only --no-metadata || return 1
@@ -164,6 +165,14 @@ blockcommit_snap() {
 		{ WHY="after blockpull $_below: $(tr '\n' ' ' <$TMPD/qi.out)"; return 1; }
 	want_read vx-snap 1 MARK1 "after blockpull" || return 1
 	want_read vx-snap 6 MARK6 "after blockpull" || return 1
+	# blockcopy --transient-job (vx-snap is persistent): QEMU's drive-mirror into a new image, then
+	# --pivot: xvda is the copy (domblklist, xl list -l), which holds MARK6
+	step "virsh blockcopy --transient-job --wait --pivot" V blockcopy vx-snap xvda /root/vx-snap.copy --transient-job --wait --pivot || return 1
+	_now=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
+	[ "$_now" = /root/vx-snap.copy ] || { WHY="after blockcopy --pivot xvda is '$_now'"; return 1; }
+	[ "$(xl_disk vx-snap xvda)" = /root/vx-snap.copy ] || { WHY="after blockcopy --pivot xl list -l says xvda is $(xl_disk vx-snap xvda)"; return 1; }
+	[ "$(img_word /root/vx-snap.copy 6)" = MARK6 ] || { WHY="the copy lacks MARK6: '$(img_word /root/vx-snap.copy 6)'"; return 1; }
+	want_read vx-snap 6 MARK6 "after blockcopy --pivot" || return 1
 }
 
 # iotune_snap: blkdeviotune of vx-snap's qcow2 disk (which libvirt's libxl driver lacks): the

@@ -396,4 +396,8 @@ func TestQMPCommitPieces(t *testing.T) {
 	if string(b) != `{"auto-dismiss":false,"base-node":"xvda-qcow2","device":"xvda-ov1","job-id":"vx-block-xvda","top-node":"xvda-ov1"}` {
 		t.Fatalf("commit arguments %s", b)
 	}
+	b, _ = json.Marshal(mirrorArgs("vx-block-xvda", "xvda-ov1", backend.CopyTarget{Path: "/c.qcow2", Format: "qcow2", Shallow: true, Granularity: 65536}, 1<<20))
+	if string(b) != `{"auto-dismiss":false,"device":"xvda-ov1","format":"qcow2","granularity":65536,"job-id":"vx-block-xvda","mode":"absolute-paths","speed":1048576,"sync":"top","target":"/c.qcow2"}` {
+		t.Fatalf("mirror arguments %s", b)
+	}
 }
