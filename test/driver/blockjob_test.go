@@ -2,6 +2,7 @@ package drivertests
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +22,7 @@ import (
 // change it.
 func TestVirshBlockcommit(t *testing.T) {
 	t.Parallel()
-	daemontest.NeedQemuImg(t)
-	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
-	d := daemontest.Start(t, daemontest.NewRoot(t))
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base := diskGuestRunning(t)
 	events := virshEvents(t, d)
 
 	// the backup routine
@@ -134,10 +132,7 @@ func TestBlockcommitAcrossRestart(t *testing.T) {
 // without, the whole chain, and the image stands alone; PULL events.
 func TestVirshBlockpull(t *testing.T) {
 	t.Parallel()
-	daemontest.NeedQemuImg(t)
-	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
-	d := daemontest.Start(t, daemontest.NewRoot(t))
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base := diskGuestRunning(t)
 	events := virshEvents(t, d)
 	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--no-metadata")
 	daemontest.WriteBlock(t, blk(t, d, "g", false), 1, 0x22)
@@ -162,11 +157,8 @@ func TestVirshBlockpull(t *testing.T) {
 // aborted copy leaves the disk where it was.
 func TestVirshBlockcopy(t *testing.T) {
 	t.Parallel()
-	daemontest.NeedQemuImg(t)
-	dir := t.TempDir()
-	base := daemontest.Image(t, dir, "base.qcow2", "qcow2", 0x11)
-	d := daemontest.Start(t, daemontest.NewRoot(t))
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base := diskGuestRunning(t)
+	dir := filepath.Dir(base)
 	events := virshEvents(t, d)
 	dst := dir + "/copy.qcow2"
 	virshFails(t, d, "error: Requested operation is not valid: domain is not transient", "blockcopy", "g", "xvda", dst)
@@ -206,4 +198,15 @@ func TestVirshBlockcopy(t *testing.T) {
 	if got := blk(t, d, "g", false); got != shallow {
 		t.Errorf("after the abort xvda is %s, want %s", got, shallow)
 	}
+}
+
+// diskGuestRunning starts a daemon and, on it, guest g on a qcow2 image
+// (base, block 0 holding 0x11) in a directory of its own.
+func diskGuestRunning(t *testing.T) (*daemontest.Daemon, string) {
+	t.Helper()
+	daemontest.NeedQemuImg(t)
+	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	return d, base
 }

@@ -17,10 +17,7 @@ import (
 // gone, what they held is in the base, and the guest never stopped.
 func TestSnapshotDeleteRunning(t *testing.T) {
 	t.Parallel()
-	daemontest.NeedQemuImg(t)
-	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
-	d := daemontest.Start(t, daemontest.NewRoot(t))
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base := diskGuestRunning(t)
 	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only")
 	s1 := blk(t, d, "g", false)
 	daemontest.WriteBlock(t, s1, 1, 0x22)
