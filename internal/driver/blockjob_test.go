@@ -11,6 +11,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/events"
+	"virtxend/internal/qemuimg"
 )
 
 // qcow2Chain makes a qcow2 base and an overlay over it in dir, or skips
@@ -91,5 +92,38 @@ func TestActiveCommitPivot(t *testing.T) {
 	}
 	if ev := w.next(); ev.BlockJob.Status != blockJobCompleted {
 		t.Errorf("event %+v", ev)
+	}
+}
+
+// TestCommitRange: top and base found as libvirt's chain lookup finds
+// them (by path or TARGET[INDEX], base below top), and its refusals.
+func TestCommitRange(t *testing.T) {
+	chain := []qemuimg.Image{{Filename: "/i/top"}, {Filename: "/i/mid"}, {Filename: "/i/base"}}
+	for _, c := range []struct {
+		top, base string
+		shallow   bool
+		t, b      int
+		err       string
+	}{
+		{"", "", false, 0, 2, ""},
+		{"xvda", "", true, 0, 1, ""},
+		{"/i/mid", "", false, 1, 2, ""},
+		{"xvda[1]", "xvda[2]", false, 1, 2, ""},
+		{"", "/i/mid", false, 0, 1, ""},
+		{"/i/base", "", false, 0, 0, "invalid argument: top '/i/base' in chain for '/i/top' has no backing file"},
+		{"/i/mid", "/i/top", false, 0, 0, "invalid argument: could not find image '/i/top' beneath '/i/mid' in chain for 'xvda'"},
+		{"/i/nowhere", "", false, 0, 0, "invalid argument: could not find image '/i/nowhere' in chain for 'xvda'"},
+		{"", "/i/base", true, 0, 0, "invalid argument: base '/i/base' is not immediately below '/i/top' in chain for '/i/top'"},
+	} {
+		top, base, err := commitRange(chain, "xvda", c.top, c.base, c.shallow)
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("%+v: got %v", c, err)
+			}
+			continue
+		}
+		if err != nil || top != c.t || base != c.b {
+			t.Errorf("%+v: got %d %d %v", c, top, base, err)
+		}
 	}
 }
