@@ -323,22 +323,23 @@ func commitRange(chain []qemuimg.Image, target, top, base string, shallow bool) 
 }
 
 // chainLookup is virStorageSourceChainLookup: the index of the image
-// called name (a path, or "TARGET[INDEX]") in chain, at from or below.
+// called name (a path, or "TARGET[INDEX]") in chain, at from or below; a
+// lookup below the top (from > 0) says so when it fails.
 func chainLookup(chain []qemuimg.Image, target, name string, from int) (int, error) {
 	if m := chainIndex.FindStringSubmatch(name); m != nil && m[1] == target {
-		if i, err := strconv.Atoi(m[2]); err == nil && i >= from && i < len(chain) {
-			return i, nil
+		i, err := strconv.Atoi(m[2])
+		if err != nil || i < from || i >= len(chain) {
+			return 0, libxlErr(libvirt.ErrInvalidArg, "could not find backing store index '%s' in chain for '%s'", m[2], target)
 		}
+		return i, nil
 	}
 	for i := from; i < len(chain); i++ {
 		if chain[i].Filename == name {
 			return i, nil
 		}
 	}
-	for i := 0; i < from; i++ {
-		if chain[i].Filename == name {
-			return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' beneath '%s' in chain for '%s'", name, chain[from-1].Filename, target)
-		}
+	if from > 0 {
+		return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' beneath '%s' in chain for '%s'", name, chain[from-1].Filename, target)
 	}
 	return 0, libxlErr(libvirt.ErrInvalidArg, "could not find image '%s' in chain for '%s'", name, target)
 }

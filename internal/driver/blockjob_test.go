@@ -113,6 +113,8 @@ func TestCommitRange(t *testing.T) {
 		{"/i/base", "", false, 0, 0, "invalid argument: top '/i/base' in chain for '/i/top' has no backing file"},
 		{"/i/mid", "/i/top", false, 0, 0, "invalid argument: could not find image '/i/top' beneath '/i/mid' in chain for 'xvda'"},
 		{"/i/nowhere", "", false, 0, 0, "invalid argument: could not find image '/i/nowhere' in chain for 'xvda'"},
+		{"", "/i/nowhere", false, 0, 0, "invalid argument: could not find image '/i/nowhere' beneath '/i/top' in chain for 'xvda'"},
+		{"xvda[3]", "", false, 0, 0, "invalid argument: could not find backing store index '3' in chain for 'xvda'"},
 		{"", "/i/base", true, 0, 0, "invalid argument: base '/i/base' is not immediately below '/i/top' in chain for '/i/top'"},
 	} {
 		top, base, err := commitRange(chain, "xvda", c.top, c.base, c.shallow)
