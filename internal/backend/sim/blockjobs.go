@@ -18,8 +18,8 @@ import (
 
 var _ backend.DiskJobs = (*Host)(nil)
 
-// commitJob is one disk's block job: a commit, or a pull.
-type commitJob struct {
+// diskJob is one disk's block job: a commit, a pull or a copy.
+type diskJob struct {
 	Pull       bool                `json:"pull,omitempty"`
 	Copy       *backend.CopyTarget `json:"copy,omitempty"`
 	Top        string              `json:"top"`
@@ -34,12 +34,12 @@ type commitJob struct {
 
 // StartCommit implements backend.DiskJobs.
 func (h *Host) StartCommit(ctx context.Context, id backend.DomID, vdev, top, base string, speed uint64) error {
-	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*commitJob, error) {
+	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*diskJob, error) {
 		k, b := imageIndex(chain, top), imageIndex(chain, base)
 		if k < 0 || b <= k {
 			return nil, fmt.Errorf("%w: disk %s: %s over %s is not in its chain", backend.ErrInvalid, vdev, top, base)
 		}
-		j := &commitJob{Top: top, Base: base, BaseFormat: chain[b].Format, Active: k == 0, Speed: speed}
+		j := &diskJob{Top: top, Base: base, BaseFormat: chain[b].Format, Active: k == 0, Speed: speed}
 		if k > 0 {
 			j.Above = chain[k-1].Filename
 		}
@@ -50,8 +50,8 @@ func (h *Host) StartCommit(ctx context.Context, id backend.DomID, vdev, top, bas
 // StartCopy implements backend.DiskJobs: a copy is ready at once, and
 // made when completed.
 func (h *Host) StartCopy(ctx context.Context, id backend.DomID, vdev string, to backend.CopyTarget, speed uint64) error {
-	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*commitJob, error) {
-		j := &commitJob{Copy: &to, Top: chain[0].Filename, Active: true, Speed: speed}
+	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*diskJob, error) {
+		j := &diskJob{Copy: &to, Top: chain[0].Filename, Active: true, Speed: speed}
 		if to.Shallow && len(chain) > 1 {
 			j.Base, j.BaseFormat = chain[1].Filename, chain[1].Format
 		}
@@ -61,8 +61,8 @@ func (h *Host) StartCopy(ctx context.Context, id backend.DomID, vdev string, to 
 
 // StartPull implements backend.DiskJobs.
 func (h *Host) StartPull(ctx context.Context, id backend.DomID, vdev, base string, speed uint64) error {
-	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*commitJob, error) {
-		j := &commitJob{Pull: true, Top: chain[0].Filename, Base: base, Speed: speed}
+	return h.startJob(ctx, id, vdev, func(chain []qemuimg.Image) (*diskJob, error) {
+		j := &diskJob{Pull: true, Top: chain[0].Filename, Base: base, Speed: speed}
 		if base == "" {
 			return j, nil
 		}
@@ -77,14 +77,14 @@ func (h *Host) StartPull(ctx context.Context, id backend.DomID, vdev, base strin
 
 // startJob gives guest id's disk vdev, which QEMU must serve and which has
 // no job, the job newJob makes from the disk's chain (its image first).
-func (h *Host) startJob(ctx context.Context, id backend.DomID, vdev string, newJob func([]qemuimg.Image) (*commitJob, error)) error {
+func (h *Host) startJob(ctx context.Context, id backend.DomID, vdev string, newJob func([]qemuimg.Image) (*diskJob, error)) error {
 	return h.onGuest(ctx, id, func(_ *hostState, g *guest, _ time.Time) error {
 		cfg := g.devices()
 		i, err := qdiskOf(cfg, vdev)
 		if err != nil {
 			return err
 		}
-		if g.Commits[vdev] != nil {
+		if g.Jobs[vdev] != nil {
 			return fmt.Errorf("%w: disk %s has a job already", backend.ErrInvalid, vdev)
 		}
 		var tool qemuimg.Tool
@@ -96,10 +96,10 @@ func (h *Host) startJob(ctx context.Context, id backend.DomID, vdev string, newJ
 		if err != nil {
 			return err
 		}
-		if g.Commits == nil {
-			g.Commits = map[string]*commitJob{}
+		if g.Jobs == nil {
+			g.Jobs = map[string]*diskJob{}
 		}
-		g.Commits[vdev] = j
+		g.Jobs[vdev] = j
 		return nil
 	})
 }
@@ -113,7 +113,7 @@ func (h *Host) JobStatus(ctx context.Context, id backend.DomID, vdev string) (ba
 	var out backend.DiskJob
 	var ok bool
 	err := h.onGuest(ctx, id, func(_ *hostState, g *guest, _ time.Time) error {
-		j := g.Commits[vdev]
+		j := g.Jobs[vdev]
 		if ok = j != nil; !ok {
 			return nil
 		}
@@ -122,7 +122,7 @@ func (h *Host) JobStatus(ctx context.Context, id backend.DomID, vdev string) (ba
 			out.Ready = true
 			return nil
 		}
-		delete(g.Commits, vdev)
+		delete(g.Jobs, vdev)
 		out.Done = true
 		if !j.Cancelled {
 			if err := j.run(ctx, g.devices(), vdev); err != nil {
@@ -137,7 +137,7 @@ func (h *Host) JobStatus(ctx context.Context, id backend.DomID, vdev string) (ba
 // run does what the job did: a pull's data copied into top, which then
 // reads base; a copy made, which the disk then reads; a commit's top
 // merged into base, and the disk or the image above top reading base.
-func (j *commitJob) run(ctx context.Context, cfg *libxltypes.DomainConfig, vdev string) error {
+func (j *diskJob) run(ctx context.Context, cfg *libxltypes.DomainConfig, vdev string) error {
 	var tool qemuimg.Tool
 	switch {
 	case j.Pull:
@@ -166,7 +166,7 @@ func (j *commitJob) run(ctx context.Context, cfg *libxltypes.DomainConfig, vdev 
 
 // CompleteJob implements backend.DiskJobs.
 func (h *Host) CompleteJob(ctx context.Context, id backend.DomID, vdev string) error {
-	return h.onCommit(ctx, id, vdev, func(j *commitJob) error {
+	return h.onCommit(ctx, id, vdev, func(j *diskJob) error {
 		if !j.Active {
 			return fmt.Errorf("%w: disk %s's job is no active commit", backend.ErrInvalid, vdev)
 		}
@@ -177,7 +177,7 @@ func (h *Host) CompleteJob(ctx context.Context, id backend.DomID, vdev string) e
 
 // CancelJob implements backend.DiskJobs.
 func (h *Host) CancelJob(ctx context.Context, id backend.DomID, vdev string) error {
-	return h.onCommit(ctx, id, vdev, func(j *commitJob) error {
+	return h.onCommit(ctx, id, vdev, func(j *diskJob) error {
 		j.Cancelled = true
 		return nil
 	})
@@ -185,16 +185,16 @@ func (h *Host) CancelJob(ctx context.Context, id backend.DomID, vdev string) err
 
 // SetJobSpeed implements backend.DiskJobs.
 func (h *Host) SetJobSpeed(ctx context.Context, id backend.DomID, vdev string, speed uint64) error {
-	return h.onCommit(ctx, id, vdev, func(j *commitJob) error {
+	return h.onCommit(ctx, id, vdev, func(j *diskJob) error {
 		j.Speed = speed
 		return nil
 	})
 }
 
 // onCommit runs fn on the job of guest id's disk vdev.
-func (h *Host) onCommit(ctx context.Context, id backend.DomID, vdev string, fn func(*commitJob) error) error {
+func (h *Host) onCommit(ctx context.Context, id backend.DomID, vdev string, fn func(*diskJob) error) error {
 	return h.onGuest(ctx, id, func(_ *hostState, g *guest, _ time.Time) error {
-		j := g.Commits[vdev]
+		j := g.Jobs[vdev]
 		if j == nil {
 			return fmt.Errorf("%w: disk %s has no job", backend.ErrInvalid, vdev)
 		}

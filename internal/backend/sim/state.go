@@ -77,8 +77,8 @@ type guest struct {
 	// Throttles are the I/O limits of the disks QEMU serves, by vdev, as
 	// the device model keeps them (throttle.go).
 	Throttles map[string]backend.DiskThrottle `json:"throttles,omitempty"`
-	// Commits are the disks' commit jobs, by vdev (commit.go).
-	Commits map[string]*commitJob `json:"commits,omitempty"`
+	// Jobs are the disks' block jobs, by vdev (blockjobs.go).
+	Jobs map[string]*diskJob `json:"jobs,omitempty"`
 }
 
 type request struct {
