@@ -3,12 +3,12 @@ package driver
 import (
 	"context"
 	"errors"
-	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/events"
 	"virtxend/internal/job"
 	"virtxend/internal/typedparam"
@@ -408,21 +408,14 @@ func setDiskIotune(def *libvirtxml.Domain, dd *libvirtxml.DomainDisk, t libvirtx
 	}
 }
 
-// diskByName is virDomainDiskByName with ambiguity allowed: def's disk
-// whose target is name or, for a name that is a path, the first whose
-// source is.
+// diskByName is virDomainDiskByName with ambiguity allowed, as a pointer
+// into def (nil if none).
 func diskByName(def *libvirtxml.Domain, name string) *libvirtxml.DomainDisk {
-	if def == nil || def.Devices == nil {
+	if def == nil {
 		return nil
 	}
-	for i := range def.Devices.Disks {
-		dd := &def.Devices.Disks[i]
-		if dd.Target == nil {
-			continue
-		}
-		if strings.HasPrefix(name, "/") && diskSource(dd) == name || !strings.HasPrefix(name, "/") && dd.Target.Dev == name {
-			return dd
-		}
+	if i := domxml.DiskIndexByName(def, name, true); i >= 0 {
+		return &def.Devices.Disks[i]
 	}
 	return nil
 }
