@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +55,8 @@ func TestBackendConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return bootable{Backend: b, kernel: kernel, initrd: os.Getenv("VIRTXEND_TEST_INITRD"),
-			disk: diskImage(t), bridge: os.Getenv("VIRTXEND_TEST_BRIDGE"), pvhMigration: pvhMigration(t, b)}
+			disk: diskImage(t), bridge: os.Getenv("VIRTXEND_TEST_BRIDGE"), pvhMigration: pvhMigration(t, b),
+			markers: &bootMarkers{before: map[string]int{}}}
 	})
 }
 
@@ -95,6 +97,40 @@ type bootable struct {
 	disk, bridge   string
 	// pvhMigration makes the guests of the live migration PVH.
 	pvhMigration bool
+	markers      *bootMarkers
+}
+
+// bootMarkers holds, for each guest name, how many boot markers its
+// console log had when a guest of that name was last created. xenconsoled
+// appends every guest of a name to one log, so a guest has booted when the
+// log holds one more: a marker already there is an earlier guest's (the
+// second and third tries of bootAndMove once took one for their own, and
+// were asked to suspend in early boot).
+type bootMarkers struct {
+	mu     sync.Mutex
+	before map[string]int
+}
+
+// bootMarker is what the suite's guest init prints on its console once booted.
+var bootMarker = []byte("DOMU-MARKER-OK")
+
+// consoleLog is the file where xenconsoled logs guest name's console
+// (test/xen/lib.sh starts it with --log=guest), or "" without that log.
+func consoleLog(name string) string {
+	dir := os.Getenv("VIRTXEND_TEST_CONSOLE_LOGS")
+	if dir == "" {
+		dir = "/var/log/xen/console"
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "guest-"+name+".log")
+}
+
+// markersIn counts the boot markers in a console log (none without one).
+func markersIn(path string) int {
+	b, _ := os.ReadFile(path)
+	return bytes.Count(b, bootMarker)
 }
 
 // bootMinKiB is the least memory a Debian kernel boots in as a PV guest:
@@ -131,6 +167,11 @@ func (b bootable) boot(cfg *libxltypes.DomainConfig) *libxltypes.DomainConfig {
 }
 
 func (b bootable) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
+	if path := consoleLog(cfg.CInfo.Name); path != "" && b.markers != nil {
+		b.markers.mu.Lock()
+		b.markers.before[cfg.CInfo.Name] = markersIn(path)
+		b.markers.mu.Unlock()
+	}
 	return b.Backend.Create(ctx, b.boot(cfg), opts)
 }
 
@@ -167,25 +208,23 @@ func (b bootable) InsertMedia(ctx context.Context, id backend.DomID, disk libxlt
 }
 
 // WaitBooted implements backendtest.BootWaiter: the guest's init prints
-// its marker on the console, which xenconsoled logs in dom0
-// (test/xen/lib.sh starts it with --log=guest); without the log, a
-// fixed wait.
+// its marker on the console, which xenconsoled logs in dom0; without the
+// log, a fixed wait.
 func (b bootable) WaitBooted(t *testing.T, name string) bool {
 	t.Helper()
-	dir := os.Getenv("VIRTXEND_TEST_CONSOLE_LOGS")
-	if dir == "" {
-		dir = "/var/log/xen/console"
-	}
-	if _, err := os.Stat(dir); err != nil {
+	path := consoleLog(name)
+	if path == "" || b.markers == nil {
 		time.Sleep(20 * time.Second)
 		return true
 	}
-	path := filepath.Join(dir, "guest-"+name+".log")
+	b.markers.mu.Lock()
+	before := b.markers.before[name]
+	b.markers.mu.Unlock()
 	for deadline := time.Now().Add(backendtest.EventWait); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte("DOMU-MARKER-OK")) {
+		if markersIn(path) > before {
 			return true
 		}
 	}
-	t.Logf("%s printed no DOMU-MARKER-OK in %s", name, path)
+	t.Logf("%s printed no new %s in %s (%d before its creation)", name, bootMarker, path, before)
 	return false
 }
