@@ -352,40 +352,84 @@ func (drv *Driver) addBlockJob(d *domain, j *blockJob) {
 		d.blockJobs = map[string]*blockJob{}
 	}
 	d.blockJobs[j.disk] = j
+	if j.end == 0 {
+		// none of it done until the follower's first look: virsh
+		// prints a job of 0 of 0 as 100 %
+		j.end = 1
+	}
+	d.recordBlockJobsLocked()
 	d.mu.Unlock()
 	if j.mirrors() {
-		drv.showMirror(d, j)
+		drv.showMirror(d, j) // and saves the status
+	} else {
+		drv.saveBlockJobStatus(d, j.disk)
 	}
 	drv.handlers.Add(1)
 	go drv.followBlockJob(d, j)
 }
 
-// resumeBlockJobs follows again the active commits and copies a reconnected domain's
-// live definition shows (its disks' <mirror>, as libvirt reconnects its
-// block jobs from its status XML). A commit below a disk's own image, and
-// --delete's list, are not recorded: one that runs across a restart of
-// the daemon ends unseen.
+// changeBlockJob makes change to j under the domain's mu, then saves
+// what the status file records of it.
+func (drv *Driver) changeBlockJob(d *domain, j *blockJob, change func()) {
+	d.mu.Lock()
+	change()
+	d.recordBlockJobsLocked()
+	d.mu.Unlock()
+	drv.saveBlockJobStatus(d, j.disk)
+}
+
+// saveBlockJobStatus saves the status of d, whose disk's block job changed.
+func (drv *Driver) saveBlockJobStatus(d *domain, disk string) {
+	if err := drv.saveStatusIfActive(d); err != nil {
+		drv.log.Warn("cannot save the status of a block job", "domain", d.ref().Name, "disk", disk, "err", err)
+	}
+}
+
+// resumeBlockJobs follows again the block jobs a reconnected domain's
+// status file records, as libvirt reconnects its block jobs from its
+// status XML; and, from a status file written before the records, the
+// active commits and copies its disks' <mirror> show.
 func (drv *Driver) resumeBlockJobs(d *domain) {
-	def := d.snap().def.parsed()
+	s := d.snap()
+	recorded := map[string]bool{}
+	for _, r := range s.blockJobRecs {
+		j, err := r.job()
+		if err != nil {
+			drv.log.Warn("cannot follow a block job again", "domain", s.ref.Name, "err", err)
+			continue
+		}
+		recorded[j.disk] = true
+		drv.followAgain(d, j)
+	}
+	def := s.def.parsed()
 	if def.Devices == nil {
 		return
 	}
 	for _, dd := range def.Devices.Disks {
 		m := dd.Mirror
-		if m == nil || (m.Job != "active-commit" && m.Job != "copy") || m.Source == nil || m.Source.File == nil || dd.Target == nil {
+		if m == nil || (m.Job != "active-commit" && m.Job != "copy") || m.Source == nil || m.Source.File == nil || dd.Target == nil || recorded[dd.Target.Dev] {
 			continue
 		}
 		j := &blockJob{disk: dd.Target.Dev, path: diskSource(&dd), active: m.Job == "active-commit", copy: m.Job == "copy",
-			top: diskSource(&dd), base: m.Source.File.File, ready: m.Ready == "yes", done: make(chan struct{})}
+			top: diskSource(&dd), base: m.Source.File.File, done: make(chan struct{})}
 		if m.Format != nil {
 			j.baseFormat = m.Format.Type
 		}
-		if j.ready {
-			j.cur, j.end = 1, 1 // all mirrored, until the first look
-		}
-		drv.log.Info("following the block job again", "domain", d.ref().Name, "disk", j.disk, "job", m.Job)
-		drv.addBlockJob(d, j)
+		drv.followAgain(d, j)
 	}
+}
+
+// followAgain follows j, a job the last daemon left running. A mirroring
+// job ready then (its disk's <mirror ready='yes'>) counts as ready until
+// the first look.
+func (drv *Driver) followAgain(d *domain, j *blockJob) {
+	if j.mirrors() {
+		if dd := targetDisk(d.snap().def.parsed(), j.disk); dd != nil && dd.Mirror != nil && dd.Mirror.Ready == "yes" {
+			j.ready, j.cur, j.end = true, 1, 1
+		}
+	}
+	drv.log.Info("following the block job again", "domain", d.ref().Name, "disk", j.disk, "job", blockJobTypes[j.kind()])
+	drv.addBlockJob(d, j)
 }
 
 // showMirror is an active commit's <mirror> in the disk's live definition
@@ -411,9 +455,7 @@ func (drv *Driver) showMirror(d *domain, j *blockJob) {
 			dd.Mirror = m
 		}
 	})
-	if err := drv.saveStatusIfActive(d); err != nil {
-		drv.log.Warn("cannot save the status of a block job", "domain", d.ref().Name, "disk", disk, "err", err)
-	}
+	drv.saveBlockJobStatus(d, disk)
 }
 
 // followBlockJob reads j's state from the device model until it is done,
@@ -541,9 +583,12 @@ func (drv *Driver) dropBlockJob(d *domain, j *blockJob) {
 		return
 	}
 	delete(d.blockJobs, j.disk)
+	d.recordBlockJobsLocked()
 	d.mu.Unlock()
 	if j.mirrors() && d.snap().active() {
-		drv.showMirror(d, &blockJob{disk: j.disk})
+		drv.showMirror(d, &blockJob{disk: j.disk}) // and saves the status
+	} else {
+		drv.saveBlockJobStatus(d, j.disk)
 	}
 	close(j.done)
 }
@@ -618,9 +663,7 @@ func (drv *Driver) BlockJobSetSpeed(ctx context.Context, dom Domain, disk string
 	if err := bc.SetJobSpeed(ctx, backend.DomID(d.snap().ref.ID), j.disk, speed); err != nil {
 		return backendJobErr(err, "Failed to set the speed of the block job of disk '%s'", j.disk)
 	}
-	d.mu.Lock()
-	j.speed = speed
-	d.mu.Unlock()
+	drv.changeBlockJob(d, j, func() { j.speed = speed })
 	return nil
 }
 
@@ -689,9 +732,7 @@ func (drv *Driver) stopBlockJob(ctx context.Context, d *domain, j *blockJob, piv
 	d.mu.Unlock()
 	id := backend.DomID(d.snap().ref.ID)
 	if !pivot {
-		d.mu.Lock()
-		j.cancel = true
-		d.mu.Unlock()
+		drv.changeBlockJob(d, j, func() { j.cancel = true })
 		if err := bc.CancelJob(ctx, id, j.disk); err != nil {
 			return backendJobErr(err, "Failed to cancel the block job of disk '%s'", j.disk)
 		}
@@ -700,9 +741,7 @@ func (drv *Driver) stopBlockJob(ctx context.Context, d *domain, j *blockJob, piv
 	if !j.mirrors() || !ready {
 		return libxlErr(libvirt.ErrBlockCopyActive, "disk '%s' not ready for pivot yet", j.disk)
 	}
-	d.mu.Lock()
-	j.pivot = true
-	d.mu.Unlock()
+	drv.changeBlockJob(d, j, func() { j.pivot = true })
 	if err := bc.CompleteJob(ctx, id, j.disk); err != nil {
 		return backendJobErr(err, "Failed to pivot disk '%s'", j.disk)
 	}

@@ -78,8 +78,11 @@ type domain struct {
 	// removed is set once the object left the driver's list; an operation
 	// that waited for the job on it then reports "no domain".
 	removed bool
-	// blockJobs are the block jobs of its disks, by target (blockjob.go).
-	blockJobs map[string]*blockJob
+	// blockJobs are the block jobs of its disks, by target (blockjob.go);
+	// blockJobRecs what the status file records of them
+	// (blockjob_status.go), replaced, never changed.
+	blockJobs    map[string]*blockJob
+	blockJobRecs []blockJobRecord
 	// snaps is the domain's snapshot tree (snapshot_meta.go), changed
 	// only under the domain's job; nil until its first use
 	// (snapshotsLocked).
@@ -179,25 +182,27 @@ func (d *domain) stateGeneration() uint64 {
 
 // snapshot is a consistent copy of the fields callers read.
 type snapshot struct {
-	ref        Domain
-	def        *definition
-	newDef     *definition
-	netPorts   domxml.Ports
-	hotplug    *hotplugInFlight
-	saving     *saveInFlight
-	migrating  *migrationInFlight
-	state      libvirt.DomainState
-	reason     int32
-	persistent bool
-	autostart  bool
-	updated    bool
+	ref       Domain
+	def       *definition
+	newDef    *definition
+	netPorts  domxml.Ports
+	hotplug   *hotplugInFlight
+	saving    *saveInFlight
+	migrating *migrationInFlight
+	// blockJobRecs are the block jobs the status file records.
+	blockJobRecs []blockJobRecord
+	state        libvirt.DomainState
+	reason       int32
+	persistent   bool
+	autostart    bool
+	updated      bool
 }
 
 func (d *domain) snap() snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return snapshot{
-		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, saving: d.saving, migrating: d.migrating, state: d.state, reason: d.reason,
+		ref: d.refLocked(), def: d.def, newDef: d.newDef, netPorts: d.netPorts, hotplug: d.hotplug, saving: d.saving, migrating: d.migrating, blockJobRecs: d.blockJobRecs, state: d.state, reason: d.reason,
 		persistent: d.persistent, autostart: d.autostart, updated: d.updated,
 	}
 }

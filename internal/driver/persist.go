@@ -170,7 +170,9 @@ type statusFile struct {
 	Saving  *saveInFlight    `xml:"saving"`
 	// Migrating is a migration under way (migrate_recover.go).
 	Migrating *migrationInFlight `xml:"migrating"`
-	Inner     string             `xml:",innerxml"`
+	// BlockJobs are the block jobs running (blockjob_status.go).
+	BlockJobs []blockJobRecord `xml:"blockjob"`
+	Inner     string           `xml:",innerxml"`
 	parsed    domxml.Ports
 }
 
@@ -223,8 +225,12 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return libxlErr(libvirt.ErrInternalError, "%v", err)
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving, migrating)
+	blockJobs, err := blockJobsXML(s.blockJobRecs)
+	if err != nil {
+		return libxlErr(libvirt.ErrInternalError, "%v", err)
+	}
+	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s%s%s</domstatus>\n",
+		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving, migrating, blockJobs)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)
@@ -236,7 +242,7 @@ func (drv *Driver) writeStatus(s snapshot) error {
 func sameStatus(a, b snapshot) bool {
 	return a.ref == b.ref && a.def == b.def && a.state == b.state && a.reason == b.reason &&
 		samePorts(a.netPorts, b.netPorts) && a.hotplug == b.hotplug && a.saving == b.saving &&
-		a.migrating == b.migrating
+		a.migrating == b.migrating && sameBlockJobRecords(a.blockJobRecs, b.blockJobRecs)
 }
 
 // portsXML is the ports' XML for the status file, in a stable order.

@@ -80,6 +80,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
 		d.netPorts = st.ports()
 		d.hotplug, d.saving, d.migrating = st.Hotplug, st.Saving, st.Migrating
+		d.blockJobRecs = st.BlockJobs
 		drv.mu.Lock()
 		drv.addLocked(d)
 		drv.mu.Unlock()

@@ -1,6 +1,8 @@
 package drivertests
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +125,56 @@ func TestBlockcommitAcrossRestart(t *testing.T) {
 	d.MustVirsh("blockjob", "g", "xvda", "--pivot")
 	if got := blk(t, d, "g", false); got != base {
 		t.Errorf("after the pivot xvda is %s, want %s", got, base)
+	}
+}
+
+// TestBlockJobsAcrossRestart: a commit below the disk's own image with
+// --delete, and a pull, each running when the daemon stops (held by a speed
+// of 1 byte a second, which the simulated host never gets past), are
+// followed again by the next daemon from the status file: blockjob --info
+// shows them, and once their speed is lifted they end as they would have,
+// the committed image deleted, with their events.
+func TestBlockJobsAcrossRestart(t *testing.T) {
+	t.Parallel()
+	daemontest.NeedQemuImg(t)
+	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
+	root := daemontest.NewRoot(t)
+	d := daemontest.Start(t, root)
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--no-metadata")
+	mid := blk(t, d, "g", false)
+	daemontest.WriteBlock(t, mid, 1, 0x22)
+	d.MustVirsh("snapshot-create-as", "g", "s2", "--disk-only", "--no-metadata")
+	top := blk(t, d, "g", false)
+	d.MustVirsh("blockcommit", "g", "xvda", "--top", mid, "--base", base, "--delete", "--bandwidth", "1", "--bytes")
+	d.Stop()
+
+	d = daemontest.Start(t, root)
+	events := virshEvents(t, d)
+	r := daemontest.Run(t, "virsh", "-c", d.URI(), "blockjob", "g", "xvda", "--info")
+	if !strings.Contains(r.Stderr+r.Stdout, "Block Commit: [  0 %]") {
+		t.Errorf("blockjob --info after a restart: %q %q", r.Stdout, r.Stderr)
+	}
+	d.MustVirsh("blockjob", "g", "xvda", "--bandwidth", "0")
+	events.Expect("event 'block-job-2' for domain 'g': Block Commit for xvda completed")
+	if c := chain(t, top); len(c) != 2 || c[1] != "base.qcow2" || !daemontest.HoldsBlock(t, base, 1, 0x22) {
+		t.Errorf("after the commit: chain %v", c)
+	}
+	if _, err := os.Stat(mid); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the committed image %s is still there (%v)", mid, err)
+	}
+
+	d.MustVirsh("blockpull", "g", "xvda", "--bandwidth", "1", "--bytes")
+	d.Stop()
+	d = daemontest.Start(t, root)
+	events = virshEvents(t, d)
+	d.MustVirsh("blockjob", "g", "xvda", "--bandwidth", "0")
+	events.Expect("event 'block-job-2' for domain 'g': Block Pull for xvda completed")
+	if c := chain(t, top); len(c) != 1 || !daemontest.HoldsBlock(t, top, 1, 0x22) {
+		t.Errorf("after the pull: chain %v", c)
+	}
+	if out := d.MustVirsh("blockjob", "g", "xvda", "--info"); strings.TrimSpace(out) != "" {
+		t.Errorf("a job is left: %q", out)
 	}
 }
 

@@ -13,8 +13,13 @@ import (
 
 // Block jobs of a running guest's disks, as QEMU's block layer runs them,
 // with qemu-img doing the work: a pull, or a commit below the disk's own
-// image, is done when first looked at; an active commit is ready at once
-// and merges when completed.
+// image, is done when first looked at, unless held below slowJobSpeed; an
+// active commit is ready at once and merges when completed.
+
+// slowJobSpeed is the speed below which a pull or a commit below the
+// disk's own image makes no progress until its speed is raised: a job that
+// runs for as long as a test needs (across a restart of the daemon).
+const slowJobSpeed = 1 << 20
 
 var _ backend.DiskJobs = (*Host)(nil)
 
@@ -120,6 +125,10 @@ func (h *Host) JobStatus(ctx context.Context, id backend.DomID, vdev string) (ba
 		out = backend.DiskJob{Cur: 1, End: 1}
 		if j.Active && !j.Completed && !j.Cancelled {
 			out.Ready = true
+			return nil
+		}
+		if !j.Active && !j.Cancelled && j.Speed > 0 && j.Speed < slowJobSpeed {
+			out.Cur = 0
 			return nil
 		}
 		delete(g.Jobs, vdev)
