@@ -140,8 +140,8 @@ delete_running_snap() {
 # copied whole); the guest writes MARK6 into the overlay; blockcommit --active --shallow --pivot
 # --wait has QEMU mirror the overlay into the image right below (without --shallow, libvirt's base
 # is the bottom of the chain) and switch the disk to it (domblklist, xl list -l), which then holds
-# MARK6; then blockpull makes that image stand alone, and blockcopy moves the disk onto a copy of
-# it. Sets _tb, the commit's time.
+# MARK6; then blockpull makes that image stand alone (across a kill -9 of the daemon), and
+# blockcopy moves the disk onto a copy of it. Sets _tb, the commit's time.
 blockcommit_snap() {
 	_below=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
 	step "virsh snapshot-create-as --disk-only --no-metadata" V snapshot-create-as vx-snap bk --disk-only --no-metadata || return 1
@@ -159,8 +159,22 @@ blockcommit_snap() {
 	want_read vx-snap 6 MARK6 "after blockcommit --pivot" || return 1
 	rm -f "$_ov"
 	# blockpull: QEMU's block-stream copies the whole chain into xvda's image, which then stands
-	# alone and still reads what every layer held
-	step "virsh blockpull --wait" V blockpull vx-snap xvda --wait || return 1
+	# alone and still reads what every layer held. Held at 1 byte a second, the job outlives a
+	# kill -9 of the daemon: the next daemon finds it in the status file and, once its speed is
+	# lifted, follows it to its end.
+	step "virsh blockpull --bandwidth 1 --bytes" V blockpull vx-snap xvda --bandwidth 1 --bytes || return 1
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	start_daemon || return 1
+	V blockjob vx-snap xvda --info >$TMPD/bj.out 2>&1
+	grep -q 'Block Pull' $TMPD/bj.out || { WHY="after a kill -9 of the daemon blockjob --info says: $(tr '\r\n' '  ' <$TMPD/bj.out)"; return 1; }
+	step "virsh blockjob --bandwidth 0" V blockjob vx-snap xvda --bandwidth 0 || return 1
+	_i=0
+	while V blockjob vx-snap xvda --info 2>&1 | grep -q 'Block Pull'; do
+		[ $_i -lt 120 ] || { WHY="the pull followed again did not end in 60 s"; return 1; }
+		sleep 0.5
+		_i=$((_i + 1))
+	done
 	qemu-img info -U "$_below" >$TMPD/qi.out 2>&1 && ! grep -q '^backing file:' $TMPD/qi.out ||
 		{ WHY="after blockpull $_below: $(tr '\n' ' ' <$TMPD/qi.out)"; return 1; }
 	want_read vx-snap 1 MARK1 "after blockpull" || return 1
