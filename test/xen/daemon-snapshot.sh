@@ -159,9 +159,12 @@ blockcommit_snap() {
 	want_read vx-snap 6 MARK6 "after blockcommit --pivot" || return 1
 	rm -f "$_ov"
 	# blockpull: QEMU's block-stream copies the whole chain into xvda's image, which then stands
-	# alone and still reads what every layer held. Held at 1 byte a second, the job outlives a
-	# kill -9 of the daemon: the next daemon finds it in the status file and, once its speed is
-	# lifted, follows it to its end.
+	# alone and still reads what every layer held: a new overlay, whose backing image holds MARK6
+	# (the image below may stand alone already, and a pull of nothing ends at once). Held at 1
+	# byte a second after its first chunk, the job outlives a kill -9 of the daemon: the next
+	# daemon finds it in the status file and, once its speed is lifted, follows it to its end.
+	step "virsh snapshot-create-as --disk-only --no-metadata" V snapshot-create-as vx-snap pl --disk-only --no-metadata || return 1
+	_pl=$(V domblklist vx-snap | awk '$1 == "xvda" { print $2 }')
 	step "virsh blockpull --bandwidth 1 --bytes" V blockpull vx-snap xvda --bandwidth 1 --bytes || return 1
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null || true
@@ -175,8 +178,8 @@ blockcommit_snap() {
 		sleep 0.5
 		_i=$((_i + 1))
 	done
-	qemu-img info -U "$_below" >$TMPD/qi.out 2>&1 && ! grep -q '^backing file:' $TMPD/qi.out ||
-		{ WHY="after blockpull $_below: $(tr '\n' ' ' <$TMPD/qi.out)"; return 1; }
+	qemu-img info -U "$_pl" >$TMPD/qi.out 2>&1 && ! grep -q '^backing file:' $TMPD/qi.out ||
+		{ WHY="after blockpull $_pl: $(tr '\n' ' ' <$TMPD/qi.out)"; return 1; }
 	want_read vx-snap 1 MARK1 "after blockpull" || return 1
 	want_read vx-snap 6 MARK6 "after blockpull" || return 1
 	# blockcopy --transient-job (vx-snap is persistent): QEMU's drive-mirror into a new image, then
