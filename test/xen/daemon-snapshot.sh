@@ -110,7 +110,7 @@ check_virsh_snapshot() {
 	_tz=$(since "$_t")
 	iotune_snap || return 1
 	forget_snap
-	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, blockcommit --active --pivot ${_tb} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU"
+	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, blockcommit --active --pivot ${_tb} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU; a blockpull followed across a kill -9 of the daemon"
 	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, external deleted while running ${_te} s, blockcommit --active --pivot ${_tb} s, internal with memory ${_ti} s"
 }
 
