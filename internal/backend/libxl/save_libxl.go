@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"virtxend/internal/backend"
 	"virtxend/internal/libxltypes"
@@ -141,12 +142,18 @@ func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progre
 			return b.guestErr(id, err)
 		}
 	}
-	err = b.c.SuspendToFD(ctx, uint32(id), out.FD(), live, out.Started())
+	watched, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go b.watchSaved(watched, id, stop)
+	err = b.c.SuspendToFD(watched, uint32(id), out.FD(), live, out.Started())
 	if eerr := out.End(ctx, err == nil); err == nil {
 		err = eerr
 	}
 	if err == nil {
 		return nil
+	}
+	if cause := context.Cause(watched); errors.Is(cause, errShutDownInSave) {
+		err = cause
 	}
 	if now, ierr := b.c.Info(uint32(id)); ierr == nil && now.Shutdown &&
 		backend.ShutdownReason(now.ShutdownCode) == backend.ReasonSuspend {
@@ -158,6 +165,39 @@ func (b *Backend) save(ctx context.Context, id backend.DomID, f *os.File, progre
 		b.c.Pause(uint32(id))
 	}
 	return b.guestErr(id, err)
+}
+
+// errShutDownInSave is a save aborted because its guest shut down for
+// another reason than the suspend the save asked for.
+var errShutDownInSave = fmt.Errorf("%w: the guest shut down during its save", backend.ErrFailed)
+
+// savedWatch is how often a guest being saved is looked at.
+const savedWatch = 500 * time.Millisecond
+
+// watchSaved aborts, through stop, the save of guest id that ctx governs
+// when the guest shuts down for another reason than a suspend: a guest
+// that crashed or reset itself (under QEMU's emulated CPU, a PVH guest
+// triple-faulted during its live save now and then) never answers the
+// suspend request, and libxl waits a fixed 60 s for it before failing.
+func (b *Backend) watchSaved(ctx context.Context, id backend.DomID, stop context.CancelCauseFunc) {
+	t := time.NewTicker(savedWatch)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		info, err := b.c.Info(uint32(id))
+		if err != nil {
+			return
+		}
+		if r := backend.ShutdownReason(info.ShutdownCode); info.Shutdown && r != backend.ReasonSuspend {
+			b.log.Warn("the guest shut down during its save; aborting the save", "domid", id, "reason", r)
+			stop(fmt.Errorf("%w (domain %d: %s)", errShutDownInSave, id, r))
+			return
+		}
+	}
 }
 
 // canSavePVLive refuses a live save of PV guest id on a Xen built without
