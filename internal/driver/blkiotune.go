@@ -159,7 +159,7 @@ func (drv *Driver) liveThrottle(ctx context.Context, s snapshot, disk string) (l
 // limits.
 func throttleErr(err error, vdev string, id int32) error {
 	if errors.Is(err, backend.ErrUnsupported) {
-		return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
+		return hostUnsupported(err)
 	}
 	// QEMU's refusal says what it refused, as libvirt's QEMU driver
 	// passes its monitor's errors on.

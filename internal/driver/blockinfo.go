@@ -132,7 +132,7 @@ func (drv *Driver) BlockResize(ctx context.Context, dom Domain, path string, siz
 	id := d.snap().ref.ID
 	if err := resizer.ResizeDisk(ctx, backend.DomID(id), disk.Target.Dev, local, size); err != nil {
 		if errors.Is(err, backend.ErrUnsupported) {
-			return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
+			return hostUnsupported(err)
 		}
 		return libxlFailed(err, "Failed to resize disk '%s' of domain '%d'", disk.Target.Dev, id)
 	}

@@ -254,7 +254,7 @@ func bandwidthBytes(bandwidth uint64, inBytes bool) (uint64, error) {
 // backendJobErr is the client's error for the backend's refusal of a job.
 func backendJobErr(err error, format string, args ...any) error {
 	if errors.Is(err, backend.ErrUnsupported) {
-		return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
+		return hostUnsupported(err)
 	}
 	return libxlFailed(err, format+": %v", append(args, err)...)
 }

@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"strings"
+
 	libvirt "github.com/digitalocean/go-libvirt"
 
 	"virtxend/internal/backend"
@@ -65,4 +67,11 @@ func errNotRunning() error {
 // errSystem is virReportSystemError: the text followed by the OS error.
 func errSystem(err error, format string, args ...any) error {
 	return virerr.System(virerr.FromLibxl, err, format, args...)
+}
+
+// hostUnsupported is a backend's ErrUnsupported as libvirt's
+// OPERATION_UNSUPPORTED, saying why without the sentinel's own words,
+// which libvirt's "Operation not supported: " already says.
+func hostUnsupported(err error) error {
+	return libxlErr(libvirt.ErrOperationUnsupported, "%s", strings.TrimPrefix(err.Error(), backend.ErrUnsupported.Error()+": "))
 }

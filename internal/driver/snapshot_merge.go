@@ -201,7 +201,7 @@ func (drv *Driver) commitLive(ctx context.Context, d *domain, m diskMerge) error
 	id := backend.DomID(d.snap().ref.ID)
 	if err := bc.StartCommit(ctx, id, m.target, m.overlay, m.backing, 0); err != nil {
 		if errors.Is(err, backend.ErrUnsupported) {
-			return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
+			return hostUnsupported(err)
 		}
 		return errBlockCommit(m, err)
 	}

@@ -275,7 +275,7 @@ func (drv *Driver) switchDisks(ctx context.Context, d *domain, s snapshot, def *
 	}
 	if err := ds.SwitchDisks(ctx, backend.DomID(s.ref.ID), overlays); err != nil {
 		if errors.Is(err, backend.ErrUnsupported) {
-			return libxlErr(libvirt.ErrOperationUnsupported, "%v", err)
+			return hostUnsupported(err)
 		}
 		return libxlFailed(err, "Failed to switch the disks of domain '%d' to their snapshot overlays", s.ref.ID)
 	}
