@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	libvirt "github.com/digitalocean/go-libvirt"
 )
 
 // cpuMap holds libvirt 11.3's src/cpu_map, unchanged (see its README).
@@ -422,3 +424,38 @@ func (md *model) copy() *model {
 	c.added = slices.Clone(md.added)
 	return &c
 }
+
+// ModelNames is virCPUGetModels: the names of the CPU models of arch, in
+// the map's order. Only libvirt's x86 map is carried, so the models of
+// another architecture a libvirt CPU driver knows (ppc64, s390, ARM,
+// RISC-V) cannot be named; an architecture no CPU driver knows is
+// refused in libvirt's words.
+func ModelNames(arch string) ([]string, error) {
+	switch {
+	case isX86(arch):
+	case otherCPUDriver[arch]:
+		return nil, cpuErr(libvirt.ErrOperationUnsupported, "the CPU models of architecture '%s' are not known here: only libvirt's x86 CPU map is", arch)
+	default:
+		return nil, cpuErr(libvirt.ErrNoSupport, "'%s' architecture is not supported by CPU driver", arch)
+	}
+	m, err := theMap()
+	if err != nil {
+		return nil, cpuErr(libvirt.ErrInternalError, "%v", err)
+	}
+	names := make([]string, len(m.models))
+	for i, md := range m.models {
+		names[i] = md.name
+	}
+	return names, nil
+}
+
+// otherCPUDriver are the architectures of libvirt's CPU drivers but x86's
+// (cpu.c's drivers: ppc64, s390, arm, riscv64).
+var otherCPUDriver = map[string]bool{
+	"ppc64": true, "ppc64le": true, "s390": true, "s390x": true,
+	"armv6l": true, "armv7b": true, "armv7l": true, "aarch64": true, "riscv64": true,
+}
+
+// KnownArch reports whether name is one of libvirt's architectures
+// (virArchFromString), "none" not being one.
+func KnownArch(name string) bool { return knownArches[name] }

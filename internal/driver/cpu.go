@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 
+	libvirt "github.com/digitalocean/go-libvirt"
+
 	"virtxend/internal/backend"
 	"virtxend/internal/cpumodel"
 	"virtxend/internal/virerr"
@@ -106,6 +108,20 @@ func (drv *Driver) BaselineCPU(ctx context.Context, xmls []string, flags uint32)
 		}
 	}
 	return out.Format(), nil
+}
+
+// CPUModelNames is virConnectGetCPUModelNames, which libvirt's Xen driver
+// lacks, as libvirt's QEMU driver answers it: the CPU models of libvirt's
+// map for arch (virsh cpu-models), which a definition's <cpu><model> may
+// name.
+func (drv *Driver) CPUModelNames(ctx context.Context, arch string, flags uint32) ([]string, error) {
+	if err := checkFlags(flags, 0, "libxlConnectGetCPUModelNames"); err != nil {
+		return nil, err
+	}
+	if !cpumodel.KnownArch(arch) {
+		return nil, libxlErr(libvirt.ErrInvalidArg, "cannot find architecture %s", arch)
+	}
+	return cpumodel.ModelNames(arch)
 }
 
 // NodeGetCPUMap is virNodeGetCPUMap, which libvirt's Xen driver lacks:

@@ -18,12 +18,13 @@ const (
 	remoteNumaParametersMax       = 16      // REMOTE_DOMAIN_NUMA_PARAMETERS_MAX
 	remoteInterfaceParametersMax  = 16      // REMOTE_DOMAIN_INTERFACE_PARAMETERS_MAX
 	remoteBlockIoTuneParamsMax    = 32      // REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX
+	remoteCPUModelsMax            = 8192    // REMOTE_CONNECT_CPU_MODELS_MAX
 	flagsAffectLiveAndConfigError = "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive"
 )
 
 // tuningProcs are the vCPU, scheduler, NUMA, power management and CPU
 // model calls of libvirt's libxl driver, and the bandwidth and disk I/O
-// limits of libvirt's QEMU driver.
+// limits and CPU model names of libvirt's QEMU driver.
 func (p *program) tuningProcs() []*rpc.Procedure {
 	return []*rpc.Procedure{
 		rpc.Handle(procDomainGetVcpus, p.getVcpus),
@@ -44,6 +45,7 @@ func (p *program) tuningProcs() []*rpc.Procedure {
 		rpc.Handle(procDomainPMWakeup, p.pmWakeup),
 		rpc.Handle(procConnectCompareCPU, p.compareCPU),
 		rpc.Handle(procConnectBaselineCPU, p.baselineCPU),
+		rpc.Handle(procConnectGetCPUModelNames, p.cpuModelNames),
 		rpc.Handle(procNodeGetCPUMap, p.nodeGetCPUMap),
 	}
 }
@@ -333,6 +335,22 @@ func (p *program) compareCPU(ctx context.Context, _ *rpc.Client, a *libvirt.Conn
 		return nil, err
 	}
 	return &libvirt.ConnectCompareCPURet{Result: r}, nil
+}
+
+// cpuModelNames answers the count, and the names when asked for them.
+func (p *program) cpuModelNames(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectGetCPUModelNamesArgs) (*libvirt.ConnectGetCPUModelNamesRet, error) {
+	names, err := p.drv.CPUModelNames(ctx, a.Arch, a.Flags)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > remoteCPUModelsMax {
+		return nil, virerr.New(virerr.FromRPC, libvirt.ErrRPC, "Too many CPU models '%d' for limit '%d'", len(names), remoteCPUModelsMax)
+	}
+	ret := &libvirt.ConnectGetCPUModelNamesRet{Ret: int32(len(names))}
+	if a.NeedResults != 0 {
+		ret.Models = names
+	}
+	return ret, nil
 }
 
 func (p *program) baselineCPU(ctx context.Context, _ *rpc.Client, a *libvirt.ConnectBaselineCPUArgs) (*libvirt.ConnectBaselineCPURet, error) {

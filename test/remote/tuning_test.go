@@ -3,6 +3,8 @@ package remote
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -240,7 +242,7 @@ func TestTuningOnTheReadOnlySocket(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"vcpuinfo", "g1"}, {"vcpupin", "g1"}, {"schedinfo", "g1"}, {"numatune", "g1"},
-		{"cpu-compare", capsFile}, {"cpu-baseline", capsFile},
+		{"cpu-compare", capsFile}, {"cpu-baseline", capsFile}, {"cpu-models", "x86_64"},
 	} {
 		if r := ro(args...); r.Code != 0 {
 			t.Errorf("%v on the read-only socket: exit %d %s", args, r.Code, r.Stderr)
@@ -274,10 +276,13 @@ print("sched", dom.schedulerType(), sorted(dom.schedulerParameters().items()))
 print("numa", sorted(dom.numaParameters().items()))
 dom.setSchedulerParametersFlags({"weight": 1024}, 0)
 print("weight", dom.schedulerParametersFlags(0)["weight"])
+models = conn.getCPUModelNames("x86_64")
+print("models", len(models), models[0], "Skylake-Client" in models)
 for what, f in (("config", lambda: dom.schedulerParametersFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG)),
                 ("pin", lambda: dom.pinVcpuFlags(2, (True,), 0)),
                 ("wakeup", lambda: dom.pMWakeup(0)),
-                ("compare", lambda: conn.compareCPU("<cpu match='exact'><model>Icelake-Server</model></cpu>", libvirt.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE))):
+                ("compare", lambda: conn.compareCPU("<cpu match='exact'><model>Icelake-Server</model></cpu>", libvirt.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE)),
+                ("models", lambda: conn.getCPUModelNames("foo"))):
     try:
         f()
         print(what, "ok")
@@ -303,5 +308,43 @@ func TestPythonTuning(t *testing.T) {
 		"pin 8 41",
 		"wakeup 55 41",  // VIR_ERR_OPERATION_INVALID
 		"compare 91 31", // VIR_ERR_CPU_INCOMPATIBLE from VIR_FROM_CPU
+		"models "+strconv.Itoa(x86Models(t))+" 486 True",
+		"models 8 41",
 	)
+}
+
+// TestVirshCPUModels: virsh cpu-models, which libvirt's Xen driver lacks,
+// lists the models of libvirt's x86 CPU map, in its order, as libvirt's
+// QEMU driver does; other architectures are refused in libvirt's words,
+// or, for those whose maps are not carried, saying so.
+func TestVirshCPUModels(t *testing.T) {
+	d := daemontest.Start(t, daemontest.NewRoot(t))
+	models := strings.Fields(d.MustVirsh("cpu-models", "x86_64"))
+	if len(models) != x86Models(t) || models[0] != "486" || !slices.Contains(models, "Broadwell-v1") {
+		t.Errorf("cpu-models x86_64: %d models %v", len(models), models)
+	}
+	if i686 := strings.Fields(d.MustVirsh("cpu-models", "i686")); !slices.Equal(i686, models) {
+		t.Errorf("cpu-models i686: %v", i686)
+	}
+	wantFail(t, d.Virsh("cpu-models", "sparc"), nil, "error: this function is not supported by the connection driver: 'sparc' architecture is not supported by CPU driver")
+	wantFail(t, d.Virsh("cpu-models", "foo"), nil, "error: invalid argument: cannot find architecture foo")
+	wantFail(t, d.Virsh("cpu-models", "aarch64"), nil, "error: Operation not supported: the CPU models of architecture 'aarch64' are not known here")
+}
+
+// x86Models counts the models libvirt's x86 CPU map defines (a model's
+// own <model name=...> is indented once; its ancestor's, inside, twice).
+func x86Models(t *testing.T) int {
+	files, err := filepath.Glob("../../internal/cpumodel/cpu_map/x86_*.xml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("libvirt's x86 CPU map: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), "\n  <model name=")
+	}
+	return n
 }
