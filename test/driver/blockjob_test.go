@@ -104,11 +104,7 @@ func TestVirshBlockcommit(t *testing.T) {
 // file), and pivots.
 func TestBlockcommitAcrossRestart(t *testing.T) {
 	t.Parallel()
-	daemontest.NeedQemuImg(t)
-	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
-	root := daemontest.NewRoot(t)
-	d := daemontest.Start(t, root)
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base, root := diskGuestInRoot(t)
 	d.MustVirsh("snapshot-create-as", "g", "backup", "--disk-only", "--no-metadata")
 	d.MustVirsh("blockcommit", "g", "xvda", "--active")
 	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(d.MustVirsh("dumpxml", "g"), "ready='yes'"); time.Sleep(100 * time.Millisecond) {
@@ -136,11 +132,7 @@ func TestBlockcommitAcrossRestart(t *testing.T) {
 // the committed image deleted, with their events.
 func TestBlockJobsAcrossRestart(t *testing.T) {
 	t.Parallel()
-	daemontest.NeedQemuImg(t)
-	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
-	root := daemontest.NewRoot(t)
-	d := daemontest.Start(t, root)
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base, root := diskGuestInRoot(t)
 	d.MustVirsh("snapshot-create-as", "g", "s1", "--disk-only", "--no-metadata")
 	mid := blk(t, d, "g", false)
 	daemontest.WriteBlock(t, mid, 1, 0x22)
@@ -256,9 +248,18 @@ func TestVirshBlockcopy(t *testing.T) {
 // (base, block 0 holding 0x11) in a directory of its own.
 func diskGuestRunning(t *testing.T) (*daemontest.Daemon, string) {
 	t.Helper()
-	daemontest.NeedQemuImg(t)
-	base := daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
-	d := daemontest.Start(t, daemontest.NewRoot(t))
-	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	d, base, _ := diskGuestInRoot(t)
 	return d, base
+}
+
+// diskGuestInRoot is diskGuestRunning with the daemon's root, for a test
+// that starts the daemon again.
+func diskGuestInRoot(t *testing.T) (d *daemontest.Daemon, base, root string) {
+	t.Helper()
+	daemontest.NeedQemuImg(t)
+	base = daemontest.Image(t, t.TempDir(), "base.qcow2", "qcow2", 0x11)
+	root = daemontest.NewRoot(t)
+	d = daemontest.Start(t, root)
+	defineStart(t, d, "g", diskGuest("g", base, "qcow2", ""))
+	return d, base, root
 }
