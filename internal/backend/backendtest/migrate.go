@@ -90,8 +90,8 @@ func MigrateLive(t *testing.T, b backend.Backend) {
 // triple-faults now and then during its live save (Xen's log: "d28v0
 // Triple fault - invoking HVM shutdown action 1", 3 to 15 s into the
 // save), 1 move in 8 on a quiet host (test/xen/README.md, Known limits)
-// and more often on a loaded one: five of the last nine full runs of
-// scripts/test lost a first guest so. The backend then aborts the save at once rather
+// and more often on a loaded one: the real-Xen runs of four of the last
+// eight full runs of scripts/test lost a first guest so, and CI's retry. The backend then aborts the save at once rather
 // than wait libxl's 60 s for an answer to the suspend request, so that a
 // new guest costs a boot and a few seconds: up to five are tried.
 const migrateTries = 5
