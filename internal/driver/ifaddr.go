@@ -2,10 +2,12 @@ package driver
 
 import (
 	"context"
+	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/arptable"
 	"virtxend/internal/domxml"
 )
 
@@ -29,7 +31,10 @@ type IPAddr struct {
 // libvirt's networks (VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE): for each
 // interface on a network, the leases the network's DHCP server gave its
 // MAC address, through the network driver; an interface with none is left
-// out. The guest agent and the ARP table are refused.
+// out. The ARP table (VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP), which it
+// refuses, is read as libvirt's LXC and Cloud Hypervisor drivers read it:
+// what finds a guest's addresses on a bridge (xenbr0), where there is no
+// libvirt network and no agent. The guest agent is refused.
 func (drv *Driver) InterfaceAddresses(ctx context.Context, dom Domain, source uint32, flags uint32) ([]InterfaceAddrs, error) {
 	if err := checkFlags(flags, 0, "libxlDomainInterfaceAddresses"); err != nil {
 		return nil, err
@@ -42,10 +47,44 @@ func (drv *Driver) InterfaceAddresses(ctx context.Context, dom Domain, source ui
 	if !s.active() {
 		return nil, errNotRunning()
 	}
-	if source != uint32(libvirt.DomainInterfaceAddressesSrcLease) {
-		return nil, libxlErr(libvirt.ErrArgumentUnsupported, "Unsupported IP address data source %d", int32(source))
+	switch source {
+	case uint32(libvirt.DomainInterfaceAddressesSrcLease):
+		return drv.dhcpInterfaces(ctx, s)
+	case uint32(libvirt.DomainInterfaceAddressesSrcArp):
+		return arpInterfaces(s.def.parsed())
 	}
-	return drv.dhcpInterfaces(ctx, s)
+	return nil, libxlErr(libvirt.ErrArgumentUnsupported, "Unsupported IP address data source %d", int32(source))
+}
+
+// arpInterfaces is virDomainNetARPInterfaces: for each of the guest's
+// interfaces, one answer for each address the host's neighbour table has
+// at its MAC address, without a prefix.
+func arpInterfaces(def *libvirtxml.Domain) ([]InterfaceAddrs, error) {
+	if def.Devices == nil {
+		return nil, nil
+	}
+	table, err := arptable.Get()
+	if err != nil {
+		return nil, errSystem(err, "error dumping neighbor table")
+	}
+	var out []InterfaceAddrs
+	for _, ifc := range def.Devices.Interfaces {
+		if ifc.MAC == nil {
+			continue
+		}
+		mac := strings.ToLower(ifc.MAC.Address)
+		for _, e := range table {
+			if e.MAC != mac {
+				continue
+			}
+			a := InterfaceAddrs{HWAddr: mac, Addrs: []IPAddr{{Type: int32(libvirt.IPAddrTypeIpv4), Addr: e.IP}}}
+			if ifc.Target != nil {
+				a.Name = ifc.Target.Dev
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // dhcpInterfaces is libxlGetDHCPInterfaces.

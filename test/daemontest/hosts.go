@@ -77,6 +77,14 @@ func StartHosts(t testing.TB, libxlConf string) (a, b *Host) {
 	return hosts[0], hosts[1]
 }
 
+// AddNeighbor puts ip at mac in the neighbour (ARP) table of the host's
+// namespace, on its end of the link, in state state ("reachable",
+// "stale", "permanent", ...), as traffic from a guest at ip would.
+func (h *Host) AddNeighbor(ip, mac, state string) {
+	h.t.Helper()
+	mustRun(h.t, "ip", "-n", h.netns, "neigh", "replace", ip, "lladdr", mac, "dev", "vx0", "nud", state)
+}
+
 // LinkDown takes the host's end of the link down: the other host's
 // traffic to it goes unanswered, as when a cable is pulled.
 func (h *Host) LinkDown() {

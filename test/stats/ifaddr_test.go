@@ -93,8 +93,54 @@ print(libvirt.open(sys.argv[1]).lookupByName("g").hostname(libvirt.VIR_DOMAIN_GE
 		t.Errorf("read-only domifaddr --source lease: %+v", ro)
 	}
 	wantError(t, d, "error: argument unsupported: Unsupported IP address data source 1", "domifaddr", "g", "--source", "agent")
-	wantError(t, d, "error: argument unsupported: Unsupported IP address data source 2", "domifaddr", "g", "--source", "arp")
 	d.MustVirsh("destroy", "g")
 	wantError(t, d, "error: Requested operation is not valid: domain is not running", "domifaddr", "g", "--source", "lease")
 	wantError(t, d, "error: Requested operation is not valid: domain is not running", "domhostname", "g")
+}
+
+// TestDomifaddrARP: domifaddr --source arp, which libvirt's libxl driver
+// refuses, as libvirt's LXC driver answers it: the addresses the host's
+// neighbour table holds at each interface's MAC address (reachable or
+// stale, IPv4), without a prefix; what finds a guest's address on a
+// bridge, with neither a libvirt network nor an agent. The daemon runs in
+// a network namespace of its own, whose table the test fills.
+func TestDomifaddrARP(t *testing.T) {
+	a, _ := daemontest.StartHosts(t, "")
+	define(t, a.Daemon, "g", guest(t, "g", "00:16:3e:5a:00:0a",
+		`<interface type='bridge'><mac address='00:16:3e:5c:00:0b'/><source bridge='xenbr0'/></interface>`))
+	a.MustVirsh("start", "g")
+	id := domid(t, a.Daemon, "g")
+	if out := a.MustVirsh("domifaddr", "g", "--source", "arp"); strings.TrimSpace(out) != "" {
+		t.Errorf("domifaddr --source arp with an empty table:\n%s", out)
+	}
+	a.AddNeighbor("10.99.0.50", "00:16:3e:5a:00:0a", "reachable")
+	a.AddNeighbor("10.99.0.51", "00:16:3e:5c:00:0b", "stale")
+	a.AddNeighbor("10.99.0.52", "00:16:3e:5c:00:0b", "reachable")
+	a.AddNeighbor("10.99.0.53", "00:16:3e:5a:00:0a", "permanent") // not learnt: left out, as libvirt does
+	a.AddNeighbor("10.99.0.54", "00:16:3e:ff:00:01", "reachable") // another host's
+	out := a.MustVirsh("domifaddr", "g", "--source", "arp")
+	for _, row := range []string{
+		`vif` + id + `\.0 +00:16:3e:5a:00:0a +ipv4 +10\.99\.0\.50/0`,
+		`vif` + id + `\.1 +00:16:3e:5c:00:0b +ipv4 +10\.99\.0\.5[12]/0`,
+	} {
+		if !regexp.MustCompile(`(?m)^ *` + row + ` *$`).MatchString(out) {
+			t.Errorf("domifaddr --source arp: no row %s in:\n%s", row, out)
+		}
+	}
+	if strings.Contains(out, ".53") || strings.Contains(out, ".54") || strings.Count(out, "ipv4") != 3 {
+		t.Errorf("domifaddr --source arp:\n%s", out)
+	}
+	if ro := daemontest.Run(t, "virsh", "-q", "-c", a.ROURI(), "domifaddr", "g", "--source", "arp"); ro.Code != 0 || ro.Stdout != out {
+		t.Errorf("read-only domifaddr --source arp: %+v", ro)
+	}
+	if r := a.Python(`
+import sys, libvirt
+d = libvirt.open(sys.argv[1]).lookupByName("g")
+ifs = d.interfaceAddresses(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
+print(sorted((v["hwaddr"], a["addr"], a["prefix"]) for v in ifs.values() for a in v["addrs"]))
+`); !strings.Contains(r.Stdout, "('00:16:3e:5a:00:0a', '10.99.0.50', 0)") {
+		t.Errorf("libvirt-python's interfaceAddresses(ARP): %q %s", r.Stdout, r.Stderr)
+	}
+	a.MustVirsh("destroy", "g")
+	wantError(t, a.Daemon, "error: Requested operation is not valid: domain is not running", "domifaddr", "g", "--source", "arp")
 }

@@ -249,6 +249,7 @@ area_running() {
 	sec running/blkdeviotune "blkdeviotune vx-dev xvda"
 	sec running/blockjob "blockjob vx-dev xvda --info"
 	sec running/domhostname "domhostname vx-dev"
+	sec running/domifaddr-arp "domifaddr vx-dev --source arp"
 	sec running/migrate-getspeed "migrate-getspeed vx-dev"
 	# bulk statistics (issue 7): libvirt's libxl driver has no virConnectGetAllDomainStats
 	for _g in "" --state --cpu-total --balloon --vcpu --interface --block; do
