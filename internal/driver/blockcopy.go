@@ -132,11 +132,11 @@ func checkCopyTarget(disk string, to *backend.CopyTarget) error {
 	st, err := os.Stat(to.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && to.Reuse:
-		return libxlErr(libvirt.ErrSystemError, "missing destination file for disk %s: %s: %v", disk, to.Path, fs.ErrNotExist)
+		return errSystem(err, "missing destination file for disk %s: %s", disk, to.Path)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return libxlErr(libvirt.ErrSystemError, "unable to stat block copy target '%s': %v", to.Path, err)
+		return errSystem(err, "unable to stat block copy target '%s'", to.Path)
 	case st.Mode()&fs.ModeDevice != 0:
 		to.Reuse = true
 	case st.Size() > 0 && !to.Reuse:

@@ -207,6 +207,8 @@ func TestVirshBlockcopy(t *testing.T) {
 	dst := dir + "/copy.qcow2"
 	virshFails(t, d, "error: Requested operation is not valid: domain is not transient", "blockcopy", "g", "xvda", dst)
 	virshFails(t, d, "error: invalid argument: absolute path must be used as block copy target", "blockcopy", "g", "xvda", "copy.qcow2", "--transient-job")
+	virshFails(t, d, "error: missing destination file for disk xvda: "+dir+"/none.qcow2: No such file or directory",
+		"blockcopy", "g", "xvda", dir+"/none.qcow2", "--transient-job", "--reuse-external", "--format", "qcow2")
 	r := daemontest.Run(t, "virsh", "-c", d.URI(), "blockcopy", "g", "xvda", dst, "--transient-job", "--wait", "--pivot", "--verbose")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully pivoted") {
 		t.Fatalf("blockcopy --pivot: %d %q %q", r.Code, r.Stdout, r.Stderr)
