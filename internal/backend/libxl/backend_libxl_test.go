@@ -40,10 +40,7 @@ func realXen(t *testing.T) {
 // shutdown and reboot requests, as test/xen's busybox initramfs does.
 func TestBackendConformance(t *testing.T) {
 	realXen(t)
-	kernel := os.Getenv("VIRTXEND_TEST_KERNEL")
-	if kernel == "" {
-		kernel = "/boot/vmlinuz"
-	}
+	kernel := testKernel()
 	for _, f := range []string{kernel, os.Getenv("VIRTXEND_TEST_INITRD")} {
 		if _, err := os.Stat(f); f != "" && err != nil {
 			t.Fatalf("guest image: %v", err)
@@ -54,10 +51,24 @@ func TestBackendConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return bootable{Backend: b, kernel: kernel, initrd: os.Getenv("VIRTXEND_TEST_INITRD"),
-			disk: diskImage(t), bridge: os.Getenv("VIRTXEND_TEST_BRIDGE"), pvhMigration: pvhMigration(t, b),
-			markers: &bootMarkers{before: map[string]int{}}}
+		return newBootable(t, b)
 	})
+}
+
+// testKernel is the guests' kernel: VIRTXEND_TEST_KERNEL, by default
+// /boot/vmlinuz.
+func testKernel() string {
+	if k := os.Getenv("VIRTXEND_TEST_KERNEL"); k != "" {
+		return k
+	}
+	return "/boot/vmlinuz"
+}
+
+// newBootable is b with what the suite's guests boot (see bootable).
+func newBootable(t *testing.T, b *Backend) bootable {
+	return bootable{Backend: b, kernel: testKernel(), initrd: os.Getenv("VIRTXEND_TEST_INITRD"),
+		disk: diskImage(t), bridge: os.Getenv("VIRTXEND_TEST_BRIDGE"), pvhMigration: pvhMigration(t, b),
+		markers: &bootMarkers{before: map[string]int{}}}
 }
 
 // pvhMigration: this Xen cannot save a PV guest live (it has no shadow

@@ -28,10 +28,7 @@ func TestSaveLivePVRefused(t *testing.T) {
 	if p, err := b.c.PhysInfo(); err != nil || p.Shadow {
 		t.Skipf("this Xen has shadow paging (%v): it saves PV guests live", err)
 	}
-	kernel := os.Getenv("VIRTXEND_TEST_KERNEL")
-	if kernel == "" {
-		kernel = "/boot/vmlinuz"
-	}
+	kernel := testKernel()
 	cfg := backendtest.Config("conf-pv-live", 0x5b, bootMinKiB, 1)
 	cfg.BInfo.Kernel = kernel
 	ctx := context.Background()
@@ -73,11 +70,8 @@ func TestSaveFailsWhenTheGuestReboots(t *testing.T) {
 	if p, err := b.c.PhysInfo(); err != nil || !p.HAP {
 		t.Skipf("this Xen has no HAP (%v): no PVH guest to save live", err)
 	}
-	bt := bootable{Backend: b, kernel: os.Getenv("VIRTXEND_TEST_KERNEL"), initrd: os.Getenv("VIRTXEND_TEST_INITRD"),
-		pvhMigration: true, markers: &bootMarkers{before: map[string]int{}}}
-	if bt.kernel == "" {
-		bt.kernel = "/boot/vmlinuz"
-	}
+	bt := newBootable(t, b)
+	bt.pvhMigration = true
 	ctx := context.Background()
 	cfg := backendtest.Config(backendtest.MigrateName+"-reboots", 0x5c, bootMinKiB, 1)
 	var id backend.DomID

@@ -47,10 +47,7 @@ func TestDiskSnapshotsOnXen(t *testing.T) {
 		for range b.Events() {
 		}
 	}()
-	kernel := os.Getenv("VIRTXEND_TEST_KERNEL")
-	if kernel == "" {
-		kernel = "/boot/vmlinuz"
-	}
+	kernel := testKernel()
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.qcow2")
 	run(t, "qemu-img", "create", "-q", "-f", "qcow2", base, "16M")

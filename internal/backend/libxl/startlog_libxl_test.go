@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 
@@ -44,10 +43,7 @@ func (r *startRecorder) Handle(_ context.Context, rec slog.Record) error {
 // leaves to libxl); below debug nothing is asked of libxl.
 func TestDomainStartLogged(t *testing.T) {
 	realXen(t)
-	kernel := os.Getenv("VIRTXEND_TEST_KERNEL")
-	if kernel == "" {
-		kernel = "/boot/vmlinuz"
-	}
+	kernel := testKernel()
 	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
 		t.Run(level.String(), func(t *testing.T) {
 			rec := &startRecorder{level: level}
