@@ -100,3 +100,13 @@ func wantError(t *testing.T, d *daemontest.Daemon, want string, args ...string) 
 		t.Errorf("virsh %s: exit %d, stderr %q; want %q", strings.Join(args, " "), r.Code, r.Stderr, want)
 	}
 }
+
+// waitUntil polls cond until it holds, failing the test after bound.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(bound); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", bound, what)
+		}
+	}
+}

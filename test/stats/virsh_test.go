@@ -25,11 +25,17 @@ func TestPerDomainStatistics(t *testing.T) {
 	if x := d.MustVirsh("dumpxml", "g1"); !strings.Contains(x, "<target dev='"+vif+"'/>") {
 		t.Fatalf("live XML has no interface name %s:\n%s", vif, x)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The counters follow the guest's CPU time, which the simulated load
+	// makes as slow as 5% of a vCPU: wait for the first of them.
+	blkstat := func() map[string]string { return fields(d.MustVirsh("domblkstat", "g1", "xvda"), "xvda ") }
+	ifstat := func() map[string]string { return fields(d.MustVirsh("domifstat", "g1", vif), vif+" ") }
+	waitUntil(t, "the first disk read and NIC packet", func() bool {
+		return num(t, blkstat(), "rd_req") > 0 && num(t, ifstat(), "rx_packets") > 0
+	})
 
 	// domblkstat: the blkback disk, by target and by path, with the
 	// flush count DOMAIN_BLOCK_STATS_FLAGS adds; --human.
-	blk := fields(d.MustVirsh("domblkstat", "g1", "xvda"), "xvda ")
+	blk := blkstat()
 	for _, k := range []string{"rd_req", "rd_bytes", "wr_req", "wr_bytes", "errs", "flush_operations"} {
 		num(t, blk, k)
 	}
@@ -46,7 +52,7 @@ func TestPerDomainStatistics(t *testing.T) {
 	wantError(t, d, "error: Requested operation is not valid: invalid path: xvdz", "domblkstat", "g1", "xvdz")
 
 	// domifstat, by name and by MAC.
-	ifs := fields(d.MustVirsh("domifstat", "g1", vif), vif+" ")
+	ifs := ifstat()
 	if num(t, ifs, "rx_packets") == 0 || num(t, ifs, "rx_bytes") != 1000*num(t, ifs, "rx_packets") || num(t, ifs, "tx_errs") != 0 {
 		t.Errorf("domifstat %s: %v", vif, ifs)
 	}
@@ -77,12 +83,9 @@ func TestPerDomainStatistics(t *testing.T) {
 
 	// The counters grow while the guest runs and stand still while it is
 	// paused.
-	time.Sleep(time.Second)
-	blk2 := fields(d.MustVirsh("domblkstat", "g1", "xvda"), "xvda ")
-	ifs2 := fields(d.MustVirsh("domifstat", "g1", vif), vif+" ")
-	if num(t, blk2, "rd_req") <= num(t, blk, "rd_req") || num(t, ifs2, "tx_bytes") <= num(t, ifs, "tx_bytes") {
-		t.Errorf("did not grow: %v then %v; %v then %v", blk, blk2, ifs, ifs2)
-	}
+	waitUntil(t, "the disk and NIC counters to grow", func() bool {
+		return num(t, blkstat(), "rd_req") > num(t, blk, "rd_req") && num(t, ifstat(), "tx_bytes") > num(t, ifs, "tx_bytes")
+	})
 	d.MustVirsh("suspend", "g1")
 	paused := d.MustVirsh("domblkstat", "g1", "xvda")
 	time.Sleep(300 * time.Millisecond)
