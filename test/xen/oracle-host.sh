@@ -21,10 +21,12 @@ for a in "$OUT"/.archive.*; do
 done
 echo "    oracle: transcripts and report in $OUT"
 grep -a -o -E 'FIGURE (libvirt|virtxend) .*' "$SERIAL" | awk '
+	# the serial console ends its lines with a carriage return
+	{ sub(/\r$/, ""); $0 = $0 }
 	$3 == "load" {
 		# FIGURE SIDE load {"workload":"lookup",...,"ops_per_sec":N,...}
 		w = $0; sub(/.*"workload":"/, "", w); sub(/".*/, "", w)
-		o = $0; sub(/.*"ops_per_sec":/, "", o); sub(/[,}].*/, "", o)
+		o = $0; sub(/.*"ops_per_sec":/, "", o); sub(/[,}].*/, "", o); o = sprintf("%.0f", o)
 		p = $0; sub(/.*"p50_us":/, "", p); sub(/[,}].*/, "", p)
 		v[$2, w " ops/s"] = o; v[$2, w " p50 us"] = p
 		if (!((w " ops/s") in seen)) { seen[w " ops/s"] = 1; order[++n] = w " ops/s"; order[++n] = w " p50 us" }
