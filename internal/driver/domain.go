@@ -246,20 +246,3 @@ func (drv *Driver) jobWait() time.Duration {
 }
 
 func (drv *Driver) endJob(d *domain) { d.job.End() }
-
-// cloneDef deep-copies a definition through its XML so that the live and
-// persistent definitions never share memory.
-func cloneDef(def *libvirtxml.Domain) (*libvirtxml.Domain, error) {
-	if def == nil {
-		return nil, nil
-	}
-	s, err := def.Marshal()
-	if err != nil {
-		return nil, libxlErr(libvirt.ErrInternalError, "cannot copy definition of '%s': %v", def.Name, err)
-	}
-	c := &libvirtxml.Domain{}
-	if err := c.Unmarshal(s); err != nil {
-		return nil, libxlErr(libvirt.ErrInternalError, "cannot copy definition of '%s': %v", def.Name, err)
-	}
-	return c, nil
-}

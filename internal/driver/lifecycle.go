@@ -293,11 +293,7 @@ func (drv *Driver) prepareLiveDef(d *domain) error {
 	if err := d.def.parseErr(); err != nil {
 		return libxlErr(libvirt.ErrInternalError, "cannot parse the config of domain '%s': %v", d.name, err)
 	}
-	live, err := cloneDef(d.def.parsed())
-	if err != nil {
-		return err
-	}
-	d.newDef, d.def = d.def, liveDef(live)
+	d.newDef, d.def = d.def, liveDef(domxml.Copy(d.def.parsed()))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/caller"
+	"virtxend/internal/domxml"
 	"virtxend/internal/job"
 	"virtxend/internal/migration"
 	"virtxend/internal/saveimage"
@@ -336,11 +337,7 @@ func (drv *Driver) persistIncoming(d *domain) error {
 	keep := d.newDef.parsed()
 	d.mu.Unlock()
 	if keep == nil {
-		live, err := cloneDef(d.snap().def.parsed())
-		if err != nil {
-			return err
-		}
-		keep = live
+		keep = domxml.Copy(d.snap().def.parsed())
 	}
 	saved, err := drv.writeConfig(keep)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
+	"virtxend/internal/domxml"
 	"virtxend/internal/virerr"
 )
 
@@ -115,10 +116,7 @@ func (drv *Driver) recordPorts(d *domain, acquired []int, chosen map[int]int) er
 	if len(chosen) == 0 && !needsLoopback(d.def.parsed()) {
 		return nil
 	}
-	live, err := cloneDef(d.def.parsed())
-	if err != nil {
-		return err
-	}
+	live := domxml.Copy(d.def.parsed())
 	for i, port := range chosen {
 		if live.Devices == nil || i >= len(live.Devices.Graphics) {
 			continue

@@ -35,10 +35,7 @@ func (drv *Driver) prepareDevices(ctx context.Context, d *domain) (map[int]volum
 	if !namesLibvirtObjects(def) {
 		return nil, nil
 	}
-	live, err := cloneDef(def)
-	if err != nil {
-		return nil, err
-	}
+	live := domxml.Copy(def)
 	ports, err := drv.allocateNetPorts(ctx, live)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 
 	libvirt "github.com/digitalocean/go-libvirt"
 
+	"virtxend/internal/domxml"
 	"virtxend/internal/job"
 	dsnap "virtxend/internal/snapshot"
 	"virtxend/internal/virerr"
@@ -211,15 +212,9 @@ func (drv *Driver) takeSnapshot(a *job.Async, d *domain, s snapshot, def *dsnap.
 // alignSnapshot is qemuSnapshotCreateAlignDisks: the snapshot keeps the
 // domain's definitions, and each disk gets its location.
 func (drv *Driver) alignSnapshot(s snapshot, def *dsnap.Def, flags uint32) error {
-	dom, err := cloneDef(s.def.parsed())
-	if err != nil {
-		return err
-	}
-	def.Dom = dom
+	def.Dom = domxml.Copy(s.def.parsed())
 	if s.newDef != nil {
-		if def.InactiveDom, err = cloneDef(s.newDef.parsed()); err != nil {
-			return err
-		}
+		def.InactiveDom = domxml.Copy(s.newDef.parsed())
 	}
 	def.State = snapshotStateOf(s)
 	align := locInternal

@@ -10,6 +10,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	dsnap "virtxend/internal/snapshot"
 )
 
@@ -255,13 +256,11 @@ func waitCommit(ctx context.Context, bc backend.DiskJobs, id backend.DomID, vdev
 // image again, its overlay merged into it.
 func (drv *Driver) repointDisk(d *domain, m diskMerge) error {
 	s := d.snap()
-	next, err := cloneDef(s.def.parsed())
-	if err != nil {
-		return err
-	}
+	next := domxml.Copy(s.def.parsed())
 	setDiskImage(next, m.overlay, m.backing, m.format)
 	var saved *definition
 	if s.persistent {
+		var err error
 		if saved, err = drv.writeConfig(next); err != nil {
 			return err
 		}
@@ -296,10 +295,10 @@ func setDiskImage(def *libvirtxml.Domain, from, to, format string) {
 func mergedInto(def *dsnap.Def, merge []diskMerge) *dsnap.Def {
 	nd := *def
 	if def.Dom != nil {
-		nd.Dom, _ = cloneDef(def.Dom)
+		nd.Dom = domxml.Copy(def.Dom)
 	}
 	if def.InactiveDom != nil {
-		nd.InactiveDom, _ = cloneDef(def.InactiveDom)
+		nd.InactiveDom = domxml.Copy(def.InactiveDom)
 	}
 	for _, m := range merge {
 		if m.overlay != "" {

@@ -11,6 +11,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/job"
 	dsnap "virtxend/internal/snapshot"
 	"virtxend/internal/virerr"
@@ -84,10 +85,7 @@ func (drv *Driver) revert(a *job.Async, d *domain, name string, flags uint32) er
 	if err := drv.validateRevert(s, obj.Def, flags); err != nil {
 		return err
 	}
-	plan, err := revertPrep(s, obj)
-	if err != nil {
-		return err
-	}
+	plan := revertPrep(s, obj)
 	switch obj.Def.State {
 	case dsnap.StateRunning, dsnap.StatePaused:
 		return drv.revertActive(a, d, plan, flags)
@@ -123,28 +121,21 @@ func (drv *Driver) validateRevert(s snapshot, def *dsnap.Def, flags uint32) erro
 
 // revertPrep is qemuSnapshotRevertPrep: the definitions to come back to,
 // with the domain's current name.
-func revertPrep(s snapshot, obj *dsnap.Snapshot) (*revertPlan, error) {
+func revertPrep(s snapshot, obj *dsnap.Snapshot) *revertPlan {
 	def := obj.Def
-	config, err := cloneDef(def.Dom)
-	if err != nil {
-		return nil, err
-	}
+	config := domxml.Copy(def.Dom)
 	config.Name = s.ref.Name
 	plan := &revertPlan{obj: obj, config: config}
 	switch {
 	case def.InactiveDom != nil:
-		if plan.inactive, err = cloneDef(def.InactiveDom); err != nil {
-			return nil, err
-		}
+		plan.inactive = domxml.Copy(def.InactiveDom)
 		plan.inactive.Name = s.ref.Name
 	case def.State == dsnap.StateRunning || def.State == dsnap.StatePaused:
-		if plan.inactive, err = cloneDef(config); err != nil {
-			return nil, err
-		}
+		plan.inactive = domxml.Copy(config)
 	default:
 		plan.inactive, plan.config = config, nil
 	}
-	return plan, nil
+	return plan
 }
 
 // revertActive is qemuSnapshotRevertActive: the guest comes back from the

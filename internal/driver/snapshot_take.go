@@ -11,6 +11,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/domxml"
 	"virtxend/internal/job"
 	"virtxend/internal/saveimage"
 	dsnap "virtxend/internal/snapshot"
@@ -68,12 +69,9 @@ func (drv *Driver) snapshotInactiveExternal(ctx context.Context, d *domain, def 
 	if err != nil {
 		return err
 	}
-	next, err := cloneDef(inactive)
-	var saved *definition
-	if err == nil {
-		pointDisks(next, def.Disks)
-		saved, err = drv.writeConfig(next)
-	}
+	next := domxml.Copy(inactive)
+	pointDisks(next, def.Disks)
+	saved, err := drv.writeConfig(next)
 	if err != nil {
 		removeFiles(created)
 		return err
@@ -279,18 +277,13 @@ func (drv *Driver) switchDisks(ctx context.Context, d *domain, s snapshot, def *
 		}
 		return libxlFailed(err, "Failed to switch the disks of domain '%d' to their snapshot overlays", s.ref.ID)
 	}
-	live, err := cloneDef(s.def.parsed())
-	if err != nil {
-		return err
-	}
+	live := domxml.Copy(s.def.parsed())
 	pointDisks(live, def.Disks)
 	var saved *definition
 	if s.newDef != nil {
-		persistent, err := cloneDef(s.newDef.parsed())
-		if err != nil {
-			return err
-		}
+		persistent := domxml.Copy(s.newDef.parsed())
 		pointDisksByName(persistent, s.def.parsed(), def.Disks)
+		var err error
 		if saved, err = drv.writeConfig(persistent); err != nil {
 			return err
 		}

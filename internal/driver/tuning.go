@@ -262,7 +262,7 @@ func (drv *Driver) persistentCopy(d *domain) (*libvirtxml.Domain, error) {
 	if pd == nil {
 		return nil, libxlErr(libvirt.ErrInternalError, "Get persistent config failed")
 	}
-	return cloneDef(pd)
+	return domxml.Copy(pd), nil
 }
 
 // savePersistent writes c, a changed persistentCopy, to disk and then
@@ -287,11 +287,7 @@ func (drv *Driver) savePersistent(d *domain, c *libvirtxml.Domain) error {
 func (drv *Driver) editLive(d *domain, fn func(def *libvirtxml.Domain)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c, err := cloneDef(d.def.parsed())
-	if err != nil {
-		drv.log.Error("cannot copy live definition", "domain", d.name, "err", err)
-		return
-	}
+	c := domxml.Copy(d.def.parsed())
 	fn(c)
 	d.def = liveDef(c)
 }
