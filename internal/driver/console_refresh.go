@@ -119,7 +119,7 @@ func (drv *Driver) refreshConsoles(d *domain, force bool) {
 // that exists, or wait passes; the answer is by index into chars. A pty
 // that does not exist is one the console daemon before left in xenstore.
 func (drv *Driver) readConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32, wait time.Duration) map[int]string {
-	paths := drv.pollConsoles(ttys, chars, id, wait)
+	paths := drv.pollConsoles(ttys, chars, id, wait, map[int]string{})
 	for i, p := range paths {
 		if _, err := os.Stat(p); err != nil {
 			delete(paths, i)

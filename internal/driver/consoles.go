@@ -71,12 +71,16 @@ func portOf(p *uint) int {
 	return int(*p)
 }
 
-// recordConsoles is libxlConsoleCallback: once the backend reports the
-// started guest's console ptys, the live definition and its status file
-// record them (dumpxml's tty=, virsh ttyconsole), and the serial ports get
-// their aliases (serial0, ...), by which a client opens them. It runs
-// beside the start, as libvirt's callback does, and gives up on the ptys
-// after consoleWait.
+// recordConsoles is libxlConsoleCallback: the started guest's console
+// ptys are recorded in its live definition (dumpxml's tty=, virsh
+// ttyconsole), and the serial ports get their aliases (serial0, ...), by
+// which a client opens them. The caller holds d's job and writes the
+// status file after: a first look is made at once, as libvirt's callback
+// reads them within the create, and when it finds every pty (as it
+// mostly does: xenconsoled makes them while libxl sets the guest up) they
+// are recorded now, in that status write. Otherwise the recording goes on
+// beside the start, which waits for it (awaitConsoles), and gives up on
+// the ptys after consoleWait.
 func (drv *Driver) recordConsoles(d *domain, id int32) {
 	def := d.snap().def.parsed()
 	chars := ptyChars(def)
@@ -87,18 +91,20 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 	if len(chars) == 0 && (def.Devices == nil || len(def.Devices.Serials) == 0) {
 		return
 	}
+	// named before the ptys are read: a console daemon that restarts
+	// meanwhile makes the next refreshConsoles read them again
+	server := drv.consoleServer(true)
+	paths, done := drv.lookConsoles(ttys, chars, id, map[int]string{})
+	if done {
+		drv.setConsoles(d, chars, paths, server)
+		return
+	}
 	recorded := drv.consoles.startRecording(d)
 	drv.handlers.Add(1)
 	go func() {
 		defer drv.handlers.Done()
 		defer recorded()
-		var paths map[int]string
-		// named before the ptys are read: a console daemon that restarts
-		// meanwhile makes the next refreshConsoles read them again
-		server := drv.consoleServer(true)
-		if len(chars) > 0 {
-			paths = drv.pollConsoles(ttys, chars, id, consoleWait)
-		}
+		paths = drv.pollConsoles(ttys, chars, id, consoleWait, paths)
 		ctx := context.Background()
 		if drv.beginJob(ctx, d) != nil {
 			return
@@ -107,27 +113,34 @@ func (drv *Driver) recordConsoles(d *domain, id int32) {
 		if d.ref().ID != id {
 			return // stopped or restarted meanwhile
 		}
-		d.mu.Lock()
-		d.consoleServer = ""
-		if len(paths) == len(chars) {
-			d.consoleServer = server
-		}
-		d.mu.Unlock()
-		drv.editLive(d, func(def *libvirtxml.Domain) {
-			for i, c := range ptyChars(def) {
-				if p := paths[i]; p != "" && len(chars) > 0 {
-					c.src.Pty.Path = p
-					if c.tty != nil {
-						*c.tty = p
-					}
-				}
-			}
-			nameSerials(def)
-		})
+		drv.setConsoles(d, chars, paths, server)
 		if err := drv.writeStatus(d.snap()); err != nil {
 			drv.log.Warn("cannot save status", "domain", d.ref().Name, "err", err)
 		}
 	}()
+}
+
+// setConsoles records the ptys found (by index into chars) in d's live
+// definition, and names its serial ports; the caller holds d's job. The
+// console daemon is kept only when every pty was found.
+func (drv *Driver) setConsoles(d *domain, chars []ptyChar, paths map[int]string, server string) {
+	d.mu.Lock()
+	d.consoleServer = ""
+	if len(paths) == len(chars) {
+		d.consoleServer = server
+	}
+	d.mu.Unlock()
+	drv.editLive(d, func(def *libvirtxml.Domain) {
+		for i, c := range ptyChars(def) {
+			if p := paths[i]; p != "" && len(chars) > 0 {
+				c.src.Pty.Path = p
+				if c.tty != nil {
+					*c.tty = p
+				}
+			}
+		}
+		nameSerials(def)
+	})
 }
 
 // awaitConsoles waits until the console ptys of d, just started, are in
@@ -264,28 +277,15 @@ func nullStr(s *string) string {
 	return *s
 }
 
-// pollConsoles asks for each pty until all have one, the driver stops,
-// wait passes or the backend says it has no consoles at all (a
-// simulated host without a console daemon, as the driver's unit tests
+// pollConsoles asks for each pty not in paths until all have one, the
+// driver stops, wait passes or the backend says it has no consoles at all
+// (a simulated host without a console daemon, as the driver's unit tests
 // run it: waiting there made every start take consoleWait); the answer is
 // by index into chars.
-func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32, wait time.Duration) map[int]string {
-	paths := map[int]string{}
+func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32, wait time.Duration, paths map[int]string) map[int]string {
 	deadline := time.Now().Add(wait)
 	for {
-		for i, c := range chars {
-			if paths[i] != "" {
-				continue
-			}
-			p, err := ttys.ConsoleTTY(context.Background(), backend.DomID(id), c.port, c.serial)
-			if errors.Is(err, backend.ErrUnsupported) {
-				return paths
-			}
-			if err == nil && p != "" {
-				paths[i] = p
-			}
-		}
-		if len(paths) == len(chars) || time.Now().After(deadline) {
+		if _, done := drv.lookConsoles(ttys, chars, id, paths); done || time.Now().After(deadline) {
 			return paths
 		}
 		select {
@@ -294,4 +294,22 @@ func (drv *Driver) pollConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id in
 		case <-time.After(consolePoll):
 		}
 	}
+}
+
+// lookConsoles asks once for each pty not in paths and adds those found;
+// done is set when every pty has one or the backend has no consoles.
+func (drv *Driver) lookConsoles(ttys backend.ConsoleTTYs, chars []ptyChar, id int32, paths map[int]string) (map[int]string, bool) {
+	for i, c := range chars {
+		if paths[i] != "" {
+			continue
+		}
+		p, err := ttys.ConsoleTTY(context.Background(), backend.DomID(id), c.port, c.serial)
+		if errors.Is(err, backend.ErrUnsupported) {
+			return paths, true
+		}
+		if err == nil && p != "" {
+			paths[i] = p
+		}
+	}
+	return paths, len(paths) == len(chars)
 }

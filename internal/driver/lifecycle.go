@@ -388,6 +388,7 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		}
 		d.setState(libvirt.DomainRunning, int32(libvirt.DomainRunningBooted))
 	}
+	drv.recordConsoles(d, int32(id))
 	if err := drv.writeStatus(d.snap()); err != nil {
 		drv.abortBoot(ctx, d, id)
 		return err
@@ -397,7 +398,6 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	d.mu.Unlock()
 	drv.holdFor(d)
 	drv.emit(d.ref(), libvirt.DomainEventStarted, int32(img.startedDetail()))
-	drv.recordConsoles(d, int32(id))
 	return nil
 }
 
