@@ -13,16 +13,21 @@ import (
 	"virtxend/internal/backend"
 )
 
+// defineBenchGuest defines the benchmarks' guest: a disk, a NIC and VNC.
+func defineBenchGuest(b *testing.B, drv *Driver) Domain {
+	return define(b, drv, "bench", 1, `<devices>
+  <disk type='file' device='disk'><source file='/var/lib/xen/bench.img'/><target dev='xvda' bus='xen'/></disk>
+  <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/></interface>
+  <graphics type='vnc' port='-1' autoport='yes'/>
+</devices>`)
+}
+
 // BenchmarkGetXMLDesc is dumpxml of a running guest with a disk, a NIC and
 // VNC, as virsh dumpxml asks for it.
 func BenchmarkGetXMLDesc(b *testing.B) {
 	e := newEnv(b)
 	drv, _ := e.start()
-	d := define(b, drv, "bench", 1, `<devices>
-  <disk type='file' device='disk'><source file='/var/lib/xen/bench.img'/><target dev='xvda' bus='xen'/></disk>
-  <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/></interface>
-  <graphics type='vnc' port='-1' autoport='yes'/>
-</devices>`)
+	d := defineBenchGuest(b, drv)
 	if _, err := drv.Create(ctx, d, 0); err != nil {
 		b.Fatal(err)
 	}
@@ -52,18 +57,14 @@ func BenchmarkDefineUndefine(b *testing.B) {
 	}
 }
 
-// BenchmarkCreateDestroy is virsh start then destroy of the guest of
-// BenchmarkGetXMLDesc, on the simulated host: the driver's share of a
+// BenchmarkCreateDestroy is virsh start then destroy of the benchmarks'
+// guest, on the simulated host: the driver's share of a
 // guest's start (its definitions copied, translated, the status file
 // written and removed), whose backend work real Xen makes far larger.
 func BenchmarkCreateDestroy(b *testing.B) {
 	e := newEnv(b)
 	drv, _ := e.start()
-	d := define(b, drv, "bench", 1, `<devices>
-  <disk type='file' device='disk'><source file='/var/lib/xen/bench.img'/><target dev='xvda' bus='xen'/></disk>
-  <interface type='bridge'><source bridge='xenbr0'/><mac address='00:16:3e:00:00:01'/></interface>
-  <graphics type='vnc' port='-1' autoport='yes'/>
-</devices>`)
+	d := defineBenchGuest(b, drv)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := drv.Create(ctx, d, 0); err != nil {
