@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	libvirt "github.com/digitalocean/go-libvirt"
@@ -28,6 +29,10 @@ func (drv *Driver) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot list guests: %w", err)
 	}
+	// A dying domain is one being destroyed (Xen lists it until the last
+	// of its pages is released): it never runs again, so it is neither
+	// reconnected nor adopted.
+	guests = slices.DeleteFunc(guests, func(g backend.GuestInfo) bool { return g.State == backend.StateDying })
 	byID := map[backend.DomID]backend.GuestInfo{}
 	for _, g := range guests {
 		byID[g.DomID] = g

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/backend/backendtest"
+	"virtxend/internal/backend/sim"
 	"virtxend/internal/events"
 	"virtxend/internal/store"
 )
@@ -264,4 +266,61 @@ func TestReload(t *testing.T) {
 		t.Fatalf("edited config not reloaded: %q %v", desc, err)
 	}
 	w.none()
+}
+
+// dyingHost is the simulated host listing some guests as dying, as Xen
+// lists a destroyed domain until the last of its pages is released.
+type dyingHost struct {
+	*sim.Host
+	dying map[backend.DomID]bool
+}
+
+func (h *dyingHost) Guests(ctx context.Context) ([]backend.GuestInfo, error) {
+	guests, err := h.Host.Guests(ctx)
+	for i := range guests {
+		if h.dying[guests[i].DomID] {
+			guests[i].State = backend.StateDying
+		}
+	}
+	return guests, err
+}
+
+// TestDyingGuestsNotRecovered: a daemon killed while a guest of its was
+// being destroyed finds it dying at its next start: the domain is shut
+// off (destroyed), with the event, and a dying guest it has no status for
+// is not adopted.
+func TestDyingGuestsNotRecovered(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	recorded := define(t, drv, "recorded", 1, "")
+	started, err := drv.Create(ctx, recorded, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	define(t, drv, "unrecorded", 2, "")
+	drv.Close()
+	h := e.sim()
+	orphan, err := h.Create(ctx, backendtest.Config("unrecorded", 2, 262144, 1), backend.CreateOptions{Marker: Marker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond) // for its CPU time to grow past 0: a guest that ran
+	broker := events.NewBroker()
+	w := watchBroker(t, broker)
+	dying := &dyingHost{Host: h, dying: map[backend.DomID]bool{backend.DomID(started.ID): true, orphan: true}}
+	drv2, err := New(e.cfg, e.root, dying, nil, Options{Broker: broker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv2.Close() })
+	for _, name := range []string{"recorded", "unrecorded"} {
+		d, err := drv2.LookupByName(ctx, name)
+		if err != nil || d.ID != -1 {
+			t.Errorf("%s: %+v %v, want shut off", name, d, err)
+		}
+	}
+	if st, reason := stateOf(t, drv2, recorded); st != libvirt.DomainShutoff || reason != int32(libvirt.DomainShutoffDestroyed) {
+		t.Errorf("recorded: state %v reason %d, want shut off (destroyed)", st, reason)
+	}
+	w.expect(lc{"recorded", libvirt.DomainEventStopped, int32(libvirt.DomainEventStoppedDestroyed)})
 }
