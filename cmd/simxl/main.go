@@ -119,7 +119,7 @@ func find(ctx context.Context, h *sim.Host, s string) (backend.DomID, error) {
 		return 0, err
 	}
 	for _, g := range guests {
-		if g.Name == s || strconv.Itoa(int(g.DomID)) == s {
+		if g.State != backend.StateDying && (g.Name == s || strconv.Itoa(int(g.DomID)) == s) {
 			return g.DomID, nil
 		}
 	}

@@ -119,13 +119,13 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 }
 
 // simGuests is the simulated host's guests (simxl list), each as its
-// name, id and memory.
+// name, id, memory and state.
 func simGuests(t *testing.T, root string) []string {
 	t.Helper()
 	var guests []string
 	for i, l := range strings.Split(strings.TrimSpace(daemontest.SimXL(t, root, "list")), "\n") {
 		if f := strings.Fields(l); i > 0 && len(f) >= 3 {
-			guests = append(guests, f[0]+" "+f[1]+" "+f[2])
+			guests = append(guests, f[0]+" "+f[1]+" "+f[2]+" "+f[4])
 		}
 	}
 	return guests

@@ -25,8 +25,10 @@ import (
 //	      detach-delay="2s"       it lets one go after 2 s
 //	      idle="yes"              reported as blocked rather than running
 //	      save="fail"             a save fails half-way
-//	      save-rate="50"/>        a save or dump writes 50 MiB of its memory
+//	      save-rate="50"          a save or dump writes 50 MiB of its memory
 //	                              per second (DefaultSaveRate unless set)
+//	      dying="5s"/>            once destroyed, it is listed as dying, its
+//	                              memory still held, for 5 s before it goes
 //	</metadata>
 //
 // Durations are seconds ("30", "0.5") or Go durations ("1m30s").
@@ -48,6 +50,9 @@ type Faults struct {
 	DetachDelay    time.Duration `json:"detach_delay,omitempty"`
 	FailSave       bool          `json:"fail_save,omitempty"`
 	SaveRate       int           `json:"save_rate,omitempty"`
+	// Dying is how long the guest stays listed as dying after its
+	// destroy, as Xen lists a domain until its last page is released.
+	Dying time.Duration `json:"dying,omitempty"`
 }
 
 // saveRate is the MiB of guest memory a save or dump writes per second.
@@ -119,6 +124,8 @@ func faultsFromAttrs(attrs []xml.Attr) (Faults, error) {
 			}
 		case "detach-delay":
 			f.DetachDelay, err = parseDuration(a.Value)
+		case "dying":
+			f.Dying, err = parseDuration(a.Value)
 		}
 		if err != nil {
 			return Faults{}, fmt.Errorf("sim:fault %s: %w", a.Name.Local, err)
@@ -129,7 +136,7 @@ func faultsFromAttrs(attrs []xml.Attr) (Faults, error) {
 
 // inRange reports whether every duration is one parseDuration accepts.
 func (f Faults) inRange() bool {
-	for _, d := range []time.Duration{f.ShutdownDelay, f.CrashAfter, f.PoweroffAfter, f.RebootAfter, f.OpDelay, f.DetachDelay} {
+	for _, d := range []time.Duration{f.ShutdownDelay, f.CrashAfter, f.PoweroffAfter, f.RebootAfter, f.OpDelay, f.DetachDelay, f.Dying} {
 		if d < 0 || d > maxDuration {
 			return false
 		}

@@ -9,13 +9,13 @@ func TestParseFaults(t *testing.T) {
 	f, err := ParseFaults(`<other xmlns="urn:x"><fault start="fail"/></other>` +
 		`<sim:fault xmlns:sim="urn:virtxend:sim" start="fail" shutdown="ignore" crash-after="1.5"` +
 		` poweroff-after="1m" reboot-after="2s" delay="10ms" shutdown-delay="0" idle="yes"` +
-		` detach="ignore" detach-delay="3s"/>`)
+		` detach="ignore" detach-delay="3s" dying="2.5"/>`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Faults{FailStart: true, IgnoreShutdown: true, CrashAfter: 1500 * time.Millisecond,
 		PoweroffAfter: time.Minute, RebootAfter: 2 * time.Second, OpDelay: 10 * time.Millisecond,
-		HasDelay: true, Idle: true, IgnoreDetach: true, DetachDelay: 3 * time.Second}
+		HasDelay: true, Idle: true, IgnoreDetach: true, DetachDelay: 3 * time.Second, Dying: 2500 * time.Millisecond}
 	if f != want {
 		t.Fatalf("got %+v", f)
 	}

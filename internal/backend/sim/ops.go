@@ -132,7 +132,7 @@ func (h *Host) add(ctx context.Context, cfg *libxltypes.DomainConfig, opts backe
 	var id backend.DomID
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
-			if g.UUID == shape.uuid || g.Name == name {
+			if !g.isDying() && (g.UUID == shape.uuid || g.Name == name) {
 				return false, fmt.Errorf("%w: domain %q (%s) exists as domid %d", backend.ErrInvalid, g.Name, g.UUID, g.DomID)
 			}
 		}
@@ -246,8 +246,8 @@ func (h *Host) update(id backend.DomID, fn func(st *hostState, g *guest, now tim
 
 // Destroy implements backend.Backend.
 func (h *Host) Destroy(ctx context.Context, id backend.DomID) error {
-	return h.onGuest(ctx, id, func(st *hostState, g *guest, _ time.Time) error {
-		st.remove(id)
+	return h.onGuest(ctx, id, func(st *hostState, g *guest, now time.Time) error {
+		st.destroy(g, now)
 		h.forgetLocked(id)
 		return nil
 	})
@@ -424,8 +424,8 @@ func (h *Host) GuestShutdown(ctx context.Context, id backend.DomID, reason backe
 // Vanish removes a guest as an outside tool (xl destroy) would: every
 // attached Host, this one included, reports its death.
 func (h *Host) Vanish(ctx context.Context, id backend.DomID) error {
-	return h.onGuest(ctx, id, func(st *hostState, g *guest, _ time.Time) error {
-		st.remove(id)
+	return h.onGuest(ctx, id, func(st *hostState, g *guest, now time.Time) error {
+		st.destroy(g, now)
 		return nil
 	})
 }

@@ -209,6 +209,59 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestDyingFault: a guest destroyed with a "dying" fault is listed as
+// dying, holding its memory, until its time is up; meanwhile nothing acts
+// on it, its name is free, and its death (when another process destroyed
+// it) is reported at once, as libxl reports a dying domain's.
+func TestDyingFault(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	dir := t.TempDir()
+	h := open(t, dir, clk)
+	outsider := open(t, dir, clk)
+	ctx := context.Background()
+	dying := backend.CreateOptions{Metadata: `<s:fault xmlns:s="urn:virtxend:sim" dying="5"/>`}
+	free := func() uint64 { hi, _ := h.HostInfo(ctx); return hi.FreeMemKiB }
+	before := free()
+	id, _ := h.Create(ctx, backendtest.Config("g", 1, 65536, 1), dying)
+	other, _ := h.Create(ctx, backendtest.Config("o", 2, 65536, 1), dying)
+	if err := h.Destroy(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := outsider.Vanish(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	h.Poll()
+	if ev := backendtest.WaitEvent(t, h, other); ev.Kind != backend.EventDeath {
+		t.Fatalf("event %+v", ev)
+	}
+	states := map[backend.DomID]backend.State{}
+	guests, _ := h.Guests(ctx)
+	for _, g := range guests {
+		states[g.DomID] = g.State
+	}
+	if states[id] != backend.StateDying || states[other] != backend.StateDying {
+		t.Fatalf("after the destroys: %v", states)
+	}
+	if _, err := h.Guest(ctx, id); !errors.Is(err, backend.ErrNoGuest) {
+		t.Fatalf("a dying guest's info: %v", err)
+	}
+	if err := h.Pause(ctx, id); !errors.Is(err, backend.ErrNoGuest) {
+		t.Fatalf("a dying guest paused: %v", err)
+	}
+	if got := before - free(); got != 2*65536 {
+		t.Fatalf("the dying guests hold %d KiB, want %d", got, 2*65536)
+	}
+	again, err := h.Create(ctx, backendtest.Config("g", 1, 65536, 1), backend.CreateOptions{})
+	if err != nil {
+		t.Fatalf("the name and uuid of a dying guest: %v", err)
+	}
+	clk.Add(5 * time.Second)
+	guests, _ = h.Guests(ctx)
+	if len(guests) != 2 || guests[1].DomID != again || before-free() != 65536 {
+		t.Fatalf("5 s after the destroys: %+v, %d KiB used", guests, before-free())
+	}
+}
+
 func TestGuestActionsAndVanish(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"virtxend/internal/backend"
@@ -79,6 +80,10 @@ type guest struct {
 	Throttles map[string]backend.DiskThrottle `json:"throttles,omitempty"`
 	// Jobs are the disks' block jobs, by vdev (blockjobs.go).
 	Jobs map[string]*diskJob `json:"jobs,omitempty"`
+	// DyingUntil is set once the guest was destroyed with a "dying"
+	// fault: until then it is listed as dying and holds its memory, but
+	// is gone for everything else (find, names, events, consoles).
+	DyingUntil time.Time `json:"dying_until,omitzero"`
 }
 
 type request struct {
@@ -111,9 +116,21 @@ func (g *guest) shutDown(t time.Time, reason backend.ShutdownReason) {
 	g.Shutdown, g.Reason, g.ShutdownAt, g.Request = true, reason, t, nil
 }
 
+// isDying reports whether the guest was destroyed and is not gone yet.
+func (g *guest) isDying() bool { return !g.DyingUntil.IsZero() }
+
+// die destroys the guest as Xen does a domain whose pages take a while to
+// be released: it stops, keeps its memory and is listed as dying for its
+// fault's time.
+func (g *guest) die(now time.Time) {
+	g.CPUTime = g.cpuTime(now)
+	g.RunningSince, g.Request = time.Time{}, nil
+	g.DyingUntil = now.Add(g.Faults.Dying)
+}
+
 // advance applies everything due by now; it reports whether state changed.
 func (g *guest) advance(now time.Time) bool {
-	if g.Shutdown {
+	if g.Shutdown || g.isDying() {
 		return false
 	}
 	type due struct {
@@ -157,6 +174,8 @@ func (g *guest) info(now time.Time) backend.GuestInfo {
 		VCPUsOnline: g.VCPUsOnline, VCPUsMax: g.VCPUsMax, Marker: g.Marker,
 	}
 	switch {
+	case g.isDying():
+		gi.State = backend.StateDying
 	case g.Shutdown:
 		gi.State, gi.ShutdownReason = backend.StateShutdown, g.Reason
 	case g.Paused:
@@ -169,22 +188,33 @@ func (g *guest) info(now time.Time) backend.GuestInfo {
 	return gi
 }
 
+// find returns guest id; a dying guest is not found, as no operation
+// applies to it.
 func (st *hostState) find(id backend.DomID) (*guest, error) {
 	for _, g := range st.Guests {
-		if g.DomID == id {
+		if g.DomID == id && !g.isDying() {
 			return g, nil
 		}
 	}
 	return nil, fmt.Errorf("domain %d: %w", id, backend.ErrNoGuest)
 }
 
-func (st *hostState) remove(id backend.DomID) {
-	for i, g := range st.Guests {
-		if g.DomID == id {
-			st.Guests = append(st.Guests[:i], st.Guests[i+1:]...)
-			return
-		}
+// bury removes the dying guests whose time is up; it reports whether it
+// removed any.
+func (st *hostState) bury(now time.Time) bool {
+	n := len(st.Guests)
+	st.Guests = slices.DeleteFunc(st.Guests, func(g *guest) bool { return g.isDying() && !now.Before(g.DyingUntil) })
+	return len(st.Guests) != n
+}
+
+// destroy takes guest g off the host: at once, or after its dying fault's
+// time, listed as dying meanwhile.
+func (st *hostState) destroy(g *guest, now time.Time) {
+	if g.Faults.Dying > 0 {
+		g.die(now)
+		return
 	}
+	st.Guests = slices.DeleteFunc(st.Guests, func(o *guest) bool { return o == g })
 }
 
 // loadState reads host.json; a missing file yields nil.
