@@ -82,12 +82,20 @@ wait_uri() {
 	done
 	UP=$(since "$_t")
 }
+# rss_kib FIELD: a field of the daemon's (SPID) /proc status, in KiB (VmRSS, RssAnon)
+rss_kib() { awk -v f="$1:" '$1 == f { print $2 }' /proc/$SPID/status 2>/dev/null; }
+# idle_rss: the daemon's resident memory after its first answer and 2 s of rest, with no guest
+idle_rss() {
+	sleep 2
+	fig idle-rss-kib "$(rss_kib VmRSS)"
+	fig idle-anon-kib "$(rss_kib RssAnon)"
+}
 # stop_daemon: no guest of the session may outlive its daemon
 stop_daemon() {
 	for _n in $(timeout 60 virsh -q -c "$URI" list --name 2>/dev/null | grep -v '^Domain-0$'); do
 		timeout 60 virsh -q -c "$URI" destroy "$_n" >/dev/null 2>&1 || true
 	done
-	RSS=$(dm_rss $SPID)
+	RSS=$(rss_kib VmRSS)
 	kill $SPID 2>/dev/null || true
 	_i=0
 	while kill -0 $SPID 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.5; _i=$((_i + 1)); done
@@ -138,20 +146,23 @@ check_start() {
 	# the NIC for area_pci: its driver and pciback (as virsh-pci, which ONLY=oracle skips)
 	pci_modules || echo "oracle: $WHY"
 	URI=$LURI SOCK=$LSOCK
+	SIDE=libvirt
 	start_libvirtd || return 1
+	idle_rss
 	$SIDE_FN libvirt
 	stop_daemon
 	rm -f $LXMOD
-	fig daemon-rss "${RSS:-?}"
+	fig end-rss-kib "${RSS:-?}"
 	$XT/vxoracle json-libvirt /var/log/libvirt/libxl "$O/libvirt/json" || true
 	keep_log $LLOG libvirt/daemon-log.gz
 	archive libvirt
 	URI=$VURI SOCK=$VSOCK
 	SIDE=virtxend
 	start_virtxend || return 1
+	idle_rss
 	$SIDE_FN virtxend
 	stop_daemon
-	fig daemon-rss "${RSS:-?}"
+	fig end-rss-kib "${RSS:-?}"
 	if [ "$SIDE_FN" = side_save ]; then
 		archive figures.txt
 		DETAIL="libvirtd with libvirt's libxl driver, then virtxend: ${SAVES:-no saves}"
