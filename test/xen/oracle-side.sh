@@ -63,10 +63,11 @@ rounds() {
 		_n=$((_n + 1))
 	done
 }
-# load: the throughput of version, lookups and dumpxml of the running vx-pv, 4 connections
+# load: the throughput of version, lookups and dumpxml of the running vx-pv, and of defines and
+# undefines of a small PV guest (each daemon writing its configs), 4 connections
 load() {
 	[ -x $XT/virtxend-load ] || return 0
-	$XT/virtxend-load -socket "$SOCK" -domain vx-pv -workloads version,lookup,dumpxml -conns 4 \
+	$XT/virtxend-load -socket "$SOCK" -domain vx-pv -workloads version,lookup,dumpxml,define-undefine -conns 4 \
 		-duration "${ORACLE_LOAD:-2s}" -pid $SPID -json >"$O/$SIDE/load.json" 2>"$O/$SIDE/load.err" || true
 	sed "s/^/FIGURE $SIDE load /" "$O/$SIDE/load.json" | tee -a "$O/figures.txt"
 }
