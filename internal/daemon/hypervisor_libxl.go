@@ -15,5 +15,6 @@ func init() {
 }
 
 func openLibxl(d *daemon) (backend.Backend, error) {
-	return libxl.New(libxl.Options{Log: d.logger.Slog().With("module", "backend.libxl")})
+	log := d.logger.Slog()
+	return libxl.New(libxl.Options{Log: log.With("module", "backend.libxl"), LibxlLog: log.With("module", "libxl")})
 }

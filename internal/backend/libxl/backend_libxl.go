@@ -3,6 +3,7 @@
 package libxl
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,8 +16,11 @@ import (
 
 // Options configure the libxl backend.
 type Options struct {
-	// Log receives libxl's messages; nil is slog.Default().
+	// Log receives the backend's messages; nil is slog.Default().
 	Log *slog.Logger
+	// LibxlLog receives libxl's own (xentoollog) messages, which libvirt
+	// writes to a log of their own (libxl-driver.log); nil is Log.
+	LibxlLog *slog.Logger
 }
 
 // Backend is real Xen through libxl: backend.Backend on a Context.
@@ -51,7 +55,7 @@ func New(opts Options) (*Backend, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	c, err := Open(opts.Log)
+	c, err := Open(cmp.Or(opts.LibxlLog, opts.Log))
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,24 @@ const (
 	xtlError  = 8
 )
 
+// xtlLevel is the lowest xentoollog level log takes. libxl's messages
+// below it are neither formatted nor handed to Go: a create alone makes a
+// hundred debug messages, each a callback from C, which nobody reads at
+// the daemon's default level. Errors always pass: they explain a failed
+// call.
+func xtlLevel(log *slog.Logger) C.int {
+	ctx := context.Background()
+	switch {
+	case log.Enabled(ctx, slog.LevelDebug):
+		return xtlDetail
+	case log.Enabled(ctx, slog.LevelInfo):
+		return xtlInfo
+	case log.Enabled(ctx, slog.LevelWarn):
+		return xtlWarn
+	}
+	return xtlError
+}
+
 // logSink receives libxl's log messages: they go to the slog logger, and
 // the last error is kept to explain a failed call.
 type logSink struct {
@@ -81,17 +99,18 @@ func (s *logSink) takeLastError() string {
 // once xenstored is back (renew_libxl.go): every call holds mu for
 // reading, the renewal for writing.
 type Context struct {
-	mu     sync.RWMutex // guards ctx, pump and canary
-	ctx    *C.libxl_ctx
-	lg     *C.xentoollog_logger
-	handle cgo.Handle // the logSink's
-	self   cgo.Handle // this Context's, for libxl's disaster callback
-	sink   *logSink
-	log    *slog.Logger
-	sigc   chan os.Signal
-	done   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
+	mu      sync.RWMutex // guards ctx, pump and canary
+	ctx     *C.libxl_ctx
+	lg      *C.xentoollog_logger
+	lgLevel atomic.Int32 // lg's minimum level (xtlLevel)
+	handle  cgo.Handle   // the logSink's
+	self    cgo.Handle   // this Context's, for libxl's disaster callback
+	sink    *logSink
+	log     *slog.Logger
+	sigc    chan os.Signal
+	done    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 
 	pump    *eventPump
 	events  chan DomainEvent // every pump's output, across renewals
@@ -110,8 +129,15 @@ type Context struct {
 // meanwhile; the caller defers the function it returns. Only exported
 // methods (and those the Backend calls) hold it, never one another: a
 // second read lock behind a waiting renewal would deadlock.
+//
+// It also follows the logger's level, which an administrator may change
+// while the daemon runs (virt-admin daemon-log-filters).
 func (c *Context) hold() func() {
 	c.mu.RLock()
+	if l := xtlLevel(c.log); int32(l) != c.lgLevel.Load() {
+		c.lgLevel.Store(int32(l))
+		C.vx_logger_set_level(c.lg, l)
+	}
 	return c.mu.RUnlock
 }
 
@@ -129,7 +155,9 @@ func Open(log *slog.Logger) (*Context, error) {
 		watches: map[uint32]*C.libxl_evgen_domain_death{}}
 	c.handle = cgo.NewHandle(c.sink)
 	c.self = cgo.NewHandle(c)
-	c.lg = C.vx_logger_new(C.uintptr_t(c.handle), xtlDetail)
+	l := xtlLevel(log)
+	c.lgLevel.Store(int32(l))
+	c.lg = C.vx_logger_new(C.uintptr_t(c.handle), l)
 	if c.lg == nil {
 		c.handle.Delete()
 		c.self.Delete()

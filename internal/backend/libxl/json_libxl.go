@@ -68,7 +68,7 @@ func withOfflineCtx(log *slog.Logger, fn func(*C.libxl_ctx, *logSink) ([]byte, e
 	sink := &logSink{log: log}
 	h := cgo.NewHandle(sink)
 	defer h.Delete()
-	lg := C.vx_logger_new(C.uintptr_t(h), xtlDetail)
+	lg := C.vx_logger_new(C.uintptr_t(h), xtlLevel(log))
 	if lg == nil {
 		return nil, newError("xentoollog", errNoMem, "")
 	}

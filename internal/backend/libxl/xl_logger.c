@@ -20,11 +20,16 @@ static void vx_vmessage(xentoollog_logger *l, xentoollog_level level,
 	struct vx_logger *vl = (struct vx_logger *)l;
 	char buf[2048];
 
-	if ((int)level < vl->min_level)
+	if ((int)level < __atomic_load_n(&vl->min_level, __ATOMIC_RELAXED))
 		return;
 	vsnprintf(buf, sizeof(buf), format, al);
 	goLibxlLog(vl->handle, (int)level, errnoval,
 	           (char *)(context ? context : ""), buf);
+}
+
+void vx_logger_set_level(xentoollog_logger *l, int min_level)
+{
+	__atomic_store_n(&((struct vx_logger *)l)->min_level, min_level, __ATOMIC_RELAXED);
 }
 
 static void vx_destroy(xentoollog_logger *l)

@@ -9,6 +9,7 @@
 #include <xentoollog.h>
 
 xentoollog_logger *vx_logger_new(uintptr_t handle, int min_level);
+void vx_logger_set_level(xentoollog_logger *l, int min_level);
 int vx_childproc_mainloop(libxl_ctx *ctx);
 libxl_ctx *vx_offline_ctx(xentoollog_logger *lg);
 void vx_offline_ctx_free(libxl_ctx *ctx);
