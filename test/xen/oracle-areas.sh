@@ -208,6 +208,9 @@ area_running() {
 	! xl domid vx-dev >/dev/null 2>&1 || wait_con vx-dev 'DOMU-NET-(OK|FAIL)' $_d 120 || echo "oracle: $SIDE: $WHY"
 	[ -z "$STARTS" ] || fig start "$(mean $STARTS)"
 	[ -z "$DESTROYS" ] || fig destroy "$(mean $DESTROYS)"
+	# each one, in order: a start after a destroy may wait for Xen to release the memory of
+	# the guest destroyed, which the mean hides
+	echo "oracle: $SIDE: starts${STARTS:- none}, destroys${DESTROYS:- none} (s)"
 	for _l in list "list --all" "list --inactive" "list --all --name" "list --all --uuid" "list --all --id" \
 		"list --all --title" "list --all --table" "list --state-running" "list --state-shutoff" "list --state-paused" \
 		"list --state-other" "list --persistent" "list --transient" "list --autostart" "list --no-autostart" \
