@@ -26,6 +26,15 @@ vx_pci_xml() {
 # as a managed hostdev sees it bound to its driver, and its destroy returns it; then the same
 # device hot-plugged into a running guest, seen, unplugged and returned.
 check_virsh_pci() {
+	pci_one_cpu
+	_rc=0
+	virsh_pci_steps || _rc=$?
+	pci_all_cpus
+	DETAIL="${DETAIL:-}; $ONE_CPU"
+	return $_rc
+}
+
+virsh_pci_steps() {
 	DEBUG_FN=pci_debug
 	pci_modules || return 1
 	_a=$(pci_find "$PCI_ID") || { WHY="dom0 has no PCI device $PCI_ID"; return 1; }

@@ -37,7 +37,9 @@ area_pci() {
 	else
 		echo "oracle: $SIDE: Xen has no IOMMU: no guest with the device"
 	fi
+	pci_one_cpu # both sides alike
 	run_batch pci
+	pci_all_cpus
 	# the next side starts from the device on its own driver
 	[ "$(pci_driver "$_a")" = "$_nat" ] || { echo "oracle: $SIDE: $_a left on '$(pci_driver "$_a")'"; pci_bind "$_a" "$_nat" || echo "oracle: $WHY"; }
 	[ "$SIDE" != virtxend ] || stop_beside

@@ -21,6 +21,17 @@ PCI_ID=${PCI_ID:-8086:10d3} # vendor:device of the device to pass through
 PCI_NATIVE=${PCI_NATIVE:-e1000e}
 SYSPCI=/sys/bus/pci
 
+# pci_one_cpu, pci_all_cpus: QEMU 7.2's multi-threaded TCG can crash when one vCPU makes an
+# MMIO access while another changes the memory map, which binding, resetting and reprobing a
+# passed-through device does again and again (README.md, Known limits: it struck virsh-pci four
+# times). While a check does that, Xen's second CPU leaves its pool and idles, so that dom0 and
+# the guests run on one QEMU vCPU and the other makes next to no MMIO.
+pci_one_cpu() {
+	ONE_CPU="Xen's CPU 1 out of its pool meanwhile"
+	timeout 30 xl cpupool-cpu-remove Pool-0 1 >$TMPD/cpupool.out 2>&1 || ONE_CPU="both CPUs ($(tr '\n' ' ' <$TMPD/cpupool.out))"
+}
+pci_all_cpus() { timeout 30 xl cpupool-cpu-add Pool-0 1 >/dev/null 2>&1 || true; }
+
 # pci_modules: load the native driver and xen-pciback (both modules in Debian's kernel)
 pci_modules() {
 	for _m in "$PCI_NATIVE" xen-pciback; do
