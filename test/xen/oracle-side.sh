@@ -49,9 +49,19 @@ archive() {
 # ---- the figures: FIGURE SIDE WHAT VALUE (most are taken in area_running, on its boots)
 fig() { echo "FIGURE $SIDE $1 $2" | tee -a "$O/figures.txt"; }
 V() { timeout 120 virsh -q -c "$URI" "$@"; }
-# rounds: ORACLE_ROUNDS (default 2) starts of the defined vx-pv, each destroyed at once (before
-# its kernel is far), into STARTS and DESTROYS
+# rounds: the connect figure, then ORACLE_ROUNDS (default 2) starts of the defined vx-pv, each
+# destroyed at once (before its kernel is far), into STARTS and DESTROYS
 rounds() {
+	# virsh's own start-up and connection, which every wall time below includes: 3 bare
+	# virsh uri, their mean
+	_c= _n=0
+	while [ $_n -lt 3 ]; do
+		_t=$(now)
+		V uri >/dev/null 2>&1 || break
+		_c="$_c $(since "$_t")"
+		_n=$((_n + 1))
+	done
+	[ -z "$_c" ] || fig connect "$(mean $_c)"
 	_n=0
 	while [ $_n -lt "${ORACLE_ROUNDS:-2}" ]; do
 		_t=$(now)
