@@ -124,7 +124,7 @@ func simGuests(t *testing.T, root string) []string {
 	t.Helper()
 	var guests []string
 	for i, l := range strings.Split(strings.TrimSpace(daemontest.SimXL(t, root, "list")), "\n") {
-		if f := strings.Fields(l); i > 0 && len(f) >= 3 {
+		if f := strings.Fields(l); i > 0 && len(f) >= 5 {
 			guests = append(guests, f[0]+" "+f[1]+" "+f[2]+" "+f[4])
 		}
 	}

@@ -231,9 +231,6 @@ func (s *consoled) readGuests() (guests map[backend.DomID]guestView, changed boo
 	guests = make(map[backend.DomID]guestView, len(st.Guests))
 	now := time.Now()
 	for _, g := range st.Guests {
-		if g.isDying() {
-			continue // xenconsoled lets a dying domain's consoles go
-		}
 		g.advance(now) // what time alone has made happen, not saved
 		v := guestView{uuid: g.UUID, name: g.Name, state: guestRunning, nmis: g.NMIs, console: consolesOf(g.DomID, g.Config)}
 		switch {

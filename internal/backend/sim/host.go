@@ -253,9 +253,6 @@ func (h *Host) mutate(fn func(st *hostState) (bool, error)) error {
 func (h *Host) diffLocked(st *hostState) {
 	present := make(map[backend.DomID]bool, len(st.Guests))
 	for _, g := range st.Guests {
-		if g.isDying() {
-			continue // dead to the toolstack: libxl reports its death
-		}
 		present[g.DomID] = true
 		was, known := h.seen[g.DomID]
 		if g.Shutdown && (!known || !was) {

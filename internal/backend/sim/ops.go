@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func (h *Host) totalKiB() uint64 { return h.opts.Host.MemoryMiB * 1024 }
 
 func (h *Host) freeKiB(st *hostState) uint64 {
 	used := st.Dom0MemKiB
-	for _, g := range st.Guests {
+	for _, g := range slices.Concat(st.Guests, st.Dying) { // the dying hold theirs
 		used += g.TargetMemKiB
 	}
 	if used >= h.totalKiB() {
@@ -132,7 +133,7 @@ func (h *Host) add(ctx context.Context, cfg *libxltypes.DomainConfig, opts backe
 	var id backend.DomID
 	err = h.mutate(func(st *hostState) (bool, error) {
 		for _, g := range st.Guests {
-			if !g.isDying() && (g.UUID == shape.uuid || g.Name == name) {
+			if g.UUID == shape.uuid || g.Name == name {
 				return false, fmt.Errorf("%w: domain %q (%s) exists as domid %d", backend.ErrInvalid, g.Name, g.UUID, g.DomID)
 			}
 		}
@@ -388,6 +389,11 @@ func (h *Host) Guests(ctx context.Context) ([]backend.GuestInfo, error) {
 		list = append(list, h.dom0Info(st))
 		for _, g := range st.Guests {
 			list = append(list, g.info(now))
+		}
+		for _, g := range st.Dying {
+			gi := g.info(now)
+			gi.State, gi.ShutdownReason = backend.StateDying, 0
+			list = append(list, gi)
 		}
 		return false, nil
 	})

@@ -189,7 +189,7 @@ func (h *Host) claimPCI(dev libxltypes.PCIDev) error {
 func pciTaken(st *hostState, id backend.DomID, dev libxltypes.PCIDev) error {
 	a := pciAddrOf(dev)
 	for _, g := range st.Guests {
-		if g.DomID == id || g.Config == nil || g.isDying() { // libxl's destroy releases them first
+		if g.DomID == id || g.Config == nil {
 			continue
 		}
 		for _, o := range g.Config.PCIDevs {

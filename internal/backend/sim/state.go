@@ -37,6 +37,10 @@ type hostState struct {
 	// PCI is the bindings of the PCI devices whose driver or
 	// driver_override the daemon changed, by address (pci.go).
 	PCI map[string]pciBinding `json:"pci,omitempty"`
+	// Dying are the guests destroyed with a "dying" fault that Xen would
+	// still list: they hold their memory until their DyingUntil, and are
+	// gone for everything but the list and the free memory.
+	Dying []*guest `json:"dying,omitempty"`
 }
 
 // guest is one simulated domain.
@@ -80,9 +84,7 @@ type guest struct {
 	Throttles map[string]backend.DiskThrottle `json:"throttles,omitempty"`
 	// Jobs are the disks' block jobs, by vdev (blockjobs.go).
 	Jobs map[string]*diskJob `json:"jobs,omitempty"`
-	// DyingUntil is set once the guest was destroyed with a "dying"
-	// fault: until then it is listed as dying and holds its memory, but
-	// is gone for everything else (find, names, events, consoles).
+	// DyingUntil is when a guest of hostState.Dying goes.
 	DyingUntil time.Time `json:"dying_until,omitzero"`
 }
 
@@ -116,21 +118,9 @@ func (g *guest) shutDown(t time.Time, reason backend.ShutdownReason) {
 	g.Shutdown, g.Reason, g.ShutdownAt, g.Request = true, reason, t, nil
 }
 
-// isDying reports whether the guest was destroyed and is not gone yet.
-func (g *guest) isDying() bool { return !g.DyingUntil.IsZero() }
-
-// die destroys the guest as Xen does a domain whose pages take a while to
-// be released: it stops, keeps its memory and is listed as dying for its
-// fault's time.
-func (g *guest) die(now time.Time) {
-	g.CPUTime = g.cpuTime(now)
-	g.RunningSince, g.Request = time.Time{}, nil
-	g.DyingUntil = now.Add(g.Faults.Dying)
-}
-
 // advance applies everything due by now; it reports whether state changed.
 func (g *guest) advance(now time.Time) bool {
-	if g.Shutdown || g.isDying() {
+	if g.Shutdown {
 		return false
 	}
 	type due struct {
@@ -174,8 +164,6 @@ func (g *guest) info(now time.Time) backend.GuestInfo {
 		VCPUsOnline: g.VCPUsOnline, VCPUsMax: g.VCPUsMax, Marker: g.Marker,
 	}
 	switch {
-	case g.isDying():
-		gi.State = backend.StateDying
 	case g.Shutdown:
 		gi.State, gi.ShutdownReason = backend.StateShutdown, g.Reason
 	case g.Paused:
@@ -188,33 +176,34 @@ func (g *guest) info(now time.Time) backend.GuestInfo {
 	return gi
 }
 
-// find returns guest id; a dying guest is not found, as no operation
-// applies to it.
 func (st *hostState) find(id backend.DomID) (*guest, error) {
 	for _, g := range st.Guests {
-		if g.DomID == id && !g.isDying() {
+		if g.DomID == id {
 			return g, nil
 		}
 	}
 	return nil, fmt.Errorf("domain %d: %w", id, backend.ErrNoGuest)
 }
 
+// destroy takes guest g off the host. With a "dying" fault it stays among
+// the dying for the fault's time, stopped, as Xen lists a domain whose
+// pages are still being released.
+func (st *hostState) destroy(g *guest, now time.Time) {
+	st.Guests = slices.DeleteFunc(st.Guests, func(o *guest) bool { return o == g })
+	if g.Faults.Dying > 0 {
+		g.CPUTime = g.cpuTime(now)
+		g.RunningSince, g.Request = time.Time{}, nil
+		g.DyingUntil = now.Add(g.Faults.Dying)
+		st.Dying = append(st.Dying, g)
+	}
+}
+
 // bury removes the dying guests whose time is up; it reports whether it
 // removed any.
 func (st *hostState) bury(now time.Time) bool {
-	n := len(st.Guests)
-	st.Guests = slices.DeleteFunc(st.Guests, func(g *guest) bool { return g.isDying() && !now.Before(g.DyingUntil) })
-	return len(st.Guests) != n
-}
-
-// destroy takes guest g off the host: at once, or after its dying fault's
-// time, listed as dying meanwhile.
-func (st *hostState) destroy(g *guest, now time.Time) {
-	if g.Faults.Dying > 0 {
-		g.die(now)
-		return
-	}
-	st.Guests = slices.DeleteFunc(st.Guests, func(o *guest) bool { return o == g })
+	n := len(st.Dying)
+	st.Dying = slices.DeleteFunc(st.Dying, func(g *guest) bool { return !now.Before(g.DyingUntil) })
+	return len(st.Dying) != n
 }
 
 // loadState reads host.json; a missing file yields nil.
@@ -242,8 +231,8 @@ func loadState(path string) (*hostState, error) {
 // check refuses a state no simulated host could have written: a damaged
 // or hand-edited file is reported rather than acted on.
 func (st *hostState) check() error {
-	seen := make(map[backend.DomID]bool, len(st.Guests))
-	for i, g := range st.Guests {
+	seen := make(map[backend.DomID]bool, len(st.Guests)+len(st.Dying))
+	for i, g := range slices.Concat(st.Guests, st.Dying) {
 		switch {
 		case g == nil:
 			return fmt.Errorf("guest %d is null", i)

@@ -17,10 +17,10 @@ func FuzzState(f *testing.F) {
 "created_at":"2026-01-01T00:00:00Z","running_since":"2026-01-01T00:00:00Z","request":{"reason":1,"due":"2026-01-01T00:00:01Z"}}]}`)
 	// a guest dying until after the clock below, beside its running successor
 	f.Add(`{"version":1,"kernel_boot_id":"boot-1","next_domid":3,"dom0_mem_kib":2097152,"guests":[
-{"domid":1,"name":"a","max_mem_kib":262144,"target_mem_kib":262144,"vcpus_max":1,"vcpus_online":1,
-"created_at":"2026-01-01T00:00:00Z","faults":{"dying":5000000000},"dying_until":"2026-01-01T00:02:00Z"},
 {"domid":2,"name":"a","max_mem_kib":262144,"target_mem_kib":262144,"vcpus_max":1,"vcpus_online":1,
-"created_at":"2026-01-01T00:00:30Z","faults":{"dying":5000000000}}]}`)
+"created_at":"2026-01-01T00:00:30Z","faults":{"dying":5000000000}}],"dying":[
+{"domid":1,"name":"a","max_mem_kib":262144,"target_mem_kib":262144,"vcpus_max":1,"vcpus_online":1,
+"created_at":"2026-01-01T00:00:00Z","faults":{"dying":5000000000},"dying_until":"2026-01-01T00:02:00Z"}]}`)
 	f.Add(`{"version":1,"kernel_boot_id":"boot-1","guests":[null]}`)
 	f.Add(`{"version":1,"kernel_boot_id":"boot-1","guests":[{"domid":2},{"domid":2}]}`)
 	f.Add(`{"version":2}`)

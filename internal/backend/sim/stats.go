@@ -54,7 +54,7 @@ func (h *Host) Stats(ctx context.Context, ids []backend.DomID) ([]backend.GuestS
 			out = append(out, h.dom0Stats(st))
 		}
 		for _, g := range st.Guests {
-			if !g.isDying() && (want == nil || want[g.DomID]) {
+			if want == nil || want[g.DomID] {
 				out = append(out, h.guestStats(g, now))
 			}
 		}
