@@ -81,6 +81,15 @@ vfail() {
 check_virsh_libxl_failures() {
 	DEBUG_FN=failures_debug
 	FAILS=
+	# a guest an earlier failed check left running is destroyed first: vfail compares virsh
+	# list --all before and after each start, and a leftover vx-hvm rebooting meanwhile (a
+	# TCG triple fault, 2026-12-07) changed it
+	for _g in $(V list --name 2>/dev/null); do
+		[ "$_g" = Domain-0 ] && continue
+		echo "=== $_g left running by an earlier check: destroyed"
+		V destroy "$_g" >/dev/null 2>&1 || true
+		wait_gone "$_g" 20 || return 1
+	done
 	_free=$(timeout 30 xl info 2>/dev/null | awk -F': *' '$1 ~ /^free_memory/ { print $2 }')
 	case $_free in "" | *[!0-9]*) WHY="xl info gives no free_memory ('$_free')"; return 1 ;; esac
 	failxml vx-fail-kernel 128 /root/no-such-vmlinuz "" yes

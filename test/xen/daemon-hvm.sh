@@ -122,6 +122,20 @@ cad_seen() {
 	done
 }
 
+# hvm_settled ID: vx-hvm is still domain ID (_id1 after its marker), or, when it reset since
+# (a triple fault under TCG after the marker, which Xen reports as a reboot and the daemon
+# restarts: seen 52 s into the check on 2026-12-07, the send-key then went to a guest still in
+# its BIOS), its new boot has reached its marker: ID and the marker count follow it, RESET says so
+hvm_settled() {
+	_now=$(V domid vx-hvm 2>/dev/null || true)
+	[ "$_now" != "$1" ] || return 0
+	echo "=== vx-hvm: d$1 reset after its marker (now d${_now:-?}); waiting for the new boot's"
+	RESET="${RESET:+$RESET, }d$1 after its marker"
+	wait_con vx-hvm DOMU-MARKER-OK $(($(markers vx-hvm) + 1)) 300 || return 1
+	state vx-hvm running 30 || return 1
+	_id1=$(V domid vx-hvm)
+}
+
 # The HVM guest (hvmloader, SeaBIOS, the device model the daemon has libxl spawn; no graphics,
 # so no VGA BIOS): define, start, the marker (its Linux boots in about 90 s under nested TCG),
 # dominfo, change-media, Ctrl+Alt+Delete (send-key), which restarts it, destroy (until 2026-12-06
@@ -146,11 +160,12 @@ check_virsh_hvm() {
 	grep -q 'no screens to take screenshot from' $TMPD/step.out || { WHY="virsh screenshot without a display: $(cat $TMPD/step.out)"; return 1; }
 	step "virsh dominfo" V dominfo vx-hvm || return 1
 	grep -q -E '^OS Type: +hvm$' $TMPD/step.out || { WHY="dominfo: $(grep 'OS Type' $TMPD/step.out)"; return 1; }
-	hvm_media || return 1
+	hvm_settled "$_id1" && hvm_media || return 1
 	# send-key (which libvirt's libxl driver lacks) of Ctrl+Alt+Delete: the device model's PS/2
 	# keyboard gives it to the guest's Linux, which restarts (ctrl_alt_del: "reboot: Restarting
 	# system" on its console), and the daemon starts it again as a new domain. Its next boot is
 	# not waited for (an HVM boot takes minutes under TCG): that domain is destroyed.
+	hvm_settled "$_id1" || return 1
 	_r=$(con_count vx-hvm 'reboot: Restarting system')
 	_t=$(now)
 	step "virsh send-key" V send-key vx-hvm KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE || return 1
@@ -179,5 +194,5 @@ check_virsh_hvm() {
 	wait_gone vx-hvm 10 || return 1
 	dm_gone "$ID" 15 || return 1
 	step "virsh undefine" V undefine vx-hvm || return 1
-	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (the first boot, $RESET, reset)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, Ctrl+Alt+Delete restarted it as d$_idc in $CAD s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media send-key destroy undefine define start-paused vnc screenshot destroy undefine"
+	DETAIL="ids $_id1 then $ID; marker $_boot s after start${RESET:+ (reset: $RESET)} (device model pid $_dm, RSS $_rss), cdrom media changed ($MEDIA) and ejected, Ctrl+Alt+Delete restarted it as d$_idc in $CAD s; with VNC started paused: VNC port $VNC${HELD:+ (5900 held)} in dumpxml and xl, screenshot $SHOT; define start dominfo change-media send-key destroy undefine define start-paused vnc screenshot destroy undefine"
 }
