@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -56,18 +57,33 @@ type VCPUStats struct {
 
 // DiskStats is one virtual block device's counters, as blkback counts
 // them (/sys/bus/xen-backend/devices/vbd-DOMID-DEVNO/statistics, where
-// libxlDomainBlockStatsVBD reads). Only the disks blkback serves (libxl's
-// "phy" backend) are listed: the others (qdisk, tap) have no counters in
-// dom0 that libvirt reads, and libvirt refuses their statistics. A counter
-// the backend cannot read is -1.
+// libxlDomainBlockStatsVBD reads), or, from QEMUDiskCounter, as the device
+// model counts the disks it serves. Stats lists only the disks blkback
+// serves (libxl's "phy" backend), the ones libvirt reads. A counter the
+// backend cannot read, or that the device's server does not keep, is -1.
 type DiskStats struct {
 	Vdev     string // the guest's name for it: xvda, hda, sdb, ...
-	RdReq    int64  // rd_req
+	RdReq    int64  // rd_req; QEMU's rd_operations
 	RdBytes  int64  // rd_sect × 512: blkback counts sectors of 512 bytes
 	WrReq    int64  // wr_req
 	WrBytes  int64  // wr_sect × 512
 	FlushReq int64  // f_req
-	Errors   int64  // oo_req: times blkback ran out of request slots, libvirt's errs
+	Errors   int64  // oo_req: times blkback ran out of request slots, libvirt's errs; QEMU has none
+	// The time the operations took, in nanoseconds: QEMU's
+	// rd_total_time_ns, wr_total_time_ns and flush_total_time_ns;
+	// blkback keeps none.
+	RdTimeNs, WrTimeNs, FlushTimeNs int64
+}
+
+// QEMUDiskCounter is the optional feature of the counters QEMU keeps of
+// the disks a running guest's device model serves (libxl's qdisk backend:
+// a qcow2 image, or driver name='qemu'), which blkback's do not cover and
+// libvirt's libxl driver therefore refuses ("unsupported disk driver
+// qemu"). QEMUDiskStats lists each disk the device model serves, in no
+// particular order, and fails when the guest has no device model that
+// answers.
+type QEMUDiskCounter interface {
+	QEMUDiskStats(ctx context.Context, id DomID) ([]DiskStats, error)
 }
 
 // NICCounters are a network interface's counters from the guest's point

@@ -199,7 +199,7 @@ func (drv *Driver) domainRecord(ctx context.Context, d *domain, s snapshot, live
 		netStats(p, s.def.parsed(), g)
 	}
 	if stats&statsBlock != 0 {
-		drv.blockStats(p, s, g, haveJob, rc)
+		drv.blockStats(ctx, p, s, g, haveJob, rc)
 	}
 	return rec
 }
@@ -270,11 +270,16 @@ func netStats(p *typedparam.List, def *libvirtxml.Domain, g *backend.GuestStats)
 // blockStats is qemuDomainGetStatsBlock: every disk, its target and local
 // source; for a running domain under its job the counters blkback keeps
 // of a disk it serves (no times: blkback has none; errors is its oo_req,
-// as libvirt defines it for Xen); and the image's sizes where the daemon
-// can read them.
-func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestStats, haveJob bool, rc *recordContext) {
+// as libvirt defines it for Xen), or those the device model keeps of one
+// it serves (with times, no errors; libvirt's Xen driver has none of
+// these); and the image's sizes where the daemon can read them.
+func (drv *Driver) blockStats(ctx context.Context, p *typedparam.List, s snapshot, g *backend.GuestStats, haveJob bool, rc *recordContext) {
 	disks := s.def.info().disks
 	p.AddUInt(uint32(len(disks)), "block.count")
+	var qemu *qemuDisks
+	if g != nil && haveJob {
+		qemu = drv.qemuDisks(ctx, s)
+	}
 	for i, disk := range disks {
 		p.AddString(disk.dev, key("block.", i, ".name"))
 		path := disk.path
@@ -282,18 +287,12 @@ func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestSt
 			p.AddString(path, key("block.", i, ".path"))
 		}
 		if g != nil && haveJob {
-			if v := blkbackStats(disk.dev, g.Disks); v != nil {
-				for _, c := range []struct {
-					name string
-					v    int64
-				}{
-					{".rd.reqs", v.RdReq}, {".rd.bytes", v.RdBytes}, {".wr.reqs", v.WrReq}, {".wr.bytes", v.WrBytes},
-					{".fl.reqs", v.FlushReq}, {".errors", v.Errors},
-				} {
-					if c.v >= 0 {
-						p.AddULLong(uint64(c.v), key("block.", i, c.name))
-					}
-				}
+			v := countersOf(disk.dev, g.Disks)
+			if v == nil {
+				v = qemu.of(disk.dev)
+			}
+			if v != nil {
+				diskCounterStats(p, i, v)
 			}
 		}
 		if path == "" {
@@ -311,6 +310,22 @@ func (drv *Driver) blockStats(p *typedparam.List, s snapshot, g *backend.GuestSt
 					p.AddULLong(c.v, key("block.", i, c.name))
 				}
 			}
+		}
+	}
+}
+
+// diskCounterStats adds the counters v has of disk i.
+func diskCounterStats(p *typedparam.List, i int, v *backend.DiskStats) {
+	for _, c := range []struct {
+		name string
+		v    int64
+	}{
+		{".rd.reqs", v.RdReq}, {".rd.bytes", v.RdBytes}, {".rd.times", v.RdTimeNs},
+		{".wr.reqs", v.WrReq}, {".wr.bytes", v.WrBytes}, {".wr.times", v.WrTimeNs},
+		{".fl.reqs", v.FlushReq}, {".fl.times", v.FlushTimeNs}, {".errors", v.Errors},
+	} {
+		if c.v >= 0 {
+			p.AddULLong(uint64(c.v), key("block.", i, c.name))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -124,9 +125,10 @@ func (drv *Driver) gatherBlock(ctx context.Context, s snapshot, path string) (Bl
 			return BlockStats{}, libxlFailed(err, "cannot open bus path")
 		}
 	}
+	qemu := drv.qemuDisks(ctx, s)
 	var total BlockStats
 	for i := range disks {
-		b, err := diskCounters(s.ref.ID, &disks[i], g.Disks)
+		b, err := diskCounters(s.ref.ID, &disks[i], g.Disks, qemu)
 		if err != nil {
 			return BlockStats{}, err
 		}
@@ -135,18 +137,30 @@ func (drv *Driver) gatherBlock(ctx context.Context, s snapshot, path string) (Bl
 		total.WrReq += b.WrReq
 		total.WrBytes += b.WrBytes
 		total.FlushReq += b.FlushReq
-		total.Errs += b.Errs
+		// QEMU keeps no errors count (-1): a sum with one is unknown too
+		if b.Errs < 0 || total.Errs < 0 {
+			total.Errs = -1
+		} else {
+			total.Errs += b.Errs
+		}
 	}
 	return total, nil
 }
 
 // diskCounters is libxlDomainBlockStatsGatherSingle and
-// libxlDomainBlockStatsVBD for one disk: only a raw disk on blkback (the
-// "phy" driver) has counters.
-func diskCounters(domid int32, disk *libvirtxml.DomainDisk, counted []backend.DiskStats) (BlockStats, error) {
+// libxlDomainBlockStatsVBD for one disk: a raw disk on blkback (the "phy"
+// driver) has blkback's counters. Beyond libvirt, a disk the device model
+// serves (libxl's qdisk, driver "qemu": a qcow2 volume as virt-install
+// and virt-manager make them) has QEMU's, where libvirt refuses it;
+// without them, it is refused as libvirt does.
+func diskCounters(domid int32, disk *libvirtxml.DomainDisk, counted []backend.DiskStats, qemu *qemuDisks) (BlockStats, error) {
 	dst := disk.Target.Dev
-	vbd := blkbackStats(dst, counted)
+	vbd := countersOf(dst, counted)
 	drvName := diskDriverName(disk, vbd != nil)
+	if q := qemu.of(dst); q != nil && drvName == "qemu" {
+		return BlockStats{RdReq: q.RdReq, RdBytes: q.RdBytes, WrReq: q.WrReq, WrBytes: q.WrBytes,
+			FlushReq: q.FlushReq, Errs: q.Errors}, nil
+	}
 	if drvName != "phy" {
 		return BlockStats{}, libxlErr(libvirt.ErrOperationUnsupported, "unsupported disk driver %s", drvName)
 	}
@@ -174,9 +188,47 @@ func diskCounters(domid int32, disk *libvirtxml.DomainDisk, counted []backend.Di
 		FlushReq: vbd.FlushReq, Errs: vbd.Errors}, nil
 }
 
-// blkbackStats is the counters of the disk the guest calls dst, if
-// blkback serves it.
-func blkbackStats(dst string, counted []backend.DiskStats) *backend.DiskStats {
+// qemuDisks are the counters QEMU keeps of a running domain's disks
+// (backend.QEMUDiskCounter), read at the first disk that needs them: a
+// guest whose disks blkback serves costs no session with its device model.
+type qemuDisks struct {
+	read  func() ([]backend.DiskStats, error)
+	log   *slog.Logger
+	done  bool
+	disks []backend.DiskStats
+}
+
+// qemuDisks reads, when asked, the counters the device model of the
+// running domain s keeps; nil when the backend has none.
+func (drv *Driver) qemuDisks(ctx context.Context, s snapshot) *qemuDisks {
+	qc, ok := drv.be.(backend.QEMUDiskCounter)
+	if !ok {
+		return nil
+	}
+	id := backend.DomID(s.ref.ID)
+	return &qemuDisks{log: drv.log, read: func() ([]backend.DiskStats, error) { return qc.QEMUDiskStats(ctx, id) }}
+}
+
+// of is QEMU's counters of the disk the guest calls dst; nil when its
+// device model does not serve it or cannot be asked (logged at debug:
+// the caller then answers as libvirt does).
+func (q *qemuDisks) of(dst string) *backend.DiskStats {
+	if q == nil {
+		return nil
+	}
+	if !q.done {
+		q.done = true
+		var err error
+		if q.disks, err = q.read(); err != nil {
+			q.log.Debug("no disk counters from the device model", "err", err)
+		}
+	}
+	return countersOf(dst, q.disks)
+}
+
+// countersOf is the counters of the disk the guest calls dst among
+// counted, if they are there.
+func countersOf(dst string, counted []backend.DiskStats) *backend.DiskStats {
 	for i := range counted {
 		if counted[i].Vdev == dst {
 			return &counted[i]

@@ -2,7 +2,8 @@
 // domblkstat, domifstat, dommemstat, cpu-stats, domjobinfo, domifaddr and
 // domstats against the real daemon on the simulated Xen host (with
 // libvirtd beside it for the lease source), and Debian's
-// prometheus-libvirt-exporter.
+// prometheus-libvirt-exporter, collectd's virt plugin and munin's libvirt
+// plugins.
 package stats
 
 import (

@@ -28,7 +28,32 @@ want_read() {
 	[ "$READ" = "$3" ] || { WHY="$4: the guest reads '$READ' in sector $2, want '$3'"; return 1; }
 }
 
-# virsh-snapshot: the guest writes MARK1; a disk-only snapshot d1 switches its disk to an
+# qdisk_stats NAME: guest NAME's xvda, which QEMU serves (libxl's qdisk), has QEMU's counters,
+# which libvirt's libxl driver refuses ("unsupported disk driver qemu"): domblkstat has reads
+# and writes (the guest wrote a sector just before; within 30 s for the simulated host, whose
+# counters follow CPU time) and no errs (QEMU keeps none), and domstats' block group QEMU's
+# times. QSTATS says what they were.
+qdisk_stats() {
+	_i=0
+	while :; do
+		step "virsh domblkstat $1 xvda" V domblkstat "$1" xvda || return 1
+		_rd=$(statv $TMPD/step.out rd_req)
+		_wr=$(statv $TMPD/step.out wr_req)
+		[ "${_rd:-0}" -gt 0 ] && [ "${_wr:-0}" -gt 0 ] && break
+		[ $_i -lt 30 ] || { WHY="domblkstat of the qdisk xvda: $(tr -s ' \n' ' ' <$TMPD/step.out)"; return 1; }
+		sleep 1
+		_i=$((_i + 1))
+	done
+	[ -z "$(statv $TMPD/step.out errs)" ] || { WHY="domblkstat of the qdisk xvda has errs: $(tr -s ' \n' ' ' <$TMPD/step.out)"; return 1; }
+	step "virsh domstats --block $1" V domstats --block "$1" || return 1
+	_wt=$(statv $TMPD/step.out block.0.wr.times)
+	[ "$(statv $TMPD/step.out block.0.wr.reqs)" -ge "$_wr" ] && [ -n "$_wt" ] ||
+		{ WHY="domstats --block of the qdisk: $(tr -s ' \n' ' ' <$TMPD/step.out | cut -c1-300)"; return 1; }
+	QSTATS="rd_req $_rd, wr_req $_wr, then block.0.wr.times $_wt ns"
+}
+
+# virsh-snapshot: the guest writes MARK1, and its disk has QEMU's counters (qdisk_stats); a
+# disk-only snapshot d1 switches its disk to an
 # overlay while it is paused (the base keeps MARK1 alone); it writes MARK2; a full snapshot f1
 # (memory in a file, the disk on a second overlay); it writes MARK3 and counts on; revert to f1:
 # it runs from f1's memory (its counter went back, no reboot) on a disk with MARK1 and MARK2 but
@@ -47,6 +72,7 @@ check_virsh_snapshot() {
 	vstart vx-snap || return 1
 	wait_con vx-snap 'DOMU-COUNT 2([^0-9]|$)' 1 60 || return 1
 	guest_write vx-snap xvda 1 MARK1 || return 1
+	qdisk_stats vx-snap || return 1
 	_t=$(now)
 	step "virsh snapshot-create-as --disk-only" V snapshot-create-as vx-snap d1 --disk-only || return 1
 	_td=$(since "$_t")
@@ -110,7 +136,7 @@ check_virsh_snapshot() {
 	_tz=$(since "$_t")
 	iotune_snap || return 1
 	forget_snap
-	DETAIL="disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, blockcommit --active --pivot ${_tb} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU; a blockpull followed across a kill -9 of the daemon"
+	DETAIL="QEMU's counters of the qdisk: $QSTATS; disk-only ${_td} s, full ${_tf} s, revert ${_tr} s (counter $_before -> $FIRST), external deleted running ${_te} s, blockcommit --active --pivot ${_tb} s, internal ${_ti} s; tree: $_tree; blockresize seen by the guest in ${_tz} s; blkdeviotune reached QEMU; a blockpull followed across a kill -9 of the daemon"
 	echo "TIME snapshot: disk-only ${_td} s, full (memory to a file) ${_tf} s, revert to it ${_tr} s, external deleted while running ${_te} s, blockcommit --active --pivot ${_tb} s, internal with memory ${_ti} s"
 }
 

@@ -104,6 +104,7 @@ func vbdStats(dir string, devno int) backend.DiskStats {
 		Vdev: vdev, RdReq: read("rd_req", 1), RdBytes: read("rd_sect", vbdSectorBytes),
 		WrReq: read("wr_req", 1), WrBytes: read("wr_sect", vbdSectorBytes),
 		FlushReq: read("f_req", 1), Errors: read("oo_req", 1),
+		RdTimeNs: -1, WrTimeNs: -1, FlushTimeNs: -1,
 	}
 }
 

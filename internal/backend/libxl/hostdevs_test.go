@@ -88,8 +88,8 @@ func TestReadGuestDevices(t *testing.T) {
 	os.WriteFile(nd, []byte(netDev), 0o644)
 	got := readGuestDevices(sys, nd, map[uint32]bool{5: true})
 	wantDisks := []backend.DiskStats{
-		{Vdev: "xvda", RdReq: 10, RdBytes: 80 * 512, WrReq: 4, WrBytes: 16 * 512, FlushReq: 2, Errors: -1},
-		{Vdev: "xvdb", RdReq: 7, RdBytes: 56 * 512, WrReq: 3, WrBytes: 24 * 512, FlushReq: 1, Errors: 0},
+		{Vdev: "xvda", RdReq: 10, RdBytes: 80 * 512, WrReq: 4, WrBytes: 16 * 512, FlushReq: 2, Errors: -1, RdTimeNs: -1, WrTimeNs: -1, FlushTimeNs: -1},
+		{Vdev: "xvdb", RdReq: 7, RdBytes: 56 * 512, WrReq: 3, WrBytes: 24 * 512, FlushReq: 1, Errors: 0, RdTimeNs: -1, WrTimeNs: -1, FlushTimeNs: -1},
 	}
 	if !reflect.DeepEqual(got.disks[5], wantDisks) {
 		t.Errorf("disks %+v\nwant %+v", got.disks[5], wantDisks)

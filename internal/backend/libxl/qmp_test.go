@@ -401,3 +401,52 @@ func TestQMPCommitPieces(t *testing.T) {
 		t.Fatalf("mirror arguments %s", b)
 	}
 }
+
+// pvBlockStats is query-blockstats' answer of the device model of
+// pvBlock's guest once it read its disk: QEMU 7.2's fields, those read and
+// others, for its xen-block disk and, as an HVM guest's device model
+// would have beside it, an emulated disk that has no vdev.
+const pvBlockStats = `[{"device": "", "node-name": "xvda-qcow2", "stats": {"unmap_operations": 0, "unmap_merged": 0, "flush_total_time_ns": 1500000,
+"wr_highest_offset": 8192, "wr_total_time_ns": 2000000, "failed_wr_operations": 0, "failed_rd_operations": 0, "wr_merged": 0,
+"wr_bytes": 8192, "timed_stats": [], "failed_unmap_operations": 0, "failed_flush_operations": 0, "account_invalid": true,
+"rd_total_time_ns": 3000000, "invalid_unmap_operations": 0, "flush_operations": 3, "wr_operations": 2, "unmap_bytes": 0,
+"rd_merged": 0, "rd_bytes": 69632, "unmap_total_time_ns": 0, "invalid_flush_operations": 0, "account_failed": true,
+"idle_time_ns": 40000000, "rd_operations": 17, "invalid_wr_operations": 0, "invalid_rd_operations": 0},
+"qdev": "/machine/unattached/device[2]"},
+{"device": "ide0-hd0", "stats": {"rd_bytes": 512, "rd_operations": 1}, "qdev": "/machine/unattached/device[9]"}]`
+
+// TestQMPBlockStats: QEMU's counters of the xen-block disk, matched to its
+// vdev by QOM path and named as the guest names it; no errors count; the
+// emulated disk left out.
+func TestQMPBlockStats(t *testing.T) {
+	f := newFakeQEMU(func(cmd string, args json.RawMessage) string {
+		switch {
+		case cmd == "query-blockstats":
+			return `"return": ` + pvBlockStats
+		case cmd == "qom-get" && strings.Contains(string(args), "device[9]"):
+			return `"error": {"class": "GenericError", "desc": "Property 'ide-hd.vdev' not found"}`
+		}
+		return pvQEMU(cmd, args)
+	})
+	s, err := newQMPSession(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disks, err := s.disks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := s.blockStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := xenDiskStats(append(disks, qemuDisk{QDev: "/machine/unattached/device[9]", Device: "ide0-hd0"}), stats)
+	want := []backend.DiskStats{{Vdev: "xvda", RdReq: 17, RdBytes: 69632, WrReq: 2, WrBytes: 8192, FlushReq: 3, Errors: -1,
+		RdTimeNs: 3000000, WrTimeNs: 2000000, FlushTimeNs: 1500000}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("disk stats %+v\nwant %+v", got, want)
+	}
+	if got := xenDiskStats(disks, nil); len(got) != 0 {
+		t.Errorf("with no counters: %+v", got)
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,9 +44,10 @@ func TestStatsOneRead(t *testing.T) {
 }
 
 // TestStatsCounters: the synthetic counters follow the documented
-// formulas of CPU time, only blkback's disks are counted, an emulated
-// NIC's traffic is on its tap, counters stand still while the guest is
-// paused, and the vCPUs keep their hard affinity.
+// formulas of CPU time, Stats counts blkback's disks and QEMUDiskStats
+// the device model's, an emulated NIC's traffic is on its tap, counters
+// stand still while the guest is paused, and the vCPUs keep their hard
+// affinity.
 func TestStatsCounters(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	h := open(t, t.TempDir(), clk)
@@ -71,8 +73,23 @@ func TestStatsCounters(t *testing.T) {
 	}
 	rd, wr := int64(bursty(cpu, 20*time.Second))*2/20, int64(bursty(cpu, 33*time.Second))*2/50
 	d := s.Disks[1]
-	if want := (backend.DiskStats{Vdev: "xvdb", RdReq: rd, RdBytes: rd * 4096, WrReq: wr, WrBytes: wr * 8192, FlushReq: wr / 8}); d != want || rd == 0 {
+	if want := (backend.DiskStats{Vdev: "xvdb", RdReq: rd, RdBytes: rd * 4096, WrReq: wr, WrBytes: wr * 8192, FlushReq: wr / 8,
+		RdTimeNs: -1, WrTimeNs: -1, FlushTimeNs: -1}); d != want || rd == 0 {
 		t.Errorf("second disk %+v, want %+v", d, want)
+	}
+	// the device model's disks: the same traffic (the third and fourth
+	// disks), with times and no errors count
+	q, err := h.QEMUDiskStats(ctx, id)
+	if err != nil || len(q) != 2 || q[0].Vdev != "xvdc" || q[1].Vdev != "xvdd" {
+		t.Fatalf("QEMU's disks %+v, %v: want xvdc and xvdd", q, err)
+	}
+	rd, wr = int64(bursty(cpu, 20*time.Second))*4/20, int64(bursty(cpu, 33*time.Second))*4/50
+	if want := (backend.DiskStats{Vdev: "xvdd", RdReq: rd, RdBytes: rd * 4096, WrReq: wr, WrBytes: wr * 8192, FlushReq: wr / 8,
+		Errors: -1, RdTimeNs: rd * 200_000, WrTimeNs: wr * 500_000, FlushTimeNs: wr / 8 * 2_000_000}); q[1] != want {
+		t.Errorf("QEMU's xvdd %+v, want %+v", q[1], want)
+	}
+	if _, err := h.QEMUDiskStats(ctx, id+100); !errors.Is(err, backend.ErrNoGuest) {
+		t.Errorf("QEMU's disks of no guest: %v", err)
 	}
 	rx, tx := int64(bursty(cpu, 9*time.Second))/10, int64(bursty(cpu, 13*time.Second))/25
 	n := s.NICs[0]
@@ -95,6 +112,9 @@ func TestStatsCounters(t *testing.T) {
 	p := statsOf(t, h, id)
 	if p.Disks[1] != d || p.CPUTime != cpu || p.VCPUs[0].State != backend.VCPUOffline {
 		t.Errorf("paused: %+v, CPU time %v, vCPU %+v", p.Disks[1], p.CPUTime, p.VCPUs[0])
+	}
+	if pq, _ := h.QEMUDiskStats(ctx, id); len(pq) != 2 || pq[1] != q[1] {
+		t.Errorf("paused, QEMU's disks: %+v, want %+v", pq, q)
 	}
 }
 
