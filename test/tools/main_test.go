@@ -2,7 +2,8 @@
 // against the daemon on the simulated Xen host, with Debian's libvirtd
 // beside it for storage and networks as scripts/run-simulated runs them:
 // virt-install, virt-clone, virt-xml, and virt-manager under Xvfb (its New
-// VM wizard, a guest's text console, performance graphs and snapshots).
+// VM wizard, a guest's text console, performance graphs and snapshots);
+// and libvirt-dbus, libvirt's D-Bus API.
 package tools
 
 import (
