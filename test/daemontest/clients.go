@@ -262,3 +262,24 @@ func PythonCommand(t testing.TB, script string, args ...string) (*exec.Cmd, *Syn
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd, out
 }
+
+// Beside starts cmd, a program that runs beside the daemon while the test
+// does (an exporter, collectd, a bus, virt-manager), with its output in the
+// buffer returned. It is killed when the test ends, and its output logged
+// as what's if the test failed.
+func Beside(t testing.TB, what string, cmd *exec.Cmd) *SyncBuffer {
+	t.Helper()
+	out := &SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s's output:\n%s", what, out.String())
+		}
+	})
+	return out
+}

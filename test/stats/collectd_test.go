@@ -61,20 +61,13 @@ LoadPlugin virt
   ExtraStats "cpu_util disk disk_err domain_state job_stats_background pcpu perf vcpupin disk_allocation disk_capacity disk_physical memory vcpu"
 </Plugin>
 `)
-	cmd := exec.Command(collectd, "-f", "-C", conf)
-	out := &daemontest.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
 		if t.Failed() {
 			log, _ := os.ReadFile(filepath.Join(dir, "collectd.log"))
-			t.Logf("collectd output:\n%s\nlog:\n%s", out.String(), log)
+			t.Logf("collectd's log:\n%s", log)
 		}
 	})
+	daemontest.Beside(t, "collectd", exec.Command(collectd, "-f", "-C", conf))
 
 	// last is the newest row of a metric's file (the day's), once it has
 	// rounds rows.

@@ -43,19 +43,7 @@ func TestPrometheusExporter(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(exporter, "--libvirt.uri="+d.URI(), "--web.listen-address="+addr)
-	out := &daemontest.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("exporter output:\n%s", out.String())
-		}
-	})
+	daemontest.Beside(t, "the exporter", exec.Command(exporter, "--libvirt.uri="+d.URI(), "--web.listen-address="+addr))
 	scrape := func() string {
 		t.Helper()
 		for deadline := time.Now().Add(bound); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {

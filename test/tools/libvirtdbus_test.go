@@ -53,14 +53,8 @@ func TestLibvirtDBus(t *testing.T) {
 	}
 	bus, busLog := startBus(t)
 	startLibvirtDBus(t, bus, sockets)
-	monitor := &daemontest.SyncBuffer{}
-	mon := exec.Command("busctl", "--address="+bus, "--json=short", "monitor",
-		"--match=type='signal',interface='org.libvirt.Connect',member='DomainEvent'")
-	mon.Stdout = monitor
-	if err := mon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mon.Process.Kill(); mon.Wait() })
+	monitor := daemontest.Beside(t, "busctl monitor", exec.Command("busctl", "--address="+bus, "--json=short", "monitor",
+		"--match=type='signal',interface='org.libvirt.Connect',member='DomainEvent'"))
 	// the signals of the first step must not go by before the monitor is one
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(busLog.String(), "became a monitor"); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -160,19 +154,7 @@ func startBus(t *testing.T) (string, *daemontest.SyncBuffer) {
   </policy>
 </busconfig>
 `)
-	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork")
-	out := &daemontest.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("dbus-daemon:\n%s", out.String())
-		}
-	})
+	out := daemontest.Beside(t, "dbus-daemon", exec.Command("dbus-daemon", "--config-file="+conf, "--nofork"))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if _, err := os.Stat(sock); err == nil {
 			return "unix:path=" + sock, out
@@ -193,19 +175,7 @@ mount -t tmpfs tmpfs /run
 mkdir /run/libvirt
 mount --bind "$1" /run/libvirt
 DBUS_SYSTEM_BUS_ADDRESS="$2" exec /usr/sbin/libvirt-dbus --system`
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", sockets, bus)
-	out := &daemontest.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("libvirt-dbus:\n%s", out.String())
-		}
-	})
+	out := daemontest.Beside(t, "libvirt-dbus", exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", sockets, bus))
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		r := daemontest.Run(t, "busctl", "--address="+bus, "status", "org.libvirt")
 		if r.Code == 0 {

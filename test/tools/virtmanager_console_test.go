@@ -37,20 +37,9 @@ func TestVirtManagerTextConsole(t *testing.T) {
 	x := daemontest.StartXvfb(t)
 	shots := t.TempDir()
 	daemontest.KeepOnFailure(t, shots)
-	log := &daemontest.SyncBuffer{}
 	cmd := exec.Command("virt-manager", "--no-fork", "--debug", "--connect", d.URI(), "--show-domain-console", "con")
 	cmd.Env = append(x.Env(), "HOME="+t.TempDir())
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("virt-manager's log:\n%s", log.String())
-		}
-	})
+	log := daemontest.Beside(t, "virt-manager", cmd)
 	win := firstLine(x.Xdotool("search", "--sync", "--name", "^con on Xen$"))
 	shot := func(name string) int {
 		t.Helper()

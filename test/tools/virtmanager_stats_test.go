@@ -56,21 +56,10 @@ func TestVirtManagerPerformanceGraphs(t *testing.T) {
 	}
 	shots := t.TempDir()
 	daemontest.KeepOnFailure(t, shots)
-	log := &daemontest.SyncBuffer{}
 	cmd := exec.Command("virt-manager", "--no-fork", "--debug", "--trace-libvirt=all", "--connect", d.URI(),
 		"--show-domain-performance", "graphs")
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("virt-manager's log:\n%s", log.String())
-		}
-	})
+	log := daemontest.Beside(t, "virt-manager", cmd)
 	win := firstLine(x.Xdotool("search", "--sync", "--name", "^graphs on Xen$"))
 	x.Xdotool("windowsize", "--sync", win, "900", "700")
 	x.Xdotool("windowmove", "--sync", win, "0", "0")
