@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -198,6 +199,12 @@ type qemuDisks struct {
 	disks []backend.DiskStats
 }
 
+// qemuStatsWait bounds the read of a device model's counters. libxl's QMP
+// socket serves one client at a time, and libxl may hold it for a while
+// (a save's device state): a poller's statistics, all domains' at once,
+// must not wait for that; they lack the counters this once.
+const qemuStatsWait = 2 * time.Second
+
 // qemuDisks reads, when asked, the counters the device model of the
 // running domain s keeps; nil when the backend has none.
 func (drv *Driver) qemuDisks(ctx context.Context, s snapshot) *qemuDisks {
@@ -206,7 +213,11 @@ func (drv *Driver) qemuDisks(ctx context.Context, s snapshot) *qemuDisks {
 		return nil
 	}
 	id := backend.DomID(s.ref.ID)
-	return &qemuDisks{log: drv.log, read: func() ([]backend.DiskStats, error) { return qc.QEMUDiskStats(ctx, id) }}
+	return &qemuDisks{log: drv.log, read: func() ([]backend.DiskStats, error) {
+		ctx, cancel := context.WithTimeout(ctx, qemuStatsWait)
+		defer cancel()
+		return qc.QEMUDiskStats(ctx, id)
+	}}
 }
 
 // of is QEMU's counters of the disk the guest calls dst; nil when its
