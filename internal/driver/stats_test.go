@@ -15,6 +15,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"virtxend/internal/backend"
+	"virtxend/internal/backend/sim"
 	"virtxend/internal/job"
 	"virtxend/internal/typedparam"
 	"virtxend/internal/virerr"
@@ -669,4 +670,49 @@ func TestDiskErrors(t *testing.T) {
 	}
 	_, err = drv.DiskErrors(ctx, d, 3, 1)
 	wantErr(t, err, libvirt.ErrInvalidArg, virerr.FromLibxl, "unsupported flags (0x1) in function libxlDomainGetDiskErrors")
+}
+
+// stuckQEMU is the simulated host with a device model that never answers
+// for its disks' counters (libxl holding its QMP socket).
+type stuckQEMU struct{ *sim.Host }
+
+func (stuckQEMU) QEMUDiskStats(ctx context.Context, _ backend.DomID) ([]backend.DiskStats, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestBlockStatsQEMUStuck: a device model that does not answer costs a
+// statistics call qemuStatsWait, not more; its disk is then refused as
+// libvirt refuses it, and domstats reports the disk without counters.
+func TestBlockStatsQEMUStuck(t *testing.T) {
+	e := newEnv(t)
+	h := e.sim()
+	drv, err := New(e.cfg, e.root, stuckQEMU{h}, nil, Options{})
+	if err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv.Close() })
+	_, devs := statsDevices(t)
+	started, err := drv.Create(ctx, define(t, drv, "g", 1, devs), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	_, err = drv.BlockStats(ctx, started, "xvdc")
+	wantErr(t, err, libvirt.ErrOperationUnsupported, virerr.FromLibxl, "Operation not supported: unsupported disk driver qemu")
+	if took := time.Since(t0); took < qemuStatsWait || took > 10*qemuStatsWait {
+		t.Errorf("the call took %v, the wait is %v", took, qemuStatsWait)
+	}
+	recs, err := drv.GetAllDomainStats(ctx, []Domain{started}, uint32(libvirt.DomainStatsBlock), 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("domstats: %v, %v", recs, err)
+	}
+	keys := map[string]bool{}
+	for _, p := range recs[0].Params {
+		keys[p.Field] = true
+	}
+	if !keys["block.0.rd.reqs"] || !keys["block.2.name"] || keys["block.2.rd.reqs"] {
+		t.Errorf("domstats with the device model stuck: %v", keys)
+	}
 }
