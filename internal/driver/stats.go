@@ -158,9 +158,11 @@ func diskCounters(domid int32, disk *libvirtxml.DomainDisk, counted []backend.Di
 	dst := disk.Target.Dev
 	vbd := countersOf(dst, counted)
 	drvName := diskDriverName(disk, vbd != nil)
-	if q := qemu.of(dst); q != nil && drvName == "qemu" {
-		return BlockStats{RdReq: q.RdReq, RdBytes: q.RdBytes, WrReq: q.WrReq, WrBytes: q.WrBytes,
-			FlushReq: q.FlushReq, Errs: q.Errors}, nil
+	if drvName == "qemu" {
+		if q := qemu.of(dst); q != nil {
+			return BlockStats{RdReq: q.RdReq, RdBytes: q.RdBytes, WrReq: q.WrReq, WrBytes: q.WrBytes,
+				FlushReq: q.FlushReq, Errs: q.Errors}, nil
+		}
 	}
 	if drvName != "phy" {
 		return BlockStats{}, libxlErr(libvirt.ErrOperationUnsupported, "unsupported disk driver %s", drvName)

@@ -682,8 +682,9 @@ func (stuckQEMU) QEMUDiskStats(ctx context.Context, _ backend.DomID) ([]backend.
 }
 
 // TestBlockStatsQEMUStuck: a device model that does not answer costs a
-// statistics call qemuStatsWait, not more; its disk is then refused as
-// libvirt refuses it, and domstats reports the disk without counters.
+// statistics call qemuStatsWait, not more, and nothing to a call for a
+// disk blkback serves; its disk is then refused as libvirt refuses it, and
+// domstats reports the disk without counters.
 func TestBlockStatsQEMUStuck(t *testing.T) {
 	e := newEnv(t)
 	h := e.sim()
@@ -698,7 +699,12 @@ func TestBlockStatsQEMUStuck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a disk blkback serves does not ask the device model
 	t0 := time.Now()
+	if _, err := drv.BlockStats(ctx, started, "xvda"); err != nil || time.Since(t0) >= qemuStatsWait {
+		t.Errorf("xvda (blkback): %v after %v", err, time.Since(t0))
+	}
+	t0 = time.Now()
 	_, err = drv.BlockStats(ctx, started, "xvdc")
 	wantErr(t, err, libvirt.ErrOperationUnsupported, virerr.FromLibxl, "Operation not supported: unsupported disk driver qemu")
 	if took := time.Since(t0); took < qemuStatsWait || took > 10*qemuStatsWait {

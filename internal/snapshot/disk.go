@@ -117,7 +117,7 @@ func firstAttr(els []*elem, attr string) (string, bool) {
 
 // formatDisk is virDomainSnapshotDiskDefFormat at the given depth.
 // libvirt skips a disk without a name, which its parser never leaves; an
-// empty name (name='') is one, and written, as libvirt writes it: a disk
+// empty name attribute is one, and written, as libvirt writes it: a disk
 // dropped here made a redefined snapshot's metadata differ when read back.
 func formatDisk(b *strings.Builder, d *Disk, depth int) error {
 	ind := strings.Repeat("  ", depth)
