@@ -71,3 +71,25 @@ func vcpuStats(vcpus []VCPUInfo) []backend.VCPUStats {
 	}
 	return out
 }
+
+var _ backend.QEMUDiskCounter = (*Backend)(nil)
+
+// QEMUDiskStats implements backend.QEMUDiskCounter: query-blockstats of
+// domain id's device model, for its xen-block disks. One short session:
+// libxl waits for the socket while it is held.
+func (b *Backend) QEMUDiskStats(ctx context.Context, id backend.DomID) ([]backend.DiskStats, error) {
+	s, closer, err := dialQMP(ctx, uint32(id))
+	if err != nil {
+		return nil, b.guestErr(id, err)
+	}
+	defer closer.Close()
+	disks, err := s.disks()
+	if err != nil {
+		return nil, err
+	}
+	stats, err := s.blockStats()
+	if err != nil {
+		return nil, err
+	}
+	return xenDiskStats(disks, stats), nil
+}
