@@ -283,3 +283,24 @@ func Beside(t testing.TB, what string, cmd *exec.Cmd) *SyncBuffer {
 	})
 	return out
 }
+
+// AtDefaultSockets is the command line (program first) that runs script,
+// with sh -c and args as its $1, $2 and on, in a mount namespace of its
+// own where a tmpfs is on /run and the daemon's socket directory is
+// /run/libvirt, libvirt's own: there a client that names no socket
+// (xen:///, read-only too), as a host's service does, reaches this daemon.
+// The test is skipped if the daemon's sockets are below /run.
+func (d *Daemon) AtDefaultSockets(script string, args ...string) []string {
+	d.t.Helper()
+	sockets := d.Paths.SocketDir()
+	if strings.HasPrefix(sockets, "/run/") {
+		d.t.Skipf("the daemon's sockets (%s) are below /run, which the namespace's tmpfs covers", sockets)
+	}
+	const mountSockets = `set -e
+mount -t tmpfs tmpfs /run
+mkdir /run/libvirt
+mount --bind "$1" /run/libvirt
+shift
+`
+	return append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", mountSockets + script, "sh", sockets}, args...)
+}

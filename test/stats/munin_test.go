@@ -34,10 +34,6 @@ func TestMuninPlugins(t *testing.T) {
 		t.Skipf("no /etc/munin to mount the test's configuration on: %v", err)
 	}
 	d := daemontest.Start(t, daemontest.NewRoot(t))
-	sockets := d.Paths.SocketDir()
-	if strings.HasPrefix(sockets, "/run/") {
-		t.Skipf("the daemon's sockets (%s) are below /run, which the plugins' namespace replaces", sockets)
-	}
 	define(t, d, "web", guest(t, "web", "00:16:3e:5e:00:01", ""))
 	define(t, d, "idle", guest(t, "idle", "00:16:3e:5e:00:02", ""))
 	d.MustVirsh("start", "web")
@@ -59,7 +55,7 @@ func TestMuninPlugins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := runMunin(t, sockets, munin)
+	out := runMunin(t, d, munin)
 	if !strings.Contains(out["detect"], "Hypervisor at xen:/// detected.") {
 		t.Fatalf("the detector:\n%s", out["detect"])
 	}
@@ -105,17 +101,13 @@ func TestMuninPlugins(t *testing.T) {
 }
 
 // runMunin runs the detector, then each plugin's autoconf, config and
-// fetch, as munin-node would with the configuration the detector wrote, in
-// a mount namespace of their own where the daemon's socket directory is
-// /run/libvirt and the directory munin is /etc/munin. What each printed
-// is keyed "detect", "PLUGIN autoconf", "PLUGIN config" and "PLUGIN".
-func runMunin(t *testing.T, sockets, munin string) map[string]string {
+// fetch, as munin-node would with the configuration the detector wrote,
+// with the daemon's sockets at their default place and the directory munin
+// on /etc/munin. What each printed is keyed "detect", "PLUGIN autoconf",
+// "PLUGIN config" and "PLUGIN".
+func runMunin(t *testing.T, d *daemontest.Daemon, munin string) map[string]string {
 	t.Helper()
-	script := `set -e
-mount -t tmpfs tmpfs /run
-mkdir /run/libvirt
-mount --bind "$1" /run/libvirt
-mount --bind "$2" /etc/munin
+	script := `mount --bind "$1" /etc/munin
 echo "== detect"
 /usr/sbin/munin-libvirt-plugins-detect 2>/dev/null
 uri=$(sed -n 's/^env.uri //p' /etc/munin/plugin-conf.d/libvirt)
@@ -125,7 +117,8 @@ for p in cputime blkstat ifstat mem; do
 		uri="$uri" /etc/munin/plugins/libvirt-$p $a
 	done
 done`
-	r := daemontest.Run(t, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", sockets, munin)
+	argv := d.AtDefaultSockets(script, munin)
+	r := daemontest.Run(t, argv[0], argv[1:]...)
 	if r.Code != 0 {
 		t.Fatalf("munin's plugins: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
 	}
