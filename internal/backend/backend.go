@@ -186,9 +186,14 @@ type GuestInfo struct {
 	VCPUsOnline    int
 	VCPUsMax       int
 	// Marker is what CreateOptions.Marker stored ("" when the guest was not
-	// created through this interface, e.g. by xl).
+	// created through this interface, e.g. by xl), or LibvirtMarker.
 	Marker string
 }
+
+// LibvirtMarker is the Marker of a guest that libvirt's own Xen driver
+// started (it stores the guest's XML with it as libxl userdata
+// "libvirt-xml"), which a daemon taking over from libvirt's reconnects.
+const LibvirtMarker = "libvirt-xml"
 
 // CreateOptions tune Create.
 type CreateOptions struct {

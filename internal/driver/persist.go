@@ -155,25 +155,41 @@ func (drv *Driver) removeStaleLinks() error {
 	return nil
 }
 
-// statusFile is the live status of a running domain: its state and domid
-// around the live definition, which is followed by the network ports of its
-// interfaces, as the network driver gave them (what libvirt keeps as each
-// interface's <actual>), and by the disk hotplug under way, if any. The
-// layout is virtxend's own.
+// statusFile is the live status of a running domain, laid out as
+// libvirt's virDomainObjFormat writes it: <domstatus> with the state and
+// its reason by name and a pid (0: libvirt's Xen driver has no process of
+// its own per guest), around the live definition, which carries the
+// domid. libvirt's own Xen daemon and this one thus each take over the
+// guests the other leaves running, with the same files in the same
+// place. After the definition come what only this daemon reads and
+// libvirt passes over (it reads the file by XPath): the network ports of
+// the interfaces, as the network driver gave them (what libvirt keeps as
+// each interface's <actual>), a disk hotplug, save or migration under way,
+// and the block jobs. A status file of an earlier virtxend (the state and
+// reason as numbers, the domid an attribute) is read too.
 type statusFile struct {
-	XMLName xml.Name         `xml:"domstatus"`
-	State   int32            `xml:"state,attr"`
-	Reason  int32            `xml:"reason,attr"`
-	DomID   int32            `xml:"domid,attr"`
-	Ports   []rawPort        `xml:"networkport"`
-	Hotplug *hotplugInFlight `xml:"hotplug"`
-	Saving  *saveInFlight    `xml:"saving"`
+	XMLName xml.Name `xml:"domstatus"`
+	State   string   `xml:"state,attr"`
+	Reason  string   `xml:"reason,attr"`
+	// DomID is the attribute of an earlier virtxend's files: the domid
+	// is the definition's id now, as in libvirt's.
+	DomID   int32             `xml:"domid,attr"`
+	Domain  libvirtxml.Domain `xml:"domain"`
+	Ports   []rawPort         `xml:"networkport"`
+	Hotplug *hotplugInFlight  `xml:"hotplug"`
+	Saving  *saveInFlight     `xml:"saving"`
 	// Migrating is a migration under way (migrate_recover.go).
 	Migrating *migrationInFlight `xml:"migrating"`
 	// BlockJobs are the block jobs running (blockjob_status.go).
 	BlockJobs []blockJobRecord `xml:"blockjob"`
-	Inner     string           `xml:",innerxml"`
 	parsed    domxml.Ports
+	// state, reason and id are what the attributes and the definition say.
+	state  libvirt.DomainState
+	reason int32
+	id     int32
+	// numeric is set for an earlier virtxend's file, which libvirt
+	// cannot read: it is written anew once the domain is reconnected.
+	numeric bool
 }
 
 // rawPort is a network port as the status file has it, read as the
@@ -229,8 +245,9 @@ func (drv *Driver) writeStatus(s snapshot) error {
 	if err != nil {
 		return libxlErr(libvirt.ErrInternalError, "%v", err)
 	}
-	data := fmt.Sprintf("<domstatus state='%d' reason='%d' domid='%d'>\n%s%s%s%s%s%s</domstatus>\n",
-		s.state, s.reason, s.ref.ID, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving, migrating, blockJobs)
+	state, reason := stateNamesOf(s.state, s.reason)
+	data := fmt.Sprintf("<domstatus state='%s' reason='%s' pid='0'>\n%s%s%s%s%s%s</domstatus>\n",
+		state, reason, strings.TrimSuffix(x, "\n")+"\n", ports, hotplug, saving, migrating, blockJobs)
 	path := drv.statusPath(s.ref.Name)
 	if err := store.WriteFile(path, []byte(data), 0o600); err != nil {
 		return errSystem(err, "cannot save status file '%s'", path)
@@ -282,9 +299,16 @@ func readStatus(path string) (*statusFile, *libvirtxml.Domain, error) {
 	if err := st.readPorts(); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	def := &libvirtxml.Domain{}
-	if err := def.Unmarshal(strings.TrimSpace(st.Inner)); err != nil {
+	if st.Domain.XMLName.Local != "domain" {
+		return nil, nil, fmt.Errorf("%s: no domain config", path)
+	}
+	if err := st.readState(); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	def := &st.Domain
+	st.id = st.DomID
+	if st.id == 0 && def.ID != nil {
+		st.id = int32(*def.ID)
 	}
 	def.ID = nil
 	return st, def, nil

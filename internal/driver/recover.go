@@ -18,7 +18,7 @@ import (
 // status first, Domain-0, reconnection to running guests, then the
 // persistent configs.
 func (drv *Driver) recover(ctx context.Context) error {
-	live, err := drv.loadStatuses()
+	live, numeric, err := drv.loadStatuses()
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (drv *Driver) recover(ctx context.Context) error {
 		byID[g.DomID] = g
 	}
 	for _, d := range live {
-		drv.reconnect(ctx, d, byID)
+		drv.reconnect(ctx, d, byID, numeric[d])
 	}
 	if err := drv.loadConfigs(map[backend.UUID]bool{}); err != nil {
 		return err
@@ -49,11 +49,12 @@ func (drv *Driver) recover(ctx context.Context) error {
 	return nil
 }
 
-// loadStatuses reads every status file into an active domain.
-func (drv *Driver) loadStatuses() ([]*domain, error) {
+// loadStatuses reads every status file into an active domain; numeric
+// are those read from an earlier virtxend's layout.
+func (drv *Driver) loadStatuses() (live []*domain, numeric map[*domain]bool, err error) {
 	names, err := store.ListNames(drv.paths.StateDir(), ".xml")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type read struct {
 		st  *statusFile
@@ -64,7 +65,7 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		st, def, err := readStatus(drv.statusPath(name))
 		return read{st, def, err}
 	})
-	var live []*domain
+	numeric = map[*domain]bool{}
 	for i, name := range names {
 		st, def, err := reads[i].st, reads[i].def, reads[i].err
 		if err == nil && def.Name != name {
@@ -77,12 +78,12 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		if err == nil && drv.lookupUUID(uuid) != nil {
 			err = fmt.Errorf("unexpected domain %s already exists", name)
 		}
-		if err != nil || st.DomID <= 0 {
+		if err != nil || st.id <= 0 {
 			drv.log.Error("Failed to load status for domain", "domain", name, "err", err)
 			continue
 		}
 		d := newDomain(def.Name, liveDef(def), uuid)
-		d.id, d.state, d.reason = st.DomID, libvirt.DomainState(st.State), st.Reason
+		d.id, d.state, d.reason = st.id, st.state, st.reason
 		d.netPorts = st.ports()
 		d.hotplug, d.saving, d.migrating = st.Hotplug, st.Saving, st.Migrating
 		d.blockJobRecs = st.BlockJobs
@@ -90,8 +91,9 @@ func (drv *Driver) loadStatuses() ([]*domain, error) {
 		drv.addLocked(d)
 		drv.mu.Unlock()
 		live = append(live, d)
+		numeric[d] = st.numeric
 	}
-	return live, nil
+	return live, numeric, nil
 }
 
 // addDom0 adds (or refreshes) Domain-0: id 0, all-zero uuid, persistent,
@@ -150,13 +152,15 @@ func vcpuElem(maxVCPUs, online int) *libvirtxml.DomainVCPU {
 }
 
 // reconnect re-attaches a domain whose status file says it runs
-// (libxlReconnectDomain): the guest must still exist with our marker and
-// uuid. Otherwise it vanished while we were away: clean up and report it
-// stopped.
-func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.DomID]backend.GuestInfo) {
+// (libxlReconnectDomain): the guest must still exist with its uuid and be
+// ours or libvirt's (started by libvirt's own Xen daemon, which left it
+// running for this one). Otherwise it vanished while we were away: clean
+// up and report it stopped. A status file in an earlier virtxend's layout
+// (numeric) is written anew, in libvirt's.
+func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.DomID]backend.GuestInfo, numeric bool) {
 	s := d.snap()
 	g, ok := guests[backend.DomID(s.ref.ID)]
-	if !ok || g.Marker != Marker || g.UUID != d.uuid {
+	if !ok || (g.Marker != Marker && g.Marker != backend.LibvirtMarker) || g.UUID != d.uuid {
 		drv.log.Info("domain vanished while the daemon was down", "domain", s.ref.Name, "id", s.ref.ID)
 		d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffDestroyed))
 		ref := s.ref
@@ -201,7 +205,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	// Rewriting a status file that would come out the same costs a
 	// format and an fsync a guest: most of a start with 1,000 running.
 	now := d.snap()
-	if sameStatus(s, now) {
+	if sameStatus(s, now) && !numeric {
 		return
 	}
 	if err := drv.writeStatus(now); err != nil {
@@ -406,7 +410,10 @@ func neverRan(g backend.GuestInfo) bool {
 
 // autostart starts every autostart domain once per host boot: the marker
 // file records the boot (libvirt's virDriverShouldAutostart). The marker is
-// written first so that a crash mid-way never starts guests twice.
+// written first so that a crash mid-way never starts guests twice. An
+// empty marker is libvirt's (its daemon only creates the file, in /run,
+// which a boot empties): its daemon autostarted this boot's guests before
+// it left them to this one.
 func (drv *Driver) autostart(ctx context.Context) {
 	host, err := drv.be.HostInfo(ctx)
 	if err != nil {
@@ -414,8 +421,10 @@ func (drv *Driver) autostart(ctx context.Context) {
 		return
 	}
 	marker := drv.paths.AutostartMarker()
-	if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == host.BootID {
-		return
+	if b, err := os.ReadFile(marker); err == nil {
+		if id := strings.TrimSpace(string(b)); id == "" || id == host.BootID {
+			return
+		}
 	}
 	if err := store.WriteFile(marker, []byte(host.BootID+"\n"), 0o644); err != nil {
 		drv.log.Error("cannot write autostart marker", "path", marker, "err", err)

@@ -3,8 +3,10 @@ package driver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -323,4 +325,74 @@ func TestDyingGuestsNotRecovered(t *testing.T) {
 		t.Errorf("recorded: state %v reason %d, want shut off (destroyed)", st, reason)
 	}
 	w.expect(lc{"recorded", libvirt.DomainEventStopped, int32(libvirt.DomainEventStoppedDestroyed)})
+}
+
+// TestStatusFileLayouts: status files are read in libvirt's layout (left
+// by libvirt's own Xen daemon, whose guests carry its marker) and in an
+// earlier virtxend's (state and reason as numbers, the domid an
+// attribute), which is written anew in libvirt's; a guest of libvirt's
+// that no status file names is left alone, neither adopted nor destroyed.
+func TestStatusFileLayouts(t *testing.T) {
+	e := newEnv(t)
+	drv, _ := e.start()
+	for n, name := range []string{"lv", "old", "stray"} {
+		define(t, drv, name, byte(n+1), "")
+	}
+	drv.Close()
+	h := e.sim()
+	ids := map[string]backend.DomID{}
+	for n, name := range []string{"lv", "old", "stray"} {
+		marker := backend.LibvirtMarker
+		if name == "old" {
+			marker = Marker
+		}
+		id, err := h.Create(ctx, backendtest.Config(name, byte(n+1), 131072, 1), backend.CreateOptions{Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = id
+	}
+	h.Close()
+	def := func(name string, n byte, id backend.DomID) string {
+		return strings.Replace(domXML(name, n, ""), "<domain type='xen'>", fmt.Sprintf("<domain type='xen' id='%d'>", id), 1)
+	}
+	status := map[string]string{
+		"lv": "<domstatus state='running' reason='from snapshot' pid='0'>\n<taint flag='high-privileges'/>\n" +
+			def("lv", 1, ids["lv"]) + "\n</domstatus>\n",
+		"old": fmt.Sprintf("<domstatus state='1' reason='5' domid='%d'>\n", ids["old"]) +
+			domXML("old", 2, "") + "\n</domstatus>\n",
+	}
+	for name, s := range status {
+		if err := os.WriteFile(filepath.Join(e.root.StateDir(), name+".xml"), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	drv2, h2 := e.start()
+	for name, want := range map[string]struct {
+		state  libvirt.DomainState
+		reason int32
+	}{
+		"lv":  {libvirt.DomainRunning, int32(libvirt.DomainRunningFromSnapshot)},
+		"old": {libvirt.DomainRunning, int32(libvirt.DomainRunningUnpaused)},
+	} {
+		d, err := drv2.LookupByName(ctx, name)
+		if err != nil || d.ID != int32(ids[name]) {
+			t.Errorf("%s: %+v %v, want reconnected as domid %d", name, d, err, ids[name])
+			continue
+		}
+		if st, r := stateOf(t, drv2, d); st != want.state || r != want.reason {
+			t.Errorf("%s: state %v/%d, want %v/%d", name, st, r, want.state, want.reason)
+		}
+	}
+	b, _ := os.ReadFile(drv2.statusPath("old"))
+	if !strings.HasPrefix(string(b), fmt.Sprintf("<domstatus state='running' reason='unpaused' pid='0'>\n<domain type='xen' id='%d'>", ids["old"])) {
+		t.Errorf("an earlier virtxend's status file was not written anew in libvirt's layout:\n%s", b)
+	}
+	if d, err := drv2.LookupByName(ctx, "stray"); err != nil || d.ID != -1 {
+		t.Errorf("stray: %+v %v, want defined and shut off", d, err)
+	}
+	if _, err := h2.Guest(ctx, ids["stray"]); err != nil {
+		t.Errorf("libvirt's guest that no status file names was destroyed: %v", err)
+	}
 }

@@ -80,11 +80,11 @@ func (b *Backend) adopt() error {
 		if d.ID == 0 {
 			continue
 		}
-		m, err := b.c.Marker(d.ID)
-		if err != nil || len(m) == 0 {
-			continue // not ours
+		m, err := b.readMarker(d.ID)
+		if err != nil || m == "" {
+			continue // neither ours nor libvirt's
 		}
-		b.markers[backend.DomID(d.ID)] = string(m)
+		b.markers[backend.DomID(d.ID)] = m
 		u, err := backend.ParseUUID(d.UUID)
 		if err != nil {
 			continue

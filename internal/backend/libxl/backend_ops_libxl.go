@@ -217,14 +217,29 @@ func (b *Backend) markerOf(id uint32) string {
 	if ok {
 		return m
 	}
-	data, err := b.c.Marker(id)
+	m, err := b.readMarker(id)
 	if err != nil {
 		return "" // gone meanwhile, or unreadable: read again next time
 	}
 	b.mu.Lock()
-	b.markers[backend.DomID(id)] = string(data)
+	b.markers[backend.DomID(id)] = m
 	b.mu.Unlock()
-	return string(data)
+	return m
+}
+
+// readMarker is the marker stored with domain id, or
+// backend.LibvirtMarker for a guest libvirt's own Xen driver started
+// (which libvirt's daemon, stopped, left to this one); "" for any other
+// (xl's).
+func (b *Backend) readMarker(id uint32) (string, error) {
+	if m, err := b.c.Marker(id); err != nil || len(m) > 0 {
+		return string(m), err
+	}
+	x, err := b.c.Userdata(id, backend.LibvirtMarker)
+	if err != nil || len(x) == 0 {
+		return "", err
+	}
+	return backend.LibvirtMarker, nil
 }
 
 func (b *Backend) guestInfo(d DomainInfo) backend.GuestInfo {

@@ -154,7 +154,8 @@ func (c *Context) NeedMemory(js []byte) (uint64, error) {
 }
 
 // userdataID names our libxl userdata: the marker that says a guest is
-// ours, as libvirt's "libxl-json" userdata does for libvirt.
+// ours, as libvirt's "libvirt-xml" userdata (backend.LibvirtMarker) does
+// for libvirt.
 const userdataID = "virtxend"
 
 // StoreMarker stores data with the domain, for as long as it lives.
@@ -173,8 +174,14 @@ func (c *Context) StoreMarker(domid uint32, data []byte) error {
 
 // Marker returns what StoreMarker stored; nil when there is none.
 func (c *Context) Marker(domid uint32) ([]byte, error) {
+	return c.Userdata(domid, userdataID)
+}
+
+// Userdata returns the domain's libxl userdata of that name (libxl keeps
+// it in a file per domain and name); nil when there is none.
+func (c *Context) Userdata(domid uint32, name string) ([]byte, error) {
 	defer c.hold()()
-	id, free := cstring(userdataID)
+	id, free := cstring(name)
 	defer free()
 	var p *C.uint8_t
 	var n C.int
