@@ -22,7 +22,10 @@
 # "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
 set -eu
 set -o pipefail
-CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json oracle-pci oracle-saveimage oracle-console oracle-tuning oracle-stats oracle-jobs"
+CHECKS="oracle-start oracle-host oracle-define oracle-native oracle-errors oracle-running oracle-json oracle-pci oracle-saveimage oracle-console oracle-tuning oracle-stats oracle-jobs oracle-swap"
+# COMPARED: the checks of the two sessions' comparison; oracle-swap (oracle-swap.sh) stands alone
+COMPARED=${CHECKS#oracle-start }
+COMPARED=${COMPARED% oracle-swap}
 if [ "${1:-}" = --skip ]; then
 	for c in $CHECKS; do echo "CHECK SKIP $c: $2"; done
 	exit 0
@@ -52,6 +55,10 @@ start_libvirtd() {
 	# a libvirt libxl driver's state from before (none, unless a check ran one) would make
 	# Domain-0 and the guests other than a fresh driver's
 	rm -rf /run/libvirt/libxl /var/lib/libvirt/libxl /etc/libvirt/libxl
+	serve_libvirtd
+}
+# serve_libvirtd: libvirtd with libvirt's libxl driver, on the driver's state as it is
+serve_libvirtd() {
 	cp $XT/oracle-driver/libvirt_driver_libxl.so $LXMOD
 	mkdir -p /etc/libvirt /run/libvirt /var/log/libvirt/libxl
 	# the libvirtd of daemon-checks.sh (virsh-net-vol) has its socket in /vx; this one is the
@@ -89,6 +96,14 @@ idle_rss() {
 	sleep 2
 	fig idle-rss-kib "$(rss_kib VmRSS)"
 	fig idle-anon-kib "$(rss_kib RssAnon)"
+}
+# quit_daemon: stop the daemon (SPID) as its service stops, its guests left running
+quit_daemon() {
+	kill $SPID 2>/dev/null || true
+	_i=0
+	while kill -0 $SPID 2>/dev/null && [ $_i -lt 30 ]; do sleep 0.5; _i=$((_i + 1)); done
+	kill -9 $SPID 2>/dev/null || true
+	wait $SPID 2>/dev/null || true
 }
 # stop_daemon: no guest of the session may outlive its daemon
 stop_daemon() {
@@ -129,7 +144,7 @@ define_inputs() { ls $G/vx-*.xml $G/oracle/o-*.xml $IN/libxlxml2domconfigdata/*.
 native_inputs() { ls $G/xt-*.cfg $IN/xlconfigdata/*.cfg; }
 
 # the areas and one side's session, each in its own file (build.sh copies oracle*.sh to /xt)
-for _f in oracle-areas oracle-console oracle-pci-save oracle-side; do
+for _f in oracle-areas oracle-console oracle-pci-save oracle-side oracle-swap; do
 	. "$XT/$_f.sh"
 done
 
@@ -216,22 +231,29 @@ if [ "${XT_ONLY:-}" = save ]; then
 	exit 0
 fi
 # run.sh ONLY=CHECK+CHECK: without an oracle check all of them skip; with one, the session
-# it stands on (oracle-start) runs too.
+# it stands on (oracle-start) runs too, unless oracle-swap, which needs none, is the only one.
 _named=
 for c in $CHECKS; do only "$c" && _named=1; done
 if [ -z "$_named" ]; then
 	for c in $CHECKS; do skip $c "not run (ONLY=$XT_ONLY)"; done
 	exit 0
 fi
-only oracle-start || XT_ONLY="$XT_ONLY+oracle-start"
-run_check oracle-start check_start
-if [ -s "$O/libvirt/host.txt" ] && [ -s "$O/virtxend/host.txt" ]; then
-	if $XT/vxoracle compare -known $XT/oracle-known.txt -inputs $G -inputs $IN "$O/libvirt" "$O/virtxend" >$TMPD/oracle-compare.out 2>&1; then
-		cat $TMPD/oracle-compare.out
+_session=
+for c in oracle-start $COMPARED; do only "$c" && _session=1; done
+if [ -n "$_session" ]; then
+	only oracle-start || XT_ONLY="$XT_ONLY+oracle-start"
+	run_check oracle-start check_start
+	if [ -s "$O/libvirt/host.txt" ] && [ -s "$O/virtxend/host.txt" ]; then
+		if $XT/vxoracle compare -known $XT/oracle-known.txt -inputs $G -inputs $IN "$O/libvirt" "$O/virtxend" >$TMPD/oracle-compare.out 2>&1; then
+			cat $TMPD/oracle-compare.out
+		else
+			for c in $COMPARED; do echo "CHECK FAIL $c: vxoracle: $(tail -n 1 $TMPD/oracle-compare.out)"; done
+		fi
 	else
-		for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: vxoracle: $(tail -n 1 $TMPD/oracle-compare.out)"; done
+		for c in $COMPARED; do echo "CHECK FAIL $c: no session to compare (oracle-start failed)"; done
 	fi
+	archive report.txt figures.txt
 else
-	for c in ${CHECKS#oracle-start }; do echo "CHECK FAIL $c: no session to compare (oracle-start failed)"; done
+	for c in oracle-start $COMPARED; do skip $c "not run (ONLY=$XT_ONLY)"; done
 fi
-archive report.txt figures.txt
+run_check oracle-swap check_swap

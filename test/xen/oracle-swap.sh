@@ -1,0 +1,97 @@
+# shellcheck shell=sh
+# test/xen/oracle-swap.sh: libvirt's own Xen daemon and ours swapped on one host while their
+# guests run, both ways, as an admin replaces one by the other: each stopped (its guests keep
+# running), the other started on the same files at the usual paths (no VIRTXEND_ROOT).
+# Sourced by oracle.sh, whose daemons' helpers (serve_libvirtd, quit_daemon, SPID, LURI) it uses.
+
+SWSOCK=/run/libvirt/virtxend-sock
+SWURI="xen+unix:///system?socket=$SWSOCK"
+SWLOG=/var/log/virtxend-swap.log
+
+# serve_swap_virtxend: our daemon on the host's own paths, where libvirt's daemon keeps its files
+serve_swap_virtxend() {
+	printf 'log_outputs = "2:file:%s"\n' $SWLOG >$TMPD/virtxend-swap.conf
+	$XT/virtxend -f $TMPD/virtxend-swap.conf >>/var/log/virtxend-swap.out 2>&1 &
+	SPID=$!
+	wait_uri "$SWURI" virtxend
+}
+# SW URI ARGS...: virsh against one of the two daemons
+SW() { timeout 90 virsh -q -c "$@"; }
+# swap_running URI NAME ID: NAME is running as domain ID by that daemon and by xl
+swap_running() {
+	_st=$(SW "$1" domstate "$2" 2>&1 | head -n 1)
+	[ "$_st" = running ] || { WHY="$SIDE: domstate $2 says '$_st'"; return 1; }
+	_d=$(SW "$1" domid "$2" 2>&1)
+	[ "$_d" = "$3" ] || { WHY="$SIDE: domid $2 says '$_d', not $3"; return 1; }
+	[ "$(xl domid "$2" 2>/dev/null)" = "$3" ] || { WHY="$SIDE: xl domid $2 says $(xl domid "$2" 2>&1)"; return 1; }
+}
+
+# check_swap: libvirt's daemon defines vx-pv, vx-swap and vx-swap-auto (which autostarts) and
+# starts vx-pv; it stops (its status file, its libxl userdata and its empty autostart marker
+# stay). Ours, started on those files, lists vx-pv running with its id and its console's pty,
+# pauses and resumes it, and vx-swap-auto stays shut off (libvirt's daemon made this boot's
+# autostart); it starts vx-swap and stops in turn. libvirt's daemon, started again on the files
+# ours left, lists both running with their ids and destroys them.
+check_swap() {
+	_rc=0
+	if ! swap_steps; then
+		_rc=1
+		# read before the cleanup below takes the files away
+		swap_debug >$TMPD/swap-debug.txt 2>&1
+		DEBUG_FN="cat $TMPD/swap-debug.txt"
+	fi
+	[ -z "$SPID" ] || quit_daemon
+	rm -f $LXMOD
+	for _n in vx-pv vx-swap vx-swap-auto; do xl destroy "$_n" >/dev/null 2>&1 || true; done
+	rm -rf /run/libvirt/libxl /var/lib/libvirt/libxl /etc/libvirt/libxl
+	return $_rc
+}
+swap_steps() {
+	SPID=
+	for _n in vx-swap vx-swap-auto; do
+		sed "s|<name>vx-pv</name>|<name>$_n</name>|" $G/vx-pv.xml >$TMPD/$_n.xml
+	done
+	SIDE=libvirt
+	start_libvirtd || return 1
+	_m=$(markers vx-pv)
+	step "libvirt: define and start" SW "$LURI" "define $G/vx-pv.xml; define $TMPD/vx-swap.xml; define $TMPD/vx-swap-auto.xml; autostart vx-swap-auto; start vx-pv" || return 1
+	_lid=$(SW "$LURI" domid vx-pv)
+	wait_con vx-pv DOMU-MARKER-OK $((_m + 1)) 120 || return 1
+	quit_daemon
+	rm -f $LXMOD
+	[ "$(xl domid vx-pv 2>/dev/null)" = "$_lid" ] || { WHY="vx-pv (d$_lid) did not outlive libvirt's daemon: xl domid says $(xl domid vx-pv 2>&1)"; return 1; }
+
+	SIDE=virtxend
+	serve_swap_virtxend || return 1
+	swap_running "$SWURI" vx-pv "$_lid" || return 1
+	_st=$(SW "$SWURI" domstate vx-swap-auto 2>&1)
+	[ "$_st" = "shut off" ] || { WHY="virtxend: vx-swap-auto, autostarted by libvirt's daemon this boot, is '$_st'"; return 1; }
+	_tty=$(SW "$SWURI" ttyconsole vx-pv 2>&1)
+	[ -c "$_tty" ] || { WHY="virtxend: ttyconsole vx-pv says '$_tty'"; return 1; }
+	step "virtxend: suspend and resume vx-pv" SW "$SWURI" "suspend vx-pv; resume vx-pv" || return 1
+	_m=$(markers vx-swap)
+	step "virtxend: start vx-swap" SW "$SWURI" start vx-swap || return 1
+	_oid=$(SW "$SWURI" domid vx-swap)
+	wait_con vx-swap DOMU-MARKER-OK $((_m + 1)) 120 || return 1
+	quit_daemon
+
+	SIDE=libvirt
+	serve_libvirtd || return 1
+	swap_running "$LURI" vx-pv "$_lid" || return 1
+	swap_running "$LURI" vx-swap "$_oid" || return 1
+	step "libvirt: destroy both" SW "$LURI" "destroy vx-swap; destroy vx-pv; undefine vx-swap; undefine vx-swap-auto; undefine vx-pv" || return 1
+	for _n in vx-pv vx-swap; do
+		! xl domid "$_n" >/dev/null 2>&1 || { WHY="libvirt: $_n still runs after its destroy"; return 1; }
+	done
+	quit_daemon
+	SPID=
+	DETAIL="vx-pv d$_lid started by libvirt's daemon, taken over by ours (console $_tty, suspend, resume, vx-swap-auto left off), vx-swap d$_oid started by ours; both taken back and destroyed by libvirt's"
+}
+swap_debug() {
+	echo "--- libvirtd log"
+	tail -n 20 $LLOG
+	echo "--- virtxend log"
+	tail -n 20 $SWLOG /var/log/virtxend-swap.out
+	echo "--- status files"
+	head -c 600 /run/libvirt/libxl/*.xml 2>/dev/null
+}
