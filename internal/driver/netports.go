@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 
 	libvirt "github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -156,10 +157,13 @@ func (drv *Driver) lookupNetPort(ctx context.Context, src *libvirtxml.DomainInte
 // after a restart (virDomainNetNotifyActualDevice): a port the network
 // driver still has is kept; one it lost (libvirtd's state went) is created
 // again from the one kept with the domain (VIR_NETWORK_PORT_CREATE_RECLAIM).
+// A port the status file does not have (one libvirt's own Xen daemon made
+// for a guest it left to this one: its status file has the port as the
+// interface's <actual>) is read from the network driver, which made it.
 // It returns the ports as they now are; failures are logged, and the
 // guest keeps running, as in libvirt.
 func (drv *Driver) reclaimNetPorts(def *libvirtxml.Domain, ports domxml.Ports) domxml.Ports {
-	if def == nil || def.Devices == nil || len(ports) == 0 {
+	if def == nil || def.Devices == nil || !slices.ContainsFunc(def.Devices.Interfaces, onNetworkPort) {
 		return ports
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), releaseWait)
@@ -170,19 +174,43 @@ func (drv *Driver) reclaimNetPorts(def *libvirtxml.Domain, ports domxml.Ports) d
 	}
 	for i := range def.Devices.Interfaces {
 		ifc := &def.Devices.Interfaces[i]
-		kept := ports.PortOf(ifc)
-		if kept == nil {
+		if !onNetworkPort(*ifc) {
 			continue
 		}
-		port, err := drv.reclaimNetPort(ctx, ifc.Source.Network.Network, kept)
+		src := ifc.Source.Network
+		var port *libvirtxml.NetworkPort
+		var err error
+		if kept := ports.PortOf(ifc); kept != nil {
+			port, err = drv.reclaimNetPort(ctx, src.Network, kept)
+		} else {
+			port, err = drv.readNetPort(ctx, src)
+		}
 		if err != nil {
 			drv.log.Warn("cannot reclaim network port", "domain", def.Name,
-				"network", ifc.Source.Network.Network, "port", kept.UUID, "err", err)
+				"network", src.Network, "port", src.PortID, "err", err)
 			continue
 		}
-		out[kept.UUID] = port
+		out[port.UUID] = port
 	}
 	return out
+}
+
+// onNetworkPort reports an interface on a port of a network.
+func onNetworkPort(ifc libvirtxml.DomainInterface) bool {
+	return ifc.Source != nil && ifc.Source.Network != nil && ifc.Source.Network.PortID != ""
+}
+
+// readNetPort is the network driver's description of an interface's port.
+func (drv *Driver) readNetPort(ctx context.Context, src *libvirtxml.DomainInterfaceSourceNetwork) (*libvirtxml.NetworkPort, error) {
+	nd, handle, err := drv.lookupNetPort(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := nd.NetworkPortGetXMLDesc(ctx, handle, 0)
+	if err != nil {
+		return nil, err
+	}
+	return domxml.ParseNetworkPort(desc)
 }
 
 func (drv *Driver) reclaimNetPort(ctx context.Context, network string, kept *libvirtxml.NetworkPort) (*libvirtxml.NetworkPort, error) {

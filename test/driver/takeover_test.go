@@ -18,19 +18,29 @@ import (
 // guests keep running, and starts this one on the same files. What
 // libvirt's leaves (a guest marked by its "libvirt-xml" libxl userdata, the
 // guest's status file in libvirt's layout, its empty autostart marker) is
-// taken over: the guest is listed running with its id and can be destroyed
-// and started again, and an autostart guest shut off meanwhile stays off
-// (libvirt's daemon autostarted this boot's guests). Handed back, the status
-// file this daemon leaves is in libvirt's layout, its definition valid by
-// libvirt's schema. (On real Xen, test/xen's oracle-swap makes the same
+// taken over: the guest is listed running with its id and the same live
+// XML, the port libvirt's daemon had the network driver make for its NIC is
+// found there (libvirt's status file keeps it as the interface's <actual>)
+// and goes with the guest's destroy, the guest starts again, and an
+// autostart guest shut off meanwhile stays off (libvirt's daemon autostarted
+// this boot's guests). Handed back, the status file this daemon leaves is in
+// libvirt's layout, its definition valid by libvirt's schema. (On real Xen, test/xen's oracle-swap makes the same
 // swap with libvirt's daemon both ways.)
 func TestTakeOverFromLibvirt(t *testing.T) {
 	root := daemontest.NewRoot(t)
+	daemontest.StartLibvirtd(t, root)
 	d1 := daemontest.Start(t, root)
-	id := defineStart(t, d1, "lv", guestXML("lv", "<devices><console type='pty'/></devices>"))
+	d1.MustVirsh("net-define", daemontest.WriteFile(t, t.TempDir(), "net.xml", isolatedNet))
+	d1.MustVirsh("net-start", "default")
+	id := defineStart(t, d1, "lv", guestXML("lv", "<devices><interface type='network'><source network='default'/></interface><console type='pty'/></devices>"))
 	define(t, d1, "auto", guestXML("auto", ""))
 	d1.MustVirsh("autostart", "auto")
+	ttyconsole(t, d1, "lv")
 	live := d1.MustVirsh("dumpxml", "lv")
+	port := strings.TrimSpace(d1.MustVirsh("net-port-list", "default", "--uuid"))
+	if !strings.Contains(live, "portid='"+port+"'") {
+		t.Fatalf("port %q is not in the live XML:\n%s", port, live)
+	}
 	d1.Stop()
 
 	// What libvirt's daemon leaves, as its virDomainObjFormat writes it.
@@ -52,12 +62,18 @@ func TestTakeOverFromLibvirt(t *testing.T) {
 	if got := d2.DomState("lv"); got != "running (booted)" {
 		t.Errorf("libvirt's guest: %q", got)
 	}
+	if got := d2.MustVirsh("dumpxml", "lv"); got != live {
+		t.Errorf("libvirt's guest's live XML:\n%s\nlibvirt's daemon had:\n%s", got, live)
+	}
 	if got := d2.DomState("auto"); got != "shut off (unknown)" {
 		t.Errorf("autostart guest after libvirt's daemon had autostarted this boot: %q", got)
 	}
 	w := watchEvents(t, d2)
 	d2.MustVirsh("destroy", "lv")
 	w.exactly(d2, "lv", "STOPPED/DESTROYED")
+	if got := strings.TrimSpace(d2.MustVirsh("net-port-list", "default", "--uuid")); got != "" {
+		t.Errorf("the port of libvirt's guest is left after its destroy: %q", got)
+	}
 	id2 := defineStartAgain(t, d2, "lv", id)
 	d2.Stop()
 
