@@ -17,6 +17,7 @@ import (
 
 	"virtxend/internal/config"
 	"virtxend/internal/driver"
+	"virtxend/internal/hook"
 	"virtxend/internal/libvirtd"
 	"virtxend/internal/logging"
 	"virtxend/internal/paths"
@@ -61,6 +62,9 @@ type daemon struct {
 	// libvirtd is the driver's connection to libvirt's network, storage
 	// and secret daemons.
 	libvirtd *libvirtd.Client
+	// hooks are libvirt's hook scripts: the daemon runs the daemon hook,
+	// the driver the libxl hook.
+	hooks *hook.Hooks
 }
 
 // Run runs the daemon until a signal or the idle timeout stops it.
@@ -189,6 +193,11 @@ func (d *daemon) closeSockets() {
 // serve starts the servers, reports readiness and runs until told to stop.
 func (d *daemon) serve() error {
 	d.idle = newIdleTimer(d.opts.Timeout)
+	// As libvirt's daemons: the hooks are looked up, and the daemon hook
+	// told of the start, before the driver starts.
+	d.hooks = hook.New(d.opts.Paths.HookDir())
+	d.hooks.Lookup()
+	d.daemonHook("start", hook.NoSubop, "start")
 	d.libvirtd = libvirtd.New(libvirtd.Options{SocketDir: d.opts.Paths.SocketDir(),
 		Log: d.logger.Slog().With("module", "libvirtd")})
 	defer d.libvirtd.Close()
@@ -206,7 +215,18 @@ func (d *daemon) serve() error {
 	d.notify.ready()
 	d.log.Info("virtxend is ready", "pid", os.Getpid())
 	d.waitForStop(d.sigs)
-	return d.stop()
+	err := d.stop()
+	d.hooks.Lookup()
+	d.daemonHook("shutdown", hook.NoSubop, "shutdown")
+	return err
+}
+
+// daemonHook runs the daemon hook (virHookCall for VIR_HOOK_DRIVER_DAEMON):
+// its failure is logged, as libvirt ignores it.
+func (d *daemon) daemonHook(op, subop, extra string) {
+	if _, err := d.hooks.Call(hook.Daemon, "-", op, subop, extra, "", false); err != nil {
+		d.log.Warn("daemon hook script failed", "op", op, "err", err)
+	}
 }
 
 func (d *daemon) startServing(s *socket) {

@@ -76,6 +76,7 @@ func (d *daemon) startDriver() error {
 			OnActiveChange: func(n int) { d.idle.set("guests", n) },
 			Networks:       d.libvirtd, Storage: d.libvirtd, Secrets: d.libvirtd, NodeDevices: d.libvirtd,
 			DialPeer: d.peerDialer().Dial,
+			Hooks:    d.hooks,
 		})
 	if err != nil {
 		be.Close()

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"virtxend/internal/config"
+	"virtxend/internal/hook"
 	"virtxend/internal/logging"
 )
 
@@ -17,6 +18,10 @@ import (
 func (d *daemon) reload() {
 	d.notify.reloading()
 	defer d.notify.ready()
+	// As libvirt: the hooks are looked up again (a hook added since runs
+	// from now on) and the daemon hook told, before the reload.
+	d.hooks.Lookup()
+	d.daemonHook("reload", hook.Begin, "SIGHUP")
 	// As libvirt: persistent domain configs and autostart links.
 	if err := d.drv.Reload(context.Background()); err != nil {
 		d.log.Error("reloading domain configs failed", "err", err)

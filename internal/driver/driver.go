@@ -43,6 +43,7 @@ import (
 	"virtxend/internal/backend"
 	"virtxend/internal/config"
 	"virtxend/internal/events"
+	"virtxend/internal/hook"
 	"virtxend/internal/hostdev"
 	"virtxend/internal/migration"
 	"virtxend/internal/paths"
@@ -96,6 +97,9 @@ type Options struct {
 	// libvirt's virConnectOpenAuth does; nil refuses peer-to-peer
 	// migration.
 	DialPeer func(ctx context.Context, uri string) (MigrationPeer, error)
+	// Hooks are libvirt's hook scripts, of which the driver runs the
+	// libxl hook (hooks.go); nil runs none.
+	Hooks *hook.Hooks
 }
 
 // DefaultJobWait is libvirt's LIBXL_JOB_WAIT_TIME.
@@ -139,6 +143,8 @@ type Driver struct {
 	hostdevs *hostdev.Manager
 	// qemuImg makes and changes the disk images of snapshots.
 	qemuImg qemuimg.Tool
+	// hooks are libvirt's hook scripts (Options.Hooks).
+	hooks *hook.Hooks
 
 	// handlers tracks backend-event handlers so Close can wait for them.
 	handlers sync.WaitGroup
@@ -160,7 +166,7 @@ func New(cfg *config.Libxl, p paths.Paths, be backend.Backend, log *slog.Logger,
 		log = slog.New(slog.DiscardHandler)
 	}
 	drv := &Driver{
-		cfg: cfg, paths: p, be: be, log: log, opts: opts, broker: opts.Broker,
+		cfg: cfg, paths: p, be: be, log: log, opts: opts, broker: opts.Broker, hooks: opts.Hooks,
 		byUUID: map[backend.UUID]*domain{}, byName: map[string]*domain{}, byID: map[int32]*domain{},
 		stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}

@@ -12,6 +12,7 @@ import (
 
 	"virtxend/internal/backend"
 	"virtxend/internal/domxml"
+	"virtxend/internal/hook"
 	"virtxend/internal/job"
 	"virtxend/internal/libxltypes"
 )
@@ -342,6 +343,10 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 	if img.restores() {
 		drv.useImageDef(d, img)
 	}
+	if err := drv.runHook(d, hookPrepare, hook.Begin); err != nil {
+		drv.dropLiveDef(d)
+		return err
+	}
 	vols, err := drv.prepareDevices(ctx, d)
 	if err != nil {
 		drv.dropLiveDef(d)
@@ -356,19 +361,23 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		err = drv.prepareUSB(d.ref().Name, cfg.USBDevs)
 	}
 	if err != nil {
-		drv.dropLiveDef(d)
+		drv.endLive(d)
 		return err
 	}
 	def := d.snap().def.parsed()
 	if err := drv.ensureMemory(ctx, def.Name, cfg, host); err != nil {
-		drv.dropLiveDef(d)
+		drv.endLive(d)
+		return err
+	}
+	if err := drv.runHook(d, hookStart, hook.Begin); err != nil {
+		drv.endLive(d)
 		return err
 	}
 	opts := backend.CreateOptions{Paused: true, Marker: Marker, Metadata: metadataXML(def)}
 	id, err := drv.create(ctx, cfg, opts, img)
 	if err != nil {
 		drv.log.Error("guest creation failed", "domain", def.Name, "err", err)
-		drv.dropLiveDef(d)
+		drv.endLive(d)
 		if img.restores() {
 			return libxlErr(libvirt.ErrInternalError, "libxenlight failed to restore domain '%s'", def.Name)
 		}
@@ -393,6 +402,11 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 		drv.abortBoot(ctx, d, id)
 		return err
 	}
+	if err := drv.runHook(d, hookStarted, hook.Begin); err != nil {
+		drv.abortBoot(ctx, d, id)
+		drv.removeStatus(d.ref().Name)
+		return err
+	}
 	d.mu.Lock()
 	d.updated = false
 	d.mu.Unlock()
@@ -404,9 +418,8 @@ func (drv *Driver) boot(ctx context.Context, d *domain, paused bool, img *image)
 // abortBoot destroys the guest boot created, whose start failed after.
 func (drv *Driver) abortBoot(ctx context.Context, d *domain, id backend.DomID) {
 	drv.be.Destroy(ctx, id)
-	drv.setID(d, -1)
 	d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffFailed))
-	drv.dropLiveDef(d)
+	drv.endLive(d)
 }
 
 // create has the backend create the guest of cfg, or restore it from img.
@@ -445,11 +458,11 @@ func (drv *Driver) releaseFor(d *domain) {
 // cleanup is libxlDomainCleanup for a domain that stopped: no id, no
 // status file, persistent definition back in place.
 func (drv *Driver) cleanup(d *domain) {
-	name := d.ref().Name
+	drv.logHook(d, hookStopped, hook.End)
 	drv.setID(d, -1)
 	drv.releaseFor(d)
-	drv.removeStatus(name)
-	drv.dropLiveDef(d)
+	drv.removeStatus(d.ref().Name)
+	drv.releaseLive(d)
 }
 
 // dropLiveDef ends a live definition: its graphics ports go back to the

@@ -194,6 +194,9 @@ func (drv *Driver) prepareIncoming(ctx context.Context, params []libvirt.TypedPa
 		return nil, nil, p, libxlErr(libvirt.ErrOperationUnsupported,
 			"Xen migration stream version '%d' is not supported on this host", c.StreamVersion)
 	}
+	if def, uuid, err = drv.migrateHook(def, uuid); err != nil {
+		return nil, nil, p, err
+	}
 	d, created, err := drv.addOrFind(ctx, def, uuid)
 	if err != nil {
 		return nil, nil, p, err

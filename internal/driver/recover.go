@@ -204,13 +204,12 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 	drv.resumeBlockJobs(d)
 	// Rewriting a status file that would come out the same costs a
 	// format and an fsync a guest: most of a start with 1,000 running.
-	now := d.snap()
-	if sameStatus(s, now) && !numeric {
-		return
+	if now := d.snap(); !sameStatus(s, now) || numeric {
+		if err := drv.writeStatus(now); err != nil {
+			drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
+		}
 	}
-	if err := drv.writeStatus(now); err != nil {
-		drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
-	}
+	drv.reconnectHook(d)
 }
 
 func (drv *Driver) hasConfig(name string, uuid backend.UUID) bool {

@@ -45,6 +45,9 @@ func (p Paths) DaemonConfig() string {
 	return filepath.Join(p.SysConfDir, "libvirt", "virtxend.conf")
 }
 
+// HookDir holds libvirt's hook scripts (/etc/libvirt/hooks).
+func (p Paths) HookDir() string { return filepath.Join(p.SysConfDir, "libvirt", "hooks") }
+
 // LibxlConfig is libxl.conf; its location cannot be changed by an option.
 func (p Paths) LibxlConfig() string {
 	return filepath.Join(p.SysConfDir, "libvirt", "libxl.conf")

@@ -46,6 +46,7 @@ var messages = map[Code][2]string{
 
 	// snapshots
 	libvirt.ErrInvalidDomainSnapshot: {"Invalid domain snapshot", "Invalid domain snapshot: %s"},
+	libvirt.ErrHookScriptFailed:      {"Hook script execution failed", "Hook script execution failed: %s"},
 	libvirt.ErrNoDomainSnapshot:      {"Domain snapshot not found", "Domain snapshot not found: %s"},
 	libvirt.ErrSnapshotRevertRisky:   {"revert requires force", "revert requires force: %s"},
 }

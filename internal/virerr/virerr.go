@@ -28,6 +28,7 @@ const (
 	FromStorage Domain = 18
 	FromNetwork Domain = 19
 	FromCPU     Domain = 31
+	FromHook    Domain = 34
 	FromDomain  Domain = 20
 	FromNodedev Domain = 22
 	FromStreams Domain = 38
