@@ -7,6 +7,38 @@
 SWSOCK=/run/libvirt/virtxend-sock
 SWURI="xen+unix:///system?socket=$SWSOCK"
 SWLOG=/var/log/virtxend-swap.log
+SWHOOKS=$TMPD/swap-hooks.log
+
+# swap_hooks: libvirt's hook scripts for the daemon and libxl drivers, both logging each call:
+# the daemon that ran it, its arguments and the head of the XML it read (the domid as N)
+swap_hooks() {
+	rm -f $SWHOOKS
+	mkdir -p /etc/libvirt/hooks
+	cat >/etc/libvirt/hooks/libxl <<EOF
+#!/bin/sh
+h=\$(grep -o "<domain [^>]*>" | head -n 1 | sed "s/ id='[0-9]*'/ id='N'/")
+echo "\$(cat /proc/\$PPID/comm) \$* \$h" >>$SWHOOKS
+EOF
+	cp /etc/libvirt/hooks/libxl /etc/libvirt/hooks/daemon
+	chmod 755 /etc/libvirt/hooks/libxl /etc/libvirt/hooks/daemon
+}
+# hook_call WHO KIND OP: the first call of hook KIND (daemon, or libxl for a guest's) with OP
+# that daemon WHO made, without the daemon's and the guest's names
+hook_call() {
+	awk -v w="$1" -v k="$2" -v o="$3" '$1 == w && ($2 == "-") == (k == "daemon") && $3 == o {
+		$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' $SWHOOKS
+}
+# swap_hooks_alike: every hook call libvirt's daemon made, ours made alike (HOOKS: how many)
+swap_hooks_alike() {
+	HOOKS=0
+	for _k in daemon:start daemon:shutdown libxl:prepare libxl:start libxl:started libxl:stopped libxl:release libxl:reconnect; do
+		_l=$(hook_call libvirtd ${_k%%:*} ${_k#*:})
+		_o=$(hook_call virtxend ${_k%%:*} ${_k#*:})
+		[ -n "$_l" ] || { WHY="libvirt's daemon made no $_k hook call"; return 1; }
+		[ "$_l" = "$_o" ] || { WHY="$_k hook: libvirt's daemon called it with '$_l', ours with '${_o:-nothing}'"; return 1; }
+		HOOKS=$((HOOKS + 1))
+	done
+}
 
 # serve_swap_virtxend: our daemon on the host's own paths, where libvirt's daemon keeps its files
 serve_swap_virtxend() {
@@ -29,9 +61,12 @@ swap_running() {
 # check_swap: libvirt's daemon defines vx-pv, vx-swap and vx-swap-auto (which autostarts) and
 # starts vx-pv; it stops (its status file, its libxl userdata and its empty autostart marker
 # stay). Ours, started on those files, lists vx-pv running with its id and its console's pty,
-# pauses and resumes it, and vx-swap-auto stays shut off (libvirt's daemon made this boot's
-# autostart); it starts vx-swap and stops in turn. libvirt's daemon, started again on the files
-# ours left, lists both running with their ids and destroys them.
+# pauses and resumes it, destroys it and starts it again, and vx-swap-auto stays shut off
+# (libvirt's daemon made this boot's autostart); it starts vx-swap and stops in turn. libvirt's
+# daemon, started again on the files ours left, lists both running with their ids and destroys
+# them. Hook scripts for the daemon and libxl drivers log every call meanwhile: each kind of
+# call (daemon start and shutdown; prepare, start, started, stopped, release and reconnect of
+# a guest) came from ours with the arguments and XML head libvirt's gave it.
 check_swap() {
 	_rc=0
 	if ! swap_steps; then
@@ -41,7 +76,7 @@ check_swap() {
 		DEBUG_FN="cat $TMPD/swap-debug.txt"
 	fi
 	[ -z "$SPID" ] || quit_daemon
-	rm -f $LXMOD
+	rm -f $LXMOD /etc/libvirt/hooks/libxl /etc/libvirt/hooks/daemon
 	for _n in vx-pv vx-swap vx-swap-auto; do xl destroy "$_n" >/dev/null 2>&1 || true; done
 	rm -rf /run/libvirt/libxl /var/lib/libvirt/libxl /etc/libvirt/libxl
 	return $_rc
@@ -51,6 +86,7 @@ swap_steps() {
 	for _n in vx-swap vx-swap-auto; do
 		sed "s|<name>vx-pv</name>|<name>$_n</name>|" $G/vx-pv.xml >$TMPD/$_n.xml
 	done
+	swap_hooks
 	SIDE=libvirt
 	start_libvirtd || return 1
 	_m=$(markers vx-pv)
@@ -69,6 +105,10 @@ swap_steps() {
 	_tty=$(SW "$SWURI" ttyconsole vx-pv 2>&1)
 	[ -c "$_tty" ] || { WHY="virtxend: ttyconsole vx-pv says '$_tty'"; return 1; }
 	step "virtxend: suspend and resume vx-pv" SW "$SWURI" "suspend vx-pv; resume vx-pv" || return 1
+	# libvirt's guest destroyed and started again by ours (its stopped, release, prepare,
+	# start and started hooks), its boot not waited for
+	step "virtxend: destroy and start vx-pv" SW "$SWURI" "destroy vx-pv; start vx-pv" || return 1
+	_lid=$(SW "$SWURI" domid vx-pv)
 	_m=$(markers vx-swap)
 	step "virtxend: start vx-swap" SW "$SWURI" start vx-swap || return 1
 	_oid=$(SW "$SWURI" domid vx-swap)
@@ -85,7 +125,8 @@ swap_steps() {
 	done
 	quit_daemon
 	SPID=
-	DETAIL="vx-pv d$_lid started by libvirt's daemon, taken over by ours (console $_tty, suspend, resume, vx-swap-auto left off), vx-swap d$_oid started by ours; both taken back and destroyed by libvirt's"
+	swap_hooks_alike || return 1
+	DETAIL="vx-pv started by libvirt's daemon, taken over by ours (console $_tty, suspend, resume, destroy, started again as d$_lid, vx-swap-auto left off), vx-swap d$_oid started by ours; both taken back and destroyed by libvirt's; the $HOOKS kinds of hook call alike from both daemons"
 }
 swap_debug() {
 	echo "--- libvirtd log"
