@@ -49,6 +49,9 @@ var forbidden = map[string][]string{
 	// A migration's destination is reached as any libvirt daemon is: the
 	// peer implements the driver's seam, without the server side.
 	"virtxend/internal/peer": {"virtxend/internal/remote", "virtxend/internal/libvirtd", "virtxend/internal/daemon"},
+	// hook runs scripts: it knows no domain XML nor libvirt's errors
+	// (the driver gives a failure libvirt's form).
+	"virtxend/internal/hook": {"libvirt.org/go/libvirtxml", "virtxend/internal/virerr", "virtxend/internal/driver"},
 }
 
 // TestDependencyDirection runs go list -deps (with and without the libxl

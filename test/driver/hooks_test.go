@@ -100,3 +100,44 @@ func TestHooks(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateHook: the destination's libxl hook filters an incoming
+// migration's definition (its migrate operation reads the XML and prints
+// the one to use). The hook is added while the daemon runs and taken up at
+// its reload, as libvirt takes a new hook.
+func TestMigrateHook(t *testing.T) {
+	t.Parallel()
+	a, b := daemontest.StartHosts(t, "")
+	defineStart(t, a.Daemon, "g", guestXML("g", ""))
+	hooks := filepath.Join(b.Root, "etc", "libvirt", "hooks")
+	daemontest.WriteFile(t, hooks, "libxl", `#!/bin/sh
+case "$2" in
+migrate) sed 's|</domain>|<description>filtered by the migrate hook</description></domain>|' ;;
+*) cat >/dev/null ;;
+esac
+`)
+	daemontest.WriteFile(t, hooks, "daemon", "#!/bin/sh\n[ \"$2\" = reload ] && touch \"$(dirname \"$0\")/reloaded\"\nexit 0\n")
+	for _, name := range []string{"libxl", "daemon"} {
+		if err := os.Chmod(filepath.Join(hooks, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(bound); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(hooks, "reloaded")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the destination's daemon hook saw no reload")
+		}
+	}
+	r := a.Python(`
+import sys, libvirt
+src, dst = libvirt.open(sys.argv[1]), libvirt.open(sys.argv[2])
+there = src.lookupByName("g").migrate3(dst, {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://" + sys.argv[3]}, libvirt.VIR_MIGRATE_LIVE)
+print("there", there.isActive(), "filtered by the migrate hook" in there.XMLDesc(0))
+`, b.URI(), b.Addr)
+	if !strings.Contains(r.Stdout, "there 1 True") {
+		t.Errorf("migration through the destination's hook: %s%s", r.Stdout, r.Stderr)
+	}
+}
