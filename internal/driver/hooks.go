@@ -127,11 +127,12 @@ func (drv *Driver) migrateHook(def *libvirtxml.Domain, uuid backend.UUID) (*libv
 // reconnectHook runs the libxl hook's reconnect operation for a guest found
 // running at start (libxlReconnectDomain); when it fails, the domain is
 // cleaned up as stopped (the guest itself is left to run, as libvirt
-// leaves it) and a transient one forgotten.
-func (drv *Driver) reconnectHook(d *domain) {
+// leaves it) and a transient one forgotten; it reports whether the hook
+// let the guest be managed.
+func (drv *Driver) reconnectHook(d *domain) bool {
 	err := drv.runHook(d, hookReconnect, hook.Begin)
 	if err == nil {
-		return
+		return true
 	}
 	name := d.ref().Name
 	drv.log.Error("the reconnect hook failed: the domain is no longer managed", "domain", name, "err", err)
@@ -140,4 +141,5 @@ func (drv *Driver) reconnectHook(d *domain) {
 	if !d.snap().persistent && !drv.hasConfig(name, d.uuid) {
 		drv.remove(d)
 	}
+	return false
 }

@@ -37,14 +37,19 @@ func (drv *Driver) recover(ctx context.Context) error {
 	for _, g := range guests {
 		byID[g.DomID] = g
 	}
+	// Guests whose reconnect hook refused them stay unmanaged, as in
+	// libvirt: they are not adopted below either.
+	refused := map[backend.UUID]bool{}
 	for _, d := range live {
-		drv.reconnect(ctx, d, byID, numeric[d])
+		if !drv.reconnect(ctx, d, byID, numeric[d]) {
+			refused[d.uuid] = true
+		}
 	}
 	if err := drv.loadConfigs(map[backend.UUID]bool{}); err != nil {
 		return err
 	}
 	drv.loadAllSnapshots()
-	drv.adoptOrphans(ctx, guests)
+	drv.adoptOrphans(ctx, slices.DeleteFunc(guests, func(g backend.GuestInfo) bool { return refused[g.UUID] }))
 	drv.releaseOrphanHostdevs()
 	return nil
 }
@@ -156,8 +161,9 @@ func vcpuElem(maxVCPUs, online int) *libvirtxml.DomainVCPU {
 // ours or libvirt's (started by libvirt's own Xen daemon, which left it
 // running for this one). Otherwise it vanished while we were away: clean
 // up and report it stopped. A status file in an earlier virtxend's layout
-// (numeric) is written anew, in libvirt's.
-func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.DomID]backend.GuestInfo, numeric bool) {
+// (numeric) is written anew, in libvirt's. It reports false when the
+// reconnect hook refused a guest that runs.
+func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.DomID]backend.GuestInfo, numeric bool) bool {
 	s := d.snap()
 	g, ok := guests[backend.DomID(s.ref.ID)]
 	if !ok || (g.Marker != Marker && g.Marker != backend.LibvirtMarker) || g.UUID != d.uuid {
@@ -172,12 +178,12 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		if transient && !drv.hasConfig(s.ref.Name, d.uuid) {
 			drv.remove(d)
 		}
-		return
+		return true
 	}
 	g = drv.recoverSave(ctx, d, g)
 	g, gone := drv.recoverMigration(ctx, d, g)
 	if gone {
-		return
+		return true
 	}
 	drv.dropStaleManagedSave(d)
 	// A shut-down guest is handled by the shutdown event the backend
@@ -209,7 +215,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 			drv.log.Warn("Cannot update XML for running Xen guest", "domain", s.ref.Name, "err", err)
 		}
 	}
-	drv.reconnectHook(d)
+	return drv.reconnectHook(d)
 }
 
 func (drv *Driver) hasConfig(name string, uuid backend.UUID) bool {

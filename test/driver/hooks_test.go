@@ -27,7 +27,8 @@ exit 0
 // daemons and libxl driver run them: the daemon hook at start, reload and
 // shutdown; the libxl hook's prepare, start and started around a start (the
 // last reading the live XML with the domid), stopped and release at its end,
-// reconnect for a guest found running at start; a failing prepare, start or
+// reconnect for a guest found running at start (one it refuses runs on,
+// unmanaged, as libvirt leaves it, and is not adopted); a failing prepare, start or
 // started hook fails the start with libvirt's error, leaving the guest shut
 // off (the cleanup hooks run where libvirt runs them).
 func TestHooks(t *testing.T) {
@@ -58,6 +59,9 @@ func TestHooks(t *testing.T) {
 	live := "<domain type='xen' id='" + strconv.Itoa(id) + "'>"
 	expect("start", "hk prepare begin - <domain type='xen'>", "hk start begin - <domain type='xen'>",
 		"hk started begin - "+live)
+	refusedID := defineStart(t, d, "fail-reconnect", guestXML("fail-reconnect", ""))
+	refused := "<domain type='xen' id='" + strconv.Itoa(refusedID) + "'>"
+	calls()
 	d.Signal(syscall.SIGHUP)
 	for deadline := time.Now().Add(bound); ; time.Sleep(20 * time.Millisecond) {
 		if b, _ := os.ReadFile(filepath.Join(hooks, "calls.log")); strings.Contains(string(b), "reload") {
@@ -72,7 +76,16 @@ func TestHooks(t *testing.T) {
 	expect("daemon stop", "- shutdown - shutdown ")
 
 	d = daemontest.Start(t, root)
-	expect("daemon start with a guest running", "- start - start ", "hk reconnect begin - "+live)
+	expect("daemon start with guests running", "- start - start ",
+		"fail-reconnect reconnect begin - "+refused, "fail-reconnect stopped end - "+refused,
+		"fail-reconnect release end - <domain type='xen'>", "hk reconnect begin - "+live)
+	// The guest the reconnect hook refused runs on, unmanaged, as libvirt leaves it.
+	if got := d.DomState("fail-reconnect"); got != "shut off (unknown)" {
+		t.Errorf("the guest whose reconnect hook failed: %q", got)
+	}
+	if out := daemontest.SimXL(t, root, "list"); !strings.Contains(out, "fail-reconnect") {
+		t.Errorf("the guest whose reconnect hook failed no longer runs:\n%s", out)
+	}
 	d.MustVirsh("destroy", "hk")
 	expect("destroy", "hk stopped end - "+live, "hk release end - <domain type='xen'>")
 
