@@ -52,6 +52,8 @@ var forbidden = map[string][]string{
 	// hook runs scripts: it knows no domain XML nor libvirt's errors
 	// (the driver gives a failure libvirt's form).
 	"virtxend/internal/hook": {"libvirt.org/go/libvirtxml", "virtxend/internal/virerr", "virtxend/internal/driver"},
+	// libxllog only writes files: the backend hands it libxl's messages.
+	"virtxend/internal/libxllog": {"virtxend/internal/backend", "virtxend/internal/driver", "virtxend/internal/daemon"},
 }
 
 // TestDependencyDirection runs go list -deps (with and without the libxl

@@ -8,6 +8,10 @@ SWSOCK=/run/libvirt/virtxend-sock
 SWURI="xen+unix:///system?socket=$SWSOCK"
 SWLOG=/var/log/virtxend-swap.log
 SWHOOKS=$TMPD/swap-hooks.log
+SWLXL=/var/log/libvirt/libxl
+# start_lines NAME: how many starts guest NAME's libxl log records ("Domain start: " and libxl's
+# configuration of it, which libvirt's daemon and ours write there)
+start_lines() { grep -c '^Domain start: {' $SWLXL/$1.log 2>/dev/null || true; }
 
 # swap_hooks: libvirt's hook scripts for the daemon and libxl drivers, both logging each call:
 # the daemon that ran it, its arguments and the head of the XML it read (the domid as N)
@@ -61,7 +65,8 @@ swap_running() {
 # check_swap: libvirt's daemon defines vx-pv, vx-swap and vx-swap-auto (which autostarts) and
 # starts vx-pv; it stops (its status file, its libxl userdata and its empty autostart marker
 # stay). Ours, started on those files, lists vx-pv running with its id and its console's pty,
-# pauses and resumes it, destroys it and starts it again, and vx-swap-auto stays shut off
+# pauses and resumes it, destroys it and starts it again (its libxl configuration appended to
+# its log in /var/log/libvirt/libxl, where libvirt's went), and vx-swap-auto stays shut off
 # (libvirt's daemon made this boot's autostart); it starts vx-swap and stops in turn. libvirt's
 # daemon, started again on the files ours left, lists both running with their ids and destroys
 # them. Hook scripts for the daemon and libxl drivers log every call meanwhile: each kind of
@@ -107,8 +112,12 @@ swap_steps() {
 	step "virtxend: suspend and resume vx-pv" SW "$SWURI" "suspend vx-pv; resume vx-pv" || return 1
 	# libvirt's guest destroyed and started again by ours (its stopped, release, prepare,
 	# start and started hooks), its boot not waited for
+	_starts=$(start_lines vx-pv)
 	step "virtxend: destroy and start vx-pv" SW "$SWURI" "destroy vx-pv; start vx-pv" || return 1
 	_lid=$(SW "$SWURI" domid vx-pv)
+	# libxl's logs where libvirt's daemon writes them: the start's configuration in the guest's
+	[ "$(start_lines vx-pv)" = $((_starts + 1)) ] || { WHY="virtxend: $SWLXL/vx-pv.log has $(start_lines vx-pv) 'Domain start' lines, $_starts before its start"; return 1; }
+	[ -f $SWLXL/libxl-driver.log ] || { WHY="virtxend: no $SWLXL/libxl-driver.log"; return 1; }
 	_m=$(markers vx-swap)
 	step "virtxend: start vx-swap" SW "$SWURI" start vx-swap || return 1
 	_oid=$(SW "$SWURI" domid vx-swap)

@@ -21,6 +21,16 @@ type Options struct {
 	// LibxlLog receives libxl's own (xentoollog) messages, which libvirt
 	// writes to a log of their own (libxl-driver.log); nil is Log.
 	LibxlLog *slog.Logger
+	// DomainLogs follow the guests, for libxl's messages about each to
+	// go to its own log, as libvirt's do (internal/libxllog); nil: none.
+	DomainLogs DomainLogs
+}
+
+// DomainLogs are per-guest logs: opened when a guest is created (with
+// libxl's configuration of it) or found running, closed at its death.
+type DomainLogs interface {
+	OpenDomain(id int, name, startJSON string)
+	CloseDomain(id int)
 }
 
 // Backend is real Xen through libxl: backend.Backend on a Context.
@@ -84,6 +94,9 @@ func (b *Backend) adopt() error {
 		if err != nil || m == "" {
 			continue // neither ours nor libvirt's
 		}
+		if b.opts.DomainLogs != nil {
+			b.opts.DomainLogs.OpenDomain(int(d.ID), d.Name, "")
+		}
 		b.markers[backend.DomID(d.ID)] = m
 		u, err := backend.ParseUUID(d.UUID)
 		if err != nil {
@@ -126,6 +139,9 @@ func (b *Backend) forward() {
 		out := backend.Event{Kind: backend.EventShutdown, DomID: id, UUID: u, Reason: backend.ShutdownReason(ev.Reason)}
 		if ev.Death {
 			b.c.Unwatch(ev.DomID)
+			if b.opts.DomainLogs != nil {
+				b.opts.DomainLogs.CloseDomain(int(ev.DomID))
+			}
 			out = backend.Event{Kind: backend.EventDeath, DomID: id, UUID: u}
 		}
 		select {

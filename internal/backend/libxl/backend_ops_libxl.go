@@ -39,25 +39,26 @@ func (b *Backend) NeedMemory(ctx context.Context, cfg *libxltypes.DomainConfig) 
 // Create builds the guest paused, marks it ours, watches it, and unpauses
 // it unless asked not to.
 func (b *Backend) Create(ctx context.Context, cfg *libxltypes.DomainConfig, opts backend.CreateOptions) (backend.DomID, error) {
-	return b.makeGuest(cfg, opts, func(js []byte) (uint32, error) {
+	return b.makeGuest(cfg, opts, func(js []byte) (uint32, []byte, error) {
 		debug := b.log.Enabled(ctx, slog.LevelDebug)
-		domid, started, err := b.c.CreateFromJSON(js, true, debug)
+		domid, started, err := b.c.CreateFromJSON(js, true, debug || b.opts.DomainLogs != nil)
 		if err == nil && debug {
 			// libvirt's libxl driver writes this to the domain's log as
-			// "Domain start: JSON": libxl's defaults in it, so that the two
-			// daemons' configurations compare as libxl took them
-			// (test/xen/oracle.sh).
+			// "Domain start: JSON" (so does DomainLogs): libxl's defaults in
+			// it, so that the two daemons' configurations compare as libxl
+			// took them (test/xen/oracle.sh).
 			b.log.Debug("Domain start", "domain", cfg.CInfo.Name, "domid", domid, "json", string(started))
 		}
-		return domid, err
+		return domid, started, err
 	})
 }
 
 // makeGuest is what Create and Restore share: build makes the domain,
-// paused, from cfg's JSON; then it is adopted as opts say. A domain that
-// cannot be adopted is destroyed, so that a failed start leaves no guest
-// behind that the driver does not know of.
-func (b *Backend) makeGuest(cfg *libxltypes.DomainConfig, opts backend.CreateOptions, build func(js []byte) (uint32, error)) (backend.DomID, error) {
+// paused, from cfg's JSON, and returns libxl's configuration of it (nil:
+// the JSON is used); then it is adopted as opts say and its log opened. A
+// domain that cannot be adopted is destroyed, so that a failed start
+// leaves no guest behind that the driver does not know of.
+func (b *Backend) makeGuest(cfg *libxltypes.DomainConfig, opts backend.CreateOptions, build func(js []byte) (uint32, []byte, error)) (backend.DomID, error) {
 	js, err := configJSON(cfg)
 	if err != nil {
 		return 0, err
@@ -66,15 +67,24 @@ func (b *Backend) makeGuest(cfg *libxltypes.DomainConfig, opts backend.CreateOpt
 	if err != nil {
 		return 0, errors.Join(backend.ErrInvalid, err)
 	}
-	domid, err := build(js)
+	domid, started, err := build(js)
 	if err != nil {
 		return 0, err
 	}
 	id := backend.DomID(domid)
+	if b.opts.DomainLogs != nil {
+		if started == nil {
+			started = js
+		}
+		b.opts.DomainLogs.OpenDomain(int(domid), cfg.CInfo.Name, string(started))
+	}
 	if err := b.adoptNew(id, u, opts); err != nil {
 		b.c.Unwatch(domid)
 		b.c.Destroy(domid)
 		b.forget(id)
+		if b.opts.DomainLogs != nil {
+			b.opts.DomainLogs.CloseDomain(int(domid))
+		}
 		return 0, err
 	}
 	return id, nil

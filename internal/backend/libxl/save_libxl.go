@@ -239,8 +239,9 @@ func (b *Backend) Restore(ctx context.Context, cfg *libxltypes.DomainConfig, opt
 		return 0, err
 	}
 	defer done()
-	return b.makeGuest(cfg, opts, func(js []byte) (uint32, error) {
-		return b.c.RestoreFromJSON(js, int(in.Fd()), version)
+	return b.makeGuest(cfg, opts, func(js []byte) (uint32, []byte, error) {
+		domid, err := b.c.RestoreFromJSON(js, int(in.Fd()), version)
+		return domid, nil, err
 	})
 }
 
