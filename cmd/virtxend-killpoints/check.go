@@ -146,10 +146,11 @@ func checkImages(p paths.Paths) []string {
 	return problems
 }
 
-// domStatus is the driver's status file, read as far as this check needs.
+// domStatus is the driver's status file (libvirt's layout), read as far
+// as this check needs: its state, and its definition with the domid.
 type domStatus struct {
 	XMLName xml.Name          `xml:"domstatus"`
-	DomID   int32             `xml:"domid,attr"`
+	State   string            `xml:"state,attr"`
 	Domain  libvirtxml.Domain `xml:"domain"`
 }
 
@@ -173,7 +174,7 @@ func checkStatuses(p paths.Paths) []string {
 		if err == nil {
 			err = xml.Unmarshal(b, &st)
 		}
-		if err != nil || st.Domain.Name != stem || st.DomID <= 0 {
+		if err != nil || st.Domain.Name != stem || st.State == "" || st.Domain.ID == nil || *st.Domain.ID <= 0 {
 			problems = append(problems, fmt.Sprintf("half-written status %s (%v):\n%s", n, err, b))
 		}
 	}
