@@ -19,8 +19,8 @@ import (
 // stopped and release (when it has stopped, before and after its
 // resources go back), reconnect (for each guest found running when the
 // daemon starts) and migrate (the incoming definition, which the hook may
-// rewrite). A prepare, start, started or reconnect hook that fails fails
-// what it was run for; the others' failures are only logged.
+// rewrite). A prepare, start, started, reconnect or migrate hook that fails
+// fails what it was run for; the others' failures are only logged.
 const (
 	hookPrepare   = "prepare"
 	hookStart     = "start"

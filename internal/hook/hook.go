@@ -137,6 +137,8 @@ func (h *Hooks) Call(d Driver, id, op, subop, extra, input string, filter bool) 
 func run(path string, args []string, input string) (string, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = environment()
+	// libvirt's daemons run from / (systemd starts them there), and their
+	// hooks inherit it
 	cmd.Dir = "/"
 	cmd.Stdin = strings.NewReader(input)
 	var stdout, stderr bytes.Buffer
