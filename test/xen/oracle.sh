@@ -19,6 +19,9 @@
 # throughput of lookups and dumpxml of it running) are FIGURE lines, taken during the session on its own
 # boots of the guest (area_running).
 #
+# Last, oracle-swap (oracle-swap.sh) swaps the two daemons with guests running, both ways, on
+# the host's own paths.
+#
 # "oracle.sh --skip REASON" only prints a SKIP line for every check (run.sh on the host).
 set -eu
 set -o pipefail
