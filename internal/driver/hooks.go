@@ -138,8 +138,6 @@ func (drv *Driver) reconnectHook(d *domain) bool {
 	drv.log.Error("the reconnect hook failed: the domain is no longer managed", "domain", name, "err", err)
 	d.setState(libvirt.DomainShutoff, int32(libvirt.DomainShutoffUnknown))
 	drv.cleanup(d)
-	if !d.snap().persistent && !drv.hasConfig(name, d.uuid) {
-		drv.remove(d)
-	}
+	drv.forgetTransient(d)
 	return false
 }

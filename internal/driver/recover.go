@@ -172,12 +172,7 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		ref := s.ref
 		drv.cleanup(d)
 		drv.emit(ref, libvirt.DomainEventStopped, int32(libvirt.DomainEventStoppedDestroyed))
-		d.mu.Lock()
-		transient := !d.persistent
-		d.mu.Unlock()
-		if transient && !drv.hasConfig(s.ref.Name, d.uuid) {
-			drv.remove(d)
-		}
+		drv.forgetTransient(d)
 		return true
 	}
 	g = drv.recoverSave(ctx, d, g)
@@ -216,6 +211,14 @@ func (drv *Driver) reconnect(ctx context.Context, d *domain, guests map[backend.
 		}
 	}
 	return drv.reconnectHook(d)
+}
+
+// forgetTransient removes a domain found stopped at start that has no
+// config to keep it (a transient one's status file was all there was).
+func (drv *Driver) forgetTransient(d *domain) {
+	if s := d.snap(); !s.persistent && !drv.hasConfig(s.ref.Name, d.uuid) {
+		drv.remove(d)
+	}
 }
 
 func (drv *Driver) hasConfig(name string, uuid backend.UUID) bool {

@@ -52,7 +52,7 @@ func Open(dir string, min slog.Level) (*Files, error) {
 func (fs *Files) OpenDomain(id int, name, startJSON string) {
 	f, err := os.OpenFile(filepath.Join(fs.dir, name+".log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		fs.line(fs.main, "", fmt.Sprintf("cannot open the log of domain %d: %v", id, err), "")
+		fs.write("", fmt.Sprintf("cannot open the log of domain %d", id), err.Error())
 		return
 	}
 	if startJSON != "" {

@@ -63,14 +63,7 @@ func TestHooks(t *testing.T) {
 	refused := "<domain type='xen' id='" + strconv.Itoa(refusedID) + "'>"
 	calls()
 	d.Signal(syscall.SIGHUP)
-	for deadline := time.Now().Add(bound); ; time.Sleep(20 * time.Millisecond) {
-		if b, _ := os.ReadFile(filepath.Join(hooks, "calls.log")); strings.Contains(string(b), "reload") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no reload hook after SIGHUP")
-		}
-	}
+	waitForFile(t, filepath.Join(hooks, "calls.log"), "reload")
 	expect("reload", "- reload begin SIGHUP ")
 	d.Stop()
 	expect("daemon stop", "- shutdown - shutdown ")
@@ -136,14 +129,7 @@ esac
 		}
 	}
 	b.Signal(syscall.SIGHUP)
-	for deadline := time.Now().Add(bound); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(hooks, "reloaded")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the destination's daemon hook saw no reload")
-		}
-	}
+	waitForFile(t, filepath.Join(hooks, "reloaded"), "")
 	r := a.Python(`
 import sys, libvirt
 src, dst = libvirt.open(sys.argv[1]), libvirt.open(sys.argv[2])
@@ -152,5 +138,18 @@ print("there", there.isActive(), "filtered by the migrate hook" in there.XMLDesc
 `, b.URI(), b.Addr)
 	if !strings.Contains(r.Stdout, "there 1 True") {
 		t.Errorf("migration through the destination's hook: %s%s", r.Stdout, r.Stderr)
+	}
+}
+
+// waitForFile waits until the file at path exists and holds want.
+func waitForFile(t *testing.T, path, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(bound); ; time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never held %q", path, want)
+		}
 	}
 }

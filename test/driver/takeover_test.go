@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +98,7 @@ func TestTakeOverFromLibvirt(t *testing.T) {
 	for _, a := range st.Attrs {
 		attrs[a.Name.Local] = a.Value
 	}
-	if want := map[string]string{"state": "running", "reason": "booted", "pid": "0"}; !sameMap(attrs, want) {
+	if want := map[string]string{"state": "running", "reason": "booted", "pid": "0"}; !maps.Equal(attrs, want) {
 		t.Errorf("status file's attributes %v, want libvirt's %v", attrs, want)
 	}
 	if st.Domain.ID != id2 {
@@ -144,16 +145,4 @@ func markAsLibvirts(t *testing.T, hostDir, name string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
